@@ -1,0 +1,115 @@
+/** The analysis document of CONTRACTS.md section 2 (`v6lab analyze --json`), plus additive fields. */
+
+export type FlowPath = 'native-v6' | 'nat64' | 'clat' | 'native-v4';
+export const FLOW_PATHS: readonly FlowPath[] = ['native-v6', 'nat64', 'clat', 'native-v4'];
+
+export interface CaptureFacts {
+  format: 'pcap' | 'pcapng';
+  linkTypes: number[];
+  /** Records read, duplicates included. */
+  packets: number;
+  /** Wire bytes (original lengths) of all records. */
+  bytes: number;
+  firstTs: number | null;
+  lastTs: number | null;
+  /** Packets dropped as copies of one already seen on another interface (`-i any`). */
+  duplicates: number;
+  warnings: string[];
+}
+
+export interface Flow {
+  /** Index in `flows`, what evidence cites. */
+  id: number;
+  transport: 'tcp' | 'udp';
+  family: 4 | 6;
+  client: string;
+  clientPort: number;
+  server: string;
+  serverPort: number;
+  packets: number;
+  bytes: number;
+  firstTs: number;
+  lastTs: number;
+  path: FlowPath;
+  /** TCP handshake completed; false when a SYN got no completion; null for UDP or no SYN seen. */
+  established: boolean | null;
+  /** A TCP reset was seen. */
+  reset: boolean;
+  hostname: string | null;
+  sni: string | null;
+  /** What the first payload was recognised as. */
+  application: 'tls' | 'quic' | 'dns' | null;
+  /** The other leg of the same socket through the CLAT (IPv4 <-> IPv6), or null. */
+  twin: number | null;
+}
+
+export interface DnsQuery {
+  ts: number;
+  id: number;
+  name: string;
+  qtype: string;
+  rcode: string | null;
+  answers: string[];
+  transport: 'udp' | 'tcp';
+  /** The flow carrying the query. */
+  flow: number;
+}
+
+export interface HostnameFacts {
+  name: string;
+  queried: string[];
+  /** IPv4 addresses from A answers. */
+  a: string[];
+  /** AAAA answers outside every NAT64 prefix. */
+  nativeAaaa: string[];
+  /** AAAA answers synthesized by DNS64 (inside a NAT64 prefix). */
+  synthesizedAaaa: string[];
+  /** Flows to an address this name resolved to, first first. */
+  flows: number[];
+  /** Socket family of the first connection attempt (CLAT counts as IPv4, NAT64 as IPv6). */
+  firstAttemptFamily: 4 | 6 | null;
+  firstAttemptTs: number | null;
+  firstIpv6AttemptTs: number | null;
+  firstIpv4AttemptTs: number | null;
+  /** IPv4 attempt minus the IPv6 attempt before it, in ms (Happy Eyeballs fallback), or null. */
+  fallbackDelayMs: number | null;
+  /** An IPv6 attempt got a reset or never completed its handshake. */
+  ipv6Failed: boolean;
+}
+
+export interface PathTotals {
+  'native-v6': number;
+  nat64: number;
+  clat: number;
+  'native-v4': number;
+}
+
+export interface CaptureAnalysis {
+  capture: CaptureFacts;
+  nat64Prefixes: string[];
+  /** Where each prefix came from. */
+  nat64PrefixSources: Record<string, 'given' | 'rfc7050'>;
+  clatAddresses: string[];
+  flows: Flow[];
+  dns: DnsQuery[];
+  hostnames: HostnameFacts[];
+  summary: {
+    bytesByPath: PathTotals;
+    flowsByPath: PathTotals;
+    /** Share of flow bytes by path (0..1); a CLAT socket counted once. */
+    shareByPath: PathTotals;
+    icmpPackets: { v4: number; v6: number };
+    /** IP packets that are neither TCP, UDP nor ICMP (ESP, GRE, ...). */
+    otherIpPackets: number;
+    nonIpPackets: number;
+  };
+}
+
+export interface AnalyzeOptions {
+  /** NAT64 prefixes known beforehand (RFC 6052 lengths), added to the ones discovered. */
+  nat64Prefixes?: readonly string[];
+  /** CLAT IPv6 addresses known beforehand, added to the ones inferred. */
+  clatAddresses?: readonly string[];
+  /** Name used in errors and warnings. */
+  source?: string;
+}

@@ -1,0 +1,63 @@
+/** `v6lab analyze CAPTURE [--json] [--nat64-prefix P ...] [--clat-address A ...]` */
+import { analyzeFile, FLOW_PATHS, type CaptureAnalysis } from '../analysis/index.js';
+import { LINKTYPE_NAMES } from '../capture/decode.js';
+import { bar, formatBytes, formatShare, renderTable } from './table.js';
+
+export interface AnalyzeCommandOptions {
+  json?: boolean;
+  nat64Prefix?: string[];
+  clatAddress?: string[];
+  /** Flows listed in the table, largest first. @default 25 */
+  top?: number;
+}
+
+export async function analyzeCommand(capture: string, options: AnalyzeCommandOptions, out: NodeJS.WritableStream): Promise<number> {
+  const analysis = await analyzeFile(capture, { nat64Prefixes: options.nat64Prefix ?? [], clatAddresses: options.clatAddress ?? [] });
+  out.write(options.json ? `${JSON.stringify(analysis)}\n` : `${renderAnalysis(capture, analysis, options.top ?? 25)}\n`);
+  return 0;
+}
+
+const time = (ts: number | null) => (ts === null ? '-' : new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', ''));
+
+export function renderAnalysis(name: string, a: CaptureAnalysis, top: number): string {
+  const c = a.capture;
+  const duration = c.firstTs !== null && c.lastTs !== null ? `${(c.lastTs - c.firstTs).toFixed(3)} s` : '-';
+  const sections: string[] = [];
+  sections.push([
+    `Capture    ${name}`,
+    `           ${c.format}, ${c.linkTypes.map((l) => `${LINKTYPE_NAMES[l] ?? 'linktype'} (${l})`).join(', ')}; ${c.packets} packets, ${formatBytes(c.bytes)}, ${duration} from ${time(c.firstTs)}` +
+      (c.duplicates > 0 ? `; ${c.duplicates} duplicate${c.duplicates === 1 ? '' : 's'} across interfaces counted once` : ''),
+    `NAT64      ${a.nat64Prefixes.length === 0 ? 'no prefix given or discovered' : a.nat64Prefixes.map((p) => `${p} (${a.nat64PrefixSources[p] === 'given' ? 'given' : 'RFC 7050 discovery'})`).join(', ')}`,
+    `CLAT       ${a.clatAddresses.length === 0 ? 'no CLAT IPv6 address given or inferred' : a.clatAddresses.join(', ')}`,
+    ...c.warnings.map((w) => `Warning    ${w}`),
+  ].join('\n'));
+
+  const s = a.summary;
+  sections.push(`Traffic by path (a CLAT socket counted once)\n${renderTable(
+    [{ header: 'path' }, { header: 'flows', align: 'right' }, { header: 'bytes', align: 'right' }, { header: 'share', align: 'right' }, { header: '' }],
+    FLOW_PATHS.map((p) => [p, String(s.flowsByPath[p]), formatBytes(s.bytesByPath[p]), formatShare(s.shareByPath[p]), bar(s.shareByPath[p])]),
+  )}\n  ICMP packets: ${s.icmpPackets.v4} ICMPv4, ${s.icmpPackets.v6} ICMPv6; other IP: ${s.otherIpPackets}; non-IP: ${s.nonIpPackets}`);
+
+  const flows = [...a.flows].sort((x, y) => y.bytes - x.bytes).slice(0, top);
+  const endpoint = (address: string, port: number, family: number) => (family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
+  sections.push(`Flows (${a.flows.length}${a.flows.length > flows.length ? `, the ${flows.length} largest` : ''})\n${renderTable(
+    [{ header: '#', align: 'right' }, { header: 'proto' }, { header: 'path' }, { header: 'client' }, { header: 'server' }, { header: 'name' },
+      { header: 'packets', align: 'right' }, { header: 'bytes', align: 'right' }, { header: 'handshake' }],
+    flows.map((f) => [String(f.id), f.application ? `${f.transport}/${f.application}` : f.transport, f.path, endpoint(f.client, f.clientPort, f.family),
+      endpoint(f.server, f.serverPort, f.family), f.sni ?? f.hostname ?? '-', String(f.packets), formatBytes(f.bytes),
+      f.established === null ? '-' : f.established ? 'yes' : f.reset ? 'reset' : 'no']),
+  )}`);
+
+  sections.push(`DNS (${a.dns.length} quer${a.dns.length === 1 ? 'y' : 'ies'})\n${renderTable(
+    [{ header: 'time' }, { header: 'name' }, { header: 'type' }, { header: 'rcode' }, { header: 'answers' }],
+    a.dns.map((q) => [time(q.ts).slice(11), q.name, q.qtype, q.rcode ?? 'no answer', q.answers.join(' ') || '-']),
+  )}`);
+
+  const hosts = a.hostnames;
+  sections.push(`Hostnames (${hosts.filter((h) => h.nativeAaaa.length > 0).length} with native AAAA, ${hosts.filter((h) => h.nativeAaaa.length === 0).length} without)\n${renderTable(
+    [{ header: 'name' }, { header: 'native AAAA' }, { header: 'DNS64 AAAA' }, { header: 'A' }, { header: 'first attempt' }, { header: 'fallback', align: 'right' }, { header: 'IPv6 failed' }],
+    hosts.map((h) => [h.name, h.nativeAaaa.length > 0 ? 'yes' : 'no', h.synthesizedAaaa.length > 0 ? 'yes' : 'no', h.a.length > 0 ? 'yes' : 'no',
+      h.firstAttemptFamily === null ? '-' : `IPv${h.firstAttemptFamily}`, h.fallbackDelayMs === null ? '-' : `${h.fallbackDelayMs.toFixed(0)} ms`, h.ipv6Failed ? 'yes' : 'no']),
+  )}`);
+  return sections.join('\n\n');
+}

@@ -1,0 +1,67 @@
+/**
+ * The `v6lab` command line. Commands import their modules lazily so `--help` and `analyze` start
+ * fast (WebdriverIO and Appium load only for the commands that drive devices).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { EXIT, UsageError } from './errors.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function version(): string {
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('v6lab')
+    .description('Proves whether Android handsets and their apps really use IPv6.')
+    .version(version())
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command('analyze')
+    .description('analyse one pcap or pcapng capture offline: flows by path, DNS, NAT64, CLAT, Happy Eyeballs')
+    .argument('<capture>', 'pcap or pcapng file')
+    .option('--json', 'print the analysis as one JSON object (CONTRACTS.md section 2)')
+    .addOption(new Option('--nat64-prefix <prefix>', 'a NAT64 prefix such as 64:ff9b::/96 (repeatable)').argParser(collect))
+    .addOption(new Option('--clat-address <address>', "the CLAT's IPv6 address (repeatable)").argParser(collect))
+    .addOption(new Option('--top <n>', 'flows listed in the table').argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--top: ${JSON.stringify(v)} is not a whole number`);
+      return n;
+    }))
+    .action(async (capture: string, options) => {
+      const { analyzeCommand } = await import('./analyze.js');
+      exitCode = await analyzeCommand(capture, options, process.stdout);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+/** One or two lines on stderr; the exit code says whether it was the input or the run. */
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    return EXIT.usage;
+  }
+  const err = error as NodeJS.ErrnoException;
+  const name = err?.name;
+  if (name === 'CaptureFormatError' || name === 'AddressError' || name === 'UsageError') {
+    process.stderr.write(`v6lab: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  if (err?.code === 'ENOENT' || err?.code === 'EACCES' || err?.code === 'EISDIR') {
+    process.stderr.write(`v6lab: ${err.path ?? ''}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, not a capture' : 'permission denied'}\n`);
+    return EXIT.usage;
+  }
+  process.stderr.write(`v6lab: ${err?.stack ?? String(error)}\n`);
+  return EXIT.cannotRun;
+}

@@ -1,0 +1,136 @@
+/**
+ * Addresses as the analyzer sees them: raw bytes inside a packet, turned into text only at the
+ * edge (reports, JSON). ipaddr.js does the parsing and printing; this module adds what it lacks:
+ * RFC 6052 NAT64 prefixes and the special ranges of 464XLAT.
+ */
+import ipaddr from 'ipaddr.js';
+
+export type Family = 4 | 6;
+
+export class AddressError extends Error {
+  constructor(readonly input: string, readonly reason: string, readonly field?: string) {
+    super(`${field ? `${field}: ` : ''}${JSON.stringify(input)} ${reason}`);
+    this.name = 'AddressError';
+  }
+}
+
+/** Prints 4 or 16 address bytes found at `offset` of `bytes` (RFC 5952 form for IPv6). */
+export function formatAddress(bytes: Uint8Array, offset: number, family: Family): string {
+  if (family === 4) {
+    return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+  }
+  return new ipaddr.IPv6(Array.from(bytes.subarray(offset, offset + 16))).toRFC5952String();
+}
+
+/** Parses an IPv4 or IPv6 address into its bytes; throws AddressError naming `field`. */
+export function parseAddress(text: string, field?: string): { family: Family; bytes: Uint8Array } {
+  if (!ipaddr.isValid(text)) throw new AddressError(text, 'is not an IPv4 or IPv6 address', field);
+  const parsed = ipaddr.parse(text);
+  const family: Family = parsed.kind() === 'ipv4' ? 4 : 6;
+  return { family, bytes: Uint8Array.from(parsed.toByteArray()) };
+}
+
+/** Canonical text of an address (RFC 5952 for IPv6), so addresses from any source compare equal. */
+export function canonicalAddress(text: string): string {
+  const { family, bytes } = parseAddress(text);
+  return formatAddress(bytes, 0, family);
+}
+
+/** 192.0.0.0/29: IPv4 addresses of a 464XLAT CLAT (RFC 7335; Android uses 192.0.0.4). */
+export function isClatIpv4(bytes: Uint8Array, offset: number): boolean {
+  return bytes[offset] === 192 && bytes[offset + 1] === 0 && bytes[offset + 2] === 0 && (bytes[offset + 3]! & 0xf8) === 0;
+}
+
+/** The well-known addresses of ipv4only.arpa used by RFC 7050 prefix discovery. */
+export const IPV4ONLY_ARPA = 'ipv4only.arpa';
+export const WELL_KNOWN_IPV4 = [[192, 0, 0, 170], [192, 0, 0, 171]] as const;
+
+/** The prefix lengths RFC 6052 section 2.2 allows for an IPv4-embedded IPv6 address. */
+export const RFC6052_LENGTHS = [32, 40, 48, 56, 64, 96] as const;
+export type Nat64PrefixLength = (typeof RFC6052_LENGTHS)[number];
+
+/**
+ * Byte positions of the embedded IPv4 for each prefix length (RFC 6052 section 2.2):
+ * bits 64..71 (byte 8, "u") are always skipped.
+ */
+const EMBED_POSITIONS: Record<Nat64PrefixLength, readonly number[]> = {
+  32: [4, 5, 6, 7],
+  40: [5, 6, 7, 9],
+  48: [6, 7, 9, 10],
+  56: [7, 9, 10, 11],
+  64: [9, 10, 11, 12],
+  96: [12, 13, 14, 15],
+};
+
+export interface Nat64Prefix {
+  /** Canonical text, e.g. `64:ff9b::/96`. */
+  readonly text: string;
+  readonly length: Nat64PrefixLength;
+  /** The 16 bytes of the prefix, bits past `length` zero. */
+  readonly bytes: Uint8Array;
+}
+
+/** Parses `64:ff9b::/96` style text; the length must be one RFC 6052 allows. */
+export function parseNat64Prefix(text: string, field = 'NAT64 prefix'): Nat64Prefix {
+  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  try {
+    parsed = ipaddr.parseCIDR(text);
+  } catch {
+    throw new AddressError(text, 'is not an IPv6 prefix such as 64:ff9b::/96', field);
+  }
+  const [address, length] = parsed;
+  if (address.kind() !== 'ipv6') throw new AddressError(text, 'is not an IPv6 prefix', field);
+  if (!(RFC6052_LENGTHS as readonly number[]).includes(length)) {
+    throw new AddressError(text, `has length /${length}; RFC 6052 allows /32, /40, /48, /56, /64 or /96`, field);
+  }
+  const bytes = Uint8Array.from(address.toByteArray());
+  return makeNat64Prefix(bytes, length as Nat64PrefixLength);
+}
+
+function makeNat64Prefix(source: Uint8Array, length: Nat64PrefixLength): Nat64Prefix {
+  const bytes = new Uint8Array(16);
+  bytes.set(source.subarray(0, length / 8));
+  return { text: `${formatAddress(bytes, 0, 6)}/${length}`, length, bytes };
+}
+
+/** Whether the IPv6 address at `offset` lies inside `prefix`. */
+export function inNat64Prefix(prefix: Nat64Prefix, address: Uint8Array, offset: number): boolean {
+  const whole = prefix.length / 8;
+  for (let i = 0; i < whole; i++) if (address[offset + i] !== prefix.bytes[i]) return false;
+  return true;
+}
+
+/** The IPv4 embedded in an IPv6 address under `prefix` (RFC 6052), written into `out`. */
+export function extractEmbeddedIpv4(prefix: Nat64Prefix, address: Uint8Array, offset: number, out: Uint8Array = new Uint8Array(4)): Uint8Array {
+  const positions = EMBED_POSITIONS[prefix.length];
+  for (let i = 0; i < 4; i++) out[i] = address[offset + positions[i]!]!;
+  return out;
+}
+
+/** The IPv6 address that embeds `ipv4` (4 bytes) under `prefix` (RFC 6052). */
+export function embedIpv4(prefix: Nat64Prefix, ipv4: Uint8Array): Uint8Array {
+  const out = prefix.bytes.slice();
+  const positions = EMBED_POSITIONS[prefix.length];
+  for (let i = 0; i < 4; i++) out[positions[i]!] = ipv4[i]!;
+  return out;
+}
+
+/**
+ * RFC 7050 section 3: the NAT64 prefix of a synthesized AAAA answer for ipv4only.arpa is found by
+ * locating a well-known IPv4 address at one of the RFC 6052 positions. Returns null when the
+ * address embeds neither (the answer was not synthesized).
+ */
+export function nat64PrefixFromWellKnown(address: Uint8Array): Nat64Prefix | null {
+  // Longest first: a /96 answer also has zero bytes where a shorter prefix would look.
+  for (const length of [96, 64, 56, 48, 40, 32] as const) {
+    const positions = EMBED_POSITIONS[length];
+    for (const wka of WELL_KNOWN_IPV4) {
+      if (positions.every((p, i) => address[p] === wka[i])) {
+        // RFC 6052: the suffix after the embedded IPv4 and the u-octet must be zero.
+        if (address[8] !== 0 && length !== 96) continue;
+        return makeNat64Prefix(address, length);
+      }
+    }
+  }
+  return null;
+}
