@@ -8,7 +8,7 @@
  * build objects.
  */
 import {
-  type Nat64Prefix, canonicalAddress, extractEmbeddedIpv4, formatAddress, inNat64Prefix,
+  AddressError, type Nat64Prefix, canonicalAddress, extractEmbeddedIpv4, formatAddress, inNat64Prefix,
   IPV4ONLY_ARPA, isClatIpv4, nat64PrefixFromWellKnown, parseAddress, parseNat64Prefix,
 } from '../net/address.js';
 import { type CaptureFormat, type PacketSink } from '../capture/reader.js';
@@ -113,7 +113,7 @@ export class CaptureAnalyzer implements PacketSink {
     this.givenPrefixes = (options.nat64Prefixes ?? []).map((p) => parseNat64Prefix(p, '--nat64-prefix'));
     this.givenClat = (options.clatAddresses ?? []).map((a) => {
       const parsed = parseAddress(a, '--clat-address');
-      if (parsed.family !== 6) throw new Error(`--clat-address: ${JSON.stringify(a)} is not an IPv6 address (a CLAT's IPv4 side is always 192.0.0.0/29)`);
+      if (parsed.family !== 6) throw new AddressError(a, "is not an IPv6 address (a CLAT's IPv4 side is always 192.0.0.0/29)", '--clat-address');
       return canonicalAddress(a);
     });
   }

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import {
+  AddressError, canonicalAddress, embedIpv4, extractEmbeddedIpv4, formatAddress, inNat64Prefix,
+  isClatIpv4, nat64PrefixFromWellKnown, parseAddress, parseNat64Prefix,
+} from '../../lib/net/address.js';
+
+/** RFC 6052 section 2.4, Table 2: 192.0.2.33 embedded under each prefix length. */
+const RFC6052_TABLE = [
+  ['2001:db8::/32', '2001:db8:c000:221::'],
+  ['2001:db8:100::/40', '2001:db8:1c0:2:21::'],
+  ['2001:db8:122::/48', '2001:db8:122:c000:2:2100::'],
+  ['2001:db8:122:300::/56', '2001:db8:122:3c0:0:221::'],
+  ['2001:db8:122:344::/64', '2001:db8:122:344:c0:2:2100:0'],
+  ['2001:db8:122:344::/96', '2001:db8:122:344::c000:221'],
+] as const;
+
+describe('net/address', () => {
+  describe('RFC 6052 embedding', () => {
+    for (const [prefixText, expected] of RFC6052_TABLE) {
+      it(`embeds and extracts 192.0.2.33 under ${prefixText}`, () => {
+        const prefix = parseNat64Prefix(prefixText);
+        const embedded = embedIpv4(prefix, parseAddress('192.0.2.33').bytes);
+        assert.equal(formatAddress(embedded, 0, 6), canonicalAddress(expected));
+        assert.ok(inNat64Prefix(prefix, embedded, 0));
+        assert.equal(formatAddress(extractEmbeddedIpv4(prefix, parseAddress(expected).bytes, 0), 0, 4), '192.0.2.33');
+      });
+    }
+
+    it('extracts at an offset inside a larger buffer', () => {
+      const prefix = parseNat64Prefix('64:ff9b::/96');
+      const buf = new Uint8Array(40);
+      buf.set(parseAddress('64:ff9b::cb00:7101').bytes, 24);
+      assert.equal(formatAddress(extractEmbeddedIpv4(prefix, buf, 24), 0, 4), '203.0.113.1');
+      assert.ok(inNat64Prefix(prefix, buf, 24));
+      assert.ok(!inNat64Prefix(prefix, buf, 0));
+    });
+
+    it('rejects prefix lengths RFC 6052 does not allow, and non-prefixes, naming the field', () => {
+      assert.throws(() => parseNat64Prefix('64:ff9b::/80', '--nat64-prefix'), (e: unknown) =>
+        e instanceof AddressError && e.field === '--nat64-prefix' && /\/80/.test(e.message));
+      assert.throws(() => parseNat64Prefix('64:ff9b::'), AddressError);
+      assert.throws(() => parseNat64Prefix('192.0.2.0/24'), /not an IPv6 prefix/);
+      assert.throws(() => parseNat64Prefix('nonsense/96'), AddressError);
+    });
+
+    it('canonicalises the prefix text', () => {
+      assert.equal(parseNat64Prefix('0064:FF9B:0000::/96').text, '64:ff9b::/96');
+      assert.equal(parseNat64Prefix('2001:db8:122:344:ffff::/64').text, '2001:db8:122:344::/64');
+    });
+  });
+
+  describe('RFC 7050 discovery from ipv4only.arpa answers', () => {
+    for (const [prefixText] of RFC6052_TABLE) {
+      for (const wka of ['192.0.0.170', '192.0.0.171']) {
+        it(`finds ${prefixText} from ${wka}`, () => {
+          const prefix = parseNat64Prefix(prefixText);
+          const answer = embedIpv4(prefix, parseAddress(wka).bytes);
+          assert.equal(nat64PrefixFromWellKnown(answer)?.text, prefix.text);
+        });
+      }
+    }
+
+    it('finds the well-known prefix and ignores a native answer', () => {
+      assert.equal(nat64PrefixFromWellKnown(parseAddress('64:ff9b::c000:aa').bytes)?.text, '64:ff9b::/96');
+      assert.equal(nat64PrefixFromWellKnown(parseAddress('2001:db8::1').bytes), null);
+    });
+  });
+
+  it('knows the CLAT range 192.0.0.0/29', () => {
+    const at = (text: string) => isClatIpv4(parseAddress(text).bytes, 0);
+    assert.ok(at('192.0.0.4'));
+    assert.ok(at('192.0.0.7'));
+    assert.ok(!at('192.0.0.8'));
+    assert.ok(!at('192.0.0.170'));
+    assert.ok(!at('10.0.0.4'));
+  });
+
+  it('prints IPv6 in RFC 5952 form and rejects non-addresses', () => {
+    assert.equal(canonicalAddress('2001:DB8:0:0:0:0:0:1'), '2001:db8::1');
+    assert.equal(canonicalAddress('2001:db8:0:0:1:0:0:1'), '2001:db8::1:0:0:1');
+    assert.throws(() => parseAddress('2001:db8::g', '--clat-address'), /--clat-address: "2001:db8::g" is not an IPv4 or IPv6 address/);
+  });
+});
