@@ -582,6 +582,7 @@ function extensionHeaderBytes(header: Ipv6ExtensionHeader, nextHeader: number): 
   if (header.type === IP_PROTOCOL.FRAGMENT) {
     const offset = header.offset ?? 0;
     checkFragmentOffset(offset, 'ipv6');
+    // The 13-bit offset counts 8-octet units from bit 3, so a byte offset is already in place.
     return concat([u8(nextHeader), u8(0), u16(offset | (header.moreFragments ? 1 : 0)), u32(header.id ?? 0)]);
   }
   let body: Uint8Array;
@@ -956,7 +957,10 @@ export function quicInitial(options: QuicInitialOptions): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 
 export interface CapturedPacket {
-  /** Seconds since the epoch as a float, or nanoseconds since the epoch as a bigint (exact). */
+  /**
+   * Seconds since the epoch as a float (kept to the microsecond: a double near 1.7e9 cannot
+   * hold nanoseconds), or nanoseconds since the epoch as a bigint (exact).
+   */
   ts: number | bigint;
   data: Uint8Array;
   /** Length on the wire. @default data.length */
@@ -965,9 +969,14 @@ export interface CapturedPacket {
 
 /** Timestamp as an integer count of 1/unitsPerSecond since the epoch. */
 function timestampUnits(ts: number | bigint, unitsPerSecond: bigint): bigint {
-  if (typeof ts === 'bigint') return (ts * unitsPerSecond) / 1_000_000_000n;
+  return (timestampNanoseconds(ts) * unitsPerSecond) / 1_000_000_000n;
+}
+
+function timestampNanoseconds(ts: number | bigint): bigint {
+  if (typeof ts === 'bigint') return ts;
   const seconds = Math.floor(ts);
-  return BigInt(seconds) * unitsPerSecond + BigInt(Math.round((ts - seconds) * Number(unitsPerSecond)));
+  const micros = Math.round((ts - seconds) * 1e6);
+  return BigInt(seconds) * 1_000_000_000n + BigInt(micros) * 1000n;
 }
 
 export interface PcapOptions {
