@@ -471,6 +471,7 @@ export class CaptureAnalyzer implements PacketSink {
           if (!this.addressNames.has(server)) hostnameKey = formatAddress(extractEmbeddedIpv4(prefix, f.serverBytes, 0), 0, 4);
         }
       }
+      const resolved = this.hostnameAt(hostnameKey, f.firstTs);
       return {
         id,
         transport: f.protocol === IPPROTO.TCP ? 'tcp' : 'udp',
@@ -486,7 +487,8 @@ export class CaptureAnalyzer implements PacketSink {
         path,
         established: f.protocol !== IPPROTO.TCP || !(f.synSeen || f.synAckSeen) ? null : f.established,
         reset: f.reset,
-        hostname: this.hostnameAt(hostnameKey, f.firstTs) ?? f.sni,
+        hostname: resolved ?? f.sni,
+        hostnameSource: resolved !== null ? 'dns' : f.sni !== null ? 'sni' : null,
         sni: f.sni,
         application: f.application,
         twin: twins.get(id) ?? null,

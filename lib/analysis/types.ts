@@ -36,6 +36,11 @@ export interface Flow {
   /** A TCP reset was seen. */
   reset: boolean;
   hostname: string | null;
+  /**
+   * Where the hostname came from: a DNS answer that gave the server address, or only the TLS
+   * SNI. null: nothing names the server, so an IPv4 one is an address literal.
+   */
+  hostnameSource: 'dns' | 'sni' | null;
   sni: string | null;
   /** What the first payload was recognised as. */
   application: 'tls' | 'quic' | 'dns' | null;

@@ -76,7 +76,17 @@ describe('analysis: an IPv6-only handset', () => {
     assert.equal(flow.application, 'tls');
     assert.equal(flow.established, true);
     assert.equal(flow.hostname, 'api.news.test');
+    assert.equal(flow.hostnameSource, 'dns');
     assert.equal(flowTo(a, '64:ff9b::6440:14', 443).sni, 'img.news.test');
+  });
+
+  it('knows an address literal: a server no DNS answer gave, named only by SNI or not at all', () => {
+    const capture = new HandsetCapture()
+      .tcp(0, '10.0.0.2', 4000, '100.64.9.9', 443, { request: [tlsClientHello({ sni: 'lit.news.test' })] })
+      .tcp(1, '10.0.0.2', 4001, '100.64.9.8', 443);
+    const [withSni, bare] = analyze(capture.pcap()).flows;
+    assert.deepEqual([withSni!.hostname, withSni!.hostnameSource], ['lit.news.test', 'sni']);
+    assert.deepEqual([bare!.hostname, bare!.hostnameSource], [null, null]);
   });
 
   it('names each destination by the DNS answer that gave it, also through NAT64 and the CLAT', () => {
