@@ -95,11 +95,13 @@ export function decodePacket(view: PacketView, buf: Buffer, offset: number, capL
       break;
     }
     case LINKTYPE.LINUX_SLL: {
-      // pkttype(2) hatype(2) halen(2) addr(8) protocol(2): no interface index, so duplicates
-      // across interfaces are found by timing alone.
+      // pkttype(2) hatype(2) halen(2) addr(8) protocol(2): no interface index. The link type,
+      // packet type and link address stand in for it: the CLAT's TUN (hatype 65534) and the
+      // Ethernet link differ, and a router's ingress copy (the neighbour's address, HOST) and
+      // egress copy (our address, OUTGOING) differ, while two sends on one link are alike.
       if (capLen < 16) return damaged(view, 'LINUX_SLL header cut short');
       etherType = buf.readUInt16BE(at + 14);
-      view.ifaceKey = -1;
+      view.ifaceKey = (iface * 0x10000 + buf.readUInt16BE(at + 2)) ^ (buf.readUInt16BE(at) << 24) ^ buf.readInt32BE(at + 6);
       at += 16;
       break;
     }
