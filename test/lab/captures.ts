@@ -96,6 +96,16 @@ v4only  IN A    ${V4ONLY_V4}
 v6only  IN AAAA ${V6ONLY_V6}
 `;
 
+// RFC 7050 section 2.2: ipv4only.arpa has only A records, the well-known 192.0.0.170/171, so the
+// DNS64 synthesizes AAAA answers that reveal its NAT64 prefix.
+const IPV4ONLY_ZONE = `$ORIGIN ipv4only.arpa.
+$TTL 60
+@       IN SOA ns.cross.test. hostmaster.cross.test. 1 3600 600 86400 60
+@       IN NS  ns.cross.test.
+@       IN A   192.0.0.170
+@       IN A   192.0.0.171
+`;
+
 // DNS64 only synthesizes answers that come through the iterator: an auth-zone with
 // for-upstream (not local-data) in the same unbound (lab.md). "test." is one of unbound's default
 // local zones (RFC 6761), hence nodefault.
@@ -122,6 +132,12 @@ function unboundConf(dir: string): string {
 auth-zone:
   name: "cross.test."
   zonefile: "${path.join(dir, 'cross.test.zone')}"
+  for-downstream: no
+  for-upstream: yes
+  fallback-enabled: no
+auth-zone:
+  name: "ipv4only.arpa."
+  zonefile: "${path.join(dir, 'ipv4only.arpa.zone')}"
   for-downstream: no
   for-upstream: yes
   fallback-enabled: no
@@ -407,6 +423,7 @@ export async function makeLabCaptures(outDir: string): Promise<LabCapture[]> {
 
     // DNS: unbound with DNS64 on the server's addresses.
     await writeFile(path.join(workDir, 'cross.test.zone'), ZONE);
+    await writeFile(path.join(workDir, 'ipv4only.arpa.zone'), IPV4ONLY_ZONE);
     const unboundConfFile = path.join(workDir, 'unbound.conf');
     await writeFile(unboundConfFile, unboundConf(workDir));
     await startDaemon('unbound', inServer('unbound', '-d', '-c', unboundConfFile), /start of service/, daemons);
@@ -493,6 +510,8 @@ async function generateTraffic(inClient: (...argv: string[]) => string[], peerSc
   const dig = (server: string, name: string, qtype: string, ...options: string[]): string[] =>
     inClient('dig', '+tries=1', '+time=2', ...options, `@${server}`, name, qtype);
   const digs = [
+    // RFC 7050 NAT64 prefix discovery, as Android does it before starting the CLAT.
+    dig(SERVER_V6, 'ipv4only.arpa', 'AAAA'),
     dig(SERVER_V4, 'api.cross.test', 'A'),
     dig(SERVER_V4, 'api.cross.test', 'AAAA'),
     dig(SERVER_V6, 'api.cross.test', 'AAAA'),

@@ -139,7 +139,7 @@ describe('lab: analyzer cross-check against tshark (issue 2)', function () {
     has(/^udp .*\[64:ff9b::/, 'NAT64 UDP (64:ff9b::/96)');
     has(/^tcp 100\.64\.1\.1:443 <-> 192\.0\.0\.4:/, 'CLAT TCP from 192.0.0.4');
     const questions = new Set(tshark.dnsQueries.map((q) => `${q.name} ${q.qtype}`));
-    for (const q of ['api.cross.test A', 'api.cross.test AAAA', 'v4only.cross.test AAAA', 'v6only.cross.test AAAA']) {
+    for (const q of ['ipv4only.arpa AAAA', 'api.cross.test A', 'api.cross.test AAAA', 'v4only.cross.test AAAA', 'v6only.cross.test AAAA']) {
       assert.ok(questions.has(q), `no DNS query ${q} among ${[...questions].join('; ')}`);
     }
     assert.deepEqual([...new Set(tshark.sni)].sort(), ['api.cross.test', 'v4only.cross.test', 'v6only.cross.test']);
