@@ -82,14 +82,17 @@ export class CaptureAnalyzer implements PacketSink {
   linkTypes: readonly number[] = [];
 
   private readonly view = new PacketView();
+  /** A DataView over the current packet's buffer (set per packet; the reader keeps few). */
+  private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private readonly flows: FlowState[] = [];
   private slots = new Int32Array(4096);
   private mask = 4095;
 
   private packetCount = 0;
   private byteCount = 0;
-  private firstTs: number | null = null;
-  private lastTs: number | null = null;
+  // Numbers, never null: a field that once held null boxes every double stored into it.
+  private firstTs = Infinity;
+  private lastTs = -Infinity;
   private duplicates = 0;
   private icmp4 = 0;
   private icmp6 = 0;
@@ -106,6 +109,8 @@ export class CaptureAnalyzer implements PacketSink {
   private readonly addressNames = new Map<string, { ts: number; name: string }[]>();
   private readonly names = new Map<string, { queried: Set<string>; a: Set<string>; aaaa: Set<string> }>();
   private readonly discoveredPrefixes = new Map<string, Nat64Prefix>();
+  /** dns-packet's spelling of an address -> RFC 5952; answers repeat the same few addresses. */
+  private readonly canonical = new Map<string, string>();
   private readonly givenPrefixes: Nat64Prefix[];
   private readonly givenClat: string[];
 
@@ -122,13 +127,14 @@ export class CaptureAnalyzer implements PacketSink {
     if (this.warnings.length < 100) this.warnings.push(message);
   }
 
-  packet(buf: Buffer, offset: number, capLen: number, origLen: number, ts: number, linkType: number, iface: number): void {
+  packet(buf: Buffer, dv: DataView, offset: number, capLen: number, origLen: number, ts: number, linkType: number, iface: number): void {
     this.packetCount++;
     this.byteCount += origLen;
-    if (this.firstTs === null || ts < this.firstTs) this.firstTs = ts;
-    if (this.lastTs === null || ts > this.lastTs) this.lastTs = ts;
+    if (ts < this.firstTs) this.firstTs = ts;
+    if (ts > this.lastTs) this.lastTs = ts;
     const v = this.view;
-    if (!decodePacket(v, buf, offset, capLen, linkType, iface)) {
+    this.dv = dv;
+    if (!decodePacket(v, buf, dv, offset, capLen, linkType, iface)) {
       if (v.damage !== null) this.noteDamage(v.damage);
       else this.nonIp++;
       return;
@@ -166,12 +172,13 @@ export class CaptureAnalyzer implements PacketSink {
   }
 
   private findFlow(buf: Buffer, ts: number): number {
+    const dv = this.dv;
     const v = this.view;
     const six = v.family === 6;
     const src = v.srcOffset;
     const dst = v.dstOffset;
-    const a0 = buf.readInt32LE(src), a1 = six ? buf.readInt32LE(src + 4) : 0, a2 = six ? buf.readInt32LE(src + 8) : 0, a3 = six ? buf.readInt32LE(src + 12) : 0;
-    const b0 = buf.readInt32LE(dst), b1 = six ? buf.readInt32LE(dst + 4) : 0, b2 = six ? buf.readInt32LE(dst + 8) : 0, b3 = six ? buf.readInt32LE(dst + 12) : 0;
+    const a0 = dv.getInt32(src, true), a1 = six ? dv.getInt32(src + 4, true) : 0, a2 = six ? dv.getInt32(src + 8, true) : 0, a3 = six ? dv.getInt32(src + 12, true) : 0;
+    const b0 = dv.getInt32(dst, true), b1 = six ? dv.getInt32(dst + 4, true) : 0, b2 = six ? dv.getInt32(dst + 8, true) : 0, b3 = six ? dv.getInt32(dst + 12, true) : 0;
     const sp = v.srcPort;
     const dp = v.dstPort;
     const ea = Math.imul(a0, 0x9e3779b1) + Math.imul(a1, 0x85ebca77) + Math.imul(a2, 0xc2b2ae3d) + Math.imul(a3, 0x27d4eb2f) + Math.imul(sp, 0x165667b1);
@@ -219,10 +226,11 @@ export class CaptureAnalyzer implements PacketSink {
   }
 
   private isFromClient(flow: FlowState, buf: Buffer): boolean {
+    const dv = this.dv;
     const v = this.view;
     const src = v.srcOffset;
-    return v.srcPort === flow.clientPort && buf.readInt32LE(src) === flow.c0 &&
-      (v.family === 4 || (buf.readInt32LE(src + 4) === flow.c1 && buf.readInt32LE(src + 8) === flow.c2 && buf.readInt32LE(src + 12) === flow.c3));
+    return v.srcPort === flow.clientPort && dv.getInt32(src, true) === flow.c0 &&
+      (v.family === 4 || (dv.getInt32(src + 4, true) === flow.c1 && dv.getInt32(src + 8, true) === flow.c2 && dv.getInt32(src + 12, true) === flow.c3));
   }
 
   /**
@@ -231,10 +239,11 @@ export class CaptureAnalyzer implements PacketSink {
    * copies, so the signature takes the transport header and IP identity, not the whole packet.
    */
   private isDuplicate(flow: FlowState, buf: Buffer, ts: number, fromClient: boolean): boolean {
+    const dv = this.dv;
     const v = this.view;
     let sig = (v.l4Checksum << 16) ^ v.payloadWireLength ^ (fromClient ? 0x40000000 : 0);
     if (v.protocol === IPPROTO.TCP) sig ^= v.tcpSeq ^ Math.imul(v.tcpAck, 31) ^ (v.tcpFlags << 24);
-    if (v.family === 4) sig ^= Math.imul(buf.readUInt16BE(v.ipOffset + 4), 0x10001);
+    if (v.family === 4) sig ^= Math.imul(dv.getUint16(v.ipOffset + 4), 0x10001);
     const key = v.ifaceKey;
     if ((flow.ts0 >= 0 && flow.sig0 === sig && flow.if0 !== key && ts - flow.ts0 <= DUPLICATE_WINDOW_S) ||
         (flow.ts1 >= 0 && flow.sig1 === sig && flow.if1 !== key && ts - flow.ts1 <= DUPLICATE_WINDOW_S)) {
@@ -428,7 +437,11 @@ export class CaptureAnalyzer implements PacketSink {
 
   private learnAnswers(message: DnsMessage, ts: number, facts: { a: Set<string>; aaaa: Set<string> }): void {
     for (const address of message.addresses) {
-      const text = canonicalAddress(address);
+      let text = this.canonical.get(address);
+      if (text === undefined) {
+        text = canonicalAddress(address);
+        this.canonical.set(address, text);
+      }
       const family = text.includes(':') ? 6 : 4;
       (family === 6 ? facts.aaaa : facts.a).add(text);
       const seen = this.addressNames.get(text);
@@ -471,7 +484,7 @@ export class CaptureAnalyzer implements PacketSink {
           if (!this.addressNames.has(server)) hostnameKey = formatAddress(extractEmbeddedIpv4(prefix, f.serverBytes, 0), 0, 4);
         }
       }
-      const resolved = this.hostnameAt(hostnameKey, f.firstTs);
+      const resolved = this.hostnameAt(hostnameKey, f.firstTs, f.sni);
       return {
         id,
         transport: f.protocol === IPPROTO.TCP ? 'tcp' : 'udp',
@@ -501,8 +514,8 @@ export class CaptureAnalyzer implements PacketSink {
         linkTypes: [...this.linkTypes],
         packets: this.packetCount,
         bytes: this.byteCount,
-        firstTs: this.firstTs,
-        lastTs: this.lastTs,
+        firstTs: this.packetCount === 0 ? null : this.firstTs,
+        lastTs: this.packetCount === 0 ? null : this.lastTs,
         duplicates: this.duplicates,
         warnings: [...this.warnings, ...[...this.damage].map(([reason, d]) => `${d.count} packet${d.count === 1 ? '' : 's'}: ${reason} (first: packet ${d.firstPacket})`)],
       },
@@ -516,10 +529,14 @@ export class CaptureAnalyzer implements PacketSink {
     };
   }
 
-  /** The name whose answer gave `address` last before `ts` (or the first one after). */
-  private hostnameAt(address: string, ts: number): string | null {
+  /**
+   * The name whose answer gave `address` last before `ts` (or the first one after). Several names
+   * often share an address (a CDN): the flow's SNI, when one of them, says which it was for.
+   */
+  private hostnameAt(address: string, ts: number, sni: string | null): string | null {
     const answers = this.addressNames.get(address);
     if (!answers) return null;
+    if (sni !== null && answers.some((a) => a.name === sni)) return sni;
     let best: string | null = null;
     for (const answer of answers) {
       if (answer.ts <= ts || best === null) best = answer.name;

@@ -1,7 +1,12 @@
 /**
  * DNS messages through dns-packet (payloads only), reduced to what the analysis needs.
  */
-import dnsPacket from 'dns-packet';
+import { createRequire } from 'node:module';
+import type DnsPacketModule from 'dns-packet';
+
+// Required on the first DNS message: a capture without DNS, and `v6lab --help`, never load it.
+const require = createRequire(import.meta.url);
+let dnsPacketModule: typeof DnsPacketModule | undefined;
 
 export interface DnsMessage {
   id: number;
@@ -16,9 +21,10 @@ export interface DnsMessage {
 
 /** Decodes one DNS message; returns a fixed reason string when it is not one. */
 export function decodeDns(payload: Uint8Array): DnsMessage | string {
-  let decoded: dnsPacket.Packet;
+  let decoded: DnsPacketModule.Packet;
   try {
-    decoded = dnsPacket.decode(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+    dnsPacketModule ??= require('dns-packet') as typeof DnsPacketModule;
+    decoded = dnsPacketModule.decode(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
   } catch {
     return 'DNS payload could not be decoded';
   }

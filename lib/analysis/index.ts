@@ -10,8 +10,12 @@ export type * from './types.js';
 export { FLOW_PATHS } from './types.js';
 export { CaptureFormatError } from '../capture/errors.js';
 
-/** Reading a file in large blocks into the reader's own buffer saves a copy per block. */
-const FILE_BLOCK = 4 * 1024 * 1024;
+/**
+ * Block size for reading files. Not a multiple of the page size on purpose: measured here,
+ * page-multiple reads from the page cache ran at a quarter of the speed of odd-sized ones
+ * (585 vs 152 ms per GiB, bench/README.md), and odd sizes cost nothing elsewhere.
+ */
+const FILE_BLOCK = 4 * 1024 * 1024 - 8;
 
 /**
  * Analyses a capture as its bytes arrive: push() each chunk (a tcpdump `-w -` streamed over adb),
@@ -29,15 +33,6 @@ export class IncrementalAnalyzer {
 
   push(chunk: Uint8Array): void {
     this.reader.push(chunk);
-  }
-
-  /** For readers that fill the buffer themselves (see analyzeFile). */
-  reserve(min: number) {
-    return this.reader.reserve(min);
-  }
-
-  commit(written: number): void {
-    this.reader.commit(written);
   }
 
   /** Packets read so far. */
@@ -58,16 +53,30 @@ export class IncrementalAnalyzer {
   }
 }
 
-/** Analyses a whole pcap or pcapng file. */
+/**
+ * Analyses a whole pcap or pcapng file. Two blocks alternate: the next is read (on libuv's
+ * thread pool) while the current one is parsed in place.
+ */
 export async function analyzeFile(path: string, options: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
-  const analysis = new IncrementalAnalyzer({ source: path, ...options }, FILE_BLOCK * 2);
+  const analysis = new IncrementalAnalyzer({ source: path, ...options });
   const handle = await open(path, 'r');
   try {
+    let filling = Buffer.allocUnsafe(FILE_BLOCK);
+    let spare = Buffer.allocUnsafe(FILE_BLOCK);
+    let pending = handle.read(filling, 0, FILE_BLOCK, null);
     for (;;) {
-      const room = analysis.reserve(FILE_BLOCK);
-      const { bytesRead } = await handle.read(room.buffer, room.offset, Math.min(room.length, FILE_BLOCK), null);
+      const { bytesRead } = await pending;
       if (bytesRead === 0) break;
-      analysis.commit(bytesRead);
+      const block = filling;
+      filling = spare;
+      spare = block;
+      pending = handle.read(filling, 0, FILE_BLOCK, null);
+      try {
+        analysis.push(block.subarray(0, bytesRead));
+      } catch (error) {
+        await pending.catch(() => undefined);
+        throw error;
+      }
     }
   } finally {
     await handle.close();

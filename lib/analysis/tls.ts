@@ -24,25 +24,30 @@ export function looksLikeTlsHandshake(bytes: Uint8Array, offset: number, length:
 
 /** Reads the SNI from the start of a client's byte stream (`bytes[0]` is a record header). */
 export function parseClientHello(bytes: Uint8Array): ClientHelloResult {
-  // Join the handshake fragments of consecutive handshake records (RFC 8446 section 5.1).
-  const handshake: number[] = [];
+  // Join the handshake fragments of consecutive handshake records (RFC 8446 section 5.1); the
+  // usual ClientHello sits in one record and is read in place.
+  const fragments: Uint8Array[] = [];
+  let gathered = 0;
   let at = 0;
   let wanted = -1;
-  while (wanted < 0 || handshake.length < wanted) {
+  while (wanted < 0 || gathered < wanted) {
     if (bytes.length - at < 5) return { kind: 'need-more', needBytes: at + 5 };
     if (bytes[at] !== CONTENT_HANDSHAKE || bytes[at + 1] !== 3) return { kind: 'not-tls' };
     const recordLength = (bytes[at + 3]! << 8) | bytes[at + 4]!;
     if (recordLength === 0 || recordLength > 16384 + 256) return { kind: 'not-tls' };
     if (bytes.length - at - 5 < recordLength) return { kind: 'need-more', needBytes: at + 5 + recordLength };
-    for (let i = 0; i < recordLength; i++) handshake.push(bytes[at + 5 + i]!);
+    fragments.push(bytes.subarray(at + 5, at + 5 + recordLength));
+    gathered += recordLength;
     at += 5 + recordLength;
-    if (wanted < 0 && handshake.length >= 4) {
-      if (handshake[0] !== HANDSHAKE_CLIENT_HELLO) return { kind: 'not-tls' };
-      wanted = 4 + ((handshake[1]! << 16) | (handshake[2]! << 8) | handshake[3]!);
+    if (wanted < 0 && gathered >= 4) {
+      const head = fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments);
+      if (head[0] !== HANDSHAKE_CLIENT_HELLO) return { kind: 'not-tls' };
+      wanted = 4 + ((head[1]! << 16) | (head[2]! << 8) | head[3]!);
       if (wanted > MAX_CLIENT_HELLO) return { kind: 'not-tls' };
     }
   }
-  return { kind: 'client-hello', sni: serverName(Uint8Array.from(handshake.slice(0, wanted))) };
+  const hello = fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments);
+  return { kind: 'client-hello', sni: serverName(hello.subarray(0, wanted)) };
 }
 
 /** server_name from a whole ClientHello handshake message; null when it has none or is malformed. */

@@ -80,7 +80,7 @@ export class PacketView {
  * Decodes one packet into `view`. Returns false when the packet is not IP or is damaged
  * (then `view.damage` says why); true when `view` describes an IP packet.
  */
-export function decodePacket(view: PacketView, buf: Buffer, offset: number, capLen: number, linkType: number, iface: number): boolean {
+export function decodePacket(view: PacketView, buf: Uint8Array, dv: DataView, offset: number, capLen: number, linkType: number, iface: number): boolean {
   view.family = 0;
   view.damage = null;
   view.ifaceKey = iface;
@@ -90,7 +90,7 @@ export function decodePacket(view: PacketView, buf: Buffer, offset: number, capL
   switch (linkType) {
     case LINKTYPE.ETHERNET: {
       if (capLen < 14) return damaged(view, 'Ethernet header cut short');
-      etherType = buf.readUInt16BE(at + 12);
+      etherType = dv.getUint16(at + 12);
       at += 14;
       break;
     }
@@ -100,24 +100,24 @@ export function decodePacket(view: PacketView, buf: Buffer, offset: number, capL
       // Ethernet link differ, and a router's ingress copy (the neighbour's address, HOST) and
       // egress copy (our address, OUTGOING) differ, while two sends on one link are alike.
       if (capLen < 16) return damaged(view, 'LINUX_SLL header cut short');
-      etherType = buf.readUInt16BE(at + 14);
-      view.ifaceKey = (iface * 0x10000 + buf.readUInt16BE(at + 2)) ^ (buf.readUInt16BE(at) << 24) ^ buf.readInt32BE(at + 6);
+      etherType = dv.getUint16(at + 14);
+      view.ifaceKey = (iface * 0x10000 + dv.getUint16(at + 2)) ^ (dv.getUint16(at) << 24) ^ dv.getInt32(at + 6);
       at += 16;
       break;
     }
     case LINKTYPE.LINUX_SLL2: {
       // protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8)
       if (capLen < 20) return damaged(view, 'LINUX_SLL2 header cut short');
-      etherType = buf.readUInt16BE(at);
-      view.ifaceKey = iface * 0x10000 + (buf.readUInt32BE(at + 4) & 0xffff);
+      etherType = dv.getUint16(at);
+      view.ifaceKey = iface * 0x10000 + (dv.getUint32(at + 4) & 0xffff);
       at += 20;
       break;
     }
     case LINKTYPE.NULL:
     case LINKTYPE.LOOP: {
       if (capLen < 4) return damaged(view, 'loopback header cut short');
-      const be = buf.readUInt32BE(at);
-      const family = linkType === LINKTYPE.LOOP ? be : (be & 0xffff) === 0 ? buf.readUInt32LE(at) : be;
+      const be = dv.getUint32(at);
+      const family = linkType === LINKTYPE.LOOP ? be : (be & 0xffff) === 0 ? dv.getUint32(at, true) : be;
       at += 4;
       if (family === AF_INET) etherType = ETHERTYPE.IPV4;
       else if (AF_INET6.has(family)) etherType = ETHERTYPE.IPV6;
@@ -141,11 +141,11 @@ export function decodePacket(view: PacketView, buf: Buffer, offset: number, capL
   for (let tags = 0; etherType === ETHERTYPE.VLAN || etherType === ETHERTYPE.QINQ || etherType === ETHERTYPE.QINQ_OLD; tags++) {
     if (tags === 4) return damaged(view, 'more than four VLAN tags');
     if (end - at < 4) return damaged(view, 'VLAN tag cut short');
-    etherType = buf.readUInt16BE(at + 2);
+    etherType = dv.getUint16(at + 2);
     at += 4;
   }
-  if (etherType === ETHERTYPE.IPV4) return decodeIpv4(view, buf, at, end);
-  if (etherType === ETHERTYPE.IPV6) return decodeIpv6(view, buf, at, end);
+  if (etherType === ETHERTYPE.IPV4) return decodeIpv4(view, buf, dv, at, end);
+  if (etherType === ETHERTYPE.IPV6) return decodeIpv6(view, buf, dv, at, end);
   return false;
 }
 
@@ -154,16 +154,16 @@ function damaged(view: PacketView, reason: string): false {
   return false;
 }
 
-function decodeIpv4(view: PacketView, buf: Buffer, at: number, end: number): boolean {
+function decodeIpv4(view: PacketView, buf: Uint8Array, dv: DataView, at: number, end: number): boolean {
   if (end - at < 20) return damaged(view, 'IPv4 header cut short');
   const versionIhl = buf[at]!;
   if (versionIhl >> 4 !== 4) return damaged(view, 'IPv4 packet with another version number');
   const headerLength = (versionIhl & 0x0f) * 4;
   if (headerLength < 20) return damaged(view, 'IPv4 header length below 20');
   if (end - at < headerLength) return damaged(view, 'IPv4 options cut short');
-  const totalLength = buf.readUInt16BE(at + 2);
+  const totalLength = dv.getUint16(at + 2);
   if (totalLength < headerLength) return damaged(view, 'IPv4 total length shorter than its header');
-  const flagsOffset = buf.readUInt16BE(at + 6);
+  const flagsOffset = dv.getUint16(at + 6);
   const fragmentOffset = flagsOffset & 0x1fff;
   const moreFragments = (flagsOffset & 0x2000) !== 0;
   view.family = 4;
@@ -174,16 +174,16 @@ function decodeIpv4(view: PacketView, buf: Buffer, at: number, end: number): boo
   view.protocol = buf[at + 9]!;
   view.fragment = fragmentOffset !== 0 || moreFragments;
   view.firstFragment = fragmentOffset === 0;
-  view.fragmentId = buf.readUInt16BE(at + 4);
+  view.fragmentId = dv.getUint16(at + 4);
   // Ethernet pads short frames: the IP total length, not the frame, bounds the packet.
   const ipEnd = Math.min(end, at + totalLength);
-  return decodeTransport(view, buf, at + headerLength, ipEnd, at + totalLength, fragmentOffset === 0);
+  return decodeTransport(view, buf, dv, at + headerLength, ipEnd, at + totalLength, fragmentOffset === 0);
 }
 
-function decodeIpv6(view: PacketView, buf: Buffer, at: number, end: number): boolean {
+function decodeIpv6(view: PacketView, buf: Uint8Array, dv: DataView, at: number, end: number): boolean {
   if (end - at < 40) return damaged(view, 'IPv6 header cut short');
   if (buf[at]! >> 4 !== 6) return damaged(view, 'IPv6 packet with another version number');
-  const payloadLength = buf.readUInt16BE(at + 4);
+  const payloadLength = dv.getUint16(at + 4);
   view.family = 6;
   view.ipOffset = at;
   view.ipLength = 40 + payloadLength;
@@ -211,11 +211,11 @@ function decodeIpv6(view: PacketView, buf: Buffer, at: number, end: number): boo
     } else if (next === IPPROTO.FRAGMENT) {
       if (count === MAX_EXTENSION_HEADERS) return damaged(view, 'IPv6 extension header chain too long');
       if (ipEnd - cursor < 8) return damaged(view, 'IPv6 fragment header cut short');
-      const offsetFlags = buf.readUInt16BE(cursor + 2);
+      const offsetFlags = dv.getUint16(cursor + 2);
       const fragmentOffset = offsetFlags >> 3;
       view.fragment = true;
       view.firstFragment = fragmentOffset === 0;
-      view.fragmentId = buf.readUInt32BE(cursor + 4);
+      view.fragmentId = dv.getUint32(cursor + 4);
       if (fragmentOffset !== 0) hasTransport = false;
       next = buf[cursor]!;
       cursor += 8;
@@ -232,10 +232,10 @@ function decodeIpv6(view: PacketView, buf: Buffer, at: number, end: number): boo
     if (!hasTransport) break;
   }
   view.protocol = next;
-  return decodeTransport(view, buf, cursor, ipEnd, wireEnd, hasTransport);
+  return decodeTransport(view, buf, dv, cursor, ipEnd, wireEnd, hasTransport);
 }
 
-function decodeTransport(view: PacketView, buf: Buffer, at: number, end: number, wireEnd: number, hasTransport: boolean): boolean {
+function decodeTransport(view: PacketView, buf: Uint8Array, dv: DataView, at: number, end: number, wireEnd: number, hasTransport: boolean): boolean {
   view.l4Offset = -1;
   view.srcPort = 0;
   view.dstPort = 0;
@@ -249,12 +249,12 @@ function decodeTransport(view: PacketView, buf: Buffer, at: number, end: number,
     const dataOffset = (buf[at + 12]! >> 4) * 4;
     if (dataOffset < 20) return damaged(view, 'TCP data offset below 20');
     view.l4Offset = at;
-    view.srcPort = buf.readUInt16BE(at);
-    view.dstPort = buf.readUInt16BE(at + 2);
-    view.tcpSeq = buf.readUInt32BE(at + 4);
-    view.tcpAck = buf.readUInt32BE(at + 8);
+    view.srcPort = dv.getUint16(at);
+    view.dstPort = dv.getUint16(at + 2);
+    view.tcpSeq = dv.getUint32(at + 4);
+    view.tcpAck = dv.getUint32(at + 8);
     view.tcpFlags = buf[at + 13]!;
-    view.l4Checksum = buf.readUInt16BE(at + 16);
+    view.l4Checksum = dv.getUint16(at + 16);
     view.payloadOffset = Math.min(end, at + dataOffset);
     view.payloadLength = Math.max(0, end - at - dataOffset);
     view.payloadWireLength = Math.max(0, wireEnd - at - dataOffset);
@@ -264,9 +264,9 @@ function decodeTransport(view: PacketView, buf: Buffer, at: number, end: number,
   if (view.protocol === IPPROTO.UDP) {
     if (end - at < 8) return damaged(view, 'UDP header cut short');
     view.l4Offset = at;
-    view.srcPort = buf.readUInt16BE(at);
-    view.dstPort = buf.readUInt16BE(at + 2);
-    view.l4Checksum = buf.readUInt16BE(at + 6);
+    view.srcPort = dv.getUint16(at);
+    view.dstPort = dv.getUint16(at + 2);
+    view.l4Checksum = dv.getUint16(at + 6);
     view.payloadOffset = at + 8;
     view.payloadLength = end - at - 8;
     view.payloadWireLength = Math.max(0, wireEnd - at - 8);

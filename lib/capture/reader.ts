@@ -8,9 +8,12 @@ import { CaptureFormatError } from './errors.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
-/** Receives every packet. `data` is valid only during the call: copy what you keep. */
+/**
+ * Receives every packet. `data` (and `view`, a DataView over the same bytes) is valid only during
+ * the call: copy what you keep.
+ */
 export interface PacketSink {
-  packet(data: Buffer, offset: number, capLen: number, origLen: number, ts: number, linkType: number, iface: number): void;
+  packet(data: Buffer, view: DataView, offset: number, capLen: number, origLen: number, ts: number, linkType: number, iface: number): void;
   warning(message: string): void;
 }
 
@@ -60,7 +63,11 @@ export class CaptureReader {
   packets = 0;
   bytes = 0;
 
+  /** The bytes being parsed: the reader's own buffer, or a caller's chunk parsed in place. */
   private buf: Buffer;
+  private dv: DataView;
+  /** The reader's own buffer, holding what a chunk left unparsed (a record cut by its end). */
+  private own: Buffer;
   private start = 0;
   private end = 0;
   /** File offset of buf[start]. */
@@ -71,39 +78,83 @@ export class CaptureReader {
   private pcapSnapLen = 0;
   private interfaces: PcapngInterface[] = [];
   private finished = false;
+  /** True while parsing a caller's chunk in place: never compact or grow it. */
+  private external = false;
 
   /**
    * @param source the file or stream name errors and warnings carry
    * @param bufferSize initial size of the reused read buffer @default 1 MiB
    */
   constructor(private readonly sink: PacketSink, private readonly source?: string, bufferSize = INITIAL_BUFFER) {
-    this.buf = Buffer.allocUnsafe(bufferSize);
+    this.own = Buffer.allocUnsafe(bufferSize);
+    this.buf = this.own;
+    this.dv = dataView(this.own);
   }
 
-  /** Copies `chunk` in and decodes every complete record. */
+  /**
+   * Decodes every complete record of `chunk`, in place where it can: only a record cut by the
+   * chunk's end (or by the previous chunk's) is copied. `chunk` is not kept.
+   */
   push(chunk: Uint8Array): void {
     let from = 0;
-    while (from < chunk.length) {
-      const room = this.reserve(1);
-      const n = Math.min(room.length, chunk.length - from);
-      this.buf.set(chunk.subarray(from, from + n), room.offset);
+    // Finish the record the previous chunk cut, copying only the bytes it still needs.
+    while (this.end > this.start && from < chunk.length) {
+      const need = Math.max(1, this.pendingLength() - (this.end - this.start));
+      const n = Math.min(need, chunk.length - from);
+      const room = this.reserve(n);
+      this.own.set(chunk.subarray(from, from + n), room.offset);
       from += n;
       this.commit(n);
+    }
+    if (from === chunk.length) return;
+    // Parse the rest where it lies.
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.buf = bytes;
+    this.dv = dataView(bytes);
+    this.start = from;
+    this.end = bytes.length;
+    this.external = true;
+    try {
+      this.drain();
+    } finally {
+      const left = this.end - this.start;
+      const leftFrom = this.start;
+      this.external = false;
+      this.buf = this.own;
+      this.dv = dataView(this.own);
+      this.start = 0;
+      this.end = 0;
+      if (left > 0) {
+        if (left > this.own.length) this.compact(left);
+        bytes.copy(this.own, 0, leftFrom, leftFrom + left);
+        this.end = left;
+      }
     }
   }
 
   /**
-   * Free space at the end of the internal buffer, at least `min` bytes, to read into directly
-   * (saves a copy when reading a file). Follow with commit(bytesWritten).
+   * Free space at the end of the reader's own buffer, at least `min` bytes, to read into directly.
+   * Follow with commit(bytesWritten).
    */
   reserve(min: number): { buffer: Buffer; offset: number; length: number } {
-    if (this.buf.length - this.end < min) this.compact(min);
-    return { buffer: this.buf, offset: this.end, length: this.buf.length - this.end };
+    if (this.own.length - this.end < min) this.compact(min);
+    return { buffer: this.own, offset: this.end, length: this.own.length - this.end };
   }
 
   commit(written: number): void {
     this.end += written;
     this.drain();
+  }
+
+  /** Bytes the next unit (file header, record or block) occupies, as far as its header tells. */
+  private pendingLength(): number {
+    const have = this.end - this.start;
+    if (this.format === null) return have >= 4 && this.dv.getUint32(this.start, true) === BLOCK.sectionHeader ? 12 : 24;
+    if (this.format === 'pcap') return have < 16 ? 16 : 16 + this.u32(this.start + 8);
+    if (have < 12) return 12;
+    // A section header's length is in the byte order its own magic gives.
+    if (this.dv.getUint32(this.start, true) === BLOCK.sectionHeader) return this.dv.getUint32(this.start + 4, this.dv.getUint32(this.start + 8, true) === BYTE_ORDER_MAGIC);
+    return this.u32(this.start + 4);
   }
 
   /** No more bytes will come: a record cut short becomes a warning, a missing header an error. */
@@ -121,13 +172,15 @@ export class CaptureReader {
 
   private compact(min: number): void {
     const live = this.end - this.start;
-    if (this.start > 0 && this.buf.length - live >= min && live <= this.buf.length / 2) {
-      this.buf.copy(this.buf, 0, this.start, this.end);
+    if (this.start > 0 && this.own.length - live >= min && live <= this.own.length / 2) {
+      this.own.copy(this.own, 0, this.start, this.end);
     } else {
-      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, live + min));
-      this.buf.copy(next, 0, this.start, this.end);
-      this.buf = next;
+      const next = Buffer.allocUnsafe(Math.max(this.own.length * 2, live + min));
+      this.own.copy(next, 0, this.start, this.end);
+      this.own = next;
     }
+    this.buf = this.own;
+    this.dv = dataView(this.own);
     this.end = live;
     this.start = 0;
   }
@@ -137,11 +190,11 @@ export class CaptureReader {
   }
 
   private u32(at: number): number {
-    return this.littleEndian ? this.buf.readUInt32LE(at) : this.buf.readUInt32BE(at);
+    return this.dv.getUint32(at, this.littleEndian);
   }
 
   private u16(at: number): number {
-    return this.littleEndian ? this.buf.readUInt16LE(at) : this.buf.readUInt16BE(at);
+    return this.dv.getUint16(at, this.littleEndian);
   }
 
   private drain(): void {
@@ -152,7 +205,7 @@ export class CaptureReader {
 
   private readFileHeader(): boolean {
     if (this.end - this.start < 4) return false;
-    const magic = this.buf.readUInt32LE(this.start);
+    const magic = this.dv.getUint32(this.start, true);
     if (magic === BLOCK.sectionHeader) {
       this.format = 'pcapng';
       return true;
@@ -182,41 +235,51 @@ export class CaptureReader {
 
   private drainPcap(): void {
     const buf = this.buf;
+    const dv = this.dv;
     const le = this.littleEndian;
     const divisor = this.pcapTsDivisor;
     const linkType = this.pcapLinkType;
     const limit = Math.max(MAX_PACKET, this.pcapSnapLen);
+    const sink = this.sink;
     let at = this.start;
     const end = this.end;
-    while (end - at >= 16) {
-      const capLen = le ? buf.readUInt32LE(at + 8) : buf.readUInt32BE(at + 8);
-      if (capLen > limit) {
-        this.start = at;
-        throw this.error(this.consumed, `record claims ${capLen} captured bytes, more than the ${limit} any packet may have`);
+    let packets = 0;
+    let bytes = 0;
+    try {
+      while (end - at >= 16) {
+        const capLen = dv.getUint32(at + 8, le);
+        if (capLen > limit) {
+          throw this.error(this.consumed + (at - this.start), `record claims ${capLen} captured bytes, more than the ${limit} any packet may have`);
+        }
+        if (end - at < 16 + capLen) {
+          if (16 + capLen > this.own.length && !this.external) {
+            this.consumed += at - this.start;
+            this.start = at;
+            this.compact(16 + capLen);
+            at = this.start;
+          }
+          break;
+        }
+        const origLen = dv.getUint32(at + 12, le);
+        packets++;
+        bytes += capLen;
+        sink.packet(buf, dv, at + 16, capLen, origLen < capLen ? capLen : origLen, dv.getUint32(at, le) + dv.getUint32(at + 4, le) / divisor, linkType, 0);
+        at += 16 + capLen;
       }
-      if (end - at < 16 + capLen) {
-        this.start = at;
-        if (16 + capLen > buf.length) this.compact(16 + capLen);
-        return;
-      }
-      const sec = le ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
-      const frac = le ? buf.readUInt32LE(at + 4) : buf.readUInt32BE(at + 4);
-      const origLen = le ? buf.readUInt32LE(at + 12) : buf.readUInt32BE(at + 12);
-      this.packets++;
-      this.bytes += capLen;
-      this.sink.packet(buf, at + 16, capLen, origLen < capLen ? capLen : origLen, sec + frac / divisor, linkType, 0);
-      at += 16 + capLen;
-      this.consumed += 16 + capLen;
+    } finally {
+      this.packets += packets;
+      this.bytes += bytes;
+      this.consumed += at - this.start;
+      this.start = at;
     }
-    this.start = at;
   }
 
   private drainPcapng(): void {
     while (this.end - this.start >= 12) {
       const at = this.start;
-      const type = this.buf.readUInt32LE(at);
+      const type = this.dv.getUint32(at, true);
       if (type === BLOCK.sectionHeader) {
-        const bom = this.buf.readUInt32LE(at + 8);
+        const bom = this.dv.getUint32(at + 8, true);
         if (bom === BYTE_ORDER_MAGIC) this.littleEndian = true;
         else if (bom === 0x4d3c2b1a) this.littleEndian = false;
         else throw this.error(this.consumed + 8, `pcapng section header has byte-order magic 0x${bom.toString(16)}, not 0x1a2b3c4d`);
@@ -227,7 +290,7 @@ export class CaptureReader {
         throw this.error(this.consumed + 4, `pcapng block of type 0x${blockType.toString(16)} has length ${length} (must be a multiple of 4 from 12 to ${MAX_BLOCK})`);
       }
       if (this.end - at < length) {
-        if (length > this.buf.length) this.compact(length);
+        if (length > this.own.length && !this.external) this.compact(length);
         return;
       }
       if (this.u32(at + length - 4) !== length) {
@@ -287,7 +350,7 @@ export class CaptureReader {
     const ts = (tsHigh * 4294967296 + tsLow) / ifc.unitsPerSecond + ifc.tsOffset;
     this.packets++;
     this.bytes += capLen;
-    this.sink.packet(this.buf, dataAt, capLen, origLen < capLen ? capLen : origLen, ts, ifc.linkType, ifc.globalId);
+    this.sink.packet(this.buf, this.dv, dataAt, capLen, origLen < capLen ? capLen : origLen, ts, ifc.linkType, ifc.globalId);
   }
 
   private interfaceBlock(at: number, length: number): void {
@@ -317,8 +380,8 @@ export class CaptureReader {
         const exponent = resol & 0x7f;
         ifc.unitsPerSecond = resol & 0x80 ? 2 ** exponent : 10 ** exponent;
       } else if (code === OPT.ifTsoffset && len >= 8) {
-        const high = this.littleEndian ? this.buf.readInt32LE(value + 4) : this.buf.readInt32BE(value);
-        const low = this.littleEndian ? this.buf.readUInt32LE(value) : this.buf.readUInt32BE(value + 4);
+        const high = this.dv.getInt32(this.littleEndian ? value + 4 : value, this.littleEndian);
+        const low = this.dv.getUint32(this.littleEndian ? value : value + 4, this.littleEndian);
         ifc.tsOffset = high * 4294967296 + low;
       } else if (code === OPT.ifName) {
         ifc.name = this.buf.toString('utf8', value, value + len).replace(/\0+$/, '');
@@ -329,4 +392,8 @@ export class CaptureReader {
     this.interfaceNames.push(ifc.name);
     if (!this.linkTypes.includes(linkType)) this.linkTypes.push(linkType);
   }
+}
+
+function dataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import ipaddr from 'ipaddr.js';
 import {
   AddressError, canonicalAddress, embedIpv4, extractEmbeddedIpv4, formatAddress, inNat64Prefix,
   isClatIpv4, nat64PrefixFromWellKnown, parseAddress, parseNat64Prefix,
@@ -73,6 +74,20 @@ describe('net/address', () => {
     assert.ok(!at('192.0.0.8'));
     assert.ok(!at('192.0.0.170'));
     assert.ok(!at('10.0.0.4'));
+  });
+
+  it('prints IPv6 exactly as ipaddr.js does (RFC 5952), over seeded random addresses', () => {
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+    for (let i = 0; i < 5000; i++) {
+      // Mostly zero groups, so every run length and position of "::" occurs.
+      const bytes = Uint8Array.from({ length: 16 }, (_, b) => (next() < 150 ? 0 : b % 2 === 0 && next() < 128 ? next() & 0x0f : next()));
+      assert.equal(formatAddress(bytes, 0, 6), new ipaddr.IPv6(Array.from(bytes)).toRFC5952String());
+    }
+    assert.equal(formatAddress(new Uint8Array(16), 0, 6), '::');
+    assert.equal(formatAddress(parseAddress('1:0:0:2:0:0:0:3').bytes, 0, 6), '1:0:0:2::3');
+    assert.equal(formatAddress(parseAddress('1:0:0:2:0:0:3:4').bytes, 0, 6), '1::2:0:0:3:4');
+    assert.equal(formatAddress(parseAddress('1:0:2:3:4:5:6:7').bytes, 0, 6), '1:0:2:3:4:5:6:7');
   });
 
   it('prints IPv6 in RFC 5952 form and rejects non-addresses', () => {

@@ -80,6 +80,16 @@ describe('analysis: an IPv6-only handset', () => {
     assert.equal(flowTo(a, '64:ff9b::6440:14', 443).sni, 'img.news.test');
   });
 
+  it('names a flow by its SNI when several names share the address', () => {
+    const capture = new HandsetCapture()
+      .dns(0, HANDSET, DNS64, 3000, 1, 'a.cdn.test', 'AAAA', ['2001:db8:9::1'])
+      .dns(0.1, HANDSET, DNS64, 3001, 2, 'b.cdn.test', 'AAAA', ['2001:db8:9::1'])
+      .tcp(0.2, HANDSET, 4000, '2001:db8:9::1', 443, { request: [tlsClientHello({ sni: 'a.cdn.test' })] })
+      .tcp(0.3, HANDSET, 4001, '2001:db8:9::1', 443);
+    const flows = analyze(capture.pcap()).flows.filter((f) => f.serverPort === 443);
+    assert.deepEqual(flows.map((f) => f.hostname), ['a.cdn.test', 'b.cdn.test']);
+  });
+
   it('knows an address literal: a server no DNS answer gave, named only by SNI or not at all', () => {
     const capture = new HandsetCapture()
       .tcp(0, '10.0.0.2', 4000, '100.64.9.9', 443, { request: [tlsClientHello({ sni: 'lit.news.test' })] })

@@ -61,11 +61,12 @@ describe('capture: link types', () => {
     const buf = Buffer.alloc(framed.length + 37, 0xee);
     buf.set(framed, 37);
     const view = new PacketView();
-    assert.equal(decodePacket(view, buf, 37, framed.length, LINKTYPE.LINUX_SLL2, 0), true);
+    assert.equal(decodePacket(view, buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), 37, framed.length, LINKTYPE.LINUX_SLL2, 0), true);
     assert.equal(view.family, 6);
     assert.equal(view.srcPort, 1234);
     assert.equal(view.dstPort, 443);
     assert.equal(buf.readUInt16BE(view.srcOffset), 0x2001);
+    assert.equal(buf.readUInt16BE(view.dstOffset + 14), 2);
   });
 });
 
@@ -99,7 +100,7 @@ describe('capture: IP details', () => {
     packets.forEach((packet, i) => {
       const buf = Buffer.from(packet);
       for (let length = 0; length <= packet.length; length++) {
-        const ok = decodePacket(view, buf, 0, length, linkTypes[i]!, 0);
+        const ok = decodePacket(view, buf, new DataView(buf.buffer, buf.byteOffset, buf.byteLength), 0, length, linkTypes[i]!, 0);
         if (!ok) assert.ok(view.damage !== null || length === 0 || view.family === 0, `length ${length}`);
         if (length === packet.length) assert.ok(ok, `the whole packet ${i} decodes`);
       }
