@@ -84,6 +84,10 @@ export class CaptureAnalyzer implements PacketSink {
   private readonly view = new PacketView();
   /** A DataView over the current packet's buffer (set per packet; the reader keeps few). */
   private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  /** Set by findFlow: whether the packet went from the flow's client to its server. */
+  private fromClient = false;
+  /** The previous packet's flow, tried before the hash table. */
+  private lastFlow = -1;
   private readonly flows: FlowState[] = [];
   private slots = new Int32Array(4096);
   private mask = 4095;
@@ -152,7 +156,7 @@ export class CaptureAnalyzer implements PacketSink {
     }
     const index = this.findFlow(buf, ts);
     const flow = this.flows[index]!;
-    const fromClient = this.isFromClient(flow, buf);
+    const fromClient = this.fromClient;
     if (this.isDuplicate(flow, buf, ts, fromClient)) {
       this.duplicates++;
       return;
@@ -171,6 +175,10 @@ export class CaptureAnalyzer implements PacketSink {
     else this.damage.set(reason, { count: 1, firstPacket: this.packetCount });
   }
 
+  /**
+   * The flow of the packet in `view`, created when new; sets `fromClient`. The previous packet's
+   * flow is tried first: a transfer is long runs of one flow.
+   */
   private findFlow(buf: Buffer, ts: number): number {
     const dv = this.dv;
     const v = this.view;
@@ -181,6 +189,22 @@ export class CaptureAnalyzer implements PacketSink {
     const b0 = dv.getInt32(dst, true), b1 = six ? dv.getInt32(dst + 4, true) : 0, b2 = six ? dv.getInt32(dst + 8, true) : 0, b3 = six ? dv.getInt32(dst + 12, true) : 0;
     const sp = v.srcPort;
     const dp = v.dstPort;
+    const last = this.lastFlow;
+    if (last >= 0) {
+      const f = this.flows[last]!;
+      if (f.protocol === v.protocol && f.family === v.family) {
+        if (f.clientPort === sp && f.serverPort === dp && f.c0 === a0 && f.s0 === b0 && f.c1 === a1 && f.c2 === a2 && f.c3 === a3 &&
+            f.s1 === b1 && f.s2 === b2 && f.s3 === b3) {
+          this.fromClient = true;
+          return last;
+        }
+        if (f.clientPort === dp && f.serverPort === sp && f.c0 === b0 && f.s0 === a0 && f.c1 === b1 && f.c2 === b2 && f.c3 === b3 &&
+            f.s1 === a1 && f.s2 === a2 && f.s3 === a3) {
+          this.fromClient = false;
+          return last;
+        }
+      }
+    }
     const ea = Math.imul(a0, 0x9e3779b1) + Math.imul(a1, 0x85ebca77) + Math.imul(a2, 0xc2b2ae3d) + Math.imul(a3, 0x27d4eb2f) + Math.imul(sp, 0x165667b1);
     const eb = Math.imul(b0, 0x9e3779b1) + Math.imul(b1, 0x85ebca77) + Math.imul(b2, 0xc2b2ae3d) + Math.imul(b3, 0x27d4eb2f) + Math.imul(dp, 0x165667b1);
     const hash = fmix((ea + eb + v.protocol * 0x3c6ef372 + v.family) | 0);
@@ -192,9 +216,15 @@ export class CaptureAnalyzer implements PacketSink {
       const f = this.flows[slot - 1]!;
       if (f.hash !== hash || f.protocol !== v.protocol || f.family !== v.family) continue;
       if (f.clientPort === sp && f.serverPort === dp && f.c0 === a0 && f.c1 === a1 && f.c2 === a2 && f.c3 === a3 &&
-          f.s0 === b0 && f.s1 === b1 && f.s2 === b2 && f.s3 === b3) return slot - 1;
+          f.s0 === b0 && f.s1 === b1 && f.s2 === b2 && f.s3 === b3) {
+        this.fromClient = true;
+        return (this.lastFlow = slot - 1);
+      }
       if (f.clientPort === dp && f.serverPort === sp && f.c0 === b0 && f.c1 === b1 && f.c2 === b2 && f.c3 === b3 &&
-          f.s0 === a0 && f.s1 === a1 && f.s2 === a2 && f.s3 === a3) return slot - 1;
+          f.s0 === a0 && f.s1 === a1 && f.s2 === a2 && f.s3 === a3) {
+        this.fromClient = false;
+        return (this.lastFlow = slot - 1);
+      }
     }
     // The client sent the first packet, unless that packet answers a SYN we did not see.
     const answersSyn = v.protocol === IPPROTO.TCP && (v.tcpFlags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === (TCP_FLAG.SYN | TCP_FLAG.ACK);
@@ -207,7 +237,8 @@ export class CaptureAnalyzer implements PacketSink {
     this.flows.push(flow);
     this.insert(hash, this.flows.length);
     if (this.flows.length * 2 > this.slots.length) this.grow();
-    return this.flows.length - 1;
+    this.fromClient = !answersSyn;
+    return (this.lastFlow = this.flows.length - 1);
   }
 
   private insert(hash: number, slotValue: number): void {
@@ -223,14 +254,6 @@ export class CaptureAnalyzer implements PacketSink {
     this.slots = new Int32Array(this.slots.length * 2);
     this.mask = this.slots.length - 1;
     for (let i = 0; i < this.flows.length; i++) this.insert(this.flows[i]!.hash, i + 1);
-  }
-
-  private isFromClient(flow: FlowState, buf: Buffer): boolean {
-    const dv = this.dv;
-    const v = this.view;
-    const src = v.srcOffset;
-    return v.srcPort === flow.clientPort && dv.getInt32(src, true) === flow.c0 &&
-      (v.family === 4 || (dv.getInt32(src + 4, true) === flow.c1 && dv.getInt32(src + 8, true) === flow.c2 && dv.getInt32(src + 12, true) === flow.c3));
   }
 
   /**
