@@ -296,13 +296,14 @@ async function replicate() {
   const clientAddresses = meta.clientAddresses.map(addressBytes);
   let data = null;
   const sink = {
-    packet(buf, offset, capLen, origLen, ts, link, iface) {
+    packet(buf, dv, offset, capLen, origLen, seconds, nanoseconds, link, iface) {
+      const ts = seconds + nanoseconds / 1e9;
       if (buf !== data) throw new Error('the reader copied the base capture: offsets would not be file offsets');
       recordAt.push(offset - 16);
       linkType = link;
       if (ts < firstTs) firstTs = ts;
       if (ts > lastTs) lastTs = ts;
-      decodePacket(view, buf, offset, capLen, link, iface);
+      decodePacket(view, buf, dv, offset, capLen, link, iface);
       if (view.family === 0) return;
       const length = view.family === 6 ? 16 : 4;
       for (const at of [view.srcOffset, view.dstOffset]) {

@@ -70,7 +70,7 @@ async function stage(name, file) {
     if (name === 'reader') sink = { packet() {}, warning() {} };
     else if (name === 'decode') {
       const view = new PacketView();
-      sink = { packet(buf, offset, capLen, origLen, ts, linkType, iface) { decodePacket(view, buf, offset, capLen, linkType, iface); }, warning() {} };
+      sink = { packet(buf, dv, offset, capLen, origLen, seconds, nanoseconds, linkType, iface) { decodePacket(view, buf, dv, offset, capLen, linkType, iface); }, warning() {} };
     } else sink = new CaptureAnalyzer({ source: file });
     const reader = new CaptureReader(sink, file, 2 * BLOCK);
     const fd = openSync(file, 'r');

@@ -34,14 +34,15 @@ const enum TlsState { Unknown, Collecting, Done }
 class FlowState {
   packets = 0;
   bytes = 0;
-  lastTs = 0;
+  lastTs = -Infinity;
   synSeen = false;
   synAckSeen = false;
   established = false;
   reset = false;
   /** The last two packet signatures, for duplicate detection. */
-  sig0 = 0; ts0 = -1; if0 = 0;
-  sig1 = 0; ts1 = -1; if1 = 0;
+  // Timestamps start as doubles so V8 stores them in place, never as a new box per packet.
+  sig0 = 0; ts0 = -Infinity; if0 = 0;
+  sig1 = 0; ts1 = -Infinity; if1 = 0;
   nextSlot = 0;
   tls = TlsState.Unknown;
   tlsBytes: Buffer | null = null;
@@ -64,6 +65,9 @@ class FlowState {
   ) {}
 }
 
+/** The names DNS answers gave one address, in capture order (consecutive repeats dropped). */
+interface AddressAnswers { times: number[]; names: string[]; nameSet: Set<string> }
+
 /** In-order bytes of one TCP direction, for DNS over TCP (RFC 7766). */
 interface TcpStream { nextSeq: number; pending: Buffer }
 
@@ -84,6 +88,11 @@ export class CaptureAnalyzer implements PacketSink {
   private readonly view = new PacketView();
   /** A DataView over the current packet's buffer (set per packet; the reader keeps few). */
   private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  /**
+   * The current packet's time. A field, not an argument: a double passed to a call that is not
+   * inlined is boxed, one allocation per packet.
+   */
+  private now = -Infinity;
   /** Set by findFlow: whether the packet went from the flow's client to its server. */
   private fromClient = false;
   /** The previous packet's flow, tried before the hash table. */
@@ -110,7 +119,7 @@ export class CaptureAnalyzer implements PacketSink {
   /** `flow:id` -> indexes into dns of queries not yet answered. */
   private readonly pendingDns = new Map<string, number[]>();
   /** address text -> the answers that gave it, in capture order. */
-  private readonly addressNames = new Map<string, { ts: number; name: string }[]>();
+  private readonly addressNames = new Map<string, AddressAnswers>();
   private readonly names = new Map<string, { queried: Set<string>; a: Set<string>; aaaa: Set<string> }>();
   private readonly discoveredPrefixes = new Map<string, Nat64Prefix>();
   /** dns-packet's spelling of an address -> RFC 5952; answers repeat the same few addresses. */
@@ -131,7 +140,9 @@ export class CaptureAnalyzer implements PacketSink {
     if (this.warnings.length < 100) this.warnings.push(message);
   }
 
-  packet(buf: Buffer, dv: DataView, offset: number, capLen: number, origLen: number, ts: number, linkType: number, iface: number): void {
+  packet(buf: Buffer, dv: DataView, offset: number, capLen: number, origLen: number, seconds: number, nanoseconds: number, linkType: number, iface: number): void {
+    const ts = seconds + nanoseconds / 1e9;
+    this.now = ts;
     this.packetCount++;
     this.byteCount += origLen;
     if (ts < this.firstTs) this.firstTs = ts;
@@ -154,10 +165,10 @@ export class CaptureAnalyzer implements PacketSink {
       this.laterFragment(buf, origLen);
       return;
     }
-    const index = this.findFlow(buf, ts);
+    const index = this.findFlow(buf);
     const flow = this.flows[index]!;
     const fromClient = this.fromClient;
-    if (this.isDuplicate(flow, buf, ts, fromClient)) {
+    if (this.isDuplicate(flow, buf, fromClient)) {
       this.duplicates++;
       return;
     }
@@ -165,8 +176,8 @@ export class CaptureAnalyzer implements PacketSink {
     flow.bytes += origLen;
     flow.lastTs = ts;
     if (v.fragment) this.firstFragment(buf, index, flow);
-    if (protocol === IPPROTO.TCP) this.tcp(flow, index, buf, ts, fromClient);
-    else this.udp(flow, index, buf, ts, fromClient);
+    if (protocol === IPPROTO.TCP) this.tcp(flow, index, buf, fromClient);
+    else this.udp(flow, index, buf, fromClient);
   }
 
   private noteDamage(reason: string): void {
@@ -179,7 +190,8 @@ export class CaptureAnalyzer implements PacketSink {
    * The flow of the packet in `view`, created when new; sets `fromClient`. The previous packet's
    * flow is tried first: a transfer is long runs of one flow.
    */
-  private findFlow(buf: Buffer, ts: number): number {
+  private findFlow(buf: Buffer): number {
+    const ts = this.now;
     const dv = this.dv;
     const v = this.view;
     const six = v.family === 6;
@@ -261,15 +273,16 @@ export class CaptureAnalyzer implements PacketSink {
    * interface; a router's ingress then egress). TTL and the IP checksum may differ between the
    * copies, so the signature takes the transport header and IP identity, not the whole packet.
    */
-  private isDuplicate(flow: FlowState, buf: Buffer, ts: number, fromClient: boolean): boolean {
+  private isDuplicate(flow: FlowState, buf: Buffer, fromClient: boolean): boolean {
+    const ts = this.now;
     const dv = this.dv;
     const v = this.view;
     let sig = (v.l4Checksum << 16) ^ v.payloadWireLength ^ (fromClient ? 0x40000000 : 0);
     if (v.protocol === IPPROTO.TCP) sig ^= v.tcpSeq ^ Math.imul(v.tcpAck, 31) ^ (v.tcpFlags << 24);
     if (v.family === 4) sig ^= Math.imul(dv.getUint16(v.ipOffset + 4), 0x10001);
     const key = v.ifaceKey;
-    if ((flow.ts0 >= 0 && flow.sig0 === sig && flow.if0 !== key && ts - flow.ts0 <= DUPLICATE_WINDOW_S) ||
-        (flow.ts1 >= 0 && flow.sig1 === sig && flow.if1 !== key && ts - flow.ts1 <= DUPLICATE_WINDOW_S)) {
+    if ((flow.sig0 === sig && flow.if0 !== key && ts - flow.ts0 <= DUPLICATE_WINDOW_S) ||
+        (flow.sig1 === sig && flow.if1 !== key && ts - flow.ts1 <= DUPLICATE_WINDOW_S)) {
       return true;
     }
     if (flow.nextSlot === 0) { flow.sig0 = sig; flow.ts0 = ts; flow.if0 = key; flow.nextSlot = 1; }
@@ -318,7 +331,7 @@ export class CaptureAnalyzer implements PacketSink {
     }
   }
 
-  private tcp(flow: FlowState, index: number, buf: Buffer, ts: number, fromClient: boolean): void {
+  private tcp(flow: FlowState, index: number, buf: Buffer, fromClient: boolean): void {
     const v = this.view;
     const flags = v.tcpFlags;
     if (flags & TCP_FLAG.RST) flow.reset = true;
@@ -330,7 +343,7 @@ export class CaptureAnalyzer implements PacketSink {
     }
     if (v.payloadLength === 0) return;
     if (flow.clientPort === DNS_PORT || flow.serverPort === DNS_PORT) {
-      this.dnsOverTcp(flow, index, buf, ts, fromClient);
+      this.dnsOverTcp(flow, index, buf, fromClient);
       return;
     }
     if (fromClient && flow.tls !== TlsState.Done) this.clientHello(flow, buf);
@@ -376,7 +389,7 @@ export class CaptureAnalyzer implements PacketSink {
     if (result.kind === 'client-hello') flow.sni = result.sni;
   }
 
-  private dnsOverTcp(flow: FlowState, index: number, buf: Buffer, ts: number, fromClient: boolean): void {
+  private dnsOverTcp(flow: FlowState, index: number, buf: Buffer, fromClient: boolean): void {
     const v = this.view;
     flow.application = 'dns';
     flow.dnsTcp ??= [null, null];
@@ -394,13 +407,13 @@ export class CaptureAnalyzer implements PacketSink {
     while (stream.pending.length >= 2) {
       const length = stream.pending.readUInt16BE(0);
       if (stream.pending.length < 2 + length) break;
-      this.dnsMessage(stream.pending.subarray(2, 2 + length), index, ts, 'tcp');
+      this.dnsMessage(stream.pending.subarray(2, 2 + length), index, 'tcp');
       stream.pending = stream.pending.subarray(2 + length);
     }
     if (stream.pending.length > MAX_DNS_TCP_BUFFER) stream.pending = Buffer.alloc(0);
   }
 
-  private udp(flow: FlowState, index: number, buf: Buffer, ts: number, fromClient: boolean): void {
+  private udp(flow: FlowState, index: number, buf: Buffer, fromClient: boolean): void {
     const v = this.view;
     if (flow.clientPort === DNS_PORT || flow.serverPort === DNS_PORT) {
       flow.application = 'dns';
@@ -412,13 +425,14 @@ export class CaptureAnalyzer implements PacketSink {
         this.noteDamage('DNS message cut short by the snapshot length');
         return;
       }
-      this.dnsMessage(buf.subarray(v.payloadOffset, v.payloadOffset + v.payloadLength), index, ts, 'udp');
+      this.dnsMessage(buf.subarray(v.payloadOffset, v.payloadOffset + v.payloadLength), index, 'udp');
       return;
     }
     if (flow.packets === 1 && fromClient && looksLikeQuicInitial(buf, v.payloadOffset, v.payloadLength)) flow.application = 'quic';
   }
 
-  private dnsMessage(payload: Uint8Array, flow: number, ts: number, transport: 'udp' | 'tcp'): void {
+  private dnsMessage(payload: Uint8Array, flow: number, transport: 'udp' | 'tcp'): void {
+    const ts = this.now;
     const message = decodeDns(payload);
     if (typeof message === 'string') {
       this.noteDamage(message);
@@ -468,8 +482,13 @@ export class CaptureAnalyzer implements PacketSink {
       const family = text.includes(':') ? 6 : 4;
       (family === 6 ? facts.aaaa : facts.a).add(text);
       const seen = this.addressNames.get(text);
-      if (seen) seen.push({ ts, name: message.name });
-      else this.addressNames.set(text, [{ ts, name: message.name }]);
+      if (!seen) this.addressNames.set(text, { times: [ts], names: [message.name], nameSet: new Set([message.name]) });
+      // A run of answers with one name says no more than its first: keep the lists short.
+      else if (seen.names[seen.names.length - 1] !== message.name) {
+        seen.times.push(ts);
+        seen.names.push(message.name);
+        seen.nameSet.add(message.name);
+      }
       // RFC 7050 section 3: a synthesized AAAA for ipv4only.arpa reveals the NAT64 prefix.
       if (family === 6 && message.name === IPV4ONLY_ARPA) {
         const prefix = nat64PrefixFromWellKnown(parseAddress(text).bytes);
@@ -559,13 +578,22 @@ export class CaptureAnalyzer implements PacketSink {
   private hostnameAt(address: string, ts: number, sni: string | null): string | null {
     const answers = this.addressNames.get(address);
     if (!answers) return null;
-    if (sni !== null && answers.some((a) => a.name === sni)) return sni;
-    let best: string | null = null;
-    for (const answer of answers) {
-      if (answer.ts <= ts || best === null) best = answer.name;
-      if (answer.ts > ts) break;
+    if (sni !== null && answers.nameSet.has(sni)) return sni;
+    // The last answer at or before ts (times are in capture order), else the first.
+    const { times, names } = answers;
+    let low = 0;
+    let high = times.length - 1;
+    let best = 0;
+    while (low <= high) {
+      const mid = (low + high) >> 1;
+      if (times[mid]! <= ts) {
+        best = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
     }
-    return best;
+    return names[best]!;
   }
 
   /**

@@ -10,10 +10,11 @@ export type CaptureFormat = 'pcap' | 'pcapng';
 
 /**
  * Receives every packet. `data` (and `view`, a DataView over the same bytes) is valid only during
- * the call: copy what you keep.
+ * the call: copy what you keep. The timestamp comes as whole seconds and nanoseconds, integers
+ * that V8 passes unboxed; a float argument would be a heap allocation per packet.
  */
 export interface PacketSink {
-  packet(data: Buffer, view: DataView, offset: number, capLen: number, origLen: number, ts: number, linkType: number, iface: number): void;
+  packet(data: Buffer, view: DataView, offset: number, capLen: number, origLen: number, seconds: number, nanoseconds: number, linkType: number, iface: number): void;
   warning(message: string): void;
 }
 
@@ -237,7 +238,8 @@ export class CaptureReader {
     const buf = this.buf;
     const dv = this.dv;
     const le = this.littleEndian;
-    const divisor = this.pcapTsDivisor;
+    // Nanoseconds per unit of the record's fraction field.
+    const fractionScale = 1e9 / this.pcapTsDivisor;
     const linkType = this.pcapLinkType;
     const limit = Math.max(MAX_PACKET, this.pcapSnapLen);
     const sink = this.sink;
@@ -263,7 +265,7 @@ export class CaptureReader {
         const origLen = dv.getUint32(at + 12, le);
         packets++;
         bytes += capLen;
-        sink.packet(buf, dv, at + 16, capLen, origLen < capLen ? capLen : origLen, dv.getUint32(at, le) + dv.getUint32(at + 4, le) / divisor, linkType, 0);
+        sink.packet(buf, dv, at + 16, capLen, origLen < capLen ? capLen : origLen, dv.getUint32(at, le), dv.getUint32(at + 4, le) * fractionScale, linkType, 0);
         at += 16 + capLen;
       }
     } finally {
@@ -347,10 +349,12 @@ export class CaptureReader {
   }
 
   private emit(ifc: PcapngInterface, dataAt: number, capLen: number, origLen: number, tsHigh: number, tsLow: number): void {
-    const ts = (tsHigh * 4294967296 + tsLow) / ifc.unitsPerSecond + ifc.tsOffset;
+    const units = tsHigh * 4294967296 + tsLow;
+    const seconds = Math.floor(units / ifc.unitsPerSecond);
+    const nanoseconds = Math.round(((units - seconds * ifc.unitsPerSecond) * 1e9) / ifc.unitsPerSecond);
     this.packets++;
     this.bytes += capLen;
-    this.sink.packet(this.buf, this.dv, dataAt, capLen, origLen < capLen ? capLen : origLen, ts, ifc.linkType, ifc.globalId);
+    this.sink.packet(this.buf, this.dv, dataAt, capLen, origLen < capLen ? capLen : origLen, seconds + ifc.tsOffset, nanoseconds, ifc.linkType, ifc.globalId);
   }
 
   private interfaceBlock(at: number, length: number): void {

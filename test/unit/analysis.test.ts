@@ -90,6 +90,19 @@ describe('analysis: an IPv6-only handset', () => {
     assert.deepEqual(flows.map((f) => f.hostname), ['a.cdn.test', 'b.cdn.test']);
   });
 
+  it('names a flow by the last answer before it when names take turns on one address', () => {
+    const capture = new HandsetCapture()
+      .dns(0, HANDSET, DNS64, 3000, 1, 'a.cdn.test', 'AAAA', ['2001:db8:9::1'])
+      .dns(0.1, HANDSET, DNS64, 3001, 2, 'a.cdn.test', 'AAAA', ['2001:db8:9::1'])
+      .tcp(0.5, HANDSET, 4000, '2001:db8:9::1', 80)
+      .dns(1, HANDSET, DNS64, 3002, 3, 'b.cdn.test', 'AAAA', ['2001:db8:9::1'])
+      .tcp(1.5, HANDSET, 4001, '2001:db8:9::1', 80)
+      .dns(2, HANDSET, DNS64, 3003, 4, 'a.cdn.test', 'AAAA', ['2001:db8:9::1'])
+      .tcp(2.5, HANDSET, 4002, '2001:db8:9::1', 80);
+    const flows = analyze(capture.pcap()).flows.filter((f) => f.serverPort === 80);
+    assert.deepEqual(flows.map((f) => f.hostname), ['a.cdn.test', 'b.cdn.test', 'a.cdn.test']);
+  });
+
   it('knows an address literal: a server no DNS answer gave, named only by SNI or not at all', () => {
     const capture = new HandsetCapture()
       .tcp(0, '10.0.0.2', 4000, '100.64.9.9', 443, { request: [tlsClientHello({ sni: 'lit.news.test' })] })

@@ -1,9 +1,9 @@
 // The analyzer against tshark's view of real lab captures kept in test/fixtures/lab/ (made by
 // test/lab/captures.ts): the cross-check of issue 2 without root, on every machine.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { analyzeFile } from '../../lib/analysis/index.js';
+import { analyzeFile, analyzeStream, IncrementalAnalyzer } from '../../lib/analysis/index.js';
 import type { TsharkView } from '../lab/tshark.js';
 import { dnsQueriesOf, flowCountsOf, flowTuplesOf, sniOf, sorted, tsharkCountsOf, tsharkTuplesOf } from '../support/compare.js';
 
@@ -62,3 +62,22 @@ for (const name of ['sll2-mixed.pcap', 'sll-mixed.pcapng', 'eth-mixed.pcapng']) 
     });
   });
 }
+
+describe('lab fixtures: the same analysis from a file, a stream and a capture still being written', () => {
+  for (const name of ['sll2-mixed.pcap', 'sll-mixed.pcapng']) {
+    it(`${name}: analyzeStream in small chunks and IncrementalAnalyzer equal analyzeFile`, async () => {
+      const file = join(dir, name);
+      const whole = await analyzeFile(file);
+      const streamed = await analyzeStream(createReadStream(file, { highWaterMark: 777 }), { source: file });
+      assert.deepEqual(streamed, whole);
+      // A reader behind a writer: report() mid-way sees a prefix of the flows, finish() all of them.
+      const live = new IncrementalAnalyzer();
+      const bytes = readFileSync(file);
+      live.push(bytes.subarray(0, bytes.length >> 1));
+      const midway = live.report();
+      assert.ok(midway.capture.packets > 0 && midway.capture.packets < whole.capture.packets);
+      live.push(bytes.subarray(bytes.length >> 1));
+      assert.deepEqual(live.finish(), whole);
+    });
+  }
+});
