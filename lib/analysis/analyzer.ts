@@ -50,6 +50,8 @@ class FlowState {
   sni: string | null = null;
   application: 'tls' | 'quic' | 'dns' | null = null;
   dnsTcp: [TcpStream | null, TcpStream | null] | null = null;
+  /** The addresses as text, made at the first report. */
+  texts: { client: string; server: string } | null = null;
 
   constructor(
     readonly hash: number,
@@ -505,7 +507,8 @@ export class CaptureAnalyzer implements PacketSink {
     const prefixList = [...prefixes.values()].map((e) => e.prefix);
     const nat64Of = (bytes: Uint8Array): Nat64Prefix | null => prefixList.find((p) => inNat64Prefix(p, bytes, 0)) ?? null;
 
-    const texts = this.flows.map((f) => ({
+    // Printed once per flow: a capture analysed while it streams is reported again and again.
+    const texts = this.flows.map((f) => (f.texts ??= {
       client: formatAddress(f.clientBytes, 0, f.family),
       server: formatAddress(f.serverBytes, 0, f.family),
     }));
