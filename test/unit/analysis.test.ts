@@ -164,6 +164,31 @@ describe('analysis: an IPv6-only handset', () => {
   });
 });
 
+describe('analysis: NAT64 prefixes of every RFC 6052 length', () => {
+  // 192.0.0.170 and 100.64.0.20 under each prefix, as a DNS64 with that prefix would answer.
+  const cases = [
+    ['2001:db8::/32', '2001:db8:c000:aa::', '2001:db8:6440:14::'],
+    ['2001:db8:100::/40', '2001:db8:1c0:0:aa::', '2001:db8:164:4000:14::'],
+    ['2001:db8:122::/48', '2001:db8:122:c000:0:aa00::', '2001:db8:122:6440:0:1400::'],
+    ['2001:db8:122:300::/56', '2001:db8:122:3c0:0:aa::', '2001:db8:122:364:40:14::'],
+    ['2001:db8:122:344::/64', '2001:db8:122:344:c0:0:aa00:0', '2001:db8:122:344:64:4000:1400:0'],
+    ['2001:db8:122:344::/96', '2001:db8:122:344::c000:aa', '2001:db8:122:344::6440:14'],
+  ] as const;
+  for (const [prefix, wellKnown, server] of cases) {
+    it(`discovers ${prefix} and names the NAT64 flow by the embedded IPv4's A answer`, () => {
+      const capture = new HandsetCapture()
+        .dns(0, HANDSET, DNS64, 3000, 1, 'ipv4only.arpa', 'AAAA', [wellKnown])
+        .dns(0.1, HANDSET, DNS64, 3001, 2, 'img.news.test', 'A', ['100.64.0.20'])
+        .tcp(0.2, HANDSET, 4000, server, 443, { responseBytes: 100 });
+      const a = analyze(capture.pcap());
+      assert.deepEqual(a.nat64Prefixes, [prefix]);
+      const flow = flowTo(a, server, 443);
+      assert.equal(flow.path, 'nat64');
+      assert.equal(flow.hostname, 'img.news.test');
+    });
+  }
+});
+
 describe('analysis: Happy Eyeballs', () => {
   it('measures the fallback from a blackholed IPv6 attempt to IPv4', () => {
     const capture = new HandsetCapture()

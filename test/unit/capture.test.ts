@@ -27,6 +27,8 @@ const FRAMINGS: { name: string; linkType: number; frame: (ip: Uint8Array) => Uin
   { name: 'LINUX_SLL2', linkType: LINKTYPE.LINUX_SLL2, frame: (ip) => sll2({ payload: ip, ifIndex: 3 }) },
   { name: 'NULL little-endian', linkType: LINKTYPE.NULL, frame: (ip) => nullLoopback({ payload: ip, family: ip[0]! >> 4 === 6 ? NULL_FAMILY.INET6_DARWIN : NULL_FAMILY.INET }) },
   { name: 'NULL big-endian', linkType: LINKTYPE.NULL, frame: (ip) => nullLoopback({ payload: ip, littleEndian: false, family: ip[0]! >> 4 === 6 ? NULL_FAMILY.INET6_BSD : NULL_FAMILY.INET }) },
+  // LOOP (108) is NULL with the family in network byte order.
+  { name: 'LOOP', linkType: 108, frame: (ip) => nullLoopback({ payload: ip, littleEndian: false, family: ip[0]! >> 4 === 6 ? NULL_FAMILY.INET6_FREEBSD : NULL_FAMILY.INET }) },
   { name: 'RAW (101)', linkType: LINKTYPE.RAW, frame: (ip) => ip },
   { name: 'DLT_RAW (12)', linkType: LINKTYPE.DLT_RAW, frame: (ip) => ip },
 ];
@@ -105,6 +107,14 @@ describe('capture: IP details', () => {
         if (length === packet.length) assert.ok(ok, `the whole packet ${i} decodes`);
       }
     });
+  });
+
+  it('calls an endless IPv6 extension header chain damage, not a hang', () => {
+    const chain = Array.from({ length: 40 }, () => ({ type: 60 as const }));
+    const packet = ipv6({ src: '2001:db8::1', dst: '2001:db8::2', extHeaders: chain, payload: udp({ srcPort: 7, dstPort: 9, payload: new Uint8Array(3) }) });
+    const a = analyze(pcapFile({ linkType: LINKTYPE.RAW, packets: [{ ts: T0, data: packet }] }));
+    assert.equal(a.flows.length, 0);
+    assert.deepEqual(a.capture.warnings, ['1 packet: IPv6 extension header chain too long (first: packet 1)']);
   });
 
   it('calls an IPv6 extension header that overruns the packet damage, and goes on', () => {
