@@ -109,6 +109,17 @@ $TTL 60
 // DNS64 only synthesizes answers that come through the iterator: an auth-zone with
 // for-upstream (not local-data) in the same unbound (lab.md). "test." is one of unbound's default
 // local zones (RFC 6761), hence nodefault.
+/** An authoritative zone the DNS64 iterator asks (for-upstream), from DIR/NAME.zone. */
+function authZone(name: string, dir: string): string {
+  return `auth-zone:
+  name: "${name}."
+  zonefile: "${path.join(dir, `${name}.zone`)}"
+  for-downstream: no
+  for-upstream: yes
+  fallback-enabled: no
+`;
+}
+
 function unboundConf(dir: string): string {
   return `server:
   interface: ${SERVER_V4}
@@ -129,19 +140,7 @@ function unboundConf(dir: string): string {
   local-zone: "test." nodefault
   module-config: "dns64 iterator"
   dns64-prefix: ${NAT64_PREFIX}
-auth-zone:
-  name: "cross.test."
-  zonefile: "${path.join(dir, 'cross.test.zone')}"
-  for-downstream: no
-  for-upstream: yes
-  fallback-enabled: no
-auth-zone:
-  name: "ipv4only.arpa."
-  zonefile: "${path.join(dir, 'ipv4only.arpa.zone')}"
-  for-downstream: no
-  for-upstream: yes
-  fallback-enabled: no
-remote-control:
+${['cross.test', 'ipv4only.arpa'].map((zone) => authZone(zone, dir)).join('')}remote-control:
   control-enable: no
 `;
 }
