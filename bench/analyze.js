@@ -33,6 +33,8 @@ const BASE = join(OUT, 'base.pcap');
 const BASE_META = join(OUT, 'base.json');
 const BIG = join(OUT, 'big.pcap');
 const BIG_META = join(OUT, 'big.json');
+const SAME_FLOWS = join(OUT, 'same-flows.pcap');
+const SAME_FLOWS_META = join(OUT, 'same-flows.json');
 const MIB = 1 << 20;
 
 const SIZE_MIB = Number(process.env.BENCH_SIZE_MB ?? 1024);
@@ -280,7 +282,13 @@ async function clientTraffic(inClient) {
 // ---------------------------------------------------------------------------------------------
 // (2) Replication to ~1 GiB: shifted timestamps, renumbered client addresses, one big write a copy.
 
-async function replicate() {
+/**
+ * Copies of base.pcap's records into `path`, each shifted in time past the previous one. With
+ * `renumber` every copy's client addresses differ (new flows per copy); without, the copies
+ * continue the same flows (more packets, no more flows: what proves memory does not grow
+ * with packets).
+ */
+async function replicate({ path = BIG, metaPath = BIG_META, sizeMib = SIZE_MIB, renumber = true } = {}) {
   const baseStat = statSync(BASE);
   const meta = JSON.parse(readFileSync(BASE_META, 'utf8'));
   const { CaptureReader } = await import(new URL('../dist/capture/reader.js', import.meta.url).href);
@@ -332,21 +340,21 @@ async function replicate() {
   const lastRecord = recordAt[recordAt.length - 1];
   const recordsEnd = lastRecord + 16 + (le ? data.readUInt32LE(lastRecord + 8) : data.readUInt32BE(lastRecord + 8));
   const recordBytes = recordsEnd - 24;
-  const copies = Math.max(1, Math.round((SIZE_MIB * MIB - 24) / recordBytes));
+  const copies = Math.max(1, Math.round((sizeMib * MIB - 24) / recordBytes));
   // Whole seconds, so only the seconds field changes and sub-second timing stays exact.
   const period = Math.ceil(lastTs - firstTs) + 1;
-  const want = { base: basename(BASE), baseSize: baseStat.size, baseMtimeMs: baseStat.mtimeMs, copies, period };
+  const want = { base: basename(BASE), baseSize: baseStat.size, baseMtimeMs: baseStat.mtimeMs, copies, period, renumber };
   const info = { copies, baseRecords: recordAt.length, baseBytes: baseStat.size, linkType, baseSeconds: lastTs - firstTs, addressesPerCopy: patchAt.length };
-  if (existsSync(BIG) && existsSync(BIG_META)) {
-    const have = JSON.parse(readFileSync(BIG_META, 'utf8'));
-    if (JSON.stringify(have) === JSON.stringify(want) && statSync(BIG).size === 24 + copies * recordBytes) return { ...info, cached: true };
+  if (existsSync(path) && existsSync(metaPath)) {
+    const have = JSON.parse(readFileSync(metaPath, 'utf8'));
+    if (JSON.stringify(have) === JSON.stringify(want) && statSync(path).size === 24 + copies * recordBytes) return { ...info, cached: true };
   }
 
   const records = data.subarray(24, recordsEnd);
   const out = Buffer.allocUnsafe(recordBytes);
   const secAt = Int32Array.from(recordAt, (at) => at - 24);
   const addressAt = Int32Array.from(patchAt, (at) => at - 24);
-  const partial = join(OUT, 'big.partial.pcap');
+  const partial = `${path}.partial`;
   const wfd = openSync(partial, 'w');
   try {
     writeAll(wfd, data.subarray(0, 24));
@@ -359,14 +367,14 @@ async function replicate() {
       }
       // The last two bytes of every client address become (original + copy): 100.64.0.2 -> .3,
       // 2001:db8:1::2 -> ::3, fe80::...:x -> x+1. The server side stays; checksums are not fixed.
-      for (const at of addressAt) out.writeUInt16BE((records.readUInt16BE(at) + copy) & 0xffff, at);
+      if (renumber) for (const at of addressAt) out.writeUInt16BE((records.readUInt16BE(at) + copy) & 0xffff, at);
       writeAll(wfd, out);
     }
   } finally {
     closeSync(wfd);
   }
-  renameSync(partial, BIG);
-  writeFileSync(BIG_META, `${JSON.stringify(want)}\n`);
+  renameSync(partial, path);
+  writeFileSync(metaPath, `${JSON.stringify(want)}\n`);
   return { ...info, cached: false };
 }
 
@@ -493,6 +501,12 @@ async function main() {
   const bigAnalysis = JSON.parse(counted.stdout);
   const baseAnalysis = JSON.parse((await measure([node, join(ROOT, 'bin', 'v6lab.js'), 'analyze', BASE, '--json'], { keepStdout: true })).stdout);
 
+  // Memory against packets: the same flows with 8x the packets must not cost more memory.
+  const sameFlows = await replicate({ path: SAME_FLOWS, metaPath: SAME_FLOWS_META, sizeMib: 8 * (statSync(BASE).size / MIB), renumber: false });
+  const baseRun = await measure([node, join(ROOT, 'bin', 'v6lab.js'), 'analyze', BASE, '--json'], { keepStdout: true });
+  const sameRun = await measure([node, join(ROOT, 'bin', 'v6lab.js'), 'analyze', SAME_FLOWS, '--json'], { keepStdout: true });
+  const sameAnalysis = JSON.parse(sameRun.stdout);
+
   const busyBefore = cpuBusySeconds();
   const selfBefore = process.cpuUsage();
   const batchStart = Date.now();
@@ -561,6 +575,9 @@ async function main() {
       `${tsharkTiny.wall.toFixed(2)} s (process start, module loading): part of every wall time above`,
     `tshark memory per packet  ${((t.rss * 1024) / packets).toFixed(2)} KiB (peak RSS / packets); ` +
       `${(((t.rss - tsharkTiny.rssMib) * 1024) / packets).toFixed(2)} KiB net of its ${tsharkTiny.rssMib.toFixed(1)} MiB on a 1000-packet file`,
+    `memory vs packets         base.pcap ${baseAnalysis.capture.packets} packets, ${baseAnalysis.flows.length} flows: ${baseRun.rssMib.toFixed(1)} MiB; ` +
+      `${sameFlows.copies} copies continuing the same flows (${sameAnalysis.capture.packets} packets, ${sameAnalysis.flows.length} flows): ` +
+      `${sameRun.rssMib.toFixed(1)} MiB (${(((sameRun.rssMib / baseRun.rssMib) - 1) * 100).toFixed(0)}% for ${sameFlows.copies}x the packets; target: no growth with packets)`,
     `analyze memory            ${a.rss.toFixed(1)} MiB peak, ${(a.rss - analyzeTiny.rssMib).toFixed(1)} MiB more than its ${analyzeTiny.rssMib.toFixed(1)} MiB on the ` +
       `1000-packet file: at most ${(((a.rss - analyzeTiny.rssMib) * 1024) / bigAnalysis.flows.length).toFixed(2)} KiB per flow (V8 heap headroom included)`,
   ];
