@@ -50,8 +50,11 @@ class FlowState {
   sni: string | null = null;
   application: 'tls' | 'quic' | 'dns' | null = null;
   dnsTcp: [TcpStream | null, TcpStream | null] | null = null;
-  /** The addresses as text, made at the first report. */
-  texts: { client: string; server: string } | null = null;
+  /**
+   * The addresses as text, printed when the flow is created: there the code is hot, while a
+   * report runs once, cold, and a capture analysed as it streams is reported again and again.
+   */
+  readonly texts: { client: string; server: string };
 
   constructor(
     readonly hash: number,
@@ -64,7 +67,9 @@ class FlowState {
     readonly firstTs: number,
     readonly clientBytes: Uint8Array,
     readonly serverBytes: Uint8Array,
-  ) {}
+  ) {
+    this.texts = { client: formatAddress(clientBytes, 0, family), server: formatAddress(serverBytes, 0, family) };
+  }
 }
 
 /** The names DNS answers gave one address, in capture order (consecutive repeats dropped). */
@@ -507,11 +512,7 @@ export class CaptureAnalyzer implements PacketSink {
     const prefixList = [...prefixes.values()].map((e) => e.prefix);
     const nat64Of = (bytes: Uint8Array): Nat64Prefix | null => prefixList.find((p) => inNat64Prefix(p, bytes, 0)) ?? null;
 
-    // Printed once per flow: a capture analysed while it streams is reported again and again.
-    const texts = this.flows.map((f) => (f.texts ??= {
-      client: formatAddress(f.clientBytes, 0, f.family),
-      server: formatAddress(f.serverBytes, 0, f.family),
-    }));
+    const texts = this.flows.map((f) => f.texts);
     const { clatAddresses, twins } = this.inferClat(texts, nat64Of);
     const clat = new Set(clatAddresses);
 

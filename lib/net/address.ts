@@ -31,28 +31,36 @@ export function formatAddress(bytes: Uint8Array, offset: number, family: Family)
   // RFC 5952 section 4: lower-case hex without leading zeros; the longest run of two or more
   // zero groups (the first of equal runs) becomes "::". Written out because ipaddr.js takes
   // ~5 us an address and a report prints two per flow.
-  const groups: number[] = [];
+  const groups = GROUPS;
   let bestStart = -1;
   let bestLength = 1;
   let runStart = -1;
   for (let i = 0; i < 8; i++) {
     const group = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
-    groups.push(group);
-    if (group === 0) {
+    groups[i] = group;
+    if (group !== 0) runStart = -1;
+    else {
       if (runStart < 0) runStart = i;
       if (i - runStart + 1 > bestLength) {
         bestStart = runStart;
         bestLength = i - runStart + 1;
       }
-    } else {
-      runStart = -1;
     }
   }
-  if (bestStart < 0) return groups.map((g) => g.toString(16)).join(':');
-  const head = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':');
-  const tail = groups.slice(bestStart + bestLength).map((g) => g.toString(16)).join(':');
-  return `${head}::${tail}`;
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLength - 1;
+    } else {
+      text += i === 0 || i === bestStart + bestLength ? groups[i]!.toString(16) : `:${groups[i]!.toString(16)}`;
+    }
+  }
+  return text;
 }
+
+/** Scratch space for formatAddress: no allocation per address. */
+const GROUPS = new Uint16Array(8);
 
 /** Parses an IPv4 or IPv6 address into its bytes; throws AddressError naming `field`. */
 export function parseAddress(text: string, field?: string): { family: Family; bytes: Uint8Array } {
