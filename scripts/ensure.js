@@ -18,6 +18,7 @@ const DEBIAN = {
   radvd: 'radvd',
   'bind9-dnsutils': 'dig',
   iproute2: 'ip',
+  procps: 'sysctl',
   openssl: 'openssl',
   adb: 'adb',
 };
