@@ -1,0 +1,76 @@
+/**
+ * What a virtual handset knows about itself between commands: its profile, settings, system
+ * properties set at run time, its APN table, installed apps, and what the lab attached it to.
+ * One JSON file per handset, written atomically (temp + rename), read by every emulated command.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ApnEntry, HandsetProfile, PdpProtocol } from '../world.js';
+
+export interface ApnRow extends ApnEntry {
+  _id: number;
+}
+
+export interface InstalledApp {
+  package: string;
+  label: string;
+  /** The Linux uid the app's processes run as, as Android gives each app one. */
+  uid: number;
+}
+
+export interface HandsetState {
+  serial: string;
+  profile: HandsetProfile;
+  /** System properties changed with setprop, over the profile's. */
+  props: Record<string, string>;
+  settings: { global: Record<string, string>; secure: Record<string, string>; system: Record<string, string> };
+  apns: ApnRow[];
+  preferredApnId: number | null;
+  apps: InstalledApp[];
+  /** What the lab attached the handset to, for dumpsys connectivity. */
+  network: {
+    apn: string;
+    /** What the handset asked for and what it got. */
+    pdp: PdpProtocol;
+    families: (4 | 6)[];
+    nat64Prefix: string | null;
+    clat: { v6Address: string; interface: string; pid: number } | null;
+    dns: string[];
+  } | null;
+  /** Packages whose app is running, with the PID of its process. */
+  running: Record<string, number>;
+}
+
+export const STATE_FILE = 'handset.json';
+
+export function readHandsetState(dir: string): HandsetState {
+  return JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as HandsetState;
+}
+
+export function writeHandsetState(dir: string, state: HandsetState): void {
+  const file = join(dir, STATE_FILE);
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(temp, file);
+}
+
+/** A fresh state from a profile: Android's settings defaults, the profile's APN table. */
+export function initialHandsetState(serial: string, profile: HandsetProfile, apps: InstalledApp[]): HandsetState {
+  const apns = profile.apns.map((a, i) => ({ ...a, _id: i + 1 }));
+  return {
+    serial,
+    profile,
+    props: {},
+    settings: {
+      // Android 9+ defaults Private DNS to opportunistic DNS over TLS.
+      global: { private_dns_mode: 'opportunistic', airplane_mode_on: '0', mobile_data: '1', wifi_on: '1', data_roaming: '0' },
+      secure: { android_id: serial.replace(/[^0-9a-f]/g, '').padEnd(16, '0').slice(0, 16) },
+      system: {},
+    },
+    apns,
+    preferredApnId: apns.find((a) => a.preferred)?._id ?? null,
+    apps,
+    network: null,
+    running: {},
+  };
+}

@@ -1,0 +1,259 @@
+/**
+ * Android's own commands on a virtual handset: `getprop`, `setprop`, `settings`, `content`,
+ * `pm`, `dumpsys`, `su`. The handset's shell finds them first on its PATH (small wrappers that
+ * run this file); everything else (`ip`, `ping`, `cat`, `tcpdump`) is the real Linux tool inside
+ * the handset's network namespace, as on a phone.
+ *
+ *   node toolbox.js COMMAND ARGS...      (V6LAB_HANDSET_DIR names the handset's state directory)
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PdpProtocol } from '../world.js';
+import {
+  apnColumns, renderClatTracker, renderContentRows, renderDumpsysPackage, renderGetpropAll, renderNetworkAgentInfo,
+  renderPmList, systemProperties, type LinkFacts,
+} from './render.js';
+import { readHandsetState, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
+
+export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su'] as const;
+
+/** What a command prints and its exit code. */
+interface Result { stdout: string; stderr: string; code: number }
+const ok = (stdout = ''): Result => ({ stdout, stderr: '', code: 0 });
+const fail = (stderr: string, code = 1): Result => ({ stdout: '', stderr: stderr.endsWith('\n') ? stderr : `${stderr}\n`, code });
+
+/**
+ * Writes the wrappers a handset's PATH starts with; each runs this file with its own name.
+ * @param runner the argv that runs a module @default [node]
+ */
+export function installToolbox(binDir: string, runner: readonly string[] = [process.execPath]): void {
+  mkdirSync(binDir, { recursive: true });
+  const toolbox = fileURLToPath(import.meta.url);
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  for (const command of TOOLBOX_COMMANDS) {
+    const path = join(binDir, command);
+    writeFileSync(path, `#!/bin/sh\nexec ${[...runner, toolbox].map(quote).join(' ')} ${command} "$@"\n`);
+    chmodSync(path, 0o755);
+  }
+}
+
+export function runToolbox(dir: string, command: string, args: string[]): Result {
+  const state = readHandsetState(dir);
+  switch (command) {
+    case 'getprop': return getprop(state, args);
+    case 'setprop': return setprop(dir, state, args);
+    case 'settings': return settings(dir, state, args);
+    case 'content': return content(dir, state, args);
+    case 'pm': return pm(state, args);
+    case 'dumpsys': return dumpsys(state, args);
+    case 'su': return fail(`/system/bin/sh: su: inaccessible or not found`, 127);
+    default: return fail(`/system/bin/sh: ${command}: inaccessible or not found`, 127);
+  }
+}
+
+function getprop(state: HandsetState, args: string[]): Result {
+  const props = systemProperties(state);
+  if (args.length === 0) return ok(renderGetpropAll(props));
+  return ok(`${props[args[0]!] ?? args[1] ?? ''}\n`);
+}
+
+function setprop(dir: string, state: HandsetState, args: string[]): Result {
+  if (args.length !== 2) return fail('usage: setprop NAME VALUE');
+  const [name, value] = args as [string, string];
+  if (name.startsWith('ro.') && name in systemProperties(state)) return fail(`Failed to set property '${name}' to '${value}'.\nSee dmesg for error reason.`);
+  state.props[name] = value;
+  writeHandsetState(dir, state);
+  return ok();
+}
+
+function settings(dir: string, state: HandsetState, args: string[]): Result {
+  const rest = [...args];
+  if (rest[0] === '--user') rest.splice(0, 2);
+  const [verb, namespace, key, ...value] = rest;
+  if (namespace !== 'global' && namespace !== 'secure' && namespace !== 'system') {
+    return fail(`Invalid namespace '${namespace ?? ''}'`, 255);
+  }
+  const table = state.settings[namespace];
+  switch (verb) {
+    case 'get': return ok(`${key !== undefined && key in table ? table[key] : 'null'}\n`);
+    case 'put':
+      if (key === undefined || value.length === 0) return fail('Usage: settings put NAMESPACE KEY VALUE', 255);
+      table[key] = value.join(' ');
+      writeHandsetState(dir, state);
+      return ok();
+    case 'delete':
+      if (key === undefined) return fail('Usage: settings delete NAMESPACE KEY', 255);
+      delete table[key];
+      writeHandsetState(dir, state);
+      return ok('Deleted 1 rows\n');
+    case 'list': return ok(Object.keys(table).sort().map((k) => `${k}=${table[k]}\n`).join(''));
+    default: return fail(`Invalid command: ${verb ?? ''}`, 255);
+  }
+}
+
+const CARRIERS = 'content://telephony/carriers';
+
+/** `--where` as Android's shell passes it: `col=value` joined by AND, quotes optional. */
+function matches(row: Record<string, string>, where: string | null): boolean {
+  if (where === null) return true;
+  return where.split(/\s+AND\s+/i).every((clause) => {
+    const m = /^\s*(\w+)\s*=\s*'?([^']*)'?\s*$/.exec(clause);
+    return m !== null && (row[m[1]!] ?? 'NULL') === m[2];
+  });
+}
+
+function content(dir: string, state: HandsetState, args: string[]): Result {
+  const verb = args[0];
+  let uri: string | null = null;
+  let where: string | null = null;
+  let projection: string[] | null = null;
+  const binds: Record<string, string> = {};
+  for (let i = 1; i < args.length; i++) {
+    const flag = args[i];
+    const value = args[i + 1];
+    if (value === undefined) return fail(`Error: Missing argument for ${flag}`);
+    i++;
+    if (flag === '--uri') uri = value;
+    else if (flag === '--where') where = value;
+    else if (flag === '--projection') projection = value.split(':');
+    else if (flag === '--bind') {
+      // --bind protocol:s:IPV4V6
+      const m = /^(\w+):[sibfdln]:(.*)$/.exec(value);
+      if (!m) return fail(`Error: Invalid binding ${value}`);
+      binds[m[1]!] = m[2]!;
+    } else return fail(`Error: Unknown argument: ${flag}`);
+  }
+  if (uri === null) return fail('Error: Content provider URI not specified');
+  if (uri !== CARRIERS && uri !== `${CARRIERS}/preferapn`) return fail(`Error while accessing provider:${uri.replace(/^content:\/\//, '').split('/')[0]}\njava.lang.IllegalArgumentException: Unknown URI ${uri}`);
+  // Reading or writing the APN table needs WRITE_APN_SETTINGS or carrier privilege: the adb
+  // shell user is refused unless the profile allows it (notes/android.md).
+  if (!state.profile.apnTableReadable && !state.profile.rooted) {
+    return fail('Error while accessing provider:telephony\njava.lang.SecurityException: No permission to access APN settings');
+  }
+  const rows = () => state.apns.map((r) => apnColumns(r, state.preferredApnId));
+  if (verb === 'query') {
+    const selected = uri.endsWith('/preferapn') ? rows().filter((r) => r.current === '1') : rows().filter((r) => matches(r, where));
+    return ok(renderContentRows(selected, projection));
+  }
+  if (verb === 'insert' && uri.endsWith('/preferapn')) {
+    const id = Number(binds.apn_id);
+    if (!state.apns.some((a) => a._id === id)) return fail(`Error: no APN with _id ${binds.apn_id ?? ''}`);
+    state.preferredApnId = id;
+    writeHandsetState(dir, state);
+    return ok();
+  }
+  if (verb === 'update') {
+    const pdp = (v: string | undefined): PdpProtocol | null | undefined => (v === undefined ? undefined : v === 'IP' || v === 'IPV6' || v === 'IPV4V6' ? v : null);
+    for (const row of state.apns) {
+      if (!matches(apnColumns(row, state.preferredApnId), where)) continue;
+      if (binds.name !== undefined) row.name = binds.name;
+      if (binds.apn !== undefined) row.apn = binds.apn;
+      if (binds.type !== undefined) row.type = binds.type;
+      const protocol = pdp(binds.protocol);
+      if (protocol !== undefined) row.protocol = protocol;
+      const roaming = pdp(binds.roaming_protocol);
+      if (roaming !== undefined) row.roaming_protocol = roaming;
+    }
+    writeHandsetState(dir, state);
+    return ok();
+  }
+  if (verb === 'insert') {
+    const id = Math.max(0, ...state.apns.map((a) => a._id)) + 1;
+    const row: ApnRow = {
+      _id: id, name: binds.name ?? '', apn: binds.apn ?? '', mcc: binds.mcc ?? '001', mnc: binds.mnc ?? '01', type: binds.type ?? 'default',
+      protocol: (binds.protocol as PdpProtocol | undefined) ?? null, roaming_protocol: (binds.roaming_protocol as PdpProtocol | undefined) ?? null, preferred: false,
+    };
+    state.apns.push(row);
+    writeHandsetState(dir, state);
+    return ok();
+  }
+  return fail(`Error: Unsupported operation: ${verb ?? ''}`);
+}
+
+function pm(state: HandsetState, args: string[]): Result {
+  const [verb, ...rest] = args;
+  if (verb === 'list' && rest[0] === 'packages') {
+    const filter = rest.slice(1).find((a) => !a.startsWith('-'));
+    return ok(renderPmList(state.apps.filter((a) => filter === undefined || a.package.includes(filter))));
+  }
+  if (verb === 'path') {
+    const app = state.apps.find((a) => a.package === rest[0]);
+    return app ? ok(`package:/data/app/${app.package}-1/base.apk\n`) : fail('', 1);
+  }
+  return fail(`Unknown command: ${verb ?? ''}`, 255);
+}
+
+function dumpsys(state: HandsetState, args: string[]): Result {
+  const [service, ...rest] = args;
+  if (service === 'package') {
+    const app = state.apps.find((a) => a.package === rest[0]);
+    return ok(app ? renderDumpsysPackage(app) : '');
+  }
+  if (service === 'connectivity') return ok(connectivity(state));
+  if (service === undefined) return ok('');
+  return ok(`Can't find service: ${service}\n`);
+}
+
+/** Live facts from the handset's namespace (`ip -j`), shaped as Android's LinkProperties. */
+function connectivity(state: HandsetState): string {
+  const net = state.network;
+  if (net === null) return 'Active default network: none\n';
+  const addresses = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' })) as {
+    ifname: string; mtu: number; addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
+  }[];
+  const routes = (family: '-4' | '-6') => JSON.parse(execFileSync('ip', ['-j', family, 'route', 'show'], { encoding: 'utf8' })) as {
+    dst: string; gateway?: string; dev: string; mtu?: number;
+  }[];
+  const allRoutes = [...routes('-6'), ...routes('-4')];
+  const link = (name: string, v4only: boolean): LinkFacts | null => {
+    const entry = addresses.find((a) => a.ifname === name);
+    if (!entry) return null;
+    // Android lists global addresses, and only IPv4 on the CLAT's v4- interface.
+    const addrs = entry.addr_info.filter((a) => a.scope === 'global' && (!v4only || a.family === 'inet')).map((a) => `${a.local}/${a.prefixlen}`);
+    const rs = allRoutes.filter((r) => r.dev === name).map((r) => {
+      const dst = r.dst === 'default' ? (r.gateway?.includes(':') || (!r.gateway && !v4only) ? '::/0' : '0.0.0.0/0') : r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`;
+      return `${dst} -> ${r.gateway ?? (v4only ? '192.0.0.4' : '::')} ${name} mtu ${r.mtu ?? 0}`;
+    });
+    return { interfaceName: name, addresses: addrs, dns: v4only ? [] : net.dns, mtu: v4only ? 0 : entry.mtu, routes: rs, nat64Prefix: null, stacked: null };
+  };
+  const mobile = link('rmnet_data0', false);
+  if (mobile === null) return 'Active default network: none\n';
+  if (net.clat !== null) {
+    mobile.stacked = link(net.clat.interface, true);
+    mobile.nat64Prefix = net.nat64Prefix;
+  } else if (net.nat64Prefix !== null) {
+    mobile.nat64Prefix = net.nat64Prefix;
+  }
+  const lines = [
+    'Active default network: 100',
+    '',
+    'Current Networks:',
+    `  ${renderNetworkAgentInfo({ netId: 100, type: 'MOBILE', extra: net.apn, link: mobile, isDefault: true })}`,
+  ];
+  if (net.clat !== null && net.nat64Prefix !== null) {
+    lines.push(`    ${renderClatTracker('rmnet_data0', net.clat.v6Address, net.nat64Prefix, net.clat.pid)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// Run as a program: the wrapper passes the command name first.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const dir = process.env.V6LAB_HANDSET_DIR;
+  const [command = '', ...args] = process.argv.slice(2);
+  if (!dir) {
+    process.stderr.write(`${command}: V6LAB_HANDSET_DIR is not set (run inside a v6lab virtual handset)\n`);
+    process.exit(1);
+  }
+  try {
+    readFileSync(join(dir, 'handset.json'));
+  } catch {
+    process.stderr.write(`${command}: no handset state in ${dir}\n`);
+    process.exit(1);
+  }
+  const result = runToolbox(dir, command, args);
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  process.exitCode = result.code;
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { renderLinkProperties } from '../../lib/lab/android/render.js';
+import { initialHandsetState, writeHandsetState } from '../../lib/lab/android/state.js';
+import { installToolbox, runToolbox } from '../../lib/lab/android/toolbox.js';
+import { loadProfile } from '../../lib/lab/world.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const compliant = loadProfile(join(root, 'devices/lab/handsets/compliant.json'));
+const noncompliant = loadProfile(join(root, 'devices/lab/handsets/noncompliant.json'));
+const apps = [{ package: 'com.example.news', label: 'Example News', uid: 10101 }, { package: 'com.example.shop', label: 'Shop', uid: 10102 }];
+
+function handset(profile = compliant): string {
+  const dir = mkdtempSync(join(tmpdir(), 'v6lab-handset-'));
+  writeHandsetState(dir, initialHandsetState('emulator-5554', profile, apps));
+  return dir;
+}
+
+describe('virtual handset: Android commands', () => {
+  it('getprop lists every property in Android\'s format, and reads one', () => {
+    const dir = handset();
+    const all = runToolbox(dir, 'getprop', []).stdout;
+    assert.match(all, /^\[ro\.product\.model\]: \[v6lab Reference\]$/m);
+    assert.match(all, /^\[ro\.build\.version\.sdk\]: \[34\]$/m);
+    assert.equal(runToolbox(dir, 'getprop', ['ro.build.type']).stdout, 'userdebug\n');
+    assert.equal(runToolbox(dir, 'getprop', ['no.such.prop']).stdout, '\n');
+    assert.equal(runToolbox(dir, 'setprop', ['debug.v6lab', '1']).code, 0);
+    assert.equal(runToolbox(dir, 'getprop', ['debug.v6lab']).stdout, '1\n');
+    assert.equal(runToolbox(dir, 'setprop', ['ro.product.model', 'x']).code, 1);
+  });
+
+  it('settings get/put/delete keep Private DNS state, with Android\'s defaults', () => {
+    const dir = handset();
+    assert.equal(runToolbox(dir, 'settings', ['get', 'global', 'private_dns_mode']).stdout, 'opportunistic\n');
+    assert.equal(runToolbox(dir, 'settings', ['put', 'global', 'private_dns_mode', 'off']).code, 0);
+    assert.equal(runToolbox(dir, 'settings', ['get', 'global', 'private_dns_mode']).stdout, 'off\n');
+    assert.equal(runToolbox(dir, 'settings', ['get', 'global', 'nothing']).stdout, 'null\n');
+    assert.equal(runToolbox(dir, 'settings', ['get', 'bogus', 'x']).code, 255);
+  });
+
+  it('content query prints the APN table as Android does, and refuses an unprivileged shell', () => {
+    const dir = handset();
+    const rows = runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers']).stdout;
+    assert.match(rows, /^Row: 0 _id=1, name=v6lab IPv6, numeric=46099, mcc=460, mnc=99, apn=ipv6\.v6lab\.test, type=default,supl, protocol=IPV4V6, roaming_protocol=IPV4V6, current=1$/m);
+    assert.equal(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers/preferapn', '--projection', 'apn:protocol']).stdout, 'Row: 0 apn=ipv6.v6lab.test, protocol=IPV4V6\n');
+    assert.equal(runToolbox(dir, 'content', ['update', '--uri', 'content://telephony/carriers', '--bind', 'protocol:s:IP', '--where', '_id=1']).code, 0);
+    assert.match(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers', '--where', '_id=1']).stdout, /protocol=IP,/);
+    const unprivileged = handset({ ...noncompliant, apnTableReadable: false, rooted: false });
+    const refused = runToolbox(unprivileged, 'content', ['query', '--uri', 'content://telephony/carriers']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /SecurityException: No permission to access APN settings/);
+    const legacy = runToolbox(handset(noncompliant), 'content', ['query', '--uri', 'content://telephony/carriers']).stdout;
+    assert.match(legacy, /protocol=NULL, roaming_protocol=NULL/, 'an entry without protocol shows NULL (Android treats it as IP)');
+  });
+
+  it('pm and dumpsys package give each app its uid', () => {
+    const dir = handset();
+    assert.equal(runToolbox(dir, 'pm', ['list', 'packages']).stdout, 'package:com.example.news\npackage:com.example.shop\n');
+    assert.equal(runToolbox(dir, 'pm', ['path', 'com.example.news']).stdout, 'package:/data/app/com.example.news-1/base.apk\n');
+    assert.match(runToolbox(dir, 'dumpsys', ['package', 'com.example.shop']).stdout, /^ {4}userId=10102$/m);
+    assert.equal(runToolbox(dir, 'su', ['-c', 'id']).code, 127);
+  });
+
+  it('renders LinkProperties exactly as a real phone printed them (Deutsche Telekom fixture)', () => {
+    const fixture = readFileSync(join(root, 'test/fixtures/android/linkproperties-dtag.txt'), 'utf8').trim();
+    const rendered = renderLinkProperties({
+      interfaceName: 'rmnet16',
+      addresses: ['2a01:599:a1b:a486:9aa1:495d:81d9:5386/64'],
+      dns: ['2a01:598:7ff:0:10:74:210:221', '2a01:598:7ff:0:10:74:210:222'],
+      mtu: 1500,
+      routes: ['::/0 -> :: rmnet16 mtu 1500', '2a01:599:a1b:a486::/64 -> :: rmnet16 mtu 0'],
+      nat64Prefix: '64:ff9b::/96',
+      stacked: { interfaceName: 'v4-rmnet16', addresses: ['192.0.0.4/32'], dns: [], mtu: 0, routes: ['0.0.0.0/0 -> 192.0.0.4 v4-rmnet16 mtu 0'], nat64Prefix: null, stacked: null },
+    });
+    assert.equal(rendered, fixture);
+  });
+
+  it('runs through the PATH wrappers a handset shell uses', () => {
+    const dir = handset();
+    const bin = join(dir, 'bin');
+    // The wrapper runs the toolbox source through tsx here; in the lab, the compiled file.
+    installToolbox(bin, [process.execPath, '--import', 'tsx']);
+    const out = execFileSync('sh', ['-c', 'getprop ro.product.model'], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, V6LAB_HANDSET_DIR: dir },
+      encoding: 'utf8',
+    });
+    assert.equal(out, 'v6lab Reference\n');
+  });
+});
