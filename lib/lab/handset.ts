@@ -1,0 +1,110 @@
+/**
+ * A lab handset as the adb daemon sees it: commands run with `sh -c` inside the handset's
+ * network namespace, with Android's commands (lib/lab/android/toolbox.ts) first on PATH; TCP
+ * connections open inside the namespace; Android paths map into the handset's directory.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import createDebug from 'debug';
+import { resolveUnderRoot, type HandsetHost } from './adbd/host.js';
+import type { AgentReply, AgentRequest } from './netns-agent.js';
+
+const log = createDebug('v6lab:lab:handset');
+
+/** How long a `tcp:` connection inside the handset may take to open. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+export interface NetnsHandsetHostOptions {
+  namespace: string;
+  /** The handset's directory: its state file, `fs/` (its `/`), `bin/` (Android's commands). */
+  dir: string;
+}
+
+export class NetnsHandsetHost implements HandsetHost {
+  readonly namespace: string;
+  readonly dir: string;
+  readonly #env: Record<string, string>;
+  #agent: ChildProcess | null = null;
+  #nextId = 1;
+  readonly #pending = new Map<number, { resolve: (s: Socket) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+
+  constructor(options: NetnsHandsetHostOptions) {
+    this.namespace = options.namespace;
+    this.dir = options.dir;
+    const root = join(this.dir, 'fs');
+    this.#env = {
+      PATH: `${join(this.dir, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      V6LAB_HANDSET_DIR: this.dir,
+      HOME: join(root, 'data/local/tmp'),
+      TMPDIR: join(root, 'data/local/tmp'),
+      ANDROID_DATA: join(root, 'data'),
+      EXTERNAL_STORAGE: join(root, 'sdcard'),
+      LANG: 'C',
+    };
+  }
+
+  spawn(command: string): ChildProcess {
+    log('spawn in %s: sh -c %j', this.namespace, command);
+    return spawn('ip', ['netns', 'exec', this.namespace, 'sh', '-c', command], {
+      detached: true,
+      cwd: join(this.dir, 'fs'),
+      env: this.#env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  }
+
+  connect(port: number, host = '127.0.0.1'): Promise<Socket> {
+    const agent = this.agent();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`connect to ${host} port ${port} in ${this.namespace}: no answer within ${CONNECT_TIMEOUT_MS} ms`));
+      }, CONNECT_TIMEOUT_MS);
+      this.#pending.set(id, { resolve, reject, timer });
+      agent.send({ id, port, host } satisfies AgentRequest);
+    });
+  }
+
+  resolvePath(devicePath: string): string {
+    return resolveUnderRoot(join(this.dir, 'fs'), devicePath);
+  }
+
+  /** Stops the namespace agent. */
+  close(): void {
+    this.#agent?.kill('SIGKILL');
+    this.#agent = null;
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(new Error(`connect ${id} in ${this.namespace}: the handset is closing`));
+    }
+    this.#pending.clear();
+  }
+
+  private agent(): ChildProcess {
+    if (this.#agent !== null && this.#agent.exitCode === null && this.#agent.connected) return this.#agent;
+    const script = fileURLToPath(new URL('./netns-agent.js', import.meta.url));
+    // `ip netns exec` execs node in place, so the IPC channel fork() sets up survives it.
+    const agent = fork(script, [], {
+      execPath: 'ip',
+      execArgv: ['netns', 'exec', this.namespace, process.execPath, ...process.execArgv],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    agent.on('message', (reply: AgentReply, handle: unknown) => {
+      const pending = this.#pending.get(reply.id);
+      if (!pending) return;
+      this.#pending.delete(reply.id);
+      clearTimeout(pending.timer);
+      if (reply.ok && handle) pending.resolve(handle as Socket);
+      else pending.reject(new Error(`connect in ${this.namespace}: ${reply.ok ? 'no socket handed over' : reply.error}`));
+    });
+    agent.on('exit', () => {
+      if (this.#agent === agent) this.#agent = null;
+    });
+    this.#agent = agent;
+    return agent;
+  }
+}
