@@ -1,0 +1,313 @@
+/**
+ * The device side of adb over TCP: what the adb server (and through it adbkit and the CLI) talks
+ * to when it drives a phone. One AdbDaemon per virtual handset.
+ *
+ * Protocol facts measured with Debian adb 29 and adbkit 3.3.9 are in ../shared/notes/adb.md;
+ * the wire formats are in ./protocol.ts.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import debug from 'debug';
+import type { HandsetHost } from './host.js';
+import { A_VERSION, COMMAND, commandName, encodeHeader, MAX_PAYLOAD, MessageDecoder, type AdbMessage } from './protocol.js';
+import { killProcessGroup, parseCommandService, runCommand, type ProcessRegistry } from './shell.js';
+import { AdbStream, type StreamTransport } from './stream.js';
+import { serveSync } from './sync.js';
+
+const log = debug('v6lab:adbd');
+
+export interface AdbBanner {
+  /** ro.product.name, shown as `product:` by `adb devices -l`. */
+  product: string;
+  /** ro.product.model, shown as `model:`. */
+  model: string;
+  /** ro.product.device, shown as `device:`. */
+  device: string;
+}
+
+export interface AdbDaemonOptions {
+  banner: AdbBanner;
+  /**
+   * Features advertised in the CNXN banner. `shell_v2` makes the CLI use the shell protocol
+   * (exit codes, separate stderr). Never `stat_v2`/`ls_v2`: this daemon has no STA2/LIS2 and
+   * the CLI hangs waiting for them.
+   * @default ['shell_v2', 'cmd']
+   */
+  features?: string[];
+  /** Deadline for a `tcp:` service to reach its port before the OPEN is refused, in ms. @default 10000 */
+  connectTimeoutMs?: number;
+}
+
+/** A service ready to run on a stream once the OPEN is accepted. */
+interface ServiceRunner {
+  run(stream: AdbStream): void;
+  /** The connection went away before the OPEN was answered: release what was prepared. */
+  cancel?(): void;
+}
+
+/** The banner in adbd's words: `device::ro.product.name=X;ro.product.model=Y;ro.product.device=Z;features=a,b`. */
+export function deviceBanner(banner: AdbBanner, features: readonly string[]): string {
+  for (const [key, value] of Object.entries(banner)) {
+    if (/[;=\0]/.test(value)) throw new Error(`adb banner ${key} ${JSON.stringify(value)} contains ; = or NUL`);
+  }
+  return `device::ro.product.name=${banner.product};ro.product.model=${banner.model};ro.product.device=${banner.device};features=${features.join(',')}`;
+}
+
+export class AdbDaemon {
+  readonly #host: HandsetHost;
+  readonly #banner: Buffer;
+  readonly #connectTimeoutMs: number;
+  readonly #connections = new Set<Connection>();
+  readonly #children = new Set<ChildProcess>();
+  #server: Server | null = null;
+  #port = 0;
+
+  constructor(host: HandsetHost, options: AdbDaemonOptions) {
+    this.#host = host;
+    this.#banner = Buffer.from(deviceBanner(options.banner, options.features ?? ['shell_v2', 'cmd']), 'utf8');
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  }
+
+  /** Connections from adb servers now open. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** The port listened on (the one given, or the one the system chose for 0). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Starts accepting adb servers on `address`:`port` (0 picks a free port; see `port`). */
+  listen(port: number, address = '127.0.0.1'): Promise<void> {
+    if (this.#server) return Promise.reject(new Error(`adbd already listening on port ${this.#port}`));
+    const server = createServer((socket) => this.#accept(socket));
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        this.#server = null;
+        reject(new Error(`adbd cannot listen on ${address} port ${port}: ${err.message}`, { cause: err }));
+      };
+      server.once('error', onError);
+      server.listen(port, address, () => {
+        server.off('error', onError);
+        server.on('error', (err) => log('port %d: %s', this.#port, err.message));
+        const bound = server.address();
+        this.#port = typeof bound === 'object' && bound ? bound.port : port;
+        log('listening on %s port %d', address, this.#port);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops listening, drops every connection and kills every running command's process group. */
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    this.dropConnections();
+    for (const child of this.#children) killProcessGroup(child);
+    this.#children.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    log('port %d closed', this.#port);
+  }
+
+  /** A cable pull: every connection's socket is destroyed without a CLSE; their commands are killed. */
+  dropConnections(): void {
+    for (const connection of this.#connections) connection.drop();
+  }
+
+  #accept(socket: Socket): void {
+    const connection = new Connection(socket, `port ${this.#port} <- ${socket.remoteAddress}:${socket.remotePort}`, this.#banner, (name) => this.#prepare(name));
+    this.#connections.add(connection);
+    socket.once('close', () => this.#connections.delete(connection));
+  }
+
+  get #registry(): ProcessRegistry {
+    return { add: (child) => this.#children.add(child), delete: (child) => this.#children.delete(child) };
+  }
+
+  /** Finds the service an OPEN names; null refuses it. */
+  async #prepare(service: string): Promise<ServiceRunner | null> {
+    const command = parseCommandService(service);
+    if (command) return { run: (stream) => runCommand(this.#host, this.#registry, stream, command) };
+    if (service === 'sync:') {
+      return { run: (stream) => void serveSync(this.#host, stream).catch((err: Error) => log('stream %d: %s', stream.localId, err.message)) };
+    }
+    const tcp = /^tcp:(\d+)(?::(.+))?$/.exec(service);
+    if (tcp) return this.#prepareTcp(Number(tcp[1]), tcp[2]);
+    return null;
+  }
+
+  /** `tcp:PORT[:HOST]`: connect first (adbd refuses the OPEN if it cannot), then pipe both ways. */
+  async #prepareTcp(port: number, host: string | undefined): Promise<ServiceRunner | null> {
+    if (port < 1 || port > 65535) return null;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no connection within ${this.#connectTimeoutMs} ms`)), this.#connectTimeoutMs);
+    });
+    const connecting = this.#host.connect(port, host);
+    let socket: Socket;
+    try {
+      socket = await Promise.race([connecting, deadline]);
+    } catch (err) {
+      log('tcp:%d%s: %s', port, host ? `:${host}` : '', (err as Error).message);
+      connecting.then((late) => late.destroy(), () => {});
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+    // Listen for errors at once: the stream that will own the socket does not exist yet.
+    socket.on('error', (err) => log('tcp port %d: %s', port, err.message));
+    return {
+      run: (stream) => {
+        // adb has no half-close: the first side to finish closes both.
+        socket.pipe(stream);
+        stream.pipe(socket);
+        socket.once('close', () => stream.end());
+        stream.once('close', () => socket.destroy());
+      },
+      cancel: () => socket.destroy(),
+    };
+  }
+}
+
+/** One adb server's connection: the transport state and its streams. */
+class Connection implements StreamTransport {
+  readonly #socket: Socket;
+  readonly #name: string;
+  readonly #banner: Buffer;
+  readonly #prepare: (service: string) => Promise<ServiceRunner | null>;
+  readonly #decoder = new MessageDecoder(MAX_PAYLOAD);
+  readonly #streams = new Map<number, AdbStream>();
+  /** OPENs not answered yet (a `tcp:` connecting), by host id; true once the host gave up on one. */
+  readonly #pendingOpens = new Map<number, { abandoned: boolean }>();
+  #nextLocalId = 1;
+  #online = false;
+  maxPayload = MAX_PAYLOAD;
+
+  constructor(socket: Socket, name: string, banner: Buffer, prepare: (service: string) => Promise<ServiceRunner | null>) {
+    this.#socket = socket;
+    this.#name = name;
+    this.#banner = banner;
+    this.#prepare = prepare;
+    socket.setNoDelay(true);
+    log('%s: connected', name);
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('error', (err) => log('%s: %s', name, err.message));
+    socket.once('close', () => {
+      log('%s: closed', name);
+      this.#closeStreams();
+    });
+  }
+
+  /** Destroys the socket without a CLSE on any stream. */
+  drop(): void {
+    log('%s: dropped', this.#name);
+    this.#socket.destroy();
+  }
+
+  send(command: number, arg0: number, arg1: number, parts?: readonly Buffer[], length = 0): void {
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    const header = encodeHeader(command, arg0, arg1, length);
+    if (!parts || parts.length === 0) {
+      socket.write(header);
+      return;
+    }
+    socket.cork();
+    socket.write(header);
+    for (const part of parts) socket.write(part);
+    socket.uncork();
+  }
+
+  forget(localId: number): void {
+    this.#streams.delete(localId);
+  }
+
+  #closeStreams(): void {
+    for (const stream of [...this.#streams.values()]) stream.abort();
+    this.#streams.clear();
+  }
+
+  #receive(chunk: Buffer): void {
+    try {
+      for (const message of this.#decoder.push(chunk)) this.#handle(message);
+    } catch (err) {
+      log('%s: %s; closing the connection', this.#name, (err as Error).message);
+      this.#socket.destroy();
+    }
+  }
+
+  #handle(message: AdbMessage): void {
+    switch (message.command) {
+      case COMMAND.CNXN:
+        this.#connect(message);
+        return;
+      case COMMAND.OPEN:
+        if (this.#online) this.#open(message.arg0, message.data);
+        return;
+      case COMMAND.OKAY:
+        this.#streams.get(message.arg1)?.acknowledge();
+        return;
+      case COMMAND.WRTE:
+        this.#streams.get(message.arg1)?.receive(message.data);
+        return;
+      case COMMAND.CLSE:
+        // CLSE(host id, 0): the host gave up on an OPEN we have not answered.
+        if (message.arg1 === 0) {
+          const pending = this.#pendingOpens.get(message.arg0);
+          if (pending) pending.abandoned = true;
+          return;
+        }
+        this.#streams.get(message.arg1)?.abort();
+        return;
+      default:
+        // AUTH is never asked for (the host sees the device online at once); others are not ours.
+        log('%s: ignoring %s', this.#name, commandName(message.command));
+    }
+  }
+
+  /** CNXN: the host (re)starts the session. Reply with ours; WRTEs carry the smaller maxdata. */
+  #connect(message: AdbMessage): void {
+    if (this.#online) this.#closeStreams();
+    this.maxPayload = Math.max(1, Math.min(message.arg1, MAX_PAYLOAD));
+    this.#online = true;
+    log('%s: CNXN version 0x%s maxdata %d %j', this.#name, message.arg0.toString(16), message.arg1, message.data.toString('utf8'));
+    this.send(COMMAND.CNXN, A_VERSION, MAX_PAYLOAD, [this.#banner], this.#banner.length);
+  }
+
+  #open(remoteId: number, data: Buffer): void {
+    const nul = data.indexOf(0);
+    const service = data.toString('utf8', 0, nul < 0 ? data.length : nul);
+    const pending = { abandoned: false };
+    this.#pendingOpens.set(remoteId, pending);
+    this.#prepare(service).then(
+      (runner) => {
+        this.#pendingOpens.delete(remoteId);
+        if (this.#socket.destroyed || pending.abandoned) {
+          runner?.cancel?.();
+          return;
+        }
+        if (!runner) {
+          log('%s: refused %j', this.#name, service);
+          this.send(COMMAND.CLSE, 0, remoteId);
+          return;
+        }
+        const localId = this.#nextLocalId;
+        this.#nextLocalId = (this.#nextLocalId % 0x7fffffff) + 1;
+        const stream = new AdbStream(this, localId, remoteId, service);
+        this.#streams.set(localId, stream);
+        // Writes to a stream the host already closed fail; that is the host's choice, not a crash.
+        stream.on('error', (err) => log('%s: stream %d: %s', this.#name, localId, err.message));
+        log('%s: stream %d (host %d) opened %j', this.#name, localId, remoteId, service);
+        this.send(COMMAND.OKAY, localId, remoteId);
+        runner.run(stream);
+      },
+      (err: unknown) => {
+        this.#pendingOpens.delete(remoteId);
+        log('%s: %j failed to start: %s', this.#name, service, (err as Error).message);
+        this.send(COMMAND.CLSE, 0, remoteId);
+      },
+    );
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * A private adb server for tests: its own port and HOME (keys in $HOME/.android, log in
+ * $TMPDIR/adb.$UID.log), driven with the real CLI as a user would. See ../shared/notes/adb.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+
+export interface AdbResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Path of the adb binary on PATH, or null. */
+export function findAdb(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'adb');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** A TCP port nothing listens on right now (the system's choice, so outside adb's 5555-5585). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export class AdbCli {
+  constructor(
+    readonly adb: string,
+    /** The server's port (`adb -P`). */
+    readonly serverPort: number,
+    /** HOME and TMPDIR of the server and every client. */
+    readonly home: string,
+  ) {}
+
+  get env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: this.home, TMPDIR: this.home };
+    delete env.ANDROID_ADB_SERVER_PORT;
+    delete env.ANDROID_SERIAL;
+    return env;
+  }
+
+  /** Starts `adb -P port ...args`; stdin is /dev/null unless `stdin: 'pipe'`. */
+  spawn(args: readonly string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+    return spawn(this.adb, ['-P', String(this.serverPort), ...args], { env: this.env, stdio: [stdin, 'pipe', 'pipe'] });
+  }
+
+  /** Runs `adb -P port ...args` to its end (exit and both pipes closed), with a deadline. */
+  run(args: readonly string[], timeoutMs = 15_000): Promise<AdbResult> {
+    const child = this.spawn(args);
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`adb ${args.join(' ')}: no exit within ${timeoutMs} ms`));
+      }, timeoutMs);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      // The server that start-server forks does not keep our pipes (measured): 'close' comes.
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') });
+      });
+    });
+  }
+}
+
+/** Pids whose argv is exactly `argv` (read from /proc/PID/cmdline; no pkill, no ps). */
+export function pidsWithArgv(argv: readonly string[]): number[] {
+  const wanted = `${argv.join('\0')}\0`;
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1') === wanted) pids.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Polls `check` every 50 ms until it returns true, failing with `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
