@@ -21,6 +21,8 @@ const DEBIAN = {
   procps: 'sysctl',
   openssl: 'openssl',
   adb: 'adb',
+  curl: 'curl',
+  nftables: 'nft',
 };
 
 function onPath(program) {

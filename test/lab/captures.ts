@@ -6,12 +6,18 @@
 // Needs root, iproute2, tcpdump, editcap, dig, openssl, unbound and tayga. Changes nothing outside
 // the namespaces it creates (named `v6x<pid>...`) and /etc/netns/<ns>, and removes both, and every
 // process it started, before it returns or throws.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
+import { run } from '../../lib/lab/network/command.js';
+import { taygaConf } from '../../lib/lab/network/config.js';
+import { LabCommandError } from '../../lib/lab/network/errors.js';
+import { sleep } from '../../lib/lab/network/process.js';
+
+export { LabCommandError };
 
 const log = createDebug('v6lab:lab:captures');
 
@@ -31,18 +37,6 @@ export interface LabCapture {
    * those frames removed, tshark's counts are the analyzer's again. Absent when nothing is doubled.
    */
   duplicatesFilter?: string;
-}
-
-/** A command of the lab failed; carries the exact argv and what it printed. */
-export class LabCommandError extends Error {
-  constructor(
-    readonly argv: readonly string[],
-    readonly detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`lab command failed: ${argv.join(' ')}: ${detail}`, options);
-    this.name = 'LabCommandError';
-  }
 }
 
 // Addresses of the topology. IPv4 comes from 100.64/10: tayga with the well-known prefix
@@ -251,30 +245,10 @@ type PeerStep =
   | { kind: 'tcp'; host: string; port: number; bytes: number }
   | { kind: 'tcp-refused'; host: string; port: number };
 
-/** How long one command of the lab may take before it is treated as hung. */
-const COMMAND_TIMEOUT_MS = 10_000;
 const DAEMON_READY_TIMEOUT_MS = 5_000;
 const DAEMON_EXIT_TIMEOUT_MS = 3_000;
 /** Lets the last packets of the traffic (FINs, resets after s_client exits) reach the capture. */
 const SETTLE_MS = 300;
-
-function run(argv: readonly string[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<string> {
-  const [file, ...args] = argv;
-  if (file === undefined) throw new Error('run: empty argv');
-  log('run %o', argv);
-  return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { timeout: timeoutMs, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
-      if (error) {
-        const status = error.killed ? `killed after ${timeoutMs} ms` : `exit ${String(error.code)}`;
-        reject(new LabCommandError(argv, `${status}: ${(stderr || stdout).trim().slice(0, 2000)}`, { cause: error }));
-      } else {
-        resolve(stdout);
-      }
-    });
-    // stdin at EOF: openssl s_client then closes the connection after the handshake.
-    child.stdin?.end();
-  });
-}
 
 /** A long-running process of the lab, stopped by its PID. */
 interface Daemon {
@@ -346,8 +320,6 @@ async function stopDaemon(daemon: Daemon, signal: NodeJS.Signals): Promise<void>
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 let labSerial = 0;
 
 /**
@@ -394,7 +366,7 @@ export async function makeLabCaptures(outDir: string): Promise<LabCapture[]> {
     const nat64Conf = path.join(workDir, 'tayga-nat64.conf');
     await writeFile(
       nat64Conf,
-      `tun-device nat64\nipv4-addr ${NAT64_TAYGA_V4}\nipv6-addr ${NAT64_TAYGA_V6}\nprefix ${NAT64_PREFIX}\ndynamic-pool ${NAT64_POOL}\n`,
+      taygaConf({ tunDevice: 'nat64', ipv4Address: NAT64_TAYGA_V4, ipv6Address: NAT64_TAYGA_V6, prefix: NAT64_PREFIX, dynamicPool: NAT64_POOL }),
     );
     await run(inServer('tayga', '--mktun', '-c', nat64Conf));
     await run(['ip', '-n', serverNs, 'link', 'set', 'nat64', 'up']);
@@ -409,7 +381,7 @@ export async function makeLabCaptures(outDir: string): Promise<LabCapture[]> {
     const clatConf = path.join(workDir, 'tayga-clat.conf');
     await writeFile(
       clatConf,
-      `tun-device ${CLAT_TUN}\nipv4-addr ${CLAT_TAYGA_V4}\nipv6-addr ${CLAT_TAYGA_V6}\nprefix ${NAT64_PREFIX}\nmap ${CLAT_V4} ${CLAT_V6}\n`,
+      taygaConf({ tunDevice: CLAT_TUN, ipv4Address: CLAT_TAYGA_V4, ipv6Address: CLAT_TAYGA_V6, prefix: NAT64_PREFIX, maps: [[CLAT_V4, CLAT_V6]] }),
     );
     await run(inClient('tayga', '--mktun', '-c', clatConf));
     await run(['ip', '-n', clientNs, 'link', 'set', CLAT_TUN, 'up']);

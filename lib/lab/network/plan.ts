@@ -1,0 +1,223 @@
+/**
+ * The lab's names and addresses, worked out from the plan before anything is made: pure
+ * functions, no I/O.
+ *
+ * Addresses (h = 16 bits derived from the lab id, i = handset index as two hex digits):
+ *   2001:db8:h:ff00::/64   the world: authoritative DNS ::53, hosts ::1000, ::1001, ...
+ *   2001:db8:h:i00::/56    handset i: i00::/64 its APN link (SLAAC), i01::/64 its Wi-Fi,
+ *                          i64::1 the NAT64's own address, ic1::1 the CLAT's own address,
+ *                          ife::/64 and iff::/64 the links of its access point and gateway to
+ *                          the internet
+ *   100.64.0.53            authoritative DNS; 100.64.1.1, 100.64.1.2, ... the world's hosts
+ *   100.96.i.0/24          gateway i <-> internet; 100.97.i.0/24 access point i <-> internet
+ *   100.127.i.0/24         NAT64 pool of gateway i
+ *   10.i.0.0/24            the IPv4 of an ipv4v6/ipv4 attach (carrier NAT44 in the gateway)
+ *   192.168.1.0/24         every access point's LAN (NAT44 in the access point)
+ * IPv4 the NAT64 must reach is in 100.64/10: tayga with the well-known prefix drops private and
+ * documentation ranges (lab.md).
+ */
+import { canonicalAddress, parseAddress } from '../../net/address.js';
+import { LabPlanError } from './errors.js';
+import { APN_TYPES, PDP_TYPES, type ApnType, type LabPlan, type PdpType, type WorldHostAddresses } from './types.js';
+
+export const LAB_ID = /^[a-z0-9]{1,6}$/;
+export const MAX_HANDSET_INDEX = 199;
+/** RFC 1123 host names: letters, digits and hyphens in dot-separated labels (lower case). */
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const MAX_HOSTS = 4000;
+
+/** The well-known NAT64 prefix (RFC 6052) the `ipv6` APN's DNS64 and NAT64 use. */
+export const NAT64_PREFIX = '64:ff9b::/96';
+/** Android's CLAT IPv4 address (RFC 7335). */
+export const CLAT_IPV4 = '192.0.0.4';
+/** The CLAT tayga's own IPv4 (source of the ICMP errors it makes). */
+export const CLAT_TAYGA_IPV4 = '192.0.0.2';
+export const CLAT_INTERFACE = 'v4-rmnet_data0';
+/** IPv4 route MTU through the CLAT: 1500 minus the 20 bytes IPv6 adds, rounded down (lab.md). */
+export const CLAT_ROUTE_MTU = 1472;
+export const MOBILE_INTERFACE = 'rmnet_data0';
+export const WIFI_INTERFACE = 'wlan0';
+/** The handset's routing table for Wi-Fi (Android keeps one per network). */
+export const WIFI_ROUTE_TABLE = 1002;
+
+export const namespacePrefix = (labId: string): string => `v6l-${labId}-`;
+export const internetNamespace = (labId: string): string => `${namespacePrefix(labId)}inet`;
+export const gatewayNamespace = (labId: string, index: number): string => `${namespacePrefix(labId)}gw${index}`;
+export const handsetNamespace = (labId: string, index: number): string => `${namespacePrefix(labId)}hs${index}`;
+export const accessPointNamespace = (labId: string, index: number): string => `${namespacePrefix(labId)}ap${index}`;
+
+/** Whether `name` is one of the namespace names lab `labId` makes. */
+export function isLabNamespace(labId: string, name: string): boolean {
+  const rest = name.startsWith(namespacePrefix(labId)) ? name.slice(namespacePrefix(labId).length) : null;
+  return rest !== null && /^(inet|(gw|hs|ap)\d{1,3})$/.test(rest);
+}
+
+/** 16 bits of FNV-1a over the lab id: two labs' captures do not share addresses. */
+export function labHash16(labId: string): number {
+  let hash = 0x811c9dc5;
+  for (const char of labId) {
+    hash ^= char.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return ((hash >>> 16) ^ hash) & 0xffff;
+}
+
+const hex = (n: number): string => n.toString(16);
+
+/** The addresses of one handset's part of the lab. */
+export interface HandsetAddressing {
+  /** `2001:db8:h:i00::/64` */
+  apnPrefix: string;
+  /** The gateway's address on the APN link; also its resolver (RDNSS). */
+  gatewayApnIpv6: string;
+  gatewayApnIpv4: string;
+  handsetIpv4: string;
+  /** The handset's IPv4 subnet on the APN link, masqueraded by the gateway. */
+  handsetIpv4Subnet: string;
+  /** The /56 the internet routes to the gateway. */
+  handsetAggregate: string;
+  /** Gateway wan0 <-> internet `gw<i>`. */
+  gatewayWanIpv6: string;
+  internetGatewaySideIpv6: string;
+  gatewayWanIpv4: string;
+  internetGatewaySideIpv4: string;
+  nat64Pool: string;
+  nat64TaygaIpv4: string;
+  nat64TaygaIpv6: string;
+  /** The address of the handset /64 its CLAT's 192.0.0.4 is mapped to. */
+  clatIpv6: string;
+  clatTaygaIpv6: string;
+  wifiPrefix: string;
+  accessPointLanIpv6: string;
+  accessPointLanIpv4: string;
+  handsetWifiIpv4: string;
+  accessPointWanIpv6: string;
+  internetAccessPointSideIpv6: string;
+  accessPointWanIpv4: string;
+  internetAccessPointSideIpv4: string;
+}
+
+/** A 64-bit interface identifier that looks random but is the same for one lab and handset. */
+function pseudoRandomIid(seed: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (const char of seed) {
+    a = Math.imul(a ^ char.charCodeAt(0), 0x01000193) >>> 0;
+    b = Math.imul(b ^ char.charCodeAt(0), 0x5bd1e995) >>> 0;
+  }
+  // Byte 3 is never 0xff, so it is never an EUI-64 identifier (..ff:fe..) like the handset's
+  // SLAAC address.
+  const words = [a >>> 16, (a & 0xff00) | 0xc1, b >>> 16, b & 0xffff];
+  return words.map(hex).join(':');
+}
+
+export function handsetAddressing(labId: string, index: number): HandsetAddressing {
+  const h = hex(labHash16(labId));
+  const block = (low: number): string => `2001:db8:${h}:${hex((index << 8) | low)}`;
+  return {
+    apnPrefix: canonicalPrefix(`${block(0)}::`, 64),
+    gatewayApnIpv6: canonicalAddress(`${block(0)}::1`),
+    gatewayApnIpv4: `10.${index}.0.1`,
+    handsetIpv4: `10.${index}.0.2`,
+    handsetIpv4Subnet: `10.${index}.0.0/24`,
+    handsetAggregate: canonicalPrefix(`${block(0)}::`, 56),
+    gatewayWanIpv6: canonicalAddress(`${block(0xff)}::2`),
+    internetGatewaySideIpv6: canonicalAddress(`${block(0xff)}::1`),
+    gatewayWanIpv4: `100.96.${index}.2`,
+    internetGatewaySideIpv4: `100.96.${index}.1`,
+    nat64Pool: `100.127.${index}.0/24`,
+    nat64TaygaIpv4: `100.127.${index}.1`,
+    nat64TaygaIpv6: canonicalAddress(`${block(0x64)}::1`),
+    clatIpv6: canonicalAddress(`${block(0)}:${pseudoRandomIid(`${labId}/${index}/clat`)}`),
+    clatTaygaIpv6: canonicalAddress(`${block(0xc1)}::1`),
+    wifiPrefix: canonicalPrefix(`${block(1)}::`, 64),
+    accessPointLanIpv6: canonicalAddress(`${block(1)}::1`),
+    accessPointLanIpv4: '192.168.1.1',
+    handsetWifiIpv4: '192.168.1.2',
+    accessPointWanIpv6: canonicalAddress(`${block(0xfe)}::2`),
+    internetAccessPointSideIpv6: canonicalAddress(`${block(0xfe)}::1`),
+    accessPointWanIpv4: `100.97.${index}.2`,
+    internetAccessPointSideIpv4: `100.97.${index}.1`,
+  };
+}
+
+function canonicalPrefix(address: string, length: number): string {
+  return `${canonicalAddress(address)}/${length}`;
+}
+
+/** The internet's own addresses: its authoritative DNS server. */
+export function worldDnsAddresses(labId: string): { ipv4: string; ipv6: string } {
+  return { ipv4: '100.64.0.53', ipv6: canonicalAddress(`2001:db8:${hex(labHash16(labId))}:ff00::53`) };
+}
+
+/** The world's /64 (IPv6 hosts live here). */
+export function worldIpv6Prefix(labId: string): string {
+  return canonicalPrefix(`2001:db8:${hex(labHash16(labId))}:ff00::`, 64);
+}
+
+/** Assigns each host its addresses, in the order of the world file (stable across runs). */
+export function worldAddresses(labId: string, hosts: LabPlan['world']['hosts']): WorldHostAddresses[] {
+  const h = hex(labHash16(labId));
+  return hosts.map((host, k) => ({
+    name: host.name,
+    ipv4: host.ipv4 ? `100.64.${1 + Math.floor(k / 254)}.${1 + (k % 254)}` : null,
+    ipv6: host.ipv6 === false ? null : canonicalAddress(`2001:db8:${h}:ff00::${hex(0x1000 + k)}`),
+    ipv6Blackholed: host.ipv6 === 'blackhole',
+  }));
+}
+
+/**
+ * What an attach gives: the PDN type the handset asks for intersected with what the APN
+ * offers, as a 3GPP network answers (an IPV4V6 request on a single-stack APN gets that stack;
+ * an IPV6 request on an IPv4-only APN is rejected).
+ */
+export function attachFamilies(apn: ApnType, pdpType: PdpType): { families: (4 | 6)[]; error: string | null } {
+  const offered: (4 | 6)[] = apn === 'ipv6' ? [6] : apn === 'ipv4' ? [4] : [4, 6];
+  const asked: (4 | 6)[] = pdpType === 'IPV6' ? [6] : pdpType === 'IP' ? [4] : [4, 6];
+  const families = offered.filter((f) => asked.includes(f)).sort((a, b) => b - a);
+  if (families.length > 0) return { families, error: null };
+  // 3GPP TS 24.301 ESM cause #50 / #51.
+  const cause = apn === 'ipv4' ? 'ESM cause #50: PDN type IPv4 only allowed' : 'ESM cause #51: PDN type IPv6 only allowed';
+  return { families, error: `PDN type ${pdpType} rejected by the ${apn} APN (${cause})` };
+}
+
+/** Checks a plan; throws {@link LabPlanError} naming the field. */
+export function validatePlan(plan: LabPlan): void {
+  if (!LAB_ID.test(plan.labId)) throw new LabPlanError('labId', `${JSON.stringify(plan.labId)} is not 1-6 of [a-z0-9]`);
+  if (typeof plan.stateDir !== 'string' || plan.stateDir === '') throw new LabPlanError('stateDir', 'is empty');
+  const hosts = plan.world?.hosts;
+  if (!Array.isArray(hosts)) throw new LabPlanError('world.hosts', 'is not a list');
+  if (hosts.length > MAX_HOSTS) throw new LabPlanError('world.hosts', `has ${hosts.length} hosts; at most ${MAX_HOSTS}`);
+  const names = new Set<string>();
+  hosts.forEach((host, k) => {
+    if (typeof host.name !== 'string' || !HOSTNAME.test(host.name)) {
+      throw new LabPlanError(`world.hosts[${k}].name`, `${JSON.stringify(host.name)} is not a lower-case host name`);
+    }
+    if (host.name === 'ipv4only.arpa') throw new LabPlanError(`world.hosts[${k}].name`, 'ipv4only.arpa is the lab\'s own (RFC 7050)');
+    if (names.has(host.name)) throw new LabPlanError(`world.hosts[${k}].name`, `"${host.name}" appears twice`);
+    names.add(host.name);
+    if (typeof host.ipv4 !== 'boolean') throw new LabPlanError(`world.hosts[${k}].ipv4`, 'is not true or false');
+    if (host.ipv6 !== true && host.ipv6 !== false && host.ipv6 !== 'blackhole') {
+      throw new LabPlanError(`world.hosts[${k}].ipv6`, 'is not true, false or "blackhole"');
+    }
+  });
+  const indexes = new Set<number>();
+  plan.handsets.forEach((handset, n) => {
+    if (!Number.isInteger(handset.index) || handset.index < 0 || handset.index > MAX_HANDSET_INDEX) {
+      throw new LabPlanError(`handsets[${n}].index`, `${handset.index} is not an integer 0..${MAX_HANDSET_INDEX}`);
+    }
+    if (indexes.has(handset.index)) throw new LabPlanError(`handsets[${n}].index`, `${handset.index} appears twice`);
+    indexes.add(handset.index);
+    if (!APN_TYPES.includes(handset.apn)) throw new LabPlanError(`handsets[${n}].apn`, `is not one of ${APN_TYPES.join(', ')}`);
+    if (!PDP_TYPES.includes(handset.pdpType)) throw new LabPlanError(`handsets[${n}].pdpType`, `is not one of ${PDP_TYPES.join(', ')}`);
+  });
+}
+
+/** Whether an IPv6 address lies in a /64 such as `2001:db8:1:100::/64`. */
+export function inPrefix64(address: string, prefix: string): boolean {
+  const a = parseAddress(address).bytes;
+  const p = parseAddress(prefix.split('/')[0] ?? '').bytes;
+  if (a.length !== 16 || p.length !== 16) return false;
+  for (let i = 0; i < 8; i++) if (a[i] !== p[i]) return false;
+  return true;
+}

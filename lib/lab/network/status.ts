@@ -1,0 +1,78 @@
+/**
+ * `lab status`: for every component of the state file whether it runs (namespace present,
+ * process alive with its recorded start time), and for every handset whether it has what its
+ * attach should give (addresses, default routes, CLAT, Wi-Fi).
+ */
+import { interfaceAddresses, listNamespaces, routes } from './inspect.js';
+import { CLAT_INTERFACE, inPrefix64, MOBILE_INTERFACE, WIFI_INTERFACE } from './plan.js';
+import { isRunning } from './process.js';
+import { canonicalAddress } from '../../net/address.js';
+import { readState } from './state.js';
+import type { ComponentStatus, HandsetState, HandsetStatus, LabState, LabStatus } from './types.js';
+
+/** What handset `h` lacks of its attach, in words (empty when it has it all). */
+async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces: Set<string>): Promise<string[]> {
+  if (!liveNamespaces.has(h.namespace)) return [`namespace ${h.namespace} is gone`];
+  const problems: string[] = [];
+  const links = await interfaceAddresses(h.namespace);
+  const has = (dev: string, address: string): boolean =>
+    (links.get(dev) ?? []).some((a) => canonicalAddress(a.address) === canonicalAddress(address));
+  const [routes4, routes6] = await Promise.all([routes(h.namespace, 4), routes(h.namespace, 6)]);
+  if (h.attached) {
+    const mobile = links.get(MOBILE_INTERFACE) ?? [];
+    if (h.families.includes(6)) {
+      const prefix = h.ipv6Prefix ?? '::/64';
+      const global = mobile.filter((a) => a.family === 6 && a.scope === 'global' && inPrefix64(a.address, prefix));
+      if (!global.some((a) => !a.temporary)) problems.push(`${MOBILE_INTERFACE} has no SLAAC address from ${h.ipv6Prefix}`);
+      if (!global.some((a) => a.temporary)) problems.push(`${MOBILE_INTERFACE} has no temporary (privacy) address`);
+      if (!routes6.some((r) => r.dst === 'default' && r.dev === MOBILE_INTERFACE)) problems.push('no IPv6 default route over mobile data');
+    }
+    if (h.families.includes(4) && h.ipv4Address !== null) {
+      if (!has(MOBILE_INTERFACE, h.ipv4Address)) problems.push(`${MOBILE_INTERFACE} lacks ${h.ipv4Address}`);
+      if (!routes4.some((r) => r.dst === 'default' && r.dev === MOBILE_INTERFACE)) problems.push('no IPv4 default route over mobile data');
+    }
+    if (h.clat !== null) {
+      if (!has(CLAT_INTERFACE, h.clat.ipv4)) problems.push(`${CLAT_INTERFACE} lacks ${h.clat.ipv4}`);
+      if (!routes4.some((r) => r.dst === 'default' && r.dev === CLAT_INTERFACE)) problems.push(`no IPv4 default route through ${CLAT_INTERFACE}`);
+      const tayga = state.processes.find((p) => p.name === 'tayga-clat' && p.namespace === h.namespace);
+      if (!tayga || !(await isRunning(tayga))) problems.push('the CLAT (tayga) is not running');
+    }
+  }
+  if (h.wifi !== null) {
+    if (!has(WIFI_INTERFACE, h.wifi.ipv4Address)) problems.push(`${WIFI_INTERFACE} lacks ${h.wifi.ipv4Address}`);
+    const prefix = h.wifi.ipv6Prefix;
+    if (!(links.get(WIFI_INTERFACE) ?? []).some((a) => a.family === 6 && a.scope === 'global' && inPrefix64(a.address, prefix))) {
+      problems.push(`${WIFI_INTERFACE} has no SLAAC address from ${h.wifi.ipv6Prefix}`);
+    }
+  }
+  return problems;
+}
+
+/** The lab of `stateDir` as it is now; `phase: 'down'` when there is no state file. */
+export async function labStatus(stateDir: string): Promise<LabStatus> {
+  const state = await readState(stateDir);
+  if (state === null) return { labId: null, phase: 'down', healthy: false, components: [], handsets: [] };
+  const live = new Set(await listNamespaces());
+  const components: ComponentStatus[] = [];
+  for (const ns of state.namespaces) {
+    const running = live.has(ns.name);
+    components.push({
+      kind: 'namespace', name: ns.name, ...(ns.handsetIndex === undefined ? {} : { handsetIndex: ns.handsetIndex }),
+      running, healthy: running, ...(running ? {} : { detail: 'namespace is gone' }),
+    });
+  }
+  for (const proc of state.processes) {
+    const running = await isRunning(proc);
+    components.push({
+      kind: 'process', name: `${proc.name} (pid ${proc.pid})`, ...(proc.handsetIndex === undefined ? {} : { handsetIndex: proc.handsetIndex }),
+      running, healthy: running, ...(running ? {} : { detail: `not running; see ${proc.logFile}` }),
+    });
+  }
+  const handsets: HandsetStatus[] = [];
+  for (const h of state.handsets) {
+    const problems = await handsetProblems(state, h, live);
+    handsets.push({ index: h.index, attached: h.attached, healthy: problems.length === 0, problems });
+  }
+  const healthy = state.phase === 'up' && components.every((c) => c.healthy) && handsets.every((h) => h.healthy);
+  return { labId: state.labId, phase: state.phase, healthy, components, handsets };
+}

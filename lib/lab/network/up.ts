@@ -1,0 +1,759 @@
+/**
+ * `lab up` and re-attach: the carrier network of the virtual lab (lab.md has the measured facts
+ * behind each choice).
+ *
+ *   handset ns  rmnet_data0 <-veth-> apn0  gateway ns  wan0 <-veth-> gw<i>  internet ns
+ *   (v6l-ID-hs<i>)                         (v6l-ID-gw<i>)              (v6l-ID-inet)
+ *   wlan0 <-veth-> lan0  access point ns  wan0 <-veth-> ap<i>
+ *
+ * The internet holds the world's hosts (addresses on lo), an authoritative DNS server and the
+ * world server. Each gateway runs, per attach, a resolver (DNS64 on the `ipv6` APN), radvd when
+ * the attach has IPv6, and tayga as NAT64 on the `ipv6` APN; its nftables masquerade is the
+ * carrier NAT44. A handset on an IPv6-only attach runs a CLAT (tayga) after RFC 7050 discovery.
+ *
+ * Every component is written to the state file as soon as it exists, and a failure takes down
+ * whatever was made before the error (naming the step) is thrown.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import createDebug from 'debug';
+import { canonicalAddress, nat64PrefixFromWellKnown, parseAddress } from '../../net/address.js';
+import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
+import {
+  authoritativeUnboundConf, nat44Ruleset, radvdConf, resolvConf, resolverUnboundConf, rootZone, taygaConf,
+  worldTopLevelDomains,
+} from './config.js';
+import { labDown, NETNS_ETC, processesInNamespaces, runDirOf } from './down.js';
+import { LabAlreadyUpError, LabStateError, LabStepError } from './errors.js';
+import { interfaceAddresses, listNamespaces, routes, type InterfaceAddress } from './inspect.js';
+import {
+  accessPointNamespace, attachFamilies, CLAT_INTERFACE, CLAT_IPV4, CLAT_ROUTE_MTU, CLAT_TAYGA_IPV4, gatewayNamespace,
+  handsetAddressing, handsetNamespace, inPrefix64, internetNamespace, isLabNamespace, MOBILE_INTERFACE, NAT64_PREFIX, validatePlan,
+  WIFI_INTERFACE, WIFI_ROUTE_TABLE, worldAddresses, worldDnsAddresses,
+} from './plan.js';
+import { sleep, startDaemon, stopProcesses, type DaemonSpec, type LabProcess } from './process.js';
+import { readState, StateRecorder } from './state.js';
+import type {
+  ApnType, HandsetState, LabNamespace, LabPlan, LabState, PdpType, WifiState, WorldHostAddresses,
+} from './types.js';
+import type { WorldServerConfig } from './world-server.js';
+
+const log = createDebug('v6lab:lab:network');
+
+/** How long a handset may wait for its router advertisement and SLAAC addresses. */
+const SLAAC_TIMEOUT_MS = 10_000;
+const POLL_MS = 15;
+
+/** What every step of one `up` or re-attach shares. */
+interface Context {
+  labId: string;
+  runDir: string;
+  recorder: StateRecorder;
+  tlds: string[];
+  worldDns: { ipv4: string; ipv6: string };
+  /** The first failure: every other task stops at its next step. */
+  failure: { error: unknown } | null;
+}
+
+class Cancelled extends Error {
+  constructor() {
+    super('cancelled: another step failed');
+  }
+}
+
+/**
+ * Runs one named step; its failure becomes a LabStepError naming it. V6LAB_LAB_FAIL_STEP=<step
+ * name> makes that step fail after it ran, so tests can prove a failed up leaves nothing behind.
+ */
+async function step<T>(ctx: Context, name: string, body: () => Promise<T>): Promise<T> {
+  if (ctx.failure !== null) throw new Cancelled();
+  const started = Date.now();
+  try {
+    if (process.env.V6LAB_LAB_FAIL_STEP === name) {
+      await body();
+      throw new Error('injected failure (V6LAB_LAB_FAIL_STEP)');
+    }
+    const result = await body();
+    log('%s: %d ms', name, Date.now() - started);
+    return result;
+  } catch (error) {
+    if (error instanceof LabStepError || error instanceof Cancelled) throw error;
+    throw new LabStepError(name, { cause: error });
+  }
+}
+
+/** Runs tasks in parallel; on the first failure the others stop at their next step. */
+async function parallel(ctx: Context, tasks: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(
+    tasks.map((task) =>
+      task.catch((error: unknown) => {
+        if (ctx.failure === null && !(error instanceof Cancelled)) ctx.failure = { error };
+        throw error;
+      }),
+    ),
+  );
+  if (ctx.failure !== null) throw ctx.failure.error;
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
+function daemon(ctx: Context, spec: DaemonSpec): Promise<LabProcess> {
+  return startDaemon(spec, (proc) => ctx.recorder.update((s) => void s.processes.push(proc)));
+}
+
+const logFile = (ctx: Context, namespace: string, name: string): string =>
+  path.join(ctx.runDir, 'logs', `${namespace.replace(/^v6l-[a-z0-9]+-/, '')}-${name}.log`);
+
+async function makeNamespace(ctx: Context, ns: LabNamespace, resolvers: readonly string[], comment: string): Promise<void> {
+  await run(['ip', 'netns', 'add', ns.name]);
+  await ctx.recorder.update((s) => void s.namespaces.push(ns));
+  const dir = path.join(NETNS_ETC, ns.name);
+  await mkdir(dir, { recursive: true });
+  await ctx.recorder.update((s) => void s.netnsDirs.push(dir));
+  // `ip netns exec` bind-mounts it over /etc/resolv.conf: without one, programs in the
+  // namespace would ask the host's resolver (lab.md).
+  await writeFile(path.join(dir, 'resolv.conf'), resolvConf(resolvers, comment));
+}
+
+/** Written in place, not renamed: a process that already bind-mounted it sees the change. */
+function writeResolvConf(ns: string, servers: readonly string[], comment: string): Promise<void> {
+  return writeFile(path.join(NETNS_ETC, ns, 'resolv.conf'), resolvConf(servers, comment));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The internet
+
+/** The world server as a program: built JavaScript beside this module, or the TypeScript via tsx. */
+function worldServerArgv(): string[] {
+  const js = fileURLToPath(new URL('./world-server.js', import.meta.url));
+  if (existsSync(js)) return [process.execPath, js];
+  const ts = fileURLToPath(new URL('./world-server.ts', import.meta.url));
+  // createRequire, not import.meta.resolve: under mocha, tsx compiles this module to CommonJS.
+  return [process.execPath, '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, ts];
+}
+
+/** A lab CA and a certificate per host (SAN: its name and addresses), all P-256 to stay small. */
+async function makeCertificates(dir: string, labId: string, hosts: readonly WorldHostAddresses[]): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const config = path.join(dir, 'openssl.cnf');
+  await writeFile(
+    config,
+    `[req]
+distinguished_name = dn
+prompt = no
+[dn]
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[leaf]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+`,
+  );
+  const caKey = path.join(dir, 'ca.key');
+  const caCert = path.join(dir, 'ca.pem');
+  const hostKey = path.join(dir, 'host.key');
+  const newKey = (file: string): string[] => ['openssl', 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file];
+  await Promise.all([run(newKey(caKey)), run(newKey(hostKey))]);
+  await run([
+    'openssl', 'req', '-config', config, '-new', '-x509', '-key', caKey, '-out', caCert, '-days', '30',
+    '-subj', `/O=v6lab/CN=v6lab lab ${labId} CA`, '-extensions', 'ca',
+  ]);
+  // Two CPUs here; a few at a time keeps the machine responsive for the namespaces' setup.
+  const queue = [...hosts];
+  const worker = async (): Promise<void> => {
+    for (let host = queue.shift(); host !== undefined; host = queue.shift()) {
+      const san = [`DNS:${host.name}`, ...[host.ipv4, host.ipv6].filter((a): a is string => a !== null).map((a) => `IP:${a}`)];
+      await run([
+        'openssl', 'req', '-config', config, '-new', '-key', hostKey, '-subj', `/O=v6lab/CN=${host.name}`,
+        '-CA', caCert, '-CAkey', caKey, '-days', '30', '-extensions', 'leaf', '-addext', `subjectAltName=${san.join(',')}`,
+        '-out', path.join(dir, `${host.name}.pem`),
+      ]);
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  return caCert;
+}
+
+async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddresses[], authReady: Deferred): Promise<void> {
+  const ns = internetNamespace(ctx.labId);
+  const dns = ctx.worldDns;
+  await step(ctx, 'internet: addresses', async () => {
+    await sysctl(
+      ns,
+      'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
+      'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1',
+    );
+    const commands: string[][] = [['link', 'set', 'lo', 'up'], ['addr', 'add', `${dns.ipv4}/32`, 'dev', 'lo'], ['addr', 'add', `${dns.ipv6}/128`, 'dev', 'lo']];
+    for (const host of hosts) {
+      if (host.ipv4 !== null) commands.push(['addr', 'add', `${host.ipv4}/32`, 'dev', 'lo']);
+      if (host.ipv6 === null) continue;
+      // A blackholed host's address is nowhere: a `blackhole` route drops its packets silently
+      // (no ICMP error), as a broken IPv6 path does, so clients wait and fall back.
+      commands.push(host.ipv6Blackholed ? ['route', 'add', 'blackhole', `${host.ipv6}/128`] : ['addr', 'add', `${host.ipv6}/128`, 'dev', 'lo']);
+    }
+    await ipBatch(ns, commands);
+  });
+  const dir = path.join(ctx.runDir, 'inet');
+  await mkdir(dir, { recursive: true });
+  const auth = step(ctx, 'internet: authoritative DNS', async () => {
+    const zoneFile = path.join(dir, 'root.zone');
+    await writeFile(zoneFile, rootZone(hosts, dns));
+    const conf = path.join(dir, 'unbound-auth.conf');
+    await writeFile(conf, authoritativeUnboundConf(dir, [dns.ipv4, dns.ipv6], ctx.tlds, zoneFile));
+    await daemon(ctx, {
+      name: 'unbound-auth', namespace: ns, argv: inNamespace(ns, ['unbound', '-d', '-c', conf]),
+      logFile: logFile(ctx, ns, 'unbound-auth'), ready: /start of service/,
+    });
+  }).then(authReady.resolve, (error: unknown) => {
+    authReady.reject(error);
+    throw error;
+  });
+  const servers = (async () => {
+    const pki = path.join(ctx.runDir, 'pki');
+    const caCertFile = await step(ctx, 'internet: certificates', () => makeCertificates(pki, ctx.labId, hosts));
+    await ctx.recorder.update((s) => void (s.world.caCertFile = caCertFile));
+    await step(ctx, 'internet: world server', async () => {
+      const config = path.join(dir, 'world-server.json');
+      const serverHosts = hosts.map((h) => ({
+        name: h.name,
+        addresses: [h.ipv4, h.ipv6Blackholed ? null : h.ipv6].filter((a): a is string => a !== null),
+      }));
+      await writeFile(config, JSON.stringify({ hosts: serverHosts, certDir: pki } satisfies WorldServerConfig, null, 2));
+      await daemon(ctx, {
+        name: 'world-server', namespace: ns, argv: inNamespace(ns, [...worldServerArgv(), config]),
+        logFile: logFile(ctx, ns, 'world-server'), ready: /world server ready/, readyTimeoutMs: 15_000,
+      });
+    });
+  })();
+  await parallel(ctx, [auth, servers]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handsets
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Awaited by the handsets; a rejection nobody awaited yet must not crash the process.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+function detachedHandset(labId: string, index: number, apn: ApnType, pdpType: PdpType): HandsetState {
+  return {
+    index, namespace: handsetNamespace(labId, index), gatewayNamespace: gatewayNamespace(labId, index), interface: MOBILE_INTERFACE,
+    apn, pdpType, attached: false, attachError: null, families: [], ipv6Prefix: null, ipv6Addresses: [], ipv6Gateway: null,
+    ipv4Address: null, ipv4Gateway: null, dnsServers: [], dns64: false, clat: null, wifi: null, attachedAt: null,
+  };
+}
+
+function updateHandset(ctx: Context, index: number, change: (h: HandsetState) => void): Promise<void> {
+  return ctx.recorder.update((s) => {
+    const handset = s.handsets.find((h) => h.index === index);
+    if (handset) change(handset);
+  });
+}
+
+/** Namespaces, links, addresses and routes of one handset and its gateway; nothing per attach. */
+async function setUpHandsetBase(ctx: Context, index: number): Promise<void> {
+  const inet = internetNamespace(ctx.labId);
+  const gw = gatewayNamespace(ctx.labId, index);
+  const hs = handsetNamespace(ctx.labId, index);
+  const a = handsetAddressing(ctx.labId, index);
+  const name = `handset ${index}`;
+  await step(ctx, `${name}: namespaces`, () =>
+    Promise.all([
+      makeNamespace(ctx, { name: gw, role: 'gateway', handsetIndex: index }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'carrier gateway: the authoritative DNS'),
+      makeNamespace(ctx, { name: hs, role: 'handset', handsetIndex: index }, [], 'not attached: no DNS server'),
+    ]),
+  );
+  await step(ctx, `${name}: kernel settings`, () =>
+    Promise.all([
+      sysctl(gw, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1'),
+      // Before any link exists, so rmnet_data0 and wlan0 are born with them (lab.md): RAs
+      // accepted although forwarding (for the CLAT) is on, no DAD wait, privacy addresses, the
+      // first router solicitation at once rather than after up to 1 s.
+      sysctl(
+        hs,
+        'net.ipv6.conf.default.accept_ra=2', 'net.ipv6.conf.all.accept_ra=2',
+        'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0',
+        'net.ipv6.conf.default.use_tempaddr=2', 'net.ipv6.conf.all.use_tempaddr=2',
+        'net.ipv6.conf.default.router_solicitation_delay=0',
+        'net.ipv6.conf.all.forwarding=1',
+      ),
+    ]),
+  );
+  await step(ctx, `${name}: links`, async () => {
+    // Created directly inside the namespaces: nothing appears in the host's (lab.md).
+    await run(['ip', 'link', 'add', 'wan0', 'netns', gw, 'type', 'veth', 'peer', 'name', `gw${index}`, 'netns', inet]);
+    await run(['ip', 'link', 'add', MOBILE_INTERFACE, 'netns', hs, 'type', 'veth', 'peer', 'name', 'apn0', 'netns', gw]);
+    await Promise.all([
+      ipBatch(gw, [
+        ['link', 'set', 'lo', 'up'],
+        ['addr', 'add', `${a.gatewayWanIpv4}/24`, 'dev', 'wan0'],
+        ['addr', 'add', `${a.gatewayWanIpv6}/64`, 'dev', 'wan0', 'nodad'],
+        ['link', 'set', 'wan0', 'up'],
+      ]),
+      ipBatch(inet, [
+        ['addr', 'add', `${a.internetGatewaySideIpv4}/24`, 'dev', `gw${index}`],
+        ['addr', 'add', `${a.internetGatewaySideIpv6}/64`, 'dev', `gw${index}`, 'nodad'],
+        ['link', 'set', `gw${index}`, 'up'],
+      ]),
+      ipBatch(hs, [['link', 'set', 'lo', 'up']]),
+    ]);
+  });
+  await step(ctx, `${name}: gateway routes and NAT44`, () =>
+    Promise.all([
+      ipBatch(gw, [
+        ['route', 'add', 'default', 'via', a.internetGatewaySideIpv4],
+        ['route', 'add', '::/0', 'via', a.internetGatewaySideIpv6, 'dev', 'wan0'],
+      ]),
+      ipBatch(inet, [
+        ['route', 'add', a.handsetAggregate, 'via', a.gatewayWanIpv6, 'dev', `gw${index}`],
+        ['route', 'add', a.nat64Pool, 'via', a.gatewayWanIpv4, 'dev', `gw${index}`],
+      ]),
+      nftLoad(gw, nat44Ruleset(a.handsetIpv4Subnet, 'wan0')),
+    ]),
+  );
+}
+
+/**
+ * Waits until `dev` has a SLAAC address and a temporary one from `prefix`, and (with
+ * `defaultRoute`) a default route learnt from the RA.
+ */
+async function waitForSlaac(
+  ctx: Context,
+  ns: string,
+  dev: string,
+  prefix: string,
+  defaultRoute = true,
+): Promise<{ addresses: InterfaceAddress[]; gateway: string | null }> {
+  const deadline = Date.now() + SLAAC_TIMEOUT_MS;
+  let seen = 'nothing';
+  for (;;) {
+    if (ctx.failure !== null) throw new Cancelled();
+    const addresses = ((await interfaceAddresses(ns, dev)).get(dev) ?? []).filter(
+      (x) => x.family === 6 && x.scope === 'global' && inPrefix64(x.address, prefix),
+    );
+    const route = defaultRoute ? (await routes(ns, 6)).find((r) => r.dst === 'default' && r.dev === dev && r.gateway !== null) : undefined;
+    const stable = addresses.find((x) => !x.temporary);
+    const temporary = addresses.find((x) => x.temporary);
+    if (stable && temporary && (!defaultRoute || route?.gateway)) return { addresses: [stable, temporary], gateway: route?.gateway ?? null };
+    seen = `addresses [${addresses.map((x) => `${x.address}${x.temporary ? ' temporary' : ''}`).join(', ')}], default route ${route ? 'yes' : 'no'}`;
+    if (Date.now() >= deadline) throw new Error(`no SLAAC on ${dev} from ${prefix} after ${SLAAC_TIMEOUT_MS} ms: ${seen}`);
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * RFC 7050 section 3: ask the handset's own resolver (its resolv.conf, from inside its namespace)
+ * for AAAA ipv4only.arpa and find 192.0.0.170/171 embedded in an answer.
+ */
+async function discoverNat64Prefix(hs: string): Promise<string> {
+  const argv = inNamespace(hs, ['dig', '+short', '+time=1', '+tries=3', 'AAAA', 'ipv4only.arpa']);
+  const answer = await run(argv);
+  // One address a line: "64:ff9b::c000:aa" and "64:ff9b::c000:ab" (a CNAME line would be a name).
+  for (const line of answer.split('\n')) {
+    const text = line.trim();
+    if (!text.includes(':')) continue;
+    let prefix;
+    try {
+      prefix = nat64PrefixFromWellKnown(parseAddress(text).bytes);
+    } catch {
+      continue;
+    }
+    if (prefix !== null) return prefix.text;
+  }
+  throw new Error(`no NAT64 prefix: AAAA ipv4only.arpa answered ${JSON.stringify(answer.trim())} (no DNS64 on this network?)`);
+}
+
+/**
+ * Attaches handset `index` to `apn` asking for `pdpType`: what the network gives is the
+ * intersection (a failed attach is recorded, not thrown). Starts the gateway's per-attach
+ * daemons, waits for SLAAC, and on an IPv6-only result starts the handset's CLAT.
+ */
+async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpType): Promise<void> {
+  const gw = gatewayNamespace(ctx.labId, index);
+  const hs = handsetNamespace(ctx.labId, index);
+  const a = handsetAddressing(ctx.labId, index);
+  const name = `handset ${index}`;
+  const { families, error } = attachFamilies(apn, pdpType);
+  const v4 = families.includes(4);
+  const v6 = families.includes(6);
+  await updateHandset(ctx, index, (h) => Object.assign(h, { apn, pdpType, attached: false, attachError: error, families }));
+  if (error !== null) {
+    log('%s: attach rejected: %s', name, error);
+    await writeResolvConf(hs, [], `attach to the ${apn} APN failed: no DNS server`);
+    return;
+  }
+  const dir = path.join(ctx.runDir, `hs${index}`);
+  await mkdir(dir, { recursive: true });
+
+  await step(ctx, `gateway ${index}: APN link`, () =>
+    ipBatch(gw, [
+      ...(v6 ? [['addr', 'add', `${a.gatewayApnIpv6}/64`, 'dev', 'apn0', 'nodad']] : []),
+      ...(v4 ? [['addr', 'add', `${a.gatewayApnIpv4}/24`, 'dev', 'apn0']] : []),
+      ['link', 'set', 'apn0', 'up'],
+    ]),
+  );
+  const dnsServers = [...(v6 ? [a.gatewayApnIpv6] : []), ...(v4 ? [a.gatewayApnIpv4] : [])];
+  const dns64 = apn === 'ipv6';
+  const resolver = step(ctx, `gateway ${index}: ${dns64 ? 'DNS64 resolver' : 'resolver'}`, async () => {
+    const conf = path.join(dir, 'unbound-resolver.conf');
+    await writeFile(
+      conf,
+      resolverUnboundConf(dir, dnsServers, ctx.tlds, [ctx.worldDns.ipv6, ctx.worldDns.ipv4], dns64 ? { nat64Prefix: NAT64_PREFIX } : null),
+    );
+    await daemon(ctx, {
+      name: dns64 ? 'unbound-dns64' : 'unbound-resolver', namespace: gw, handsetIndex: index,
+      argv: inNamespace(gw, ['unbound', '-d', '-c', conf]), logFile: logFile(ctx, gw, 'unbound'), ready: /start of service/,
+    });
+  });
+  const nat64 = !dns64
+    ? Promise.resolve()
+    : step(ctx, `gateway ${index}: NAT64`, async () => {
+        const conf = path.join(dir, 'tayga-nat64.conf');
+        await writeFile(
+          conf,
+          taygaConf({ tunDevice: 'nat64', ipv4Address: a.nat64TaygaIpv4, ipv6Address: a.nat64TaygaIpv6, prefix: NAT64_PREFIX, dynamicPool: a.nat64Pool }),
+        );
+        await run(inNamespace(gw, ['tayga', '--mktun', '-c', conf]));
+        await ipBatch(gw, [
+          ['link', 'set', 'nat64', 'up'],
+          ['route', 'add', NAT64_PREFIX, 'dev', 'nat64'],
+          ['route', 'add', a.nat64Pool, 'dev', 'nat64'],
+        ]);
+        // tayga writes its messages to stdout, block-buffered into a file: stdbuf (which execs,
+        // keeping the PID) makes them arrive when printed. -d: foreground, messages on stdout.
+        await daemon(ctx, {
+          name: 'tayga-nat64', namespace: gw, handsetIndex: index,
+          argv: inNamespace(gw, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]), logFile: logFile(ctx, gw, 'tayga-nat64'), ready: /NAT64 prefix/,
+        });
+      });
+  const radvd = !v6
+    ? Promise.resolve()
+    : step(ctx, `gateway ${index}: radvd`, async () => {
+        const conf = path.join(dir, 'radvd.conf');
+        await writeFile(conf, radvdConf({ interface: 'apn0', prefix: a.apnPrefix, rdnss: a.gatewayApnIpv6 }));
+        await daemon(ctx, {
+          name: 'radvd', namespace: gw, handsetIndex: index,
+          argv: inNamespace(gw, ['radvd', '-n', '-m', 'stderr', '-d', '1', '-C', conf, '-p', path.join(dir, 'radvd.pid')]),
+          logFile: logFile(ctx, gw, 'radvd'), ready: /polling for/,
+        });
+      });
+  await parallel(ctx, [resolver, nat64, radvd]);
+
+  await step(ctx, `${name}: attach`, async () => {
+    // Nothing in Linux acts on RDNSS: write what the RA and the PDN carry (lab.md).
+    await writeResolvConf(hs, dnsServers, `attached to the ${apn} APN as ${pdpType}`);
+    await ipBatch(hs, [
+      ...(v4 ? [['addr', 'add', `${a.handsetIpv4}/24`, 'dev', MOBILE_INTERFACE]] : []),
+      ['link', 'set', MOBILE_INTERFACE, 'up'],
+      ...(v4 ? [['route', 'add', 'default', 'via', a.gatewayApnIpv4, 'dev', MOBILE_INTERFACE]] : []),
+    ]);
+  });
+  let slaac: { addresses: InterfaceAddress[]; gateway: string | null } | null = null;
+  if (v6) slaac = await step(ctx, `${name}: router advertisement and SLAAC`, () => waitForSlaac(ctx, hs, MOBILE_INTERFACE, a.apnPrefix));
+  let clat: HandsetState['clat'] = null;
+  if (v6 && !v4) {
+    const nat64Prefix = await step(ctx, `${name}: NAT64 prefix discovery (RFC 7050)`, () => discoverNat64Prefix(hs));
+    await step(ctx, `${name}: CLAT`, async () => {
+      const conf = path.join(dir, 'tayga-clat.conf');
+      await writeFile(
+        conf,
+        taygaConf({
+          tunDevice: CLAT_INTERFACE, ipv4Address: CLAT_TAYGA_IPV4, ipv6Address: a.clatTaygaIpv6, prefix: nat64Prefix,
+          maps: [[CLAT_IPV4, a.clatIpv6]],
+        }),
+      );
+      await run(inNamespace(hs, ['tayga', '--mktun', '-c', conf]));
+      await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.proxy_ndp=1`, `net.ipv6.neigh.${MOBILE_INTERFACE}.proxy_delay=0`);
+      // The TUN stays at 1500; the route's MTU keeps translated packets within 1500 (lab.md).
+      await ipBatch(hs, [
+        ['link', 'set', CLAT_INTERFACE, 'up'],
+        ['addr', 'add', `${CLAT_IPV4}/32`, 'dev', CLAT_INTERFACE],
+        ['route', 'add', 'default', 'dev', CLAT_INTERFACE, 'src', CLAT_IPV4, 'mtu', String(CLAT_ROUTE_MTU)],
+        ['route', 'add', `${a.clatIpv6}/128`, 'dev', CLAT_INTERFACE],
+        // The gateway asks for the mapped address on the APN link: the handset answers for it.
+        ['neigh', 'add', 'proxy', a.clatIpv6, 'dev', MOBILE_INTERFACE],
+      ]);
+      await daemon(ctx, {
+        name: 'tayga-clat', namespace: hs, handsetIndex: index,
+        argv: inNamespace(hs, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]), logFile: logFile(ctx, hs, 'tayga-clat'), ready: /NAT64 prefix/,
+      });
+    });
+    clat = { interface: CLAT_INTERFACE, ipv4: CLAT_IPV4, ipv6: a.clatIpv6, nat64Prefix };
+  }
+  await updateHandset(ctx, index, (h) =>
+    Object.assign(h, {
+      attached: true,
+      ipv6Prefix: v6 ? a.apnPrefix : null,
+      ipv6Addresses: slaac?.addresses.map((x) => canonicalAddress(x.address)) ?? [],
+      ipv6Gateway: slaac?.gateway ?? null,
+      ipv4Address: v4 ? a.handsetIpv4 : null,
+      ipv4Gateway: v4 ? a.gatewayApnIpv4 : null,
+      dnsServers,
+      dns64,
+      clat,
+      attachedAt: new Date().toISOString(),
+    } satisfies Partial<HandsetState>),
+  );
+}
+
+/** Ignores "does not exist" from a command that removes something already gone. */
+async function ignoringMissing(command: Promise<unknown>): Promise<void> {
+  try {
+    await command;
+  } catch (error) {
+    if (!/Cannot find device|does not exist|No such|not found/i.test((error as Error).message)) throw error;
+  }
+}
+
+/** Undoes an attach: the gateway's per-attach daemons, the CLAT, addresses and routes. */
+async function detach(ctx: Context, index: number): Promise<void> {
+  const gw = gatewayNamespace(ctx.labId, index);
+  const hs = handsetNamespace(ctx.labId, index);
+  const name = `handset ${index}`;
+  await step(ctx, `${name}: detach`, async () => {
+    const perAttach = ctx.recorder.state.processes.filter((p) => p.handsetIndex === index && (p.namespace === gw || p.namespace === hs));
+    // radvd first: its last RA (router lifetime 0) reaches the handset while the link is up.
+    const radvd = perAttach.filter((p) => p.name === 'radvd');
+    await stopProcesses(radvd);
+    await stopProcesses(perAttach.filter((p) => p.name !== 'radvd'));
+    // Children the daemons forked (radvd's privilege-separated half): the gateway runs nothing
+    // but this attach's daemons.
+    await stopProcesses(await processesInNamespaces([gw]));
+    const stopped = new Set(perAttach.map((p) => `${p.pid}/${p.startTime}`));
+    await ctx.recorder.update((s) => {
+      s.processes = s.processes.filter((p) => !stopped.has(`${p.pid}/${p.startTime}`));
+    });
+    await Promise.all([
+      ignoringMissing(ip(hs, 'link', 'del', CLAT_INTERFACE)),
+      ignoringMissing(ip(gw, 'link', 'del', 'nat64')),
+    ]);
+    await Promise.all([
+      ipBatch(hs, [['link', 'set', MOBILE_INTERFACE, 'down'], ['addr', 'flush', 'dev', MOBILE_INTERFACE], ['neigh', 'flush', 'proxy', 'dev', MOBILE_INTERFACE]]),
+      ipBatch(gw, [['link', 'set', 'apn0', 'down'], ['addr', 'flush', 'dev', 'apn0']]),
+    ]);
+    await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.proxy_ndp=0`);
+    await writeResolvConf(hs, [], 'detached: no DNS server');
+    await updateHandset(ctx, index, (h) =>
+      Object.assign(h, {
+        attached: false, attachError: null, families: [], ipv6Prefix: null, ipv6Addresses: [], ipv6Gateway: null, ipv4Address: null,
+        ipv4Gateway: null, dnsServers: [], dns64: false, clat: null, attachedAt: null,
+      } satisfies Partial<HandsetState>),
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wi-Fi
+
+/**
+ * The handset's Wi-Fi: `wlan0` joined to its own access point namespace, a home router with
+ * SLAAC (radvd) and IPv4 with NAT44, dual-stack to the internet. The IPv4 address is a static
+ * lease the lab assigns (no DHCP exchange). Its default routes have a higher metric than mobile
+ * data's, so mobile data stays the default route as on a phone.
+ */
+async function setUpWifi(ctx: Context, index: number): Promise<void> {
+  const inet = internetNamespace(ctx.labId);
+  const ap = accessPointNamespace(ctx.labId, index);
+  const hs = handsetNamespace(ctx.labId, index);
+  const a = handsetAddressing(ctx.labId, index);
+  const name = `access point ${index}`;
+  await step(ctx, `${name}: namespace`, () =>
+    makeNamespace(ctx, { name: ap, role: 'access-point', handsetIndex: index }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'home router: the authoritative DNS'),
+  );
+  await step(ctx, `${name}: links`, async () => {
+    await sysctl(ap, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1');
+    await run(['ip', 'link', 'add', 'wan0', 'netns', ap, 'type', 'veth', 'peer', 'name', `ap${index}`, 'netns', inet]);
+    await run(['ip', 'link', 'add', WIFI_INTERFACE, 'netns', hs, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', ap]);
+    // Before wlan0 is up: its router's default route goes in the Wi-Fi table, not the kernel's.
+    await sysctl(hs, `net.ipv6.conf.${WIFI_INTERFACE}.accept_ra_defrtr=0`);
+    await Promise.all([
+      ipBatch(ap, [
+        ['link', 'set', 'lo', 'up'],
+        ['addr', 'add', `${a.accessPointWanIpv4}/24`, 'dev', 'wan0'],
+        ['addr', 'add', `${a.accessPointWanIpv6}/64`, 'dev', 'wan0', 'nodad'],
+        ['addr', 'add', `${a.accessPointLanIpv4}/24`, 'dev', 'lan0'],
+        ['addr', 'add', `${a.accessPointLanIpv6}/64`, 'dev', 'lan0', 'nodad'],
+        ['link', 'set', 'wan0', 'up'],
+        ['link', 'set', 'lan0', 'up'],
+      ]),
+      ipBatch(inet, [
+        ['addr', 'add', `${a.internetAccessPointSideIpv4}/24`, 'dev', `ap${index}`],
+        ['addr', 'add', `${a.internetAccessPointSideIpv6}/64`, 'dev', `ap${index}`, 'nodad'],
+        ['link', 'set', `ap${index}`, 'up'],
+      ]),
+    ]);
+    await Promise.all([
+      ipBatch(ap, [
+        ['route', 'add', 'default', 'via', a.internetAccessPointSideIpv4],
+        ['route', 'add', '::/0', 'via', a.internetAccessPointSideIpv6, 'dev', 'wan0'],
+      ]),
+      ipBatch(inet, [['route', 'add', a.wifiPrefix, 'via', a.accessPointWanIpv6, 'dev', `ap${index}`]]),
+      nftLoad(ap, nat44Ruleset('192.168.1.0/24', 'wan0')),
+    ]);
+  });
+  const dir = path.join(ctx.runDir, `ap${index}`);
+  await mkdir(dir, { recursive: true });
+  await step(ctx, `${name}: radvd`, async () => {
+    const conf = path.join(dir, 'radvd.conf');
+    await writeFile(conf, radvdConf({ interface: 'lan0', prefix: a.wifiPrefix, rdnss: null }));
+    await daemon(ctx, {
+      name: 'radvd-wifi', namespace: ap, handsetIndex: index,
+      argv: inNamespace(ap, ['radvd', '-n', '-m', 'stderr', '-d', '1', '-C', conf, '-p', path.join(dir, 'radvd.pid')]),
+      logFile: logFile(ctx, ap, 'radvd'), ready: /polling for/,
+    });
+  });
+  const slaac = await step(ctx, `handset ${index}: Wi-Fi`, async () => {
+    // As Android keeps a routing table per network: Wi-Fi's default routes are in their own
+    // table, used by sockets bound to wlan0 (or, IPv4, to its address); everything else follows the
+    // main table, where mobile data is the only default route (an IPv4-only mobile attach must
+    // not borrow Wi-Fi's IPv6).
+    const table = String(WIFI_ROUTE_TABLE);
+    await ipBatch(hs, [
+      ['addr', 'add', `${a.handsetWifiIpv4}/24`, 'dev', WIFI_INTERFACE],
+      ['link', 'set', WIFI_INTERFACE, 'up'],
+      ['route', 'add', 'default', 'via', a.accessPointLanIpv4, 'dev', WIFI_INTERFACE, 'table', table],
+      ['route', 'add', '::/0', 'via', a.accessPointLanIpv6, 'dev', WIFI_INTERFACE, 'onlink', 'table', table],
+      ['rule', 'add', 'from', a.handsetWifiIpv4, 'lookup', table],
+      ['rule', 'add', 'oif', WIFI_INTERFACE, 'lookup', table],
+    ]);
+    // No IPv6 `from <Wi-Fi prefix>` rule: for a socket with no source yet, Linux picks the
+    // source an IPv6 source rule would match and takes the rule (FIB_RULE_FIND_SADDR), so every
+    // unbound socket would leave over Wi-Fi.
+    await ipBatch(hs, [['rule', 'add', 'oif', WIFI_INTERFACE, 'lookup', table]], 6);
+    return waitForSlaac(ctx, hs, WIFI_INTERFACE, a.wifiPrefix, false);
+  });
+  const wifi: WifiState = {
+    interface: WIFI_INTERFACE, accessPointNamespace: ap, ipv6Prefix: a.wifiPrefix,
+    ipv6Addresses: slaac.addresses.map((x) => canonicalAddress(x.address)), ipv4Address: a.handsetWifiIpv4, ipv4Gateway: a.accessPointLanIpv4,
+  };
+  await updateHandset(ctx, index, (h) => void (h.wifi = wifi));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API
+
+function contextFor(state: LabState, recorder: StateRecorder): Context {
+  return {
+    labId: state.labId,
+    runDir: state.runDir,
+    recorder,
+    tlds: worldTopLevelDomains(state.world.hosts),
+    worldDns: worldDnsAddresses(state.labId),
+    failure: null,
+  };
+}
+
+/**
+ * Brings the lab up: the internet with the world, then every handset in parallel (gateway,
+ * handset, attach, CLAT, Wi-Fi). Refuses when the lab's namespaces already exist. On any
+ * failure, takes down what it made and throws a {@link LabStepError} naming the step.
+ */
+export async function labUp(plan: LabPlan): Promise<LabState> {
+  const started = Date.now();
+  validatePlan(plan);
+  const stateDir = path.resolve(plan.stateDir);
+  await mkdir(stateDir, { recursive: true });
+  const namespaces = await listNamespaces();
+  const live = namespaces.filter((n) => isLabNamespace(plan.labId, n));
+  if (live.length > 0) throw new LabAlreadyUpError(plan.labId, `namespaces ${live.join(', ')} exist`);
+  const previous = await readState(stateDir).catch(() => null);
+  const previousLive = previous?.namespaces.filter((n) => namespaces.includes(n.name)) ?? [];
+  if (previous && previousLive.length > 0) {
+    throw new LabAlreadyUpError(previous.labId, `${stateDir} holds a running lab (namespaces ${previousLive.map((n) => n.name).join(', ')})`);
+  }
+  // Leftovers of a crashed lab (dead processes, /etc/netns directories, its run directory).
+  await labDown(stateDir, { labId: plan.labId });
+
+  const runDir = runDirOf(stateDir);
+  await mkdir(path.join(runDir, 'logs'), { recursive: true });
+  const hosts = worldAddresses(plan.labId, plan.world.hosts);
+  const initial: LabState = {
+    version: 1, labId: plan.labId, stateDir, runDir, phase: 'starting', startedAt: new Date(started).toISOString(), upMs: null,
+    namespaces: [], netnsDirs: [], processes: [],
+    world: { dnsServers: Object.values(worldDnsAddresses(plan.labId)), caCertFile: '', hosts },
+    handsets: plan.handsets.map((h) => detachedHandset(plan.labId, h.index, h.apn, h.pdpType)),
+  };
+  const recorder = new StateRecorder(initial, 'owner');
+  await recorder.flush();
+  const ctx = contextFor(initial, recorder);
+  try {
+    await step(ctx, 'internet: namespace', () =>
+      makeNamespace(ctx, { name: internetNamespace(plan.labId), role: 'internet' }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'the lab internet: its authoritative DNS'),
+    );
+    const authReady = deferred();
+    await parallel(ctx, [
+      // Any failure of the internet releases the handsets waiting for its DNS.
+      setUpInternet(ctx, hosts, authReady).catch((error: unknown) => {
+        authReady.reject(error);
+        throw error;
+      }),
+      ...plan.handsets.map(async (h) => {
+        await setUpHandsetBase(ctx, h.index);
+        // The handset's resolver forwards to the authoritative server, and CLAT discovery asks it.
+        await authReady.promise;
+        await attach(ctx, h.index, h.apn, h.pdpType);
+        if (plan.wifi ?? true) await setUpWifi(ctx, h.index);
+      }),
+    ]);
+  } catch (error) {
+    await recorder.update((s) => void (s.phase = 'failed')).catch(() => undefined);
+    await labDown(stateDir).catch((downError: unknown) => log('tearing down after a failed up failed too: %o', downError));
+    throw error instanceof LabStepError ? error : new LabStepError('lab up', { cause: error });
+  }
+  await recorder.update((s) => {
+    s.phase = 'up';
+    s.upMs = Date.now() - started;
+  });
+  log('lab %s up in %d ms', plan.labId, Date.now() - started);
+  return recorder.state;
+}
+
+/**
+ * Re-attaches handset `index` to `apn` asking for `pdpType` (another APN selected, or its APN
+ * entry edited), as a modem does: the old PDN goes (addresses, routes, CLAT), the new one comes,
+ * within a few seconds. Reads the current state from `state.stateDir` (the caller's copy may be
+ * stale) and records the result there; resolves with the handset's new state. A rejected attach
+ * (PDN type not offered) is a result (`attached: false`), not an error; a failure (a daemon that
+ * would not start) leaves the handset detached and throws a {@link LabStepError}.
+ */
+export async function reattach(state: LabState, index: number, apn: ApnType, pdpType: PdpType): Promise<HandsetState> {
+  const current = await readState(state.stateDir);
+  if (current === null) throw new LabStateError(state.stateDir, 'no lab state: is the lab up?');
+  if (!current.handsets.some((h) => h.index === index)) throw new Error(`reattach: the lab has no handset ${index}`);
+  validatePlan({ labId: current.labId, stateDir: current.stateDir, world: { hosts: [] }, handsets: [{ index, apn, pdpType }] });
+  const recorder = new StateRecorder(current, 'shared');
+  const ctx = contextFor(current, recorder);
+  await detach(ctx, index);
+  try {
+    await attach(ctx, index, apn, pdpType);
+  } catch (error) {
+    // Leave the handset cleanly detached rather than half attached.
+    await detach(contextFor(recorder.state, recorder), index).catch((detachError: unknown) => log('detach after a failed attach: %o', detachError));
+    throw error;
+  }
+  const handset = recorder.state.handsets.find((h) => h.index === index);
+  if (!handset) throw new LabStateError(state.stateDir, `handset ${index} vanished from the state during the re-attach`);
+  return handset;
+}

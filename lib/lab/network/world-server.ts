@@ -1,0 +1,153 @@
+/**
+ * The world's servers: one process in the internet namespace answering on every host address
+ *   TCP 80   HTTP     `GET /bytes/N` -> N bytes; `/generate_204` -> 204 (connectivity probes)
+ *   TCP 443  HTTPS    the same, with a certificate for the host's name chosen by SNI
+ *   UDP 443  datagram an ASCII number N -> N bytes back in datagrams of at most 1200 bytes
+ * Run as `node world-server.js CONFIG.json`; prints "world server ready" once every socket
+ * listens. Imports nothing but Node: it is started as its own program.
+ */
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+
+/** The file `lab up` writes for this server. */
+export interface WorldServerConfig {
+  hosts: { name: string; addresses: string[] }[];
+  /** Holds `<name>.pem` (certificate chain) for each host, and `host.key`, the key of them all. */
+  certDir: string;
+}
+
+/** Largest answer, so a typo cannot fill memory or the link for minutes. */
+const MAX_BYTES = 1 << 30;
+const MAX_UDP_BYTES = 16 << 20;
+/** Stays under the 1280-byte IPv6 minimum MTU with headers, as QUIC does. */
+const UDP_CHUNK = 1200;
+const WRITE_CHUNK = Buffer.alloc(64 * 1024, 0x78);
+
+/** `/bytes/20000` -> 20000; null when the path asks for something else. */
+export function requestedBytes(url: string): number | null {
+  const match = /^\/bytes\/(\d{1,10})(?:\?.*)?$/.exec(url);
+  if (!match) return null;
+  const n = Number(match[1]);
+  return n <= MAX_BYTES ? n : null;
+}
+
+function sendBytes(res: http.ServerResponse, n: number): void {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(n) });
+  let left = n;
+  const pump = (): void => {
+    while (left > 0) {
+      const chunk = left >= WRITE_CHUNK.length ? WRITE_CHUNK : WRITE_CHUNK.subarray(0, left);
+      left -= chunk.length;
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
+}
+
+function handler(hostOf: () => string) {
+  return (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    res.setHeader('x-v6lab-host', hostOf());
+    const url = req.url ?? '/';
+    const n = requestedBytes(url);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end();
+    } else if (n !== null) {
+      sendBytes(res, req.method === 'HEAD' ? 0 : n);
+    } else if (url === '/generate_204') {
+      res.writeHead(204).end();
+    } else if (url === '/') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`v6lab world host ${hostOf()}\n`);
+    } else {
+      res.writeHead(404).end();
+    }
+  };
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, ipv6Only: net.isIPv6(host) }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function bindUdp(address: string): Promise<dgram.Socket> {
+  const socket = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+  socket.on('message', (msg, rinfo) => {
+    const text = msg.toString('ascii').trim();
+    if (!/^\d{1,9}$/.test(text)) return;
+    let left = Math.min(Number(text), MAX_UDP_BYTES);
+    while (left > 0) {
+      const size = Math.min(left, UDP_CHUNK);
+      left -= size;
+      socket.send(WRITE_CHUNK.subarray(0, size), rinfo.port, rinfo.address);
+    }
+  });
+  socket.on('error', (error) => process.stderr.write(`udp ${address}: ${error.message}\n`));
+  // Bound per address, so every reply leaves from the address the request was sent to.
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(443, address, () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
+}
+
+async function main(configFile: string): Promise<void> {
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as WorldServerConfig;
+  const key = readFileSync(path.join(config.certDir, 'host.key'));
+  const contexts = new Map<string, tls.SecureContext>();
+  const byAddress = new Map<string, string>();
+  for (const host of config.hosts) {
+    contexts.set(host.name, tls.createSecureContext({ key, cert: readFileSync(path.join(config.certDir, `${host.name}.pem`)) }));
+    for (const address of host.addresses) byAddress.set(address, host.name);
+  }
+  const sockets: dgram.Socket[] = [];
+  // One server per address: a client that sends no SNI (a literal) gets the certificate of the
+  // host owning the address, and a connection to an address of no host is refused.
+  for (const [address, name] of byAddress) {
+    const hostOf = (): string => name;
+    const httpServer = http.createServer(handler(hostOf));
+    const httpsServer = https.createServer(
+      {
+        key,
+        cert: readFileSync(path.join(config.certDir, `${name}.pem`)),
+        SNICallback: (servername, callback) => callback(null, contexts.get(servername.toLowerCase()) ?? contexts.get(name)),
+      },
+      handler(hostOf),
+    );
+    httpsServer.on('tlsClientError', () => undefined);
+    for (const server of [httpServer, httpsServer]) server.on('clientError', (_error, socket) => socket.destroy());
+    await listen(httpServer, 80, address);
+    await listen(httpsServer, 443, address);
+    sockets.push(await bindUdp(address));
+  }
+  process.on('SIGTERM', () => process.exit(0));
+  process.stdout.write(`world server ready: ${config.hosts.length} hosts, ${byAddress.size} addresses\n`);
+}
+
+// A module imported for its types does nothing; run as a program it serves.
+const invokedAs = process.argv[1] ? path.resolve(process.argv[1]) : '';
+if (/world-server\.[jt]s$/.test(invokedAs)) {
+  const configFile = process.argv[2];
+  if (configFile === undefined) {
+    process.stderr.write('usage: world-server.js CONFIG.json\n');
+    process.exit(2);
+  }
+  main(configFile).catch((error: unknown) => {
+    process.stderr.write(`world server: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,477 @@
+// Issue 3, the network: `lab up|status|down` (lib/lab/network) on real namespaces, radvd,
+// unbound (DNS64), tayga (NAT64 and CLAT) and nftables, checked from inside the handsets with
+// real clients, and the host's own network compared before and after.
+//
+// Needs root and the lab's tools; skips with the reason otherwise, except in CI (CI=true), where
+// a check that cannot run fails.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  labDown, labStatus, labUp, reattach, readState, type HandsetState, type LabPlan, type LabState,
+} from '../../lib/lab/network/index.js';
+import { processesUsingRunDir } from '../../lib/lab/network/down.js';
+import { isRunning } from '../../lib/lab/network/process.js';
+import { inPrefix64 } from '../../lib/lab/network/plan.js';
+
+const REQUIRED_TOOLS = ['ip', 'sysctl', 'stdbuf', 'nft', 'unbound', 'radvd', 'tayga', 'dig', 'openssl'];
+const DEBIAN_PACKAGES = 'iproute2 procps coreutils nftables unbound radvd tayga bind9-dnsutils openssl';
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const WORLD: LabPlan['world'] = {
+  hosts: [
+    { name: 'api.news.test', ipv4: true, ipv6: true },
+    { name: 'img.news.test', ipv4: true, ipv6: false },
+    { name: 'v6.news.test', ipv4: false, ipv6: true },
+    { name: 'cdn.news.test', ipv4: true, ipv6: 'blackhole' },
+  ],
+};
+
+async function onPath(tool: string): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    try {
+      await access(path.join(dir, tool), constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+function exec(argv: readonly string[], timeoutMs = 15_000): Promise<string> {
+  const [file, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    execFile(file!, args, { timeout: timeoutMs, maxBuffer: 8 << 20 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${argv.join(' ')}: ${stderr.trim() || error.message}`, { cause: error })) : resolve(stdout),
+    );
+  });
+}
+
+/** Why this machine cannot run the lab, or null when it can. */
+async function labUnavailableReason(): Promise<string | null> {
+  if (process.platform !== 'linux') return `network namespaces need Linux, this is ${process.platform}`;
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
+  const missing: string[] = [];
+  for (const tool of REQUIRED_TOOLS) if (!(await onPath(tool))) missing.push(tool);
+  if (missing.length > 0) return `missing ${missing.join(', ')} (Debian: apt-get install ${DEBIAN_PACKAGES})`;
+  const probe = `v6lprobe${process.pid}`;
+  try {
+    await exec(['ip', 'netns', 'add', probe]);
+  } catch (error) {
+    return `cannot create a network namespace: ${(error as Error).message}`;
+  }
+  await exec(['ip', 'netns', 'del', probe]);
+  return null;
+}
+
+/** The host's own network, with what changes by itself (lifetimes, counters) left out. */
+async function hostNetwork(): Promise<Record<string, string>> {
+  const strip = (text: string): string =>
+    text
+      .replace(/\s*(valid_lft|preferred_lft) \S+/g, '')
+      .replace(/ expires \d+sec/g, '')
+      .replace(/counter packets \d+ bytes \d+/g, 'counter');
+  return {
+    'ip addr': strip(await exec(['ip', 'addr'])),
+    'ip route': strip(await exec(['ip', 'route'])),
+    'ip -6 route': strip(await exec(['ip', '-6', 'route'])),
+    'nft list ruleset': strip(await exec(['nft', 'list', 'ruleset'])),
+    '/etc/resolv.conf': await readFile('/etc/resolv.conf', 'utf8').catch(() => '(none)'),
+  };
+}
+
+// A client run inside a handset: one HTTP(S) GET or UDP exchange, reported as a JSON line.
+// Node's http uses Happy Eyeballs (autoSelectFamily, 250 ms), as curl does.
+const CLIENT_SCRIPT = String.raw`
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+const job = JSON.parse(process.argv[2]);
+const done = (result) => { process.stdout.write(JSON.stringify(result) + '\n'); process.exit(0); };
+setTimeout(() => done({ ok: false, error: 'timeout' }), job.timeoutMs);
+if (job.kind === 'udp') {
+  const socket = dgram.createSocket(net.isIPv6(job.host) ? 'udp6' : 'udp4');
+  let bytes = 0, datagrams = 0, largest = 0;
+  socket.on('message', (msg, rinfo) => {
+    bytes += msg.length; datagrams += 1; largest = Math.max(largest, msg.length);
+    if (bytes >= job.bytes) done({ ok: true, remoteAddress: rinfo.address, bytes, datagrams, largest });
+  });
+  socket.send(String(job.bytes), 443, job.host);
+} else {
+  const client = job.kind === 'https' ? https : http;
+  const options = { host: job.host, port: job.kind === 'https' ? 443 : 80, path: '/bytes/' + job.bytes, autoSelectFamily: true, family: job.family ?? 0 };
+  if (job.localAddress) options.localAddress = job.localAddress;
+  if (job.kind === 'https') { options.ca = fs.readFileSync(job.ca); if (!net.isIP(job.host)) options.servername = job.host; }
+  const req = client.get(options, (res) => {
+    let bytes = 0;
+    const remoteAddress = res.socket.remoteAddress;
+    res.on('data', (chunk) => { bytes += chunk.length; });
+    res.on('end', () => done({ ok: res.statusCode === 200, status: res.statusCode, remoteAddress, bytes }));
+  });
+  req.on('error', (error) => done({ ok: false, error: error.code ?? error.message }));
+}
+`;
+
+interface ClientResult {
+  ok: boolean;
+  remoteAddress?: string;
+  bytes?: number;
+  largest?: number;
+  error?: string;
+}
+
+describe('lab network: lab up|status|down (issue 3)', function () {
+  let workDir = '';
+  let clientScript = '';
+  let hostBefore: Record<string, string> = {};
+  const stateDirs: string[] = [];
+  let labA: LabState | undefined;
+  let labB: LabState | undefined;
+
+  before(async function () {
+    this.timeout(30_000);
+    const reason = await labUnavailableReason();
+    if (reason !== null) {
+      if (inCi) throw new Error(`lab network tests cannot run in CI: ${reason}`);
+      console.warn(`    skipping the lab network tests: ${reason}`);
+      this.skip();
+    }
+    workDir = await mkdtemp(path.join(tmpdir(), 'v6lab-network-test-'));
+    clientScript = path.join(workDir, 'client.mjs');
+    await writeFile(clientScript, CLIENT_SCRIPT);
+    hostBefore = await hostNetwork();
+  });
+
+  after(async function () {
+    this.timeout(20_000);
+    for (const dir of stateDirs) await labDown(dir).catch((error: unknown) => console.warn(`    lab down ${dir}: ${String(error)}`));
+    if (workDir !== '') await rm(workDir, { recursive: true, force: true });
+  });
+
+  const stateDir = (name: string): string => {
+    const dir = path.join(workDir, name);
+    stateDirs.push(dir);
+    return dir;
+  };
+  const handset = (state: LabState | undefined, index: number): HandsetState => {
+    const found = state?.handsets.find((h) => h.index === index);
+    assert.ok(found, `no handset ${index} in the lab state`);
+    return found;
+  };
+  const inNs = (ns: string, ...argv: string[]): Promise<string> => exec(['ip', 'netns', 'exec', ns, ...argv]);
+  const client = async (ns: string, job: Record<string, unknown>): Promise<ClientResult> =>
+    JSON.parse(await inNs(ns, process.execPath, clientScript, JSON.stringify({ timeoutMs: 3000, ...job }))) as ClientResult;
+  const addresses = async (ns: string, dev: string): Promise<{ local: string; family: string; temporary?: boolean; scope: string }[]> => {
+    const [link] = JSON.parse(await exec(['ip', '-n', ns, '-j', 'addr', 'show', 'dev', dev])) as { addr_info: { local: string; family: string; temporary?: boolean; scope: string }[] }[];
+    return link?.addr_info ?? [];
+  };
+  const routeGet = async (ns: string, destination: string): Promise<string> => exec(['ip', '-n', ns, 'route', 'get', destination]);
+  const worldHost = (state: LabState | undefined, name: string): { ipv4: string | null; ipv6: string | null } => {
+    const host = state?.world.hosts.find((h) => h.name === name);
+    assert.ok(host, `no world host ${name}`);
+    return host;
+  };
+  /** Everything a lab could leave behind: namespaces, /etc/netns directories, its processes. */
+  const leftovers = async (labId: string, processes: LabState['processes'], runDir: string): Promise<string[]> => {
+    const found: string[] = [];
+    for (const proc of await processesUsingRunDir(runDir)) found.push(`process ${proc.name} (pid ${proc.pid}) using ${runDir}`);
+    for (const line of (await exec(['ip', 'netns', 'list'])).split('\n')) if (line.startsWith(`v6l-${labId}-`)) found.push(`namespace ${line}`);
+    for (const name of await readdir('/etc/netns').catch(() => [] as string[])) if (name.startsWith(`v6l-${labId}-`)) found.push(`/etc/netns/${name}`);
+    for (const proc of processes) if (await isRunning(proc)) found.push(`process ${proc.name} (pid ${proc.pid})`);
+    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+    for (const line of mounts.split('\n')) if (line.includes(`/v6l-${labId}-`)) found.push(`mount ${line}`);
+    return found;
+  };
+
+  describe('one handset on the ipv6 APN', function () {
+    before(async function () {
+      this.timeout(20_000);
+      const started = Date.now();
+      labA = await labUp({ labId: `a${process.pid % 1000}`, stateDir: stateDir('lab-a'), world: WORLD, handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV4V6' }] });
+      console.log(`      lab up, 1 handset: ${Date.now() - started} ms`);
+    });
+
+    it('gives rmnet_data0 a SLAAC address and a privacy address from its /64, and a default route by RA', async function () {
+      const h = handset(labA, 0);
+      assert.deepEqual(h.families, [6]);
+      assert.ok(h.ipv6Prefix);
+      const global = (await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.family === 'inet6' && a.scope === 'global');
+      assert.ok(global.some((a) => !a.temporary && inPrefix64(a.local, h.ipv6Prefix!)), `no SLAAC address from ${h.ipv6Prefix}: ${JSON.stringify(global)}`);
+      assert.ok(global.some((a) => a.temporary && inPrefix64(a.local, h.ipv6Prefix!)), `no temporary address: ${JSON.stringify(global)}`);
+      assert.equal((await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.family === 'inet').length, 0, 'an IPv6-only attach has no IPv4');
+      assert.match(await exec(['ip', '-n', h.namespace, '-6', 'route', 'show', 'default']), /^default via fe80::\S+ dev rmnet_data0 proto ra /m);
+      assert.match(await readFile(`/etc/netns/${h.namespace}/resolv.conf`, 'utf8'), new RegExp(`^nameserver ${h.dnsServers[0]}$`, 'm'));
+    });
+
+    it('runs a CLAT: v4-rmnet_data0 with 192.0.0.4, the NAT64 prefix found by RFC 7050, an IPv4 default route through it', async function () {
+      const h = handset(labA, 0);
+      assert.equal(h.clat?.nat64Prefix, '64:ff9b::/96');
+      assert.ok((await addresses(h.namespace, 'v4-rmnet_data0')).some((a) => a.local === '192.0.0.4'));
+      assert.match(await exec(['ip', '-n', h.namespace, 'route', 'show', 'default']), /^default dev v4-rmnet_data0 .*src 192\.0\.0\.4 .*mtu 1472/m);
+    });
+
+    it('reaches a dual-stack host over IPv6, an IPv4-only host by name through NAT64, an IPv4 literal through the CLAT', async function () {
+      const h = handset(labA, 0);
+      const api = worldHost(labA, 'api.news.test');
+      const img = worldHost(labA, 'img.news.test');
+      const dual = await client(h.namespace, { kind: 'http', host: 'api.news.test', bytes: 20_000 });
+      assert.deepEqual([dual.ok, dual.remoteAddress, dual.bytes], [true, api.ipv6, 20_000], JSON.stringify(dual));
+      const nat64 = await client(h.namespace, { kind: 'https', host: 'img.news.test', bytes: 100_000, ca: labA!.world.caCertFile });
+      assert.deepEqual([nat64.ok, nat64.remoteAddress, nat64.bytes], [true, '64:ff9b::6440:102', 100_000], JSON.stringify(nat64));
+      const literal = await client(h.namespace, { kind: 'https', host: img.ipv4, bytes: 50_000, ca: labA!.world.caCertFile });
+      assert.deepEqual([literal.ok, literal.remoteAddress, literal.bytes], [true, img.ipv4, 50_000], JSON.stringify(literal));
+      assert.match(await routeGet(h.namespace, img.ipv4!), /dev v4-rmnet_data0 .*src 192\.0\.0\.4/);
+      const v6only = await client(h.namespace, { kind: 'https', host: 'v6.news.test', bytes: 1000, ca: labA!.world.caCertFile });
+      assert.equal(v6only.ok, true, JSON.stringify(v6only));
+    });
+
+    it('answers UDP 443 with the bytes asked for in datagrams of at most 1200 bytes, natively and through the CLAT', async function () {
+      const h = handset(labA, 0);
+      for (const host of [worldHost(labA, 'api.news.test').ipv6!, worldHost(labA, 'img.news.test').ipv4!]) {
+        const udp = await client(h.namespace, { kind: 'udp', host, bytes: 30_000 });
+        assert.equal(udp.ok, true, `UDP ${host}: ${JSON.stringify(udp)}`);
+        assert.equal(udp.bytes, 30_000);
+        assert.ok(udp.largest! <= 1200);
+      }
+    });
+
+    it('drops IPv6 to a blackholed host silently, while its IPv4 (here through the CLAT) works', async function () {
+      const h = handset(labA, 0);
+      const cdn = worldHost(labA, 'cdn.news.test');
+      const v6 = await client(h.namespace, { kind: 'http', host: cdn.ipv6, bytes: 100, timeoutMs: 1500 });
+      assert.deepEqual(v6, { ok: false, error: 'timeout' });
+      const v4 = await client(h.namespace, { kind: 'http', host: cdn.ipv4, bytes: 100 });
+      assert.equal(v4.ok, true, JSON.stringify(v4));
+      // DNS64 does not synthesize: the AAAA exists.
+      assert.equal((await inNs(h.namespace, 'dig', '+short', 'AAAA', 'cdn.news.test')).trim(), cdn.ipv6);
+    });
+
+    it('reports every component running and the handset healthy', async function () {
+      const status = await labStatus(labA!.stateDir);
+      assert.equal(status.healthy, true, JSON.stringify(status, null, 2));
+      assert.ok(status.components.some((c) => c.name.startsWith('tayga-clat')));
+    });
+
+    it('goes down leaving no namespace, process, /etc/netns directory or mount; a second down is a no-op', async function () {
+      this.timeout(10_000);
+      const state = labA!;
+      const started = Date.now();
+      const { removed } = await labDown(state.stateDir);
+      console.log(`      lab down, 1 handset: ${Date.now() - started} ms`);
+      assert.ok(removed.length > 0);
+      assert.deepEqual(await leftovers(state.labId, state.processes, state.runDir), []);
+      assert.equal(await readState(state.stateDir), null);
+      assert.deepEqual(await labDown(state.stateDir), { removed: [] });
+    });
+  });
+
+  describe('four handsets in parallel', function () {
+    before(async function () {
+      this.timeout(30_000);
+      const started = Date.now();
+      labB = await labUp({
+        labId: `b${process.pid % 1000}`,
+        stateDir: stateDir('lab-b'),
+        world: WORLD,
+        handsets: [
+          { index: 0, apn: 'ipv4v6', pdpType: 'IPV4V6' },
+          { index: 1, apn: 'ipv4v6', pdpType: 'IP' },
+          { index: 2, apn: 'ipv4', pdpType: 'IPV6' },
+          { index: 3, apn: 'ipv6', pdpType: 'IPV6' },
+        ],
+      });
+      console.log(`      lab up, 4 handsets: ${Date.now() - started} ms`);
+    });
+
+    it('gives an IPV4V6 handset on the ipv4v6 APN both families, a resolver without DNS64, and no CLAT', async function () {
+      const h = handset(labB, 0);
+      assert.deepEqual([h.families, h.clat, h.dns64], [[6, 4], null, false]);
+      const mobile = await addresses(h.namespace, 'rmnet_data0');
+      assert.ok(mobile.some((a) => a.family === 'inet' && a.local === h.ipv4Address));
+      assert.ok(mobile.some((a) => a.family === 'inet6' && a.scope === 'global' && inPrefix64(a.local, h.ipv6Prefix!)));
+      assert.deepEqual(await addresses(h.namespace, 'v4-rmnet_data0').catch(() => []), []);
+      assert.equal((await inNs(h.namespace, 'dig', '+short', 'AAAA', 'img.news.test')).trim(), '', 'no DNS64 on a dual-stack APN');
+      const v4only = await client(h.namespace, { kind: 'http', host: 'img.news.test', bytes: 1000 });
+      assert.deepEqual([v4only.ok, v4only.remoteAddress], [true, worldHost(labB, 'img.news.test').ipv4], JSON.stringify(v4only));
+      const dual = await client(h.namespace, { kind: 'http', host: 'api.news.test', bytes: 1000 });
+      assert.deepEqual([dual.ok, dual.remoteAddress], [true, worldHost(labB, 'api.news.test').ipv6], JSON.stringify(dual));
+    });
+
+    it('gives a handset asking for IP on the ipv4v6 APN IPv4 only', async function () {
+      const h = handset(labB, 1);
+      assert.deepEqual([h.attached, h.families, h.clat, h.ipv6Prefix], [true, [4], null, null]);
+      const mobile = await addresses(h.namespace, 'rmnet_data0');
+      assert.equal(mobile.filter((a) => a.family === 'inet6' && a.scope === 'global').length, 0, JSON.stringify(mobile));
+      assert.equal((await exec(['ip', '-n', h.namespace, '-6', 'route', 'show', 'default', 'dev', 'rmnet_data0'])).trim(), '');
+      const dual = await client(h.namespace, { kind: 'http', host: 'api.news.test', bytes: 1000 });
+      assert.deepEqual([dual.ok, dual.remoteAddress], [true, worldHost(labB, 'api.news.test').ipv4], JSON.stringify(dual));
+    });
+
+    it('reports IPV6 on the ipv4 APN as a failed attach, not an error', async function () {
+      const h = handset(labB, 2);
+      assert.equal(h.attached, false);
+      assert.match(h.attachError ?? '', /IPV6 rejected by the ipv4 APN/);
+      assert.deepEqual((await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.scope === 'global'), []);
+      const status = await labStatus(labB!.stateDir);
+      assert.equal(status.handsets.find((s) => s.index === 2)?.attached, false);
+    });
+
+    it('keeps handsets apart: each its own prefix and resolver, simultaneous transfers intact', async function () {
+      const [h0, h3] = [handset(labB, 0), handset(labB, 3)];
+      assert.notEqual(h0.ipv6Prefix, h3.ipv6Prefix);
+      assert.notEqual(h0.dnsServers[0], h3.dnsServers[0]);
+      assert.equal(h3.clat?.nat64Prefix, '64:ff9b::/96');
+      const results = await Promise.all([
+        client(h0.namespace, { kind: 'https', host: 'api.news.test', bytes: 2_000_000, ca: labB!.world.caCertFile }),
+        client(h3.namespace, { kind: 'https', host: 'api.news.test', bytes: 2_000_000, ca: labB!.world.caCertFile }),
+        client(h3.namespace, { kind: 'http', host: 'img.news.test', bytes: 500_000 }),
+        client(h0.namespace, { kind: 'udp', host: worldHost(labB, 'img.news.test').ipv4, bytes: 20_000 }),
+      ]);
+      for (const r of results) assert.equal(r.ok, true, JSON.stringify(results));
+      assert.equal(results[2]?.remoteAddress, '64:ff9b::6440:102');
+    });
+
+    it('joins each handset to its own dual-stack Wi-Fi while mobile data stays the default route', async function () {
+      const h = handset(labB, 0);
+      assert.ok(h.wifi);
+      const wlan = await addresses(h.namespace, 'wlan0');
+      assert.ok(wlan.some((a) => a.local === h.wifi!.ipv4Address));
+      assert.ok(wlan.some((a) => a.family === 'inet6' && a.scope === 'global' && inPrefix64(a.local, h.wifi!.ipv6Prefix)));
+      const api = worldHost(labB, 'api.news.test');
+      assert.match(await routeGet(h.namespace, api.ipv6!), /dev rmnet_data0/);
+      assert.match(await routeGet(h.namespace, api.ipv4!), /dev rmnet_data0/);
+      // A socket bound to Wi-Fi leaves over Wi-Fi, as an app on the Wi-Fi network does; the
+      // home router's NAT44 takes it to the internet.
+      assert.match(await exec(['ip', '-n', h.namespace, 'route', 'get', api.ipv4!, 'oif', 'wlan0']), /dev wlan0/);
+      assert.match(await exec(['ip', '-n', h.namespace, 'route', 'get', api.ipv6!, 'oif', 'wlan0']), /dev wlan0/);
+      const overWifi = await client(h.namespace, { kind: 'http', host: api.ipv4, bytes: 5000, localAddress: h.wifi.ipv4Address });
+      assert.deepEqual([overWifi.ok, overWifi.bytes], [true, 5000], JSON.stringify(overWifi));
+    });
+
+    it('re-attaches a handset from ipv4v6 to ipv6 within a few seconds, and its CLAT appears', async function () {
+      this.timeout(15_000);
+      const started = Date.now();
+      const h = await reattach(labB!, 0, 'ipv6', 'IPV4V6');
+      const took = Date.now() - started;
+      console.log(`      re-attach ipv4v6 -> ipv6: ${took} ms`);
+      assert.ok(took < 5000, `re-attach took ${took} ms`);
+      assert.deepEqual([h.attached, h.families, h.dns64, h.clat?.nat64Prefix], [true, [6], true, '64:ff9b::/96']);
+      const mobile = await addresses(h.namespace, 'rmnet_data0');
+      assert.equal(mobile.filter((a) => a.family === 'inet').length, 0, `IPv4 left on rmnet_data0: ${JSON.stringify(mobile)}`);
+      assert.ok((await addresses(h.namespace, 'v4-rmnet_data0')).some((a) => a.local === '192.0.0.4'));
+      const literal = await client(h.namespace, { kind: 'http', host: worldHost(labB, 'img.news.test').ipv4, bytes: 10_000 });
+      assert.equal(literal.ok, true, JSON.stringify(literal));
+      const byName = await client(h.namespace, { kind: 'http', host: 'img.news.test', bytes: 1000 });
+      assert.equal(byName.remoteAddress, '64:ff9b::6440:102');
+      labB = (await readState(labB!.stateDir)) ?? labB;
+      const status = await labStatus(labB!.stateDir);
+      assert.equal(status.healthy, true, JSON.stringify(status, null, 2));
+      // The old attach's daemons are gone: one resolver and one radvd in the gateway.
+      const gatewayProcesses = labB!.processes.filter((p) => p.namespace === h.gatewayNamespace).map((p) => p.name).sort();
+      assert.deepEqual(gatewayProcesses, ['radvd', 'tayga-nat64', 'unbound-dns64']);
+    });
+
+    it('re-attaches back to ipv4v6: the CLAT goes, IPv4 comes back', async function () {
+      this.timeout(15_000);
+      const h = await reattach(labB!, 0, 'ipv4v6', 'IPV4V6');
+      assert.deepEqual([h.families, h.clat], [[6, 4], null]);
+      assert.deepEqual(await addresses(h.namespace, 'v4-rmnet_data0').catch(() => []), []);
+      const dual = await client(h.namespace, { kind: 'http', host: 'api.news.test', bytes: 1000 });
+      assert.equal(dual.ok, true, JSON.stringify(dual));
+    });
+
+    it('goes down from its state file, read afresh, leaving nothing behind', async function () {
+      this.timeout(10_000);
+      const state = (await readState(labB!.stateDir))!;
+      const started = Date.now();
+      await labDown(state.stateDir);
+      console.log(`      lab down, 4 handsets: ${Date.now() - started} ms`);
+      assert.deepEqual(await leftovers(state.labId, state.processes, state.runDir), []);
+    });
+  });
+
+  describe('after a crash', function () {
+    it('goes down after the process running lab up was killed mid-way', async function () {
+      this.timeout(30_000);
+      const dir = stateDir('lab-crash');
+      const labId = `c${process.pid % 1000}`;
+      const script = path.join(workDir, 'crash.mts');
+      const plan: LabPlan = { labId, stateDir: dir, world: WORLD, handsets: [0, 1].map((index) => ({ index, apn: 'ipv6', pdpType: 'IPV4V6' })) };
+      await writeFile(
+        script,
+        `import { labUp } from ${JSON.stringify(path.join(ROOT, 'lib/lab/network/index.ts'))};\nawait labUp(${JSON.stringify(plan)});\nsetInterval(() => {}, 1000);\n`,
+      );
+      const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: 'ignore' });
+      try {
+        // Killed once some daemons run: the state file is all that knows of them.
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const state = await readState(dir).catch(() => null);
+          if (state !== null && state.processes.length >= 3) break;
+          assert.ok(Date.now() < deadline, 'lab up in the child never started its daemons');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        child.kill('SIGKILL');
+      }
+      const state = (await readState(dir))!;
+      assert.ok(state.namespaces.length > 0);
+      await labDown(dir);
+      assert.deepEqual(await leftovers(labId, state.processes, state.runDir), []);
+    });
+
+    it('sweeps a lab by its id when the state file is gone', async function () {
+      this.timeout(20_000);
+      const dir = stateDir('lab-lost');
+      const state = await labUp({ labId: `d${process.pid % 1000}`, stateDir: dir, world: WORLD, handsets: [{ index: 5, apn: 'ipv4v6', pdpType: 'IPV4V6' }], wifi: false });
+      await unlink(path.join(dir, 'lab.json'));
+      const { removed } = await labDown(dir, { labId: state.labId });
+      assert.ok(removed.some((r) => r.startsWith('namespace ')), removed.join('\n'));
+      assert.deepEqual(await leftovers(state.labId, state.processes, state.runDir), []);
+      assert.equal((await stat(dir)).isDirectory(), true, 'the state directory itself is kept');
+    });
+
+    it('tears down what it made when a step fails, and names the step', async function () {
+      this.timeout(20_000);
+      const dir = stateDir('lab-fail');
+      const labId = `e${process.pid % 1000}`;
+      // Taken by someone else: creating the lab's gateway namespace fails.
+      await exec(['ip', 'netns', 'add', `v6l-${labId}-gw1`]);
+      try {
+        await assert.rejects(
+          labUp({ labId, stateDir: dir, world: WORLD, handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV6' }, { index: 1, apn: 'ipv6', pdpType: 'IPV6' }] }),
+          (error: Error) => error.name === 'LabAlreadyUpError',
+        );
+      } finally {
+        await exec(['ip', 'netns', 'del', `v6l-${labId}-gw1`]);
+      }
+      process.env.V6LAB_LAB_FAIL_STEP = 'handset 0: CLAT';
+      try {
+        await assert.rejects(
+          labUp({ labId, stateDir: dir, world: WORLD, handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV6' }], wifi: false }),
+          /lab up failed at "handset 0: CLAT": injected failure/,
+        );
+      } finally {
+        delete process.env.V6LAB_LAB_FAIL_STEP;
+      }
+      assert.deepEqual(await leftovers(labId, [], path.join(dir, 'run')), []);
+      assert.equal(await readState(dir), null);
+    });
+  });
+
+  // Last: mocha runs a suite's own tests before its nested suites.
+  describe('afterwards', function () {
+    it("leaves the host's addresses, routes, nftables ruleset and resolv.conf as they were", async function () {
+      assert.deepEqual(await hostNetwork(), hostBefore);
+    });
+  });
+});
