@@ -38,6 +38,38 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await analyzeCommand(capture, options, process.stdout);
     });
 
+  const lab = program.command('lab').description('the virtual lab: an IPv6-only carrier network and virtual handsets that speak adb');
+  lab
+    .command('up')
+    .description('start the virtual lab; prints SERIAL<TAB>NETWORK<TAB>PROFILE per handset')
+    .option('--handsets <n>', 'how many virtual handsets', '1')
+    .option('--apn <type>', 'the APN each handset attaches to at start: ipv6, ipv4v6 or ipv4', 'ipv6')
+    .option('--world <file>', "the lab's internet (JSON); default: devices/lab/world.json")
+    .option('--apps <dir>', 'emulated apps, one JSON file each; default: devices/lab/apps')
+    .addOption(new Option('--profile <file>', 'handset profile (repeatable: one per handset, the last repeats)').argParser(collect))
+    .option('--state-dir <dir>', 'where the lab keeps its state (default $V6LAB_STATE_DIR or /run/v6lab)')
+    .action(async (options) => {
+      const { labUpCommand } = await import('./lab.js');
+      exitCode = await labUpCommand(options, process.stdout);
+    });
+  lab
+    .command('status')
+    .description('show what the lab started and whether it is healthy')
+    .option('--json', 'one JSON object')
+    .option('--state-dir <dir>', 'the lab state directory')
+    .action(async (options) => {
+      const { labStatusCommand } = await import('./lab.js');
+      exitCode = await labStatusCommand(options, process.stdout);
+    });
+  lab
+    .command('down')
+    .description('remove everything the lab started (idempotent, also after a crash)')
+    .option('--state-dir <dir>', 'the lab state directory')
+    .action(async (options) => {
+      const { labDownCommand } = await import('./lab.js');
+      exitCode = await labDownCommand(options, process.stdout);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -54,13 +86,17 @@ function reportError(error: unknown): number {
   }
   const err = error as NodeJS.ErrnoException;
   const name = err?.name;
-  if (name === 'CaptureFormatError' || name === 'AddressError' || name === 'UsageError') {
+  if (name === 'CaptureFormatError' || name === 'AddressError' || name === 'UsageError' || name === 'DataFileError' || name === 'LabInputError') {
     process.stderr.write(`v6lab: ${err.message}\n`);
     return EXIT.usage;
   }
   if (err?.code === 'ENOENT' || err?.code === 'EACCES' || err?.code === 'EISDIR') {
     process.stderr.write(`v6lab: ${err.path ?? ''}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, not a capture' : 'permission denied'}\n`);
     return EXIT.usage;
+  }
+  if (name === 'NeedsRootError' || name === 'LabStepError' || name === 'LabAlreadyUpError' || name === 'LabCommandError' || name === 'LabStateError') {
+    process.stderr.write(`v6lab: ${err.message}\n`);
+    return EXIT.cannotRun;
   }
   process.stderr.write(`v6lab: ${err?.stack ?? String(error)}\n`);
   return EXIT.cannotRun;

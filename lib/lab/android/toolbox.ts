@@ -212,7 +212,8 @@ function connectivity(state: HandsetState): string {
     if (!entry) return null;
     // Android lists global addresses, and only IPv4 on the CLAT's v4- interface.
     const addrs = entry.addr_info.filter((a) => a.scope === 'global' && (!v4only || a.family === 'inet')).map((a) => `${a.local}/${a.prefixlen}`);
-    const rs = allRoutes.filter((r) => r.dev === name).map((r) => {
+    // The CLAT's link carries only IPv4 routes; link-local routes are not listed (as on a phone).
+    const rs = allRoutes.filter((r) => r.dev === name && !r.dst.startsWith('fe80:') && (!v4only || !r.dst.includes(':'))).map((r) => {
       const dst = r.dst === 'default' ? (r.gateway?.includes(':') || (!r.gateway && !v4only) ? '::/0' : '0.0.0.0/0') : r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`;
       return `${dst} -> ${r.gateway ?? (v4only ? '192.0.0.4' : '::')} ${name} mtu ${r.mtu ?? 0}`;
     });

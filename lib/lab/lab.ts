@@ -1,0 +1,244 @@
+/**
+ * The virtual lab as `v6lab lab up|status|down` drives it: the carrier network (./network),
+ * a state directory per handset (profile, settings, APN table, Android's commands), and the
+ * supervisor process that serves every handset over adb on an emulator port, so the adb server
+ * finds them by itself as `emulator-5554`, `emulator-5556`, ...
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { installToolbox } from './android/toolbox.js';
+import { initialHandsetState, writeHandsetState, type InstalledApp } from './android/state.js';
+import {
+  handsetNamespace, labDown, labStatus, labUp, readState, type ApnType, type LabState, type LabStatus,
+} from './network/index.js';
+import { isRunning, processStartTime, sleep, stopProcesses } from './network/process.js';
+import { loadApps, loadProfile, loadWorld, requestedPdp, type EmulatedApp, type HandsetProfile, type World } from './world.js';
+
+/** Where the lab keeps its state unless told otherwise: tmpfs, root's, gone at reboot. */
+export const DEFAULT_STATE_DIR = '/run/v6lab';
+/** The emulator console/adb port pairs the adb server scans: 5554/5555, 5556/5557, ... */
+export const FIRST_ADB_PORT = 5555;
+export const MAX_HANDSETS = 16;
+const SUPERVISOR_READY_TIMEOUT_MS = 10_000;
+
+const shippedData = fileURLToPath(new URL('../../devices/lab/', import.meta.url));
+export const DEFAULT_WORLD = join(shippedData, 'world.json');
+export const DEFAULT_APPS = join(shippedData, 'apps');
+export const DEFAULT_PROFILE = join(shippedData, 'handsets', 'compliant.json');
+
+/** What a carrier's test network calls its three APNs; the name selects what is offered. */
+export const LAB_APNS: Record<ApnType, string> = { ipv6: 'ipv6.v6lab.test', ipv4v6: 'ipv4v6.v6lab.test', ipv4: 'ipv4.v6lab.test' };
+
+/** The APN type an APN entry's name attaches to: `ipv6.*`, `ipv4v6.*`/`internet.*`, `ipv4.*`. */
+export function apnTypeOf(apnName: string): ApnType | null {
+  const first = apnName.toLowerCase().split('.')[0];
+  if (first === 'ipv6') return 'ipv6';
+  if (first === 'ipv4v6' || first === 'internet') return 'ipv4v6';
+  if (first === 'ipv4') return 'ipv4';
+  return null;
+}
+
+export interface HandsetRecord {
+  index: number;
+  serial: string;
+  adbPort: number;
+  namespace: string;
+  /** The handset's directory: handset.json, fs/, bin/. */
+  dir: string;
+  profile: string;
+}
+
+export interface LabUpOptions {
+  stateDir: string;
+  handsets: number;
+  apn: ApnType;
+  world: string;
+  apps: string;
+  /** One profile for all handsets, or one per handset (the last repeats). */
+  profiles: string[];
+  /** Runs the supervisor module: [node] in production, [node, --import, tsx] from sources. */
+  runner?: readonly string[];
+}
+
+export interface LabUpResult {
+  labId: string;
+  handsets: (HandsetRecord & { network: string })[];
+  upMs: number;
+}
+
+const registryPath = (stateDir: string) => join(stateDir, 'handsets.json');
+const supervisorPath = (stateDir: string) => join(stateDir, 'supervisor.json');
+
+export function readRegistry(stateDir: string): HandsetRecord[] {
+  try {
+    return JSON.parse(readFileSync(registryPath(stateDir), 'utf8')) as HandsetRecord[];
+  } catch {
+    return [];
+  }
+}
+
+/** Written whole or not at all: a crash leaves the previous version. */
+function writeJson(file: string, value: unknown): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(temp, file);
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export class LabInputError extends Error {
+  override name = 'LabInputError';
+}
+
+/** Loads and checks everything `lab up` reads before touching the machine. */
+export function loadLabInputs(options: Pick<LabUpOptions, 'world' | 'apps' | 'profiles' | 'handsets'>): { world: World; apps: EmulatedApp[]; profiles: HandsetProfile[] } {
+  if (!Number.isInteger(options.handsets) || options.handsets < 1 || options.handsets > MAX_HANDSETS) {
+    throw new LabInputError(`--handsets: expected 1 to ${MAX_HANDSETS}, got ${String(options.handsets)}`);
+  }
+  const world = loadWorld(options.world);
+  const apps = loadApps(options.apps, world);
+  const files = options.profiles.length === 0 ? [DEFAULT_PROFILE] : options.profiles;
+  const profiles = Array.from({ length: options.handsets }, (_, i) => loadProfile(files[Math.min(i, files.length - 1)]!));
+  return { world, apps, profiles };
+}
+
+export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
+  const started = Date.now();
+  const { world, apps, profiles } = loadLabInputs(options);
+  mkdirSync(options.stateDir, { recursive: true });
+  if ((await readState(options.stateDir)) !== null || readRegistry(options.stateDir).length > 0) {
+    throw new LabInputError(`a lab is already up in ${options.stateDir}: run \`v6lab lab down\` first`);
+  }
+  for (let i = 0; i < options.handsets; i++) {
+    if (await listening(FIRST_ADB_PORT + 2 * i)) {
+      throw new LabInputError(`port ${FIRST_ADB_PORT + 2 * i} (emulator-${FIRST_ADB_PORT - 1 + 2 * i}) is taken: an emulator or another lab is running`);
+    }
+  }
+  const labId = Math.random().toString(36).slice(2, 6).replace(/[^a-z0-9]/g, 'x');
+  const plan = {
+    labId,
+    stateDir: options.stateDir,
+    world,
+    handsets: profiles.map((profile, index) => ({ index, apn: options.apn, pdpType: requestedPdp(profile) })),
+  };
+  let state: LabState;
+  try {
+    state = await labUp(plan);
+  } catch (error) {
+    await labDown(options.stateDir, { labId }).catch(() => undefined);
+    throw error;
+  }
+  const installed: InstalledApp[] = apps.map((app, i) => ({ package: app.package, label: app.label, uid: 10100 + i }));
+  const registry: HandsetRecord[] = profiles.map((profile, index) => {
+    const dir = join(options.stateDir, 'handsets', `hs${index}`);
+    for (const sub of ['fs/sdcard', 'fs/data/local/tmp', 'bin']) mkdirSync(join(dir, sub), { recursive: true });
+    installToolbox(join(dir, 'bin'), options.runner ?? [process.execPath]);
+    const serial = `emulator-${FIRST_ADB_PORT - 1 + 2 * index}`;
+    const handset = initialHandsetState(serial, profile, installed);
+    const attached = state.handsets.find((h) => h.index === index)!;
+    handset.network = {
+      apn: LAB_APNS[options.apn],
+      pdp: attached.pdpType,
+      families: attached.families,
+      nat64Prefix: attached.clat?.nat64Prefix ?? null,
+      clat: attached.clat ? { v6Address: attached.clat.ipv6, interface: attached.clat.interface, pid: 0 } : null,
+      dns: attached.dnsServers,
+    };
+    writeHandsetState(dir, handset);
+    return { index, serial, adbPort: FIRST_ADB_PORT + 2 * index, namespace: handsetNamespace(labId, index), dir, profile: profile.name };
+  });
+  writeJson(registryPath(options.stateDir), registry);
+  await startSupervisor(options.stateDir, options.runner ?? [process.execPath]);
+  return {
+    labId,
+    upMs: Date.now() - started,
+    handsets: registry.map((h) => ({ ...h, network: networkLabel(state, h.index) })),
+  };
+}
+
+function networkLabel(state: LabState, index: number): string {
+  const h = state.handsets.find((x) => x.index === index);
+  if (!h) return 'unknown';
+  if (!h.attached) return `${h.apn} (attach refused: ${h.attachError ?? 'no common IP version'})`;
+  return `${h.apn}${h.clat ? '+clat' : ''}`;
+}
+
+async function startSupervisor(stateDir: string, runner: readonly string[]): Promise<void> {
+  const script = fileURLToPath(new URL('./supervisor.js', import.meta.url));
+  const log = openSync(join(stateDir, 'supervisor.log'), 'a', 0o644);
+  let child;
+  try {
+    const [file, ...args] = runner;
+    child = spawn(file!, [...args, script, stateDir], { detached: true, stdio: ['ignore', log, log] });
+  } finally {
+    closeSync(log);
+  }
+  child.unref();
+  const pid = child.pid;
+  const startTime = pid === undefined ? null : await processStartTime(pid);
+  if (pid === undefined || startTime === null) throw new Error(`the lab supervisor did not start: see ${join(stateDir, 'supervisor.log')}`);
+  writeJson(supervisorPath(stateDir), { pid, startTime });
+  const ports = readRegistry(stateDir).map((h) => h.adbPort);
+  const deadline = Date.now() + SUPERVISOR_READY_TIMEOUT_MS;
+  for (;;) {
+    const up = await Promise.all(ports.map(listening));
+    if (up.every(Boolean)) return;
+    if (!(await isRunning({ pid, startTime })) || Date.now() > deadline) {
+      const tail = readFileSync(join(stateDir, 'supervisor.log'), 'utf8').slice(-1500);
+      throw new Error(`the lab supervisor is not serving adb after ${SUPERVISOR_READY_TIMEOUT_MS} ms: ${tail}`);
+    }
+    await sleep(50);
+  }
+}
+
+/** Removes everything the lab made; safe with nothing up, twice, or after a crash. */
+export async function bringLabDown(stateDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    const supervisor = JSON.parse(readFileSync(supervisorPath(stateDir), 'utf8')) as { pid: number; startTime: string };
+    const stopped = await stopProcesses([{ ...supervisor, name: 'supervisor' }], 1000);
+    if (stopped.length > 0) removed.push(`process supervisor (pid ${supervisor.pid})`);
+  } catch {
+    // No supervisor record: nothing of ours to stop.
+  }
+  removed.push(...(await labDown(stateDir)).removed);
+  for (const entry of ['handsets', 'handsets.json', 'supervisor.json', 'supervisor.log']) {
+    try {
+      rmSync(join(stateDir, entry), { recursive: true });
+      removed.push(join(stateDir, entry));
+    } catch {
+      // already gone
+    }
+  }
+  return removed;
+}
+
+export interface LabOverview {
+  network: LabStatus;
+  supervisor: { running: boolean; pid: number | null };
+  handsets: (HandsetRecord & { adbListening: boolean })[];
+  healthy: boolean;
+}
+
+export async function labOverview(stateDir: string): Promise<LabOverview> {
+  const network = await labStatus(stateDir);
+  let supervisor: LabOverview['supervisor'] = { running: false, pid: null };
+  try {
+    const record = JSON.parse(readFileSync(supervisorPath(stateDir), 'utf8')) as { pid: number; startTime: string };
+    supervisor = { running: await isRunning(record), pid: record.pid };
+  } catch {
+    // no supervisor
+  }
+  const handsets = await Promise.all(readRegistry(stateDir).map(async (h) => ({ ...h, adbListening: await listening(h.adbPort) })));
+  return { network, supervisor, handsets, healthy: network.healthy && supervisor.running && handsets.every((h) => h.adbListening) };
+}

@@ -1,0 +1,109 @@
+/**
+ * The lab's long-running process: serves every virtual handset over adb on its emulator port
+ * and re-attaches a handset when its APN table changes (as a phone's modem does when the
+ * preferred APN or its protocol is edited). Started detached by `v6lab lab up`, stopped by
+ * `v6lab lab down` (by PID and start time).
+ *
+ *   node supervisor.js STATE_DIR
+ */
+import { watch } from 'node:fs';
+import createDebug from 'debug';
+import { AdbDaemon } from './adbd/index.js';
+import { readHandsetState, writeHandsetState, type HandsetState } from './android/state.js';
+import { NetnsHandsetHost } from './handset.js';
+import { apnTypeOf, readRegistry, type HandsetRecord } from './lab.js';
+import { readState, reattach, type ApnType, type PdpType } from './network/index.js';
+
+const log = createDebug('v6lab:lab:supervisor');
+
+/** The attach an APN table asks for: the preferred entry's APN name and protocol ("IP" if none). */
+function wantedAttach(state: HandsetState): { apn: ApnType; pdp: PdpType; apnName: string } | null {
+  const row = state.apns.find((a) => a._id === state.preferredApnId);
+  if (!row) return null;
+  const apn = apnTypeOf(row.apn);
+  return apn === null ? null : { apn, pdp: row.protocol ?? 'IP', apnName: row.apn };
+}
+
+class HandsetServer {
+  private readonly host: NetnsHandsetHost;
+  private readonly daemon: AdbDaemon;
+  private attaching = false;
+  private again = false;
+
+  constructor(private readonly stateDir: string, readonly record: HandsetRecord) {
+    this.host = new NetnsHandsetHost({ namespace: record.namespace, dir: record.dir });
+    const state = readHandsetState(record.dir);
+    this.daemon = new AdbDaemon(this.host, { banner: { product: state.profile.device, model: state.profile.model.replaceAll(' ', '_'), device: state.profile.device } });
+  }
+
+  async start(): Promise<void> {
+    await this.daemon.listen(this.record.adbPort, '127.0.0.1');
+    log('%s serving adb on 127.0.0.1:%d', this.record.serial, this.record.adbPort);
+    // The state file is replaced by rename: watch the directory.
+    watch(this.record.dir, (_event, name) => {
+      if (name === 'handset.json') void this.apnChanged();
+    });
+  }
+
+  private async apnChanged(): Promise<void> {
+    if (this.attaching) {
+      this.again = true;
+      return;
+    }
+    this.attaching = true;
+    try {
+      do {
+        this.again = false;
+        const state = readHandsetState(this.record.dir);
+        const wanted = wantedAttach(state);
+        const lab = await readState(this.stateDir);
+        const current = lab?.handsets.find((h) => h.index === this.record.index);
+        if (!wanted || !lab || !current) continue;
+        if (current.apn === wanted.apn && current.pdpType === wanted.pdp) continue;
+        log('%s re-attaching: %s/%s -> %s/%s', this.record.serial, current.apn, current.pdpType, wanted.apn, wanted.pdp);
+        const attached = await reattach(lab, this.record.index, wanted.apn, wanted.pdp);
+        const fresh = readHandsetState(this.record.dir);
+        fresh.network = {
+          apn: wanted.apnName,
+          pdp: attached.pdpType,
+          families: attached.families,
+          nat64Prefix: attached.clat?.nat64Prefix ?? null,
+          clat: attached.clat ? { v6Address: attached.clat.ipv6, interface: attached.clat.interface, pid: 0 } : null,
+          dns: attached.dnsServers,
+        };
+        writeHandsetState(this.record.dir, fresh);
+      } while (this.again);
+    } catch (error) {
+      process.stderr.write(`${this.record.serial}: re-attach failed: ${(error as Error).message}\n`);
+    } finally {
+      this.attaching = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.daemon.close();
+    this.host.close();
+  }
+}
+
+async function main(stateDir: string): Promise<void> {
+  const servers = readRegistry(stateDir).map((record) => new HandsetServer(stateDir, record));
+  if (servers.length === 0) throw new Error(`no handsets registered in ${stateDir}`);
+  await Promise.all(servers.map((s) => s.start()));
+  const stop = async () => {
+    await Promise.allSettled(servers.map((s) => s.close()));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
+
+const stateDir = process.argv[2];
+if (!stateDir) {
+  process.stderr.write('usage: supervisor.js STATE_DIR\n');
+  process.exit(2);
+}
+main(stateDir).catch((error: Error) => {
+  process.stderr.write(`supervisor: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
