@@ -20,7 +20,15 @@ export interface NetnsHandsetHostOptions {
   namespace: string;
   /** The handset's directory: its state file, `fs/` (its `/`), `bin/` (Android's commands). */
   dir: string;
+  /**
+   * The build: `eng` runs adbd (and so every shell) as root; `userdebug` as the shell user until
+   * `adb root`; `user` as the shell user always, as on a production phone.
+   */
+  buildType: 'user' | 'userdebug' | 'eng';
 }
+
+/** Android's shell user (AID_SHELL): what `adb shell` runs as on a phone. */
+export const SHELL_UID = 2000;
 
 export class NetnsHandsetHost implements HandsetHost {
   readonly namespace: string;
@@ -30,9 +38,14 @@ export class NetnsHandsetHost implements HandsetHost {
   #nextId = 1;
   readonly #pending = new Map<number, { resolve: (s: Socket) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
 
+  readonly buildType: NetnsHandsetHostOptions['buildType'];
+  #root: boolean;
+
   constructor(options: NetnsHandsetHostOptions) {
     this.namespace = options.namespace;
     this.dir = options.dir;
+    this.buildType = options.buildType;
+    this.#root = options.buildType === 'eng';
     const root = join(this.dir, 'fs');
     this.#env = {
       PATH: `${join(this.dir, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
@@ -45,9 +58,27 @@ export class NetnsHandsetHost implements HandsetHost {
     };
   }
 
+  /** The environment commands get (PATH with Android's commands first, the handset's dirs). */
+  get environment(): Record<string, string> {
+    return { ...this.#env };
+  }
+
+  /** Whether commands run as root (`adb root` on a userdebug build, or an eng build). */
+  get root(): boolean {
+    return this.#root;
+  }
+
+  setRoot(root: boolean): { message: string; restarts: boolean } {
+    if (root && this.buildType === 'user') return { message: 'adbd cannot run as root in production builds\n', restarts: false };
+    if (root === this.#root) return { message: root ? 'adbd is already running as root\n' : 'adbd not running as root\n', restarts: false };
+    this.#root = root;
+    return { message: root ? 'restarting adbd as root\n' : 'restarting adbd as non root\n', restarts: true };
+  }
+
   spawn(command: string): ChildProcess {
-    log('spawn in %s: sh -c %j', this.namespace, command);
-    return spawn('ip', ['netns', 'exec', this.namespace, 'sh', '-c', command], {
+    log('spawn in %s as %s: sh -c %j', this.namespace, this.#root ? 'root' : 'shell', command);
+    const user = this.#root ? [] : ['setpriv', `--reuid=${SHELL_UID}`, `--regid=${SHELL_UID}`, '--clear-groups'];
+    return spawn('ip', ['netns', 'exec', this.namespace, ...user, 'sh', '-c', command], {
       detached: true,
       cwd: join(this.dir, 'fs'),
       env: this.#env,

@@ -5,11 +5,12 @@
  * finds them by itself as `emulator-5554`, `emulator-5556`, ...
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installToolbox } from './android/toolbox.js';
+import { SHELL_UID } from './handset.js';
 import { initialHandsetState, writeHandsetState, type InstalledApp } from './android/state.js';
 import {
   handsetNamespace, labDown, labStatus, labUp, readState, type ApnType, type LabState, type LabStatus,
@@ -80,6 +81,27 @@ export function readRegistry(stateDir: string): HandsetRecord[] {
   }
 }
 
+function chownTree(path: string, uid: number): void {
+  chownSync(path, uid, uid);
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    if (entry.isDirectory()) chownTree(join(path, entry.name), uid);
+    else chownSync(join(path, entry.name), uid, uid);
+  }
+}
+
+/**
+ * The handsets' shell user (uid 2000) runs Android's commands from the state directory: every
+ * directory above it must let others through, or each command fails with no word of why.
+ */
+function assertReachableByShell(stateDir: string): void {
+  for (let dir = resolvePath(stateDir); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new LabInputError(`--state-dir ${stateDir}: ${dir} is not searchable by others (mode ${(statSync(dir).mode & 0o777).toString(8)}); the handsets' shell user (uid ${SHELL_UID}) must reach the state directory: chmod o+x ${dir} or choose another`);
+    }
+    if (dir === dirname(dir)) return;
+  }
+}
+
 /** Written whole or not at all: a crash leaves the previous version. */
 function writeJson(file: string, value: unknown): void {
   const temp = `${file}.${process.pid}.tmp`;
@@ -116,6 +138,7 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
   const started = Date.now();
   const { world, apps, profiles } = loadLabInputs(options);
   mkdirSync(options.stateDir, { recursive: true });
+  assertReachableByShell(options.stateDir);
   if ((await readState(options.stateDir)) !== null || readRegistry(options.stateDir).length > 0) {
     throw new LabInputError(`a lab is already up in ${options.stateDir}: run \`v6lab lab down\` first`);
   }
@@ -155,6 +178,9 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
       dns: attached.dnsServers,
     };
     writeHandsetState(dir, handset);
+    // adb shell runs as Android's shell user: the handset's files are that user's, as /sdcard and
+    // /data/local/tmp are on a phone.
+    chownTree(dir, SHELL_UID);
     return { index, serial, adbPort: FIRST_ADB_PORT + 2 * index, namespace: handsetNamespace(labId, index), dir, profile: profile.name };
   });
   writeJson(registryPath(options.stateDir), registry);

@@ -7,9 +7,11 @@
  *   node supervisor.js STATE_DIR
  */
 import { watch } from 'node:fs';
+import type { Server } from 'node:net';
 import createDebug from 'debug';
 import { AdbDaemon } from './adbd/index.js';
 import { readHandsetState, writeHandsetState, type HandsetState } from './android/state.js';
+import { serveSu } from './android/su.js';
 import { NetnsHandsetHost } from './handset.js';
 import { apnTypeOf, readRegistry, type HandsetRecord } from './lab.js';
 import { readState, reattach, type ApnType, type PdpType } from './network/index.js';
@@ -27,16 +29,18 @@ function wantedAttach(state: HandsetState): { apn: ApnType; pdp: PdpType; apnNam
 class HandsetServer {
   private readonly host: NetnsHandsetHost;
   private readonly daemon: AdbDaemon;
+  private su: Server | null = null;
   private attaching = false;
   private again = false;
 
   constructor(private readonly stateDir: string, readonly record: HandsetRecord) {
-    this.host = new NetnsHandsetHost({ namespace: record.namespace, dir: record.dir });
     const state = readHandsetState(record.dir);
+    this.host = new NetnsHandsetHost({ namespace: record.namespace, dir: record.dir, buildType: state.profile.buildType });
     this.daemon = new AdbDaemon(this.host, { banner: { product: state.profile.device, model: state.profile.model.replaceAll(' ', '_'), device: state.profile.device } });
   }
 
   async start(): Promise<void> {
+    if (readHandsetState(this.record.dir).profile.rooted) this.su = serveSu(this.record.dir, this.record.namespace, this.host.environment);
     await this.daemon.listen(this.record.adbPort, '127.0.0.1');
     log('%s serving adb on 127.0.0.1:%d', this.record.serial, this.record.adbPort);
     // The state file is replaced by rename: watch the directory.
@@ -81,6 +85,7 @@ class HandsetServer {
   }
 
   async close(): Promise<void> {
+    this.su?.close();
     await this.daemon.close();
     this.host.close();
   }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,8 @@ async function v6lab(stateDir: string, ...args: string[]): Promise<{ code: numbe
 describe('lab: virtual handsets over real adb (issue 3)', function () {
   this.timeout(120_000);
   const work = mkdtempSync(join(tmpdir(), 'v6lab-lab-'));
+  // The handsets' shell user (uid 2000) must reach the state directory, as it would /run/v6lab.
+  chmodSync(work, 0o755);
   const stateDir = join(work, 'state');
   let cli: AdbCli;
   let hostBefore = '';
@@ -111,6 +113,13 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.equal((await shell('emulator-5554', 'exit 3')).code, 3);
   });
 
+  it('adb shell runs as the shell user; su and adb root give root on a rooted userdebug handset', async () => {
+    assert.match((await shell('emulator-5554', 'id')).out, /^uid=2000/);
+    assert.match((await shell('emulator-5554', 'tcpdump -c 1 -i any 2>&1')).out, /permission/i);
+    assert.match((await shell('emulator-5554', 'su -c id')).out, /^uid=0/);
+    assert.equal((await shell('emulator-5554', "su -c 'exit 4'")).code, 4);
+  });
+
   it('the compliant handset on the IPv6-only APN: SLAAC and privacy addresses, CLAT, NAT64 prefix by RFC 7050', async () => {
     const v6 = (await shell('emulator-5554', 'ip -6 addr show dev rmnet_data0 scope global')).out;
     assert.match(v6, /inet6 2001:db8:[0-9a-f:]+\/64 scope global temporary/);
@@ -165,7 +174,8 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     const nat64Prefix = /Nat64Prefix: (\S+)/.exec((await shell('emulator-5554', 'dumpsys connectivity')).out)?.[1];
     assert.equal(nat64Prefix, '64:ff9b::/96');
     const device = client.getDevice('emulator-5554');
-    const capture = await device.shell('tcpdump -i any -U --immediate-mode -s 65535 -w - 2>/dev/null');
+    // As on a rooted phone: the shell user cannot capture, root can.
+    const capture = await device.shell("su -c 'tcpdump -i any -U --immediate-mode -s 65535 -w - 2>/dev/null'");
     const analysis = new IncrementalAnalyzer({ source: 'emulator-5554 tcpdump', nat64Prefixes: [nat64Prefix!] });
     capture.on('data', (chunk: Buffer) => analysis.push(chunk));
     await new Promise((r) => setTimeout(r, 1000));

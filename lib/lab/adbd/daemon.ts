@@ -135,7 +135,20 @@ export class AdbDaemon {
     }
     const tcp = /^tcp:(\d+)(?::(.+))?$/.exec(service);
     if (tcp) return this.#prepareTcp(Number(tcp[1]), tcp[2]);
+    if (service === 'root:' || service === 'unroot:') return this.#prepareRoot(service === 'root:');
     return null;
+  }
+
+  /** `root:` / `unroot:`: adbd answers in words, then restarts (its connections drop). */
+  #prepareRoot(root: boolean): ServiceRunner {
+    const answer = this.#host.setRoot?.(root) ?? { message: 'adbd cannot run as root in production builds\n', restarts: false };
+    return {
+      run: (stream) => {
+        stream.end(Buffer.from(answer.message));
+        // The adb server reconnects to an emulator port by itself, as after a real restart.
+        if (answer.restarts) setTimeout(() => this.dropConnections(), 200).unref();
+      },
+    };
   }
 
   /** `tcp:PORT[:HOST]`: connect first (adbd refuses the OPEN if it cannot), then pipe both ways. */

@@ -26,6 +26,12 @@ export interface HandsetHost {
    * Throws {@link HandsetPathError} for a path outside what the handset exposes.
    */
   resolvePath(devicePath: string): string;
+  /**
+   * `adb root` / `adb unroot`: whether later commands run as root. Returns what adbd prints and
+   * whether it restarts (then the daemon drops its connections, as a restarting adbd does).
+   * Absent: the handset refuses, as a production build does.
+   */
+  setRoot?(root: boolean): { message: string; restarts: boolean };
 }
 
 export interface LocalHandsetHostOptions {

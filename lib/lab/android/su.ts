@@ -1,0 +1,109 @@
+/**
+ * `su` on a rooted virtual handset. The handset's shell runs as the shell user (uid 2000), as on
+ * a phone, so `su` cannot simply be a program: a rooted handset's supervisor listens on
+ * `<handset>/su.sock`, and `su -c CMD` asks it to run CMD as root in the handset's namespace,
+ * streaming stdout, stderr and the exit code back. A handset without root has no socket, and `su`
+ * fails as it does on a production phone.
+ *
+ * Frames from the server: [kind u8][length u32 LE][bytes]; kinds 1 stdout, 2 stderr, 3 exit code.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+
+const FRAME = { stdout: 1, stderr: 2, exit: 3 } as const;
+export const SU_SOCKET = 'su.sock';
+
+function frame(kind: number, data: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header[0] = kind;
+  header.writeUInt32LE(data.length, 1);
+  return Buffer.concat([header, data]);
+}
+
+/** The root side, run by the lab supervisor for a rooted handset. */
+export function serveSu(dir: string, namespace: string, env: Record<string, string>): Server {
+  const path = join(dir, SU_SOCKET);
+  rmSync(path, { force: true });
+  const server = createServer((socket) => {
+    let request = '';
+    socket.on('data', function onData(chunk: Buffer) {
+      request += chunk.toString('utf8');
+      const newline = request.indexOf('\n');
+      if (newline < 0) {
+        if (request.length > 65536) socket.destroy();
+        return;
+      }
+      socket.off('data', onData);
+      let command: string;
+      try {
+        command = String((JSON.parse(request.slice(0, newline)) as { command: unknown }).command);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      const child = spawn('ip', ['netns', 'exec', namespace, 'sh', '-c', command], { detached: true, cwd: join(dir, 'fs'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.on('data', (d: Buffer) => socket.write(frame(FRAME.stdout, d)));
+      child.stderr.on('data', (d: Buffer) => socket.write(frame(FRAME.stderr, d)));
+      child.on('close', (code, signal) => {
+        const status = Buffer.alloc(4);
+        status.writeInt32LE(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
+        socket.end(frame(FRAME.exit, status));
+      });
+      // The asking shell went away (its adb stream closed): the command goes with it.
+      socket.on('close', () => {
+        if (child.exitCode === null && child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      });
+    });
+    socket.on('error', () => undefined);
+  });
+  server.listen(path, () => chmodSync(path, 0o666));
+  return server;
+}
+
+/** The command `su` runs: `su -c CMD`, `su 0 CMD...`, `su root CMD...`; null for an interactive su. */
+export function suCommand(args: readonly string[]): string | null {
+  if (args[0] === '-c' && args[1] !== undefined) return args.slice(1).join(' ');
+  if ((args[0] === '0' || args[0] === 'root') && args.length > 1) return args[1] === '-c' ? args.slice(2).join(' ') : args.slice(1).join(' ');
+  return null;
+}
+
+/** The shell side: forwards to the handset's root server; resolves with the exit code. */
+export function runSu(dir: string, args: readonly string[]): Promise<number> {
+  const command = suCommand(args);
+  if (command === null) {
+    process.stderr.write('su: an interactive root shell is not supported here: use su -c COMMAND\n');
+    return Promise.resolve(1);
+  }
+  return new Promise((resolve) => {
+    const socket = connect(join(dir, SU_SOCKET));
+    let pending: Buffer<ArrayBufferLike> = Buffer.alloc(0);
+    let code = 1;
+    socket.on('connect', () => socket.write(`${JSON.stringify({ command })}\n`));
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= 5) {
+        const length = pending.readUInt32LE(1);
+        if (pending.length < 5 + length) break;
+        const data = pending.subarray(5, 5 + length);
+        if (pending[0] === FRAME.stdout) process.stdout.write(data);
+        else if (pending[0] === FRAME.stderr) process.stderr.write(data);
+        else if (pending[0] === FRAME.exit) code = data.readInt32LE(0);
+        pending = pending.subarray(5 + length);
+      }
+    });
+    // Android's message on a phone without root.
+    socket.on('error', () => {
+      process.stderr.write('/system/bin/sh: su: inaccessible or not found\n');
+      resolve(127);
+    });
+    socket.on('close', () => resolve(code));
+  });
+}
