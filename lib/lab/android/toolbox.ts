@@ -253,8 +253,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write(`${command}: no handset state in ${dir}\n`);
     process.exit(1);
   }
-  const result = runToolbox(dir, command, args);
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  process.exitCode = result.code;
+  if (command === 'su') {
+    // su streams (a capture runs through it), so it is not a one-shot Result.
+    const { runSu } = await import('./su.js');
+    process.exitCode = await runSu(dir, args);
+  } else {
+    const result = runToolbox(dir, command, args);
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+  }
 }
