@@ -8,13 +8,15 @@ import { canonicalAddress } from '../../lib/net/address.js';
 import { radvdConf, resolverUnboundConf, rootZone, worldTopLevelDomains } from '../../lib/lab/network/config.js';
 import { LabPlanError } from '../../lib/lab/network/errors.js';
 import { parseIpAddrJson, parseRouteJson } from '../../lib/lab/network/inspect.js';
+import { asSystemUid, probeArgv, pushArgv } from '../../lib/lab/network/background.js';
 import {
-  attachFamilies, handsetAddressing, inPrefix64, isLabNamespace, labHash16, validatePlan, worldAddresses,
+  attachFamilies, backgroundParts, handsetAddressing, handsetSettings, inPrefix64, interfaceSysctls, isLabNamespace, labHash16, validatePlan,
+  worldAddresses,
 } from '../../lib/lab/network/plan.js';
 import { parseProcStat } from '../../lib/lab/network/process.js';
 import { readState, StateRecorder } from '../../lib/lab/network/state.js';
 import type { ApnType, LabPlan, LabState, PdpType } from '../../lib/lab/network/types.js';
-import { requestedBytes } from '../../lib/lab/network/world-server.js';
+import { ntpServerReply, requestedBytes } from '../../lib/lab/network/world-server.js';
 
 const PLAN: LabPlan = {
   labId: 'ab1',
@@ -120,11 +122,66 @@ describe('lab network plan (no root)', function () {
     assert.equal(requestedBytes('/'), null);
   });
 
+  it("turns a handset's settings into per-interface sysctls, missing settings on", function () {
+    assert.deepEqual(handsetSettings(undefined), { mobileIpv6: true, mobilePrivacy: true, wifiIpv6: true, wifiPrivacy: true, clat: true });
+    assert.deepEqual(handsetSettings({ wifiIpv6: false, clat: false }), { mobileIpv6: true, mobilePrivacy: true, wifiIpv6: false, wifiPrivacy: true, clat: false });
+    assert.deepEqual(interfaceSysctls('rmnet_data0', true, true), ['net.ipv6.conf.rmnet_data0.disable_ipv6=0', 'net.ipv6.conf.rmnet_data0.use_tempaddr=2']);
+    assert.deepEqual(interfaceSysctls('wlan0', false, false), ['net.ipv6.conf.wlan0.disable_ipv6=1', 'net.ipv6.conf.wlan0.use_tempaddr=0']);
+    const handsets = (settings: unknown): LabPlan => ({ ...PLAN, handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV6', settings } as LabPlan['handsets'][number]] });
+    assert.doesNotThrow(() => validatePlan(handsets({ clat: false })));
+    assert.throws(() => validatePlan(handsets({ clat: 'no' })), (e: LabPlanError) => e.field === 'handsets[0].settings.clat');
+    assert.throws(() => validatePlan(handsets({ ipv7: true })), (e: LabPlanError) => e.field === 'handsets[0].settings.ipv7');
+    assert.throws(() => validatePlan({ ...PLAN, backgroundTraffic: 'yes' as unknown as boolean }), (e: LabPlanError) => e.field === 'backgroundTraffic');
+  });
+
+  it('takes the background traffic\'s hosts from the world, skipping a part whose host it lacks, under system uids', function () {
+    const parts = backgroundParts([{ name: 'connectivity.test' }, { name: 'api.news.test' }, { name: 'push.test' }]);
+    assert.deepEqual(parts, {
+      probe: { host: 'connectivity.test', uid: 1000, intervalMs: 10_000 },
+      ntp: { host: null, uid: 1001, intervalMs: 30_000 },
+      push: { host: 'push.test', uid: 1002, intervalMs: 15_000 },
+    });
+    for (const part of Object.values(parts)) assert.ok(part.uid < 10_000, 'below Android\'s first app uid');
+    assert.deepEqual(asSystemUid(1001, ['perl', '-e', '1']), ['setpriv', '--reuid=1001', '--regid=1001', '--clear-groups', '--pdeathsig=KILL', '--', 'perl', '-e', '1']);
+    // HTTP and HTTPS to the host by name (getaddrinfo), the CA from the inherited fd 3.
+    const probe = probeArgv('connectivity.test', true);
+    assert.deepEqual(probe.filter((a) => a.includes('://')), ['http://connectivity.test/generate_204', 'https://connectivity.test/generate_204']);
+    assert.equal(probe[probe.indexOf('--cacert') + 1], '/dev/fd/3');
+    assert.deepEqual(probeArgv('connectivity.test', false).filter((a) => a.includes('://')), ['http://connectivity.test/generate_204']);
+    assert.equal(pushArgv('push.test').at(-1), 'https://push.test/push');
+  });
+
+  it('answers an NTP client query as a stratum 1 server, echoing its transmit timestamp', function () {
+    const query = Buffer.alloc(48);
+    query.writeUInt8(0x23, 0); // LI 0, version 4, mode 3
+    query.writeUInt8(6, 2);
+    query.writeUInt32BE(0xe9000000, 40);
+    query.writeUInt32BE(0x12345678, 44);
+    const now = Date.UTC(2026, 0, 2, 3, 4, 5, 500);
+    const reply = ntpServerReply(query, now)!;
+    assert.equal(reply.length, 48);
+    assert.equal(reply.readUInt8(0), 0x24, 'LI 0, version 4, mode 4');
+    assert.deepEqual([reply.readUInt8(1), reply.readUInt8(2), reply.readInt8(3)], [1, 6, -20]);
+    assert.equal(reply.toString('ascii', 12, 16), 'LOCL');
+    assert.deepEqual([reply.readUInt32BE(24), reply.readUInt32BE(28)], [0xe9000000, 0x12345678]);
+    assert.equal(reply.readUInt32BE(40), Math.floor(now / 1000) + 2_208_988_800);
+    assert.equal(reply.readUInt32BE(44), 2 ** 31, 'half a second');
+    // Version 3 is answered in version 3; a server packet, a short one or version 0 are not answered.
+    const v3 = Buffer.from(query);
+    v3.writeUInt8(0x1b, 0);
+    assert.equal(ntpServerReply(v3, now)?.readUInt8(0), 0x1c);
+    const server = Buffer.from(query);
+    server.writeUInt8(0x24, 0);
+    assert.equal(ntpServerReply(server, now), null);
+    assert.equal(ntpServerReply(query.subarray(0, 47), now), null);
+    assert.equal(ntpServerReply(Buffer.alloc(48, 0x03), now), null);
+  });
+
   it('writes the state file atomically, and a shared writer keeps what another wrote meanwhile', async function () {
     const dir = await mkdtemp(path.join(tmpdir(), 'v6lab-state-test-'));
     try {
       const state = {
-        version: 1, labId: 'ab1', stateDir: dir, runDir: path.join(dir, 'run'), phase: 'starting', startedAt: '', upMs: null,
+        version: 1, labId: 'ab1', stateDir: dir, runDir: path.join(dir, 'run'), phase: 'starting', startedAt: '', upMs: null, backgroundTraffic: true,
         namespaces: [], netnsDirs: [], processes: [], world: { dnsServers: [], caCertFile: '', hosts: [] }, handsets: [],
       } satisfies LabState;
       const owner = new StateRecorder(structuredClone(state), 'owner');

@@ -15,11 +15,13 @@ import {
   labDown, labStatus, labUp, reattach, readState, type HandsetState, type LabPlan, type LabState,
 } from '../../lib/lab/network/index.js';
 import { processesUsingRunDir } from '../../lib/lab/network/down.js';
-import { isRunning } from '../../lib/lab/network/process.js';
+import { isRunning, parseProcStat } from '../../lib/lab/network/process.js';
 import { inPrefix64 } from '../../lib/lab/network/plan.js';
+import { parseAddress } from '../../lib/net/address.js';
 
-const REQUIRED_TOOLS = ['ip', 'sysctl', 'stdbuf', 'nft', 'unbound', 'radvd', 'tayga', 'dig', 'openssl'];
-const DEBIAN_PACKAGES = 'iproute2 procps coreutils nftables unbound radvd tayga bind9-dnsutils openssl';
+// curl, setpriv and perl make the handsets' background traffic.
+const REQUIRED_TOOLS = ['ip', 'sysctl', 'stdbuf', 'nft', 'unbound', 'radvd', 'tayga', 'dig', 'openssl', 'curl', 'setpriv', 'perl'];
+const DEBIAN_PACKAGES = 'iproute2 procps coreutils nftables unbound radvd tayga bind9-dnsutils openssl curl util-linux perl-base';
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -29,8 +31,40 @@ const WORLD: LabPlan['world'] = {
     { name: 'img.news.test', ipv4: true, ipv6: false },
     { name: 'v6.news.test', ipv4: false, ipv6: true },
     { name: 'cdn.news.test', ipv4: true, ipv6: 'blackhole' },
+    // What a handset's background traffic talks to (lib/lab/network/background.ts).
+    { name: 'connectivity.test', ipv4: true, ipv6: true },
+    { name: 'push.test', ipv4: true, ipv6: true },
+    { name: 'time.test', ipv4: true, ipv6: false },
   ],
 };
+const BACKGROUND_UIDS = [1000, 1001, 1002];
+
+/**
+ * Counts what leaves a handset by owner uid (nftables `meta skuid`, the socket's uid, as
+ * /proc/net shows it): the background traffic's parts, anything from an app uid (10000 and up),
+ * and anything to the background hosts from a uid not of the background traffic.
+ */
+function uidCounters(connectivity: string, push: string, time: string): string {
+  return `table inet v6labtest {
+  chain output {
+    type filter hook output priority 0; policy accept;
+    meta skuid 1000 ip6 daddr ${connectivity} tcp dport 80 counter comment "probe-http"
+    meta skuid 1000 ip6 daddr ${connectivity} tcp dport 443 counter comment "probe-https"
+    meta skuid 1001 ip6 daddr ${time} udp dport 123 counter comment "ntp"
+    meta skuid 1002 ip6 daddr ${push} tcp dport 443 counter comment "push"
+    meta skuid >= 10000 counter comment "app-uid"
+    ip6 daddr { ${connectivity}, ${push}, ${time} } meta skuid != { 1000, 1001, 1002 } counter comment "background-host-other-uid"
+  }
+}
+`;
+}
+
+/** `counter packets 3 bytes 240 comment "ntp"` -> { ntp: 3 } */
+function parseCounters(text: string): Record<string, number> {
+  const counters: Record<string, number> = {};
+  for (const match of text.matchAll(/counter packets (\d+) bytes \d+ comment "([^"]+)"/g)) counters[match[2]!] = Number(match[1]);
+  return counters;
+}
 
 async function onPath(tool: string): Promise<boolean> {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -45,12 +79,13 @@ async function onPath(tool: string): Promise<boolean> {
   return false;
 }
 
-function exec(argv: readonly string[], timeoutMs = 15_000): Promise<string> {
+function exec(argv: readonly string[], timeoutMs = 15_000, input?: string): Promise<string> {
   const [file, ...args] = argv;
   return new Promise((resolve, reject) => {
-    execFile(file!, args, { timeout: timeoutMs, maxBuffer: 8 << 20 }, (error, stdout, stderr) =>
+    const child = execFile(file!, args, { timeout: timeoutMs, maxBuffer: 8 << 20 }, (error, stdout, stderr) =>
       error ? reject(new Error(`${argv.join(' ')}: ${stderr.trim() || error.message}`, { cause: error })) : resolve(stdout),
     );
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 
@@ -69,6 +104,48 @@ async function labUnavailableReason(): Promise<string | null> {
   }
   await exec(['ip', 'netns', 'del', probe]);
   return null;
+}
+
+/** A running part of a lab's background traffic: a child of one of its `background` processes. */
+interface BackgroundPartProcess {
+  pid: number;
+  startTime: string;
+  name: string;
+  uid: number;
+}
+
+async function backgroundPartProcesses(state: LabState): Promise<BackgroundPartProcess[]> {
+  const parents = new Set(state.processes.filter((p) => p.name === 'background').map((p) => p.pid));
+  const found: BackgroundPartProcess[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // "4233 (curl) S 4221 ..." : the parent PID is the second field after the name.
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!parents.has(ppid)) continue;
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${entry}/status`, 'utf8'))?.[1]);
+      const startTime = parseProcStat(stat)?.startTime;
+      if (startTime !== undefined) found.push({ pid: Number(entry), startTime, name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), uid });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/** An IPv6 address as /proc/net/tcp6 prints it: four 32-bit words, each in host (little-endian) order. */
+function procNetAddress6(address: string): string {
+  const bytes = parseAddress(address).bytes;
+  let text = '';
+  for (let i = 0; i < 16; i += 4) text += [bytes[i + 3], bytes[i + 2], bytes[i + 1], bytes[i]].map((b) => (b ?? 0).toString(16).padStart(2, '0')).join('');
+  return text.toUpperCase();
+}
+
+/** 64:ff9b::a.b.c.d as DNS64 synthesizes it (RFC 6052), canonical: 100.64.1.7 -> 64:ff9b::6440:107 */
+function nat64Address(ipv4: string): string {
+  const [a, b, c, d] = ipv4.split('.').map(Number) as [number, number, number, number];
+  return `64:ff9b::${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }
 
 /** The host's own network, with what changes by itself (lifetimes, counters) left out. */
@@ -180,9 +257,13 @@ describe('lab network: lab up|status|down (issue 3)', function () {
     assert.ok(host, `no world host ${name}`);
     return host;
   };
-  /** Everything a lab could leave behind: namespaces, /etc/netns directories, its processes. */
-  const leftovers = async (labId: string, processes: LabState['processes'], runDir: string): Promise<string[]> => {
+  /**
+   * Everything a lab could leave behind: namespaces, /etc/netns directories, its processes, the
+   * parts of its background traffic (seen running before the down).
+   */
+  const leftovers = async (labId: string, processes: LabState['processes'], runDir: string, parts: BackgroundPartProcess[] = []): Promise<string[]> => {
     const found: string[] = [];
+    for (const part of parts) if (await isRunning(part)) found.push(`background part ${part.name} (pid ${part.pid}, uid ${part.uid})`);
     for (const proc of await processesUsingRunDir(runDir)) found.push(`process ${proc.name} (pid ${proc.pid}) using ${runDir}`);
     for (const line of (await exec(['ip', 'netns', 'list'])).split('\n')) if (line.startsWith(`v6l-${labId}-`)) found.push(`namespace ${line}`);
     for (const name of await readdir('/etc/netns').catch(() => [] as string[])) if (name.startsWith(`v6l-${labId}-`)) found.push(`/etc/netns/${name}`);
@@ -198,11 +279,18 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const started = Date.now();
       labA = await labUp({ labId: `a${process.pid % 1000}`, stateDir: stateDir('lab-a'), world: WORLD, handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV4V6' }] });
       console.log(`      lab up, 1 handset: ${Date.now() - started} ms`);
+      // Counting from now on what leaves the handset, by owner uid.
+      await exec(['ip', 'netns', 'exec', handset(labA, 0).namespace, 'nft', '-f', '-'], 5_000, uidCounters(
+        worldHost(labA, 'connectivity.test').ipv6!, worldHost(labA, 'push.test').ipv6!, nat64Address(worldHost(labA, 'time.test').ipv4!),
+      ));
     });
 
     it('gives rmnet_data0 a SLAAC address and a privacy address from its /64, and a default route by RA', async function () {
       const h = handset(labA, 0);
       assert.deepEqual(h.families, [6]);
+      // A plan that says nothing of the handset's settings gets a compliant handset.
+      assert.deepEqual(h.settings, { mobileIpv6: true, mobilePrivacy: true, wifiIpv6: true, wifiPrivacy: true, clat: true });
+      assert.ok(h.sysctls.includes('net.ipv6.conf.rmnet_data0.use_tempaddr=2'), h.sysctls.join(' '));
       assert.ok(h.ipv6Prefix);
       const global = (await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.family === 'inet6' && a.scope === 'global');
       assert.ok(global.some((a) => !a.temporary && inPrefix64(a.local, h.ipv6Prefix!)), `no SLAAC address from ${h.ipv6Prefix}: ${JSON.stringify(global)}`);
@@ -255,20 +343,52 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       assert.equal((await inNs(h.namespace, 'dig', '+short', 'AAAA', 'cdn.news.test')).trim(), cdn.ipv6);
     });
 
+    it('makes a phone\'s background traffic from system uids: probe, NTP through DNS64/NAT64, a push channel', async function () {
+      this.timeout(25_000);
+      const h = handset(labA, 0);
+      assert.ok(h.background, 'no background traffic recorded');
+      assert.deepEqual([h.background.probe.host, h.background.ntp.host, h.background.push.host], ['connectivity.test', 'time.test', 'push.test']);
+      const upAt = Date.parse(labA!.startedAt) + (labA!.upMs ?? 0);
+      // Within ~15 s of up: a probe every 10 s, NTP 3 s after the start, a push keepalive every 15 s.
+      const wanted = ['probe-http', 'probe-https', 'ntp', 'push'];
+      let counters: Record<string, number> = {};
+      for (;;) {
+        counters = parseCounters(await exec(['ip', 'netns', 'exec', h.namespace, 'nft', 'list', 'table', 'inet', 'v6labtest']));
+        if (wanted.every((name) => (counters[name] ?? 0) > 0)) break;
+        assert.ok(Date.now() < upAt + 20_000, `after ${Date.now() - upAt} ms, packets by uid: ${JSON.stringify(counters)}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.equal(counters['app-uid'], 0, 'nothing from an app uid');
+      assert.equal(counters['background-host-other-uid'], 0, `the background hosts reached by another uid: ${JSON.stringify(counters)}`);
+      // The push channel stays open, owned by its uid, as /proc/net/tcp6 shows on a phone.
+      const push = worldHost(labA, 'push.test').ipv6!;
+      const tcp6 = await inNs(h.namespace, 'cat', '/proc/net/tcp6');
+      // "2: B80D0120...:C180 B80D0120...:01BB 01 ... 1002 0 281759 ..." (state 01: established)
+      const established = tcp6.split('\n').map((line) => line.trim().split(/\s+/)).filter((f) => f[2] === `${procNetAddress6(push)}:01BB` && f[3] === '01');
+      assert.deepEqual(established.map((f) => f[7]), ['1002'], `one established socket to push.test:443, of uid 1002: ${tcp6}`);
+      const log = await readFile(h.background.logFile, 'utf8');
+      assert.match(log, new RegExp(`ntp: uid 1001 time\\.test \\[${nat64Address(worldHost(labA, 'time.test').ipv4!)}\\]:123 stratum 1`));
+      assert.match(log, /probe: uid 1000 204 \S+ https:\/\/connectivity\.test\/generate_204/);
+      assert.match(log, /push: uid 1002 pong \d+/);
+    });
+
     it('reports every component running and the handset healthy', async function () {
       const status = await labStatus(labA!.stateDir);
       assert.equal(status.healthy, true, JSON.stringify(status, null, 2));
       assert.ok(status.components.some((c) => c.name.startsWith('tayga-clat')));
+      assert.ok(status.components.some((c) => c.name.startsWith('background') && c.healthy));
     });
 
     it('goes down leaving no namespace, process, /etc/netns directory or mount; a second down is a no-op', async function () {
       this.timeout(10_000);
-      const state = labA!;
+      const state = (await readState(labA!.stateDir))!;
+      const parts = await backgroundPartProcesses(state);
+      assert.ok(parts.some((p) => p.uid === 1002), `the push channel runs: ${JSON.stringify(parts)}`);
       const started = Date.now();
       const { removed } = await labDown(state.stateDir);
       console.log(`      lab down, 1 handset: ${Date.now() - started} ms`);
       assert.ok(removed.length > 0);
-      assert.deepEqual(await leftovers(state.labId, state.processes, state.runDir), []);
+      assert.deepEqual(await leftovers(state.labId, state.processes, state.runDir, parts), []);
       assert.equal(await readState(state.stateDir), null);
       assert.deepEqual(await labDown(state.stateDir), { removed: [] });
     });
@@ -359,6 +479,8 @@ describe('lab network: lab up|status|down (issue 3)', function () {
 
     it('re-attaches a handset from ipv4v6 to ipv6 within a few seconds, and its CLAT appears', async function () {
       this.timeout(15_000);
+      const before = handset(await readState(labB!.stateDir) ?? undefined, 0).background;
+      assert.ok(before, 'handset 0 makes background traffic before the re-attach');
       const started = Date.now();
       const h = await reattach(labB!, 0, 'ipv6', 'IPV4V6');
       const took = Date.now() - started;
@@ -378,6 +500,10 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       // The old attach's daemons are gone: one resolver and one radvd in the gateway.
       const gatewayProcesses = labB!.processes.filter((p) => p.namespace === h.gatewayNamespace).map((p) => p.name).sort();
       assert.deepEqual(gatewayProcesses, ['radvd', 'tayga-nat64', 'unbound-dns64']);
+      // The background traffic went with the old attach and came back with the new one.
+      assert.equal(await isRunning(before), false, 'the old attach\'s background traffic stopped');
+      assert.ok(h.background && (await isRunning(h.background)), 'the new attach makes background traffic');
+      assert.deepEqual(labB!.processes.filter((p) => p.namespace === h.namespace).map((p) => p.name).sort(), ['background', 'tayga-clat']);
     });
 
     it('re-attaches back to ipv4v6: the CLAT goes, IPv4 comes back', async function () {
@@ -392,10 +518,96 @@ describe('lab network: lab up|status|down (issue 3)', function () {
     it('goes down from its state file, read afresh, leaving nothing behind', async function () {
       this.timeout(10_000);
       const state = (await readState(labB!.stateDir))!;
+      const parts = await backgroundPartProcesses(state);
       const started = Date.now();
       await labDown(state.stateDir);
       console.log(`      lab down, 4 handsets: ${Date.now() - started} ms`);
-      assert.deepEqual(await leftovers(state.labId, state.processes, state.runDir), []);
+      assert.deepEqual(await leftovers(state.labId, state.processes, state.runDir, parts), []);
+    });
+  });
+
+  describe("handsets whose own settings are non-compliant (a phone's factory defaults)", function () {
+    let labN: LabState | undefined;
+    const sysctlOf = async (ns: string, key: string): Promise<string> => (await inNs(ns, 'sysctl', '-n', key)).trim();
+
+    before(async function () {
+      this.timeout(30_000);
+      labN = await labUp({
+        labId: `n${process.pid % 1000}`,
+        stateDir: stateDir('lab-n'),
+        world: WORLD,
+        handsets: [
+          // The non-compliant reference's defaults: no privacy addresses, no IPv6 on Wi-Fi, no CLAT.
+          { index: 0, apn: 'ipv6', pdpType: 'IPV6', settings: { mobilePrivacy: false, wifiIpv6: false, wifiPrivacy: false, clat: false } },
+          { index: 1, apn: 'ipv4v6', pdpType: 'IPV4V6', settings: { mobileIpv6: false } },
+        ],
+        backgroundTraffic: false,
+      });
+    });
+
+    after(async function () {
+      if (labN) await labDown(labN.stateDir);
+    });
+
+    it('records the settings and the sysctls that applied them', function () {
+      const h = handset(labN, 0);
+      assert.deepEqual(h.settings, { mobileIpv6: true, mobilePrivacy: false, wifiIpv6: false, wifiPrivacy: false, clat: false });
+      assert.deepEqual([...h.sysctls].sort(), [
+        'net.ipv6.conf.rmnet_data0.disable_ipv6=0', 'net.ipv6.conf.rmnet_data0.use_tempaddr=0',
+        'net.ipv6.conf.wlan0.disable_ipv6=1', 'net.ipv6.conf.wlan0.use_tempaddr=0',
+      ]);
+    });
+
+    it('gives no temporary address on mobile data, and no IPv6 at all on wlan0', async function () {
+      const h = handset(labN, 0);
+      const mobile = await addresses(h.namespace, 'rmnet_data0');
+      assert.ok(mobile.some((a) => a.family === 'inet6' && a.scope === 'global' && inPrefix64(a.local, h.ipv6Prefix!)), JSON.stringify(mobile));
+      assert.deepEqual(mobile.filter((a) => a.temporary), [], 'no privacy address');
+      assert.equal(await sysctlOf(h.namespace, 'net.ipv6.conf.rmnet_data0.use_tempaddr'), '0');
+      const wlan = await addresses(h.namespace, 'wlan0');
+      assert.deepEqual(wlan.filter((a) => a.family === 'inet6'), [], `IPv6 on wlan0: ${JSON.stringify(wlan)}`);
+      assert.ok(wlan.some((a) => a.local === h.wifi?.ipv4Address), 'Wi-Fi still has IPv4');
+      assert.equal(await sysctlOf(h.namespace, 'net.ipv6.conf.wlan0.disable_ipv6'), '1');
+      assert.deepEqual(h.wifi?.ipv6Addresses, []);
+    });
+
+    it('runs no CLAT on an IPv6-only attach: IPv6 only, IPv4 sockets fail, IPv4-only names still reachable by DNS64/NAT64', async function () {
+      const h = handset(labN, 0);
+      assert.deepEqual([h.families, h.clat], [[6], null]);
+      assert.deepEqual(await addresses(h.namespace, 'v4-rmnet_data0').catch(() => []), []);
+      assert.equal((await exec(['ip', '-n', h.namespace, '-4', 'route', 'show', 'default'])).trim(), '', 'no IPv4 default route');
+      const literal = await client(h.namespace, { kind: 'http', host: worldHost(labN, 'img.news.test').ipv4, bytes: 100 });
+      assert.deepEqual(literal, { ok: false, error: 'ENETUNREACH' });
+      const byName = await client(h.namespace, { kind: 'http', host: 'img.news.test', bytes: 100 });
+      assert.deepEqual([byName.ok, byName.remoteAddress], [true, nat64Address(worldHost(labN, 'img.news.test').ipv4!)], JSON.stringify(byName));
+    });
+
+    it('with IPv6 off on mobile data, ignores the RA and its IPv6 resolver on a dual-stack attach', async function () {
+      const h = handset(labN, 1);
+      assert.deepEqual([h.families, h.ipv6Addresses, h.dnsServers], [[6, 4], [], [h.ipv4Gateway]]);
+      assert.deepEqual((await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.family === 'inet6'), []);
+      const dual = await client(h.namespace, { kind: 'http', host: 'api.news.test', bytes: 100 });
+      assert.deepEqual([dual.ok, dual.remoteAddress], [true, worldHost(labN, 'api.news.test').ipv4], JSON.stringify(dual));
+    });
+
+    it('calls the deliberately absent privacy addresses, IPv6 and CLAT healthy, and runs no background traffic when off', async function () {
+      const status = await labStatus(labN!.stateDir);
+      assert.equal(status.healthy, true, JSON.stringify(status, null, 2));
+      assert.ok(!status.components.some((c) => c.name.startsWith('background')));
+      assert.deepEqual(labN!.handsets.map((h) => h.background), [null, null]);
+    });
+
+    it('keeps the settings through re-attaches', async function () {
+      this.timeout(20_000);
+      let h = await reattach(labN!, 0, 'ipv4v6', 'IPV4V6');
+      assert.deepEqual(h.families, [6, 4]);
+      assert.deepEqual((await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.temporary), [], 'no privacy address after a re-attach');
+      assert.deepEqual((await addresses(h.namespace, 'wlan0')).filter((a) => a.family === 'inet6'), []);
+      h = await reattach(labN!, 0, 'ipv6', 'IPV6');
+      assert.deepEqual([h.families, h.clat, h.settings.clat], [[6], null, false]);
+      assert.deepEqual(await addresses(h.namespace, 'v4-rmnet_data0').catch(() => []), []);
+      const status = await labStatus(labN!.stateDir);
+      assert.equal(status.healthy, true, JSON.stringify(status, null, 2));
     });
   });
 
@@ -411,13 +623,17 @@ describe('lab network: lab up|status|down (issue 3)', function () {
         `import { labUp } from ${JSON.stringify(path.join(ROOT, 'lib/lab/network/index.ts'))};\nawait labUp(${JSON.stringify(plan)});\nsetInterval(() => {}, 1000);\n`,
       );
       const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: 'ignore' });
+      let parts: BackgroundPartProcess[] = [];
       try {
-        // Killed once some daemons run: the state file is all that knows of them.
+        // Killed once a handset's background traffic runs (the rest may still be coming up): the
+        // state file is all that knows of the daemons, and the background traffic's parts are
+        // known to nobody but their parent.
         const deadline = Date.now() + 20_000;
         for (;;) {
           const state = await readState(dir).catch(() => null);
-          if (state !== null && state.processes.length >= 3) break;
-          assert.ok(Date.now() < deadline, 'lab up in the child never started its daemons');
+          parts = state === null ? [] : await backgroundPartProcesses(state);
+          if (parts.length > 0) break;
+          assert.ok(Date.now() < deadline, 'lab up in the child never started its background traffic');
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       } finally {
@@ -426,17 +642,24 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const state = (await readState(dir))!;
       assert.ok(state.namespaces.length > 0);
       await labDown(dir);
-      assert.deepEqual(await leftovers(labId, state.processes, state.runDir), []);
+      assert.deepEqual(await leftovers(labId, state.processes, state.runDir, parts), []);
     });
 
     it('sweeps a lab by its id when the state file is gone', async function () {
       this.timeout(20_000);
       const dir = stateDir('lab-lost');
-      const state = await labUp({ labId: `d${process.pid % 1000}`, stateDir: dir, world: WORLD, handsets: [{ index: 5, apn: 'ipv4v6', pdpType: 'IPV4V6' }], wifi: false });
+      // A world without time.test: the background traffic skips NTP and says so.
+      const world = { hosts: WORLD.hosts.filter((h) => h.name !== 'time.test') };
+      const state = await labUp({ labId: `d${process.pid % 1000}`, stateDir: dir, world, handsets: [{ index: 5, apn: 'ipv4v6', pdpType: 'IPV4V6' }], wifi: false });
+      const background = handset(state, 5).background;
+      assert.deepEqual([background?.probe.host, background?.ntp.host, background?.push.host], ['connectivity.test', null, 'push.test']);
+      assert.match(await readFile(background!.logFile, 'utf8'), /ntp: skipped: the world has no time\.test/);
+      const parts = await backgroundPartProcesses(state);
+      assert.ok(parts.some((p) => p.uid === 1002), `the push channel runs: ${JSON.stringify(parts)}`);
       await unlink(path.join(dir, 'lab.json'));
       const { removed } = await labDown(dir, { labId: state.labId });
       assert.ok(removed.some((r) => r.startsWith('namespace ')), removed.join('\n'));
-      assert.deepEqual(await leftovers(state.labId, state.processes, state.runDir), []);
+      assert.deepEqual(await leftovers(state.labId, state.processes, state.runDir, parts), []);
       assert.equal((await stat(dir)).isDirectory(), true, 'the state directory itself is kept');
     });
 
@@ -454,17 +677,19 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       } finally {
         await exec(['ip', 'netns', 'del', `v6l-${labId}-gw1`]);
       }
-      process.env.V6LAB_LAB_FAIL_STEP = 'handset 0: CLAT';
-      try {
-        await assert.rejects(
-          labUp({ labId, stateDir: dir, world: WORLD, handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV6' }], wifi: false }),
-          /lab up failed at "handset 0: CLAT": injected failure/,
-        );
-      } finally {
-        delete process.env.V6LAB_LAB_FAIL_STEP;
+      for (const failing of ['handset 0: CLAT', 'handset 0: background traffic']) {
+        process.env.V6LAB_LAB_FAIL_STEP = failing;
+        try {
+          await assert.rejects(
+            labUp({ labId, stateDir: dir, world: WORLD, handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV6' }], wifi: false }),
+            new RegExp(`lab up failed at "${failing}": injected failure`),
+          );
+        } finally {
+          delete process.env.V6LAB_LAB_FAIL_STEP;
+        }
+        assert.deepEqual(await leftovers(labId, [], path.join(dir, 'run')), [], failing);
+        assert.equal(await readState(dir), null);
       }
-      assert.deepEqual(await leftovers(labId, [], path.join(dir, 'run')), []);
-      assert.equal(await readState(dir), null);
     });
   });
 

@@ -18,7 +18,10 @@
  */
 import { canonicalAddress, parseAddress } from '../../net/address.js';
 import { LabPlanError } from './errors.js';
-import { APN_TYPES, PDP_TYPES, type ApnType, type LabPlan, type PdpType, type WorldHostAddresses } from './types.js';
+import {
+  APN_TYPES, DEFAULT_HANDSET_SETTINGS, PDP_TYPES, type ApnType, type BackgroundPart, type HandsetNetworkSettings, type LabPlan,
+  type PdpType, type WorldHostAddresses,
+} from './types.js';
 
 export const LAB_ID = /^[a-z0-9]{1,6}$/;
 export const MAX_HANDSET_INDEX = 199;
@@ -39,6 +42,46 @@ export const MOBILE_INTERFACE = 'rmnet_data0';
 export const WIFI_INTERFACE = 'wlan0';
 /** The handset's routing table for Wi-Fi (Android keeps one per network). */
 export const WIFI_ROUTE_TABLE = 1002;
+
+/**
+ * The world hosts a handset's background traffic talks to, by name: a world without one gets
+ * that part skipped. time.test is IPv4-only in the shipped world, so on an IPv6-only attach NTP
+ * goes through DNS64/NAT64, as a phone's does to an IPv4-only pool.
+ */
+export const BACKGROUND_HOSTS = { probe: 'connectivity.test', ntp: 'time.test', push: 'push.test' } as const;
+/**
+ * Whose each part is. On a phone the probe and NTP come from system_server (AID_SYSTEM 1000) or
+ * the NetworkStack, push from Play services; here each part has its own system uid, all below
+ * Android's first app uid (AID_APP_START 10000), so a capture can tell them from an app.
+ */
+export const BACKGROUND_UIDS = { probe: 1000, ntp: 1001, push: 1002 } as const;
+/** How often: a probe every 10 s, an NTP query every 30 s, a push keepalive every 15 s. */
+export const BACKGROUND_INTERVALS_MS = { probe: 10_000, ntp: 30_000, push: 15_000 } as const;
+
+/** The background traffic's parts for a world: each with its host, or null when the world lacks it. */
+export function backgroundParts(hosts: readonly { name: string }[]): Record<keyof typeof BACKGROUND_HOSTS, BackgroundPart> {
+  const names = new Set(hosts.map((h) => h.name));
+  const part = (key: keyof typeof BACKGROUND_HOSTS): BackgroundPart => ({
+    host: names.has(BACKGROUND_HOSTS[key]) ? BACKGROUND_HOSTS[key] : null,
+    uid: BACKGROUND_UIDS[key],
+    intervalMs: BACKGROUND_INTERVALS_MS[key],
+  });
+  return { probe: part('probe'), ntp: part('ntp'), push: part('push') };
+}
+
+/** A handset's settings with every missing one on (a compliant handset). */
+export function handsetSettings(settings: Partial<HandsetNetworkSettings> | undefined): HandsetNetworkSettings {
+  return { ...DEFAULT_HANDSET_SETTINGS, ...settings };
+}
+
+/**
+ * The sysctls that give interface `dev` a handset's IPv6 settings, written after the link is
+ * made and before it comes up: `disable_ipv6` (no link-local, RAs ignored) and `use_tempaddr`
+ * (2: make temporary addresses and prefer them, RFC 8981; 0: none).
+ */
+export function interfaceSysctls(dev: string, ipv6: boolean, privacy: boolean): string[] {
+  return [`net.ipv6.conf.${dev}.disable_ipv6=${ipv6 ? 0 : 1}`, `net.ipv6.conf.${dev}.use_tempaddr=${privacy ? 2 : 0}`];
+}
 
 export const namespacePrefix = (labId: string): string => `v6l-${labId}-`;
 export const internetNamespace = (labId: string): string => `${namespacePrefix(labId)}inet`;
@@ -210,7 +253,19 @@ export function validatePlan(plan: LabPlan): void {
     indexes.add(handset.index);
     if (!APN_TYPES.includes(handset.apn)) throw new LabPlanError(`handsets[${n}].apn`, `is not one of ${APN_TYPES.join(', ')}`);
     if (!PDP_TYPES.includes(handset.pdpType)) throw new LabPlanError(`handsets[${n}].pdpType`, `is not one of ${PDP_TYPES.join(', ')}`);
+    if (handset.settings !== undefined) {
+      if (typeof handset.settings !== 'object' || handset.settings === null) throw new LabPlanError(`handsets[${n}].settings`, 'is not an object');
+      for (const [key, value] of Object.entries(handset.settings)) {
+        if (!(key in DEFAULT_HANDSET_SETTINGS)) {
+          throw new LabPlanError(`handsets[${n}].settings.${key}`, `is not one of ${Object.keys(DEFAULT_HANDSET_SETTINGS).join(', ')}`);
+        }
+        if (value !== undefined && typeof value !== 'boolean') throw new LabPlanError(`handsets[${n}].settings.${key}`, 'is not true or false');
+      }
+    }
   });
+  for (const key of ['wifi', 'backgroundTraffic'] as const) {
+    if (plan[key] !== undefined && typeof plan[key] !== 'boolean') throw new LabPlanError(key, 'is not true or false');
+  }
 }
 
 /** Whether an IPv6 address lies in a /64 such as `2001:db8:1:100::/64`. */

@@ -1,14 +1,16 @@
 /**
  * `lab status`: for every component of the state file whether it runs (namespace present,
  * process alive with its recorded start time), and for every handset whether it has what its
- * attach should give (addresses, default routes, CLAT, Wi-Fi).
+ * attach and its own settings should give (addresses, default routes, CLAT, Wi-Fi, background
+ * traffic). What a handset's settings leave out on purpose (IPv6, privacy addresses, a CLAT) is
+ * no problem; having it anyway is, since then the settings were not applied.
  */
 import { interfaceAddresses, listNamespaces, routes } from './inspect.js';
 import { CLAT_INTERFACE, inPrefix64, MOBILE_INTERFACE, WIFI_INTERFACE } from './plan.js';
 import { isRunning } from './process.js';
 import { canonicalAddress } from '../../net/address.js';
 import { readState } from './state.js';
-import type { ComponentStatus, HandsetState, HandsetStatus, LabState, LabStatus } from './types.js';
+import { DEFAULT_HANDSET_SETTINGS, type ComponentStatus, type HandsetState, type HandsetStatus, type LabState, type LabStatus } from './types.js';
 
 /** What handset `h` lacks of its attach, in words (empty when it has it all). */
 async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces: Set<string>): Promise<string[]> {
@@ -18,14 +20,28 @@ async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces:
   const has = (dev: string, address: string): boolean =>
     (links.get(dev) ?? []).some((a) => canonicalAddress(a.address) === canonicalAddress(address));
   const [routes4, routes6] = await Promise.all([routes(h.namespace, 4), routes(h.namespace, 6)]);
+  const settings = h.settings ?? DEFAULT_HANDSET_SETTINGS;
+  const mobile = links.get(MOBILE_INTERFACE) ?? [];
+  const wlan = links.get(WIFI_INTERFACE) ?? [];
+  // Whatever the attach: a handset with IPv6 off has none on that interface, not even link-local.
+  if (!settings.mobileIpv6 && mobile.some((a) => a.family === 6)) problems.push(`${MOBILE_INTERFACE} has IPv6 although the handset has it off`);
+  if (!settings.wifiIpv6 && wlan.some((a) => a.family === 6)) problems.push(`${WIFI_INTERFACE} has IPv6 although the handset has it off`);
+  if (!settings.mobilePrivacy && mobile.some((a) => a.temporary)) problems.push(`${MOBILE_INTERFACE} has a temporary address although the handset makes none`);
+  if (!settings.wifiPrivacy && wlan.some((a) => a.temporary)) problems.push(`${WIFI_INTERFACE} has a temporary address although the handset makes none`);
   if (h.attached) {
-    const mobile = links.get(MOBILE_INTERFACE) ?? [];
-    if (h.families.includes(6)) {
+    const handsetV6 = h.families.includes(6) && settings.mobileIpv6;
+    if (handsetV6) {
       const prefix = h.ipv6Prefix ?? '::/64';
       const global = mobile.filter((a) => a.family === 6 && a.scope === 'global' && inPrefix64(a.address, prefix));
       if (!global.some((a) => !a.temporary)) problems.push(`${MOBILE_INTERFACE} has no SLAAC address from ${h.ipv6Prefix}`);
-      if (!global.some((a) => a.temporary)) problems.push(`${MOBILE_INTERFACE} has no temporary (privacy) address`);
+      if (settings.mobilePrivacy && !global.some((a) => a.temporary)) problems.push(`${MOBILE_INTERFACE} has no temporary (privacy) address`);
       if (!routes6.some((r) => r.dst === 'default' && r.dev === MOBILE_INTERFACE)) problems.push('no IPv6 default route over mobile data');
+    }
+    if (handsetV6 && !h.families.includes(4)) {
+      if (settings.clat && h.clat === null) problems.push('no CLAT on an IPv6-only attach');
+      if (!settings.clat && (links.has(CLAT_INTERFACE) || routes4.some((r) => r.dst === 'default'))) {
+        problems.push(`IPv4 through ${CLAT_INTERFACE} although the handset's CLAT is off`);
+      }
     }
     if (h.families.includes(4) && h.ipv4Address !== null) {
       if (!has(MOBILE_INTERFACE, h.ipv4Address)) problems.push(`${MOBILE_INTERFACE} lacks ${h.ipv4Address}`);
@@ -41,9 +57,14 @@ async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces:
   if (h.wifi !== null) {
     if (!has(WIFI_INTERFACE, h.wifi.ipv4Address)) problems.push(`${WIFI_INTERFACE} lacks ${h.wifi.ipv4Address}`);
     const prefix = h.wifi.ipv6Prefix;
-    if (!(links.get(WIFI_INTERFACE) ?? []).some((a) => a.family === 6 && a.scope === 'global' && inPrefix64(a.address, prefix))) {
-      problems.push(`${WIFI_INTERFACE} has no SLAAC address from ${h.wifi.ipv6Prefix}`);
-    }
+    const global = wlan.filter((a) => a.family === 6 && a.scope === 'global' && inPrefix64(a.address, prefix));
+    if (settings.wifiIpv6 && !global.some((a) => !a.temporary)) problems.push(`${WIFI_INTERFACE} has no SLAAC address from ${h.wifi.ipv6Prefix}`);
+    if (settings.wifiIpv6 && settings.wifiPrivacy && !global.some((a) => a.temporary)) problems.push(`${WIFI_INTERFACE} has no temporary (privacy) address`);
+  }
+  if (h.attached && state.backgroundTraffic && (h.background ?? null) === null) problems.push('no background traffic');
+  if (h.background) {
+    const background = h.background;
+    if (!(await isRunning(background))) problems.push(`the background traffic (pid ${background.pid}) is not running; see ${background.logFile}`);
   }
   return problems;
 }

@@ -16,6 +16,32 @@ export interface WorldHost {
   ipv6: boolean | 'blackhole';
 }
 
+/**
+ * What a handset's own configuration does to its network stack, as a phone's factory defaults
+ * do: applied to the handset namespace's kernel before its links come up, so a deliberately
+ * non-compliant handset really lacks what the OS checks look for.
+ */
+export interface HandsetNetworkSettings {
+  /** IPv6 on mobile data; off: `disable_ipv6` on rmnet_data0 (the RA and the IPv6 RDNSS are ignored). */
+  mobileIpv6: boolean;
+  /** RFC 8981 temporary (privacy) addresses on mobile data: `use_tempaddr` 2, or 0. */
+  mobilePrivacy: boolean;
+  /** IPv6 on Wi-Fi; off: `disable_ipv6` on wlan0. */
+  wifiIpv6: boolean;
+  /** Temporary (privacy) addresses on Wi-Fi: `use_tempaddr` 2, or 0. */
+  wifiPrivacy: boolean;
+  /**
+   * A CLAT (464XLAT) on an IPv6-only attach, as Android's `net.464xlat.cellular.enabled`. Off:
+   * the handset has IPv6 only there, and IPv4 sockets fail.
+   */
+  clat: boolean;
+}
+
+/** A compliant handset: IPv6 and privacy addresses on both networks, and a CLAT. */
+export const DEFAULT_HANDSET_SETTINGS: Readonly<HandsetNetworkSettings> = Object.freeze({
+  mobileIpv6: true, mobilePrivacy: true, wifiIpv6: true, wifiPrivacy: true, clat: true,
+});
+
 export interface HandsetPlan {
   /** 0..199; names the handset's namespaces (`hs<index>`) and selects its addresses. */
   index: number;
@@ -23,6 +49,11 @@ export interface HandsetPlan {
   apn: ApnType;
   /** The PDN type its APN entry asks for. */
   pdpType: PdpType;
+  /**
+   * The handset's own network settings; a missing one is on.
+   * @default DEFAULT_HANDSET_SETTINGS (everything on)
+   */
+  settings?: Partial<HandsetNetworkSettings>;
 }
 
 export interface LabPlan {
@@ -38,6 +69,12 @@ export interface LabPlan {
    * @default true
    */
   wifi?: boolean;
+  /**
+   * Every handset makes a phone's background traffic from system uids while attached: a
+   * connectivity probe, NTP, a push channel (see background.ts).
+   * @default true
+   */
+  backgroundTraffic?: boolean;
 }
 
 /** A namespace the lab made. */
@@ -75,10 +112,35 @@ export interface WifiState {
   accessPointNamespace: string;
   /** SLAAC prefix the access point advertises. */
   ipv6Prefix: string;
+  /** The handset's global addresses on wlan0 (SLAAC, and temporary if it makes them); none with its Wi-Fi IPv6 off. */
   ipv6Addresses: string[];
   /** Assigned by the lab (a static lease), as a home router's DHCP would. */
   ipv4Address: string;
   ipv4Gateway: string;
+}
+
+/** One part of a handset's background traffic: the world host it talks to and whose it is. */
+export interface BackgroundPart {
+  /** null: the world has no such host, so this part is skipped (the process log says so). */
+  host: string | null;
+  /** The Linux uid its process and sockets run under (a system uid, below Android's app range). */
+  uid: number;
+  /** How often it talks: a probe, a query, or a keepalive on the open channel. */
+  intervalMs: number;
+}
+
+/** The background traffic a handset makes while attached, as a phone does besides its apps. */
+export interface BackgroundTrafficState {
+  /** The process that makes it (also in `processes` as `background`). */
+  pid: number;
+  startTime: string;
+  logFile: string;
+  /** HTTP and HTTPS `GET /generate_204`, as Android's NetworkMonitor validates a network. */
+  probe: BackgroundPart;
+  /** An SNTP query (RFC 4330), as Android's NetworkTimeUpdateService makes. */
+  ntp: BackgroundPart;
+  /** A long-lived TLS connection on 443 with a small keepalive, as a push service keeps. */
+  push: BackgroundPart;
 }
 
 export interface HandsetState {
@@ -98,13 +160,16 @@ export interface HandsetState {
   families: (4 | 6)[];
   /** The /64 the gateway advertises to this handset (null without IPv6). */
   ipv6Prefix: string | null;
-  /** Global addresses of rmnet_data0 at attach: the SLAAC one and the temporary (privacy) one. */
+  /**
+   * Global addresses of rmnet_data0 at attach: the SLAAC one and, when the handset makes them,
+   * the temporary (privacy) one; none when its IPv6 is off.
+   */
   ipv6Addresses: string[];
   /** The IPv6 default router (the gateway's link-local address), learnt from the RA. */
   ipv6Gateway: string | null;
   ipv4Address: string | null;
   ipv4Gateway: string | null;
-  /** The resolvers in the handset's resolv.conf (RDNSS first), in order. */
+  /** The resolvers in the handset's resolv.conf (RDNSS first, unless its IPv6 is off), in order. */
   dnsServers: string[];
   /** Whether the resolver does DNS64 (the `ipv6` APN). */
   dns64: boolean;
@@ -112,6 +177,12 @@ export interface HandsetState {
   wifi: WifiState | null;
   /** When the current attach completed (ISO 8601). */
   attachedAt: string | null;
+  /** The handset's network settings as applied (the plan's, missing ones on). */
+  settings: HandsetNetworkSettings;
+  /** The per-interface sysctls that applied them, `key=value`, as written. */
+  sysctls: string[];
+  /** Its background traffic while attached; null when detached or switched off. */
+  background: BackgroundTrafficState | null;
 }
 
 /** Everything a running lab is made of; written to `${stateDir}/lab.json` as it comes up. */
@@ -123,6 +194,8 @@ export interface LabState {
   runDir: string;
   phase: 'starting' | 'up' | 'failed';
   startedAt: string;
+  /** The plan's `backgroundTraffic`: a re-attach starts it again when true. */
+  backgroundTraffic: boolean;
   /** How long `lab up` took, once it has finished. */
   upMs: number | null;
   namespaces: LabNamespace[];

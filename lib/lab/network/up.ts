@@ -11,6 +11,10 @@
  * the attach has IPv6, and tayga as NAT64 on the `ipv6` APN; its nftables masquerade is the
  * carrier NAT44. A handset on an IPv6-only attach runs a CLAT (tayga) after RFC 7050 discovery.
  *
+ * The handset's own settings (IPv6 and privacy addresses per interface, CLAT) are applied to its
+ * kernel before its links come up, as a phone's factory defaults are. While attached, a handset
+ * makes a phone's background traffic (background.ts) from system uids.
+ *
  * Every component is written to the state file as soon as it exists, and a failure takes down
  * whatever was made before the error (naming the step) is thrown.
  */
@@ -29,15 +33,17 @@ import {
 import { labDown, NETNS_ETC, processesInNamespaces, runDirOf } from './down.js';
 import { LabAlreadyUpError, LabStateError, LabStepError } from './errors.js';
 import { interfaceAddresses, listNamespaces, routes, type InterfaceAddress } from './inspect.js';
+import type { BackgroundConfig } from './background.js';
 import {
-  accessPointNamespace, attachFamilies, CLAT_INTERFACE, CLAT_IPV4, CLAT_ROUTE_MTU, CLAT_TAYGA_IPV4, gatewayNamespace,
-  handsetAddressing, handsetNamespace, inPrefix64, internetNamespace, isLabNamespace, MOBILE_INTERFACE, NAT64_PREFIX, validatePlan,
-  WIFI_INTERFACE, WIFI_ROUTE_TABLE, worldAddresses, worldDnsAddresses,
+  accessPointNamespace, attachFamilies, backgroundParts, CLAT_INTERFACE, CLAT_IPV4, CLAT_ROUTE_MTU, CLAT_TAYGA_IPV4, gatewayNamespace,
+  handsetAddressing, handsetNamespace, handsetSettings, inPrefix64, interfaceSysctls, internetNamespace, isLabNamespace, MOBILE_INTERFACE,
+  NAT64_PREFIX, validatePlan, WIFI_INTERFACE, WIFI_ROUTE_TABLE, worldAddresses, worldDnsAddresses,
 } from './plan.js';
 import { sleep, startDaemon, stopProcesses, type DaemonSpec, type LabProcess } from './process.js';
 import { readState, StateRecorder } from './state.js';
-import type {
-  ApnType, HandsetState, LabNamespace, LabPlan, LabState, PdpType, WifiState, WorldHostAddresses,
+import {
+  DEFAULT_HANDSET_SETTINGS, type ApnType, type HandsetNetworkSettings, type HandsetState, type LabNamespace, type LabPlan, type LabState,
+  type PdpType, type WifiState, type WorldHostAddresses,
 } from './types.js';
 import type { WorldServerConfig } from './world-server.js';
 
@@ -54,6 +60,10 @@ interface Context {
   recorder: StateRecorder;
   tlds: string[];
   worldDns: { ipv4: string; ipv6: string };
+  /** Handsets make background traffic while attached (the plan's `backgroundTraffic`). */
+  backgroundTraffic: boolean;
+  /** Settles once the world server answers (or failed): background traffic waits for it. */
+  worldServerReady: Promise<void>;
   /** The first failure: every other task stops at its next step. */
   failure: { error: unknown } | null;
 }
@@ -126,11 +136,14 @@ function writeResolvConf(ns: string, servers: readonly string[], comment: string
 // ---------------------------------------------------------------------------------------------
 // The internet
 
-/** The world server as a program: built JavaScript beside this module, or the TypeScript via tsx. */
-function worldServerArgv(): string[] {
-  const js = fileURLToPath(new URL('./world-server.js', import.meta.url));
+/**
+ * One of this folder's programs (world-server, background): built JavaScript beside this module,
+ * or the TypeScript via tsx.
+ */
+function programArgv(name: 'world-server' | 'background'): string[] {
+  const js = fileURLToPath(new URL(`./${name}.js`, import.meta.url));
   if (existsSync(js)) return [process.execPath, js];
-  const ts = fileURLToPath(new URL('./world-server.ts', import.meta.url));
+  const ts = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   // createRequire, not import.meta.resolve: under mocha, tsx compiles this module to CommonJS.
   return [process.execPath, '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, ts];
 }
@@ -182,7 +195,7 @@ authorityKeyIdentifier = keyid
   return caCert;
 }
 
-async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddresses[], authReady: Deferred): Promise<void> {
+async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddresses[], authReady: Deferred, serverReady: Deferred): Promise<void> {
   const ns = internetNamespace(ctx.labId);
   const dns = ctx.worldDns;
   await step(ctx, 'internet: addresses', async () => {
@@ -228,11 +241,14 @@ async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddresses[],
       }));
       await writeFile(config, JSON.stringify({ hosts: serverHosts, certDir: pki } satisfies WorldServerConfig, null, 2));
       await daemon(ctx, {
-        name: 'world-server', namespace: ns, argv: inNamespace(ns, [...worldServerArgv(), config]),
+        name: 'world-server', namespace: ns, argv: inNamespace(ns, [...programArgv('world-server'), config]),
         logFile: logFile(ctx, ns, 'world-server'), ready: /world server ready/, readyTimeoutMs: 15_000,
       });
     });
-  })();
+  })().then(serverReady.resolve, (error: unknown) => {
+    serverReady.reject(error);
+    throw error;
+  });
   await parallel(ctx, [auth, servers]);
 }
 
@@ -257,12 +273,27 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-function detachedHandset(labId: string, index: number, apn: ApnType, pdpType: PdpType): HandsetState {
+function detachedHandset(labId: string, index: number, apn: ApnType, pdpType: PdpType, settings: HandsetNetworkSettings): HandsetState {
   return {
     index, namespace: handsetNamespace(labId, index), gatewayNamespace: gatewayNamespace(labId, index), interface: MOBILE_INTERFACE,
     apn, pdpType, attached: false, attachError: null, families: [], ipv6Prefix: null, ipv6Addresses: [], ipv6Gateway: null,
     ipv4Address: null, ipv4Gateway: null, dnsServers: [], dns64: false, clat: null, wifi: null, attachedAt: null,
+    settings, sysctls: [], background: null,
   };
+}
+
+/** Handset `index`'s settings as the state records them (a state written before they existed: all on). */
+function settingsOf(ctx: Context, index: number): HandsetNetworkSettings {
+  return ctx.recorder.state.handsets.find((h) => h.index === index)?.settings ?? { ...DEFAULT_HANDSET_SETTINGS };
+}
+
+/** Applies per-interface sysctls in the handset and records them (a key already recorded is replaced). */
+async function applyInterfaceSysctls(ctx: Context, hs: string, index: number, sysctls: readonly string[]): Promise<void> {
+  await sysctl(hs, ...sysctls);
+  const keys = new Set(sysctls.map((x) => x.split('=')[0]));
+  await updateHandset(ctx, index, (h) => {
+    h.sysctls = [...(h.sysctls ?? []).filter((x) => !keys.has(x.split('=')[0])), ...sysctls];
+  });
 }
 
 function updateHandset(ctx: Context, index: number, change: (h: HandsetState) => void): Promise<void> {
@@ -289,13 +320,13 @@ async function setUpHandsetBase(ctx: Context, index: number): Promise<void> {
     Promise.all([
       sysctl(gw, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1'),
       // Before any link exists, so rmnet_data0 and wlan0 are born with them (lab.md): RAs
-      // accepted although forwarding (for the CLAT) is on, no DAD wait, privacy addresses, the
-      // first router solicitation at once rather than after up to 1 s.
+      // accepted although forwarding (for the CLAT) is on, no DAD wait, the first router
+      // solicitation at once rather than after up to 1 s. Privacy addresses and IPv6 itself
+      // are the handset's settings, per interface, once each link exists.
       sysctl(
         hs,
         'net.ipv6.conf.default.accept_ra=2', 'net.ipv6.conf.all.accept_ra=2',
         'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0',
-        'net.ipv6.conf.default.use_tempaddr=2', 'net.ipv6.conf.all.use_tempaddr=2',
         'net.ipv6.conf.default.router_solicitation_delay=0',
         'net.ipv6.conf.all.forwarding=1',
       ),
@@ -305,7 +336,10 @@ async function setUpHandsetBase(ctx: Context, index: number): Promise<void> {
     // Created directly inside the namespaces: nothing appears in the host's (lab.md).
     await run(['ip', 'link', 'add', 'wan0', 'netns', gw, 'type', 'veth', 'peer', 'name', `gw${index}`, 'netns', inet]);
     await run(['ip', 'link', 'add', MOBILE_INTERFACE, 'netns', hs, 'type', 'veth', 'peer', 'name', 'apn0', 'netns', gw]);
+    const settings = settingsOf(ctx, index);
     await Promise.all([
+      // rmnet_data0 is still down: the handset's settings are in place before its first RA.
+      applyInterfaceSysctls(ctx, hs, index, interfaceSysctls(MOBILE_INTERFACE, settings.mobileIpv6, settings.mobilePrivacy)),
       ipBatch(gw, [
         ['link', 'set', 'lo', 'up'],
         ['addr', 'add', `${a.gatewayWanIpv4}/24`, 'dev', 'wan0'],
@@ -336,15 +370,16 @@ async function setUpHandsetBase(ctx: Context, index: number): Promise<void> {
 }
 
 /**
- * Waits until `dev` has a SLAAC address and a temporary one from `prefix`, and (with
- * `defaultRoute`) a default route learnt from the RA.
+ * Waits until `dev` has a SLAAC address from `prefix`, a temporary one too when `temporary`
+ * (the handset makes privacy addresses), and (with `defaultRoute`) a default route learnt from
+ * the RA.
  */
 async function waitForSlaac(
   ctx: Context,
   ns: string,
   dev: string,
   prefix: string,
-  defaultRoute = true,
+  { defaultRoute, temporary: wantTemporary }: { defaultRoute: boolean; temporary: boolean },
 ): Promise<{ addresses: InterfaceAddress[]; gateway: string | null }> {
   const deadline = Date.now() + SLAAC_TIMEOUT_MS;
   let seen = 'nothing';
@@ -356,7 +391,9 @@ async function waitForSlaac(
     const route = defaultRoute ? (await routes(ns, 6)).find((r) => r.dst === 'default' && r.dev === dev && r.gateway !== null) : undefined;
     const stable = addresses.find((x) => !x.temporary);
     const temporary = addresses.find((x) => x.temporary);
-    if (stable && temporary && (!defaultRoute || route?.gateway)) return { addresses: [stable, temporary], gateway: route?.gateway ?? null };
+    if (stable && (temporary || !wantTemporary) && (!defaultRoute || route?.gateway)) {
+      return { addresses: temporary && wantTemporary ? [stable, temporary] : [stable], gateway: route?.gateway ?? null };
+    }
     seen = `addresses [${addresses.map((x) => `${x.address}${x.temporary ? ' temporary' : ''}`).join(', ')}], default route ${route ? 'yes' : 'no'}`;
     if (Date.now() >= deadline) throw new Error(`no SLAAC on ${dev} from ${prefix} after ${SLAAC_TIMEOUT_MS} ms: ${seen}`);
     await sleep(POLL_MS);
@@ -388,7 +425,9 @@ async function discoverNat64Prefix(hs: string): Promise<string> {
 /**
  * Attaches handset `index` to `apn` asking for `pdpType`: what the network gives is the
  * intersection (a failed attach is recorded, not thrown). Starts the gateway's per-attach
- * daemons, waits for SLAAC, and on an IPv6-only result starts the handset's CLAT.
+ * daemons, waits for SLAAC, and on an IPv6-only result starts the handset's CLAT, as far as the
+ * handset's settings let it: with IPv6 off on mobile data it ignores the RA (and the IPv6
+ * resolver); with its CLAT off an IPv6-only attach leaves it without IPv4.
  */
 async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpType): Promise<void> {
   const gw = gatewayNamespace(ctx.labId, index);
@@ -398,6 +437,9 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   const { families, error } = attachFamilies(apn, pdpType);
   const v4 = families.includes(4);
   const v6 = families.includes(6);
+  const settings = settingsOf(ctx, index);
+  /** The handset takes the IPv6 the network offers. */
+  const handsetV6 = v6 && settings.mobileIpv6;
   await updateHandset(ctx, index, (h) => Object.assign(h, { apn, pdpType, attached: false, attachError: error, families }));
   if (error !== null) {
     log('%s: attach rejected: %s', name, error);
@@ -406,6 +448,11 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   }
   const dir = path.join(ctx.runDir, `hs${index}`);
   await mkdir(dir, { recursive: true });
+  // Again before the link comes up: a re-attach keeps the handset's settings whatever was
+  // done to rmnet_data0 meanwhile.
+  await step(ctx, `${name}: settings`, () =>
+    applyInterfaceSysctls(ctx, hs, index, interfaceSysctls(MOBILE_INTERFACE, settings.mobileIpv6, settings.mobilePrivacy)),
+  );
 
   await step(ctx, `gateway ${index}: APN link`, () =>
     ipBatch(gw, [
@@ -461,9 +508,11 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
       });
   await parallel(ctx, [resolver, nat64, radvd]);
 
+  // Nothing in Linux acts on RDNSS: write what the RA and the PDN carry (lab.md), less the IPv6
+  // resolver of a handset that ignores the RA.
+  const handsetDns = dnsServers.filter((server) => handsetV6 || server !== a.gatewayApnIpv6);
   await step(ctx, `${name}: attach`, async () => {
-    // Nothing in Linux acts on RDNSS: write what the RA and the PDN carry (lab.md).
-    await writeResolvConf(hs, dnsServers, `attached to the ${apn} APN as ${pdpType}`);
+    await writeResolvConf(hs, handsetDns, `attached to the ${apn} APN as ${pdpType}${v6 && !handsetV6 ? ', IPv6 off on mobile data' : ''}`);
     await ipBatch(hs, [
       ...(v4 ? [['addr', 'add', `${a.handsetIpv4}/24`, 'dev', MOBILE_INTERFACE]] : []),
       ['link', 'set', MOBILE_INTERFACE, 'up'],
@@ -471,9 +520,16 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
     ]);
   });
   let slaac: { addresses: InterfaceAddress[]; gateway: string | null } | null = null;
-  if (v6) slaac = await step(ctx, `${name}: router advertisement and SLAAC`, () => waitForSlaac(ctx, hs, MOBILE_INTERFACE, a.apnPrefix));
+  if (handsetV6) {
+    slaac = await step(ctx, `${name}: router advertisement and SLAAC`, () =>
+      waitForSlaac(ctx, hs, MOBILE_INTERFACE, a.apnPrefix, { defaultRoute: true, temporary: settings.mobilePrivacy }),
+    );
+  }
   let clat: HandsetState['clat'] = null;
-  if (v6 && !v4) {
+  // Android starts a CLAT only on a network with global IPv6 and no IPv4 (Nat464Xlat.requiresClat),
+  // and only when net.464xlat.cellular.enabled is not false.
+  if (handsetV6 && !v4 && !settings.clat) log('%s: IPv6-only attach, CLAT off by the handset\'s settings: no IPv4', name);
+  if (handsetV6 && !v4 && settings.clat) {
     const nat64Prefix = await step(ctx, `${name}: NAT64 prefix discovery (RFC 7050)`, () => discoverNat64Prefix(hs));
     await step(ctx, `${name}: CLAT`, async () => {
       const conf = path.join(dir, 'tayga-clat.conf');
@@ -510,7 +566,7 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
       ipv6Gateway: slaac?.gateway ?? null,
       ipv4Address: v4 ? a.handsetIpv4 : null,
       ipv4Gateway: v4 ? a.gatewayApnIpv4 : null,
-      dnsServers,
+      dnsServers: handsetDns,
       dns64,
       clat,
       attachedAt: new Date().toISOString(),
@@ -527,7 +583,7 @@ async function ignoringMissing(command: Promise<unknown>): Promise<void> {
   }
 }
 
-/** Undoes an attach: the gateway's per-attach daemons, the CLAT, addresses and routes. */
+/** Undoes an attach: the gateway's per-attach daemons, the CLAT, the background traffic, addresses and routes. */
 async function detach(ctx: Context, index: number): Promise<void> {
   const gw = gatewayNamespace(ctx.labId, index);
   const hs = handsetNamespace(ctx.labId, index);
@@ -558,7 +614,7 @@ async function detach(ctx: Context, index: number): Promise<void> {
     await updateHandset(ctx, index, (h) =>
       Object.assign(h, {
         attached: false, attachError: null, families: [], ipv6Prefix: null, ipv6Addresses: [], ipv6Gateway: null, ipv4Address: null,
-        ipv4Gateway: null, dnsServers: [], dns64: false, clat: null, attachedAt: null,
+        ipv4Gateway: null, dnsServers: [], dns64: false, clat: null, attachedAt: null, background: null,
       } satisfies Partial<HandsetState>),
     );
   });
@@ -578,6 +634,7 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
   const ap = accessPointNamespace(ctx.labId, index);
   const hs = handsetNamespace(ctx.labId, index);
   const a = handsetAddressing(ctx.labId, index);
+  const settings = settingsOf(ctx, index);
   const name = `access point ${index}`;
   await step(ctx, `${name}: namespace`, () =>
     makeNamespace(ctx, { name: ap, role: 'access-point', handsetIndex: index }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'home router: the authoritative DNS'),
@@ -586,8 +643,12 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
     await sysctl(ap, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1');
     await run(['ip', 'link', 'add', 'wan0', 'netns', ap, 'type', 'veth', 'peer', 'name', `ap${index}`, 'netns', inet]);
     await run(['ip', 'link', 'add', WIFI_INTERFACE, 'netns', hs, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', ap]);
-    // Before wlan0 is up: its router's default route goes in the Wi-Fi table, not the kernel's.
-    await sysctl(hs, `net.ipv6.conf.${WIFI_INTERFACE}.accept_ra_defrtr=0`);
+    // Before wlan0 is up: its router's default route goes in the Wi-Fi table, not the kernel's;
+    // and the handset's own Wi-Fi settings (IPv6, privacy addresses) are in place.
+    await Promise.all([
+      sysctl(hs, `net.ipv6.conf.${WIFI_INTERFACE}.accept_ra_defrtr=0`),
+      applyInterfaceSysctls(ctx, hs, index, interfaceSysctls(WIFI_INTERFACE, settings.wifiIpv6, settings.wifiPrivacy)),
+    ]);
     await Promise.all([
       ipBatch(ap, [
         ['link', 'set', 'lo', 'up'],
@@ -634,15 +695,17 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
       ['addr', 'add', `${a.handsetWifiIpv4}/24`, 'dev', WIFI_INTERFACE],
       ['link', 'set', WIFI_INTERFACE, 'up'],
       ['route', 'add', 'default', 'via', a.accessPointLanIpv4, 'dev', WIFI_INTERFACE, 'table', table],
-      ['route', 'add', '::/0', 'via', a.accessPointLanIpv6, 'dev', WIFI_INTERFACE, 'onlink', 'table', table],
+      ...(settings.wifiIpv6 ? [['route', 'add', '::/0', 'via', a.accessPointLanIpv6, 'dev', WIFI_INTERFACE, 'onlink', 'table', table]] : []),
       ['rule', 'add', 'from', a.handsetWifiIpv4, 'lookup', table],
       ['rule', 'add', 'oif', WIFI_INTERFACE, 'lookup', table],
     ]);
+    // With IPv6 off on Wi-Fi the handset takes nothing of the access point's RA.
+    if (!settings.wifiIpv6) return { addresses: [], gateway: null };
     // No IPv6 `from <Wi-Fi prefix>` rule: for a socket with no source yet, Linux picks the
     // source an IPv6 source rule would match and takes the rule (FIB_RULE_FIND_SADDR), so every
     // unbound socket would leave over Wi-Fi.
     await ipBatch(hs, [['rule', 'add', 'oif', WIFI_INTERFACE, 'lookup', table]], 6);
-    return waitForSlaac(ctx, hs, WIFI_INTERFACE, a.wifiPrefix, false);
+    return waitForSlaac(ctx, hs, WIFI_INTERFACE, a.wifiPrefix, { defaultRoute: false, temporary: settings.wifiPrivacy });
   });
   const wifi: WifiState = {
     interface: WIFI_INTERFACE, accessPointNamespace: ap, ipv6Prefix: a.wifiPrefix,
@@ -652,15 +715,47 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Background traffic
+
+/**
+ * Starts handset `index`'s background traffic (background.ts) in its namespace, once the world
+ * server answers; nothing when the lab has it off or the handset is not attached. The process is
+ * recorded (PID and start time) before it is waited for, and goes with the next detach or `down`.
+ */
+async function startBackgroundTraffic(ctx: Context, index: number): Promise<void> {
+  const handset = ctx.recorder.state.handsets.find((h) => h.index === index);
+  if (!ctx.backgroundTraffic || !handset?.attached) return;
+  await ctx.worldServerReady;
+  const hs = handsetNamespace(ctx.labId, index);
+  await step(ctx, `handset ${index}: background traffic`, async () => {
+    const dir = path.join(ctx.runDir, `hs${index}`);
+    await mkdir(dir, { recursive: true });
+    const parts = backgroundParts(ctx.recorder.state.world.hosts);
+    const config = path.join(dir, 'background.json');
+    const caCertFile = ctx.recorder.state.world.caCertFile;
+    await writeFile(config, JSON.stringify({ handsetIndex: index, caCertFile, ...parts } satisfies BackgroundConfig, null, 2));
+    const proc = await daemon(ctx, {
+      name: 'background', namespace: hs, handsetIndex: index,
+      argv: inNamespace(hs, [...programArgv('background'), config]), logFile: logFile(ctx, hs, 'background'),
+      ready: /background traffic started/, readyTimeoutMs: 15_000,
+    });
+    await updateHandset(ctx, index, (h) => void (h.background = { pid: proc.pid, startTime: proc.startTime, logFile: proc.logFile, ...parts }));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // The API
 
-function contextFor(state: LabState, recorder: StateRecorder): Context {
+function contextFor(state: LabState, recorder: StateRecorder, worldServerReady: Promise<void> = Promise.resolve()): Context {
   return {
     labId: state.labId,
     runDir: state.runDir,
     recorder,
     tlds: worldTopLevelDomains(state.world.hosts),
     worldDns: worldDnsAddresses(state.labId),
+    // A state written before the flag existed: its lab had none.
+    backgroundTraffic: state.backgroundTraffic ?? false,
+    worldServerReady,
     failure: null,
   };
 }
@@ -691,22 +786,25 @@ export async function labUp(plan: LabPlan): Promise<LabState> {
   const hosts = worldAddresses(plan.labId, plan.world.hosts);
   const initial: LabState = {
     version: 1, labId: plan.labId, stateDir, runDir, phase: 'starting', startedAt: new Date(started).toISOString(), upMs: null,
+    backgroundTraffic: plan.backgroundTraffic ?? true,
     namespaces: [], netnsDirs: [], processes: [],
     world: { dnsServers: Object.values(worldDnsAddresses(plan.labId)), caCertFile: '', hosts },
-    handsets: plan.handsets.map((h) => detachedHandset(plan.labId, h.index, h.apn, h.pdpType)),
+    handsets: plan.handsets.map((h) => detachedHandset(plan.labId, h.index, h.apn, h.pdpType, handsetSettings(h.settings))),
   };
   const recorder = new StateRecorder(initial, 'owner');
   await recorder.flush();
-  const ctx = contextFor(initial, recorder);
+  const serverReady = deferred();
+  const ctx = contextFor(initial, recorder, serverReady.promise);
   try {
     await step(ctx, 'internet: namespace', () =>
       makeNamespace(ctx, { name: internetNamespace(plan.labId), role: 'internet' }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'the lab internet: its authoritative DNS'),
     );
     const authReady = deferred();
     await parallel(ctx, [
-      // Any failure of the internet releases the handsets waiting for its DNS.
-      setUpInternet(ctx, hosts, authReady).catch((error: unknown) => {
+      // Any failure of the internet releases the handsets waiting for its DNS and its servers.
+      setUpInternet(ctx, hosts, authReady, serverReady).catch((error: unknown) => {
         authReady.reject(error);
+        serverReady.reject(error);
         throw error;
       }),
       ...plan.handsets.map(async (h) => {
@@ -714,7 +812,7 @@ export async function labUp(plan: LabPlan): Promise<LabState> {
         // The handset's resolver forwards to the authoritative server, and CLAT discovery asks it.
         await authReady.promise;
         await attach(ctx, h.index, h.apn, h.pdpType);
-        if (plan.wifi ?? true) await setUpWifi(ctx, h.index);
+        await parallel(ctx, [startBackgroundTraffic(ctx, h.index), ...(plan.wifi ?? true ? [setUpWifi(ctx, h.index)] : [])]);
       }),
     ]);
   } catch (error) {
@@ -732,8 +830,8 @@ export async function labUp(plan: LabPlan): Promise<LabState> {
 
 /**
  * Re-attaches handset `index` to `apn` asking for `pdpType` (another APN selected, or its APN
- * entry edited), as a modem does: the old PDN goes (addresses, routes, CLAT), the new one comes,
- * within a few seconds. Reads the current state from `state.stateDir` (the caller's copy may be
+ * entry edited), as a modem does: the old PDN goes (addresses, routes, CLAT, background traffic),
+ * the new one comes, within a few seconds, with the handset's settings as they were. Reads the current state from `state.stateDir` (the caller's copy may be
  * stale) and records the result there; resolves with the handset's new state. A rejected attach
  * (PDN type not offered) is a result (`attached: false`), not an error; a failure (a daemon that
  * would not start) leaves the handset detached and throws a {@link LabStepError}.
@@ -748,6 +846,7 @@ export async function reattach(state: LabState, index: number, apn: ApnType, pdp
   await detach(ctx, index);
   try {
     await attach(ctx, index, apn, pdpType);
+    await startBackgroundTraffic(ctx, index);
   } catch (error) {
     // Leave the handset cleanly detached rather than half attached.
     await detach(contextFor(recorder.state, recorder), index).catch((detachError: unknown) => log('detach after a failed attach: %o', detachError));

@@ -1,8 +1,11 @@
 /**
  * The world's servers: one process in the internet namespace answering on every host address
- *   TCP 80   HTTP     `GET /bytes/N` -> N bytes; `/generate_204` -> 204 (connectivity probes)
+ *   TCP 80   HTTP     `GET /bytes/N` -> N bytes; `/generate_204` -> 204 (connectivity probes);
+ *                     `POST /push` -> a push channel: each line `ping N` of the (endless, chunked)
+ *                     request body is answered `pong N` on the response stream, kept open
  *   TCP 443  HTTPS    the same, with a certificate for the host's name chosen by SNI
  *   UDP 443  datagram an ASCII number N -> N bytes back in datagrams of at most 1200 bytes
+ *   UDP 123  NTP      a stratum 1 server's answer to an (S)NTP client query (RFC 5905, RFC 4330)
  * Run as `node world-server.js CONFIG.json`; prints "world server ready" once every socket
  * listens. Imports nothing but Node: it is started as its own program.
  */
@@ -27,6 +30,65 @@ const MAX_UDP_BYTES = 16 << 20;
 /** Stays under the 1280-byte IPv6 minimum MTU with headers, as QUIC does. */
 const UDP_CHUNK = 1200;
 const WRITE_CHUNK = Buffer.alloc(64 * 1024, 0x78);
+/** A push keepalive line longer than this is not one: the channel is closed. */
+const MAX_PUSH_LINE = 256;
+
+/** Seconds from the NTP era 0 (1900-01-01) to the Unix epoch (RFC 5905 section 6). */
+const NTP_UNIX_OFFSET = 2_208_988_800;
+const NTP_PACKET_BYTES = 48;
+
+/** Writes `ms` (Unix milliseconds) at `offset` as an NTP timestamp: 32-bit seconds, 32-bit fraction. */
+function writeNtpTimestamp(packet: Buffer, offset: number, ms: number): void {
+  packet.writeUInt32BE((Math.floor(ms / 1000) + NTP_UNIX_OFFSET) % 2 ** 32, offset);
+  packet.writeUInt32BE(Math.floor(((ms % 1000) / 1000) * 2 ** 32), offset + 4);
+}
+
+/**
+ * The answer to an NTP client query (mode 3) at time `nowMs`, as a stratum 1 server gives it
+ * (RFC 5905 section 7.3; RFC 4330 section 5): version copied, mode 4, the client's transmit
+ * timestamp echoed as the originate timestamp. null for anything that is not a client query.
+ */
+export function ntpServerReply(request: Buffer, nowMs: number): Buffer | null {
+  if (request.length < NTP_PACKET_BYTES) return null;
+  const version = (request.readUInt8(0) >> 3) & 0x07;
+  const mode = request.readUInt8(0) & 0x07;
+  if (mode !== 3 || version < 1 || version > 4) return null;
+  const reply = Buffer.alloc(NTP_PACKET_BYTES);
+  reply.writeUInt8((version << 3) | 4, 0); // LI 0 (no warning), VN, mode 4 (server)
+  reply.writeUInt8(1, 1); // stratum 1: a primary server
+  reply.writeUInt8(request.readUInt8(2), 2); // poll, copied
+  reply.writeInt8(-20, 3); // precision 2^-20 s
+  reply.writeUInt32BE(0, 4); // root delay
+  reply.writeUInt32BE(0x0000_0010, 8); // root dispersion, 16/65536 s
+  reply.write('LOCL', 12, 'ascii'); // reference identifier of a stratum 1 server: its clock
+  writeNtpTimestamp(reply, 16, nowMs); // reference
+  request.copy(reply, 24, 40, 48); // originate = the client's transmit
+  writeNtpTimestamp(reply, 32, nowMs); // receive
+  writeNtpTimestamp(reply, 40, nowMs); // transmit
+  return reply;
+}
+
+/**
+ * A push channel, as a push service keeps one open from every phone: the request body never
+ * ends; each `ping N` line in it is answered `pong N` at once.
+ */
+function pushChannel(req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+  res.flushHeaders();
+  let pending = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => {
+    pending += chunk;
+    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+      const line = pending.slice(0, end).trim();
+      pending = pending.slice(end + 1);
+      const ping = /^ping (\d{1,12})$/.exec(line);
+      if (ping) res.write(`pong ${ping[1]}\n`);
+    }
+    if (pending.length > MAX_PUSH_LINE) req.socket.destroy();
+  });
+  req.on('end', () => res.end());
+}
 
 /** `/bytes/20000` -> 20000; null when the path asks for something else. */
 export function requestedBytes(url: string): number | null {
@@ -58,7 +120,9 @@ function handler(hostOf: () => string) {
     res.setHeader('x-v6lab-host', hostOf());
     const url = req.url ?? '/';
     const n = requestedBytes(url);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (url === '/push' && req.method === 'POST') {
+      pushChannel(req, res);
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
     } else if (n !== null) {
       sendBytes(res, req.method === 'HEAD' ? 0 : n);
@@ -78,6 +142,22 @@ function listen(server: net.Server, port: number, host: string): Promise<void> {
     server.listen({ port, host, ipv6Only: net.isIPv6(host) }, () => {
       server.off('error', reject);
       resolve();
+    });
+  });
+}
+
+function bindNtp(address: string): Promise<dgram.Socket> {
+  const socket = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
+  socket.on('message', (msg, rinfo) => {
+    const reply = ntpServerReply(msg, Date.now());
+    if (reply !== null) socket.send(reply, rinfo.port, rinfo.address);
+  });
+  socket.on('error', (error) => process.stderr.write(`ntp ${address}: ${error.message}\n`));
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(123, address, () => {
+      socket.off('error', reject);
+      resolve(socket);
     });
   });
 }
@@ -119,9 +199,11 @@ async function main(configFile: string): Promise<void> {
   // host owning the address, and a connection to an address of no host is refused.
   for (const [address, name] of byAddress) {
     const hostOf = (): string => name;
-    const httpServer = http.createServer(handler(hostOf));
+    // No request deadline: a push channel's request body never ends (Node's default is 300 s).
+    const httpServer = http.createServer({ requestTimeout: 0 }, handler(hostOf));
     const httpsServer = https.createServer(
       {
+        requestTimeout: 0,
         key,
         cert: readFileSync(path.join(config.certDir, `${name}.pem`)),
         SNICallback: (servername, callback) => callback(null, contexts.get(servername.toLowerCase()) ?? contexts.get(name)),
@@ -132,7 +214,7 @@ async function main(configFile: string): Promise<void> {
     for (const server of [httpServer, httpsServer]) server.on('clientError', (_error, socket) => socket.destroy());
     await listen(httpServer, 80, address);
     await listen(httpsServer, 443, address);
-    sockets.push(await bindUdp(address));
+    sockets.push(await bindUdp(address), await bindNtp(address));
   }
   process.on('SIGTERM', () => process.exit(0));
   process.stdout.write(`world server ready: ${config.hosts.length} hosts, ${byAddress.size} addresses\n`);
