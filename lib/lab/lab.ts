@@ -9,11 +9,12 @@ import { chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { connect } from 'node:net';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopAllApps } from './android/activity.js';
 import { installToolbox } from './android/toolbox.js';
 import { SHELL_UID } from './handset.js';
 import { initialHandsetState, writeHandsetState, type InstalledApp } from './android/state.js';
 import {
-  handsetNamespace, labDown, labStatus, labUp, readState, type ApnType, type LabState, type LabStatus,
+  handsetNamespace, labDown, labStatus, labUp, readState, type ApnType, type HandsetNetworkSettings, type LabState, type LabStatus,
 } from './network/index.js';
 import { isRunning, processStartTime, sleep, stopProcesses } from './network/process.js';
 import { loadApps, loadProfile, loadWorld, requestedPdp, type EmulatedApp, type HandsetProfile, type World } from './world.js';
@@ -62,6 +63,26 @@ export interface LabUpOptions {
   profiles: string[];
   /** Runs the supervisor module: [node] in production, [node, --import, tsx] from sources. */
   runner?: readonly string[];
+  /**
+   * Each handset makes a phone's background traffic (connectivity probe, NTP, push) from system uids.
+   * @default true
+   */
+  backgroundTraffic?: boolean;
+}
+
+/**
+ * What a profile's factory defaults do to the handset's network stack: IPv6 and privacy
+ * addresses per network, and a CLAT unless the profile or its `net.464xlat.cellular.enabled`
+ * property turns it off (Android reads that property before starting one).
+ */
+export function networkSettings(profile: HandsetProfile): HandsetNetworkSettings {
+  return {
+    mobileIpv6: profile.ipv6.mobile.enabled,
+    mobilePrivacy: profile.ipv6.mobile.privacyAddresses,
+    wifiIpv6: profile.ipv6.wifi.enabled,
+    wifiPrivacy: profile.ipv6.wifi.privacyAddresses,
+    clat: profile.ipv6.clat && profile.properties['net.464xlat.cellular.enabled'] !== 'false',
+  };
 }
 
 export interface LabUpResult {
@@ -152,7 +173,8 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
     labId,
     stateDir: options.stateDir,
     world,
-    handsets: profiles.map((profile, index) => ({ index, apn: options.apn, pdpType: requestedPdp(profile) })),
+    handsets: profiles.map((profile, index) => ({ index, apn: options.apn, pdpType: requestedPdp(profile), settings: networkSettings(profile) })),
+    backgroundTraffic: options.backgroundTraffic ?? true,
   };
   let state: LabState;
   try {
@@ -177,6 +199,11 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
       clat: attached.clat ? { v6Address: attached.clat.ipv6, interface: attached.clat.interface, pid: 0 } : null,
       dns: attached.dnsServers,
     };
+    // What an app's process reads at launch (./android/app.ts): its JSON, the IPv4 literals an
+    // ipv4-literal app has compiled in, and the lab CA it trusts.
+    handset.appFiles = Object.fromEntries(apps.map((app) => [app.package, resolvePath(app.file)]));
+    handset.worldLiterals = Object.fromEntries(state.world.hosts.flatMap((h) => (h.ipv4 === null ? [] : [[h.name, h.ipv4]])));
+    handset.caCertFile = state.world.caCertFile;
     writeHandsetState(dir, handset);
     // adb shell runs as Android's shell user: the handset's files are that user's, as /sdcard and
     // /data/local/tmp are on a phone.
@@ -236,6 +263,14 @@ export async function bringLabDown(stateDir: string): Promise<string[]> {
     if (stopped.length > 0) removed.push(`process supervisor (pid ${supervisor.pid})`);
   } catch {
     // No supervisor record: nothing of ours to stop.
+  }
+  // Apps are stopped by the supervisor; if it died first, they are stopped here.
+  for (const handset of readRegistry(stateDir)) {
+    try {
+      await stopAllApps(handset.dir);
+    } catch {
+      // no state left for that handset
+    }
   }
   removed.push(...(await labDown(stateDir)).removed);
   for (const entry of ['handsets', 'handsets.json', 'supervisor.json', 'supervisor.log']) {

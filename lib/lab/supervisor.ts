@@ -10,6 +10,7 @@ import { watch } from 'node:fs';
 import type { Server } from 'node:net';
 import createDebug from 'debug';
 import { AdbDaemon } from './adbd/index.js';
+import { serveActivityManager } from './android/activity.js';
 import { readHandsetState, writeHandsetState, type HandsetState } from './android/state.js';
 import { serveSu } from './android/su.js';
 import { NetnsHandsetHost } from './handset.js';
@@ -30,8 +31,16 @@ class HandsetServer {
   private readonly host: NetnsHandsetHost;
   private readonly daemon: AdbDaemon;
   private su: Server | null = null;
+  /** `am` and `monkey` reach it: it starts the apps (as root, dropping to each app's uid). */
+  private activityManager: ReturnType<typeof serveActivityManager> | null = null;
   private attaching = false;
   private again = false;
+  /**
+   * The attach the APN table asked for when last looked at. Only a change of it re-attaches:
+   * `lab up --apn` may attach elsewhere than the table says, and other writes to the state file
+   * (settings, running apps) must not undo that.
+   */
+  private tableWants: string | null = null;
 
   constructor(private readonly stateDir: string, readonly record: HandsetRecord) {
     const state = readHandsetState(record.dir);
@@ -41,8 +50,10 @@ class HandsetServer {
 
   async start(): Promise<void> {
     if (readHandsetState(this.record.dir).profile.rooted) this.su = serveSu(this.record.dir, this.record.namespace, this.host.environment);
+    this.activityManager = serveActivityManager(this.record.dir, this.record.namespace, this.host.environment);
     await this.daemon.listen(this.record.adbPort, '127.0.0.1');
     log('%s serving adb on 127.0.0.1:%d', this.record.serial, this.record.adbPort);
+    this.tableWants = JSON.stringify(wantedAttach(readHandsetState(this.record.dir)));
     // The state file is replaced by rename: watch the directory.
     watch(this.record.dir, (_event, name) => {
       if (name === 'handset.json') void this.apnChanged();
@@ -62,6 +73,9 @@ class HandsetServer {
         const wanted = wantedAttach(state);
         const lab = await readState(this.stateDir);
         const current = lab?.handsets.find((h) => h.index === this.record.index);
+        const wants = JSON.stringify(wanted);
+        if (wants === this.tableWants) continue;
+        this.tableWants = wants;
         if (!wanted || !lab || !current) continue;
         if (current.apn === wanted.apn && current.pdpType === wanted.pdp) continue;
         log('%s re-attaching: %s/%s -> %s/%s', this.record.serial, current.apn, current.pdpType, wanted.apn, wanted.pdp);
@@ -86,6 +100,8 @@ class HandsetServer {
 
   async close(): Promise<void> {
     this.su?.close();
+    // The apps go with the handset.
+    await this.activityManager?.close();
     await this.daemon.close();
     this.host.close();
   }

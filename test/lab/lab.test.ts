@@ -135,6 +135,24 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.match((await shell('emulator-5556', 'content query --uri content://telephony/carriers')).out, /protocol=NULL/);
   });
 
+  it("each handset's kernel has its profile's defaults: the non-compliant one no IPv6 on Wi-Fi and no privacy addresses", async () => {
+    assert.equal((await shell('emulator-5556', 'cat /proc/sys/net/ipv6/conf/wlan0/disable_ipv6')).out, '1\n');
+    assert.equal((await shell('emulator-5556', 'ip -6 addr show dev wlan0')).out.trim(), '');
+    assert.equal((await shell('emulator-5556', 'cat /proc/sys/net/ipv6/conf/rmnet_data0/use_tempaddr')).out, '0\n');
+    assert.match((await shell('emulator-5554', 'ip -6 addr show dev wlan0 scope global')).out, /scope global temporary/);
+  });
+
+  it('the attached handset makes background traffic from system uids, as /proc/net shows on a phone', async () => {
+    // The push channel: an established socket (st 01) to port 443 (01BB) of uid 1002.
+    // "2: B80D0120...:C180 B80D0120...:01BB 01 00000000:00000000 02:00001010 00000000  1002 ..."
+    const tcp6 = (await shell('emulator-5554', 'cat /proc/net/tcp6')).out;
+    const push = tcp6.split('\n').map((line) => line.trim().split(/\s+/)).filter((f) => f[2]?.endsWith(':01BB') && f[3] === '01' && f[7] === '1002');
+    assert.equal(push.length, 1, tcp6);
+    // Refused by the network, the non-compliant handset has no background traffic to make.
+    const sockets = (await shell('emulator-5556', 'cat /proc/net/tcp6 /proc/net/tcp')).out.split('\n').map((line) => line.trim().split(/\s+/));
+    assert.deepEqual(sockets.filter((f) => ['1000', '1001', '1002'].includes(f[7] ?? '')), []);
+  });
+
   it('pulls 50 MB byte-exact, pushes into new directories, forwards a port into the handset', async () => {
     const big = randomBytes(50 * 1024 * 1024);
     writeFileSync(join(stateDir, 'handsets/hs0/fs/sdcard/big.bin'), big);

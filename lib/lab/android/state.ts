@@ -3,7 +3,7 @@
  * properties set at run time, its APN table, installed apps, and what the lab attached it to.
  * One JSON file per handset, written atomically (temp + rename), read by every emulated command.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApnEntry, HandsetProfile, PdpProtocol } from '../world.js';
 
@@ -16,6 +16,16 @@ export interface InstalledApp {
   label: string;
   /** The Linux uid the app's processes run as, as Android gives each app one. */
   uid: number;
+}
+
+/** An app process the handset started (`am start`, `monkey`), known by PID and start time. */
+export interface RunningApp {
+  pid: number;
+  /** Field 22 of /proc/PID/stat: with the PID, identifies the process (a recycled PID is not it). */
+  startTime: string;
+  uid: number;
+  /** ISO 8601. */
+  startedAt: string;
 }
 
 export interface HandsetState {
@@ -37,8 +47,14 @@ export interface HandsetState {
     clat: { v6Address: string; interface: string; pid: number } | null;
     dns: string[];
   } | null;
-  /** Packages whose app is running, with the PID of its process. */
-  running: Record<string, number>;
+  /** Packages whose app is running, with its process. */
+  running: Record<string, RunningApp>;
+  /** Each installed app's JSON (CONTRACTS.md section 5), by package: what its process runs. */
+  appFiles?: Record<string, string>;
+  /** The IPv4 address of each world host that has one: what an `ipv4-literal` app has compiled in. */
+  worldLiterals?: Record<string, string>;
+  /** The lab CA that signed the world's certificates: the trust store of the apps. */
+  caCertFile?: string | null;
 }
 
 export const STATE_FILE = 'handset.json';
@@ -51,6 +67,12 @@ export function writeHandsetState(dir: string, state: HandsetState): void {
   const file = join(dir, STATE_FILE);
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`);
+  // A root writer (the activity manager) keeps the file its directory owner's, so the handset's
+  // shell user can still rewrite it.
+  if (process.getuid?.() === 0) {
+    const owner = statSync(dir);
+    chownSync(temp, owner.uid, owner.gid);
+  }
   renameSync(temp, file);
 }
 

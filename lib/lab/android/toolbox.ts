@@ -1,8 +1,8 @@
 /**
  * Android's own commands on a virtual handset: `getprop`, `setprop`, `settings`, `content`,
- * `pm`, `dumpsys`, `su`. The handset's shell finds them first on its PATH (small wrappers that
- * run this file); everything else (`ip`, `ping`, `cat`, `tcpdump`) is the real Linux tool inside
- * the handset's network namespace, as on a phone.
+ * `pm`, `dumpsys`, `su`, `am`, `monkey` (./activity.ts: the emulated apps' launcher). The handset's
+ * shell finds them first on its PATH (small wrappers that run this file); everything else (`ip`,
+ * `ping`, `cat`, `tcpdump`) is the real Linux tool inside the handset's network namespace.
  *
  *   node toolbox.js COMMAND ARGS...      (V6LAB_HANDSET_DIR names the handset's state directory)
  */
@@ -17,7 +17,7 @@ import {
 } from './render.js';
 import { readHandsetState, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
 
-export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su'] as const;
+export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su', 'am', 'monkey'] as const;
 
 /** What a command prints and its exit code. */
 interface Result { stdout: string; stderr: string; code: number }
@@ -253,7 +253,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write(`${command}: no handset state in ${dir}\n`);
     process.exit(1);
   }
-  if (command === 'su') {
+  if (command === 'am' || command === 'monkey') {
+    // Launching an app waits for its process: async, and only these commands load it (./activity.ts).
+    const { runActivityCommand } = await import('./activity.js');
+    const result = await runActivityCommand(dir, command, args);
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+  } else if (command === 'su') {
     // su streams (a capture runs through it), so it is not a one-shot Result.
     const { runSu } = await import('./su.js');
     process.exitCode = await runSu(dir, args);

@@ -1,0 +1,489 @@
+/**
+ * An emulated app's process (CONTRACTS.md section 5). Started by the handset's activity manager
+ * (`am start`, `monkey`) inside the handset's network namespace:
+ *
+ *   node app.js PKG          (V6LAB_HANDSET_DIR names the handset's directory)
+ *
+ * It reads what it needs as root (its JSON, the lab CA, the handset's resolv.conf), opens its log
+ * and binds its control socket, then drops to the app's own uid, as zygote does after forking an
+ * app, so every socket it opens is the app's in /proc/net/tcp6. Then it loads its start page for
+ * real: names through the handset's resolver, sockets by the request's mode (./happy-eyeballs.ts),
+ * TLS with SNI on 443, `GET /bytes/N`, UDP datagrams. It stays in the foreground until
+ * force-stopped, serving navigation on `apps/PKG.sock` (JSON lines):
+ *   {"page":null}         -> {"package","page","links","loading"}
+ *   {"open":"article"}    -> tap the link "article": loads that page, answers once it has loaded
+ *   {"back":true}         -> the previous page (no requests, as a page from the back stack)
+ *   {"foreground":true}   -> brought to the front by a second launch (Android starts no new process)
+ */
+import dgram from 'node:dgram';
+import { promises as dns } from 'node:dns';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { loadApp, type AppRequest, type EmulatedApp } from '../world.js';
+import {
+  connectByMode, tcpConnector, type AppResolver, type Candidate, type ConnectOptions, type ConnectResult, type Connector,
+} from './happy-eyeballs.js';
+import { readHandsetState } from './state.js';
+
+/** Where a handset keeps its apps' logs and control sockets. */
+export const APPS_DIR = 'apps';
+export const appLogPath = (dir: string, pkg: string): string => join(dir, APPS_DIR, `${pkg}.log`);
+export const appSocketPath = (dir: string, pkg: string): string => join(dir, APPS_DIR, `${pkg}.sock`);
+/** The process's own stdout and stderr (a crash's stack lands here), as logcat would hold it. */
+export const appConsolePath = (dir: string, pkg: string): string => join(dir, APPS_DIR, `${pkg}.logcat`);
+
+/** A whole request (connect, TLS, transfer) gives up after this. */
+const REQUEST_DEADLINE_MS = 30_000;
+/** How long an idle kept-alive connection stays open (the world's servers close theirs after 5 s). */
+const IDLE_CONNECTION_MS = 60_000;
+/**
+ * A UDP transfer asks for at most this much at a time, as QUIC's flow control window bounds what
+ * is in flight: the world's server sends a request's answer at once, and a burst larger than a
+ * socket's receive buffer would be dropped at the receiver.
+ */
+const UDP_WINDOW = 48_000;
+/** A window whose datagrams stopped for this long is taken as lost in part: the rest is asked again. */
+const UDP_WINDOW_IDLE_MS = 300;
+/** Windows in a row that bring nothing before the transfer gives up. */
+const UDP_MAX_STALLS = 3;
+/** Longest control line accepted. */
+const MAX_CONTROL_LINE = 64 * 1024;
+
+export interface AppLogEntry {
+  event: string;
+  [key: string]: unknown;
+}
+
+export interface RequestOutcome {
+  page: string;
+  host: string;
+  transport: 'tcp' | 'udp';
+  port: number;
+  mode: AppRequest['mode'];
+  repetition: number;
+  ok: boolean;
+  /** Payload bytes received (HTTP body, or UDP datagram bytes). */
+  bytes: number;
+  family: 4 | 6 | null;
+  address: string | null;
+  ms: number;
+  error: string | null;
+}
+
+export interface AppEnvironment {
+  resolver: AppResolver;
+  literals: Readonly<Record<string, string>>;
+  /** The lab CA (PEM); null: verify against nothing, i.e. fail every TLS request. */
+  ca: string | null;
+  log(entry: AppLogEntry): void;
+  connect?: ConnectOptions;
+}
+
+/** The resolver an app gets on the handset: getaddrinfo, and A/AAAA asked of resolv.conf's servers. */
+export function handsetResolver(nameservers: readonly string[]): AppResolver {
+  const resolver = new dns.Resolver({ timeout: 2_000, tries: 2 });
+  if (nameservers.length > 0) resolver.setServers([...nameservers]);
+  return {
+    resolve6: (host) => resolver.resolve6(host),
+    resolve4: (host) => resolver.resolve4(host),
+    async lookup(host) {
+      const found = await dns.lookup(host, { all: true, order: 'verbatim' });
+      return found.map((f): Candidate => ({ family: f.family === 6 ? 6 : 4, address: f.address }));
+    },
+  };
+}
+
+// nameserver 2001:db8:cafe::53
+export function parseResolvConf(text: string): string[] {
+  const servers: string[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^\s*nameserver\s+(\S+)/.exec(line);
+    if (match && net.isIP(match[1]!.split('%')[0]!) !== 0) servers.push(match[1]!);
+  }
+  return servers;
+}
+
+/** `GET /bytes/N` over an open stream; resolves with the status, the body's length, and whether the server keeps the connection. */
+function httpGet(socket: net.Socket, host: string, bytes: number, userAgent: string): Promise<{ status: number; bytes: number; keepAlive: boolean }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({
+      createConnection: () => socket,
+      method: 'GET',
+      path: `/bytes/${bytes}`,
+      headers: { host, 'user-agent': userAgent, accept: '*/*', connection: 'keep-alive' },
+    });
+    request.on('response', (response) => {
+      let received = 0;
+      response.on('data', (chunk: Buffer) => (received += chunk.length));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, bytes: received, keepAlive: response.headers.connection !== 'close' }));
+      response.on('error', reject);
+      response.on('aborted', () => reject(new Error(`response cut short after ${received} bytes`)));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** TLS over a connected socket: SNI with the host's name (none for a literal, as TLS forbids it). */
+function startTls(socket: net.Socket, host: string, literal: boolean, ca: string | null): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const secure = tls.connect({
+      socket,
+      ...(literal ? {} : { servername: host }),
+      // The app trusts the lab CA only, and checks the certificate names the host it meant.
+      ca: ca ?? [],
+      checkServerIdentity: (_name, cert) => tls.checkServerIdentity(host, cert),
+      ALPNProtocols: ['http/1.1'],
+    });
+    secure.once('secureConnect', () => {
+      secure.off('error', reject);
+      secure.on('error', () => undefined);
+      resolve(secure);
+    });
+    secure.once('error', reject);
+  });
+}
+
+interface UdpFlow {
+  socket: dgram.Socket;
+  received: number;
+  datagrams: number;
+  /** Called on each datagram after the first. */
+  onDatagram: (() => void) | null;
+}
+
+/** A UDP attempt: the request datagram goes out, and the attempt has "connected" at the first answer. */
+export function udpConnector(port: number, bytes: number): Connector<UdpFlow> {
+  return {
+    open(candidate, signal) {
+      return new Promise((resolve, reject) => {
+        const socket = dgram.createSocket(candidate.family === 6 ? 'udp6' : 'udp4');
+        const flow: UdpFlow = { socket, received: 0, datagrams: 0, onDatagram: null };
+        let settled = false;
+        const fail = (error: Error): void => {
+          if (settled) return;
+          settled = true;
+          socket.close();
+          reject(error);
+        };
+        signal.addEventListener('abort', () => fail(new Error('cancelled')), { once: true });
+        socket.on('error', (error) => {
+          if (!settled) fail(error);
+        });
+        socket.on('message', (message) => {
+          flow.received += message.length;
+          flow.datagrams += 1;
+          if (!settled) {
+            settled = true;
+            resolve(flow);
+          } else {
+            flow.onDatagram?.();
+          }
+        });
+        socket.connect(port, candidate.address, () => socket.send(String(Math.min(bytes, UDP_WINDOW))));
+      });
+    },
+    close(flow) {
+      flow.socket.close();
+    },
+  };
+}
+
+/**
+ * Receives a UDP answer window by window: waits until the window's bytes came or its datagrams
+ * stopped, then asks for what is still missing, until every byte came or nothing comes any more.
+ */
+async function receiveUdp(flow: UdpFlow, bytes: number): Promise<void> {
+  const deadline = Date.now() + REQUEST_DEADLINE_MS;
+  let expected = Math.min(bytes, UDP_WINDOW);
+  let stalls = 0;
+  while (flow.received < bytes && Date.now() < deadline) {
+    const before = flow.received;
+    await new Promise<void>((resolve) => {
+      let idle: NodeJS.Timeout;
+      const check = (): void => {
+        clearTimeout(idle);
+        if (flow.received >= expected) done();
+        else idle = setTimeout(done, UDP_WINDOW_IDLE_MS);
+      };
+      function done(): void {
+        clearTimeout(idle);
+        flow.onDatagram = null;
+        resolve();
+      }
+      flow.onDatagram = check;
+      check();
+    });
+    if (flow.received >= bytes) break;
+    stalls = flow.received === before ? stalls + 1 : 0;
+    if (stalls >= UDP_MAX_STALLS) break;
+    const next = Math.min(UDP_WINDOW, bytes - flow.received);
+    expected = flow.received + next;
+    flow.socket.send(String(next));
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        onTimeout();
+        reject(new Error(`${what}: no answer within ${ms} ms`));
+      }, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Logs the resolution and every attempt of one connection. */
+function logConnect<T>(env: AppEnvironment, base: Record<string, unknown>, result: ConnectResult<T>): void {
+  for (const query of result.dns) env.log({ event: 'dns', ...base, ...query });
+  for (const attempt of result.attempts) env.log({ event: 'attempt', ...base, ...attempt });
+}
+
+/** One request of a page, once: connect by its mode, then transfer. */
+export async function performRequest(request: AppRequest, page: string, repetition: number, env: AppEnvironment, userAgent: string): Promise<RequestOutcome> {
+  const started = performance.now();
+  const base = { page, host: request.host, transport: request.transport, port: request.port, mode: request.mode, repetition };
+  const outcome = (ok: boolean, bytes: number, winner: Candidate | null, error: string | null): RequestOutcome => ({
+    ...base, ok, bytes, family: winner?.family ?? null, address: winner?.address ?? null, ms: Math.round(performance.now() - started), error,
+  });
+  const deps = { resolver: env.resolver, literals: env.literals };
+  if (request.transport === 'udp') {
+    const result = await connectByMode(request.mode, request.host, { ...deps, connector: udpConnector(request.port, request.bytes) }, env.connect);
+    logConnect(env, base, result);
+    const flow = result.connection;
+    if (flow === null) return outcome(false, 0, null, result.error);
+    await receiveUdp(flow, request.bytes);
+    flow.socket.close();
+    const ok = flow.received >= request.bytes;
+    return outcome(ok, flow.received, result.winner, ok ? null : `${flow.received} of ${request.bytes} bytes arrived`);
+  }
+  const result = await connectByMode(request.mode, request.host, { ...deps, connector: tcpConnector(request.port) }, env.connect);
+  logConnect(env, base, result);
+  const socket = result.connection;
+  if (socket === null) return outcome(false, 0, null, result.error);
+  let stream: net.Socket = socket;
+  let pooled = false;
+  try {
+    const transfer = async (): Promise<{ status: number; bytes: number; keepAlive: boolean }> => {
+      if (request.port === 443) stream = await startTls(socket, request.host, request.mode === 'ipv4-literal', env.ca);
+      return httpGet(stream, request.host, request.bytes, userAgent);
+    };
+    const response = await withDeadline(transfer(), REQUEST_DEADLINE_MS, `${request.host} port ${request.port}`, () => stream.destroy());
+    const ok = response.status === 200 && response.bytes === request.bytes;
+    if (ok && response.keepAlive) {
+      keepIdle(stream);
+      pooled = true;
+    }
+    return outcome(ok, response.bytes, result.winner, ok ? null : `HTTP ${response.status}, ${response.bytes} of ${request.bytes} bytes`);
+  } catch (error) {
+    return outcome(false, 0, result.winner, (error as NodeJS.ErrnoException).code ?? (error as Error).message);
+  } finally {
+    if (!pooled) {
+      stream.destroy();
+      socket.destroy();
+    }
+  }
+}
+
+/**
+ * Keeps a finished connection open, idle, as an HTTP client's connection pool does (OkHttp keeps
+ * idle connections for 5 minutes), until the server closes it or the idle time runs out; so the
+ * app's sockets are there to see in /proc/net/tcp6 after a page has loaded, as on a phone.
+ */
+function keepIdle(stream: net.Socket): void {
+  stream.setTimeout(IDLE_CONNECTION_MS, () => stream.destroy());
+  stream.once('end', () => stream.destroy());
+  stream.on('error', () => stream.destroy());
+  stream.resume();
+}
+
+export interface PageView {
+  package: string;
+  page: string;
+  links: string[];
+  loading: boolean;
+}
+
+/** The app's screens: the current page, its back stack, and page loads. */
+export class AppSession {
+  #current: string;
+  readonly #history: string[] = [];
+  #loading = 0;
+
+  constructor(readonly app: EmulatedApp, private readonly env: AppEnvironment) {
+    this.#current = app.start;
+  }
+
+  view(): PageView {
+    return { package: this.app.package, page: this.#current, links: this.app.pages[this.#current]!.links, loading: this.#loading > 0 };
+  }
+
+  /** Loads the start page (at launch). */
+  launch(): Promise<RequestOutcome[]> {
+    return this.load(this.app.start);
+  }
+
+  /** Taps the link `page` of the current page. */
+  async open(page: string): Promise<PageView & { requests: RequestOutcome[] }> {
+    const links = this.app.pages[this.#current]!.links;
+    if (!links.includes(page)) throw new Error(`no link "${page}" on page "${this.#current}" (links: ${links.join(', ') || 'none'})`);
+    this.#history.push(this.#current);
+    this.#current = page;
+    const requests = await this.load(page);
+    return { ...this.view(), requests };
+  }
+
+  back(): PageView {
+    const previous = this.#history.pop();
+    if (previous === undefined) throw new Error(`no page before "${this.#current}"`);
+    this.#current = previous;
+    this.env.log({ event: 'back', page: previous });
+    return this.view();
+  }
+
+  /** Every request of a page at once, as a screen loads its resources; repeats one after another. */
+  async load(page: string): Promise<RequestOutcome[]> {
+    this.#loading += 1;
+    this.env.log({ event: 'page', page });
+    const started = performance.now();
+    try {
+      const userAgent = `v6lab-app/${this.app.package}`;
+      const perRequest = await Promise.all(this.app.pages[page]!.requests.map(async (request) => {
+        const outcomes: RequestOutcome[] = [];
+        for (let repetition = 1; repetition <= request.repeat; repetition++) {
+          const outcome = await performRequest(request, page, repetition, this.env, userAgent);
+          this.env.log({ event: 'request', ...outcome });
+          outcomes.push(outcome);
+        }
+        return outcomes;
+      }));
+      const outcomes = perRequest.flat();
+      this.env.log({ event: 'loaded', page, ms: Math.round(performance.now() - started), ok: outcomes.every((o) => o.ok) });
+      return outcomes;
+    } finally {
+      this.#loading -= 1;
+    }
+  }
+}
+
+export type ControlRequest = { page: null } | { open: string } | { back: true } | { foreground: true };
+
+/** Answers one control line. */
+export async function control(session: AppSession, line: string, log: AppEnvironment['log']): Promise<unknown> {
+  let request: Record<string, unknown>;
+  try {
+    request = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return { error: 'not JSON: send one JSON object per line' };
+  }
+  try {
+    if (typeof request.open === 'string') return await session.open(request.open);
+    if (request.back === true) return session.back();
+    if (request.foreground === true) {
+      log({ event: 'foreground', page: session.view().page });
+      return session.view();
+    }
+    if ('page' in request) return session.view();
+    return { error: `unknown request: expected {"page":null}, {"open":PAGE}, {"back":true} or {"foreground":true}` };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+/** Serves the control socket: JSON lines in, one JSON line out for each. */
+export function serveControl(server: net.Server, session: AppSession, log: AppEnvironment['log']): void {
+  server.on('connection', (socket) => {
+    let buffered = '';
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      if (buffered.length > MAX_CONTROL_LINE && !buffered.includes('\n')) {
+        socket.destroy();
+        return;
+      }
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line === '') continue;
+        void control(session, line, log).then((reply) => {
+          if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
+        });
+      }
+    });
+  });
+}
+
+/** Gives up root for the app's uid, as zygote does after forking an app. */
+function dropPrivileges(uid: number): void {
+  if (process.getuid?.() !== 0 || uid === 0) return;
+  process.setgroups?.([]);
+  process.setgid?.(uid);
+  process.setuid?.(uid);
+}
+
+async function main(dir: string, pkg: string): Promise<void> {
+  const state = readHandsetState(dir);
+  const installed = state.apps.find((a) => a.package === pkg);
+  const file = state.appFiles?.[pkg];
+  if (installed === undefined || file === undefined) throw new Error(`${pkg} is not installed on ${state.serial}`);
+  const app = loadApp(file);
+  const ca = state.caCertFile ? readFileSync(state.caCertFile, 'utf8') : null;
+  let nameservers: string[] = [];
+  try {
+    nameservers = parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
+  } catch {
+    // No resolv.conf: the resolver's defaults, as getaddrinfo would.
+  }
+  mkdirSync(join(dir, APPS_DIR), { recursive: true, mode: 0o755 });
+  const logFd = openSync(appLogPath(dir, pkg), 'a', 0o644);
+  const log = (entry: AppLogEntry): void => {
+    writeSync(logFd, `${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);
+  };
+  const socketPath = appSocketPath(dir, pkg);
+  rmSync(socketPath, { force: true });
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  // The shell user taps links too (the UI driver goes through adb).
+  chmodSync(socketPath, 0o666);
+  if (process.getuid?.() === 0) {
+    for (const path of [appLogPath(dir, pkg), socketPath]) chownSync(path, installed.uid, installed.uid);
+  }
+  const resolver = handsetResolver(nameservers);
+  process.title = pkg;
+  dropPrivileges(installed.uid);
+  const env: AppEnvironment = { resolver, literals: state.worldLiterals ?? {}, ca, log };
+  const session = new AppSession(app, env);
+  serveControl(server, session, log);
+  log({ event: 'start', package: pkg, pid: process.pid, uid: process.getuid?.() ?? null, nameservers, page: app.start });
+  process.on('SIGTERM', () => {
+    log({ event: 'stop', signal: 'SIGTERM' });
+    closeSync(logFd);
+    process.exit(0);
+  });
+  await session.launch();
+}
+
+// Run as a program by the activity manager.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const dir = process.env.V6LAB_HANDSET_DIR;
+  const pkg = process.argv[2];
+  if (!dir || !pkg) {
+    process.stderr.write('usage: V6LAB_HANDSET_DIR=DIR app.js PACKAGE\n');
+    process.exit(2);
+  }
+  main(dir, pkg).catch((error: unknown) => {
+    process.stderr.write(`${pkg}: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,271 @@
+// Launching emulated apps the Android way (am start, monkey, am force-stop) and their pages,
+// without root or namespaces: a handset directory with no supervisor, where `am` starts the app's
+// process itself, and loopback servers standing in for the world.
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  askApp, executeActivityCommand, parseAmStart, parseComponent, parseMonkey, portableExecArgv, renderIntent, runActivityCommand, UsageError,
+  type Launcher,
+} from '../../lib/lab/android/activity.js';
+import { AppSession, appLogPath, control, parseResolvConf, type AppEnvironment, type AppLogEntry } from '../../lib/lab/android/app.js';
+import { initialHandsetState, readHandsetState, writeHandsetState } from '../../lib/lab/android/state.js';
+import { loadApp, loadProfile, type EmulatedApp } from '../../lib/lab/world.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const profile = loadProfile(join(root, 'devices/lab/handsets/compliant.json'));
+const noLaunch: Launcher = () => {
+  throw new Error('must not launch');
+};
+
+function bytesServer(): Promise<http.Server> {
+  return new Promise((resolveServer) => {
+    const server = http.createServer((req, res) => {
+      const n = Number(/^\/bytes\/(\d+)$/.exec(req.url ?? '')?.[1] ?? -1);
+      if (n < 0) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': String(n) }).end(Buffer.alloc(n, 0x78));
+    });
+    server.listen(0, '127.0.0.1', () => resolveServer(server));
+  });
+}
+
+function udpServer(): Promise<dgram.Socket> {
+  return new Promise((resolveSocket) => {
+    const socket = dgram.createSocket('udp4');
+    socket.on('message', (msg, rinfo) => {
+      let left = Number(msg.toString('ascii'));
+      while (left > 0) {
+        const size = Math.min(left, 1200);
+        left -= size;
+        socket.send(Buffer.alloc(size), rinfo.port, rinfo.address);
+      }
+    });
+    socket.bind(0, '127.0.0.1', () => resolveSocket(socket));
+  });
+}
+
+function writeApp(dir: string, port: number, udpPort: number): string {
+  const file = join(dir, 'lo.json');
+  writeFileSync(file, JSON.stringify({
+    package: 'com.example.lo',
+    label: 'Loopback',
+    start: 'home',
+    pages: {
+      home: { requests: [{ host: 'lo.test', transport: 'tcp', port, mode: 'ipv4-literal', bytes: 3000, repeat: 2 }], links: ['detail'] },
+      detail: { requests: [{ host: 'lo.test', transport: 'udp', port: udpPort, mode: 'ipv4-literal', bytes: 150000 }] },
+    },
+  }));
+  return file;
+}
+
+function handsetWithApp(appFile: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'v6lab-apps-'));
+  chmodSync(dir, 0o755);
+  const state = initialHandsetState('emulator-5554', profile, [{ package: 'com.example.lo', label: 'Loopback', uid: 10150 }]);
+  state.appFiles = { 'com.example.lo': appFile };
+  state.worldLiterals = { 'lo.test': '127.0.0.1' };
+  state.caCertFile = null;
+  writeHandsetState(dir, state);
+  return dir;
+}
+
+function logEntries(dir: string, pkg: string): AppLogEntry[] {
+  try {
+    return readFileSync(appLogPath(dir, pkg), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AppLogEntry);
+  } catch {
+    return [];
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => T | null | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== null && value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+describe('emulated apps: am and monkey arguments, Android\'s messages', () => {
+  it('reads -n components as ComponentName does, and prints intents as Intent.toString', () => {
+    assert.deepEqual(parseComponent('com.example.news/.MainActivity'), { package: 'com.example.news', className: 'com.example.news.MainActivity' });
+    assert.deepEqual(parseComponent('com.a/org.b.Main'), { package: 'com.a', className: 'org.b.Main' });
+    assert.equal(parseComponent('nothing'), null);
+    const start = parseAmStart(['-W', '-n', 'com.example.news/.MainActivity']);
+    assert.equal(start.wait, true);
+    assert.equal(renderIntent(start), 'Intent { cmp=com.example.news/.MainActivity }');
+    const launcher = parseAmStart(['-a', 'android.intent.action.MAIN', '-c', 'android.intent.category.LAUNCHER', 'com.example.news']);
+    assert.equal(renderIntent(launcher), 'Intent { act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] pkg=com.example.news }');
+    assert.deepEqual(parseAmStart(['--user', '0', '-S', '--es', 'k', 'v', '-n', 'a.b/.C']).stopFirst, true);
+    assert.throws(() => parseAmStart(['-n']), UsageError);
+    assert.throws(() => parseAmStart(['--bogus']), /Unknown option: --bogus/);
+  });
+
+  it('am start of a missing activity: "Error type 3" and exit 1, on stderr (on stdout with -W)', async () => {
+    const dir = handsetWithApp('/nonexistent.json');
+    const missing = await executeActivityCommand(dir, 'am', ['start', '-n', 'com.nope/.MainActivity'], noLaunch);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, 'Starting: Intent { cmp=com.nope/.MainActivity }\n');
+    assert.equal(missing.stderr, 'Error type 3\nError: Activity class {com.nope/com.nope.MainActivity} does not exist.\n');
+    const waited = await executeActivityCommand(dir, 'am', ['start', '-W', '-n', 'com.example.lo/.Settings'], noLaunch);
+    assert.equal(waited.code, 1);
+    assert.match(waited.stdout, /^Error: Activity class \{com\.example\.lo\/com\.example\.lo\.Settings\} does not exist\.$/m);
+    const unresolved = await executeActivityCommand(dir, 'am', ['start', '-a', 'android.intent.action.MAIN', '-c', 'android.intent.category.LAUNCHER', 'com.nope'], noLaunch);
+    assert.equal(unresolved.stderr, 'Error: Activity not started, unable to resolve Intent { act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10000000 pkg=com.nope }\n');
+    assert.equal((await executeActivityCommand(dir, 'am', ['fly'], noLaunch)).stderr, 'Unknown command: fly\n');
+    const stop = await executeActivityCommand(dir, 'am', ['force-stop', 'com.nope'], noLaunch);
+    assert.deepEqual(stop, { stdout: '', stderr: '', code: 0 });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('monkey: echoes its arguments, aborts with 251 when -p names nothing launchable', async () => {
+    assert.deepEqual(parseMonkey(['-p', 'com.a', '-c', 'android.intent.category.LAUNCHER', '--throttle', '100', '-v', '1']), {
+      packages: ['com.a'], categories: ['android.intent.category.LAUNCHER'], count: 1,
+    });
+    const dir = handsetWithApp('/nonexistent.json');
+    const aborted = await executeActivityCommand(dir, 'monkey', ['-p', 'com.nope', '-c', 'android.intent.category.LAUNCHER', '1'], noLaunch);
+    assert.equal(aborted.code, 251);
+    assert.equal(aborted.stdout, '  bash arg: -p\n  bash arg: com.nope\n  bash arg: -c\n  bash arg: android.intent.category.LAUNCHER\n  bash arg: 1\n');
+    assert.equal(aborted.stderr, '** No activities found to run, monkey aborted.\n');
+    assert.equal((await executeActivityCommand(dir, 'monkey', ['-p', 'com.example.lo'], noLaunch)).stderr, '** Error: Count not specified\n');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('makes --import loaders absolute, so the app process finds tsx from any directory', () => {
+    const argv = portableExecArgv(['--import', 'tsx', '--import=tsx', '--no-warnings']);
+    assert.match(argv[1]!, /^file:\/\/.*\/node_modules\/tsx\//);
+    assert.match(argv[2]!, /^--import=file:\/\/.*\/node_modules\/tsx\//);
+    assert.equal(argv[3], '--no-warnings');
+  });
+
+  it('reads nameservers from resolv.conf', () => {
+    assert.deepEqual(parseResolvConf('# lab\nnameserver 2001:db8::53\nnameserver 192.0.2.53\nsearch x\nnameserver bogus\n'), ['2001:db8::53', '192.0.2.53']);
+  });
+});
+
+describe('emulated apps: pages, links and requests', function () {
+  this.timeout(20_000);
+  let server: http.Server;
+  let udp: dgram.Socket;
+  let app: EmulatedApp;
+  let work: string;
+
+  before(async () => {
+    server = await bytesServer();
+    udp = await udpServer();
+    work = mkdtempSync(join(tmpdir(), 'v6lab-app-'));
+    app = loadApp(writeApp(work, (server.address() as AddressInfo).port, (udp.address() as AddressInfo).port));
+  });
+  after(() => {
+    server.close();
+    udp.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const environment = (log: AppLogEntry[]): AppEnvironment => ({
+    resolver: { resolve4: async () => [], resolve6: async () => [], lookup: async () => [] },
+    literals: { 'lo.test': '127.0.0.1' },
+    ca: null,
+    log: (e) => log.push(e),
+  });
+
+  it('loads the start page (repeats one after another), follows links, goes back; logs each attempt', async () => {
+    const log: AppLogEntry[] = [];
+    const session = new AppSession(app, environment(log));
+    const home = await session.launch();
+    assert.deepEqual(home.map((o) => [o.ok, o.bytes, o.family, o.address, o.repetition]), [[true, 3000, 4, '127.0.0.1', 1], [true, 3000, 4, '127.0.0.1', 2]]);
+    const attempts = log.filter((e) => e.event === 'attempt');
+    assert.equal(attempts.length, 2);
+    assert.deepEqual(Object.keys(attempts[0]!).filter((k) => ['family', 'address', 'ms', 'outcome'].includes(k)).sort(), ['address', 'family', 'ms', 'outcome']);
+    assert.deepEqual(session.view(), { package: 'com.example.lo', page: 'home', links: ['detail'], loading: false });
+    const detail = await control(session, '{"open":"detail"}', () => undefined) as { page: string; requests: { ok: boolean; bytes: number; transport: string }[] };
+    assert.equal(detail.page, 'detail');
+    assert.deepEqual(detail.requests.map((r) => [r.transport, r.ok, r.bytes]), [['udp', true, 150000]]);
+    assert.deepEqual(await control(session, '{"open":"home"}', () => undefined), { error: 'no link "home" on page "detail" (links: none)' });
+    assert.equal((await control(session, '{"back":true}', () => undefined) as { page: string }).page, 'home');
+    assert.deepEqual(await control(session, 'nonsense', () => undefined), { error: 'not JSON: send one JSON object per line' });
+  });
+});
+
+describe('emulated apps: launched by am start and monkey, stopped by am force-stop', function () {
+  this.timeout(30_000);
+  let server: http.Server;
+  let udp: dgram.Socket;
+  let dir: string;
+  let work: string;
+  const pkg = 'com.example.lo';
+
+  before(async () => {
+    server = await bytesServer();
+    udp = await udpServer();
+    work = mkdtempSync(join(tmpdir(), 'v6lab-app-'));
+    chmodSync(work, 0o755);
+    dir = handsetWithApp(writeApp(work, (server.address() as AddressInfo).port, (udp.address() as AddressInfo).port));
+  });
+  after(async () => {
+    await runActivityCommand(dir, 'am', ['force-stop', pkg]).catch(() => undefined);
+    server.close();
+    udp.close();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('am start -W: one process under the app\'s uid (when started by root), which loads its start page', async () => {
+    const started = await runActivityCommand(dir, 'am', ['start', '-W', '-n', `${pkg}/.MainActivity`]);
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /^Starting: Intent \{ cmp=com\.example\.lo\/\.MainActivity \}\nStatus: ok\nLaunchState: COLD\nActivity: com\.example\.lo\/\.MainActivity\nTotalTime: \d+\nWaitTime: \d+\nComplete\n$/);
+    const running = readHandsetState(dir).running[pkg];
+    assert.ok(running && alive(running.pid));
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${running.pid}/status`, 'utf8'))![1]);
+    assert.equal(uid, process.getuid?.() === 0 ? 10150 : process.getuid?.());
+    assert.equal(readFileSync(`/proc/${running.pid}/cmdline`, 'utf8').split('\0')[0], pkg, 'ps shows the package, as on Android');
+    const loaded = await waitFor('the start page', () => logEntries(dir, pkg).find((e) => e.event === 'loaded'));
+    assert.equal(loaded.ok, true);
+    assert.deepEqual(await askApp(dir, pkg, { page: null }), { package: pkg, page: 'home', links: ['detail'], loading: false });
+  });
+
+  it('a second am start brings it to the front without a second process; monkey too', async () => {
+    const pid = readHandsetState(dir).running[pkg]!.pid;
+    const again = await runActivityCommand(dir, 'am', ['start', '-n', `${pkg}/.MainActivity`]);
+    assert.equal(again.code, 0);
+    assert.equal(again.stderr, 'Warning: Activity not started, its current task has been brought to the front\n');
+    const viaMonkey = await runActivityCommand(dir, 'monkey', ['-p', pkg, '-c', 'android.intent.category.LAUNCHER', '1']);
+    assert.equal(viaMonkey.code, 0);
+    assert.match(viaMonkey.stdout, /^Events injected: 1$/m);
+    assert.equal(readHandsetState(dir).running[pkg]!.pid, pid);
+    assert.equal(logEntries(dir, pkg).filter((e) => e.event === 'start').length, 1);
+    assert.equal(logEntries(dir, pkg).filter((e) => e.event === 'foreground').length, 2);
+  });
+
+  it('the control socket taps a link: the page\'s requests run, the reply comes once loaded', async () => {
+    const reply = await askApp(dir, pkg, { open: 'detail' }, 10_000) as { page: string; requests: { ok: boolean; transport: string }[] };
+    assert.equal(reply.page, 'detail');
+    assert.deepEqual(reply.requests.map((r) => [r.transport, r.ok]), [['udp', true]]);
+  });
+
+  it('am force-stop kills it and forgets it; monkey -p starts it again', async () => {
+    const pid = readHandsetState(dir).running[pkg]!.pid;
+    assert.deepEqual(await runActivityCommand(dir, 'am', ['force-stop', pkg]), { stdout: '', stderr: '', code: 0 });
+    assert.equal(alive(pid), false);
+    assert.equal(readHandsetState(dir).running[pkg], undefined);
+    const viaMonkey = await runActivityCommand(dir, 'monkey', ['-p', pkg, '1']);
+    assert.equal(viaMonkey.code, 0, viaMonkey.stderr);
+    const fresh = readHandsetState(dir).running[pkg]!;
+    assert.notEqual(fresh.pid, pid);
+    assert.ok(alive(fresh.pid));
+  });
+});
