@@ -212,6 +212,21 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.equal(result.clatAddresses.length, 1, 'the CLAT address is inferred from its two legs');
   });
 
+  it('editing the APN table with content re-attaches the handset within seconds, as a modem does', async () => {
+    const edited = await shell('emulator-5554', "su -c 'content update --uri content://telephony/carriers --bind apn:s:ipv4v6.v6lab.test --where _id=1'");
+    assert.equal(edited.code, 0, edited.err);
+    const deadline = Date.now() + 10_000;
+    let v4 = '';
+    while (Date.now() < deadline) {
+      v4 = (await shell('emulator-5554', 'ip -4 addr show dev rmnet_data0')).out;
+      if (/inet \d+\.\d+\.\d+\.\d+\//.test(v4)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(v4, /inet \d+\.\d+\.\d+\.\d+\//, 'IPv4 on rmnet_data0 after moving to the dual-stack APN');
+    assert.equal((await shell('emulator-5554', 'ip link show v4-rmnet_data0 2>&1')).code === 0, false, 'no CLAT on a dual-stack attach');
+    assert.match((await shell('emulator-5554', 'dumpsys connectivity')).out, /extra: ipv4v6\.v6lab\.test/);
+  });
+
   it('lab status --json says healthy', async () => {
     const status = await v6lab(stateDir, 'lab', 'status', '--json');
     const overview = JSON.parse(status.stdout);

@@ -43,16 +43,16 @@ describe('virtual handset: Android commands', () => {
 
   it('content query prints the APN table as Android does, and refuses an unprivileged shell', () => {
     const dir = handset();
-    const rows = runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers']).stdout;
+    const rows = runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers'], 0).stdout;
     assert.match(rows, /^Row: 0 _id=1, name=v6lab IPv6, numeric=46099, mcc=460, mnc=99, apn=ipv6\.v6lab\.test, type=default,supl, protocol=IPV4V6, roaming_protocol=IPV4V6, current=1$/m);
-    assert.equal(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers/preferapn', '--projection', 'apn:protocol']).stdout, 'Row: 0 apn=ipv6.v6lab.test, protocol=IPV4V6\n');
-    assert.equal(runToolbox(dir, 'content', ['update', '--uri', 'content://telephony/carriers', '--bind', 'protocol:s:IP', '--where', '_id=1']).code, 0);
-    assert.match(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers', '--where', '_id=1']).stdout, /protocol=IP,/);
-    const unprivileged = handset({ ...noncompliant, apnTableReadable: false, rooted: false });
-    const refused = runToolbox(unprivileged, 'content', ['query', '--uri', 'content://telephony/carriers']);
+    assert.equal(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers/preferapn', '--projection', 'apn:protocol'], 0).stdout, 'Row: 0 apn=ipv6.v6lab.test, protocol=IPV4V6\n');
+    assert.equal(runToolbox(dir, 'content', ['update', '--uri', 'content://telephony/carriers', '--bind', 'protocol:s:IP', '--where', '_id=1'], 0).code, 0);
+    assert.match(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers', '--where', '_id=1'], 0).stdout, /protocol=IP,/);
+    // The shell user (2000) is refused unless the profile lets it read the table; root is not.
+    const refused = runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers'], 2000);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /SecurityException: No permission to access APN settings/);
-    const legacy = runToolbox(handset(noncompliant), 'content', ['query', '--uri', 'content://telephony/carriers']).stdout;
+    const legacy = runToolbox(handset(noncompliant), 'content', ['query', '--uri', 'content://telephony/carriers'], 2000).stdout;
     assert.match(legacy, /protocol=NULL, roaming_protocol=NULL/, 'an entry without protocol shows NULL (Android treats it as IP)');
   });
 
@@ -62,6 +62,8 @@ describe('virtual handset: Android commands', () => {
     assert.equal(runToolbox(dir, 'pm', ['path', 'com.example.news']).stdout, 'package:/data/app/com.example.news-1/base.apk\n');
     assert.match(runToolbox(dir, 'dumpsys', ['package', 'com.example.shop']).stdout, /^ {4}userId=10102$/m);
     assert.equal(runToolbox(dir, 'su', ['-c', 'id']).code, 127);
+    assert.match(runToolbox(dir, 'id', [], 2000).stdout, /^uid=2000\(shell\) gid=2000\(shell\) groups=2000\(shell\),1004\(input\).* context=u:r:shell:s0\n$/);
+    assert.match(runToolbox(dir, 'id', [], 10101).stdout, /^uid=10101\(u0_a101\)/);
   });
 
   it('renders LinkProperties exactly as a real phone printed them (Deutsche Telekom fixture)', () => {

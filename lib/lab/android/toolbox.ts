@@ -17,7 +17,7 @@ import {
 } from './render.js';
 import { readHandsetState, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
 
-export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su', 'am', 'monkey'] as const;
+export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su', 'am', 'monkey', 'id'] as const;
 
 /** What a command prints and its exit code. */
 interface Result { stdout: string; stderr: string; code: number }
@@ -39,18 +39,39 @@ export function installToolbox(binDir: string, runner: readonly string[] = [proc
   }
 }
 
-export function runToolbox(dir: string, command: string, args: string[]): Result {
+/**
+ * One command's result. `uid` is who runs it (the shell user, root through su or adb root): the
+ * APN table and `id` depend on it.
+ */
+export function runToolbox(dir: string, command: string, args: string[], uid = process.getuid?.() ?? 0): Result {
   const state = readHandsetState(dir);
   switch (command) {
     case 'getprop': return getprop(state, args);
     case 'setprop': return setprop(dir, state, args);
     case 'settings': return settings(dir, state, args);
-    case 'content': return content(dir, state, args);
+    case 'content': return content(dir, state, args, uid);
     case 'pm': return pm(state, args);
     case 'dumpsys': return dumpsys(state, args);
     case 'su': return fail(`/system/bin/sh: su: inaccessible or not found`, 127);
+    case 'id': return ok(`${androidId(uid, state)}\n`);
     default: return fail(`/system/bin/sh: ${command}: inaccessible or not found`, 127);
   }
+}
+
+/** Android's names for uids (AID_* in android_filesystem_config.h; apps are u0_aN from 10000). */
+function androidUserName(uid: number): string {
+  const named: Record<number, string> = { 0: 'root', 1000: 'system', 1001: 'radio', 1002: 'bluetooth', 2000: 'shell' };
+  return named[uid] ?? (uid >= 10000 ? `u0_a${uid - 10000}` : String(uid));
+}
+
+// uid=2000(shell) gid=2000(shell) groups=2000(shell),1004(input),1007(log),1011(adb),1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats),3009(readproc),3011(uhid) context=u:r:shell:s0
+function androidId(uid: number, state: HandsetState): string {
+  const name = androidUserName(uid);
+  const groups = uid === 2000
+    ? '2000(shell),1004(input),1007(log),1011(adb),1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats),3009(readproc),3011(uhid)'
+    : `${uid}(${name})`;
+  const context = uid === 0 ? (state.profile.buildType === 'user' ? 'u:r:magisk:s0' : 'u:r:su:s0') : uid === 2000 ? 'u:r:shell:s0' : 'u:r:untrusted_app:s0';
+  return `uid=${uid}(${name}) gid=${uid}(${name}) groups=${groups} context=${context}`;
 }
 
 function getprop(state: HandsetState, args: string[]): Result {
@@ -104,7 +125,7 @@ function matches(row: Record<string, string>, where: string | null): boolean {
   });
 }
 
-function content(dir: string, state: HandsetState, args: string[]): Result {
+function content(dir: string, state: HandsetState, args: string[], uid: number): Result {
   const verb = args[0];
   let uri: string | null = null;
   let where: string | null = null;
@@ -129,7 +150,7 @@ function content(dir: string, state: HandsetState, args: string[]): Result {
   if (uri !== CARRIERS && uri !== `${CARRIERS}/preferapn`) return fail(`Error while accessing provider:${uri.replace(/^content:\/\//, '').split('/')[0]}\njava.lang.IllegalArgumentException: Unknown URI ${uri}`);
   // Reading or writing the APN table needs WRITE_APN_SETTINGS or carrier privilege: the adb
   // shell user is refused unless the profile allows it (notes/android.md).
-  if (!state.profile.apnTableReadable && !state.profile.rooted) {
+  if (!state.profile.apnTableReadable && uid !== 0) {
     return fail('Error while accessing provider:telephony\njava.lang.SecurityException: No permission to access APN settings');
   }
   const rows = () => state.apns.map((r) => apnColumns(r, state.preferredApnId));
