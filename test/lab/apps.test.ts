@@ -3,7 +3,6 @@
 // path it predicts, their sockets owned by their own uid, `am force-stop` ending them. Root and
 // namespaces needed: skips with the reason elsewhere, fails in CI (CI=true).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -16,8 +15,8 @@ import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_PROFILE, DEFAULT_WORLD,
 import type { ApnType } from '../../lib/lab/network/index.js';
 import { isRunning } from '../../lib/lab/network/process.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
+import { requireLab } from '../support/lab-env.js';
 
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
 const requireHere = createRequire(import.meta.url);
 // adbkit under tsx: the default import is the class, under node the module (see adbd tests).
 const adbkit = requireHere('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
@@ -25,18 +24,6 @@ const adbkit = requireHere('@devicefarmer/adbkit') as typeof import('@devicefarm
 const runner = [process.execPath, '--import', pathToFileURL(requireHere.resolve('tsx')).href];
 const SERIAL = 'emulator-5554';
 
-function why(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  for (const tool of ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'setpriv']) {
-    try {
-      execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool]);
-    } catch {
-      return `missing ${tool}`;
-    }
-  }
-  if (findAdb() === null) return 'missing adb';
-  return null;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -104,13 +91,8 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
   let cli: AdbCli;
   let client: ReturnType<typeof adbkit.Adb.createClient>;
 
-  before(function () {
-    const reason = why();
-    if (reason !== null) {
-      if (inCi) throw new Error(`the lab tests cannot run in CI: ${reason}`);
-      console.warn(`    skipping the app lab tests: ${reason}`);
-      this.skip();
-    }
+  before(async function () {
+    await requireLab(this, 'the lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'nft', 'setpriv', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux adb');
   });
 
   after(() => {

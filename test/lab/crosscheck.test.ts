@@ -7,15 +7,14 @@
 //
 // V6LAB_WRITE_LAB_FIXTURES=1 also refreshes test/fixtures/lab/ (captures + tshark's view of them).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeFile } from '../../lib/analysis/index.js';
 import { labAnalysisOptions, makeLabCaptures, type LabCapture } from './captures.js';
 import { readTsharkView, tsharkVersion, type TsharkView } from './tshark.js';
+import { requireLab } from '../support/lab-env.js';
 import { dnsQueriesOf, flowCountsOf, flowTuplesOf, sniOf, sorted, tsharkCountsOf, tsharkTuplesOf, tupleKey } from '../support/compare.js';
 
 type Analysis = Awaited<ReturnType<typeof analyzeFile>>;
@@ -30,46 +29,6 @@ const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/lab/', import.meta.url));
 /** Small enough to live in the repository; all well under 50 KB today. */
 const FIXTURES = ['sll2-mixed.pcap', 'sll-mixed.pcapng', 'eth-mixed.pcapng'];
 const FIXTURE_MAX_BYTES = 50_000;
-
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-
-async function onPath(tool: string): Promise<boolean> {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    try {
-      await access(path.join(dir, tool), constants.X_OK);
-      return true;
-    } catch {
-      // not in this directory
-    }
-  }
-  return false;
-}
-
-function ipNetns(...args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('ip', ['netns', ...args], { timeout: 10_000 }, (error, _stdout, stderr) =>
-      error ? reject(new Error(stderr.trim() || error.message, { cause: error })) : resolve(),
-    );
-  });
-}
-
-/** Why this machine cannot run the lab, or null when it can. */
-async function labUnavailableReason(): Promise<string | null> {
-  if (process.platform !== 'linux') return `network namespaces need Linux, this is ${process.platform}`;
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, tcpdump)';
-  const missing: string[] = [];
-  for (const tool of REQUIRED_TOOLS) if (!(await onPath(tool))) missing.push(tool);
-  if (missing.length > 0) return `missing ${missing.join(', ')} (Debian: apt-get install ${DEBIAN_PACKAGES})`;
-  const probe = `v6x${process.pid}probe`;
-  try {
-    await ipNetns('add', probe);
-  } catch (error) {
-    return `cannot create a network namespace: ip netns add ${probe}: ${(error as Error).message}`;
-  }
-  await ipNetns('del', probe);
-  return null;
-}
 
 interface CheckedCapture {
   capture: LabCapture;
@@ -86,12 +45,7 @@ describe('lab: analyzer cross-check against tshark (issue 2)', function () {
 
   before(async function () {
     this.timeout(180_000);
-    const reason = await labUnavailableReason();
-    if (reason !== null) {
-      if (inCi) throw new Error(`lab cross-check cannot run in CI: ${reason}`);
-      console.warn(`    skipping the lab cross-check: ${reason}`);
-      this.skip();
-    }
+    await requireLab(this, 'the lab cross-check', REQUIRED_TOOLS, DEBIAN_PACKAGES);
     workDir = await mkdtemp(path.join(tmpdir(), 'v6lab-crosscheck-captures-'));
     const captures = await makeLabCaptures(workDir);
     // One capture at a time: each runs three tshark processes (four with deduplication).

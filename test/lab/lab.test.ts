@@ -13,25 +13,13 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { IncrementalAnalyzer } from '../../lib/analysis/index.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
+import { requireLab } from '../support/lab-env.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
 const run = promisify(execFile);
 // adbkit under tsx: the default import is the class, under node the module (see adbd tests).
 const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
 
-function why(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  for (const tool of ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'curl']) {
-    try {
-      execFileSync('sh', ['-c', 'command -v "$1"', 'sh', tool]);
-    } catch {
-      return `missing ${tool}`;
-    }
-  }
-  if (findAdb() === null) return 'missing adb';
-  return null;
-}
 
 /** The host namespace's network, which the lab must never touch. */
 function hostNetwork(): string {
@@ -61,12 +49,7 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
   let client: ReturnType<typeof adbkit.Adb.createClient>;
 
   before(async function () {
-    const reason = why();
-    if (reason !== null) {
-      if (inCi) throw new Error(`the lab tests cannot run in CI: ${reason}`);
-      console.warn(`    skipping the lab tests: ${reason}`);
-      this.skip();
-    }
+    await requireLab(this, 'the lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'curl', 'nft', 'setpriv', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux adb');
     hostBefore = hostNetwork();
     const up = await v6lab(stateDir, 'lab', 'up', '--handsets', '2', '--apn', 'ipv6',
       '--profile', join(root, 'devices/lab/handsets/compliant.json'), '--profile', join(root, 'devices/lab/handsets/noncompliant.json'));

@@ -6,8 +6,7 @@
 // a check that cannot run fails.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +17,11 @@ import { processesUsingRunDir } from '../../lib/lab/network/down.js';
 import { isRunning, parseProcStat } from '../../lib/lab/network/process.js';
 import { inPrefix64 } from '../../lib/lab/network/plan.js';
 import { parseAddress } from '../../lib/net/address.js';
+import { requireLab } from '../support/lab-env.js';
 
 // curl, setpriv and perl make the handsets' background traffic.
 const REQUIRED_TOOLS = ['ip', 'sysctl', 'stdbuf', 'nft', 'unbound', 'radvd', 'tayga', 'dig', 'openssl', 'curl', 'setpriv', 'perl'];
 const DEBIAN_PACKAGES = 'iproute2 procps coreutils nftables unbound radvd tayga bind9-dnsutils openssl curl util-linux perl-base';
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const WORLD: LabPlan['world'] = {
@@ -37,7 +36,6 @@ const WORLD: LabPlan['world'] = {
     { name: 'time.test', ipv4: true, ipv6: false },
   ],
 };
-const BACKGROUND_UIDS = [1000, 1001, 1002];
 
 /**
  * Counts what leaves a handset by owner uid (nftables `meta skuid`, the socket's uid, as
@@ -66,18 +64,6 @@ function parseCounters(text: string): Record<string, number> {
   return counters;
 }
 
-async function onPath(tool: string): Promise<boolean> {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    try {
-      await access(path.join(dir, tool), constants.X_OK);
-      return true;
-    } catch {
-      // not in this directory
-    }
-  }
-  return false;
-}
 
 function exec(argv: readonly string[], timeoutMs = 15_000, input?: string): Promise<string> {
   const [file, ...args] = argv;
@@ -89,22 +75,6 @@ function exec(argv: readonly string[], timeoutMs = 15_000, input?: string): Prom
   });
 }
 
-/** Why this machine cannot run the lab, or null when it can. */
-async function labUnavailableReason(): Promise<string | null> {
-  if (process.platform !== 'linux') return `network namespaces need Linux, this is ${process.platform}`;
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  const missing: string[] = [];
-  for (const tool of REQUIRED_TOOLS) if (!(await onPath(tool))) missing.push(tool);
-  if (missing.length > 0) return `missing ${missing.join(', ')} (Debian: apt-get install ${DEBIAN_PACKAGES})`;
-  const probe = `v6lprobe${process.pid}`;
-  try {
-    await exec(['ip', 'netns', 'add', probe]);
-  } catch (error) {
-    return `cannot create a network namespace: ${(error as Error).message}`;
-  }
-  await exec(['ip', 'netns', 'del', probe]);
-  return null;
-}
 
 /** A running part of a lab's background traffic: a child of one of its `background` processes. */
 interface BackgroundPartProcess {
@@ -216,12 +186,7 @@ describe('lab network: lab up|status|down (issue 3)', function () {
 
   before(async function () {
     this.timeout(30_000);
-    const reason = await labUnavailableReason();
-    if (reason !== null) {
-      if (inCi) throw new Error(`lab network tests cannot run in CI: ${reason}`);
-      console.warn(`    skipping the lab network tests: ${reason}`);
-      this.skip();
-    }
+    await requireLab(this, 'the lab network tests', REQUIRED_TOOLS, DEBIAN_PACKAGES);
     workDir = await mkdtemp(path.join(tmpdir(), 'v6lab-network-test-'));
     clientScript = path.join(workDir, 'client.mjs');
     await writeFile(clientScript, CLIENT_SCRIPT);
