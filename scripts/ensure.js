@@ -23,6 +23,8 @@ const DEBIAN = {
   adb: 'adb',
   curl: 'curl',
   nftables: 'nft',
+  'dnsmasq-base': 'dnsmasq',
+  busybox: 'busybox',
 };
 
 function onPath(program) {

@@ -92,7 +92,7 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
   let client: ReturnType<typeof adbkit.Adb.createClient>;
 
   before(async function () {
-    await requireLab(this, 'the lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'nft', 'setpriv', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux adb');
+    await requireLab(this, 'the lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb');
   });
 
   after(() => {

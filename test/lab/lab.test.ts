@@ -49,7 +49,7 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
   let client: ReturnType<typeof adbkit.Adb.createClient>;
 
   before(async function () {
-    await requireLab(this, 'the lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'curl', 'nft', 'setpriv', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux adb');
+    await requireLab(this, 'the lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb');
     hostBefore = hostNetwork();
     const up = await v6lab(stateDir, 'lab', 'up', '--handsets', '2', '--apn', 'ipv6',
       '--profile', join(root, 'devices/lab/handsets/compliant.json'), '--profile', join(root, 'devices/lab/handsets/noncompliant.json'));

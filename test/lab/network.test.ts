@@ -20,8 +20,8 @@ import { parseAddress } from '../../lib/net/address.js';
 import { requireLab } from '../support/lab-env.js';
 
 // curl, setpriv and perl make the handsets' background traffic.
-const REQUIRED_TOOLS = ['ip', 'sysctl', 'stdbuf', 'nft', 'unbound', 'radvd', 'tayga', 'dig', 'openssl', 'curl', 'setpriv', 'perl'];
-const DEBIAN_PACKAGES = 'iproute2 procps coreutils nftables unbound radvd tayga bind9-dnsutils openssl curl util-linux perl-base';
+const REQUIRED_TOOLS = ['ip', 'sysctl', 'stdbuf', 'nft', 'unbound', 'radvd', 'tayga', 'dig', 'openssl', 'curl', 'setpriv', 'perl', 'dnsmasq', 'busybox'];
+const DEBIAN_PACKAGES = 'iproute2 procps coreutils nftables unbound radvd tayga bind9-dnsutils openssl curl util-linux perl-base dnsmasq-base busybox';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const WORLD: LabPlan['world'] = {
@@ -430,6 +430,9 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       assert.ok(h.wifi);
       const wlan = await addresses(h.namespace, 'wlan0');
       assert.ok(wlan.some((a) => a.local === h.wifi!.ipv4Address));
+      // The IPv4 address came by DHCP, as from a home router: the access point's lease names it.
+      const leases = await readFile(path.join(labB!.runDir, `ap${h.index}`, 'dhcp.leases'), 'utf8');
+      assert.match(leases, new RegExp(` ${h.wifi.ipv4Address.replaceAll('.', '\\.')} `));
       assert.ok(wlan.some((a) => a.family === 'inet6' && a.scope === 'global' && inPrefix64(a.local, h.wifi!.ipv6Prefix)));
       const api = worldHost(labB, 'api.news.test');
       assert.match(await routeGet(h.namespace, api.ipv6!), /dev rmnet_data0/);

@@ -114,7 +114,7 @@ export interface WifiState {
   ipv6Prefix: string;
   /** The handset's global addresses on wlan0 (SLAAC, and temporary if it makes them); none with its Wi-Fi IPv6 off. */
   ipv6Addresses: string[];
-  /** Assigned by the lab (a static lease), as a home router's DHCP would. */
+  /** Leased by the access point's DHCP server (dnsmasq) to the handset's DHCP client (udhcpc). */
   ipv4Address: string;
   ipv4Gateway: string;
 }

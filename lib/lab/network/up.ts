@@ -19,7 +19,7 @@
  * whatever was made before the error (naming the step) is thrown.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -109,6 +109,16 @@ async function parallel(ctx: Context, tasks: readonly Promise<unknown>[]): Promi
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
 }
+
+/** busybox udhcpc's event hook: on a lease, set the address and say which it was. */
+const UDHCPC_HOOK = `#!/bin/sh
+case "$1" in
+  bound|renew)
+    ip addr replace "$ip/\${mask:-24}" dev "$interface"
+    echo "$ip" > "$V6LAB_LEASE"
+    ;;
+esac
+`;
 
 function daemon(ctx: Context, spec: DaemonSpec): Promise<LabProcess> {
   return startDaemon(spec, (proc) => ctx.recorder.update((s) => void s.processes.push(proc)));
@@ -685,15 +695,36 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
       logFile: logFile(ctx, ap, 'radvd'), ready: /polling for/,
     });
   });
+  // DHCPv4 as a home router serves it: one lease, the address the lab planned for the handset.
+  await step(ctx, `${name}: dnsmasq DHCP`, async () => {
+    await daemon(ctx, {
+      name: 'dhcp-wifi', namespace: ap, handsetIndex: index,
+      argv: inNamespace(ap, [
+        'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--port=0', '--user=root', '--group=root',
+        '--interface=lan0', '--bind-interfaces', '--no-ping', '--log-dhcp', '--log-facility=-', `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
+        `--dhcp-leasefile=${path.join(dir, 'dhcp.leases')}`,
+        `--dhcp-range=${a.handsetWifiIpv4},${a.handsetWifiIpv4},255.255.255.0,12h`,
+        `--dhcp-option=option:router,${a.accessPointLanIpv4}`,
+      ]),
+      logFile: logFile(ctx, ap, 'dnsmasq'), ready: /DHCP, IP range/,
+    });
+  });
   const slaac = await step(ctx, `handset ${index}: Wi-Fi`, async () => {
     // As Android keeps a routing table per network: Wi-Fi's default routes are in their own
     // table, used by sockets bound to wlan0 (or, IPv4, to its address); everything else follows the
     // main table, where mobile data is the only default route (an IPv4-only mobile attach must
     // not borrow Wi-Fi's IPv6).
     const table = String(WIFI_ROUTE_TABLE);
+    await ipBatch(hs, [['link', 'set', WIFI_INTERFACE, 'up']]);
+    // The handset asks for its IPv4 address by DHCP (busybox udhcpc); the hook applies only the
+    // address, since the routes belong to the Wi-Fi table below, not to the main one.
+    const hook = path.join(dir, 'udhcpc.sh');
+    const lease = path.join(dir, 'udhcpc.lease');
+    await writeFile(hook, UDHCPC_HOOK, { mode: 0o755 });
+    await run(inNamespace(hs, ['env', `V6LAB_LEASE=${lease}`, 'busybox', 'udhcpc', '-i', WIFI_INTERFACE, '-f', '-q', '-n', '-t', '10', '-T', '1', '-s', hook]), 20_000);
+    const leased = (await readFile(lease, 'utf8')).trim();
+    if (leased !== a.handsetWifiIpv4) throw new Error(`DHCP on wlan0 leased ${leased}, not ${a.handsetWifiIpv4}`);
     await ipBatch(hs, [
-      ['addr', 'add', `${a.handsetWifiIpv4}/24`, 'dev', WIFI_INTERFACE],
-      ['link', 'set', WIFI_INTERFACE, 'up'],
       ['route', 'add', 'default', 'via', a.accessPointLanIpv4, 'dev', WIFI_INTERFACE, 'table', table],
       ...(settings.wifiIpv6 ? [['route', 'add', '::/0', 'via', a.accessPointLanIpv6, 'dev', WIFI_INTERFACE, 'onlink', 'table', table]] : []),
       ['rule', 'add', 'from', a.handsetWifiIpv4, 'lookup', table],
