@@ -1,0 +1,169 @@
+/**
+ * The one small interface every device is reached through (Playwright's DeviceBackend), and its
+ * implementation on @devicefarmer/adbkit. A lab handset and a phone on a USB cable are the same
+ * here: a serial the adb server lists.
+ */
+import { createRequire } from 'node:module';
+import type { Readable } from 'node:stream';
+import createDebug from 'debug';
+import { DeviceCommandError, DeviceTimeoutError, DeviceUnavailableError, TruncatedOutputError } from './errors.js';
+import { markedCommand, quoteArgv, readMarkedOutput, recognizeRefusal } from './shell.js';
+
+const log = createDebug('v6lab:adb');
+
+/** Output larger than this from one command is a mistake (a capture belongs in stream()). */
+const MAX_OUTPUT = 64 * 1024 * 1024;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface RunOptions {
+  /** @default DEFAULT_TIMEOUT_MS */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  /** stdout and stderr as the device's shell merged them (`shell:` has one stream). */
+  output: string;
+  exitCode: number;
+}
+
+export interface DeviceBackend {
+  readonly serial: string;
+  /** Runs argv in the device's shell; a cut-short stream or a deadline is an error, never short output. */
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Like run, but a non-zero exit is a DeviceCommandError naming Android's refusal, if any. */
+  runOk(argv: readonly string[], options?: RunOptions): Promise<string>;
+  /** A long-running command's stdout as a stream (a capture: `tcpdump -w -`); destroy it to stop. */
+  stream(argv: readonly string[]): Promise<Readable>;
+  pull(path: string): Promise<Buffer>;
+  push(data: Buffer, path: string, mode?: number): Promise<void>;
+}
+
+/** The part of adbkit's device client used here (so tests can stand in for it). */
+export interface AdbkitDevice {
+  shell(command: string): Promise<Readable>;
+  pull(path: string): Promise<Readable>;
+  stat(path: string): Promise<{ size: number; mode: number }>;
+  push(contents: Readable | string, path: string, mode?: number): Promise<NodeJS.EventEmitter>;
+}
+
+export interface AdbkitClient {
+  getDevice(serial: string): AdbkitDevice;
+  listDevices(): Promise<{ id: string; type: string }[]>;
+}
+
+/** An adbkit client for the adb server on `port` (ANDROID_ADB_SERVER_PORT, else 5037). */
+export function adbClient(port = Number(process.env.ANDROID_ADB_SERVER_PORT ?? 5037)): AdbkitClient {
+  // ESM and tsx disagree on adbkit's default export; require gives the module in both.
+  const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
+  return adbkit.Adb.createClient({ port }) as unknown as AdbkitClient;
+}
+
+function readAll(stream: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        stream.destroy();
+        reject(new Error(`more than ${limit} bytes of output`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
+}
+
+function withDeadline<T>(work: Promise<T>, timeoutMs: number, onTimeout: () => Error, cleanup: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      cleanup();
+      reject(onTimeout());
+    }, timeoutMs);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+export class AdbkitBackend implements DeviceBackend {
+  private readonly device: AdbkitDevice;
+
+  constructor(private readonly client: AdbkitClient, readonly serial: string) {
+    this.device = client.getDevice(serial);
+  }
+
+  /** Checks that adb lists the device as usable; DeviceUnavailableError otherwise. */
+  async ensureAvailable(): Promise<void> {
+    const listed = (await this.client.listDevices()).find((d) => d.id === this.serial);
+    if (!listed) throw new DeviceUnavailableError(this.serial, 'absent');
+    if (listed.type !== 'device') throw new DeviceUnavailableError(this.serial, listed.type);
+  }
+
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const { command, marker } = markedCommand(argv);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    log('%s run %o', this.serial, argv);
+    let stream: Readable | null = null;
+    const raw = await withDeadline(
+      (async () => {
+        stream = await this.device.shell(command);
+        return readAll(stream, MAX_OUTPUT);
+      })(),
+      timeoutMs,
+      () => new DeviceTimeoutError(this.serial, argv, timeoutMs),
+      () => (stream as Readable | null)?.destroy(),
+    );
+    const text = raw.toString('utf8');
+    const marked = readMarkedOutput(text, marker);
+    if (marked === null) throw new TruncatedOutputError(this.serial, argv, raw.length);
+    return marked;
+  }
+
+  async runOk(argv: readonly string[], options: RunOptions = {}): Promise<string> {
+    const { output, exitCode } = await this.run(argv, options);
+    if (exitCode !== 0) throw new DeviceCommandError(this.serial, argv, exitCode, output, recognizeRefusal(output));
+    return output;
+  }
+
+  async stream(argv: readonly string[]): Promise<Readable> {
+    log('%s stream %o', this.serial, argv);
+    return this.device.shell(quoteArgv(argv));
+  }
+
+  async pull(path: string): Promise<Buffer> {
+    log('%s pull %s', this.serial, path);
+    // adbkit's pull of a missing file ends before (or without) its error: stat first.
+    let stat: { size: number; mode: number };
+    try {
+      stat = await this.device.stat(path);
+    } catch (error) {
+      throw new DeviceCommandError(this.serial, ['pull', path], 1, (error as Error).message, null);
+    }
+    if (stat.mode === 0) throw new DeviceCommandError(this.serial, ['pull', path], 1, `${path}: No such file or directory`, 'not-found');
+    const transfer = await this.device.pull(path);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let failed: Error | null = null;
+      transfer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      transfer.on('error', (error: Error) => {
+        failed = error;
+        reject(new DeviceCommandError(this.serial, ['pull', path], 1, error.message, null));
+      });
+      transfer.once('end', () => setImmediate(() => {
+        if (failed === null) resolve(Buffer.concat(chunks));
+      }));
+    });
+  }
+
+  async push(data: Buffer, path: string, mode = 0o644): Promise<void> {
+    log('%s push %s (%d bytes)', this.serial, path, data.length);
+    const { Readable: ReadableStream } = await import('node:stream');
+    const transfer = await this.device.push(ReadableStream.from([data]), path, mode);
+    await new Promise<void>((resolve, reject) => {
+      transfer.once('end', () => resolve());
+      transfer.once('error', reject);
+    });
+  }
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { PassThrough, type Readable } from 'node:stream';
+import { AdbkitBackend, type AdbkitClient } from '../../lib/device/adb.js';
+import { DeviceCommandError, DeviceTimeoutError, DeviceUnavailableError, TruncatedOutputError } from '../../lib/device/errors.js';
+import { markedCommand, quoteArg, readMarkedOutput, recognizeRefusal } from '../../lib/device/shell.js';
+
+/** A stand-in for adbkit whose shell is this machine's sh, as a device's `shell:` (v1) is. */
+function localClient(transform: (output: Buffer) => Buffer = (b) => b, devices = [{ id: 'fake-1', type: 'device' }]): AdbkitClient {
+  return {
+    listDevices: async () => devices,
+    getDevice: () => ({
+      shell: async (command: string) => {
+        const child = spawn('sh', ['-c', command]);
+        const out = new PassThrough();
+        const chunks: Buffer[] = [];
+        child.stdout.on('data', (c: Buffer) => chunks.push(c));
+        child.stderr.on('data', (c: Buffer) => chunks.push(c));
+        child.on('close', () => out.end(transform(Buffer.concat(chunks))));
+        return out as Readable;
+      },
+      pull: async () => new PassThrough(),
+      stat: async () => ({ size: 0, mode: 0 }),
+      push: async () => new PassThrough(),
+    }),
+  };
+}
+
+describe('device: commands over adb', () => {
+  it('quotes every argv element at the transport edge, so data never becomes shell syntax', async () => {
+    const device = new AdbkitBackend(localClient(), 'fake-1');
+    for (const nasty of ["it's", '$(touch /tmp/v6lab-pwned)', 'a;b', 'new\nline', '`id`', '*', '', '"x"', 'a b']) {
+      const { output, exitCode } = await device.run(['printf', '%s', nasty]);
+      assert.equal(exitCode, 0);
+      assert.equal(output, nasty);
+    }
+    assert.equal(quoteArg('plain-arg_1.0'), 'plain-arg_1.0');
+  });
+
+  it('returns the real exit code through the end marker', async () => {
+    const device = new AdbkitBackend(localClient(), 'fake-1');
+    assert.deepEqual(await device.run(['sh', '-c', 'echo out; exit 3']), { output: 'out\n', exitCode: 3 });
+    assert.equal(await device.runOk(['echo', 'fine']), 'fine\n');
+  });
+
+  it('never trusts output that lost its end marker (a dropped stream ends cleanly in adbkit)', async () => {
+    for (const cut of [0, 5, 20]) {
+      const device = new AdbkitBackend(localClient((b) => b.subarray(0, Math.min(cut, b.length))), 'fake-1');
+      await assert.rejects(device.run(['echo', 'hello world']), (e: unknown) => e instanceof TruncatedOutputError && e.serial === 'fake-1' && /echo hello world/.test(e.message));
+    }
+  });
+
+  it('names Android\'s refusals when a command fails', async () => {
+    const device = new AdbkitBackend(localClient(), 'fake-1');
+    await assert.rejects(device.runOk(['sh', '-c', 'echo "Error while accessing provider:telephony"; echo "java.lang.SecurityException: No permission to access APN settings"; exit 1']),
+      (e: unknown) => e instanceof DeviceCommandError && e.refusal === 'security-exception' && e.exitCode === 1);
+    assert.equal(recognizeRefusal('/system/bin/sh: su: inaccessible or not found'), 'not-found');
+    assert.equal(recognizeRefusal('tcpdump: any: You don\'t have permission to perform this capture on that device'), 'permission-denied');
+    assert.equal(recognizeRefusal('all good'), null);
+  });
+
+  it('gives up on a command at its deadline', async () => {
+    const device = new AdbkitBackend(localClient(), 'fake-1');
+    await assert.rejects(device.run(['sleep', '5'], { timeoutMs: 200 }), DeviceTimeoutError);
+  });
+
+  it('says when adb does not list the device, or lists it offline', async () => {
+    await assert.rejects(new AdbkitBackend(localClient(undefined, []), 'gone-1').ensureAvailable(), (e: unknown) => e instanceof DeviceUnavailableError && /gone-1: no such device/.test(e.message));
+    await assert.rejects(new AdbkitBackend(localClient(undefined, [{ id: 'x', type: 'offline' }]), 'x').ensureAvailable(), /x: device is offline/);
+    await new AdbkitBackend(localClient(), 'fake-1').ensureAvailable();
+  });
+
+  it('refuses to pull a file the device does not have, instead of returning nothing', async () => {
+    await assert.rejects(new AdbkitBackend(localClient(), 'fake-1').pull('/sdcard/none.bin'), (e: unknown) => e instanceof DeviceCommandError && e.refusal === 'not-found');
+  });
+
+  it('reads the marker at the end only, and only with a status after it', () => {
+    const { command, marker } = markedCommand(['true'], 'abc');
+    assert.match(command, /^true; printf/);
+    assert.deepEqual(readMarkedOutput(`x\n${marker}:0\n`, marker), { output: 'x', exitCode: 0 });
+    assert.deepEqual(readMarkedOutput(`x\r\n${marker}:12\r\n`, marker), { output: 'x\r', exitCode: 12 });
+    assert.equal(readMarkedOutput(`x\n${marker}:`, marker), null);
+    assert.equal(readMarkedOutput('x\n', marker), null);
+  });
+});
