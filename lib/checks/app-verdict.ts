@@ -1,0 +1,156 @@
+/**
+ * An app's verdict on one network from the analysis of its capture window (CONTRACTS.md
+ * section 3): the observed facts per hostname, the reasons they force, and the metrics.
+ * Pure: which flows are the app's (by socket owner uid, or by time window minus a baseline) is
+ * decided before, and passed in.
+ */
+import type { CaptureAnalysis, Flow, FlowPath } from '../analysis/index.js';
+import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, parseAddress, parseNat64Prefix, type Nat64Prefix } from '../net/address.js';
+
+export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive';
+
+export const REASONS = {
+  IPV4_LITERAL: 'fail',
+  NO_AAAA_QUERY: 'fail',
+  IPV4_FIRST: 'fail',
+  SERVER_NO_IPV6: 'warn',
+  IPV6_FAILED: 'warn',
+  SLOW_FALLBACK: 'warn',
+  LOW_IPV6_SHARE: 'warn',
+  NO_TRAFFIC: 'inconclusive',
+} as const;
+export type ReasonCode = keyof typeof REASONS;
+
+export interface Reason {
+  code: ReasonCode;
+  /** In words a developer can act on. */
+  detail: string;
+  hostnames: string[];
+  addresses: string[];
+  flows: number[];
+  /** Seconds since the epoch of what the reason is about, where it has a moment. */
+  ts: number[];
+}
+
+export interface AppPolicy {
+  /** Native IPv6 share of the app's bytes below which LOW_IPV6_SHARE warns. @default 0.70 */
+  minNativeIpv6Share: number;
+  /** An IPv4 retry later than this after a failed IPv6 attempt is SLOW_FALLBACK. @default 2000 */
+  maxFallbackMs: number;
+}
+
+export const DEFAULT_POLICY: AppPolicy = { minNativeIpv6Share: 0.7, maxFallbackMs: 2000 };
+
+export interface AppVerdict {
+  verdict: Verdict;
+  reasons: Reason[];
+  metrics: {
+    nativeV6ByteShare: number | null;
+    bytes: number;
+    flows: number;
+    bytesByPath: Record<FlowPath, number>;
+    hostnames: number;
+  };
+}
+
+const IPV4_SOCKET: ReadonlySet<FlowPath> = new Set(['clat', 'native-v4']);
+
+/** The socket family a flow's app used: a CLAT flow is an IPv4 socket whatever leg was seen. */
+const socketFamily = (f: Flow): 4 | 6 => (IPV4_SOCKET.has(f.path) ? 4 : 6);
+
+/**
+ * @param analysis the whole capture window
+ * @param appFlows ids of the flows attributed to the app
+ */
+export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<number>, policy: AppPolicy = DEFAULT_POLICY): AppVerdict {
+  // One socket through the CLAT is one connection: its IPv6 leg stands for it where both were seen.
+  const flows = analysis.flows.filter((f) => appFlows.has(f.id) && f.application !== 'dns' && !(f.twin !== null && f.family === 4 && appFlows.has(f.twin)));
+  const reasons: Reason[] = [];
+  const add = (code: ReasonCode, detail: string, parts: Partial<Omit<Reason, 'code' | 'detail'>> = {}) =>
+    reasons.push({ code, detail, hostnames: parts.hostnames ?? [], addresses: parts.addresses ?? [], flows: parts.flows ?? [], ts: parts.ts ?? [] });
+
+  const bytesByPath: Record<FlowPath, number> = { 'native-v6': 0, nat64: 0, clat: 0, 'native-v4': 0 };
+  for (const f of flows) bytesByPath[f.path] += f.bytes;
+  const bytes = flows.reduce((n, f) => n + f.bytes, 0);
+  const nativeV6ByteShare = bytes === 0 ? null : bytesByPath['native-v6'] / bytes;
+
+  // The names the app used: its flows' names, and names queried in the window that no other
+  // traffic used (Android resolves through netd, so DNS has no app uid).
+  const otherNames = new Set(analysis.flows.filter((f) => !appFlows.has(f.id) && f.hostname !== null).map((f) => f.hostname!));
+  const appNames = new Set(flows.filter((f) => f.hostname !== null).map((f) => f.hostname!));
+  for (const q of analysis.dns) if (!otherNames.has(q.name) || appNames.has(q.name)) appNames.add(q.name);
+  appNames.delete('ipv4only.arpa');
+
+  if (flows.length === 0) {
+    add('NO_TRAFFIC', 'no traffic could be attributed to the app in its window: was it started, and did it load its pages?');
+  }
+
+  // IPV4_LITERAL: an IPv4 socket to an address no DNS answer in the window gave.
+  const literals = flows.filter((f) => IPV4_SOCKET.has(f.path) && f.hostnameSource !== 'dns');
+  const prefixes = analysis.nat64Prefixes.map((p) => parseNat64Prefix(p));
+  const literalAddress = (f: Flow) => literalTarget(f, prefixes);
+  if (literals.length > 0) {
+    add('IPV4_LITERAL', `connects to IPv4 address${literals.length > 1 ? 'es' : ''} ${[...new Set(literals.map(literalAddress))].join(', ')} that no DNS answer gave: a hard-coded IPv4 literal never works over IPv6 and only reaches an IPv6-only network through the CLAT`, {
+      addresses: [...new Set(literals.map(literalAddress))], flows: literals.map((f) => f.id), ts: literals.map((f) => f.firstTs),
+      hostnames: [...new Set(literals.flatMap((f) => (f.sni ? [f.sni] : [])))],
+    });
+  }
+
+  for (const name of [...appNames].sort()) {
+    const queries = analysis.dns.filter((q) => q.name === name);
+    const facts = analysis.hostnames.find((h) => h.name === name);
+    const attempts = flows.filter((f) => f.hostname === name).sort((a, b) => a.firstTs - b.firstTs);
+    const asked = new Set(queries.map((q) => q.qtype));
+
+    if (asked.has('A') && !asked.has('AAAA')) {
+      add('NO_AAAA_QUERY', `asked only A for ${name}, never AAAA: the app resolves IPv4 only (AF_INET or an IPv4-only resolver call)`, {
+        hostnames: [name], ts: queries.map((q) => q.ts),
+      });
+    }
+    const first = attempts[0];
+    const firstAaaa = queries.filter((q) => q.qtype === 'AAAA' && q.rcode === 'NOERROR' && q.answers.length > 0).map((q) => q.ts).sort((a, b) => a - b)[0];
+    if (first && socketFamily(first) === 4 && firstAaaa !== undefined && firstAaaa <= first.firstTs) {
+      add('IPV4_FIRST', `tried IPv4 first for ${name} although its AAAA answer had come ${((first.firstTs - firstAaaa) * 1000).toFixed(0)} ms before: prefer IPv6 (RFC 8305 Happy Eyeballs, or the order getaddrinfo gives)`, {
+        hostnames: [name], flows: [first.id], addresses: [first.server], ts: [firstAaaa, first.firstTs],
+      });
+    }
+    if (attempts.length > 0 && facts && facts.nativeAaaa.length === 0) {
+      const via = facts.synthesizedAaaa.length > 0 ? 'through NAT64' : 'over IPv4';
+      add('SERVER_NO_IPV6', `${name} has no AAAA record: it is reached only ${via}; the server side needs IPv6`, {
+        hostnames: [name], addresses: [...facts.a, ...facts.synthesizedAaaa],
+      });
+    }
+    const failedV6 = attempts.filter((f) => socketFamily(f) === 6 && f.transport === 'tcp' && (f.reset || f.established === false));
+    if (failedV6.length > 0) {
+      add('IPV6_FAILED', `IPv6 connection${failedV6.length > 1 ? 's' : ''} to ${name} (${[...new Set(failedV6.map((f) => f.server))].join(', ')}) ${failedV6.some((f) => f.reset) ? 'were reset' : 'got no answer'}`, {
+        hostnames: [name], flows: failedV6.map((f) => f.id), addresses: [...new Set(failedV6.map((f) => f.server))], ts: failedV6.map((f) => f.firstTs),
+      });
+      const failure = failedV6[0]!;
+      const next = attempts.find((f) => f.firstTs > failure.firstTs && f.id !== failure.id);
+      const delayMs = next ? (next.firstTs - failure.firstTs) * 1000 : null;
+      if (delayMs === null || delayMs > policy.maxFallbackMs) {
+        add('SLOW_FALLBACK', delayMs === null
+          ? `after IPv6 to ${name} failed, the app never tried again`
+          : `after IPv6 to ${name} failed, the next attempt came ${delayMs.toFixed(0)} ms later (more than ${policy.maxFallbackMs} ms): use Happy Eyeballs (RFC 8305, 250 ms)`, {
+          hostnames: [name], flows: next ? [failure.id, next.id] : [failure.id], ts: next ? [failure.firstTs, next.firstTs] : [failure.firstTs],
+        });
+      }
+    }
+  }
+
+  if (nativeV6ByteShare !== null && nativeV6ByteShare < policy.minNativeIpv6Share) {
+    add('LOW_IPV6_SHARE', `native IPv6 carried ${(nativeV6ByteShare * 100).toFixed(1)}% of the app's bytes, below the policy's ${(policy.minNativeIpv6Share * 100).toFixed(0)}%`);
+  }
+
+  const severities = new Set(reasons.map((r) => REASONS[r.code]));
+  const verdict: Verdict = severities.has('fail') ? 'fail' : severities.has('inconclusive') ? 'inconclusive' : severities.has('warn') ? 'warn' : 'pass';
+  return { verdict, reasons, metrics: { nativeV6ByteShare, bytes, flows: flows.length, bytesByPath, hostnames: appNames.size } };
+}
+
+/** The IPv4 a literal flow went to: the server, or the IPv4 a CLAT flow's NAT64 server embeds. */
+function literalTarget(f: Flow, prefixes: readonly Nat64Prefix[]): string {
+  if (f.family === 4) return f.server;
+  const bytes = parseAddress(f.server).bytes;
+  const prefix = prefixes.find((p) => inNat64Prefix(p, bytes, 0));
+  return prefix ? formatAddress(extractEmbeddedIpv4(prefix, bytes, 0), 0, 4) : f.server;
+}
