@@ -103,3 +103,16 @@ describe('app verdicts (CONTRACTS section 3)', () => {
     assert.equal(v.verdict, 'pass', JSON.stringify(v.reasons));
   });
 });
+
+describe('the check catalogue', () => {
+  it('gives every check a unique id in its suite and real requirements', async () => {
+    const { CHECKS, REQUIREMENTS } = await import('../../lib/checks/requirements.js');
+    const ids = CHECKS.map((c) => c.id);
+    assert.equal(new Set(ids).size, ids.length);
+    for (const check of CHECKS) {
+      assert.ok(check.id.startsWith(`${check.suite}.`), check.id);
+      assert.ok(check.requirements.length > 0, check.id);
+      for (const r of check.requirements) assert.ok(r in REQUIREMENTS, `${check.id} names ${r}`);
+    }
+  });
+});
