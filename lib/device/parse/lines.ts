@@ -1,0 +1,22 @@
+/** One line of device output with its 1-based number. */
+export interface NumberedLine {
+  readonly number: number;
+  readonly text: string;
+}
+
+/**
+ * The complete lines of `text`: `\r\n` and `\n` both end a line, a trailing `\r` is dropped.
+ * A last line without its newline is left out: every command these parsers read ends its output
+ * with a newline, so an unterminated last line is a cut one, and a cut value would be a wrong
+ * value (`/64` read as `/6`).
+ */
+export function completeLines(text: string): NumberedLine[] {
+  const parts = text.split('\n');
+  parts.pop(); // the part after the last '\n': empty when complete, a cut line otherwise
+  return parts.map((line, i) => ({ number: i + 1, text: line.endsWith('\r') ? line.slice(0, -1) : line }));
+}
+
+/** Leading spaces and tabs of a line (a tab counts as one column, as dumpsys never mixes them). */
+export function indentation(line: string): number {
+  return line.length - line.trimStart().length;
+}
