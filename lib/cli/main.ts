@@ -38,6 +38,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await analyzeCommand(capture, options, process.stdout);
     });
 
+  program
+    .command('devices')
+    .description('list the devices adb sees, with what v6lab learns of each (model, Android, root, tcpdump, addresses, NAT64, CLAT)')
+    .option('--json', 'one JSON object')
+    .action(async (options) => {
+      const { devicesCommand } = await import('./devices.js');
+      exitCode = await devicesCommand(options, process.stdout);
+    });
+
   const lab = program.command('lab').description('the virtual lab: an IPv6-only carrier network and virtual handsets that speak adb');
   lab
     .command('up')
@@ -94,7 +103,7 @@ function reportError(error: unknown): number {
     process.stderr.write(`v6lab: ${err.path ?? ''}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, not a capture' : 'permission denied'}\n`);
     return EXIT.usage;
   }
-  if (name === 'NeedsRootError' || name === 'LabStepError' || name === 'LabAlreadyUpError' || name === 'LabCommandError' || name === 'LabStateError') {
+  if (name === 'NeedsRootError' || name === 'AdbServerUnreachableError' || name === 'LabStepError' || name === 'LabAlreadyUpError' || name === 'LabCommandError' || name === 'LabStateError') {
     process.stderr.write(`v6lab: ${err.message}\n`);
     return EXIT.cannotRun;
   }

@@ -103,6 +103,22 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.equal((await shell('emulator-5554', "su -c 'exit 4'")).code, 4);
   });
 
+  it('v6lab devices tells what it learns of each handset over adb alone', async () => {
+    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/v6lab.js'), 'devices', '--json'], {
+      env: { ...process.env, ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home }, timeout: 60_000,
+    });
+    const { devices } = JSON.parse(stdout) as { devices: { serial: string; model: string; root: string | null; tcpdump: string | null; defaultNetwork: { nat64Prefix: string | null; clat: { ipv4: string } | null } | null; problems: string[] }[] };
+    const compliant = devices.find((d) => d.serial === 'emulator-5554')!;
+    assert.equal(compliant.model, 'v6lab Reference', stderr);
+    assert.equal(compliant.root, 'su');
+    assert.ok(compliant.tcpdump);
+    assert.equal(compliant.defaultNetwork?.nat64Prefix, '64:ff9b::/96');
+    assert.equal(compliant.defaultNetwork?.clat?.ipv4, '192.0.0.4');
+    assert.deepEqual(compliant.problems, []);
+    const refused = devices.find((d) => d.serial === 'emulator-5556')!;
+    assert.equal(refused.defaultNetwork, null, 'a refused attach leaves no mobile network');
+  });
+
   it('the compliant handset on the IPv6-only APN: SLAAC and privacy addresses, CLAT, NAT64 prefix by RFC 7050', async () => {
     const v6 = (await shell('emulator-5554', 'ip -6 addr show dev rmnet_data0 scope global')).out;
     assert.match(v6, /inet6 2001:db8:[0-9a-f:]+\/64 scope global temporary/);

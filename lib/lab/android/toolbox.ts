@@ -220,7 +220,8 @@ function dumpsys(state: HandsetState, args: string[]): Result {
 /** Live facts from the handset's namespace (`ip -j`), shaped as Android's LinkProperties. */
 function connectivity(state: HandsetState): string {
   const net = state.network;
-  if (net === null) return 'Active default network: none\n';
+  // No attach (a refused PDN type): no network at all, as a phone without data shows it.
+  if (net === null || net.families.length === 0) return 'Active default network: none\n\nCurrent Networks:\n';
   const addresses = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' })) as {
     ifname: string; mtu: number; addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
   }[];
@@ -241,7 +242,7 @@ function connectivity(state: HandsetState): string {
     return { interfaceName: name, addresses: addrs, dns: v4only ? [] : net.dns, mtu: v4only ? 0 : entry.mtu, routes: rs, nat64Prefix: null, stacked: null };
   };
   const mobile = link('rmnet_data0', false);
-  if (mobile === null) return 'Active default network: none\n';
+  if (mobile === null) return 'Active default network: none\n\nCurrent Networks:\n';
   if (net.clat !== null) {
     mobile.stacked = link(net.clat.interface, true);
     mobile.nat64Prefix = net.nat64Prefix;

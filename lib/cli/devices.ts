@@ -1,0 +1,42 @@
+/** `v6lab devices [--json]`: every device adb sees, with what the harness learns of each. */
+import { AdbkitBackend, adbClient } from '../device/adb.js';
+import { probeDevice, type DeviceFacts } from '../device/facts.js';
+import { renderTable } from './table.js';
+
+export class AdbServerUnreachableError extends Error {
+  override name = 'AdbServerUnreachableError';
+}
+
+export async function devicesCommand(options: { json?: boolean }, out: NodeJS.WritableStream): Promise<number> {
+  const port = Number(process.env.ANDROID_ADB_SERVER_PORT ?? 5037);
+  const client = adbClient(port);
+  let listed: { id: string; type: string }[];
+  try {
+    listed = await client.listDevices();
+  } catch (error) {
+    throw new AdbServerUnreachableError(`cannot reach the adb server on port ${port}: ${(error as Error).message} (start it with \`adb start-server\`, or set ANDROID_ADB_SERVER_PORT)`);
+  }
+  const facts: (DeviceFacts | { serial: string; state: string })[] = await Promise.all(listed.map(async (d) =>
+    d.type === 'device' ? probeDevice(new AdbkitBackend(client, d.id)) : { serial: d.id, state: d.type }));
+  if (options.json) {
+    out.write(`${JSON.stringify({ devices: facts })}\n`);
+    return 0;
+  }
+  if (facts.length === 0) {
+    out.write('no devices: plug a phone in (USB debugging on), start an emulator, or `v6lab lab up`\n');
+    return 0;
+  }
+  out.write(`${renderTable(
+    [{ header: 'serial' }, { header: 'model' }, { header: 'android' }, { header: 'build' }, { header: 'root' }, { header: 'tcpdump' },
+      { header: 'network' }, { header: 'addresses' }, { header: 'NAT64' }, { header: 'CLAT' }],
+    facts.map((f) => 'state' in f
+      ? [f.serial, `(${f.state})`, '', '', '', '', '', '', '', '']
+      : [f.serial, f.model ?? '?', f.android ?? '?', f.buildType ?? '?', f.root ?? 'no', f.tcpdump ? 'yes' : 'no',
+        f.defaultNetwork ? `${f.defaultNetwork.type ?? '?'} ${f.defaultNetwork.apn ?? ''}`.trim() : 'none',
+        f.defaultNetwork?.addresses.join(' ') || '-', f.defaultNetwork?.nat64Prefix ?? '-',
+        f.defaultNetwork?.clat ? `${f.defaultNetwork.clat.interfaceName} ${f.defaultNetwork.clat.ipv4 ?? ''}`.trim() : '-']),
+    '',
+  )}\n`);
+  for (const f of facts) if (!('state' in f) && f.problems.length > 0) out.write(`${f.serial}: ${f.problems.join('; ')}\n`);
+  return 0;
+}

@@ -1,0 +1,83 @@
+/**
+ * What the harness learns of a device by asking it, as it would ask a phone: its build, how it
+ * can get root and capture packets, its addresses, and what its default network reports
+ * (NAT64 prefix, CLAT). Every fact is probed; a probe that fails leaves its fact null and says
+ * why in `problems`, so one odd device never hides the others.
+ */
+import type { DeviceBackend } from './adb.js';
+import { parseDumpsysConnectivity, parseGetprop, parseIpAddr, type InterfaceAddresses } from './parse/index.js';
+
+export type RootMethod = 'adbd' | 'su' | null;
+
+export interface DeviceFacts {
+  serial: string;
+  model: string | null;
+  manufacturer: string | null;
+  android: string | null;
+  sdk: number | null;
+  buildType: string | null;
+  /** How a command can run as root: adbd already is, or `su -c` works. */
+  root: RootMethod;
+  /** Path of tcpdump on the device, or null. */
+  tcpdump: string | null;
+  interfaces: { name: string; addresses: string[] }[];
+  defaultNetwork: {
+    interfaceName: string | null;
+    type: string | null;
+    apn: string | null;
+    addresses: string[];
+    dns: string[];
+    nat64Prefix: string | null;
+    clat: { interfaceName: string; ipv4: string | null } | null;
+  } | null;
+  problems: string[];
+}
+
+async function attempt<T>(problems: string[], what: string, work: () => Promise<T>): Promise<T | null> {
+  try {
+    return await work();
+  } catch (error) {
+    problems.push(`${what}: ${(error as Error).message}`);
+    return null;
+  }
+}
+
+export async function probeDevice(device: DeviceBackend): Promise<DeviceFacts> {
+  const problems: string[] = [];
+  const props = (await attempt(problems, 'getprop', async () => parseGetprop(await device.runOk(['getprop'])))) ?? {};
+  const id = await attempt(problems, 'id', () => device.run(['id']));
+  let root: RootMethod = null;
+  if (id && /^uid=0\b/.test(id.output)) root = 'adbd';
+  else {
+    const su = await attempt(problems, 'su', () => device.run(['su', '-c', 'id'], { timeoutMs: 5000 }));
+    if (su && su.exitCode === 0 && /^uid=0\b/m.test(su.output)) root = 'su';
+  }
+  const which = await attempt(problems, 'which tcpdump', () => device.run(['which', 'tcpdump']));
+  const addresses = (await attempt(problems, 'ip -o addr', async () => parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show'])))) ?? [];
+  const connectivity = await attempt(problems, 'dumpsys connectivity', async () => parseDumpsysConnectivity(await device.runOk(['dumpsys', 'connectivity'])));
+  const network = connectivity?.networks.find((n) => n.netId === connectivity.defaultNetId) ?? connectivity?.networks[0] ?? null;
+  const lp = network?.linkProperties ?? null;
+  const clatLink = lp?.stacked.find((s) => s.interfaceName?.startsWith('v4-')) ?? null;
+  const sdk = Number(props['ro.build.version.sdk']);
+  return {
+    serial: device.serial,
+    model: props['ro.product.model'] ?? null,
+    manufacturer: props['ro.product.manufacturer'] ?? null,
+    android: props['ro.build.version.release'] ?? null,
+    sdk: Number.isInteger(sdk) && sdk > 0 ? sdk : null,
+    buildType: props['ro.build.type'] ?? null,
+    root,
+    tcpdump: which && which.exitCode === 0 && which.output.trim() !== '' ? which.output.trim().split('\n')[0]! : null,
+    interfaces: addresses.map((i: InterfaceAddresses) => ({ name: i.name, addresses: i.addresses.filter((a) => a.scope === 'global').map((a) => `${a.address}/${a.prefixLength}`) })),
+    defaultNetwork: network === null ? null : {
+      interfaceName: lp?.interfaceName ?? null,
+      type: network.type,
+      apn: network.extra,
+      addresses: (lp?.linkAddresses ?? []).map((a) => `${a.address}/${a.prefixLength}`),
+      dns: [...(lp?.dnsAddresses ?? [])],
+      nat64Prefix: lp?.nat64Prefix ?? null,
+      clat: clatLink ? { interfaceName: clatLink.interfaceName!, ipv4: clatLink.linkAddresses[0]?.address ?? null } : null,
+    },
+    problems,
+  };
+}
