@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readResults, ResultsFileError, ResultsWriter, type CheckResult } from '../../lib/report/results.js';
+
+const result = (check: string, status: CheckResult['status'] = 'passed'): CheckResult => ({
+  device: 'emulator-5554', check, app: null, network: 'ipv6', status, verdict: null, reasons: [], metrics: {}, evidence: [], requirement: ['MIIT-3'],
+});
+
+describe('results.json (CONTRACTS section 4)', () => {
+  it('is valid JSON from the first moment, gains each result as it arrives, and records the end', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-results-'));
+    const writer = ResultsWriter.start(dir, '0.1.0', [{ serial: 'emulator-5554', model: 'M', android: '14', virtual: true, profile: 'compliant' }], new Date('2026-11-26T08:00:00Z'));
+    assert.deepEqual(readResults(dir).results, []);
+    assert.equal(readResults(dir).run.finished, null);
+    writer.add(result('os.apn-protocol'));
+    writer.add(result('os.clat', 'broken'));
+    assert.deepEqual(readResults(dir).results.map((r) => r.check), ['os.apn-protocol', 'os.clat']);
+    writer.finish(new Date('2026-11-26T08:05:00Z'));
+    const doc = readResults(dir);
+    assert.equal(doc.run.started, '2026-11-26T08:00:00.000Z');
+    assert.equal(doc.run.finished, '2026-11-26T08:05:00.000Z');
+    assert.equal(doc.run.tool.name, 'v6lab');
+  });
+
+  it('resumes a run: finished checks are known, a broken one is run again and replaced', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-results-'));
+    const writer = ResultsWriter.start(dir, '0.1.0', []);
+    writer.add(result('os.apn-protocol'));
+    writer.add(result('apn.clat', 'broken'));
+    const resumed = ResultsWriter.resume(dir);
+    assert.equal(resumed.has({ device: 'emulator-5554', check: 'os.apn-protocol', app: null, network: 'ipv6' }), true);
+    assert.equal(resumed.has({ device: 'emulator-5554', check: 'apn.clat', app: null, network: 'ipv6' }), false);
+    resumed.add(result('apn.clat', 'passed'));
+    assert.deepEqual(readResults(dir).results.map((r) => `${r.check}:${r.status}`), ['os.apn-protocol:passed', 'apn.clat:passed']);
+  });
+
+  it('survives being killed in the middle of writing: the file is always a complete document', async function () {
+    this.timeout(30_000);
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-results-'));
+    const script = join(dir, 'writer.ts');
+    writeFileSync(script, `import { ResultsWriter } from ${JSON.stringify(new URL('../../lib/report/results.js', import.meta.url).pathname.replace(/\.js$/, '.ts'))};
+const w = ResultsWriter.start(process.argv[2], '0.1.0', []);
+process.send?.('started');
+for (let i = 0; ; i++) w.add({ device: 'd', check: 'c' + i, app: null, network: 'ipv6', status: 'passed', verdict: null, reasons: [], metrics: { pad: 'x'.repeat(2000) }, evidence: [], requirement: [] });
+`);
+    for (const delayMs of [5, 30, 80, 150, 300]) {
+      const child = fork(script, [dir], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      await new Promise((resolve) => child.once('message', resolve));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const doc = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+      assert.ok(Array.isArray(doc.results), `valid after a kill at ${delayMs} ms`);
+    }
+  });
+
+  it('says what is wrong with a directory that holds no run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-results-'));
+    assert.throws(() => readResults(dir), (e: unknown) => e instanceof ResultsFileError && /no results\.json/.test(e.message));
+    writeFileSync(join(dir, 'results.json'), '{"run": 1}');
+    assert.throws(() => readResults(dir), /is not a v6lab results document/);
+  });
+});
