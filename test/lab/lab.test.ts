@@ -11,7 +11,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { IncrementalAnalyzer } from '../../lib/analysis/index.js';
+import { analyzeFile, IncrementalAnalyzer } from '../../lib/analysis/index.js';
+import { AdbkitBackend, type AdbkitClient } from '../../lib/device/adb.js';
+import { startDeviceCapture } from '../../lib/device/capture.js';
+import { probeDevice } from '../../lib/device/facts.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
 import { requireLab } from '../support/lab-env.js';
 
@@ -190,11 +193,12 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     // phone reports, as the harness does with a real one.
     const nat64Prefix = /Nat64Prefix: (\S+)/.exec((await shell('emulator-5554', 'dumpsys connectivity')).out)?.[1];
     assert.equal(nat64Prefix, '64:ff9b::/96');
-    const device = client.getDevice('emulator-5554');
-    // As on a rooted phone: the shell user cannot capture, root can.
-    const capture = await device.shell("su -c 'tcpdump -i any -U --immediate-mode -s 65535 -w - 2>/dev/null'");
+    // The device layer as the harness uses it: probe how to capture, stream tcpdump, keep the file.
+    const device = new AdbkitBackend(client as unknown as AdbkitClient, 'emulator-5554');
+    const facts = await probeDevice(device);
+    const capture = await startDeviceCapture(device, facts, join(work, 'emulator-5554.pcap'));
     const analysis = new IncrementalAnalyzer({ source: 'emulator-5554 tcpdump', nat64Prefixes: [nat64Prefix!] });
-    capture.on('data', (chunk: Buffer) => analysis.push(chunk));
+    capture.stream.on('data', (chunk: Buffer) => analysis.push(chunk));
     await new Promise((r) => setTimeout(r, 1000));
     // Traffic a dual-stack name (native IPv6), an IPv4-only name (DNS64 + NAT64), an IPv4 literal (CLAT).
     for (const target of ['http://api.news.test/bytes/20000', 'http://img.news.test/bytes/20000', `http://${literal}/bytes/20000`]) {
@@ -202,7 +206,11 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
       assert.equal(r.out, '200', `${target}: ${r.err}`);
     }
     await new Promise((r) => setTimeout(r, 1000));
-    capture.destroy();
+    const kept = await capture.stop();
+    assert.ok(kept > 0);
+    // The file kept as evidence holds the same capture (up to the last record cut by the stop).
+    const fromFile = await analyzeFile(capture.file, { nat64Prefixes: [nat64Prefix!] });
+    assert.deepEqual(fromFile.flows.map((f) => f.id), analysis.report().flows.map((f) => f.id));
     const result = analysis.report();
     const to = (port: number, path: string) => result.flows.filter((f) => f.serverPort === port && f.path === path);
     assert.ok(to(80, 'native-v6').some((f) => f.hostname === 'api.news.test'), JSON.stringify(result.flows.map((f) => [f.server, f.path, f.hostname])));

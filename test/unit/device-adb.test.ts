@@ -83,3 +83,15 @@ describe('device: commands over adb', () => {
     assert.equal(readMarkedOutput('x\n', marker), null);
   });
 });
+
+describe('device: capture argv', () => {
+  it('captures as root the way the device allows, and says why it cannot', async () => {
+    const { tcpdumpArgv, CaptureUnavailableError } = await import('../../lib/device/capture.js');
+    assert.deepEqual(tcpdumpArgv({ serial: 's', root: 'adbd', tcpdump: '/system/xbin/tcpdump' }).slice(0, 3), ['/system/xbin/tcpdump', '-i', 'any']);
+    const su = tcpdumpArgv({ serial: 's', root: 'su', tcpdump: '/system/xbin/tcpdump' });
+    assert.deepEqual(su.slice(0, 2), ['su', '-c']);
+    assert.match(su[2]!, /^\/system\/xbin\/tcpdump -i any -U --immediate-mode -s 65535 -w - 2>\/dev\/null$/);
+    assert.throws(() => tcpdumpArgv({ serial: 's', root: null, tcpdump: '/x/tcpdump' }), (e: unknown) => e instanceof CaptureUnavailableError && /no root/.test(e.message));
+    assert.throws(() => tcpdumpArgv({ serial: 's', root: 'su', tcpdump: null }), /no tcpdump/);
+  });
+});

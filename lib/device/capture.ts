@@ -1,0 +1,63 @@
+/**
+ * A packet capture on the device itself, streamed to the host while the test runs: tcpdump
+ * writing pcap to stdout (`-w -`, `-U` so each packet is flushed), run as root the way the
+ * device allows (adbd already root, or `su -c`). The bytes are also kept in a file, the
+ * evidence a report links to. A device without root or tcpdump cannot capture this way: the
+ * caller takes another method (a capture at the gateway), and the error says why.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { DeviceBackend } from './adb.js';
+import { DeviceError } from './errors.js';
+import type { DeviceFacts } from './facts.js';
+import { quoteArgv } from './shell.js';
+
+export class CaptureUnavailableError extends DeviceError {
+  constructor(serial: string, reason: string) {
+    super(serial, `cannot capture on the device: ${reason}; capture at the gateway instead (profile capture: "gateway")`);
+    this.name = 'CaptureUnavailableError';
+  }
+}
+
+/** The argv that captures every interface as pcap on stdout, run as root the device's way. */
+export function tcpdumpArgv(facts: Pick<DeviceFacts, 'serial' | 'root' | 'tcpdump'>, snapLength = 65535): string[] {
+  if (facts.tcpdump === null) throw new CaptureUnavailableError(facts.serial, 'no tcpdump on the device (userdebug and eng builds have it)');
+  const tcpdump = [facts.tcpdump, '-i', 'any', '-U', '--immediate-mode', '-s', String(snapLength), '-w', '-'];
+  if (facts.root === 'adbd') return tcpdump;
+  if (facts.root === 'su') return ['su', '-c', `${quoteArgv(tcpdump)} 2>/dev/null`];
+  throw new CaptureUnavailableError(facts.serial, 'no root (adbd runs as the shell user and there is no su)');
+}
+
+export interface DeviceCapture {
+  /** The pcap bytes as they arrive. */
+  readonly stream: Readable;
+  /** Where the bytes are kept. */
+  readonly file: string;
+  /** Stops tcpdump (closing the adb stream kills it) and waits for the file to be complete. */
+  stop(): Promise<number>;
+}
+
+export async function startDeviceCapture(device: DeviceBackend, facts: Pick<DeviceFacts, 'serial' | 'root' | 'tcpdump'>, file: string): Promise<DeviceCapture> {
+  const stream = await device.stream(tcpdumpArgv(facts));
+  const out: WriteStream = createWriteStream(file);
+  let bytes = 0;
+  stream.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    out.write(chunk);
+  });
+  const ended = new Promise<void>((resolve) => {
+    stream.once('close', resolve);
+    stream.once('end', resolve);
+    stream.once('error', () => resolve());
+  });
+  return {
+    stream,
+    file,
+    async stop() {
+      stream.destroy();
+      await ended;
+      await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      return bytes;
+    },
+  };
+}
