@@ -15,6 +15,7 @@ import { analyzeFile, IncrementalAnalyzer } from '../../lib/analysis/index.js';
 import { AdbkitBackend, type AdbkitClient } from '../../lib/device/adb.js';
 import { startDeviceCapture } from '../../lib/device/capture.js';
 import { probeDevice } from '../../lib/device/facts.js';
+import { checkApnProtocol, checkClat, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix, checkPrivacyAddresses, observeDevice } from '../../lib/checks/os.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
 import { requireLab } from '../support/lab-env.js';
 
@@ -120,6 +121,28 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.deepEqual(compliant.problems, []);
     const refused = devices.find((d) => d.serial === 'emulator-5556')!;
     assert.equal(refused.defaultNetwork, null, 'a refused attach leaves no mobile network');
+  });
+
+  it('the os and apn checks pass the compliant handset and fail the non-compliant one, for the right reasons', async () => {
+    const compliant = await observeDevice(new AdbkitBackend(client as unknown as AdbkitClient, 'emulator-5554'), { root: 'su' });
+    for (const [name, outcome] of Object.entries({
+      'os.apn-protocol': checkApnProtocol(compliant),
+      'os.apn-roaming-protocol': checkApnProtocol(compliant, 'roaming_protocol'),
+      'os.ipv6-enabled': checkIpv6Enabled(compliant, ['rmnet_data0', 'wlan0']),
+      'os.privacy-addresses': checkPrivacyAddresses(compliant),
+      'apn.ipv6-only-attach': checkIpv6OnlyAttach(compliant),
+      'apn.clat': checkClat(compliant),
+      'apn.nat64-prefix': checkNat64Prefix(compliant, ['64:ff9b::/96']),
+    })) {
+      assert.equal(outcome.status, 'passed', `${name}: ${JSON.stringify(outcome.reasons)}`);
+    }
+    const legacy = await observeDevice(new AdbkitBackend(client as unknown as AdbkitClient, 'emulator-5556'), { root: 'su' });
+    const reasons = (o: ReturnType<typeof checkClat>) => o.reasons.map((r) => r.code);
+    assert.deepEqual(reasons(checkApnProtocol(legacy)), ['APN_PROTOCOL_NOT_IPV4V6']);
+    assert.deepEqual(reasons(checkIpv6Enabled(legacy, ['rmnet_data0', 'wlan0'])), ['IPV6_DISABLED']);
+    assert.match(checkIpv6Enabled(legacy, ['rmnet_data0', 'wlan0']).reasons[0]!.detail, /disabled on wlan0/);
+    assert.equal(checkPrivacyAddresses(legacy).status, 'failed');
+    assert.deepEqual(reasons(checkClat(legacy)), ['NO_CLAT']);
   });
 
   it('the compliant handset on the IPv6-only APN: SLAAC and privacy addresses, CLAT, NAT64 prefix by RFC 7050', async () => {

@@ -1,0 +1,158 @@
+/**
+ * The OS and APN checks (the `os` and `apn` suites) as pure decisions over what a device
+ * reported: its APN table (or the refusal to show it), `ip -o addr`, `ip route`, the IPv6
+ * sysctls, and dumpsys connectivity. Collected by `observeDevice` over adb alone, so a phone and
+ * a lab handset are judged by the same code.
+ */
+import type { DeviceBackend } from '../device/adb.js';
+import {
+  isContentDenied, parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute,
+  type ContentDenied, type ContentRow, type InterfaceAddresses, type Route,
+} from '../device/parse/index.js';
+import type { DumpsysConnectivity } from '../device/parse/connectivity.js';
+
+export interface Observation {
+  apnTable: ContentRow[] | ContentDenied;
+  addresses: InterfaceAddresses[];
+  routes: Route[];
+  /** `/proc/sys/net/ipv6/conf/<if>/<name>` values, keyed `if/name`; null when unreadable. */
+  sysctls: Record<string, string | null>;
+  connectivity: DumpsysConnectivity | null;
+}
+
+export interface CheckOutcome {
+  status: 'passed' | 'failed';
+  reasons: { code: string; detail: string }[];
+  /** What the decision rests on, for the report's evidence. */
+  evidence: Record<string, unknown>;
+}
+
+const passed = (evidence: Record<string, unknown>): CheckOutcome => ({ status: 'passed', reasons: [], evidence });
+const failed = (code: string, detail: string, evidence: Record<string, unknown>): CheckOutcome => ({ status: 'failed', reasons: [{ code, detail }], evidence });
+
+const isMobile = (name: string) => /^(rmnet|ccmni|seth)/.test(name);
+
+/** The APN the device uses by default: the `current=1` row, else the first `default` type. */
+function defaultApn(rows: ContentRow[]): ContentRow | null {
+  return rows.find((r) => r.current === '1') ?? rows.find((r) => (r.type ?? '').split(',').includes('default')) ?? rows[0] ?? null;
+}
+
+/** os.apn-protocol: the default APN asks for IPV4V6 (a missing protocol is Android's "IP"). */
+export function checkApnProtocol(o: Observation, column: 'protocol' | 'roaming_protocol' = 'protocol'): CheckOutcome {
+  if (isContentDenied(o.apnTable)) {
+    // The table is closed to the shell user: infer from what the network gave the handset.
+    const families = attachedFamilies(o);
+    const evidence = { apnTable: 'unreadable', message: o.apnTable.message, attachedFamilies: families, inferred: true };
+    if (column === 'roaming_protocol') return failed('APN_TABLE_UNREADABLE', `the APN table is unreadable (${o.apnTable.message}), and the roaming protocol cannot be inferred from a home attach`, evidence);
+    return families.includes(4) && families.includes(6)
+      ? passed({ ...evidence, note: 'inferred: the APN table is unreadable, and the dual-stack attach gave both IPv4 and IPv6' })
+      : failed('APN_NOT_DUAL_STACK', `the APN table is unreadable; the handset got ${families.length === 0 ? 'no address' : `IPv${families.join(' and IPv')} only`} from its attach (inferred, not read)`, evidence);
+  }
+  const apn = defaultApn(o.apnTable);
+  if (apn === null) return failed('NO_APN', 'the APN table is empty', { apnTable: [] });
+  const value = apn[column] ?? null;
+  const evidence = { apn: apn.apn, name: apn.name, [column]: value };
+  const ok = column === 'protocol' ? value === 'IPV4V6' : value === 'IPV4V6' || value === 'IPV6';
+  if (ok) return passed(evidence);
+  return failed(column === 'protocol' ? 'APN_PROTOCOL_NOT_IPV4V6' : 'APN_ROAMING_PROTOCOL_IPV4',
+    `the default APN ${apn.apn ?? '?'} has ${column} ${value ?? 'unset (Android then uses IP, IPv4 only)'}; it must be ${column === 'protocol' ? 'IPV4V6' : 'IPV4V6 or IPV6'}`, evidence);
+}
+
+function globalAddresses(o: Observation, family: 4 | 6, interfaces: (name: string) => boolean) {
+  return o.addresses.filter((i) => interfaces(i.name)).flatMap((i) => i.addresses.filter((a) => a.family === family && a.scope === 'global').map((a) => ({ ...a, interface: i.name })));
+}
+
+function attachedFamilies(o: Observation): (4 | 6)[] {
+  const families: (4 | 6)[] = [];
+  if (globalAddresses(o, 6, isMobile).length > 0) families.push(6);
+  if (globalAddresses(o, 4, isMobile).length > 0) families.push(4);
+  return families;
+}
+
+/** os.ipv6-enabled: IPv6 not disabled on cellular and Wi-Fi, router advertisements accepted. */
+export function checkIpv6Enabled(o: Observation, interfaces: readonly string[]): CheckOutcome {
+  const problems: string[] = [];
+  for (const name of interfaces) {
+    if (o.sysctls[`${name}/disable_ipv6`] === '1') problems.push(`IPv6 is disabled on ${name} (disable_ipv6=1)`);
+    if (o.sysctls[`${name}/accept_ra`] === '0') problems.push(`${name} ignores router advertisements (accept_ra=0)`);
+  }
+  const evidence = { sysctls: o.sysctls };
+  return problems.length === 0 ? passed(evidence) : failed('IPV6_DISABLED', problems.join('; '), evidence);
+}
+
+/** os.privacy-addresses: a temporary (RFC 8981) or stable-privacy (RFC 7217) address in use. */
+export function checkPrivacyAddresses(o: Observation): CheckOutcome {
+  const v6 = globalAddresses(o, 6, () => true);
+  const privacy = v6.filter((a) => a.flags.includes('temporary') || a.flags.includes('stable-privacy'));
+  const evidence = { addresses: v6.map((a) => `${a.interface} ${a.address}/${a.prefixLength} ${a.flags.join(' ')}`) };
+  if (v6.length === 0) return failed('NO_GLOBAL_IPV6', 'no global IPv6 address to judge', evidence);
+  return privacy.length > 0 ? passed(evidence) : failed('NO_PRIVACY_ADDRESS', 'every global IPv6 address is EUI-64 based or static: no temporary (RFC 8981) or stable-privacy (RFC 7217) address', evidence);
+}
+
+/** apn.ipv6-only-attach: global IPv6, an IPv6 default route and IPv6 DNS on cellular, no native IPv4. */
+export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
+  const v6 = globalAddresses(o, 6, isMobile);
+  const v4 = globalAddresses(o, 4, isMobile);
+  const defaultV6 = o.routes.find((r) => r.family === 6 && r.destination === '::/0' && r.dev !== null && isMobile(r.dev));
+  const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
+  const dns6 = (network?.linkProperties?.dnsAddresses ?? []).filter((d) => d.includes(':'));
+  const evidence = { ipv6: v6.map((a) => a.address), ipv4: v4.map((a) => a.address), defaultRoute: defaultV6 ?? null, dns: network?.linkProperties?.dnsAddresses ?? [] };
+  const problems = [
+    ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
+    ...(defaultV6 === undefined ? ['no IPv6 default route on the mobile interface'] : []),
+    ...(dns6.length === 0 ? ['no IPv6 DNS server'] : []),
+    ...(v4.length > 0 ? [`native IPv4 ${v4.map((a) => a.address).join(', ')} on an IPv6-only attach`] : []),
+  ];
+  return problems.length === 0 ? passed(evidence) : failed('NOT_IPV6_ONLY', problems.join('; '), evidence);
+}
+
+/** apn.clat: a v4-* interface with a 192.0.0.0/29 address and the IPv4 default route through it, only without native IPv4. */
+export function checkClat(o: Observation): CheckOutcome {
+  const clat = o.addresses.find((i) => i.name.startsWith('v4-'));
+  const clatV4 = clat?.addresses.find((a) => a.family === 4 && /^192\.0\.0\.[0-7]$/.test(a.address)) ?? null;
+  const defaultV4 = o.routes.find((r) => r.family === 4 && r.destination === '0.0.0.0/0');
+  const native = globalAddresses(o, 4, isMobile);
+  const evidence = { clatInterface: clat?.name ?? null, clatAddress: clatV4?.address ?? null, defaultIpv4Route: defaultV4 ?? null, nativeIpv4: native.map((a) => a.address) };
+  if (native.length > 0) {
+    return clat ? failed('CLAT_WITH_NATIVE_IPV4', `a CLAT (${clat.name}) runs although the network gave native IPv4`, evidence) : passed({ ...evidence, note: 'native IPv4: no CLAT needed' });
+  }
+  if (!clat || !clatV4) return failed('NO_CLAT', 'no CLAT on an IPv6-only network: IPv4-only apps and IPv4 literals cannot work (RFC 6877 464XLAT)', evidence);
+  if (!defaultV4 || defaultV4.dev !== clat.name) return failed('CLAT_NOT_DEFAULT', `the IPv4 default route does not go through ${clat.name}`, evidence);
+  return passed(evidence);
+}
+
+/** apn.nat64-prefix: LinkProperties knows a NAT64 prefix, and RFC 7050 discovery in the capture agrees. */
+export function checkNat64Prefix(o: Observation, discovered: readonly string[]): CheckOutcome {
+  const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
+  const reported = network?.linkProperties?.nat64Prefix ?? null;
+  const evidence = { linkProperties: reported, discoveredInCapture: [...discovered] };
+  if (reported === null && discovered.length === 0) return failed('NO_NAT64_PREFIX', 'no NAT64 prefix: neither LinkProperties nor an RFC 7050 answer in the capture', evidence);
+  if (reported !== null && discovered.length > 0 && !discovered.includes(reported)) {
+    return failed('NAT64_PREFIX_MISMATCH', `LinkProperties says ${reported} but RFC 7050 discovery found ${discovered.join(', ')}`, evidence);
+  }
+  return passed(evidence);
+}
+
+/** Everything the os and apn checks read, gathered over adb (the APN table as root when it can). */
+export async function observeDevice(device: DeviceBackend, options: { root?: 'adbd' | 'su' | null; interfaces?: string[] } = {}): Promise<Observation> {
+  const apnQuery = ['content', 'query', '--uri', 'content://telephony/carriers'];
+  // As the shell user first: whether the table is readable is itself a finding.
+  let apn = await device.run(apnQuery);
+  if (apn.exitCode !== 0 && options.root === 'su') apn = await device.run(['su', '-c', apnQuery.join(' ')]);
+  const interfaces = options.interfaces ?? ['rmnet_data0', 'wlan0'];
+  const sysctls: Record<string, string | null> = {};
+  for (const name of interfaces) {
+    for (const key of ['disable_ipv6', 'accept_ra', 'use_tempaddr']) {
+      const r = await device.run(['cat', `/proc/sys/net/ipv6/conf/${name}/${key}`]);
+      sysctls[`${name}/${key}`] = r.exitCode === 0 ? r.output.trim() : null;
+    }
+  }
+  const connectivity = await device.run(['dumpsys', 'connectivity']);
+  return {
+    apnTable: parseContentRows(apn.output),
+    addresses: parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show'])),
+    routes: [...parseIpRoute(await device.runOk(['ip', '-6', 'route', 'show']), 6), ...parseIpRoute(await device.runOk(['ip', '-4', 'route', 'show']), 4)],
+    sysctls,
+    connectivity: connectivity.exitCode === 0 ? parseDumpsysConnectivity(connectivity.output) : null,
+  };
+}

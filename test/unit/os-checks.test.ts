@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { checkApnProtocol, checkClat, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix, checkPrivacyAddresses, type Observation } from '../../lib/checks/os.js';
+import { parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute } from '../../lib/device/parse/index.js';
+
+const fixture = (name: string) => readFileSync(join(resolve(import.meta.dirname, '../fixtures/android'), name), 'utf8');
+
+/** A compliant virtual handset on the IPv6-only APN, as its verbatim output reads. */
+function virtualHandset(): Observation {
+  return {
+    apnTable: parseContentRows(fixture('virtual-content-query-carriers.txt')),
+    addresses: parseIpAddr(fixture('virtual-ip-o-addr-show.txt')),
+    routes: [...parseIpRoute(fixture('virtual-ip-6-route.txt'), 6), ...parseIpRoute(fixture('virtual-ip-4-route.txt'), 4)],
+    sysctls: { 'rmnet_data0/disable_ipv6': '0', 'rmnet_data0/accept_ra': '2', 'wlan0/disable_ipv6': '0', 'wlan0/accept_ra': '1' },
+    connectivity: parseDumpsysConnectivity(fixture('virtual-dumpsys-connectivity.txt')),
+  };
+}
+
+describe('os and apn checks on verbatim device output', () => {
+  it('pass a compliant handset on an IPv6-only attach', () => {
+    const o = virtualHandset();
+    for (const outcome of [checkApnProtocol(o), checkApnProtocol(o, 'roaming_protocol'), checkIpv6Enabled(o, ['rmnet_data0', 'wlan0']), checkPrivacyAddresses(o), checkIpv6OnlyAttach(o), checkClat(o), checkNat64Prefix(o, [])]) {
+      assert.equal(outcome.status, 'passed', JSON.stringify(outcome.reasons));
+    }
+  });
+
+  it('an APN entry without protocol is IP (IPv4 only), and says so', () => {
+    const o = { ...virtualHandset(), apnTable: parseContentRows('Row: 0 _id=1, name=Legacy, apn=internet, type=default,supl, protocol=NULL, roaming_protocol=IP, current=1\n') };
+    const outcome = checkApnProtocol(o);
+    assert.equal(outcome.status, 'failed');
+    assert.match(outcome.reasons[0]!.detail, /protocol unset \(Android then uses IP, IPv4 only\); it must be IPV4V6/);
+    assert.deepEqual(checkApnProtocol(o, 'roaming_protocol').reasons.map((r) => r.code), ['APN_ROAMING_PROTOCOL_IPV4']);
+  });
+
+  it('infers the APN protocol from the attach when the table is closed to the shell user, and says it inferred', () => {
+    const closed = { ...virtualHandset(), apnTable: parseContentRows(fixture('virtual-content-query-preferapn-denied.txt')) };
+    const outcome = checkApnProtocol(closed);
+    assert.equal(outcome.evidence.inferred, true);
+    // This handset is on an IPv6-only APN: it got IPv6 only, which says nothing good of dual stack.
+    assert.equal(outcome.status, 'failed');
+    assert.match(outcome.reasons[0]!.detail, /unreadable.*IPv6 only.*inferred/);
+  });
+
+  it('fails disabled IPv6, missing privacy addresses, a missing CLAT and a prefix that disagrees', () => {
+    const o = virtualHandset();
+    assert.match(checkIpv6Enabled({ ...o, sysctls: { 'wlan0/disable_ipv6': '1' } }, ['wlan0']).reasons[0]!.detail, /disabled on wlan0/);
+    const eui64Only = parseIpAddr('2: rmnet_data0    inet6 2001:db8:1:0:862:a8ff:fe13:2686/64 scope global dynamic mngtmpaddr \\       valid_lft 86397sec preferred_lft 14397sec\n');
+    assert.deepEqual(checkPrivacyAddresses({ ...o, addresses: eui64Only }).reasons.map((r) => r.code), ['NO_PRIVACY_ADDRESS']);
+    assert.deepEqual(checkClat({ ...o, addresses: eui64Only }).reasons.map((r) => r.code), ['NO_CLAT']);
+    assert.deepEqual(checkNat64Prefix(o, ['2001:db8:6464::/96']).reasons.map((r) => r.code), ['NAT64_PREFIX_MISMATCH']);
+  });
+});
