@@ -58,18 +58,27 @@ export async function processesInNamespaces(namespaces: readonly string[]): Prom
     }
   }
   if (inodes.size === 0) return [];
+  return findProcesses(async (pid) => {
+    const s = await stat(`/proc/${pid}/ns/net`);
+    return inodes.has(`${s.dev}:${s.ino}`) ? (await readFile(`/proc/${pid}/comm`, 'utf8')).trim() : null;
+  });
+}
+
+/**
+ * Every live process but this one that `identify` names (null: not one of ours); a process
+ * that exits during the scan, or a kernel thread, is passed over.
+ */
+async function findProcesses(identify: (pid: number) => Promise<string | null>): Promise<{ pid: number; startTime: string; name: string }[]> {
   const found: { pid: number; startTime: string; name: string }[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
     try {
-      const s = await stat(`/proc/${pid}/ns/net`);
-      if (!inodes.has(`${s.dev}:${s.ino}`)) continue;
+      const name = await identify(pid);
+      if (name === null) continue;
       const startTime = await processStartTime(pid);
-      if (startTime === null) continue;
-      const name = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
-      found.push({ pid, startTime, name });
+      if (startTime !== null) found.push({ pid, startTime, name });
     } catch {
       // Exited meanwhile, or a kernel thread.
     }
@@ -86,23 +95,11 @@ export async function processesInNamespaces(namespaces: readonly string[]): Prom
  */
 export async function processesUsingRunDir(runDir: string): Promise<{ pid: number; startTime: string; name: string }[]> {
   const prefix = `${path.resolve(runDir)}/`;
-  const found: { pid: number; startTime: string; name: string }[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    try {
-      // "ip\0netns\0exec\0v6l-a1-gw0\0unbound\0-d\0-c\0/state/run/hs0/unbound-resolver.conf\0"
-      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-      if (!argv.some((arg) => arg.startsWith(prefix) && !arg.endsWith('.log'))) continue;
-      const startTime = await processStartTime(pid);
-      if (startTime === null) continue;
-      found.push({ pid, startTime, name: path.basename(argv[0] ?? '?') });
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return found;
+  return findProcesses(async (pid) => {
+    // "ip\0netns\0exec\0v6l-a1-gw0\0unbound\0-d\0-c\0/state/run/hs0/unbound-resolver.conf\0"
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    return argv.some((arg) => arg.startsWith(prefix) && !arg.endsWith('.log')) ? path.basename(argv[0] ?? '?') : null;
+  });
 }
 
 /**
