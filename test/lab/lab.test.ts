@@ -242,6 +242,17 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.equal(result.clatAddresses.length, 1, 'the CLAT address is inferred from its two legs');
   });
 
+  it('a UI driver sees the app\'s page with uiautomator and walks a link with input tap, over adb', async () => {
+    assert.equal((await shell('emulator-5554', 'am start -W -n com.example.news/.MainActivity')).code, 0);
+    const home = (await shell('emulator-5554', 'uiautomator dump /dev/tty')).out;
+    assert.match(home, /content-desc="article"/);
+    const bounds = /content-desc="article" [^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"/.exec(home)!;
+    const [x, y] = [(Number(bounds[1]) + Number(bounds[3])) >> 1, (Number(bounds[2]) + Number(bounds[4])) >> 1];
+    assert.equal((await shell('emulator-5554', `input tap ${x} ${y}`)).code, 0);
+    assert.match((await shell('emulator-5554', 'uiautomator dump /dev/tty')).out, /text="article"/);
+    assert.equal((await shell('emulator-5554', 'am force-stop com.example.news')).code, 0);
+  });
+
   it('editing the APN table with content re-attaches the handset within seconds, as a modem does', async () => {
     const edited = await shell('emulator-5554', "su -c 'content update --uri content://telephony/carriers --bind apn:s:ipv4v6.v6lab.test --where _id=1'");
     assert.equal(edited.code, 0, edited.err);

@@ -17,7 +17,7 @@ import {
 } from './render.js';
 import { readHandsetState, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
 
-export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su', 'am', 'monkey', 'id'] as const;
+export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su', 'am', 'monkey', 'id', 'uiautomator', 'input'] as const;
 
 /** What a command prints and its exit code. */
 interface Result { stdout: string; stderr: string; code: number }
@@ -279,6 +279,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     // Launching an app waits for its process: async, and only these commands load it (./activity.ts).
     const { runActivityCommand } = await import('./activity.js');
     const result = await runActivityCommand(dir, command, args);
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+  } else if (command === 'uiautomator' || command === 'input') {
+    // The screen is the foreground app's: asked over its control socket (./ui.ts).
+    const ui = await import('./ui.js');
+    const result = await (command === 'uiautomator' ? ui.uiautomator(dir, args) : ui.input(dir, args));
     process.stdout.write(result.stdout);
     process.stderr.write(result.stderr);
     process.exitCode = result.code;

@@ -1,0 +1,98 @@
+/**
+ * The screen of a virtual handset as Android's UI tools show it: `uiautomator dump` prints the
+ * foreground app's view hierarchy (its page, and one button per link, whose content-desc is the
+ * link's page name: the accessibility id a spec taps), `input tap X Y` taps what is at (X, Y),
+ * `input keyevent KEYCODE_BACK` goes back. A UI driver reaches them over adb as on a phone.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { resolveUnderRoot } from '../adbd/host.js';
+import { askApp } from './activity.js';
+import { readHandsetState } from './state.js';
+
+export const SCREEN = { width: 1080, height: 2340 } as const;
+const LINK_TOP = 400;
+const LINK_HEIGHT = 160;
+
+export interface Screen {
+  package: string;
+  page: string;
+  links: string[];
+}
+
+/** Where link `i` is drawn: `[left,top][right,bottom]`. */
+export function linkBounds(i: number): [number, number, number, number] {
+  const top = LINK_TOP + i * (LINK_HEIGHT + 40);
+  return [40, top, SCREEN.width - 40, top + LINK_HEIGHT];
+}
+
+const attr = (value: string) => value.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
+
+function node(index: number, cls: string, pkg: string, options: { text?: string; desc?: string; clickable?: boolean; bounds: [number, number, number, number] }, children = ''): string {
+  const [l, t, r, b] = options.bounds;
+  const tag = `<node index="${index}" text="${attr(options.text ?? '')}" resource-id="" class="${cls}" package="${attr(pkg)}" content-desc="${attr(options.desc ?? '')}" ` +
+    `checkable="false" checked="false" clickable="${options.clickable ? 'true' : 'false'}" enabled="true" focusable="${options.clickable ? 'true' : 'false'}" focused="false" ` +
+    `scrollable="false" long-clickable="false" password="false" selected="false" bounds="[${l},${t}][${r},${b}]"`;
+  return children === '' ? `${tag} />` : `${tag}>${children}</node>`;
+}
+
+// <?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation="0"><node index="0" text="" resource-id="" class="android.widget.FrameLayout" package="com.android.settings" ... bounds="[0,0][1080,2340]">
+export function renderHierarchy(screen: Screen | null): string {
+  const head = `<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation="0">`;
+  if (screen === null) return `${head}${node(0, 'android.widget.FrameLayout', 'com.android.launcher3', { bounds: [0, 0, SCREEN.width, SCREEN.height] })}</hierarchy>`;
+  const title = node(0, 'android.widget.TextView', screen.package, { text: screen.page, bounds: [40, 160, SCREEN.width - 40, 300] });
+  const links = screen.links.map((link, i) => node(i + 1, 'android.widget.Button', screen.package, { text: link, desc: link, clickable: true, bounds: linkBounds(i) })).join('');
+  return `${head}${node(0, 'android.widget.FrameLayout', screen.package, { bounds: [0, 0, SCREEN.width, SCREEN.height] }, title + links)}</hierarchy>`;
+}
+
+/** The app in front: the one started (or brought to front) last. */
+export function foregroundApp(dir: string): string | null {
+  const running = Object.entries(readHandsetState(dir).running);
+  running.sort((a, b) => a[1].startedAt.localeCompare(b[1].startedAt));
+  return running.at(-1)?.[0] ?? null;
+}
+
+async function currentScreen(dir: string): Promise<Screen | null> {
+  const pkg = foregroundApp(dir);
+  if (pkg === null) return null;
+  const view = await askApp(dir, pkg, { page: null });
+  return { package: pkg, page: String(view.page), links: Array.isArray(view.links) ? view.links.map(String) : [] };
+}
+
+export interface UiResult { stdout: string; stderr: string; code: number }
+
+/** `uiautomator dump [FILE]` (default /sdcard/window_dump.xml; /dev/tty prints it). */
+export async function uiautomator(dir: string, args: readonly string[]): Promise<UiResult> {
+  if (args[0] !== 'dump') return { stdout: '', stderr: `Unknown command: ${args[0] ?? ''}\n`, code: 1 };
+  const target = args.find((a, i) => i > 0 && !a.startsWith('--')) ?? '/sdcard/window_dump.xml';
+  const xml = renderHierarchy(await currentScreen(dir));
+  // Android's own message, typo included.
+  const done = `UI hierchary dumped to: ${target}\n`;
+  if (target === '/dev/tty' || target === '/dev/stdout') return { stdout: `${xml}${done}`, stderr: '', code: 0 };
+  const path = resolveUnderRoot(join(dir, 'fs'), target);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, xml);
+  return { stdout: done, stderr: '', code: 0 };
+}
+
+/** `input tap X Y`, `input keyevent KEYCODE_BACK` (or 4). */
+export async function input(dir: string, args: readonly string[]): Promise<UiResult> {
+  const pkg = foregroundApp(dir);
+  if (args[0] === 'keyevent' && (args[1] === 'KEYCODE_BACK' || args[1] === '4')) {
+    if (pkg !== null) await askApp(dir, pkg, { back: true });
+    return { stdout: '', stderr: '', code: 0 };
+  }
+  if (args[0] === 'tap' && args.length === 3) {
+    const [x, y] = [Number(args[1]), Number(args[2])];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return { stdout: '', stderr: `Error: Invalid arguments for command: tap\n`, code: 1 };
+    const screen = await currentScreen(dir);
+    const hit = screen?.links.findIndex((_, i) => {
+      const [l, t, r, b] = linkBounds(i);
+      return x >= l && x <= r && y >= t && y <= b;
+    }) ?? -1;
+    // A tap on nothing does nothing, as on a phone.
+    if (screen && hit >= 0) await askApp(dir, screen.package, { open: screen.links[hit] }, 30_000);
+    return { stdout: '', stderr: '', code: 0 };
+  }
+  return { stdout: '', stderr: `Error: Unknown command: ${args.join(' ')}\n`, code: 1 };
+}
