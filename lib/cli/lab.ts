@@ -27,6 +27,8 @@ export interface LabUpCommandOptions {
   apps?: string;
   profile?: string[];
   stateDir?: string;
+  /** commander's negation of --no-background */
+  background?: boolean;
 }
 
 export async function labUpCommand(options: LabUpCommandOptions, out: NodeJS.WritableStream): Promise<number> {
@@ -42,6 +44,7 @@ export async function labUpCommand(options: LabUpCommandOptions, out: NodeJS.Wri
     world: options.world ?? DEFAULT_WORLD,
     apps: options.apps ?? DEFAULT_APPS,
     profiles: options.profile ?? [],
+    backgroundTraffic: options.background !== false,
     // From sources (tsx), the supervisor and Android's commands need the same loader.
     runner: [process.execPath, ...process.execArgv],
   });
