@@ -1,0 +1,149 @@
+/**
+ * An Appium 3 driver for the lab's virtual handsets (automationName `V6labVirtual`), installed from
+ * drivers/v6lab-virtual. It reaches the handset over adb only, through the device layer, exactly
+ * as a phone is reached: nothing here asks whether the device is virtual. It implements the
+ * commands the specs use; anything else is Appium's "not implemented".
+ */
+import { randomUUID } from 'node:crypto';
+import { BaseDriver, errors, W3C_ELEMENT_KEY } from '@appium/base-driver';
+import type { DefaultCreateSessionResult, DriverData, Element, W3CDriverCaps } from '@appium/types';
+import { AdbkitBackend, adbClient, type DeviceBackend } from '../device/adb.js';
+import { centre, hierarchyXml, parseHierarchy, type UiNode } from './hierarchy.js';
+
+/** Capabilities beyond Appium's own (`platformName`, `automationName`). */
+export const V6LAB_CONSTRAINTS = {
+  /** The adb serial, e.g. `emulator-5554`. */
+  udid: { presence: true, isString: true },
+  /** The adb server's port. @default ANDROID_ADB_SERVER_PORT, else 5037 */
+  adbPort: { isNumber: true },
+} as const;
+
+type Constraints = typeof V6LAB_CONSTRAINTS;
+
+/** Appium's app states (the `queryAppState` contract). */
+export const APP_STATE = { NOT_INSTALLED: 0, NOT_RUNNING: 1, RUNNING_IN_FOREGROUND: 4 } as const;
+
+/** The insecure feature `mobile: shell` needs, as for UiAutomator2 (`--allow-insecure=*:adb_shell`). */
+export const ADB_SHELL_FEATURE = 'adb_shell';
+
+export class V6labVirtualDriver extends BaseDriver<Constraints> {
+  static executeMethodMap = {
+    'mobile: shell': { command: 'mobileShell', params: { required: ['command'], optional: ['args', 'timeout'] } },
+  } as const;
+
+  private device: DeviceBackend | null = null;
+  /** Elements found in this session: id -> the node as it was when found. */
+  private elements = new Map<string, UiNode>();
+
+  constructor(opts = {} as ConstructorParameters<typeof BaseDriver>[0], shouldValidateCaps = true) {
+    super(opts, shouldValidateCaps);
+    this.desiredCapConstraints = V6LAB_CONSTRAINTS;
+    this.locatorStrategies = ['accessibility id'];
+  }
+
+  override async createSession(
+    w3cCaps1: W3CDriverCaps<Constraints>,
+    w3cCaps2?: W3CDriverCaps<Constraints>,
+    w3cCaps3?: W3CDriverCaps<Constraints>,
+    driverData?: DriverData[],
+  ): Promise<DefaultCreateSessionResult<Constraints>> {
+    const result = await super.createSession(w3cCaps1, w3cCaps2, w3cCaps3, driverData);
+    try {
+      const port = this.caps.adbPort ?? Number(process.env.ANDROID_ADB_SERVER_PORT ?? 5037);
+      const device = new AdbkitBackend(adbClient(port), this.caps.udid);
+      await device.ensureAvailable();
+      this.device = device;
+    } catch (error) {
+      await super.deleteSession();
+      throw new errors.SessionNotCreatedError(`v6lab-virtual: ${this.caps.udid} on the adb server at port ${this.caps.adbPort ?? 'default'}: ${(error as Error).message}`);
+    }
+    return result;
+  }
+
+  override async deleteSession(sessionId?: string | null): Promise<void> {
+    this.device = null;
+    this.elements.clear();
+    await super.deleteSession(sessionId);
+  }
+
+  private get adb(): DeviceBackend {
+    if (this.device === null) throw new errors.NoSuchDriverError('no device: the session is not started');
+    return this.device;
+  }
+
+  async execute(script: string, args: unknown[]): Promise<unknown> {
+    return await this.executeMethod(script, args as [Record<string, unknown>]);
+  }
+
+  /** `mobile: shell` ({command, args}): the command's output, as UiAutomator2 gives it. */
+  async mobileShell(command: string, args: unknown[] = [], timeout?: number): Promise<string> {
+    this.assertFeatureEnabled(ADB_SHELL_FEATURE);
+    if (!Array.isArray(args)) args = [args];
+    return await this.adb.runOk([command, ...(args as unknown[]).map(String)], timeout === undefined ? {} : { timeoutMs: timeout });
+  }
+
+  async activateApp(appId: string): Promise<void> {
+    const output = await this.adb.runOk(['am', 'start', '-W', '-n', `${appId}/.MainActivity`]);
+    // am reports a failed start on stdout with exit 0: "Error: Activity class {...} does not exist."
+    if (/^Error/m.test(output)) throw new errors.UnknownError(`activateApp ${appId}: ${output.trim()}`);
+  }
+
+  async terminateApp(appId: string): Promise<boolean> {
+    await this.adb.runOk(['am', 'force-stop', appId]);
+    return true;
+  }
+
+  async isAppInstalled(appId: string): Promise<boolean> {
+    // package:/data/app/com.example.news-1/base.apk
+    const { output, exitCode } = await this.adb.run(['pm', 'path', appId]);
+    return exitCode === 0 && /^package:/m.test(output);
+  }
+
+  async queryAppState(appId: string): Promise<number> {
+    // pidof prints the pids and exits 0, or prints nothing and exits 1.
+    const { output, exitCode } = await this.adb.run(['pidof', appId]);
+    if (exitCode === 0 && /\d/.test(output)) return APP_STATE.RUNNING_IN_FOREGROUND;
+    return (await this.isAppInstalled(appId)) ? APP_STATE.NOT_RUNNING : APP_STATE.NOT_INSTALLED;
+  }
+
+  override async getPageSource(): Promise<string> {
+    return hierarchyXml(await this.adb.runOk(['uiautomator', 'dump', '/dev/tty']));
+  }
+
+  override async findElOrEls(strategy: string, selector: string, mult: true, context?: string): Promise<Element[]>;
+  override async findElOrEls(strategy: string, selector: string, mult: false, context?: string): Promise<Element>;
+  override async findElOrEls(strategy: string, selector: string, mult: boolean): Promise<Element | Element[]> {
+    if (strategy !== 'accessibility id') throw new errors.InvalidSelectorError(`v6lab-virtual finds by accessibility id only, not ${strategy}`);
+    const find = async () => parseHierarchy(await this.getPageSource()).filter((node) => node.contentDesc === selector);
+    let found = await find();
+    if (found.length === 0 && this.implicitWaitMs > 0) {
+      await this.implicitWaitForCondition(async () => (found = await find()).length > 0);
+    }
+    const elements = found.map((node) => {
+      const id = randomUUID();
+      this.elements.set(id, node);
+      return { [W3C_ELEMENT_KEY]: id } as Element;
+    });
+    if (mult) return elements;
+    if (elements.length === 0) throw new errors.NoSuchElementError(`no element with accessibility id ${JSON.stringify(selector)}`);
+    return elements[0]!;
+  }
+
+  async click(elementId: string): Promise<void> {
+    const node = this.elements.get(elementId);
+    if (node === undefined) throw new errors.NoSuchElementError(`element ${elementId} was not found in this session`);
+    const [x, y] = centre(node.bounds);
+    await this.adb.runOk(['input', 'tap', String(x), String(y)]);
+  }
+
+  async back(): Promise<void> {
+    await this.adb.runOk(['input', 'keyevent', 'KEYCODE_BACK']);
+  }
+
+  /** The device's time as `date` prints it (ISO 8601 with offset); a `format` argument is ignored. */
+  async getDeviceTime(): Promise<string> {
+    return (await this.adb.runOk(['date', '+%Y-%m-%dT%H:%M:%S%z'])).trim();
+  }
+}
+
+export default V6labVirtualDriver;

@@ -1,0 +1,160 @@
+// The project's Appium driver for the virtual handsets (issue 4, "Appium"): a lab handset driven
+// through a real Appium 3 server by WebdriverIO, the driver reaching it over a private adb server
+// only. Root and namespaces needed: skips with the reason elsewhere, fails in CI (CI=true).
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { remote } from 'webdriverio';
+import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
+import { requireLab } from '../support/lab-env.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+const APP = 'com.example.news';
+
+async function v6lab(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/v6lab.js'), ...args], { env: { ...process.env, V6LAB_STATE_DIR: stateDir }, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Starts Appium on 127.0.0.1:port with the project's APPIUM_HOME; resolves once /status answers. */
+async function startAppium(port: number, log: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(root, 'node_modules/appium/index.js'), '--address', '127.0.0.1', '--port', String(port), '--allow-insecure', '*:adb_shell', '--log-no-colors'], {
+    env: { ...process.env, APPIUM_HOME: join(root, '.appium') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`appium exited with ${child.exitCode}: ${log.join('').slice(-2000)}`);
+    try {
+      const status = await fetch(`http://127.0.0.1:${port}/status`);
+      if (status.ok) return child;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`appium did not answer /status on port ${port} within 30 s: ${log.join('').slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Stops a child by its pid: SIGTERM, then SIGKILL after 10 s. */
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolveStop();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
+  this.timeout(120_000);
+  const work = mkdtempSync(join(tmpdir(), 'v6lab-appium-'));
+  // The handsets' shell user (uid 2000) must reach the state directory, as it would /run/v6lab.
+  chmodSync(work, 0o755);
+  const stateDir = join(work, 'state');
+  const appiumLog: string[] = [];
+  let cli: AdbCli | undefined;
+  let appium: ChildProcess | undefined;
+  let browser: WebdriverIO.Browser | undefined;
+  let appiumUrl = '';
+
+  before(async function () {
+    await requireLab(this, 'the Appium lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb');
+    // The driver's code is dist/appium (npm test builds first); the set-up links it into .appium/.
+    await run(process.execPath, [join(root, 'scripts/appium-setup.js')], { cwd: root, timeout: 120_000 })
+      .catch((e: { stderr: string }) => assert.fail(`scripts/appium-setup.js: ${e.stderr}`));
+    const up = await v6lab(stateDir, 'lab', 'up', '--handsets', '1', '--no-background');
+    assert.equal(up.code, 0, `lab up: ${JSON.stringify(up)}`);
+    mkdirSync(join(work, 'adb-home'));
+    cli = new AdbCli(findAdb()!, await freePort(), join(work, 'adb-home'));
+    assert.equal((await cli.run(['start-server'])).code, 0);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const devices = (await cli.run(['devices'])).stdout.toString();
+      if (/emulator-5554\s+device/.test(devices)) break;
+      if (Date.now() > deadline) throw new Error(`the adb server did not find the handset: ${devices}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const port = await freePort();
+    appium = await startAppium(port, appiumLog);
+    appiumUrl = `http://127.0.0.1:${port}`;
+    browser = await remote({
+      hostname: '127.0.0.1',
+      port,
+      logLevel: 'warn',
+      connectionRetryCount: 0,
+      capabilities: {
+        platformName: 'Android',
+        'appium:automationName': 'V6labVirtual',
+        'appium:udid': 'emulator-5554',
+        'appium:adbPort': cli.serverPort,
+      },
+    });
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await browser?.deleteSession().catch(() => undefined);
+    if (appium) await stop(appium);
+    await cli?.run(['kill-server']).catch(() => undefined);
+    if (process.getuid?.() === 0) await v6lab(stateDir, 'lab', 'down');
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('knows what is installed and starts, inspects and stops an app', async () => {
+    const b = browser!;
+    assert.equal(await b.isAppInstalled(APP), true);
+    assert.equal(await b.isAppInstalled('com.example.absent'), false);
+    await b.activateApp(APP);
+    assert.equal(await b.queryAppState(APP), 4);
+    await b.terminateApp(APP);
+    assert.equal(await b.queryAppState(APP), 1);
+  });
+
+  it('finds a link by accessibility id and taps it; back returns', async () => {
+    const b = browser!;
+    await b.activateApp(APP);
+    const link = b.$('~article');
+    assert.equal(await link.isExisting(), true);
+    await link.click();
+    const source = await b.getPageSource();
+    assert.match(source, /^<\?xml/);
+    assert.match(source, /<\/hierarchy>$/, 'no trailing uiautomator message');
+    assert.match(source, /text="article"/);
+    assert.equal(await b.$('~no-such-link').isExisting(), false);
+    await b.back();
+    assert.match(await b.getPageSource(), /content-desc="article"/);
+    await b.terminateApp(APP);
+  });
+
+  it('runs mobile: shell and reads the device time', async () => {
+    const b = browser!;
+    assert.equal(await b.execute('mobile: shell', { command: 'getprop', args: ['ro.product.model'] }), 'v6lab Reference\n');
+    assert.match(await b.getDeviceTime(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$/);
+  });
+
+  it('ends the session: the server no longer knows it', async () => {
+    const { sessionId } = browser!;
+    await browser!.deleteSession();
+    browser = undefined;
+    const reply = await fetch(`${appiumUrl}/session/${sessionId}/source`).then((r) => r.json()) as { value: { error?: string } };
+    assert.equal(reply.value.error, 'invalid session id');
+  });
+});
