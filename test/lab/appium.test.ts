@@ -10,20 +10,13 @@ import { promisify } from 'node:util';
 import { remote } from 'webdriverio';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
 import { requireLab } from '../support/lab-env.js';
+import { v6lab } from '../support/cli.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
 const APP = 'com.example.news';
 
-async function v6lab(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/v6lab.js'), ...args], { env: { ...process.env, V6LAB_STATE_DIR: stateDir }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const v6labIn = (stateDir: string, ...args: string[]) => v6lab(args, { V6LAB_STATE_DIR: stateDir });
 
 /** Starts Appium on 127.0.0.1:port with the project's APPIUM_HOME; resolves once /status answers. */
 async function startAppium(port: number, log: string[]): Promise<ChildProcess> {
@@ -80,7 +73,7 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     // The driver's code is dist/appium (npm test builds first); the set-up links it into .appium/.
     await run(process.execPath, [join(root, 'scripts/appium-setup.js')], { cwd: root, timeout: 120_000 })
       .catch((e: { stderr: string }) => assert.fail(`scripts/appium-setup.js: ${e.stderr}`));
-    const up = await v6lab(stateDir, 'lab', 'up', '--handsets', '1', '--no-background');
+    const up = await v6labIn(stateDir, 'lab', 'up', '--handsets', '1', '--no-background');
     assert.equal(up.code, 0, `lab up: ${JSON.stringify(up)}`);
     mkdirSync(join(work, 'adb-home'));
     cli = new AdbCli(findAdb()!, await freePort(), join(work, 'adb-home'));
@@ -114,7 +107,7 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     await browser?.deleteSession().catch(() => undefined);
     if (appium) await stop(appium);
     await cli?.run(['kill-server']).catch(() => undefined);
-    if (process.getuid?.() === 0) await v6lab(stateDir, 'lab', 'down');
+    if (process.getuid?.() === 0) await v6labIn(stateDir, 'lab', 'down');
     rmSync(work, { recursive: true, force: true });
   });
 

@@ -3,14 +3,13 @@
 // analysed, `lab down` leaving nothing behind. Root and namespaces needed: skips with the reason
 // elsewhere, fails in CI (CI=true), where a silently skipped check is a defect.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { analyzeFile, IncrementalAnalyzer } from '../../lib/analysis/index.js';
 import { AdbkitBackend, type AdbkitClient } from '../../lib/device/adb.js';
 import { startDeviceCapture } from '../../lib/device/capture.js';
@@ -18,9 +17,9 @@ import { probeDevice } from '../../lib/device/facts.js';
 import { checkApnProtocol, checkClat, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix, checkPrivacyAddresses, observeDevice } from '../../lib/checks/os.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
 import { requireLab } from '../support/lab-env.js';
+import { v6lab } from '../support/cli.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const run = promisify(execFile);
 // adbkit under tsx: the default import is the class, under node the module (see adbd tests).
 const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
 
@@ -31,15 +30,7 @@ function hostNetwork(): string {
   return [out(['ip', 'addr']), out(['ip', 'route']), out(['ip', '-6', 'route']), out(['nft', 'list', 'ruleset']), readFileSync('/etc/resolv.conf', 'utf8')].join('\n---\n');
 }
 
-async function v6lab(stateDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/v6lab.js'), ...args], { env: { ...process.env, V6LAB_STATE_DIR: stateDir }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const v6labIn = (stateDir: string, ...args: string[]) => v6lab(args, { V6LAB_STATE_DIR: stateDir });
 
 describe('lab: virtual handsets over real adb (issue 3)', function () {
   this.timeout(120_000);
@@ -55,7 +46,7 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
   before(async function () {
     await requireLab(this, 'the lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb');
     hostBefore = hostNetwork();
-    const up = await v6lab(stateDir, 'lab', 'up', '--handsets', '2', '--apn', 'ipv6',
+    const up = await v6labIn(stateDir, 'lab', 'up', '--handsets', '2', '--apn', 'ipv6',
       '--profile', join(root, 'devices/lab/handsets/compliant.json'), '--profile', join(root, 'devices/lab/handsets/noncompliant.json'));
     assert.equal(up.code, 0, `lab up: ${JSON.stringify(up)}`);
     upLines = up.stdout.trim().split('\n');
@@ -76,7 +67,7 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
 
   after(async function () {
     await cli?.run(['kill-server']).catch(() => undefined);
-    if (process.getuid?.() === 0) await v6lab(stateDir, 'lab', 'down');
+    if (process.getuid?.() === 0) await v6labIn(stateDir, 'lab', 'down');
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -108,9 +99,7 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
   });
 
   it('v6lab devices tells what it learns of each handset over adb alone', async () => {
-    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/v6lab.js'), 'devices', '--json'], {
-      env: { ...process.env, ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home }, timeout: 60_000,
-    });
+    const { stdout, stderr } = await v6lab(['devices', '--json'], { ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home });
     const { devices } = JSON.parse(stdout) as { devices: { serial: string; model: string; root: string | null; tcpdump: string | null; defaultNetwork: { nat64Prefix: string | null; clat: { ipv4: string } | null } | null; problems: string[] }[] };
     const compliant = devices.find((d) => d.serial === 'emulator-5554')!;
     assert.equal(compliant.model, 'v6lab Reference', stderr);
@@ -269,7 +258,7 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
   });
 
   it('lab status --json says healthy', async () => {
-    const status = await v6lab(stateDir, 'lab', 'status', '--json');
+    const status = await v6labIn(stateDir, 'lab', 'status', '--json');
     const overview = JSON.parse(status.stdout);
     assert.equal(overview.supervisor.running, true);
     assert.deepEqual(overview.handsets.map((h: { adbListening: boolean }) => h.adbListening), [true, true]);
@@ -277,12 +266,12 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
 
   it('lab down removes every namespace, process and /etc/netns entry, twice safely, and the host is untouched', async () => {
     const labId = JSON.parse(readFileSync(join(stateDir, 'lab.json'), 'utf8')).labId as string;
-    const down = await v6lab(stateDir, 'lab', 'down');
+    const down = await v6labIn(stateDir, 'lab', 'down');
     assert.equal(down.code, 0, down.stderr);
     const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
     assert.ok(!namespaces.includes(`v6l-${labId}-`), namespaces);
     assert.ok(!readdirNames('/etc/netns').some((n) => n.startsWith(`v6l-${labId}-`)));
-    const again = await v6lab(stateDir, 'lab', 'down');
+    const again = await v6labIn(stateDir, 'lab', 'down');
     assert.equal(again.code, 0);
     assert.match(again.stdout, /nothing to remove/);
     assert.equal(hostNetwork(), hostBefore);

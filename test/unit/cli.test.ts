@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, parseAddress, parseNat64Prefix } from '../../lib/net/address.js';
 import { LINKTYPE, pcapFile } from '../support/packets.js';
 import { HandsetCapture } from '../support/scenario.js';
+import { v6lab } from '../support/cli.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const run = promisify(execFile);
 
-/** Runs the built CLI (`npm test` builds it first) and returns its exit code and output. */
-async function v6lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/v6lab.js'), ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const v6labCli = (...args: string[]) => v6lab(args);
 
 describe('v6lab analyze (the command line)', function () {
   this.timeout(30000);
@@ -33,7 +22,7 @@ describe('v6lab analyze (the command line)', function () {
     .pcap());
 
   it('prints the contract JSON with --json', async () => {
-    const { code, stdout, stderr } = await v6lab('analyze', capture, '--json');
+    const { code, stdout, stderr } = await v6labCli('analyze', capture, '--json');
     assert.equal(code, 0, stderr);
     const a = JSON.parse(stdout);
     assert.deepEqual(Object.keys(a.capture).slice(0, 7), ['format', 'linkTypes', 'packets', 'bytes', 'firstTs', 'lastTs', 'duplicates']);
@@ -48,7 +37,7 @@ describe('v6lab analyze (the command line)', function () {
   });
 
   it('prints a readable table without --json', async () => {
-    const { code, stdout } = await v6lab('analyze', capture);
+    const { code, stdout } = await v6labCli('analyze', capture);
     assert.equal(code, 0);
     assert.match(stdout, /NAT64 +64:ff9b::\/96 \(RFC 7050 discovery\)/);
     assert.match(stdout, /nat64 +1 +[\d.]+ KiB +\d+\.\d%/);
@@ -56,7 +45,7 @@ describe('v6lab analyze (the command line)', function () {
   });
 
   it('takes --nat64-prefix and --clat-address', async () => {
-    const { code, stdout } = await v6lab('analyze', capture, '--json', '--nat64-prefix', '2001:db8:6464::/96', '--clat-address', '2001:db8:1::100');
+    const { code, stdout } = await v6labCli('analyze', capture, '--json', '--nat64-prefix', '2001:db8:6464::/96', '--clat-address', '2001:db8:1::100');
     assert.equal(code, 0);
     const a = JSON.parse(stdout);
     assert.deepEqual(a.nat64Prefixes, ['2001:db8:6464::/96', '64:ff9b::/96']);
@@ -69,24 +58,24 @@ describe('v6lab analyze (the command line)', function () {
     const bytes = Buffer.from(pcapFile({ linkType: LINKTYPE.RAW, packets: [] }));
     bytes.writeUInt32LE(0x01020304, 0);
     writeFileSync(bad, bytes);
-    const { code, stdout, stderr } = await v6lab('analyze', bad, '--json');
+    const { code, stdout, stderr } = await v6labCli('analyze', bad, '--json');
     assert.equal(code, 2);
     assert.equal(stdout, '');
     assert.equal(stderr, `v6lab: ${bad}: byte offset 0: not a pcap or pcapng file (magic 0x01020304)\n`);
   });
 
   it('exits 2 for a missing file, a bad prefix, and an unknown option', async () => {
-    const missing = await v6lab('analyze', join(dir, 'nope.pcap'));
+    const missing = await v6labCli('analyze', join(dir, 'nope.pcap'));
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /nope\.pcap: no such file/);
-    const prefix = await v6lab('analyze', capture, '--nat64-prefix', '64:ff9b::/80');
+    const prefix = await v6labCli('analyze', capture, '--nat64-prefix', '64:ff9b::/80');
     assert.equal(prefix.code, 2);
     assert.match(prefix.stderr, /--nat64-prefix: "64:ff9b::\/80" has length \/80/);
-    const clat = await v6lab('analyze', capture, '--clat-address', '192.0.0.4');
+    const clat = await v6labCli('analyze', capture, '--clat-address', '192.0.0.4');
     assert.equal(clat.code, 2);
     assert.match(clat.stderr, /--clat-address/);
-    assert.equal((await v6lab('analyze', capture, '--frobnicate')).code, 2);
-    assert.equal((await v6lab('analyze')).code, 2);
+    assert.equal((await v6labCli('analyze', capture, '--frobnicate')).code, 2);
+    assert.equal((await v6labCli('analyze')).code, 2);
   });
 });
 
