@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DataFileError } from '../../lib/config/schema.js';
+import { loadDeviceProfile } from '../../lib/device/profile.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'v6lab-profile-'));
+let n = 0;
+const file = (content: unknown) => {
+  const path = join(dir, `p${n++}.json`);
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+};
+const good = { name: 'p', serial: 'emulator-5554', appium: { url: 'http://127.0.0.1:4723' }, networks: { ipv6: { apn: 'ipv6.test' } } };
+
+describe('device profiles (devices/*.json)', () => {
+  it('loads the shipped example and fills the defaults', () => {
+    const example = loadDeviceProfile(resolve(import.meta.dirname, '../../devices/example-phone.json'));
+    assert.equal(example.appium.capabilities['appium:automationName'], 'UiAutomator2');
+    assert.deepEqual(example.capture, ['device', 'pcapdroid', 'gateway']);
+    const minimal = loadDeviceProfile(file(good));
+    assert.deepEqual(minimal.capture, ['device', 'gateway']);
+    assert.equal(minimal.apnSwitch, 'content');
+    assert.deepEqual(minimal.networks, { ipv6: { apn: 'ipv6.test' }, ipv4v6: null });
+  });
+
+  const bad: [string, unknown, string, RegExp][] = [
+    ['no serial or model', { ...good, serial: undefined }, 'serial', /give the adb serial, or a model/],
+    ['a serial with shell syntax', { ...good, serial: 'x; rm -rf /' }, 'serial', /adb serial/],
+    ['no network', { ...good, networks: {} }, 'networks', /names no network/],
+    ['an Appium URL that is not one', { ...good, appium: { url: 'localhost:4723' } }, 'appium.url', /http\(s\) URL/],
+    ['a capability that is an object', { ...good, appium: { url: 'http://h:1', capabilities: { 'appium:x': { a: 1 } } } }, 'appium.capabilities.appium:x', /capability value/],
+    ['an unknown capture method', { ...good, capture: ['wireshark'] }, 'capture[0]', /one of "device", "gateway", "pcapdroid"/],
+    ['a typo in a field', { ...good, apnSwich: 'manual' }, 'apnSwich', /unknown field/],
+    ['a profile that says it is virtual', { ...good, virtual: true }, 'virtual', /unknown field/],
+  ];
+  for (const [name, content, field, problem] of bad) {
+    it(`rejects ${name}, naming the field`, () => {
+      const path = file(content);
+      assert.throws(() => loadDeviceProfile(path), (e: unknown) => e instanceof DataFileError && e.file === path && e.field === field && problem.test(e.problem));
+    });
+  }
+});
