@@ -11,14 +11,15 @@
  * /proc start time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import createDebug from 'debug';
 import { isRunning, processStartTime, sleep } from '../network/process.js';
 import { appConsolePath, appSocketPath, APPS_DIR } from './app.js';
+import { serveJsonLines } from './control-socket.js';
 import { readHandsetState, writeHandsetState, type HandsetState, type RunningApp } from './state.js';
 
 const log = createDebug('v6lab:lab:activity');
@@ -448,34 +449,17 @@ export function executeActivityCommand(dir: string, command: string, args: reado
  */
 export function serveActivityManager(dir: string, namespace: string, env: Record<string, string>): { server: Server; close(): Promise<void> } {
   const path = join(dir, ACTIVITY_SOCKET);
-  rmSync(path, { force: true });
   const launch = appLauncher(dir, env, ['ip', 'netns', 'exec', namespace]);
-  const server = createServer((socket) => {
-    let buffered = '';
-    socket.on('error', () => undefined);
-    socket.on('data', function onData(chunk: Buffer) {
-      buffered += chunk.toString('utf8');
-      const newline = buffered.indexOf('\n');
-      if (newline < 0) {
-        if (buffered.length > 65536) socket.destroy();
-        return;
-      }
-      socket.off('data', onData);
-      let request: { command: string; args: string[] };
-      try {
-        const raw = JSON.parse(buffered.slice(0, newline)) as { command?: unknown; args?: unknown };
-        if (typeof raw.command !== 'string' || !Array.isArray(raw.args) || !raw.args.every((a) => typeof a === 'string')) throw new Error('bad request');
-        request = { command: raw.command, args: raw.args as string[] };
-      } catch {
-        socket.destroy();
-        return;
-      }
-      executeActivityCommand(dir, request.command, request.args, launch)
-        .catch((error: unknown) => result('', `Error: ${(error as Error).message}\n`, 1))
-        .then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
-    });
+  const server = serveJsonLines(path, (request, socket) => {
+    const raw = request;
+    if (typeof raw.command !== 'string' || !Array.isArray(raw.args) || !raw.args.every((a) => typeof a === 'string')) {
+      socket.destroy();
+      return;
+    }
+    executeActivityCommand(dir, raw.command, raw.args as string[], launch)
+      .catch((error: unknown) => result('', `Error: ${(error as Error).message}\n`, 1))
+      .then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
   });
-  server.listen(path, () => chmodSync(path, 0o666));
   return {
     server,
     async close() {

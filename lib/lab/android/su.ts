@@ -8,9 +8,9 @@
  * Frames from the server: [kind u8][length u32 LE][bytes]; kinds 1 stdout, 2 stderr, 3 exit code.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { join } from 'node:path';
+import { serveJsonLines } from './control-socket.js';
 
 const FRAME = { stdout: 1, stderr: 2, exit: 3 } as const;
 export const SU_SOCKET = 'su.sock';
@@ -24,48 +24,27 @@ function frame(kind: number, data: Buffer): Buffer {
 
 /** The root side, run by the lab supervisor for a rooted handset. */
 export function serveSu(dir: string, namespace: string, env: Record<string, string>): Server {
-  const path = join(dir, SU_SOCKET);
-  rmSync(path, { force: true });
-  const server = createServer((socket) => {
-    let request = '';
-    socket.on('data', function onData(chunk: Buffer) {
-      request += chunk.toString('utf8');
-      const newline = request.indexOf('\n');
-      if (newline < 0) {
-        if (request.length > 65536) socket.destroy();
-        return;
-      }
-      socket.off('data', onData);
-      let command: string;
-      try {
-        command = String((JSON.parse(request.slice(0, newline)) as { command: unknown }).command);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      const child = spawn('ip', ['netns', 'exec', namespace, 'sh', '-c', command], { detached: true, cwd: join(dir, 'fs'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.on('data', (d: Buffer) => socket.write(frame(FRAME.stdout, d)));
-      child.stderr.on('data', (d: Buffer) => socket.write(frame(FRAME.stderr, d)));
-      child.on('close', (code, signal) => {
-        const status = Buffer.alloc(4);
-        status.writeInt32LE(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
-        socket.end(frame(FRAME.exit, status));
-      });
-      // The asking shell went away (its adb stream closed): the command goes with it.
-      socket.on('close', () => {
-        if (child.exitCode === null && child.pid !== undefined) {
-          try {
-            process.kill(-child.pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
-      });
+  return serveJsonLines(join(dir, SU_SOCKET), (request, socket) => {
+    const command = String(request.command);
+    const child = spawn('ip', ['netns', 'exec', namespace, 'sh', '-c', command], { detached: true, cwd: join(dir, 'fs'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => socket.write(frame(FRAME.stdout, d)));
+    child.stderr.on('data', (d: Buffer) => socket.write(frame(FRAME.stderr, d)));
+    child.on('close', (code, signal) => {
+      const status = Buffer.alloc(4);
+      status.writeInt32LE(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
+      socket.end(frame(FRAME.exit, status));
     });
-    socket.on('error', () => undefined);
+    // The asking shell went away (its adb stream closed): the command goes with it.
+    socket.on('close', () => {
+      if (child.exitCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
   });
-  server.listen(path, () => chmodSync(path, 0o666));
-  return server;
 }
 
 /** The command `su` runs: `su -c CMD`, `su 0 CMD...`, `su root CMD...`; null for an interactive su. */

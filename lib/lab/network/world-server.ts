@@ -146,25 +146,33 @@ function listen(server: net.Server, port: number, host: string): Promise<void> {
   });
 }
 
-function bindNtp(address: string): Promise<dgram.Socket> {
+/**
+ * A UDP socket bound to one host address and `port`, answering with `onMessage`. Bound per
+ * address, so every reply leaves from the address the request was sent to.
+ */
+function bindUdpService(address: string, port: number, label: string, onMessage: (socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo) => void): Promise<dgram.Socket> {
   const socket = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
-  socket.on('message', (msg, rinfo) => {
-    const reply = ntpServerReply(msg, Date.now());
-    if (reply !== null) socket.send(reply, rinfo.port, rinfo.address);
-  });
-  socket.on('error', (error) => process.stderr.write(`ntp ${address}: ${error.message}\n`));
+  socket.on('message', (msg, rinfo) => onMessage(socket, msg, rinfo));
+  socket.on('error', (error) => process.stderr.write(`${label} ${address}: ${error.message}\n`));
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(123, address, () => {
+    socket.bind(port, address, () => {
       socket.off('error', reject);
       resolve(socket);
     });
   });
 }
 
+function bindNtp(address: string): Promise<dgram.Socket> {
+  return bindUdpService(address, 123, 'ntp', (socket, msg, rinfo) => {
+    const reply = ntpServerReply(msg, Date.now());
+    if (reply !== null) socket.send(reply, rinfo.port, rinfo.address);
+  });
+}
+
+/** UDP 443: a datagram holding an ASCII number N gets N bytes back in datagrams of UDP_CHUNK. */
 function bindUdp(address: string): Promise<dgram.Socket> {
-  const socket = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
-  socket.on('message', (msg, rinfo) => {
+  return bindUdpService(address, 443, 'udp', (socket, msg, rinfo) => {
     const text = msg.toString('ascii').trim();
     if (!/^\d{1,9}$/.test(text)) return;
     let left = Math.min(Number(text), MAX_UDP_BYTES);
@@ -173,15 +181,6 @@ function bindUdp(address: string): Promise<dgram.Socket> {
       left -= size;
       socket.send(WRITE_CHUNK.subarray(0, size), rinfo.port, rinfo.address);
     }
-  });
-  socket.on('error', (error) => process.stderr.write(`udp ${address}: ${error.message}\n`));
-  // Bound per address, so every reply leaves from the address the request was sent to.
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(443, address, () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
   });
 }
 
