@@ -106,6 +106,24 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
     return (await this.isAppInstalled(appId)) ? APP_STATE.NOT_RUNNING : APP_STATE.NOT_INSTALLED;
   }
 
+  /**
+   * W3C "navigate to" (WebdriverIO's `browser.url()`): the device's browser opens `url`, by the
+   * VIEW intent UiAutomator2 sends in a native context (appium-adb's startUri).
+   */
+  async setUrl(url: string): Promise<void> {
+    let scheme: string | null = null;
+    try {
+      const parsed = new URL(url);
+      if (parsed.hostname !== '') scheme = parsed.protocol;
+    } catch {
+      // not a URL at all
+    }
+    if (scheme !== 'http:' && scheme !== 'https:') throw new errors.InvalidArgumentError(`setUrl: ${JSON.stringify(url)} is not an http or https URL with a host`);
+    const { output, exitCode } = await this.adb.run(['am', 'start', '-W', '-a', 'android.intent.action.VIEW', '-d', url]);
+    // "Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW ... }"
+    if (exitCode !== 0 || /unable to resolve intent/i.test(output)) throw new errors.UnknownError(`setUrl ${url}: ${output.trim()}`);
+  }
+
   override async getPageSource(): Promise<string> {
     return hierarchyXml(await this.adb.runOk(['uiautomator', 'dump', '/dev/tty']));
   }

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
 import { resolveUnderRoot, type HandsetHost } from './adbd/host.js';
+import { stopAllApps } from './android/activity.js';
+import { readHandsetState, writeHandsetState } from './android/state.js';
 import type { AgentReply, AgentRequest } from './netns-agent.js';
 
 const log = createDebug('v6lab:lab:handset');
@@ -73,6 +75,20 @@ export class NetnsHandsetHost implements HandsetHost {
     if (root === this.#root) return { message: root ? 'adbd is already running as root\n' : 'adbd not running as root\n', restarts: false };
     this.#root = root;
     return { message: root ? 'restarting adbd as root\n' : 'restarting adbd as non root\n', restarts: true };
+  }
+
+  /**
+   * What a reboot takes away: every running app, `adb root` (adbd starts again as the build's
+   * user), and the properties setprop set, but `persist.*` ones. Settings and the APN table are
+   * files and stay, as on a phone.
+   */
+  async reboot(): Promise<void> {
+    log('reboot %s', this.namespace);
+    this.#root = this.buildType === 'eng';
+    await stopAllApps(this.dir);
+    const state = readHandsetState(this.dir);
+    const kept = Object.fromEntries(Object.entries(state.props).filter(([name]) => name.startsWith('persist.')));
+    if (Object.keys(kept).length !== Object.keys(state.props).length) writeHandsetState(this.dir, { ...state, props: kept });
   }
 
   spawn(command: string): ChildProcess {

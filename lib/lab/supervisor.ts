@@ -5,11 +5,16 @@
  * `v6lab lab down` (by PID and start time).
  *
  *   node supervisor.js STATE_DIR
+ *
+ * `adb reboot` takes a handset away for V6LAB_REBOOT_MS milliseconds (default 3000, at most 50000;
+ * read from the supervisor's environment, i.e. that of `lab up`): its apps stop, its adb
+ * connections drop, its port stops listening, then listens again and the adb server, which
+ * retries a dropped emulator port every second, finds the same serial.
  */
 import { watch } from 'node:fs';
 import type { Server } from 'node:net';
 import createDebug from 'debug';
-import { AdbDaemon } from './adbd/index.js';
+import { AdbDaemon, DEFAULT_REBOOT_MS } from './adbd/index.js';
 import { serveActivityManager } from './android/activity.js';
 import { readHandsetState, writeHandsetState, type HandsetState } from './android/state.js';
 import { serveSu } from './android/su.js';
@@ -27,6 +32,21 @@ function wantedAttach(state: HandsetState): { apn: ApnType; pdp: PdpType; apnNam
   return apn === null ? null : { apn, pdp: row.protocol ?? 'IP', apnName: row.apn };
 }
 
+/**
+ * The longest reboot: the adb server retries a dropped emulator port 60 times, a second apart
+ * (adb's transport_local.cpp LOCAL_PORT_RETRY_COUNT), then forgets it until its next start.
+ */
+const MAX_REBOOT_MS = 50_000;
+
+/** V6LAB_REBOOT_MS: how long `adb reboot` keeps a handset away, in ms. */
+function rebootMsFrom(env: NodeJS.ProcessEnv): number {
+  const text = env.V6LAB_REBOOT_MS;
+  if (text === undefined || text === '') return DEFAULT_REBOOT_MS;
+  const ms = Number(text);
+  if (!/^\d+$/.test(text) || ms > MAX_REBOOT_MS) throw new Error(`V6LAB_REBOOT_MS: expected milliseconds from 0 to ${MAX_REBOOT_MS}, got ${JSON.stringify(text)}`);
+  return ms;
+}
+
 class HandsetServer {
   private readonly host: NetnsHandsetHost;
   private readonly daemon: AdbDaemon;
@@ -42,10 +62,13 @@ class HandsetServer {
    */
   private tableWants: string | null = null;
 
-  constructor(private readonly stateDir: string, readonly record: HandsetRecord) {
+  constructor(private readonly stateDir: string, readonly record: HandsetRecord, rebootMs: number) {
     const state = readHandsetState(record.dir);
     this.host = new NetnsHandsetHost({ namespace: record.namespace, dir: record.dir, buildType: state.profile.buildType });
-    this.daemon = new AdbDaemon(this.host, { banner: { product: state.profile.device, model: state.profile.model.replaceAll(' ', '_'), device: state.profile.device } });
+    this.daemon = new AdbDaemon(this.host, {
+      banner: { product: state.profile.device, model: state.profile.model.replaceAll(' ', '_'), device: state.profile.device },
+      rebootMs,
+    });
   }
 
   async start(): Promise<void> {
@@ -108,7 +131,8 @@ class HandsetServer {
 }
 
 async function main(stateDir: string): Promise<void> {
-  const servers = readRegistry(stateDir).map((record) => new HandsetServer(stateDir, record));
+  const rebootMs = rebootMsFrom(process.env);
+  const servers = readRegistry(stateDir).map((record) => new HandsetServer(stateDir, record, rebootMs));
   if (servers.length === 0) throw new Error(`no handsets registered in ${stateDir}`);
   await Promise.all(servers.map((s) => s.start()));
   const stop = async () => {

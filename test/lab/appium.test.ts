@@ -15,6 +15,7 @@ import { v6lab } from '../support/cli.js';
 const root = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
 const APP = 'com.example.news';
+const BROWSER = 'com.android.browser';
 
 const v6labIn = (stateDir: string, ...args: string[]) => v6lab(args, { V6LAB_STATE_DIR: stateDir });
 
@@ -135,6 +136,26 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     await b.back();
     assert.match(await b.getPageSource(), /content-desc="article"/);
     await b.terminateApp(APP);
+  });
+
+  it('navigates to a URL: the handset\'s browser opens it under its own uid; a URL that is not http(s) is refused', async () => {
+    const b = browser!;
+    assert.equal(await b.isAppInstalled(BROWSER), true);
+    await b.url('https://api.news.test/index.html');
+    assert.equal(await b.queryAppState(BROWSER), 4);
+    // The page load comes from the browser's own uid (10099): its kept-alive connection to port 443
+    // is that uid's in /proc/net/tcp6, as a flow attribution by socket owner sees it.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const tcp6 = String(await b.execute('mobile: shell', { command: 'cat', args: ['/proc/net/tcp6'] }));
+      const rows = tcp6.split('\n').map((line) => line.trim().split(/\s+/));
+      if (rows.some((f) => f[2]?.endsWith(':01BB') && f[3] === '01' && f[7] === '10099')) break;
+      if (Date.now() > deadline) assert.fail(`no established connection of uid 10099 to port 443: ${tcp6}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await assert.rejects(b.url('ftp://files.news.test/a'), /invalid argument/i);
+    await b.terminateApp(BROWSER);
+    assert.equal(await b.queryAppState(BROWSER), 1);
   });
 
   it('runs mobile: shell and reads the device time', async () => {

@@ -228,6 +228,39 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
       process.kill(second, 0);
     });
 
+    it('a VIEW intent opens the built-in browser under its own uid: getaddrinfo through DNS64, an IPv4-only host over NAT64', async () => {
+      const browser = 'com.android.browser';
+      assert.match((await shell('pm list packages')).out, /^package:com\.android\.browser$/m);
+      const browserUid = Number(/userId=(\d+)/.exec((await shell(`dumpsys package ${browser}`)).out)?.[1]);
+      assert.equal(browserUid, 10099);
+      let owners: { uid: number; remotePort: number; state: string }[] = [];
+      const browsed = await capture(async () => {
+        const started = await shell('am start -W -a android.intent.action.VIEW -d https://img.news.test/index.html');
+        assert.equal(started.code, 0, started.err);
+        assert.match(started.out, /^Starting: Intent \{ act=android\.intent\.action\.VIEW dat=https:\/\/img\.news\.test\/\.\.\. \}\nStatus: ok\nLaunchState: COLD\nActivity: com\.android\.browser\/\.MainActivity\n/);
+        const page = await loaded(stateDir, browser);
+        assert.equal(page.ok, true, JSON.stringify(logOf(stateDir, browser)));
+        owners = await until('a socket of the browser in /proc/net/tcp6', async () => {
+          const rows = socketOwners((await shell('cat /proc/net/tcp6 /proc/net/tcp')).out).filter((r) => r.uid === browserUid);
+          return rows.length > 0 ? rows : null;
+        });
+      });
+      assert.ok(owners.some((r) => r.remotePort === 443), JSON.stringify(owners));
+      const log = logOf(stateDir, browser);
+      // One getaddrinfo, answered with DNS64's synthesized AAAA; one connection to port 443.
+      assert.deepEqual(log.filter((e) => e.event === 'dns').map((e) => e.query), ['getaddrinfo']);
+      const connected = log.filter((e) => e.event === 'attempt' && e.outcome === 'connected');
+      assert.equal(connected.length, 1, JSON.stringify(log));
+      assert.match(String(connected[0]!.address), /^64:ff9b::/);
+      assert.deepEqual(log.filter((e) => e.event === 'request').map((e) => [e.host, e.port, e.mode, e.ok, e.bytes]), [['img.news.test', 443, 'system', true, 20000]]);
+      assert.ok(browsed.flows.some((f) => f.server === connected[0]!.address && f.serverPort === 443 && f.path === 'nat64'), describeFlows(browsed));
+      const pid = readHandsetState(join(stateDir, 'handsets/hs0')).running[browser]!.pid;
+      assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${browserUid}\\s`, 'm'));
+      const refused = await shell('am start -a android.intent.action.VIEW -d ftp://img.news.test/a');
+      assert.equal(refused.code, 1);
+      assert.equal(refused.err, 'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=ftp://img.news.test/... flg=0x10000000 }\n');
+    });
+
     it('lab down stops every app with the handset', async () => {
       const apps = Object.values(readHandsetState(join(stateDir, 'handsets/hs0')).running);
       assert.ok(apps.length >= 3);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderLinkProperties } from '../../lib/lab/android/render.js';
-import { initialHandsetState, writeHandsetState } from '../../lib/lab/android/state.js';
+import { initialHandsetState, readHandsetState, writeHandsetState } from '../../lib/lab/android/state.js';
 import { installToolbox, runToolbox } from '../../lib/lab/android/toolbox.js';
 import { loadProfile } from '../../lib/lab/world.js';
 
@@ -56,11 +56,51 @@ describe('virtual handset: Android commands', () => {
     assert.match(legacy, /protocol=NULL, roaming_protocol=NULL/, 'an entry without protocol shows NULL (Android treats it as IP)');
   });
 
-  it('pm and dumpsys package give each app its uid', () => {
+  it('content delete removes the rows --where names, silently as Android does; the preference goes with its row', () => {
     const dir = handset();
-    assert.equal(runToolbox(dir, 'pm', ['list', 'packages']).stdout, 'package:com.example.news\npackage:com.example.shop\n');
+    const carriers = ['--uri', 'content://telephony/carriers'];
+    const query = (uid = 0) => runToolbox(dir, 'content', ['query', ...carriers], uid);
+    // The shell user is refused as for the other verbs, and nothing is deleted.
+    const refused = runToolbox(dir, 'content', ['delete', ...carriers, '--where', '_id=2'], 2000);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /SecurityException: No permission to access APN settings/);
+    assert.match(query().stdout, /^Row: 1 _id=2,/m);
+    // A row that is not preferred: gone, the preference untouched.
+    assert.deepEqual(runToolbox(dir, 'content', ['delete', ...carriers, '--where', '_id=2'], 0), { stdout: '', stderr: '', code: 0 });
+    assert.doesNotMatch(query().stdout, /_id=2,/);
+    assert.match(query().stdout, /^Row: 0 _id=1, .* current=1$/m);
+    // No row matches: nothing happens, still no output.
+    assert.deepEqual(runToolbox(dir, 'content', ['delete', ...carriers, '--where', '_id=5'], 0), { stdout: '', stderr: '', code: 0 });
+    assert.equal(query().stdout.split('\n').filter(Boolean).length, 1);
+    // The preferred row: gone, and no row is preferred any more.
+    assert.equal(runToolbox(dir, 'content', ['delete', ...carriers, '--where', "_id='1'"], 0).code, 0);
+    assert.equal(query().stdout, 'No result found.\n');
+    assert.equal(readHandsetState(dir).preferredApnId, null);
+    assert.equal(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers/preferapn'], 0).stdout, 'No result found.\n');
+    // A new row does not inherit the deleted row's preference.
+    assert.equal(runToolbox(dir, 'content', ['insert', ...carriers, '--bind', 'name:s:New', '--bind', 'apn:s:ipv6.v6lab.test'], 0).code, 0);
+    assert.match(query().stdout, /^Row: 0 _id=1, name=New, .* current=NULL$/m);
+  });
+
+  it('content delete on preferapn forgets the preference and keeps the rows; a profile that opens the table lets the shell delete', () => {
+    const dir = handset();
+    assert.equal(runToolbox(dir, 'content', ['delete', '--uri', 'content://telephony/carriers/preferapn'], 0).code, 0);
+    assert.equal(readHandsetState(dir).preferredApnId, null);
+    assert.equal(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers'], 0).stdout.split('\n').filter(Boolean).length, 2);
+    const open = handset({ ...compliant, apnTableReadable: true });
+    assert.equal(runToolbox(open, 'content', ['delete', '--uri', 'content://telephony/carriers', '--where', '_id=1'], 2000).code, 0);
+    assert.deepEqual(readHandsetState(open).apns.map((a) => a._id), [2]);
+    assert.equal(readHandsetState(open).preferredApnId, null);
+  });
+
+  it('pm and dumpsys package give each app its uid, the built-in browser too', () => {
+    const dir = handset();
+    assert.equal(runToolbox(dir, 'pm', ['list', 'packages']).stdout, 'package:com.example.news\npackage:com.example.shop\npackage:com.android.browser\n');
+    assert.equal(runToolbox(dir, 'pm', ['list', 'packages', 'browser']).stdout, 'package:com.android.browser\n');
     assert.equal(runToolbox(dir, 'pm', ['path', 'com.example.news']).stdout, 'package:/data/app/com.example.news-1/base.apk\n');
+    assert.equal(runToolbox(dir, 'pm', ['path', 'com.android.browser']).code, 0);
     assert.match(runToolbox(dir, 'dumpsys', ['package', 'com.example.shop']).stdout, /^ {4}userId=10102$/m);
+    assert.match(runToolbox(dir, 'dumpsys', ['package', 'com.android.browser']).stdout, /^ {4}userId=10099$/m);
     assert.equal(runToolbox(dir, 'su', ['-c', 'id']).code, 127);
     assert.match(runToolbox(dir, 'id', [], 2000).stdout, /^uid=2000\(shell\) gid=2000\(shell\) groups=2000\(shell\),1004\(input\).* context=u:r:shell:s0\n$/);
     assert.match(runToolbox(dir, 'id', [], 10101).stdout, /^uid=10101\(u0_a101\)/);

@@ -13,6 +13,7 @@ import {
   type Launcher,
 } from '../../lib/lab/android/activity.js';
 import { AppSession, appLogPath, control, parseResolvConf, type AppEnvironment, type AppLogEntry } from '../../lib/lab/android/app.js';
+import { BROWSER_PACKAGE, BROWSER_UID, browserApp, webTarget } from '../../lib/lab/android/browser.js';
 import { initialHandsetState, readHandsetState, writeHandsetState } from '../../lib/lab/android/state.js';
 import { loadApp, loadProfile, type EmulatedApp } from '../../lib/lab/world.js';
 
@@ -132,6 +133,46 @@ describe('emulated apps: am and monkey arguments, Android\'s messages', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('reads VIEW intents with -d (or a bare URI) and prints their data as Uri.toSafeString', () => {
+    const view = parseAmStart(['-W', '-a', 'android.intent.action.VIEW', '-d', 'https://www.example.test:8443/a/b?q=1', '-p', BROWSER_PACKAGE]);
+    assert.equal(view.data, 'https://www.example.test:8443/a/b?q=1');
+    assert.equal(renderIntent(view), 'Intent { act=android.intent.action.VIEW dat=https://www.example.test:8443/... pkg=com.android.browser }');
+    const bare = parseAmStart(['http://news.test/']);
+    assert.deepEqual([bare.action, bare.data], ['android.intent.action.VIEW', 'http://news.test/']);
+    const dat = (uri: string) => renderIntent(parseAmStart(['-d', uri]));
+    assert.equal(dat('tel:+49-123'), 'Intent { dat=tel:xxx-xxx }');
+    assert.equal(dat('HTTPS://user@Www.Example.test/a#b'), 'Intent { dat=HTTPS://Www.Example.test/... }');
+    assert.equal(dat('content://media/1?x=2#f'), 'Intent { dat=content://media/1?x=2 }');
+    assert.throws(() => parseAmStart(['-a', 'android.intent.action.VIEW', '-d']), /Argument expected after "-d"/);
+  });
+
+  it('knows which URLs the browser loads, and on which port', () => {
+    assert.deepEqual(webTarget('https://api.news.test/x'), { host: 'api.news.test', scheme: 'https', port: 443 });
+    assert.deepEqual(webTarget('http://API.News.test'), { host: 'api.news.test', scheme: 'http', port: 80 });
+    assert.deepEqual(webTarget('http://[2001:db8::1]:8080/'), { host: '2001:db8::1', scheme: 'http', port: 8080 });
+    for (const url of ['ftp://x.test/', 'file:///sdcard/a.html', 'tel:123', 'https://', 'not a url', '']) assert.equal(webTarget(url), null, url);
+    const app = browserApp('https://api.news.test/index.html');
+    assert.deepEqual([app.package, app.label, app.start], [BROWSER_PACKAGE, 'Browser', 'home']);
+    assert.deepEqual(app.pages.home!.requests, [{ host: 'api.news.test', transport: 'tcp', port: 443, mode: 'system', bytes: 20000, repeat: 1 }]);
+    assert.deepEqual(browserApp(null).pages.home!.requests, []);
+    assert.throws(() => browserApp('ftp://x.test/'), /not an http or https URL/);
+  });
+
+  it('a VIEW intent the browser cannot take fails as Android\'s am does', async () => {
+    const dir = handsetWithApp('/nonexistent.json');
+    const view = (...args: string[]) => executeActivityCommand(dir, 'am', ['start', '-a', 'android.intent.action.VIEW', ...args], noLaunch);
+    const noData = await view();
+    assert.equal(noData.code, 1);
+    assert.equal(noData.stdout, 'Starting: Intent { act=android.intent.action.VIEW }\n');
+    assert.equal(noData.stderr, 'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW flg=0x10000000 }\n');
+    assert.equal((await view('-d', 'ftp://files.test/a')).stderr, 'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=ftp://files.test/... flg=0x10000000 }\n');
+    assert.equal((await view('-d', 'content://media/1')).stderr, 'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=content://media/1 flg=0x10000000 }\n');
+    const waited = await view('-W', '-d', 'https://news.test/', '-p', 'com.example.lo');
+    assert.equal(waited.code, 1);
+    assert.equal(waited.stdout, 'Starting: Intent { act=android.intent.action.VIEW dat=https://news.test/... pkg=com.example.lo }\nError: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=https://news.test/... flg=0x10000000 pkg=com.example.lo }\n');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('monkey: echoes its arguments, aborts with 251 when -p names nothing launchable', async () => {
     assert.deepEqual(parseMonkey(['-p', 'com.a', '-c', 'android.intent.category.LAUNCHER', '--throttle', '100', '-v', '1']), {
       packages: ['com.a'], categories: ['android.intent.category.LAUNCHER'], count: 1,
@@ -198,6 +239,56 @@ describe('emulated apps: pages, links and requests', function () {
     assert.deepEqual(await control(session, '{"open":"home"}', () => undefined), { error: 'no link "home" on page "detail" (links: none)' });
     assert.equal((await control(session, '{"back":true}', () => undefined) as { page: string }).page, 'home');
     assert.deepEqual(await control(session, 'nonsense', () => undefined), { error: 'not JSON: send one JSON object per line' });
+  });
+});
+
+describe('the built-in browser: VIEW intents load the URL as an app of its own uid', function () {
+  this.timeout(30_000);
+  let server: http.Server;
+  let dir: string;
+  let port: number;
+  const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+
+  before(async () => {
+    server = await bytesServer();
+    port = (server.address() as AddressInfo).port;
+    dir = handsetWithApp('/nonexistent.json');
+  });
+  after(async () => {
+    await runActivityCommand(dir, 'am', ['force-stop', BROWSER_PACKAGE]).catch(() => undefined);
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('am start -W -a VIEW -d URL starts com.android.browser under its uid, which makes one system-mode request to the URL\'s host and port', async () => {
+    const started = await runActivityCommand(dir, 'am', ['start', '-W', '-a', 'android.intent.action.VIEW', '-d', url('/index.html')]);
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /^Starting: Intent \{ act=android\.intent\.action\.VIEW dat=http:\/\/127\.0\.0\.1:\d+\/\.\.\. \}\nStatus: ok\nLaunchState: COLD\nActivity: com\.android\.browser\/\.MainActivity\n/);
+    const running = readHandsetState(dir).running[BROWSER_PACKAGE];
+    assert.ok(running && alive(running.pid));
+    assert.equal(running.uid, BROWSER_UID);
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${running.pid}/status`, 'utf8'))![1]);
+    assert.equal(uid, process.getuid?.() === 0 ? BROWSER_UID : process.getuid?.());
+    const loaded = await waitFor('the page', () => logEntries(dir, BROWSER_PACKAGE).find((e) => e.event === 'loaded'));
+    assert.equal(loaded.ok, true);
+    const requests = logEntries(dir, BROWSER_PACKAGE).filter((e) => e.event === 'request');
+    assert.deepEqual(requests.map((r) => [r.host, r.port, r.transport, r.mode, r.ok, r.bytes]), [['127.0.0.1', port, 'tcp', 'system', true, 20000]]);
+    assert.equal(logEntries(dir, BROWSER_PACKAGE).find((e) => e.event === 'start')?.url, url('/index.html'));
+  });
+
+  it('a second URL goes to the running browser (no second process); -p com.android.browser too; force-stop ends it', async () => {
+    const pid = readHandsetState(dir).running[BROWSER_PACKAGE]!.pid;
+    const again = await runActivityCommand(dir, 'am', ['start', '-a', 'android.intent.action.VIEW', '-d', url('/second'), '-p', BROWSER_PACKAGE]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stderr, 'Warning: Activity not started, intent has been delivered to currently running top-most instance.\n');
+    const waited = await runActivityCommand(dir, 'am', ['start', '-W', '-a', 'android.intent.action.VIEW', '-d', url('/third')]);
+    assert.match(waited.stdout, /\nWarning: Activity not started, intent has been delivered to currently running top-most instance\.\nStatus: ok\nLaunchState: UNKNOWN \(0\)\nActivity: com\.android\.browser\/\.MainActivity\nWaitTime: \d+\nComplete\n$/);
+    assert.equal(readHandsetState(dir).running[BROWSER_PACKAGE]!.pid, pid);
+    await waitFor('three page loads', () => (logEntries(dir, BROWSER_PACKAGE).filter((e) => e.event === 'loaded').length === 3 ? true : null));
+    assert.deepEqual(logEntries(dir, BROWSER_PACKAGE).filter((e) => e.event === 'view').map((e) => e.url), [url('/second'), url('/third')]);
+    assert.deepEqual(await runActivityCommand(dir, 'am', ['force-stop', BROWSER_PACKAGE]), { stdout: '', stderr: '', code: 0 });
+    assert.equal(alive(pid), false);
+    assert.equal(readHandsetState(dir).running[BROWSER_PACKAGE], undefined);
   });
 });
 

@@ -36,7 +36,16 @@ export interface AdbDaemonOptions {
   features?: string[];
   /** Deadline for a `tcp:` service to reach its port before the OPEN is refused, in ms. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * How long `adb reboot` keeps the handset away: adbd stops listening that long (counted from
+   * when its connections drop), then listens again on the same port. @default 3000
+   */
+  rebootMs?: number;
 }
+
+export const DEFAULT_REBOOT_MS = 3000;
+/** How long after answering `reboot:` (and `root:`) the connections drop, as a phone's adbd goes. */
+const GOING_DOWN_MS = 200;
 
 /** A service ready to run on a stream once the OPEN is accepted. */
 interface ServiceRunner {
@@ -57,15 +66,22 @@ export class AdbDaemon {
   readonly #host: HandsetHost;
   readonly #banner: Buffer;
   readonly #connectTimeoutMs: number;
+  readonly #rebootMs: number;
   readonly #connections = new Set<Connection>();
   readonly #children = new Set<ChildProcess>();
   #server: Server | null = null;
   #port = 0;
+  #address = '127.0.0.1';
+  /** Set by close(): a reboot under way does not listen again. */
+  #closed = false;
+  /** A reboot under way; wakes it from its wait (close() does, so it ends at once). */
+  #rebooting: { wake(): void } | null = null;
 
   constructor(host: HandsetHost, options: AdbDaemonOptions) {
     this.#host = host;
     this.#banner = Buffer.from(deviceBanner(options.banner, options.features ?? ['shell_v2', 'cmd']), 'utf8');
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#rebootMs = options.rebootMs ?? DEFAULT_REBOOT_MS;
   }
 
   /** Connections from adb servers now open. */
@@ -83,6 +99,8 @@ export class AdbDaemon {
     if (this.#server) return Promise.reject(new Error(`adbd already listening on port ${this.#port}`));
     const server = createServer((socket) => this.#accept(socket));
     this.#server = server;
+    this.#closed = false;
+    this.#address = address;
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
         this.#server = null;
@@ -102,6 +120,12 @@ export class AdbDaemon {
 
   /** Stops listening, drops every connection and kills every running command's process group. */
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#rebooting?.wake();
+    await this.#stop();
+  }
+
+  async #stop(): Promise<void> {
     const server = this.#server;
     this.#server = null;
     this.dropConnections();
@@ -136,7 +160,47 @@ export class AdbDaemon {
     const tcp = /^tcp:(\d+)(?::(.+))?$/.exec(service);
     if (tcp) return this.#prepareTcp(Number(tcp[1]), tcp[2]);
     if (service === 'root:' || service === 'unroot:') return this.#prepareRoot(service === 'root:');
+    // `reboot:bootloader`, `reboot:recovery`, ...: there is no bootloader to go to.
+    if (service === 'reboot:') return this.#prepareReboot();
     return null;
+  }
+
+  /**
+   * `reboot:`: adbd answers nothing and never closes the stream; the device goes away under it
+   * (adb's reboot_service sets sys.powerctl and waits), so `adb reboot` returns when the
+   * connection drops. Then the handset is down for the reboot time and comes back on its port.
+   */
+  #prepareReboot(): ServiceRunner | null {
+    if (!this.#host.reboot || this.#rebooting) return null;
+    return { run: () => setTimeout(() => void this.#reboot(), GOING_DOWN_MS) };
+  }
+
+  async #reboot(): Promise<void> {
+    if (this.#rebooting || this.#closed || !this.#server) return;
+    const port = this.#port;
+    const address = this.#address;
+    let wake = (): void => {};
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    this.#rebooting = { wake };
+    try {
+      log('port %d: rebooting, down for %d ms', port, this.#rebootMs);
+      await this.#stop();
+      const timer = setTimeout(wake, this.#rebootMs);
+      try {
+        await this.#host.reboot?.();
+      } catch (err) {
+        log('port %d: reboot: %s', port, (err as Error).message);
+      }
+      await woken;
+      clearTimeout(timer);
+      if (this.#closed) return;
+      await this.listen(port, address);
+      log('port %d: up again after reboot', port);
+    } catch (err) {
+      log('port %d: cannot come back after reboot: %s', port, (err as Error).message);
+    } finally {
+      this.#rebooting = null;
+    }
   }
 
   /** `root:` / `unroot:`: adbd answers in words, then restarts (its connections drop). */
@@ -146,7 +210,7 @@ export class AdbDaemon {
       run: (stream) => {
         stream.end(Buffer.from(answer.message));
         // The adb server reconnects to an emulator port by itself, as after a real restart.
-        if (answer.restarts) setTimeout(() => this.dropConnections(), 200).unref();
+        if (answer.restarts) setTimeout(() => this.dropConnections(), GOING_DOWN_MS).unref();
       },
     };
   }

@@ -32,6 +32,12 @@ export interface HandsetHost {
    * Absent: the handset refuses, as a production build does.
    */
   setRoot?(root: boolean): { message: string; restarts: boolean };
+  /**
+   * `adb reboot`: what the handset loses while it is down (its running apps, `adb root`, what
+   * setprop set). The daemon has dropped its connections and stopped listening by then; it
+   * listens again once this is done and the reboot time has passed. Absent: `reboot:` is refused.
+   */
+  reboot?(): Promise<void>;
 }
 
 export interface LocalHandsetHostOptions {

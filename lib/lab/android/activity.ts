@@ -8,7 +8,8 @@
  *
  * A launched app stays until force-stopped; launching it again brings it to the front without a
  * second process, as on Android. Running apps are recorded in handset.json `running` by PID and
- * /proc start time.
+ * /proc start time. A VIEW intent for an http(s) URL opens the built-in browser (./browser.ts); a
+ * running browser gets the new URL without a second process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +20,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import createDebug from 'debug';
 import { isRunning, processStartTime, sleep } from '../network/process.js';
 import { appConsolePath, appSocketPath, APPS_DIR } from './app.js';
+import {
+  ACTION_VIEW, BROWSER_PACKAGE, CATEGORY_BROWSABLE, CATEGORY_DEFAULT, installedApps, webTarget,
+} from './browser.js';
 import { serveJsonLines } from './control-socket.js';
 import { readHandsetState, writeHandsetState, type HandsetState, type RunningApp } from './state.js';
 
@@ -36,8 +40,11 @@ const LAUNCH_TIMEOUT_MS = 15_000;
 export interface CommandResult { stdout: string; stderr: string; code: number }
 const result = (stdout: string, stderr = '', code = 0): CommandResult => ({ stdout, stderr, code });
 
-/** Starts an app's process; returns it once spawned. */
-export type Launcher = (pkg: string) => ChildProcess;
+/**
+ * Starts an app's process; returns it once spawned. `data` is the URL the browser opens with
+ * (`app.js PKG URL`), absent for any other launch.
+ */
+export type Launcher = (pkg: string, data?: string) => ChildProcess;
 
 /** An intent as `am start` builds it from its arguments. */
 export interface StartIntent {
@@ -45,8 +52,10 @@ export interface StartIntent {
   categories: string[];
   /** `-n pkg/.Cls` as given, expanded: { package, className }. */
   component: { package: string; className: string } | null;
-  /** The bare package argument (`am start ... PKG`). */
+  /** The bare package argument (`am start ... PKG`), or `-p PKG`. */
   package: string | null;
+  /** `-d URI`, or a bare URI argument: the intent's data. */
+  data: string | null;
   wait: boolean;
   /** -S: force-stop the app before starting it. */
   stopFirst: boolean;
@@ -66,11 +75,30 @@ function shortComponent(c: { package: string; className: string }): string {
   return `${c.package}/${c.className.startsWith(`${c.package}.`) ? c.className.slice(c.package.length) : c.className}`;
 }
 
+/**
+ * A data URI as Intent.toString prints it (Uri.toSafeString): an http, https, ftp or rtsp URL as
+ * its host and port and `/...`; tel, sip, sms, smsto, mailto and nfc with every character but
+ * `-@.` as `x`; any other as its scheme-specific part (no fragment).
+ */
+function safeUri(uri: string): string {
+  const scheme = /^([^:/?#]+):/.exec(uri)?.[1];
+  const ssp = uri.slice(scheme === undefined ? 0 : scheme.length + 1).split('#')[0]!;
+  if (scheme === undefined) return ssp;
+  if (/^(tel|sip|sms|smsto|mailto|nfc)$/i.test(scheme)) return `${scheme}:${ssp.replace(/[^-@.]/g, 'x')}`;
+  if (/^(https?|ftp|rtsp)$/i.test(scheme)) {
+    const authority = /^\/\/([^/?#]*)/.exec(ssp)?.[1] ?? '';
+    return `${scheme}://${authority.slice(authority.lastIndexOf('@') + 1)}/...`;
+  }
+  return `${scheme}:${ssp}`;
+}
+
 // Starting: Intent { act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] cmp=com.example.news/.MainActivity }
+// Starting: Intent { act=android.intent.action.VIEW dat=https://www.example.com/... }
 export function renderIntent(intent: StartIntent, flags?: string): string {
   const parts: string[] = [];
   if (intent.action !== null) parts.push(`act=${intent.action}`);
   if (intent.categories.length > 0) parts.push(`cat=[${intent.categories.join(',')}]`);
+  if (intent.data !== null) parts.push(`dat=${safeUri(intent.data)}`);
   if (flags !== undefined) parts.push(`flg=${flags}`);
   if (intent.package !== null) parts.push(`pkg=${intent.package}`);
   if (intent.component !== null) parts.push(`cmp=${shortComponent(intent.component)}`);
@@ -82,14 +110,14 @@ export class UsageError extends Error {
 }
 
 /** Options of `am start` that take a value we have no use for. */
-const IGNORED_WITH_VALUE = new Set(['--user', '-f', '--display', '--windowingMode', '--activityType', '--task', '-P', '--start-profiler', '--sampling', '-R', '-t', '-d']);
+const IGNORED_WITH_VALUE = new Set(['--user', '-f', '--display', '--windowingMode', '--activityType', '--task', '-P', '--start-profiler', '--sampling', '-R', '-t']);
 const IGNORED_FLAGS = new Set(['-D', '-N', '--streaming', '--track-allocation', '--task-overlay', '--lock-task']);
 /** Extras: `--es KEY VALUE` and friends. */
 const EXTRAS = new Set(['-e', '--es', '--esn', '--ez', '--ei', '--el', '--ef', '--eu', '--ecn', '--eia', '--ela', '--efa', '--esa']);
 
 /** Reads `am start` arguments (after `start`). Throws UsageError with Android's message. */
 export function parseAmStart(args: readonly string[]): StartIntent {
-  const intent: StartIntent = { action: null, categories: [], component: null, package: null, wait: false, stopFirst: false };
+  const intent: StartIntent = { action: null, categories: [], component: null, package: null, data: null, wait: false, stopFirst: false };
   const value = (i: number, flag: string): string => {
     const v = args[i + 1];
     if (v === undefined) throw new UsageError(`Error: Argument expected after "${flag}"`);
@@ -107,6 +135,7 @@ export function parseAmStart(args: readonly string[]): StartIntent {
     } else if (arg === '-a') intent.action = value(i++, arg);
     else if (arg === '-c') intent.categories.push(value(i++, arg));
     else if (arg === '-p') intent.package = value(i++, arg);
+    else if (arg === '-d') intent.data = value(i++, arg);
     else if (IGNORED_WITH_VALUE.has(arg)) value(i++, arg);
     else if (IGNORED_FLAGS.has(arg)) continue;
     else if (EXTRAS.has(arg)) {
@@ -119,9 +148,13 @@ export function parseAmStart(args: readonly string[]): StartIntent {
       if (component === null) throw new UsageError(`Error: Bad component name: ${arg}`);
       intent.component = component;
     } else if (!arg.includes(':')) intent.package = arg;
-    else throw new UsageError(`Error: data URIs are not supported by the virtual handset: ${arg}`);
+    else {
+      // A bare URI is Intent.parseUri's: a VIEW intent for that data, unless -a says otherwise.
+      intent.data = arg;
+      intent.action ??= ACTION_VIEW;
+    }
   }
-  if (intent.component === null && intent.package === null && intent.action === null) throw new UsageError('Error: No intent supplied');
+  if (intent.component === null && intent.package === null && intent.action === null && intent.data === null) throw new UsageError('Error: No intent supplied');
   return intent;
 }
 
@@ -264,22 +297,28 @@ async function stopUnlocked(dir: string, pkg: string): Promise<boolean> {
   return proc !== null;
 }
 
-type StartOutcome = { kind: 'cold'; ms: number } | { kind: 'front'; ms: number };
+/** `delivered`: a running app got the new intent's data (onNewIntent), as a browser gets a URL. */
+type StartOutcome = { kind: 'cold' | 'front' | 'delivered'; ms: number };
 
-/** Starts `pkg`'s process, or brings the running one to the front. */
-function startApp(dir: string, pkg: string, launch: Launcher): Promise<StartOutcome> {
-  return exclusive(dir, pkg, () => startUnlocked(dir, pkg, launch));
+/** Starts `pkg`'s process, or brings the running one to the front (with `data`: hands it the URL). */
+function startApp(dir: string, pkg: string, launch: Launcher, data?: string): Promise<StartOutcome> {
+  return exclusive(dir, pkg, () => startUnlocked(dir, pkg, launch, data));
 }
 
-async function startUnlocked(dir: string, pkg: string, launch: Launcher): Promise<StartOutcome> {
+async function startUnlocked(dir: string, pkg: string, launch: Launcher, data?: string): Promise<StartOutcome> {
   const started = Date.now();
   const state = readHandsetState(dir);
-  const uid = state.apps.find((a) => a.package === pkg)!.uid;
+  const uid = installedApps(state).find((a) => a.package === pkg)!.uid;
   if ((await liveProcess(state, pkg)) !== null) {
-    await askApp(dir, pkg, { foreground: true });
-    return { kind: 'front', ms: Date.now() - started };
+    if (data === undefined) {
+      await askApp(dir, pkg, { foreground: true });
+      return { kind: 'front', ms: Date.now() - started };
+    }
+    const reply = await askApp(dir, pkg, { view: data });
+    if (typeof reply.error === 'string') throw new Error(reply.error);
+    return { kind: 'delivered', ms: Date.now() - started };
   }
-  const child = launch(pkg);
+  const child = launch(pkg, data);
   const pid = child.pid;
   const startTime = pid === undefined ? null : await processStartTime(pid);
   if (pid === undefined || startTime === null) throw new Error(`${pkg} did not start: ${consoleTail(dir, pkg)}`);
@@ -329,11 +368,11 @@ export function portableExecArgv(execArgv: readonly string[] = process.execArgv)
 export function appLauncher(dir: string, env: NodeJS.ProcessEnv, prefix: readonly string[] = []): Launcher {
   // The app runner next to this module, .ts from sources (run under tsx) or .js once built.
   const script = fileURLToPath(new URL(`./app${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
-  return (pkg) => {
+  return (pkg, data) => {
     mkdirSync(join(dir, APPS_DIR), { recursive: true, mode: 0o755 });
     const out = openSync(appConsolePath(dir, pkg), 'a', 0o644);
     try {
-      const argv = [...prefix, process.execPath, ...portableExecArgv(), script, pkg];
+      const argv = [...prefix, process.execPath, ...portableExecArgv(), script, pkg, ...(data === undefined ? [] : [data])];
       log('launch %s: %j', pkg, argv);
       const child = spawn(argv[0]!, argv.slice(1), {
         detached: true,
@@ -362,33 +401,51 @@ async function amStart(dir: string, args: readonly string[], launch: Launcher): 
   const starting = `Starting: ${renderIntent(intent)}\n`;
   // Problems go to stderr, or to stdout with -W (am prints them on its output then).
   const problem = (lines: string): CommandResult => (intent.wait ? result(starting + lines, '', 1) : result(starting, lines, 1));
+  const unresolved = (): CommandResult => problem(`Error: Activity not started, unable to resolve ${renderIntent(intent, '0x10000000')}\n`);
+  const apps = installedApps(state);
+  // The intent's data when the browser can load it: an http or https URL with a host.
+  const webUrl = intent.data !== null && webTarget(intent.data) !== null ? intent.data : undefined;
   let pkg: string;
+  // The URL the browser opens with, or hands to its running instance.
+  let url: string | undefined;
   if (intent.component !== null) {
-    const app = state.apps.find((a) => a.package === intent.component!.package);
+    const app = apps.find((a) => a.package === intent.component!.package);
     if (app === undefined || intent.component.className !== `${app.package}.${MAIN_ACTIVITY}`) {
       return problem(`Error type 3\nError: Activity class {${intent.component.package}/${intent.component.className}} does not exist.\n`);
     }
     pkg = app.package;
+    if (pkg === BROWSER_PACKAGE) url = webUrl;
+  } else if (intent.action === ACTION_VIEW) {
+    // Only the browser has a VIEW filter: http and https URLs with a host, BROWSABLE or DEFAULT.
+    const browsable = (intent.package === null || intent.package === BROWSER_PACKAGE) &&
+      intent.categories.every((c) => c === CATEGORY_BROWSABLE || c === CATEGORY_DEFAULT);
+    if (webUrl === undefined || !browsable) return unresolved();
+    pkg = BROWSER_PACKAGE;
+    url = webUrl;
   } else {
-    const app = state.apps.find((a) => a.package === intent.package);
-    const launcherIntent = (intent.action === null || intent.action === ACTION_MAIN) && intent.categories.every((c) => c === CATEGORY_LAUNCHER);
-    if (app === undefined || !launcherIntent) return problem(`Error: Activity not started, unable to resolve ${renderIntent(intent, '0x10000000')}\n`);
+    const app = apps.find((a) => a.package === intent.package);
+    const launcherIntent = (intent.action === null || intent.action === ACTION_MAIN) && intent.data === null && intent.categories.every((c) => c === CATEGORY_LAUNCHER);
+    if (app === undefined || !launcherIntent) return unresolved();
     pkg = app.package;
   }
   if (intent.stopFirst) await stopApp(dir, pkg);
   let outcome: StartOutcome;
   try {
-    outcome = await startApp(dir, pkg, launch);
+    outcome = await startApp(dir, pkg, launch, url);
   } catch (error) {
     return problem(`Error: Activity not started, ${(error as Error).message}\n`);
   }
-  const front = 'Warning: Activity not started, its current task has been brought to the front\n';
-  if (!intent.wait) return outcome.kind === 'front' ? result(starting, front) : result(starting);
+  const warning = {
+    cold: null,
+    front: 'Warning: Activity not started, its current task has been brought to the front',
+    delivered: 'Warning: Activity not started, intent has been delivered to currently running top-most instance.',
+  }[outcome.kind];
+  if (!intent.wait) return warning === null ? result(starting) : result(starting, `${warning}\n`);
   const activity = `${pkg}/.${MAIN_ACTIVITY}`;
-  // Android 10+ `am start -W`.
-  const lines = outcome.kind === 'front'
-    ? [front.trimEnd(), 'Status: ok', 'LaunchState: HOT', `Activity: ${activity}`, `WaitTime: ${outcome.ms}`, 'Complete']
-    : ['Status: ok', 'LaunchState: COLD', `Activity: ${activity}`, `TotalTime: ${outcome.ms}`, `WaitTime: ${outcome.ms}`, 'Complete'];
+  // Android 10+ `am start -W`; an intent delivered to the running activity has no launch state.
+  const lines = warning === null
+    ? ['Status: ok', 'LaunchState: COLD', `Activity: ${activity}`, `TotalTime: ${outcome.ms}`, `WaitTime: ${outcome.ms}`, 'Complete']
+    : [warning, 'Status: ok', `LaunchState: ${outcome.kind === 'front' ? 'HOT' : 'UNKNOWN (0)'}`, `Activity: ${activity}`, `WaitTime: ${outcome.ms}`, 'Complete'];
   return result(`${starting}${lines.join('\n')}\n`);
 }
 
@@ -405,7 +462,7 @@ async function am(dir: string, args: readonly string[], launch: Launcher): Promi
       return result('');
     }
     case undefined:
-      return result('', 'Activity manager (activity) commands:\n  start [-W] [-S] -n PACKAGE/.ACTIVITY\n  force-stop PACKAGE\n', 255);
+      return result('', 'Activity manager (activity) commands:\n  start [-W] [-S] -n PACKAGE/.ACTIVITY\n  start [-W] -a android.intent.action.VIEW -d URL [-p PACKAGE]\n  force-stop PACKAGE\n', 255);
     default:
       return result('', `Unknown command: ${verb}\n`, 255);
   }
@@ -423,7 +480,7 @@ async function monkey(dir: string, args: readonly string[], launch: Launcher): P
   }
   if (parsed.count === null) return result(echo, '** Error: Count not specified\n', 1);
   const state = readHandsetState(dir);
-  const launchable = state.apps.filter((a) => (parsed.packages.length === 0 || parsed.packages.includes(a.package)));
+  const launchable = installedApps(state).filter((a) => (parsed.packages.length === 0 || parsed.packages.includes(a.package)));
   const categoriesOk = parsed.categories.every((c) => c === CATEGORY_LAUNCHER || c === 'android.intent.category.MONKEY');
   if (launchable.length === 0 || !categoriesOk) return result(echo, '** No activities found to run, monkey aborted.\n', MONKEY_ABORTED);
   try {

@@ -2,7 +2,7 @@
  * An emulated app's process (CONTRACTS.md section 5). Started by the handset's activity manager
  * (`am start`, `monkey`) inside the handset's network namespace:
  *
- *   node app.js PKG          (V6LAB_HANDSET_DIR names the handset's directory)
+ *   node app.js PKG [URL]    (V6LAB_HANDSET_DIR names the handset's directory; URL for the browser)
  *
  * It reads what it needs as root (its JSON, the lab CA, the handset's resolv.conf), opens its log
  * and binds its control socket, then drops to the app's own uid, as zygote does after forking an
@@ -14,6 +14,7 @@
  *   {"open":"article"}    -> tap the link "article": loads that page, answers once it has loaded
  *   {"back":true}         -> the previous page (no requests, as a page from the back stack)
  *   {"foreground":true}   -> brought to the front by a second launch (Android starts no new process)
+ *   {"view":URL}          -> the browser (./browser.ts) gets a new URL (onNewIntent): loads it, answers at once
  */
 import dgram from 'node:dgram';
 import { promises as dns } from 'node:dns';
@@ -24,6 +25,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { loadApp, type AppRequest, type EmulatedApp } from '../world.js';
+import { BROWSER_PACKAGE, browserApp, installedApps } from './browser.js';
 import {
   connectByMode, tcpConnector, type AppResolver, type Candidate, type ConnectOptions, type ConnectResult, type Connector,
 } from './happy-eyeballs.js';
@@ -313,12 +315,33 @@ export interface PageView {
 
 /** The app's screens: the current page, its back stack, and page loads. */
 export class AppSession {
+  #app: EmulatedApp;
   #current: string;
   readonly #history: string[] = [];
   #loading = 0;
 
-  constructor(readonly app: EmulatedApp, private readonly env: AppEnvironment) {
+  constructor(app: EmulatedApp, private readonly env: AppEnvironment) {
+    this.#app = app;
     this.#current = app.start;
+  }
+
+  get app(): EmulatedApp {
+    return this.#app;
+  }
+
+  /**
+   * A new intent for the running app (Android's onNewIntent), as the browser gets a second URL:
+   * it shows `app`'s start page, with no back stack, and loads it. Answers at once, loading, as
+   * `am start` does not wait for a page.
+   */
+  deliver(app: EmulatedApp): PageView {
+    if (app.package !== this.#app.package) throw new Error(`an intent for ${app.package} cannot go to ${this.#app.package}`);
+    this.#app = app;
+    this.#history.length = 0;
+    this.#current = app.start;
+    // load() logs each outcome; nothing waits for it here.
+    void this.load(app.start).catch((error: unknown) => this.env.log({ event: 'error', page: app.start, error: (error as Error).message }));
+    return this.view();
   }
 
   view(): PageView {
@@ -354,7 +377,7 @@ export class AppSession {
     this.env.log({ event: 'page', page });
     const started = performance.now();
     try {
-      const userAgent = `v6lab-app/${this.app.package}`;
+      const userAgent = `v6lab-app/${this.#app.package}`;
       const perRequest = await Promise.all(this.app.pages[page]!.requests.map(async (request) => {
         const outcomes: RequestOutcome[] = [];
         for (let repetition = 1; repetition <= request.repeat; repetition++) {
@@ -373,7 +396,7 @@ export class AppSession {
   }
 }
 
-export type ControlRequest = { page: null } | { open: string } | { back: true } | { foreground: true };
+export type ControlRequest = { page: null } | { open: string } | { back: true } | { foreground: true } | { view: string };
 
 /** Answers one control line. */
 export async function control(session: AppSession, line: string, log: AppEnvironment['log']): Promise<unknown> {
@@ -386,12 +409,17 @@ export async function control(session: AppSession, line: string, log: AppEnviron
   try {
     if (typeof request.open === 'string') return await session.open(request.open);
     if (request.back === true) return session.back();
+    if (typeof request.view === 'string') {
+      if (session.app.package !== BROWSER_PACKAGE) return { error: `${session.app.package} has no activity for a VIEW intent` };
+      log({ event: 'view', url: request.view });
+      return session.deliver(browserApp(request.view));
+    }
     if (request.foreground === true) {
       log({ event: 'foreground', page: session.view().page });
       return session.view();
     }
     if ('page' in request) return session.view();
-    return { error: `unknown request: expected {"page":null}, {"open":PAGE}, {"back":true} or {"foreground":true}` };
+    return { error: `unknown request: expected {"page":null}, {"open":PAGE}, {"back":true}, {"foreground":true} or {"view":URL}` };
   } catch (error) {
     return { error: (error as Error).message };
   }
@@ -429,12 +457,13 @@ function dropPrivileges(uid: number): void {
   process.setuid?.(uid);
 }
 
-async function main(dir: string, pkg: string): Promise<void> {
+async function main(dir: string, pkg: string, url: string | null): Promise<void> {
   const state = readHandsetState(dir);
-  const installed = state.apps.find((a) => a.package === pkg);
+  const installed = installedApps(state).find((a) => a.package === pkg);
   const file = state.appFiles?.[pkg];
-  if (installed === undefined || file === undefined) throw new Error(`${pkg} is not installed on ${state.serial}`);
-  const app = loadApp(file);
+  // The browser's page is made from the URL it opens; every other app's comes from its JSON.
+  const app = pkg === BROWSER_PACKAGE ? browserApp(url) : file === undefined ? null : loadApp(file);
+  if (installed === undefined || app === null) throw new Error(`${pkg} is not installed on ${state.serial}`);
   const ca = state.caCertFile ? readFileSync(state.caCertFile, 'utf8') : null;
   let nameservers: string[] = [];
   try {
@@ -465,7 +494,7 @@ async function main(dir: string, pkg: string): Promise<void> {
   const env: AppEnvironment = { resolver, literals: state.worldLiterals ?? {}, ca, log };
   const session = new AppSession(app, env);
   serveControl(server, session, log);
-  log({ event: 'start', package: pkg, pid: process.pid, uid: process.getuid?.() ?? null, nameservers, page: app.start });
+  log({ event: 'start', package: pkg, pid: process.pid, uid: process.getuid?.() ?? null, nameservers, page: app.start, ...(url === null ? {} : { url }) });
   process.on('SIGTERM', () => {
     log({ event: 'stop', signal: 'SIGTERM' });
     closeSync(logFd);
@@ -479,10 +508,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = process.env.V6LAB_HANDSET_DIR;
   const pkg = process.argv[2];
   if (!dir || !pkg) {
-    process.stderr.write('usage: V6LAB_HANDSET_DIR=DIR app.js PACKAGE\n');
+    process.stderr.write('usage: V6LAB_HANDSET_DIR=DIR app.js PACKAGE [URL]\n');
     process.exit(2);
   }
-  main(dir, pkg).catch((error: unknown) => {
+  main(dir, pkg, process.argv[3] ?? null).catch((error: unknown) => {
     process.stderr.write(`${pkg}: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   });

@@ -11,6 +11,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PdpProtocol } from '../world.js';
+import { installedApps } from './browser.js';
 import {
   apnColumns, renderClatTracker, renderContentRows, renderDumpsysPackage, renderGetpropAll, renderNetworkAgentInfo,
   renderPmList, systemProperties, type LinkFacts,
@@ -180,6 +181,20 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
     writeHandsetState(dir, state);
     return ok();
   }
+  // Android's `content delete` prints nothing, as `update` and `insert` do.
+  if (verb === 'delete' && uri.endsWith('/preferapn')) {
+    // TelephonyProvider forgets the preference (setPreferredApnId(-1)); the rows stay.
+    state.preferredApnId = null;
+    writeHandsetState(dir, state);
+    return ok();
+  }
+  if (verb === 'delete') {
+    state.apns = state.apns.filter((row) => !matches(apnColumns(row, state.preferredApnId), where));
+    // The preferred row gone, no row is preferred: the preference never names a missing row.
+    if (!state.apns.some((a) => a._id === state.preferredApnId)) state.preferredApnId = null;
+    writeHandsetState(dir, state);
+    return ok();
+  }
   if (verb === 'insert') {
     const id = Math.max(0, ...state.apns.map((a) => a._id)) + 1;
     const row: ApnRow = {
@@ -197,10 +212,10 @@ function pm(state: HandsetState, args: string[]): Result {
   const [verb, ...rest] = args;
   if (verb === 'list' && rest[0] === 'packages') {
     const filter = rest.slice(1).find((a) => !a.startsWith('-'));
-    return ok(renderPmList(state.apps.filter((a) => filter === undefined || a.package.includes(filter))));
+    return ok(renderPmList(installedApps(state).filter((a) => filter === undefined || a.package.includes(filter))));
   }
   if (verb === 'path') {
-    const app = state.apps.find((a) => a.package === rest[0]);
+    const app = installedApps(state).find((a) => a.package === rest[0]);
     return app ? ok(`package:/data/app/${app.package}-1/base.apk\n`) : fail('', 1);
   }
   return fail(`Unknown command: ${verb ?? ''}`, 255);
@@ -209,7 +224,7 @@ function pm(state: HandsetState, args: string[]): Result {
 function dumpsys(state: HandsetState, args: string[]): Result {
   const [service, ...rest] = args;
   if (service === 'package') {
-    const app = state.apps.find((a) => a.package === rest[0]);
+    const app = installedApps(state).find((a) => a.package === rest[0]);
     return ok(app ? renderDumpsysPackage(app) : '');
   }
   if (service === 'connectivity') return ok(connectivity(state));
