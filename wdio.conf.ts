@@ -1,70 +1,109 @@
-// WebdriverIO configuration. For now one virtual (or real) handset named by V6LAB_SERIAL, driven
-// through the project's Appium driver (drivers/v6lab-virtual, installed into .appium/ by
-// scripts/appium-setup.js); the Appium server is started here and stopped by its pid. Without
-// V6LAB_SERIAL there is no capability and `wdio` stops at once ("Missing capabilities").
-// Profiles will build the capability list later (issue 4).
-//
-//   V6LAB_SERIAL=emulator-5554 ANDROID_ADB_SERVER_PORT=5037 npx wdio run wdio.conf.ts
+// WebdriverIO configuration for `v6lab certify`, which writes the run plan and runs
+//   V6LAB_PLAN=reports/<run>/plan.json npx wdio run wdio.conf.ts
+// One capability per device of the plan, each in its own worker (the os, apn and apps specs
+// grouped, in that order, in one session), each talking to the Appium server its profile names.
+// Local Appium servers the plan asks for (`appium.start`) are started here on loopback and
+// stopped by their pid; a remote one (another host, a Selenium Grid 4 hub, a device farm) is
+// only connected to. The specs are the same for every device.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { readPlan, type CertifyPlan, type DevicePlan } from './lib/harness/plan.js';
+import { Certification } from './lib/harness/certification.js';
 
 const root = import.meta.dirname;
-const serial = process.env.V6LAB_SERIAL;
-/** The adb server the driver asks for the handset. @default ANDROID_ADB_SERVER_PORT, else 5037 */
-const adbPort = Number(process.env.ANDROID_ADB_SERVER_PORT ?? 5037);
-/** Where the Appium server this run starts listens. @default 4723 */
-const appiumPort = Number(process.env.V6LAB_APPIUM_PORT ?? 4723);
-let appium: ChildProcess | null = null;
+const planFile = process.env.V6LAB_PLAN;
+const plan: CertifyPlan | null = planFile === undefined ? null : readPlan(planFile);
+const appiumServers: ChildProcess[] = [];
 
-/** Starts Appium and resolves once /status answers; rejects once, on exit or after 30 s. */
-async function startAppium(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, 'node_modules/appium/index.js'), '--address', '127.0.0.1', '--port', String(appiumPort), '--allow-insecure', '*:adb_shell', '--log-no-colors', '--log-level', 'warn'], {
+/** The drivers whose adb work needs `mobile: shell` get it; nothing else is allowed. */
+const SHELL_DRIVERS = new Set(['uiautomator2', 'v6labvirtual']);
+
+function capability(device: DevicePlan): WebdriverIO.Capabilities {
+  const url = new URL(device.appium.url);
+  return {
+    platformName: 'Android',
+    'appium:udid': device.serial,
+    'appium:adbPort': plan!.adbPort,
+    'appium:newCommandTimeout': 600,
+    ...device.appium.capabilities,
+    // Where this device's Appium server is (WebdriverIO reads connection options per capability).
+    protocol: url.protocol.replace(':', ''),
+    hostname: url.hostname,
+    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    path: url.pathname,
+  } as WebdriverIO.Capabilities;
+}
+
+/** Starts Appium on 127.0.0.1:port and resolves once /status answers; rejects on exit or after 60 s. */
+async function startAppium(port: number, allowShell: boolean): Promise<ChildProcess> {
+  const args = [join(root, 'node_modules/appium/index.js'), '--address', '127.0.0.1', '--port', String(port), '--log-no-colors', '--log-level', 'warn'];
+  if (allowShell) args.push('--allow-insecure', '*:adb_shell');
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, APPIUM_HOME: process.env.APPIUM_HOME ?? join(root, '.appium') },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const deadline = Date.now() + 30_000;
+  appiumServers.push(child);
+  const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`appium exited with code ${child.exitCode} before listening on port ${appiumPort}`);
-    const ok = await fetch(`http://127.0.0.1:${appiumPort}/status`).then((r) => r.ok, () => false);
+    if (child.exitCode !== null) throw new Error(`appium exited with code ${child.exitCode} before listening on 127.0.0.1:${port}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.ok, () => false);
     if (ok) return child;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`appium did not answer on port ${appiumPort} within 30 s`);
-    }
+    if (Date.now() > deadline) throw new Error(`appium did not answer on 127.0.0.1:${port} within 60 s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 export const config: WebdriverIO.Config = {
   runner: 'local',
-  specs: ['./specs/**/*.spec.ts'],
+  // One group: a device's suites run in one worker and one session, os first (it reads the
+  // device as delivered), then apn, then apps.
+  specs: [(plan?.suites ?? ['os', 'apn', 'apps']).map((suite) => `./specs/${suite}.spec.ts`)],
   framework: 'mocha',
-  mochaOpts: { ui: 'bdd', timeout: 120_000 },
-  reporters: ['spec'],
+  mochaOpts: { ui: 'bdd', timeout: 30 * 60_000 },
+  reporters: [
+    'spec',
+    ...(plan === null ? [] : [['allure', { outputDir: join(plan.runDir, 'allure-results'), disableWebdriverStepsReporting: true, disableWebdriverScreenshotsReporting: true }] as [string, WebdriverIO.ReporterOption]]),
+  ],
   logLevel: 'warn',
   autoXvfb: false,
-  maxInstances: 4,
-  hostname: '127.0.0.1',
-  port: appiumPort,
-  capabilities: serial === undefined ? [] : [{
-    platformName: 'Android',
-    'appium:automationName': 'V6labVirtual',
-    'appium:udid': serial,
-    'appium:adbPort': adbPort,
-  }],
+  // Every device at once: the work is mostly waiting on apps.
+  maxInstances: Math.max(1, plan?.devices.length ?? 1),
+  maxInstancesPerCapability: 1,
+  capabilities: plan === null ? [] : plan.devices.map(capability),
+  waitforTimeout: 10_000,
+  connectionRetryCount: 1,
   async onPrepare() {
-    if (serial !== undefined) appium = await startAppium();
+    if (plan === null) return;
+    const local = new Map<number, boolean>();
+    for (const device of plan.devices.filter((d) => d.appium.start)) {
+      const port = Number(new URL(device.appium.url).port);
+      const driver = String(device.appium.capabilities['appium:automationName'] ?? '').toLowerCase();
+      local.set(port, (local.get(port) ?? false) || SHELL_DRIVERS.has(driver));
+    }
+    try {
+      await Promise.all([...local].map(([port, shell]) => startAppium(port, shell)));
+    } catch (error) {
+      await Promise.all(appiumServers.map(stop));
+      throw error;
+    }
+  },
+  // In the worker, after its specs: the device goes back to how it was found, even on failure.
+  async after() {
+    await Certification.closeWorker();
   },
   async onComplete() {
-    const child = appium;
-    if (child === null || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+    await Promise.all(appiumServers.map(stop));
   },
 };

@@ -133,6 +133,48 @@ export function checkNat64Prefix(o: Observation, discovered: readonly string[]):
   return passed(evidence);
 }
 
+/** os.dual-stack-attach: on the dual-stack APN, global IPv6 and IPv4, default routes for both, IPv6 DNS. */
+export function checkDualStackAttach(o: Observation): CheckOutcome {
+  const v6 = globalAddresses(o, 6, isMobile);
+  const v4 = globalAddresses(o, 4, isMobile);
+  const defaultV6 = o.routes.find((r) => r.family === 6 && r.destination === '::/0' && r.dev !== null && isMobile(r.dev));
+  const defaultV4 = o.routes.find((r) => r.family === 4 && r.destination === '0.0.0.0/0' && r.dev !== null && isMobile(r.dev));
+  const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
+  const dns = network?.linkProperties?.dnsAddresses ?? [];
+  const evidence = { apn: network?.extra ?? null, ipv6: v6.map((a) => a.address), ipv4: v4.map((a) => a.address), defaultRoutes: [defaultV6 ?? null, defaultV4 ?? null], dns };
+  const problems = [
+    ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
+    ...(v4.length === 0 ? ['no IPv4 address on the mobile interface'] : []),
+    ...(defaultV6 === undefined ? ['no IPv6 default route'] : []),
+    ...(defaultV4 === undefined ? ['no IPv4 default route'] : []),
+    ...(dns.some((d) => d.includes(':')) ? [] : ['no IPv6 DNS server']),
+  ];
+  return problems.length === 0 ? passed(evidence) : failed('NOT_DUAL_STACK', `on the dual-stack APN: ${problems.join('; ')}`, evidence);
+}
+
+/** What a probe of one name through the device's default connect path showed in the capture. */
+export interface ProbeAttempts {
+  hostname: string;
+  firstAttemptFamily: 4 | 6 | null;
+  /** Established connections by socket family. */
+  established: { 4: number; 6: number };
+}
+
+/** os.resolver-prefers-ipv6: the system's default path tried a dual-stack name over IPv6 first. */
+export function checkResolverPrefersIpv6(probe: ProbeAttempts): CheckOutcome {
+  const evidence = { ...probe };
+  if (probe.firstAttemptFamily === null) return failed('NO_PROBE_TRAFFIC', `opening ${probe.hostname} made no connection the capture could see`, evidence);
+  if (probe.firstAttemptFamily === 4) return failed('IPV4_FIRST', `the system connected to the dual-stack name ${probe.hostname} over IPv4 first (RFC 6724 and RFC 8305 want IPv6 first)`, evidence);
+  return passed(evidence);
+}
+
+/** apn.ipv4-via-clat: a connection to an IPv4-only destination was established. */
+export function checkIpv4ViaClat(target: string, established: boolean, path: string | null): CheckOutcome {
+  const evidence = { target, established, path };
+  if (established) return passed(evidence);
+  return failed('IPV4_UNREACHABLE', `no connection to the IPv4-only destination ${target} was established${path === null ? ' (no attempt seen)' : ''}: without a CLAT, IPv4-only apps and literals fail on an IPv6-only network`, evidence);
+}
+
 /** Everything the os and apn checks read, gathered over adb (the APN table as root when it can). */
 export async function observeDevice(device: DeviceBackend, options: { root?: 'adbd' | 'su' | null; interfaces?: string[] } = {}): Promise<Observation> {
   const apnQuery = ['content', 'query', '--uri', 'content://telephony/carriers'];

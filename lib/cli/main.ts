@@ -47,6 +47,24 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await devicesCommand(options, process.stdout);
     });
 
+  program
+    .command('certify')
+    .description('certify devices: the os, apn and apps suites through WebdriverIO and Appium, with packet captures; writes a report directory')
+    .option('--devices <serials>', 'adb serials, comma-separated (a lab handset uses the lab\'s record of it; another device a generic profile)')
+    .addOption(new Option('--profile <file>', 'a device profile (repeatable)').argParser(collect))
+    .option('--suite <suites>', 'which suites, comma-separated: os, apn, apps', 'os,apn,apps')
+    .option('--apps <catalogue>', 'app catalogue (CONTRACTS.md section 6); default: the lab apps for lab handsets, else devices/catalogues/china-top10.json')
+    .option('--out <dir>', 'the report directory (default reports/<date>)')
+    .option('--dwell <ms>', 'how long each app runs when its catalogue entry says not', '5000')
+    .option('--clear-data', "wipe each app's data before it runs (off: logins stay)")
+    .option('--resume <dir>', 'continue a run: checks with a result are not run again')
+    .option('--lab', 'bring the virtual lab up (a compliant and a non-compliant handset), certify its handsets, bring it down')
+    .option('--state-dir <dir>', 'the lab state directory (default $V6LAB_STATE_DIR or /run/v6lab)')
+    .action(async (options) => {
+      const { certifyCommand } = await import('./certify.js');
+      exitCode = await certifyCommand(options, process.stdout);
+    });
+
   const lab = program.command('lab').description('the virtual lab: an IPv6-only carrier network and virtual handsets that speak adb');
   lab
     .command('up')
@@ -96,7 +114,7 @@ function reportError(error: unknown): number {
   }
   const err = error as NodeJS.ErrnoException;
   const name = err?.name;
-  if (name === 'CaptureFormatError' || name === 'AddressError' || name === 'UsageError' || name === 'DataFileError' || name === 'LabInputError') {
+  if (name === 'CaptureFormatError' || name === 'AddressError' || name === 'UsageError' || name === 'DataFileError' || name === 'LabInputError' || name === 'ResultsFileError') {
     process.stderr.write(`v6lab: ${err.message}\n`);
     return EXIT.usage;
   }
@@ -104,7 +122,7 @@ function reportError(error: unknown): number {
     process.stderr.write(`v6lab: ${err.path ?? ''}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, not a capture' : 'permission denied'}\n`);
     return EXIT.usage;
   }
-  if (name === 'NeedsRootError' || name === 'AdbServerUnreachableError' || name === 'LabStepError' || name === 'LabAlreadyUpError' || name === 'LabCommandError' || name === 'LabStateError') {
+  if (name === 'NeedsRootError' || name === 'AdbServerUnreachableError' || name === 'DeviceNotFoundError' || name === 'DeviceUnavailableError' || name === 'LabStepError' || name === 'LabAlreadyUpError' || name === 'LabCommandError' || name === 'LabStateError') {
     process.stderr.write(`v6lab: ${err.message}\n`);
     return EXIT.cannotRun;
   }

@@ -4,10 +4,12 @@
  *
  *   { "name": "pixel7-cmcc", "serial": "2B121FDH300ABC",
  *     "appium": { "url": "http://127.0.0.1:4723", "capabilities": { "appium:automationName": "UiAutomator2" } },
- *     "capture": "device" | "gateway" | "pcapdroid",
+ *     "capture": ["device", "gateway"],
+ *     "gatewayCapture": ["ssh", "lab-gw", "tcpdump", "-i", "apn0", "-U", "-w", "-"],
  *     "networks": { "ipv6": { "apn": "ipv6.cmcc" }, "ipv4v6": { "apn": "cmnet" } },
  *     "apnSwitch": "content" | "manual",
- *     "resolverProbeUrl": "https://dual.example/" }
+ *     "resolverProbeUrl": "https://dual.example/", "ipv4OnlyProbeUrl": "http://192.0.2.80/",
+ *     "backgroundHosts": ["connectivitycheck.gstatic.com", "time.android.com"] }
  */
 import { array, DataFileError, loadJsonFile, object, oneOf, record, string, type Schema } from '../config/schema.js';
 
@@ -21,11 +23,17 @@ export interface DeviceProfile {
   model: string | null;
   appium: { url: string; capabilities: Record<string, string | number | boolean> };
   capture: CaptureMethod[];
+  /** A host command (argv) printing the device's traffic as pcap on stdout: a tap at the gateway or AP. */
+  gatewayCapture: string[] | null;
   networks: { ipv6: { apn: string } | null; ipv4v6: { apn: string } | null };
   /** How the harness moves the device between APNs: edit the APN table over adb, or ask a person. */
   apnSwitch: 'content' | 'manual';
   /** A dual-stack URL the browser opens for os.resolver-prefers-ipv6 on a real phone. */
   resolverProbeUrl: string | null;
+  /** A URL on an IPv4 literal the browser opens for apn.ipv4-via-clat. */
+  ipv4OnlyProbeUrl: string | null;
+  /** Hostnames the phone reaches on its own: never blamed on an app. */
+  backgroundHosts: string[];
 }
 
 const capability: Schema<string | number | boolean> = (value, field, file) => {
@@ -35,19 +43,26 @@ const capability: Schema<string | number | boolean> = (value, field, file) => {
 
 const url = string({ pattern: /^https?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/, what: 'an http(s) URL such as http://127.0.0.1:4723' });
 const apn = object({ apn: string({ pattern: /^[A-Za-z0-9.-]{1,100}$/, what: 'an APN name' }) });
+const hostname = string({ pattern: /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, what: 'a hostname', maxLength: 253 });
+
+/** The Appium server a profile names when it names none: one the harness starts on loopback. */
+export const DEFAULT_APPIUM_URL = 'http://127.0.0.1:4723';
 
 const profileSchema = object(
   {
     name: string({ pattern: /^[a-z0-9][a-z0-9-]{0,63}$/, what: 'a short lower-case name such as pixel7-cmcc' }),
-    appium: object({ url }, { capabilities: record(string({ pattern: /^([a-z]+:)?[A-Za-z][A-Za-z0-9]*$/, what: 'a capability name such as appium:automationName' }), capability) }),
     networks: object({}, { ipv6: apn, ipv4v6: apn }),
   },
   {
+    appium: object({}, { url, capabilities: record(string({ pattern: /^([a-z]+:)?[A-Za-z][A-Za-z0-9]*$/, what: 'a capability name such as appium:automationName' }), capability) }),
     serial: string({ pattern: /^[A-Za-z0-9._:-]{1,64}$/, what: 'an adb serial such as emulator-5554 or 192.168.1.5:5555' }),
     model: string({ maxLength: 64 }),
     capture: array(oneOf(['device', 'gateway', 'pcapdroid'] as const), { min: 1, max: 3 }),
+    gatewayCapture: array(string({ maxLength: 4096 }), { min: 1, max: 64 }),
     apnSwitch: oneOf(['content', 'manual'] as const),
     resolverProbeUrl: url,
+    ipv4OnlyProbeUrl: url,
+    backgroundHosts: array(hostname, { max: 100 }),
   },
 );
 
@@ -56,15 +71,21 @@ export function loadDeviceProfile(file: string): DeviceProfile {
   if (raw.serial === undefined && raw.model === undefined) throw new DataFileError(file, 'serial', 'missing: give the adb serial, or a model to find the one connected device of that model');
   if (raw.networks.ipv6 === undefined && raw.networks.ipv4v6 === undefined) throw new DataFileError(file, 'networks', 'names no network: give ipv6 (the IPv6-only APN) and/or ipv4v6 (the dual-stack APN)');
   const capture: CaptureMethod[] = [...new Set<CaptureMethod>(raw.capture ?? ['device', 'gateway'])];
+  if (capture.includes('gateway') && raw.capture !== undefined && raw.gatewayCapture === undefined) {
+    throw new DataFileError(file, 'gatewayCapture', 'missing: capture "gateway" needs the host command that prints the device\'s traffic as pcap (an argv array)');
+  }
   return {
     file,
     name: raw.name,
     serial: raw.serial ?? null,
     model: raw.model ?? null,
-    appium: { url: raw.appium.url, capabilities: raw.appium.capabilities ?? {} },
+    appium: { url: raw.appium?.url ?? DEFAULT_APPIUM_URL, capabilities: raw.appium?.capabilities ?? {} },
     capture,
+    gatewayCapture: raw.gatewayCapture ?? null,
     networks: { ipv6: raw.networks.ipv6 ?? null, ipv4v6: raw.networks.ipv4v6 ?? null },
     apnSwitch: raw.apnSwitch ?? 'content',
     resolverProbeUrl: raw.resolverProbeUrl ?? null,
+    ipv4OnlyProbeUrl: raw.ipv4OnlyProbeUrl ?? null,
+    backgroundHosts: raw.backgroundHosts ?? [],
   };
 }

@@ -9,7 +9,9 @@ import { chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { connect } from 'node:net';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DataFileError } from '../config/schema.js';
 import { stopAllApps } from './android/activity.js';
+import { BROWSER_PACKAGE } from './android/browser.js';
 import { installToolbox } from './android/toolbox.js';
 import { SHELL_UID } from './handset.js';
 import { initialHandsetState, writeHandsetState, type InstalledApp } from './android/state.js';
@@ -139,6 +141,25 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Tells a running adb server about a handset, as the Android emulator does when it boots
+ * (`host:emulator:PORT`): a server started before the lab scans the emulator ports only at its
+ * own start. Best effort: with no server running there is no one to tell, and the next server
+ * finds the handsets by its scan.
+ */
+export function announceToAdbServer(adbPort: number, serverPort = Number(process.env.ANDROID_ADB_SERVER_PORT ?? 5037)): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect({ port: serverPort, host: '127.0.0.1' });
+    const request = `host:emulator:${adbPort}`;
+    socket.once('connect', () => {
+      socket.end(`${request.length.toString(16).padStart(4, '0')}${request}`);
+    });
+    socket.setTimeout(2000, () => socket.destroy());
+    socket.once('close', () => resolve());
+    socket.once('error', () => resolve());
+  });
+}
+
 export class LabInputError extends Error {
   override name = 'LabInputError';
 }
@@ -150,6 +171,8 @@ export function loadLabInputs(options: Pick<LabUpOptions, 'world' | 'apps' | 'pr
   }
   const world = loadWorld(options.world);
   const apps = loadApps(options.apps, world);
+  const taken = apps.find((app) => app.package === BROWSER_PACKAGE);
+  if (taken !== undefined) throw new DataFileError(taken.file, 'package', `"${BROWSER_PACKAGE}" is the handsets' built-in browser: choose another package name`);
   const files = options.profiles.length === 0 ? [DEFAULT_PROFILE] : options.profiles;
   const profiles = Array.from({ length: options.handsets }, (_, i) => loadProfile(files[Math.min(i, files.length - 1)]!));
   return { world, apps, profiles };
@@ -183,6 +206,7 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
     await labDown(options.stateDir, { labId }).catch(() => undefined);
     throw error;
   }
+  // Each app its own uid from 10100, as Android gives them from 10000; the built-in browser has 10099.
   const installed: InstalledApp[] = apps.map((app, i) => ({ package: app.package, label: app.label, uid: 10100 + i }));
   const registry: HandsetRecord[] = profiles.map((profile, index) => {
     const dir = join(options.stateDir, 'handsets', `hs${index}`);
@@ -211,7 +235,14 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
     return { index, serial, adbPort: FIRST_ADB_PORT + 2 * index, namespace: handsetNamespace(labId, index), dir, profile: profile.name };
   });
   writeJson(registryPath(options.stateDir), registry);
-  await startSupervisor(options.stateDir, options.runner ?? [process.execPath]);
+  try {
+    await startSupervisor(options.stateDir, options.runner ?? [process.execPath]);
+  } catch (error) {
+    // Nothing half-up is left behind: the namespaces and daemons go too.
+    await bringLabDown(options.stateDir).catch(() => undefined);
+    throw error;
+  }
+  await Promise.all(registry.map((h) => announceToAdbServer(h.adbPort)));
   return {
     labId,
     upMs: Date.now() - started,

@@ -4,7 +4,7 @@
  * moment, always finds the last complete, valid document.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type CheckStatus = 'passed' | 'failed' | 'broken' | 'skipped';
@@ -73,10 +73,7 @@ export class ResultsWriter {
   }
 
   add(result: CheckResult): void {
-    // A re-run of a check replaces its earlier (broken) result.
-    const at = this.document.results.findIndex((r) => r.device === result.device && r.check === result.check && r.app === result.app && r.network === result.network);
-    if (at >= 0) this.document.results[at] = result;
-    else this.document.results.push(result);
+    putResult(this.document, result);
     this.flush();
   }
 
@@ -87,16 +84,116 @@ export class ResultsWriter {
   }
 
   private flush(): void {
-    const file = join(this.dir, RESULTS_FILE);
-    const temp = `${file}.${process.pid}.${++this.writes}.tmp`;
-    const fd = openSync(temp, 'w', 0o644);
-    try {
-      writeSync(fd, `${JSON.stringify(this.document, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+    writeDocument(this.dir, this.document, ++this.writes);
+  }
+}
+
+/** A re-run of a check replaces its earlier (broken) result. */
+function putResult(document: RunResults, result: CheckResult): void {
+  const at = document.results.findIndex((r) => r.device === result.device && r.check === result.check && r.app === result.app && r.network === result.network);
+  if (at >= 0) document.results[at] = result;
+  else document.results.push(result);
+}
+
+function writeDocument(dir: string, document: RunResults, serial: number): void {
+  const file = join(dir, RESULTS_FILE);
+  const temp = `${file}.${process.pid}.${serial}.tmp`;
+  const fd = openSync(temp, 'w', 0o644);
+  try {
+    writeSync(fd, `${JSON.stringify(document, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, file);
+}
+
+const LOCK_TIMEOUT_MS = 30_000;
+let appends = 0;
+
+/** The pid a lock file names, or null when it cannot be read (gone meanwhile). */
+function lockHolder(lock: string): number | null {
+  try {
+    return Number(readFileSync(lock, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes results.json's lock: a file holding the holder's pid, created whole by link(2) (never
+ * seen empty). A lock whose holder died is moved aside by rename(2), which only one taker wins;
+ * a taker that moved a live lock (taken meanwhile by another) puts it back.
+ */
+async function acquireLock(lock: string): Promise<void> {
+  const mine = `${lock}.${process.pid}`;
+  writeFileSync(mine, String(process.pid));
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  try {
+    for (;;) {
+      try {
+        linkSync(mine, lock);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = lockHolder(lock);
+      if (holder === null) continue;
+      if (!alive(holder)) {
+        const aside = `${lock}.stale.${process.pid}`;
+        try {
+          renameSync(lock, aside);
+        } catch {
+          continue;
+        }
+        if (lockHolder(aside) !== holder) {
+          try {
+            linkSync(aside, lock);
+          } catch {
+            // someone holds it again: theirs stands
+          }
+        }
+        rmSync(aside, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new ResultsFileError(lock, `held by pid ${holder} for over ${LOCK_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, 5));
     }
-    renameSync(temp, file);
+  } finally {
+    rmSync(mine, { force: true });
+  }
+}
+
+/**
+ * Adds one result to a run another process started: several WebdriverIO workers (one per
+ * device) write one results.json, each under an exclusive lock file holding its pid (a lock
+ * whose holder died is taken over), each write still atomic.
+ */
+export async function appendResult(dir: string, result: CheckResult): Promise<void> {
+  await updateResults(dir, (document) => putResult(document, result));
+}
+
+/** Changes results.json under the lock: what other processes added is kept. */
+export async function updateResults(dir: string, change: (document: RunResults) => void): Promise<RunResults> {
+  const lock = join(dir, `${RESULTS_FILE}.lock`);
+  await acquireLock(lock);
+  try {
+    const document = readResults(dir);
+    change(document);
+    writeDocument(dir, document, ++appends);
+    return document;
+  } finally {
+    rmSync(lock, { force: true });
   }
 }
 

@@ -18,7 +18,8 @@ describe('device profiles (devices/*.json)', () => {
   it('loads the shipped example and fills the defaults', () => {
     const example = loadDeviceProfile(resolve(import.meta.dirname, '../../devices/example-phone.json'));
     assert.equal(example.appium.capabilities['appium:automationName'], 'UiAutomator2');
-    assert.deepEqual(example.capture, ['device', 'pcapdroid', 'gateway']);
+    assert.deepEqual(example.capture, ['device', 'gateway']);
+    assert.equal(example.gatewayCapture?.[0], 'ssh');
     const minimal = loadDeviceProfile(file(good));
     assert.deepEqual(minimal.capture, ['device', 'gateway']);
     assert.equal(minimal.apnSwitch, 'content');
@@ -34,6 +35,9 @@ describe('device profiles (devices/*.json)', () => {
     ['an unknown capture method', { ...good, capture: ['wireshark'] }, 'capture[0]', /one of "device", "gateway", "pcapdroid"/],
     ['a typo in a field', { ...good, apnSwich: 'manual' }, 'apnSwich', /unknown field/],
     ['a profile that says it is virtual', { ...good, virtual: true }, 'virtual', /unknown field/],
+    ['gateway capture without its command', { ...good, capture: ['gateway'] }, 'gatewayCapture', /needs the host command/],
+    ['a gateway command that is a shell string', { ...good, gatewayCapture: 'ssh gw tcpdump' }, 'gatewayCapture', /expected an array/],
+    ['a background host that is not a name', { ...good, backgroundHosts: ['time.android.com; reboot'] }, 'backgroundHosts[0]', /a hostname/],
   ];
   for (const [name, content, field, problem] of bad) {
     it(`rejects ${name}, naming the field`, () => {

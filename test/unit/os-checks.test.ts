@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { checkApnProtocol, checkClat, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix, checkPrivacyAddresses, type Observation } from '../../lib/checks/os.js';
-import { parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute } from '../../lib/device/parse/index.js';
+import { checkApnProtocol, checkClat, checkDualStackAttach, checkIpv4ViaClat, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix, checkPrivacyAddresses, checkResolverPrefersIpv6, type Observation } from '../../lib/checks/os.js';
+import { parseSocketPoll } from '../../lib/harness/window.js';
+import { parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute, parseProcNetSockets } from '../../lib/device/parse/index.js';
 
 const fixture = (name: string) => readFileSync(join(resolve(import.meta.dirname, '../fixtures/android'), name), 'utf8');
 
@@ -49,5 +50,38 @@ describe('os and apn checks on verbatim device output', () => {
     assert.deepEqual(checkPrivacyAddresses({ ...o, addresses: eui64Only }).reasons.map((r) => r.code), ['NO_PRIVACY_ADDRESS']);
     assert.deepEqual(checkClat({ ...o, addresses: eui64Only }).reasons.map((r) => r.code), ['NO_CLAT']);
     assert.deepEqual(checkNat64Prefix(o, ['2001:db8:6464::/96']).reasons.map((r) => r.code), ['NAT64_PREFIX_MISMATCH']);
+  });
+});
+
+describe('dual-stack, resolver and CLAT reachability checks', () => {
+  it('os.dual-stack-attach fails an IPv6-only attach, naming what is missing', () => {
+    const outcome = checkDualStackAttach(virtualHandset());
+    assert.equal(outcome.status, 'failed');
+    assert.match(outcome.reasons[0]!.detail, /no IPv4 address on the mobile interface; no IPv4 default route/);
+    assert.doesNotMatch(outcome.reasons[0]!.detail, /no global IPv6|no IPv6 DNS/);
+  });
+
+  it('os.resolver-prefers-ipv6 passes IPv6 first, fails IPv4 first and no traffic', () => {
+    assert.equal(checkResolverPrefersIpv6({ hostname: 'dual.test', firstAttemptFamily: 6, established: { 4: 0, 6: 1 } }).status, 'passed');
+    assert.deepEqual(checkResolverPrefersIpv6({ hostname: 'dual.test', firstAttemptFamily: 4, established: { 4: 1, 6: 0 } }).reasons.map((r) => r.code), ['IPV4_FIRST']);
+    assert.deepEqual(checkResolverPrefersIpv6({ hostname: 'dual.test', firstAttemptFamily: null, established: { 4: 0, 6: 0 } }).reasons.map((r) => r.code), ['NO_PROBE_TRAFFIC']);
+  });
+
+  it('apn.ipv4-via-clat passes only an established connection', () => {
+    assert.equal(checkIpv4ViaClat('198.51.100.7', true, 'clat').status, 'passed');
+    assert.match(checkIpv4ViaClat('198.51.100.7', false, null).reasons[0]!.detail, /no attempt seen/);
+  });
+});
+
+describe('the socket poller of a capture window', () => {
+  it('reads the four tables of one pass, and leaves out sockets with no owner (TIME_WAIT)', () => {
+    const pass = ['tcp', 'tcp6', 'udp', 'udp6'].map((t) => `#${t}\n${fixture(`virtual-proc-net-${t}.txt`)}`).join('');
+    const sockets = parseSocketPoll(pass);
+    const expected = (['tcp', 'udp'] as const).flatMap((t) => [
+      ...parseProcNetSockets(fixture(`virtual-proc-net-${t}.txt`), 4, t), ...parseProcNetSockets(fixture(`virtual-proc-net-${t}6.txt`), 6, t),
+    ]).filter((s) => s.inode !== 0);
+    assert.equal(sockets.length, expected.length);
+    assert.ok(sockets.length > 0);
+    for (const s of expected) assert.ok(sockets.some((x) => x.uid === s.uid && x.local.port === s.local.port && x.transport === s.transport));
   });
 });

@@ -3,7 +3,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readResults, ResultsFileError, ResultsWriter, type CheckResult } from '../../lib/report/results.js';
+import { appendResult, readResults, ResultsFileError, ResultsWriter, type CheckResult } from '../../lib/report/results.js';
 
 const result = (check: string, status: CheckResult['status'] = 'passed'): CheckResult => ({
   device: 'emulator-5554', check, app: null, network: 'ipv6', status, verdict: null, reasons: [], metrics: {}, evidence: [], requirement: ['MIIT-3'],
@@ -62,5 +62,45 @@ for (let i = 0; ; i++) w.add({ device: 'd', check: 'c' + i, app: null, network: 
     assert.throws(() => readResults(dir), (e: unknown) => e instanceof ResultsFileError && /no results\.json/.test(e.message));
     writeFileSync(join(dir, 'results.json'), '{"run": 1}');
     assert.throws(() => readResults(dir), /is not a v6lab results document/);
+  });
+});
+
+describe('results.json written by several workers at once', () => {
+  it('keeps every result when four processes append 25 each, and is valid JSON throughout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-results-'));
+    ResultsWriter.start(dir, '0.1.0', []);
+    const script = join(dir, 'append.mts');
+    writeFileSync(script, `import { appendResult } from ${JSON.stringify(join(import.meta.dirname, '../../lib/report/results.js'))};
+const worker = process.argv[2];
+for (let i = 0; i < 25; i++) await appendResult(${JSON.stringify(dir)}, { device: 'd' + worker, check: 'c' + i, app: null, network: 'ipv6', status: 'passed', verdict: null, reasons: [], metrics: {}, evidence: [], requirement: [] });
+`);
+    let reads = 0;
+    const reader = setInterval(() => {
+      readResults(dir);
+      reads++;
+    }, 2);
+    try {
+      await Promise.all([0, 1, 2, 3].map((w) => new Promise<void>((resolve, reject) => {
+        const child = fork(script, [String(w)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+        child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${w} exited ${code}`))));
+      })));
+    } finally {
+      clearInterval(reader);
+    }
+    const doc = readResults(dir);
+    assert.equal(doc.results.length, 100);
+    for (const w of [0, 1, 2, 3]) assert.equal(doc.results.filter((r) => r.device === `d${w}`).length, 25);
+    assert.ok(reads > 0);
+  });
+});
+
+describe('appendResult', () => {
+  it('takes over a lock whose holder died', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-results-'));
+    ResultsWriter.start(dir, '0.1.0', []);
+    // pid 2^22+1 is above Linux's pid_max default range: no such process.
+    writeFileSync(join(dir, 'results.json.lock'), String(4194305));
+    await appendResult(dir, result('os.apn-protocol'));
+    assert.deepEqual(readResults(dir).results.map((r) => r.check), ['os.apn-protocol']);
   });
 });

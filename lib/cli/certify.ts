@@ -1,0 +1,310 @@
+/**
+ * `v6lab certify`: finds the devices (profiles, serials, or the virtual lab it brings up with
+ * `--lab`), builds the run plan, starts results.json, runs the WebdriverIO suites (wdio.conf.ts,
+ * one worker per device), puts every device back as it was found, and exits by the results:
+ * 0 all passed, 1 a check failed or broke, 3 the run could not be carried out.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AdbkitBackend, adbClient, type AdbkitClient } from '../device/adb.js';
+import { DeviceUnavailableError } from '../device/errors.js';
+import { probeDevice, type DeviceFacts } from '../device/facts.js';
+import { DEFAULT_APPIUM_URL, loadDeviceProfile, type DeviceProfile } from '../device/profile.js';
+import { loadCatalogue } from '../harness/catalogue.js';
+import { DeviceState } from '../harness/device-state.js';
+import { deviceDir, readPlan, SUITES, writePlan, type CertifyPlan, type DevicePlan, type SuiteName } from '../harness/plan.js';
+import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_WORLD } from '../lab/lab.js';
+import { labHandsetProfile } from '../lab/record.js';
+import { readResults, ResultsWriter, updateResults, type RunDevice, type RunResults } from '../report/results.js';
+import { AdbServerUnreachableError } from './devices.js';
+import { EXIT, UsageError } from './errors.js';
+import { NeedsRootError, stateDir as labStateDir } from './lab.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_LAB_CATALOGUE = join(root, 'devices', 'lab', 'catalogue.json');
+export const DEFAULT_CATALOGUE = join(root, 'devices', 'catalogues', 'china-top10.json');
+const LAB_PROFILES = ['compliant', 'noncompliant'].map((name) => join(root, 'devices', 'lab', 'handsets', `${name}.json`));
+/** How long the adb server may take to list a device (an emulator port is scanned every few seconds). */
+const DEVICE_WAIT_MS = 20_000;
+const FIRST_APPIUM_PORT = 4723;
+
+export interface CertifyOptions {
+  devices?: string;
+  profile?: string[];
+  suite?: string;
+  apps?: string;
+  out?: string;
+  dwell?: string;
+  clearData?: boolean;
+  resume?: string;
+  lab?: boolean;
+  stateDir?: string;
+}
+
+/** A device the run cannot reach: exit 3 with one line. */
+export class DeviceNotFoundError extends Error {
+  override name = 'DeviceNotFoundError';
+}
+
+function version(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
+function parseSuites(text: string | undefined): SuiteName[] {
+  if (text === undefined) return [...SUITES];
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) if (!SUITES.includes(name as SuiteName)) throw new UsageError(`--suite: ${JSON.stringify(name)} is not one of ${SUITES.join(', ')}`);
+  if (names.length === 0) throw new UsageError('--suite: give at least one of os, apn, apps');
+  // The order is the suites' own: os reads the device as delivered, before apn moves it.
+  return SUITES.filter((s) => names.includes(s));
+}
+
+function parseDwell(text: string | undefined): number {
+  if (text === undefined) return 5000;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 3_600_000) throw new UsageError(`--dwell: ${JSON.stringify(text)} is not a whole number of milliseconds (0 to 3600000)`);
+  return ms;
+}
+
+/** Waits until adb lists `serial` as a usable device; DeviceNotFoundError at the deadline. */
+async function waitForDevice(client: AdbkitClient, serial: string, timeoutMs: number, source: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const listed = (await client.listDevices()).find((d) => d.id === serial);
+    if (listed?.type === 'device') return;
+    if (Date.now() > deadline) {
+      throw new DeviceNotFoundError(`${source}: device ${serial} ${listed ? `is ${listed.type}` : 'is not connected'} (\`adb devices\` does not list it as a device after ${timeoutMs / 1000} s)`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function listDevices(client: AdbkitClient, port: number): Promise<{ id: string; type: string }[]> {
+  try {
+    return await client.listDevices();
+  } catch (error) {
+    throw new AdbServerUnreachableError(`cannot reach the adb server on port ${port}: ${(error as Error).message} (start it with \`adb start-server\`, or set ANDROID_ADB_SERVER_PORT)`);
+  }
+}
+
+/** The serial a profile means: its own, or the one connected device of its model. */
+async function profileSerial(client: AdbkitClient, profile: DeviceProfile): Promise<string> {
+  if (profile.serial !== null) {
+    await waitForDevice(client, profile.serial, DEVICE_WAIT_MS, profile.file);
+    return profile.serial;
+  }
+  const matches: string[] = [];
+  for (const d of (await client.listDevices()).filter((x) => x.type === 'device')) {
+    const facts = await probeDevice(new AdbkitBackend(client, d.id));
+    if (facts.model === profile.model) matches.push(d.id);
+  }
+  if (matches.length !== 1) throw new DeviceNotFoundError(`${profile.file}: model ${JSON.stringify(profile.model)}: ${matches.length === 0 ? 'no connected device is that model' : `${matches.length} connected devices are (${matches.join(', ')}): give the serial`}`);
+  return matches[0]!;
+}
+
+function planFromProfile(profile: DeviceProfile, serial: string): DevicePlan {
+  return {
+    serial, profile: profile.name, profileSource: profile.file, virtual: false,
+    appium: { url: profile.appium.url, capabilities: { 'appium:automationName': 'UiAutomator2', ...profile.appium.capabilities }, start: false },
+    capture: profile.capture, gatewayCapture: profile.gatewayCapture, networks: profile.networks, apnSwitch: profile.apnSwitch,
+    resolverProbeUrl: profile.resolverProbeUrl, ipv4OnlyProbeUrl: profile.ipv4OnlyProbeUrl, backgroundHosts: profile.backgroundHosts,
+  };
+}
+
+/**
+ * A device with no profile: from the lab's record of it when the lab has one, else from what
+ * it reports (its current APN is the network it is on; APNs are switched by hand).
+ */
+async function planFromSerial(client: AdbkitClient, serial: string, labDir: string): Promise<DevicePlan> {
+  await waitForDevice(client, serial, DEVICE_WAIT_MS, '--devices');
+  const lab = await labHandsetProfile(labDir, serial).catch(() => null);
+  if (lab !== null) {
+    return {
+      serial, profile: lab.profile, profileSource: `lab record in ${labDir}`, virtual: true,
+      appium: { url: DEFAULT_APPIUM_URL, capabilities: lab.appiumCapabilities, start: true },
+      capture: lab.capture, gatewayCapture: lab.gatewayCapture, networks: lab.networks, apnSwitch: 'content',
+      resolverProbeUrl: lab.resolverProbeUrl, ipv4OnlyProbeUrl: lab.ipv4OnlyProbeUrl, backgroundHosts: lab.backgroundHosts,
+    };
+  }
+  const facts = await probeDevice(new AdbkitBackend(client, serial));
+  const apn = facts.defaultNetwork?.apn ?? null;
+  const addresses = facts.defaultNetwork?.addresses ?? [];
+  const hasV4 = addresses.some((a) => !a.includes(':')) && facts.defaultNetwork?.clat === null;
+  const network = apn === null ? null : { apn };
+  return {
+    serial, profile: 'generic', profileSource: 'generic (built from what the device reports)', virtual: false,
+    appium: { url: DEFAULT_APPIUM_URL, capabilities: { 'appium:automationName': 'UiAutomator2', 'appium:noReset': true }, start: true },
+    capture: ['device'], gatewayCapture: null,
+    networks: { ipv6: hasV4 ? null : network, ipv4v6: hasV4 ? network : null },
+    apnSwitch: 'manual', resolverProbeUrl: null, ipv4OnlyProbeUrl: null, backgroundHosts: [],
+  };
+}
+
+/** Local Appium servers: each device whose plan asks for one gets its own loopback port. */
+function assignAppiumPorts(devices: DevicePlan[]): void {
+  let port = FIRST_APPIUM_PORT;
+  for (const device of devices) {
+    if (!device.appium.start) continue;
+    device.appium.url = `http://127.0.0.1:${port++}`;
+  }
+}
+
+/** Runs WebdriverIO on the plan; resolves with its exit code. */
+function runWdio(planFile: string, adbPort: number): Promise<number> {
+  const wdio = join(root, 'node_modules', '@wdio', 'cli', 'bin', 'wdio.js');
+  const child = spawn(process.execPath, [wdio, 'run', join(root, 'wdio.conf.ts')], {
+    cwd: root,
+    env: { ...process.env, V6LAB_PLAN: planFile, ANDROID_ADB_SERVER_PORT: String(adbPort), APPIUM_HOME: process.env.APPIUM_HOME ?? join(root, '.appium'), FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const stop = () => child.kill('SIGTERM');
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return new Promise((resolveExit, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolveExit(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+/** The project's Appium driver for the lab's handsets, installed once into .appium/. */
+function ensureAppiumDrivers(): void {
+  execFileSync(process.execPath, [join(root, 'scripts', 'appium-setup.js')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function exitCodeOf(results: RunResults): number {
+  if (results.results.length === 0) return EXIT.cannotRun;
+  if (results.results.every((r) => r.status === 'broken')) return EXIT.cannotRun;
+  return results.results.some((r) => r.status === 'failed' || r.status === 'broken') ? EXIT.checkFailed : EXIT.ok;
+}
+
+function summary(results: RunResults, out: NodeJS.WritableStream, dir: string): void {
+  for (const device of results.devices) {
+    const mine = results.results.filter((r) => r.device === device.serial);
+    const count = (s: string) => mine.filter((r) => r.status === s).length;
+    const verdict = mine.some((r) => r.status === 'failed' || r.status === 'broken') ? 'FAIL' : mine.length === 0 ? 'NO RESULTS' : 'PASS';
+    out.write(`${device.serial}\t${device.model}\t${verdict}\t${count('passed')} passed, ${count('failed')} failed, ${count('broken')} broken, ${count('skipped')} skipped\n`);
+    for (const r of mine.filter((x) => x.status === 'failed' || x.status === 'broken')) {
+      out.write(`  ${r.status === 'broken' ? 'BROKEN' : 'FAILED'} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.reasons.map((x) => x.code).join(', ')}\n`);
+    }
+  }
+  out.write(`results: ${join(dir, 'results.json')}\n`);
+}
+
+export async function certifyCommand(options: CertifyOptions, out: NodeJS.WritableStream): Promise<number> {
+  const labDir = labStateDir(options.stateDir);
+  if (options.lab && process.getuid?.() !== 0) throw new NeedsRootError('`v6lab certify --lab` brings the virtual lab up, which needs root: run it as root');
+  if (options.lab && (options.devices !== undefined || options.profile !== undefined)) throw new UsageError('--lab certifies the lab\'s own handsets: leave out --devices and --profile');
+  if (!options.lab && options.resume === undefined && options.devices === undefined && options.profile === undefined) {
+    throw new UsageError('name the devices: --devices SERIAL,... or --profile FILE (or --lab for the virtual lab, --resume DIR to continue a run)');
+  }
+  const adbPort = Number(process.env.ANDROID_ADB_SERVER_PORT ?? 5037);
+  // The lab run needs an adb server: one that is running is used; else one is started, and stopped at the end.
+  const adbStarted = options.lab ? await ensureAdbServer(adbPort) : false;
+  try {
+    return await certify(options, labDir, adbPort, out);
+  } finally {
+    if (adbStarted) execFileSync('adb', ['-P', String(adbPort), 'kill-server'], { stdio: 'ignore' });
+  }
+}
+
+/** Starts an adb server on `port` if none answers; true when it started one. */
+async function ensureAdbServer(port: number): Promise<boolean> {
+  try {
+    await adbClient(port).listDevices();
+    return false;
+  } catch {
+    try {
+      execFileSync('adb', ['-P', String(port), 'start-server'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (error) {
+      throw new AdbServerUnreachableError(`no adb server on port ${port}, and \`adb start-server\` failed: ${(error as Error).message} (install Debian's adb)`);
+    }
+    return true;
+  }
+}
+
+async function certify(options: CertifyOptions, labDir: string, adbPort: number, out: NodeJS.WritableStream): Promise<number> {
+  let plan: CertifyPlan;
+  let labUp = false;
+  if (options.resume !== undefined) {
+    const dir = resolve(options.resume);
+    if (!existsSync(join(dir, 'plan.json'))) throw new UsageError(`--resume: ${dir} has no plan.json: is it a v6lab run directory?`);
+    plan = readPlan(join(dir, 'plan.json'));
+    await updateResults(dir, (d) => { d.run.finished = null; });
+    const client = adbClient(adbPort);
+    for (const d of plan.devices) await waitForDevice(client, d.serial, DEVICE_WAIT_MS, `--resume ${dir}`);
+  } else {
+    // Everything the user gave is checked before anything is started.
+    const suites = parseSuites(options.suite);
+    const dwellMs = parseDwell(options.dwell);
+    const profiles = (options.profile ?? []).map((file) => loadDeviceProfile(file));
+    const catalogueFile = resolve(options.apps ?? (options.lab || (options.devices !== undefined && profiles.length === 0) ? DEFAULT_LAB_CATALOGUE : DEFAULT_CATALOGUE));
+    loadCatalogue(catalogueFile);
+    const serials = (options.devices ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const s of serials) if (!/^[A-Za-z0-9._:-]{1,64}$/.test(s)) throw new UsageError(`--devices: ${JSON.stringify(s)} is not an adb serial`);
+
+    if (options.lab) {
+      process.stderr.write('v6lab: bringing the virtual lab up (a compliant and a non-compliant handset)\n');
+      const up = await bringLabUp({ stateDir: labDir, handsets: 2, apn: 'ipv6', world: DEFAULT_WORLD, apps: DEFAULT_APPS, profiles: LAB_PROFILES, runner: [process.execPath, ...process.execArgv] });
+      labUp = true;
+      serials.push(...up.handsets.map((h) => h.serial));
+      process.stderr.write(`v6lab: lab ${up.labId} up in ${(up.upMs / 1000).toFixed(1)} s: ${up.handsets.map((h) => `${h.serial} (${h.profile}, ${h.network})`).join(', ')}\n`);
+    }
+    try {
+      const client = adbClient(adbPort);
+      await listDevices(client, adbPort);
+      const devices: DevicePlan[] = [];
+      for (const profile of profiles) devices.push(planFromProfile(profile, await profileSerial(client, profile)));
+      for (const serial of serials) devices.push(await planFromSerial(client, serial, labDir));
+      const duplicate = devices.find((d, i) => devices.findIndex((x) => x.serial === d.serial) !== i);
+      if (duplicate) throw new UsageError(`device ${duplicate.serial} is named twice`);
+      assignAppiumPorts(devices);
+      const runDir = resolve(options.out ?? join(root, 'reports', new Date().toISOString().replace(/[:.]/g, '-')));
+      mkdirSync(runDir, { recursive: true });
+      plan = { runDir, suites, catalogue: catalogueFile, dwellMs, clearAppData: options.clearData ?? false, adbPort, devices };
+      const facts = await Promise.all(devices.map((d) => probeDevice(new AdbkitBackend(client, d.serial))));
+      const runDevices: RunDevice[] = devices.map((d, i) => ({ serial: d.serial, model: facts[i]!.model ?? 'unknown', android: facts[i]!.android ?? 'unknown', virtual: d.virtual, profile: d.profile }));
+      ResultsWriter.start(runDir, version(), runDevices);
+    } catch (error) {
+      if (labUp) await bringLabDown(labDir).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  try {
+    const planFile = writePlan(plan);
+    if (plan.devices.some((d) => d.appium.start)) ensureAppiumDrivers();
+    process.stderr.write(`v6lab: certifying ${plan.devices.map((d) => `${d.serial} (${d.profile}, Appium ${d.appium.url})`).join(', ')}; suites ${plan.suites.join(', ')}; report in ${plan.runDir}\n`);
+    const wdioExit = await runWdio(planFile, adbPort);
+    // A worker that died could not restore its device: do it here, for every device that is back.
+    const client = adbClient(adbPort);
+    for (const device of plan.devices) {
+      try {
+        const backend = new AdbkitBackend(client, device.serial);
+        await backend.ensureAvailable();
+        const facts: DeviceFacts = await probeDevice(backend);
+        const restored = await new DeviceState(backend, facts.root, deviceDir(plan.runDir, device.serial)).restore();
+        if (restored.length > 0) process.stderr.write(`v6lab: ${device.serial}: restored ${restored.join(', ')}\n`);
+      } catch (error) {
+        const why = error instanceof DeviceUnavailableError ? 'it is not connected' : (error as Error).message;
+        process.stderr.write(`v6lab: ${device.serial}: could not restore the state it was found in (${why}); ${join(deviceDir(plan.runDir, device.serial), 'found.json')} says what it was\n`);
+      }
+    }
+    const results = await updateResults(plan.runDir, (d) => { d.run.finished = new Date().toISOString(); });
+    summary(results, out, plan.runDir);
+    const code = exitCodeOf(readResults(plan.runDir));
+    if (code === EXIT.cannotRun) process.stderr.write(`v6lab: no check could be carried out (WebdriverIO exited ${wdioExit}); see the log above\n`);
+    return code;
+  } finally {
+    if (labUp) {
+      const removed = await bringLabDown(labDir);
+      process.stderr.write(`v6lab: lab down (${removed.length} things removed)\n`);
+    }
+  }
+}

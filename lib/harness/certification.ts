@@ -1,0 +1,411 @@
+/**
+ * One device's certification, as a WebdriverIO worker runs it: the device reached over adb,
+ * its facts probed, its state taken before the first change and restored after the last, and
+ * every check of the os, apn and apps suites turned into a result (CONTRACTS.md section 4)
+ * written to the run's results.json the moment it is known. The UI (launching apps, walking
+ * their flows, opening a URL) comes from the spec through `DeviceUi`, which is Appium; nothing
+ * here asks what kind of device it is.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { CaptureAnalysis, Flow } from '../analysis/index.js';
+import { appVerdict, type AppVerdict } from '../checks/app-verdict.js';
+import { attributeFlows, destinationKey, type Attribution } from '../checks/attribution.js';
+import {
+  checkApnProtocol, checkClat, checkDualStackAttach, checkIpv4ViaClat, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix,
+  checkPrivacyAddresses, checkResolverPrefersIpv6, observeDevice, type CheckOutcome, type Observation,
+} from '../checks/os.js';
+import { checkDefinition, type CheckId } from '../checks/requirements.js';
+import { AdbkitBackend, adbClient, type DeviceBackend } from '../device/adb.js';
+import { DeviceError } from '../device/errors.js';
+import { probeDevice, type DeviceFacts } from '../device/facts.js';
+import { parseDumpsysConnectivity, parseDumpsysPackage } from '../device/parse/index.js';
+import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, parseAddress, parseNat64Prefix } from '../net/address.js';
+import { appendResult, readResults, type CheckResult } from '../report/results.js';
+import type { CatalogueApp, FlowStep } from './catalogue.js';
+import { DeviceState, DeviceStateError, mobileNetwork } from './device-state.js';
+import { deviceDir, readPlan, type CertifyPlan, type DevicePlan, type NetworkName } from './plan.js';
+import { CaptureWindow, type WindowCapture, type WindowCaptureMethod } from './window.js';
+
+/** What the spec drives through Appium. */
+export interface DeviceUi {
+  isAppInstalled(pkg: string): Promise<boolean>;
+  activateApp(pkg: string): Promise<void>;
+  terminateApp(pkg: string): Promise<void>;
+  step(step: FlowStep): Promise<void>;
+  openUrl(url: string): Promise<void>;
+}
+
+/** Flows that begin this soon before launch are the baseline: what the device does on its own. */
+export const BASELINE_MS = 500;
+/** How long a URL probe waits for the connection to be made and finished. */
+export const PROBE_DWELL_MS = 3000;
+
+type ResultBody = Omit<CheckResult, 'device' | 'check' | 'app' | 'network' | 'requirement'>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A result from a pass/fail decision. */
+function fromOutcome(outcome: CheckOutcome): ResultBody {
+  return { status: outcome.status, verdict: null, reasons: outcome.reasons, metrics: {}, evidence: [] };
+}
+
+const brokenBy = (error: unknown): ResultBody => ({
+  status: 'broken', verdict: null,
+  reasons: [{ code: error instanceof DeviceError || error instanceof DeviceStateError ? (error as Error).name : 'HARNESS_ERROR', detail: (error as Error).message ?? String(error) }],
+  metrics: {}, evidence: [],
+});
+
+const skipped = (code: string, detail: string): ResultBody => ({ status: 'skipped', verdict: null, reasons: [{ code, detail }], metrics: {}, evidence: [] });
+
+/** The flows that carried a connection to `ipv4` (its IPv4 leg, or its IPv6 leg through a NAT64 prefix). */
+function flowsTo(analysis: CaptureAnalysis, ipv4: string): Flow[] {
+  const prefixes = analysis.nat64Prefixes.map((p) => parseNat64Prefix(p));
+  return analysis.flows.filter((f) => {
+    if (f.family === 4) return f.server === ipv4;
+    const bytes = parseAddress(f.server).bytes;
+    const prefix = prefixes.find((p) => inNat64Prefix(p, bytes, 0));
+    return prefix !== undefined && formatAddress(extractEmbeddedIpv4(prefix, bytes, 0), 0, 4) === ipv4;
+  });
+}
+
+export class Certification {
+  private static current: Certification | null = null;
+  /** Which networks the device attached to in this run, and the agent it reported (null: refused). */
+  private readonly attached = new Map<NetworkName, { ok: boolean; detail: string }>();
+  private network: NetworkName | null = null;
+  private factory: Observation | null = null;
+  private observed: Observation | null = null;
+  /** Server endpoints the device used on its own (not the app under test): never an app's. */
+  private readonly background = new Set<string>();
+  private clockOffsetS = 0;
+
+  private constructor(
+    readonly plan: CertifyPlan,
+    readonly device: DevicePlan,
+    readonly backend: DeviceBackend,
+    readonly facts: DeviceFacts,
+    readonly state: DeviceState,
+    readonly dir: string,
+  ) {}
+
+  /** The worker's certification (one device per worker), opened on first use. */
+  static async forWorker(planFile: string, serial: string): Promise<Certification> {
+    if (Certification.current?.device.serial === serial) return Certification.current;
+    const plan = readPlan(planFile);
+    const device = plan.devices.find((d) => d.serial === serial);
+    if (!device) throw new Error(`${planFile}: no device ${serial} in the plan`);
+    const backend = new AdbkitBackend(adbClient(plan.adbPort), serial);
+    await backend.ensureAvailable();
+    const facts = await probeDevice(backend);
+    const dir = deviceDir(plan.runDir, serial);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'facts.json'), `${JSON.stringify(facts, null, 2)}\n`);
+    const state = new DeviceState(backend, facts.root, dir);
+    await state.takeFound();
+    await state.privateDnsOff();
+    const certification = new Certification(plan, device, backend, facts, state, dir);
+    await certification.measureClock();
+    Certification.current = certification;
+    return certification;
+  }
+
+  /** Restores the worker's device as it was found; safe to call when nothing was opened. */
+  static async closeWorker(): Promise<string[]> {
+    const current = Certification.current;
+    Certification.current = null;
+    return current === null ? [] : current.state.restore();
+  }
+
+  /** Capture timestamps are the capturer's clock: the device's for an on-device capture. */
+  private async measureClock(): Promise<void> {
+    const before = Date.now();
+    const r = await this.backend.run(['date', '+%s.%N']).catch(() => null);
+    const after = Date.now();
+    const deviceNow = Number(r?.output.trim());
+    if (r?.exitCode === 0 && Number.isFinite(deviceNow) && deviceNow > 1e9) this.clockOffsetS = deviceNow - (before + after) / 2000;
+  }
+
+  private captureMethod(): WindowCaptureMethod {
+    for (const method of this.device.capture) {
+      if (method === 'device' && this.facts.tcpdump !== null && this.facts.root !== null) return 'device';
+      if (method === 'gateway' && this.device.gatewayCapture !== null) return 'gateway';
+    }
+    throw new DeviceStateError(this.device.serial, `none of the profile's capture methods (${this.device.capture.join(', ')}) works here: on-device capture needs root and tcpdump (root ${this.facts.root ?? 'none'}, tcpdump ${this.facts.tcpdump ?? 'none'}), gateway capture a gatewayCapture command`);
+  }
+
+  private now(method: WindowCaptureMethod): number {
+    return Date.now() / 1000 + (method === 'device' ? this.clockOffsetS : 0);
+  }
+
+  /** Whether results.json already holds a finished result for this check (a resumed run skips it). */
+  done(check: CheckId, app: string | null, network: NetworkName): boolean {
+    return readResults(this.plan.runDir).results.some((r) => r.device === this.device.serial && r.check === check && r.app === app && r.network === network && r.status !== 'broken');
+  }
+
+  /** Runs one check; a thrown error is a `broken` result naming it. The result is written at once. */
+  async record(check: CheckId, app: string | null, network: NetworkName, work: () => Promise<ResultBody>): Promise<CheckResult> {
+    let body: ResultBody;
+    try {
+      body = await work();
+    } catch (error) {
+      body = brokenBy(error);
+    }
+    const result: CheckResult = { device: this.device.serial, check, app, network, requirement: [...(checkDefinition(check)?.requirements ?? [])], ...body };
+    await appendResult(this.plan.runDir, result);
+    return result;
+  }
+
+  private evidencePath(name: string): string {
+    const dir = join(this.dir, this.network ?? 'found');
+    mkdirSync(dir, { recursive: true });
+    return join(dir, name.replace(/[^A-Za-z0-9._-]/g, '_'));
+  }
+
+  private relative(file: string): string {
+    return relative(this.plan.runDir, file);
+  }
+
+  /** NAT64 prefix and CLAT address the device reports, so a capture of either leg is read right. */
+  private async analyzeOptions(): Promise<{ nat64Prefixes: string[]; clatAddresses: string[] }> {
+    const out = await this.backend.run(['dumpsys', 'connectivity']);
+    if (out.exitCode !== 0) return { nat64Prefixes: [], clatAddresses: [] };
+    const network = mobileNetwork(parseDumpsysConnectivity(out.output));
+    const prefix = network?.linkProperties?.nat64Prefix ?? network?.clat?.pfx96 ?? null;
+    return { nat64Prefixes: prefix === null ? [] : [prefix], clatAddresses: network?.clat?.v6 ? [network.clat.v6] : [] };
+  }
+
+  /** Opens a capture window; its pcap goes to the evidence directory. */
+  async openWindow(name: string): Promise<CaptureWindow> {
+    const method = this.captureMethod();
+    return CaptureWindow.open({
+      device: this.backend, facts: this.facts, method, gatewayCapture: this.device.gatewayCapture,
+      file: this.evidencePath(`${name}.pcap`), analyze: await this.analyzeOptions(),
+    });
+  }
+
+  // --- networks -----------------------------------------------------------------------------
+
+  /** Reads what the device is as delivered, before anything is changed (the os suite's first step). */
+  async observeFactory(): Promise<Observation> {
+    this.factory ??= await observeDevice(this.backend, { root: this.facts.root });
+    return this.factory;
+  }
+
+  /** Moves the device to `network`'s APN (once per run and network) and observes it there. */
+  async attach(network: NetworkName): Promise<{ ok: boolean; detail: string }> {
+    if (this.network === network && this.attached.has(network)) return this.attached.get(network)!;
+    const target = this.device.networks[network];
+    if (target === null) {
+      const outcome = { ok: false, detail: `the profile names no ${network === 'ipv6' ? 'IPv6-only' : 'dual-stack'} APN (networks.${network})` };
+      this.attached.set(network, outcome);
+      return outcome;
+    }
+    this.network = network;
+    let agent;
+    if (this.device.apnSwitch === 'manual') {
+      agent = await this.state.waitForAttach(target.apn, 1000);
+      if (agent === null) {
+        const outcome = { ok: false, detail: `the device is not on APN ${target.apn} and the profile says APNs are switched by hand: switch to it and run again` };
+        this.attached.set(network, outcome);
+        return outcome;
+      }
+    } else {
+      const switched = await this.state.switchApn(target.apn);
+      agent = switched.network;
+      if (agent === null) {
+        const protocol = switched.row.protocol ?? 'unset (IP)';
+        const outcome = { ok: false, detail: `the device did not attach to APN ${target.apn} (protocol ${protocol}${switched.inserted ? ', copied from its factory default APN' : ''}) within the deadline: the network refused what it asked for` };
+        this.attached.set(network, outcome);
+        this.observed = await observeDevice(this.backend, { root: this.facts.root });
+        return outcome;
+      }
+    }
+    this.observed = await observeDevice(this.backend, { root: this.facts.root });
+    const outcome = { ok: true, detail: `attached to APN ${target.apn}` };
+    this.attached.set(network, outcome);
+    return outcome;
+  }
+
+  private observation(): Observation {
+    if (this.observed === null) throw new Error('no observation: attach first');
+    return this.observed;
+  }
+
+  // --- os suite -----------------------------------------------------------------------------
+
+  /** os.* checks decided from observations (resolver-prefers-ipv6 is `resolverProbe`). */
+  osCheck(check: 'os.apn-protocol' | 'os.apn-roaming-protocol' | 'os.ipv6-enabled' | 'os.privacy-addresses' | 'os.dual-stack-attach'): Promise<CheckResult> {
+    return this.record(check, null, 'ipv4v6', async () => {
+      const factory = await this.observeFactory();
+      const attach = await this.attach('ipv4v6');
+      const now = this.observation();
+      // The APN table as delivered, and what the dual-stack network gave (for inference).
+      const judged: Observation = { ...now, apnTable: factory.apnTable };
+      switch (check) {
+        case 'os.apn-protocol': return fromOutcome(checkApnProtocol(judged, 'protocol'));
+        case 'os.apn-roaming-protocol': return fromOutcome(checkApnProtocol(judged, 'roaming_protocol'));
+        case 'os.ipv6-enabled': return fromOutcome(checkIpv6Enabled(factory, this.interfaces(factory)));
+        case 'os.privacy-addresses': return fromOutcome(checkPrivacyAddresses(now));
+        case 'os.dual-stack-attach':
+          if (!attach.ok) return { status: 'failed', verdict: null, reasons: [{ code: 'ATTACH_FAILED', detail: attach.detail }], metrics: {}, evidence: [] };
+          return fromOutcome(checkDualStackAttach(now));
+      }
+    });
+  }
+
+  /** The cellular and Wi-Fi interfaces whose IPv6 settings are judged. */
+  private interfaces(o: Observation): string[] {
+    const names = o.addresses.map((a) => a.name).filter((n) => /^(rmnet|ccmni|seth|wlan)/.test(n) && !n.startsWith('v4-'));
+    return names.length > 0 ? names : ['rmnet_data0', 'wlan0'];
+  }
+
+  /** os.resolver-prefers-ipv6: the device opens the profile's dual-stack URL; the capture shows which family went first. */
+  resolverProbe(ui: DeviceUi): Promise<CheckResult> {
+    return this.record('os.resolver-prefers-ipv6', null, 'ipv4v6', async () => {
+      const url = this.device.resolverProbeUrl;
+      if (url === null) return skipped('NO_PROBE_URL', 'the profile sets no resolverProbeUrl (a dual-stack URL the device can open)');
+      const attach = await this.attach('ipv4v6');
+      if (!attach.ok) return skipped('NETWORK_UNAVAILABLE', attach.detail);
+      const hostname = new URL(url).hostname;
+      const { capture } = await this.inWindow('resolver-probe', async () => {
+        await ui.openUrl(url);
+        await sleep(PROBE_DWELL_MS);
+      });
+      const facts = capture.analysis.hostnames.find((h) => h.name === hostname);
+      const flows = (facts?.flows ?? []).map((id) => capture.analysis.flows[id]!).filter(Boolean);
+      const established = { 4: flows.filter((f) => f.established && (f.path === 'native-v4' || f.path === 'clat')).length, 6: flows.filter((f) => f.established && (f.path === 'native-v6' || f.path === 'nat64')).length };
+      const outcome = checkResolverPrefersIpv6({ hostname, firstAttemptFamily: facts?.firstAttemptFamily ?? null, established });
+      return { ...fromOutcome(outcome), metrics: { firstAttemptFamily: facts?.firstAttemptFamily ?? null }, evidence: this.saveEvidence('resolver-probe', capture, { probe: outcome.evidence }) };
+    });
+  }
+
+  // --- apn suite ----------------------------------------------------------------------------
+
+  private apnCapture: WindowCapture | null = null;
+
+  /** Attaches to the IPv6-only APN with a capture running, so RFC 7050 discovery at attach is seen. */
+  private async attachIpv6Captured(): Promise<{ ok: boolean; detail: string }> {
+    if (this.network === 'ipv6' && this.attached.has('ipv6')) return this.attached.get('ipv6')!;
+    const window = await this.openWindow('ipv6-attach').catch(() => null);
+    const attach = await this.attach('ipv6');
+    if (window !== null) {
+      await sleep(1000);
+      this.apnCapture = await window.close();
+      this.learnBackground(this.apnCapture, null, Number.POSITIVE_INFINITY);
+    }
+    return attach;
+  }
+
+  apnCheck(check: 'apn.ipv6-only-attach' | 'apn.clat' | 'apn.nat64-prefix'): Promise<CheckResult> {
+    return this.record(check, null, 'ipv6', async () => {
+      const attach = await this.attachIpv6Captured();
+      const o = this.observation();
+      if (check === 'apn.ipv6-only-attach') {
+        if (!attach.ok) return { ...fromOutcome(checkIpv6OnlyAttach(o)), reasons: [{ code: 'ATTACH_FAILED', detail: attach.detail }] };
+        return fromOutcome(checkIpv6OnlyAttach(o));
+      }
+      if (check === 'apn.clat') return fromOutcome(checkClat(o));
+      const discovered = this.apnCapture === null ? [] : Object.entries(this.apnCapture.analysis.nat64PrefixSources).filter(([, source]) => source === 'rfc7050').map(([p]) => p);
+      const outcome = checkNat64Prefix(o, discovered);
+      const evidence = this.apnCapture === null ? [] : this.saveEvidence('ipv6-attach', this.apnCapture, { nat64: outcome.evidence });
+      return { ...fromOutcome(outcome), evidence };
+    });
+  }
+
+  /** apn.ipv4-via-clat: the device opens an IPv4-literal URL; the capture shows whether the connection was made. */
+  ipv4ViaClat(ui: DeviceUi, url: string | null): Promise<CheckResult> {
+    return this.record('apn.ipv4-via-clat', null, 'ipv6', async () => {
+      if (url === null) return skipped('NO_PROBE_URL', 'the profile sets no ipv4OnlyProbeUrl (a URL on an IPv4-only address)');
+      const attach = await this.attachIpv6Captured();
+      if (!attach.ok) return { status: 'failed', verdict: null, reasons: [{ code: 'ATTACH_FAILED', detail: attach.detail }], metrics: {}, evidence: [] };
+      const target = new URL(url).hostname;
+      const { capture } = await this.inWindow('ipv4-probe', async () => {
+        await ui.openUrl(url);
+        await sleep(PROBE_DWELL_MS);
+      });
+      const flows = flowsTo(capture.analysis, target);
+      const established = flows.some((f) => f.established === true);
+      const outcome = checkIpv4ViaClat(target, established, flows[0]?.path ?? null);
+      return { ...fromOutcome(outcome), evidence: this.saveEvidence('ipv4-probe', capture, { probe: outcome.evidence }) };
+    });
+  }
+
+  // --- apps suite ---------------------------------------------------------------------------
+
+  /** Runs `work` inside a capture window; returns the capture and the window in capture time. */
+  private async inWindow(name: string, work: () => Promise<void>): Promise<{ capture: WindowCapture; start: number; end: number }> {
+    const window = await this.openWindow(name);
+    const method = this.captureMethod();
+    let start = 0;
+    try {
+      await sleep(BASELINE_MS);
+      start = this.now(method);
+      await work();
+    } catch (error) {
+      await window.close().catch(() => undefined);
+      throw error;
+    }
+    const end = this.now(method);
+    const capture = await window.close();
+    return { capture, start, end };
+  }
+
+  /** Remembers the servers the device used on its own: before launch, or owned by a system uid. */
+  private learnBackground(capture: WindowCapture, appFlows: Attribution | null, before: number): void {
+    const systemOwned = new Set(capture.sockets.filter((s) => s.uid < 10_000).map((s) => `${s.remote.address}|${s.remote.port}`));
+    for (const f of capture.analysis.flows) {
+      if (f.application === 'dns' || appFlows?.flows.has(f.id)) continue;
+      if (f.firstTs < before || systemOwned.has(destinationKey(f))) this.background.add(destinationKey(f));
+    }
+  }
+
+  private saveEvidence(name: string, capture: WindowCapture, extra: Record<string, unknown>): string[] {
+    const json = this.evidencePath(`${name}.json`);
+    writeFileSync(json, `${JSON.stringify({ capture: { method: capture.method, bytes: capture.bytes, pcap: this.relative(capture.file) }, ...extra, analysis: capture.analysis }, null, 1)}\n`);
+    return [this.relative(capture.file), this.relative(json)];
+  }
+
+  /** apps.ipv6-first for one app on one network: launch, walk, dwell, stop, all inside one capture. */
+  app(ui: DeviceUi, app: CatalogueApp, network: NetworkName): Promise<CheckResult> {
+    return this.record('apps.ipv6-first', app.package, network, async () => {
+      const attach = network === 'ipv6' ? await this.attachIpv6Captured() : await this.attach(network);
+      if (!attach.ok) return skipped('NETWORK_UNAVAILABLE', attach.detail);
+      if (!(await ui.isAppInstalled(app.package))) return skipped('NOT_INSTALLED', `${app.package} (${app.label}) is not installed on the device`);
+      const uid = parseDumpsysPackage(await this.backend.runOk(['dumpsys', 'package', app.package]), app.package)?.userId ?? null;
+      if (this.plan.clearAppData) await this.backend.runOk(['pm', 'clear', app.package]);
+      const dwellMs = app.dwellMs ?? this.plan.dwellMs;
+      const started = Date.now();
+      const { capture, start, end } = await this.inWindow(app.package, async () => {
+        await ui.activateApp(app.package);
+        for (const step of app.flow) await ui.step(step);
+        await sleep(dwellMs);
+        await ui.terminateApp(app.package);
+      });
+      // Servers the device reached on its own, and flows that began before launch, are not the app's.
+      const baseline = new Set(this.background);
+      for (const f of capture.analysis.flows) if (f.firstTs < start) baseline.add(destinationKey(f));
+      for (const f of capture.analysis.flows) if (f.hostname !== null && this.device.backgroundHosts.includes(f.hostname)) baseline.add(destinationKey(f));
+      const attribution = attributeFlows({ analysis: capture.analysis, sockets: capture.sockets, appUid: uid ?? -1, window: { start, end }, baseline });
+      const verdict: AppVerdict = appVerdict(capture.analysis, attribution.flows);
+      this.learnBackground(capture, attribution, start);
+      const evidence = this.saveEvidence(app.package, capture, {
+        app: { package: app.package, label: app.label, uid, network, window: { start, end }, dwellMs },
+        attribution: { method: attribution.summary, flows: [...attribution.flows], byFlow: Object.fromEntries(attribution.method) },
+        verdict,
+      });
+      const m = verdict.metrics;
+      return {
+        status: verdict.verdict === 'pass' || verdict.verdict === 'warn' ? 'passed' : 'failed',
+        verdict: verdict.verdict,
+        reasons: verdict.reasons.map((r) => ({ code: r.code, detail: r.detail })),
+        metrics: {
+          nativeV6ByteShare: m.nativeV6ByteShare, bytes: m.bytes, flows: m.flows, hostnames: m.hostnames,
+          bytesNativeV6: m.bytesByPath['native-v6'], bytesNat64: m.bytesByPath.nat64, bytesClat: m.bytesByPath.clat, bytesNativeV4: m.bytesByPath['native-v4'],
+          attribution: attribution.summary, captureMethod: capture.method, dwellMs, checkMs: Date.now() - started,
+        },
+        evidence,
+      };
+    });
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * What the harness changes on a device, and how it puts it back: Private DNS (off during a run,
+ * or the capture sees TLS to a resolver instead of the app's DNS) and the preferred APN (moved
+ * between the lab's IPv6-only and dual-stack APNs). The state as found is written to the run
+ * directory before the first change, so a run that dies can still be undone by `certify` at
+ * its end, or by the next run with `--resume`.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DeviceBackend } from '../device/adb.js';
+import type { RootMethod } from '../device/facts.js';
+import { isContentDenied, parseContentRows, parseDumpsysConnectivity, parseSettingsGet, type ContentRow } from '../device/parse/index.js';
+import type { DumpsysConnectivity, NetworkAgent } from '../device/parse/connectivity.js';
+import { quoteArgv } from '../device/shell.js';
+
+const CARRIERS = 'content://telephony/carriers';
+const PREFERRED = `${CARRIERS}/preferapn`;
+/** How long a device may take to attach after its preferred APN changed. */
+export const ATTACH_TIMEOUT_MS = 30_000;
+
+export interface FoundState {
+  serial: string;
+  takenAt: string;
+  /** `settings get global private_dns_mode` as found; null: unset (Android's default, opportunistic). */
+  privateDnsMode: string | null;
+  /** The preferred APN's `_id` as found; null if none or the table could not be read. */
+  preferredApnId: string | null;
+  /** Every `_id` in the APN table as found: any other row is the harness's, deleted on restore. */
+  apnIds: string[] | null;
+  /** Whether the state has been put back. */
+  restored: boolean;
+}
+
+/** Something the harness cannot do on this device; the checks that need it are skipped or broken with this. */
+export class DeviceStateError extends Error {
+  constructor(readonly serial: string, message: string) {
+    super(`${serial}: ${message}`);
+    this.name = 'DeviceStateError';
+  }
+}
+
+/** argv run as root the device's way, or null without root. */
+export function asRoot(argv: readonly string[], root: RootMethod): string[] | null {
+  if (root === 'adbd') return [...argv];
+  if (root === 'su') return ['su', '-c', quoteArgv(argv)];
+  return null;
+}
+
+/** The mobile network as dumpsys connectivity reports it (the first MOBILE agent). */
+export function mobileNetwork(connectivity: DumpsysConnectivity | null): NetworkAgent | null {
+  return connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
+}
+
+export class DeviceState {
+  private readonly file: string;
+
+  constructor(private readonly device: DeviceBackend, private readonly root: RootMethod, dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.file = join(dir, 'found.json');
+  }
+
+  /** Runs a `content` command as the shell user, and as root when the provider refuses the shell. */
+  private async content(args: readonly string[]): Promise<string> {
+    const argv = ['content', ...args];
+    const asShell = await this.device.run(argv);
+    if (asShell.exitCode === 0 && !/SecurityException|Permission Denial/.test(asShell.output)) return asShell.output;
+    const rooted = asRoot(argv, this.root);
+    if (rooted === null) throw new DeviceStateError(this.device.serial, `the APN table refuses the shell user (${asShell.output.trim().split('\n').pop() ?? ''}) and the device has no root: set "apnSwitch": "manual" in its profile and switch APNs by hand`);
+    return this.device.runOk(rooted);
+  }
+
+  async apnTable(): Promise<ContentRow[]> {
+    const rows = parseContentRows(await this.content(['query', '--uri', CARRIERS]));
+    if (isContentDenied(rows)) throw new DeviceStateError(this.device.serial, `the APN table is unreadable: ${rows.message}`);
+    return rows;
+  }
+
+  private async preferredId(): Promise<string | null> {
+    const rows = parseContentRows(await this.content(['query', '--uri', PREFERRED]));
+    return isContentDenied(rows) ? null : rows[0]?._id ?? null;
+  }
+
+  /** The state as found, written once per run directory (a resumed run keeps the first). */
+  async takeFound(): Promise<FoundState> {
+    if (existsSync(this.file)) {
+      const earlier = JSON.parse(readFileSync(this.file, 'utf8')) as FoundState;
+      if (!earlier.restored) return earlier;
+    }
+    const privateDnsMode = parseSettingsGet(await this.device.runOk(['settings', 'get', 'global', 'private_dns_mode']));
+    let apnIds: string[] | null = null;
+    let preferredApnId: string | null = null;
+    try {
+      apnIds = (await this.apnTable()).map((r) => r._id ?? '').filter((id) => id !== '');
+      preferredApnId = await this.preferredId();
+    } catch (error) {
+      if (!(error instanceof DeviceStateError)) throw error;
+    }
+    const found: FoundState = { serial: this.device.serial, takenAt: new Date().toISOString(), privateDnsMode, preferredApnId, apnIds, restored: false };
+    this.save(found);
+    return found;
+  }
+
+  private save(found: FoundState): void {
+    writeFileSync(`${this.file}.tmp`, `${JSON.stringify(found, null, 2)}\n`);
+    renameSync(`${this.file}.tmp`, this.file);
+  }
+
+  /** Private DNS off for the run: the capture must see the app's own DNS queries. */
+  async privateDnsOff(): Promise<void> {
+    await this.device.runOk(['settings', 'put', 'global', 'private_dns_mode', 'off']);
+  }
+
+  /**
+   * Makes the APN named `apnName` the preferred one, adding it (with the factory default APN's
+   * protocols, so the device's own choice is what gets tested) if the table lacks it, and waits
+   * until the mobile network reports it. Returns the network, or null when the device did not
+   * attach within the deadline (the network refused what the APN asks for).
+   */
+  async switchApn(apnName: string, timeoutMs = ATTACH_TIMEOUT_MS): Promise<{ network: NetworkAgent | null; inserted: boolean; row: ContentRow }> {
+    let rows = await this.apnTable();
+    let row = rows.find((r) => (r.apn ?? '').toLowerCase() === apnName.toLowerCase() && (r.type ?? 'default').split(',').includes('default'));
+    let inserted = false;
+    if (!row) {
+      const factory = rows.find((r) => r.current === '1') ?? rows.find((r) => (r.type ?? '').split(',').includes('default')) ?? null;
+      const binds = [
+        ['name', `s:v6lab ${apnName}`], ['apn', `s:${apnName}`], ['type', 's:default,supl'],
+        ...(factory?.mcc ? [['mcc', `s:${factory.mcc}`]] : []), ...(factory?.mnc ? [['mnc', `s:${factory.mnc}`]] : []),
+        ...(factory?.numeric ? [['numeric', `s:${factory.numeric}`]] : []),
+        ...(factory?.protocol ? [['protocol', `s:${factory.protocol}`]] : []),
+        ...(factory?.roaming_protocol ? [['roaming_protocol', `s:${factory.roaming_protocol}`]] : []),
+      ];
+      await this.content(['insert', '--uri', CARRIERS, ...binds.flatMap(([k, v]) => ['--bind', `${k}:${v}`])]);
+      rows = await this.apnTable();
+      row = rows.find((r) => (r.apn ?? '').toLowerCase() === apnName.toLowerCase());
+      if (!row?._id) throw new DeviceStateError(this.device.serial, `inserted APN ${apnName} but the table does not list it`);
+      inserted = true;
+    }
+    const current = await this.preferredId();
+    if (current !== row._id) await this.content(['insert', '--uri', PREFERRED, '--bind', `apn_id:i:${row._id}`]);
+    return { network: await this.waitForAttach(apnName, timeoutMs), inserted, row };
+  }
+
+  /** Polls dumpsys connectivity until the mobile network names `apnName`; null at the deadline. */
+  async waitForAttach(apnName: string, timeoutMs = ATTACH_TIMEOUT_MS): Promise<NetworkAgent | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const network = mobileNetwork(parseDumpsysConnectivity(await this.device.runOk(['dumpsys', 'connectivity'])));
+      if (network && (network.extra ?? '').toLowerCase() === apnName.toLowerCase() && network.state !== 'DISCONNECTED') return network;
+      if (Date.now() > deadline) return null;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Puts back what takeFound recorded: the preferred APN, rows the harness added, Private DNS. */
+  async restore(): Promise<string[]> {
+    if (!existsSync(this.file)) return [];
+    const found = JSON.parse(readFileSync(this.file, 'utf8')) as FoundState;
+    if (found.restored) return [];
+    const done: string[] = [];
+    if (found.apnIds !== null) {
+      const rows = await this.apnTable();
+      if (found.preferredApnId !== null && (await this.preferredId()) !== found.preferredApnId) {
+        await this.content(['insert', '--uri', PREFERRED, '--bind', `apn_id:i:${found.preferredApnId}`]);
+        done.push(`preferred APN _id ${found.preferredApnId}`);
+      }
+      for (const row of rows) {
+        if (row._id && !found.apnIds.includes(row._id)) {
+          await this.content(['delete', '--uri', CARRIERS, '--where', `_id=${row._id}`]);
+          done.push(`removed APN ${row.apn ?? row._id}`);
+        }
+      }
+    }
+    const mode = parseSettingsGet(await this.device.runOk(['settings', 'get', 'global', 'private_dns_mode']));
+    if (mode !== found.privateDnsMode) {
+      await this.device.runOk(found.privateDnsMode === null ? ['settings', 'delete', 'global', 'private_dns_mode'] : ['settings', 'put', 'global', 'private_dns_mode', found.privateDnsMode]);
+      done.push(`private_dns_mode ${found.privateDnsMode ?? '(unset)'}`);
+    }
+    this.save({ ...found, restored: true });
+    return done;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The plan of a certification run: which devices, how each is reached, captured and moved
+ * between networks, which suites and apps. `v6lab certify` writes it to the run directory;
+ * wdio.conf.ts builds one capability per device from it, and each WebdriverIO worker finds its
+ * device in it by serial. A lab handset and a phone differ here only in the values.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaptureMethod } from '../device/profile.js';
+
+export type SuiteName = 'os' | 'apn' | 'apps';
+export const SUITES: readonly SuiteName[] = ['os', 'apn', 'apps'];
+export type NetworkName = 'ipv6' | 'ipv4v6';
+export const NETWORKS: readonly NetworkName[] = ['ipv6', 'ipv4v6'];
+
+export interface DevicePlan {
+  serial: string;
+  /** The profile's name, or `generic` / the lab's profile name for a profile the harness built. */
+  profile: string;
+  /** The profile file, or how the profile was built (`lab record in /run/v6lab`, `generic`). */
+  profileSource: string;
+  /** Whether the lab reported it as one of its handsets (results.json `virtual`); never branched on. */
+  virtual: boolean;
+  appium: { url: string; capabilities: Record<string, string | number | boolean>; start: boolean };
+  /** Capture methods in order of preference. */
+  capture: CaptureMethod[];
+  /** A host command printing the device's traffic as pcap on stdout, for `capture: gateway`. */
+  gatewayCapture: string[] | null;
+  networks: Record<NetworkName, { apn: string } | null>;
+  apnSwitch: 'content' | 'manual';
+  /** A dual-stack URL the device opens for os.resolver-prefers-ipv6. */
+  resolverProbeUrl: string | null;
+  /** A URL on an IPv4-only address (a literal) the device opens for apn.ipv4-via-clat. */
+  ipv4OnlyProbeUrl: string | null;
+  /** Hostnames the device reaches on its own (connectivity check, NTP, push): never an app's traffic. */
+  backgroundHosts: string[];
+}
+
+export interface CertifyPlan {
+  runDir: string;
+  suites: SuiteName[];
+  /** The app catalogue file the apps suite reads. */
+  catalogue: string;
+  /** Dwell time of an app whose catalogue entry sets none. */
+  dwellMs: number;
+  /** Wipe app data before each app (off by default: a user's logins stay). */
+  clearAppData: boolean;
+  /** The adb server's port every device is reached through. */
+  adbPort: number;
+  devices: DevicePlan[];
+}
+
+export const PLAN_FILE = 'plan.json';
+
+export function writePlan(plan: CertifyPlan): string {
+  const file = join(plan.runDir, PLAN_FILE);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(plan, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+export function readPlan(file: string): CertifyPlan {
+  return JSON.parse(readFileSync(file, 'utf8')) as CertifyPlan;
+}
+
+/** A device's own directory in the run: its evidence and the state it was found in. */
+export const deviceDir = (runDir: string, serial: string): string => join(runDir, 'devices', serial.replace(/[^A-Za-z0-9._-]/g, '_'));

@@ -1,0 +1,210 @@
+/**
+ * A capture window: the device's packets captured while something runs (an app, a browser
+ * probe, an attach), analysed as they stream in, with the device's sockets polled from
+ * /proc/net so flows can be owned by uid. Captured on the device (tcpdump over adb) or by the
+ * network (a host command printing pcap, such as tcpdump at the lab gateway or a carrier's tap):
+ * the profile chooses; the analysis is the same.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { IncrementalAnalyzer, type AnalyzeOptions, type CaptureAnalysis } from '../analysis/index.js';
+import type { OwnedSocket } from '../checks/attribution.js';
+import type { DeviceBackend } from '../device/adb.js';
+import { tcpdumpArgv } from '../device/capture.js';
+import type { DeviceFacts } from '../device/facts.js';
+import { parseProcNetSockets } from '../device/parse/index.js';
+
+export type WindowCaptureMethod = 'device' | 'gateway';
+
+export interface CaptureWindowOptions {
+  device: DeviceBackend;
+  facts: Pick<DeviceFacts, 'serial' | 'root' | 'tcpdump'>;
+  method: WindowCaptureMethod;
+  /** For `gateway`: the host command that prints the device's traffic as pcap on stdout. */
+  gatewayCapture: readonly string[] | null;
+  /** Where the pcap is kept (the evidence). */
+  file: string;
+  analyze: AnalyzeOptions;
+  /** Poll /proc/net for socket owners while the window is open. @default true */
+  pollSockets?: boolean;
+  /** How long the capture may take to start. @default 15000 */
+  startTimeoutMs?: number;
+}
+
+export interface WindowCapture {
+  analysis: CaptureAnalysis;
+  /** Every socket seen by the poller that has an owner (TIME_WAIT sockets have none). */
+  sockets: OwnedSocket[];
+  bytes: number;
+  file: string;
+  method: WindowCaptureMethod;
+}
+
+export class CaptureError extends Error {
+  constructor(readonly serial: string, readonly method: WindowCaptureMethod, message: string) {
+    super(`${serial}: ${method} capture: ${message}`);
+    this.name = 'CaptureError';
+  }
+}
+
+/** One pass over the four socket tables, ended by a line the poller prints. */
+const POLL_END = '#v6lab-poll-end';
+const POLL_SCRIPT = `while :; do for f in tcp tcp6 udp udp6; do echo "#$f"; cat /proc/net/$f; done; echo '${POLL_END}'; sleep 0.1; done`;
+const TABLES: Record<string, { family: 4 | 6; transport: 'tcp' | 'udp' }> = {
+  tcp: { family: 4, transport: 'tcp' }, tcp6: { family: 6, transport: 'tcp' }, udp: { family: 4, transport: 'udp' }, udp6: { family: 6, transport: 'udp' },
+};
+
+/** Parses one poller pass (`#tcp` then /proc/net/tcp, ...) into owned sockets. */
+export function parseSocketPoll(text: string): OwnedSocket[] {
+  const sockets: OwnedSocket[] = [];
+  for (const section of text.split(/^#(?=tcp6?$|udp6?$)/m)) {
+    const newline = section.indexOf('\n');
+    const table = TABLES[section.slice(0, newline).trim()];
+    if (!table) continue;
+    for (const s of parseProcNetSockets(section.slice(newline + 1), table.family, table.transport)) {
+      if (s.inode === 0) continue;
+      sockets.push({ transport: s.transport, local: s.local, remote: s.remote, uid: s.uid });
+    }
+  }
+  return sockets;
+}
+
+export class CaptureWindow {
+  private readonly analyzer: IncrementalAnalyzer;
+  private readonly out: WriteStream;
+  private bytes = 0;
+  private failure: Error | null = null;
+  private readonly sockets = new Map<string, OwnedSocket>();
+  private pollText = '';
+  private poller: Readable | null = null;
+  private source: Readable | null = null;
+  private process: ChildProcess | null = null;
+  private ended: Promise<void> = Promise.resolve();
+  /** Set when close() began: an end of the stream before it is a dropped capture. */
+  private closing = false;
+  private endedEarly = false;
+
+  private constructor(private readonly options: CaptureWindowOptions) {
+    this.analyzer = new IncrementalAnalyzer({ ...options.analyze, source: options.file });
+    this.out = createWriteStream(options.file);
+  }
+
+  static async open(options: CaptureWindowOptions): Promise<CaptureWindow> {
+    const window = new CaptureWindow(options);
+    try {
+      await window.start();
+    } catch (error) {
+      await window.abort();
+      throw error;
+    }
+    return window;
+  }
+
+  private async start(): Promise<void> {
+    const { device, facts, method } = this.options;
+    let stream: Readable;
+    if (method === 'device') {
+      stream = await device.stream(tcpdumpArgv(facts));
+    } else {
+      const argv = this.options.gatewayCapture;
+      if (argv === null || argv.length === 0) throw new CaptureError(facts.serial, method, 'the profile gives no gateway capture command');
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.process = child;
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-2000); });
+      child.once('error', (error) => { this.failure ??= new CaptureError(facts.serial, method, `${argv[0]}: ${error.message}`); });
+      child.once('exit', (code) => {
+        if (code !== 0 && code !== null && this.failure === null) this.failure = new CaptureError(facts.serial, method, `\`${argv.join(' ')}\` exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
+      });
+      stream = child.stdout!;
+    }
+    this.source = stream;
+    this.ended = new Promise<void>((resolve) => {
+      const end = () => {
+        if (!this.closing) this.endedEarly = true;
+        resolve();
+      };
+      stream.once('close', end);
+      stream.once('end', end);
+      stream.once('error', (error) => { this.failure ??= error; end(); });
+    });
+    // The capture has started once its file header arrived (tcpdump -U writes it at open).
+    const started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CaptureError(facts.serial, method, `no capture header within ${this.options.startTimeoutMs ?? 15_000} ms`)), this.options.startTimeoutMs ?? 15_000);
+      const check = () => {
+        if (this.bytes >= 24) { clearTimeout(timer); resolve(); }
+      };
+      stream.on('data', (chunk: Buffer) => {
+        this.bytes += chunk.length;
+        this.out.write(chunk);
+        if (this.failure === null) {
+          try {
+            this.analyzer.push(chunk);
+          } catch (error) {
+            this.failure = error as Error;
+          }
+        }
+        check();
+      });
+      void this.ended.then(() => {
+        clearTimeout(timer);
+        if (this.bytes < 24) reject(this.failure ?? new CaptureError(facts.serial, method, 'the capture ended before it started (no root, no tcpdump, or the interface is gone)'));
+      });
+    });
+    await started;
+    if (this.options.pollSockets ?? true) await this.startPoller();
+  }
+
+  private async startPoller(): Promise<void> {
+    const poller = await this.options.device.stream(['sh', '-c', POLL_SCRIPT]);
+    this.poller = poller;
+    poller.on('data', (chunk: Buffer) => {
+      this.pollText += chunk.toString('latin1');
+      for (let end = this.pollText.indexOf(POLL_END); end >= 0; end = this.pollText.indexOf(POLL_END)) {
+        const pass = this.pollText.slice(0, end);
+        this.pollText = this.pollText.slice(end + POLL_END.length);
+        try {
+          for (const s of parseSocketPoll(pass)) this.sockets.set(`${s.transport}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}|${s.uid}`, s);
+        } catch {
+          // A pass cut by the stream's start; the next one is whole.
+        }
+      }
+      // Bounded: a pass is a few kB; anything longer without an end line is not ours.
+      if (this.pollText.length > 4 * 1024 * 1024) this.pollText = '';
+    });
+    poller.on('error', () => undefined);
+  }
+
+  /** Packets analysed so far. */
+  get packets(): number {
+    return this.analyzer.packets;
+  }
+
+  private async stopSources(): Promise<void> {
+    this.poller?.destroy();
+    if (this.process !== null && this.process.exitCode === null) this.process.kill('SIGTERM');
+    this.source?.destroy();
+    await this.ended;
+    await new Promise<void>((resolve, reject) => this.out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  }
+
+  private async abort(): Promise<void> {
+    this.closing = true;
+    await this.stopSources().catch(() => undefined);
+  }
+
+  /** Stops the capture and returns the analysis (already done while streaming) and the sockets seen. */
+  async close(): Promise<WindowCapture> {
+    // Let the last packets reach the host (tcpdump -U flushes per packet, adb forwards at once).
+    await new Promise((r) => setTimeout(r, 300));
+    this.closing = true;
+    await this.stopSources();
+    // A capture that stopped by itself saw only part of the window: no verdict may rest on it.
+    if (this.endedEarly) {
+      throw new CaptureError(this.options.facts.serial, this.options.method, `the capture stream ended before the window closed, after ${this.bytes} bytes (the device dropped, rebooted, or tcpdump died)${this.failure ? `: ${this.failure.message}` : ''}`);
+    }
+    if (this.failure !== null && !(this.failure instanceof CaptureError && this.bytes >= 24)) throw this.failure;
+    return { analysis: this.analyzer.finish(), sockets: [...this.sockets.values()], bytes: this.bytes, file: this.options.file, method: this.options.method };
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * What the lab knows of its own handsets, as a certification run needs it when no profile file
+ * is given (`v6lab certify --devices emulator-5554`, `npm start`): the APN names of its two
+ * networks, how to capture (on the handset, or at its gateway), which Appium driver reaches it,
+ * and URLs on its internet for the browser probes. The harness builds its device plan from this
+ * exactly as from a profile file; nothing else in it knows the device is virtual.
+ */
+import { readHandsetState } from './android/state.js';
+import { LAB_APNS, readRegistry } from './lab.js';
+import { BACKGROUND_HOSTS, gatewayNamespace, readState } from './network/index.js';
+
+export interface LabHandsetProfile {
+  serial: string;
+  /** The handset profile's name (compliant, noncompliant, ...). */
+  profile: string;
+  model: string;
+  networks: { ipv6: { apn: string }; ipv4v6: { apn: string } };
+  capture: ('device' | 'gateway')[];
+  /** tcpdump on the gateway's interface toward the handset, pcap on stdout (run as root on the host). */
+  gatewayCapture: string[];
+  appiumCapabilities: Record<string, string>;
+  resolverProbeUrl: string | null;
+  ipv4OnlyProbeUrl: string | null;
+  backgroundHosts: string[];
+}
+
+/** The lab's record of `serial`, or null when the lab in `stateDir` has no such handset. */
+export async function labHandsetProfile(stateDir: string, serial: string): Promise<LabHandsetProfile | null> {
+  const record = readRegistry(stateDir).find((h) => h.serial === serial);
+  const lab = await readState(stateDir);
+  if (!record || !lab) return null;
+  const handset = readHandsetState(record.dir);
+  const background: string[] = Object.values(BACKGROUND_HOSTS);
+  const hosts = lab.world.hosts.filter((h) => !background.includes(h.name));
+  const dual = hosts.find((h) => h.ipv4 !== null && h.ipv6 !== null && !h.ipv6Blackholed);
+  const v4only = hosts.find((h) => h.ipv4 !== null && h.ipv6 === null);
+  return {
+    serial,
+    profile: record.profile,
+    model: handset.profile.model,
+    networks: { ipv6: { apn: LAB_APNS.ipv6 }, ipv4v6: { apn: LAB_APNS.ipv4v6 } },
+    capture: handset.profile.rooted && handset.profile.tcpdump ? ['device', 'gateway'] : ['gateway'],
+    gatewayCapture: ['ip', 'netns', 'exec', gatewayNamespace(lab.labId, record.index), 'tcpdump', '-i', 'apn0', '-U', '--immediate-mode', '-s', '0', '-w', '-'],
+    appiumCapabilities: { 'appium:automationName': 'V6labVirtual' },
+    resolverProbeUrl: dual ? `https://${dual.name}/` : null,
+    ipv4OnlyProbeUrl: v4only?.ipv4 ? `http://${v4only.ipv4}/` : null,
+    backgroundHosts: background,
+  };
+}

@@ -1,0 +1,89 @@
+// What the suites share: the worker's certification (one device per WebdriverIO worker, found
+// by the session's udid in the run plan that `v6lab certify` wrote), the Appium-driven UI the
+// checks use, and how a result becomes a mocha test outcome and an Allure entry. The same code
+// drives a lab handset (the v6lab-virtual driver) and a phone (UiAutomator2).
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { $, browser } from '@wdio/globals';
+import * as allure from '@wdio/allure-reporter';
+import { Status } from 'allure-js-commons';
+import { Certification, type DeviceUi } from '../lib/harness/certification.js';
+import type { FlowStep } from '../lib/harness/catalogue.js';
+import type { CheckResult } from '../lib/report/results.js';
+import { REQUIREMENTS, type RequirementId } from '../lib/checks/requirements.js';
+
+const planFile = process.env.V6LAB_PLAN;
+
+export function serial(): string {
+  const caps = browser.requestedCapabilities as Record<string, unknown>;
+  const udid = caps['appium:udid'] ?? (caps['appium:options'] as Record<string, unknown> | undefined)?.udid;
+  if (typeof udid !== 'string') throw new Error('the session has no appium:udid capability: run the suites through `v6lab certify`');
+  return udid;
+}
+
+export function certification(): Promise<Certification> {
+  if (planFile === undefined) throw new Error('V6LAB_PLAN is not set: run the suites through `v6lab certify`');
+  return Certification.forWorker(planFile, serial());
+}
+
+/** Screen-relative swipe, as `input swipe` takes it (pixels of a 1080x2400 screen, scaled by the device). */
+const SWIPES: Record<string, [number, number, number, number]> = {
+  up: [540, 1700, 540, 700], down: [540, 700, 540, 1700], left: [900, 1200, 180, 1200], right: [180, 1200, 900, 1200],
+};
+
+export const ui: DeviceUi = {
+  isAppInstalled: (pkg) => browser.isAppInstalled(pkg),
+  async activateApp(pkg) {
+    await browser.activateApp(pkg);
+  },
+  async terminateApp(pkg) {
+    await browser.terminateApp(pkg);
+  },
+  async openUrl(url) {
+    await browser.url(url);
+  },
+  async step(step: FlowStep) {
+    if ('tap' in step) await $(step.tap).click();
+    else if ('wait' in step) await browser.pause(step.wait);
+    else if ('back' in step) await browser.back();
+    else if ('swipe' in step) {
+      const [x1, y1, x2, y2] = SWIPES[step.swipe]!;
+      await browser.execute('mobile: shell', { command: 'input', args: ['swipe', String(x1), String(y1), String(x2), String(y2), '300'] });
+    } else await $(step.type).setValue(step.text);
+  },
+};
+
+/** Evidence files larger than this are linked from results.json, not copied into Allure. */
+const MAX_ATTACHMENT = 20 * 1024 * 1024;
+
+/**
+ * Reports a result: Allure labels (requirements, device, network, app), the reasons as steps,
+ * the evidence attached; then the mocha outcome: skipped, failed (with the reasons) or broken.
+ */
+export async function report(context: Mocha.Context, result: CheckResult, runDir: string): Promise<void> {
+  allure.addLabel('device', result.device);
+  allure.addLabel('network', result.network);
+  if (result.app !== null) allure.addLabel('app', result.app);
+  for (const id of result.requirement) {
+    allure.addLabel('requirement', id);
+    await allure.addTag(id);
+    const r = REQUIREMENTS[id as RequirementId];
+    if (r) await allure.addLink(`#${id}`, `${id}: ${r.title}`, 'requirement');
+  }
+  if (result.verdict !== null) await allure.addArgument('verdict', result.verdict);
+  for (const [name, value] of Object.entries(result.metrics)) await allure.addArgument(name, String(value));
+  for (const reason of result.reasons) await allure.addStep(`${reason.code}: ${reason.detail}`, undefined, result.status === 'passed' ? Status.PASSED : result.status === 'skipped' ? Status.SKIPPED : Status.FAILED);
+  for (const file of result.evidence) {
+    const path = join(runDir, file);
+    const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+    if (size > 0 && size <= MAX_ATTACHMENT) await allure.addAttachment(file, readFileSync(path), file.endsWith('.json') ? 'application/json' : 'application/vnd.tcpdump.pcap');
+  }
+  const why = result.reasons.map((r) => `${r.code}: ${r.detail}`).join('\n');
+  if (result.status === 'skipped') context.skip();
+  if (result.status === 'broken') throw new Error(`broken: ${why}`);
+  if (result.status === 'failed') throw new Error(`${result.verdict ? `verdict ${result.verdict}: ` : ''}${why}`);
+}
+
+export function runDir(cert: Certification): string {
+  return cert.plan.runDir;
+}
