@@ -676,7 +676,7 @@ export class CaptureAnalyzer implements PacketSink {
         firstIpv6AttemptTs: firstV6?.firstTs ?? null,
         firstIpv4AttemptTs: firstV4?.firstTs ?? null,
         fallbackDelayMs: firstV6 && firstV4 && firstV4.firstTs >= firstV6.firstTs ? Math.round((firstV4.firstTs - firstV6.firstTs) * 1e6) / 1e3 : null,
-        ipv6Failed: attempts.some((f) => socketFamily(f) === 6 && f.transport === 'tcp' && (f.reset || f.established === false)),
+        ipv6Failed: attempts.some((f) => socketFamily(f) === 6 && f.transport === 'tcp' && f.established === false),
       };
     });
   }

@@ -78,7 +78,7 @@ export interface HostnameFacts {
   firstIpv4AttemptTs: number | null;
   /** IPv4 attempt minus the IPv6 attempt before it, in ms (Happy Eyeballs fallback), or null. */
   fallbackDelayMs: number | null;
-  /** An IPv6 attempt got a reset or never completed its handshake. */
+  /** An IPv6 attempt never completed its handshake (no answer, or a reset in reply to the SYN). */
   ipv6Failed: boolean;
 }
 

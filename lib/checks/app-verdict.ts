@@ -120,7 +120,9 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
         hostnames: [name], addresses: [...facts.a, ...facts.synthesizedAaaa],
       });
     }
-    const failedV6 = attempts.filter((f) => socketFamily(f) === 6 && f.transport === 'tcp' && (f.reset || f.established === false));
+    // A failed attempt is a handshake that never completed (no answer, or a reset in reply to the
+    // SYN); a reset of an established connection (the app killed at the window's end) is not one.
+    const failedV6 = attempts.filter((f) => socketFamily(f) === 6 && f.transport === 'tcp' && f.established === false);
     if (failedV6.length > 0) {
       add('IPV6_FAILED', `IPv6 connection${failedV6.length > 1 ? 's' : ''} to ${name} (${[...new Set(failedV6.map((f) => f.server))].join(', ')}) ${failedV6.some((f) => f.reset) ? 'were reset' : 'got no answer'}`, {
         hostnames: [name], flows: failedV6.map((f) => f.id), addresses: [...new Set(failedV6.map((f) => f.server))], ts: failedV6.map((f) => f.firstTs),

@@ -89,8 +89,11 @@ export function attributeFlows(input: AttributionInput): Attribution {
       continue;
     }
     // No socket seen: in the window, and not a destination the handset used before launch.
+    // A TCP flow whose handshake was not seen began before the window (or is a stray segment of
+    // an old connection): it is no evidence of what the app did.
     const inWindow = flow.firstTs >= window.start && flow.firstTs <= window.end;
-    if (inWindow && !baseline.has(destinationKey(flow))) {
+    const begunInWindow = flow.transport === 'udp' || flow.established !== null;
+    if (inWindow && begunInWindow && !baseline.has(destinationKey(flow))) {
       flows.add(flow.id);
       method.set(flow.id, 'window');
     }

@@ -156,8 +156,8 @@ export class Certification {
     return result;
   }
 
-  private evidencePath(name: string): string {
-    const dir = join(this.dir, this.network ?? 'found');
+  private evidencePath(name: string, network: NetworkName | null = this.network): string {
+    const dir = join(this.dir, network ?? 'found');
     mkdirSync(dir, { recursive: true });
     return join(dir, name.replace(/[^A-Za-z0-9._-]/g, '_'));
   }
@@ -175,13 +175,20 @@ export class Certification {
     return { nat64Prefixes: prefix === null ? [] : [prefix], clatAddresses: network?.clat?.v6 ? [network.clat.v6] : [] };
   }
 
-  /** Opens a capture window; its pcap goes to the evidence directory. */
-  async openWindow(name: string): Promise<CaptureWindow> {
+  /** Opens a capture window; its pcap goes to the evidence directory of `network`. */
+  async openWindow(name: string, network: NetworkName | null = this.network): Promise<CaptureWindow> {
     const method = this.captureMethod();
     return CaptureWindow.open({
       device: this.backend, facts: this.facts, method, gatewayCapture: this.device.gatewayCapture,
-      file: this.evidencePath(`${name}.pcap`), analyze: await this.analyzeOptions(),
+      file: this.evidencePath(`${name}.pcap`, network), analyze: await this.analyzeOptions(),
     });
+  }
+
+  /** A decision's evidence (what it read: addresses, routes, LinkProperties, the APN row) as a file the report links. */
+  private decided(check: CheckId, network: NetworkName, outcome: CheckOutcome, files: string[] = []): ResultBody {
+    const file = this.evidencePath(`${check}.json`, network);
+    writeFileSync(file, `${JSON.stringify({ check, status: outcome.status, reasons: outcome.reasons, evidence: outcome.evidence }, null, 1)}\n`);
+    return { ...fromOutcome(outcome), evidence: [this.relative(file), ...files] };
   }
 
   // --- networks -----------------------------------------------------------------------------
@@ -242,15 +249,19 @@ export class Certification {
       const now = this.observation();
       // The APN table as delivered, and what the dual-stack network gave (for inference).
       const judged: Observation = { ...now, apnTable: factory.apnTable };
-      switch (check) {
-        case 'os.apn-protocol': return fromOutcome(checkApnProtocol(judged, 'protocol'));
-        case 'os.apn-roaming-protocol': return fromOutcome(checkApnProtocol(judged, 'roaming_protocol'));
-        case 'os.ipv6-enabled': return fromOutcome(checkIpv6Enabled(factory, this.interfaces(factory)));
-        case 'os.privacy-addresses': return fromOutcome(checkPrivacyAddresses(now));
-        case 'os.dual-stack-attach':
-          if (!attach.ok) return { status: 'failed', verdict: null, reasons: [{ code: 'ATTACH_FAILED', detail: attach.detail }], metrics: {}, evidence: [] };
-          return fromOutcome(checkDualStackAttach(now));
-      }
+      const outcome = (() => {
+        switch (check) {
+          case 'os.apn-protocol': return checkApnProtocol(judged, 'protocol');
+          case 'os.apn-roaming-protocol': return checkApnProtocol(judged, 'roaming_protocol');
+          case 'os.ipv6-enabled': return checkIpv6Enabled(factory, this.interfaces(factory));
+          case 'os.privacy-addresses': return checkPrivacyAddresses(now);
+          case 'os.dual-stack-attach': {
+            const decided = checkDualStackAttach(now);
+            return attach.ok ? decided : { ...decided, status: 'failed' as const, reasons: [{ code: 'ATTACH_FAILED', detail: attach.detail }] };
+          }
+        }
+      })();
+      return this.decided(check, 'ipv4v6', outcome);
     });
   }
 
@@ -287,11 +298,12 @@ export class Certification {
   /** Attaches to the IPv6-only APN with a capture running, so RFC 7050 discovery at attach is seen. */
   private async attachIpv6Captured(): Promise<{ ok: boolean; detail: string }> {
     if (this.network === 'ipv6' && this.attached.has('ipv6')) return this.attached.get('ipv6')!;
-    const window = await this.openWindow('ipv6-attach').catch(() => null);
+    const window = await this.openWindow('ipv6-attach', 'ipv6').catch(() => null);
     const attach = await this.attach('ipv6');
     if (window !== null) {
       await sleep(1000);
-      this.apnCapture = await window.close();
+      this.apnCapture = await window.close().catch(() => null);
+      if (this.apnCapture !== null) 
       this.learnBackground(this.apnCapture, null, Number.POSITIVE_INFINITY);
     }
     return attach;
@@ -302,14 +314,13 @@ export class Certification {
       const attach = await this.attachIpv6Captured();
       const o = this.observation();
       if (check === 'apn.ipv6-only-attach') {
-        if (!attach.ok) return { ...fromOutcome(checkIpv6OnlyAttach(o)), reasons: [{ code: 'ATTACH_FAILED', detail: attach.detail }] };
-        return fromOutcome(checkIpv6OnlyAttach(o));
+        const decided = checkIpv6OnlyAttach(o);
+        return this.decided(check, 'ipv6', attach.ok ? decided : { ...decided, status: 'failed', reasons: [{ code: 'ATTACH_FAILED', detail: attach.detail }, ...decided.reasons] });
       }
-      if (check === 'apn.clat') return fromOutcome(checkClat(o));
+      if (check === 'apn.clat') return this.decided(check, 'ipv6', checkClat(o));
       const discovered = this.apnCapture === null ? [] : Object.entries(this.apnCapture.analysis.nat64PrefixSources).filter(([, source]) => source === 'rfc7050').map(([p]) => p);
       const outcome = checkNat64Prefix(o, discovered);
-      const evidence = this.apnCapture === null ? [] : this.saveEvidence('ipv6-attach', this.apnCapture, { nat64: outcome.evidence });
-      return { ...fromOutcome(outcome), evidence };
+      return this.decided(check, 'ipv6', outcome, this.apnCapture === null ? [] : this.saveEvidence('ipv6-attach', this.apnCapture, {}, 'ipv6'));
     });
   }
 
@@ -360,8 +371,8 @@ export class Certification {
     }
   }
 
-  private saveEvidence(name: string, capture: WindowCapture, extra: Record<string, unknown>): string[] {
-    const json = this.evidencePath(`${name}.json`);
+  private saveEvidence(name: string, capture: WindowCapture, extra: Record<string, unknown>, network: NetworkName | null = this.network): string[] {
+    const json = this.evidencePath(`${name}.analysis.json`, network);
     writeFileSync(json, `${JSON.stringify({ capture: { method: capture.method, bytes: capture.bytes, pcap: this.relative(capture.file) }, ...extra, analysis: capture.analysis }, null, 1)}\n`);
     return [this.relative(capture.file), this.relative(json)];
   }

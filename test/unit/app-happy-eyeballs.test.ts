@@ -207,3 +207,11 @@ describe('emulated apps: connecting by mode (RFC 8305 and friends)', function ()
     assert.match(none.error ?? '', /no IPv4 literal for dual\.test/);
   });
 });
+
+describe('UDP attempts', () => {
+  it('a connect that fails is a failed attempt, not a crash of the app (a send on an unconnected socket)', async () => {
+    const { udpConnector } = await import('../../lib/lab/android/app.js');
+    // IPv6 from an IPv4-only socket: the connect itself fails (EINVAL), as no route would on a handset.
+    await assert.rejects(udpConnector(443, 1000).open({ family: 4, address: '2001:db8::1' } as Candidate, new AbortController().signal));
+  });
+});

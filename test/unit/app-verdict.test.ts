@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { IncrementalAnalyzer, type CaptureAnalysis } from '../../lib/analysis/index.js';
 import { appVerdict } from '../../lib/checks/app-verdict.js';
+import { tcp } from '../support/packets.js';
 import { HandsetCapture, IFINDEX } from '../support/scenario.js';
 
 const HS = '2001:db8:1::100';
@@ -23,6 +24,15 @@ function verdictOf(capture: HandsetCapture, exclude: (server: string) => boolean
 const codes = (v: ReturnType<typeof appVerdict>) => v.reasons.map((r) => r.code).sort();
 
 describe('app verdicts (CONTRACTS section 3)', () => {
+  it('an established IPv6 connection the app resets when it is stopped is no failed attempt', () => {
+    const v = verdictOf(new HandsetCapture()
+      .dns(0, HS, DNS, 3000, 1, 'api.news.test', 'AAAA', ['2001:db8:2::10'])
+      .tcp(0.1, HS, 4000, '2001:db8:2::10', 443, { responseBytes: 20000 })
+      .ip(5, HS, '2001:db8:2::10', tcp({ srcPort: 4000, dstPort: 443, seq: 99, flags: { rst: true } })));
+    assert.deepEqual(codes(v), []);
+    assert.equal(v.verdict, 'pass');
+  });
+
   it('pass: Happy Eyeballs to a dual-stack host over native IPv6', () => {
     const v = verdictOf(new HandsetCapture()
       .dns(0, HS, DNS, 3000, 1, 'api.news.test', 'AAAA', ['2001:db8:2::10'])

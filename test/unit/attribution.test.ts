@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { IncrementalAnalyzer } from '../../lib/analysis/index.js';
 import { attributeFlows, destinationKey, type OwnedSocket } from '../../lib/checks/attribution.js';
 import { parseProcNetSockets } from '../../lib/device/parse/index.js';
+import { tcp } from '../support/packets.js';
 import { HandsetCapture, IFINDEX } from '../support/scenario.js';
 
 const HS = '2001:db8:1::100';
@@ -55,6 +56,18 @@ describe('attribution: which flows are the app\'s', () => {
     assert.equal(result.method.get(byPort(40003)), 'window');
     assert.ok(!result.flows.has(byPort(40004)), 'a baseline destination is background');
     assert.equal(result.summary, 'uid');
+  });
+
+  it('a TCP flow whose handshake was not seen (a connection older than the window) is not the window\'s', () => {
+    const capture = new HandsetCapture()
+      .ip(0.5, '64:ff9b::6440:102', '2001:db8:1::100', tcp({ srcPort: 80, dstPort: 40098, seq: 1, ack: 1, flags: { fin: true, ack: true } }));
+    const stray = new IncrementalAnalyzer({ nat64Prefixes: ['64:ff9b::/96'] });
+    stray.push(capture.pcap());
+    const b = stray.finish();
+    const start = b.capture.firstTs! - 1;
+    const got = attributeFlows({ analysis: b, sockets: [], appUid: APP, window: { start, end: start + 10 }, baseline: new Set() });
+    assert.equal(b.flows.length, 1);
+    assert.equal(got.flows.size, 0);
   });
 
   it('outside the window nothing unseen is the app\'s', () => {

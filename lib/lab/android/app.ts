@@ -186,7 +186,15 @@ export function udpConnector(port: number, bytes: number): Connector<UdpFlow> {
             flow.onDatagram?.();
           }
         });
-        socket.connect(port, candidate.address, () => socket.send(String(Math.min(bytes, UDP_WINDOW))));
+        // Node calls back with the error when the connect fails (no route to an IPv6 address on
+        // an IPv4-only attach): that is a failed attempt, not a send on an unconnected socket.
+        socket.connect(port, candidate.address, (error?: Error) => {
+          if (error) {
+            if (!settled) fail(error);
+            return;
+          }
+          socket.send(String(Math.min(bytes, UDP_WINDOW)));
+        });
       });
     },
     close(flow) {
