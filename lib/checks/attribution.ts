@@ -6,7 +6,7 @@
  * stands in, and the result says which method decided each flow.
  */
 import type { CaptureAnalysis, Flow } from '../analysis/index.js';
-import { formatAddress, isClatIpv4, parseAddress } from '../net/address.js';
+import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, isClatIpv4, parseAddress, parseNat64Prefix } from '../net/address.js';
 
 /** A socket seen in /proc/net, reduced to what attribution needs. */
 export interface OwnedSocket {
@@ -77,10 +77,24 @@ export function attributeFlows(input: AttributionInput): Attribution {
   const flows = new Set<number>();
   const method = new Map<number, AttributionMethod>();
   const byId = new Map(analysis.flows.map((f) => [f.id, f]));
+  const prefixes = analysis.nat64Prefixes.map((p) => parseNat64Prefix(p));
+  /**
+   * The IPv4 socket behind a CLAT flow seen only as its IPv6 leg (a capture at the gateway sees
+   * no IPv4): 192.0.0.4 and the same port, to the IPv4 address the NAT64 destination embeds.
+   */
+  const ipv4Socket = (f: Flow): number | undefined => {
+    if (f.path !== 'clat' || f.family !== 6) return undefined;
+    const server = parseAddress(f.server).bytes;
+    const prefix = prefixes.find((p) => inNat64Prefix(p, server, 0));
+    if (!prefix) return undefined;
+    const ipv4 = formatAddress(extractEmbeddedIpv4(prefix, server, 0), 0, 4);
+    const [exact, near] = socketKeys(f.transport, { address: '192.0.0.4', port: f.clientPort }, { address: ipv4, port: f.serverPort });
+    return owner.get(exact!) ?? (near === undefined ? undefined : owner.get(near));
+  };
   for (const flow of analysis.flows) {
     if (flow.application === 'dns') continue;
     // The IPv6 leg of a CLAT socket is owned through its IPv4 twin (the app's socket is IPv4).
-    const known = ownerOf(flow) ?? ownerOf(flow.twin === null ? undefined : byId.get(flow.twin));
+    const known = ownerOf(flow) ?? ownerOf(flow.twin === null ? undefined : byId.get(flow.twin)) ?? ipv4Socket(flow);
     if (known !== undefined) {
       if (known === appUid) {
         flows.add(flow.id);

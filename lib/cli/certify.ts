@@ -5,7 +5,7 @@
  * 0 all passed, 1 a check failed or broke, 3 the run could not be carried out.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,11 +24,13 @@ import { EXIT, UsageError } from './errors.js';
 import { NeedsRootError, stateDir as labStateDir } from './lab.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-export const DEFAULT_LAB_CATALOGUE = join(root, 'devices', 'lab', 'catalogue.json');
 export const DEFAULT_CATALOGUE = join(root, 'devices', 'catalogues', 'china-top10.json');
 const LAB_PROFILES = ['compliant', 'noncompliant'].map((name) => join(root, 'devices', 'lab', 'handsets', `${name}.json`));
-/** How long the adb server may take to list a device (an emulator port is scanned every few seconds). */
-const DEVICE_WAIT_MS = 20_000;
+/**
+ * How long a named device may take to show up in `adb devices` (a phone being plugged in, an
+ * emulator booting). @default 20000, or $V6LAB_DEVICE_WAIT_MS
+ */
+const DEVICE_WAIT_MS = Number(process.env.V6LAB_DEVICE_WAIT_MS ?? 20_000);
 const FIRST_APPIUM_PORT = 4723;
 
 export interface CertifyOptions {
@@ -111,6 +113,7 @@ function planFromProfile(profile: DeviceProfile, serial: string): DevicePlan {
     appium: { url: profile.appium.url, capabilities: { 'appium:automationName': 'UiAutomator2', ...profile.appium.capabilities }, start: false },
     capture: profile.capture, gatewayCapture: profile.gatewayCapture, networks: profile.networks, apnSwitch: profile.apnSwitch,
     resolverProbeUrl: profile.resolverProbeUrl, ipv4OnlyProbeUrl: profile.ipv4OnlyProbeUrl, backgroundHosts: profile.backgroundHosts,
+    catalogue: profile.catalogue,
   };
 }
 
@@ -118,15 +121,17 @@ function planFromProfile(profile: DeviceProfile, serial: string): DevicePlan {
  * A device with no profile: from the lab's record of it when the lab has one, else from what
  * it reports (its current APN is the network it is on; APNs are switched by hand).
  */
-async function planFromSerial(client: AdbkitClient, serial: string, labDir: string): Promise<DevicePlan> {
+async function planFromSerial(client: AdbkitClient, serial: string, labDir: string, catalogues: Map<string, string>): Promise<DevicePlan> {
   await waitForDevice(client, serial, DEVICE_WAIT_MS, '--devices');
   const lab = await labHandsetProfile(labDir, serial).catch(() => null);
   if (lab !== null) {
+    // Written into the run directory once every device is known (nothing is written before).
+    catalogues.set(serial, `${JSON.stringify(lab.catalogue, null, 2)}\n`);
     return {
       serial, profile: lab.profile, profileSource: `lab record in ${labDir}`, virtual: true,
       appium: { url: DEFAULT_APPIUM_URL, capabilities: lab.appiumCapabilities, start: true },
       capture: lab.capture, gatewayCapture: lab.gatewayCapture, networks: lab.networks, apnSwitch: 'content',
-      resolverProbeUrl: lab.resolverProbeUrl, ipv4OnlyProbeUrl: lab.ipv4OnlyProbeUrl, backgroundHosts: lab.backgroundHosts,
+      resolverProbeUrl: lab.resolverProbeUrl, ipv4OnlyProbeUrl: lab.ipv4OnlyProbeUrl, backgroundHosts: lab.backgroundHosts, catalogue: null,
     };
   }
   const facts = await probeDevice(new AdbkitBackend(client, serial));
@@ -139,7 +144,7 @@ async function planFromSerial(client: AdbkitClient, serial: string, labDir: stri
     appium: { url: DEFAULT_APPIUM_URL, capabilities: { 'appium:automationName': 'UiAutomator2', 'appium:noReset': true }, start: true },
     capture: ['device'], gatewayCapture: null,
     networks: { ipv6: hasV4 ? null : network, ipv4v6: hasV4 ? network : null },
-    apnSwitch: 'manual', resolverProbeUrl: null, ipv4OnlyProbeUrl: null, backgroundHosts: [],
+    apnSwitch: 'manual', resolverProbeUrl: null, ipv4OnlyProbeUrl: null, backgroundHosts: [], catalogue: null,
   };
 }
 
@@ -244,8 +249,8 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     const suites = parseSuites(options.suite);
     const dwellMs = parseDwell(options.dwell);
     const profiles = (options.profile ?? []).map((file) => loadDeviceProfile(file));
-    const catalogueFile = resolve(options.apps ?? (options.lab || (options.devices !== undefined && profiles.length === 0) ? DEFAULT_LAB_CATALOGUE : DEFAULT_CATALOGUE));
-    loadCatalogue(catalogueFile);
+    if (options.apps !== undefined) loadCatalogue(options.apps);
+    for (const profile of profiles) if (profile.catalogue !== null) loadCatalogue(profile.catalogue);
     const serials = (options.devices ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     for (const s of serials) if (!/^[A-Za-z0-9._:-]{1,64}$/.test(s)) throw new UsageError(`--devices: ${JSON.stringify(s)} is not an adb serial`);
 
@@ -260,13 +265,25 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
       const client = adbClient(adbPort);
       await listDevices(client, adbPort);
       const devices: DevicePlan[] = [];
+      const labCatalogues = new Map<string, string>();
       for (const profile of profiles) devices.push(planFromProfile(profile, await profileSerial(client, profile)));
-      for (const serial of serials) devices.push(await planFromSerial(client, serial, labDir));
+      for (const serial of serials) devices.push(await planFromSerial(client, serial, labDir, labCatalogues));
       const duplicate = devices.find((d, i) => devices.findIndex((x) => x.serial === d.serial) !== i);
       if (duplicate) throw new UsageError(`device ${duplicate.serial} is named twice`);
       assignAppiumPorts(devices);
       const runDir = resolve(options.out ?? join(root, 'reports', new Date().toISOString().replace(/[:.]/g, '-')));
       mkdirSync(runDir, { recursive: true });
+      for (const device of devices) {
+        const text = labCatalogues.get(device.serial);
+        if (text === undefined) continue;
+        device.catalogue = join(runDir, `catalogue-${device.serial}.json`);
+        writeFileSync(device.catalogue, text);
+      }
+      // --apps; else the devices' own catalogue when they agree (the lab's apps, a profile's
+      // list); else the China top 10.
+      const own = new Set(devices.map((d) => (d.catalogue === null ? null : readFileSync(d.catalogue, 'utf8'))));
+      const catalogueFile = resolve(options.apps ?? (own.size === 1 && devices[0]!.catalogue !== null ? devices[0]!.catalogue : DEFAULT_CATALOGUE));
+      loadCatalogue(catalogueFile);
       plan = { runDir, suites, catalogue: catalogueFile, dwellMs, clearAppData: options.clearData ?? false, adbPort, devices };
       const facts = await Promise.all(devices.map((d) => probeDevice(new AdbkitBackend(client, d.serial))));
       const runDevices: RunDevice[] = devices.map((d, i) => ({ serial: d.serial, model: facts[i]!.model ?? 'unknown', android: facts[i]!.android ?? 'unknown', virtual: d.virtual, profile: d.profile }));

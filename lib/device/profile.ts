@@ -9,8 +9,10 @@
  *     "networks": { "ipv6": { "apn": "ipv6.cmcc" }, "ipv4v6": { "apn": "cmnet" } },
  *     "apnSwitch": "content" | "manual",
  *     "resolverProbeUrl": "https://dual.example/", "ipv4OnlyProbeUrl": "http://192.0.2.80/",
- *     "backgroundHosts": ["connectivitycheck.gstatic.com", "time.android.com"] }
+ *     "backgroundHosts": ["connectivitycheck.gstatic.com", "time.android.com"],
+ *     "catalogue": "catalogues/china-top30.json" }
  */
+import { dirname, resolve } from 'node:path';
 import { array, DataFileError, loadJsonFile, object, oneOf, record, string, type Schema } from '../config/schema.js';
 
 export type CaptureMethod = 'device' | 'gateway' | 'pcapdroid';
@@ -34,6 +36,8 @@ export interface DeviceProfile {
   ipv4OnlyProbeUrl: string | null;
   /** Hostnames the phone reaches on its own: never blamed on an app. */
   backgroundHosts: string[];
+  /** The app catalogue certified on this device unless `--apps` names one (resolved against the profile's directory). */
+  catalogue: string | null;
 }
 
 const capability: Schema<string | number | boolean> = (value, field, file) => {
@@ -63,6 +67,7 @@ const profileSchema = object(
     resolverProbeUrl: url,
     ipv4OnlyProbeUrl: url,
     backgroundHosts: array(hostname, { max: 100 }),
+    catalogue: string({ maxLength: 4096, what: 'a catalogue file' }),
   },
 );
 
@@ -87,5 +92,6 @@ export function loadDeviceProfile(file: string): DeviceProfile {
     resolverProbeUrl: raw.resolverProbeUrl ?? null,
     ipv4OnlyProbeUrl: raw.ipv4OnlyProbeUrl ?? null,
     backgroundHosts: raw.backgroundHosts ?? [],
+    catalogue: raw.catalogue === undefined ? null : resolve(dirname(file), raw.catalogue),
   };
 }

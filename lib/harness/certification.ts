@@ -16,8 +16,8 @@ import {
   checkPrivacyAddresses, checkResolverPrefersIpv6, observeDevice, type CheckOutcome, type Observation,
 } from '../checks/os.js';
 import { checkDefinition, type CheckId } from '../checks/requirements.js';
-import { AdbkitBackend, adbClient, type DeviceBackend } from '../device/adb.js';
-import { DeviceError } from '../device/errors.js';
+import { AdbkitBackend, adbClient } from '../device/adb.js';
+import { DeviceError, DeviceUnavailableError } from '../device/errors.js';
 import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { parseDumpsysConnectivity, parseDumpsysPackage } from '../device/parse/index.js';
 import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, parseAddress, parseNat64Prefix } from '../net/address.js';
@@ -25,7 +25,7 @@ import { appendResult, readResults, type CheckResult } from '../report/results.j
 import type { CatalogueApp, FlowStep } from './catalogue.js';
 import { DeviceState, DeviceStateError, mobileNetwork } from './device-state.js';
 import { deviceDir, readPlan, type CertifyPlan, type DevicePlan, type NetworkName } from './plan.js';
-import { CaptureWindow, type WindowCapture, type WindowCaptureMethod } from './window.js';
+import { CaptureError, CaptureWindow, type WindowCapture, type WindowCaptureMethod } from './window.js';
 
 /** What the spec drives through Appium. */
 export interface DeviceUi {
@@ -40,6 +40,8 @@ export interface DeviceUi {
 export const BASELINE_MS = 500;
 /** How long a URL probe waits for the connection to be made and finished. */
 export const PROBE_DWELL_MS = 3000;
+/** How long a device that dropped off adb (a cable, a reboot) is waited for before its checks break. */
+export const DEVICE_RETURN_MS = 45_000;
 
 type ResultBody = Omit<CheckResult, 'device' | 'check' | 'app' | 'network' | 'requirement'>;
 
@@ -50,9 +52,20 @@ function fromOutcome(outcome: CheckOutcome): ResultBody {
   return { status: outcome.status, verdict: null, reasons: outcome.reasons, metrics: {}, evidence: [] };
 }
 
+/** The fault a check broke on, named for the report: the device went away, the capture failed, Appium failed. */
+export function faultCode(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof DeviceUnavailableError || /device offline|device '[^']*' not found|device not found|no such device|connection dropped|ended after \d+ bytes without its end marker/i.test(message)) return 'DEVICE_DISCONNECTED';
+  if (error instanceof CaptureError) return 'CAPTURE_FAILED';
+  if (error instanceof DeviceStateError) return 'DEVICE_STATE';
+  if (error instanceof DeviceError) return error.name;
+  if (error instanceof Error && /WebDriverError|when running "/.test(`${error.name} ${message}`)) return 'APPIUM_ERROR';
+  return 'HARNESS_ERROR';
+}
+
 const brokenBy = (error: unknown): ResultBody => ({
   status: 'broken', verdict: null,
-  reasons: [{ code: error instanceof DeviceError || error instanceof DeviceStateError ? (error as Error).name : 'HARNESS_ERROR', detail: (error as Error).message ?? String(error) }],
+  reasons: [{ code: faultCode(error), detail: (error as Error)?.message ?? String(error) }],
   metrics: {}, evidence: [],
 });
 
@@ -83,7 +96,7 @@ export class Certification {
   private constructor(
     readonly plan: CertifyPlan,
     readonly device: DevicePlan,
-    readonly backend: DeviceBackend,
+    readonly backend: AdbkitBackend,
     readonly facts: DeviceFacts,
     readonly state: DeviceState,
     readonly dir: string,
@@ -117,6 +130,36 @@ export class Certification {
     return current === null ? [] : current.state.restore();
   }
 
+  /** Set once the device stayed away past DEVICE_RETURN_MS: later checks do not wait for it again. */
+  private lost = false;
+
+  /**
+   * Before each check: a device that dropped off adb (a cable pulled, a reboot) is waited for,
+   * with a deadline; if it comes back, the run goes on where it was (its APN and settings are
+   * files on the device, so they survive), else the check breaks naming the fault.
+   */
+  private async awaitDevice(): Promise<void> {
+    const backend = this.backend;
+    const deadline = Date.now() + (this.lost ? 0 : DEVICE_RETURN_MS);
+    for (;;) {
+      try {
+        await backend.ensureAvailable();
+        if (this.lost) {
+          this.lost = false;
+          this.network = null;
+        }
+        return;
+      } catch (error) {
+        if (!(error instanceof DeviceUnavailableError)) throw error;
+        if (Date.now() >= deadline) {
+          this.lost = true;
+          throw new DeviceUnavailableError(this.device.serial, error.state === 'absent' ? `absent (it dropped off adb and did not come back within ${DEVICE_RETURN_MS / 1000} s)` : error.state);
+        }
+        await sleep(500);
+      }
+    }
+  }
+
   /** Capture timestamps are the capturer's clock: the device's for an on-device capture. */
   private async measureClock(): Promise<void> {
     const before = Date.now();
@@ -147,6 +190,7 @@ export class Certification {
   async record(check: CheckId, app: string | null, network: NetworkName, work: () => Promise<ResultBody>): Promise<CheckResult> {
     let body: ResultBody;
     try {
+      await this.awaitDevice();
       body = await work();
     } catch (error) {
       body = brokenBy(error);
@@ -329,8 +373,11 @@ export class Certification {
     return this.record('apn.ipv4-via-clat', null, 'ipv6', async () => {
       if (url === null) return skipped('NO_PROBE_URL', 'the profile sets no ipv4OnlyProbeUrl (a URL on an IPv4-only address)');
       const attach = await this.attachIpv6Captured();
-      if (!attach.ok) return { status: 'failed', verdict: null, reasons: [{ code: 'ATTACH_FAILED', detail: attach.detail }], metrics: {}, evidence: [] };
       const target = new URL(url).hostname;
+      if (!attach.ok) {
+        const o = this.observation();
+        return this.decided('apn.ipv4-via-clat', 'ipv6', { status: 'failed', reasons: [{ code: 'ATTACH_FAILED', detail: attach.detail }], evidence: { target, addresses: o.addresses, routes: o.routes } });
+      }
       const { capture } = await this.inWindow('ipv4-probe', async () => {
         await ui.openUrl(url);
         await sleep(PROBE_DWELL_MS);

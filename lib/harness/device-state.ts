@@ -16,7 +16,7 @@ import { quoteArgv } from '../device/shell.js';
 const CARRIERS = 'content://telephony/carriers';
 const PREFERRED = `${CARRIERS}/preferapn`;
 /** How long a device may take to attach after its preferred APN changed. */
-export const ATTACH_TIMEOUT_MS = 30_000;
+export const ATTACH_TIMEOUT_MS = 20_000;
 
 export interface FoundState {
   serial: string;

@@ -34,6 +34,8 @@ export interface DevicePlan {
   ipv4OnlyProbeUrl: string | null;
   /** Hostnames the device reaches on its own (connectivity check, NTP, push): never an app's traffic. */
   backgroundHosts: string[];
+  /** The device's own app catalogue (its profile's, or the lab's list of what it has installed), if any. */
+  catalogue: string | null;
 }
 
 export interface CertifyPlan {

@@ -7,6 +7,7 @@
  */
 import { readHandsetState } from './android/state.js';
 import { LAB_APNS, readRegistry } from './lab.js';
+import { loadApp } from './world.js';
 import { BACKGROUND_HOSTS, gatewayNamespace, readState } from './network/index.js';
 
 export interface LabHandsetProfile {
@@ -22,7 +23,15 @@ export interface LabHandsetProfile {
   resolverProbeUrl: string | null;
   ipv4OnlyProbeUrl: string | null;
   backgroundHosts: string[];
+  /**
+   * The app catalogue of what the handset has installed (CONTRACTS section 6): each app's start
+   * page links tapped in turn (and back), as a tester walks an app's second-level pages.
+   */
+  catalogue: { name: string; apps: { package: string; label: string; dwellMs: number; flow: ({ tap: string } | { wait: number } | { back: true })[] }[] };
 }
+
+/** How long each lab app runs after its flow. */
+const LAB_DWELL_MS = 2000;
 
 /** The lab's record of `serial`, or null when the lab in `stateDir` has no such handset. */
 export async function labHandsetProfile(stateDir: string, serial: string): Promise<LabHandsetProfile | null> {
@@ -45,5 +54,18 @@ export async function labHandsetProfile(stateDir: string, serial: string): Promi
     resolverProbeUrl: dual ? `https://${dual.name}/` : null,
     ipv4OnlyProbeUrl: v4only?.ipv4 ? `http://${v4only.ipv4}/` : null,
     backgroundHosts: background,
+    catalogue: labCatalogue(handset.appFiles ?? {}),
+  };
+}
+
+/** The catalogue of a lab handset's apps (package -> emulated app file), in package order. */
+export function labCatalogue(appFiles: Record<string, string>): LabHandsetProfile['catalogue'] {
+  return {
+    name: 'v6lab virtual lab apps',
+    apps: Object.entries(appFiles).sort(([a], [b]) => a.localeCompare(b)).map(([pkg, file]) => {
+      const app = loadApp(file);
+      const links = app.pages[app.start]?.links ?? [];
+      return { package: pkg, label: app.label, dwellMs: LAB_DWELL_MS, flow: links.flatMap((link) => [{ tap: `~${link}` }, { wait: 1000 }, { back: true as const }]) };
+    }),
   };
 }

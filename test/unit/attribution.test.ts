@@ -70,6 +70,16 @@ describe('attribution: which flows are the app\'s', () => {
     assert.equal(got.flows.size, 0);
   });
 
+  it('owns a CLAT socket seen only as its IPv6 leg (a capture at the gateway) through the IPv4 address it embeds', () => {
+    const capture = new HandsetCapture().tcp(0.2, CLAT6, 40002, '64:ff9b::6440:1e', 443, { responseBytes: 500 });
+    const gateway = new IncrementalAnalyzer({ nat64Prefixes: ['64:ff9b::/96'], clatAddresses: [CLAT6] });
+    gateway.push(capture.pcap());
+    const b = gateway.finish();
+    const got = attributeFlows({ analysis: b, sockets, appUid: APP, window: { start: 0, end: 1 }, baseline: new Set() });
+    assert.equal(b.flows[0]!.path, 'clat');
+    assert.equal(got.method.get(b.flows[0]!.id), 'uid');
+  });
+
   it('outside the window nothing unseen is the app\'s', () => {
     const late = attributeFlows({ analysis: a, sockets: [], appUid: APP, window: { start: t0 + 100, end: t0 + 200 }, baseline: new Set() });
     assert.equal(late.flows.size, 0);

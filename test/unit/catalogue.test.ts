@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataFileError } from '../../lib/config/schema.js';
 import { loadCatalogue } from '../../lib/harness/catalogue.js';
+import { labCatalogue } from '../../lib/lab/record.js';
 import { loadApps, loadWorld } from '../../lib/lab/world.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -34,16 +35,18 @@ describe('app catalogues (CONTRACTS section 6)', () => {
     for (const app of top10.apps) assert.ok(top30.apps.some((a) => a.package === app.package), `${app.package} in the top 30`);
   });
 
-  it('the lab catalogue lists every emulated app, and its taps name links the app has', () => {
-    const catalogue = loadCatalogue(join(root, 'devices/lab/catalogue.json'));
+  it('a lab handset\'s catalogue lists every app it has, in the catalogue format, tapping links the app has', () => {
     const apps = loadApps(join(root, 'devices/lab/apps'), loadWorld(join(root, 'devices/lab/world.json')));
-    assert.deepEqual(catalogue.apps.map((a) => a.package).sort(), apps.map((a) => a.package).sort());
+    const path = file(labCatalogue(Object.fromEntries(apps.map((a) => [a.package, a.file]))));
+    const catalogue = loadCatalogue(path);
+    assert.deepEqual(catalogue.apps.map((a) => a.package), apps.map((a) => a.package).sort());
     assert.equal(readdirSync(join(root, 'devices/lab/apps')).length, catalogue.apps.length);
     for (const entry of catalogue.apps) {
       const app = apps.find((a) => a.package === entry.package)!;
       const links = Object.values(app.pages).flatMap((p) => p.links ?? []);
       for (const step of entry.flow) if ('tap' in step) assert.ok(links.includes(step.tap.slice(1)), `${entry.package}: ${step.tap} is a link`);
     }
+    assert.ok(catalogue.apps.find((a) => a.package === 'com.example.news')!.flow.some((s) => 'tap' in s && s.tap === '~article'));
   });
 
   const bad: [string, unknown, string, RegExp][] = [

@@ -1,0 +1,85 @@
+// The two capture methods a lab handset supports give the same verdicts for the same app run
+// (issue 4): tcpdump on the handset streamed over adb, and tcpdump at the carrier's gateway (the
+// way a carrier captures an unrooted phone). Both windows are open around one launch of each app;
+// flows are attributed from the same socket polls and judged by the same code. Root and
+// namespaces needed: skips with the reason elsewhere, fails in CI.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { appVerdict } from '../../lib/checks/app-verdict.js';
+import { attributeFlows, destinationKey } from '../../lib/checks/attribution.js';
+import { AdbkitBackend, adbClient } from '../../lib/device/adb.js';
+import { probeDevice } from '../../lib/device/facts.js';
+import { parseDumpsysConnectivity, parseDumpsysPackage } from '../../lib/device/parse/index.js';
+import { mobileNetwork } from '../../lib/harness/device-state.js';
+import { CaptureWindow, type WindowCapture } from '../../lib/harness/window.js';
+import { labHandsetProfile } from '../../lib/lab/record.js';
+import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
+import { projectRoot, v6lab } from '../support/cli.js';
+import { requireLab } from '../support/lab-env.js';
+
+const SERIAL = 'emulator-5554';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('capture methods: on the handset and at the gateway agree (issue 4)', function () {
+  this.timeout(180_000);
+  const work = mkdtempSync(join(tmpdir(), 'v6lab-capture-'));
+  chmodSync(work, 0o755);
+  const stateDir = join(work, 'state');
+  let cli: AdbCli;
+
+  before(async function () {
+    await requireLab(this, 'the capture method tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'adb', 'setpriv', 'dnsmasq', 'busybox'], 'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-base busybox');
+    const up = await v6lab(['lab', 'up', '--apn', 'ipv6', '--profile', join(projectRoot, 'devices/lab/handsets/compliant.json')], { V6LAB_STATE_DIR: stateDir });
+    assert.equal(up.code, 0, up.stderr);
+    mkdirSync(join(work, 'adb-home'));
+    cli = new AdbCli(findAdb()!, await freePort(), join(work, 'adb-home'));
+    assert.equal((await cli.run(['start-server'])).code, 0);
+    const deadline = Date.now() + 15_000;
+    while (!(await cli.run(['devices'])).stdout.toString().includes(`${SERIAL}\tdevice`)) {
+      if (Date.now() > deadline) throw new Error('the adb server did not find the handset');
+      await sleep(250);
+    }
+  });
+
+  after(async function () {
+    await cli?.run(['kill-server']).catch(() => undefined);
+    if (process.getuid?.() === 0) await v6lab(['lab', 'down'], { V6LAB_STATE_DIR: stateDir });
+  });
+
+  it('news (warn), game (fail), maps (pass) and cdn (warn): the same verdict and reasons from either capture', async () => {
+    const backend = new AdbkitBackend(adbClient(cli.serverPort), SERIAL);
+    const facts = await probeDevice(backend);
+    const record = (await labHandsetProfile(stateDir, SERIAL))!;
+    const network = mobileNetwork(parseDumpsysConnectivity(await backend.runOk(['dumpsys', 'connectivity'])));
+    const analyze = { nat64Prefixes: [network!.linkProperties!.nat64Prefix!], clatAddresses: [network!.clat!.v6!] };
+    const verdicts: Record<string, Record<string, string>> = {};
+    for (const pkg of ['com.example.news', 'com.example.game', 'com.example.maps', 'com.example.cdn']) {
+      const uid = parseDumpsysPackage(await backend.runOk(['dumpsys', 'package', pkg]), pkg)!.userId!;
+      const device = await CaptureWindow.open({ device: backend, facts, method: 'device', gatewayCapture: null, file: join(work, `${pkg}.device.pcap`), analyze });
+      const gateway = await CaptureWindow.open({ device: backend, facts, method: 'gateway', gatewayCapture: record.gatewayCapture, file: join(work, `${pkg}.gateway.pcap`), analyze });
+      await sleep(500);
+      const start = Date.now() / 1000;
+      await backend.runOk(['am', 'start', '-W', '-n', `${pkg}/.MainActivity`]);
+      await sleep(2500);
+      await backend.runOk(['am', 'force-stop', pkg]);
+      const end = Date.now() / 1000;
+      const judged = (capture: WindowCapture) => {
+        const baseline = new Set(capture.analysis.flows.filter((f) => f.firstTs < start).map(destinationKey));
+        const attribution = attributeFlows({ analysis: capture.analysis, sockets: capture.sockets, appUid: uid, window: { start, end }, baseline });
+        const verdict = appVerdict(capture.analysis, attribution.flows);
+        return `${verdict.verdict} ${verdict.reasons.map((r) => r.code).sort().join(',')} (${attribution.summary})`;
+      };
+      const fromDevice = await device.close();
+      const fromGateway = await gateway.close();
+      assert.ok(fromGateway.analysis.capture.packets > 0 && fromDevice.analysis.capture.packets > 0);
+      verdicts[pkg] = { device: judged(fromDevice), gateway: judged(fromGateway) };
+    }
+    for (const [pkg, v] of Object.entries(verdicts)) assert.equal(v.gateway, v.device, `${pkg}: ${JSON.stringify(v)}`);
+    assert.match(verdicts['com.example.news']!.device!, /^warn .*SERVER_NO_IPV6/);
+    assert.match(verdicts['com.example.game']!.device!, /^fail .*IPV4_LITERAL/);
+    assert.match(verdicts['com.example.maps']!.device!, /^pass {2}\(uid\)/);
+    assert.match(verdicts['com.example.cdn']!.device!, /^warn .*IPV6_FAILED/);
+  });
+});

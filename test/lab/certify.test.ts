@@ -1,0 +1,219 @@
+// `v6lab certify` end to end (issue 4, "Shown to work"): the lab's compliant and non-compliant
+// handsets certified in one run through WebdriverIO, two Appium servers and the real adb server;
+// every emulated app gets the verdict its modes predict; the devices are left as they were found;
+// a handset rebooted mid-run breaks only the check in flight; bad input exits 2, a missing
+// device 3. Root and namespaces needed: skips with the reason elsewhere, fails in CI.
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunResults } from '../../lib/report/results.js';
+import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
+import { projectRoot, v6lab } from '../support/cli.js';
+import { requireLab } from '../support/lab-env.js';
+
+const COMPLIANT = 'emulator-5554';
+const NONCOMPLIANT = 'emulator-5556';
+
+/** What each emulated app's modes predict, on either network (devices/lab/README.md). */
+const PREDICTED: Record<string, { verdict: string; reason: string | null }> = {
+  'com.example.cdn': { verdict: 'warn', reason: 'IPV6_FAILED' }, // IPv6 blackholed, Happy Eyeballs falls back
+  'com.example.chat': { verdict: 'pass', reason: null },
+  'com.example.game': { verdict: 'fail', reason: 'IPV4_LITERAL' },
+  'com.example.legacy': { verdict: 'fail', reason: 'NO_AAAA_QUERY' },
+  'com.example.maps': { verdict: 'pass', reason: null },
+  'com.example.news': { verdict: 'warn', reason: 'SERVER_NO_IPV6' }, // an IPv4-only image host
+  'com.example.shop': { verdict: 'fail', reason: 'IPV4_FIRST' },
+  'com.example.video': { verdict: 'pass', reason: null },
+};
+
+const OS_APN_CHECKS = ['os.apn-protocol', 'os.apn-roaming-protocol', 'os.ipv6-enabled', 'os.privacy-addresses', 'os.dual-stack-attach', 'os.resolver-prefers-ipv6',
+  'apn.ipv6-only-attach', 'apn.clat', 'apn.nat64-prefix', 'apn.ipv4-via-clat'];
+
+const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)', function () {
+  this.timeout(600_000);
+  const work = mkdtempSync(join(tmpdir(), 'v6lab-certify-'));
+  chmodSync(work, 0o755);
+  const stateDir = join(work, 'state');
+  let cli: AdbCli;
+  let env: Record<string, string>;
+
+  const shell = async (serial: string, args: string[]) => (await cli.run(['-s', serial, 'shell', ...args])).stdout.toString().trim();
+  /** The device's state as certify must leave it: the APN table (as root), the preferred APN, Private DNS. */
+  const deviceState = async (serial: string) => ({
+    apns: await shell(serial, ['su', '-c', 'content query --uri content://telephony/carriers']),
+    preferred: await shell(serial, ['su', '-c', 'content query --uri content://telephony/carriers/preferapn']),
+    privateDns: await shell(serial, ['settings', 'get', 'global', 'private_dns_mode']),
+  });
+
+  before(async function () {
+    await requireLab(this, 'the certify tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'adb', 'setpriv', 'dnsmasq', 'busybox'], 'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-base busybox');
+    const up = await v6lab(['lab', 'up', '--handsets', '2', '--apn', 'ipv6', '--profile', join(projectRoot, 'devices/lab/handsets/compliant.json'), '--profile', join(projectRoot, 'devices/lab/handsets/noncompliant.json')], { V6LAB_STATE_DIR: stateDir });
+    assert.equal(up.code, 0, `lab up: ${up.stderr}`);
+    mkdirSync(join(work, 'adb-home'));
+    cli = new AdbCli(findAdb()!, await freePort(), join(work, 'adb-home'));
+    assert.equal((await cli.run(['start-server'])).code, 0);
+    env = { ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home, V6LAB_STATE_DIR: stateDir };
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const devices = (await cli.run(['devices'])).stdout.toString();
+      if (devices.includes(`${COMPLIANT}\tdevice`) && devices.includes(`${NONCOMPLIANT}\tdevice`)) break;
+      if (Date.now() > deadline) throw new Error(`the adb server did not find the handsets: ${devices}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+
+  after(async function () {
+    await cli?.run(['kill-server']).catch(() => undefined);
+    if (process.getuid?.() === 0) await v6lab(['lab', 'down'], { V6LAB_STATE_DIR: stateDir });
+  });
+
+  describe('a full run of both handsets, every suite, both networks', () => {
+    const out = join(work, 'run');
+    let results: RunResults;
+    let found: Record<string, Awaited<ReturnType<typeof deviceState>>>;
+    let run: Awaited<ReturnType<typeof v6lab>>;
+
+    it('exits 1 because the non-compliant handset fails, and writes a finished results.json', async () => {
+      // Private DNS as a user may have it: certify turns it off and must put it back.
+      await shell(COMPLIANT, ['settings', 'put', 'global', 'private_dns_mode', 'opportunistic']);
+      found = { [COMPLIANT]: await deviceState(COMPLIANT), [NONCOMPLIANT]: await deviceState(NONCOMPLIANT) };
+      run = await v6lab(['certify', '--devices', `${COMPLIANT},${NONCOMPLIANT}`, '--out', out], env, 540_000);
+      assert.equal(run.code, 1, `certify: ${run.stderr.slice(-3000)}`);
+      results = readJson<RunResults>(join(out, 'results.json'));
+      assert.notEqual(results.run.finished, null);
+      assert.deepEqual(results.devices.map((d) => [d.serial, d.virtual, d.profile]), [[COMPLIANT, true, 'compliant'], [NONCOMPLIANT, true, 'noncompliant']]);
+      assert.match(run.stdout, new RegExp(`${COMPLIANT}\\tv6lab Reference\\tFAIL`), 'the compliant handset fails only through apps that fail');
+    });
+
+    it('the compliant handset passes every OS and APN check; the non-compliant one fails each', () => {
+      for (const check of OS_APN_CHECKS) {
+        const mine = results.results.filter((r) => r.check === check);
+        assert.equal(mine.find((r) => r.device === COMPLIANT)?.status, 'passed', `${check} on the compliant handset: ${JSON.stringify(mine)}`);
+        assert.equal(mine.find((r) => r.device === NONCOMPLIANT)?.status, 'failed', `${check} on the non-compliant handset: ${JSON.stringify(mine)}`);
+        for (const r of mine) assert.ok(r.requirement.length > 0 && r.evidence.length > 0, `${check} names its requirement and evidence`);
+      }
+      const noncompliant = (check: string) => results.results.find((r) => r.device === NONCOMPLIANT && r.check === check)!.reasons.map((r) => r.code);
+      assert.deepEqual(noncompliant('os.apn-protocol'), ['APN_PROTOCOL_NOT_IPV4V6']);
+      assert.deepEqual(noncompliant('apn.clat'), ['NO_CLAT']);
+      assert.ok(noncompliant('apn.ipv6-only-attach').includes('ATTACH_FAILED'));
+    });
+
+    it('every emulated app gets the verdict its modes predict, on both networks', () => {
+      for (const network of ['ipv6', 'ipv4v6'] as const) {
+        for (const [app, predicted] of Object.entries(PREDICTED)) {
+          const r = results.results.find((x) => x.device === COMPLIANT && x.app === app && x.network === network);
+          assert.ok(r, `${app} on ${network} has a result`);
+          assert.equal(r.verdict, predicted.verdict, `${app} on ${network}: ${JSON.stringify(r.reasons)}`);
+          assert.equal(r.status, predicted.verdict === 'fail' ? 'failed' : 'passed');
+          if (predicted.reason !== null) assert.ok(r.reasons.some((x) => x.code === predicted.reason), `${app} on ${network}: ${predicted.reason} in ${JSON.stringify(r.reasons)}`);
+          assert.equal(r.metrics.attribution, 'uid');
+        }
+      }
+      // On the IPv6-only APN the non-compliant handset (APN protocol IP) has no network: its apps are skipped, not failed.
+      assert.ok(results.results.filter((r) => r.device === NONCOMPLIANT && r.network === 'ipv6' && r.app !== null).every((r) => r.status === 'skipped' && r.reasons[0]!.code === 'NETWORK_UNAVAILABLE'));
+    });
+
+    it('never blames the handset\'s background traffic (probe, NTP, push) on an app', () => {
+      let checked = 0;
+      for (const r of results.results.filter((x) => x.app !== null && x.status !== 'skipped')) {
+        const evidence = readJson<{ analysis: { flows: { id: number; hostname: string | null; serverPort: number }[] }; attribution: { flows: number[] } }>(join(out, r.evidence.find((e) => e.endsWith('.analysis.json'))!));
+        const mine = evidence.analysis.flows.filter((f) => evidence.attribution.flows.includes(f.id));
+        const blamed = mine.filter((f) => f.hostname === 'connectivity.test' || f.hostname === 'time.test' || (f.hostname === 'push.test' && f.serverPort === 443));
+        assert.deepEqual(blamed, [], `${r.device} ${r.app} ${r.network}`);
+        checked++;
+      }
+      assert.ok(checked >= 24);
+    });
+
+    it('keeps the evidence: pcaps, analyses, Allure results with requirement labels', () => {
+      const r = results.results.find((x) => x.device === COMPLIANT && x.app === 'com.example.news' && x.network === 'ipv6')!;
+      for (const file of r.evidence) assert.ok(existsSync(join(out, file)), file);
+      assert.ok(r.evidence.some((e) => e.endsWith('.pcap')));
+      const allure = readdirSync(join(out, 'allure-results')).filter((f) => f.endsWith('-result.json')).map((f) => readJson<{ name: string; labels: { name: string; value: string }[] }>(join(out, 'allure-results', f)));
+      const clat = allure.find((a) => a.name === 'apn.clat' && a.labels.some((l) => l.name === 'device' && l.value === COMPLIANT));
+      assert.ok(clat, 'apn.clat is an Allure test');
+      assert.ok(clat.labels.some((l) => l.name === 'requirement' && l.value === 'RFC6877'));
+    });
+
+    it('ran each handset behind its own Appium server, and stopped both', async () => {
+      const plan = readJson<{ devices: { serial: string; appium: { url: string } }[] }>(join(out, 'plan.json'));
+      const urls = plan.devices.map((d) => d.appium.url);
+      assert.equal(new Set(urls).size, 2, urls.join(' '));
+      for (const url of urls) assert.equal(await listening(Number(new URL(url).port)), false, `${url} is stopped`);
+    });
+
+    it('leaves both handsets as it found them: APN table, preferred APN, Private DNS', async () => {
+      for (const serial of [COMPLIANT, NONCOMPLIANT]) assert.deepEqual(await deviceState(serial), found[serial], serial);
+      assert.equal(found[COMPLIANT]!.privateDns, 'opportunistic');
+    });
+  });
+
+  describe('a handset rebooted mid-run', () => {
+    const out = join(work, 'reboot');
+
+    it('breaks the check in flight with the reason, the other handset finishes, and the state comes back', async () => {
+      const catalogue = join(work, 'three.json');
+      writeFileSync(catalogue, JSON.stringify({ name: 'three', apps: ['com.example.maps', 'com.example.news', 'com.example.video'].map((p) => ({ package: p, label: p, dwellMs: 3000 })) }));
+      const asFound = await deviceState(COMPLIANT);
+      const running = v6lab(['certify', '--devices', `${COMPLIANT},${NONCOMPLIANT}`, '--suite', 'apps', '--apps', catalogue, '--out', out], env, 300_000);
+      // The compliant handset's first app is done: reboot it while the next one runs.
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const doc = existsSync(join(out, 'results.json')) ? readJson<RunResults>(join(out, 'results.json')) : null;
+        if (doc?.results.some((r) => r.device === COMPLIANT)) break;
+        if (Date.now() > deadline) throw new Error('no result from the compliant handset in 120 s');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal((await cli.run(['-s', COMPLIANT, 'reboot'])).code, 0);
+      const run = await running;
+      assert.equal(run.code, 1, run.stderr.slice(-2000));
+      const results = readJson<RunResults>(join(out, 'results.json'));
+      const broken = results.results.filter((r) => r.device === COMPLIANT && r.status === 'broken');
+      assert.ok(broken.length >= 1, JSON.stringify(results.results.filter((r) => r.device === COMPLIANT)));
+      assert.ok(broken.every((r) => ['DEVICE_DISCONNECTED', 'CAPTURE_FAILED', 'APPIUM_ERROR'].includes(r.reasons[0]!.code) && /offline|not found|dropped|ended|closed/i.test(r.reasons[0]!.detail)), JSON.stringify(broken));
+      // It came back within seconds: the checks after the one in flight ran, on both networks.
+      const after = results.results.filter((r) => r.device === COMPLIANT && r.status !== 'broken');
+      assert.ok(after.some((r) => r.network === 'ipv4v6'), JSON.stringify(results.results.filter((r) => r.device === COMPLIANT)));
+      // The other handset finished: every app on both networks has a result, none broken.
+      const other = results.results.filter((r) => r.device === NONCOMPLIANT);
+      assert.equal(other.length, 6);
+      assert.ok(other.every((r) => r.status !== 'broken'), JSON.stringify(other));
+      // Back after the reboot, the handset was put back as found.
+      assert.deepEqual(await deviceState(COMPLIANT), asFound);
+    });
+  });
+
+  describe('bad input and missing devices', () => {
+    it('exits 3 with one line for a profile whose device is not connected, and 2 naming the field of a malformed one; writes nothing', async () => {
+      const missing = join(work, 'missing.json');
+      writeFileSync(missing, JSON.stringify({ name: 'missing', serial: 'nosuch-7', networks: { ipv6: { apn: 'ipv6.test' } } }));
+      const out = join(work, 'never');
+      const absent = await v6lab(['certify', '--profile', missing, '--out', out], { ...env, V6LAB_DEVICE_WAIT_MS: '1000' });
+      assert.equal(absent.code, 3, absent.stderr);
+      assert.equal(absent.stderr.trim().split('\n').length, 1, absent.stderr);
+      assert.match(absent.stderr, /missing\.json: device nosuch-7 is not connected/);
+      const malformed = join(work, 'malformed.json');
+      writeFileSync(malformed, JSON.stringify({ name: 'Bad Name', serial: COMPLIANT, networks: { ipv6: { apn: 'ipv6.test' } } }));
+      const bad = await v6lab(['certify', '--profile', malformed, '--out', out], env);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /malformed\.json: name: expected a short lower-case name/);
+      const suite = await v6lab(['certify', '--devices', COMPLIANT, '--suite', 'os,wifi', '--out', out], env);
+      assert.equal(suite.code, 2);
+      assert.match(suite.stderr, /--suite: "wifi" is not one of os, apn, apps/);
+      assert.equal(existsSync(out), false, 'nothing written');
+    });
+  });
+});
