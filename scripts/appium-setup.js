@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// Installs the project's Appium driver for the virtual handsets into a project-local APPIUM_HOME
-// (.appium/, or $APPIUM_HOME): `appium driver install --source=local ./drivers/v6lab-virtual`.
-// Idempotent: does nothing when the driver is already installed there. Needs `npm run build` first
-// (the driver's code is dist/appium).
+// Installs the Appium drivers v6lab uses into a project-local APPIUM_HOME (.appium/, or
+// $APPIUM_HOME):
+//   - always: the project's driver for the virtual handsets
+//     (`appium driver install --source=local ./drivers/v6lab-virtual`; needs `npm run build` first,
+//     its code is dist/appium);
+//   - with --uiautomator2: the UiAutomator2 driver for real phones and emulators, from npm
+//     (`appium driver install uiautomator2@VERSION`), pinned below.
+// Idempotent: a driver already installed there is left as it is. `v6lab certify` runs this itself.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,10 +23,22 @@ if (!existsSync(join(root, 'dist', 'appium', 'driver.js'))) {
   console.error('v6lab: dist/appium/driver.js is missing: run `npm run build` first');
   process.exit(1);
 }
+/** The UiAutomator2 driver release this project is tested with (Appium 3). */
+const UIAUTOMATOR2 = 'uiautomator2@8.7.0';
+
 const listed = JSON.parse(execFileSync(process.execPath, [appium, 'driver', 'list', '--installed', '--json'], { cwd: root, env, encoding: 'utf8' }));
 if (listed['v6lab-virtual']) {
   console.error(`v6lab: the v6lab-virtual driver is installed in ${appiumHome}`);
 } else {
   console.error(`v6lab: installing the v6lab-virtual driver into ${appiumHome}`);
   execFileSync(process.execPath, [appium, 'driver', 'install', '--source=local', join(root, 'drivers', 'v6lab-virtual')], { cwd: root, env, stdio: 'inherit' });
+}
+
+if (process.argv.includes('--uiautomator2')) {
+  if (listed.uiautomator2) {
+    console.error(`v6lab: the uiautomator2 driver is installed in ${appiumHome}`);
+  } else {
+    console.error(`v6lab: installing the ${UIAUTOMATOR2} driver into ${appiumHome} (from npm)`);
+    execFileSync(process.execPath, [appium, 'driver', 'install', UIAUTOMATOR2], { cwd: root, env, stdio: 'inherit' });
+  }
 }

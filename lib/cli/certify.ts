@@ -148,12 +148,26 @@ async function planFromSerial(client: AdbkitClient, serial: string, labDir: stri
   };
 }
 
-/** Local Appium servers: each device whose plan asks for one gets its own loopback port. */
-function assignAppiumPorts(devices: DevicePlan[]): void {
+/**
+ * Local Appium servers: each device with no server of its own gets one on its own loopback port;
+ * a profile's loopback URL where nothing answers is started there; any other URL (a server the
+ * user runs, another host, a Selenium Grid hub, a device farm) is only connected to.
+ */
+async function assignAppiumServers(devices: DevicePlan[]): Promise<void> {
+  const taken = new Set(devices.filter((d) => !d.appium.start).map((d) => d.appium.url));
   let port = FIRST_APPIUM_PORT;
   for (const device of devices) {
-    if (!device.appium.start) continue;
-    device.appium.url = `http://127.0.0.1:${port++}`;
+    if (device.appium.start) {
+      while (taken.has(`http://127.0.0.1:${port}`)) port++;
+      device.appium.url = `http://127.0.0.1:${port++}`;
+      continue;
+    }
+    const url = new URL(device.appium.url);
+    if (['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) && url.pathname === '/') {
+      const answers = await fetch(new URL('/status', url), { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      // Several profiles may name the same local server: wdio.conf.ts starts one per port.
+      if (!answers) device.appium.start = true;
+    }
   }
 }
 
@@ -178,9 +192,10 @@ function runWdio(planFile: string, adbPort: number): Promise<number> {
   });
 }
 
-/** The project's Appium driver for the lab's handsets, installed once into .appium/. */
-function ensureAppiumDrivers(): void {
-  execFileSync(process.execPath, [join(root, 'scripts', 'appium-setup.js')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+/** The drivers the local Appium servers need, installed once into .appium/ (UiAutomator2 from npm). */
+function ensureAppiumDrivers(devices: readonly DevicePlan[]): void {
+  const uiautomator2 = devices.some((d) => d.appium.start && String(d.appium.capabilities['appium:automationName'] ?? '').toLowerCase() === 'uiautomator2');
+  execFileSync(process.execPath, [join(root, 'scripts', 'appium-setup.js'), ...(uiautomator2 ? ['--uiautomator2'] : [])], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 function exitCodeOf(results: RunResults): number {
@@ -270,7 +285,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
       for (const serial of serials) devices.push(await planFromSerial(client, serial, labDir, labCatalogues));
       const duplicate = devices.find((d, i) => devices.findIndex((x) => x.serial === d.serial) !== i);
       if (duplicate) throw new UsageError(`device ${duplicate.serial} is named twice`);
-      assignAppiumPorts(devices);
+      await assignAppiumServers(devices);
       const runDir = resolve(options.out ?? join(root, 'reports', new Date().toISOString().replace(/[:.]/g, '-')));
       mkdirSync(runDir, { recursive: true });
       for (const device of devices) {
@@ -296,7 +311,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
 
   try {
     const planFile = writePlan(plan);
-    if (plan.devices.some((d) => d.appium.start)) ensureAppiumDrivers();
+    if (plan.devices.some((d) => d.appium.start)) ensureAppiumDrivers(plan.devices);
     process.stderr.write(`v6lab: certifying ${plan.devices.map((d) => `${d.serial} (${d.profile}, Appium ${d.appium.url})`).join(', ')}; suites ${plan.suites.join(', ')}; report in ${plan.runDir}\n`);
     const wdioExit = await runWdio(planFile, adbPort);
     // A worker that died could not restore its device: do it here, for every device that is back.
