@@ -25,6 +25,12 @@ const DEBIAN = {
   nftables: 'nft',
   'dnsmasq-base': 'dnsmasq',
   busybox: 'busybox',
+  // The report tests: the report opened in a real browser, JUnit checked against its schema,
+  // and allure-commandline's Java.
+  chromium: 'chromium',
+  'chromium-driver': 'chromedriver',
+  'libxml2-utils': 'xmllint',
+  'default-jre-headless': 'java',
 };
 
 function onPath(program) {

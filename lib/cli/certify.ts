@@ -5,7 +5,7 @@
  * 0 all passed, 1 a check failed or broke, 3 the run could not be carried out.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +20,10 @@ import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_WORLD } from '../lab/la
 import { labHandsetProfile } from '../lab/record.js';
 import { readResults, ResultsWriter, updateResults, type RunDevice, type RunResults } from '../report/results.js';
 import { AdbServerUnreachableError } from './devices.js';
+import { writeRunReports } from './report.js';
 import { EXIT, UsageError } from './errors.js';
 import { NeedsRootError, stateDir as labStateDir } from './lab.js';
+import { expectedChecks, Progress, type ProgressMode } from './progress.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_CATALOGUE = join(root, 'devices', 'catalogues', 'china-top10.json');
@@ -44,6 +46,8 @@ export interface CertifyOptions {
   resume?: string;
   lab?: boolean;
   stateDir?: string;
+  quiet?: boolean;
+  json?: boolean;
 }
 
 /** A device the run cannot reach: exit 3 with one line. */
@@ -171,14 +175,16 @@ async function assignAppiumServers(devices: DevicePlan[]): Promise<void> {
   }
 }
 
-/** Runs WebdriverIO on the plan; resolves with its exit code. */
-function runWdio(planFile: string, adbPort: number): Promise<number> {
+/** Runs WebdriverIO on the plan, its own output to `log`; resolves with its exit code. */
+function runWdio(planFile: string, adbPort: number, log: string): Promise<number> {
   const wdio = join(root, 'node_modules', '@wdio', 'cli', 'bin', 'wdio.js');
+  const fd = openSync(log, 'a');
   const child = spawn(process.execPath, [wdio, 'run', join(root, 'wdio.conf.ts')], {
     cwd: root,
-    env: { ...process.env, V6LAB_PLAN: planFile, ANDROID_ADB_SERVER_PORT: String(adbPort), APPIUM_HOME: process.env.APPIUM_HOME ?? join(root, '.appium'), FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, V6LAB_PLAN: planFile, ANDROID_ADB_SERVER_PORT: String(adbPort), APPIUM_HOME: process.env.APPIUM_HOME ?? join(root, '.appium'), FORCE_COLOR: '0' },
+    stdio: ['ignore', fd, fd],
   });
+  closeSync(fd);
   const stop = () => child.kill('SIGTERM');
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -312,8 +318,17 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
   try {
     const planFile = writePlan(plan);
     if (plan.devices.some((d) => d.appium.start)) ensureAppiumDrivers(plan.devices);
-    process.stderr.write(`v6lab: certifying ${plan.devices.map((d) => `${d.serial} (${d.profile}, Appium ${d.appium.url})`).join(', ')}; suites ${plan.suites.join(', ')}; report in ${plan.runDir}\n`);
-    const wdioExit = await runWdio(planFile, adbPort);
+    const mode: ProgressMode = options.json ? 'json' : options.quiet ? 'quiet' : process.stdout.isTTY ? 'tty' : 'lines';
+    if (mode !== 'json' && mode !== 'quiet') process.stderr.write(`v6lab: certifying ${plan.devices.map((d) => `${d.serial} (${d.profile}, Appium ${d.appium.url})`).join(', ')}; suites ${plan.suites.join(', ')}; report in ${plan.runDir}\n`);
+    const log = join(plan.runDir, 'wdio.log');
+    const progress = new Progress(plan, expectedChecks(plan, loadCatalogue(plan.catalogue).apps), mode, out);
+    progress.start();
+    let wdioExit: number;
+    try {
+      wdioExit = await runWdio(planFile, adbPort, log);
+    } finally {
+      progress.stop();
+    }
     // A worker that died could not restore its device: do it here, for every device that is back.
     const client = adbClient(adbPort);
     for (const device of plan.devices) {
@@ -329,9 +344,19 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
       }
     }
     const results = await updateResults(plan.runDir, (d) => { d.run.finished = new Date().toISOString(); });
-    summary(results, out, plan.runDir);
+    // The certification report and JUnit (the Allure HTML is `v6lab report DIR`: it needs Java and takes seconds).
+    const [html] = writeRunReports(plan.runDir);
     const code = exitCodeOf(readResults(plan.runDir));
-    if (code === EXIT.cannotRun) process.stderr.write(`v6lab: no check could be carried out (WebdriverIO exited ${wdioExit}); see the log above\n`);
+    if (mode === 'json') {
+      out.write(`${JSON.stringify({ event: 'done', exitCode: code, elapsedMs: progress.elapsedMs, results: join(plan.runDir, 'results.json'), report: html, log })}\n`);
+    } else {
+      summary(results, out, plan.runDir);
+      out.write(`report: ${html}\n`);
+    }
+    if (code === EXIT.cannotRun) {
+      const tail = readFileSync(log, 'utf8').trim().split('\n').slice(-15).join('\n');
+      process.stderr.write(`v6lab: no check could be carried out (WebdriverIO exited ${wdioExit}); the end of ${log}:\n${tail}\n`);
+    }
     return code;
   } finally {
     if (labUp) {

@@ -60,9 +60,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--resume <dir>', 'continue a run: checks with a result are not run again')
     .option('--lab', 'bring the virtual lab up (a compliant and a non-compliant handset), certify its handsets, bring it down')
     .option('--state-dir <dir>', 'the lab state directory (default $V6LAB_STATE_DIR or /run/v6lab)')
+    .option('--quiet', 'no progress, only the summary')
+    .option('--json', 'progress as JSON lines (result, progress and done events) for machines')
     .action(async (options) => {
       const { certifyCommand } = await import('./certify.js');
       exitCode = await certifyCommand(options, process.stdout);
+    });
+
+  program
+    .command('report')
+    .description('rebuild the reports of a run directory: index.html, junit.xml and the Allure HTML')
+    .argument('<dir>', 'a run directory (results.json)')
+    .option('--compare <old-dir>', 'mark what regressed and what got fixed since another run')
+    .option('--no-allure', 'skip the Allure HTML (it needs Java)')
+    .action(async (dir: string, options) => {
+      const { reportCommand } = await import('./report.js');
+      exitCode = await reportCommand(dir, options, process.stdout);
     });
 
   const lab = program.command('lab').description('the virtual lab: an IPv6-only carrier network and virtual handsets that speak adb');
@@ -122,7 +135,7 @@ function reportError(error: unknown): number {
     process.stderr.write(`v6lab: ${err.path ?? ''}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, not a capture' : 'permission denied'}\n`);
     return EXIT.usage;
   }
-  if (name === 'NeedsRootError' || name === 'AdbServerUnreachableError' || name === 'DeviceNotFoundError' || name === 'DeviceUnavailableError' || name === 'LabStepError' || name === 'LabAlreadyUpError' || name === 'LabCommandError' || name === 'LabStateError') {
+  if (name === 'NeedsRootError' || name === 'AdbServerUnreachableError' || name === 'AllureError' || name === 'DeviceNotFoundError' || name === 'DeviceUnavailableError' || name === 'LabStepError' || name === 'LabAlreadyUpError' || name === 'LabCommandError' || name === 'LabStateError') {
     process.stderr.write(`v6lab: ${err.message}\n`);
     return EXIT.cannotRun;
   }

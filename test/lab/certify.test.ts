@@ -8,10 +8,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { remote } from 'webdriverio';
+import { externalLoads } from '../../lib/report/allure.js';
 import type { RunResults } from '../../lib/report/results.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
 import { projectRoot, v6lab } from '../support/cli.js';
-import { requireLab } from '../support/lab-env.js';
+import { inCi, onPath, requireLab } from '../support/lab-env.js';
 
 const COMPLIANT = 'emulator-5554';
 const NONCOMPLIANT = 'emulator-5556';
@@ -152,6 +155,59 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
       const urls = plan.devices.map((d) => d.appium.url);
       assert.equal(new Set(urls).size, 2, urls.join(' '));
       for (const url of urls) assert.equal(await listening(Number(new URL(url).port)), false, `${url} is stopped`);
+    });
+
+    it('writes the certification report and JUnit; `v6lab report` adds the Allure HTML, which loads nothing from the network', async () => {
+      assert.match(run.stdout, /report: .*index\.html/);
+      assert.ok(existsSync(join(out, 'index.html')) && existsSync(join(out, 'junit.xml')));
+      const report = await v6lab(['report', out], env, 180_000);
+      assert.equal(report.code, 0, report.stderr);
+      const allure = join(out, 'allure-report', 'index.html');
+      assert.ok(report.stdout.includes(allure));
+      assert.deepEqual(externalLoads(readFileSync(allure, 'utf8')), []);
+    });
+
+    it('in headless Chromium, the report shows both handsets, the failing checks with their reasons, the app matrix and the charts', async function () {
+      if (!(await onPath('chromium')) || !(await onPath('chromedriver'))) {
+        if (inCi) throw new Error('chromium and chromedriver are missing (Debian: chromium chromium-driver)');
+        this.skip();
+      }
+      const browser = await remote({
+        logLevel: 'warn',
+        capabilities: {
+          browserName: 'chrome',
+          'goog:chromeOptions': { binary: '/usr/bin/chromium', args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--window-size=1280,2000'] },
+          'wdio:chromedriverOptions': { binary: '/usr/bin/chromedriver' },
+        },
+      });
+      try {
+        await browser.url(pathToFileURL(join(out, 'index.html')).href);
+        const cards = await browser.$$('.card').map((c) => c.getText());
+        assert.equal(cards.length, 2);
+        assert.match(cards[0]!, /v6lab Reference[\s\S]*fail/);
+        assert.match(cards[1]!, /v6lab Legacy[\s\S]*fail[\s\S]*0 passed, 18 failed/);
+        const apnRow = await browser.$(`#device-${NONCOMPLIANT} tr[data-check="os.apn-protocol"]`).getText();
+        assert.match(apnRow, /fail[\s\S]*APN_PROTOCOL_NOT_IPV4V6 the default APN internet\.v6lab\.test has protocol unset/);
+        const cell = (app: string, network: string) => browser.$(`#app-matrix td[data-app="${app}"][data-device="${COMPLIANT}"][data-network="${network}"]`).getText();
+        assert.match(await cell('com.example.game', 'ipv6'), /fail/);
+        assert.match(await cell('com.example.maps', 'ipv4v6'), /pass/);
+        assert.match(await cell('com.example.cdn', 'ipv6'), /warn/);
+        const news = await browser.$(`[id="app-${COMPLIANT}-ipv6-com.example.news"]`);
+        await news.$('summary').click();
+        await news.scrollIntoView();
+        assert.match(await news.getText(), /SERVER_NO_IPV6 img\.news\.test has no AAAA record/);
+        const bar = await news.$('[data-chart="paths"] svg');
+        assert.ok(await bar.isDisplayed());
+        assert.ok((await bar.getSize()).width > 100, 'the bar is drawn');
+        assert.ok((await news.$$('[data-chart="paths"] svg rect').length) >= 2, 'native IPv6 and NAT64 bytes');
+        assert.ok((await news.$$('[data-chart="timeline"] svg circle').length) >= 2, 'a first IPv6 attempt per hostname');
+        const shot = join(projectRoot, 'reports', 'ci-artifacts', 'report.png');
+        mkdirSync(join(projectRoot, 'reports', 'ci-artifacts'), { recursive: true });
+        await browser.saveScreenshot(shot);
+        console.log(`    screenshot of the report: ${shot}`);
+      } finally {
+        await browser.deleteSession();
+      }
     });
 
     it('leaves both handsets as it found them: APN table, preferred APN, Private DNS', async () => {

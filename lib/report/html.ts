@@ -1,0 +1,263 @@
+/**
+ * The certification report: one self-contained HTML file (`DIR/index.html`) a person opens with
+ * no network. First the verdict per device; then a fleet view, the requirements table of each
+ * device with its evidence, the app matrix, and per app the reasons, the bytes by path and the
+ * Happy Eyeballs timeline, drawn as inline SVG (no script needed: it prints, and screen readers
+ * read each chart's title and its table). Colour is never the only signal: every verdict is also
+ * a word and a symbol.
+ */
+import { REQUIREMENTS, checkDefinition, type RequirementId } from '../checks/requirements.js';
+import type { ComparedCheck } from './compare.js';
+import type { CheckResult } from './results.js';
+import { PATHS, resultKey, type AppEvidence, type PathName, type RunView } from './run.js';
+
+const escape = (text: unknown): string => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Evidence paths are relative to the run directory; each segment is URL-encoded. */
+const href = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
+
+type Outcome = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'skipped' | 'broken';
+
+function outcomeOf(r: Pick<CheckResult, 'status' | 'verdict'>): Outcome {
+  if (r.status === 'skipped' || r.status === 'broken') return r.status;
+  if (r.verdict !== null) return r.verdict;
+  return r.status === 'passed' ? 'pass' : 'fail';
+}
+
+const SYMBOL: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗', inconclusive: '?', skipped: '–', broken: '⚡' };
+const WORD: Record<Outcome, string> = { pass: 'pass', warn: 'warn', fail: 'fail', inconclusive: 'inconclusive', skipped: 'skipped', broken: 'broken' };
+
+const badge = (o: Outcome, extra = ''): string => `<span class="badge ${o}"><span aria-hidden="true">${SYMBOL[o]}</span> ${WORD[o]}${extra}</span>`;
+
+const PATH_LABEL: Record<PathName, string> = { 'native-v6': 'native IPv6', nat64: 'NAT64', clat: 'CLAT', 'native-v4': 'IPv4' };
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+/** A horizontal stacked bar of bytes by path, with its numbers as a table for readers. */
+function pathBar(evidence: AppEvidence, label: string): string {
+  const total = PATHS.reduce((n, p) => n + evidence.bytesByPath[p], 0);
+  if (total === 0) return '<p class="muted">No bytes attributed to the app.</p>';
+  let x = 0;
+  const width = 400;
+  const parts = PATHS.filter((p) => evidence.bytesByPath[p] > 0).map((p) => {
+    const w = (evidence.bytesByPath[p] / total) * width;
+    const rect = `<rect class="path-${p}" x="${x.toFixed(1)}" y="0" width="${w.toFixed(1)}" height="20"><title>${PATH_LABEL[p]}: ${bytes(evidence.bytesByPath[p])}</title></rect>`;
+    x += w;
+    return rect;
+  });
+  const rows = PATHS.map((p) => `<tr><th scope="row"><span class="swatch path-${p}" aria-hidden="true"></span>${PATH_LABEL[p]}</th><td>${bytes(evidence.bytesByPath[p])}</td><td>${((evidence.bytesByPath[p] / total) * 100).toFixed(1)}%</td></tr>`).join('');
+  return `<figure class="chart" data-chart="paths"><svg viewBox="0 0 ${width} 20" width="100%" height="20" preserveAspectRatio="none" role="img" aria-label="Bytes by path for ${escape(label)}">${parts.join('')}</svg>
+<table class="small"><caption>Bytes by path (${bytes(total)})</caption><tbody>${rows}</tbody></table></figure>`;
+}
+
+/** Per hostname: when the first IPv6 and first IPv4 attempts came after launch, on one time axis. */
+function timeline(evidence: AppEvidence, label: string): string {
+  if (evidence.hostnames.length === 0) return '<p class="muted">No hostnames: the app\'s connections were to addresses no DNS answer or SNI named.</p>';
+  const span = Math.max(evidence.windowSeconds, ...evidence.hostnames.flatMap((h) => [h.firstIpv6 ?? 0, h.firstIpv4 ?? 0]), 0.5);
+  const left = 150;
+  const width = 560;
+  const row = 22;
+  const scale = (t: number) => left + (t / span) * (width - left - 10);
+  const marks = evidence.hostnames.map((h, i) => {
+    const y = 16 + i * row;
+    const v6 = h.firstIpv6 === null ? '' : `<circle class="v6" cx="${scale(h.firstIpv6).toFixed(1)}" cy="${y}" r="5"><title>${escape(h.name)}: first IPv6 attempt at ${(h.firstIpv6 * 1000).toFixed(0)} ms${h.ipv6Failed ? ' (failed)' : ''}</title></circle>`;
+    const v4 = h.firstIpv4 === null ? '' : `<rect class="v4" x="${(scale(h.firstIpv4) - 4.5).toFixed(1)}" y="${y - 4.5}" width="9" height="9"><title>${escape(h.name)}: first IPv4 attempt at ${(h.firstIpv4 * 1000).toFixed(0)} ms</title></rect>`;
+    const link = h.firstIpv6 !== null && h.firstIpv4 !== null ? `<line class="fallback" x1="${scale(Math.min(h.firstIpv6, h.firstIpv4)).toFixed(1)}" x2="${scale(Math.max(h.firstIpv6, h.firstIpv4)).toFixed(1)}" y1="${y}" y2="${y}"/>` : '';
+    return `<text x="${left - 8}" y="${y + 4}" text-anchor="end">${escape(h.name)}</text>${link}${v6}${v4}`;
+  }).join('');
+  const height = 16 + evidence.hostnames.length * row + 14;
+  const axis = ([[0, 'start'], [span / 2, 'middle'], [span, 'end']] as const).map(([t, anchor]) => `<text class="axis" x="${scale(t).toFixed(1)}" y="${height - 2}" text-anchor="${anchor}">${(t * 1000).toFixed(0)} ms</text>`).join('');
+  const rows = evidence.hostnames.map((h) => `<tr><th scope="row">${escape(h.name)}</th><td>${h.firstFamily === null ? '–' : `IPv${h.firstFamily}`}</td><td>${h.firstIpv6 === null ? '–' : `${(h.firstIpv6 * 1000).toFixed(0)} ms${h.ipv6Failed ? ' (failed)' : ''}`}</td><td>${h.firstIpv4 === null ? '–' : `${(h.firstIpv4 * 1000).toFixed(0)} ms`}</td><td>${h.fallbackDelayMs === null ? '–' : `${h.fallbackDelayMs.toFixed(0)} ms`}</td><td>${h.nativeAaaa ? 'yes' : 'no'}</td></tr>`).join('');
+  return `<figure class="chart" data-chart="timeline"><svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Happy Eyeballs timeline for ${escape(label)}: first IPv6 (circle) and IPv4 (square) attempt per hostname after launch">${marks}${axis}</svg>
+<table class="small"><caption>Happy Eyeballs per hostname (times after launch; circle IPv6, square IPv4)</caption><thead><tr><th scope="col">hostname</th><th scope="col">first attempt</th><th scope="col">first IPv6</th><th scope="col">first IPv4</th><th scope="col">fallback</th><th scope="col">native AAAA</th></tr></thead><tbody>${rows}</tbody></table></figure>`;
+}
+
+function requirementCells(ids: readonly string[]): string {
+  return ids.map((id) => {
+    const r = REQUIREMENTS[id as RequirementId];
+    return r ? `<abbr title="${escape(`${r.title} (${r.source})`)}">${escape(id)}</abbr>` : escape(id);
+  }).join(', ');
+}
+
+function evidenceLinks(r: CheckResult): string {
+  return r.evidence.map((e) => `<a href="${href(e)}"${e.endsWith('.pcap') ? ' type="application/vnd.tcpdump.pcap" download' : ''}>${escape(e.split('/').pop())}</a>`).join(' · ');
+}
+
+function reasonsList(r: CheckResult): string {
+  if (r.reasons.length === 0) return '';
+  return `<ul class="reasons">${r.reasons.map((x) => `<li><code>${escape(x.code)}</code> ${escape(x.detail)}</li>`).join('')}</ul>`;
+}
+
+const NETWORK_NAME: Record<string, string> = { ipv6: 'IPv6-only APN', ipv4v6: 'dual-stack APN' };
+
+function deviceVerdict(results: readonly CheckResult[]): Outcome {
+  if (results.length === 0) return 'inconclusive';
+  if (results.some((r) => r.status === 'failed')) return 'fail';
+  if (results.some((r) => r.status === 'broken')) return 'broken';
+  return results.some((r) => r.verdict === 'warn') ? 'warn' : 'pass';
+}
+
+const count = (results: readonly CheckResult[], status: string) => results.filter((r) => r.status === status).length;
+
+export interface HtmlReportOptions {
+  compare?: { dir: string; changes: ComparedCheck[] };
+}
+
+export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}): string {
+  const { results: doc } = run;
+  const byDevice = (serial: string) => doc.results.filter((r) => r.device === serial);
+  const apps = [...new Set(doc.results.filter((r) => r.app !== null).map((r) => r.app!))].sort();
+  const columns = doc.devices.flatMap((d) => ['ipv6', 'ipv4v6'].filter((n) => doc.results.some((r) => r.device === d.serial && r.app !== null && r.network === n)).map((n) => ({ device: d, network: n })));
+  const overall = deviceVerdict(doc.results);
+  const out: string[] = [];
+
+  out.push(`<header><h1>IPv6 certification report</h1>
+<p class="meta">Run <code>${escape(doc.run.id)}</code> · started ${escape(doc.run.started)} · ${doc.run.finished === null ? '<strong>not finished</strong>' : `finished ${escape(doc.run.finished)}`} · ${escape(doc.run.tool.name)} ${escape(doc.run.tool.version)}</p>
+<p class="overall">Overall: ${badge(overall)}</p></header>`);
+
+  // First screen: a card per device.
+  out.push('<section aria-labelledby="devices-h"><h2 id="devices-h">Devices</h2><div class="cards">');
+  for (const d of doc.devices) {
+    const mine = byDevice(d.serial);
+    const facts = run.facts.get(d.serial);
+    const networks = [...new Set(mine.map((r) => r.network))].map((n) => NETWORK_NAME[n] ?? n).join(', ');
+    out.push(`<article class="card ${deviceVerdict(mine)}"><h3><a href="#device-${escape(d.serial)}">${escape(d.model)}</a> ${badge(deviceVerdict(mine))}</h3>
+<dl><dt>serial</dt><dd><code>${escape(d.serial)}</code></dd><dt>Android</dt><dd>${escape(d.android)}${facts?.buildType ? ` (${escape(facts.buildType)})` : ''}</dd>
+<dt>profile</dt><dd>${escape(d.profile)}${d.virtual ? ' (virtual lab)' : ''}</dd><dt>tested on</dt><dd>${escape(networks || '–')}</dd>
+<dt>checks</dt><dd>${count(mine, 'passed')} passed, ${count(mine, 'failed')} failed, ${count(mine, 'broken')} broken, ${count(mine, 'skipped')} skipped</dd></dl></article>`);
+  }
+  out.push('</div></section>');
+
+  if (options.compare) out.push(renderCompare(options.compare));
+
+  // Fleet view: which checks fail on which models.
+  if (doc.devices.length > 1) {
+    const checks = [...new Set(doc.results.filter((r) => r.app === null).map((r) => `${r.check}|${r.network}`))];
+    out.push(`<section aria-labelledby="fleet-h"><h2 id="fleet-h">Fleet: checks by model</h2><div class="scroll"><table class="matrix"><thead><tr><th scope="col">check</th>${doc.devices.map((d) => `<th scope="col">${escape(d.model)}<br><small>${escape(d.serial)}</small></th>`).join('')}</tr></thead><tbody>`);
+    for (const key of checks) {
+      const [check, network] = key.split('|') as [string, string];
+      out.push(`<tr><th scope="row">${escape(check)} <small>${escape(NETWORK_NAME[network] ?? network)}</small></th>${doc.devices.map((d) => {
+        const r = doc.results.find((x) => x.device === d.serial && x.check === check && x.network === network && x.app === null);
+        return r ? `<td class="${outcomeOf(r)}">${badge(outcomeOf(r))}</td>` : '<td>–</td>';
+      }).join('')}</tr>`);
+    }
+    const appRow = doc.devices.map((d) => {
+      const mine = byDevice(d.serial).filter((r) => r.app !== null);
+      return `<td>${count(mine, 'passed')} / ${mine.filter((r) => r.status !== 'skipped').length} apps pass</td>`;
+    }).join('');
+    out.push(`<tr><th scope="row">apps</th>${appRow}</tr></tbody></table></div></section>`);
+  }
+
+  // The app matrix.
+  if (apps.length > 0) {
+    out.push(`<section aria-labelledby="apps-h"><h2 id="apps-h">Apps</h2><div class="scroll"><table class="matrix" id="app-matrix"><thead><tr><th scope="col">app</th>${columns.map((c) => `<th scope="col">${escape(c.device.model)}<br><small>${escape(NETWORK_NAME[c.network] ?? c.network)}</small></th>`).join('')}</tr></thead><tbody>`);
+    for (const app of apps) {
+      out.push(`<tr><th scope="row">${escape(app)}</th>${columns.map((c) => {
+        const r = doc.results.find((x) => x.device === c.device.serial && x.app === app && x.network === c.network);
+        if (!r) return '<td>–</td>';
+        const o = outcomeOf(r);
+        return `<td class="${o}" data-app="${escape(app)}" data-device="${escape(c.device.serial)}" data-network="${escape(c.network)}"><a href="#${escape(`app-${c.device.serial}-${c.network}-${app}`)}">${badge(o)}</a></td>`;
+      }).join('')}</tr>`);
+    }
+    out.push('</tbody></table></div></section>');
+  }
+
+  // Each device: requirements table, then its apps.
+  for (const d of doc.devices) {
+    const mine = byDevice(d.serial);
+    const facts = run.facts.get(d.serial);
+    out.push(`<section id="device-${escape(d.serial)}" aria-labelledby="device-${escape(d.serial)}-h"><h2 id="device-${escape(d.serial)}-h">${escape(d.model)} <small>${escape(d.serial)}</small> ${badge(deviceVerdict(mine))}</h2>`);
+    if (facts) {
+      const net = facts.defaultNetwork;
+      out.push(`<p class="facts">${escape(facts.manufacturer ?? '')} ${escape(facts.model ?? '')}, Android ${escape(facts.android ?? '?')}, ${escape(facts.buildType ?? '?')} build, root: ${escape(facts.root ?? 'none')}; as found on APN <code>${escape(net?.apn ?? '–')}</code>, NAT64 prefix <code>${escape(net?.nat64Prefix ?? '–')}</code>, CLAT ${net?.clat ? `<code>${escape(net.clat.interfaceName)} ${escape(net.clat.ipv4 ?? '')}</code>` : 'none'}.</p>`);
+    }
+    const checks = mine.filter((r) => r.app === null);
+    if (checks.length > 0) {
+      out.push(`<div class="scroll"><table class="requirements"><caption>OS and APN checks</caption><thead><tr><th scope="col">check</th><th scope="col">network</th><th scope="col">verdict</th><th scope="col">requirement</th><th scope="col">why, and the evidence</th></tr></thead><tbody>`);
+      for (const r of checks) {
+        const evidence = run.checks.get(resultKey(r));
+        out.push(`<tr class="${outcomeOf(r)}" data-check="${escape(r.check)}"><th scope="row">${escape(r.check)}<br><small>${escape(checkDefinition(r.check)?.title ?? '')}</small></th><td>${escape(NETWORK_NAME[r.network] ?? r.network)}</td><td>${badge(outcomeOf(r))}</td><td>${requirementCells(r.requirement)}</td>
+<td>${reasonsList(r)}${evidence === undefined ? '' : `<details><summary>evidence</summary><pre>${escape(JSON.stringify(evidence, null, 2))}</pre></details>`}${r.evidence.length > 0 ? `<p class="files">${evidenceLinks(r)}</p>` : ''}</td></tr>`);
+      }
+      out.push('</tbody></table></div>');
+    }
+    for (const r of mine.filter((x) => x.app !== null)) {
+      const evidence = run.apps.get(resultKey(r));
+      const label = `${r.app} on the ${NETWORK_NAME[r.network] ?? r.network}`;
+      const share = typeof r.metrics.nativeV6ByteShare === 'number' ? `, native IPv6 ${(r.metrics.nativeV6ByteShare * 100).toFixed(0)}% of bytes` : '';
+      out.push(`<details class="app ${outcomeOf(r)}" id="${escape(`app-${d.serial}-${r.network}-${r.app}`)}"${outcomeOf(r) === 'fail' ? ' open' : ''}><summary>${badge(outcomeOf(r))} <strong>${escape(r.app)}</strong> on the ${escape(NETWORK_NAME[r.network] ?? r.network)}${escape(share)}</summary>
+${reasonsList(r) || '<p>No reason to fault it: it reached its servers over IPv6 first.</p>'}
+${evidence ? pathBar(evidence, label) + timeline(evidence, label) : ''}
+${r.evidence.length > 0 ? `<p class="files">Evidence: ${evidenceLinks(r)}${evidence ? ` · attribution by ${escape(evidence.attribution)}` : ''}</p>` : ''}</details>`);
+    }
+    out.push('</section>');
+  }
+
+  if (run.problems.length > 0) out.push(`<section><h2>Problems reading the run</h2><ul>${run.problems.map((p) => `<li>${escape(p)}</li>`).join('')}</ul></section>`);
+  out.push(`<footer><p>Requirements: ${Object.values(REQUIREMENTS).map((r) => `<abbr title="${escape(r.source)}">${escape(r.id)}</abbr> ${escape(r.title)}`).join('; ')}.</p></footer>`);
+
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>IPv6 certification: ${escape(doc.devices.map((d) => d.model).join(', '))} (${escape(overall)})</title>
+<style>${CSS}</style></head>
+<body><main>
+${out.join('\n')}
+</main>
+<script>addEventListener('beforeprint', () => document.querySelectorAll('details').forEach((d) => { d.open = true; }));</script>
+</body></html>
+`;
+}
+
+function renderCompare(compare: NonNullable<HtmlReportOptions['compare']>): string {
+  const { changes } = compare;
+  const word = (x: ComparedCheck['before']) => (x === null ? '–' : badge(outcomeOf(x)));
+  const rows = changes.map((c) => `<tr class="change-${c.change}" data-change="${c.change}" data-app="${escape(c.app ?? '')}"><td><strong>${c.change}</strong></td><th scope="row">${escape(c.app ?? c.check)}</th><td>${escape(c.device)}</td><td>${escape(NETWORK_NAME[c.network] ?? c.network)}</td><td>${word(c.before)}</td><td>${word(c.after)}</td><td>${escape((c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '')}</td></tr>`).join('');
+  const counts = (['regressed', 'fixed', 'changed', 'new', 'gone'] as const).map((k) => `${changes.filter((c) => c.change === k).length} ${k}`).join(', ');
+  return `<section aria-labelledby="compare-h"><h2 id="compare-h">Compared with <code>${escape(compare.dir)}</code></h2><p>${counts}.</p>
+${changes.length === 0 ? '<p>No check changed.</p>' : `<div class="scroll"><table id="compare"><thead><tr><th scope="col">change</th><th scope="col">check or app</th><th scope="col">device</th><th scope="col">network</th><th scope="col">before</th><th scope="col">now</th><th scope="col">reasons now</th></tr></thead><tbody>${rows}</tbody></table></div>`}</section>`;
+}
+
+/** Contrast: every text colour on its background is at least 4.5:1 (WCAG AA). */
+const CSS = `
+:root { --pass: #0b6b2e; --pass-bg: #e3f4e8; --warn: #7a4b00; --warn-bg: #fff1d6; --fail: #a3161b; --fail-bg: #fde4e4;
+  --muted: #4d4d4d; --line: #c8c8c8; --v6: #1b5fb4; --nat64: #6a3fb0; --clat: #b0620f; --v4: #a3161b; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-serif; color: #161616; background: #fff; }
+main { max-width: 1200px; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.6rem; margin: 0.2rem 0; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 2px solid var(--line); }
+.meta, .muted, small { color: var(--muted); }
+code { font-size: 0.9em; }
+.badge { display: inline-block; padding: 0 0.45em; border-radius: 0.3em; font-weight: 600; white-space: nowrap; border: 1px solid currentColor; }
+.badge.pass { color: var(--pass); background: var(--pass-bg); } .badge.warn { color: var(--warn); background: var(--warn-bg); }
+.badge.fail, .badge.broken { color: var(--fail); background: var(--fail-bg); } .badge.inconclusive, .badge.skipped { color: var(--muted); background: #f0f0f0; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 0.8rem; }
+.card { border: 1px solid var(--line); border-left: 6px solid var(--muted); border-radius: 0.4rem; padding: 0.6rem 0.8rem; }
+.card.pass { border-left-color: var(--pass); } .card.warn { border-left-color: var(--warn); } .card.fail, .card.broken { border-left-color: var(--fail); }
+.card h3 { margin: 0 0 0.4rem; font-size: 1.1rem; }
+dl { display: grid; grid-template-columns: auto 1fr; gap: 0.1rem 0.6rem; margin: 0; } dt { color: var(--muted); } dd { margin: 0; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; margin: 0.5rem 0; }
+th, td { border: 1px solid var(--line); padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
+thead th { background: #f4f4f4; }
+table.small { width: auto; font-size: 0.9em; } caption { text-align: left; font-weight: 600; padding: 0.2rem 0; }
+.matrix td { text-align: center; } .matrix td a { text-decoration: none; }
+.reasons { margin: 0.2rem 0; padding-left: 1.1rem; }
+details.app { border: 1px solid var(--line); border-radius: 0.4rem; padding: 0.4rem 0.7rem; margin: 0.4rem 0; }
+details.app > summary { cursor: pointer; }
+pre { white-space: pre-wrap; word-break: break-word; background: #f6f6f6; padding: 0.5rem; max-height: 24rem; overflow: auto; font-size: 0.85em; }
+.files { font-size: 0.9em; }
+.chart { margin: 0.6rem 0; } .chart svg { max-width: 640px; display: block; }
+.chart svg text { font-size: 11px; fill: #161616; } .chart svg text.axis { fill: var(--muted); }
+.path-native-v6 { fill: var(--v6); background: var(--v6); } .path-nat64 { fill: var(--nat64); background: var(--nat64); }
+.path-clat { fill: var(--clat); background: var(--clat); } .path-native-v4 { fill: var(--v4); background: var(--v4); }
+.swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.35em; vertical-align: middle; }
+circle.v6 { fill: var(--v6); } rect.v4 { fill: var(--v4); } line.fallback { stroke: var(--muted); stroke-width: 2; stroke-dasharray: 3 2; }
+tr.change-regressed td:first-child { color: var(--fail); } tr.change-fixed td:first-child { color: var(--pass); }
+footer { margin-top: 2rem; font-size: 0.85em; color: var(--muted); }
+@media (max-width: 600px) { main { padding: 0.5rem; } body { font-size: 14px; } th, td { padding: 0.2rem 0.3rem; } }
+@media print { .scroll { overflow: visible; } details.app { break-inside: avoid; } a { color: inherit; } }
+`;

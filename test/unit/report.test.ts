@@ -1,0 +1,131 @@
+// The reports of a run: the self-contained HTML certification report, JUnit (checked against the
+// JUnit schema CI systems read, with xmllint), and the comparison of two runs. The run here is
+// built with ResultsWriter and evidence files shaped as certify writes them; the report of a real
+// run in a real browser is test/lab/certify.test.ts.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { externalLoads } from '../../lib/report/allure.js';
+import { compareRuns } from '../../lib/report/compare.js';
+import { renderHtmlReport } from '../../lib/report/html.js';
+import { renderJunit } from '../../lib/report/junit.js';
+import { readResults, ResultsWriter, type CheckResult } from '../../lib/report/results.js';
+import { readRun } from '../../lib/report/run.js';
+import { inCi, onPath } from '../support/lab-env.js';
+
+const run = promisify(execFile);
+
+const result = (over: Partial<CheckResult>): CheckResult => ({
+  device: 'emulator-5554', check: 'os.apn-protocol', app: null, network: 'ipv4v6', status: 'passed', verdict: null,
+  reasons: [], metrics: {}, evidence: [], requirement: ['MIIT-3', 'RFC7849'], ...over,
+});
+
+/** A run of two devices: OS checks, and two apps with analysis evidence. */
+function makeRun(newsMode: 'pass' | 'fail' = 'pass'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'v6lab-report-'));
+  const writer = ResultsWriter.start(dir, '0.1.0', [
+    { serial: 'emulator-5554', model: 'Ref <b>phone</b>', android: '14', virtual: true, profile: 'compliant' },
+    { serial: 'emulator-5556', model: 'Legacy', android: '9', virtual: true, profile: 'noncompliant' },
+  ]);
+  mkdirSync(join(dir, 'devices/emulator-5554/ipv6'), { recursive: true });
+  writeFileSync(join(dir, 'devices/emulator-5554/ipv4v6-apn.json'), JSON.stringify({ check: 'os.apn-protocol', evidence: { apn: 'ipv6.v6lab.test', protocol: 'IPV4V6' } }));
+  writer.add(result({ evidence: ['devices/emulator-5554/ipv4v6-apn.json'] }));
+  writer.add(result({ device: 'emulator-5556', status: 'failed', reasons: [{ code: 'APN_PROTOCOL_NOT_IPV4V6', detail: 'the default APN internet has protocol unset <script>alert(1)</script>' }] }));
+  const analysis = (bytes: Record<string, number>) => ({
+    app: { window: { start: 100, end: 104 } },
+    attribution: { method: 'uid', flows: [1, 2] },
+    verdict: { metrics: { bytesByPath: bytes } },
+    analysis: {
+      flows: [{ id: 0, hostname: 'time.test' }, { id: 1, hostname: 'api.news.test' }, { id: 2, hostname: 'img.news.test' }],
+      hostnames: [
+        { name: 'api.news.test', firstAttemptFamily: 6, firstIpv6AttemptTs: 100.4, firstIpv4AttemptTs: 100.65, fallbackDelayMs: 250, ipv6Failed: true, nativeAaaa: ['2001:db8::1'] },
+        { name: 'img.news.test', firstAttemptFamily: 4, firstIpv6AttemptTs: null, firstIpv4AttemptTs: 100.5, fallbackDelayMs: null, ipv6Failed: false, nativeAaaa: [] },
+        { name: 'time.test', firstAttemptFamily: 4, firstIpv6AttemptTs: null, firstIpv4AttemptTs: 100.1, fallbackDelayMs: null, ipv6Failed: false, nativeAaaa: [] },
+      ],
+    },
+  });
+  for (const [app, verdict, bytes] of [
+    ['com.example.news', newsMode, { 'native-v6': 3000, nat64: 1000, clat: 0, 'native-v4': 0 }],
+    ['com.example.game', 'fail', { 'native-v6': 100, nat64: 0, clat: 900, 'native-v4': 0 }],
+  ] as const) {
+    const file = `devices/emulator-5554/ipv6/${app}.analysis.json`;
+    writeFileSync(join(dir, file), JSON.stringify(analysis(bytes)));
+    writer.add(result({
+      check: 'apps.ipv6-first', app, network: 'ipv6', status: verdict === 'fail' ? 'failed' : 'passed', verdict,
+      reasons: verdict === 'fail' ? [{ code: app === 'com.example.news' ? 'IPV4_FIRST' : 'IPV4_LITERAL', detail: 'connects to IPv4 address 100.64.1.9 that no DNS answer gave' }] : [],
+      metrics: { nativeV6ByteShare: 0.75, checkMs: 4200 }, evidence: [`devices/emulator-5554/ipv6/${app}.pcap`, file], requirement: ['MIIT-2', 'RFC8305'],
+    }));
+  }
+  writer.add(result({ device: 'emulator-5556', check: 'apps.ipv6-first', app: 'com.example.news', network: 'ipv6', status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'did not attach' }] }));
+  writer.add(result({ device: 'emulator-5556', check: 'apn.clat', network: 'ipv6', status: 'broken', reasons: [{ code: 'DEVICE_DISCONNECTED', detail: "device 'emulator-5556' not found" }] }));
+  writer.finish();
+  return dir;
+}
+
+describe('the HTML certification report', () => {
+  const dir = makeRun();
+  const html = renderHtmlReport(readRun(dir));
+
+  it('is one file that loads nothing from the network', () => {
+    assert.deepEqual(externalLoads(html), []);
+    assert.doesNotMatch(html, /https?:\/\//, 'no URL at all');
+    assert.doesNotMatch(html, /<link\b|<script\b[^>]*\bsrc=/);
+  });
+
+  it('says each device\'s verdict in words and symbols, with its counts, escaping what it prints', () => {
+    assert.match(html, /Ref &lt;b&gt;phone&lt;\/b&gt;/);
+    assert.doesNotMatch(html, /<script>alert/);
+    assert.match(html, /class="badge fail"><span aria-hidden="true">✗<\/span> fail/);
+    assert.match(html, /0 passed, 1 failed, 1 broken, 1 skipped/);
+  });
+
+  it('has the requirements table with evidence, the app matrix, a fleet view, and the charts with their tables', () => {
+    assert.match(html, /<tr class="pass" data-check="os.apn-protocol">/);
+    assert.match(html, /<abbr title="New handsets support IPv4\/IPv6 dual stack by factory default[^"]*">MIIT-3<\/abbr>/);
+    assert.match(html, /&quot;protocol&quot;: &quot;IPV4V6&quot;/, 'the evidence JSON, expandable');
+    assert.match(html, /<td class="fail" data-app="com.example.game" data-device="emulator-5554" data-network="ipv6">/);
+    assert.match(html, /<td class="skipped" data-app="com.example.news" data-device="emulator-5556"/);
+    assert.match(html, /Fleet: checks by model/);
+    assert.match(html, /data-chart="paths"/);
+    assert.match(html, /data-chart="timeline"/);
+    assert.match(html, /<th scope="row">api.news.test<\/th><td>IPv6<\/td><td>400 ms \(failed\)<\/td><td>650 ms<\/td><td>250 ms<\/td><td>yes<\/td>/);
+    assert.doesNotMatch(html, /<th scope="row">time.test<\/th>/, 'a hostname of a flow that is not the app\'s is not in its timeline');
+    assert.match(html, /<a href="devices\/emulator-5554\/ipv6\/com.example.game.pcap" type="application\/vnd.tcpdump.pcap" download>/);
+  });
+});
+
+describe('comparing two runs', () => {
+  it('marks exactly the app whose verdict changed, as a regression, and the way back as a fix', () => {
+    const before = readResults(makeRun('pass'));
+    const after = readResults(makeRun('fail'));
+    const changes = compareRuns(after, before);
+    assert.deepEqual(changes.map((c) => [c.change, c.app, c.network]), [['regressed', 'com.example.news', 'ipv6']]);
+    assert.deepEqual(compareRuns(before, after).map((c) => [c.change, c.app]), [['fixed', 'com.example.news']]);
+    const html = renderHtmlReport(readRun(makeRun('fail')), { compare: { dir: '/old', changes } });
+    assert.match(html, /1 regressed, 0 fixed, 0 changed, 0 new, 0 gone/);
+    assert.match(html, /<tr class="change-regressed" data-change="regressed" data-app="com.example.news">/);
+  });
+});
+
+describe('junit.xml', () => {
+  it('validates against the JUnit schema CI systems read, with failures, errors and skips counted', async function () {
+    const xml = renderJunit(readResults(makeRun()));
+    assert.match(xml, /<testsuites name="v6lab [^"]+" tests="6" failures="2" errors="1" skipped="1">/);
+    assert.match(xml, /<failure message="APN_PROTOCOL_NOT_IPV4V6: the default APN internet has protocol unset &lt;script&gt;/);
+    if (!(await onPath('xmllint'))) {
+      if (inCi) throw new Error('xmllint is missing (Debian: libxml2-utils)');
+      console.warn('    skipping the schema check: xmllint is missing (Debian: libxml2-utils)');
+      this.skip();
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'v6lab-junit-')), 'junit.xml');
+    writeFileSync(file, xml);
+    const { stderr } = await run('xmllint', ['--noout', '--schema', resolve(import.meta.dirname, '../fixtures/junit/junit.xsd'), file]);
+    assert.match(stderr, /validates/);
+    // The schema is strict enough to fail: a testcase without a name does not validate.
+    writeFileSync(file, xml.replace(/<testcase classname="([^"]*)" name="[^"]*"/, '<testcase classname="$1"'));
+    await assert.rejects(run('xmllint', ['--noout', '--schema', resolve(import.meta.dirname, '../fixtures/junit/junit.xsd'), file]));
+  });
+});
