@@ -1,4 +1,5 @@
 /** `v6lab analyze CAPTURE [--json] [--nat64-prefix P ...] [--clat-address A ...]` */
+import { renameSync, writeFileSync } from 'node:fs';
 import { analyzeFile, FLOW_PATHS, type CaptureAnalysis } from '../analysis/index.js';
 import { LINKTYPE_NAMES } from '../capture/decode.js';
 import { bar, formatBytes, formatShare, renderTable } from './table.js';
@@ -9,10 +10,17 @@ export interface AnalyzeCommandOptions {
   clatAddress?: string[];
   /** Flows listed in the table, largest first. @default 25 */
   top?: number;
+  /** Also write a one-file HTML view of the analysis here. */
+  html?: string;
 }
 
 export async function analyzeCommand(capture: string, options: AnalyzeCommandOptions, out: NodeJS.WritableStream): Promise<number> {
   const analysis = await analyzeFile(capture, { nat64Prefixes: options.nat64Prefix ?? [], clatAddresses: options.clatAddress ?? [] });
+  if (options.html !== undefined) {
+    const { renderCaptureHtml } = await import('../report/capture-html.js');
+    writeFileSync(`${options.html}.${process.pid}.tmp`, renderCaptureHtml(capture, analysis));
+    renameSync(`${options.html}.${process.pid}.tmp`, options.html);
+  }
   out.write(options.json ? `${JSON.stringify(analysis)}\n` : `${renderAnalysis(capture, analysis, options.top ?? 25)}\n`);
   return 0;
 }

@@ -26,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('analyse one pcap or pcapng capture offline: flows by path, DNS, NAT64, CLAT, Happy Eyeballs')
     .argument('<capture>', 'pcap or pcapng file')
     .option('--json', 'print the analysis as one JSON object (CONTRACTS.md section 2)')
+    .option('--html <file>', 'also write a one-file HTML view of the analysis (no network needed to open it)')
     .addOption(new Option('--nat64-prefix <prefix>', 'a NAT64 prefix such as 64:ff9b::/96 (repeatable)').argParser(collect))
     .addOption(new Option('--clat-address <address>', "the CLAT's IPv6 address (repeatable)").argParser(collect))
     .addOption(new Option('--top <n>', 'flows listed in the table').argParser((v) => {

@@ -11,7 +11,7 @@ import type { ComparedCheck } from './compare.js';
 import type { CheckResult } from './results.js';
 import { PATHS, resultKey, type AppEvidence, type PathName, type RunView } from './run.js';
 
-const escape = (text: unknown): string => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+export const escape = (text: unknown): string => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Evidence paths are relative to the run directory; each segment is URL-encoded. */
 const href = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
@@ -31,14 +31,14 @@ const badge = (o: Outcome, extra = ''): string => `<span class="badge ${o}"><spa
 
 const PATH_LABEL: Record<PathName, string> = { 'native-v6': 'native IPv6', nat64: 'NAT64', clat: 'CLAT', 'native-v4': 'IPv4' };
 
-function bytes(n: number): string {
+export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(2)} MiB`;
 }
 
 /** A horizontal stacked bar of bytes by path, with its numbers as a table for readers. */
-function pathBar(evidence: AppEvidence, label: string): string {
+export function pathBar(evidence: Pick<AppEvidence, 'bytesByPath'>, label: string): string {
   const total = PATHS.reduce((n, p) => n + evidence.bytesByPath[p], 0);
   if (total === 0) return '<p class="muted">No bytes attributed to the app.</p>';
   let x = 0;
@@ -55,7 +55,7 @@ function pathBar(evidence: AppEvidence, label: string): string {
 }
 
 /** Per hostname: when the first IPv6 and first IPv4 attempts came after launch, on one time axis. */
-function timeline(evidence: AppEvidence, label: string): string {
+export function timeline(evidence: Pick<AppEvidence, 'hostnames' | 'windowSeconds'>, label: string, origin = 'launch'): string {
   if (evidence.hostnames.length === 0) return '<p class="muted">No hostnames: the app\'s connections were to addresses no DNS answer or SNI named.</p>';
   const span = Math.max(evidence.windowSeconds, ...evidence.hostnames.flatMap((h) => [h.firstIpv6 ?? 0, h.firstIpv4 ?? 0]), 0.5);
   const left = 150;
@@ -72,8 +72,8 @@ function timeline(evidence: AppEvidence, label: string): string {
   const height = 16 + evidence.hostnames.length * row + 14;
   const axis = ([[0, 'start'], [span / 2, 'middle'], [span, 'end']] as const).map(([t, anchor]) => `<text class="axis" x="${scale(t).toFixed(1)}" y="${height - 2}" text-anchor="${anchor}">${(t * 1000).toFixed(0)} ms</text>`).join('');
   const rows = evidence.hostnames.map((h) => `<tr><th scope="row">${escape(h.name)}</th><td>${h.firstFamily === null ? '–' : `IPv${h.firstFamily}`}</td><td>${h.firstIpv6 === null ? '–' : `${(h.firstIpv6 * 1000).toFixed(0)} ms${h.ipv6Failed ? ' (failed)' : ''}`}</td><td>${h.firstIpv4 === null ? '–' : `${(h.firstIpv4 * 1000).toFixed(0)} ms`}</td><td>${h.fallbackDelayMs === null ? '–' : `${h.fallbackDelayMs.toFixed(0)} ms`}</td><td>${h.nativeAaaa ? 'yes' : 'no'}</td></tr>`).join('');
-  return `<figure class="chart" data-chart="timeline"><svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Happy Eyeballs timeline for ${escape(label)}: first IPv6 (circle) and IPv4 (square) attempt per hostname after launch">${marks}${axis}</svg>
-<table class="small"><caption>Happy Eyeballs per hostname (times after launch; circle IPv6, square IPv4)</caption><thead><tr><th scope="col">hostname</th><th scope="col">first attempt</th><th scope="col">first IPv6</th><th scope="col">first IPv4</th><th scope="col">fallback</th><th scope="col">native AAAA</th></tr></thead><tbody>${rows}</tbody></table></figure>`;
+  return `<figure class="chart" data-chart="timeline"><svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Happy Eyeballs timeline for ${escape(label)}: first IPv6 (circle) and IPv4 (square) attempt per hostname after ${escape(origin)}">${marks}${axis}</svg>
+<table class="small"><caption>Happy Eyeballs per hostname (times after ${escape(origin)}; circle IPv6, square IPv4)</caption><thead><tr><th scope="col">hostname</th><th scope="col">first attempt</th><th scope="col">first IPv6</th><th scope="col">first IPv4</th><th scope="col">fallback</th><th scope="col">native AAAA</th></tr></thead><tbody>${rows}</tbody></table></figure>`;
 }
 
 function requirementCells(ids: readonly string[]): string {
@@ -200,12 +200,17 @@ ${r.evidence.length > 0 ? `<p class="files">Evidence: ${evidenceLinks(r)}${evide
   if (run.problems.length > 0) out.push(`<section><h2>Problems reading the run</h2><ul>${run.problems.map((p) => `<li>${escape(p)}</li>`).join('')}</ul></section>`);
   out.push(`<footer><p>Requirements: ${Object.values(REQUIREMENTS).map((r) => `<abbr title="${escape(r.source)}">${escape(r.id)}</abbr> ${escape(r.title)}`).join('; ')}.</p></footer>`);
 
+  return htmlPage(`IPv6 certification: ${doc.devices.map((d) => d.model).join(', ')} (${overall})`, out.join('\n'));
+}
+
+/** The page around a report's body: its styles inline, nothing loaded from anywhere. */
+export function htmlPage(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>IPv6 certification: ${escape(doc.devices.map((d) => d.model).join(', '))} (${escape(overall)})</title>
+<title>${escape(title)}</title>
 <style>${CSS}</style></head>
 <body><main>
-${out.join('\n')}
+${body}
 </main>
 <script>addEventListener('beforeprint', () => document.querySelectorAll('details').forEach((d) => { d.open = true; }));</script>
 </body></html>

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { externalLoads } from '../../lib/report/allure.js';
 import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, parseAddress, parseNat64Prefix } from '../../lib/net/address.js';
 import { LINKTYPE, pcapFile } from '../support/packets.js';
 import { HandsetCapture } from '../support/scenario.js';
@@ -20,6 +21,19 @@ describe('v6lab analyze (the command line)', function () {
     .dns(0.1, '2001:db8:1::100', '2001:db8:1::53', 3001, 2, 'img.news.test', 'AAAA', ['64:ff9b::6440:14'])
     .tcp(0.2, '2001:db8:1::100', 4000, '64:ff9b::6440:14', 443, { responseBytes: 3000 })
     .pcap());
+
+  it('writes a one-file HTML view with --html that loads nothing from the network', async () => {
+    const html = join(dir, 'view.html');
+    const { code, stdout } = await v6labCli('analyze', capture, '--html', html);
+    assert.equal(code, 0);
+    assert.match(stdout, /Traffic by path/);
+    const page = readFileSync(html, 'utf8');
+    assert.deepEqual(externalLoads(page), []);
+    assert.match(page, /<tr data-path="nat64"><td>\d+<\/td><td>tcp<\/td><td>NAT64<\/td>/);
+    assert.match(page, /<code>64:ff9b::\/96<\/code> \(RFC 7050 discovery\)/);
+    assert.match(page, /data-chart="paths"/);
+    assert.match(page, /<th scope="row">img.news.test<\/th><td>IPv6<\/td>/);
+  });
 
   it('prints the contract JSON with --json', async () => {
     const { code, stdout, stderr } = await v6labCli('analyze', capture, '--json');
