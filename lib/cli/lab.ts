@@ -1,7 +1,7 @@
 /** `v6lab lab up|status|down`: the virtual lab (CONTRACTS.md section 1). */
 import { APN_TYPES, type ApnType } from '../lab/network/index.js';
 import {
-  bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_STATE_DIR, DEFAULT_WORLD, labOverview, LabInputError,
+  bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_STATE_DIR, DEFAULT_WORLD, labOverview, LabInputError, loadLabInputs,
 } from '../lab/lab.js';
 import { EXIT, UsageError } from './errors.js';
 
@@ -32,11 +32,13 @@ export interface LabUpCommandOptions {
 }
 
 export async function labUpCommand(options: LabUpCommandOptions, out: NodeJS.WritableStream): Promise<number> {
-  requireRoot('up');
   const handsets = Number(options.handsets ?? '1');
   if (!Number.isInteger(handsets)) throw new UsageError(`--handsets: ${JSON.stringify(options.handsets)} is not a whole number`);
   const apn = (options.apn ?? 'ipv6') as ApnType;
   if (!APN_TYPES.includes(apn)) throw new UsageError(`--apn: ${JSON.stringify(options.apn)} is not one of ${APN_TYPES.join(', ')}`);
+  // What the user gave is checked first: a typo in a file is exit 2 naming it, root or not.
+  loadLabInputs({ handsets, world: options.world ?? DEFAULT_WORLD, apps: options.apps ?? DEFAULT_APPS, profiles: options.profile ?? [] });
+  requireRoot('up');
   const result = await bringLabUp({
     stateDir: stateDir(options.stateDir),
     handsets,

@@ -203,7 +203,7 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
         assert.ok((await news.$$('[data-chart="timeline"] svg circle').length) >= 2, 'a first IPv6 attempt per hostname');
         // On a phone's screen nothing but the wide tables scrolls sideways (they scroll in their own box).
         await browser.setWindowSize(390, 844);
-        const overflow = await browser.execute(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = Number(await browser.execute('return document.documentElement.scrollWidth - document.documentElement.clientWidth'));
         assert.ok(overflow <= 0, `the page is ${overflow} px wider than a 390 px screen`);
         await browser.setWindowSize(1280, 2000);
         const shot = join(projectRoot, 'reports', 'ci-artifacts', 'report.png');
