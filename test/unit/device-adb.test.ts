@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { asRoot } from '../../lib/harness/device-state.js';
 import { PassThrough, type Readable } from 'node:stream';
 import { AdbkitBackend, type AdbkitClient } from '../../lib/device/adb.js';
 import { DeviceCommandError, DeviceTimeoutError, DeviceUnavailableError, TruncatedOutputError } from '../../lib/device/errors.js';
@@ -35,6 +39,25 @@ describe('device: commands over adb', () => {
       assert.equal(output, nasty);
     }
     assert.equal(quoteArg('plain-arg_1.0'), 'plain-arg_1.0');
+  });
+
+  it('keeps data verbatim through `su -c` too (the quoted command quoted again), as root commands and captures use it', async () => {
+    // A stand-in su on PATH that runs its -c argument as a shell command, as Android's su does.
+    const bin = mkdtempSync(join(tmpdir(), 'v6lab-su-'));
+    writeFileSync(join(bin, 'su'), '#!/bin/sh\n[ "$1" = "-c" ] && exec sh -c "$2"\nexit 1\n', { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const device = new AdbkitBackend(localClient(), 'fake-1');
+      for (const nasty of ["it's", '$(touch /tmp/v6lab-pwned-su)', 'a;b', 'new\nline', '`id`', "'; reboot; '", '"$HOME"']) {
+        const { output, exitCode } = await device.run(asRoot(['printf', '%s', nasty], 'su')!);
+        assert.equal(exitCode, 0);
+        assert.equal(output, nasty);
+      }
+      assert.equal(existsSync('/tmp/v6lab-pwned-su'), false);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it('returns the real exit code through the end marker', async () => {
