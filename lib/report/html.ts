@@ -51,7 +51,7 @@ export function pathBar(evidence: Pick<AppEvidence, 'bytesByPath'>, label: strin
   });
   const rows = PATHS.map((p) => `<tr><th scope="row"><span class="swatch path-${p}" aria-hidden="true"></span>${PATH_LABEL[p]}</th><td>${bytes(evidence.bytesByPath[p])}</td><td>${((evidence.bytesByPath[p] / total) * 100).toFixed(1)}%</td></tr>`).join('');
   return `<figure class="chart" data-chart="paths"><svg viewBox="0 0 ${width} 20" width="100%" height="20" preserveAspectRatio="none" role="img" aria-label="Bytes by path for ${escape(label)}">${parts.join('')}</svg>
-<table class="small"><caption>Bytes by path (${bytes(total)})</caption><tbody>${rows}</tbody></table></figure>`;
+<div class="scroll"><table class="small"><caption>Bytes by path (${bytes(total)})</caption><tbody>${rows}</tbody></table></div></figure>`;
 }
 
 /** Per hostname: when the first IPv6 and first IPv4 attempts came after launch, on one time axis. */
@@ -73,7 +73,7 @@ export function timeline(evidence: Pick<AppEvidence, 'hostnames' | 'windowSecond
   const axis = ([[0, 'start'], [span / 2, 'middle'], [span, 'end']] as const).map(([t, anchor]) => `<text class="axis" x="${scale(t).toFixed(1)}" y="${height - 2}" text-anchor="${anchor}">${(t * 1000).toFixed(0)} ms</text>`).join('');
   const rows = evidence.hostnames.map((h) => `<tr><th scope="row">${escape(h.name)}</th><td>${h.firstFamily === null ? '–' : `IPv${h.firstFamily}`}</td><td>${h.firstIpv6 === null ? '–' : `${(h.firstIpv6 * 1000).toFixed(0)} ms${h.ipv6Failed ? ' (failed)' : ''}`}</td><td>${h.firstIpv4 === null ? '–' : `${(h.firstIpv4 * 1000).toFixed(0)} ms`}</td><td>${h.fallbackDelayMs === null ? '–' : `${h.fallbackDelayMs.toFixed(0)} ms`}</td><td>${h.nativeAaaa ? 'yes' : 'no'}</td></tr>`).join('');
   return `<figure class="chart" data-chart="timeline"><svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Happy Eyeballs timeline for ${escape(label)}: first IPv6 (circle) and IPv4 (square) attempt per hostname after ${escape(origin)}">${marks}${axis}</svg>
-<table class="small"><caption>Happy Eyeballs per hostname (times after ${escape(origin)}; circle IPv6, square IPv4)</caption><thead><tr><th scope="col">hostname</th><th scope="col">first attempt</th><th scope="col">first IPv6</th><th scope="col">first IPv4</th><th scope="col">fallback</th><th scope="col">native AAAA</th></tr></thead><tbody>${rows}</tbody></table></figure>`;
+<div class="scroll"><table class="small"><caption>Happy Eyeballs per hostname (times after ${escape(origin)}; circle IPv6, square IPv4)</caption><thead><tr><th scope="col">hostname</th><th scope="col">first attempt</th><th scope="col">first IPv6</th><th scope="col">first IPv4</th><th scope="col">fallback</th><th scope="col">native AAAA</th></tr></thead><tbody>${rows}</tbody></table></div></figure>`;
 }
 
 function requirementCells(ids: readonly string[]): string {
@@ -231,7 +231,7 @@ const CSS = `
 :root { --pass: #0b6b2e; --pass-bg: #e3f4e8; --warn: #7a4b00; --warn-bg: #fff1d6; --fail: #a3161b; --fail-bg: #fde4e4;
   --muted: #4d4d4d; --line: #c8c8c8; --v6: #1b5fb4; --nat64: #6a3fb0; --clat: #b0620f; --v4: #a3161b; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-serif; color: #161616; background: #fff; }
+body { margin: 0; overflow-wrap: anywhere; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-serif; color: #161616; background: #fff; }
 main { max-width: 1200px; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.6rem; margin: 0.2rem 0; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 2px solid var(--line); }
 .meta, .muted, small { color: var(--muted); }
@@ -239,14 +239,14 @@ code { font-size: 0.9em; }
 .badge { display: inline-block; padding: 0 0.45em; border-radius: 0.3em; font-weight: 600; white-space: nowrap; border: 1px solid currentColor; }
 .badge.pass { color: var(--pass); background: var(--pass-bg); } .badge.warn { color: var(--warn); background: var(--warn-bg); }
 .badge.fail, .badge.broken { color: var(--fail); background: var(--fail-bg); } .badge.inconclusive, .badge.skipped { color: var(--muted); background: #f0f0f0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 0.8rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(260px, 100%), 1fr)); gap: 0.8rem; }
 .card { border: 1px solid var(--line); border-left: 6px solid var(--muted); border-radius: 0.4rem; padding: 0.6rem 0.8rem; }
 .card.pass { border-left-color: var(--pass); } .card.warn { border-left-color: var(--warn); } .card.fail, .card.broken { border-left-color: var(--fail); }
 .card h3 { margin: 0 0 0.4rem; font-size: 1.1rem; }
 dl { display: grid; grid-template-columns: auto 1fr; gap: 0.1rem 0.6rem; margin: 0; } dt { color: var(--muted); } dd { margin: 0; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; margin: 0.5rem 0; }
-th, td { border: 1px solid var(--line); padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
+th, td { border: 1px solid var(--line); padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; overflow-wrap: normal; }
 thead th { background: #f4f4f4; }
 table.small { width: auto; font-size: 0.9em; } caption { text-align: left; font-weight: 600; padding: 0.2rem 0; }
 .matrix td { text-align: center; } .matrix td a { text-decoration: none; }

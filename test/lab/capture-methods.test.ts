@@ -15,7 +15,7 @@ import { parseDumpsysConnectivity, parseDumpsysPackage } from '../../lib/device/
 import { mobileNetwork } from '../../lib/harness/device-state.js';
 import { CaptureWindow, type WindowCapture } from '../../lib/harness/window.js';
 import { labHandsetProfile } from '../../lib/lab/record.js';
-import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
+import { startAdbServer, type AdbCli } from '../support/adb-cli.js';
 import { projectRoot, v6lab } from '../support/cli.js';
 import { requireLab } from '../support/lab-env.js';
 
@@ -34,8 +34,7 @@ describe('capture methods: on the handset and at the gateway agree (issue 4)', f
     const up = await v6lab(['lab', 'up', '--apn', 'ipv6', '--profile', join(projectRoot, 'devices/lab/handsets/compliant.json')], { V6LAB_STATE_DIR: stateDir });
     assert.equal(up.code, 0, up.stderr);
     mkdirSync(join(work, 'adb-home'));
-    cli = new AdbCli(findAdb()!, await freePort(), join(work, 'adb-home'));
-    assert.equal((await cli.run(['start-server'])).code, 0);
+    cli = await startAdbServer(join(work, 'adb-home'));
     const deadline = Date.now() + 15_000;
     while (!(await cli.run(['devices'])).stdout.toString().includes(`${SERIAL}\tdevice`)) {
       if (Date.now() > deadline) throw new Error('the adb server did not find the handset');

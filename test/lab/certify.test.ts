@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { remote } from 'webdriverio';
 import { externalLoads } from '../../lib/report/allure.js';
 import type { RunResults } from '../../lib/report/results.js';
-import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
+import { startAdbServer, type AdbCli } from '../support/adb-cli.js';
 import { projectRoot, v6lab } from '../support/cli.js';
 import { inCi, onPath, requireLab } from '../support/lab-env.js';
 
@@ -65,8 +65,7 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
     const up = await v6lab(['lab', 'up', '--handsets', '2', '--apn', 'ipv6', '--profile', join(projectRoot, 'devices/lab/handsets/compliant.json'), '--profile', join(projectRoot, 'devices/lab/handsets/noncompliant.json')], { V6LAB_STATE_DIR: stateDir });
     assert.equal(up.code, 0, `lab up: ${up.stderr}`);
     mkdirSync(join(work, 'adb-home'));
-    cli = new AdbCli(findAdb()!, await freePort(), join(work, 'adb-home'));
-    assert.equal((await cli.run(['start-server'])).code, 0);
+    cli = await startAdbServer(join(work, 'adb-home'));
     env = { ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home, V6LAB_STATE_DIR: stateDir };
     const deadline = Date.now() + 15_000;
     for (;;) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
+import { startAdbServer, type AdbCli } from '../support/adb-cli.js';
 import { projectRoot, v6lab } from '../support/cli.js';
 import { requireLab } from '../support/lab-env.js';
 
@@ -22,8 +22,7 @@ describe('report --compare: two runs, one app changed (issue 5)', function () {
   before(async function () {
     await requireLab(this, 'the compare test', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'adb', 'setpriv', 'dnsmasq', 'busybox'], 'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-base busybox');
     mkdirSync(join(work, 'adb-home'));
-    cli = new AdbCli(findAdb()!, await freePort(), join(work, 'adb-home'));
-    assert.equal((await cli.run(['start-server'])).code, 0);
+    cli = await startAdbServer(join(work, 'adb-home'));
     env = { ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home, V6LAB_STATE_DIR: stateDir };
   });
 

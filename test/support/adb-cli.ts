@@ -111,3 +111,22 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs = 5_
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * A private adb server started in `home` on a free port and waited for. `adb start-server` can
+ * lose the race for the port it was given (freePort closes it before adb binds), or time out
+ * while the machine is busy: it is tried on up to three ports, and the last failure says why.
+ */
+export async function startAdbServer(home: string): Promise<AdbCli> {
+  const adb = findAdb();
+  if (adb === null) throw new Error('adb is not installed (Debian: adb)');
+  let last = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const cli = new AdbCli(adb, await freePort(), home);
+    const started = await cli.run(['start-server'], 30_000);
+    if (started.code === 0) return cli;
+    last = `adb -P ${cli.serverPort} start-server exited ${started.code}: ${started.stderr.trim()}`;
+    await cli.run(['kill-server']).catch(() => undefined);
+  }
+  throw new Error(last);
+}
