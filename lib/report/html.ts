@@ -227,7 +227,7 @@ ${changes.length === 0 ? '<p>No check changed.</p>' : `<div class="scroll"><tabl
 }
 
 /** Contrast: every text colour on its background is at least 4.5:1 (WCAG AA). */
-const CSS = `
+export const CSS = `
 :root { --pass: #0b6b2e; --pass-bg: #e3f4e8; --warn: #7a4b00; --warn-bg: #fff1d6; --fail: #a3161b; --fail-bg: #fde4e4;
   --muted: #4d4d4d; --line: #c8c8c8; --v6: #1b5fb4; --nat64: #6a3fb0; --clat: #b0620f; --v4: #a3161b; }
 * { box-sizing: border-box; }

@@ -205,6 +205,10 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
         const overflow = Number(await browser.execute('return document.documentElement.scrollWidth - document.documentElement.clientWidth'));
         assert.ok(overflow <= 0, `the page is ${overflow} px wider than a 390 px screen`);
         await browser.setWindowSize(1280, 2000);
+        // Printable: Chromium prints it to a PDF.
+        const pdf = join(out, 'report.pdf');
+        await browser.savePDF(pdf);
+        assert.equal(readFileSync(pdf).subarray(0, 5).toString('latin1'), '%PDF-');
         const shot = join(projectRoot, 'reports', 'ci-artifacts', 'report.png');
         mkdirSync(join(projectRoot, 'reports', 'ci-artifacts'), { recursive: true });
         await browser.saveScreenshot(shot);

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { externalLoads } from '../../lib/report/allure.js';
 import { compareRuns } from '../../lib/report/compare.js';
-import { renderHtmlReport } from '../../lib/report/html.js';
+import { CSS, renderHtmlReport } from '../../lib/report/html.js';
 import { renderJunit } from '../../lib/report/junit.js';
 import { readResults, ResultsWriter, type CheckResult } from '../../lib/report/results.js';
 import { readRun } from '../../lib/report/run.js';
@@ -94,6 +94,27 @@ describe('the HTML certification report', () => {
     assert.match(html, /<th scope="row">api.news.test<\/th><td>IPv6<\/td><td>400 ms \(failed\)<\/td><td>650 ms<\/td><td>250 ms<\/td><td>yes<\/td>/);
     assert.doesNotMatch(html, /<th scope="row">time.test<\/th>/, 'a hostname of a flow that is not the app\'s is not in its timeline');
     assert.match(html, /<a href="devices\/emulator-5554\/ipv6\/com.example.game.pcap" type="application\/vnd.tcpdump.pcap" download>/);
+  });
+});
+
+describe('the report\'s colours', () => {
+  /** WCAG 2 relative luminance and contrast ratio. */
+  const luminance = (hex: string) => {
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const contrast = (a: string, b: string) => {
+    const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+    return (x! + 0.05) / (y! + 0.05);
+  };
+
+  it('every verdict colour reads at 4.5:1 or better on its badge and on white (WCAG AA)', () => {
+    const vars = Object.fromEntries([...CSS.matchAll(/--([a-z0-9-]+): (#[0-9a-f]{6})/g)].map((m) => [m[1]!, m[2]!]));
+    for (const v of ['pass', 'warn', 'fail', 'muted']) {
+      assert.ok(contrast(vars[v]!, '#ffffff') >= 4.5, `${v} on white: ${contrast(vars[v]!, '#ffffff').toFixed(2)}`);
+      if (vars[`${v}-bg`]) assert.ok(contrast(vars[v]!, vars[`${v}-bg`]!) >= 4.5, `${v} on its badge: ${contrast(vars[v]!, vars[`${v}-bg`]!).toFixed(2)}`);
+    }
+    assert.ok(contrast(vars.muted!, '#f0f0f0') >= 4.5, 'skipped and inconclusive badges');
   });
 });
 
