@@ -4,6 +4,7 @@
 // a handset rebooted mid-run breaks only the check in flight; bad input exits 2, a missing
 // device 3. Root and namespaces needed: skips with the reason elsewhere, fails in CI.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -240,6 +241,14 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
         if (doc?.results.some((r) => r.device === COMPLIANT)) break;
         if (Date.now() > deadline) throw new Error('no result from the compliant handset in 120 s');
         await new Promise((r) => setTimeout(r, 200));
+      }
+      // The Appium servers the run started listen on loopback only.
+      const plan = readJson<{ devices: { appium: { url: string } }[] }>(join(out, 'plan.json'));
+      const listeners = execFileSync('ss', ['-ltnH'], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/)[3] ?? '');
+      for (const url of plan.devices.map((d) => d.appium.url)) {
+        const port = new URL(url).port;
+        const bound = listeners.filter((a) => a.endsWith(`:${port}`));
+        assert.ok(bound.length > 0 && bound.every((a) => a === `127.0.0.1:${port}`), `Appium on ${port}: ${bound.join(' ')}`);
       }
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal((await cli.run(['-s', COMPLIANT, 'reboot'])).code, 0);

@@ -257,6 +257,14 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.match((await shell('emulator-5554', 'dumpsys connectivity')).out, /extra: ipv4v6\.v6lab\.test/);
   });
 
+  it('listens only on loopback in the host namespace: each handset\'s adb port on 127.0.0.1', () => {
+    const supervisor = (JSON.parse(readFileSync(join(stateDir, 'supervisor.json'), 'utf8')) as { pid: number }).pid;
+    // LISTEN 0 511 127.0.0.1:5555 0.0.0.0:* users:(("node",pid=123,fd=25))
+    const mine = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`pid=${supervisor},`));
+    assert.ok(mine.length >= 2, `the supervisor listens: ${mine.join('\n')}`);
+    for (const line of mine) assert.match(line.trim().split(/\s+/)[3]!, /^127\.0\.0\.1:\d+$/, line);
+  });
+
   it('lab status --json says healthy', async () => {
     const status = await v6labIn(stateDir, 'lab', 'status', '--json');
     const overview = JSON.parse(status.stdout);
