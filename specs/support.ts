@@ -33,6 +33,7 @@ const SWIPES: Record<string, [number, number, number, number]> = {
 
 export const ui: DeviceUi = {
   isAppInstalled: (pkg) => browser.isAppInstalled(pkg),
+  queryAppState: (pkg) => browser.queryAppState(pkg),
   async activateApp(pkg) {
     await browser.activateApp(pkg);
   },

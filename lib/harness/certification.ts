@@ -30,6 +30,8 @@ import { CaptureError, CaptureWindow, type WindowCapture, type WindowCaptureMeth
 /** What the spec drives through Appium. */
 export interface DeviceUi {
   isAppInstalled(pkg: string): Promise<boolean>;
+  /** Appium's app state: 1 not running, 2 background suspended, 3 background, 4 foreground. */
+  queryAppState(pkg: string): Promise<number>;
   activateApp(pkg: string): Promise<void>;
   terminateApp(pkg: string): Promise<void>;
   step(step: FlowStep): Promise<void>;
@@ -52,20 +54,30 @@ function fromOutcome(outcome: CheckOutcome): ResultBody {
   return { status: outcome.status, verdict: null, reasons: outcome.reasons, metrics: {}, evidence: [] };
 }
 
+/** The app was no longer running at the end of its window: it crashed or quit by itself. */
+export class AppStoppedError extends Error {
+  constructor(readonly pkg: string, readonly state: number) {
+    super(`${pkg} was not running at the end of its window (app state ${state}): it crashed or quit during its flow or dwell; its traffic is not judged (see the device's logcat)`);
+    this.name = 'AppStoppedError';
+  }
+}
+
 /** The fault a check broke on, named for the report: the device went away, the capture failed, Appium failed. */
-export function faultCode(error: unknown): string {
+export function faultCode(error: unknown, adbPort?: number): string {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof DeviceUnavailableError || /device offline|device '[^']*' not found|device not found|no such device|connection dropped|ended after \d+ bytes without its end marker/i.test(message)) return 'DEVICE_DISCONNECTED';
+  if ((adbPort !== undefined && new RegExp(`ECONNREFUSED [^ ]*:${adbPort}\\b`).test(message)) || /the adb server/i.test(message)) return 'ADB_SERVER_DOWN';
   if (error instanceof CaptureError) return 'CAPTURE_FAILED';
+  if (error instanceof AppStoppedError) return 'APP_CRASHED';
   if (error instanceof DeviceStateError) return 'DEVICE_STATE';
   if (error instanceof DeviceError) return error.name;
   if (error instanceof Error && /WebDriverError|when running "/.test(`${error.name} ${message}`)) return 'APPIUM_ERROR';
   return 'HARNESS_ERROR';
 }
 
-const brokenBy = (error: unknown): ResultBody => ({
+const brokenBy = (error: unknown, adbPort: number): ResultBody => ({
   status: 'broken', verdict: null,
-  reasons: [{ code: faultCode(error), detail: (error as Error)?.message ?? String(error) }],
+  reasons: [{ code: faultCode(error, adbPort), detail: (error as Error)?.message ?? String(error) }],
   metrics: {}, evidence: [],
 });
 
@@ -150,10 +162,13 @@ export class Certification {
         }
         return;
       } catch (error) {
-        if (!(error instanceof DeviceUnavailableError)) throw error;
+        // The adb server itself gone (killed, restarting) is waited for like a device that dropped.
+        const serverDown = !(error instanceof DeviceUnavailableError) && /ECONNREFUSED|ECONNRESET|socket hang up/i.test(String((error as Error)?.message ?? error));
+        if (!(error instanceof DeviceUnavailableError) && !serverDown) throw error;
         if (Date.now() >= deadline) {
           this.lost = true;
-          throw new DeviceUnavailableError(this.device.serial, error.state === 'absent' ? `absent (it dropped off adb and did not come back within ${DEVICE_RETURN_MS / 1000} s)` : error.state);
+          const state = serverDown ? `unreachable: the adb server on port ${this.plan.adbPort} did not answer for ${DEVICE_RETURN_MS / 1000} s` : (error as DeviceUnavailableError).state === 'absent' ? `absent (it dropped off adb and did not come back within ${DEVICE_RETURN_MS / 1000} s)` : (error as DeviceUnavailableError).state;
+          throw new DeviceUnavailableError(this.device.serial, state);
         }
         await sleep(500);
       }
@@ -193,7 +208,7 @@ export class Certification {
       await this.awaitDevice();
       body = await work();
     } catch (error) {
-      body = brokenBy(error);
+      body = brokenBy(error, this.plan.adbPort);
     }
     const result: CheckResult = { device: this.device.serial, check, app, network, requirement: [...(checkDefinition(check)?.requirements ?? [])], ...body };
     await appendResult(this.plan.runDir, result);
@@ -438,6 +453,8 @@ export class Certification {
         await ui.activateApp(app.package);
         for (const step of app.flow) await ui.step(step);
         await sleep(dwellMs);
+        const state = await ui.queryAppState(app.package);
+        if (state < 3) throw new AppStoppedError(app.package, state);
         await ui.terminateApp(app.package);
       });
       // Servers the device reached on its own, and flows that began before launch, are not the app's.

@@ -84,10 +84,17 @@ export class CaptureWindow {
   /** Set when close() began: an end of the stream before it is a dropped capture. */
   private closing = false;
   private endedEarly = false;
+  private writeFailed = false;
 
   private constructor(private readonly options: CaptureWindowOptions) {
     this.analyzer = new IncrementalAnalyzer({ ...options.analyze, source: options.file });
     this.out = createWriteStream(options.file);
+    // The evidence file cannot be written (a full disk, a removed directory): the capture is
+    // incomplete evidence, and the window's check breaks naming it.
+    this.out.on('error', (error) => {
+      this.writeFailed = true;
+      this.failure ??= new CaptureError(options.facts.serial, options.method, `writing ${options.file} failed: ${error.message}`);
+    });
   }
 
   static async open(options: CaptureWindowOptions): Promise<CaptureWindow> {
@@ -186,6 +193,7 @@ export class CaptureWindow {
     if (this.process !== null && this.process.exitCode === null) this.process.kill('SIGTERM');
     this.source?.destroy();
     await this.ended;
+    if (this.writeFailed) return;
     await new Promise<void>((resolve, reject) => this.out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   }
 
@@ -204,7 +212,7 @@ export class CaptureWindow {
     if (this.endedEarly) {
       throw new CaptureError(this.options.facts.serial, this.options.method, `the capture stream ended before the window closed, after ${this.bytes} bytes (the device dropped, rebooted, or tcpdump died)${this.failure ? `: ${this.failure.message}` : ''}`);
     }
-    if (this.failure !== null && !(this.failure instanceof CaptureError && this.bytes >= 24)) throw this.failure;
+    if (this.failure !== null && (this.writeFailed || !(this.failure instanceof CaptureError && this.bytes >= 24))) throw this.failure;
     return { analysis: this.analyzer.finish(), sockets: [...this.sockets.values()], bytes: this.bytes, file: this.options.file, method: this.options.method };
   }
 }

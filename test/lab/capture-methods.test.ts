@@ -4,8 +4,6 @@
 // flows are attributed from the same socket polls and judged by the same code. Root and
 // namespaces needed: skips with the reason elsewhere, fails in CI.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appVerdict } from '../../lib/checks/app-verdict.js';
 import { attributeFlows, destinationKey } from '../../lib/checks/attribution.js';
@@ -15,49 +13,26 @@ import { parseDumpsysConnectivity, parseDumpsysPackage } from '../../lib/device/
 import { mobileNetwork } from '../../lib/harness/device-state.js';
 import { CaptureWindow, type WindowCapture } from '../../lib/harness/window.js';
 import { labHandsetProfile } from '../../lib/lab/record.js';
-import { startAdbServer, type AdbCli } from '../support/adb-cli.js';
-import { projectRoot, v6lab } from '../support/cli.js';
-import { requireLab } from '../support/lab-env.js';
+import { labSession } from '../support/lab-session.js';
 
 const SERIAL = 'emulator-5554';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('capture methods: on the handset and at the gateway agree (issue 4)', function () {
   this.timeout(180_000);
-  const work = mkdtempSync(join(tmpdir(), 'v6lab-capture-'));
-  chmodSync(work, 0o755);
-  const stateDir = join(work, 'state');
-  let cli: AdbCli;
-
-  before(async function () {
-    await requireLab(this, 'the capture method tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'adb', 'setpriv', 'dnsmasq', 'busybox'], 'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-base busybox');
-    const up = await v6lab(['lab', 'up', '--apn', 'ipv6', '--profile', join(projectRoot, 'devices/lab/handsets/compliant.json')], { V6LAB_STATE_DIR: stateDir });
-    assert.equal(up.code, 0, up.stderr);
-    mkdirSync(join(work, 'adb-home'));
-    cli = await startAdbServer(join(work, 'adb-home'));
-    const deadline = Date.now() + 15_000;
-    while (!(await cli.run(['devices'])).stdout.toString().includes(`${SERIAL}\tdevice`)) {
-      if (Date.now() > deadline) throw new Error('the adb server did not find the handset');
-      await sleep(250);
-    }
-  });
-
-  after(async function () {
-    await cli?.run(['kill-server']).catch(() => undefined);
-    if (process.getuid?.() === 0) await v6lab(['lab', 'down'], { V6LAB_STATE_DIR: stateDir });
-  });
+  const lab = labSession('the capture method tests', ['compliant']);
 
   it('news (warn), game (fail), maps (pass) and cdn (warn): the same verdict and reasons from either capture', async () => {
-    const backend = new AdbkitBackend(adbClient(cli.serverPort), SERIAL);
+    const backend = new AdbkitBackend(adbClient(lab.cli.serverPort), SERIAL);
     const facts = await probeDevice(backend);
-    const record = (await labHandsetProfile(stateDir, SERIAL))!;
+    const record = (await labHandsetProfile(lab.stateDir, SERIAL))!;
     const network = mobileNetwork(parseDumpsysConnectivity(await backend.runOk(['dumpsys', 'connectivity'])));
     const analyze = { nat64Prefixes: [network!.linkProperties!.nat64Prefix!], clatAddresses: [network!.clat!.v6!] };
     const verdicts: Record<string, Record<string, string>> = {};
     for (const pkg of ['com.example.news', 'com.example.game', 'com.example.maps', 'com.example.cdn']) {
       const uid = parseDumpsysPackage(await backend.runOk(['dumpsys', 'package', pkg]), pkg)!.userId!;
-      const device = await CaptureWindow.open({ device: backend, facts, method: 'device', gatewayCapture: null, file: join(work, `${pkg}.device.pcap`), analyze });
-      const gateway = await CaptureWindow.open({ device: backend, facts, method: 'gateway', gatewayCapture: record.gatewayCapture, file: join(work, `${pkg}.gateway.pcap`), analyze });
+      const device = await CaptureWindow.open({ device: backend, facts, method: 'device', gatewayCapture: null, file: join(lab.work, `${pkg}.device.pcap`), analyze });
+      const gateway = await CaptureWindow.open({ device: backend, facts, method: 'gateway', gatewayCapture: record.gatewayCapture, file: join(lab.work, `${pkg}.gateway.pcap`), analyze });
       await sleep(500);
       const start = Date.now() / 1000;
       await backend.runOk(['am', 'start', '-W', '-n', `${pkg}/.MainActivity`]);

@@ -231,7 +231,7 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
     it('breaks the check in flight with the reason, the other handset finishes, and the state comes back', async () => {
       const catalogue = join(work, 'three.json');
       // Three lab apps, and WeChat, which a lab handset does not have: skipped, not failed.
-      writeFileSync(catalogue, JSON.stringify({ name: 'three', apps: ['com.example.maps', 'com.example.news', 'com.example.video', 'com.tencent.mm'].map((p) => ({ package: p, label: p, dwellMs: 3000 })) }));
+      writeFileSync(catalogue, JSON.stringify({ name: 'three', apps: ['com.example.maps', 'com.example.news', 'com.example.video', 'com.tencent.mm'].map((p) => ({ package: p, label: p, dwellMs: 1500 })) }));
       const asFound = await deviceState(COMPLIANT);
       const running = v6lab(['certify', '--devices', `${COMPLIANT},${NONCOMPLIANT}`, '--suite', 'apps', '--apps', catalogue, '--out', out], env, 300_000);
       // The compliant handset's first app is done: reboot it while the next one runs.

@@ -6,13 +6,11 @@
 // with 20 moments.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunResults } from '../../lib/report/results.js';
-import { startAdbServer, type AdbCli } from '../support/adb-cli.js';
 import { projectRoot, v6lab } from '../support/cli.js';
-import { requireLab } from '../support/lab-env.js';
+import { labSession } from '../support/lab-session.js';
 
 const SERIAL = 'emulator-5554';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,28 +35,10 @@ function startHarness(args: string[], env: Record<string, string>) {
 
 describe('kill -9 of the harness, then --resume (issue 6)', function () {
   this.timeout(600_000);
-  const work = mkdtempSync(join(tmpdir(), 'v6lab-resume-'));
-  chmodSync(work, 0o755);
-  const stateDir = join(work, 'state');
-  let cli: AdbCli;
-  let env: Record<string, string>;
-
-  before(async function () {
-    await requireLab(this, 'the kill -9 test', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'adb', 'setpriv', 'dnsmasq', 'busybox'], 'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-base busybox');
-    const up = await v6lab(['lab', 'up', '--apn', 'ipv6', '--profile', join(projectRoot, 'devices/lab/handsets/compliant.json')], { V6LAB_STATE_DIR: stateDir });
-    assert.equal(up.code, 0, up.stderr);
-    mkdirSync(join(work, 'adb-home'));
-    cli = await startAdbServer(join(work, 'adb-home'));
-    env = { ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home, V6LAB_STATE_DIR: stateDir };
-    while (!(await cli.run(['devices'])).stdout.toString().includes(`${SERIAL}\tdevice`)) await sleep(250);
-  });
-
-  after(async function () {
-    await cli?.run(['kill-server']).catch(() => undefined);
-    if (process.getuid?.() === 0) await v6lab(['lab', 'down'], { V6LAB_STATE_DIR: stateDir });
-  });
+  const lab = labSession('the kill -9 test', ['compliant']);
 
   it('three seeded kills while results arrive: results.json stays whole, --resume finishes the rest once, the device comes back as found', async () => {
+    const { cli, env, work } = lab;
     const out = join(work, 'run');
     const catalogue = join(work, 'two.json');
     writeFileSync(catalogue, JSON.stringify({ name: 'two', apps: ['com.example.maps', 'com.example.news'].map((p) => ({ package: p, label: p, dwellMs: 1500 })) }));

@@ -3,7 +3,7 @@
  * $TMPDIR/adb.$UID.log), driven with the real CLI as a user would. See ../shared/notes/adb.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -120,6 +120,8 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs = 5_
 export async function startAdbServer(home: string): Promise<AdbCli> {
   const adb = findAdb();
   if (adb === null) throw new Error('adb is not installed (Debian: adb)');
+  // The server writes its log to $TMPDIR (the home here): without it, it dies at start.
+  mkdirSync(home, { recursive: true });
   let last = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const cli = new AdbCli(adb, await freePort(), home);

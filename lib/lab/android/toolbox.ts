@@ -18,7 +18,7 @@ import {
 } from './render.js';
 import { readHandsetState, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
 
-export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su', 'am', 'monkey', 'id', 'uiautomator', 'input'] as const;
+export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su', 'am', 'monkey', 'id', 'uiautomator', 'input', 'pidof'] as const;
 
 /** What a command prints and its exit code. */
 interface Result { stdout: string; stderr: string; code: number }
@@ -55,8 +55,31 @@ export function runToolbox(dir: string, command: string, args: string[], uid = p
     case 'dumpsys': return dumpsys(state, args);
     case 'su': return fail(`/system/bin/sh: su: inaccessible or not found`, 127);
     case 'id': return ok(`${androidId(uid, state)}\n`);
+    case 'pidof': return pidof(state, args);
     default: return fail(`/system/bin/sh: ${command}: inaccessible or not found`, 127);
   }
+}
+
+/**
+ * `pidof NAME...` as toybox answers it on a phone, which sees only the phone's processes: here
+ * the handset's own running apps (the handsets share the host's process table, so the host's
+ * pidof would also find another handset's app of the same package).
+ */
+function pidof(state: HandsetState, args: string[]): Result {
+  // The same process: its pid, and field 22 of /proc/PID/stat (a recycled pid is another one).
+  const alive = (app: { pid: number; startTime: string }) => {
+    try {
+      const stat = readFileSync(`/proc/${app.pid}/stat`, 'latin1');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] === app.startTime;
+    } catch {
+      return false;
+    }
+  };
+  const pids = args.filter((a) => !a.startsWith('-')).flatMap((name) => {
+    const app = state.running[name];
+    return app !== undefined && alive(app) ? [app.pid] : [];
+  });
+  return pids.length > 0 ? ok(`${pids.join(' ')}\n`) : { stdout: '', stderr: '', code: 1 };
 }
 
 /** Android's names for uids (AID_* in android_filesystem_config.h; apps are u0_aN from 10000). */

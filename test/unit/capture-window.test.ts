@@ -1,0 +1,69 @@
+// A capture window's failures are the window's check breaking, never a verdict on part of the
+// evidence: the capture's stream ending before the window closed (a device gone), or its file
+// not being written (a full disk: /dev/full answers every write with ENOSPC).
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { DeviceBackend } from '../../lib/device/adb.js';
+import { DeviceUnavailableError } from '../../lib/device/errors.js';
+import { AppStoppedError, faultCode } from '../../lib/harness/certification.js';
+import { CaptureError, CaptureWindow } from '../../lib/harness/window.js';
+import { LINKTYPE, pcapFile } from '../support/packets.js';
+
+function device(stream: PassThrough): DeviceBackend {
+  return {
+    serial: 'fake-1',
+    run: async () => ({ output: '', exitCode: 0 }),
+    runOk: async () => '',
+    stream: async () => stream,
+    pull: async () => Buffer.alloc(0),
+    push: async () => undefined,
+  };
+}
+
+const facts = { serial: 'fake-1', root: 'adbd' as const, tcpdump: '/system/bin/tcpdump' };
+const header = () => Buffer.from(pcapFile({ linkType: LINKTYPE.RAW, packets: [] }));
+
+describe('capture windows that fail', () => {
+  it('a full disk breaks the window, naming the file and ENOSPC', async () => {
+    const stream = new PassThrough();
+    const opening = CaptureWindow.open({ device: device(stream), facts, method: 'device', gatewayCapture: null, file: '/dev/full', analyze: {}, pollSockets: false });
+    stream.write(header());
+    const window = await opening;
+    stream.write(Buffer.alloc(70_000));
+    await assert.rejects(window.close(), (e: unknown) => e instanceof CaptureError && /\/dev\/full failed: .*ENOSPC/.test(e.message));
+  });
+
+  it('a stream that ends before the window closes is a dropped capture, not a short one', async () => {
+    const stream = new PassThrough();
+    const file = join(mkdtempSync(join(tmpdir(), 'v6lab-window-')), 'w.pcap');
+    const opening = CaptureWindow.open({ device: device(stream), facts, method: 'device', gatewayCapture: null, file, analyze: {}, pollSockets: false });
+    stream.write(header());
+    const window = await opening;
+    stream.end();
+    await new Promise((r) => setTimeout(r, 20));
+    await assert.rejects(window.close(), (e: unknown) => e instanceof CaptureError && /ended before the window closed, after 24 bytes/.test(e.message));
+  });
+
+  it('a capture that never starts says so within its deadline', async () => {
+    const stream = new PassThrough();
+    await assert.rejects(
+      CaptureWindow.open({ device: device(stream), facts, method: 'device', gatewayCapture: null, file: join(tmpdir(), 'never.pcap'), analyze: {}, pollSockets: false, startTimeoutMs: 200 }),
+      (e: unknown) => e instanceof CaptureError && /no capture header within 200 ms/.test(e.message),
+    );
+  });
+});
+
+describe('the fault a check broke on, named', () => {
+  it('names a dropped device, a dead adb server, a failed capture, a crashed app and an Appium failure', () => {
+    assert.equal(faultCode(new DeviceUnavailableError('emulator-5554', 'absent')), 'DEVICE_DISCONNECTED');
+    assert.equal(faultCode(new Error("WebDriverError: Failure: 'device offline' when running \"appium/device/activate_app\"")), 'DEVICE_DISCONNECTED');
+    assert.equal(faultCode(new Error('connect ECONNREFUSED 127.0.0.1:41234'), 41234), 'ADB_SERVER_DOWN');
+    assert.equal(faultCode(new CaptureError('emulator-5554', 'device', 'no capture header within 15000 ms')), 'CAPTURE_FAILED');
+    assert.equal(faultCode(new AppStoppedError('com.example.maps', 1)), 'APP_CRASHED');
+    assert.equal(faultCode(new Error('WebDriverError: connect ECONNREFUSED 127.0.0.1:4724 when running "appium/device/activate_app" with method "POST"'), 41234), 'APPIUM_ERROR');
+    assert.equal(faultCode(new Error('something else')), 'HARNESS_ERROR');
+  });
+});
