@@ -5,7 +5,7 @@
  * decided before, and passed in.
  */
 import type { CaptureAnalysis, Flow, FlowPath } from '../analysis/index.js';
-import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, parseAddress, parseNat64Prefix, type Nat64Prefix } from '../net/address.js';
+import { embeddedIpv4Text, parseNat64Prefix, type Nat64Prefix } from '../net/address.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive';
 
@@ -151,8 +151,5 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
 
 /** The IPv4 a literal flow went to: the server, or the IPv4 a CLAT flow's NAT64 server embeds. */
 function literalTarget(f: Flow, prefixes: readonly Nat64Prefix[]): string {
-  if (f.family === 4) return f.server;
-  const bytes = parseAddress(f.server).bytes;
-  const prefix = prefixes.find((p) => inNat64Prefix(p, bytes, 0));
-  return prefix ? formatAddress(extractEmbeddedIpv4(prefix, bytes, 0), 0, 4) : f.server;
+  return f.family === 4 ? f.server : embeddedIpv4Text(f.server, prefixes) ?? f.server;
 }

@@ -6,7 +6,7 @@
  * stands in, and the result says which method decided each flow.
  */
 import type { CaptureAnalysis, Flow } from '../analysis/index.js';
-import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, isClatIpv4, parseAddress, parseNat64Prefix } from '../net/address.js';
+import { embeddedIpv4Text, formatAddress, isClatIpv4, parseAddress, parseNat64Prefix } from '../net/address.js';
 
 /** A socket seen in /proc/net, reduced to what attribution needs. */
 export interface OwnedSocket {
@@ -84,10 +84,8 @@ export function attributeFlows(input: AttributionInput): Attribution {
    */
   const ipv4Socket = (f: Flow): number | undefined => {
     if (f.path !== 'clat' || f.family !== 6) return undefined;
-    const server = parseAddress(f.server).bytes;
-    const prefix = prefixes.find((p) => inNat64Prefix(p, server, 0));
-    if (!prefix) return undefined;
-    const ipv4 = formatAddress(extractEmbeddedIpv4(prefix, server, 0), 0, 4);
+    const ipv4 = embeddedIpv4Text(f.server, prefixes);
+    if (ipv4 === null) return undefined;
     const [exact, near] = socketKeys(f.transport, { address: '192.0.0.4', port: f.clientPort }, { address: ipv4, port: f.serverPort });
     return owner.get(exact!) ?? (near === undefined ? undefined : owner.get(near));
   };

@@ -20,7 +20,7 @@ import { AdbkitBackend, adbClient } from '../device/adb.js';
 import { DeviceError, DeviceUnavailableError } from '../device/errors.js';
 import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { parseDumpsysConnectivity, parseDumpsysPackage } from '../device/parse/index.js';
-import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, parseAddress, parseNat64Prefix } from '../net/address.js';
+import { embeddedIpv4Text, parseNat64Prefix } from '../net/address.js';
 import { appendResult, readResults, type CheckResult } from '../report/results.js';
 import type { CatalogueApp, FlowStep } from './catalogue.js';
 import { DeviceState, DeviceStateError, mobileNetwork } from './device-state.js';
@@ -86,12 +86,7 @@ const skipped = (code: string, detail: string): ResultBody => ({ status: 'skippe
 /** The flows that carried a connection to `ipv4` (its IPv4 leg, or its IPv6 leg through a NAT64 prefix). */
 function flowsTo(analysis: CaptureAnalysis, ipv4: string): Flow[] {
   const prefixes = analysis.nat64Prefixes.map((p) => parseNat64Prefix(p));
-  return analysis.flows.filter((f) => {
-    if (f.family === 4) return f.server === ipv4;
-    const bytes = parseAddress(f.server).bytes;
-    const prefix = prefixes.find((p) => inNat64Prefix(p, bytes, 0));
-    return prefix !== undefined && formatAddress(extractEmbeddedIpv4(prefix, bytes, 0), 0, 4) === ipv4;
-  });
+  return analysis.flows.filter((f) => (f.family === 4 ? f.server : embeddedIpv4Text(f.server, prefixes)) === ipv4);
 }
 
 export class Certification {

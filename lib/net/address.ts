@@ -147,6 +147,17 @@ export function extractEmbeddedIpv4(prefix: Nat64Prefix, address: Uint8Array, of
   return out;
 }
 
+/**
+ * The IPv4 address (text) an IPv6 address (text) embeds under the first of `prefixes` that holds
+ * it, or null when none does (or the address is IPv4). Not for hot loops: it parses and prints.
+ */
+export function embeddedIpv4Text(address: string, prefixes: readonly Nat64Prefix[]): string | null {
+  const bytes = parseAddress(address).bytes;
+  if (bytes.length !== 16) return null;
+  const prefix = prefixes.find((p) => inNat64Prefix(p, bytes, 0));
+  return prefix === undefined ? null : formatAddress(extractEmbeddedIpv4(prefix, bytes, 0), 0, 4);
+}
+
 /** The IPv6 address that embeds `ipv4` (4 bytes) under `prefix` (RFC 6052). */
 export function embedIpv4(prefix: Nat64Prefix, ipv4: Uint8Array): Uint8Array {
   const out = prefix.bytes.slice();

@@ -96,3 +96,14 @@ describe('net/address', () => {
     assert.throws(() => parseAddress('2001:db8::g', '--clat-address'), /--clat-address: "2001:db8::g" is not an IPv4 or IPv6 address/);
   });
 });
+
+describe('embeddedIpv4Text', () => {
+  it('gives the IPv4 a NAT64 address embeds under the prefix that holds it, else null', async () => {
+    const { embeddedIpv4Text, parseNat64Prefix } = await import('../../lib/net/address.js');
+    const prefixes = [parseNat64Prefix('2001:db8:64::/48'), parseNat64Prefix('64:ff9b::/96')];
+    assert.equal(embeddedIpv4Text('64:ff9b::c000:221', prefixes), '192.0.2.33');
+    assert.equal(embeddedIpv4Text('2001:db8:64:c000:2:2100::', prefixes), '192.0.2.33');
+    assert.equal(embeddedIpv4Text('2001:db8:1::1', prefixes), null);
+    assert.equal(embeddedIpv4Text('192.0.2.33', prefixes), null);
+  });
+});
