@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readHandsetState } from '../../lib/lab/android/state.js';
 import type { RunResults } from '../../lib/report/results.js';
 import { v6lab } from '../support/cli.js';
 import { labSession } from '../support/lab-session.js';
@@ -36,9 +37,11 @@ describe('faults during a run: an app crash, an Appium server killed (issue 6)',
     const deadline = Date.now() + 200_000;
     while ((!crashed || !appiumKilled) && Date.now() < deadline) {
       if (!crashed) {
-        const pid = (await shell(A, ['pidof', 'com.example.maps'])).trim();
-        if (/^\d+$/.test(pid)) {
-          await shell(A, ['su', '-c', `kill -9 ${pid}`]);
+        // The lab knows the app's process at once (its handset state): killed as the system kills an app.
+        const running = readHandsetState(join(lab.stateDir, 'handsets', 'hs0')).running['com.example.maps'];
+        // Once it has run a second (launched and in front: a crash during launch is relaunched by activateApp).
+        if (running !== undefined && Date.now() - Date.parse(running.startedAt) > 1000) {
+          process.kill(running.pid, 'SIGKILL');
           crashed = true;
         }
       }
@@ -53,7 +56,7 @@ describe('faults during a run: an app crash, an Appium server killed (issue 6)',
         process.kill(pid, 'SIGKILL');
         appiumKilled = true;
       }
-      await sleep(150);
+      await sleep(50);
     }
     assert.ok(crashed && appiumKilled, `faults injected: crash ${crashed}, Appium killed ${appiumKilled}`);
     const run = await running;
