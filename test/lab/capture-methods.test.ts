@@ -40,7 +40,8 @@ describe('capture methods: on the handset and at the gateway agree (issue 4)', f
       await backend.runOk(['am', 'force-stop', pkg]);
       const end = Date.now() / 1000;
       const judged = (capture: WindowCapture) => {
-        const baseline = new Set(capture.analysis.flows.filter((f) => f.firstTs < start).map(destinationKey));
+        // As the harness judges: flows begun before launch, and the handset's background hosts (NTP, probe, push), are not the app's.
+        const baseline = new Set(capture.analysis.flows.filter((f) => f.firstTs < start || (f.hostname !== null && record.backgroundHosts.includes(f.hostname))).map(destinationKey));
         const attribution = attributeFlows({ analysis: capture.analysis, sockets: capture.sockets, appUid: uid, window: { start, end }, baseline });
         const verdict = appVerdict(capture.analysis, attribution.flows);
         return `${verdict.verdict} ${verdict.reasons.map((r) => r.code).sort().join(',')} (${attribution.summary})`;
