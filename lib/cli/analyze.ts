@@ -1,8 +1,8 @@
 /** `v6lab analyze CAPTURE [--json] [--nat64-prefix P ...] [--clat-address A ...]` */
-import { renameSync, writeFileSync } from 'node:fs';
 import { analyzeFile, FLOW_PATHS, type CaptureAnalysis } from '../analysis/index.js';
 import { LINKTYPE_NAMES } from '../capture/decode.js';
 import { bar, formatBytes, formatShare, renderTable } from './table.js';
+import { writeFileWhole } from '../config/files.js';
 
 export interface AnalyzeCommandOptions {
   json?: boolean;
@@ -18,8 +18,7 @@ export async function analyzeCommand(capture: string, options: AnalyzeCommandOpt
   const analysis = await analyzeFile(capture, { nat64Prefixes: options.nat64Prefix ?? [], clatAddresses: options.clatAddress ?? [] });
   if (options.html !== undefined) {
     const { renderCaptureHtml } = await import('../report/capture-html.js');
-    writeFileSync(`${options.html}.${process.pid}.tmp`, renderCaptureHtml(capture, analysis));
-    renameSync(`${options.html}.${process.pid}.tmp`, options.html);
+    writeFileWhole(options.html, renderCaptureHtml(capture, analysis));
   }
   out.write(options.json ? `${JSON.stringify(analysis)}\n` : `${renderAnalysis(capture, analysis, options.top ?? 25)}\n`);
   return 0;

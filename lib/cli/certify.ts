@@ -5,7 +5,7 @@
  * 0 all passed, 1 a check failed or broke, 3 the run could not be carried out.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ import { writeRunReports } from './report.js';
 import { EXIT, UsageError } from './errors.js';
 import { NeedsRootError, stateDir as labStateDir } from './lab.js';
 import { expectedChecks, Progress, type ProgressMode } from './progress.js';
+import { writeFileWhole } from '../config/files.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_CATALOGUE = join(root, 'devices', 'catalogues', 'china-top10.json');
@@ -298,7 +299,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
         const text = labCatalogues.get(device.serial);
         if (text === undefined) continue;
         device.catalogue = join(runDir, `catalogue-${device.serial}.json`);
-        writeFileSync(device.catalogue, text);
+        writeFileWhole(device.catalogue, text);
       }
       // --apps; else the devices' own catalogue when they agree (the lab's apps, a profile's
       // list); else the China top 10.

@@ -104,6 +104,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await labStatusCommand(options, process.stdout);
     });
   lab
+    .command('unplug <serial>')
+    .description("pull a handset's cable for a while: its adb connections drop and come back (a fault to test a run against)")
+    .option('--for <ms>', 'how long the handset stays away, in milliseconds', '3000')
+    .option('--state-dir <dir>', 'the lab state directory')
+    .action(async (serial: string, options) => {
+      const { labUnplugCommand } = await import('./lab.js');
+      exitCode = await labUnplugCommand(serial, options, process.stdout);
+    });
+  lab
     .command('down')
     .description('remove everything the lab started (idempotent, also after a crash)')
     .option('--state-dir <dir>', 'the lab state directory')
@@ -132,11 +141,15 @@ function reportError(error: unknown): number {
     process.stderr.write(`v6lab: ${err.message}\n`);
     return EXIT.usage;
   }
+  if (err?.code === 'ENOSPC' || err?.code === 'EDQUOT' || err?.code === 'EROFS') {
+    process.stderr.write(`v6lab: cannot write ${err.path ?? 'a file'}: ${err.code === 'EROFS' ? 'read-only file system' : 'no space left on device'} (${err.code}); nothing written is half-done: make room and run again (a certify run goes on with --resume DIR)\n`);
+    return EXIT.cannotRun;
+  }
   if (err?.code === 'ENOENT' || err?.code === 'EACCES' || err?.code === 'EISDIR') {
     process.stderr.write(`v6lab: ${err.path ?? ''}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, not a capture' : 'permission denied'}\n`);
     return EXIT.usage;
   }
-  if (name === 'NeedsRootError' || name === 'AdbServerUnreachableError' || name === 'AllureError' || name === 'DeviceNotFoundError' || name === 'DeviceUnavailableError' || name === 'LabStepError' || name === 'LabAlreadyUpError' || name === 'LabCommandError' || name === 'LabStateError') {
+  if (name === 'NeedsRootError' || name === 'ResultsWriteError' || name === 'AdbServerUnreachableError' || name === 'AllureError' || name === 'DeviceNotFoundError' || name === 'DeviceUnavailableError' || name === 'LabStepError' || name === 'LabAlreadyUpError' || name === 'LabCommandError' || name === 'LabStateError') {
     process.stderr.write(`v6lab: ${err.message}\n`);
     return EXIT.cannotRun;
   }

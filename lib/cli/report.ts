@@ -4,7 +4,6 @@
  * since OLD_DIR), DIR/junit.xml, and the Allure HTML (DIR/allure-report/index.html, offline).
  * `certify` writes index.html and junit.xml itself at the end of every run.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateAllureHtml } from '../report/allure.js';
 import { compareRuns } from '../report/compare.js';
@@ -13,12 +12,9 @@ import { renderJunit } from '../report/junit.js';
 import { readResults } from '../report/results.js';
 import { readRun } from '../report/run.js';
 import { EXIT } from './errors.js';
+import { writeFileWhole } from '../config/files.js';
 
-/** Written whole or not at all. */
-function writeAtomically(file: string, text: string): void {
-  writeFileSync(`${file}.${process.pid}.tmp`, text);
-  renameSync(`${file}.${process.pid}.tmp`, file);
-}
+const writeAtomically = writeFileWhole;
 
 /** index.html and junit.xml of a run directory; returns their paths. */
 export function writeRunReports(dir: string, compareDir?: string): string[] {

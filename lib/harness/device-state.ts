@@ -5,13 +5,14 @@
  * directory before the first change, so a run that dies can still be undone by `certify` at
  * its end, or by the next run with `--resume`.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceBackend } from '../device/adb.js';
 import type { RootMethod } from '../device/facts.js';
 import { isContentDenied, parseContentRows, parseDumpsysConnectivity, parseSettingsGet, type ContentRow } from '../device/parse/index.js';
 import type { DumpsysConnectivity, NetworkAgent } from '../device/parse/connectivity.js';
 import { quoteArgv } from '../device/shell.js';
+import { writeJsonWhole } from '../config/files.js';
 
 const CARRIERS = 'content://telephony/carriers';
 const PREFERRED = `${CARRIERS}/preferapn`;
@@ -101,8 +102,7 @@ export class DeviceState {
   }
 
   private save(found: FoundState): void {
-    writeFileSync(`${this.file}.tmp`, `${JSON.stringify(found, null, 2)}\n`);
-    renameSync(`${this.file}.tmp`, this.file);
+    writeJsonWhole(this.file, found);
   }
 
   /** Private DNS off for the run: the capture must see the app's own DNS queries. */
@@ -175,7 +175,13 @@ export class DeviceState {
       await this.device.runOk(found.privateDnsMode === null ? ['settings', 'delete', 'global', 'private_dns_mode'] : ['settings', 'put', 'global', 'private_dns_mode', found.privateDnsMode]);
       done.push(`private_dns_mode ${found.privateDnsMode ?? '(unset)'}`);
     }
-    this.save({ ...found, restored: true });
+    // The device is as found whether or not this mark can be written (a full disk): restoring is
+    // idempotent, so a later restore that finds nothing to undo is all a lost mark costs.
+    try {
+      this.save({ ...found, restored: true });
+    } catch {
+      // the mark only
+    }
     return done;
   }
 }

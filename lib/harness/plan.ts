@@ -4,9 +4,10 @@
  * wdio.conf.ts builds one capability per device from it, and each WebdriverIO worker finds its
  * device in it by serial. A lab handset and a phone differ here only in the values.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaptureMethod } from '../device/profile.js';
+import { writeJsonWhole } from '../config/files.js';
 
 export type SuiteName = 'os' | 'apn' | 'apps';
 export const SUITES: readonly SuiteName[] = ['os', 'apn', 'apps'];
@@ -56,8 +57,7 @@ export const PLAN_FILE = 'plan.json';
 
 export function writePlan(plan: CertifyPlan): string {
   const file = join(plan.runDir, PLAN_FILE);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(plan, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  writeJsonWhole(file, plan);
   return file;
 }
 

@@ -5,10 +5,11 @@
  * finds them by itself as `emulator-5554`, `emulator-5556`, ...
  */
 import { spawn } from 'node:child_process';
-import { chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeJsonWhole } from '../config/files.js';
 import { DataFileError } from '../config/schema.js';
 import { stopAllApps } from './android/activity.js';
 import { BROWSER_PACKAGE } from './android/browser.js';
@@ -125,12 +126,7 @@ function assertReachableByShell(stateDir: string): void {
   }
 }
 
-/** Written whole or not at all: a crash leaves the previous version. */
-function writeJson(file: string, value: unknown): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temp, file);
-}
+const writeJson = (file: string, value: unknown): void => writeJsonWhole(file, value);
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {

@@ -4,8 +4,9 @@
  * moment, always finds the last complete, valid document.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeJsonWhole } from '../config/files.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'broken' | 'skipped';
 
@@ -41,7 +42,6 @@ export const RESULTS_FILE = 'results.json';
 
 export class ResultsWriter {
   private readonly document: RunResults;
-  private writes = 0;
 
   private constructor(readonly dir: string, document: RunResults) {
     this.document = document;
@@ -84,7 +84,7 @@ export class ResultsWriter {
   }
 
   private flush(): void {
-    writeDocument(this.dir, this.document, ++this.writes);
+    writeDocument(this.dir, this.document);
   }
 }
 
@@ -95,21 +95,35 @@ function putResult(document: RunResults, result: CheckResult): void {
   else document.results.push(result);
 }
 
-function writeDocument(dir: string, document: RunResults, serial: number): void {
-  const file = join(dir, RESULTS_FILE);
-  const temp = `${file}.${process.pid}.${serial}.tmp`;
-  const fd = openSync(temp, 'w', 0o644);
-  try {
-    writeSync(fd, `${JSON.stringify(document, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+/**
+ * results.json (or its lock) could not be written: a full disk, a read-only or removed directory.
+ * The file on disk is still the last complete version (it is replaced whole or not at all).
+ */
+export class ResultsWriteError extends Error {
+  constructor(readonly file: string, readonly fsCode: string, detail: string) {
+    const why = fsCode === 'ENOSPC' || fsCode === 'EDQUOT' ? 'no space left on the device holding it' : fsCode === 'EROFS' ? 'its file system is read-only' : detail;
+    super(`cannot write ${file}: ${why} (${fsCode}); the results written so far are intact: make room, then \`v6lab certify --resume ${dirname(file)}\` goes on`);
+    this.name = 'ResultsWriteError';
   }
-  renameSync(temp, file);
+}
+
+/** Runs a write of `file`; a failure of the file system is a ResultsWriteError naming it. */
+function writing<T>(file: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw new ResultsWriteError(file, code, (error as Error).message);
+  }
+}
+
+function writeDocument(dir: string, document: RunResults): void {
+  const file = join(dir, RESULTS_FILE);
+  writing(file, () => writeJsonWhole(file, document, { durable: true }));
 }
 
 const LOCK_TIMEOUT_MS = 30_000;
-let appends = 0;
 
 /** The pid a lock file names, or null when it cannot be read (gone meanwhile). */
 function lockHolder(lock: string): number | null {
@@ -137,7 +151,14 @@ function alive(pid: number): boolean {
  */
 async function acquireLock(lock: string): Promise<void> {
   const mine = `${lock}.${process.pid}`;
-  writeFileSync(mine, String(process.pid));
+  writing(lock, () => {
+    try {
+      writeFileSync(mine, String(process.pid));
+    } catch (error) {
+      rmSync(mine, { force: true });
+      throw error;
+    }
+  });
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   try {
     for (;;) {
@@ -145,7 +166,8 @@ async function acquireLock(lock: string): Promise<void> {
         linkSync(mine, lock);
         return;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') throw code === undefined ? error : new ResultsWriteError(lock, code, (error as Error).message);
       }
       const holder = lockHolder(lock);
       if (holder === null) continue;
@@ -190,7 +212,7 @@ export async function updateResults(dir: string, change: (document: RunResults) 
   try {
     const document = readResults(dir);
     change(document);
-    writeDocument(dir, document, ++appends);
+    writeDocument(dir, document);
     return document;
   } finally {
     rmSync(lock, { force: true });

@@ -3,9 +3,10 @@
  * properties set at run time, its APN table, installed apps, and what the lab attached it to.
  * One JSON file per handset, written atomically (temp + rename), read by every emulated command.
  */
-import { chownSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApnEntry, HandsetProfile, PdpProtocol } from '../world.js';
+import { writeJsonWhole } from '../../config/files.js';
 
 export interface ApnRow extends ApnEntry {
   _id: number;
@@ -65,15 +66,10 @@ export function readHandsetState(dir: string): HandsetState {
 
 export function writeHandsetState(dir: string, state: HandsetState): void {
   const file = join(dir, STATE_FILE);
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`);
   // A root writer (the activity manager) keeps the file its directory owner's, so the handset's
   // shell user can still rewrite it.
-  if (process.getuid?.() === 0) {
-    const owner = statSync(dir);
-    chownSync(temp, owner.uid, owner.gid);
-  }
-  renameSync(temp, file);
+  const owner = process.getuid?.() === 0 ? statSync(dir) : undefined;
+  writeJsonWhole(file, state, { owner });
 }
 
 /** A fresh state from a profile: Android's settings defaults, the profile's APN table. */
