@@ -1,8 +1,11 @@
-/** `v6lab lab up|status|down`: the virtual lab (CONTRACTS.md section 1). */
+/** `v6lab lab up|status|down|unplug`: the virtual lab (CONTRACTS.md section 1). */
+import { join } from 'node:path';
 import { APN_TYPES, type ApnType } from '../lab/network/index.js';
 import {
-  bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_STATE_DIR, DEFAULT_WORLD, labOverview, LabInputError, loadLabInputs,
+  bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_STATE_DIR, DEFAULT_WORLD, labOverview, LabInputError, loadLabInputs, readRegistry,
 } from '../lab/lab.js';
+import { LabStateError } from '../lab/network/errors.js';
+import { MAX_AWAY_MS, requestUnplug } from '../lab/unplug.js';
 import { EXIT, UsageError } from './errors.js';
 
 /** The lab makes network namespaces and runs daemons in them: that needs root. */
@@ -77,6 +80,25 @@ export async function labDownCommand(options: { stateDir?: string }, out: NodeJS
   requireRoot('down');
   const removed = await bringLabDown(stateDir(options.stateDir));
   out.write(removed.length === 0 ? 'nothing to remove: no lab is up\n' : `removed ${removed.length} things the lab made\n`);
+  return EXIT.ok;
+}
+
+/** `v6lab lab unplug SERIAL --for MS`: a lab handset's cable pulled for MS milliseconds, then put back. */
+export async function labUnplugCommand(serial: string, options: { for?: string; stateDir?: string }, out: NodeJS.WritableStream): Promise<number> {
+  const text = options.for ?? '3000';
+  const ms = Number(text);
+  if (!/^\d+$/.test(text) || ms > MAX_AWAY_MS) throw new UsageError(`--for: expected milliseconds from 0 to ${MAX_AWAY_MS} (the adb server gives up on an emulator port after about a minute), got ${JSON.stringify(text)}`);
+  requireRoot('unplug');
+  const dir = stateDir(options.stateDir);
+  const handsets = readRegistry(dir);
+  const handset = handsets.find((h) => h.serial === serial);
+  if (!handset) {
+    throw new LabStateError(join(dir, 'handsets.json'), handsets.length === 0
+      ? `no lab is up in ${dir}: nothing to unplug (v6lab lab up)`
+      : `${JSON.stringify(serial)} is not a handset of the lab in ${dir} (it has ${handsets.map((h) => h.serial).join(', ')})`);
+  }
+  await requestUnplug(handset.dir, serial, ms);
+  out.write(`${serial} unplugged for ${ms} ms\n`);
   return EXIT.ok;
 }
 

@@ -46,9 +46,72 @@ export interface AdbkitDevice {
   push(contents: Readable | string, path: string, mode?: number): Promise<NodeJS.EventEmitter>;
 }
 
+/** adbkit's device tracker (`host:track-devices`): one connection, an event per change. */
+export interface AdbkitTracker extends NodeJS.EventEmitter {
+  end(): unknown;
+}
+
 export interface AdbkitClient {
   getDevice(serial: string): AdbkitDevice;
   listDevices(): Promise<{ id: string; type: string }[]>;
+  trackDevices(): Promise<AdbkitTracker>;
+}
+
+/** What went away since the watch was last reset: the adb server, or the device off it. */
+export type PresenceLoss = { what: 'adb-server' | 'device'; detail: string } | null;
+
+/**
+ * Watches, on the adb server's own device tracker, whether the device or the server itself went
+ * away: a stream cut short looks the same either way, and the report must name the real fault.
+ * The first loss since `reset()` is kept. Dead once the server's connection closed.
+ */
+export class PresenceWatch {
+  #lost: PresenceLoss = null;
+  #alive = true;
+
+  private constructor(private readonly tracker: AdbkitTracker, serial: string, port: number) {
+    const lose = (loss: NonNullable<PresenceLoss>) => {
+      this.#lost ??= loss;
+    };
+    tracker.on('remove', (d: { id: string }) => {
+      if (d.id === serial) lose({ what: 'device', detail: `${serial} dropped off adb (adb devices no longer lists it)` });
+    });
+    tracker.on('change', (d: { id: string; type: string }) => {
+      if (d.id === serial && d.type !== 'device') lose({ what: 'device', detail: `${serial} went ${d.type} on adb` });
+    });
+    const gone = () => {
+      if (!this.#alive) return;
+      this.#alive = false;
+      lose({ what: 'adb-server', detail: `the adb server on port ${port} went away (its device tracker connection closed)` });
+    };
+    tracker.on('error', gone);
+    tracker.on('end', gone);
+  }
+
+  static async start(client: AdbkitClient, serial: string, port: number): Promise<PresenceWatch> {
+    return new PresenceWatch(await client.trackDevices(), serial, port);
+  }
+
+  /** Whether the tracker's connection is still open (false: start another once the server is back). */
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  get lost(): PresenceLoss {
+    return this.#lost;
+  }
+
+  reset(): void {
+    this.#lost = null;
+  }
+
+  close(): void {
+    this.#alive = false;
+    this.tracker.removeAllListeners();
+    // A late error from the cancelled reader must not be unhandled.
+    this.tracker.on('error', () => undefined);
+    this.tracker.end();
+  }
 }
 
 /** An adbkit client for the adb server on `port` (ANDROID_ADB_SERVER_PORT, else 5037). */
@@ -90,8 +153,13 @@ function withDeadline<T>(work: Promise<T>, timeoutMs: number, onTimeout: () => E
 export class AdbkitBackend implements DeviceBackend {
   private readonly device: AdbkitDevice;
 
-  constructor(private readonly client: AdbkitClient, readonly serial: string) {
+  constructor(private readonly client: AdbkitClient, readonly serial: string, private readonly port = 5037) {
     this.device = client.getDevice(serial);
+  }
+
+  /** A watch on whether this device, or the adb server, goes away (see PresenceWatch). */
+  watchPresence(): Promise<PresenceWatch> {
+    return PresenceWatch.start(this.client, this.serial, this.port);
   }
 
   /** Checks that adb lists the device as usable; DeviceUnavailableError otherwise. */
@@ -146,13 +214,23 @@ export class AdbkitBackend implements DeviceBackend {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let failed: Error | null = null;
-      transfer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      transfer.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        chunks.push(chunk);
+      });
       transfer.on('error', (error: Error) => {
         failed = error;
-        reject(new DeviceCommandError(this.serial, ['pull', path], 1, error.message, null));
+        // adbkit's PrematureEOFError: the sync connection ended before DONE.
+        const dropped = /premature end/i.test(error.message) ? `pull ended after ${received} of ${stat.size} bytes: the connection dropped (${error.message})` : error.message;
+        reject(new DeviceCommandError(this.serial, ['pull', path], 1, dropped, null));
       });
       transfer.once('end', () => setImmediate(() => {
-        if (failed === null) resolve(Buffer.concat(chunks));
+        if (failed !== null) return;
+        const data = Buffer.concat(chunks);
+        // A pull cut short is never a file: sync's DONE did not come. (/proc files stat as 0 bytes.)
+        if (data.length < stat.size) reject(new DeviceCommandError(this.serial, ['pull', path], 1, `pull ended after ${data.length} of ${stat.size} bytes: the connection dropped`, null));
+        else resolve(data);
       }));
     });
   }

@@ -6,9 +6,10 @@
  * their flows, opening a URL) comes from the spec through `DeviceUi`, which is Appium; nothing
  * here asks what kind of device it is.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { CaptureAnalysis, Flow } from '../analysis/index.js';
+import { removePartialFile, writeFileWhole, writeJsonWhole } from '../config/files.js';
 import { appVerdict, type AppVerdict } from '../checks/app-verdict.js';
 import { attributeFlows, destinationKey, type Attribution } from '../checks/attribution.js';
 import {
@@ -16,7 +17,7 @@ import {
   checkPrivacyAddresses, checkResolverPrefersIpv6, observeDevice, type CheckOutcome, type Observation,
 } from '../checks/os.js';
 import { checkDefinition, type CheckId } from '../checks/requirements.js';
-import { AdbkitBackend, adbClient } from '../device/adb.js';
+import { AdbkitBackend, adbClient, type PresenceWatch } from '../device/adb.js';
 import { DeviceError, DeviceUnavailableError } from '../device/errors.js';
 import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { parseDumpsysConnectivity, parseDumpsysPackage } from '../device/parse/index.js';
@@ -44,6 +45,8 @@ export const BASELINE_MS = 500;
 export const PROBE_DWELL_MS = 3000;
 /** How long a device that dropped off adb (a cable, a reboot) is waited for before its checks break. */
 export const DEVICE_RETURN_MS = 45_000;
+/** How long a broken check waits for the adb server's tracker to report what went away. */
+const TRACKER_GRACE_MS = 250;
 
 type ResultBody = Omit<CheckResult, 'device' | 'check' | 'app' | 'network' | 'requirement'>;
 
@@ -67,6 +70,7 @@ export function faultCode(error: unknown, adbPort?: number): string {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof DeviceUnavailableError || /device offline|device '[^']*' not found|device not found|no such device|connection dropped|ended after \d+ bytes without its end marker/i.test(message)) return 'DEVICE_DISCONNECTED';
   if ((adbPort !== undefined && new RegExp(`ECONNREFUSED [^ ]*:${adbPort}\\b`).test(message)) || /the adb server/i.test(message)) return 'ADB_SERVER_DOWN';
+  if (/\b(ENOSPC|EDQUOT)\b/.test(message)) return 'STORAGE_FULL';
   if (error instanceof CaptureError) return 'CAPTURE_FAILED';
   if (error instanceof AppStoppedError) return 'APP_CRASHED';
   if (error instanceof DeviceStateError) return 'DEVICE_STATE';
@@ -115,12 +119,12 @@ export class Certification {
     const plan = readPlan(planFile);
     const device = plan.devices.find((d) => d.serial === serial);
     if (!device) throw new Error(`${planFile}: no device ${serial} in the plan`);
-    const backend = new AdbkitBackend(adbClient(plan.adbPort), serial);
+    const backend = new AdbkitBackend(adbClient(plan.adbPort), serial, plan.adbPort);
     await backend.ensureAvailable();
     const facts = await probeDevice(backend);
     const dir = deviceDir(plan.runDir, serial);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'facts.json'), `${JSON.stringify(facts, null, 2)}\n`);
+    writeJsonWhole(join(dir, 'facts.json'), facts);
     const state = new DeviceState(backend, facts.root, dir);
     await state.takeFound();
     await state.privateDnsOff();
@@ -134,11 +138,14 @@ export class Certification {
   static async closeWorker(): Promise<string[]> {
     const current = Certification.current;
     Certification.current = null;
+    current?.presence?.close();
     return current === null ? [] : current.state.restore();
   }
 
   /** Set once the device stayed away past DEVICE_RETURN_MS: later checks do not wait for it again. */
   private lost = false;
+  /** Whether the device or the adb server went away during the check in flight. */
+  private presence: PresenceWatch | null = null;
 
   /**
    * Before each check: a device that dropped off adb (a cable pulled, a reboot) is waited for,
@@ -201,13 +208,29 @@ export class Certification {
     let body: ResultBody;
     try {
       await this.awaitDevice();
+      if (!this.presence?.alive) this.presence = await this.backend.watchPresence().catch(() => null);
+      this.presence?.reset();
       body = await work();
     } catch (error) {
-      body = brokenBy(error, this.plan.adbPort);
+      body = await this.brokenBy(error);
     }
     const result: CheckResult = { device: this.device.serial, check, app, network, requirement: [...(checkDefinition(check)?.requirements ?? [])], ...body };
     await appendResult(this.plan.runDir, result);
     return result;
+  }
+
+  /**
+   * A broken check's reason. A stream cut short reads the same whether the cable, the device or
+   * the adb server went: the server's device tracker says which, so the fault is named right.
+   */
+  private async brokenBy(error: unknown): Promise<ResultBody> {
+    const body = brokenBy(error, this.plan.adbPort);
+    // The tracker's news travels on its own connection: give it a moment to arrive.
+    await sleep(TRACKER_GRACE_MS);
+    const loss = this.presence?.lost ?? null;
+    if (loss === null) return body;
+    const code = loss.what === 'adb-server' ? 'ADB_SERVER_DOWN' : 'DEVICE_DISCONNECTED';
+    return { ...body, reasons: [{ code, detail: `${loss.detail} during the check: ${body.reasons[0]!.detail}` }] };
   }
 
   private evidencePath(name: string, network: NetworkName | null = this.network): string {
@@ -241,7 +264,7 @@ export class Certification {
   /** A decision's evidence (what it read: addresses, routes, LinkProperties, the APN row) as a file the report links. */
   private decided(check: CheckId, network: NetworkName, outcome: CheckOutcome, files: string[] = []): ResultBody {
     const file = this.evidencePath(`${check}.json`, network);
-    writeFileSync(file, `${JSON.stringify({ check, status: outcome.status, reasons: outcome.reasons, evidence: outcome.evidence }, null, 1)}\n`);
+    writeFileWhole(file, `${JSON.stringify({ check, status: outcome.status, reasons: outcome.reasons, evidence: outcome.evidence }, null, 1)}\n`);
     return { ...fromOutcome(outcome), evidence: [this.relative(file), ...files] };
   }
 
@@ -430,7 +453,14 @@ export class Certification {
 
   private saveEvidence(name: string, capture: WindowCapture, extra: Record<string, unknown>, network: NetworkName | null = this.network): string[] {
     const json = this.evidencePath(`${name}.analysis.json`, network);
-    writeFileSync(json, `${JSON.stringify({ capture: { method: capture.method, bytes: capture.bytes, pcap: this.relative(capture.file) }, ...extra, analysis: capture.analysis }, null, 1)}\n`);
+    try {
+      writeFileWhole(json, `${JSON.stringify({ capture: { method: capture.method, bytes: capture.bytes, pcap: this.relative(capture.file) }, ...extra, analysis: capture.analysis }, null, 1)}\n`);
+    } catch (error) {
+      // Evidence without its analysis backs nothing: the check breaks and its pcap goes too (on a
+      // full disk, that is also the room results.json needs to say so).
+      removePartialFile(capture.file);
+      throw error;
+    }
     return [this.relative(capture.file), this.relative(json)];
   }
 
@@ -442,6 +472,9 @@ export class Certification {
       if (!(await ui.isAppInstalled(app.package))) return skipped('NOT_INSTALLED', `${app.package} (${app.label}) is not installed on the device`);
       const uid = parseDumpsysPackage(await this.backend.runOk(['dumpsys', 'package', app.package]), app.package)?.userId ?? null;
       if (this.plan.clearAppData) await this.backend.runOk(['pm', 'clear', app.package]);
+      // A cold start, always: an app left running (before the run, or by a check a fault broke)
+      // would make no new connections when brought to the front, and its first attempts are the point.
+      await this.backend.runOk(['am', 'force-stop', app.package]);
       const dwellMs = app.dwellMs ?? this.plan.dwellMs;
       const started = Date.now();
       const { capture, start, end } = await this.inWindow(app.package, async () => {

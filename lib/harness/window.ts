@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { removePartialFile } from '../config/files.js';
 import type { Readable } from 'node:stream';
 import { IncrementalAnalyzer, type AnalyzeOptions, type CaptureAnalysis } from '../analysis/index.js';
 import type { OwnedSocket } from '../checks/attribution.js';
@@ -212,7 +213,11 @@ export class CaptureWindow {
     if (this.endedEarly) {
       throw new CaptureError(this.options.facts.serial, this.options.method, `the capture stream ended before the window closed, after ${this.bytes} bytes (the device dropped, rebooted, or tcpdump died)${this.failure ? `: ${this.failure.message}` : ''}`);
     }
-    if (this.failure !== null && (this.writeFailed || !(this.failure instanceof CaptureError && this.bytes >= 24))) throw this.failure;
+    if (this.failure !== null && (this.writeFailed || !(this.failure instanceof CaptureError && this.bytes >= 24))) {
+      // A pcap cut off mid-record by a full disk is no evidence: it goes, and frees the space.
+      if (this.writeFailed) removePartialFile(this.options.file);
+      throw this.failure;
+    }
     return { analysis: this.analyzer.finish(), sockets: [...this.sockets.values()], bytes: this.bytes, file: this.options.file, method: this.options.method };
   }
 }

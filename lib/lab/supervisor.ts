@@ -9,7 +9,8 @@
  * `adb reboot` takes a handset away for V6LAB_REBOOT_MS milliseconds (default 3000, at most 50000;
  * read from the supervisor's environment, i.e. that of `lab up`): its apps stop, its adb
  * connections drop, its port stops listening, then listens again and the adb server, which
- * retries a dropped emulator port every second, finds the same serial.
+ * retries a dropped emulator port every second, finds the same serial. `v6lab lab unplug` does
+ * the same without the reboot (lib/lab/unplug.ts).
  */
 import { watch } from 'node:fs';
 import type { Server } from 'node:net';
@@ -21,6 +22,7 @@ import { serveSu } from './android/su.js';
 import { NetnsHandsetHost } from './handset.js';
 import { apnTypeOf, readRegistry, type HandsetRecord } from './lab.js';
 import { readState, reattach, type ApnType, type PdpType } from './network/index.js';
+import { MAX_AWAY_MS, takeUnplugRequest, UNPLUG_REQUEST } from './unplug.js';
 
 const log = createDebug('v6lab:lab:supervisor');
 
@@ -32,18 +34,12 @@ function wantedAttach(state: HandsetState): { apn: ApnType; pdp: PdpType; apnNam
   return apn === null ? null : { apn, pdp: row.protocol ?? 'IP', apnName: row.apn };
 }
 
-/**
- * The longest reboot: the adb server retries a dropped emulator port 60 times, a second apart
- * (adb's transport_local.cpp LOCAL_PORT_RETRY_COUNT), then forgets it until its next start.
- */
-const MAX_REBOOT_MS = 50_000;
-
 /** V6LAB_REBOOT_MS: how long `adb reboot` keeps a handset away, in ms. */
 function rebootMsFrom(env: NodeJS.ProcessEnv): number {
   const text = env.V6LAB_REBOOT_MS;
   if (text === undefined || text === '') return DEFAULT_REBOOT_MS;
   const ms = Number(text);
-  if (!/^\d+$/.test(text) || ms > MAX_REBOOT_MS) throw new Error(`V6LAB_REBOOT_MS: expected milliseconds from 0 to ${MAX_REBOOT_MS}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || ms > MAX_AWAY_MS) throw new Error(`V6LAB_REBOOT_MS: expected milliseconds from 0 to ${MAX_AWAY_MS}, got ${JSON.stringify(text)}`);
   return ms;
 }
 
@@ -80,7 +76,16 @@ class HandsetServer {
     // The state file is replaced by rename: watch the directory.
     watch(this.record.dir, (_event, name) => {
       if (name === 'handset.json') void this.apnChanged();
+      if (name === UNPLUG_REQUEST) this.unplugRequested();
     });
+  }
+
+  /** `v6lab lab unplug`: the cable pulled for the time asked, the handset as it is otherwise. */
+  private unplugRequested(): void {
+    const ms = takeUnplugRequest(this.record.dir);
+    if (ms === null) return;
+    log('%s unplugged for %d ms', this.record.serial, ms);
+    if (!this.daemon.unplug(ms)) log('%s: already away', this.record.serial);
   }
 
   private async apnChanged(): Promise<void> {

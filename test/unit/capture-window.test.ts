@@ -2,7 +2,7 @@
 // evidence: the capture's stream ending before the window closed (a device gone), or its file
 // not being written (a full disk: /dev/full answers every write with ENOSPC).
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -34,6 +34,8 @@ describe('capture windows that fail', () => {
     const window = await opening;
     stream.write(Buffer.alloc(70_000));
     await assert.rejects(window.close(), (e: unknown) => e instanceof CaptureError && /\/dev\/full failed: .*ENOSPC/.test(e.message));
+    // A cut capture file is removed, but never a device the output was pointed at.
+    assert.ok(statSync('/dev/full').isCharacterDevice(), '/dev/full is still the device');
   });
 
   it('a stream that ends before the window closes is a dropped capture, not a short one', async () => {

@@ -1,18 +1,29 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asRoot } from '../../lib/harness/device-state.js';
 import { PassThrough, type Readable } from 'node:stream';
-import { AdbkitBackend, type AdbkitClient } from '../../lib/device/adb.js';
+import { AdbkitBackend, type AdbkitClient, type PresenceLoss } from '../../lib/device/adb.js';
 import { DeviceCommandError, DeviceTimeoutError, DeviceUnavailableError, TruncatedOutputError } from '../../lib/device/errors.js';
 import { markedCommand, quoteArg, readMarkedOutput, recognizeRefusal } from '../../lib/device/shell.js';
 
+/** adbkit's tracker as the adb server drives it: events, and end() as the only method. */
+class FakeTracker extends EventEmitter {
+  ended = false;
+  end(): this {
+    this.ended = true;
+    return this;
+  }
+}
+
 /** A stand-in for adbkit whose shell is this machine's sh, as a device's `shell:` (v1) is. */
-function localClient(transform: (output: Buffer) => Buffer = (b) => b, devices = [{ id: 'fake-1', type: 'device' }]): AdbkitClient {
+function localClient(transform: (output: Buffer) => Buffer = (b) => b, devices = [{ id: 'fake-1', type: 'device' }], tracker = new FakeTracker()): AdbkitClient {
   return {
     listDevices: async () => devices,
+    trackDevices: async () => tracker,
     getDevice: () => ({
       shell: async (command: string) => {
         const child = spawn('sh', ['-c', command]);
@@ -93,8 +104,53 @@ describe('device: commands over adb', () => {
     await new AdbkitBackend(localClient(), 'fake-1').ensureAvailable();
   });
 
+  it('tells a device that dropped off adb from an adb server that went away, first loss kept until reset', async () => {
+    const tracker = new FakeTracker();
+    const watch = await new AdbkitBackend(localClient(undefined, undefined, tracker), 'fake-1', 5099).watchPresence();
+    tracker.emit('change', { id: 'other-2', type: 'offline' });
+    tracker.emit('change', { id: 'fake-1', type: 'device' });
+    assert.equal(watch.lost, null, 'another device, or ours coming online, is no loss');
+    tracker.emit('change', { id: 'fake-1', type: 'offline' });
+    tracker.emit('remove', { id: 'fake-1', type: 'offline' });
+    assert.deepEqual(watch.lost, { what: 'device', detail: 'fake-1 went offline on adb' });
+    watch.reset();
+    assert.equal(watch.lost, null);
+    tracker.emit('remove', { id: 'fake-1', type: 'device' });
+    const lost = (): PresenceLoss => watch.lost;
+    assert.match(lost()?.detail ?? '', /fake-1 dropped off adb/);
+    watch.reset();
+    assert.equal(watch.alive, true);
+    tracker.emit('error', new Error('Connection closed'));
+    tracker.emit('end');
+    assert.deepEqual([watch.alive, watch.lost], [false, { what: 'adb-server', detail: 'the adb server on port 5099 went away (its device tracker connection closed)' }]);
+    watch.close();
+    assert.equal(tracker.ended, true);
+    tracker.emit('error', new Error('late'));
+  });
+
   it('refuses to pull a file the device does not have, instead of returning nothing', async () => {
     await assert.rejects(new AdbkitBackend(localClient(), 'fake-1').pull('/sdcard/none.bin'), (e: unknown) => e instanceof DeviceCommandError && e.refusal === 'not-found');
+  });
+
+  it('never returns a pull cut short: ended early, or ended by adbkit\'s premature-EOF error', async () => {
+    const client = (finish: (s: PassThrough) => void): AdbkitClient => ({
+      ...localClient(),
+      getDevice: () => ({
+        ...localClient().getDevice('fake-1'),
+        stat: async () => ({ size: 100, mode: 0o100644 }),
+        pull: async () => {
+          const transfer = new PassThrough();
+          setImmediate(() => {
+            transfer.write(Buffer.alloc(10));
+            finish(transfer);
+          });
+          return transfer;
+        },
+      }),
+    });
+    await assert.rejects(new AdbkitBackend(client((t) => t.end()), 'fake-1').pull('/sdcard/a.pcap'), /pull \/sdcard\/a\.pcap` exited 1: pull ended after 10 of 100 bytes: the connection dropped/);
+    await assert.rejects(new AdbkitBackend(client((t) => t.destroy(new Error('Premature end of stream, needed 4 more bytes'))), 'fake-1').pull('/sdcard/a.pcap'), /pull ended after 10 of 100 bytes: the connection dropped \(Premature end of stream/);
+    assert.equal((await new AdbkitBackend(client((t) => t.end(Buffer.alloc(90))), 'fake-1').pull('/sdcard/a.pcap')).length, 100);
   });
 
   it('reads the marker at the end only, and only with a status after it', () => {

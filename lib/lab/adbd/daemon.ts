@@ -72,10 +72,10 @@ export class AdbDaemon {
   #server: Server | null = null;
   #port = 0;
   #address = '127.0.0.1';
-  /** Set by close(): a reboot under way does not listen again. */
+  /** Set by close(): a reboot or unplug under way does not listen again. */
   #closed = false;
-  /** A reboot under way; wakes it from its wait (close() does, so it ends at once). */
-  #rebooting: { wake(): void } | null = null;
+  /** A reboot or unplug under way; wakes it from its wait (close() does, so it ends at once). */
+  #away: { wake(): void } | null = null;
 
   constructor(host: HandsetHost, options: AdbDaemonOptions) {
     this.#host = host;
@@ -121,7 +121,7 @@ export class AdbDaemon {
   /** Stops listening, drops every connection and kills every running command's process group. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#rebooting?.wake();
+    this.#away?.wake();
     await this.#stop();
   }
 
@@ -171,35 +171,52 @@ export class AdbDaemon {
    * connection drops. Then the handset is down for the reboot time and comes back on its port.
    */
   #prepareReboot(): ServiceRunner | null {
-    if (!this.#host.reboot || this.#rebooting) return null;
+    if (!this.#host.reboot || this.#away) return null;
     return { run: () => setTimeout(() => void this.#reboot(), GOING_DOWN_MS) };
   }
 
-  async #reboot(): Promise<void> {
-    if (this.#rebooting || this.#closed || !this.#server) return;
+  #reboot(): Promise<void> {
+    return this.#goAway(this.#rebootMs, 'reboot', () => this.#host.reboot?.());
+  }
+
+  /**
+   * A cable pulled for `ms` and put back: every connection drops without a CLSE, running
+   * commands are killed, the port stops listening, then listens again and the adb server, which
+   * retries a dropped emulator port every second, finds the same serial. Unlike a reboot, the
+   * handset's apps and state stay as they are. False if the handset is already away.
+   */
+  unplug(ms: number): boolean {
+    if (this.#away || this.#closed || !this.#server) return false;
+    void this.#goAway(ms, 'unplug');
+    return true;
+  }
+
+  /** Down for `ms` (while `meanwhile` runs, if given), then listening again on the same port. */
+  async #goAway(ms: number, why: string, meanwhile?: () => Promise<void> | undefined): Promise<void> {
+    if (this.#away || this.#closed || !this.#server) return;
     const port = this.#port;
     const address = this.#address;
     let wake = (): void => {};
     const woken = new Promise<void>((resolve) => (wake = resolve));
-    this.#rebooting = { wake };
+    this.#away = { wake };
     try {
-      log('port %d: rebooting, down for %d ms', port, this.#rebootMs);
+      log('port %d: %s, down for %d ms', port, why, ms);
       await this.#stop();
-      const timer = setTimeout(wake, this.#rebootMs);
+      const timer = setTimeout(wake, ms);
       try {
-        await this.#host.reboot?.();
+        await meanwhile?.();
       } catch (err) {
-        log('port %d: reboot: %s', port, (err as Error).message);
+        log('port %d: %s: %s', port, why, (err as Error).message);
       }
       await woken;
       clearTimeout(timer);
       if (this.#closed) return;
       await this.listen(port, address);
-      log('port %d: up again after reboot', port);
+      log('port %d: up again after %s', port, why);
     } catch (err) {
-      log('port %d: cannot come back after reboot: %s', port, (err as Error).message);
+      log('port %d: cannot come back after %s: %s', port, why, (err as Error).message);
     } finally {
-      this.#rebooting = null;
+      this.#away = null;
     }
   }
 
