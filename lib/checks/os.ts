@@ -6,10 +6,10 @@
  */
 import type { DeviceBackend } from '../device/adb.js';
 import {
-  isContentDenied, parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute,
+  DeviceOutputError, isContentDenied, parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute,
   type ContentDenied, type ContentRow, type InterfaceAddresses, type Route,
 } from '../device/parse/index.js';
-import type { DumpsysConnectivity } from '../device/parse/connectivity.js';
+import type { DumpsysConnectivity, NetworkAgent } from '../device/parse/connectivity.js';
 
 export interface Observation {
   apnTable: ContentRow[] | ContentDenied;
@@ -17,6 +17,7 @@ export interface Observation {
   routes: Route[];
   /** `/proc/sys/net/ipv6/conf/<if>/<name>` values, keyed `if/name`; null when unreadable. */
   sysctls: Record<string, string | null>;
+  /** null when `dumpsys connectivity` failed. */
   connectivity: DumpsysConnectivity | null;
 }
 
@@ -27,10 +28,35 @@ export interface CheckOutcome {
   evidence: Record<string, unknown>;
 }
 
+type Reason = CheckOutcome['reasons'][number];
+
 const passed = (evidence: Record<string, unknown>): CheckOutcome => ({ status: 'passed', reasons: [], evidence });
 const failed = (code: string, detail: string, evidence: Record<string, unknown>): CheckOutcome => ({ status: 'failed', reasons: [{ code, detail }], evidence });
+/** Passed only when there is no reason against it: nothing wrong, and nothing it needed left unread. */
+const decided = (reasons: (Reason | null)[], evidence: Record<string, unknown>): CheckOutcome => {
+  const given = reasons.filter((r): r is Reason => r !== null);
+  return given.length === 0 ? passed(evidence) : { status: 'failed', reasons: given, evidence };
+};
+
+/**
+ * Why the mobile network's LinkProperties (DNS servers, NAT64 prefix) are unknown, or null when
+ * they were read. NetworkAgentInfo always prints an `lp{...}`, so a network without one had an
+ * `lp{...}` that could not be parsed.
+ */
+function linkPropertiesUnread(o: Observation, network: NetworkAgent | null): Reason | null {
+  if (o.connectivity === null) return { code: 'CONNECTIVITY_UNREADABLE', detail: '`dumpsys connectivity` could not be read (it exited non-zero): the DNS servers and NAT64 prefix Android knows are unknown' };
+  if (network !== null && network.linkProperties === null) {
+    return { code: 'CONNECTIVITY_UNREADABLE', detail: `the LinkProperties of mobile network ${network.netId ?? '?'} in \`dumpsys connectivity\` could not be read: its DNS servers and NAT64 prefix are unknown` };
+  }
+  return null;
+}
 
 const isMobile = (name: string) => /^(rmnet|ccmni|seth)/.test(name);
+
+/** The cellular and Wi-Fi interfaces a device has addresses on (CLAT's v4-* excluded): those os.ipv6-enabled judges. */
+export function radioInterfaces(addresses: readonly InterfaceAddresses[]): string[] {
+  return addresses.map((a) => a.name).filter((n) => /^(rmnet|ccmni|seth|wlan)/.test(n) && !n.startsWith('v4-'));
+}
 
 /** The APN the device uses by default: the `current=1` row, else the first `default` type. */
 function defaultApn(rows: ContentRow[]): ContentRow | null {
@@ -72,12 +98,20 @@ function attachedFamilies(o: Observation): (4 | 6)[] {
 /** os.ipv6-enabled: IPv6 not disabled on cellular and Wi-Fi, router advertisements accepted. */
 export function checkIpv6Enabled(o: Observation, interfaces: readonly string[]): CheckOutcome {
   const problems: string[] = [];
+  const unread: string[] = [];
   for (const name of interfaces) {
+    for (const key of ['disable_ipv6', 'accept_ra']) {
+      const value = o.sysctls[`${name}/${key}`];
+      // the kernel prints one integer: anything else (a refusal, an empty read) says nothing
+      if (value === undefined || value === null || !/^-?\d+$/.test(value)) unread.push(`${name}/${key} could not be read${value ? ` (got ${JSON.stringify(value.slice(0, 60))})` : ''}`);
+    }
     if (o.sysctls[`${name}/disable_ipv6`] === '1') problems.push(`IPv6 is disabled on ${name} (disable_ipv6=1)`);
     if (o.sysctls[`${name}/accept_ra`] === '0') problems.push(`${name} ignores router advertisements (accept_ra=0)`);
   }
-  const evidence = { sysctls: o.sysctls };
-  return problems.length === 0 ? passed(evidence) : failed('IPV6_DISABLED', problems.join('; '), evidence);
+  return decided([
+    problems.length === 0 ? null : { code: 'IPV6_DISABLED', detail: problems.join('; ') },
+    unread.length === 0 ? null : { code: 'SYSCTL_UNREADABLE', detail: `under /proc/sys/net/ipv6/conf: ${unread.join('; ')}` },
+  ], { sysctls: o.sysctls });
 }
 
 /** os.privacy-addresses: a temporary (RFC 8981) or stable-privacy (RFC 7217) address in use. */
@@ -96,14 +130,15 @@ export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
   const defaultV6 = o.routes.find((r) => r.family === 6 && r.destination === '::/0' && r.dev !== null && isMobile(r.dev));
   const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
   const dns6 = (network?.linkProperties?.dnsAddresses ?? []).filter((d) => d.includes(':'));
+  const unread = linkPropertiesUnread(o, network);
   const evidence = { ipv6: v6.map((a) => a.address), ipv4: v4.map((a) => a.address), defaultRoute: defaultV6 ?? null, dns: network?.linkProperties?.dnsAddresses ?? [] };
   const problems = [
     ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
     ...(defaultV6 === undefined ? ['no IPv6 default route on the mobile interface'] : []),
-    ...(dns6.length === 0 ? ['no IPv6 DNS server'] : []),
+    ...(dns6.length === 0 && unread === null ? ['no IPv6 DNS server'] : []),
     ...(v4.length > 0 ? [`native IPv4 ${v4.map((a) => a.address).join(', ')} on an IPv6-only attach`] : []),
   ];
-  return problems.length === 0 ? passed(evidence) : failed('NOT_IPV6_ONLY', problems.join('; '), evidence);
+  return decided([problems.length === 0 ? null : { code: 'NOT_IPV6_ONLY', detail: problems.join('; ') }, unread], evidence);
 }
 
 /** apn.clat: a v4-* interface with a 192.0.0.0/29 address and the IPv4 default route through it, only without native IPv4. */
@@ -126,6 +161,9 @@ export function checkNat64Prefix(o: Observation, discovered: readonly string[]):
   const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
   const reported = network?.linkProperties?.nat64Prefix ?? null;
   const evidence = { linkProperties: reported, discoveredInCapture: [...discovered] };
+  // RFC 7050 discovery alone does not pass it: what Android itself knows went unread
+  const unread = linkPropertiesUnread(o, network);
+  if (unread !== null) return { status: 'failed', reasons: [unread], evidence };
   if (reported === null && discovered.length === 0) return failed('NO_NAT64_PREFIX', 'no NAT64 prefix: neither LinkProperties nor an RFC 7050 answer in the capture', evidence);
   if (reported !== null && discovered.length > 0 && !discovered.includes(reported)) {
     return failed('NAT64_PREFIX_MISMATCH', `LinkProperties says ${reported} but RFC 7050 discovery found ${discovered.join(', ')}`, evidence);
@@ -141,15 +179,16 @@ export function checkDualStackAttach(o: Observation): CheckOutcome {
   const defaultV4 = o.routes.find((r) => r.family === 4 && r.destination === '0.0.0.0/0' && r.dev !== null && isMobile(r.dev));
   const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
   const dns = network?.linkProperties?.dnsAddresses ?? [];
+  const unread = linkPropertiesUnread(o, network);
   const evidence = { apn: network?.extra ?? null, ipv6: v6.map((a) => a.address), ipv4: v4.map((a) => a.address), defaultRoutes: [defaultV6 ?? null, defaultV4 ?? null], dns };
   const problems = [
     ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
     ...(v4.length === 0 ? ['no IPv4 address on the mobile interface'] : []),
     ...(defaultV6 === undefined ? ['no IPv6 default route'] : []),
     ...(defaultV4 === undefined ? ['no IPv4 default route'] : []),
-    ...(dns.some((d) => d.includes(':')) ? [] : ['no IPv6 DNS server']),
+    ...(dns.some((d) => d.includes(':')) || unread !== null ? [] : ['no IPv6 DNS server']),
   ];
-  return problems.length === 0 ? passed(evidence) : failed('NOT_DUAL_STACK', `on the dual-stack APN: ${problems.join('; ')}`, evidence);
+  return decided([problems.length === 0 ? null : { code: 'NOT_DUAL_STACK', detail: `on the dual-stack APN: ${problems.join('; ')}` }, unread], evidence);
 }
 
 /** What a probe of one name through the device's default connect path showed in the capture. */
@@ -181,7 +220,12 @@ export async function observeDevice(device: DeviceBackend, options: { root?: 'ad
   // As the shell user first: whether the table is readable is itself a finding.
   let apn = await device.run(apnQuery);
   if (apn.exitCode !== 0 && options.root === 'su') apn = await device.run(['su', '-c', apnQuery.join(' ')]);
-  const interfaces = options.interfaces ?? ['rmnet_data0', 'wlan0'];
+  const addresses = parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show']));
+  // every interface list holds the loopback's: none at all is output ip did not really give
+  if (addresses.length === 0) throw new DeviceOutputError('ip -o addr show', 'no address at all, not even the loopback\'s');
+  // The sysctls of every cellular and Wi-Fi interface the handset has (a MediaTek phone's is
+  // ccmni0, not rmnet_data0): os.ipv6-enabled judges those, and must not judge one never read.
+  const interfaces = options.interfaces ?? [...new Set(['rmnet_data0', 'wlan0', ...radioInterfaces(addresses)])];
   const sysctls: Record<string, string | null> = {};
   for (const name of interfaces) {
     for (const key of ['disable_ipv6', 'accept_ra', 'use_tempaddr']) {
@@ -192,7 +236,7 @@ export async function observeDevice(device: DeviceBackend, options: { root?: 'ad
   const connectivity = await device.run(['dumpsys', 'connectivity']);
   return {
     apnTable: parseContentRows(apn.output),
-    addresses: parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show'])),
+    addresses,
     routes: [...parseIpRoute(await device.runOk(['ip', '-6', 'route', 'show']), 6), ...parseIpRoute(await device.runOk(['ip', '-4', 'route', 'show']), 4)],
     sysctls,
     connectivity: connectivity.exitCode === 0 ? parseDumpsysConnectivity(connectivity.output) : null,

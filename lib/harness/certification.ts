@@ -14,7 +14,7 @@ import { appVerdict, type AppVerdict } from '../checks/app-verdict.js';
 import { attributeFlows, destinationKey, type Attribution } from '../checks/attribution.js';
 import {
   checkApnProtocol, checkClat, checkDualStackAttach, checkIpv4ViaClat, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix,
-  checkPrivacyAddresses, checkResolverPrefersIpv6, observeDevice, type CheckOutcome, type Observation,
+  checkPrivacyAddresses, checkResolverPrefersIpv6, observeDevice, radioInterfaces, type CheckOutcome, type Observation,
 } from '../checks/os.js';
 import { checkDefinition, type CheckId } from '../checks/requirements.js';
 import { AdbkitBackend, adbClient, type PresenceWatch } from '../device/adb.js';
@@ -344,7 +344,7 @@ export class Certification {
 
   /** The cellular and Wi-Fi interfaces whose IPv6 settings are judged. */
   private interfaces(o: Observation): string[] {
-    const names = o.addresses.map((a) => a.name).filter((n) => /^(rmnet|ccmni|seth|wlan)/.test(n) && !n.startsWith('v4-'));
+    const names = radioInterfaces(o.addresses);
     return names.length > 0 ? names : ['rmnet_data0', 'wlan0'];
   }
 

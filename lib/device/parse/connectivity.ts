@@ -1,6 +1,6 @@
-import { parseAddress } from '../../net/address.js';
+import { parseAddress, parseNat64Prefix } from '../../net/address.js';
 import { DeviceOutputError } from './errors.js';
-import { completeLines, indentation } from './lines.js';
+import { completeLines, dumpsysCutNotice, indentation } from './lines.js';
 
 export interface LinkAddress {
   readonly address: string;
@@ -130,18 +130,40 @@ function isAddress(text: string): boolean {
   }
 }
 
+/** Whether `text` is a NAT64 prefix of a length RFC 6052 allows: `64:ff9b::/9`, cut from `/96`, is not. */
+function isNat64Prefix(text: string): boolean {
+  try {
+    parseNat64Prefix(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `text` is `address/length` with a length the address's family can have (`/640` cannot). */
+function isPrefix(text: string): boolean {
+  const match = /^(\S+)\/(\d{1,3})$/.exec(text);
+  if (!match) return false;
+  try {
+    return Number(match[2]) <= (parseAddress(match[1]!).family === 4 ? 32 : 128);
+  } catch {
+    return false;
+  }
+}
+
 function linkAddress(item: string): LinkAddress | null {
   // 2a01:599:a1b:a486:9aa1:495d:81d9:5386/64
-  const match = /^(\S+)\/(\d{1,3})(?:\s|$)/.exec(item);
-  if (!match || !isAddress(match[1]!)) return null;
-  return { address: match[1]!, prefixLength: Number(match[2]) };
+  const match = /^(\S+\/\d{1,3})(?:\s|$)/.exec(item);
+  if (!match || !isPrefix(match[1]!)) return null;
+  const [address, length] = match[1]!.split('/') as [string, string];
+  return { address, prefixLength: Number(length) };
 }
 
 function linkRoute(item: string): LinkRoute | null {
   // ::/0 -> fe80::5465:6cff:fec0:afb9 rmnet_data0 mtu 0
   // 0.0.0.0/0 -> 192.0.0.4 v4-rmnet16 mtu 0
   const tokens = item.split(/\s+/);
-  if (tokens[1] !== '->' || !/^\S+\/\d{1,3}$/.test(tokens[0]!) || !isAddress(tokens[0]!.split('/')[0]!)) return null;
+  if (tokens[1] !== '->' || !isPrefix(tokens[0]!)) return null;
   let gateway: string | null = null;
   let interfaceName: string | null = null;
   let type = 'unicast';
@@ -201,7 +223,7 @@ export function parseLinkProperties(text: string): LinkProperties {
     domains: domains === undefined || domains === 'null' || domains === '' ? null : domains,
     mtu: mtuText !== undefined && /^\d+$/.test(mtuText) ? Number(mtuText) : null,
     routes: (listItems(values.get('Routes')) ?? []).map(linkRoute).filter((r): r is LinkRoute => r !== null),
-    nat64Prefix: nat64 !== undefined && /^\S+\/\d{1,3}$/.test(nat64) && isAddress(nat64.split('/')[0]!) ? nat64 : null,
+    nat64Prefix: nat64 !== undefined && isNat64Prefix(nat64) ? nat64 : null,
     stacked,
   };
 }
@@ -297,10 +319,12 @@ function networkAgent(line: string): NetworkAgent | null {
 /**
  * Parses `dumpsys connectivity`: the NetworkAgentInfo lines of the `Current Networks:` block,
  * each with the `CLAT tracker:` line indented under it. A line cut or unbalanced is skipped.
- * @throws DeviceOutputError when there is no `Current Networks:` line
+ * @throws DeviceOutputError when there is no `Current Networks:` line, or dumpsys says the dump was cut
  */
 export function parseDumpsysConnectivity(text: string): DumpsysConnectivity {
   const lines = completeLines(text);
+  const cut = dumpsysCutNotice(lines);
+  if (cut) throw new DeviceOutputError('dumpsys connectivity', `the dump stopped early (${JSON.stringify(cut.text.trim())}), so its last line may be a cut one; run it again`, cut.number);
   let defaultNetId: number | null = null;
   // Active default network: 100
   const active = lines.map((l) => /^\s*Active default network: (\S+)$/.exec(l.text)).find(Boolean);

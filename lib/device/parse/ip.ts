@@ -96,7 +96,8 @@ export function parseIpAddr(text: string): InterfaceAddresses[] {
     entry.addresses.push({ family, address: addressText, prefixLength, scope, flags, validLifetime, preferredLifetime });
     found = true;
   }
-  if (!found && lines.some((l) => l.text.trim() !== '')) throw new DeviceOutputError('ip -o addr show', 'no "N: IFACE inet|inet6 ADDRESS" line');
+  // text that is only a cut line is not an empty list: completeLines left that line out, so ask the text
+  if (!found && text.trim() !== '') throw new DeviceOutputError('ip -o addr show', 'no "N: IFACE inet|inet6 ADDRESS" line');
   return [...byIndex.values()];
 }
 
@@ -190,6 +191,7 @@ export function parseIpRoute(text: string, family?: Family): Route[] {
       metric, mtu, table: values.table ?? null, src: values.src ?? null,
     });
   }
-  if (routes.length === 0 && lines.some((l) => l.text.trim() !== '')) throw new DeviceOutputError('ip route', 'no route line');
+  // text that is only a cut line is not an empty table
+  if (routes.length === 0 && text.trim() !== '') throw new DeviceOutputError('ip route', 'no route line');
   return routes;
 }

@@ -20,3 +20,16 @@ export function completeLines(text: string): NumberedLine[] {
 export function indentation(line: string): number {
   return line.length - line.trimStart().length;
 }
+
+// *** SERVICE 'connectivity' DUMP TIMEOUT (10000ms) EXPIRED ***
+// Error with service 'connectivity' while dumping: DEAD_OBJECT
+const DUMPSYS_CUT = /\*\*\* (?:SERVICE '[^']*' )?DUMP TIMEOUT\b.*\*\*\*|Error with service '[^']*' while dumping/;
+
+/**
+ * The line where dumpsys says a service's dump stopped early (past its deadline, or the service
+ * died), or null. dumpsys still exits 0, and before its timeout notice it ends the cut line with a
+ * newline, so that line looks whole: a `userId=101` cut from `userId=10105` is another app's uid.
+ */
+export function dumpsysCutNotice(lines: readonly NumberedLine[]): NumberedLine | null {
+  return lines.find((l) => DUMPSYS_CUT.test(l.text)) ?? null;
+}

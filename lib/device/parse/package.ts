@@ -1,4 +1,5 @@
-import { completeLines, indentation } from './lines.js';
+import { DeviceOutputError } from './errors.js';
+import { completeLines, dumpsysCutNotice, indentation } from './lines.js';
 
 export interface PackageInfo {
   /** The app's Linux uid (`userId=10105`), the owner of its sockets in /proc/net. */
@@ -11,9 +12,12 @@ export interface PackageInfo {
  * Parses `dumpsys package PKG`: the first `Package [PKG] (...)` block, its own lines only (not
  * those of nested blocks such as `User 0:`).
  * @returns null when there is no block for `pkg` (not installed, or not this command's output)
+ * @throws DeviceOutputError when dumpsys says the dump was cut
  */
 export function parseDumpsysPackage(text: string, pkg: string): PackageInfo | null {
   const lines = completeLines(text);
+  const cut = dumpsysCutNotice(lines);
+  if (cut) throw new DeviceOutputError('dumpsys package', `the dump stopped early (${JSON.stringify(cut.text.trim())}), so its last line may be a cut one; run it again`, cut.number);
   //   Package [com.example.news] (3bc27ba9):
   const headerAt = lines.findIndex((l) => l.text.trimStart().startsWith(`Package [${pkg}] (`));
   if (headerAt < 0) return null;

@@ -67,7 +67,8 @@ export function parseIfInet6(text: string): IfInet6Address[] {
       interfaceName: match[6]!,
     });
   }
-  if (addresses.length === 0 && lines.some((l) => l.text.trim() !== '')) throw new DeviceOutputError('/proc/net/if_inet6', 'no address line');
+  // text that is only a cut line is not an empty list
+  if (addresses.length === 0 && text.trim() !== '') throw new DeviceOutputError('/proc/net/if_inet6', 'no address line');
   return addresses;
 }
 
@@ -154,6 +155,9 @@ export function parseProcNetSockets(text: string, family: Family, transport: 'tc
     //    0: B80D012000009F73D24F484011F96C1D:8990 B80D012000FF9F73000000000B100000:01BB 01 00000000:00000000 02:000013FF 00000000  1002        0 604679 2 0000000055fe7b01 20 4 28 14 -1
     const fields = line.trim().split(/\s+/);
     if (!/^\d+:$/.test(fields[0] ?? '')) continue;
+    // The kernel prints at least the refcount and the socket's address after the inode
+    // (tcp4_seq_show, udp4_format_sock): a row that ends sooner is cut, its inode perhaps with it.
+    if (fields.length < inodeAt + 3) continue;
     const localEndpoint = endpoint(fields[local] ?? '', family);
     const remoteEndpoint = endpoint(fields[remote] ?? '', family);
     const stText = fields[st] ?? '';
