@@ -14,6 +14,11 @@ const root = import.meta.dirname;
 const planFile = process.env.V6LAB_PLAN;
 const plan: CertifyPlan | null = planFile === undefined ? null : readPlan(planFile);
 const appiumServers: ChildProcess[] = [];
+// A launcher that dies before onComplete (an uncaught error: its log's disk full) must not leave
+// its Appium servers listening: 'exit' runs then too, and kill(2) is synchronous.
+process.once('exit', () => {
+  for (const child of appiumServers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 /** The drivers whose adb work needs `mobile: shell` get it; nothing else is allowed. */
 const SHELL_DRIVERS = new Set(['uiautomator2', 'v6labvirtual']);

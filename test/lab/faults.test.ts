@@ -201,6 +201,8 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
     assert.deepEqual(resumed.results.map((x) => [x.network, x.status]), [['ipv6', 'passed'], ['ipv4v6', 'passed']]);
     assert.deepEqual(resumed.results[1], first.results[1]);
     assert.equal(existsSync(join(mount, 'run')), false, 'the tmpfs went with its namespace');
+    // Whatever died on the full disk, no Appium server it started is left listening.
+    assert.ok(Number.isNaN(listener(4723)), 'no Appium left on 127.0.0.1:4723');
     assert.deepEqual(await stateOf(A), foundA);
   });
 });
