@@ -2,7 +2,8 @@
 // Reliability figures (issue 6), printed as counts: lab up/down cycles and up/kill -9/down
 // cycles and what they leave behind; kill -9 of the certify harness at seeded moments and the
 // --resume runs that finish the work; malformed inputs and the clear errors they get; analyzer
-// fuzz cases and crashes; a handset rebooted mid-run. Needs root (network namespaces) and a
+// fuzz cases and crashes; faults injected into certify runs (reboot, crash, cable pulls, adb
+// and Appium servers killed, a full disk). Needs root (network namespaces) and a
 // built dist/ (`npm run build`). Takes about 15 minutes.
 //
 //   node bench/faults.js [--cycles 20] [--kills 20] [--fuzz 100000] [--skip lab,kills,inputs,fuzz,reboot]
@@ -153,12 +154,15 @@ async function kills() {
   }
 }
 
-function mochaJson(files, env = {}) {
+/** Runs mocha with the JSON reporter; its stats, and each test's title and whether it passed. */
+function mochaRun(files, env = {}) {
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/mocha/bin/mocha.js'), '--reporter', 'json', ...files], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 3_600_000 });
   const text = r.stdout.slice(r.stdout.indexOf('{'));
-  const stats = JSON.parse(text.slice(0, text.lastIndexOf('}') + 1)).stats;
-  return stats;
+  const json = JSON.parse(text.slice(0, text.lastIndexOf('}') + 1));
+  return { stats: json.stats, tests: json.tests.map((t) => ({ title: t.title, passed: Object.keys(t.err ?? {}).length === 0, error: t.err?.message?.slice(0, 500) })) };
 }
+
+const mochaJson = (files, env = {}) => mochaRun(files, env).stats;
 
 function inputs() {
   const stats = mochaJson(['test/unit/bad-input.test.ts']);
@@ -172,14 +176,24 @@ function fuzz() {
 }
 
 function reboot() {
-  // A handset rebooted mid-run (1 fault); an app killed in its window and a handset's Appium
-  // server killed, in one run (2 faults). Each test passes only if every fault it injects was
-  // survived: the check in flight broken with the fault named, the rest done, the state restored.
-  const rebooted = mochaJson(['test/lab/certify.test.ts', '--grep', 'rebooted mid-run']);
-  const others = mochaJson(['test/lab/faults.test.ts']);
-  const injected = rebooted.tests + 2 * others.tests;
-  const survived = rebooted.passes + 2 * others.passes;
-  report('faults injected / survived (reboot mid-run, app crash, Appium server killed)', `${injected} / ${survived}`);
+  // Each test passes only if every fault it injects was survived: the check in flight broken
+  // with the fault named, the rest done, nothing half-written, the devices restored.
+  const faultsPerTest = [
+    [/rebooted mid-run/, 1, 'reboot mid-run'],
+    [/each fault breaks the check in flight/, 4, 'app crash, cable pulled mid-capture, adb server killed, Appium server killed'],
+    [/a command or a pull cut by a cable pull/, 2, 'cable pulled mid-command and mid-pull'],
+    [/a disk that fills during a capture/, 1, 'run directory disk full mid-capture'],
+  ];
+  const runs = [...mochaRun(['test/lab/certify.test.ts', '--grep', 'rebooted mid-run']).tests, ...mochaRun(['test/lab/faults.test.ts']).tests];
+  let injected = 0;
+  let survived = 0;
+  for (const [title, faults] of faultsPerTest) {
+    const test = runs.find((t) => title.test(t.title));
+    injected += faults;
+    if (test?.passed) survived += faults;
+    else console.log(`  not survived: ${test?.title ?? `no test matching ${title}`}${test?.error ? `: ${test.error}` : ''}`);
+  }
+  report(`faults injected / survived (${faultsPerTest.map((f) => f[2]).join('; ')})`, `${injected} / ${survived}`);
 }
 
 console.log(`bench/faults.js on ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}`);

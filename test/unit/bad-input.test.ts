@@ -95,6 +95,8 @@ const CASES: [string, () => string[], (argv: string[]) => string, RegExp][] = [
   ['--lab with --devices', () => certify('--lab', '--devices', 'emulator-5554'), () => '--lab', /leave out --devices and --profile/],
   ['a lab of no handsets', () => labUp('--handsets', '0'), () => '--handsets', /expected 1 to 16, got 0/],
   ['an APN type that does not exist', () => labUp('--apn', 'ipv9'), () => '--apn', /"ipv9" is not one of ipv6, ipv4v6, ipv4/],
+  ['an unplug time that is not milliseconds', () => ['lab', 'unplug', 'emulator-5554', '--for', '2s', '--state-dir', state], () => '--for', /expected milliseconds from 0 to 50000 .*got "2s"/],
+  ['an unplug longer than adb waits', () => ['lab', 'unplug', 'emulator-5554', '--for', '60000', '--state-dir', state], () => '--for', /expected milliseconds from 0 to 50000 .*got "60000"/],
   ['analyze --top that is not a number', () => ['analyze', join(projectRoot, 'test/fixtures/lab/sll2-mixed.pcap'), '--top', 'x'], () => '--top', /is not a whole number/],
   ['analyze with an IPv4 NAT64 prefix', () => ['analyze', join(projectRoot, 'test/fixtures/lab/sll2-mixed.pcap'), '--nat64-prefix', '10.0.0.0/8'], () => '--nat64-prefix', /"10\.0\.0\.0\/8" is not an IPv6 prefix/],
   ['report of a directory that is no run', () => ['report', work], () => 'results.json', /no results\.json: is this a v6lab run directory/],
