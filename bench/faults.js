@@ -159,7 +159,7 @@ function mochaRun(files, env = {}) {
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/mocha/bin/mocha.js'), '--reporter', 'json', ...files], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 3_600_000 });
   const text = r.stdout.slice(r.stdout.indexOf('{'));
   const json = JSON.parse(text.slice(0, text.lastIndexOf('}') + 1));
-  return { stats: json.stats, tests: json.tests.map((t) => ({ title: t.title, passed: Object.keys(t.err ?? {}).length === 0, error: t.err?.message?.slice(0, 500) })) };
+  return { stats: json.stats, tests: json.tests.map((t) => ({ title: t.fullTitle, passed: Object.keys(t.err ?? {}).length === 0, error: t.err?.message?.slice(0, 500) })) };
 }
 
 const mochaJson = (files, env = {}) => mochaRun(files, env).stats;
