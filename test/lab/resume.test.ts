@@ -11,20 +11,10 @@ import { join } from 'node:path';
 import type { RunResults } from '../../lib/report/results.js';
 import { projectRoot, v6lab } from '../support/cli.js';
 import { labSession } from '../support/lab-session.js';
+import { prng } from '../support/mutate.js';
 
 const SERIAL = 'emulator-5554';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** mulberry32: the moments are the same on every run of the test. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs `v6lab ...args` in its own process group; kill() is kill -9 of the group. */
 function startHarness(args: string[], env: Record<string, string>) {
@@ -44,7 +34,7 @@ describe('kill -9 of the harness, then --resume (issue 6)', function () {
     writeFileSync(catalogue, JSON.stringify({ name: 'two', apps: ['com.example.maps', 'com.example.news'].map((p) => ({ package: p, label: p, dwellMs: 1500 })) }));
     const shell = async (args: string[]) => (await cli.run(['-s', SERIAL, 'shell', ...args])).stdout.toString();
     const asFound = [await shell(['su', '-c', 'content query --uri content://telephony/carriers']), await shell(['settings', 'get', 'global', 'private_dns_mode'])];
-    const random = seeded(20261126);
+    const random = prng(20261126);
     const expected = 6 + 4;
     let args = ['certify', '--devices', SERIAL, '--suite', 'os,apps', '--apps', catalogue, '--out', out, '--quiet'];
     const seen: number[] = [];

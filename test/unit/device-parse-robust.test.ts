@@ -17,20 +17,9 @@ import {
   parseIfInet6, parseIpAddr, parseIpRoute, parseLinkProperties, parseProcNetSockets, parseSettingsGet,
   type ContentRow, type DumpsysConnectivity, type NetworkAgent,
 } from '../../lib/device/parse/index.js';
+import { prng } from '../support/mutate.js';
 
 const fixture = (name: string): string => readFileSync(resolve(import.meta.dirname, '../fixtures/android', name), 'utf8');
-
-/** mulberry32: a small seeded generator, so the "random" inputs are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Lines of `text`, each with its newline. */
 const linesOf = (text: string): string[] => text.split(/(?<=\n)/).filter((l) => l !== '');
@@ -79,7 +68,7 @@ function noiseLine(random: () => number): string {
 
 /** Whole-output garbage: what a broken shell, a proxy or a wrong command can return instead. */
 const GARBAGE: readonly (readonly [string, string])[] = (() => {
-  const random = seeded(0x6c6162);
+  const random = prng(0x6c6162);
   return [
     ['empty', ''],
     ['only whitespace', ' \t \n\n   \r\n\t\n'],
@@ -161,7 +150,7 @@ function garbageRefused<T>(what: string, parse: (t: string) => T, isNothing: (r:
 
 /** Random noise lines between the real ones: the same values as the clean output, or fewer, never others. */
 function spliced(text: string, seed: number): string {
-  const random = seeded(seed);
+  const random = prng(seed);
   return linesOf(text).map((line) => (random() < 0.5 ? `${noiseLine(random)}\n${line}` : line)).join('');
 }
 
@@ -182,7 +171,7 @@ describe('device output that is not what the parser hoped for', () => {
         return points.length;
       },
       reordered: () => {
-        for (const seed of [1, 2, 3]) assert.deepEqual(parseGetprop(shuffled(linesOf(text), seeded(seed)).join('')), props);
+        for (const seed of [1, 2, 3]) assert.deepEqual(parseGetprop(shuffled(linesOf(text), prng(seed)).join('')), props);
         return 3;
       },
       localised: () => {
@@ -215,7 +204,7 @@ describe('device output that is not what the parser hoped for', () => {
         return points.length + 2;
       },
       reordered: () => {
-        for (const seed of [1, 2, 3]) assert.deepEqual(sortedJson(flat(shuffled(linesOf(text), seeded(seed)).join(''))), sortedJson(full));
+        for (const seed of [1, 2, 3]) assert.deepEqual(sortedJson(flat(shuffled(linesOf(text), prng(seed)).join(''))), sortedJson(full));
         return 3;
       },
       localised: () => {
@@ -252,7 +241,7 @@ describe('device output that is not what the parser hoped for', () => {
       reordered: () => {
         for (const [name, family] of sources) {
           const text = fixture(name);
-          for (const seed of [1, 2]) assert.deepEqual(sortedJson(parseIpRoute(shuffled(linesOf(text), seeded(seed)).join(''), family)), sortedJson(parseIpRoute(text, family)));
+          for (const seed of [1, 2]) assert.deepEqual(sortedJson(parseIpRoute(shuffled(linesOf(text), prng(seed)).join(''), family)), sortedJson(parseIpRoute(text, family)));
         }
         // keywords in another order are the same route
         assert.deepEqual(parseIpRoute('default metric 1024 proto ra dev rmnet_data0 via fe80::1\n', 6), parseIpRoute('default via fe80::1 dev rmnet_data0 proto ra metric 1024\n', 6));
@@ -287,7 +276,7 @@ describe('device output that is not what the parser hoped for', () => {
         return points.length + 1;
       },
       reordered: () => {
-        for (const seed of [1, 2, 3]) assert.deepEqual(sortedJson(parseIfInet6(shuffled(linesOf(text), seeded(seed)).join(''))), sortedJson(full));
+        for (const seed of [1, 2, 3]) assert.deepEqual(sortedJson(parseIfInet6(shuffled(linesOf(text), prng(seed)).join(''))), sortedJson(full));
         return 3;
       },
       localised: () => {
@@ -336,9 +325,9 @@ describe('device output that is not what the parser hoped for', () => {
         const [header, ...rows] = linesOf(text);
         for (const seed of [1, 2, 3]) {
           // rows in another order: the same sockets
-          assert.deepEqual(sortedJson(parse(header + shuffled(rows, seeded(seed)).join(''))), sortedJson(parse(text)));
+          assert.deepEqual(sortedJson(parse(header + shuffled(rows, prng(seed)).join(''))), sortedJson(parse(text)));
           // the header moved among the rows: the rows above it are not read by guessed columns
-          refusedOrRead(`seed ${seed}`, shuffled(linesOf(text), seeded(seed)).join(''), parse, onlyFrom(parse(text)));
+          refusedOrRead(`seed ${seed}`, shuffled(linesOf(text), prng(seed)).join(''), parse, onlyFrom(parse(text)));
         }
         // columns found by the header's names: a header with uid and inode swapped swaps them
         const swapped = header!.replace('uid  timeout inode', 'inode  timeout uid');
@@ -380,7 +369,7 @@ describe('device output that is not what the parser hoped for', () => {
         const body = text.slice(0, text.indexOf(' Stacked: '));
         const parts = keys.map((key, i) => body.slice(body.indexOf(`${key}: `), i + 1 < keys.length ? body.indexOf(` ${keys[i + 1]}: `) : undefined).trim());
         for (const seed of [1, 2, 3]) {
-          const reordered = `{${shuffled(parts, seeded(seed)).join(' ')}${text.slice(text.indexOf(' Stacked: '))}`;
+          const reordered = `{${shuffled(parts, prng(seed)).join(' ')}${text.slice(text.indexOf(' Stacked: '))}`;
           assert.deepEqual(parseLinkProperties(reordered), lp);
         }
         return 3;
@@ -438,7 +427,7 @@ describe('device output that is not what the parser hoped for', () => {
         assert.deepEqual(sortedJson(swapped.networks), sortedJson(two.networks));
         assert.deepEqual(swapped.networks.map((n) => [n.type, n.clat?.iface, n.clat?.pfx96]), [['WIFI', 'wlan0', '2001:db8:6464::'], ['MOBILE', 'rmnet_data0', '64:ff9b::']]);
         // lines shuffled: the networks are the complete ones or none
-        for (const seed of [1, 2, 3]) refusedOrRead(`seed ${seed}`, shuffled(linesOf(text), seeded(seed)).join(''), parseDumpsysConnectivity, partOf(dump));
+        for (const seed of [1, 2, 3]) refusedOrRead(`seed ${seed}`, shuffled(linesOf(text), prng(seed)).join(''), parseDumpsysConnectivity, partOf(dump));
         return 5;
       },
       localised: () => {
@@ -477,7 +466,7 @@ describe('device output that is not what the parser hoped for', () => {
         return n + 1;
       },
       reordered: () => {
-        for (const seed of [1, 2]) assert.deepEqual(sortedJson(parseContentRows(shuffled(linesOf(text), seeded(seed)).join('')) as ContentRow[]), sortedJson(rows));
+        for (const seed of [1, 2]) assert.deepEqual(sortedJson(parseContentRows(shuffled(linesOf(text), prng(seed)).join('')) as ContentRow[]), sortedJson(rows));
         // the exception before its "Error while accessing" line: still a refusal
         assert.ok(isContentDenied(parseContentRows(linesOf(denied).reverse().join(''))));
         return 3;
@@ -520,7 +509,7 @@ describe('device output that is not what the parser hoped for', () => {
       },
       reordered: () => {
         const [packages, header, ...fields] = linesOf(text);
-        for (const seed of [1, 2, 3]) assert.deepEqual(parse([packages, header, ...shuffled(fields, seeded(seed))].join('')), info);
+        for (const seed of [1, 2, 3]) assert.deepEqual(parse([packages, header, ...shuffled(fields, prng(seed))].join('')), info);
         // another package's block first, and a nested block before the package's own lines
         const other = '  Package [com.example.other] (1):\n    userId=10200\n    versionName=9\n';
         assert.deepEqual(parse([packages, other, header, '    User 0: ceDataInode=1\n      userId=99999\n', ...fields].join('')), info);
