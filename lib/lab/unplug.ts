@@ -5,8 +5,9 @@
  * mid-pull and mid-capture. The request is a file in the handset's directory, which the
  * supervisor watches, takes and removes.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileWhole } from '../config/files.js';
 import { sleep } from './network/process.js';
 
 /**
@@ -40,9 +41,8 @@ export function takeUnplugRequest(handsetDir: string): number | null {
 export async function requestUnplug(handsetDir: string, serial: string, ms: number): Promise<void> {
   if (!Number.isInteger(ms) || ms < 0 || ms > MAX_AWAY_MS) throw new RangeError(`unplug time: expected milliseconds from 0 to ${MAX_AWAY_MS}, got ${ms}`);
   const file = join(handsetDir, UNPLUG_REQUEST);
-  const partial = `${file}.${process.pid}`;
-  writeFileSync(partial, `${ms}\n`);
-  renameSync(partial, file);
+  // Whole: the supervisor reacts to the name appearing and must not read a half-written number.
+  writeFileWhole(file, `${ms}\n`);
   const deadline = Date.now() + TAKEN_WITHIN_MS;
   while (existsSync(file)) {
     if (Date.now() > deadline) {

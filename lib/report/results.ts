@@ -107,14 +107,18 @@ export class ResultsWriteError extends Error {
   }
 }
 
+/** A file-system failure writing `file` as a ResultsWriteError naming it; anything else as it is. */
+function writeErrorOf(file: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === undefined ? error : new ResultsWriteError(file, code, (error as Error).message);
+}
+
 /** Runs a write of `file`; a failure of the file system is a ResultsWriteError naming it. */
 function writing<T>(file: string, work: () => T): T {
   try {
     return work();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === undefined) throw error;
-    throw new ResultsWriteError(file, code, (error as Error).message);
+    throw writeErrorOf(file, error);
   }
 }
 
@@ -166,8 +170,7 @@ async function acquireLock(lock: string): Promise<void> {
         linkSync(mine, lock);
         return;
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') throw code === undefined ? error : new ResultsWriteError(lock, code, (error as Error).message);
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw writeErrorOf(lock, error);
       }
       const holder = lockHolder(lock);
       if (holder === null) continue;
