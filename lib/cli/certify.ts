@@ -217,8 +217,10 @@ function summary(results: RunResults, out: NodeJS.WritableStream, dir: string): 
     const count = (s: string) => mine.filter((r) => r.status === s).length;
     const verdict = mine.some((r) => r.status === 'failed' || r.status === 'broken') ? 'FAIL' : mine.length === 0 ? 'NO RESULTS' : 'PASS';
     out.write(`${device.serial}\t${device.model}\t${verdict}\t${count('passed')} passed, ${count('failed')} failed, ${count('broken')} broken, ${count('skipped')} skipped\n`);
-    for (const r of mine.filter((x) => x.status === 'failed' || x.status === 'broken')) {
-      out.write(`  ${r.status === 'broken' ? 'BROKEN' : 'FAILED'} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.reasons.map((x) => x.code).join(', ')}\n`);
+    for (const r of mine.filter((x) => x.status === 'failed' || x.status === 'broken' || x.brokenAttempts)) {
+      const retried = r.brokenAttempts ? ` (run again after ${r.brokenAttempts.map((a) => a.reasons[0]?.code ?? 'broken').join(', ')})` : '';
+      const word = r.status === 'broken' ? 'BROKEN' : r.status === 'failed' ? 'FAILED' : r.status.toUpperCase();
+      out.write(`  ${word} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.reasons.map((x) => x.code).join(', ')}${retried}\n`);
     }
   }
   out.write(`results: ${join(dir, 'results.json')}\n`);

@@ -47,6 +47,13 @@ export const PROBE_DWELL_MS = 3000;
 export const DEVICE_RETURN_MS = 45_000;
 /** How long a broken check waits for the adb server's tracker to report what went away. */
 const TRACKER_GRACE_MS = 250;
+/**
+ * Faults after which running the check again is safe: the transport went, not the device's state
+ * or the app (a crash is the app's; a full disk or a dead Appium would only break again).
+ */
+const RETRIED_FAULTS: ReadonlySet<string> = new Set(['DEVICE_DISCONNECTED', 'ADB_SERVER_DOWN']);
+/** Retries a device gets per run: a cable that keeps dropping breaks checks instead of doubling the run. */
+export const RETRY_BUDGET = 4;
 
 type ResultBody = Omit<CheckResult, 'device' | 'check' | 'app' | 'network' | 'requirement'>;
 
@@ -203,20 +210,40 @@ export class Certification {
     return readResults(this.plan.runDir).results.some((r) => r.device === this.device.serial && r.check === check && r.app === app && r.network === network && r.status !== 'broken');
   }
 
-  /** Runs one check; a thrown error is a `broken` result naming it. The result is written at once. */
+  /** Retries left in this run (RETRY_BUDGET). */
+  private retriesLeft = RETRY_BUDGET;
+
+  /**
+   * Runs one check; a thrown error is a `broken` result naming it. A check the device's or the
+   * adb server's going away broke is run once more from its start when the device is back within
+   * DEVICE_RETURN_MS (and the device's retry budget lasts); the broken attempt stays in the
+   * result. The result is written at once.
+   */
   async record(check: CheckId, app: string | null, network: NetworkName, work: () => Promise<ResultBody>): Promise<CheckResult> {
-    let body: ResultBody;
+    const key = { device: this.device.serial, check, app, network, requirement: [...(checkDefinition(check)?.requirements ?? [])] };
+    let body = await this.attempt(work);
+    let brokenAttempts: CheckResult['brokenAttempts'];
+    if (body.status === 'broken' && RETRIED_FAULTS.has(body.reasons[0]!.code) && this.retriesLeft > 0) {
+      this.retriesLeft--;
+      brokenAttempts = [{ reasons: body.reasons }];
+      // Written before the retry: a run killed during it keeps the broken attempt, and --resume reruns it.
+      await appendResult(this.plan.runDir, { ...key, ...body });
+      body = await this.attempt(work);
+    }
+    const result: CheckResult = { ...key, ...body, ...(brokenAttempts ? { brokenAttempts } : {}) };
+    await appendResult(this.plan.runDir, result);
+    return result;
+  }
+
+  private async attempt(work: () => Promise<ResultBody>): Promise<ResultBody> {
     try {
       await this.awaitDevice();
       if (!this.presence?.alive) this.presence = await this.backend.watchPresence().catch(() => null);
       this.presence?.reset();
-      body = await work();
+      return await work();
     } catch (error) {
-      body = await this.brokenBy(error);
+      return this.brokenBy(error);
     }
-    const result: CheckResult = { device: this.device.serial, check, app, network, requirement: [...(checkDefinition(check)?.requirements ?? [])], ...body };
-    await appendResult(this.plan.runDir, result);
-    return result;
   }
 
   /**

@@ -88,8 +88,9 @@ function evidenceLinks(r: CheckResult): string {
 }
 
 function reasonsList(r: CheckResult): string {
-  if (r.reasons.length === 0) return '';
-  return `<ul class="reasons">${r.reasons.map((x) => `<li><code>${escape(x.code)}</code> ${escape(x.detail)}</li>`).join('')}</ul>`;
+  const retried = (r.brokenAttempts ?? []).map((a) => `<li class="retried">run again after <code>${escape(a.reasons[0]?.code ?? 'broken')}</code> ${escape(a.reasons[0]?.detail ?? '')}</li>`);
+  if (r.reasons.length === 0 && retried.length === 0) return '';
+  return `<ul class="reasons">${r.reasons.map((x) => `<li><code>${escape(x.code)}</code> ${escape(x.detail)}</li>`).join('')}${retried.join('')}</ul>`;
 }
 
 const NETWORK_NAME: Record<string, string> = { ipv6: 'IPv6-only APN', ipv4v6: 'dual-stack APN' };

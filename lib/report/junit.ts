@@ -20,7 +20,7 @@ function testcase(r: CheckResult, suite: string): string {
   if (r.status === 'failed') body = `<failure message="${xml(first ? `${first.code}: ${first.detail}` : 'failed')}" type="${xml(first?.code ?? (r.verdict ?? 'failed'))}">${xml(why)}</failure>`;
   else if (r.status === 'broken') body = `<error message="${xml(first ? `${first.code}: ${first.detail}` : 'broken')}" type="${xml(first?.code ?? 'broken')}">${xml(why)}</error>`;
   else if (r.status === 'skipped') body = `<skipped message="${xml(first ? `${first.code}: ${first.detail}` : 'skipped')}"/>`;
-  const out = [`requirement: ${r.requirement.join(', ')}`, ...(r.verdict ? [`verdict: ${r.verdict}`] : []), ...(r.status === 'passed' && why ? [why] : []), ...r.evidence.map((e) => `evidence: ${e}`)].join('\n');
+  const out = [`requirement: ${r.requirement.join(', ')}`, ...(r.verdict ? [`verdict: ${r.verdict}`] : []), ...(r.status === 'passed' && why ? [why] : []), ...(r.brokenAttempts ?? []).map((a) => `run again after ${a.reasons.map((x) => `${x.code}: ${x.detail}`).join('; ')}`), ...r.evidence.map((e) => `evidence: ${e}`)].join('\n');
   return `    <testcase classname="${xml(`v6lab.${suite}.${r.device}`)}" name="${xml(name)}" time="${time}">${body}<system-out>${xml(out)}</system-out></testcase>`;
 }
 

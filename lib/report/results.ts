@@ -30,6 +30,11 @@ export interface CheckResult {
   /** Paths relative to the run directory. */
   evidence: string[];
   requirement: string[];
+  /**
+   * Earlier attempts of this check in the same run that a transport fault broke (the device or
+   * the adb server went away and came back), oldest first; absent when the first attempt stood.
+   */
+  brokenAttempts?: { reasons: { code: string; detail: string }[] }[];
 }
 
 export interface RunResults {

@@ -4,8 +4,8 @@
 //   (adbkit starts it again), and the other handset's Appium server killed;
 // - a command and a pull cut by a cable pull, at the device layer;
 // - the run directory's disk filling during a capture (a private tmpfs in a mount namespace).
-// Each: the check in flight is broken with a reason that names the fault, the run goes on with
-// the other checks and devices, results.json stays valid, nothing half-written is left, and the
+// Each: the check in flight is broken with a reason that names the fault (and run again once the
+// device is back when the transport broke it), the run goes on with the other checks and devices, results.json stays valid, nothing half-written is left, and the
 // devices are left as they were found. Root and namespaces needed: skips with the reason
 // elsewhere, fails in CI.
 import assert from 'node:assert/strict';
@@ -98,20 +98,29 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
     const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
     assert.notEqual(doc.run.finished, null);
     const of = (serial: string) => doc.results.filter((r) => r.device === serial);
-    // A: each fault's check broken with its name, the three other checks judged (and passed).
+    // A: the crash broke its check, named; the cable pull and the adb server kill broke theirs,
+    // named, and each was run again once the device was back (the broken attempt kept); the rest
+    // judged (and passed).
     const outcome = (pkg: string, network: string) => {
       const r = of(A).find((x) => x.app === pkg && x.network === network)!;
-      return r.status === 'broken' ? `broken ${r.reasons[0]!.code}` : r.status;
+      const retried = r.brokenAttempts?.map((a) => ` after ${a.reasons[0]!.code}`).join('') ?? '';
+      return `${r.status === 'broken' ? `broken ${r.reasons[0]!.code}` : r.status}${retried}`;
     };
     assert.deepEqual(
       [outcome('com.example.maps', 'ipv6'), outcome('com.example.news', 'ipv6'), outcome('com.example.chat', 'ipv6'), outcome('com.example.maps', 'ipv4v6'), outcome('com.example.news', 'ipv4v6'), outcome('com.example.chat', 'ipv4v6')],
-      ['broken APP_CRASHED', 'broken DEVICE_DISCONNECTED', 'passed', 'broken ADB_SERVER_DOWN', 'passed', 'passed'],
-      JSON.stringify(of(A).map((r) => [r.app, r.network, r.status, r.reasons[0]?.detail])),
+      ['broken APP_CRASHED', 'passed after DEVICE_DISCONNECTED', 'passed', 'passed after ADB_SERVER_DOWN', 'passed', 'passed'],
+      JSON.stringify(of(A).map((r) => [r.app, r.network, r.status, r.reasons[0]?.detail, r.brokenAttempts])),
     );
     const reason = (pkg: string, network: string) => of(A).find((x) => x.app === pkg && x.network === network)!.reasons[0]!.detail;
+    const firstAttempt = (pkg: string, network: string) => of(A).find((x) => x.app === pkg && x.network === network)!.brokenAttempts![0]!.reasons[0]!.detail;
     assert.match(reason('com.example.maps', 'ipv6'), /com\.example\.maps was not running at the end of its window/);
-    assert.match(reason('com.example.news', 'ipv6'), new RegExp(`${A} (went offline|dropped off adb)`));
-    assert.match(reason('com.example.maps', 'ipv4v6'), new RegExp(`the adb server on port ${env.ANDROID_ADB_SERVER_PORT} went away`));
+    assert.match(firstAttempt('com.example.news', 'ipv6'), new RegExp(`${A} (went offline|dropped off adb)`));
+    assert.match(firstAttempt('com.example.maps', 'ipv4v6'), new RegExp(`the adb server on port ${env.ANDROID_ADB_SERVER_PORT} went away`));
+    // The retried checks' evidence is the second attempt's, whole.
+    for (const pkg of ['com.example.news', 'com.example.maps']) {
+      const r = of(A).find((x) => x.app === pkg && x.brokenAttempts)!;
+      assert.ok(r.evidence.length === 2 && r.evidence.every((e) => existsSync(join(out, e))), JSON.stringify(r.evidence));
+    }
     // B: every check after its Appium died is broken, naming Appium; none is judged on nothing.
     const broken = of(B).filter((r) => r.status === 'broken');
     assert.ok(broken.length >= 1, JSON.stringify(of(B)));

@@ -60,6 +60,7 @@ function makeRun(newsMode: 'pass' | 'fail' = 'pass'): string {
     }));
   }
   writer.add(result({ device: 'emulator-5556', check: 'apps.ipv6-first', app: 'com.example.news', network: 'ipv6', status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'did not attach' }] }));
+  writer.add(result({ check: 'apn.clat', network: 'ipv6', brokenAttempts: [{ reasons: [{ code: 'ADB_SERVER_DOWN', detail: 'the adb server on port 5037 went away' }] }] }));
   writer.add(result({ device: 'emulator-5556', check: 'apn.clat', network: 'ipv6', status: 'broken', reasons: [{ code: 'DEVICE_DISCONNECTED', detail: "device 'emulator-5556' not found" }] }));
   writer.finish();
   return dir;
@@ -94,6 +95,10 @@ describe('the HTML certification report', () => {
     assert.match(html, /<th scope="row">api.news.test<\/th><td>IPv6<\/td><td>400 ms \(failed\)<\/td><td>650 ms<\/td><td>250 ms<\/td><td>yes<\/td>/);
     assert.doesNotMatch(html, /<th scope="row">time.test<\/th>/, 'a hostname of a flow that is not the app\'s is not in its timeline');
     assert.match(html, /<a href="devices\/emulator-5554\/ipv6\/com.example.game.pcap" type="application\/vnd.tcpdump.pcap" download>/);
+  });
+
+  it('says when a check was run again after a transport fault, and why', () => {
+    assert.match(html, /<li class="retried">run again after <code>ADB_SERVER_DOWN<\/code> the adb server on port 5037 went away<\/li>/);
   });
 });
 
@@ -134,7 +139,8 @@ describe('comparing two runs', () => {
 describe('junit.xml', () => {
   it('validates against the JUnit schema CI systems read, with failures, errors and skips counted', async function () {
     const xml = renderJunit(readResults(makeRun()));
-    assert.match(xml, /<testsuites name="v6lab [^"]+" tests="6" failures="2" errors="1" skipped="1">/);
+    assert.match(xml, /<testsuites name="v6lab [^"]+" tests="7" failures="2" errors="1" skipped="1">/);
+    assert.match(xml, /<system-out>requirement: MIIT-3, RFC7849\nrun again after ADB_SERVER_DOWN: the adb server on port 5037 went away<\/system-out>/);
     assert.match(xml, /<failure message="APN_PROTOCOL_NOT_IPV4V6: the default APN internet has protocol unset &lt;script&gt;/);
     if (!(await onPath('xmllint'))) {
       if (inCi) throw new Error('xmllint is missing (Debian: libxml2-utils)');
