@@ -33,12 +33,12 @@ const SWIPES: Record<string, [number, number, number, number]> = {
 
 export const ui: DeviceUi = {
   isAppInstalled: (pkg) => browser.isAppInstalled(pkg),
-  queryAppState: (pkg) => browser.queryAppState(pkg),
   async activateApp(pkg) {
     await browser.activateApp(pkg);
   },
   async terminateApp(pkg) {
-    await browser.terminateApp(pkg);
+    // WebdriverIO types it void; Appium answers whether the app was running.
+    return ((await browser.terminateApp(pkg)) as unknown) !== false;
   },
   async openUrl(url) {
     await browser.url(url);

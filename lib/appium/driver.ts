@@ -88,8 +88,11 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
     if (/^Error/m.test(output)) throw new errors.UnknownError(`activateApp ${appId}: ${output.trim()}`);
   }
 
+  /** As UiAutomator2's: false when the app is not running, else force-stopped and true. One device round trip. */
   async terminateApp(appId: string): Promise<boolean> {
-    await this.adb.runOk(['am', 'force-stop', appId]);
+    const { exitCode, output } = await this.adb.run(['sh', '-c', 'pidof "$1" >/dev/null || exit 3; am force-stop "$1"', 'sh', appId]);
+    if (exitCode === 3) return false;
+    if (exitCode !== 0) throw new errors.UnknownError(`terminateApp ${appId}: am force-stop exited ${exitCode}: ${output.trim()}`);
     return true;
   }
 

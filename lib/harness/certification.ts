@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { CaptureAnalysis, Flow } from '../analysis/index.js';
+import type { AnalyzeOptions, CaptureAnalysis, Flow } from '../analysis/index.js';
 import { removePartialFile, writeFileWhole, writeJsonWhole } from '../config/files.js';
 import { appVerdict, type AppVerdict } from '../checks/app-verdict.js';
 import { attributeFlows, destinationKey, type Attribution } from '../checks/attribution.js';
@@ -31,16 +31,20 @@ import { CaptureError, CaptureWindow, type WindowCapture, type WindowCaptureMeth
 /** What the spec drives through Appium. */
 export interface DeviceUi {
   isAppInstalled(pkg: string): Promise<boolean>;
-  /** Appium's app state: 1 not running, 2 background suspended, 3 background, 4 foreground. */
-  queryAppState(pkg: string): Promise<number>;
   activateApp(pkg: string): Promise<void>;
-  terminateApp(pkg: string): Promise<void>;
+  /** Stops the app; false when it was not running (Appium's terminateApp: UiAutomator2 checks its processes first). */
+  terminateApp(pkg: string): Promise<boolean>;
   step(step: FlowStep): Promise<void>;
   openUrl(url: string): Promise<void>;
 }
 
-/** Flows that begin this soon before launch are the baseline: what the device does on its own. */
-export const BASELINE_MS = 500;
+/**
+ * Flows that begin this soon before launch are the baseline: what the device does on its own.
+ * Flows that began before launch are never the app's whatever this is; it only adds their servers
+ * to those a window-only attribution skips. The next app's capture opens while the last one is
+ * judged, so the baseline is usually longer than this.
+ */
+export const BASELINE_MS = 150;
 /** How long a URL probe waits for the connection to be made and finished. */
 export const PROBE_DWELL_MS = 3000;
 /** How long a device that dropped off adb (a cable, a reboot) is waited for before its checks break. */
@@ -66,8 +70,8 @@ function fromOutcome(outcome: CheckOutcome): ResultBody {
 
 /** The app was no longer running at the end of its window: it crashed or quit by itself. */
 export class AppStoppedError extends Error {
-  constructor(readonly pkg: string, readonly state: number) {
-    super(`${pkg} was not running at the end of its window (app state ${state}): it crashed or quit during its flow or dwell; its traffic is not judged (see the device's logcat)`);
+  constructor(readonly pkg: string) {
+    super(`${pkg} was not running at the end of its window: it crashed or quit during its flow or dwell; its traffic is not judged (see the device's logcat)`);
     this.name = 'AppStoppedError';
   }
 }
@@ -146,6 +150,7 @@ export class Certification {
     const current = Certification.current;
     Certification.current = null;
     current?.presence?.close();
+    await current?.dropSpare();
     return current === null ? [] : current.state.restore();
   }
 
@@ -168,6 +173,7 @@ export class Certification {
         if (this.lost) {
           this.lost = false;
           this.network = null;
+          this.analyzeCache = null;
         }
         return;
       } catch (error) {
@@ -279,12 +285,67 @@ export class Certification {
     return { nat64Prefixes: prefix === null ? [] : [prefix], clatAddresses: network?.clat?.v6 ? [network.clat.v6] : [] };
   }
 
+  /** Whether each app is installed, and its uid: asked once a run (neither changes between networks). */
+  private readonly packages = new Map<string, { installed: boolean; uid: number | null }>();
+  /** The attached network's analyze options once final (on the IPv6-only APN: once a NAT64 prefix is known). */
+  private analyzeCache: { network: NetworkName; options: AnalyzeOptions } | null = null;
+  /**
+   * The next app's capture, opened as the last app's window closed, so its start and baseline run
+   * while that check finishes: only on the network it was opened on, and only while it runs whole.
+   */
+  private spare: { network: NetworkName; opened: Promise<{ window: CaptureWindow; at: number } | null> } | null = null;
+
+  private async packageFacts(ui: DeviceUi, pkg: string): Promise<{ installed: boolean; uid: number | null }> {
+    const known = this.packages.get(pkg);
+    if (known) return known;
+    const [installed, dump] = await Promise.all([ui.isAppInstalled(pkg), this.backend.run(['dumpsys', 'package', pkg])]);
+    const facts = { installed, uid: installed && dump.exitCode === 0 ? parseDumpsysPackage(dump.output, pkg)?.userId ?? null : null };
+    if (installed) this.packages.set(pkg, facts);
+    return facts;
+  }
+
+  private async appAnalyzeOptions(network: NetworkName): Promise<AnalyzeOptions> {
+    if (this.analyzeCache?.network === network) return this.analyzeCache.options;
+    const options = await this.analyzeOptions();
+    // Android discovers the prefix (RFC 7050) after the attach: until it is known, ask each time.
+    if (network !== 'ipv6' || options.nat64Prefixes.length > 0) this.analyzeCache = { network, options };
+    return options;
+  }
+
+  private openSpare(network: NetworkName, analyze: AnalyzeOptions): void {
+    const file = this.evidencePath('.next-window.pcap', network);
+    const opened = CaptureWindow.open({ device: this.backend, facts: this.facts, method: this.captureMethod(), gatewayCapture: this.device.gatewayCapture, file, analyze })
+      .then((window) => ({ window, at: Date.now() }), () => null);
+    this.spare = { network, opened };
+  }
+
+  /** The spare capture for an app window named `name`, if it is on `network` and whole; else null. */
+  private async takeSpare(network: NetworkName, name: string): Promise<{ window: CaptureWindow; at: number } | null> {
+    const spare = this.spare;
+    this.spare = null;
+    const opened = await spare?.opened;
+    if (!spare || !opened) return null;
+    if (spare.network !== network || !opened.window.alive) {
+      await opened.window.discard();
+      return null;
+    }
+    opened.window.adopt(this.evidencePath(`${name}.pcap`, network));
+    return opened;
+  }
+
+  /** Stops the spare capture (the network changes, the worker ends). */
+  private async dropSpare(): Promise<void> {
+    const opened = await this.spare?.opened;
+    this.spare = null;
+    await opened?.window.discard();
+  }
+
   /** Opens a capture window; its pcap goes to the evidence directory of `network`. */
-  async openWindow(name: string, network: NetworkName | null = this.network): Promise<CaptureWindow> {
+  async openWindow(name: string, network: NetworkName | null = this.network, analyze?: AnalyzeOptions): Promise<CaptureWindow> {
     const method = this.captureMethod();
     return CaptureWindow.open({
       device: this.backend, facts: this.facts, method, gatewayCapture: this.device.gatewayCapture,
-      file: this.evidencePath(`${name}.pcap`, network), analyze: await this.analyzeOptions(),
+      file: this.evidencePath(`${name}.pcap`, network), analyze: analyze ?? await this.analyzeOptions(),
     });
   }
 
@@ -312,6 +373,8 @@ export class Certification {
       this.attached.set(network, outcome);
       return outcome;
     }
+    await this.dropSpare();
+    this.analyzeCache = null;
     this.network = network;
     let agent;
     if (this.device.apnSwitch === 'manual') {
@@ -451,13 +514,19 @@ export class Certification {
 
   // --- apps suite ---------------------------------------------------------------------------
 
-  /** Runs `work` inside a capture window; returns the capture and the window in capture time. */
-  private async inWindow(name: string, work: () => Promise<void>): Promise<{ capture: WindowCapture; start: number; end: number }> {
-    const window = await this.openWindow(name);
+  /**
+   * Runs `work` inside a capture window; returns the capture and the window in capture time.
+   * `alongside` (the app's force-stop) runs while the capture starts and the baseline is taken:
+   * the window begins once both are done.
+   */
+  private async inWindow(name: string, work: () => Promise<void>, options: { analyze?: AnalyzeOptions; alongside?: Promise<unknown>; spare?: boolean; afterWork?: () => void } = {}): Promise<{ capture: WindowCapture; start: number; end: number }> {
+    const taken = options.spare && this.network !== null ? await this.takeSpare(this.network, name) : null;
+    const window = taken?.window ?? await this.openWindow(name, this.network, options.analyze);
+    const openedAt = taken?.at ?? Date.now();
     const method = this.captureMethod();
     let start = 0;
     try {
-      await sleep(BASELINE_MS);
+      await Promise.all([sleep(Math.max(0, BASELINE_MS - (Date.now() - openedAt))), options.alongside]);
       start = this.now(method);
       await work();
     } catch (error) {
@@ -465,6 +534,7 @@ export class Certification {
       throw error;
     }
     const end = this.now(method);
+    options.afterWork?.();
     const capture = await window.close();
     return { capture, start, end };
   }
@@ -496,21 +566,32 @@ export class Certification {
     return this.record('apps.ipv6-first', app.package, network, async () => {
       const attach = network === 'ipv6' ? await this.attachIpv6Captured() : await this.attach(network);
       if (!attach.ok) return skipped('NETWORK_UNAVAILABLE', attach.detail);
-      if (!(await ui.isAppInstalled(app.package))) return skipped('NOT_INSTALLED', `${app.package} (${app.label}) is not installed on the device`);
-      const uid = parseDumpsysPackage(await this.backend.runOk(['dumpsys', 'package', app.package]), app.package)?.userId ?? null;
-      if (this.plan.clearAppData) await this.backend.runOk(['pm', 'clear', app.package]);
-      // A cold start, always: an app left running (before the run, or by a check a fault broke)
-      // would make no new connections when brought to the front, and its first attempts are the point.
-      await this.backend.runOk(['am', 'force-stop', app.package]);
-      const dwellMs = app.dwellMs ?? this.plan.dwellMs;
       const started = Date.now();
+      // A cold start, always: an app left running (before the run, or by a check a fault broke)
+      // would make no new connections when brought to the front, and its first attempts are the
+      // point. It is stopped while the rest is asked and the capture starts: its last packets
+      // fall before the window (`am force-stop` of a package not installed does nothing).
+      const coldStart = (async () => {
+        await this.backend.runOk(['am', 'force-stop', app.package]);
+        if (this.plan.clearAppData) await this.backend.runOk(['pm', 'clear', app.package]);
+      })();
+      coldStart.catch(() => undefined);
+      // What the check needs first, asked at once: each is a device round trip.
+      const [{ installed, uid }, analyze] = await Promise.all([this.packageFacts(ui, app.package), this.appAnalyzeOptions(network)]);
+      if (!installed) return skipped('NOT_INSTALLED', `${app.package} (${app.label}) is not installed on the device`);
+      const dwellMs = app.dwellMs ?? this.plan.dwellMs;
       const { capture, start, end } = await this.inWindow(app.package, async () => {
         await ui.activateApp(app.package);
         for (const step of app.flow) await ui.step(step);
         await sleep(dwellMs);
-        const state = await ui.queryAppState(app.package);
-        if (state < 3) throw new AppStoppedError(app.package, state);
-        await ui.terminateApp(app.package);
+        // One round trip: terminating says whether the app was still running.
+        if (!(await ui.terminateApp(app.package))) throw new AppStoppedError(app.package);
+      }, {
+        analyze, alongside: coldStart, spare: true,
+        // The next app's capture starts as this app stops, while this window flushes and is judged.
+        afterWork: () => {
+          if (this.analyzeCache?.network === network) this.openSpare(network, analyze);
+        },
       });
       // Servers the device reached on its own, and flows that began before launch, are not the app's.
       const baseline = new Set(this.background);

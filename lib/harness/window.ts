@@ -6,7 +6,7 @@
  * the profile chooses; the analysis is the same.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, renameSync, type WriteStream } from 'node:fs';
 import { removePartialFile } from '../config/files.js';
 import type { Readable } from 'node:stream';
 import { IncrementalAnalyzer, type AnalyzeOptions, type CaptureAnalysis } from '../analysis/index.js';
@@ -49,6 +49,12 @@ export class CaptureError extends Error {
   }
 }
 
+/** The stream counts as flushed after this long without bytes... */
+const FLUSH_QUIET_MS = 100;
+/** ...or after this long, whichever comes first. */
+const FLUSH_MAX_MS = 300;
+const FLUSH_POLL_MS = 20;
+
 /** One pass over the four socket tables, ended by a line the poller prints. */
 const POLL_END = '#v6lab-poll-end';
 const POLL_SCRIPT = `while :; do for f in tcp tcp6 udp udp6; do echo "#$f"; cat /proc/net/$f; done; echo '${POLL_END}'; sleep 0.1; done`;
@@ -86,8 +92,13 @@ export class CaptureWindow {
   private closing = false;
   private endedEarly = false;
   private writeFailed = false;
+  /** Where the pcap is being written (adopt() moves it). */
+  private file: string;
+  /** When the capture stream last delivered bytes (ms since the epoch). */
+  private lastDataAt = 0;
 
   private constructor(private readonly options: CaptureWindowOptions) {
+    this.file = options.file;
     this.analyzer = new IncrementalAnalyzer({ ...options.analyze, source: options.file });
     this.out = createWriteStream(options.file);
     // The evidence file cannot be written (a full disk, a removed directory): the capture is
@@ -145,6 +156,7 @@ export class CaptureWindow {
       };
       stream.on('data', (chunk: Buffer) => {
         this.bytes += chunk.length;
+        this.lastDataAt = Date.now();
         this.out.write(chunk);
         if (this.failure === null) {
           try {
@@ -160,13 +172,15 @@ export class CaptureWindow {
         if (this.bytes < 24) reject(this.failure ?? new CaptureError(facts.serial, method, 'the capture ended before it started (no root, no tcpdump, or the interface is gone)'));
       });
     });
-    await started;
-    if (this.options.pollSockets ?? true) await this.startPoller();
+    // The socket poller starts while tcpdump does: both are in place before the window begins.
+    await Promise.all([started, (this.options.pollSockets ?? true) ? this.startPoller() : null]);
   }
 
   private async startPoller(): Promise<void> {
     const poller = await this.options.device.stream(['sh', '-c', POLL_SCRIPT]);
     this.poller = poller;
+    // The capture failed to start meanwhile and the window was aborted: nothing may keep polling.
+    if (this.closing) poller.destroy();
     poller.on('data', (chunk: Buffer) => {
       this.pollText += chunk.toString('latin1');
       for (let end = this.pollText.indexOf(POLL_END); end >= 0; end = this.pollText.indexOf(POLL_END)) {
@@ -182,6 +196,23 @@ export class CaptureWindow {
       if (this.pollText.length > 4 * 1024 * 1024) this.pollText = '';
     });
     poller.on('error', () => undefined);
+  }
+
+  /** Whether the capture is still running whole: no early end, no failure, not closing. */
+  get alive(): boolean {
+    return !this.closing && !this.endedEarly && this.failure === null;
+  }
+
+  /** Moves the pcap being written to `file` (the open descriptor follows it). */
+  adopt(file: string): void {
+    renameSync(this.file, file);
+    this.file = file;
+  }
+
+  /** Stops a window nobody will close, and removes its pcap. */
+  async discard(): Promise<void> {
+    await this.abort();
+    removePartialFile(this.file);
   }
 
   /** Packets analysed so far. */
@@ -205,8 +236,12 @@ export class CaptureWindow {
 
   /** Stops the capture and returns the analysis (already done while streaming) and the sockets seen. */
   async close(): Promise<WindowCapture> {
-    // Let the last packets reach the host (tcpdump -U flushes per packet, adb forwards at once).
-    await new Promise((r) => setTimeout(r, 300));
+    // Let the last packets reach the host (tcpdump -U flushes per packet, adb forwards at once):
+    // the stream quiet for FLUSH_QUIET_MS, or FLUSH_MAX_MS at most (background traffic never stops).
+    const closeAt = Date.now();
+    while (Date.now() - closeAt < FLUSH_MAX_MS && Date.now() - Math.max(this.lastDataAt, closeAt) < FLUSH_QUIET_MS) {
+      await new Promise((r) => setTimeout(r, FLUSH_POLL_MS));
+    }
     this.closing = true;
     await this.stopSources();
     // A capture that stopped by itself saw only part of the window: no verdict may rest on it.
@@ -215,9 +250,9 @@ export class CaptureWindow {
     }
     if (this.failure !== null && (this.writeFailed || !(this.failure instanceof CaptureError && this.bytes >= 24))) {
       // A pcap cut off mid-record by a full disk is no evidence: it goes, and frees the space.
-      if (this.writeFailed) removePartialFile(this.options.file);
+      if (this.writeFailed) removePartialFile(this.file);
       throw this.failure;
     }
-    return { analysis: this.analyzer.finish(), sockets: [...this.sockets.values()], bytes: this.bytes, file: this.options.file, method: this.options.method };
+    return { analysis: this.analyzer.finish(), sockets: [...this.sockets.values()], bytes: this.bytes, file: this.file, method: this.options.method };
   }
 }

@@ -118,8 +118,10 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     assert.equal(await b.isAppInstalled('com.example.absent'), false);
     await b.activateApp(APP);
     assert.equal(await b.queryAppState(APP), 4);
-    await b.terminateApp(APP);
+    // As UiAutomator2 answers: true when it stopped a running app, false when none ran.
+    assert.equal(await b.terminateApp(APP), true);
     assert.equal(await b.queryAppState(APP), 1);
+    assert.equal(await b.terminateApp(APP), false);
   });
 
   it('finds a link by accessibility id and taps it; back returns', async () => {

@@ -64,7 +64,7 @@ describe('the fault a check broke on, named', () => {
     assert.equal(faultCode(new Error("WebDriverError: Failure: 'device offline' when running \"appium/device/activate_app\"")), 'DEVICE_DISCONNECTED');
     assert.equal(faultCode(new Error('connect ECONNREFUSED 127.0.0.1:41234'), 41234), 'ADB_SERVER_DOWN');
     assert.equal(faultCode(new CaptureError('emulator-5554', 'device', 'no capture header within 15000 ms')), 'CAPTURE_FAILED');
-    assert.equal(faultCode(new AppStoppedError('com.example.maps', 1)), 'APP_CRASHED');
+    assert.equal(faultCode(new AppStoppedError('com.example.maps')), 'APP_CRASHED');
     assert.equal(faultCode(new Error('WebDriverError: connect ECONNREFUSED 127.0.0.1:4724 when running "appium/device/activate_app" with method "POST"'), 41234), 'APPIUM_ERROR');
     assert.equal(faultCode(new Error('something else')), 'HARNESS_ERROR');
   });
