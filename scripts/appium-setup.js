@@ -8,7 +8,7 @@
 //     (`appium driver install uiautomator2@VERSION`), pinned below.
 // Idempotent: a driver already installed there is left as it is. `v6lab certify` runs this itself.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +25,14 @@ if (!existsSync(join(root, 'dist', 'appium', 'driver.js'))) {
 }
 /** The UiAutomator2 driver release this project is tested with (Appium 3). */
 const UIAUTOMATOR2 = 'uiautomator2@8.7.0';
+
+// Appium's manifest of installed extensions: when it already names both drivers (this checkout's
+// v6lab-virtual, and uiautomator2 if asked), asking `appium driver list` (about 2 s) is skipped.
+const manifest = join(appiumHome, 'node_modules', '.cache', 'appium', 'extensions.yaml');
+const manifestText = existsSync(manifest) ? readFileSync(manifest, 'utf8') : '';
+const inManifest = (name, path) => new RegExp(`^  ${name}:\\n(    .*\\n)*?    installPath: ${path ?? '.+'}\\n`, 'm').test(manifestText);
+const wanted = [inManifest('v6lab-virtual', join(root, 'drivers', 'v6lab-virtual').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), ...(process.argv.includes('--uiautomator2') ? [inManifest('uiautomator2')] : [])];
+if (wanted.every(Boolean)) process.exit(0);
 
 const listed = JSON.parse(execFileSync(process.execPath, [appium, 'driver', 'list', '--installed', '--json'], { cwd: root, env, encoding: 'utf8' }));
 if (listed['v6lab-virtual']) {

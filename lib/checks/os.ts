@@ -217,27 +217,29 @@ export function checkIpv4ViaClat(target: string, established: boolean, path: str
 /** Everything the os and apn checks read, gathered over adb (the APN table as root when it can). */
 export async function observeDevice(device: DeviceBackend, options: { root?: 'adbd' | 'su' | null; interfaces?: string[] } = {}): Promise<Observation> {
   const apnQuery = ['content', 'query', '--uri', 'content://telephony/carriers'];
-  // As the shell user first: whether the table is readable is itself a finding.
-  let apn = await device.run(apnQuery);
-  if (apn.exitCode !== 0 && options.root === 'su') apn = await device.run(['su', '-c', apnQuery.join(' ')]);
+  // As the shell user first: whether the table is readable is itself a finding. The reads are
+  // independent device round trips, made at once.
+  const apnRead = device.run(apnQuery).then((apn) => (apn.exitCode !== 0 && options.root === 'su' ? device.run(['su', '-c', apnQuery.join(' ')]) : apn));
+  const connectivityRead = device.run(['dumpsys', 'connectivity']);
+  const routesRead = Promise.all([device.runOk(['ip', '-6', 'route', 'show']), device.runOk(['ip', '-4', 'route', 'show'])]);
+  for (const read of [apnRead, connectivityRead, routesRead]) read.catch(() => undefined);
   const addresses = parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show']));
   // every interface list holds the loopback's: none at all is output ip did not really give
   if (addresses.length === 0) throw new DeviceOutputError('ip -o addr show', 'no address at all, not even the loopback\'s');
   // The sysctls of every cellular and Wi-Fi interface the handset has (a MediaTek phone's is
   // ccmni0, not rmnet_data0): os.ipv6-enabled judges those, and must not judge one never read.
   const interfaces = options.interfaces ?? [...new Set(['rmnet_data0', 'wlan0', ...radioInterfaces(addresses)])];
+  const keys = interfaces.flatMap((name) => ['disable_ipv6', 'accept_ra', 'use_tempaddr'].map((key) => `${name}/${key}`));
+  const values = await Promise.all(keys.map((key) => device.run(['cat', `/proc/sys/net/ipv6/conf/${key}`])));
   const sysctls: Record<string, string | null> = {};
-  for (const name of interfaces) {
-    for (const key of ['disable_ipv6', 'accept_ra', 'use_tempaddr']) {
-      const r = await device.run(['cat', `/proc/sys/net/ipv6/conf/${name}/${key}`]);
-      sysctls[`${name}/${key}`] = r.exitCode === 0 ? r.output.trim() : null;
-    }
-  }
-  const connectivity = await device.run(['dumpsys', 'connectivity']);
+  keys.forEach((key, i) => {
+    sysctls[key] = values[i]!.exitCode === 0 ? values[i]!.output.trim() : null;
+  });
+  const [apn, connectivity, [routes6, routes4]] = await Promise.all([apnRead, connectivityRead, routesRead]);
   return {
     apnTable: parseContentRows(apn.output),
     addresses,
-    routes: [...parseIpRoute(await device.runOk(['ip', '-6', 'route', 'show']), 6), ...parseIpRoute(await device.runOk(['ip', '-4', 'route', 'show']), 4)],
+    routes: [...parseIpRoute(routes6, 6), ...parseIpRoute(routes4, 4)],
     sysctls,
     connectivity: connectivity.exitCode === 0 ? parseDumpsysConnectivity(connectivity.output) : null,
   };

@@ -44,17 +44,19 @@ async function attempt<T>(problems: string[], what: string, work: () => Promise<
 
 export async function probeDevice(device: DeviceBackend): Promise<DeviceFacts> {
   const problems: string[] = [];
-  const props = (await attempt(problems, 'getprop', async () => parseGetprop(await device.runOk(['getprop'])))) ?? {};
-  const id = await attempt(problems, 'id', () => device.run(['id']));
-  let root: RootMethod = null;
-  if (id && /^uid=0\b/.test(id.output)) root = 'adbd';
-  else {
+  // Independent round trips, made at once (su is asked only when adbd is not root).
+  const rootProbe = attempt(problems, 'id', () => device.run(['id'])).then(async (id): Promise<RootMethod> => {
+    if (id && /^uid=0\b/.test(id.output)) return 'adbd';
     const su = await attempt(problems, 'su', () => device.run(['su', '-c', 'id'], { timeoutMs: 5000 }));
-    if (su && su.exitCode === 0 && /^uid=0\b/m.test(su.output)) root = 'su';
-  }
-  const which = await attempt(problems, 'which tcpdump', () => device.run(['which', 'tcpdump']));
-  const addresses = (await attempt(problems, 'ip -o addr', async () => parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show'])))) ?? [];
-  const connectivity = await attempt(problems, 'dumpsys connectivity', async () => parseDumpsysConnectivity(await device.runOk(['dumpsys', 'connectivity'])));
+    return su && su.exitCode === 0 && /^uid=0\b/m.test(su.output) ? 'su' : null;
+  });
+  const [props, root, which, addresses, connectivity] = await Promise.all([
+    attempt(problems, 'getprop', async () => parseGetprop(await device.runOk(['getprop']))).then((p) => p ?? {}),
+    rootProbe,
+    attempt(problems, 'which tcpdump', () => device.run(['which', 'tcpdump'])),
+    attempt(problems, 'ip -o addr', async () => parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show']))).then((a) => a ?? []),
+    attempt(problems, 'dumpsys connectivity', async () => parseDumpsysConnectivity(await device.runOk(['dumpsys', 'connectivity']))),
+  ]);
   const network = connectivity?.networks.find((n) => n.netId === connectivity.defaultNetId) ?? connectivity?.networks[0] ?? null;
   const lp = network?.linkProperties ?? null;
   const clatLink = lp?.stacked.find((s) => s.interfaceName?.startsWith('v4-')) ?? null;

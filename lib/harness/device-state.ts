@@ -18,6 +18,8 @@ const CARRIERS = 'content://telephony/carriers';
 const PREFERRED = `${CARRIERS}/preferapn`;
 /** How long a device may take to attach after its preferred APN changed. */
 export const ATTACH_TIMEOUT_MS = 20_000;
+/** How often the attach is polled (each poll is one `dumpsys connectivity`). */
+const ATTACH_POLL_MS = 200;
 
 export interface FoundState {
   serial: string;
@@ -60,13 +62,18 @@ export class DeviceState {
     this.file = join(dir, 'found.json');
   }
 
+  /** Set once the telephony provider refused the shell user: its permissions do not change, so later commands go as root at once. */
+  private shellRefused = false;
+
   /** Runs a `content` command as the shell user, and as root when the provider refuses the shell. */
   private async content(args: readonly string[]): Promise<string> {
     const argv = ['content', ...args];
+    const rooted = asRoot(argv, this.root);
+    if (this.shellRefused && rooted !== null) return this.device.runOk(rooted);
     const asShell = await this.device.run(argv);
     if (asShell.exitCode === 0 && !/SecurityException|Permission Denial/.test(asShell.output)) return asShell.output;
-    const rooted = asRoot(argv, this.root);
     if (rooted === null) throw new DeviceStateError(this.device.serial, `the APN table refuses the shell user (${asShell.output.trim().split('\n').pop() ?? ''}) and the device has no root: set "apnSwitch": "manual" in its profile and switch APNs by hand`);
+    this.shellRefused = true;
     return this.device.runOk(rooted);
   }
 
@@ -87,15 +94,18 @@ export class DeviceState {
       const earlier = JSON.parse(readFileSync(this.file, 'utf8')) as FoundState;
       if (!earlier.restored) return earlier;
     }
-    const privateDnsMode = parseSettingsGet(await this.device.runOk(['settings', 'get', 'global', 'private_dns_mode']));
+    const privateDnsRead = this.device.runOk(['settings', 'get', 'global', 'private_dns_mode']);
+    privateDnsRead.catch(() => undefined);
     let apnIds: string[] | null = null;
     let preferredApnId: string | null = null;
     try {
-      apnIds = (await this.apnTable()).map((r) => r._id ?? '').filter((id) => id !== '');
-      preferredApnId = await this.preferredId();
+      [apnIds, preferredApnId] = await Promise.all([this.apnTable().then((rows) => rows.map((r) => r._id ?? '').filter((id) => id !== '')), this.preferredId()]);
     } catch (error) {
       if (!(error instanceof DeviceStateError)) throw error;
+      apnIds = null;
+      preferredApnId = null;
     }
+    const privateDnsMode = parseSettingsGet(await privateDnsRead);
     const found: FoundState = { serial: this.device.serial, takenAt: new Date().toISOString(), privateDnsMode, preferredApnId, apnIds, restored: false };
     this.save(found);
     return found;
@@ -147,7 +157,18 @@ export class DeviceState {
       const network = mobileNetwork(parseDumpsysConnectivity(await this.device.runOk(['dumpsys', 'connectivity'])));
       if (network && (network.extra ?? '').toLowerCase() === apnName.toLowerCase() && network.state !== 'DISCONNECTED') return network;
       if (Date.now() > deadline) return null;
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
+    }
+  }
+
+  /** Whether the state found in `dir` was recorded and has been put back (nothing left to restore). */
+  static restoredIn(dir: string): boolean {
+    const file = join(dir, 'found.json');
+    if (!existsSync(file)) return true;
+    try {
+      return (JSON.parse(readFileSync(file, 'utf8')) as FoundState).restored === true;
+    } catch {
+      return false;
     }
   }
 
