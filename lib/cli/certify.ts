@@ -4,15 +4,16 @@
  * one worker per device), puts every device back as it was found, and exits by the results:
  * 0 all passed, 1 a check failed or broke, 3 the run could not be carried out.
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { toolVersion } from './version.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdbkitBackend, adbClient, type AdbkitClient } from '../device/adb.js';
 import { DeviceUnavailableError } from '../device/errors.js';
 import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { DEFAULT_APPIUM_URL, loadDeviceProfile, type DeviceProfile } from '../device/profile.js';
+import { startAppiumServers, stopAppiumServer } from '../harness/appium-server.js';
 import { loadCatalogue } from '../harness/catalogue.js';
 import { DeviceState } from '../harness/device-state.js';
 import { deviceDir, readPlan, SUITES, writePlan, type CertifyPlan, type DevicePlan, type SuiteName } from '../harness/plan.js';
@@ -54,10 +55,6 @@ export interface CertifyOptions {
 /** A device the run cannot reach: exit 3 with one line. */
 export class DeviceNotFoundError extends Error {
   override name = 'DeviceNotFoundError';
-}
-
-function version(): string {
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 }
 
 function parseSuites(text: string | undefined): SuiteName[] {
@@ -176,27 +173,43 @@ async function assignAppiumServers(devices: DevicePlan[]): Promise<void> {
   }
 }
 
-/** Runs WebdriverIO on the plan, its own output to `log`; resolves with its exit code. */
-function runWdio(planFile: string, adbPort: number, log: string): Promise<number> {
+/**
+ * Runs WebdriverIO on the plan, its own output to `log`; resolves with its exit code. The plan's
+ * local Appium servers start at the same moment as WebdriverIO's launcher (each takes seconds;
+ * each worker waits for its server before its session), log to the same file, and are stopped
+ * once it ends.
+ */
+async function runWdio(plan: CertifyPlan, planFile: string, adbPort: number, log: string): Promise<number> {
   const wdio = join(root, 'node_modules', '@wdio', 'cli', 'bin', 'wdio.js');
+  const env = { ...process.env, V6LAB_PLAN: planFile, ANDROID_ADB_SERVER_PORT: String(adbPort), APPIUM_HOME: process.env.APPIUM_HOME ?? join(root, '.appium'), FORCE_COLOR: '0' };
   const fd = openSync(log, 'a');
-  const child = spawn(process.execPath, [wdio, 'run', join(root, 'wdio.conf.ts')], {
-    cwd: root,
-    env: { ...process.env, V6LAB_PLAN: planFile, ANDROID_ADB_SERVER_PORT: String(adbPort), APPIUM_HOME: process.env.APPIUM_HOME ?? join(root, '.appium'), FORCE_COLOR: '0' },
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
+  let servers: Promise<ChildProcess[]>;
+  let child: ChildProcess;
+  try {
+    servers = startAppiumServers(root, plan, env, fd);
+    servers.catch(() => undefined);
+    child = spawn(process.execPath, [wdio, 'run', join(root, 'wdio.conf.ts')], { cwd: root, env: { ...env, V6LAB_APPIUM_STARTED: '1' }, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
   const stop = () => child.kill('SIGTERM');
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  return new Promise((resolveExit, reject) => {
+  // An Appium server that cannot start dooms the run: WebdriverIO is stopped, and the log says why.
+  servers.catch((error: unknown) => {
+    appendFileSync(log, `v6lab: ${(error as Error).message}\n`);
+    stop();
+  });
+  const code = await new Promise<number>((resolveExit, reject) => {
     child.once('error', reject);
-    child.once('exit', (code, signal) => {
+    child.once('exit', (exitCode, signal) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolveExit(code ?? (signal ? 128 : 1));
+      resolveExit(exitCode ?? (signal ? 128 : 1));
     });
   });
+  await Promise.all((await servers.catch(() => [])).map(stopAppiumServer));
+  return code;
 }
 
 /** The drivers the local Appium servers need, installed once into .appium/ (UiAutomator2 from npm). */
@@ -311,7 +324,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
       plan = { runDir, suites, catalogue: catalogueFile, dwellMs, clearAppData: options.clearData ?? false, adbPort, devices };
       const facts = await Promise.all(devices.map((d) => probeDevice(new AdbkitBackend(client, d.serial))));
       const runDevices: RunDevice[] = devices.map((d, i) => ({ serial: d.serial, model: facts[i]!.model ?? 'unknown', android: facts[i]!.android ?? 'unknown', virtual: d.virtual, profile: d.profile }));
-      ResultsWriter.start(runDir, version(), runDevices);
+      ResultsWriter.start(runDir, toolVersion(), runDevices);
     } catch (error) {
       if (labUp) await bringLabDown(labDir).catch(() => undefined);
       throw error;
@@ -328,13 +341,14 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     progress.start();
     let wdioExit: number;
     try {
-      wdioExit = await runWdio(planFile, adbPort, log);
+      wdioExit = await runWdio(plan, planFile, adbPort, log);
     } finally {
       progress.stop();
     }
     // A worker that died could not restore its device: do it here, for every device that is back.
     const client = adbClient(adbPort);
     for (const device of plan.devices) {
+      if (DeviceState.restoredIn(deviceDir(plan.runDir, device.serial))) continue;
       try {
         const backend = new AdbkitBackend(client, device.serial);
         await backend.ensureAvailable();
