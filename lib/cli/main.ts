@@ -3,21 +3,16 @@
  * fast (WebdriverIO and Appium load only for the commands that drive devices).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { createRequire } from 'node:module';
+import { toolVersion } from './version.js';
 import { EXIT, UsageError } from './errors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function version(): string {
-  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
-  return pkg.version;
-}
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command('v6lab')
     .description('Proves whether Android handsets and their apps really use IPv6.')
-    .version(version())
+    .version(toolVersion())
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
@@ -70,10 +65,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('report')
-    .description('rebuild the reports of a run directory: index.html, junit.xml and the Allure HTML')
+    .description('rebuild the reports of a run directory: index.html, junit.xml and the Allure HTML; or merge several runs into one report')
     .argument('<dir>', 'a run directory (results.json)')
     .option('--compare <old-dir>', 'mark what regressed and what got fixed since another run')
     .option('--no-allure', 'skip the Allure HTML (it needs Java)')
+    .option('--merge <runs...>', 'first make <dir> the merge of these run directories: every device of every run, the later run\'s result where two checked the same thing')
     .action(async (dir: string, options) => {
       const { reportCommand } = await import('./report.js');
       exitCode = await reportCommand(dir, options, process.stdout);

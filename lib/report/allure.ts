@@ -32,13 +32,15 @@ export function externalLoads(html: string): string[] {
 }
 
 /** Generates DIR/allure-report/index.html from DIR/allure-results; returns its path. */
-export async function generateAllureHtml(runDir: string): Promise<string> {
-  const results = join(runDir, 'allure-results');
-  if (!existsSync(results)) throw new AllureError(`${results}: no Allure results (the run wrote none)`);
+export async function generateAllureHtml(runDir: string, sourceRuns?: readonly string[]): Promise<string> {
+  // A merge's Allure HTML is drawn from the Allure results of the runs it was made of.
+  const inputs = (sourceRuns ?? [runDir]).map((dir) => join(dir, 'allure-results'));
+  const results = inputs.filter((dir) => existsSync(dir));
+  if (results.length === 0) throw new AllureError(`${inputs.join(', ')}: no Allure results (the run${inputs.length > 1 ? 's' : ''} wrote none)`);
   const allure = join(dirname(createRequire(import.meta.url).resolve('allure-commandline/package.json')), 'bin', 'allure');
   const out = join(runDir, 'allure-report');
   try {
-    await run(allure, ['generate', results, '-o', out, '--clean', '--single-file'], { env: { ...process.env, ALLURE_NO_ANALYTICS: 'true' }, timeout: 120_000 });
+    await run(allure, ['generate', ...results, '-o', out, '--clean', '--single-file'], { env: { ...process.env, ALLURE_NO_ANALYTICS: 'true' }, timeout: 120_000 });
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     const why = /java: not found|JAVA_HOME|java.*No such file/i.test(`${e.stderr ?? ''} ${e.message}`) ? 'Java is missing (Debian: apt-get install default-jre-headless)' : (e.stderr ?? e.message).trim().split('\n').pop();

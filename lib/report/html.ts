@@ -117,7 +117,7 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   const out: string[] = [];
 
   out.push(`<header><h1>IPv6 certification report</h1>
-<p class="meta">Run <code>${escape(doc.run.id)}</code> · started ${escape(doc.run.started)} · ${doc.run.finished === null ? '<strong>not finished</strong>' : `finished ${escape(doc.run.finished)}`} · ${escape(doc.run.tool.name)} ${escape(doc.run.tool.version)}</p>
+<p class="meta">Run <code>${escape(doc.run.id)}</code> · started ${escape(doc.run.started)} · ${doc.run.finished === null ? '<strong>not finished</strong>' : `finished ${escape(doc.run.finished)}`} · ${escape(doc.run.tool.name)} ${escape(doc.run.tool.version)}</p>${doc.run.merged ? `\n<p class="meta" id="merged">A merge of ${doc.run.merged.length} run${doc.run.merged.length === 1 ? '' : 's'} (the later run's result where two checked the same device, check, app and network): ${doc.run.merged.map((m) => `<code>${escape(m.dir)}</code> (${escape(m.started)}, v6lab ${escape(m.tool)})`).join(', ')}</p>` : ''}
 <p class="overall">Overall: ${badge(overall)}</p></header>`);
 
   // First screen: a card per device.

@@ -16,6 +16,8 @@ export interface RunDevice {
   android: string;
   virtual: boolean;
   profile: string;
+  /** Where the device's facts.json is, relative to the run directory; absent: devices/SERIAL/facts.json (a merge points into the run it came from). */
+  factsFile?: string;
 }
 
 export interface CheckResult {
@@ -35,10 +37,16 @@ export interface CheckResult {
    * the adb server went away and came back), oldest first; absent when the first attempt stood.
    */
   brokenAttempts?: { reasons: { code: string; detail: string }[] }[];
+  /** In a merge of several runs (`v6lab report --merge`): the id of the run this result came from. */
+  run?: string;
 }
 
 export interface RunResults {
-  run: { id: string; started: string; finished: string | null; tool: { name: 'v6lab'; version: string } };
+  run: {
+    id: string; started: string; finished: string | null; tool: { name: 'v6lab'; version: string };
+    /** A merge (`v6lab report --merge`): the runs it was made of, their directories relative to it. */
+    merged?: { id: string; dir: string; started: string; finished: string | null; tool: string }[];
+  };
   devices: RunDevice[];
   results: CheckResult[];
 }
@@ -127,7 +135,8 @@ function writing<T>(file: string, work: () => T): T {
   }
 }
 
-function writeDocument(dir: string, document: RunResults): void {
+/** Writes `document` as DIR/results.json, whole or not at all. */
+export function writeDocument(dir: string, document: RunResults): void {
   const file = join(dir, RESULTS_FILE);
   writing(file, () => writeJsonWhole(file, document, { durable: true }));
 }

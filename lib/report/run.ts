@@ -94,7 +94,7 @@ export function readRun(dir: string): RunView {
   const problems: string[] = [];
   const facts = new Map<string, DeviceFactsSummary>();
   for (const device of results.devices) {
-    const file = join(dir, 'devices', device.serial.replace(/[^A-Za-z0-9._-]/g, '_'), 'facts.json');
+    const file = join(dir, device.factsFile ?? join('devices', device.serial.replace(/[^A-Za-z0-9._-]/g, '_'), 'facts.json'));
     if (existsSync(file)) facts.set(device.serial, readJson(file, problems) as DeviceFactsSummary);
   }
   const apps = new Map<string, AppEvidence>();

@@ -275,6 +275,26 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
     });
   });
 
+  describe('two real runs merged (v6lab report --merge)', () => {
+    it('one fleet report: the full run\'s checks, the apps of the later rebooted run where both checked them, evidence that resolves, Allure from both', async () => {
+      const full = readJson<RunResults>(join(work, 'run', 'results.json'));
+      const later = readJson<RunResults>(join(work, 'reboot', 'results.json'));
+      const merged = join(work, 'fleet');
+      const r = await v6lab(['report', merged, '--merge', join(work, 'run'), join(work, 'reboot')], env, 180_000);
+      assert.equal(r.code, 0, r.stderr);
+      const doc = readJson<RunResults>(join(merged, 'results.json'));
+      assert.deepEqual(doc.run.merged!.map((m) => m.id), [full.run.id, later.run.id]);
+      const key = (x: { device: string; check: string; app: string | null; network: string }) => `${x.device}|${x.check}|${x.app}|${x.network}`;
+      const laterKeys = new Set(later.results.map(key));
+      assert.equal(doc.results.length, new Set([...full.results, ...later.results].map(key)).size);
+      for (const x of doc.results) assert.equal(x.run, laterKeys.has(key(x)) ? later.run.id : full.run.id, key(x));
+      for (const file of doc.results.flatMap((x) => x.evidence)) assert.ok(existsSync(join(merged, file)), `${file} resolves from the merge`);
+      const html = readFileSync(join(merged, 'index.html'), 'utf8');
+      assert.match(html, /A merge of 2 runs/);
+      assert.deepEqual(externalLoads(readFileSync(join(merged, 'allure-report', 'index.html'), 'utf8')), []);
+    });
+  });
+
   describe('bad input and missing devices', () => {
     it('exits 3 with one line for a profile whose device is not connected, and 2 naming the field of a malformed one; writes nothing', async () => {
       const missing = join(work, 'missing.json');

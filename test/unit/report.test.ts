@@ -4,7 +4,7 @@
 // run in a real browser is test/lab/certify.test.ts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import { renderJunit } from '../../lib/report/junit.js';
 import { readResults, ResultsWriter, type CheckResult } from '../../lib/report/results.js';
 import { readRun } from '../../lib/report/run.js';
 import { inCi, onPath } from '../support/lab-env.js';
+import { v6lab } from '../support/cli.js';
 
 const run = promisify(execFile);
 
@@ -154,5 +155,74 @@ describe('junit.xml', () => {
     // The schema is strict enough to fail: a testcase without a name does not validate.
     writeFileSync(file, xml.replace(/<testcase classname="([^"]*)" name="[^"]*"/, '<testcase classname="$1"'));
     await assert.rejects(run('xmllint', ['--noout', '--schema', resolve(import.meta.dirname, '../fixtures/junit/junit.xsd'), file]));
+  });
+});
+
+describe('v6lab report --merge: several runs, one fleet report', () => {
+  /** A later run: a third handset, and the first one's news app checked again (now failing). */
+  function laterRun(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-report-later-'));
+    const writer = ResultsWriter.start(dir, '0.1.0', [
+      { serial: 'emulator-5554', model: 'Ref <b>phone</b>', android: '14', virtual: true, profile: 'compliant' },
+      { serial: 'R58M123', model: 'Galaxy A54', android: '14', virtual: false, profile: 'devices/a54.json' },
+    ], new Date(Date.now() + 3_600_000));
+    mkdirSync(join(dir, 'devices/R58M123'), { recursive: true });
+    writeFileSync(join(dir, 'devices/R58M123/facts.json'), JSON.stringify({ model: 'Galaxy A54', manufacturer: 'samsung', android: '14', buildType: 'user', root: null, defaultNetwork: null }));
+    writer.add(result({ check: 'apps.ipv6-first', app: 'com.example.news', network: 'ipv6', status: 'failed', verdict: 'fail', reasons: [{ code: 'IPV4_FIRST', detail: 'api.news.test: IPv4 first' }], requirement: ['MIIT-2'] }));
+    writer.add(result({ device: 'R58M123', check: 'os.apn-protocol' }));
+    writer.finish();
+    return dir;
+  }
+
+  it('holds every device of every run, the later result where two runs checked the same thing, with evidence links that resolve', async () => {
+    const [first, later] = [makeRun(), laterRun()];
+    const merged = join(mkdtempSync(join(tmpdir(), 'v6lab-merged-')), 'fleet');
+    const r = await v6lab(['report', merged, '--merge', later, first, '--no-allure']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split('/').pop()), ['results.json', 'index.html', 'junit.xml']);
+    const doc = readResults(merged);
+    const [a, b] = [readResults(first), readResults(later)];
+    assert.deepEqual(doc.run.merged!.map((m) => m.id), [a.run.id, b.run.id], 'in order of their start');
+    assert.deepEqual(doc.devices.map((d) => d.serial).sort(), ['R58M123', 'emulator-5554', 'emulator-5556']);
+    assert.equal(doc.results.length, a.results.length + 1, 'one new check; the news app on 5554 counted once');
+    const news = doc.results.filter((x) => x.device === 'emulator-5554' && x.app === 'com.example.news');
+    assert.deepEqual(news.map((x) => [x.verdict, x.run]), [['fail', b.run.id]]);
+    const game = doc.results.find((x) => x.app === 'com.example.game')!;
+    assert.equal(game.run, a.run.id);
+    for (const file of doc.results.flatMap((x) => x.evidence).filter((e) => e.endsWith('.json'))) assert.ok(existsSync(join(merged, file)), `${file} resolves from the merge`);
+    const html = readFileSync(join(merged, 'index.html'), 'utf8');
+    assert.match(html, /A merge of 2 runs/);
+    assert.match(html, /Galaxy A54/);
+    assert.match(html, /Fleet: checks by model/);
+    assert.match(html, /<td class="fail" data-app="com.example.news" data-device="emulator-5554" data-network="ipv6">/);
+    // Merging again into the same directory rebuilds it.
+    assert.equal((await v6lab(['report', merged, '--merge', first, '--no-allure'])).code, 0);
+    assert.equal(readResults(merged).devices.length, 2);
+  });
+
+  it('refuses, naming the file, a run given twice, a merge as an input, or a run directory as the output; writes nothing', async () => {
+    const [first, later] = [makeRun(), laterRun()];
+    const out = mkdtempSync(join(tmpdir(), 'v6lab-merged-'));
+    const merged = join(out, 'fleet');
+    const refusals: [string[], RegExp][] = [
+      [[merged, '--merge', first, first], /is run .* which .* already is/],
+      [[first, '--merge', later], /holds a run of its own/],
+      [[merged, '--merge', merged, first], /results\.json/],
+      [[merged, '--merge', join(out, 'nothing-here')], /no results\.json: is this a v6lab run directory\?/],
+    ];
+    for (const [args, why] of refusals) {
+      const r = await v6lab(['report', ...args, '--no-allure']);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, why);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    assert.deepEqual(readdirSync(out), [], 'nothing written');
+    assert.equal(readResults(first).run.merged, undefined, 'the run refused as an output is untouched');
+    assert.ok(!existsSync(join(first, 'devices/R58M123')));
+    // A merge is not an input.
+    assert.equal((await v6lab(['report', merged, '--merge', first, later, '--no-allure'])).code, 0);
+    const r = await v6lab(['report', join(out, 'again'), '--merge', merged, '--no-allure']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /is itself a merge/);
   });
 });
