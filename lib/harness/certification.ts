@@ -47,6 +47,9 @@ export interface DeviceUi {
 export const BASELINE_MS = 150;
 /** How long a URL probe waits for the connection to be made and finished. */
 export const PROBE_DWELL_MS = 3000;
+/** Once a probe's connection is seen made, how long the capture goes on (a Happy Eyeballs fallback starts within 300 ms). */
+const PROBE_SETTLE_MS = 750;
+const PROBE_POLL_MS = 200;
 /** How long a device that dropped off adb (a cable, a reboot) is waited for before its checks break. */
 export const DEVICE_RETURN_MS = 45_000;
 /** How long a broken check waits for the adb server's tracker to report what went away. */
@@ -97,6 +100,22 @@ const brokenBy = (error: unknown, adbPort: number): ResultBody => ({
 });
 
 const skipped = (code: string, detail: string): ResultBody => ({ status: 'skipped', verdict: null, reasons: [{ code, detail }], metrics: {}, evidence: [] });
+
+/**
+ * A URL probe's wait: until the capture shows the connection it is about made (then
+ * PROBE_SETTLE_MS more, for a fallback or a second attempt), or PROBE_DWELL_MS at most: a
+ * probe that gets nowhere is judged on the whole wait.
+ */
+async function probeDwell(window: CaptureWindow, made: (analysis: CaptureAnalysis) => boolean): Promise<void> {
+  const deadline = Date.now() + PROBE_DWELL_MS;
+  while (Date.now() < deadline) {
+    if (made(window.peek())) {
+      await sleep(Math.min(PROBE_SETTLE_MS, deadline - Date.now()));
+      return;
+    }
+    await sleep(Math.min(PROBE_POLL_MS, deadline - Date.now()));
+  }
+}
 
 /** The flows that carried a connection to `ipv4` (its IPv4 leg, or its IPv6 leg through a NAT64 prefix). */
 function flowsTo(analysis: CaptureAnalysis, ipv4: string): Flow[] {
@@ -446,9 +465,9 @@ export class Certification {
       const attach = await this.attach('ipv4v6');
       if (!attach.ok) return skipped('NETWORK_UNAVAILABLE', attach.detail);
       const hostname = new URL(url).hostname;
-      const { capture } = await this.inWindow('resolver-probe', async () => {
+      const { capture } = await this.inWindow('resolver-probe', async (window) => {
         await ui.openUrl(url);
-        await sleep(PROBE_DWELL_MS);
+        await probeDwell(window, (a) => a.hostnames.some((h) => h.name === hostname && h.firstAttemptFamily !== null && h.flows.some((id) => a.flows[id]?.established === true)));
       });
       const facts = capture.analysis.hostnames.find((h) => h.name === hostname);
       const flows = (facts?.flows ?? []).map((id) => capture.analysis.flows[id]!).filter(Boolean);
@@ -501,9 +520,9 @@ export class Certification {
         const o = this.observation();
         return this.decided('apn.ipv4-via-clat', 'ipv6', { status: 'failed', reasons: [{ code: 'ATTACH_FAILED', detail: attach.detail }], evidence: { target, addresses: o.addresses, routes: o.routes } });
       }
-      const { capture } = await this.inWindow('ipv4-probe', async () => {
+      const { capture } = await this.inWindow('ipv4-probe', async (window) => {
         await ui.openUrl(url);
-        await sleep(PROBE_DWELL_MS);
+        await probeDwell(window, (a) => flowsTo(a, target).some((f) => f.established === true));
       });
       const flows = flowsTo(capture.analysis, target);
       const established = flows.some((f) => f.established === true);
@@ -519,7 +538,7 @@ export class Certification {
    * `alongside` (the app's force-stop) runs while the capture starts and the baseline is taken:
    * the window begins once both are done.
    */
-  private async inWindow(name: string, work: () => Promise<void>, options: { analyze?: AnalyzeOptions; alongside?: Promise<unknown>; spare?: boolean; afterWork?: () => void } = {}): Promise<{ capture: WindowCapture; start: number; end: number }> {
+  private async inWindow(name: string, work: (window: CaptureWindow) => Promise<void>, options: { analyze?: AnalyzeOptions; alongside?: Promise<unknown>; spare?: boolean; afterWork?: () => void } = {}): Promise<{ capture: WindowCapture; start: number; end: number }> {
     const taken = options.spare && this.network !== null ? await this.takeSpare(this.network, name) : null;
     const window = taken?.window ?? await this.openWindow(name, this.network, options.analyze);
     const openedAt = taken?.at ?? Date.now();
@@ -528,7 +547,7 @@ export class Certification {
     try {
       await Promise.all([sleep(Math.max(0, BASELINE_MS - (Date.now() - openedAt))), options.alongside]);
       start = this.now(method);
-      await work();
+      await work(window);
     } catch (error) {
       await window.close().catch(() => undefined);
       throw error;

@@ -215,6 +215,11 @@ export class CaptureWindow {
     removePartialFile(this.file);
   }
 
+  /** The analysis of what has streamed in so far (the window stays open). */
+  peek(): CaptureAnalysis {
+    return this.analyzer.report();
+  }
+
   /** Packets analysed so far. */
   get packets(): number {
     return this.analyzer.packets;
