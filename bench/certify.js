@@ -12,7 +12,7 @@
 //
 //   node bench/certify.js [--apps 30] [--dwell 5000] [--handsets 1,2,4] [--suites os,apn,apps] [--skip startup,lab,certify]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,7 +142,8 @@ const rssKiB = (pid) => {
 };
 
 async function certifyRun(n, apps) {
-  const up = v6lab(['lab', 'up', '--handsets', String(n), '--apps', apps.dir]);
+  // Every handset the compliant one, so each attaches to both APNs and runs every app twice.
+  const up = v6lab(['lab', 'up', '--handsets', String(n), '--apps', apps.dir, '--profile', join(ROOT, 'devices', 'lab', 'handsets', 'compliant.json')]);
   if (up.code !== 0) throw new Error(`lab up --handsets ${n}: ${up.stderr}`);
   const serials = up.stdout.trim().split('\n').map((l) => l.split('\t')[0]);
   const home = join(work, `adb-${n}`);
@@ -172,8 +173,10 @@ async function certifyRun(n, apps) {
     if (appChecks.length !== expected) console.log(`  ${n} handset(s): ${appChecks.length} of ${expected} app checks have a time (exit ${code}): ${stderr.trim().split('\n').pop()}`);
     const overheads = appChecks.map((r) => r.metrics.checkMs - r.metrics.dwellMs);
     const dwellMs = appChecks.reduce((sum, r) => sum + r.metrics.dwellMs, 0) / n;
+    const appCheckMs = appChecks.reduce((sum, r) => sum + r.metrics.checkMs, 0) / n;
     const broken = doc.results.filter((r) => r.status === 'broken').length;
-    return { n, code, wallMs, dwellMs, overheads, peakKiB, results: doc.results.length, broken };
+    const evidenceBytes = doc.results.flatMap((r) => r.evidence).reduce((sum, e) => sum + (statSync(join(out, e), { throwIfNoEntry: false })?.size ?? 0), 0) / n;
+    return { n, code, wallMs, dwellMs, appCheckMs, overheads, peakKiB, results: doc.results.length, broken, evidenceBytes };
   } finally {
     spawnSync('adb', ['-P', String(port), 'kill-server'], { env: { ...process.env, ...adbEnv }, stdio: 'ignore' });
     v6lab(['lab', 'down']);
@@ -190,8 +193,10 @@ async function certifyRuns() {
     const p90 = sorted[Math.floor(sorted.length * 0.9)] ?? NaN;
     report(`certify ${n} handset${n > 1 ? 's' : ''} (${SUITES}; ${APPS} apps x 2 networks, ${DWELL_MS / 1000} s dwell): wall`, `${seconds(run.wallMs)}, exit ${run.code}, ${run.results} results, ${run.broken} broken`);
     report(`  harness overhead per app check (check time minus dwell; target < 1.5 s)`, `median ${(median(run.overheads) / 1000).toFixed(2)} s, p90 ${(p90 / 1000).toFixed(2)} s, over ${run.overheads.length} checks`);
+    report(`  outside the app checks (start-up, os and apn suites, APN switches, between checks, restore, report)`, seconds(run.wallMs - run.appCheckMs));
     report(`  dwell share of the wall time (one handset's dwell; target >= 80%)`, `${((run.dwellMs / run.wallMs) * 100).toFixed(1)}% (${seconds(run.dwellMs)} of ${seconds(run.wallMs)})`);
     report(`  peak RSS of the harness process tree`, `${(run.peakKiB / 1024).toFixed(0)} MiB`);
+    report(`  evidence written per handset (pcaps and analyses)`, `${(run.evidenceBytes / 2 ** 20).toFixed(1)} MiB`);
   }
   const one = runs.find((r) => r.n === 1);
   for (const run of runs.filter((r) => r.n > 1 && one)) report(`wall ratio, ${run.n} handsets / 1 (target <= 1.5x for 4)`, `${(run.wallMs / one.wallMs).toFixed(2)}x`);
