@@ -5,7 +5,7 @@
 // Needs the npm registry and adb (CI has both): skips with the reason elsewhere, fails in CI.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +19,9 @@ describe('UiAutomator2 for real phones: installed from npm by the set-up', funct
   this.timeout(300_000);
   const home = mkdtempSync(join(tmpdir(), 'v6lab-appium-home-'));
   const env = { ...process.env, APPIUM_HOME: home };
+
+  // The driver's npm install is 74 MiB: not left in /tmp after each run.
+  after(() => rmSync(home, { recursive: true, force: true }));
 
   before(async function () {
     const reachable = await run('npm', ['view', 'appium-uiautomator2-driver', 'version'], { timeout: 30_000 }).then(() => true, () => false);

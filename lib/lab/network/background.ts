@@ -38,6 +38,8 @@ export interface BackgroundConfig {
 const NTP_FIRST_DELAY_MS = 3_000;
 const NTP_WAIT_SECONDS = 2;
 const PROBE_TIMEOUT_SECONDS = 4;
+/** The second keepalive, after the one that opens the push channel: its sending reads the first answer. */
+const PUSH_CONFIRM_MS = 1_000;
 /** Push reconnects after a dropped channel: 5 s, doubling up to 60 s. */
 const PUSH_BACKOFF_MS = [5_000, 60_000] as const;
 /** The CA is handed to curl as an open file (fd 3): the system uids need not reach the state directory. */
@@ -95,7 +97,8 @@ export function probeArgv(host: string, ca: boolean): string[] {
 /**
  * The push channel: a chunked POST whose body is the keepalives written to curl's stdin; the
  * server answers each on the response stream. `--upload-file -` blocks on stdin between
- * keepalives, so each answer is read when the next keepalive goes out. (`--upload-file .` reads
+ * keepalives, so each answer is read when the next keepalive goes out (the second goes a second
+ * after the first, so the channel is seen open at once). (`--upload-file .` reads
  * stdin without blocking and prints answers at once, but curl then polls stdin in a busy loop: a
  * fifth of a CPU per handset, measured, which four handsets on two CPUs cannot spare.)
  */
@@ -241,8 +244,12 @@ class Background {
       this.pushFailures = 0;
       this.log('push', `uid ${uid} ${line}`);
     });
-    // The first line opens the channel at once: the server's answer proves it is up.
+    // The first line opens the channel at once: the server's answer proves it is up. curl reads
+    // that answer when it next reads stdin (pushArgv), so a second line follows a moment later.
     this.keepalive();
+    this.after(PUSH_CONFIRM_MS, () => {
+      if (this.push === child) this.keepalive();
+    });
     child.once('close', (code, signal) => {
       if (this.push === child) this.push = null;
       if (this.stopping) return;
