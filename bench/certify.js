@@ -170,7 +170,11 @@ async function certifyRun(n, apps) {
     const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     const appChecks = doc.results.filter((r) => r.check === 'apps.ipv6-first' && typeof r.metrics.checkMs === 'number');
     const expected = n * APPS * 2;
-    if (appChecks.length !== expected) console.log(`  ${n} handset(s): ${appChecks.length} of ${expected} app checks have a time (exit ${code}): ${stderr.trim().split('\n').pop()}`);
+    if (appChecks.length !== expected) {
+      const untimed = doc.results.filter((r) => r.check === 'apps.ipv6-first' && typeof r.metrics.checkMs !== 'number');
+      const why = [...new Set(untimed.map((r) => `${r.device} ${r.network} ${r.status} ${r.reasons[0]?.code}: ${r.reasons[0]?.detail}`))];
+      console.log(`  ${n} handset(s): ${appChecks.length} of ${expected} app checks have a time (exit ${code}): ${why.slice(0, 4).join(' | ')}`);
+    }
     const overheads = appChecks.map((r) => r.metrics.checkMs - r.metrics.dwellMs);
     const dwellMs = appChecks.reduce((sum, r) => sum + r.metrics.dwellMs, 0) / n;
     const appCheckMs = appChecks.reduce((sum, r) => sum + r.metrics.checkMs, 0) / n;
