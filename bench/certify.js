@@ -12,22 +12,16 @@
 //
 //   node bench/certify.js [--apps 30] [--dwell 5000] [--handsets 1,2,4] [--suites os,apn,apps] [--skip startup,lab,certify]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { arg, figureList, ROOT, skipped, V6LAB, v6labIn, workDir } from './support.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const V6LAB = join(ROOT, 'bin', 'v6lab.js');
-const arg = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at < 0 ? fallback : process.argv[at + 1];
-};
 const APPS = Number(arg('apps', 30));
 const DWELL_MS = Number(arg('dwell', 5000));
 const HANDSETS = String(arg('handsets', '1,2,4')).split(',').map(Number);
 const SUITES = String(arg('suites', 'os,apn,apps'));
-const SKIP = new Set(String(arg('skip', '')).split(',').filter(Boolean));
+const SKIP = skipped();
 const TINY_CAPTURE = join(ROOT, 'test', 'fixtures', 'lab', 'sll2-mixed.pcap');
 
 if (process.getuid?.() !== 0 && !(SKIP.has('lab') && SKIP.has('certify'))) {
@@ -35,22 +29,12 @@ if (process.getuid?.() !== 0 && !(SKIP.has('lab') && SKIP.has('certify'))) {
   process.exit(3);
 }
 
-const work = mkdtempSync(join(tmpdir(), 'v6lab-bench-certify-'));
-chmodSync(work, 0o755);
-const stateDir = join(work, 'state');
-const figures = [];
-const report = (what, value) => {
-  figures.push([what, value]);
-  console.log(`${what}: ${value}`);
-};
+const { work, stateDir } = workDir('v6lab-bench-certify-');
+const { report, print } = figureList();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-function v6lab(args, env = {}) {
-  const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [V6LAB, ...args], { cwd: ROOT, env: { ...process.env, V6LAB_STATE_DIR: stateDir, ...env }, encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 * 1024 * 1024 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Number(process.hrtime.bigint() - started) / 1e6 };
-}
+const v6lab = (args, env = {}) => v6labIn(stateDir, args, env, 3_600_000);
 
 /** Median wall ms of `argv` over `rounds` runs. */
 function timed(argv, rounds) {
@@ -215,5 +199,4 @@ try {
   v6lab(['lab', 'down']);
   rmSync(work, { recursive: true, force: true });
 }
-console.log('\nfigures');
-for (const [what, value] of figures) console.log(`  ${what}: ${value}`);
+print();

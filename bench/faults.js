@@ -8,41 +8,24 @@
 //
 //   node bench/faults.js [--cycles 20] [--kills 20] [--fuzz 100000] [--skip lab,kills,inputs,fuzz,reboot]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { arg, figureList, ROOT, skipped, sleep, V6LAB, v6labIn, workDir } from './support.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const V6LAB = join(ROOT, 'bin', 'v6lab.js');
-const arg = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at < 0 ? fallback : process.argv[at + 1];
-};
 const CYCLES = Number(arg('cycles', 20));
 const KILLS = Number(arg('kills', 20));
 const FUZZ = Number(arg('fuzz', 100000));
-const SKIP = new Set(String(arg('skip', '')).split(',').filter(Boolean));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const SKIP = skipped();
 
 if (process.getuid?.() !== 0) {
   console.error('bench/faults.js needs root (network namespaces)');
   process.exit(3);
 }
 
-const work = mkdtempSync(join(tmpdir(), 'v6lab-faults-'));
-chmodSync(work, 0o755);
-const stateDir = join(work, 'state');
-const figures = [];
-const report = (what, value) => {
-  figures.push([what, value]);
-  console.log(`${what}: ${value}`);
-};
-
-function v6lab(args, env = {}) {
-  const r = spawnSync(process.execPath, [V6LAB, ...args], { cwd: ROOT, env: { ...process.env, V6LAB_STATE_DIR: stateDir, ...env }, encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
+const { work, stateDir } = workDir('v6lab-faults-');
+const { report, print } = figureList();
+const v6lab = (args, env = {}) => v6labIn(stateDir, args, env);
 
 /** What a lab can leave behind on the host: its namespaces, processes, /etc/netns entries, host routes and addresses. */
 function leftovers(hostBefore) {
@@ -202,5 +185,5 @@ if (!SKIP.has('lab')) await labCycles();
 if (!SKIP.has('kills')) await kills();
 if (!SKIP.has('reboot')) reboot();
 if (!SKIP.has('fuzz')) fuzz();
-console.log('\nfigures');
-for (const [what, value] of figures) console.log(`  ${what}: ${value}`);
+print();
+rmSync(work, { recursive: true, force: true });
