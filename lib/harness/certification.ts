@@ -332,9 +332,7 @@ export class Certification {
   }
 
   private openSpare(network: NetworkName, analyze: AnalyzeOptions): void {
-    const file = this.evidencePath('.next-window.pcap', network);
-    const opened = CaptureWindow.open({ device: this.backend, facts: this.facts, method: this.captureMethod(), gatewayCapture: this.device.gatewayCapture, file, analyze })
-      .then((window) => ({ window, at: Date.now() }), () => null);
+    const opened = this.openWindow('.next-window', network, analyze).then((window) => ({ window, at: Date.now() }), () => null);
     this.spare = { network, opened };
   }
 

@@ -121,24 +121,19 @@ function listItems(value: string | undefined): string[] | null {
   return value.slice(1, -1).split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function isAddress(text: string): boolean {
+/** A test of whether `parse` accepts a text (it throws on what it refuses). */
+const accepts = (parse: (text: string) => unknown) => (text: string): boolean => {
   try {
-    parseAddress(text);
+    parse(text);
     return true;
   } catch {
     return false;
   }
-}
+};
 
+const isAddress = accepts(parseAddress);
 /** Whether `text` is a NAT64 prefix of a length RFC 6052 allows: `64:ff9b::/9`, cut from `/96`, is not. */
-function isNat64Prefix(text: string): boolean {
-  try {
-    parseNat64Prefix(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const isNat64Prefix = accepts(parseNat64Prefix);
 
 /** Whether `text` is `address/length` with a length the address's family can have (`/640` cannot). */
 function isPrefix(text: string): boolean {
