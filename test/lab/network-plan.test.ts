@@ -194,6 +194,16 @@ describe('lab network plan (no root)', function () {
       const final = await readState(dir);
       assert.equal(final?.phase, 'up');
       assert.equal(final?.netnsDirs.length, 4);
+      // The supervisor re-attaches several handsets at once, one shared recorder each: no
+      // read-change-write of one may land between another's read and write.
+      const recorders = [0, 1, 2, 3].map(() => new StateRecorder(structuredClone(state), 'shared'));
+      await Promise.all(recorders.flatMap((recorder, index) =>
+        [0, 1, 2].map((step) => recorder.update((s) => void s.netnsDirs.push(`/etc/netns/hs${index}-${step}`)))));
+      const together = (await readState(dir))?.netnsDirs ?? [];
+      assert.equal(together.length, 4 + 12, `every handset's changes kept: ${together.join(' ')}`);
+      for (const index of [0, 1, 2, 3]) {
+        assert.deepEqual(together.filter((d) => d.includes(`hs${index}-`)), [0, 1, 2].map((step) => `/etc/netns/hs${index}-${step}`));
+      }
       await writeFile(path.join(dir, 'lab.json'), '{"version": 1, "labId": "ab1", "trunc');
       await assert.rejects(readState(dir), /is not JSON/);
       assert.match(await readFile(path.join(dir, 'lab.json'), 'utf8'), /trunc/);

@@ -44,13 +44,18 @@ async function writeStateFile(state: LabState): Promise<void> {
 }
 
 /**
- * Applies changes to a lab state and writes each one, in order. `shared` (a re-attach from
- * another process while the lab runs) re-reads the file before each change, so changes made by
- * others to other handsets are kept; `owner` (lab up) writes its own copy.
+ * The writes to each state file, in order, for every recorder of this process: the supervisor
+ * re-attaches several handsets at once, each with its own recorder, and a read-change-write of
+ * one must not interleave with another's (the later write would undo the earlier change).
+ */
+const fileQueues = new Map<string, Promise<void>>();
+
+/**
+ * Applies changes to a lab state and writes each one, in order. `shared` (a re-attach while the
+ * lab runs, several at once in the supervisor) re-reads the file before each change, so changes
+ * made to other handsets are kept; `owner` (lab up) writes its own copy.
  */
 export class StateRecorder {
-  private pending: Promise<void> = Promise.resolve();
-
   constructor(
     private current: LabState,
     private readonly mode: 'owner' | 'shared',
@@ -72,9 +77,14 @@ export class StateRecorder {
       change(this.current);
       await writeStateFile(this.current);
     };
-    const next = this.pending.then(write);
+    const file = statePath(this.current.stateDir);
+    const next = (fileQueues.get(file) ?? Promise.resolve()).then(write);
     // A failed write must not stop later ones; the caller sees its own failure.
-    this.pending = next.catch(() => undefined);
+    const settled = next.catch(() => undefined);
+    fileQueues.set(file, settled);
+    void settled.then(() => {
+      if (fileQueues.get(file) === settled) fileQueues.delete(file);
+    });
     return next;
   }
 
