@@ -113,7 +113,7 @@ function planFromProfile(profile: DeviceProfile, serial: string): DevicePlan {
   return {
     serial, profile: profile.name, profileSource: profile.file, virtual: false,
     appium: { url: profile.appium.url, capabilities: { 'appium:automationName': 'UiAutomator2', ...profile.appium.capabilities }, start: false },
-    capture: profile.capture, gatewayCapture: profile.gatewayCapture, networks: profile.networks, apnSwitch: profile.apnSwitch,
+    capture: profile.capture, gatewayCapture: profile.gatewayCapture, emulatorCapture: profile.emulatorCapture, networks: profile.networks, apnSwitch: profile.apnSwitch,
     resolverProbeUrl: profile.resolverProbeUrl, ipv4OnlyProbeUrl: profile.ipv4OnlyProbeUrl, backgroundHosts: profile.backgroundHosts,
     catalogue: profile.catalogue,
   };
@@ -132,7 +132,7 @@ async function planFromSerial(client: AdbkitClient, serial: string, labDir: stri
     return {
       serial, profile: lab.profile, profileSource: `lab record in ${labDir}`, virtual: true,
       appium: { url: DEFAULT_APPIUM_URL, capabilities: lab.appiumCapabilities, start: true },
-      capture: lab.capture, gatewayCapture: lab.gatewayCapture, networks: lab.networks, apnSwitch: 'content',
+      capture: lab.capture, gatewayCapture: lab.gatewayCapture, emulatorCapture: null, networks: lab.networks, apnSwitch: 'content',
       resolverProbeUrl: lab.resolverProbeUrl, ipv4OnlyProbeUrl: lab.ipv4OnlyProbeUrl, backgroundHosts: lab.backgroundHosts, catalogue: null,
     };
   }
@@ -144,7 +144,8 @@ async function planFromSerial(client: AdbkitClient, serial: string, labDir: stri
   return {
     serial, profile: 'generic', profileSource: 'generic (built from what the device reports)', virtual: false,
     appium: { url: DEFAULT_APPIUM_URL, capabilities: { 'appium:automationName': 'UiAutomator2', 'appium:noReset': true }, start: true },
-    capture: ['device'], gatewayCapture: null,
+    // Without a profile: tcpdump where the device is rooted, else PCAPdroid where it is installed.
+    capture: ['device', 'pcapdroid'], gatewayCapture: null, emulatorCapture: null,
     networks: { ipv6: hasV4 ? null : network, ipv4v6: hasV4 ? network : null },
     apnSwitch: 'manual', resolverProbeUrl: null, ipv4OnlyProbeUrl: null, backgroundHosts: [], catalogue: null,
   };

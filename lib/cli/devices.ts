@@ -27,11 +27,11 @@ export async function devicesCommand(options: { json?: boolean }, out: NodeJS.Wr
     return 0;
   }
   out.write(`${renderTable(
-    [{ header: 'serial' }, { header: 'model' }, { header: 'android' }, { header: 'build' }, { header: 'root' }, { header: 'tcpdump' },
+    [{ header: 'serial' }, { header: 'model' }, { header: 'android' }, { header: 'build' }, { header: 'root' }, { header: 'tcpdump' }, { header: 'PCAPdroid' },
       { header: 'network' }, { header: 'addresses' }, { header: 'NAT64' }, { header: 'CLAT' }],
     facts.map((f) => 'state' in f
-      ? [f.serial, `(${f.state})`, '', '', '', '', '', '', '', '']
-      : [f.serial, f.model ?? '?', f.android ?? '?', f.buildType ?? '?', f.root ?? 'no', f.tcpdump ? 'yes' : 'no',
+      ? [f.serial, `(${f.state})`, '', '', '', '', '', '', '', '', '']
+      : [f.serial, f.model ?? '?', f.android ?? '?', f.buildType ?? '?', f.root ?? 'no', f.tcpdump ? 'yes' : 'no', f.pcapdroid ? 'yes' : 'no',
         f.defaultNetwork ? `${f.defaultNetwork.type ?? '?'} ${f.defaultNetwork.apn ?? ''}`.trim() : 'none',
         f.defaultNetwork?.addresses.join(' ') || '-', f.defaultNetwork?.nat64Prefix ?? '-',
         f.defaultNetwork?.clat ? `${f.defaultNetwork.clat.interfaceName} ${f.defaultNetwork.clat.ipv4 ?? ''}`.trim() : '-']),

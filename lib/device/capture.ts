@@ -28,6 +28,22 @@ export function tcpdumpArgv(facts: Pick<DeviceFacts, 'serial' | 'root' | 'tcpdum
   throw new CaptureUnavailableError(facts.serial, 'no root (adbd runs as the shell user and there is no su)');
 }
 
+/** PCAPdroid (no root: it captures through a VPN of its own), and where its pcap files go. */
+export const PCAPDROID_PACKAGE = 'com.emanuelef.remote_capture';
+export const PCAPDROID_DIR = '/sdcard/Download/PCAPdroid';
+
+/**
+ * The `am start` argv driving PCAPdroid's capture API (its docs/app_api.md): `start` writes
+ * every app's traffic to PCAPDROID_DIR/`pcapName`, over IPv4 and IPv6 (`ip_mode both`: its
+ * default VPN is IPv4-only, which would hide IPv6 from the apps and make every verdict wrong).
+ */
+export function pcapdroidControl(action: 'start' | 'stop', pcapName?: string): string[] {
+  const extras = action === 'start'
+    ? ['-e', 'pcap_dump_mode', 'pcap_file', '-e', 'pcap_name', pcapName ?? 'v6lab.pcap', '-e', 'ip_mode', 'both']
+    : [];
+  return ['am', 'start', '-e', 'action', action, ...extras, '-n', `${PCAPDROID_PACKAGE}/.activities.CaptureCtrl`];
+}
+
 export interface DeviceCapture {
   /** The pcap bytes as they arrive. */
   readonly stream: Readable;

@@ -5,6 +5,7 @@
  * why in `problems`, so one odd device never hides the others.
  */
 import type { DeviceBackend } from './adb.js';
+import { PCAPDROID_PACKAGE } from './capture.js';
 import { parseDumpsysConnectivity, parseGetprop, parseIpAddr, type InterfaceAddresses } from './parse/index.js';
 
 export type RootMethod = 'adbd' | 'su' | null;
@@ -20,6 +21,8 @@ export interface DeviceFacts {
   root: RootMethod;
   /** Path of tcpdump on the device, or null. */
   tcpdump: string | null;
+  /** PCAPdroid is installed: a capture without root (`capture: pcapdroid`). */
+  pcapdroid: boolean;
   interfaces: { name: string; addresses: string[] }[];
   defaultNetwork: {
     interfaceName: string | null;
@@ -50,10 +53,11 @@ export async function probeDevice(device: DeviceBackend): Promise<DeviceFacts> {
     const su = await attempt(problems, 'su', () => device.run(['su', '-c', 'id'], { timeoutMs: 5000 }));
     return su && su.exitCode === 0 && /^uid=0\b/m.test(su.output) ? 'su' : null;
   });
-  const [props, root, which, addresses, connectivity] = await Promise.all([
+  const [props, root, which, pcapdroid, addresses, connectivity] = await Promise.all([
     attempt(problems, 'getprop', async () => parseGetprop(await device.runOk(['getprop']))).then((p) => p ?? {}),
     rootProbe,
     attempt(problems, 'which tcpdump', () => device.run(['which', 'tcpdump'])),
+    attempt(problems, 'pm path', () => device.run(['pm', 'path', PCAPDROID_PACKAGE])),
     attempt(problems, 'ip -o addr', async () => parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show']))).then((a) => a ?? []),
     attempt(problems, 'dumpsys connectivity', async () => parseDumpsysConnectivity(await device.runOk(['dumpsys', 'connectivity']))),
   ]);
@@ -70,6 +74,7 @@ export async function probeDevice(device: DeviceBackend): Promise<DeviceFacts> {
     buildType: props['ro.build.type'] ?? null,
     root,
     tcpdump: which && which.exitCode === 0 && which.output.trim() !== '' ? which.output.trim().split('\n')[0]! : null,
+    pcapdroid: pcapdroid !== null && pcapdroid.exitCode === 0 && /^package:/m.test(pcapdroid.output),
     interfaces: addresses.map((i: InterfaceAddresses) => ({ name: i.name, addresses: i.addresses.filter((a) => a.scope === 'global').map((a) => `${a.address}/${a.prefixLength}`) })),
     defaultNetwork: network === null ? null : {
       interfaceName: lp?.interfaceName ?? null,

@@ -4,8 +4,9 @@
  *
  *   { "name": "pixel7-cmcc", "serial": "2B121FDH300ABC",
  *     "appium": { "url": "http://127.0.0.1:4723", "capabilities": { "appium:automationName": "UiAutomator2" } },
- *     "capture": ["device", "gateway"],
+ *     "capture": ["device", "gateway"],   (or "emulator", "pcapdroid")
  *     "gatewayCapture": ["ssh", "lab-gw", "tcpdump", "-i", "apn0", "-U", "-w", "-"],
+ *     "emulatorCapture": "/var/tmp/avd-pixel7.pcap",   (the emulator's -tcpdump FILE)
  *     "networks": { "ipv6": { "apn": "ipv6.cmcc" }, "ipv4v6": { "apn": "cmnet" } },
  *     "apnSwitch": "content" | "manual",
  *     "resolverProbeUrl": "https://dual.example/", "ipv4OnlyProbeUrl": "http://192.0.2.80/",
@@ -15,7 +16,8 @@
 import { dirname, resolve } from 'node:path';
 import { array, DataFileError, loadJsonFile, object, oneOf, record, string, type Schema } from '../config/schema.js';
 
-export type CaptureMethod = 'device' | 'gateway' | 'pcapdroid';
+export type CaptureMethod = 'device' | 'gateway' | 'emulator' | 'pcapdroid';
+export const CAPTURE_METHODS: readonly CaptureMethod[] = ['device', 'gateway', 'emulator', 'pcapdroid'];
 
 export interface DeviceProfile {
   file: string;
@@ -27,6 +29,8 @@ export interface DeviceProfile {
   capture: CaptureMethod[];
   /** A host command (argv) printing the device's traffic as pcap on stdout: a tap at the gateway or AP. */
   gatewayCapture: string[] | null;
+  /** The pcap file an Android emulator started with `-tcpdump FILE` writes on this host. */
+  emulatorCapture: string | null;
   networks: { ipv6: { apn: string } | null; ipv4v6: { apn: string } | null };
   /** How the harness moves the device between APNs: edit the APN table over adb, or ask a person. */
   apnSwitch: 'content' | 'manual';
@@ -61,8 +65,9 @@ const profileSchema = object(
     appium: object({}, { url, capabilities: record(string({ pattern: /^([a-z]+:)?[A-Za-z][A-Za-z0-9]*$/, what: 'a capability name such as appium:automationName' }), capability) }),
     serial: string({ pattern: /^[A-Za-z0-9._:-]{1,64}$/, what: 'an adb serial such as emulator-5554 or 192.168.1.5:5555' }),
     model: string({ maxLength: 64 }),
-    capture: array(oneOf(['device', 'gateway', 'pcapdroid'] as const), { min: 1, max: 3 }),
+    capture: array(oneOf(CAPTURE_METHODS), { min: 1, max: CAPTURE_METHODS.length }),
     gatewayCapture: array(string({ maxLength: 4096 }), { min: 1, max: 64 }),
+    emulatorCapture: string({ pattern: /^\S/, maxLength: 4096, what: 'the file the emulator\'s -tcpdump writes (relative to the profile)' }),
     apnSwitch: oneOf(['content', 'manual'] as const),
     resolverProbeUrl: url,
     ipv4OnlyProbeUrl: url,
@@ -79,6 +84,9 @@ export function loadDeviceProfile(file: string): DeviceProfile {
   if (capture.includes('gateway') && raw.capture !== undefined && raw.gatewayCapture === undefined) {
     throw new DataFileError(file, 'gatewayCapture', 'missing: capture "gateway" needs the host command that prints the device\'s traffic as pcap (an argv array)');
   }
+  if (capture.includes('emulator') && raw.emulatorCapture === undefined) {
+    throw new DataFileError(file, 'emulatorCapture', 'missing: capture "emulator" needs the file the emulator writes (start it with -tcpdump FILE)');
+  }
   return {
     file,
     name: raw.name,
@@ -87,6 +95,7 @@ export function loadDeviceProfile(file: string): DeviceProfile {
     appium: { url: raw.appium?.url ?? DEFAULT_APPIUM_URL, capabilities: raw.appium?.capabilities ?? {} },
     capture,
     gatewayCapture: raw.gatewayCapture ?? null,
+    emulatorCapture: raw.emulatorCapture === undefined ? null : resolve(dirname(file), raw.emulatorCapture),
     networks: { ipv6: raw.networks.ipv6 ?? null, ipv4v6: raw.networks.ipv4v6 ?? null },
     apnSwitch: raw.apnSwitch ?? 'content',
     resolverProbeUrl: raw.resolverProbeUrl ?? null,

@@ -222,12 +222,15 @@ export class Certification {
     for (const method of this.device.capture) {
       if (method === 'device' && this.facts.tcpdump !== null && this.facts.root !== null) return 'device';
       if (method === 'gateway' && this.device.gatewayCapture !== null) return 'gateway';
+      if (method === 'emulator' && this.device.emulatorCapture !== null) return 'emulator';
+      if (method === 'pcapdroid' && this.facts.pcapdroid) return 'pcapdroid';
     }
-    throw new DeviceStateError(this.device.serial, `none of the profile's capture methods (${this.device.capture.join(', ')}) works here: on-device capture needs root and tcpdump (root ${this.facts.root ?? 'none'}, tcpdump ${this.facts.tcpdump ?? 'none'}), gateway capture a gatewayCapture command`);
+    throw new DeviceStateError(this.device.serial, `none of the profile's capture methods (${this.device.capture.join(', ')}) works here: on-device capture needs root and tcpdump (root ${this.facts.root ?? 'none'}, tcpdump ${this.facts.tcpdump ?? 'none'}), gateway capture a gatewayCapture command, emulator capture an emulatorCapture file, pcapdroid PCAPdroid installed (${this.facts.pcapdroid ? 'it is' : 'it is not'})`);
   }
 
   private now(method: WindowCaptureMethod): number {
-    return Date.now() / 1000 + (method === 'device' ? this.clockOffsetS : 0);
+    // Captured on the device, stamped by its clock; at the gateway or by the emulator, by the host's.
+    return Date.now() / 1000 + (method === 'device' || method === 'pcapdroid' ? this.clockOffsetS : 0);
   }
 
   /** Whether results.json already holds a finished result for this check (a resumed run skips it). */
@@ -332,6 +335,8 @@ export class Certification {
   }
 
   private openSpare(network: NetworkName, analyze: AnalyzeOptions): void {
+    // PCAPdroid runs one capture at a time: the next starts when this one has stopped.
+    if (this.captureMethod() === 'pcapdroid') return;
     const opened = this.openWindow('.next-window', network, analyze).then((window) => ({ window, at: Date.now() }), () => null);
     this.spare = { network, opened };
   }
@@ -361,7 +366,7 @@ export class Certification {
   async openWindow(name: string, network: NetworkName | null = this.network, analyze?: AnalyzeOptions): Promise<CaptureWindow> {
     const method = this.captureMethod();
     return CaptureWindow.open({
-      device: this.backend, facts: this.facts, method, gatewayCapture: this.device.gatewayCapture,
+      device: this.backend, facts: this.facts, method, gatewayCapture: this.device.gatewayCapture, emulatorCapture: this.device.emulatorCapture,
       file: this.evidencePath(`${name}.pcap`, network), analyze: analyze ?? await this.analyzeOptions(),
     });
   }

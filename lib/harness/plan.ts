@@ -27,6 +27,8 @@ export interface DevicePlan {
   capture: CaptureMethod[];
   /** A host command printing the device's traffic as pcap on stdout, for `capture: gateway`. */
   gatewayCapture: string[] | null;
+  /** The host file an emulator's `-tcpdump` writes, for `capture: emulator`. */
+  emulatorCapture: string | null;
   networks: Record<NetworkName, { apn: string } | null>;
   apnSwitch: 'content' | 'manual';
   /** A dual-stack URL the device opens for os.resolver-prefers-ipv6. */

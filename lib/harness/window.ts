@@ -1,22 +1,28 @@
 /**
  * A capture window: the device's packets captured while something runs (an app, a browser
  * probe, an attach), analysed as they stream in, with the device's sockets polled from
- * /proc/net so flows can be owned by uid. Captured on the device (tcpdump over adb) or by the
- * network (a host command printing pcap, such as tcpdump at the lab gateway or a carrier's tap):
- * the profile chooses; the analysis is the same.
+ * /proc/net so flows can be owned by uid. The profile chooses how; the analysis is the same:
+ * - `device`: tcpdump on the device as root, streamed over adb;
+ * - `gateway`: a host command printing pcap (tcpdump at the lab gateway, a carrier's tap);
+ * - `emulator`: the pcap file the Android emulator writes with `-tcpdump FILE`, followed;
+ * - `pcapdroid`: PCAPdroid's capture API (no root, through its VPN), its pcap file on the
+ *   device's storage followed over adb while it grows.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, renameSync, type WriteStream } from 'node:fs';
 import { removePartialFile } from '../config/files.js';
 import type { Readable } from 'node:stream';
 import { IncrementalAnalyzer, type AnalyzeOptions, type CaptureAnalysis } from '../analysis/index.js';
+import { followPcapFile } from '../capture/follow.js';
 import type { OwnedSocket } from '../checks/attribution.js';
 import type { DeviceBackend } from '../device/adb.js';
-import { tcpdumpArgv } from '../device/capture.js';
+import { pcapdroidControl, PCAPDROID_DIR, tcpdumpArgv } from '../device/capture.js';
 import type { DeviceFacts } from '../device/facts.js';
 import { parseProcNetSockets } from '../device/parse/index.js';
+import type { CaptureMethod } from '../device/profile.js';
 
-export type WindowCaptureMethod = 'device' | 'gateway';
+export type WindowCaptureMethod = CaptureMethod;
 
 export interface CaptureWindowOptions {
   device: DeviceBackend;
@@ -24,6 +30,8 @@ export interface CaptureWindowOptions {
   method: WindowCaptureMethod;
   /** For `gateway`: the host command that prints the device's traffic as pcap on stdout. */
   gatewayCapture: readonly string[] | null;
+  /** For `emulator`: the host file the emulator's `-tcpdump` writes. */
+  emulatorCapture?: string | null;
   /** Where the pcap is kept (the evidence). */
   file: string;
   analyze: AnalyzeOptions;
@@ -54,6 +62,10 @@ const FLUSH_QUIET_MS = 100;
 /** ...or after this long, whichever comes first. */
 const FLUSH_MAX_MS = 300;
 const FLUSH_POLL_MS = 20;
+
+/** How long PCAPdroid may take to write out what it holds once asked to stop. */
+const PCAPDROID_STOP_MS = 3000;
+const PCAPDROID_POLL_MS = 100;
 
 /** One pass over the four socket tables, ended by a line the poller prints. */
 const POLL_END = '#v6lab-poll-end';
@@ -96,6 +108,8 @@ export class CaptureWindow {
   private file: string;
   /** When the capture stream last delivered bytes (ms since the epoch). */
   private lastDataAt = 0;
+  /** For `pcapdroid`: the pcap file PCAPdroid writes on the device, once asked to start. */
+  private devicePcap: string | null = null;
 
   private constructor(private readonly options: CaptureWindowOptions) {
     this.file = options.file;
@@ -125,6 +139,12 @@ export class CaptureWindow {
     let stream: Readable;
     if (method === 'device') {
       stream = await device.stream(tcpdumpArgv(facts));
+    } else if (method === 'emulator') {
+      const file = this.options.emulatorCapture ?? null;
+      if (file === null) throw new CaptureError(facts.serial, method, 'the profile gives no emulatorCapture file');
+      stream = followPcapFile(file);
+    } else if (method === 'pcapdroid') {
+      stream = await this.startPcapdroid();
     } else {
       const argv = this.options.gatewayCapture;
       if (argv === null || argv.length === 0) throw new CaptureError(facts.serial, method, 'the profile gives no gateway capture command');
@@ -174,6 +194,54 @@ export class CaptureWindow {
     });
     // The socket poller starts while tcpdump does: both are in place before the window begins.
     await Promise.all([started, (this.options.pollSockets ?? true) ? this.startPoller() : null]);
+  }
+
+  /**
+   * Asks PCAPdroid to capture every app to a pcap file (`ip_mode both`: its default VPN is
+   * IPv4-only and would hide the apps' IPv6), waits for the file's header, and follows the file.
+   */
+  private async startPcapdroid(): Promise<Readable> {
+    const { device, facts } = this.options;
+    const name = `v6lab-${randomBytes(6).toString('hex')}.pcap`;
+    this.devicePcap = `${PCAPDROID_DIR}/${name}`;
+    const answer = await device.runOk(pcapdroidControl('start', name));
+    if (/^Error/m.test(answer)) throw new CaptureError(facts.serial, 'pcapdroid', `PCAPdroid refused to start: ${answer.trim().split('\n').pop()} (is com.emanuelef.remote_capture installed?)`);
+    const timeoutMs = this.options.startTimeoutMs ?? 15_000;
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.devicePcapSize()) < 24) {
+      if (this.closing) throw new CaptureError(facts.serial, 'pcapdroid', 'stopped before PCAPdroid began writing');
+      if (Date.now() > deadline) {
+        throw new CaptureError(facts.serial, 'pcapdroid', `PCAPdroid wrote no ${this.devicePcap} within ${timeoutMs} ms: on the device, accept its VPN request and allow the shell to control it (once; "Control permissions" in PCAPdroid's settings keeps it)`);
+      }
+      await new Promise((r) => setTimeout(r, PCAPDROID_POLL_MS));
+    }
+    return device.stream(['tail', '-c', '+1', '-f', this.devicePcap]);
+  }
+
+  /** The size of PCAPdroid's file on the device; -1 while it does not exist. */
+  private async devicePcapSize(): Promise<number> {
+    const r = await this.options.device.run(['stat', '-c', '%s', this.devicePcap!]);
+    const size = Number(r.output.trim());
+    return r.exitCode === 0 && /^\d+$/.test(r.output.trim()) ? size : -1;
+  }
+
+  /** Asks PCAPdroid to stop and waits until every byte it wrote has streamed in. */
+  private async stopPcapdroid(): Promise<void> {
+    if (this.devicePcap === null) return;
+    await this.options.device.runOk(pcapdroidControl('stop'));
+    const deadline = Date.now() + PCAPDROID_STOP_MS;
+    while (Date.now() < deadline && !this.endedEarly) {
+      const size = await this.devicePcapSize();
+      if (size >= 0 && this.bytes >= size) return;
+      await new Promise((r) => setTimeout(r, FLUSH_POLL_MS));
+    }
+  }
+
+  /** PCAPdroid's file leaves the device's storage with the window. */
+  private async removeDevicePcap(): Promise<void> {
+    const file = this.devicePcap;
+    this.devicePcap = null;
+    if (file !== null) await this.options.device.run(['rm', '-f', file]).catch(() => undefined);
   }
 
   private async startPoller(): Promise<void> {
@@ -236,19 +304,24 @@ export class CaptureWindow {
 
   private async abort(): Promise<void> {
     this.closing = true;
+    if (this.devicePcap !== null) await this.options.device.run(pcapdroidControl('stop')).catch(() => undefined);
     await this.stopSources().catch(() => undefined);
+    await this.removeDevicePcap();
   }
 
   /** Stops the capture and returns the analysis (already done while streaming) and the sockets seen. */
   async close(): Promise<WindowCapture> {
     // Let the last packets reach the host (tcpdump -U flushes per packet, adb forwards at once):
     // the stream quiet for FLUSH_QUIET_MS, or FLUSH_MAX_MS at most (background traffic never stops).
+    // A stop PCAPdroid did not take leaves the capture's end unknown: the window breaks.
+    if (this.options.method === 'pcapdroid') await this.stopPcapdroid().catch((error: unknown) => { this.failure ??= error as Error; });
     const closeAt = Date.now();
     while (Date.now() - closeAt < FLUSH_MAX_MS && Date.now() - Math.max(this.lastDataAt, closeAt) < FLUSH_QUIET_MS) {
       await new Promise((r) => setTimeout(r, FLUSH_POLL_MS));
     }
     this.closing = true;
     await this.stopSources();
+    await this.removeDevicePcap();
     // A capture that stopped by itself saw only part of the window: no verdict may rest on it.
     if (this.endedEarly) {
       throw new CaptureError(this.options.facts.serial, this.options.method, `the capture stream ended before the window closed, after ${this.bytes} bytes (the device dropped, rebooted, or tcpdump died)${this.failure ? `: ${this.failure.message}` : ''}`);

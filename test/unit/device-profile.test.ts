@@ -24,6 +24,10 @@ describe('device profiles (devices/*.json)', () => {
     assert.deepEqual(minimal.capture, ['device', 'gateway']);
     assert.equal(minimal.apnSwitch, 'content');
     assert.deepEqual(minimal.networks, { ipv6: { apn: 'ipv6.test' }, ipv4v6: null });
+    // An emulator's -tcpdump file is found relative to the profile, like its catalogue.
+    const emulator = loadDeviceProfile(file({ ...good, capture: ['emulator', 'pcapdroid'], emulatorCapture: 'avd/pixel7.pcap' }));
+    assert.deepEqual(emulator.capture, ['emulator', 'pcapdroid']);
+    assert.equal(emulator.emulatorCapture, join(dir, 'avd/pixel7.pcap'));
   });
 
   const bad: [string, unknown, string, RegExp][] = [
@@ -32,11 +36,13 @@ describe('device profiles (devices/*.json)', () => {
     ['no network', { ...good, networks: {} }, 'networks', /names no network/],
     ['an Appium URL that is not one', { ...good, appium: { url: 'localhost:4723' } }, 'appium.url', /http\(s\) URL/],
     ['a capability that is an object', { ...good, appium: { url: 'http://h:1', capabilities: { 'appium:x': { a: 1 } } } }, 'appium.capabilities.appium:x', /capability value/],
-    ['an unknown capture method', { ...good, capture: ['wireshark'] }, 'capture[0]', /one of "device", "gateway", "pcapdroid"/],
+    ['an unknown capture method', { ...good, capture: ['wireshark'] }, 'capture[0]', /one of "device", "gateway", "emulator", "pcapdroid"/],
     ['a typo in a field', { ...good, apnSwich: 'manual' }, 'apnSwich', /unknown field/],
     ['a profile that says it is virtual', { ...good, virtual: true }, 'virtual', /unknown field/],
     ['gateway capture without its command', { ...good, capture: ['gateway'] }, 'gatewayCapture', /needs the host command/],
     ['a gateway command that is a shell string', { ...good, gatewayCapture: 'ssh gw tcpdump' }, 'gatewayCapture', /expected an array/],
+    ['emulator capture without its file', { ...good, capture: ['emulator'] }, 'emulatorCapture', /start it with -tcpdump FILE/],
+    ['an emulator file that is a list', { ...good, capture: ['emulator'], emulatorCapture: ['/tmp/a.pcap'] }, 'emulatorCapture', /expected the file the emulator's -tcpdump writes.*got an array/],
     ['a background host that is not a name', { ...good, backgroundHosts: ['time.android.com; reboot'] }, 'backgroundHosts[0]', /a hostname/],
   ];
   for (const [name, content, field, problem] of bad) {

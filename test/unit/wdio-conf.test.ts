@@ -10,7 +10,7 @@ import { writePlan, type CertifyPlan, type DevicePlan } from '../../lib/harness/
 const device = (serial: string, url: string, automationName: string, start: boolean): DevicePlan => ({
   serial, profile: serial, profileSource: 'test', virtual: false,
   appium: { url, capabilities: { 'appium:automationName': automationName, 'appium:noReset': true }, start },
-  capture: ['device'], gatewayCapture: null, networks: { ipv6: { apn: 'ipv6.test' }, ipv4v6: null }, apnSwitch: 'content',
+  capture: ['device'], gatewayCapture: null, emulatorCapture: null, networks: { ipv6: { apn: 'ipv6.test' }, ipv4v6: null }, apnSwitch: 'content',
   resolverProbeUrl: null, ipv4OnlyProbeUrl: null, backgroundHosts: [], catalogue: null,
 });
 
