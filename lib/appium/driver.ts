@@ -157,6 +157,24 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
     await this.adb.runOk(['input', 'tap', String(x), String(y)]);
   }
 
+  /**
+   * Types into an element as UiAutomator2's setValue does for a user: a tap to focus it, then
+   * `input text` (which reads `%s` as a space and takes printable ASCII only).
+   */
+  async setValue(value: string | string[], elementId: string): Promise<void> {
+    const text = Array.isArray(value) ? value.join('') : value;
+    if (!/^[\x20-\x7e]*$/.test(text) || text.includes('%s')) {
+      throw new errors.InvalidArgumentError(`setValue: \`input text\` types printable ASCII without "%s" only, got ${JSON.stringify(text)}`);
+    }
+    await this.click(elementId);
+    if (text !== '') await this.adb.runOk(['input', 'text', text.replaceAll(' ', '%s')]);
+  }
+
+  /** Clears what was typed into an element (WebdriverIO's setValue clears first); the emulated pages keep no text. */
+  async clear(elementId: string): Promise<void> {
+    if (!this.elements.has(elementId)) throw new errors.NoSuchElementError(`element ${elementId} was not found in this session`);
+  }
+
   async back(): Promise<void> {
     await this.adb.runOk(['input', 'keyevent', 'KEYCODE_BACK']);
   }

@@ -140,6 +140,23 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     await b.terminateApp(APP);
   });
 
+  it('walks a flow of every step kind a catalogue may give: wait, swipe, tap, typing, back', async () => {
+    const b = browser!;
+    await b.activateApp(APP);
+    await b.pause(200);
+    await b.execute('mobile: shell', { command: 'input', args: ['swipe', '540', '1800', '540', '600', '300'] });
+    // `input text` types printable ASCII only: anything else is refused before a tap.
+    await assert.rejects(b.$('~article').setValue('\u4f60\u597d'), /printable ASCII/);
+    assert.match(await b.getPageSource(), /content-desc="article"/, 'still on the home page');
+    // Typing taps the element first (it takes the focus), as a user does; `input text` then types.
+    await b.$('~article').setValue('ipv6 first');
+    assert.match(await b.getPageSource(), /text="article"/);
+    assert.doesNotMatch(await b.getPageSource(), /content-desc="article"/);
+    await b.back();
+    assert.match(await b.getPageSource(), /content-desc="article"/);
+    await b.terminateApp(APP);
+  });
+
   it('navigates to a URL: the handset\'s browser opens it under its own uid; a URL that is not http(s) is refused', async () => {
     const b = browser!;
     assert.equal(await b.isAppInstalled(BROWSER), true);

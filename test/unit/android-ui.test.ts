@@ -57,6 +57,13 @@ describe('virtual handset: the screen as uiautomator and input see it', () => {
       await input(h.dir, ['keyevent', 'KEYCODE_BACK']);
       assert.match((await uiautomator(h.dir, ['dump', '/dev/tty'])).stdout, /text="home"/);
       assert.equal((await input(h.dir, ['tap', 'x', '1'])).code, 1);
+      // A swipe scrolls nothing and typed text goes nowhere on these pages; bad arguments are refused.
+      assert.equal((await input(h.dir, ['swipe', '540', '1800', '540', '600', '300'])).code, 0);
+      assert.equal((await input(h.dir, ['swipe', '540', '1800', '540'])).code, 1);
+      assert.match((await input(h.dir, ['swipe', '540', 'x', '540', '600'])).stderr, /Invalid arguments for command: swipe/);
+      assert.equal((await input(h.dir, ['text', 'hello%sworld'])).code, 0);
+      assert.deepEqual(h.opened, ['video'], 'neither opened anything');
+      assert.match((await uiautomator(h.dir, ['dump', '/dev/tty'])).stdout, /text="home"/);
     } finally {
       h.close();
     }

@@ -2,7 +2,9 @@
  * The screen of a virtual handset as Android's UI tools show it: `uiautomator dump` prints the
  * foreground app's view hierarchy (its page, and one button per link, whose content-desc is the
  * link's page name: the accessibility id a spec taps), `input tap X Y` taps what is at (X, Y),
- * `input keyevent KEYCODE_BACK` goes back. A UI driver reaches them over adb as on a phone.
+ * `input keyevent KEYCODE_BACK` goes back, `input swipe` and `input text` are taken as a phone
+ * takes them on a screen with nothing to scroll and no text field: they change nothing. A UI
+ * driver reaches them over adb as on a phone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -75,7 +77,7 @@ export async function uiautomator(dir: string, args: readonly string[]): Promise
   return { stdout: done, stderr: '', code: 0 };
 }
 
-/** `input tap X Y`, `input keyevent KEYCODE_BACK` (or 4). */
+/** `input tap X Y`, `input keyevent KEYCODE_BACK` (or 4), `input swipe X1 Y1 X2 Y2 [MS]`, `input text TEXT`. */
 export async function input(dir: string, args: readonly string[]): Promise<UiResult> {
   const pkg = foregroundApp(dir);
   if (args[0] === 'keyevent' && (args[1] === 'KEYCODE_BACK' || args[1] === '4')) {
@@ -94,5 +96,12 @@ export async function input(dir: string, args: readonly string[]): Promise<UiRes
     if (screen && hit >= 0) await askApp(dir, screen.package, { open: screen.links[hit] }, 30_000);
     return { stdout: '', stderr: '', code: 0 };
   }
+  // The emulated pages fit the screen and have no text field: a swipe scrolls nothing and typed
+  // text goes nowhere, as on a phone; malformed arguments are refused as input refuses them.
+  if (args[0] === 'swipe' && (args.length === 5 || args.length === 6)) {
+    if (args.slice(1).some((a) => !/^\d+(\.\d+)?$/.test(a))) return { stdout: '', stderr: 'Error: Invalid arguments for command: swipe\n', code: 1 };
+    return { stdout: '', stderr: '', code: 0 };
+  }
+  if (args[0] === 'text' && args.length === 2) return { stdout: '', stderr: '', code: 0 };
   return { stdout: '', stderr: `Error: Unknown command: ${args.join(' ')}\n`, code: 1 };
 }
