@@ -311,10 +311,11 @@ export class CaptureWindow {
 
   /** Stops the capture and returns the analysis (already done while streaming) and the sockets seen. */
   async close(): Promise<WindowCapture> {
+    // PCAPdroid writes what it holds when told to stop; a stop it did not take leaves the
+    // capture's end unknown, and the window breaks.
+    if (this.options.method === 'pcapdroid') await this.stopPcapdroid().catch((error: unknown) => { this.failure ??= error as Error; });
     // Let the last packets reach the host (tcpdump -U flushes per packet, adb forwards at once):
     // the stream quiet for FLUSH_QUIET_MS, or FLUSH_MAX_MS at most (background traffic never stops).
-    // A stop PCAPdroid did not take leaves the capture's end unknown: the window breaks.
-    if (this.options.method === 'pcapdroid') await this.stopPcapdroid().catch((error: unknown) => { this.failure ??= error as Error; });
     const closeAt = Date.now();
     while (Date.now() - closeAt < FLUSH_MAX_MS && Date.now() - Math.max(this.lastDataAt, closeAt) < FLUSH_QUIET_MS) {
       await new Promise((r) => setTimeout(r, FLUSH_POLL_MS));
