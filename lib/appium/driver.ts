@@ -150,10 +150,15 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
     return elements[0]!;
   }
 
-  async click(elementId: string): Promise<void> {
+  /** An element this session found; a NoSuchElementError otherwise. */
+  private element(elementId: string) {
     const node = this.elements.get(elementId);
     if (node === undefined) throw new errors.NoSuchElementError(`element ${elementId} was not found in this session`);
-    const [x, y] = centre(node.bounds);
+    return node;
+  }
+
+  async click(elementId: string): Promise<void> {
+    const [x, y] = centre(this.element(elementId).bounds);
     await this.adb.runOk(['input', 'tap', String(x), String(y)]);
   }
 
@@ -172,7 +177,7 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
 
   /** Clears what was typed into an element (WebdriverIO's setValue clears first); the emulated pages keep no text. */
   async clear(elementId: string): Promise<void> {
-    if (!this.elements.has(elementId)) throw new errors.NoSuchElementError(`element ${elementId} was not found in this session`);
+    this.element(elementId);
   }
 
   async back(): Promise<void> {

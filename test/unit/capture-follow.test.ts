@@ -33,6 +33,17 @@ function collect(stream: Readable): { bytes: () => Buffer; error: () => Error | 
   return { bytes: () => Buffer.concat(chunks), error: () => failure };
 }
 
+/** What a follower of `file` gives while `act` changes the file: one capture window's worth. */
+async function followWhile(file: string, act: () => void): Promise<{ bytes: Buffer; error: Error | null }> {
+  const stream = followPcapFile(file, { pollMs: 10 });
+  const got = collect(stream);
+  await tick();
+  act();
+  await tick();
+  stream.destroy();
+  return { bytes: got.bytes(), error: got.error() };
+}
+
 describe('following a pcap file a capture grows (the emulator\'s -tcpdump)', () => {
   let dir: string;
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'v6lab-follow-')); });
@@ -64,33 +75,15 @@ describe('following a pcap file a capture grows (the emulator\'s -tcpdump)', () 
   it('a second window starts where the first left off, and reads only what came after it', async () => {
     const file = join(dir, 'emu.pcap');
     writeFileSync(file, Buffer.concat([header, packet(1, 1).record]));
-    const first = followPcapFile(file, { pollMs: 10 });
-    const one = collect(first);
-    await tick();
-    appendFileSync(file, packet(2, 2).record);
-    await tick();
-    first.destroy();
+    const one = await followWhile(file, () => appendFileSync(file, packet(2, 2).record));
     appendFileSync(file, packet(3, 3).record);
-    const second = followPcapFile(file, { pollMs: 10 });
-    const two = collect(second);
-    await tick();
-    appendFileSync(file, packet(4, 4).record);
-    await tick();
-    second.destroy();
-    assert.deepEqual(one.bytes(), Buffer.concat([header, packet(2, 2).record]));
-    assert.deepEqual(two.bytes(), Buffer.concat([header, packet(4, 4).record]));
+    const two = await followWhile(file, () => appendFileSync(file, packet(4, 4).record));
+    assert.deepEqual(one.bytes, Buffer.concat([header, packet(2, 2).record]));
+    assert.deepEqual(two.bytes, Buffer.concat([header, packet(4, 4).record]));
   });
 
   it('names the file and the offset when it is missing, pcapng, shrinks, or has an impossible record', async () => {
-    const failing = async (file: string, act: () => void = () => undefined): Promise<Error> => {
-      const stream = followPcapFile(file, { pollMs: 10 });
-      const got = collect(stream);
-      await tick();
-      act();
-      await tick();
-      stream.destroy();
-      return got.error() ?? new Error('no error');
-    };
+    const failing = async (file: string, act: () => void = () => undefined): Promise<Error> => (await followWhile(file, act)).error ?? new Error('no error');
     const missing = await failing(join(dir, 'nope.pcap'));
     assert.ok(missing instanceof CaptureFormatError && /nope\.pcap: byte offset 0: does not exist/.test(missing.message), missing.message);
     const ng = join(dir, 'ng.pcap');
