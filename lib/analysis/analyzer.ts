@@ -13,6 +13,7 @@ import {
 } from '../net/address.js';
 import { type CaptureFormat, type PacketSink } from '../capture/reader.js';
 import { IPPROTO, PacketView, TCP_FLAG, decodePacket } from '../capture/decode.js';
+import { compareHostnames } from './hostname-order.js';
 import { decodeDns, type DnsMessage } from './dns.js';
 import { looksLikeQuicInitial, looksLikeTlsHandshake, MAX_CLIENT_HELLO, parseClientHello } from './tls.js';
 import {
@@ -655,7 +656,7 @@ export class CaptureAnalyzer implements PacketSink {
     }
     const names = new Set([...this.names.keys(), ...byName.keys()]);
     names.delete(IPV4ONLY_ARPA);
-    return [...names].sort().map((name) => {
+    return [...names].sort(compareHostnames).map((name) => {
       const facts = this.names.get(name);
       const attempts = (byName.get(name) ?? []).sort((a, b) => a.firstTs - b.firstTs);
       const socketFamily = (f: Flow): 4 | 6 => (f.path === 'clat' || f.path === 'native-v4' ? 4 : 6);

@@ -8,6 +8,7 @@ import type { AnalyzeOptions, CaptureAnalysis } from './types.js';
 
 export type * from './types.js';
 export { FLOW_PATHS } from './types.js';
+export { compareHostnames } from './hostname-order.js';
 export { CaptureFormatError } from '../capture/errors.js';
 
 /**

@@ -8,7 +8,7 @@ export interface AnalyzeCommandOptions {
   json?: boolean;
   nat64Prefix?: string[];
   clatAddress?: string[];
-  /** Flows listed in the table, largest first. @default 25 */
+  /** Rows listed in each table (flows largest first, DNS queries in time order, hostnames by name); the rest are counted. @default 25 */
   top?: number;
   /** Also write a one-file HTML view of the analysis here. */
   html?: string;
@@ -22,6 +22,13 @@ export async function analyzeCommand(capture: string, options: AnalyzeCommandOpt
   }
   out.write(options.json ? `${JSON.stringify(analysis)}\n` : `${renderAnalysis(capture, analysis, options.top ?? 25)}\n`);
   return 0;
+}
+
+/** The first `top` rows, and a line saying how many were left out (none when all fit). */
+function bounded<T>(rows: readonly T[], top: number, [one, many]: readonly [string, string]): { shown: readonly T[]; leftOut: string } {
+  if (rows.length <= top) return { shown: rows, leftOut: '' };
+  const more = rows.length - top;
+  return { shown: rows.slice(0, top), leftOut: `\n  ${more} more ${more === 1 ? one : many} not listed (--top ${top}: raise it to list more, or --json for all)` };
 }
 
 const time = (ts: number | null) => (ts === null ? '-' : new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', ''));
@@ -45,26 +52,29 @@ export function renderAnalysis(name: string, a: CaptureAnalysis, top: number): s
     FLOW_PATHS.map((p) => [p, String(s.flowsByPath[p]), formatBytes(s.bytesByPath[p]), formatShare(s.shareByPath[p]), bar(s.shareByPath[p])]),
   )}\n  ICMP packets: ${s.icmpPackets.v4} ICMPv4, ${s.icmpPackets.v6} ICMPv6; other IP: ${s.otherIpPackets}; non-IP: ${s.nonIpPackets}`);
 
-  const flows = [...a.flows].sort((x, y) => y.bytes - x.bytes).slice(0, top);
+  const flows = bounded([...a.flows].sort((x, y) => y.bytes - x.bytes), top, ['flow', 'flows']);
   const endpoint = (address: string, port: number, family: number) => (family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
-  sections.push(`Flows (${a.flows.length}${a.flows.length > flows.length ? `, the ${flows.length} largest` : ''})\n${renderTable(
+  sections.push(`Flows (${a.flows.length}${a.flows.length > flows.shown.length ? `, the ${flows.shown.length} largest` : ''})\n${renderTable(
     [{ header: '#', align: 'right' }, { header: 'proto' }, { header: 'path' }, { header: 'client' }, { header: 'server' }, { header: 'name' },
       { header: 'packets', align: 'right' }, { header: 'bytes', align: 'right' }, { header: 'handshake' }],
-    flows.map((f) => [String(f.id), f.application ? `${f.transport}/${f.application}` : f.transport, f.path, endpoint(f.client, f.clientPort, f.family),
+    flows.shown.map((f) => [String(f.id), f.application ? `${f.transport}/${f.application}` : f.transport, f.path, endpoint(f.client, f.clientPort, f.family),
       endpoint(f.server, f.serverPort, f.family), f.sni ?? f.hostname ?? '-', String(f.packets), formatBytes(f.bytes),
       f.established === null ? '-' : f.established ? 'yes' : f.reset ? 'reset' : 'no']),
-  )}`);
+  )}${flows.leftOut}`);
 
-  sections.push(`DNS (${a.dns.length} quer${a.dns.length === 1 ? 'y' : 'ies'})\n${renderTable(
+  const queries = bounded(a.dns, top, ['query', 'queries']);
+  sections.push(`DNS (${a.dns.length} quer${a.dns.length === 1 ? 'y' : 'ies'}${queries.leftOut ? `, the first ${queries.shown.length}` : ''})\n${renderTable(
     [{ header: 'time' }, { header: 'name' }, { header: 'type' }, { header: 'rcode' }, { header: 'answers' }],
-    a.dns.map((q) => [time(q.ts).slice(11), q.name, q.qtype, q.rcode ?? 'no answer', q.answers.join(' ') || '-']),
-  )}`);
+    queries.shown.map((q) => [time(q.ts).slice(11), q.name, q.qtype, q.rcode ?? 'no answer', q.answers.join(' ') || '-']),
+  )}${queries.leftOut}`);
 
+  // The analysis lists hostnames in natural order (compareHostnames): host2 before host10.
   const hosts = a.hostnames;
+  const listed = bounded(hosts, top, ['hostname', 'hostnames']);
   sections.push(`Hostnames (${hosts.filter((h) => h.nativeAaaa.length > 0).length} with native AAAA, ${hosts.filter((h) => h.nativeAaaa.length === 0).length} without)\n${renderTable(
     [{ header: 'name' }, { header: 'native AAAA' }, { header: 'DNS64 AAAA' }, { header: 'A' }, { header: 'first attempt' }, { header: 'fallback', align: 'right' }, { header: 'IPv6 failed' }],
-    hosts.map((h) => [h.name, h.nativeAaaa.length > 0 ? 'yes' : 'no', h.synthesizedAaaa.length > 0 ? 'yes' : 'no', h.a.length > 0 ? 'yes' : 'no',
+    listed.shown.map((h) => [h.name, h.nativeAaaa.length > 0 ? 'yes' : 'no', h.synthesizedAaaa.length > 0 ? 'yes' : 'no', h.a.length > 0 ? 'yes' : 'no',
       h.firstAttemptFamily === null ? '-' : `IPv${h.firstAttemptFamily}`, h.fallbackDelayMs === null ? '-' : `${h.fallbackDelayMs.toFixed(0)} ms`, h.ipv6Failed ? 'yes' : 'no']),
-  )}`);
+  )}${listed.leftOut}`);
   return sections.join('\n\n');
 }
