@@ -1,10 +1,23 @@
 /** `v6lab devices [--json]`: every device adb sees, with what the harness learns of each. */
-import { AdbkitBackend, adbClient } from '../device/adb.js';
+import { AdbkitBackend, adbClient, isAdbNotInstalled } from '../device/adb.js';
 import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { renderTable } from './table.js';
 
 export class AdbServerUnreachableError extends Error {
   override name = 'AdbServerUnreachableError';
+}
+
+/**
+ * Why the adb server on `port` could not be reached, as one line saying what to do: adb missing
+ * from the machine wants installing, which `adb start-server` cannot do.
+ */
+export function adbUnreachable(error: unknown, port: number): AdbServerUnreachableError {
+  if (isAdbNotInstalled(error)) {
+    return new AdbServerUnreachableError(`adb is not installed: no adb server answers on port ${port} and there is no \`adb\` on PATH to start one; install it (Debian or Ubuntu: \`apt-get install adb\`; elsewhere Android's SDK platform-tools) or add the directory that holds it to PATH`, { cause: error });
+  }
+  // adbkit's failed `adb start-server` puts the command and adb's stderr on separate lines.
+  const reason = String((error as Error)?.message ?? error).split('\n').map((l) => l.trim()).filter(Boolean).join(': ');
+  return new AdbServerUnreachableError(`cannot reach the adb server on port ${port}: ${reason} (start it with \`adb start-server\`, or set ANDROID_ADB_SERVER_PORT to the port yours listens on)`, { cause: error });
 }
 
 export async function devicesCommand(options: { json?: boolean }, out: NodeJS.WritableStream): Promise<number> {
@@ -14,7 +27,7 @@ export async function devicesCommand(options: { json?: boolean }, out: NodeJS.Wr
   try {
     listed = await client.listDevices();
   } catch (error) {
-    throw new AdbServerUnreachableError(`cannot reach the adb server on port ${port}: ${(error as Error).message} (start it with \`adb start-server\`, or set ANDROID_ADB_SERVER_PORT)`);
+    throw adbUnreachable(error, port);
   }
   const facts: (DeviceFacts | { serial: string; state: string })[] = await Promise.all(listed.map(async (d) =>
     d.type === 'device' ? probeDevice(new AdbkitBackend(client, d.id)) : { serial: d.id, state: d.type }));

@@ -121,6 +121,16 @@ export function adbClient(port = Number(process.env.ANDROID_ADB_SERVER_PORT ?? 5
   return adbkit.Adb.createClient({ port }) as unknown as AdbkitClient;
 }
 
+/**
+ * Whether an adbkit call failed because adb itself is not installed: with no server on the port,
+ * adbkit runs `adb start-server`, and that spawn fails with ENOENT when no `adb` is on PATH.
+ * (An adb that is installed but cannot start its server fails differently: it runs and exits non-zero.)
+ */
+export function isAdbNotInstalled(error: unknown): boolean {
+  const e = error as NodeJS.ErrnoException | null | undefined;
+  return e?.code === 'ENOENT' && typeof e.syscall === 'string' && e.syscall.startsWith('spawn');
+}
+
 function readAll(stream: Readable, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
