@@ -24,7 +24,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--html <file>', 'also write a one-file HTML view of the analysis (no network needed to open it)')
     .addOption(new Option('--nat64-prefix <prefix>', 'a NAT64 prefix such as 64:ff9b::/96 (repeatable)').argParser(collect))
     .addOption(new Option('--clat-address <address>', "the CLAT's IPv6 address (repeatable)").argParser(collect))
-    .addOption(new Option('--top <n>', 'flows listed in the table').argParser((v) => {
+    .addOption(new Option('--top <n>', 'rows listed in each table: flows, DNS queries, hostnames (default 25; the rest are counted)').argParser((v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new UsageError(`--top: ${JSON.stringify(v)} is not a whole number`);
       return n;
