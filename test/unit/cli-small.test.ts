@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { analyzeFile, compareHostnames } from '../../lib/analysis/index.js';
 import { renderAnalysis } from '../../lib/cli/analyze.js';
 import { renderTable } from '../../lib/cli/table.js';
+import { renderCaptureHtml } from '../../lib/report/capture-html.js';
 import { isAdbNotInstalled } from '../../lib/device/adb.js';
 import { freePort } from '../support/adb-cli.js';
 import { v6lab } from '../support/cli.js';
@@ -67,6 +68,8 @@ describe('hostnames in natural order (compareHostnames)', () => {
     assert.deepEqual(analysis.hostnames.map((h) => h.name), ['host1.test', 'host2.test', 'host10.test']);
     const table = section(renderAnalysis(capture, analysis, 25), 'Hostnames').slice(2).map((l) => l.trim().split(/ +/)[0]);
     assert.deepEqual(table, ['host1.test', 'host2.test', 'host10.test']);
+    const html = renderCaptureHtml(capture, analysis);
+    assert.deepEqual([...html.matchAll(/<th scope="row">(host\d+\.test)<\/th>/g)].map((m) => m[1]), ['host1.test', 'host2.test', 'host10.test']);
   });
 });
 
