@@ -5,7 +5,7 @@
  * finds them by itself as `emulator-5554`, `emulator-5556`, ...
  */
 import { spawn } from 'node:child_process';
-import { chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,12 @@ import { writeJsonWhole } from '../config/files.js';
 import { DataFileError } from '../config/schema.js';
 import { stopAllApps } from './android/activity.js';
 import { BROWSER_PACKAGE } from './android/browser.js';
+import { installHandsetCode } from './android/install.js';
 import { installToolbox } from './android/toolbox.js';
+import { adbShell } from './adbd/client.js';
 import { SHELL_UID } from './handset.js';
 import { initialHandsetState, writeHandsetState, type InstalledApp } from './android/state.js';
+import { LabStepError } from './network/errors.js';
 import {
   handsetNamespace, labDown, labStatus, labUp, readState, type ApnType, type HandsetNetworkSettings, type LabState, type LabStatus,
 } from './network/index.js';
@@ -95,6 +98,8 @@ export interface LabUpResult {
 }
 
 const registryPath = (stateDir: string) => join(stateDir, 'handsets.json');
+/** The handsets' own programs, copied where their shell user can read them (./android/install.ts). */
+const handsetCodePath = (stateDir: string) => join(stateDir, 'handset-code');
 const supervisorPath = (stateDir: string) => join(stateDir, 'supervisor.json');
 
 export function readRegistry(stateDir: string): HandsetRecord[] {
@@ -127,6 +132,19 @@ function assertReachableByShell(stateDir: string): void {
 }
 
 const writeJson = (file: string, value: unknown): void => writeJsonWhole(file, value);
+
+/**
+ * Makes `dir` and any missing parent, each mode 0755 whatever the umask (a root shell with umask
+ * 077 would make them 0700, and the handsets' shell user could not pass).
+ */
+function makeReachableDir(dir: string): void {
+  const first = mkdirSync(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let made = resolvePath(dir); ; made = dirname(made)) {
+    chmodSync(made, 0o755);
+    if (made === resolvePath(first)) return;
+  }
+}
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {
@@ -177,7 +195,7 @@ export function loadLabInputs(options: Pick<LabUpOptions, 'world' | 'apps' | 'pr
 export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
   const started = Date.now();
   const { world, apps, profiles } = loadLabInputs(options);
-  mkdirSync(options.stateDir, { recursive: true });
+  makeReachableDir(options.stateDir);
   assertReachableByShell(options.stateDir);
   if ((await readState(options.stateDir)) !== null || readRegistry(options.stateDir).length > 0) {
     throw new LabInputError(`a lab is already up in ${options.stateDir}: run \`v6lab lab down\` first`);
@@ -204,10 +222,20 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
   }
   // Each app its own uid from 10100, as Android gives them from 10000; the built-in browser has 10099.
   const installed: InstalledApp[] = apps.map((app, i) => ({ package: app.package, label: app.label, uid: 10100 + i }));
+  // What the handsets' shell user runs is read from the state directory, never from the checkout,
+  // which that user may not be able to enter (a clone in /root, a mode-700 directory).
+  let program: string;
+  try {
+    program = installHandsetCode(handsetCodePath(options.stateDir));
+  } catch (error) {
+    await bringLabDown(options.stateDir).catch(() => undefined);
+    throw new LabStepError('handsets: installing their commands', { cause: error });
+  }
+  makeReachableDir(join(options.stateDir, 'handsets'));
   const registry: HandsetRecord[] = profiles.map((profile, index) => {
     const dir = join(options.stateDir, 'handsets', `hs${index}`);
     for (const sub of ['fs/sdcard', 'fs/data/local/tmp', 'bin']) mkdirSync(join(dir, sub), { recursive: true });
-    installToolbox(join(dir, 'bin'), options.runner ?? [process.execPath]);
+    installToolbox(join(dir, 'bin'), options.runner ?? [process.execPath], program);
     const serial = `emulator-${FIRST_ADB_PORT - 1 + 2 * index}`;
     const handset = initialHandsetState(serial, profile, installed);
     const attached = state.handsets.find((h) => h.index === index)!;
@@ -233,6 +261,7 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
   writeJson(registryPath(options.stateDir), registry);
   try {
     await startSupervisor(options.stateDir, options.runner ?? [process.execPath]);
+    await Promise.all(registry.map((h, i) => proveHandsetCommands(h, profiles[i]!)));
   } catch (error) {
     // Nothing half-up is left behind: the namespaces and daemons go too.
     await bringLabDown(options.stateDir).catch(() => undefined);
@@ -244,6 +273,34 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
     upMs: Date.now() - started,
     handsets: registry.map((h) => ({ ...h, network: networkLabel(state, h.index) })),
   };
+}
+
+/** What `lab up` runs on each handset before it says the lab is up: one of each kind the harness uses. */
+export const HANDSET_SELF_TEST: readonly string[] = ['getprop ro.product.model', 'settings get global private_dns_mode', 'dumpsys connectivity'];
+
+/**
+ * Runs HANDSET_SELF_TEST on a handset through its adb daemon, as `adb shell` would (same user, same
+ * PATH, same namespace): each must exit 0 and print something. Throws LabStepError naming the
+ * handset, the command, the user it ran as and what it printed on stderr, in one line.
+ */
+async function proveHandsetCommands(handset: HandsetRecord, profile: HandsetProfile): Promise<void> {
+  // adbd of an eng build runs every shell as root (./handset.ts); any other as the shell user.
+  const uid = profile.buildType === 'eng' ? 0 : SHELL_UID;
+  for (const command of HANDSET_SELF_TEST) {
+    const name = command.split(' ')[0]!;
+    let problem: string | null = null;
+    try {
+      const result = await adbShell(handset.adbPort, command);
+      const stderr = result.stderr.trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' / ').slice(0, 400);
+      if (result.exitCode !== 0) problem = `exit ${result.exitCode ?? 'code missing'}${stderr === '' ? ', nothing on stderr' : `: ${stderr}`}`;
+      else if (result.stdout.trim() === '') problem = `exit 0 but printed nothing${stderr === '' ? '' : ` (stderr: ${stderr})`}`;
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    if (problem !== null) {
+      throw new LabStepError(`handset ${handset.serial}`, { cause: new Error(`\`${name}\` as uid ${uid} failed: ${problem}`) });
+    }
+  }
 }
 
 function networkLabel(state: LabState, index: number): string {
@@ -300,7 +357,7 @@ export async function bringLabDown(stateDir: string): Promise<string[]> {
     }
   }
   removed.push(...(await labDown(stateDir)).removed);
-  for (const entry of ['handsets', 'handsets.json', 'supervisor.json', 'supervisor.log']) {
+  for (const entry of ['handsets', 'handsets.json', 'supervisor.json', 'supervisor.log', 'handset-code']) {
     try {
       rmSync(join(stateDir, entry), { recursive: true });
       removed.push(join(stateDir, entry));

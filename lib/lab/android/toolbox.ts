@@ -1,14 +1,15 @@
 /**
  * Android's own commands on a virtual handset: `getprop`, `setprop`, `settings`, `content`,
  * `pm`, `dumpsys`, `su`, `am`, `monkey` (./activity.ts: the emulated apps' launcher). The handset's
- * shell finds them first on its PATH (small wrappers that run this file); everything else (`ip`,
- * `ping`, `cat`, `tcpdump`) is the real Linux tool inside the handset's network namespace.
+ * shell finds them first on its PATH (small wrappers that run ./command.ts, which runs this
+ * module); everything else (`ip`, `ping`, `cat`, `tcpdump`) is the real Linux tool inside the
+ * handset's network namespace.
  *
- *   node toolbox.js COMMAND ARGS...      (V6LAB_HANDSET_DIR names the handset's state directory)
+ *   node command.js COMMAND ARGS...      (V6LAB_HANDSET_DIR names the handset's state directory)
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PdpProtocol } from '../world.js';
 import { installedApps } from './browser.js';
@@ -20,22 +21,33 @@ import { readHandsetState, writeHandsetState, type ApnRow, type HandsetState } f
 
 export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su', 'am', 'monkey', 'id', 'uiautomator', 'input', 'pidof'] as const;
 
+/** The program the PATH wrappers run (./command.ts), beside this module: .js once built, .ts from sources. */
+export const COMMAND_PROGRAM = fileURLToPath(new URL(`./command${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+
 /** What a command prints and its exit code. */
 interface Result { stdout: string; stderr: string; code: number }
 const ok = (stdout = ''): Result => ({ stdout, stderr: '', code: 0 });
 const fail = (stderr: string, code = 1): Result => ({ stdout: '', stderr: stderr.endsWith('\n') ? stderr : `${stderr}\n`, code });
 
 /**
- * Writes the wrappers a handset's PATH starts with; each runs this file with its own name.
+ * Writes the wrappers a handset's PATH starts with; each runs the command program with its own
+ * name. The program must be readable by the handset's shell user: `lab up` gives the copy it
+ * installed in the state directory (./install.ts). A program that user cannot read is said in one
+ * line, exit 126 (a shell's "cannot execute"), not left to Node's stack trace.
  * @param runner the argv that runs a module @default [node]
+ * @param program the command program @default ./command.js beside this module
  */
-export function installToolbox(binDir: string, runner: readonly string[] = [process.execPath]): void {
+export function installToolbox(binDir: string, runner: readonly string[] = [process.execPath], program = COMMAND_PROGRAM): void {
   mkdirSync(binDir, { recursive: true });
-  const toolbox = fileURLToPath(import.meta.url);
   const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
   for (const command of TOOLBOX_COMMANDS) {
     const path = join(binDir, command);
-    writeFileSync(path, `#!/bin/sh\nexec ${[...runner, toolbox].map(quote).join(' ')} ${command} "$@"\n`);
+    writeFileSync(path, [
+      '#!/bin/sh',
+      `[ -r ${quote(program)} ] || { echo ${quote(`${command}: cannot read ${program} (permission denied, or missing): the handset's commands must be readable by its shell user`)} >&2; exit 126; }`,
+      `exec ${[...runner, program].map(quote).join(' ')} ${command} "$@"`,
+      '',
+    ].join('\n'));
     chmodSync(path, 0o755);
   }
 }
@@ -299,42 +311,36 @@ function connectivity(state: HandsetState): string {
   return `${lines.join('\n')}\n`;
 }
 
-// Run as a program: the wrapper passes the command name first.
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const dir = process.env.V6LAB_HANDSET_DIR;
-  const [command = '', ...args] = process.argv.slice(2);
-  if (!dir) {
-    process.stderr.write(`${command}: V6LAB_HANDSET_DIR is not set (run inside a v6lab virtual handset)\n`);
-    process.exit(1);
-  }
+/**
+ * One command as the handset's shell runs it (./command.ts is the program): what it prints goes
+ * to this process's stdout and stderr; resolves with its exit code.
+ */
+export async function runCommandLine(command: string, args: string[], dir: string | undefined): Promise<number> {
+  const finish = (result: Result): number => {
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    return result.code;
+  };
+  if (!dir) return finish(fail(`${command}: V6LAB_HANDSET_DIR is not set (run inside a v6lab virtual handset)`));
   try {
     readFileSync(join(dir, 'handset.json'));
-  } catch {
-    process.stderr.write(`${command}: no handset state in ${dir}\n`);
-    process.exit(1);
+  } catch (error) {
+    return finish(fail(`${command}: no handset state in ${dir} (${(error as NodeJS.ErrnoException).code ?? String(error)})`));
   }
   if (command === 'am' || command === 'monkey') {
     // Launching an app waits for its process: async, and only these commands load it (./activity.ts).
     const { runActivityCommand } = await import('./activity.js');
-    const result = await runActivityCommand(dir, command, args);
-    process.stdout.write(result.stdout);
-    process.stderr.write(result.stderr);
-    process.exitCode = result.code;
-  } else if (command === 'uiautomator' || command === 'input') {
+    return finish(await runActivityCommand(dir, command, args));
+  }
+  if (command === 'uiautomator' || command === 'input') {
     // The screen is the foreground app's: asked over its control socket (./ui.ts).
     const ui = await import('./ui.js');
-    const result = await (command === 'uiautomator' ? ui.uiautomator(dir, args) : ui.input(dir, args));
-    process.stdout.write(result.stdout);
-    process.stderr.write(result.stderr);
-    process.exitCode = result.code;
-  } else if (command === 'su') {
+    return finish(await (command === 'uiautomator' ? ui.uiautomator(dir, args) : ui.input(dir, args)));
+  }
+  if (command === 'su') {
     // su streams (a capture runs through it), so it is not a one-shot Result.
     const { runSu } = await import('./su.js');
-    process.exitCode = await runSu(dir, args);
-  } else {
-    const result = runToolbox(dir, command, args);
-    process.stdout.write(result.stdout);
-    process.stderr.write(result.stderr);
-    process.exitCode = result.code;
+    return runSu(dir, args);
   }
+  return finish(runToolbox(dir, command, args));
 }
