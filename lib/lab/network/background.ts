@@ -42,6 +42,8 @@ const PROBE_TIMEOUT_SECONDS = 4;
 const PUSH_CONFIRM_MS = 1_000;
 /** Push reconnects after a dropped channel: 5 s, doubling up to 60 s. */
 const PUSH_BACKOFF_MS = [5_000, 60_000] as const;
+/** The idle timer's period: long, it only keeps the event loop alive. */
+const IDLE_TICK_MS = 3_600_000;
 /** The CA is handed to curl as an open file (fd 3): the system uids need not reach the state directory. */
 const CA_FD_PATH = '/dev/fd/3';
 
@@ -119,6 +121,8 @@ class Background {
   private push: ChildProcess | null = null;
   private pushFailures = 0;
   private keepalives = 0;
+  /** Keeps the process alive with no part running. */
+  private idle: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly config: BackgroundConfig,
@@ -141,6 +145,11 @@ class Background {
       this.connectPush(push.host, push.uid);
       this.every(push.intervalMs, push.intervalMs, () => this.keepalive());
     }
+    // This process lives until stopped, whatever its parts do: the lab records it and `lab status`
+    // checks that it runs. A world with none of the hosts (a user's own) leaves it nothing to do,
+    // which is no failure; without a timer of its own it would end at once.
+    this.idle = setInterval(() => undefined, IDLE_TICK_MS);
+    if (probe.host === null && ntp.host === null && push.host === null) this.log('all', 'nothing to do: the world has none of the background hosts; idle until stopped');
     process.stdout.write(`background traffic started: handset ${this.config.handsetIndex}, probe ${probe.host ?? 'skipped'}, ntp ${ntp.host ?? 'skipped'}, push ${push.host ?? 'skipped'}\n`);
   }
 
@@ -148,6 +157,7 @@ class Background {
   async stop(): Promise<void> {
     this.stopping = true;
     this.log('all', 'stopping');
+    if (this.idle !== null) clearInterval(this.idle);
     for (const timer of this.timers) clearTimeout(timer);
     const exits = [...this.children].map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve();

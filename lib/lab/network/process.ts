@@ -171,10 +171,14 @@ export async function startDaemon(spec: DaemonSpec, onSpawn: (proc: LabProcess) 
   const timeoutMs = spec.readyTimeoutMs ?? DAEMON_READY_TIMEOUT_MS;
   const deadline = Date.now() + (spec.ready ? timeoutMs : (spec.settleMs ?? 50));
   for (;;) {
-    if (exited !== null) {
-      throw new LabCommandError(spec.argv, `exited (${exited}) before it was ready: ${await logTail(spec.logFile)}`);
-    }
+    // Read before the exit is looked at: a process that said it was ready and then ended did
+    // become ready (whether it should still run is `lab status`'s to say); reading the exit first
+    // made a quick one a failure or not by the timing of this poll.
+    const wasExited = exited;
     if (spec.ready && spec.ready.test(await logTail(spec.logFile, 65_536))) return proc;
+    if (wasExited !== null) {
+      throw new LabCommandError(spec.argv, `exited (${wasExited}) before it was ready: ${await logTail(spec.logFile)}`);
+    }
     if (Date.now() >= deadline) {
       if (!spec.ready) return proc;
       await stopProcesses([proc], 200);
