@@ -64,13 +64,20 @@ async function labCycles() {
     } else clean++;
   }
   report(`lab up/down cycles (2 handsets), clean afterwards`, `${clean}/${CYCLES} (${((Date.now() - started) / CYCLES / 1000).toFixed(1)} s a cycle)`);
-  // kill -9 of `lab up` at a moment along its way (0 to 1.5 s), then lab down.
+  // kill -9 of `lab up` at a moment along its way (0 to 1.5 s), then lab down. A `lab up` that
+  // finished before its moment came is counted as such (the code got faster), not waited for:
+  // its 'exit' has fired already, and awaiting it again would hang the bench.
   let killedClean = 0;
+  let killed = 0;
+  let finishedFirst = 0;
   for (let i = 0; i < CYCLES; i++) {
     const child = spawn(process.execPath, [V6LAB, 'lab', 'up', '--handsets', '2'], { cwd: ROOT, env: { ...process.env, V6LAB_STATE_DIR: stateDir }, stdio: 'ignore' });
+    // Listened for at once, so an exit before the kill is seen whenever it comes.
+    const exited = new Promise((r) => child.once('exit', r));
     await sleep(Math.round((i / CYCLES) * 1500));
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    if (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')) killed++;
+    else finishedFirst++;
+    await exited;
     v6lab(['lab', 'down']);
     const left = leftovers(hostBefore);
     if (left.length > 0) {
@@ -78,7 +85,7 @@ async function labCycles() {
       console.log(`  kill cycle ${i}: ${left.join('; ')}`);
     } else killedClean++;
   }
-  report('lab up / kill -9 / lab down cycles, clean afterwards', `${killedClean}/${CYCLES}`);
+  report('lab up / kill -9 / lab down cycles, clean afterwards', `${killedClean}/${CYCLES} (${killed} killed on the way, ${finishedFirst} up before the kill)`);
   report('leaks found (namespaces, processes, /etc/netns, host routes)', leaks);
 }
 
@@ -180,10 +187,15 @@ function reboot() {
 }
 
 console.log(`bench/faults.js on ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}`);
-if (!SKIP.has('inputs')) inputs();
-if (!SKIP.has('lab')) await labCycles();
-if (!SKIP.has('kills')) await kills();
-if (!SKIP.has('reboot')) reboot();
-if (!SKIP.has('fuzz')) fuzz();
-print();
-rmSync(work, { recursive: true, force: true });
+try {
+  if (!SKIP.has('inputs')) inputs();
+  if (!SKIP.has('lab')) await labCycles();
+  if (!SKIP.has('kills')) await kills();
+  if (!SKIP.has('reboot')) reboot();
+  if (!SKIP.has('fuzz')) fuzz();
+  print();
+} finally {
+  // Whatever stopped the bench, no lab of its own is left up (lab down is safe with none up).
+  v6lab(['lab', 'down']);
+  rmSync(work, { recursive: true, force: true });
+}
