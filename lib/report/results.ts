@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeJsonWhole } from '../config/files.js';
+import { array, boolean, DataFileError, oneOf, record, type Schema } from '../config/schema.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'broken' | 'skipped';
 
@@ -43,9 +44,19 @@ export interface CheckResult {
 
 export interface RunResults {
   run: {
-    id: string; started: string; finished: string | null; tool: { name: 'v6lab'; version: string };
-    /** A merge (`v6lab report --merge`): the runs it was made of, their directories relative to it. */
-    merged?: { id: string; dir: string; started: string; finished: string | null; tool: string }[];
+    id: string; started: string; finished: string | null;
+    /** The tool that wrote it: v6lab, or another tool writing the same document. */
+    tool: { name: string; version: string };
+    /**
+     * Skip reason codes this run accepts (`certify --allow-skip`): a skipped check whose every
+     * reason is one of them does not make the run incomplete; the report lists it as accepted.
+     */
+    allowSkip?: string[];
+    /**
+     * A merge (`v6lab report --merge`): the runs it was made of, their directories relative to it,
+     * and each run's own allow-list (it applies to the results that came from that run).
+     */
+    merged?: { id: string; dir: string; started: string; finished: string | null; tool: string; allowSkip?: string[] }[];
   };
   devices: RunDevice[];
   results: CheckResult[];
@@ -60,11 +71,12 @@ export class ResultsWriter {
     this.document = document;
   }
 
-  /** Starts a new run in `dir` (created if needed) and writes its first, empty document. */
-  static start(dir: string, version: string, devices: RunDevice[], now = new Date()): ResultsWriter {
+  /** Starts a new run in `dir` (created if needed) and writes its first, empty document; `allowSkip` is recorded when not empty. */
+  static start(dir: string, version: string, devices: RunDevice[], now = new Date(), allowSkip: readonly string[] = []): ResultsWriter {
     mkdirSync(dir, { recursive: true });
     const id = `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-    const writer = new ResultsWriter(dir, { run: { id, started: now.toISOString(), finished: null, tool: { name: 'v6lab', version } }, devices, results: [] });
+    const run: RunResults['run'] = { id, started: now.toISOString(), finished: null, tool: { name: 'v6lab', version }, ...(allowSkip.length > 0 ? { allowSkip: [...allowSkip] } : {}) };
+    const writer = new ResultsWriter(dir, { run, devices, results: [] });
     writer.flush();
     return writer;
   }
@@ -243,6 +255,76 @@ export class ResultsFileError extends Error {
   }
 }
 
+/** Any string, the empty one too (a model a device did not report). */
+const text: Schema<string> = (value, field, file) => {
+  if (typeof value !== 'string') throw new DataFileError(file, field, `expected a string, got ${value === null ? 'null' : typeof value}`);
+  return value;
+};
+const name: Schema<string> = (value, field, file) => {
+  if (text(value, field, file) === '') throw new DataFileError(file, field, 'expected a string, got an empty string');
+  return value as string;
+};
+const nullable = <T>(schema: Schema<T>): Schema<T | null> => (value, field, file) => (value === null ? null : schema(value, field, file));
+const metric: Schema<number | string | null> = (value, field, file) => {
+  if (value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  throw new DataFileError(file, field, 'expected a number, a string or null');
+};
+/** A skip reason code as `--allow-skip` takes it: NOT_INSTALLED. */
+export const REASON_CODE = /^[A-Z][A-Z0-9_]*$/;
+const reasonCode: Schema<string> = (value, field, file) => {
+  if (!REASON_CODE.test(name(value, field, file))) throw new DataFileError(file, field, `expected a reason code such as NOT_INSTALLED, got ${JSON.stringify(value)}`);
+  return value as string;
+};
+
+/**
+ * An object whose known fields are checked; a field this version does not know is kept, not
+ * refused: results.json passes between processes and versions (a newer v6lab, another tool), and
+ * a field added there must not make an older `report` unable to read the run.
+ */
+function fields<T>(required: Record<string, Schema<unknown>>, optional: Record<string, Schema<unknown>> = {}): Schema<T> {
+  return (value, field, file) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DataFileError(file, field, `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+    const input = value as Record<string, unknown>;
+    const at = (key: string) => (field === '' ? key : `${field}.${key}`);
+    for (const [key, schema] of Object.entries(required)) {
+      if (!(key in input)) throw new DataFileError(file, at(key), 'missing');
+      schema(input[key], at(key), file);
+    }
+    for (const [key, schema] of Object.entries(optional)) if (key in input && input[key] !== undefined) schema(input[key], at(key), file);
+    return value as T;
+  };
+}
+
+const reasons = array(fields<{ code: string; detail: string }>({ code: name, detail: text }));
+const allowSkip = array(reasonCode);
+
+const resultsSchema: Schema<RunResults> = fields<RunResults>({
+  run: fields({
+    id: name, started: name, finished: nullable(name), tool: fields({ name, version: text }),
+  }, {
+    allowSkip,
+    merged: array(fields({ id: name, dir: text, started: name, finished: nullable(name), tool: text }, { allowSkip })),
+  }),
+  devices: array(fields<RunDevice>({ serial: name, model: text, android: text, virtual: boolean, profile: text }, { factsFile: name })),
+  results: array(fields<CheckResult>({
+    device: name, check: name, app: nullable(name), network: oneOf(['ipv6', 'ipv4v6'] as const),
+    status: oneOf(['passed', 'failed', 'broken', 'skipped'] as const), verdict: nullable(oneOf(['pass', 'warn', 'fail', 'inconclusive'] as const)),
+    reasons, metrics: record(text, metric), evidence: array(name), requirement: array(name),
+  }, { brokenAttempts: array(fields({ reasons })), run: name })),
+});
+
+/** Checks a parsed results.json; a wrong shape is a ResultsFileError naming the file and the field. */
+export function validateResults(parsed: unknown, file: string): RunResults {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ResultsFileError(file, 'is not a v6lab results document (run, devices, results)');
+  try {
+    return resultsSchema(parsed, '', file);
+  } catch (error) {
+    if (error instanceof DataFileError) throw new ResultsFileError(file, `${error.field}: ${error.problem}`);
+    throw error;
+  }
+}
+
+/** Reads and validates DIR/results.json: what another process wrote is checked like a file a user edits. */
 export function readResults(dir: string): RunResults {
   const file = join(dir, RESULTS_FILE);
   let parsed: unknown;
@@ -251,9 +333,5 @@ export function readResults(dir: string): RunResults {
   } catch (error) {
     throw new ResultsFileError(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no results.json: is this a v6lab run directory?' : `not valid JSON: ${(error as Error).message}`);
   }
-  const doc = parsed as Partial<RunResults>;
-  if (typeof doc !== 'object' || doc === null || typeof doc.run?.id !== 'string' || !Array.isArray(doc.devices) || !Array.isArray(doc.results)) {
-    throw new ResultsFileError(file, 'is not a v6lab results document (run, devices, results)');
-  }
-  return doc as RunResults;
+  return validateResults(parsed, file);
 }

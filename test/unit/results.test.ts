@@ -60,8 +60,40 @@ for (let i = 0; ; i++) w.add({ device: 'd', check: 'c' + i, app: null, network: 
   it('says what is wrong with a directory that holds no run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'v6lab-results-'));
     assert.throws(() => readResults(dir), (e: unknown) => e instanceof ResultsFileError && /no results\.json/.test(e.message));
-    writeFileSync(join(dir, 'results.json'), '{"run": 1}');
+    writeFileSync(join(dir, 'results.json'), '[1]');
     assert.throws(() => readResults(dir), /is not a v6lab results document/);
+    writeFileSync(join(dir, 'results.json'), '{"run": 1}');
+    assert.throws(() => readResults(dir), /results\.json: run: expected an object, got number$/);
+  });
+
+  it('is validated when read: a wrong shape names the file and the field, never a cast', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-results-'));
+    const writer = ResultsWriter.start(dir, '0.1.0', [{ serial: 'emulator-5554', model: '', android: '14', virtual: true, profile: 'compliant' }], new Date(), ['NOT_INSTALLED']);
+    for (const check of ['os.a', 'os.b', 'os.c', 'os.d']) writer.add(result(check));
+    const good = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    assert.deepEqual(good.run.allowSkip, ['NOT_INSTALLED'], 'the allow-list is recorded in the run');
+    const cases: [(doc: any) => void, RegExp][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any -- a test bends the parsed document freely
+      [(d) => { d.results[3].status = 'ok'; }, /results\.json: results\[3\]\.status: expected one of "passed", "failed", "broken", "skipped", got "ok"$/],
+      [(d) => { delete d.results[1].reasons; }, /results\.json: results\[1\]\.reasons: missing$/],
+      [(d) => { d.results[0].reasons = [{ code: 'X' }]; }, /results\[0\]\.reasons\[0\]\.detail: missing$/],
+      [(d) => { d.results[2].network = 'wifi'; }, /results\[2\]\.network: expected one of "ipv6", "ipv4v6"/],
+      [(d) => { d.results[2].metrics = { checkMs: [1] }; }, /results\[2\]\.metrics\.checkMs: expected a number, a string or null$/],
+      [(d) => { d.devices[0].virtual = 'yes'; }, /devices\[0\]\.virtual: expected true or false/],
+      [(d) => { d.run.allowSkip = ['not installed']; }, /run\.allowSkip\[0\]: expected a reason code/],
+      [(d) => { d.run.finished = 5; }, /run\.finished: expected a string, got number$/],
+      [(d) => { delete d.results; }, /results\.json: results: missing$/],
+    ];
+    for (const [bend, why] of cases) {
+      const doc = structuredClone(good);
+      bend(doc);
+      writeFileSync(join(dir, 'results.json'), JSON.stringify(doc));
+      assert.throws(() => readResults(dir), (e: unknown) => e instanceof ResultsFileError && why.test(e.message), String(why));
+    }
+    // A field this version does not know (a newer v6lab's) is kept, not refused.
+    const newer = structuredClone(good);
+    newer.results[0].observedOn = { apn: 'ipv6.v6lab.test' };
+    writeFileSync(join(dir, 'results.json'), JSON.stringify(newer));
+    assert.deepEqual((readResults(dir).results[0] as unknown as { observedOn: unknown }).observedOn, { apn: 'ipv6.v6lab.test' });
   });
 });
 
