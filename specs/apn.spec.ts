@@ -1,9 +1,9 @@
 // The apn suite: the device on the IPv6-only APN (RFC 7849, RFC 6877, RFC 7050): IPv6 by SLAAC
-// and no native IPv4, a CLAT, the NAT64 prefix, and an IPv4-only destination reached.
+// and no native IPv4, a CLAT, the NAT64 prefix, and an IPv4-only destination reached. The checks,
+// their network and requirements are the catalogue's (lib/checks/requirements.ts).
+import { checksOf } from '../lib/checks/requirements.js';
 import type { Certification } from '../lib/harness/certification.js';
 import { certification, report, ui } from './support.js';
-
-const checks = ['apn.ipv6-only-attach', 'apn.clat', 'apn.nat64-prefix'] as const;
 
 describe('apn: the IPv6-only APN', () => {
   let cert: Certification;
@@ -11,15 +11,10 @@ describe('apn: the IPv6-only APN', () => {
     cert = await certification();
   });
 
-  for (const check of checks) {
-    it(check, async function () {
-      if (cert.done(check, null, 'ipv6')) this.skip();
-      await report(this, await cert.apnCheck(check), cert.plan.runDir);
+  for (const check of checksOf('apn')) {
+    it(check.id, async function () {
+      if (cert.done(check.id, null, check.network)) this.skip();
+      await report(this, await cert.check(check.id, ui), cert.plan.runDir);
     });
   }
-
-  it('apn.ipv4-via-clat', async function () {
-    if (cert.done('apn.ipv4-via-clat', null, 'ipv6')) this.skip();
-    await report(this, await cert.ipv4ViaClat(ui, cert.device.ipv4OnlyProbeUrl), cert.plan.runDir);
-  });
 });

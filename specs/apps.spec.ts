@@ -2,15 +2,18 @@
 // Appium inside a packet capture, its flow walked, its traffic judged (CONTRACTS.md section 3;
 // MIIT notice items 2 and 4, RFC 8305). The catalogue is read when the spec loads, so each app
 // is its own test.
+import { checksOf, networksOf } from '../lib/checks/requirements.js';
 import { loadCatalogue } from '../lib/harness/catalogue.js';
 import type { Certification } from '../lib/harness/certification.js';
-import { NETWORKS, readPlan } from '../lib/harness/plan.js';
+import { readPlan } from '../lib/harness/plan.js';
 import { certification, report, ui } from './support.js';
 
 const plan = readPlan(process.env.V6LAB_PLAN ?? '');
 const catalogue = loadCatalogue(plan.catalogue);
 
-for (const network of NETWORKS) {
+const [appCheck] = checksOf('apps');
+
+for (const network of networksOf(appCheck!)) {
   describe(`apps on the ${network === 'ipv6' ? 'IPv6-only' : 'dual-stack'} APN (${catalogue.name})`, () => {
     let cert: Certification;
     before(async () => {
@@ -19,7 +22,7 @@ for (const network of NETWORKS) {
 
     for (const app of catalogue.apps) {
       it(`${app.label} (${app.package})`, async function () {
-        if (cert.done('apps.ipv6-first', app.package, network)) this.skip();
+        if (cert.done(appCheck!.id, app.package, network)) this.skip();
         await report(this, await cert.app(ui, app, network), cert.plan.runDir);
       });
     }

@@ -1,10 +1,10 @@
 // The os suite: the device's factory defaults, as delivered (MIIT notice item 3): its default
 // APN's protocols, IPv6 on its interfaces, privacy addresses, a dual-stack attach, and whether
-// its default connect path prefers IPv6.
+// its default connect path prefers IPv6. The checks, their network and requirements are the
+// catalogue's (lib/checks/requirements.ts).
+import { checksOf } from '../lib/checks/requirements.js';
 import type { Certification } from '../lib/harness/certification.js';
 import { certification, report, ui } from './support.js';
-
-const checks = ['os.apn-protocol', 'os.apn-roaming-protocol', 'os.ipv6-enabled', 'os.privacy-addresses', 'os.dual-stack-attach'] as const;
 
 describe('os: factory defaults', () => {
   let cert: Certification;
@@ -14,15 +14,10 @@ describe('os: factory defaults', () => {
     await cert.observeFactory();
   });
 
-  for (const check of checks) {
-    it(check, async function () {
-      if (cert.done(check, null, 'ipv4v6')) this.skip();
-      await report(this, await cert.osCheck(check), cert.plan.runDir);
+  for (const check of checksOf('os')) {
+    it(check.id, async function () {
+      if (cert.done(check.id, null, check.network)) this.skip();
+      await report(this, await cert.check(check.id, ui), cert.plan.runDir);
     });
   }
-
-  it('os.resolver-prefers-ipv6', async function () {
-    if (cert.done('os.resolver-prefers-ipv6', null, 'ipv4v6')) this.skip();
-    await report(this, await cert.resolverProbe(ui), cert.plan.runDir);
-  });
 });

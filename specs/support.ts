@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { $, browser } from '@wdio/globals';
 import * as allure from '@wdio/allure-reporter';
 import { Status } from 'allure-js-commons';
-import { Certification, type DeviceUi } from '../lib/harness/certification.js';
+import { Certification, UiError, type DeviceUi } from '../lib/harness/certification.js';
 import type { FlowStep } from '../lib/harness/catalogue.js';
 import type { CheckResult } from '../lib/report/results.js';
 import { REQUIREMENTS, type RequirementId } from '../lib/checks/requirements.js';
@@ -31,19 +31,26 @@ const SWIPES: Record<string, [number, number, number, number]> = {
   up: [540, 1700, 540, 700], down: [540, 700, 540, 1700], left: [900, 1200, 180, 1200], right: [180, 1200, 900, 1200],
 };
 
+/** Runs one Appium action; what it throws is a UiError, so the fault is named by its type. */
+async function appium<T>(action: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new UiError(action, { cause: error });
+  }
+}
+
 export const ui: DeviceUi = {
-  isAppInstalled: (pkg) => browser.isAppInstalled(pkg),
-  async activateApp(pkg) {
+  isAppInstalled: (pkg) => appium(`tell whether ${pkg} is installed`, () => browser.isAppInstalled(pkg)),
+  activateApp: (pkg) => appium(`launch ${pkg}`, async () => {
     await browser.activateApp(pkg);
-  },
-  async terminateApp(pkg) {
-    // WebdriverIO types it void; Appium answers whether the app was running.
-    return ((await browser.terminateApp(pkg)) as unknown) !== false;
-  },
-  async openUrl(url) {
+  }),
+  // WebdriverIO types it void; Appium answers whether the app was running.
+  terminateApp: (pkg) => appium(`stop ${pkg}`, async () => ((await browser.terminateApp(pkg)) as unknown) !== false),
+  openUrl: (url) => appium(`open ${url}`, async () => {
     await browser.url(url);
-  },
-  async step(step: FlowStep) {
+  }),
+  step: (step: FlowStep) => appium(`do ${JSON.stringify(step)}`, async () => {
     if ('tap' in step) await $(step.tap).click();
     else if ('wait' in step) await browser.pause(step.wait);
     else if ('back' in step) await browser.back();
@@ -51,7 +58,7 @@ export const ui: DeviceUi = {
       const [x1, y1, x2, y2] = SWIPES[step.swipe]!;
       await browser.execute('mobile: shell', { command: 'input', args: ['swipe', String(x1), String(y1), String(x2), String(y2), '300'] });
     } else await $(step.type).setValue(step.text);
-  },
+  }),
 };
 
 /** Evidence files larger than this are linked from results.json, not copied into Allure. */

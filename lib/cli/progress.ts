@@ -5,23 +5,26 @@
  * one line; `--quiet` prints nothing until the summary; `--json` prints one JSON object a line
  * (`result`, `progress`, `done` events) for machines.
  */
+import { CHECKS, networksOf } from '../checks/requirements.js';
 import type { CatalogueApp } from '../harness/catalogue.js';
-import { NETWORKS, type CertifyPlan } from '../harness/plan.js';
+import type { CertifyPlan } from '../harness/plan.js';
 import { readResults, type CheckResult } from '../report/results.js';
 
 export type ProgressMode = 'tty' | 'lines' | 'quiet' | 'json';
 
 interface Expected { check: string; app: string | null; network: string; suite: string }
 
-const OS = ['os.apn-protocol', 'os.apn-roaming-protocol', 'os.ipv6-enabled', 'os.privacy-addresses', 'os.dual-stack-attach', 'os.resolver-prefers-ipv6'];
-const APN = ['apn.ipv6-only-attach', 'apn.clat', 'apn.nat64-prefix', 'apn.ipv4-via-clat'];
-
-/** The checks a device runs, in the order the specs run them. */
+/** The checks a device runs, in the order the specs run them (the catalogue's: an app check once per network, then per app). */
 export function expectedChecks(plan: Pick<CertifyPlan, 'suites'>, apps: readonly CatalogueApp[]): Expected[] {
   const out: Expected[] = [];
-  if (plan.suites.includes('os')) out.push(...OS.map((check) => ({ check, app: null, network: 'ipv4v6', suite: 'os' })));
-  if (plan.suites.includes('apn')) out.push(...APN.map((check) => ({ check, app: null, network: 'ipv6', suite: 'apn' })));
-  if (plan.suites.includes('apps')) for (const network of NETWORKS) out.push(...apps.map((a) => ({ check: 'apps.ipv6-first', app: a.package, network, suite: 'apps' })));
+  for (const suite of ['os', 'apn', 'apps'] as const) {
+    if (!plan.suites.includes(suite)) continue;
+    for (const check of CHECKS.filter((c) => c.suite === suite)) {
+      for (const network of networksOf(check)) {
+        for (const app of check.perApp ? apps.map((a) => a.package) : [null]) out.push({ check: check.id, app, network, suite });
+      }
+    }
+  }
   return out;
 }
 

@@ -98,6 +98,11 @@ export function object<F extends Fields, O extends Fields = Record<never, never>
   };
 }
 
+/** `null`, or what `item` accepts (the documents processes pass each other say "none" with null). */
+export function nullable<T>(item: Schema<T>): Schema<T | null> {
+  return (value, field, file) => (value === null ? null : item(value, field, file));
+}
+
 /** Either of two schemas; the error of the second names the field. */
 export function either<A, B>(first: Schema<A>, second: Schema<B>): Schema<A | B> {
   return (value, field, file) => {

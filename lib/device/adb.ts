@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import createDebug from 'debug';
-import { DeviceCommandError, DeviceTimeoutError, DeviceUnavailableError, TruncatedOutputError } from './errors.js';
+import { adbTransportError, TransferDroppedError, DeviceCommandError, DeviceTimeoutError, DeviceUnavailableError, TruncatedOutputError } from './errors.js';
 import { markedCommand, quoteArgv, readMarkedOutput, recognizeRefusal } from './shell.js';
 
 const log = createDebug('v6lab:adb');
@@ -36,6 +36,22 @@ export interface DeviceBackend {
   stream(argv: readonly string[]): Promise<Readable>;
   pull(path: string): Promise<Buffer>;
   push(data: Buffer, path: string, mode?: number): Promise<void>;
+  /** Whether the device is there to be used: DeviceUnavailableError (absent, offline) or AdbServerError otherwise. */
+  ensureAvailable(): Promise<void>;
+  /** A watch on whether the device, or the server it is reached through, goes away (see PresenceWatch). */
+  watchPresence(): Promise<Presence>;
+}
+
+/** What went away since the watch was last reset: the adb server, or the device off it. */
+export type PresenceLoss = { what: 'adb-server' | 'device'; detail: string } | null;
+
+/** A running watch on a device's presence; the first loss since `reset()` is kept. */
+export interface Presence {
+  /** Whether the watch still sees (false: start another once the server is back). */
+  readonly alive: boolean;
+  readonly lost: PresenceLoss;
+  reset(): void;
+  close(): void;
 }
 
 /** The part of adbkit's device client used here (so tests can stand in for it). */
@@ -57,15 +73,12 @@ export interface AdbkitClient {
   trackDevices(): Promise<AdbkitTracker>;
 }
 
-/** What went away since the watch was last reset: the adb server, or the device off it. */
-export type PresenceLoss = { what: 'adb-server' | 'device'; detail: string } | null;
-
 /**
  * Watches, on the adb server's own device tracker, whether the device or the server itself went
  * away: a stream cut short looks the same either way, and the report must name the real fault.
  * The first loss since `reset()` is kept. Dead once the server's connection closed.
  */
-export class PresenceWatch {
+export class PresenceWatch implements Presence {
   #lost: PresenceLoss = null;
   #alive = true;
 
@@ -169,12 +182,17 @@ export class AdbkitBackend implements DeviceBackend {
 
   /** A watch on whether this device, or the adb server, goes away (see PresenceWatch). */
   watchPresence(): Promise<PresenceWatch> {
-    return PresenceWatch.start(this.client, this.serial, this.port);
+    return PresenceWatch.start(this.client, this.serial, this.port).catch((error: unknown) => {
+      throw adbTransportError(error, this.serial, this.port);
+    });
   }
 
-  /** Checks that adb lists the device as usable; DeviceUnavailableError otherwise. */
+  /** Checks that adb lists the device as usable; DeviceUnavailableError (or AdbServerError) otherwise. */
   async ensureAvailable(): Promise<void> {
-    const listed = (await this.client.listDevices()).find((d) => d.id === this.serial);
+    const devices = await this.client.listDevices().catch((error: unknown) => {
+      throw adbTransportError(error, this.serial, this.port);
+    });
+    const listed = devices.find((d) => d.id === this.serial);
     if (!listed) throw new DeviceUnavailableError(this.serial, 'absent');
     if (listed.type !== 'device') throw new DeviceUnavailableError(this.serial, listed.type);
   }
@@ -192,7 +210,9 @@ export class AdbkitBackend implements DeviceBackend {
       timeoutMs,
       () => new DeviceTimeoutError(this.serial, argv, timeoutMs),
       () => (stream as Readable | null)?.destroy(),
-    );
+    ).catch((error: unknown) => {
+      throw adbTransportError(error, this.serial, this.port);
+    });
     const text = raw.toString('utf8');
     const marked = readMarkedOutput(text, marker);
     if (marked === null) throw new TruncatedOutputError(this.serial, argv, raw.length);
@@ -207,7 +227,9 @@ export class AdbkitBackend implements DeviceBackend {
 
   async stream(argv: readonly string[]): Promise<Readable> {
     log('%s stream %o', this.serial, argv);
-    return this.device.shell(quoteArgv(argv));
+    return this.device.shell(quoteArgv(argv)).catch((error: unknown) => {
+      throw adbTransportError(error, this.serial, this.port);
+    });
   }
 
   async pull(path: string): Promise<Buffer> {
@@ -233,13 +255,13 @@ export class AdbkitBackend implements DeviceBackend {
         failed = error;
         // adbkit's PrematureEOFError: the sync connection ended before DONE.
         const dropped = /premature end/i.test(error.message) ? `pull ended after ${received} of ${stat.size} bytes: the connection dropped (${error.message})` : error.message;
-        reject(new DeviceCommandError(this.serial, ['pull', path], 1, dropped, null));
+        reject(/premature end/i.test(error.message) ? new TransferDroppedError(this.serial, path, dropped) : new DeviceCommandError(this.serial, ['pull', path], 1, dropped, null));
       });
       transfer.once('end', () => setImmediate(() => {
         if (failed !== null) return;
         const data = Buffer.concat(chunks);
         // A pull cut short is never a file: sync's DONE did not come. (/proc files stat as 0 bytes.)
-        if (data.length < stat.size) reject(new DeviceCommandError(this.serial, ['pull', path], 1, `pull ended after ${data.length} of ${stat.size} bytes: the connection dropped`, null));
+        if (data.length < stat.size) reject(new TransferDroppedError(this.serial, path, `pull ended after ${data.length} of ${stat.size} bytes: the connection dropped`));
         else resolve(data);
       }));
     });

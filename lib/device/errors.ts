@@ -44,3 +44,52 @@ export class DeviceCommandError extends DeviceError {
     this.name = 'DeviceCommandError';
   }
 }
+
+/** A pull whose transfer ended before sync's DONE: the connection dropped, the file is not whole. */
+export class TransferDroppedError extends DeviceCommandError {
+  constructor(serial: string, path: string, detail: string) {
+    super(serial, ['pull', path], 1, detail, null);
+    this.name = 'TransferDroppedError';
+  }
+}
+
+/**
+ * The adb server itself could not be reached or dropped the connection (killed, restarting):
+ * every device behind it is out of reach until it is back.
+ */
+export class AdbServerError extends Error {
+  constructor(readonly port: number, readonly detail: string, options?: { cause?: unknown }) {
+    super(`the adb server on port ${port} ${detail}: is it running? (\`adb start-server\`, or ANDROID_ADB_SERVER_PORT for another port)`, options);
+    this.name = 'AdbServerError';
+  }
+}
+
+/** Node's system error code (`ECONNREFUSED`, `ENOSPC`) of an error or of any error it wraps. */
+export function systemErrorCode(error: unknown): string | null {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return code;
+  }
+  return null;
+}
+
+/** The system error codes that mean the connection to the adb server failed or was cut. */
+const ADB_SERVER_GONE: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/**
+ * Names what an adbkit call failed on, at the transport edge: the adb server's connection (a
+ * system error), or the adb server's own FAIL answer about the device. That answer is text, the
+ * adb protocol's only signal (adb's `device 'X' not found`, `device offline`); above this layer
+ * faults are told apart by type alone.
+ */
+export function adbTransportError(error: unknown, serial: string, port: number): Error {
+  if (error instanceof DeviceError || error instanceof AdbServerError) return error;
+  const code = systemErrorCode(error);
+  if (code !== null && ADB_SERVER_GONE.has(code)) return new AdbServerError(port, code === 'ECONNREFUSED' ? 'refused the connection' : `dropped the connection (${code})`, { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  // adb server FAIL texts (adb's transport.cpp): "device 'SERIAL' not found", "device offline", "device unauthorized"
+  if (/device '[^']*' not found|device not found|no devices\/emulators found/i.test(message)) return new DeviceUnavailableError(serial, 'absent', { cause: error });
+  const state = /device (offline|unauthorized)/i.exec(message)?.[1];
+  if (state !== undefined) return new DeviceUnavailableError(serial, state.toLowerCase(), { cause: error });
+  return error instanceof Error ? error : new Error(message);
+}

@@ -5,7 +5,7 @@
  * directory before the first change, so a run that dies can still be undone by `certify` at
  * its end, or by the next run with `--resume`.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceBackend } from '../device/adb.js';
 import type { RootMethod } from '../device/facts.js';
@@ -13,6 +13,7 @@ import { isContentDenied, parseContentRows, parseDumpsysConnectivity, parseSetti
 import type { DumpsysConnectivity, NetworkAgent } from '../device/parse/connectivity.js';
 import { quoteArgv } from '../device/shell.js';
 import { writeJsonWhole } from '../config/files.js';
+import { array, boolean, loadJsonFile, nullable, object, string, type Schema } from '../config/schema.js';
 
 const CARRIERS = 'content://telephony/carriers';
 const PREFERRED = `${CARRIERS}/preferapn`;
@@ -32,6 +33,21 @@ export interface FoundState {
   apnIds: string[] | null;
   /** Whether the state has been put back. */
   restored: boolean;
+}
+
+const foundSchema: Schema<FoundState> = object({
+  serial: string({ maxLength: 64 }),
+  takenAt: string({ maxLength: 40 }),
+  // `settings get` prints anything a user or an app stored: kept as text, never run
+  privateDnsMode: nullable(string({ maxLength: 4096 })),
+  preferredApnId: nullable(string({ maxLength: 64 })),
+  apnIds: nullable(array(string({ maxLength: 64 }))),
+  restored: boolean,
+});
+
+/** found.json as a run (or an earlier, killed run) wrote it, checked before anything is restored from it. */
+export function readFound(file: string): FoundState {
+  return loadJsonFile(file, foundSchema);
 }
 
 /** Something the harness cannot do on this device; the checks that need it are skipped or broken with this. */
@@ -85,13 +101,13 @@ export class DeviceState {
 
   private async preferredId(): Promise<string | null> {
     const rows = parseContentRows(await this.content(['query', '--uri', PREFERRED]));
-    return isContentDenied(rows) ? null : rows[0]?._id ?? null;
+    return isContentDenied(rows) ? null : rows[0]?._id || null;
   }
 
   /** The state as found, written once per run directory (a resumed run keeps the first). */
   async takeFound(): Promise<FoundState> {
     if (existsSync(this.file)) {
-      const earlier = JSON.parse(readFileSync(this.file, 'utf8')) as FoundState;
+      const earlier = readFound(this.file);
       if (!earlier.restored) return earlier;
     }
     const privateDnsRead = this.device.runOk(['settings', 'get', 'global', 'private_dns_mode']);
@@ -166,7 +182,7 @@ export class DeviceState {
     const file = join(dir, 'found.json');
     if (!existsSync(file)) return true;
     try {
-      return (JSON.parse(readFileSync(file, 'utf8')) as FoundState).restored === true;
+      return readFound(file).restored === true;
     } catch {
       return false;
     }
@@ -175,7 +191,7 @@ export class DeviceState {
   /** Puts back what takeFound recorded: the preferred APN, rows the harness added, Private DNS. */
   async restore(): Promise<string[]> {
     if (!existsSync(this.file)) return [];
-    const found = JSON.parse(readFileSync(this.file, 'utf8')) as FoundState;
+    const found = readFound(this.file);
     if (found.restored) return [];
     const done: string[] = [];
     if (found.apnIds !== null) {

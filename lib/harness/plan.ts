@@ -4,15 +4,13 @@
  * wdio.conf.ts builds one capability per device from it, and each WebdriverIO worker finds its
  * device in it by serial. A lab handset and a phone differ here only in the values.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CaptureMethod } from '../device/profile.js';
+import { NETWORKS, SUITES, type NetworkName, type SuiteName } from '../checks/requirements.js';
+import { CAPTURE_METHODS, type CaptureMethod } from '../device/profile.js';
 import { writeJsonWhole } from '../config/files.js';
+import { array, boolean, DataFileError, integer, loadJsonFile, nullable, object, oneOf, record, string, type Schema } from '../config/schema.js';
 
-export type SuiteName = 'os' | 'apn' | 'apps';
-export const SUITES: readonly SuiteName[] = ['os', 'apn', 'apps'];
-export type NetworkName = 'ipv6' | 'ipv4v6';
-export const NETWORKS: readonly NetworkName[] = ['ipv6', 'ipv4v6'];
+export { NETWORKS, SUITES, type NetworkName, type SuiteName };
 
 export interface DevicePlan {
   serial: string;
@@ -63,8 +61,46 @@ export function writePlan(plan: CertifyPlan): string {
   return file;
 }
 
+const capability: Schema<string | number | boolean> = (value, field, file) => {
+  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  throw new DataFileError(file, field, 'expected a string, number or boolean capability value');
+};
+const text = string({ maxLength: 4096 });
+const apn = nullable(object({ apn: string({ maxLength: 100 }) }));
+
+const devicePlanSchema: Schema<DevicePlan> = object({
+  serial: string({ pattern: /^[A-Za-z0-9._:-]{1,64}$/, what: 'an adb serial' }),
+  profile: text,
+  profileSource: text,
+  virtual: boolean,
+  appium: object({ url: text, capabilities: record(string({ maxLength: 200 }), capability), start: boolean }),
+  capture: array(oneOf(CAPTURE_METHODS), { min: 1 }),
+  gatewayCapture: nullable(array(text, { min: 1 })),
+  emulatorCapture: nullable(text),
+  networks: object({ ipv6: apn, ipv4v6: apn }),
+  apnSwitch: oneOf(['content', 'manual'] as const),
+  resolverProbeUrl: nullable(text),
+  ipv4OnlyProbeUrl: nullable(text),
+  backgroundHosts: array(text),
+  catalogue: nullable(text),
+});
+
+const planSchema: Schema<CertifyPlan> = object({
+  runDir: text,
+  suites: array(oneOf(SUITES), { min: 1 }),
+  catalogue: text,
+  dwellMs: integer(0, 3_600_000),
+  clearAppData: boolean,
+  adbPort: integer(1, 65_535),
+  devices: array(devicePlanSchema, { min: 1 }),
+});
+
+/**
+ * Reads the plan `certify` wrote, checked like a file a user edits: a worker started on a plan
+ * from another version (or a hand-edited one) stops naming the field, not with a TypeError.
+ */
 export function readPlan(file: string): CertifyPlan {
-  return JSON.parse(readFileSync(file, 'utf8')) as CertifyPlan;
+  return loadJsonFile(file, planSchema);
 }
 
 /** A device's own directory in the run: its evidence and the state it was found in. */

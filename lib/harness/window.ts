@@ -51,8 +51,8 @@ export interface WindowCapture {
 }
 
 export class CaptureError extends Error {
-  constructor(readonly serial: string, readonly method: WindowCaptureMethod, message: string) {
-    super(`${serial}: ${method} capture: ${message}`);
+  constructor(readonly serial: string, readonly method: WindowCaptureMethod, message: string, options?: { cause?: unknown }) {
+    super(`${serial}: ${method} capture: ${message}`, options);
     this.name = 'CaptureError';
   }
 }
@@ -119,7 +119,7 @@ export class CaptureWindow {
     // incomplete evidence, and the window's check breaks naming it.
     this.out.on('error', (error) => {
       this.writeFailed = true;
-      this.failure ??= new CaptureError(options.facts.serial, options.method, `writing ${options.file} failed: ${error.message}`);
+      this.failure ??= new CaptureError(options.facts.serial, options.method, `writing ${options.file} failed: ${error.message}`, { cause: error });
     });
   }
 
@@ -152,7 +152,7 @@ export class CaptureWindow {
       this.process = child;
       let stderr = '';
       child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-2000); });
-      child.once('error', (error) => { this.failure ??= new CaptureError(facts.serial, method, `${argv[0]}: ${error.message}`); });
+      child.once('error', (error) => { this.failure ??= new CaptureError(facts.serial, method, `${argv[0]}: ${error.message}`, { cause: error }); });
       child.once('exit', (code) => {
         if (code !== 0 && code !== null && this.failure === null) this.failure = new CaptureError(facts.serial, method, `\`${argv.join(' ')}\` exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
       });

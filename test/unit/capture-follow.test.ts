@@ -11,6 +11,7 @@ import { analyzeFile } from '../../lib/analysis/index.js';
 import { followPcapFile } from '../../lib/capture/follow.js';
 import { CaptureFormatError } from '../../lib/capture/errors.js';
 import type { DeviceBackend, RunResult } from '../../lib/device/adb.js';
+import { alwaysPresent } from '../support/presence.js';
 import { PCAPDROID_DIR } from '../../lib/device/capture.js';
 import { CaptureError, CaptureWindow } from '../../lib/harness/window.js';
 import { ipv6, LINKTYPE, pcapFile, rawIp, udp } from '../support/packets.js';
@@ -102,7 +103,7 @@ describe('following a pcap file a capture grows (the emulator\'s -tcpdump)', () 
   it('an emulator capture window analyses what the file gained while it was open', async () => {
     const file = join(dir, 'emu.pcap');
     writeFileSync(file, Buffer.concat([header, packet(53, 1).record]));
-    const device: DeviceBackend = { serial: 'emulator-5554', run: async () => ({ output: '', exitCode: 0 }), runOk: async () => '', stream: async () => new PassThrough(), pull: async () => Buffer.alloc(0), push: async () => undefined };
+    const device: DeviceBackend = { serial: 'emulator-5554', run: async () => ({ output: '', exitCode: 0 }), runOk: async () => '', stream: async () => new PassThrough(), pull: async () => Buffer.alloc(0), push: async () => undefined, ...alwaysPresent('emulator-5554') };
     const window = await CaptureWindow.open({
       device, facts: { serial: 'emulator-5554', root: null, tcpdump: null }, method: 'emulator', gatewayCapture: null, emulatorCapture: file,
       file: join(dir, 'w.pcap'), analyze: {}, pollSockets: false,
@@ -125,6 +126,8 @@ describe('following a pcap file a capture grows (the emulator\'s -tcpdump)', () 
  * capture to a file under Download/PCAPdroid, which grows while apps run.
  */
 class PcapdroidPhone implements DeviceBackend {
+  ensureAvailable = alwaysPresent('emulator-5554').ensureAvailable;
+  watchPresence = alwaysPresent('emulator-5554').watchPresence;
   readonly serial = 'R58N12ABCDE';
   readonly calls: string[][] = [];
   readonly files = new Map<string, Buffer>();

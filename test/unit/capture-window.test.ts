@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { DeviceBackend } from '../../lib/device/adb.js';
-import { DeviceUnavailableError } from '../../lib/device/errors.js';
-import { AppStoppedError, faultCode } from '../../lib/harness/certification.js';
+import { alwaysPresent } from '../support/presence.js';
+import { AdbServerError, adbTransportError, DeviceUnavailableError, TransferDroppedError, TruncatedOutputError } from '../../lib/device/errors.js';
+import { AppStoppedError, faultCode, UiError } from '../../lib/harness/certification.js';
 import { CaptureError, CaptureWindow } from '../../lib/harness/window.js';
 import { LINKTYPE, pcapFile } from '../support/packets.js';
 
@@ -20,6 +21,7 @@ function device(stream: PassThrough): DeviceBackend {
     stream: async () => stream,
     pull: async () => Buffer.alloc(0),
     push: async () => undefined,
+    ...alwaysPresent('fake-1'),
   };
 }
 
@@ -59,13 +61,28 @@ describe('capture windows that fail', () => {
 });
 
 describe('the fault a check broke on, named', () => {
-  it('names a dropped device, a dead adb server, a failed capture, a crashed app and an Appium failure', () => {
+  it('names a dropped device, a dead adb server, a full disk, a failed capture, a crashed app and an Appium failure by type', () => {
     assert.equal(faultCode(new DeviceUnavailableError('emulator-5554', 'absent')), 'DEVICE_DISCONNECTED');
-    assert.equal(faultCode(new Error("WebDriverError: Failure: 'device offline' when running \"appium/device/activate_app\"")), 'DEVICE_DISCONNECTED');
-    assert.equal(faultCode(new Error('connect ECONNREFUSED 127.0.0.1:41234'), 41234), 'ADB_SERVER_DOWN');
+    assert.equal(faultCode(new TruncatedOutputError('emulator-5554', ['sleep', '4'], 12)), 'DEVICE_DISCONNECTED');
+    assert.equal(faultCode(new TransferDroppedError('emulator-5554', '/sdcard/x', 'pull ended after 3 of 9 bytes: the connection dropped')), 'DEVICE_DISCONNECTED');
     assert.equal(faultCode(new CaptureError('emulator-5554', 'device', 'no capture header within 15000 ms')), 'CAPTURE_FAILED');
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    assert.equal(faultCode(new CaptureError('emulator-5554', 'device', `writing x.pcap failed: ${full.message}`, { cause: full })), 'STORAGE_FULL');
     assert.equal(faultCode(new AppStoppedError('com.example.maps')), 'APP_CRASHED');
-    assert.equal(faultCode(new Error('WebDriverError: connect ECONNREFUSED 127.0.0.1:4724 when running "appium/device/activate_app" with method "POST"'), 41234), 'APPIUM_ERROR');
-    assert.equal(faultCode(new Error('something else')), 'HARNESS_ERROR');
+    assert.equal(faultCode(new UiError('launch com.example.maps', { cause: new Error('WebDriverError: connect ECONNREFUSED 127.0.0.1:4724') })), 'APPIUM_ERROR');
+    // A message that reads like a fault is not one: only the type says.
+    assert.equal(faultCode(new Error("Failure: 'device offline' ECONNREFUSED ENOSPC")), 'HARNESS_ERROR');
+  });
+
+  it('turns what adbkit threw into the fault it is, at the transport edge', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:41234'), { code: 'ECONNREFUSED' });
+    assert.ok(adbTransportError(refused, 'emulator-5554', 41234) instanceof AdbServerError);
+    assert.equal(faultCode(adbTransportError(refused, 'emulator-5554', 41234)), 'ADB_SERVER_DOWN');
+    const offline = adbTransportError(new Error("Failure: 'device offline'"), 'emulator-5554', 5037);
+    assert.ok(offline instanceof DeviceUnavailableError && offline.state === 'offline');
+    const absent = adbTransportError(new Error("Failure: 'device 'emulator-5554' not found'"), 'emulator-5554', 5037);
+    assert.ok(absent instanceof DeviceUnavailableError && absent.state === 'absent');
+    const other = new Error('something else');
+    assert.equal(adbTransportError(other, 'emulator-5554', 5037), other);
   });
 });

@@ -11,6 +11,7 @@ import {
   observeDevice, type CheckOutcome, type Observation,
 } from '../../lib/checks/os.js';
 import type { DeviceBackend, RunResult } from '../../lib/device/adb.js';
+import { alwaysPresent } from '../support/presence.js';
 import { DeviceCommandError } from '../../lib/device/errors.js';
 import {
   DeviceOutputError, isContentDenied, parseContentRows, parseDumpsysConnectivity, parseDumpsysPackage, parseGetprop,
@@ -577,6 +578,8 @@ const commandOf = (argv: readonly string[]): string => (argv[0] === 'ip' ? `ip $
 
 /** A device that answers from HANDSET, except for the commands in `replies`. */
 class ScriptedDevice implements DeviceBackend {
+  ensureAvailable = alwaysPresent('emulator-5554').ensureAvailable;
+  watchPresence = alwaysPresent('emulator-5554').watchPresence;
   readonly serial = 'emulator-5554';
   constructor(private readonly replies: Partial<Record<string, RunResult>>) {}
 

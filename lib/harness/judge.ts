@@ -1,0 +1,107 @@
+/**
+ * The os and apn suites' verdicts as pure functions of what was observed: the factory
+ * observation, and each network's attachment (an observation of that network in this run, or why
+ * it was not reached). A check is judged only on the network it names; a network not reached
+ * skips it with NETWORK_UNAVAILABLE, and evidence that is missing breaks it naming what is missing.
+ * Only the attach checks judge a failed attach, because the attach is what they test.
+ */
+import {
+  checkApnProtocol, checkClat, checkDualStackAttach, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix, checkPrivacyAddresses,
+  radioInterfaces, type CheckOutcome, type Observation,
+} from '../checks/os.js';
+import { isContentDenied } from '../device/parse/index.js';
+import type { CheckStatus } from '../report/results.js';
+import { mobileNetwork } from './device-state.js';
+import type { Attachment, NetworkObservation, Unreached } from './networks.js';
+
+export type Reason = { code: string; detail: string };
+
+/** A check's decision and what it rests on (written beside the result as its evidence). */
+export interface Decision {
+  status: CheckStatus;
+  reasons: Reason[];
+  evidence: Record<string, unknown>;
+}
+
+export type OsCheck = 'os.apn-protocol' | 'os.apn-roaming-protocol' | 'os.ipv6-enabled' | 'os.privacy-addresses' | 'os.dual-stack-attach';
+export type ApnCheck = 'apn.ipv6-only-attach' | 'apn.clat' | 'apn.nat64-prefix';
+
+/** The capture made across the IPv6-only attach, where RFC 7050 discovery happens: what it found, or why there is none. */
+export type AttachCapture = { taken: true; discovered: string[] } | { taken: false; why: string };
+
+/** Where an observation came from, as the evidence file records it. */
+export function provenance(facts: NetworkObservation): Record<string, unknown> {
+  return { network: facts.network, apn: facts.apn, defaultNetwork: facts.defaultNetwork, takenAt: facts.takenAt, how: facts.how, switched: facts.switched };
+}
+
+/** A check whose network was not reached: skipped, saying why. */
+export function unreached(attachment: Unreached): Decision {
+  return { status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: attachment.detail }], evidence: { network: attachment.network, reached: false, cause: attachment.cause } };
+}
+
+const judged = (outcome: CheckOutcome, facts: NetworkObservation | null): Decision => ({
+  status: outcome.status, reasons: outcome.reasons, evidence: { ...outcome.evidence, ...(facts === null ? {} : { observedOn: provenance(facts) }) },
+});
+
+/** The cellular and Wi-Fi interfaces whose IPv6 settings are judged. */
+function interfaces(o: Observation): string[] {
+  const names = radioInterfaces(o.addresses);
+  return names.length > 0 ? names : ['rmnet_data0', 'wlan0'];
+}
+
+/**
+ * An attach check when the attach the harness asked for did not come: failed (the device did not
+ * attach where its own factory protocols were asked for). Any other cause (not in the profile,
+ * not switched by hand, another default network) is no fault of the device: skipped.
+ */
+function attachNotMade(attachment: Unreached, decide: (o: Observation) => CheckOutcome): Decision {
+  if (attachment.cause !== 'no-attach') return unreached(attachment);
+  const after = attachment.after === null ? null : decide(attachment.after);
+  return {
+    status: 'failed',
+    reasons: [{ code: 'ATTACH_FAILED', detail: attachment.detail }, ...(after?.reasons ?? [])],
+    evidence: { ...(after?.evidence ?? {}), network: attachment.network, reached: false, cause: attachment.cause, note: 'observed after the attach failed: shown, not judged as the network' },
+  };
+}
+
+/** An os check from the factory observation and the dual-stack network's attachment. */
+export function judgeOs(check: OsCheck, factory: Observation, dualStack: Attachment): Decision {
+  switch (check) {
+    case 'os.apn-protocol':
+    case 'os.apn-roaming-protocol': {
+      const column = check === 'os.apn-protocol' ? 'protocol' : 'roaming_protocol';
+      // The APN table as delivered decides; only when the shell may not read it is the protocol
+      // inferred from what the dual-stack network gave, which needs that network reached.
+      if (!isContentDenied(factory.apnTable)) return judged(checkApnProtocol(factory, column), null);
+      if (!dualStack.reached) return column === 'roaming_protocol' ? judged(checkApnProtocol(factory, column), null) : unreached(dualStack);
+      return judged(checkApnProtocol({ ...dualStack.facts.observation, apnTable: factory.apnTable }, column), dualStack.facts);
+    }
+    case 'os.ipv6-enabled':
+      return judged(checkIpv6Enabled(factory, interfaces(factory)), null);
+    case 'os.privacy-addresses':
+      return dualStack.reached ? judged(checkPrivacyAddresses(dualStack.facts.observation), dualStack.facts) : unreached(dualStack);
+    case 'os.dual-stack-attach':
+      return dualStack.reached ? judged(checkDualStackAttach(dualStack.facts.observation), dualStack.facts) : attachNotMade(dualStack, checkDualStackAttach);
+  }
+}
+
+/** An apn check from the IPv6-only network's attachment and the capture across its attach. */
+export function judgeApn(check: ApnCheck, ipv6: Attachment, attachCapture: AttachCapture): Decision {
+  if (check === 'apn.ipv6-only-attach') return ipv6.reached ? judged(checkIpv6OnlyAttach(ipv6.facts.observation), ipv6.facts) : attachNotMade(ipv6, checkIpv6OnlyAttach);
+  if (!ipv6.reached) return unreached(ipv6);
+  if (check === 'apn.clat') return judged(checkClat(ipv6.facts.observation), ipv6.facts);
+  // RFC 7050 discovery is seen only in the capture across the attach: without it the check has
+  // half its evidence, and LinkProperties alone must not pass it.
+  if (!attachCapture.taken) {
+    return { status: 'broken', reasons: [{ code: 'EVIDENCE_MISSING', detail: `no capture across the IPv6-only attach, so RFC 7050 discovery could not be seen: ${attachCapture.why}` }], evidence: { observedOn: provenance(ipv6.facts) } };
+  }
+  if (!ipv6.facts.switched) {
+    // Nothing failed, but the attach (and its discovery) happened before anyone watched.
+    return {
+      status: 'skipped',
+      reasons: [{ code: 'EVIDENCE_MISSING', detail: `the device was already on APN ${ipv6.facts.apn} when the capture started, so its RFC 7050 discovery at attach was not seen: ${ipv6.facts.how === 'manual' ? 'start the run on another APN and switch when asked' : 'start the run on another APN (or with the os suite, which attaches to the dual-stack APN first)'}` }],
+      evidence: { observedOn: provenance(ipv6.facts), linkProperties: mobileNetwork(ipv6.facts.observation.connectivity)?.linkProperties?.nat64Prefix ?? null },
+    };
+  }
+  return judged(checkNat64Prefix(ipv6.facts.observation, attachCapture.discovered), ipv6.facts);
+}
