@@ -11,14 +11,19 @@ export function labIdFrom(stderr: string): string | null {
   return /\blab ([a-z0-9]+) up in\b/.exec(stderr)?.[1] ?? null;
 }
 
-/** Everything of lab `labId` (state in `stateDir`) still on the host, one line each; [] when clean. */
-export function labLeftovers(labId: string, stateDir: string): string[] {
-  const prefix = `v6l-${labId}-`;
+/**
+ * Everything of lab `labId` (state in `stateDir`) still on the host, one line each; [] when clean.
+ * With `labId` null (a lab up that failed names none), only its processes and state directory.
+ */
+export function labLeftovers(labId: string | null, stateDir: string): string[] {
   const found: string[] = [];
-  const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix));
-  if (namespaces.length > 0) found.push(`namespaces: ${namespaces.join(', ')}`);
-  const netns = existsSync('/etc/netns') ? readdirSync('/etc/netns').filter((n) => n.startsWith(prefix)) : [];
-  if (netns.length > 0) found.push(`/etc/netns: ${netns.join(', ')}`);
+  if (labId !== null) {
+    const prefix = `v6l-${labId}-`;
+    const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix));
+    if (namespaces.length > 0) found.push(`namespaces: ${namespaces.join(', ')}`);
+    const netns = existsSync('/etc/netns') ? readdirSync('/etc/netns').filter((n) => n.startsWith(prefix)) : [];
+    if (netns.length > 0) found.push(`/etc/netns: ${netns.join(', ')}`);
+  }
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
