@@ -1,8 +1,10 @@
 /**
  * `v6lab certify`: finds the devices (profiles, serials, or the virtual lab it brings up with
  * `--lab`), builds the run plan, starts results.json, runs the WebdriverIO suites (wdio.conf.ts,
- * one worker per device), puts every device back as it was found, and exits by the results:
- * 0 all passed, 1 a check failed or broke, 3 the run could not be carried out.
+ * one worker per device), puts every device back as it was found, and exits by the run's overall
+ * verdict (lib/report/verdict.ts): 0 every selected check passed, 1 a check failed, 3 the run
+ * could not be carried out, 4 incomplete (nothing failed, but a check was skipped, broke or never
+ * ran; skips whose reason `--allow-skip` names are accepted).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -20,9 +22,10 @@ import { deviceDir, readPlan, SUITES, writePlan, type CertifyPlan, type DevicePl
 import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_WORLD } from '../lab/lab.js';
 import { labHandsetProfile } from '../lab/record.js';
 import { readResults, ResultsWriter, updateResults, type RunDevice, type RunResults } from '../report/results.js';
+import { describeCheck, judgeRun, type CheckKey, type OverallVerdict, type VerdictOptions } from '../report/verdict.js';
 import { AdbServerUnreachableError } from './devices.js';
-import { writeRunReports } from './report.js';
-import { EXIT, UsageError } from './errors.js';
+import { parseAllowSkip, writeRunReports } from './report.js';
+import { EXIT, EXIT_OF_VERDICT, UsageError } from './errors.js';
 import { NeedsRootError, stateDir as labStateDir } from './lab.js';
 import { expectedChecks, Progress, type ProgressMode } from './progress.js';
 import { writeFileWhole } from '../config/files.js';
@@ -50,6 +53,8 @@ export interface CertifyOptions {
   stateDir?: string;
   quiet?: boolean;
   json?: boolean;
+  /** Skip reason codes accepted (`--allow-skip NOT_INSTALLED,...`): recorded in results.json. */
+  allowSkip?: string;
 }
 
 /** A device the run cannot reach: exit 3 with one line. */
@@ -219,24 +224,30 @@ function ensureAppiumDrivers(devices: readonly DevicePlan[]): void {
   execFileSync(process.execPath, [join(root, 'scripts', 'appium-setup.js'), ...(uiautomator2 ? ['--uiautomator2'] : [])], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-function exitCodeOf(results: RunResults): number {
-  if (results.results.length === 0) return EXIT.cannotRun;
-  if (results.results.every((r) => r.status === 'broken')) return EXIT.cannotRun;
-  return results.results.some((r) => r.status === 'failed' || r.status === 'broken') ? EXIT.checkFailed : EXIT.ok;
+/** The run's exit code: its overall verdict (lib/report/verdict.ts), 0 only when every selected check passed or was an accepted skip. */
+export function exitCodeOf(results: RunResults, options: VerdictOptions = {}): number {
+  return EXIT_OF_VERDICT[judgeRun(results, options).verdict];
 }
 
-function summary(results: RunResults, out: NodeJS.WritableStream, dir: string): void {
-  for (const device of results.devices) {
-    const mine = results.results.filter((r) => r.device === device.serial);
+const CONSOLE_WORD: Record<OverallVerdict, string> = { pass: 'PASS', fail: 'FAIL', incomplete: 'INCOMPLETE', 'not-run': 'NOT RUN' };
+
+/** One line per device, its failures and what has no verdict under it, then the run's verdict. */
+export function summary(results: RunResults, out: NodeJS.WritableStream, dir: string, options: VerdictOptions = {}): void {
+  const judged = judgeRun(results, options);
+  for (const device of judged.devices) {
+    const model = results.devices.find((d) => d.serial === device.device)?.model ?? 'unknown';
+    const mine = results.results.filter((r) => r.device === device.device);
     const count = (s: string) => mine.filter((r) => r.status === s).length;
-    const verdict = mine.some((r) => r.status === 'failed' || r.status === 'broken') ? 'FAIL' : mine.length === 0 ? 'NO RESULTS' : 'PASS';
-    out.write(`${device.serial}\t${device.model}\t${verdict}\t${count('passed')} passed, ${count('failed')} failed, ${count('broken')} broken, ${count('skipped')} skipped\n`);
-    for (const r of mine.filter((x) => x.status === 'failed' || x.status === 'broken' || x.brokenAttempts)) {
+    out.write(`${device.device}\t${model}\t${CONSOLE_WORD[device.verdict]}\t${count('passed')} passed, ${count('failed')} failed, ${count('broken')} broken, ${count('skipped')} skipped${device.accepted.length > 0 ? ` (${device.accepted.length} accepted)` : ''}\n`);
+    for (const r of mine.filter((x) => x.status === 'failed' || x.brokenAttempts)) {
       const retried = r.brokenAttempts ? ` (run again after ${r.brokenAttempts.map((a) => a.reasons[0]?.code ?? 'broken').join(', ')})` : '';
-      const word = r.status === 'broken' ? 'BROKEN' : r.status === 'failed' ? 'FAILED' : r.status.toUpperCase();
-      out.write(`  ${word} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.reasons.map((x) => x.code).join(', ')}${retried}\n`);
+      out.write(`  ${r.status === 'failed' ? 'FAILED' : r.status.toUpperCase()} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.reasons.map((x) => x.code).join(', ')}${retried}\n`);
     }
+    for (const m of device.missing) out.write(`  MISSING (${m.status}) ${describeCheck(m)}\n`);
+    for (const a of device.accepted) out.write(`  ACCEPTED SKIP ${describeCheck(a)}\n`);
   }
+  const why = judged.verdict === 'incomplete' ? `: ${judged.missing.length} check${judged.missing.length === 1 ? '' : 's'} without a verdict (listed above as MISSING); nothing failed, but that is not a pass` : '';
+  out.write(`overall: ${CONSOLE_WORD[judged.verdict]}${why}${judged.accepted.length > 0 ? `; ${judged.accepted.length} skip${judged.accepted.length === 1 ? '' : 's'} accepted (--allow-skip ${judged.allowSkip.join(',')})` : ''}\n`);
   out.write(`results: ${join(dir, 'results.json')}\n`);
 }
 
@@ -275,11 +286,16 @@ async function ensureAdbServer(port: number): Promise<boolean> {
 async function certify(options: CertifyOptions, labDir: string, adbPort: number, out: NodeJS.WritableStream): Promise<number> {
   let plan: CertifyPlan;
   let labUp = false;
+  const allowSkip = options.allowSkip === undefined ? undefined : parseAllowSkip(options.allowSkip);
   if (options.resume !== undefined) {
     const dir = resolve(options.resume);
     if (!existsSync(join(dir, 'plan.json'))) throw new UsageError(`--resume: ${dir} has no plan.json: is it a v6lab run directory?`);
     plan = readPlan(join(dir, 'plan.json'));
-    await updateResults(dir, (d) => { d.run.finished = null; });
+    await updateResults(dir, (d) => {
+      d.run.finished = null;
+      // --allow-skip on a resume replaces the list the run started with; without it, that list stands.
+      if (allowSkip !== undefined) d.run.allowSkip = allowSkip;
+    });
     const client = adbClient(adbPort);
     for (const d of plan.devices) await waitForDevice(client, d.serial, DEVICE_WAIT_MS, `--resume ${dir}`);
   } else {
@@ -325,7 +341,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
       plan = { runDir, suites, catalogue: catalogueFile, dwellMs, clearAppData: options.clearData ?? false, adbPort, devices };
       const facts = await Promise.all(devices.map((d) => probeDevice(new AdbkitBackend(client, d.serial))));
       const runDevices: RunDevice[] = devices.map((d, i) => ({ serial: d.serial, model: facts[i]!.model ?? 'unknown', android: facts[i]!.android ?? 'unknown', virtual: d.virtual, profile: d.profile }));
-      ResultsWriter.start(runDir, toolVersion(), runDevices);
+      ResultsWriter.start(runDir, toolVersion(), runDevices, new Date(), allowSkip);
     } catch (error) {
       if (labUp) await bringLabDown(labDir).catch(() => undefined);
       throw error;
@@ -338,7 +354,10 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     const mode: ProgressMode = options.json ? 'json' : options.quiet ? 'quiet' : process.stdout.isTTY ? 'tty' : 'lines';
     if (mode !== 'json' && mode !== 'quiet') process.stderr.write(`v6lab: certifying ${plan.devices.map((d) => `${d.serial} (${d.profile}, Appium ${d.appium.url})`).join(', ')}; suites ${plan.suites.join(', ')}; report in ${plan.runDir}\n`);
     const log = join(plan.runDir, 'wdio.log');
-    const progress = new Progress(plan, expectedChecks(plan, loadCatalogue(plan.catalogue).apps), mode, out);
+    const selected = expectedChecks(plan, loadCatalogue(plan.catalogue).apps);
+    const progress = new Progress(plan, selected, mode, out);
+    // What the run selected, per device: a check with no result at the end is missing, never a pass.
+    const expected: CheckKey[] = plan.devices.flatMap((d) => selected.map((c) => ({ device: d.serial, check: c.check, app: c.app, network: c.network })));
     progress.start();
     let wdioExit: number;
     try {
@@ -363,12 +382,13 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     }
     const results = await updateResults(plan.runDir, (d) => { d.run.finished = new Date().toISOString(); });
     // The certification report and JUnit (the Allure HTML is `v6lab report DIR`: it needs Java and takes seconds).
-    const [html] = writeRunReports(plan.runDir);
-    const code = exitCodeOf(readResults(plan.runDir));
+    const [html] = writeRunReports(plan.runDir, undefined, { expected });
+    const code = exitCodeOf(readResults(plan.runDir), { expected });
     if (mode === 'json') {
-      out.write(`${JSON.stringify({ event: 'done', exitCode: code, elapsedMs: progress.elapsedMs, results: join(plan.runDir, 'results.json'), report: html, log })}\n`);
+      const judged = judgeRun(results, { expected });
+      out.write(`${JSON.stringify({ event: 'done', exitCode: code, verdict: judged.verdict, missing: judged.missing, accepted: judged.accepted, elapsedMs: progress.elapsedMs, results: join(plan.runDir, 'results.json'), report: html, log })}\n`);
     } else {
-      summary(results, out, plan.runDir);
+      summary(results, out, plan.runDir, { expected });
       out.write(`report: ${html}\n`);
     }
     if (code === EXIT.cannotRun) {

@@ -58,6 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--state-dir <dir>', 'the lab state directory (default $V6LAB_STATE_DIR or /run/v6lab)')
     .option('--quiet', 'no progress, only the summary')
     .option('--json', 'progress as JSON lines (result, progress and done events) for machines')
+    .option('--allow-skip <codes>', 'skip reason codes to accept, comma-separated (e.g. NOT_INSTALLED): such skips are listed, and do not make the run incomplete (exit 4)')
     .action(async (options) => {
       const { certifyCommand } = await import('./certify.js');
       exitCode = await certifyCommand(options, process.stdout);
@@ -65,11 +66,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('report')
-    .description('rebuild the reports of a run directory: index.html, junit.xml and the Allure HTML; or merge several runs into one report')
+    .description('rebuild the reports of a run directory: index.html, junit.xml and the Allure HTML; or merge several runs into one report; with --compare, exit 1 when a check regressed')
     .argument('<dir>', 'a run directory (results.json)')
     .option('--compare <old-dir>', 'mark what regressed and what got fixed since another run')
     .option('--no-allure', 'skip the Allure HTML (it needs Java)')
     .option('--merge <runs...>', 'first make <dir> the merge of these run directories: every device of every run, the later run\'s result where two checked the same thing')
+    .option('--allow-skip <codes>', 'skip reason codes to accept in this report, comma-separated, on top of those the run recorded (a merge records them)')
+    .option('--json', 'print one JSON object: the files written, the verdict, and with --compare the regressions, fixes, new and gone checks')
     .action(async (dir: string, options) => {
       const { reportCommand } = await import('./report.js');
       exitCode = await reportCommand(dir, options, process.stdout);
