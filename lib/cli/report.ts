@@ -1,39 +1,90 @@
 /**
- * `v6lab report DIR [--compare OLD_DIR] [--merge RUN...]`: rebuilds a run's reports from its
- * results.json and evidence: DIR/index.html (the certification report, with what regressed and
- * what got fixed since OLD_DIR), DIR/junit.xml, and the Allure HTML (DIR/allure-report/index.html,
- * offline). With --merge, DIR is first made the merge of the runs (lib/report/merge.ts).
- * `certify` writes index.html and junit.xml itself at the end of every run.
+ * `v6lab report DIR [--compare OLD_DIR] [--merge RUN...] [--allow-skip CODE,...] [--no-allure] [--json]`:
+ * rebuilds a run's reports from its results.json and evidence: DIR/index.html (the certification
+ * report, with what regressed and what got fixed since OLD_DIR), DIR/junit.xml, and the Allure
+ * HTML (DIR/allure-report/index.html, offline), from the Allure results the run wrote or, when it
+ * wrote none (or DIR is a merge), from results.json itself. With --merge, DIR is first made the
+ * merge of the runs (lib/report/merge.ts). `certify` writes index.html and junit.xml itself at the
+ * end of every run.
+ *
+ * Exit 0 when the reports are written, whatever the run's verdict (that is certify's exit code,
+ * and index.html's and junit.xml's first line); 1 when --compare found a regression.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateAllureHtml } from '../report/allure.js';
-import { compareRuns } from '../report/compare.js';
+import { ALLURE_RESULTS, writeAllureResults, writeAllureVerdict } from '../report/allure-results.js';
+import { changesJson, compareRuns, describeChange } from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { readMergeSources, mergeRuns } from '../report/merge.js';
-import { readResults, ResultsFileError, RESULTS_FILE, writeDocument } from '../report/results.js';
+import { readResults, REASON_CODE, ResultsFileError, RESULTS_FILE, writeDocument, type RunResults } from '../report/results.js';
 import { readRun } from '../report/run.js';
-import { EXIT } from './errors.js';
+import { judgeRun, type CheckKey, type VerdictOptions } from '../report/verdict.js';
+import { loadCatalogue } from '../harness/catalogue.js';
+import { PLAN_FILE, readPlan } from '../harness/plan.js';
+import { EXIT, UsageError } from './errors.js';
+import { expectedChecks } from './progress.js';
 import { toolVersion } from './version.js';
 import { writeFileWhole } from '../config/files.js';
 
 const writeAtomically = writeFileWhole;
 
+/** `--allow-skip NOT_INSTALLED,NETWORK_UNAVAILABLE`: skip reason codes, comma-separated. */
+export function parseAllowSkip(text: string): string[] {
+  const codes = text.split(',').map((c) => c.trim()).filter(Boolean);
+  if (codes.length === 0) throw new UsageError('--allow-skip: give at least one skip reason code, such as NOT_INSTALLED');
+  for (const code of codes) if (!REASON_CODE.test(code)) throw new UsageError(`--allow-skip: ${JSON.stringify(code)} is not a reason code (capitals, digits and _, such as NOT_INSTALLED)`);
+  return [...new Set(codes)];
+}
+
+/**
+ * The checks the run selected, from the plan.json of the run (or of each run a merge was made of):
+ * a check with no result is then missing. A run without a plan (another tool's results.json) is
+ * judged on its results alone; a plan that cannot be read is said on stderr, not passed over.
+ */
+export function selectedChecks(dir: string, doc: RunResults, warn: (line: string) => void): CheckKey[] {
+  const runs = doc.run.merged ? doc.run.merged.map((m) => resolve(dir, m.dir)) : [dir];
+  const out: CheckKey[] = [];
+  for (const run of runs) {
+    const file = join(run, PLAN_FILE);
+    if (!existsSync(file)) continue;
+    try {
+      const plan = readPlan(file);
+      const selected = expectedChecks(plan, loadCatalogue(plan.catalogue).apps);
+      for (const device of plan.devices) out.push(...selected.map((c) => ({ device: device.serial, check: c.check, app: c.app, network: c.network })));
+    } catch (error) {
+      warn(`v6lab: ${file}: cannot tell which checks the run selected (${(error as Error).message}); judged on its results alone, so a check that never ran is not listed as missing`);
+    }
+  }
+  return out;
+}
+
 /** index.html and junit.xml of a run directory; returns their paths. */
-export function writeRunReports(dir: string, compareDir?: string): string[] {
+export function writeRunReports(dir: string, compareDir?: string, verdict: VerdictOptions = {}): string[] {
   const run = readRun(dir);
   const compare = compareDir === undefined ? undefined : { dir: compareDir, changes: compareRuns(run.results, readResults(compareDir)) };
   const html = join(dir, 'index.html');
   const junit = join(dir, 'junit.xml');
-  writeAtomically(html, renderHtmlReport(run, { compare }));
-  writeAtomically(junit, renderJunit(run.results));
+  writeAtomically(html, renderHtmlReport(run, { compare, verdict }));
+  writeAtomically(junit, renderJunit(run.results, verdict));
   return [html, junit];
 }
 
-export async function reportCommand(dirArg: string, options: { compare?: string; allure?: boolean; merge?: string[] }, out: NodeJS.WritableStream): Promise<number> {
+export interface ReportOptions {
+  compare?: string;
+  allure?: boolean;
+  merge?: string[];
+  /** Skip reason codes accepted for this report, on top of those the run recorded. */
+  allowSkip?: string;
+  /** One JSON object on stdout: the files written, the verdict, and the comparison. */
+  json?: boolean;
+}
+
+export async function reportCommand(dirArg: string, options: ReportOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const dir = resolve(dirArg);
   const compare = options.compare === undefined ? undefined : resolve(options.compare);
+  const allowSkip = options.allowSkip === undefined ? [] : parseAllowSkip(options.allowSkip);
   const sources = options.merge === undefined ? null : readMergeSources(dir, options.merge);
   // Every run is read before anything is written: a bad directory leaves the old reports.
   if (sources !== null) {
@@ -42,13 +93,36 @@ export async function reportCommand(dirArg: string, options: { compare?: string;
   } else {
     readResults(dir);
   }
-  if (compare !== undefined) readResults(compare);
+  const old = compare === undefined ? undefined : readResults(compare);
   if (sources !== null) {
     mkdirSync(dir, { recursive: true });
-    writeDocument(dir, mergeRuns(dir, sources, toolVersion()));
+    // The merge's own --allow-skip is recorded in it; each run's own list stays with that run's results.
+    writeDocument(dir, mergeRuns(dir, sources, toolVersion(), new Date(), allowSkip));
   }
-  const written = [...(sources === null ? [] : [join(dir, RESULTS_FILE)]), ...writeRunReports(dir, compare)];
-  if (options.allure !== false) written.push(await generateAllureHtml(dir, sources?.map((s) => s.dir)));
-  for (const file of written) out.write(`${file}\n`);
-  return EXIT.ok;
+  const doc = readResults(dir);
+  // A merge records its --allow-skip; a plain `report DIR --allow-skip` judges this report with it and leaves results.json as the run wrote it.
+  const verdictOptions: VerdictOptions = { allowSkip: sources === null ? allowSkip : [], expected: selectedChecks(dir, doc, (line) => err.write(`${line}\n`)) };
+  const written = [...(sources === null ? [] : [join(dir, RESULTS_FILE)]), ...writeRunReports(dir, compare, verdictOptions)];
+  const verdict = judgeRun(doc, verdictOptions);
+  if (options.allure !== false) {
+    const results = join(dir, ALLURE_RESULTS);
+    // The WebdriverIO reporter's results are richer (its own timings); a merge's are rebuilt from
+    // the merged document, so the later run's result stands there as everywhere else.
+    if (sources !== null || doc.run.merged !== undefined || !existsSync(results)) {
+      const roots = [dir, ...(doc.run.merged ?? []).map((m) => resolve(dir, m.dir))];
+      writeAllureResults(dir, doc, verdict, roots);
+    } else {
+      writeAllureVerdict(results, doc, verdict);
+    }
+    written.push(await generateAllureHtml(dir));
+  }
+  const changes = old === undefined ? null : compareRuns(doc, old);
+  const regressions = changes?.filter((c) => c.change === 'regressed') ?? [];
+  if (options.json) {
+    out.write(`${JSON.stringify({ written, verdict: verdict.verdict, missing: verdict.missing, accepted: verdict.accepted, allowSkip: verdict.allowSkip, ...(changes === null ? {} : changesJson(changes)) }, null, 2)}\n`);
+  } else {
+    for (const file of written) out.write(`${file}\n`);
+    for (const c of regressions) out.write(`${describeChange(c)}\n`);
+  }
+  return regressions.length > 0 ? EXIT.checkFailed : EXIT.ok;
 }

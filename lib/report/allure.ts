@@ -1,6 +1,6 @@
 /**
  * The Allure HTML report, generated offline by allure-commandline (Java) from the Allure
- * results the WebdriverIO reporter wrote: one file (`--single-file`), with analytics off
+ * results the WebdriverIO reporter wrote, or that were built from results.json: one file (`--single-file`), with analytics off
  * (ALLURE_NO_ANALYTICS=true, or it embeds a Google Analytics tag), checked afterwards for any
  * URL it would load from the network.
  */
@@ -31,12 +31,14 @@ export function externalLoads(html: string): string[] {
   return [...new Set([...loads, ...analytics])];
 }
 
-/** Generates DIR/allure-report/index.html from DIR/allure-results; returns its path. */
-export async function generateAllureHtml(runDir: string, sourceRuns?: readonly string[]): Promise<string> {
-  // A merge's Allure HTML is drawn from the Allure results of the runs it was made of.
-  const inputs = (sourceRuns ?? [runDir]).map((dir) => join(dir, 'allure-results'));
-  const results = inputs.filter((dir) => existsSync(dir));
-  if (results.length === 0) throw new AllureError(`${inputs.join(', ')}: no Allure results (the run${inputs.length > 1 ? 's' : ''} wrote none)`);
+/**
+ * Generates DIR/allure-report/index.html from DIR/allure-results (the WebdriverIO reporter's, or
+ * those lib/report/allure-results.ts built from results.json); returns its path.
+ */
+export async function generateAllureHtml(runDir: string): Promise<string> {
+  const input = join(runDir, 'allure-results');
+  if (!existsSync(input)) throw new AllureError(`${input}: no Allure results`);
+  const results = [input];
   const allure = join(dirname(createRequire(import.meta.url).resolve('allure-commandline/package.json')), 'bin', 'allure');
   const out = join(runDir, 'allure-report');
   try {

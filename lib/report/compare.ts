@@ -2,7 +2,8 @@
  * Two runs compared check by check (`v6lab report DIR --compare OLD`): what regressed, what got
  * fixed, what is new or gone. A check is matched by device, check id, app and network; a device
  * is the same device when its serial matches, else when its model and profile do (a new build
- * flashed on another unit of the same model).
+ * flashed on another unit of the same model). A regression is a worse verdict, or a check that
+ * passed and is now skipped or broken; `report --compare` exits 1 on any.
  */
 import type { CheckResult, RunResults } from './results.js';
 
@@ -51,6 +52,10 @@ export function compareRuns(current: RunResults, old: RunResults): ComparedCheck
     let change: Change | null = null;
     if (then !== null && now !== null && now > then) change = 'regressed';
     else if (then !== null && now !== null && now < then) change = 'fixed';
+    // A check that passed and now has no verdict lost what it proved: a new build that breaks the
+    // check or no longer reaches its network must stop a pipeline like a failure would.
+    else if (was.status === 'passed' && now === null) change = 'regressed';
+    else if (then === null && r.status === 'passed') change = 'fixed';
     else if (was.status !== r.status || was.verdict !== r.verdict || reasonCodes(was) !== reasonCodes(r)) change = 'changed';
     if (change !== null) out.push({ ...base, change, before: pick(was) });
   }
@@ -59,4 +64,18 @@ export function compareRuns(current: RunResults, old: RunResults): ComparedCheck
   }
   const order: Record<Change, number> = { regressed: 0, fixed: 1, changed: 2, new: 3, gone: 4 };
   return out.sort((a, b) => order[a.change] - order[b.change] || a.device.localeCompare(b.device) || a.check.localeCompare(b.check) || (a.app ?? '').localeCompare(b.app ?? ''));
+}
+
+const outcome = (x: ComparedCheck['before']): string => (x === null ? 'none' : `${x.status}${x.verdict === null ? '' : ` (${x.verdict})`}`);
+
+/** One line per change: `regressed apps.ipv6-first com.example.maps [ipv6] on SERIAL: passed (pass) -> failed (fail): IPV4_FIRST`. */
+export function describeChange(c: ComparedCheck): string {
+  const codes = (c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '';
+  return `${c.change} ${c.check}${c.app === null ? '' : ` ${c.app}`} [${c.network}] on ${c.device}: ${outcome(c.before)} -> ${outcome(c.after)}${codes ? `: ${codes}` : ''}`;
+}
+
+/** The comparison as one JSON object for machines: each kind of change, in the order of compareRuns. */
+export function changesJson(changes: readonly ComparedCheck[]): Record<'regressions' | 'fixed' | 'changed' | 'new' | 'gone', ComparedCheck[]> {
+  const of = (kind: Change) => changes.filter((c) => c.change === kind);
+  return { regressions: of('regressed'), fixed: of('fixed'), changed: of('changed'), new: of('new'), gone: of('gone') };
 }

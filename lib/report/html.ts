@@ -10,6 +10,7 @@ import { REQUIREMENTS, checkDefinition, type RequirementId } from '../checks/req
 import type { ComparedCheck } from './compare.js';
 import type { CheckResult } from './results.js';
 import { PATHS, resultKey, type AppEvidence, type PathName, type RunView } from './run.js';
+import { judgeRun, type DeviceVerdict, type MissingCheck, type OverallVerdict, type VerdictOptions } from './verdict.js';
 
 export const escape = (text: unknown): string => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -28,6 +29,21 @@ const SYMBOL: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗', i
 const WORD: Record<Outcome, string> = { pass: 'pass', warn: 'warn', fail: 'fail', inconclusive: 'inconclusive', skipped: 'skipped', broken: 'broken' };
 
 const badge = (o: Outcome, extra = ''): string => `<span class="badge ${o}"><span aria-hidden="true">${SYMBOL[o]}</span> ${WORD[o]}${extra}</span>`;
+
+/** A device's or the run's overall verdict (lib/report/verdict.ts): its own word, symbol and colour, never a check's. */
+const OVERALL: Record<OverallVerdict, { symbol: string; word: string }> = {
+  pass: { symbol: '✓', word: 'pass' }, fail: { symbol: '✗', word: 'fail' }, incomplete: { symbol: '◐', word: 'incomplete' }, 'not-run': { symbol: '⚡', word: 'could not run' },
+};
+const overallBadge = (v: OverallVerdict, warnings = 0): string => `<span class="badge overall-${v}" data-verdict="${v}"><span aria-hidden="true">${OVERALL[v].symbol}</span> ${OVERALL[v].word}${v === 'pass' && warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}</span>`;
+
+const STATUS_WORD: Record<MissingCheck['status'], string> = { skipped: 'skipped', broken: 'broken', 'not-run': 'never ran' };
+
+/** Each check without a verdict, or each accepted skip: device, check, app, network, why. */
+function checkTable(id: string, caption: string, rows: readonly (MissingCheck | (Omit<MissingCheck, 'status'> & { status?: undefined }))[]): string {
+  const body = rows.map((m) => `<tr><td><code>${escape(m.device)}</code></td><td>${m.check === '*' ? 'every check' : escape(m.check)}</td><td>${escape(m.app ?? '–')}</td><td>${escape(m.network === '*' ? '–' : NETWORK_NAME[m.network] ?? m.network)}</td>${m.status === undefined ? '' : `<td>${STATUS_WORD[m.status]}</td>`}<td><ul class="reasons">${m.reasons.map((x) => `<li><code>${escape(x.code)}</code> ${escape(x.detail)}</li>`).join('')}</ul></td></tr>`).join('');
+  const status = rows[0]?.status === undefined ? '' : '<th scope="col">status</th>';
+  return `<div class="scroll"><table id="${id}"><caption>${caption}</caption><thead><tr><th scope="col">device</th><th scope="col">check</th><th scope="col">app</th><th scope="col">network</th>${status}<th scope="col">why</th></tr></thead><tbody>${body}</tbody></table></div>`;
+}
 
 const PATH_LABEL: Record<PathName, string> = { 'native-v6': 'native IPv6', nat64: 'NAT64', clat: 'CLAT', 'native-v4': 'IPv4' };
 
@@ -95,17 +111,12 @@ function reasonsList(r: CheckResult): string {
 
 const NETWORK_NAME: Record<string, string> = { ipv6: 'IPv6-only APN', ipv4v6: 'dual-stack APN' };
 
-function deviceVerdict(results: readonly CheckResult[]): Outcome {
-  if (results.length === 0) return 'inconclusive';
-  if (results.some((r) => r.status === 'failed')) return 'fail';
-  if (results.some((r) => r.status === 'broken')) return 'broken';
-  return results.some((r) => r.verdict === 'warn') ? 'warn' : 'pass';
-}
-
 const count = (results: readonly CheckResult[], status: string) => results.filter((r) => r.status === status).length;
 
 export interface HtmlReportOptions {
   compare?: { dir: string; changes: ComparedCheck[] };
+  /** The allow-list and the selected checks the overall verdict is judged with. */
+  verdict?: VerdictOptions;
 }
 
 export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}): string {
@@ -113,12 +124,23 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   const byDevice = (serial: string) => doc.results.filter((r) => r.device === serial);
   const apps = [...new Set(doc.results.filter((r) => r.app !== null).map((r) => r.app!))].sort();
   const columns = doc.devices.flatMap((d) => ['ipv6', 'ipv4v6'].filter((n) => doc.results.some((r) => r.device === d.serial && r.app !== null && r.network === n)).map((n) => ({ device: d, network: n })));
-  const overall = deviceVerdict(doc.results);
+  const judged = judgeRun(doc, options.verdict);
+  const overall = judged.verdict;
+  const verdictOf = (serial: string): DeviceVerdict => judged.devices.find((d) => d.device === serial)!;
   const out: string[] = [];
 
   out.push(`<header><h1>IPv6 certification report</h1>
 <p class="meta">Run <code>${escape(doc.run.id)}</code> · started ${escape(doc.run.started)} · ${doc.run.finished === null ? '<strong>not finished</strong>' : `finished ${escape(doc.run.finished)}`} · ${escape(doc.run.tool.name)} ${escape(doc.run.tool.version)}</p>${doc.run.merged ? `\n<p class="meta" id="merged">A merge of ${doc.run.merged.length} run${doc.run.merged.length === 1 ? '' : 's'} (the later run's result where two checked the same device, check, app and network): ${doc.run.merged.map((m) => `<code>${escape(m.dir)}</code> (${escape(m.started)}, v6lab ${escape(m.tool)})`).join(', ')}</p>` : ''}
-<p class="overall">Overall: ${badge(overall)}</p></header>`);
+<p class="overall">Overall: ${overallBadge(overall, judged.devices.reduce((n, d) => n + d.warnings, 0))}</p>${overall === 'incomplete' ? `
+<p class="overall-why">Nothing failed, but ${judged.missing.length} check${judged.missing.length === 1 ? ' has' : 's have'} no verdict: this is not a pass (<a href="#missing">what is missing</a>).</p>` : ''}</header>`);
+
+  // What has no verdict, and what the run accepted without one.
+  if (judged.missing.length > 0) {
+    out.push(`<section aria-labelledby="missing-h"><h2 id="missing-h">Without a verdict</h2>${checkTable('missing', `${judged.missing.length} check${judged.missing.length === 1 ? '' : 's'} skipped, broken or never run`, judged.missing)}</section>`);
+  }
+  if (judged.accepted.length > 0) {
+    out.push(`<section aria-labelledby="accepted-h"><h2 id="accepted-h">Accepted skips</h2><p>Skipped for a reason the run accepts (<code>--allow-skip ${escape(judged.allowSkip.join(','))}</code>): they do not make it incomplete, and they prove nothing.</p>${checkTable('accepted', `${judged.accepted.length} accepted skip${judged.accepted.length === 1 ? '' : 's'}`, judged.accepted)}</section>`);
+  }
 
   // First screen: a card per device.
   out.push('<section aria-labelledby="devices-h"><h2 id="devices-h">Devices</h2><div class="cards">');
@@ -126,10 +148,11 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
     const mine = byDevice(d.serial);
     const facts = run.facts.get(d.serial);
     const networks = [...new Set(mine.map((r) => r.network))].map((n) => NETWORK_NAME[n] ?? n).join(', ');
-    out.push(`<article class="card ${deviceVerdict(mine)}"><h3><a href="#device-${escape(d.serial)}">${escape(d.model)}</a> ${badge(deviceVerdict(mine))}</h3>
+    const verdict = verdictOf(d.serial);
+    out.push(`<article class="card overall-${verdict.verdict}" data-device="${escape(d.serial)}"><h3><a href="#device-${escape(d.serial)}">${escape(d.model)}</a> ${overallBadge(verdict.verdict, verdict.warnings)}</h3>
 <dl><dt>serial</dt><dd><code>${escape(d.serial)}</code></dd><dt>Android</dt><dd>${escape(d.android)}${facts?.buildType ? ` (${escape(facts.buildType)})` : ''}</dd>
 <dt>profile</dt><dd>${escape(d.profile)}${d.virtual ? ' (virtual lab)' : ''}</dd><dt>tested on</dt><dd>${escape(networks || '–')}</dd>
-<dt>checks</dt><dd>${count(mine, 'passed')} passed, ${count(mine, 'failed')} failed, ${count(mine, 'broken')} broken, ${count(mine, 'skipped')} skipped</dd></dl></article>`);
+<dt>checks</dt><dd>${count(mine, 'passed')} passed, ${count(mine, 'failed')} failed, ${count(mine, 'broken')} broken, ${count(mine, 'skipped')} skipped${verdict.accepted.length > 0 ? ` (${verdict.accepted.length} accepted)` : ''}</dd>${verdict.missing.length > 0 ? `<dt>no verdict</dt><dd>${verdict.missing.length} (<a href="#missing">listed</a>)</dd>` : ''}</dl></article>`);
   }
   out.push('</div></section>');
 
@@ -171,7 +194,7 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   for (const d of doc.devices) {
     const mine = byDevice(d.serial);
     const facts = run.facts.get(d.serial);
-    out.push(`<section id="device-${escape(d.serial)}" aria-labelledby="device-${escape(d.serial)}-h"><h2 id="device-${escape(d.serial)}-h">${escape(d.model)} <small>${escape(d.serial)}</small> ${badge(deviceVerdict(mine))}</h2>`);
+    out.push(`<section id="device-${escape(d.serial)}" aria-labelledby="device-${escape(d.serial)}-h"><h2 id="device-${escape(d.serial)}-h">${escape(d.model)} <small>${escape(d.serial)}</small> ${overallBadge(verdictOf(d.serial).verdict, verdictOf(d.serial).warnings)}</h2>`);
     if (facts) {
       const net = facts.defaultNetwork;
       out.push(`<p class="facts">${escape(facts.manufacturer ?? '')} ${escape(facts.model ?? '')}, Android ${escape(facts.android ?? '?')}, ${escape(facts.buildType ?? '?')} build, root: ${escape(facts.root ?? 'none')}; as found on APN <code>${escape(net?.apn ?? '–')}</code>, NAT64 prefix <code>${escape(net?.nat64Prefix ?? '–')}</code>, CLAT ${net?.clat ? `<code>${escape(net.clat.interfaceName)} ${escape(net.clat.ipv4 ?? '')}</code>` : 'none'}.</p>`);
@@ -201,7 +224,7 @@ ${r.evidence.length > 0 ? `<p class="files">Evidence: ${evidenceLinks(r)}${evide
   if (run.problems.length > 0) out.push(`<section><h2>Problems reading the run</h2><ul>${run.problems.map((p) => `<li>${escape(p)}</li>`).join('')}</ul></section>`);
   out.push(`<footer><p>Requirements: ${Object.values(REQUIREMENTS).map((r) => `<abbr title="${escape(r.source)}">${escape(r.id)}</abbr> ${escape(r.title)}`).join('; ')}.</p></footer>`);
 
-  return htmlPage(`IPv6 certification: ${doc.devices.map((d) => d.model).join(', ')} (${overall})`, out.join('\n'));
+  return htmlPage(`IPv6 certification: ${doc.devices.map((d) => d.model).join(', ')} (${OVERALL[overall].word})`, out.join('\n'));
 }
 
 /** The page around a report's body: its styles inline, nothing loaded from anywhere. */
@@ -230,7 +253,7 @@ ${changes.length === 0 ? '<p>No check changed.</p>' : `<div class="scroll"><tabl
 /** Contrast: every text colour on its background is at least 4.5:1 (WCAG AA). */
 export const CSS = `
 :root { --pass: #0b6b2e; --pass-bg: #e3f4e8; --warn: #7a4b00; --warn-bg: #fff1d6; --fail: #a3161b; --fail-bg: #fde4e4;
-  --muted: #4d4d4d; --line: #c8c8c8; --v6: #1b5fb4; --nat64: #6a3fb0; --clat: #b0620f; --v4: #a3161b; }
+  --incomplete: #5a3e8c; --incomplete-bg: #efe8fa; --muted: #4d4d4d; --line: #c8c8c8; --v6: #1b5fb4; --nat64: #6a3fb0; --clat: #b0620f; --v4: #a3161b; }
 * { box-sizing: border-box; }
 body { margin: 0; overflow-wrap: anywhere; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-serif; color: #161616; background: #fff; }
 main { max-width: 1200px; margin: 0 auto; padding: 1rem; }
@@ -239,10 +262,11 @@ h1 { font-size: 1.6rem; margin: 0.2rem 0; } h2 { font-size: 1.25rem; margin-top:
 code { font-size: 0.9em; }
 .badge { display: inline-block; padding: 0 0.45em; border-radius: 0.3em; font-weight: 600; white-space: nowrap; border: 1px solid currentColor; }
 .badge.pass { color: var(--pass); background: var(--pass-bg); } .badge.warn { color: var(--warn); background: var(--warn-bg); }
-.badge.fail, .badge.broken { color: var(--fail); background: var(--fail-bg); } .badge.inconclusive, .badge.skipped { color: var(--muted); background: #f0f0f0; }
+.badge.fail, .badge.broken, .badge.overall-fail, .badge.overall-not-run { color: var(--fail); background: var(--fail-bg); }
+.badge.overall-pass { color: var(--pass); background: var(--pass-bg); } .badge.overall-incomplete { color: var(--incomplete); background: var(--incomplete-bg); border-style: dashed; } .badge.inconclusive, .badge.skipped { color: var(--muted); background: #f0f0f0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(260px, 100%), 1fr)); gap: 0.8rem; }
 .card { border: 1px solid var(--line); border-left: 6px solid var(--muted); border-radius: 0.4rem; padding: 0.6rem 0.8rem; }
-.card.pass { border-left-color: var(--pass); } .card.warn { border-left-color: var(--warn); } .card.fail, .card.broken { border-left-color: var(--fail); }
+.card.overall-pass { border-left-color: var(--pass); } .card.overall-fail, .card.overall-not-run { border-left-color: var(--fail); } .card.overall-incomplete { border-left-color: var(--incomplete); border-left-style: dashed; }
 .card h3 { margin: 0 0 0.4rem; font-size: 1.1rem; }
 dl { display: grid; grid-template-columns: auto 1fr; gap: 0.1rem 0.6rem; margin: 0; } dt { color: var(--muted); } dd { margin: 0; }
 .scroll { overflow-x: auto; }

@@ -34,8 +34,12 @@ export function readMergeSources(outDir: string, dirs: readonly string[]): Merge
   });
 }
 
-/** The merged document for `outDir`: runs in order of their start, the later result standing. */
-export function mergeRuns(outDir: string, sources: readonly MergeSource[], version: string, now = new Date()): RunResults {
+/**
+ * The merged document for `outDir`: runs in order of their start, the later result standing.
+ * Each run's `--allow-skip` list is kept with it (in `run.merged`) and applies to its own results
+ * only; `allowSkip`, the merge's own, applies to every result.
+ */
+export function mergeRuns(outDir: string, sources: readonly MergeSource[], version: string, now = new Date(), allowSkip: readonly string[] = []): RunResults {
   const out = resolve(outDir);
   const ordered = [...sources].sort((a, b) => a.results.run.started.localeCompare(b.results.run.started));
   const devices = new Map<string, RunDevice>();
@@ -56,7 +60,11 @@ export function mergeRuns(outDir: string, sources: readonly MergeSource[], versi
       started: ordered[0]?.results.run.started ?? now.toISOString(),
       finished,
       tool: { name: 'v6lab', version },
-      merged: ordered.map((s) => ({ id: s.results.run.id, dir: relative(out, s.dir), started: s.results.run.started, finished: s.results.run.finished, tool: s.results.run.tool.version })),
+      ...(allowSkip.length > 0 ? { allowSkip: [...allowSkip] } : {}),
+      merged: ordered.map((s) => ({
+        id: s.results.run.id, dir: relative(out, s.dir), started: s.results.run.started, finished: s.results.run.finished, tool: s.results.run.tool.version,
+        ...(s.results.run.allowSkip?.length ? { allowSkip: s.results.run.allowSkip } : {}),
+      })),
     },
     devices: [...devices.values()],
     results: [...results.values()],

@@ -58,14 +58,16 @@ describe('report --compare: two runs, one app changed (issue 5)', function () {
     await certifyWith(before, catalogue, join(work, 'run1'), 0);
     await certifyWith(after, catalogue, join(work, 'run2'), 1);
     const report = await v6lab(['report', join(work, 'run2'), '--compare', join(work, 'run1'), '--no-allure'], env);
-    assert.equal(report.code, 0, report.stderr);
+    // A regression is what a firmware pipeline gates on: exit 1, one line each on stdout.
+    assert.equal(report.code, 1, report.stderr);
+    assert.deepEqual(report.stdout.trim().split('\n').filter((l) => l.startsWith('regressed ')).map((l) => l.replace(/ on .*/, '')).sort(), ['regressed apps.ipv6-first com.example.maps [ipv4v6]', 'regressed apps.ipv6-first com.example.maps [ipv6]']);
     const html = readFileSync(join(work, 'run2', 'index.html'), 'utf8');
     const marked = [...html.matchAll(/<tr class="change-(\w+)" data-change="\w+" data-app="([^"]*)">/g)].map((m) => [m[1], m[2]]);
     assert.deepEqual(marked, [['regressed', 'com.example.maps'], ['regressed', 'com.example.maps']], 'on both networks, nothing else');
     assert.match(html, /2 regressed, 0 fixed, 0 changed, 0 new, 0 gone/);
     // And back: the old release against the new one is a fix.
     const back = await v6lab(['report', join(work, 'run1'), '--compare', join(work, 'run2'), '--no-allure'], env);
-    assert.equal(back.code, 0);
+    assert.equal(back.code, 0, 'a fix is no regression');
     assert.match(readFileSync(join(work, 'run1', 'index.html'), 'utf8'), /0 regressed, 2 fixed, 0 changed/);
   });
 });

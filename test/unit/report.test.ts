@@ -4,16 +4,21 @@
 // run in a real browser is test/lab/certify.test.ts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { exitCodeOf, summary } from '../../lib/cli/certify.js';
+import { EXIT } from '../../lib/cli/errors.js';
 import { externalLoads } from '../../lib/report/allure.js';
+import { writeAllureResults, type AllureResult } from '../../lib/report/allure-results.js';
 import { compareRuns } from '../../lib/report/compare.js';
 import { CSS, renderHtmlReport } from '../../lib/report/html.js';
 import { renderJunit } from '../../lib/report/junit.js';
-import { readResults, ResultsWriter, type CheckResult } from '../../lib/report/results.js';
+import { readResults, ResultsWriter, type CheckResult, type RunResults } from '../../lib/report/results.js';
 import { readRun } from '../../lib/report/run.js';
+import { judgeRun } from '../../lib/report/verdict.js';
 import { inCi, onPath } from '../support/lab-env.js';
 import { v6lab } from '../support/cli.js';
 
@@ -116,7 +121,7 @@ describe('the report\'s colours', () => {
 
   it('every verdict colour reads at 4.5:1 or better on its badge and on white (WCAG AA)', () => {
     const vars = Object.fromEntries([...CSS.matchAll(/--([a-z0-9-]+): (#[0-9a-f]{6})/g)].map((m) => [m[1]!, m[2]!]));
-    for (const v of ['pass', 'warn', 'fail', 'muted']) {
+    for (const v of ['pass', 'warn', 'fail', 'incomplete', 'muted']) {
       assert.ok(contrast(vars[v]!, '#ffffff') >= 4.5, `${v} on white: ${contrast(vars[v]!, '#ffffff').toFixed(2)}`);
       if (vars[`${v}-bg`]) assert.ok(contrast(vars[v]!, vars[`${v}-bg`]!) >= 4.5, `${v} on its badge: ${contrast(vars[v]!, vars[`${v}-bg`]!).toFixed(2)}`);
     }
@@ -224,5 +229,270 @@ describe('v6lab report --merge: several runs, one fleet report', () => {
     const r = await v6lab(['report', join(out, 'again'), '--merge', merged, '--no-allure']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /is itself a merge/);
+  });
+});
+
+/** A results.json as another process (or tool) wrote it: the document only, no evidence unless given. */
+function craftRun(results: Partial<CheckResult>[], run: Partial<RunResults['run']> = {}, devices: RunResults['devices'] = [{ serial: 'emulator-5554', model: 'Ref', android: '14', virtual: true, profile: 'compliant' }]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'v6lab-crafted-'));
+  const doc: RunResults = { run: { id: `crafted-${Math.random().toString(16).slice(2)}`, started: '2026-12-01T08:00:00.000Z', finished: '2026-12-01T08:05:00.000Z', tool: { name: 'v6lab', version: '0.1.0' }, ...run }, devices, results: results.map(result) };
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(doc, null, 2));
+  return dir;
+}
+
+const notInstalled = (app: string): Partial<CheckResult> => ({ check: 'apps.ipv6-first', app, network: 'ipv6', status: 'skipped', reasons: [{ code: 'NOT_INSTALLED', detail: `${app} is not installed` }] });
+
+describe('the overall verdict (lib/report/verdict.ts)', () => {
+  const doc = (results: Partial<CheckResult>[], run: Partial<RunResults['run']> = {}): RunResults => readResults(craftRun(results, run));
+
+  it('is pass only when every check passed', () => {
+    assert.equal(judgeRun(doc([{}, { check: 'os.ipv6-enabled', verdict: 'warn' }])).verdict, 'pass');
+  });
+
+  it('is incomplete, not pass, when every check was skipped, listing each with its reason', () => {
+    const judged = judgeRun(doc([notInstalled('com.a'), { check: 'apn.clat', network: 'ipv6', status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'no IPv6-only APN' }] }]));
+    assert.equal(judged.verdict, 'incomplete');
+    assert.deepEqual(judged.missing.map((m) => [m.check, m.app, m.network, m.status, m.reasons[0]!.code]), [['apps.ipv6-first', 'com.a', 'ipv6', 'skipped', 'NOT_INSTALLED'], ['apn.clat', null, 'ipv6', 'skipped', 'NETWORK_UNAVAILABLE']]);
+    assert.equal(judged.devices[0]!.verdict, 'incomplete');
+  });
+
+  it('is fail when a check failed, whatever else is missing; incomplete when nothing failed but a check broke', () => {
+    assert.equal(judgeRun(doc([{ status: 'failed' }, notInstalled('com.a'), { check: 'apn.clat', status: 'broken' }])).verdict, 'fail');
+    const broken = judgeRun(doc([{}, { check: 'apn.clat', status: 'broken', reasons: [{ code: 'CAPTURE_FAILED', detail: 'tcpdump exited 1' }] }]));
+    assert.equal(broken.verdict, 'incomplete');
+    assert.deepEqual(broken.missing.map((m) => [m.status, m.reasons[0]!.code]), [['broken', 'CAPTURE_FAILED']]);
+  });
+
+  it('is could-not-run when there is no result, or every result broke; a device with no result is never a pass', () => {
+    assert.equal(judgeRun(doc([])).verdict, 'not-run');
+    assert.equal(judgeRun(doc([{ status: 'broken' }, { check: 'apn.clat', status: 'broken' }])).verdict, 'not-run');
+    const dir = craftRun([{}], {}, [{ serial: 'emulator-5554', model: 'Ref', android: '14', virtual: true, profile: 'compliant' }, { serial: 'R58M', model: 'A54', android: '14', virtual: false, profile: 'a54' }]);
+    const judged = judgeRun(readResults(dir));
+    assert.equal(judged.verdict, 'incomplete');
+    assert.deepEqual(judged.devices.map((d) => [d.device, d.verdict]), [['emulator-5554', 'pass'], ['R58M', 'not-run']]);
+    assert.deepEqual(judged.missing.map((m) => [m.device, m.reasons[0]!.code]), [['R58M', 'NO_RESULTS']]);
+  });
+
+  it('accepts skips whose every reason is allowed, and lists each; accepted skips alone prove nothing', () => {
+    const judged = judgeRun(doc([{}, notInstalled('com.a'), notInstalled('com.b')]), { allowSkip: ['NOT_INSTALLED'] });
+    assert.equal(judged.verdict, 'pass');
+    assert.deepEqual(judged.accepted.map((a) => a.app), ['com.a', 'com.b']);
+    // The run's own list (certify --allow-skip) counts as well.
+    assert.equal(judgeRun(doc([{}, notInstalled('com.a')], { allowSkip: ['NOT_INSTALLED'] })).verdict, 'pass');
+    // A skip with another reason beside an allowed one is not accepted.
+    const mixed = judgeRun(doc([{}, { ...notInstalled('com.a'), reasons: [{ code: 'NOT_INSTALLED', detail: 'x' }, { code: 'NETWORK_UNAVAILABLE', detail: 'y' }] }]), { allowSkip: ['NOT_INSTALLED'] });
+    assert.equal(mixed.verdict, 'incomplete');
+    const nothing = judgeRun(doc([notInstalled('com.a')]), { allowSkip: ['NOT_INSTALLED'] });
+    assert.equal(nothing.verdict, 'incomplete');
+    assert.deepEqual(nothing.missing.map((m) => m.reasons[0]!.code), ['NOTHING_CHECKED']);
+  });
+
+  it('lists a check the run selected that has no result as never run', () => {
+    const judged = judgeRun(doc([{}]), { expected: [{ device: 'emulator-5554', check: 'os.apn-protocol', app: null, network: 'ipv4v6' }, { device: 'emulator-5554', check: 'apn.clat', app: null, network: 'ipv6' }] });
+    assert.equal(judged.verdict, 'incomplete');
+    assert.deepEqual(judged.missing.map((m) => [m.check, m.status, m.reasons[0]!.code]), [['apn.clat', 'not-run', 'NOT_RUN']]);
+  });
+
+  it('gives certify its exit code: 0 pass, 1 failed, 3 could not run, 4 incomplete; the summary says INCOMPLETE and what is missing', () => {
+    assert.equal(exitCodeOf(doc([{}])), EXIT.ok);
+    assert.equal(exitCodeOf(doc([{ status: 'failed' }])), EXIT.checkFailed);
+    assert.equal(exitCodeOf(doc([{ status: 'broken' }])), EXIT.cannotRun);
+    assert.equal(exitCodeOf(doc([notInstalled('com.a'), notInstalled('com.b')])), 4);
+    assert.equal(exitCodeOf(doc([{}, notInstalled('com.a')]), { allowSkip: ['NOT_INSTALLED'] }), EXIT.ok);
+    let text = '';
+    const out = new Writable({ write(chunk, _encoding, done) { text += String(chunk); done(); } });
+    summary(doc([{}, notInstalled('com.a')]), out, '/run');
+    assert.match(text, /^emulator-5554\tRef\tINCOMPLETE\t1 passed, 0 failed, 0 broken, 1 skipped\n/);
+    assert.match(text, /\n {2}MISSING \(skipped\) apps\.ipv6-first com\.a \[ipv6\] on emulator-5554: NOT_INSTALLED \(com\.a is not installed\)\n/);
+    assert.match(text, /\noverall: INCOMPLETE: 1 check without a verdict/);
+    text = '';
+    summary(doc([{}, notInstalled('com.a')]), out, '/run', { allowSkip: ['NOT_INSTALLED'] });
+    assert.match(text, /\tPASS\t1 passed, 0 failed, 0 broken, 1 skipped \(1 accepted\)\n {2}ACCEPTED SKIP apps\.ipv6-first com\.a/);
+    assert.match(text, /\noverall: PASS; 1 skip accepted \(--allow-skip NOT_INSTALLED\)\n/);
+  });
+});
+
+describe('v6lab report on crafted results.json files', function () {
+  this.timeout(120_000);
+
+  it('all skipped: index.html says incomplete (not pass), with what is missing; junit.xml says it too; exit 0 once written', async () => {
+    const dir = craftRun([notInstalled('com.a'), notInstalled('com.<b>')]);
+    const r = await v6lab(['report', dir, '--no-allure']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [join(dir, 'index.html'), join(dir, 'junit.xml')]);
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.match(html, /Overall: <span class="badge overall-incomplete" data-verdict="incomplete"><span aria-hidden="true">◐<\/span> incomplete<\/span>/);
+    assert.doesNotMatch(html, /Overall: <span class="badge overall-pass/);
+    assert.match(html, /<table id="missing">/);
+    assert.match(html, /<td>com\.&lt;b&gt;<\/td><td>IPv6-only APN<\/td><td>skipped<\/td><td><ul class="reasons"><li><code>NOT_INSTALLED<\/code> com\.&lt;b&gt; is not installed/);
+    assert.match(html, /<article class="card overall-incomplete" data-device="emulator-5554">/);
+    const xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    assert.match(xml, /<testsuite name="v6lab overall verdict: incomplete" tests="0"[^>]*>\s*<properties><property name="verdict" value="incomplete"\/>/);
+    assert.match(xml, /missing \(skipped\): apps\.ipv6-first com\.&lt;b&gt; \[ipv6\] on emulator-5554: NOT_INSTALLED/);
+  });
+
+  it('--allow-skip: accepted skips are listed and the report passes when nothing else is missing', async () => {
+    const dir = craftRun([{}, notInstalled('com.a')]);
+    const r = await v6lab(['report', dir, '--no-allure', '--allow-skip', 'NOT_INSTALLED', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as { verdict: string; accepted: { app: string }[]; missing: unknown[]; allowSkip: string[] };
+    assert.equal(json.verdict, 'pass');
+    assert.deepEqual(json.accepted.map((a) => a.app), ['com.a']);
+    assert.deepEqual(json.missing, []);
+    assert.deepEqual(json.allowSkip, ['NOT_INSTALLED']);
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.match(html, /Overall: <span class="badge overall-pass"/);
+    assert.match(html, /<h2 id="accepted-h">Accepted skips<\/h2><p>Skipped for a reason the run accepts \(<code>--allow-skip NOT_INSTALLED<\/code>\)/);
+    assert.match(html, /<table id="accepted">.*<td>com\.a<\/td>/s);
+    // Without the list (results.json is left as the run wrote it), the same run is incomplete.
+    assert.equal(readResults(dir).run.allowSkip, undefined);
+    assert.match(JSON.parse((await v6lab(['report', dir, '--no-allure', '--json'])).stdout).verdict, /^incomplete$/);
+    // A bad code is bad input.
+    const bad = await v6lab(['report', dir, '--no-allure', '--allow-skip', 'not installed']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--allow-skip: "not installed" is not a reason code/);
+  });
+
+  it('junit.xml keeps every result, whatever its check id or device, one testcase each, and validates', async function () {
+    const ids = ['dns64.synthesis', 'wifi', 'x.y.z', '.odd', 'apps.ipv6-first', 'os.apn-protocol', 'legacy_check'];
+    const dir = craftRun([
+      ...ids.map((check, i) => ({ check, status: (['passed', 'failed', 'broken', 'skipped'] as const)[i % 4], reasons: i % 4 === 0 ? [] : [{ code: 'WHY', detail: `reason ${i}` }] })),
+      { device: 'ghost-1', check: 'other.thing', status: 'failed', reasons: [{ code: 'GHOST', detail: 'a device the run does not list' }] },
+    ]);
+    const xml = renderJunit(readResults(dir));
+    const cases = [...xml.matchAll(/<testcase /g)].length;
+    assert.equal(cases, ids.length + 1, 'one testcase per result');
+    assert.match(xml, /<testsuites name="v6lab [^"]+" tests="8" failures="3" errors="2" skipped="1">/);
+    for (const suite of ['dns64 Ref (emulator-5554)', 'other Ref (emulator-5554)', 'x Ref (emulator-5554)', 'apps Ref (emulator-5554)', 'os Ref (emulator-5554)', 'other unknown (ghost-1)']) assert.match(xml, new RegExp(`<testsuite name="${suite.replace(/[()]/g, '\\$&')}"`));
+    assert.match(xml, /<property name="verdict" value="fail"\/>/);
+    if (!(await onPath('xmllint'))) {
+      if (inCi) throw new Error('xmllint is missing (Debian: libxml2-utils)');
+      console.warn('    skipping the schema check: xmllint is missing (Debian: libxml2-utils)');
+      this.skip();
+    }
+    const file = join(dir, 'junit.xml');
+    writeFileSync(file, xml);
+    const { stderr } = await run('xmllint', ['--noout', '--schema', resolve(import.meta.dirname, '../fixtures/junit/junit.xsd'), file]);
+    assert.match(stderr, /validates/);
+  });
+
+  it('--compare exits 1 on a regression and prints it, one line each; --json gives regressions, fixed, new and gone; 0 without', async () => {
+    const old = craftRun([{}, { check: 'apn.clat', network: 'ipv6' }, { check: 'os.ipv6-enabled', status: 'failed', reasons: [{ code: 'IPV6_OFF', detail: 'off' }] }, { check: 'os.gone' }]);
+    const now = craftRun([{ status: 'failed', reasons: [{ code: 'APN_PROTOCOL_NOT_IPV4V6', detail: 'IP' }] }, { check: 'apn.clat', network: 'ipv6', status: 'broken', reasons: [{ code: 'CAPTURE_FAILED', detail: 'x' }] }, { check: 'os.ipv6-enabled' }, { check: 'os.new' }]);
+    const r = await v6lab(['report', now, '--compare', old, '--no-allure']);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(2), [
+      'regressed apn.clat [ipv6] on emulator-5554: passed -> broken: CAPTURE_FAILED',
+      'regressed os.apn-protocol [ipv4v6] on emulator-5554: passed -> failed: APN_PROTOCOL_NOT_IPV4V6',
+    ]);
+    const json = await v6lab(['report', now, '--compare', old, '--no-allure', '--json']);
+    assert.equal(json.code, 1);
+    const parsed = JSON.parse(json.stdout) as Record<string, { check: string }[]>;
+    assert.deepEqual(Object.fromEntries(['regressions', 'fixed', 'new', 'gone'].map((k) => [k, parsed[k]!.map((c) => c.check)])), {
+      regressions: ['apn.clat', 'os.apn-protocol'], fixed: ['os.ipv6-enabled'], new: ['os.new'], gone: ['os.gone'],
+    });
+    // A build that only fixed something: exit 0, nothing printed past the files written.
+    const fixedOnly = craftRun([{}, { check: 'apn.clat', network: 'ipv6' }, { check: 'os.ipv6-enabled' }, { check: 'os.gone' }]);
+    const back = await v6lab(['report', fixedOnly, '--compare', old, '--no-allure']);
+    assert.equal(back.code, 0, back.stdout);
+    assert.equal(back.stdout.trim().split('\n').length, 2);
+  });
+
+  it('a results.json of the wrong shape: exit 2, one line naming the file and the field', async () => {
+    const dir = craftRun([{}, {}, {}, { status: 'ok' as CheckResult['status'] }]);
+    const r = await v6lab(['report', dir, '--no-allure']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `v6lab: ${join(dir, 'results.json')}: results[3].status: expected one of "passed", "failed", "broken", "skipped", got "ok"\n`);
+  });
+
+  it('certify --allow-skip with a bad code is bad input before anything starts', async () => {
+    const r = await v6lab(['certify', '--devices', 'emulator-5554', '--allow-skip', 'NOT_INSTALLED,lower']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--allow-skip: "lower" is not a reason code/);
+  });
+});
+
+describe('v6lab report --merge: the verdict of the merge', function () {
+  this.timeout(60_000);
+
+  it('each run\'s --allow-skip applies to its own results; the merge\'s own list to all, and is recorded; all skipped is never a pass', async () => {
+    const a = craftRun([{}, notInstalled('com.a')], { allowSkip: ['NOT_INSTALLED'], started: '2026-12-01T08:00:00.000Z' });
+    const b = craftRun([{ device: 'R58M' }, { ...notInstalled('com.b'), device: 'R58M' }], { started: '2026-12-01T09:00:00.000Z' }, [{ serial: 'R58M', model: 'A54', android: '14', virtual: false, profile: 'a54' }]);
+    const out = mkdtempSync(join(tmpdir(), 'v6lab-merged-'));
+    const r = await v6lab(['report', join(out, 'fleet'), '--merge', a, b, '--no-allure', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as { verdict: string; missing: { device: string; app: string }[]; accepted: { device: string; app: string }[] };
+    assert.equal(json.verdict, 'incomplete');
+    assert.deepEqual(json.accepted.map((x) => [x.device, x.app]), [['emulator-5554', 'com.a']]);
+    assert.deepEqual(json.missing.map((x) => [x.device, x.app]), [['R58M', 'com.b']]);
+    assert.deepEqual(readResults(join(out, 'fleet')).run.merged!.map((m) => m.allowSkip), [['NOT_INSTALLED'], undefined]);
+    const all = await v6lab(['report', join(out, 'fleet2'), '--merge', a, b, '--no-allure', '--json', '--allow-skip', 'NOT_INSTALLED']);
+    assert.equal(JSON.parse(all.stdout).verdict, 'pass');
+    assert.deepEqual(readResults(join(out, 'fleet2')).run.allowSkip, ['NOT_INSTALLED']);
+    // Runs where everything was skipped merge into an incomplete run, not a pass.
+    const c = craftRun([notInstalled('com.c')]);
+    const d = craftRun([{ ...notInstalled('com.d'), device: 'R58M' }], {}, [{ serial: 'R58M', model: 'A54', android: '14', virtual: false, profile: 'a54' }]);
+    const skipped = await v6lab(['report', join(out, 'fleet3'), '--merge', c, d, '--no-allure']);
+    assert.equal(skipped.code, 0);
+    assert.match(readFileSync(join(out, 'fleet3', 'index.html'), 'utf8'), /Overall: <span class="badge overall-incomplete"/);
+  });
+});
+
+describe('Allure from results.json (a run that wrote no Allure results)', function () {
+  this.timeout(180_000);
+
+  /** An incomplete run with evidence: a file, a symlink to a file outside, and a path that leaves the run. */
+  function runWithEvidence(): string {
+    const dir = craftRun([
+      { evidence: ['devices/emulator-5554/apn.json'] },
+      { check: 'apn.clat', network: 'ipv6', status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'the IPv6-only APN was not reached' }], evidence: ['devices/emulator-5554/link.json', '../outside.json'] },
+      { check: 'custom', status: 'broken', reasons: [{ code: 'CAPTURE_FAILED', detail: 'no capture' }] },
+    ]);
+    mkdirSync(join(dir, 'devices/emulator-5554'), { recursive: true });
+    writeFileSync(join(dir, 'devices/emulator-5554/apn.json'), '{"apn":"ipv6"}');
+    writeFileSync(join(dir, '../outside.json'), '{"secret":true}');
+    symlinkSync(join(dir, '../outside.json'), join(dir, 'devices/emulator-5554/link.json'));
+    return dir;
+  }
+
+  it('builds one Allure result per check, statuses as they are (skipped never passed), evidence copied, no symlink followed', () => {
+    const dir = runWithEvidence();
+    const doc = readResults(dir);
+    const out = writeAllureResults(dir, doc, judgeRun(doc));
+    const results = readdirSync(out).filter((f) => f.endsWith('-result.json')).map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')) as AllureResult);
+    assert.equal(results.length, 3);
+    const by = (name: string) => results.find((x) => x.name === name)!;
+    assert.equal(by('os.apn-protocol').status, 'passed');
+    assert.equal(by('apn.clat').status, 'skipped');
+    assert.match(by('apn.clat').statusDetails.message, /^skipped: no verdict: NETWORK_UNAVAILABLE: the IPv6-only APN was not reached$/);
+    assert.equal(by('custom').status, 'broken');
+    for (const x of results) {
+      for (const field of ['uuid', 'historyId', 'name', 'fullName', 'status', 'statusDetails', 'labels', 'steps', 'attachments', 'start', 'stop'] as const) assert.ok(field in x, `${x.name}: ${field}`);
+    }
+    assert.deepEqual(by('custom').labels.find((l) => l.name === 'suite'), { name: 'suite', value: 'other' });
+    assert.deepEqual(by('apn.clat').labels.filter((l) => ['device', 'network', 'requirement'].includes(l.name)).map((l) => l.value), ['emulator-5554', 'ipv6', 'MIIT-3', 'RFC7849']);
+    const attached = by('os.apn-protocol').attachments;
+    assert.equal(attached.length, 1);
+    assert.equal(readFileSync(join(out, attached[0]!.source), 'utf8'), '{"apn":"ipv6"}');
+    assert.deepEqual(by('apn.clat').attachments, []);
+    assert.deepEqual(by('apn.clat').steps.map((s) => s.name).slice(1), ['evidence devices/emulator-5554/link.json not attached: a symlink (not followed)', 'evidence ../outside.json not attached: outside the run directory']);
+    assert.ok(!readdirSync(out).some((f) => readFileSync(join(out, f), 'utf8').includes('"secret"')));
+    assert.match(readFileSync(join(out, 'executor.json'), 'utf8'), /"reportName": "v6lab crafted-[0-9a-f]+: INCOMPLETE"/);
+    assert.match(readFileSync(join(out, 'environment.properties'), 'utf8'), /^v6lab\.verdict = incomplete$/m);
+  });
+
+  it('`report DIR` with no allure-results: builds them, generates the Allure HTML, writes index.html and junit.xml, exits 0', async function () {
+    const dir = runWithEvidence();
+    if (!(await onPath('java'))) {
+      if (inCi) throw new Error('java is missing (Debian: default-jre-headless): the Allure HTML cannot be generated');
+      console.warn('    skipping the Allure HTML generation: java is missing (Debian: default-jre-headless); the allure-results JSON is tested above');
+      this.skip();
+    }
+    const r = await v6lab(['report', dir], {}, 170_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), [join(dir, 'index.html'), join(dir, 'junit.xml'), join(dir, 'allure-report', 'index.html')]);
+    assert.equal(readdirSync(join(dir, 'allure-results')).filter((f) => f.endsWith('-result.json')).length, 3);
+    assert.deepEqual(externalLoads(readFileSync(join(dir, 'allure-report', 'index.html'), 'utf8')), []);
   });
 });

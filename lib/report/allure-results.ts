@@ -1,0 +1,211 @@
+/**
+ * Allure's input built from results.json itself, for a run whose WebdriverIO reporter wrote none
+ * (a results.json from another host, an older run, a merge): one `UUID-result.json` per result
+ * in the Allure 2 result format (uuid, historyId, name, fullName, status, statusDetails, labels,
+ * steps, attachments, start/stop), the evidence copied in as attachments, and the run's overall
+ * verdict where Allure shows it (the report's name, the environment, categories), so an
+ * incomplete run never reads green.
+ *
+ * A status is carried as it is (passed, failed, broken, skipped): nothing without a verdict is
+ * ever `passed`. Only regular files inside the run directories are attached; a path that leaves
+ * them, or goes through a symlink, is named in a step instead.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { copyFileSync, lstatSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { extname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { CheckResult, RunDevice, RunResults } from './results.js';
+import type { RunVerdict } from './verdict.js';
+import { describeCheck } from './verdict.js';
+
+export const ALLURE_RESULTS = 'allure-results';
+
+/** Evidence larger than this is named in a step, not copied (a long capture). */
+const MAX_ATTACHMENT = 20 * 1024 * 1024;
+
+type AllureStatus = 'passed' | 'failed' | 'broken' | 'skipped';
+
+export interface AllureStep {
+  name: string;
+  status: AllureStatus;
+  stage: 'finished';
+  start: number;
+  stop: number;
+  steps: AllureStep[];
+  attachments: AllureAttachment[];
+  parameters: { name: string; value: string }[];
+}
+
+export interface AllureAttachment {
+  name: string;
+  /** A file name inside allure-results. */
+  source: string;
+  type: string;
+}
+
+export interface AllureResult {
+  uuid: string;
+  historyId: string;
+  testCaseId: string;
+  name: string;
+  fullName: string;
+  status: AllureStatus;
+  statusDetails: { message: string; trace: string };
+  stage: 'finished';
+  description: string;
+  labels: { name: string; value: string }[];
+  links: { name: string; url: string; type: string }[];
+  parameters: { name: string; value: string }[];
+  steps: AllureStep[];
+  attachments: AllureAttachment[];
+  start: number;
+  stop: number;
+}
+
+/** What a result's check id says its suite is: the part before the first dot, or `other`. */
+export const suiteOf = (check: string): string => (check.includes('.') && check.indexOf('.') > 0 ? check.slice(0, check.indexOf('.')) : 'other');
+
+const STATUS: Record<CheckResult['status'], AllureStatus> = { passed: 'passed', failed: 'failed', broken: 'broken', skipped: 'skipped' };
+
+const MEDIA_TYPE: Record<string, string> = { '.json': 'application/json', '.pcap': 'application/vnd.tcpdump.pcap', '.pcapng': 'application/vnd.tcpdump.pcap', '.txt': 'text/plain', '.log': 'text/plain', '.html': 'text/html' };
+
+const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+
+/** An evidence file that may be attached: a regular file inside one of `roots`, reached through no symlink. */
+export function attachableEvidence(runDir: string, roots: readonly string[], path: string): { file: string } | { problem: string } {
+  const file = resolve(runDir, path);
+  let stat;
+  try {
+    stat = lstatSync(file);
+  } catch {
+    return { problem: 'missing' };
+  }
+  if (stat.isSymbolicLink()) return { problem: 'a symlink (not followed)' };
+  if (!stat.isFile()) return { problem: 'not a regular file' };
+  if (stat.size > MAX_ATTACHMENT) return { problem: `${stat.size} bytes, over the ${MAX_ATTACHMENT}-byte attachment limit (open it from the run directory)` };
+  const real = realpathSync(file);
+  for (const root of roots.map((r) => resolve(r))) {
+    const within = relative(root, file);
+    if (within === '' || within.startsWith('..') || isAbsolute(within)) continue;
+    // Through a symlinked directory, the file's real path is not the one its name says.
+    if (relative(realpathSync(root), real) === within) return { file };
+    return { problem: 'reached through a symlinked directory (not followed)' };
+  }
+  return { problem: 'outside the run directory' };
+}
+
+/**
+ * The Allure result of one check, pure: `attachments` are the evidence files already placed in
+ * allure-results (source names), `unattached` the evidence that could not be, with why.
+ */
+export function allureResult(r: CheckResult, device: RunDevice | undefined, doc: RunResults, uuid: string, attachments: AllureAttachment[], unattached: { path: string; problem: string }[], accepted: boolean): AllureResult {
+  const start = Date.parse(doc.run.started) || 0;
+  const stop = start + (typeof r.metrics.checkMs === 'number' ? Math.max(0, Math.round(r.metrics.checkMs)) : 0);
+  const key = `${r.device}|${r.check}|${r.app ?? ''}|${r.network}`;
+  const why = r.reasons.map((x) => `${x.code}: ${x.detail}`).join('\n');
+  const stepStatus: AllureStatus = r.status === 'passed' ? 'passed' : STATUS[r.status];
+  const step = (name: string, status: AllureStatus): AllureStep => ({ name, status, stage: 'finished', start, stop, steps: [], attachments: [], parameters: [] });
+  const deviceName = device ? `${device.model} (${device.serial})` : r.device;
+  const suite = suiteOf(r.check);
+  return {
+    uuid,
+    historyId: md5(key),
+    testCaseId: md5(`${r.check}|${r.app ?? ''}|${r.network}`),
+    name: r.app ?? r.check,
+    fullName: `${r.device}.${r.check}${r.app === null ? '' : `.${r.app}`}[${r.network}]`,
+    status: STATUS[r.status],
+    statusDetails: {
+      message: r.status === 'skipped' ? `${accepted ? 'skipped (accepted by --allow-skip)' : 'skipped: no verdict'}${why ? `: ${why}` : ''}` : why,
+      trace: '',
+    },
+    stage: 'finished',
+    description: `${r.check} on ${deviceName}, ${r.network} network${r.verdict === null ? '' : `; verdict ${r.verdict}`}; requirement ${r.requirement.join(', ') || 'none'}`,
+    labels: [
+      { name: 'parentSuite', value: deviceName },
+      { name: 'suite', value: suite },
+      { name: 'subSuite', value: r.network },
+      { name: 'device', value: r.device },
+      { name: 'network', value: r.network },
+      ...(r.app === null ? [] : [{ name: 'app', value: r.app }]),
+      { name: 'check', value: r.check },
+      ...r.requirement.flatMap((id) => [{ name: 'requirement', value: id }, { name: 'tag', value: id }]),
+      ...(r.run === undefined ? [] : [{ name: 'run', value: r.run }]),
+      { name: 'framework', value: 'v6lab' },
+      { name: 'host', value: r.device },
+    ],
+    links: [],
+    parameters: [
+      { name: 'network', value: r.network },
+      ...(r.verdict === null ? [] : [{ name: 'verdict', value: r.verdict }]),
+      ...Object.entries(r.metrics).map(([name, value]) => ({ name, value: String(value) })),
+    ],
+    steps: [
+      ...r.reasons.map((x) => step(`${x.code}: ${x.detail}`, stepStatus)),
+      ...(r.brokenAttempts ?? []).map((a) => step(`run again after ${a.reasons.map((x) => `${x.code}: ${x.detail}`).join('; ')}`, 'broken')),
+      ...unattached.map((u) => step(`evidence ${u.path} not attached: ${u.problem}`, 'skipped')),
+    ],
+    attachments,
+    start,
+    stop,
+  };
+}
+
+/** Properties a Java .properties file reads back as written. */
+const property = (key: string, value: string): string => `${key} = ${value.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n')}`;
+
+/**
+ * The run's overall verdict where Allure shows it: the report's name (executor.json), the
+ * environment widget, and categories that gather skipped and broken checks (Allure's defaults
+ * gather only failures).
+ */
+export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict: RunVerdict): void {
+  mkdirSync(resultsDir, { recursive: true });
+  const word = verdict.verdict === 'not-run' ? 'COULD NOT RUN' : verdict.verdict.toUpperCase();
+  writeFileSync(join(resultsDir, 'executor.json'), `${JSON.stringify({ name: 'v6lab', type: 'v6lab', buildName: doc.run.id, reportName: `v6lab ${doc.run.id}: ${word}` }, null, 2)}\n`);
+  const lines = [
+    property('v6lab.verdict', verdict.verdict),
+    property('v6lab.run', doc.run.id),
+    property('v6lab.missing', String(verdict.missing.length)),
+    ...verdict.missing.map((m, i) => property(`v6lab.missing.${i + 1}`, describeCheck(m))),
+    property('v6lab.accepted-skips', String(verdict.accepted.length)),
+    ...verdict.accepted.map((a, i) => property(`v6lab.accepted.${i + 1}`, describeCheck(a))),
+    ...(verdict.allowSkip.length > 0 ? [property('v6lab.allow-skip', verdict.allowSkip.join(','))] : []),
+  ];
+  writeFileSync(join(resultsDir, 'environment.properties'), `${lines.join('\n')}\n`);
+  writeFileSync(join(resultsDir, 'categories.json'), `${JSON.stringify([
+    { name: 'Failed checks', matchedStatuses: ['failed'] },
+    { name: 'Broken checks (no verdict)', matchedStatuses: ['broken'] },
+    { name: 'Skipped checks (no verdict unless accepted)', matchedStatuses: ['skipped'] },
+  ], null, 2)}\n`);
+}
+
+/**
+ * Writes DIR/allure-results from results.json (replacing what a previous build wrote there):
+ * one result per check, evidence copied from `roots` (the run directory, and for a merge the
+ * runs it was made of). Returns the directory.
+ */
+export function writeAllureResults(runDir: string, doc: RunResults, verdict: RunVerdict, roots: readonly string[] = [runDir]): string {
+  const out = join(runDir, ALLURE_RESULTS);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const accepted = new Set(verdict.accepted.map((a) => `${a.device}|${a.check}|${a.app ?? ''}|${a.network}`));
+  for (const r of doc.results) {
+    const uuid = randomUUID();
+    const attachments: AllureAttachment[] = [];
+    const unattached: { path: string; problem: string }[] = [];
+    r.evidence.forEach((path, i) => {
+      const found = attachableEvidence(runDir, roots, path);
+      if ('problem' in found) {
+        unattached.push({ path, problem: found.problem });
+        return;
+      }
+      const ext = extname(path).toLowerCase();
+      const source = `${uuid}-attachment-${i}${/^\.[a-z0-9]{1,8}$/.test(ext) ? ext : ''}`;
+      copyFileSync(found.file, join(out, source));
+      attachments.push({ name: path, source, type: MEDIA_TYPE[ext] ?? 'application/octet-stream' });
+    });
+    const result = allureResult(r, doc.devices.find((d) => d.serial === r.device), doc, uuid, attachments, unattached, accepted.has(`${r.device}|${r.check}|${r.app ?? ''}|${r.network}`));
+    writeFileSync(join(out, `${uuid}-result.json`), `${JSON.stringify(result, null, 2)}\n`);
+  }
+  writeAllureVerdict(out, doc, verdict);
+  return out;
+}
