@@ -239,7 +239,8 @@ export function summary(results: RunResults, out: NodeJS.WritableStream, dir: st
     const mine = results.results.filter((r) => r.device === device.device);
     const count = (s: string) => mine.filter((r) => r.status === s).length;
     out.write(`${device.device}\t${model}\t${CONSOLE_WORD[device.verdict]}\t${count('passed')} passed, ${count('failed')} failed, ${count('broken')} broken, ${count('skipped')} skipped${device.accepted.length > 0 ? ` (${device.accepted.length} accepted)` : ''}\n`);
-    for (const r of mine.filter((x) => x.status === 'failed' || x.brokenAttempts)) {
+    // Broken and skipped checks are listed once, below, as MISSING.
+    for (const r of mine.filter((x) => x.status === 'failed' || (x.status === 'passed' && x.brokenAttempts))) {
       const retried = r.brokenAttempts ? ` (run again after ${r.brokenAttempts.map((a) => a.reasons[0]?.code ?? 'broken').join(', ')})` : '';
       out.write(`  ${r.status === 'failed' ? 'FAILED' : r.status.toUpperCase()} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.reasons.map((x) => x.code).join(', ')}${retried}\n`);
     }
