@@ -266,7 +266,7 @@ code { font-size: 0.9em; }
 .badge.overall-pass { color: var(--pass); background: var(--pass-bg); } .badge.overall-incomplete { color: var(--incomplete); background: var(--incomplete-bg); border-style: dashed; } .badge.inconclusive, .badge.skipped { color: var(--muted); background: #f0f0f0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(260px, 100%), 1fr)); gap: 0.8rem; }
 .card { border: 1px solid var(--line); border-left: 6px solid var(--muted); border-radius: 0.4rem; padding: 0.6rem 0.8rem; }
-.card.overall-pass { border-left-color: var(--pass); } .card.overall-fail, .card.overall-not-run { border-left-color: var(--fail); } .card.overall-incomplete { border-left-color: var(--incomplete); border-left-style: dashed; }
+.card.overall-pass { border-left-color: var(--pass); } .card.overall-fail, .card.overall-not-run { border-left-color: var(--fail); } .card.overall-incomplete { border-left-color: var(--incomplete); }
 .card h3 { margin: 0 0 0.4rem; font-size: 1.1rem; }
 dl { display: grid; grid-template-columns: auto 1fr; gap: 0.1rem 0.6rem; margin: 0; } dt { color: var(--muted); } dd { margin: 0; }
 .scroll { overflow-x: auto; }

@@ -7,14 +7,14 @@
  */
 import { suiteOf } from './allure-results.js';
 import type { CheckResult, RunResults } from './results.js';
-import { describeCheck, judgeRun, type RunVerdict, type VerdictOptions } from './verdict.js';
+import { describeCheck, judgeRun, type CheckKey, type RunVerdict, type VerdictOptions } from './verdict.js';
 
 const xml = (text: unknown): string => String(text ?? '')
   // XML 1.0 cannot carry most control characters, even escaped.
   .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
   .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
-function testcase(r: CheckResult, suite: string): string {
+function testcase(r: CheckResult, suite: string, accepted: boolean): string {
   const name = `${r.app ?? r.check} [${r.network}]`;
   const time = typeof r.metrics.checkMs === 'number' ? (r.metrics.checkMs / 1000).toFixed(3) : '0';
   const why = r.reasons.map((x) => `${x.code}: ${x.detail}`).join('\n');
@@ -22,7 +22,7 @@ function testcase(r: CheckResult, suite: string): string {
   let body = '';
   if (r.status === 'failed') body = `<failure message="${xml(first ? `${first.code}: ${first.detail}` : 'failed')}" type="${xml(first?.code ?? (r.verdict ?? 'failed'))}">${xml(why)}</failure>`;
   else if (r.status === 'broken') body = `<error message="${xml(first ? `${first.code}: ${first.detail}` : 'broken')}" type="${xml(first?.code ?? 'broken')}">${xml(why)}</error>`;
-  else if (r.status === 'skipped') body = `<skipped message="${xml(first ? `${first.code}: ${first.detail}` : 'skipped')}"/>`;
+  else if (r.status === 'skipped') body = `<skipped message="${xml(`${accepted ? 'accepted (--allow-skip): ' : ''}${first ? `${first.code}: ${first.detail}` : 'skipped'}`)}"/>`;
   const out = [`requirement: ${r.requirement.join(', ')}`, ...(r.verdict ? [`verdict: ${r.verdict}`] : []), ...(r.status === 'passed' && why ? [why] : []), ...(r.brokenAttempts ?? []).map((a) => `run again after ${a.reasons.map((x) => `${x.code}: ${x.detail}`).join('; ')}`), ...r.evidence.map((e) => `evidence: ${e}`)].join('\n');
   return `    <testcase classname="${xml(`v6lab.${suite}.${r.device}`)}" name="${xml(name)}" time="${time}">${body}<system-out>${xml(out)}</system-out></testcase>`;
 }
@@ -55,6 +55,8 @@ function verdictSuite(doc: RunResults, verdict: RunVerdict, timestamp: string): 
  */
 export function renderJunit(doc: RunResults, options: VerdictOptions = {}): string {
   const verdict = judgeRun(doc, options);
+  const key = (r: CheckKey) => `${r.device}|${r.check}|${r.app ?? ''}|${r.network}`;
+  const accepted = new Set(verdict.accepted.map(key));
   const timestamp = doc.run.started.replace(/\.\d+Z$/, '').replace(/Z$/, '');
   const groups = new Map<string, { device: string; suite: string; cases: CheckResult[] }>();
   const serials = [...new Set([...doc.devices.map((d) => d.serial), ...doc.results.map((r) => r.device)])];
@@ -85,7 +87,7 @@ export function renderJunit(doc: RunResults, options: VerdictOptions = {}): stri
       : '<property name="model" value="(not in the run\'s device list)"/>';
     suites.push(`  <testsuite name="${xml(`${suite} ${device?.model ?? 'unknown'} (${serial})`)}" tests="${cases.length}" failures="${f}" errors="${e}" skipped="${s}" time="${time.toFixed(3)}" timestamp="${xml(timestamp)}" hostname="${xml(serial)}">
     <properties>${properties}<property name="device-verdict" value="${xml(deviceVerdict)}"/></properties>
-${cases.map((r) => testcase(r, suite)).join('\n')}
+${cases.map((r) => testcase(r, suite, accepted.has(key(r)))).join('\n')}
   </testsuite>`);
   }
   suites.push(verdictSuite(doc, verdict, timestamp));

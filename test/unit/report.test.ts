@@ -344,6 +344,9 @@ describe('v6lab report on crafted results.json files', function () {
     assert.match(html, /Overall: <span class="badge overall-pass"/);
     assert.match(html, /<h2 id="accepted-h">Accepted skips<\/h2><p>Skipped for a reason the run accepts \(<code>--allow-skip NOT_INSTALLED<\/code>\)/);
     assert.match(html, /<table id="accepted">.*<td>com\.a<\/td>/s);
+    const xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    assert.match(xml, /<skipped message="accepted \(--allow-skip\): NOT_INSTALLED: com\.a is not installed"\/>/);
+    assert.match(xml, /<property name="verdict" value="pass"\/>.*<property name="allow-skip" value="NOT_INSTALLED"\/>/);
     // Without the list (results.json is left as the run wrote it), the same run is incomplete.
     assert.equal(readResults(dir).run.allowSkip, undefined);
     assert.match(JSON.parse((await v6lab(['report', dir, '--no-allure', '--json'])).stdout).verdict, /^incomplete$/);
