@@ -149,8 +149,11 @@ export function allureResult(r: CheckResult, device: RunDevice | undefined, doc:
   };
 }
 
-/** Properties a Java .properties file reads back as written. */
-const property = (key: string, value: string): string => `${key} = ${value.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n')}`;
+/**
+ * One line of a Java .properties file, read back as written: Java reads these files as ISO 8859-1,
+ * so anything past ASCII (an app's Chinese name) is a \uXXXX escape.
+ */
+const property = (key: string, value: string): string => `${key} = ${value.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n').replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
 
 /**
  * The run's overall verdict where Allure shows it: the report's name (executor.json), the

@@ -449,7 +449,7 @@ describe('Allure from results.json (a run that wrote no Allure results)', functi
   function runWithEvidence(): string {
     const dir = craftRun([
       { evidence: ['devices/emulator-5554/apn.json'] },
-      { check: 'apn.clat', network: 'ipv6', status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'the IPv6-only APN was not reached' }], evidence: ['devices/emulator-5554/link.json', '../outside.json'] },
+      { check: 'apn.clat', network: 'ipv6', status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'the IPv6-only APN was not reached (中国移动)' }], evidence: ['devices/emulator-5554/link.json', '../outside.json'] },
       { check: 'custom', status: 'broken', reasons: [{ code: 'CAPTURE_FAILED', detail: 'no capture' }] },
     ]);
     mkdirSync(join(dir, 'devices/emulator-5554'), { recursive: true });
@@ -468,7 +468,7 @@ describe('Allure from results.json (a run that wrote no Allure results)', functi
     const by = (name: string) => results.find((x) => x.name === name)!;
     assert.equal(by('os.apn-protocol').status, 'passed');
     assert.equal(by('apn.clat').status, 'skipped');
-    assert.match(by('apn.clat').statusDetails.message, /^skipped: no verdict: NETWORK_UNAVAILABLE: the IPv6-only APN was not reached$/);
+    assert.match(by('apn.clat').statusDetails.message, /^skipped: no verdict: NETWORK_UNAVAILABLE: the IPv6-only APN was not reached \(中国移动\)$/);
     assert.equal(by('custom').status, 'broken');
     for (const x of results) {
       for (const field of ['uuid', 'historyId', 'name', 'fullName', 'status', 'statusDetails', 'labels', 'steps', 'attachments', 'start', 'stop'] as const) assert.ok(field in x, `${x.name}: ${field}`);
@@ -482,7 +482,11 @@ describe('Allure from results.json (a run that wrote no Allure results)', functi
     assert.deepEqual(by('apn.clat').steps.map((s) => s.name).slice(1), ['evidence devices/emulator-5554/link.json not attached: a symlink (not followed)', 'evidence ../outside.json not attached: outside the run directory']);
     assert.ok(!readdirSync(out).some((f) => readFileSync(join(out, f), 'utf8').includes('"secret"')));
     assert.match(readFileSync(join(out, 'executor.json'), 'utf8'), /"reportName": "v6lab crafted-[0-9a-f]+: INCOMPLETE"/);
-    assert.match(readFileSync(join(out, 'environment.properties'), 'utf8'), /^v6lab\.verdict = incomplete$/m);
+    const environment = readFileSync(join(out, 'environment.properties'), 'utf8');
+    assert.match(environment, /^v6lab\.verdict = incomplete$/m);
+    // Java reads .properties as ISO 8859-1: anything past ASCII is escaped.
+    assert.match(environment, /^v6lab\.missing\.1 = apn\.clat \[ipv6\] on emulator-5554: NETWORK_UNAVAILABLE \(the IPv6-only APN was not reached \(\\u4e2d\\u56fd\\u79fb\\u52a8\)\)$/m);
+    assert.match(environment, /^[\x20-\x7e\n]*$/);
   });
 
   it('`report DIR` with no allure-results: builds them, generates the Allure HTML, writes index.html and junit.xml, exits 0', async function () {
