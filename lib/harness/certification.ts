@@ -260,10 +260,11 @@ export class Certification {
   /** os.resolver-prefers-ipv6: the device opens the profile's dual-stack URL; the capture shows which family went first. */
   resolverProbe(ui: DeviceUi): Promise<CheckResult> {
     return this.session.record('os.resolver-prefers-ipv6', null, 'ipv4v6', async () => {
-      const url = this.device.resolverProbeUrl;
-      if (url === null) return skipped('NO_PROBE_URL', 'the profile sets no resolverProbeUrl (a dual-stack URL the device can open)');
+      // The network first: a check on a network not reached is that, whatever else it lacks.
       const attachment = await this.attach('ipv4v6');
       if (!attachment.reached) return this.decided('os.resolver-prefers-ipv6', 'ipv4v6', unreached(attachment));
+      const url = this.device.resolverProbeUrl;
+      if (url === null) return skipped('NO_PROBE_URL', 'the profile sets no resolverProbeUrl (a dual-stack URL the device can open)');
       const hostname = new URL(url).hostname;
       const { capture } = await this.captures.inWindow('resolver-probe', 'ipv4v6', async (window) => {
         await ui.openUrl(url);
@@ -292,9 +293,9 @@ export class Certification {
   /** apn.ipv4-via-clat: the device opens an IPv4-literal URL; the capture shows whether the connection was made. */
   ipv4ViaClat(ui: DeviceUi, url: string | null): Promise<CheckResult> {
     return this.session.record('apn.ipv4-via-clat', null, 'ipv6', async () => {
-      if (url === null) return skipped('NO_PROBE_URL', 'the profile sets no ipv4OnlyProbeUrl (a URL on an IPv4-only address)');
       const attachment = await this.attachIpv6Captured();
       if (!attachment.reached) return this.decided('apn.ipv4-via-clat', 'ipv6', unreached(attachment));
+      if (url === null) return skipped('NO_PROBE_URL', 'the profile sets no ipv4OnlyProbeUrl (a URL on an IPv4-only address)');
       const target = new URL(url).hostname;
       const { capture } = await this.captures.inWindow('ipv4-probe', 'ipv6', async (window) => {
         await ui.openUrl(url);
