@@ -10,12 +10,13 @@ import { connect } from 'node:net';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeJsonWhole } from '../config/files.js';
-import { DataFileError } from '../config/schema.js';
+import { array, DataFileError, integer, object } from '../config/schema.js';
 import { stopAllApps } from './android/activity.js';
 import { BROWSER_PACKAGE } from './android/browser.js';
 import { installHandsetCode } from './android/install.js';
 import { installToolbox } from './android/toolbox.js';
 import { adbShell } from './adbd/client.js';
+import { count, readStateFile, text, type Reads } from './state-file.js';
 import { SHELL_UID } from './handset.js';
 import { initialHandsetState, writeHandsetState, type InstalledApp } from './android/state.js';
 import { LabStepError } from './network/errors.js';
@@ -102,12 +103,23 @@ const registryPath = (stateDir: string) => join(stateDir, 'handsets.json');
 const handsetCodePath = (stateDir: string) => join(stateDir, 'handset-code');
 const supervisorPath = (stateDir: string) => join(stateDir, 'supervisor.json');
 
+const registrySchema = array(object({ index: count, serial: text, adbPort: integer(1, 65535), namespace: text, dir: text, profile: text }));
+const schemaReadsRegistry: Reads<typeof registrySchema, HandsetRecord[]> = true;
+
+/** The supervisor as supervisor.json records it: known by PID and start time (./network/process.ts). */
+interface SupervisorRecord { pid: number; startTime: string }
+const supervisorSchema = object({ pid: count, startTime: text });
+const schemaReadsSupervisor: Reads<typeof supervisorSchema, SupervisorRecord> = true;
+void [schemaReadsRegistry, schemaReadsSupervisor];
+
+/** The lab's handsets (handsets.json); none when no lab is up. LabStateError when it is not what the lab writes. */
 export function readRegistry(stateDir: string): HandsetRecord[] {
-  try {
-    return JSON.parse(readFileSync(registryPath(stateDir), 'utf8')) as HandsetRecord[];
-  } catch {
-    return [];
-  }
+  return readStateFile(registryPath(stateDir), registrySchema) ?? [];
+}
+
+/** The supervisor's record, or null when there is none. LabStateError when it is not what the lab writes. */
+function readSupervisor(stateDir: string): SupervisorRecord | null {
+  return readStateFile(supervisorPath(stateDir), supervisorSchema);
 }
 
 function chownTree(path: string, uid: number): void {
@@ -324,7 +336,7 @@ async function startSupervisor(stateDir: string, runner: readonly string[]): Pro
   const pid = child.pid;
   const startTime = pid === undefined ? null : await processStartTime(pid);
   if (pid === undefined || startTime === null) throw new Error(`the lab supervisor did not start: see ${join(stateDir, 'supervisor.log')}`);
-  writeJson(supervisorPath(stateDir), { pid, startTime });
+  writeJson(supervisorPath(stateDir), { pid, startTime } satisfies SupervisorRecord);
   const ports = readRegistry(stateDir).map((h) => h.adbPort);
   const deadline = Date.now() + SUPERVISOR_READY_TIMEOUT_MS;
   for (;;) {
@@ -338,18 +350,47 @@ async function startSupervisor(stateDir: string, runner: readonly string[]): Pro
   }
 }
 
+/**
+ * The supervisor of `stateDir` found among the running processes: its command line ends with
+ * `supervisor.js STATE_DIR` (as startSupervisor runs it). For lab down when supervisor.json is damaged.
+ */
+async function supervisorByCommandLine(stateDir: string): Promise<SupervisorRecord | null> {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (argv.at(-1) !== stateDir || !/supervisor\.[jt]s$/.test(argv.at(-2) ?? '')) continue;
+      const startTime = await processStartTime(Number(entry));
+      if (startTime !== null) return { pid: Number(entry), startTime };
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
 /** Removes everything the lab made; safe with nothing up, twice, or after a crash. */
 export async function bringLabDown(stateDir: string): Promise<string[]> {
   const removed: string[] = [];
+  // A damaged record does not stop lab down: the supervisor is then found by its command line.
+  let supervisor: SupervisorRecord | null;
   try {
-    const supervisor = JSON.parse(readFileSync(supervisorPath(stateDir), 'utf8')) as { pid: number; startTime: string };
+    supervisor = readSupervisor(stateDir);
+  } catch {
+    supervisor = await supervisorByCommandLine(stateDir);
+  }
+  if (supervisor !== null) {
     const stopped = await stopProcesses([{ ...supervisor, name: 'supervisor' }], 1000);
     if (stopped.length > 0) removed.push(`process supervisor (pid ${supervisor.pid})`);
-  } catch {
-    // No supervisor record: nothing of ours to stop.
   }
   // Apps are stopped by the supervisor; if it died first, they are stopped here.
-  for (const handset of readRegistry(stateDir)) {
+  let handsets: HandsetRecord[] = [];
+  try {
+    handsets = readRegistry(stateDir);
+  } catch {
+    // A damaged registry: the supervisor (stopped above) took its handsets' apps along.
+  }
+  for (const handset of handsets) {
     try {
       await stopAllApps(handset.dir);
     } catch {
@@ -377,13 +418,8 @@ export interface LabOverview {
 
 export async function labOverview(stateDir: string): Promise<LabOverview> {
   const network = await labStatus(stateDir);
-  let supervisor: LabOverview['supervisor'] = { running: false, pid: null };
-  try {
-    const record = JSON.parse(readFileSync(supervisorPath(stateDir), 'utf8')) as { pid: number; startTime: string };
-    supervisor = { running: await isRunning(record), pid: record.pid };
-  } catch {
-    // no supervisor
-  }
+  const record = readSupervisor(stateDir);
+  const supervisor: LabOverview['supervisor'] = record === null ? { running: false, pid: null } : { running: await isRunning(record), pid: record.pid };
   const handsets = await Promise.all(readRegistry(stateDir).map(async (h) => ({ ...h, adbListening: await listening(h.adbPort) })));
   return { network, supervisor, handsets, healthy: network.healthy && supervisor.running && handsets.every((h) => h.adbListening) };
 }

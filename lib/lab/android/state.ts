@@ -3,10 +3,13 @@
  * properties set at run time, its APN table, installed apps, and what the lab attached it to.
  * One JSON file per handset, written atomically (temp + rename), read by every emulated command.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApnEntry, HandsetProfile, PdpProtocol } from '../world.js';
 import { writeJsonWhole } from '../../config/files.js';
+import { array, boolean, nullable, object, oneOf, record } from '../../config/schema.js';
+import { LabStateError } from '../network/errors.js';
+import { count, readStateFile, text, type Reads } from '../state-file.js';
 
 export interface ApnRow extends ApnEntry {
   _id: number;
@@ -60,8 +63,48 @@ export interface HandsetState {
 
 export const STATE_FILE = 'handset.json';
 
+const pdp = oneOf(['IP', 'IPV6', 'IPV4V6'] as const);
+const apnEntry = {
+  name: text, apn: text, mcc: text, mnc: text, type: text, protocol: nullable(pdp), roaming_protocol: nullable(pdp), preferred: boolean,
+};
+const family = object({ enabled: boolean, privacyAddresses: boolean });
+const strings = record(text, text);
+
+/** handset.json as the lab writes it: the profile as loaded (./world.ts loadProfile), every default filled in. */
+const handsetStateSchema = object(
+  {
+    serial: text,
+    profile: object({
+      file: text, name: text, manufacturer: text, model: text, device: text, android: text, sdk: count,
+      buildType: oneOf(['user', 'userdebug', 'eng'] as const), rooted: boolean, tcpdump: boolean, properties: strings,
+      apns: array(object(apnEntry)), apnTableReadable: boolean, ipv6: object({ mobile: family, wifi: family, clat: boolean }),
+    }),
+    props: strings,
+    settings: object({ global: strings, secure: strings, system: strings }),
+    apns: array(object({ _id: count, ...apnEntry })),
+    preferredApnId: nullable(count),
+    apps: array(object({ package: text, label: text, uid: count })),
+    network: nullable(object({
+      apn: text,
+      pdp,
+      families: array(oneOf([4, 6] as const)),
+      nat64Prefix: nullable(text),
+      clat: nullable(object({ v6Address: text, interface: text, pid: count })),
+      dns: array(text),
+    })),
+    running: record(text, object({ pid: count, startTime: text, uid: count, startedAt: text })),
+  },
+  { appFiles: strings, worldLiterals: strings, caCertFile: nullable(text) },
+);
+const schemaReadsHandsetState: Reads<typeof handsetStateSchema, HandsetState> = true;
+void schemaReadsHandsetState;
+
+/** The handset's state, checked; LabStateError naming the file and field when it is missing or not what the lab writes. */
 export function readHandsetState(dir: string): HandsetState {
-  return JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as HandsetState;
+  const file = join(dir, STATE_FILE);
+  const state = readStateFile(file, handsetStateSchema);
+  if (state === null) throw new LabStateError(file, 'no such file: this is not a lab handset\'s directory, or its lab is down (v6lab lab up)');
+  return state;
 }
 
 export function writeHandsetState(dir: string, state: HandsetState): void {

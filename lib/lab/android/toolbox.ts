@@ -201,8 +201,9 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
     writeHandsetState(dir, state);
     return ok();
   }
+  // A protocol the table does not know is stored as none (Android's default, IP), never as given.
+  const pdp = (v: string | undefined): PdpProtocol | null | undefined => (v === undefined ? undefined : v === 'IP' || v === 'IPV6' || v === 'IPV4V6' ? v : null);
   if (verb === 'update') {
-    const pdp = (v: string | undefined): PdpProtocol | null | undefined => (v === undefined ? undefined : v === 'IP' || v === 'IPV6' || v === 'IPV4V6' ? v : null);
     for (const row of state.apns) {
       if (!matches(apnColumns(row, state.preferredApnId), where)) continue;
       if (binds.name !== undefined) row.name = binds.name;
@@ -234,7 +235,7 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
     const id = Math.max(0, ...state.apns.map((a) => a._id)) + 1;
     const row: ApnRow = {
       _id: id, name: binds.name ?? '', apn: binds.apn ?? '', mcc: binds.mcc ?? '001', mnc: binds.mnc ?? '01', type: binds.type ?? 'default',
-      protocol: (binds.protocol as PdpProtocol | undefined) ?? null, roaming_protocol: (binds.roaming_protocol as PdpProtocol | undefined) ?? null, preferred: false,
+      protocol: pdp(binds.protocol) ?? null, roaming_protocol: pdp(binds.roaming_protocol) ?? null, preferred: false,
     };
     state.apns.push(row);
     writeHandsetState(dir, state);

@@ -12,16 +12,21 @@
  * Run as `node background.js CONFIG.json` inside the handset namespace, as root (to give each
  * part its uid); prints "background traffic started" once running. A part whose host the world
  * lacks is skipped, and the log says so. SIGTERM stops every part, then this process. Each part
- * dies with this process (setpriv --pdeathsig), so a SIGKILL leaves none behind. Imports nothing
- * but Node: it is started as its own program.
+ * dies with this process (setpriv --pdeathsig), so a SIGKILL leaves none behind. Started as its
+ * own program: it imports Node and, to check its config as every lab state file is checked, the
+ * schema toolkit.
  *
  * The parts are small programs (curl and perl start in a few milliseconds, and this process
  * idles between ticks), so a handset's background traffic costs no measurable CPU.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { object } from '../../config/schema.js';
+import { count, readStateFile, text, type Reads } from '../state-file.js';
+import { LabStateError } from './errors.js';
+import { backgroundPartSchema } from './state.js';
 import type { BackgroundPart } from './types.js';
 
 /** The file `lab up` writes for this program. */
@@ -33,6 +38,10 @@ export interface BackgroundConfig {
   ntp: BackgroundPart;
   push: BackgroundPart;
 }
+
+const backgroundConfigSchema = object({ handsetIndex: count, caCertFile: text, probe: backgroundPartSchema, ntp: backgroundPartSchema, push: backgroundPartSchema });
+const schemaReadsConfig: Reads<typeof backgroundConfigSchema, BackgroundConfig> = true;
+void schemaReadsConfig;
 
 /** The first NTP query, after attach: after the first probe, as a phone syncs once validated. */
 const NTP_FIRST_DELAY_MS = 3_000;
@@ -279,7 +288,8 @@ class Background {
 }
 
 function main(configFile: string): void {
-  const config = JSON.parse(readFileSync(configFile, 'utf8')) as BackgroundConfig;
+  const config = readStateFile(configFile, backgroundConfigSchema);
+  if (config === null) throw new LabStateError(configFile, 'no such file');
   let caFd: number | null = null;
   try {
     caFd = openSync(config.caCertFile, 'r');

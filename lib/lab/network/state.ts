@@ -4,33 +4,91 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { array, boolean, nullable, object, oneOf } from '../../config/schema.js';
+import { count, parseStateFile, text, type Reads } from '../state-file.js';
 import { LabStateError } from './errors.js';
-import type { LabState } from './types.js';
+import type { LabProcess } from './process.js';
+import type { BackgroundPart, LabState } from './types.js';
 
 export const STATE_FILE = 'lab.json';
 
 export const statePath = (stateDir: string): string => path.join(stateDir, STATE_FILE);
 
-/** The lab state of `stateDir`, or null when there is none; throws LabStateError when unreadable. */
+const labProcessSchema = object(
+  { name: text, pid: count, startTime: text, namespace: text, argv: array(text), logFile: text },
+  { handsetIndex: count },
+);
+const schemaReadsLabProcess: Reads<typeof labProcessSchema, LabProcess> = true;
+
+export const backgroundPartSchema = object({ host: nullable(text), uid: count, intervalMs: count });
+const schemaReadsBackgroundPart: Reads<typeof backgroundPartSchema, BackgroundPart> = true;
+
+const families = array(oneOf([4, 6] as const));
+const pdpType = oneOf(['IP', 'IPV6', 'IPV4V6'] as const);
+const apnType = oneOf(['ipv6', 'ipv4v6', 'ipv4'] as const);
+
+/** lab.json as lab up and the supervisor write it (./types.ts LabState). */
+const labStateSchema = object({
+  version: oneOf([1] as const),
+  labId: text,
+  stateDir: text,
+  runDir: text,
+  phase: oneOf(['starting', 'up', 'failed'] as const),
+  startedAt: text,
+  backgroundTraffic: boolean,
+  upMs: nullable(count),
+  namespaces: array(object({ name: text, role: oneOf(['internet', 'gateway', 'handset', 'access-point'] as const) }, { handsetIndex: count })),
+  netnsDirs: array(text),
+  processes: array(labProcessSchema),
+  world: object({
+    dnsServers: array(text),
+    caCertFile: text,
+    hosts: array(object({ name: text, ipv4: nullable(text), ipv6: nullable(text), ipv6Blackholed: boolean })),
+  }),
+  handsets: array(object({
+    index: count,
+    namespace: text,
+    gatewayNamespace: text,
+    interface: oneOf(['rmnet_data0'] as const),
+    apn: apnType,
+    pdpType,
+    attached: boolean,
+    attachError: nullable(text),
+    families,
+    ipv6Prefix: nullable(text),
+    ipv6Addresses: array(text),
+    ipv6Gateway: nullable(text),
+    ipv4Address: nullable(text),
+    ipv4Gateway: nullable(text),
+    dnsServers: array(text),
+    dns64: boolean,
+    clat: nullable(object({ interface: oneOf(['v4-rmnet_data0'] as const), ipv4: text, ipv6: text, nat64Prefix: text })),
+    wifi: nullable(object({
+      interface: oneOf(['wlan0'] as const), accessPointNamespace: text, ipv6Prefix: text, ipv6Addresses: array(text), ipv4Address: text, ipv4Gateway: text,
+    })),
+    attachedAt: nullable(text),
+    settings: object({ mobileIpv6: boolean, mobilePrivacy: boolean, wifiIpv6: boolean, wifiPrivacy: boolean, clat: boolean }),
+    sysctls: array(text),
+    background: nullable(object({ pid: count, startTime: text, logFile: text, probe: backgroundPartSchema, ntp: backgroundPartSchema, push: backgroundPartSchema })),
+  })),
+});
+const schemaReadsLabState: Reads<typeof labStateSchema, LabState> = true;
+void [schemaReadsLabProcess, schemaReadsBackgroundPart, schemaReadsLabState];
+
+/**
+ * The lab state of `stateDir`, or null when there is none; throws LabStateError naming the file
+ * and field when it cannot be read or is not what the lab writes.
+ */
 export async function readState(stateDir: string): Promise<LabState | null> {
   const file = statePath(stateDir);
-  let text: string;
+  let content: string;
   try {
-    text = await readFile(file, 'utf8');
+    content = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new LabStateError(file, (error as Error).message, { cause: error });
   }
-  let state: unknown;
-  try {
-    state = JSON.parse(text);
-  } catch (error) {
-    throw new LabStateError(file, `is not JSON: ${(error as Error).message}`, { cause: error });
-  }
-  if (typeof state !== 'object' || state === null || (state as { version?: unknown }).version !== 1) {
-    throw new LabStateError(file, 'is not a version 1 lab state');
-  }
-  return state as LabState;
+  return parseStateFile(file, content, labStateSchema);
 }
 
 let writeSerial = 0;

@@ -7,7 +7,8 @@
  *   UDP 443  datagram an ASCII number N -> N bytes back in datagrams of at most 1200 bytes
  *   UDP 123  NTP      a stratum 1 server's answer to an (S)NTP client query (RFC 5905, RFC 4330)
  * Run as `node world-server.js CONFIG.json`; prints "world server ready" once every socket
- * listens. Imports nothing but Node: it is started as its own program.
+ * listens. Started as its own program: it imports Node and, to check its config as every lab
+ * state file is checked, the schema toolkit.
  */
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -16,6 +17,9 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
+import { array, object } from '../../config/schema.js';
+import { readStateFile, text, type Reads } from '../state-file.js';
+import { LabStateError } from './errors.js';
 
 /** The file `lab up` writes for this server. */
 export interface WorldServerConfig {
@@ -23,6 +27,10 @@ export interface WorldServerConfig {
   /** Holds `<name>.pem` (certificate chain) for each host, and `host.key`, the key of them all. */
   certDir: string;
 }
+
+const worldServerConfigSchema = object({ hosts: array(object({ name: text, addresses: array(text) })), certDir: text });
+const schemaReadsConfig: Reads<typeof worldServerConfigSchema, WorldServerConfig> = true;
+void schemaReadsConfig;
 
 /** Largest answer, so a typo cannot fill memory or the link for minutes. */
 const MAX_BYTES = 1 << 30;
@@ -185,7 +193,8 @@ function bindUdp(address: string): Promise<dgram.Socket> {
 }
 
 async function main(configFile: string): Promise<void> {
-  const config = JSON.parse(readFileSync(configFile, 'utf8')) as WorldServerConfig;
+  const config = readStateFile(configFile, worldServerConfigSchema);
+  if (config === null) throw new LabStateError(configFile, 'no such file');
   const key = readFileSync(path.join(config.certDir, 'host.key'));
   const contexts = new Map<string, tls.SecureContext>();
   const byAddress = new Map<string, string>();
