@@ -79,15 +79,37 @@ function parseDwell(text: string | undefined): number {
 }
 
 /** Waits until adb lists `serial` as a usable device; DeviceNotFoundError at the deadline. */
-async function waitForDevice(client: AdbkitClient, serial: string, timeoutMs: number, source: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const listed = (await client.listDevices()).find((d) => d.id === serial);
-    if (listed?.type === 'device') return;
-    if (Date.now() > deadline) {
-      throw new DeviceNotFoundError(`${source}: device ${serial} ${listed ? `is ${listed.type}` : 'is not connected'} (\`adb devices\` does not list it as a device after ${timeoutMs / 1000} s)`);
+/** A wait shorter than this is not announced: a countdown for it would be noise. */
+const WAIT_NOTICE_AFTER_MS = 1000;
+/** How often a wait is announced again where lines cannot be redrawn (a CI log). */
+const WAIT_NOTICE_EVERY_MS = 5000;
+
+/**
+ * Waits until adb lists `serial` as a device, saying on stderr what it waits for with the time
+ * left (redrawn on a terminal, a line every 5 s elsewhere), then throws DeviceNotFoundError.
+ */
+async function waitForDevice(client: AdbkitClient, serial: string, timeoutMs: number, source: string, notices: NodeJS.WriteStream = process.stderr): Promise<void> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let announced = 0;
+  const redraw = notices.isTTY === true;
+  try {
+    for (;;) {
+      const listed = (await client.listDevices()).find((d) => d.id === serial);
+      if (listed?.type === 'device') return;
+      const now = Date.now();
+      if (now > deadline) {
+        throw new DeviceNotFoundError(`${source}: device ${serial} ${listed ? `is ${listed.type}` : 'is not connected'} (\`adb devices\` does not list it as a device after ${timeoutMs / 1000} s)`);
+      }
+      if (now - started >= WAIT_NOTICE_AFTER_MS && (redraw || announced === 0 || now - announced >= WAIT_NOTICE_EVERY_MS)) {
+        const state = listed ? `adb lists it as ${listed.type}${listed.type === 'unauthorized' ? ': accept the USB debugging prompt on the phone' : ''}` : 'adb does not list it: plug it in, or bring the lab up';
+        notices.write(`${redraw ? '\r\x1b[K' : ''}waiting for device ${serial} (${source}): ${state}; ${Math.ceil((deadline - now) / 1000)} s left${redraw ? '' : '\n'}`);
+        announced = now;
+      }
+      await new Promise((r) => setTimeout(r, 250));
     }
-    await new Promise((r) => setTimeout(r, 250));
+  } finally {
+    if (redraw && announced !== 0) notices.write('\r\x1b[K');
   }
 }
 

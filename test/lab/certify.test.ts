@@ -348,6 +348,11 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
       assert.equal(absent.code, 3, absent.stderr);
       assert.equal(absent.stderr.trim().split('\n').length, 1, absent.stderr);
       assert.match(absent.stderr, /missing\.json: device nosuch-7 is not connected/);
+      // A longer wait says what it waits for, with the time left, before it gives up.
+      const waited = await v6lab(['certify', '--devices', 'NOPE', '--out', out], { ...env, V6LAB_DEVICE_WAIT_MS: '2500' });
+      assert.equal(waited.code, 3, waited.stderr);
+      assert.match(waited.stderr, /^waiting for device NOPE \(--devices\): adb does not list it: plug it in, or bring the lab up; 2 s left$/m);
+      assert.match(waited.stderr.trim().split('\n').pop()!, /--devices: device NOPE is not connected/);
       const malformed = join(work, 'malformed.json');
       writeFileSync(malformed, JSON.stringify({ name: 'Bad Name', serial: COMPLIANT, networks: { ipv6: { apn: 'ipv6.test' } } }));
       const bad = await v6lab(['certify', '--profile', malformed, '--out', out], env);
