@@ -4,7 +4,7 @@
  * Pure: which flows are the app's (by socket owner uid, or by time window minus a baseline) is
  * decided before, and passed in.
  */
-import type { CaptureAnalysis, Flow, FlowPath } from '../analysis/index.js';
+import { compareHostnames, type CaptureAnalysis, type Flow, type FlowPath } from '../analysis/index.js';
 import { embeddedIpv4Text, parseNat64Prefix, type Nat64Prefix } from '../net/address.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive';
@@ -96,7 +96,8 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
     });
   }
 
-  for (const name of [...appNames].sort()) {
+  // in the order a person reads them: host2 before host10
+  for (const name of [...appNames].sort(compareHostnames)) {
     const queries = analysis.dns.filter((q) => q.name === name);
     const facts = analysis.hostnames.find((h) => h.name === name);
     const attempts = flows.filter((f) => f.hostname === name).sort((a, b) => a.firstTs - b.firstTs);
