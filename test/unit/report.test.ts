@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { exitCodeOf, summary } from '../../lib/cli/certify.js';
 import { EXIT } from '../../lib/cli/errors.js';
+import { writePlan } from '../../lib/harness/plan.js';
 import { externalLoads } from '../../lib/report/allure.js';
 import { writeAllureResults, type AllureResult } from '../../lib/report/allure-results.js';
 import { compareRuns } from '../../lib/report/compare.js';
@@ -400,6 +401,30 @@ describe('v6lab report on crafted results.json files', function () {
     const back = await v6lab(['report', fixedOnly, '--compare', old, '--no-allure']);
     assert.equal(back.code, 0, back.stdout);
     assert.equal(back.stdout.trim().split('\n').length, 2);
+  });
+
+  it('a check the run\'s plan.json selected that has no result is missing (NOT_RUN): the results alone would have passed', async () => {
+    const dir = craftRun([{ check: 'apn.clat', network: 'ipv6' }, { check: 'apps.ipv6-first', app: 'com.example.news', network: 'ipv6' }]);
+    const catalogue = join(dir, 'catalogue.json');
+    writeFileSync(catalogue, JSON.stringify({ name: 'one', apps: [{ package: 'com.example.news', label: 'News' }] }));
+    writePlan({
+      runDir: dir, suites: ['apps'], catalogue, dwellMs: 5000, clearAppData: false, adbPort: 5037,
+      devices: [{
+        serial: 'emulator-5554', profile: 'compliant', profileSource: 'test', virtual: true, appium: { url: 'http://127.0.0.1:4723', capabilities: {}, start: true },
+        capture: ['device'], gatewayCapture: null, emulatorCapture: null, networks: { ipv6: { apn: 'v6' }, ipv4v6: { apn: 'v4v6' } }, apnSwitch: 'content',
+        resolverProbeUrl: null, ipv4OnlyProbeUrl: null, backgroundHosts: [], catalogue: null,
+      }],
+    });
+    const r = await v6lab(['report', dir, '--no-allure', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as { verdict: string; missing: { check: string; app: string; network: string; status: string; reasons: { code: string }[] }[] };
+    assert.equal(json.verdict, 'incomplete');
+    assert.deepEqual(json.missing.map((m) => [m.check, m.app, m.network, m.status, m.reasons[0]!.code]), [['apps.ipv6-first', 'com.example.news', 'ipv4v6', 'not-run', 'NOT_RUN']]);
+    // A plan that cannot be read is said, not passed over.
+    writeFileSync(join(dir, 'plan.json'), '{}');
+    const unreadable = await v6lab(['report', dir, '--no-allure', '--json']);
+    assert.equal(unreadable.code, 0);
+    assert.match(unreadable.stderr, /plan\.json: cannot tell which checks the run selected/);
   });
 
   it('a results.json of the wrong shape: exit 2, one line naming the file and the field', async () => {
