@@ -10,7 +10,8 @@ import { LabStateError } from './network/errors.js';
 
 /** Any string, the empty one too (a setting set to "", an APN inserted without a name). */
 export const text: Schema<string> = (value, field, file) => {
-  if (typeof value !== 'string') throw new DataFileError(file, field, `expected a string, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  if (typeof value !== 'string')
+    throw new DataFileError(file, field, `expected a string, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
   return value;
 };
 
@@ -55,6 +56,11 @@ type DeepRequired<T> = T extends readonly (infer U)[] ? DeepRequired<U>[] : T ex
  * True when the schema reads exactly `Type` (the same fields at every depth, optional ones too):
  * a compile-time guard that a schema and the interface its writer uses do not drift apart.
  */
-export type Reads<S, Type> = S extends Schema<infer Out>
-  ? ([DeepRequired<Out>] extends [DeepRequired<Type>] ? ([DeepRequired<Type>] extends [DeepRequired<Out>] ? true : false) : false)
-  : false;
+export type Reads<S, Type> =
+  S extends Schema<infer Out>
+    ? [DeepRequired<Out>] extends [DeepRequired<Type>]
+      ? [DeepRequired<Type>] extends [DeepRequired<Out>]
+        ? true
+        : false
+      : false
+    : false;

@@ -23,15 +23,31 @@ describe('lab: any world, every time (issue 13)', function () {
   const apps = join(work, 'apps');
 
   before(async function () {
-    await requireLab(this, 'the any-world lab test', ['ip', 'tayga', 'radvd', 'unbound', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq'], 'iproute2 tayga radvd unbound openssl curl nftables util-linux dnsmasq-base');
-    writeFileSync(world, JSON.stringify({ hosts: [{ name: 'www.mine.test', ipv4: true, ipv6: true }, { name: 'old.mine.test', ipv4: true, ipv6: false }] }));
+    await requireLab(
+      this,
+      'the any-world lab test',
+      ['ip', 'tayga', 'radvd', 'unbound', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq'],
+      'iproute2 tayga radvd unbound openssl curl nftables util-linux dnsmasq-base',
+    );
+    writeFileSync(
+      world,
+      JSON.stringify({
+        hosts: [
+          { name: 'www.mine.test', ipv4: true, ipv6: true },
+          { name: 'old.mine.test', ipv4: true, ipv6: false },
+        ],
+      }),
+    );
     mkdirSync(apps);
-    writeFileSync(join(apps, 'mine.json'), JSON.stringify({
-      package: 'com.mine.app',
-      label: 'Mine',
-      start: 'home',
-      pages: { home: { requests: [{ host: 'www.mine.test', transport: 'tcp', port: 443, mode: 'happy-eyeballs', bytes: 1000 }] } },
-    }));
+    writeFileSync(
+      join(apps, 'mine.json'),
+      JSON.stringify({
+        package: 'com.mine.app',
+        label: 'Mine',
+        start: 'home',
+        pages: { home: { requests: [{ host: 'www.mine.test', transport: 'tcp', port: 443, mode: 'happy-eyeballs', bytes: 1000 }] } },
+      }),
+    );
   });
 
   after(async function () {

@@ -25,7 +25,11 @@ function v6labFrom(node: string, checkout: string, args: readonly string[]): Pro
 }
 
 /** The lab's namespaces now on the host. */
-const labNamespaces = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('v6l-'));
+const labNamespaces = (): string[] =>
+  execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith('v6l-'));
 
 describe('lab: from a checkout in a mode-700 directory (issue 13)', function () {
   this.timeout(300_000);
@@ -39,10 +43,17 @@ describe('lab: from a checkout in a mode-700 directory (issue 13)', function () 
   let cli: AdbCli | undefined;
 
   before(async function () {
-    await requireLab(this, 'the checkout-path lab test', ['ip', 'tayga', 'radvd', 'unbound', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq', 'adb', 'git'], 'iproute2 tayga radvd unbound openssl curl nftables util-linux dnsmasq-base adb git');
+    await requireLab(
+      this,
+      'the checkout-path lab test',
+      ['ip', 'tayga', 'radvd', 'unbound', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq', 'adb', 'git'],
+      'iproute2 tayga radvd unbound openssl curl nftables util-linux dnsmasq-base adb git',
+    );
     assert.equal(statSync(secret).mode & 0o777, 0o700);
     // The working tree's files (tracked, and new ones not ignored), as a clone would have them.
-    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: projectRoot, encoding: 'utf8' }).split('\0').filter(Boolean);
+    const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: projectRoot, encoding: 'utf8' })
+      .split('\0')
+      .filter(Boolean);
     for (const file of files) {
       const from = join(projectRoot, file);
       if (!existsSync(from) || !statSync(from).isFile()) continue;
@@ -57,12 +68,16 @@ describe('lab: from a checkout in a mode-700 directory (issue 13)', function () 
     } catch {
       // judged by what it wrote, below
     }
-    assert.ok(existsSync(join(checkout, 'dist/cli/main.js')) && existsSync(join(checkout, 'dist/lab/android/command.js')), 'the build in the copied checkout wrote no dist/');
+    assert.ok(
+      existsSync(join(checkout, 'dist/cli/main.js')) && existsSync(join(checkout, 'dist/lab/android/command.js')),
+      'the build in the copied checkout wrote no dist/',
+    );
   });
 
   after(async function () {
     await cli?.run(['kill-server']).catch(() => undefined);
-    if (process.getuid?.() === 0 && existsSync(join(checkout, 'bin/v6lab.js'))) await v6labFrom(process.execPath, checkout, ['lab', 'down', '--state-dir', stateDir]);
+    if (process.getuid?.() === 0 && existsSync(join(checkout, 'bin/v6lab.js')))
+      await v6labFrom(process.execPath, checkout, ['lab', 'down', '--state-dir', stateDir]);
     rmSync(secret, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   });
@@ -117,7 +132,11 @@ describe('lab: from a checkout in a mode-700 directory (issue 13)', function () 
     assert.equal(lines.length, 1, up.stderr);
     assert.match(lines[0]!, /handset emulator-5554.*`getprop` as uid 2000 failed: exit 126: .*Permission denied/i);
     assert.doesNotMatch(up.stderr, /Node\.js v\d/);
-    assert.deepEqual(labNamespaces().filter((n) => !before.includes(n)), [], 'namespaces left');
+    assert.deepEqual(
+      labNamespaces().filter((n) => !before.includes(n)),
+      [],
+      'namespaces left',
+    );
     assert.deepEqual(labLeftovers(null, stateDir), []);
   });
 });

@@ -19,7 +19,10 @@ export function labLeftovers(labId: string | null, stateDir: string): string[] {
   const found: string[] = [];
   if (labId !== null) {
     const prefix = `v6l-${labId}-`;
-    const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix));
+    const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.split(' ')[0]!)
+      .filter((n) => n.startsWith(prefix));
     if (namespaces.length > 0) found.push(`namespaces: ${namespaces.join(', ')}`);
     const netns = existsSync('/etc/netns') ? readdirSync('/etc/netns').filter((n) => n.startsWith(prefix)) : [];
     if (netns.length > 0) found.push(`/etc/netns: ${netns.join(', ')}`);

@@ -52,7 +52,9 @@ describe('lab state files: checked when read, file and field named', () => {
 
   it('a handset.json field of the wrong kind is named with its file', () => {
     const dir = handsetDir();
-    edit(join(dir, 'handset.json'), (doc) => void ((doc.settings as { global: Record<string, unknown> }).global.private_dns_mode = 3));
+    edit(join(dir, 'handset.json'), (doc) => {
+      (doc.settings as { global: Record<string, unknown> }).global.private_dns_mode = 3;
+    });
     const message = stateError(() => readHandsetState(dir));
     assert.match(message, new RegExp(`${join(dir, 'handset.json')}: settings\\.global\\.private_dns_mode: expected a string, got number`));
     assert.match(message, /v6lab lab down/);
@@ -60,34 +62,54 @@ describe('lab state files: checked when read, file and field named', () => {
 
   it('a handset.json field the lab does not write, or one missing, is named', () => {
     const dir = handsetDir();
-    edit(join(dir, 'handset.json'), (doc) => void (doc.preferedApnId = 1));
-    assert.match(stateError(() => readHandsetState(dir)), /handset\.json: preferedApnId: unknown field/);
+    edit(join(dir, 'handset.json'), (doc) => {
+      doc.preferedApnId = 1;
+    });
+    assert.match(
+      stateError(() => readHandsetState(dir)),
+      /handset\.json: preferedApnId: unknown field/,
+    );
     const other = handsetDir();
     edit(join(other, 'handset.json'), (doc) => void delete doc.apns);
-    assert.match(stateError(() => readHandsetState(other)), /handset\.json: apns: missing/);
+    assert.match(
+      stateError(() => readHandsetState(other)),
+      /handset\.json: apns: missing/,
+    );
   });
 
   it('handsets.json: none when absent, the entry and field when damaged', () => {
     const dir = scratch('v6lab-state-');
     assert.deepEqual(readRegistry(dir), []);
-    writeFileSync(join(dir, 'handsets.json'), JSON.stringify([{ index: 0, serial: 'emulator-5554', adbPort: '5555', namespace: 'v6l-x-hs0', dir, profile: 'compliant' }]));
-    assert.match(stateError(() => readRegistry(dir)), /handsets\.json: \[0\]\.adbPort: expected a whole number/);
+    writeFileSync(
+      join(dir, 'handsets.json'),
+      JSON.stringify([{ index: 0, serial: 'emulator-5554', adbPort: '5555', namespace: 'v6l-x-hs0', dir, profile: 'compliant' }]),
+    );
+    assert.match(
+      stateError(() => readRegistry(dir)),
+      /handsets\.json: \[0\]\.adbPort: expected a whole number/,
+    );
     writeFileSync(join(dir, 'handsets.json'), '[{"index": 0,');
-    assert.match(stateError(() => readRegistry(dir)), /handsets\.json: is not JSON/);
+    assert.match(
+      stateError(() => readRegistry(dir)),
+      /handsets\.json: is not JSON/,
+    );
   });
 
   it('lab.json: null when absent, the field when another version or damaged', async () => {
     const dir = scratch('v6lab-state-');
     assert.equal(await readState(dir), null);
     writeFileSync(join(dir, 'lab.json'), JSON.stringify({ version: 2 }));
-    await assert.rejects(readState(dir), (error: Error) => error instanceof LabStateError && /lab\.json: version: expected one of 1, got 2/.test(error.message));
+    await assert.rejects(
+      readState(dir),
+      (error: Error) => error instanceof LabStateError && /lab\.json: version: expected one of 1, got 2/.test(error.message),
+    );
     writeFileSync(join(dir, 'lab.json'), JSON.stringify({ version: 1, labId: 'ab12' }));
     await assert.rejects(readState(dir), (error: Error) => error instanceof LabStateError && /lab\.json: stateDir: missing/.test(error.message));
   });
 });
 
-describe('the handsets\' commands: installed readable by any uid, failures in one line', () => {
-  it('reads a module\'s imports: static, re-exported, dynamic; not types, builtins, or text that looks like one', () => {
+describe("the handsets' commands: installed readable by any uid, failures in one line", () => {
+  it("reads a module's imports: static, re-exported, dynamic; not types, builtins, or text that looks like one", () => {
     const source = [
       "import { a } from './a.js';",
       "export { b } from '../b.js';",
@@ -100,10 +122,17 @@ describe('the handsets\' commands: installed readable by any uid, failures in on
     assert.deepEqual(importedSpecifiers(source), { relative: ['./a.js', '../b.js', './d.js'], packages: ['debug'] });
   });
 
-  it('the command program\'s closure holds the toolbox, what it loads on demand, and the npm packages', () => {
+  it("the command program's closure holds the toolbox, what it loads on demand, and the npm packages", () => {
     const { modules, packages } = moduleClosure(COMMAND_PROGRAM);
     const names = modules.map((m) => m.slice(m.indexOf('/lib/') + 1));
-    for (const expected of ['lib/lab/android/command.ts', 'lib/lab/android/toolbox.ts', 'lib/lab/android/activity.ts', 'lib/lab/android/ui.ts', 'lib/lab/android/su.ts', 'lib/config/schema.ts']) {
+    for (const expected of [
+      'lib/lab/android/command.ts',
+      'lib/lab/android/toolbox.ts',
+      'lib/lab/android/activity.ts',
+      'lib/lab/android/ui.ts',
+      'lib/lab/android/su.ts',
+      'lib/config/schema.ts',
+    ]) {
       assert.ok(names.includes(expected), `${expected} is not in ${names.join(', ')}`);
     }
     assert.deepEqual([...packages.keys()].sort(), ['debug', 'ms']);
@@ -130,7 +159,10 @@ describe('the handsets\' commands: installed readable by any uid, failures in on
     assert.deepEqual(JSON.parse(readFileSync(join(code, 'package.json'), 'utf8')), { type: 'module', private: true });
     const dir = handsetDir();
     installToolbox(join(dir, 'bin'), [process.execPath, '--import', 'tsx'], program);
-    const out = spawnSync('sh', ['-c', 'getprop ro.product.model; settings get global private_dns_mode'], { env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, V6LAB_HANDSET_DIR: dir }, encoding: 'utf8' });
+    const out = spawnSync('sh', ['-c', 'getprop ro.product.model; settings get global private_dns_mode'], {
+      env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, V6LAB_HANDSET_DIR: dir },
+      encoding: 'utf8',
+    });
     assert.equal(out.stdout, 'v6lab Reference\nopportunistic\n', out.stderr);
   });
 
@@ -139,7 +171,8 @@ describe('the handsets\' commands: installed readable by any uid, failures in on
     const program = installHandsetCode(code);
     const dir = handsetDir();
     installToolbox(join(dir, 'bin'), [process.execPath, '--import', 'tsx'], program);
-    const run = (command: string) => spawnSync('sh', ['-c', command], { env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, V6LAB_HANDSET_DIR: dir }, encoding: 'utf8' });
+    const run = (command: string) =>
+      spawnSync('sh', ['-c', command], { env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, V6LAB_HANDSET_DIR: dir }, encoding: 'utf8' });
     // Root reads any file, so a module missing from the copy stands for one the shell user cannot read.
     const toolbox = program.replace(/command\.ts$/, 'toolbox.ts');
     const kept = readFileSync(toolbox);
@@ -150,7 +183,9 @@ describe('the handsets\' commands: installed readable by any uid, failures in on
     assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
     assert.doesNotMatch(missing.stderr, /Node\.js v/);
     writeFileSync(toolbox, kept);
-    edit(join(dir, 'handset.json'), (doc) => void (doc.props = []));
+    edit(join(dir, 'handset.json'), (doc) => {
+      doc.props = [];
+    });
     const damaged = run('getprop ro.product.model');
     assert.equal(damaged.status, 1, damaged.stderr);
     assert.match(damaged.stderr, /^getprop: lab state .*handset\.json: props: expected an object, got an array;/);

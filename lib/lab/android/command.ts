@@ -16,7 +16,7 @@ function describeFailure(error: unknown): { line: string; code: number } {
   const uid = process.getuid?.();
   const as = uid === undefined ? '' : ` as uid ${uid}`;
   if (e?.code === 'EACCES' || e?.code === 'EPERM') {
-    return { line: `cannot read ${e.path ?? e.url ?? 'a module of the handset\'s commands'}${as} (permission denied)`, code: 126 };
+    return { line: `cannot read ${e.path ?? e.url ?? "a module of the handset's commands"}${as} (permission denied)`, code: 126 };
   }
   if (e?.code === 'ERR_MODULE_NOT_FOUND' || (e?.code === 'ENOENT' && e.path !== undefined)) {
     return { line: `cannot load the handset's commands: ${firstLine(e.message)}`, code: 126 };

@@ -32,7 +32,18 @@ export function importedSpecifiers(source: string): { relative: string[]; packag
   return {
     relative: all.filter((s) => s.startsWith('.')),
     // `debug`, `@scope/name/sub` -> the package's name.
-    packages: [...new Set(all.filter((s) => !s.startsWith('.') && !s.startsWith('/')).map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/')))],
+    packages: [
+      ...new Set(
+        all
+          .filter((s) => !s.startsWith('.') && !s.startsWith('/'))
+          .map((s) =>
+            s
+              .split('/')
+              .slice(0, s.startsWith('@') ? 2 : 1)
+              .join('/'),
+          ),
+      ),
+    ],
   };
 }
 
