@@ -21,6 +21,7 @@ import { readHandsetState, writeHandsetState, type HandsetState } from './androi
 import { serveSu } from './android/su.js';
 import { NetnsHandsetHost } from './handset.js';
 import { apnTypeOf, readRegistry, type HandsetRecord } from './lab.js';
+import { LabStateError } from './network/errors.js';
 import { readState, reattach, type ApnType, type PdpType } from './network/index.js';
 import { MAX_AWAY_MS, takeUnplugRequest, UNPLUG_REQUEST } from './unplug.js';
 
@@ -154,6 +155,7 @@ if (!stateDir) {
   process.exit(2);
 }
 main(stateDir).catch((error: Error) => {
-  process.stderr.write(`supervisor: ${error.stack ?? error.message}\n`);
+  // A state file that is not what the lab wrote says so in one line; anything else with its stack.
+  process.stderr.write(`supervisor: ${error instanceof LabStateError ? error.message : (error.stack ?? error.message)}\n`);
   process.exit(1);
 });

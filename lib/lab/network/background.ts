@@ -314,7 +314,8 @@ if (/background\.[jt]s$/.test(invokedAs)) {
   try {
     main(configFile);
   } catch (error) {
-    process.stderr.write(`background traffic: ${(error as Error).stack ?? String(error)}\n`);
+    // A state file that is not what the lab wrote says so in one line; anything else with its stack.
+    process.stderr.write(`background traffic: ${error instanceof LabStateError ? error.message : ((error as Error).stack ?? String(error))}\n`);
     process.exit(1);
   }
 }

@@ -237,7 +237,8 @@ if (/world-server\.[jt]s$/.test(invokedAs)) {
     process.exit(2);
   }
   main(configFile).catch((error: unknown) => {
-    process.stderr.write(`world server: ${(error as Error).stack ?? String(error)}\n`);
+    // A state file that is not what the lab wrote says so in one line; anything else with its stack.
+    process.stderr.write(`world server: ${error instanceof LabStateError ? error.message : ((error as Error).stack ?? String(error))}\n`);
     process.exit(1);
   });
 }
