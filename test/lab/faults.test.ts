@@ -94,7 +94,8 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
     }
     assert.deepEqual(faults, { crash: true, unplug: true, adbServer: true, appium: true }, 'every fault injected');
     const run = await running;
-    assert.equal(run.code, 1, run.stderr.slice(-2000));
+    // Nothing failed, but the crash and Appium's death left checks broken: incomplete, not pass.
+    assert.equal(run.code, 4, run.stderr.slice(-2000));
     const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
     assert.notEqual(doc.run.finished, null);
     const of = (serial: string) => doc.results.filter((r) => r.device === serial);
@@ -189,7 +190,8 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
     ].join('\n');
     const r = spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', sh, 'sh', mount, join(projectRoot, 'bin/v6lab.js'), A, catalogue, out, pcap], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 250_000 });
     const lines = r.stdout.trim().split('\n');
-    assert.equal(lines[0], 'first 1', r.stdout + r.stderr);
+    // One check broke on the full disk and none failed: incomplete.
+    assert.equal(lines[0], 'first 4', r.stdout + r.stderr);
     // Maps on the IPv6-only APN broke naming the full disk; on the dual-stack one, with room, it passed.
     const first = JSON.parse(readFileSync(join(work, 'first.json'), 'utf8')) as RunResults;
     assert.notEqual(first.run.finished, null);
