@@ -45,7 +45,14 @@ export const config: WebdriverIO.Config = {
   mochaOpts: { ui: 'bdd', timeout: 30 * 60_000 },
   reporters: [
     'spec',
-    ...(plan === null ? [] : [['allure', { outputDir: join(plan.runDir, 'allure-results'), disableWebdriverStepsReporting: true, disableWebdriverScreenshotsReporting: true }] as [string, WebdriverIO.ReporterOption]]),
+    ...(plan === null
+      ? []
+      : [
+          ['allure', { outputDir: join(plan.runDir, 'allure-results'), disableWebdriverStepsReporting: true, disableWebdriverScreenshotsReporting: true }] as [
+            string,
+            WebdriverIO.ReporterOption,
+          ],
+        ]),
   ],
   logLevel: 'warn',
   autoXvfb: false,

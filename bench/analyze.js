@@ -21,7 +21,18 @@
 //   npm run bench:analyze          (builds, then node --expose-gc bench/analyze.js)
 import { spawn } from 'node:child_process';
 import {
-  closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { basename, join } from 'node:path';
@@ -66,8 +77,18 @@ function exited(child) {
 
 async function stopChild(child, signal = 'SIGTERM', graceMs = 5000) {
   if (child.exitCode === null && child.signalCode === null) {
-    try { process.kill(child.pid, signal); } catch { /* already gone */ }
-    const timer = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
+    try {
+      process.kill(child.pid, signal);
+    } catch {
+      /* already gone */
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, graceMs);
     await exited(child);
     clearTimeout(timer);
   }
@@ -81,12 +102,27 @@ function run(argv, { timeoutMs = 60_000, allowFail = false } = {}) {
     running.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     let settled = false;
-    const settle = (fn, value) => { if (!settled) { settled = true; clearTimeout(timer); running.delete(child); fn(value); } };
+    const settle = (fn, value) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        running.delete(child);
+        fn(value);
+      }
+    };
     const timer = setTimeout(() => {
-      try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       settle(reject, new Error(`${argv.join(' ')}: no exit within ${timeoutMs} ms`));
     }, timeoutMs);
     child.once('error', (err) => settle(reject, new Error(`${argv[0]}: ${err.message}`, { cause: err })));
@@ -104,9 +140,18 @@ function start(argv, ready, timeoutMs = 10_000) {
     running.add(child);
     let seen = '';
     let settled = false;
-    const settle = (fn, value) => { if (!settled) { settled = true; clearTimeout(timer); fn(value); } };
+    const settle = (fn, value) => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        fn(value);
+      }
+    };
     const timer = setTimeout(() => settle(reject, new Error(`${argv.join(' ')}: not ready within ${timeoutMs} ms: ${seen.slice(-300)}`)), timeoutMs);
-    const watch = (d) => { seen += d; if (ready.test(seen)) settle(resolve, { child, output: () => seen }); };
+    const watch = (d) => {
+      seen += d;
+      if (ready.test(seen)) settle(resolve, { child, output: () => seen });
+    };
     child.stdout.on('data', watch);
     child.stderr.on('data', watch);
     child.once('error', (err) => settle(reject, new Error(`${argv[0]}: ${err.message}`, { cause: err })));
@@ -118,8 +163,17 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function requireTools() {
   const missing = [];
-  for (const [tool, pkg] of [['tcpdump', 'tcpdump'], ['tshark', 'tshark'], ['editcap', 'tshark'], ['ethtool', 'ethtool'], ['curl', 'curl'],
-    ['dig', 'bind9-dnsutils'], ['openssl', 'openssl'], ['ping', 'iputils-ping'], ['ip', 'iproute2']]) {
+  for (const [tool, pkg] of [
+    ['tcpdump', 'tcpdump'],
+    ['tshark', 'tshark'],
+    ['editcap', 'tshark'],
+    ['ethtool', 'ethtool'],
+    ['curl', 'curl'],
+    ['dig', 'bind9-dnsutils'],
+    ['openssl', 'openssl'],
+    ['ping', 'iputils-ping'],
+    ['ip', 'iproute2'],
+  ]) {
     const { code } = await run(['sh', '-c', 'command -v "$1" >/dev/null', 'sh', tool], { allowFail: true });
     if (code !== 0) missing.push(pkg);
   }
@@ -155,7 +209,10 @@ async function recordBase() {
       await ip('-n', ns, 'link', 'set', 'lo', 'up');
     }
     await ip('link', 'add', 'c0', 'netns', client, 'type', 'veth', 'peer', 'name', 's0', 'netns', server);
-    for (const [ns, dev, v4, v6] of [[client, 'c0', LAB.clientV4, LAB.clientV6], [server, 's0', LAB.serverV4, LAB.serverV6]]) {
+    for (const [ns, dev, v4, v6] of [
+      [client, 'c0', LAB.clientV4, LAB.clientV6],
+      [server, 's0', LAB.serverV4, LAB.serverV6],
+    ]) {
       // Without this a veth hands 64 KB TSO/GSO super-packets to tcpdump: no real link has those.
       await inNs(ns, ['ethtool', '-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
       await ip('-n', ns, 'addr', 'add', `${v4}/24`, 'dev', dev);
@@ -167,26 +224,75 @@ async function recordBase() {
     const cert = join(lab, 'cert.pem');
     const key = join(lab, 'key.pem');
     if (!existsSync(cert) || !existsSync(key)) {
-      await run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
-        '-subj', '/CN=bench.test', '-addext', 'subjectAltName=DNS:*.bench.test', '-keyout', key, '-out', cert]);
+      await run([
+        'openssl',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '3650',
+        '-subj',
+        '/CN=bench.test',
+        '-addext',
+        'subjectAltName=DNS:*.bench.test',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ]);
     }
     const upload = join(lab, 'upload.bin');
-    if (!existsSync(upload)) writeFileSync(upload, Buffer.alloc(3 * 1000 * 1000, 0x5a).map((_, i) => (i * 2654435761) >>> 24));
+    if (!existsSync(upload))
+      writeFileSync(
+        upload,
+        Buffer.alloc(3 * 1000 * 1000, 0x5a).map((_, i) => (i * 2654435761) >>> 24),
+      );
 
-    started.push((await start(['ip', 'netns', 'exec', server, process.execPath, join(ROOT, 'bench', 'lab', 'server.js'),
-      '--v4', LAB.serverV4, '--v6', LAB.serverV6, '--cert', cert, '--key', key], /ready/)).child);
+    started.push(
+      (
+        await start(
+          [
+            'ip',
+            'netns',
+            'exec',
+            server,
+            process.execPath,
+            join(ROOT, 'bench', 'lab', 'server.js'),
+            '--v4',
+            LAB.serverV4,
+            '--v6',
+            LAB.serverV6,
+            '--cert',
+            cert,
+            '--key',
+            key,
+          ],
+          /ready/,
+        )
+      ).child,
+    );
     // -Z root: Debian's tcpdump drops to user tcpdump, who may not write bench/out/. -s 2048: with
     // --immediate-mode libpcap sizes each ring frame by the snaplen, so the default 256 KiB fits
     // only 256 packets in -B 64 MiB and the kernel drops a third of them; 2048 cuts nothing (MTU 1500).
-    const tcpdump = await start(['ip', 'netns', 'exec', client, 'tcpdump', '-i', 'any', '-U', '--immediate-mode', '-B', '65536', '-s', '2048', '-Z', 'root',
-      '-w', partial], /listening on/);
+    const tcpdump = await start(
+      ['ip', 'netns', 'exec', client, 'tcpdump', '-i', 'any', '-U', '--immediate-mode', '-B', '65536', '-s', '2048', '-Z', 'root', '-w', partial],
+      /listening on/,
+    );
     started.push(tcpdump.child);
 
     const t0 = Date.now();
     const log = await clientTraffic((argv, options) => inNs(client, argv, options));
     await sleep(500);
     await stopChild(tcpdump.child, 'SIGINT', 10_000);
-    const summary = tcpdump.output().split('\n').filter((l) => /captured|received|dropped/.test(l)).join('; ');
+    const summary = tcpdump
+      .output()
+      .split('\n')
+      .filter((l) => /captured|received|dropped/.test(l))
+      .join('; ');
     process.stdout.write(`base capture: traffic took ${((Date.now() - t0) / 1000).toFixed(1)} s; ${log.join('; ')}\ntcpdump: ${summary}\n`);
     renameSync(partial, BASE);
     writeFileSync(BASE_META, `${JSON.stringify({ clientAddresses, recorded: new Date().toISOString(), tcpdump: summary }, null, 2)}\n`);
@@ -212,8 +318,8 @@ async function waitForLinkLocal(ns, dev) {
 
 /** An app-like mix from the client namespace; returns a line per kind of traffic. */
 async function clientTraffic(inClient) {
-  const curl = (urls, extra = []) => inClient(['curl', '-sS', '-k', '--http1.1', '--max-time', '60', ...extra,
-    ...urls.flatMap((url) => ['-o', '/dev/null', url])], { timeoutMs: 120_000 });
+  const curl = (urls, extra = []) =>
+    inClient(['curl', '-sS', '-k', '--http1.1', '--max-time', '60', ...extra, ...urls.flatMap((url) => ['-o', '/dev/null', url])], { timeoutMs: 120_000 });
 
   // Bulk: what an app store update, a video or a photo backup looks like, mostly over TLS as apps
   // do; IPv6 where the name has an AAAA, IPv4 where it has none (curl tries IPv6 first). Paced to ~100 Mbit/s each, a good
@@ -245,9 +351,11 @@ async function clientTraffic(inClient) {
       return Array.from({ length: 1 + (i % 3) }, (_, j) => `${scheme}://${host}/small/${sizes[(i + j * 3) % sizes.length]}`);
     });
     let next = 0;
-    await Promise.all(Array.from({ length: 6 }, async () => {
-      while (next < jobs.length) await curl(jobs[next++]);
-    }));
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (next < jobs.length) await curl(jobs[next++]);
+      }),
+    );
     return `short: ${jobs.length} connections`;
   };
 
@@ -265,8 +373,9 @@ async function clientTraffic(inClient) {
   };
 
   const udp = async () => {
-    const { stdout } = await inClient([process.execPath, join(ROOT, 'bench', 'lab', 'udp-client.js'), '--v4', LAB.serverV4, '--v6', LAB.serverV6],
-      { timeoutMs: 120_000 });
+    const { stdout } = await inClient([process.execPath, join(ROOT, 'bench', 'lab', 'udp-client.js'), '--v4', LAB.serverV4, '--v6', LAB.serverV6], {
+      timeoutMs: 120_000,
+    });
     return stdout.trim();
   };
 
@@ -304,7 +413,7 @@ async function replicate({ path = BIG, metaPath = BIG_META, sizeMib = SIZE_MIB, 
   const clientAddresses = meta.clientAddresses.map(addressBytes);
   let data = null;
   const sink = {
-    packet(buf, dv, offset, capLen, origLen, seconds, nanoseconds, link, iface) {
+    packet(buf, dv, offset, capLen, _origLen, seconds, nanoseconds, link, iface) {
       const ts = seconds + nanoseconds / 1e9;
       if (buf !== data) throw new Error('the reader copied the base capture: offsets would not be file offsets');
       recordAt.push(offset - 16);
@@ -318,7 +427,9 @@ async function replicate({ path = BIG, metaPath = BIG_META, sizeMib = SIZE_MIB, 
         if (clientAddresses.some((a) => a.length === length && buf.compare(a, 0, length, at, at + length) === 0)) patchAt.push(at + length - 2);
       }
     },
-    warning(message) { process.stdout.write(`base.pcap: ${message}\n`); },
+    warning(message) {
+      process.stdout.write(`base.pcap: ${message}\n`);
+    },
   };
   const reader = new CaptureReader(sink, BASE, baseStat.size + 64);
   const room = reader.reserve(baseStat.size);
@@ -379,7 +490,7 @@ async function replicate({ path = BIG, metaPath = BIG_META, sizeMib = SIZE_MIB, 
 }
 
 function writeAll(fd, buffer) {
-  for (let done = 0; done < buffer.length;) done += writeSync(fd, buffer, done, buffer.length - done);
+  for (let done = 0; done < buffer.length; ) done += writeSync(fd, buffer, done, buffer.length - done);
 }
 
 /** "100.64.0.2" or "fe80::1" -> its bytes. */
@@ -391,7 +502,9 @@ function addressBytes(text) {
   const t = tail === null ? [] : groups(tail);
   const all = [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
   const bytes = Buffer.alloc(16);
-  all.forEach((g, i) => bytes.writeUInt16BE(g, i * 2));
+  all.forEach((g, i) => {
+    bytes.writeUInt16BE(g, i * 2);
+  });
   return bytes;
 }
 
@@ -405,16 +518,31 @@ function measure(argv, { keepStdout = false, timeoutMs = 600_000 } = {}) {
   const timeFile = join(OUT, `time.${process.pid}.txt`);
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, ...argv], {
-      cwd: ROOT, stdio: ['ignore', keepStdout ? 'pipe' : devNull, 'pipe'],
+      cwd: ROOT,
+      stdio: ['ignore', keepStdout ? 'pipe' : devNull, 'pipe'],
     });
     running.add(child);
     const t0 = process.hrtime.bigint();
     let stdout = '';
     let stderr = '';
-    child.stdout?.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } }, timeoutMs);
-    child.once('error', (err) => { clearTimeout(timer); running.delete(child); reject(err); });
+    child.stdout?.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      running.delete(child);
+      reject(err);
+    });
     child.once('close', (code) => {
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       clearTimeout(timer);
@@ -439,7 +567,7 @@ function warmCache(path) {
   const fd = openSync(path, 'r');
   const t0 = process.hrtime.bigint();
   let total = 0;
-  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) total += n;
+  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) total += n;
   closeSync(fd);
   return { total, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
@@ -484,12 +612,16 @@ async function main() {
   globalThis.gc?.();
   const bigSize = statSync(BIG).size;
   const bigMib = bigSize / MIB;
-  process.stdout.write(`${rep.cached ? 'reusing' : `wrote in ${((Date.now() - t0) / 1000).toFixed(1)} s`} bench/out/big.pcap: ` +
-    `${rep.copies} copies of base.pcap (${(rep.baseBytes / MIB).toFixed(1)} MiB, ${rep.baseRecords} records, ${rep.baseSeconds.toFixed(1)} s, ` +
-    `linktype ${rep.linkType}, ${rep.addressesPerCopy} client addresses renumbered per copy)\n`);
+  process.stdout.write(
+    `${rep.cached ? 'reusing' : `wrote in ${((Date.now() - t0) / 1000).toFixed(1)} s`} bench/out/big.pcap: ` +
+      `${rep.copies} copies of base.pcap (${(rep.baseBytes / MIB).toFixed(1)} MiB, ${rep.baseRecords} records, ${rep.baseSeconds.toFixed(1)} s, ` +
+      `linktype ${rep.linkType}, ${rep.addressesPerCopy} client addresses renumbered per copy)\n`,
+  );
 
   const warm = warmCache(BIG);
-  process.stdout.write(`warm-up: read all ${(warm.total / MIB).toFixed(0)} MiB once (${(warm.total / MIB / warm.seconds).toFixed(0)} MiB/s); every run below sees a warm page cache\n`);
+  process.stdout.write(
+    `warm-up: read all ${(warm.total / MIB).toFixed(0)} MiB once (${(warm.total / MIB / warm.seconds).toFixed(0)} MiB/s); every run below sees a warm page cache\n`,
+  );
 
   const node = process.execPath;
   const analyzeArgv = [node, join(ROOT, 'bin', 'v6lab.js'), 'analyze', BIG, '--json'];
@@ -518,13 +650,19 @@ async function main() {
     const walked = await measure(walkArgv, { keepStdout: true });
     walkCount = walked.stdout.trim();
     runs.walk.push(walked);
-    process.stdout.write(`round ${round + 1}/${ROUNDS}: analyze ${runs.analyze.at(-1).wall.toFixed(2)} s` +
-      `${round < TSHARK_ROUNDS ? `, tshark ${runs.tshark.at(-1).wall.toFixed(2)} s` : ''}, walk ${walked.wall.toFixed(2)} s\n`);
+    process.stdout.write(
+      `round ${round + 1}/${ROUNDS}: analyze ${runs.analyze.at(-1).wall.toFixed(2)} s` +
+        `${round < TSHARK_ROUNDS ? `, tshark ${runs.tshark.at(-1).wall.toFixed(2)} s` : ''}, walk ${walked.wall.toFixed(2)} s\n`,
+    );
   }
 
   // CPU the whole machine spent during the batch, less what the runs and this script used: other work.
   const self = process.cpuUsage(selfBefore);
-  const ours = Object.values(runs).flat().reduce((sum, r) => sum + r.cpu, 0) + (self.user + self.system) / 1e6;
+  const ours =
+    Object.values(runs)
+      .flat()
+      .reduce((sum, r) => sum + r.cpu, 0) +
+    (self.user + self.system) / 1e6;
   const others = Math.max(0, cpuBusySeconds() - busyBefore - ours);
   const batchSeconds = (Date.now() - batchStart) / 1000;
 
@@ -540,13 +678,21 @@ async function main() {
   const stat = (name) => {
     const r = runs[name];
     const wall = median(r.map((x) => x.wall));
-    return { name, n: r.length, wall, speed: bigMib / wall, rss: Math.max(...r.map((x) => x.rssMib)), cpu: median(r.map((x) => x.cpu)), all: r.map((x) => x.wall.toFixed(2)).join(' ') };
+    return {
+      name,
+      n: r.length,
+      wall,
+      speed: bigMib / wall,
+      rss: Math.max(...r.map((x) => x.rssMib)),
+      cpu: median(r.map((x) => x.cpu)),
+      all: r.map((x) => x.wall.toFixed(2)).join(' '),
+    };
   };
   const a = stat('analyze');
   const t = stat('tshark');
   const w = stat('walk');
   const verdict = (ok) => (ok ? 'PASS' : 'MISS');
-  const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [, cpus()[0]?.model ?? '?'])[1];
+  const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [undefined, cpus()[0]?.model ?? '?'])[1];
   const nproc = (await run(['nproc'])).stdout.trim();
   const tsharkVersion = (await run(['tshark', '--version'])).stdout.split('\n')[0].replace(/\.$/, '');
 
@@ -577,7 +723,7 @@ async function main() {
       `${(((t.rss - tsharkTiny.rssMib) * 1024) / packets).toFixed(2)} KiB net of its ${tsharkTiny.rssMib.toFixed(1)} MiB on a 1000-packet file`,
     `memory vs packets         base.pcap ${baseAnalysis.capture.packets} packets, ${baseAnalysis.flows.length} flows: ${baseRun.rssMib.toFixed(1)} MiB; ` +
       `${sameFlows.copies} copies continuing the same flows (${sameAnalysis.capture.packets} packets, ${sameAnalysis.flows.length} flows): ` +
-      `${sameRun.rssMib.toFixed(1)} MiB (${(((sameRun.rssMib / baseRun.rssMib) - 1) * 100).toFixed(0)}% for ${sameFlows.copies}x the packets; target: no growth with packets)`,
+      `${sameRun.rssMib.toFixed(1)} MiB (${((sameRun.rssMib / baseRun.rssMib - 1) * 100).toFixed(0)}% for ${sameFlows.copies}x the packets; target: no growth with packets)`,
     `analyze memory            ${a.rss.toFixed(1)} MiB peak, ${(a.rss - analyzeTiny.rssMib).toFixed(1)} MiB more than its ${analyzeTiny.rssMib.toFixed(1)} MiB on the ` +
       `1000-packet file: at most ${(((a.rss - analyzeTiny.rssMib) * 1024) / bigAnalysis.flows.length).toFixed(2)} KiB per flow (V8 heap headroom included)`,
   ];
@@ -590,8 +736,10 @@ async function main() {
     const profiled = await measure([node, '--cpu-prof', `--cpu-prof-dir=${dir}`, join(ROOT, 'bin', 'v6lab.js'), 'analyze', BIG, '--json']);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     const { total, top } = topSelfTime(JSON.parse(readFileSync(join(dir, file), 'utf8')), 15);
-    process.stdout.write(`\nprofile   one analyze under --cpu-prof (${profiled.wall.toFixed(2)} s; bench/out/prof/${file}); self time, inlined callees count in their caller:\n` +
-      `${table(top.map(([fn, us]) => [`  ${fn}`, `${(us / 1000).toFixed(0)} ms`, `${((us / total) * 100).toFixed(1)}%`]))}\n`);
+    process.stdout.write(
+      `\nprofile   one analyze under --cpu-prof (${profiled.wall.toFixed(2)} s; bench/out/prof/${file}); self time, inlined callees count in their caller:\n` +
+        `${table(top.map(([fn, us]) => [`  ${fn}`, `${(us / 1000).toFixed(0)} ms`, `${((us / total) * 100).toFixed(1)}%`]))}\n`,
+    );
   }
 }
 

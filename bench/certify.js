@@ -55,7 +55,10 @@ function startup() {
   const analyze = timed([process.execPath, V6LAB, 'analyze', TINY_CAPTURE], rounds);
   report('start-up: `node -e 0` (the floor)', `${bare.toFixed(0)} ms`);
   report('start-up: `v6lab --help` (target < 300 ms)', `${help.toFixed(0)} ms (${(help / bare).toFixed(2)}x bare node)`);
-  report(`start-up: \`v6lab analyze\` of a ${(readFileSync(TINY_CAPTURE).length / 1024).toFixed(0)} KiB capture (target < 300 ms)`, `${analyze.toFixed(0)} ms (${(analyze / bare).toFixed(2)}x bare node)`);
+  report(
+    `start-up: \`v6lab analyze\` of a ${(readFileSync(TINY_CAPTURE).length / 1024).toFixed(0)} KiB capture (target < 300 ms)`,
+    `${analyze.toFixed(0)} ms (${(analyze / bare).toFixed(2)}x bare node)`,
+  );
 }
 
 function labTimes() {
@@ -78,7 +81,10 @@ function labTimes() {
 /** 30 emulated apps: the lab's apps under new package names, round robin, and their catalogue. */
 function makeApps() {
   const source = join(ROOT, 'devices', 'lab', 'apps');
-  const models = readdirSync(source).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(join(source, f), 'utf8')));
+  const models = readdirSync(source)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(source, f), 'utf8')));
   const dir = join(work, 'apps');
   mkdirSync(dir, { recursive: true });
   const apps = [];
@@ -129,7 +135,10 @@ async function certifyRun(n, apps) {
   // Every handset the compliant one, so each attaches to both APNs and runs every app twice.
   const up = v6lab(['lab', 'up', '--handsets', String(n), '--apps', apps.dir, '--profile', join(ROOT, 'devices', 'lab', 'handsets', 'compliant.json')]);
   if (up.code !== 0) throw new Error(`lab up --handsets ${n}: ${up.stderr}`);
-  const serials = up.stdout.trim().split('\n').map((l) => l.split('\t')[0]);
+  const serials = up.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t')[0]);
   const home = join(work, `adb-${n}`);
   mkdirSync(home, { recursive: true });
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -138,15 +147,26 @@ async function certifyRun(n, apps) {
   const out = join(work, `run-${n}`);
   try {
     const started = Date.now();
-    const child = spawn(process.execPath, [V6LAB, 'certify', '--devices', serials.join(','), '--suite', SUITES, '--apps', apps.catalogue, '--dwell', String(DWELL_MS), '--out', out, '--quiet'], {
-      cwd: ROOT, env: { ...process.env, V6LAB_STATE_DIR: stateDir, ...adbEnv }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [V6LAB, 'certify', '--devices', serials.join(','), '--suite', SUITES, '--apps', apps.catalogue, '--dwell', String(DWELL_MS), '--out', out, '--quiet'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, V6LAB_STATE_DIR: stateDir, ...adbEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
-    child.stderr.on('data', (c) => { stderr = (stderr + c).slice(-4000); });
+    child.stderr.on('data', (c) => {
+      stderr = (stderr + c).slice(-4000);
+    });
     child.stdout.resume();
     let peakKiB = 0;
     const sampler = setInterval(() => {
-      peakKiB = Math.max(peakKiB, tree(child.pid).reduce((sum, p) => sum + rssKiB(p), 0));
+      peakKiB = Math.max(
+        peakKiB,
+        tree(child.pid).reduce((sum, p) => sum + rssKiB(p), 0),
+      );
     }, 100);
     const code = await new Promise((r) => child.once('exit', r));
     clearInterval(sampler);
@@ -163,7 +183,8 @@ async function certifyRun(n, apps) {
     const dwellMs = appChecks.reduce((sum, r) => sum + r.metrics.dwellMs, 0) / n;
     const appCheckMs = appChecks.reduce((sum, r) => sum + r.metrics.checkMs, 0) / n;
     const broken = doc.results.filter((r) => r.status === 'broken').length;
-    const evidenceBytes = doc.results.flatMap((r) => r.evidence).reduce((sum, e) => sum + (statSync(join(out, e), { throwIfNoEntry: false })?.size ?? 0), 0) / n;
+    const evidenceBytes =
+      doc.results.flatMap((r) => r.evidence).reduce((sum, e) => sum + (statSync(join(out, e), { throwIfNoEntry: false })?.size ?? 0), 0) / n;
     return { n, code, wallMs, dwellMs, appCheckMs, overheads, peakKiB, results: doc.results.length, broken, evidenceBytes };
   } finally {
     spawnSync('adb', ['-P', String(port), 'kill-server'], { env: { ...process.env, ...adbEnv }, stdio: 'ignore' });
@@ -179,18 +200,30 @@ async function certifyRuns() {
     runs.push(run);
     const sorted = [...run.overheads].sort((a, b) => a - b);
     const p90 = sorted[Math.floor(sorted.length * 0.9)] ?? NaN;
-    report(`certify ${n} handset${n > 1 ? 's' : ''} (${SUITES}; ${APPS} apps x 2 networks, ${DWELL_MS / 1000} s dwell): wall`, `${seconds(run.wallMs)}, exit ${run.code}, ${run.results} results, ${run.broken} broken`);
-    report(`  harness overhead per app check (check time minus dwell; target < 1.5 s)`, `median ${(median(run.overheads) / 1000).toFixed(2)} s, p90 ${(p90 / 1000).toFixed(2)} s, over ${run.overheads.length} checks`);
+    report(
+      `certify ${n} handset${n > 1 ? 's' : ''} (${SUITES}; ${APPS} apps x 2 networks, ${DWELL_MS / 1000} s dwell): wall`,
+      `${seconds(run.wallMs)}, exit ${run.code}, ${run.results} results, ${run.broken} broken`,
+    );
+    report(
+      `  harness overhead per app check (check time minus dwell; target < 1.5 s)`,
+      `median ${(median(run.overheads) / 1000).toFixed(2)} s, p90 ${(p90 / 1000).toFixed(2)} s, over ${run.overheads.length} checks`,
+    );
     report(`  outside the app checks (start-up, os and apn suites, APN switches, between checks, restore, report)`, seconds(run.wallMs - run.appCheckMs));
-    report(`  dwell share of the wall time (one handset's dwell; target >= 80%)`, `${((run.dwellMs / run.wallMs) * 100).toFixed(1)}% (${seconds(run.dwellMs)} of ${seconds(run.wallMs)})`);
+    report(
+      `  dwell share of the wall time (one handset's dwell; target >= 80%)`,
+      `${((run.dwellMs / run.wallMs) * 100).toFixed(1)}% (${seconds(run.dwellMs)} of ${seconds(run.wallMs)})`,
+    );
     report(`  peak RSS of the harness process tree`, `${(run.peakKiB / 1024).toFixed(0)} MiB`);
     report(`  evidence written per handset (pcaps and analyses)`, `${(run.evidenceBytes / 2 ** 20).toFixed(1)} MiB`);
   }
   const one = runs.find((r) => r.n === 1);
-  for (const run of runs.filter((r) => r.n > 1 && one)) report(`wall ratio, ${run.n} handsets / 1 (target <= 1.5x for 4)`, `${(run.wallMs / one.wallMs).toFixed(2)}x`);
+  for (const run of runs.filter((r) => r.n > 1 && one))
+    report(`wall ratio, ${run.n} handsets / 1 (target <= 1.5x for 4)`, `${(run.wallMs / one.wallMs).toFixed(2)}x`);
 }
 
-console.log(`bench/certify.js on ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}`);
+console.log(
+  `bench/certify.js on ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}`,
+);
 try {
   if (!SKIP.has('startup')) startup();
   if (!SKIP.has('lab')) labTimes();

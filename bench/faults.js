@@ -30,7 +30,9 @@ const v6lab = (args, env = {}) => v6labIn(stateDir, args, env);
 /** What a lab can leave behind on the host: its namespaces, processes, /etc/netns entries, host routes and addresses. */
 function leftovers(hostBefore) {
   const found = [];
-  const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('v6l-'));
+  const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.startsWith('v6l-'));
   if (namespaces.length > 0) found.push(`namespaces: ${namespaces.join(', ')}`);
   const netns = existsSync('/etc/netns') ? readdirSync('/etc/netns').filter((n) => n.startsWith('v6l-')) : [];
   if (netns.length > 0) found.push(`/etc/netns: ${netns.join(', ')}`);
@@ -42,7 +44,7 @@ function leftovers(hostBefore) {
       // gone meanwhile
     }
   }
-  if (hostNetwork() !== hostBefore) found.push('the host namespace\'s addresses or routes changed');
+  if (hostNetwork() !== hostBefore) found.push("the host namespace's addresses or routes changed");
   return found;
 }
 
@@ -71,7 +73,11 @@ async function labCycles() {
   let killed = 0;
   let finishedFirst = 0;
   for (let i = 0; i < CYCLES; i++) {
-    const child = spawn(process.execPath, [V6LAB, 'lab', 'up', '--handsets', '2'], { cwd: ROOT, env: { ...process.env, V6LAB_STATE_DIR: stateDir }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [V6LAB, 'lab', 'up', '--handsets', '2'], {
+      cwd: ROOT,
+      env: { ...process.env, V6LAB_STATE_DIR: stateDir },
+      stdio: 'ignore',
+    });
     // Listened for at once, so an exit before the kill is seen whenever it comes.
     const exited = new Promise((r) => child.once('exit', r));
     await sleep(Math.round((i / CYCLES) * 1500));
@@ -106,7 +112,13 @@ async function kills() {
   try {
     const out = join(work, 'kill-run');
     const catalogue = join(work, 'catalogue.json');
-    writeFileSync(catalogue, JSON.stringify({ name: 'three', apps: ['com.example.maps', 'com.example.news', 'com.example.chat'].map((p) => ({ package: p, label: p, dwellMs: 1500 })) }));
+    writeFileSync(
+      catalogue,
+      JSON.stringify({
+        name: 'three',
+        apps: ['com.example.maps', 'com.example.news', 'com.example.chat'].map((p) => ({ package: p, label: p, dwellMs: 1500 })),
+      }),
+    );
     let seed = 20261126;
     const random = () => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -116,7 +128,12 @@ async function kills() {
     let whole = 0;
     let moments = 0;
     for (let k = 0; k < KILLS; k++) {
-      const child = spawn(process.execPath, [V6LAB, ...args], { cwd: ROOT, env: { ...process.env, V6LAB_STATE_DIR: stateDir, ...adb.env }, detached: true, stdio: 'ignore' });
+      const child = spawn(process.execPath, [V6LAB, ...args], {
+        cwd: ROOT,
+        env: { ...process.env, V6LAB_STATE_DIR: stateDir, ...adb.env },
+        detached: true,
+        stdio: 'ignore',
+      });
       const exited = new Promise((r) => child.once('exit', r));
       await sleep(3000 + Math.floor(random() * 9000));
       if (child.exitCode !== null) break;
@@ -137,7 +154,10 @@ async function kills() {
     const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     const keys = doc.results.map((r) => `${r.check}|${r.app}|${r.network}`);
     report('kill -9 moments of the harness (process group), results.json whole after each', `${whole}/${moments}`);
-    report('runs resumed to the end', `${moments} resumes, final exit ${last.code}, ${doc.results.length}/12 checks, ${keys.length - new Set(keys).size} run twice, ${doc.results.filter((r) => r.status === 'broken').length} broken`);
+    report(
+      'runs resumed to the end',
+      `${moments} resumes, final exit ${last.code}, ${doc.results.length}/12 checks, ${keys.length - new Set(keys).size} run twice, ${doc.results.filter((r) => r.status === 'broken').length} broken`,
+    );
   } finally {
     spawnSync('adb', ['-P', String(adb.port), 'kill-server'], { env: { ...process.env, HOME: join(work, 'adb-home') } });
     v6lab(['lab', 'down']);
@@ -146,10 +166,19 @@ async function kills() {
 
 /** Runs mocha with the JSON reporter; its stats, and each test's title and whether it passed. */
 function mochaRun(files, env = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/mocha/bin/mocha.js'), '--reporter', 'json', ...files], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 3_600_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/mocha/bin/mocha.js'), '--reporter', 'json', ...files], {
+    cwd: ROOT,
+    env: { ...process.env, CI: 'true', ...env },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 3_600_000,
+  });
   const text = r.stdout.slice(r.stdout.indexOf('{'));
   const json = JSON.parse(text.slice(0, text.lastIndexOf('}') + 1));
-  return { stats: json.stats, tests: json.tests.map((t) => ({ title: t.fullTitle, passed: Object.keys(t.err ?? {}).length === 0, error: t.err?.message?.slice(0, 500) })) };
+  return {
+    stats: json.stats,
+    tests: json.tests.map((t) => ({ title: t.fullTitle, passed: Object.keys(t.err ?? {}).length === 0, error: t.err?.message?.slice(0, 500) })),
+  };
 }
 
 const mochaJson = (files, env = {}) => mochaRun(files, env).stats;

@@ -70,7 +70,12 @@ async function stage(name, file) {
     if (name === 'reader') sink = { packet() {}, warning() {} };
     else if (name === 'decode') {
       const view = new PacketView();
-      sink = { packet(buf, dv, offset, capLen, origLen, seconds, nanoseconds, linkType, iface) { decodePacket(view, buf, dv, offset, capLen, linkType, iface); }, warning() {} };
+      sink = {
+        packet(buf, dv, offset, capLen, _origLen, _seconds, _nanoseconds, linkType, iface) {
+          decodePacket(view, buf, dv, offset, capLen, linkType, iface);
+        },
+        warning() {},
+      };
     } else sink = new CaptureAnalyzer({ source: file });
     const reader = new CaptureReader(sink, file, 2 * BLOCK);
     const fd = openSync(file, 'r');
@@ -97,7 +102,9 @@ function child(name, file) {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--stage', name, file], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    proc.stdout.on('data', (d) => { out += d; });
+    proc.stdout.on('data', (d) => {
+      out += d;
+    });
     proc.once('error', reject);
     proc.once('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`stage ${name} exited ${code}`))));
   });
@@ -124,6 +131,12 @@ if (process.argv[2] === '--stage') {
     const packets = results[name][0].packets;
     const ns = (s * 1e9) / packets;
     const step = baseOf[name] ? `${(ns - nsPerPacket(baseOf[name])).toFixed(0)} (vs ${baseOf[name]})` : '';
-    process.stdout.write(`${name.padEnd(11)} ${s.toFixed(3).padStart(8)} ${(mib / s).toFixed(0).padStart(7)} ${ns.toFixed(0).padStart(11)} ${step.padStart(22)} ${median(results[name].map((r) => r.rssMib)).toFixed(1).padStart(9)}\n`);
+    process.stdout.write(
+      `${name.padEnd(11)} ${s.toFixed(3).padStart(8)} ${(mib / s).toFixed(0).padStart(7)} ${ns.toFixed(0).padStart(11)} ${step.padStart(22)} ${median(
+        results[name].map((r) => r.rssMib),
+      )
+        .toFixed(1)
+        .padStart(9)}\n`,
+    );
   }
 }

@@ -45,6 +45,12 @@ export function figureList() {
 /** Runs the built `v6lab ...args` against the lab in `stateDir`; its exit code, output and wall time. */
 export function v6labIn(stateDir, args, env = {}, timeoutMs = 600_000) {
   const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [V6LAB, ...args], { cwd: ROOT, env: { ...process.env, V6LAB_STATE_DIR: stateDir, ...env }, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [V6LAB, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, V6LAB_STATE_DIR: stateDir, ...env },
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Number(process.hrtime.bigint() - started) / 1e6 };
 }

@@ -31,7 +31,10 @@ const UIAUTOMATOR2 = 'uiautomator2@8.7.0';
 const manifest = join(appiumHome, 'node_modules', '.cache', 'appium', 'extensions.yaml');
 const manifestText = existsSync(manifest) ? readFileSync(manifest, 'utf8') : '';
 const inManifest = (name, path) => new RegExp(`^  ${name}:\\n(    .*\\n)*?    installPath: ${path ?? '.+'}\\n`, 'm').test(manifestText);
-const wanted = [inManifest('v6lab-virtual', join(root, 'drivers', 'v6lab-virtual').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), ...(process.argv.includes('--uiautomator2') ? [inManifest('uiautomator2')] : [])];
+const wanted = [
+  inManifest('v6lab-virtual', join(root, 'drivers', 'v6lab-virtual').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+  ...(process.argv.includes('--uiautomator2') ? [inManifest('uiautomator2')] : []),
+];
 if (wanted.every(Boolean)) process.exit(0);
 
 const listed = JSON.parse(execFileSync(process.execPath, [appium, 'driver', 'list', '--installed', '--json'], { cwd: root, env, encoding: 'utf8' }));

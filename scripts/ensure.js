@@ -34,8 +34,10 @@ const DEBIAN = {
 };
 
 function onPath(program) {
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', program], { stdio: 'ignore' }).status === 0
-    || ['/usr/sbin', '/sbin', '/usr/bin'].some((dir) => existsSync(join(dir, program)));
+  return (
+    spawnSync('sh', ['-c', 'command -v "$1"', 'sh', program], { stdio: 'ignore' }).status === 0 ||
+    ['/usr/sbin', '/sbin', '/usr/bin'].some((dir) => existsSync(join(dir, program)))
+  );
 }
 
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
@@ -43,7 +45,9 @@ if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 
-const missing = Object.entries(DEBIAN).filter(([, program]) => !onPath(program)).map(([pkg]) => pkg);
+const missing = Object.entries(DEBIAN)
+  .filter(([, program]) => !onPath(program))
+  .map(([pkg]) => pkg);
 if (missing.length > 0) {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
     console.error(`v6lab: installing Debian packages: ${missing.join(' ')}`);

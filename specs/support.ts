@@ -28,7 +28,10 @@ export function certification(): Promise<Certification> {
 
 /** Screen-relative swipe, as `input swipe` takes it (pixels of a 1080x2400 screen, scaled by the device). */
 const SWIPES: Record<string, [number, number, number, number]> = {
-  up: [540, 1700, 540, 700], down: [540, 700, 540, 1700], left: [900, 1200, 180, 1200], right: [180, 1200, 900, 1200],
+  up: [540, 1700, 540, 700],
+  down: [540, 700, 540, 1700],
+  left: [900, 1200, 180, 1200],
+  right: [180, 1200, 900, 1200],
 };
 
 /** Runs one Appium action; what it throws is a UiError, so the fault is named by its type. */
@@ -42,23 +45,26 @@ async function appium<T>(action: string, work: () => Promise<T>): Promise<T> {
 
 export const ui: DeviceUi = {
   isAppInstalled: (pkg) => appium(`tell whether ${pkg} is installed`, () => browser.isAppInstalled(pkg)),
-  activateApp: (pkg) => appium(`launch ${pkg}`, async () => {
-    await browser.activateApp(pkg);
-  }),
+  activateApp: (pkg) =>
+    appium(`launch ${pkg}`, async () => {
+      await browser.activateApp(pkg);
+    }),
   // WebdriverIO types it void; Appium answers whether the app was running.
   terminateApp: (pkg) => appium(`stop ${pkg}`, async () => ((await browser.terminateApp(pkg)) as unknown) !== false),
-  openUrl: (url) => appium(`open ${url}`, async () => {
-    await browser.url(url);
-  }),
-  step: (step: FlowStep) => appium(`do ${JSON.stringify(step)}`, async () => {
-    if ('tap' in step) await $(step.tap).click();
-    else if ('wait' in step) await browser.pause(step.wait);
-    else if ('back' in step) await browser.back();
-    else if ('swipe' in step) {
-      const [x1, y1, x2, y2] = SWIPES[step.swipe]!;
-      await browser.execute('mobile: shell', { command: 'input', args: ['swipe', String(x1), String(y1), String(x2), String(y2), '300'] });
-    } else await $(step.type).setValue(step.text);
-  }),
+  openUrl: (url) =>
+    appium(`open ${url}`, async () => {
+      await browser.url(url);
+    }),
+  step: (step: FlowStep) =>
+    appium(`do ${JSON.stringify(step)}`, async () => {
+      if ('tap' in step) await $(step.tap).click();
+      else if ('wait' in step) await browser.pause(step.wait);
+      else if ('back' in step) await browser.back();
+      else if ('swipe' in step) {
+        const [x1, y1, x2, y2] = SWIPES[step.swipe]!;
+        await browser.execute('mobile: shell', { command: 'input', args: ['swipe', String(x1), String(y1), String(x2), String(y2), '300'] });
+      } else await $(step.type).setValue(step.text);
+    }),
 };
 
 /** Evidence files larger than this are linked from results.json, not copied into Allure. */
@@ -80,11 +86,17 @@ export async function report(context: Mocha.Context, result: CheckResult, runDir
   }
   if (result.verdict !== null) await allure.addArgument('verdict', result.verdict);
   for (const [name, value] of Object.entries(result.metrics)) await allure.addArgument(name, String(value));
-  for (const reason of result.reasons) await allure.addStep(`${reason.code}: ${reason.detail}`, undefined, result.status === 'passed' ? Status.PASSED : result.status === 'skipped' ? Status.SKIPPED : Status.FAILED);
+  for (const reason of result.reasons)
+    await allure.addStep(
+      `${reason.code}: ${reason.detail}`,
+      undefined,
+      result.status === 'passed' ? Status.PASSED : result.status === 'skipped' ? Status.SKIPPED : Status.FAILED,
+    );
   for (const file of result.evidence) {
     const path = join(runDir, file);
     const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-    if (size > 0 && size <= MAX_ATTACHMENT) await allure.addAttachment(file, readFileSync(path), file.endsWith('.json') ? 'application/json' : 'application/vnd.tcpdump.pcap');
+    if (size > 0 && size <= MAX_ATTACHMENT)
+      await allure.addAttachment(file, readFileSync(path), file.endsWith('.json') ? 'application/json' : 'application/vnd.tcpdump.pcap');
   }
   const why = result.reasons.map((r) => `${r.code}: ${r.detail}`).join('\n');
   if (result.status === 'skipped') context.skip();

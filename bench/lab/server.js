@@ -28,7 +28,9 @@ function handle(request, response) {
   const [, route, size] = request.url.split('/');
   if (route === 'upload') {
     let received = 0;
-    request.on('data', (chunk) => { received += chunk.length; });
+    request.on('data', (chunk) => {
+      received += chunk.length;
+    });
     request.on('end', () => response.end(`received ${received}\n`));
     return;
   }
@@ -56,7 +58,13 @@ function handle(request, response) {
 
 function answer(query) {
   const question = query.questions?.[0];
-  const reply = { type: 'response', id: query.id, flags: dnsPacket.AUTHORITATIVE_ANSWER | (query.flags & dnsPacket.RECURSION_DESIRED), questions: query.questions ?? [], answers: [] };
+  const reply = {
+    type: 'response',
+    id: query.id,
+    flags: dnsPacket.AUTHORITATIVE_ANSWER | (query.flags & dnsPacket.RECURSION_DESIRED),
+    questions: query.questions ?? [],
+    answers: [],
+  };
   if (!question) return { ...reply, rcode: 'FORMERR' };
   const name = question.name.toLowerCase();
   const label = name.endsWith('.bench.test') ? name.slice(0, -'.bench.test'.length) : null;
@@ -85,23 +93,30 @@ function bindUdp(port, onMessage) {
 const tls = { cert: readFileSync(opt.cert), key: readFileSync(opt.key) };
 await listen(createHttp(handle), 80);
 await listen(createHttps(tls, handle), 443);
-await listen(createTcp((socket) => {
-  const decoder = dnsPacket.streamDecode;
-  let pending = Buffer.alloc(0);
-  socket.on('data', (chunk) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
-      const length = pending.readUInt16BE(0);
-      const query = decoder(pending.subarray(0, 2 + length));
-      pending = pending.subarray(2 + length);
-      socket.write(dnsPacket.streamEncode(answer(query)));
-    }
-  });
-  socket.on('error', () => {});
-}), 53);
+await listen(
+  createTcp((socket) => {
+    const decoder = dnsPacket.streamDecode;
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        const length = pending.readUInt16BE(0);
+        const query = decoder(pending.subarray(0, 2 + length));
+        pending = pending.subarray(2 + length);
+        socket.write(dnsPacket.streamEncode(answer(query)));
+      }
+    });
+    socket.on('error', () => {});
+  }),
+  53,
+);
 await bindUdp(53, (socket, message, rinfo) => {
   let query;
-  try { query = dnsPacket.decode(message); } catch { return; }
+  try {
+    query = dnsPacket.decode(message);
+  } catch {
+    return;
+  }
   socket.send(dnsPacket.encode(answer(query)), rinfo.port, rinfo.address);
 });
 const echo = (socket, message, rinfo) => socket.send(message, rinfo.port, rinfo.address);

@@ -9,8 +9,10 @@ import { parseArgs } from 'node:util';
 
 const { values: opt } = parseArgs({
   options: {
-    v4: { type: 'string' }, v6: { type: 'string' },
-    sockets: { type: 'string', default: '4' }, datagrams: { type: 'string', default: '150' },
+    v4: { type: 'string' },
+    v6: { type: 'string' },
+    sockets: { type: 'string', default: '4' },
+    datagrams: { type: 'string', default: '150' },
   },
 });
 if (!opt.v4 || !opt.v6) throw new Error('udp-client.js needs --v4 and --v6');
@@ -27,7 +29,10 @@ async function conversation(address, port, count, seed) {
     if (port === 443) payload[0] = i === 0 ? 0xc3 : 0x43;
     const echoed = new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), 200);
-      socket.once('message', () => { clearTimeout(timer); resolve(true); });
+      socket.once('message', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
     });
     socket.send(payload, port, address);
     if (await echoed) answered++;

@@ -8,18 +8,24 @@
  * build objects.
  */
 import {
-  AddressError, type Nat64Prefix, canonicalAddress, extractEmbeddedIpv4, formatAddress, inNat64Prefix,
-  IPV4ONLY_ARPA, isClatIpv4, nat64PrefixFromWellKnown, parseAddress, parseNat64Prefix,
+  AddressError,
+  type Nat64Prefix,
+  canonicalAddress,
+  extractEmbeddedIpv4,
+  formatAddress,
+  inNat64Prefix,
+  IPV4ONLY_ARPA,
+  isClatIpv4,
+  nat64PrefixFromWellKnown,
+  parseAddress,
+  parseNat64Prefix,
 } from '../net/address.js';
-import { type CaptureFormat, type PacketSink } from '../capture/reader.js';
+import type { CaptureFormat, PacketSink } from '../capture/reader.js';
 import { IPPROTO, PacketView, TCP_FLAG, decodePacket } from '../capture/decode.js';
 import { compareHostnames } from './hostname-order.js';
 import { decodeDns, type DnsMessage } from './dns.js';
 import { looksLikeQuicInitial, looksLikeTlsHandshake, MAX_CLIENT_HELLO, parseClientHello } from './tls.js';
-import {
-  type AnalyzeOptions, type CaptureAnalysis, type DnsQuery, type Flow, type FlowPath,
-  type HostnameFacts, type PathTotals,
-} from './types.js';
+import type { AnalyzeOptions, CaptureAnalysis, DnsQuery, Flow, FlowPath, HostnameFacts, PathTotals } from './types.js';
 
 /** Two copies of one packet on two interfaces of an `-i any` capture arrive within this. */
 const DUPLICATE_WINDOW_S = 0.01;
@@ -29,7 +35,11 @@ const MAX_FRAGMENT_ENTRIES = 4096;
 const MAX_DNS_TCP_BUFFER = 65536 + 2;
 const DNS_PORT = 53;
 
-const enum TlsState { Unknown, Collecting, Done }
+const enum TlsState {
+  Unknown,
+  Collecting,
+  Done,
+}
 
 /** One transport conversation. Address words are the raw bytes read as little-endian int32. */
 class FlowState {
@@ -42,8 +52,12 @@ class FlowState {
   reset = false;
   /** The last two packet signatures, for duplicate detection. */
   // Timestamps start as doubles so V8 stores them in place, never as a new box per packet.
-  sig0 = 0; ts0 = -Infinity; if0 = 0;
-  sig1 = 0; ts1 = -Infinity; if1 = 0;
+  sig0 = 0;
+  ts0 = -Infinity;
+  if0 = 0;
+  sig1 = 0;
+  ts1 = -Infinity;
+  if1 = 0;
   nextSlot = 0;
   tls = TlsState.Unknown;
   tlsBytes: Buffer | null = null;
@@ -61,8 +75,14 @@ class FlowState {
     readonly hash: number,
     readonly family: 4 | 6,
     readonly protocol: number,
-    readonly c0: number, readonly c1: number, readonly c2: number, readonly c3: number,
-    readonly s0: number, readonly s1: number, readonly s2: number, readonly s3: number,
+    readonly c0: number,
+    readonly c1: number,
+    readonly c2: number,
+    readonly c3: number,
+    readonly s0: number,
+    readonly s1: number,
+    readonly s2: number,
+    readonly s3: number,
     readonly clientPort: number,
     readonly serverPort: number,
     readonly firstTs: number,
@@ -74,12 +94,23 @@ class FlowState {
 }
 
 /** The names DNS answers gave one address, in capture order (consecutive repeats dropped). */
-interface AddressAnswers { times: number[]; names: string[]; nameSet: Set<string> }
+interface AddressAnswers {
+  times: number[];
+  names: string[];
+  nameSet: Set<string>;
+}
 
 /** In-order bytes of one TCP direction, for DNS over TCP (RFC 7766). */
-interface TcpStream { nextSeq: number; pending: Buffer }
+interface TcpStream {
+  nextSeq: number;
+  pending: Buffer;
+}
 
-interface FragmentEntry { flow: number; packets: number; bytes: number }
+interface FragmentEntry {
+  flow: number;
+  packets: number;
+  bytes: number;
+}
 
 function fmix(h: number): number {
   h ^= h >>> 16;
@@ -148,7 +179,17 @@ export class CaptureAnalyzer implements PacketSink {
     if (this.warnings.length < 100) this.warnings.push(message);
   }
 
-  packet(buf: Buffer, dv: DataView, offset: number, capLen: number, origLen: number, seconds: number, nanoseconds: number, linkType: number, iface: number): void {
+  packet(
+    buf: Buffer,
+    dv: DataView,
+    offset: number,
+    capLen: number,
+    origLen: number,
+    seconds: number,
+    nanoseconds: number,
+    linkType: number,
+    iface: number,
+  ): void {
     const ts = seconds + nanoseconds / 1e9;
     this.now = ts;
     this.packetCount++;
@@ -205,21 +246,47 @@ export class CaptureAnalyzer implements PacketSink {
     const six = v.family === 6;
     const src = v.srcOffset;
     const dst = v.dstOffset;
-    const a0 = dv.getInt32(src, true), a1 = six ? dv.getInt32(src + 4, true) : 0, a2 = six ? dv.getInt32(src + 8, true) : 0, a3 = six ? dv.getInt32(src + 12, true) : 0;
-    const b0 = dv.getInt32(dst, true), b1 = six ? dv.getInt32(dst + 4, true) : 0, b2 = six ? dv.getInt32(dst + 8, true) : 0, b3 = six ? dv.getInt32(dst + 12, true) : 0;
+    const a0 = dv.getInt32(src, true),
+      a1 = six ? dv.getInt32(src + 4, true) : 0,
+      a2 = six ? dv.getInt32(src + 8, true) : 0,
+      a3 = six ? dv.getInt32(src + 12, true) : 0;
+    const b0 = dv.getInt32(dst, true),
+      b1 = six ? dv.getInt32(dst + 4, true) : 0,
+      b2 = six ? dv.getInt32(dst + 8, true) : 0,
+      b3 = six ? dv.getInt32(dst + 12, true) : 0;
     const sp = v.srcPort;
     const dp = v.dstPort;
     const last = this.lastFlow;
     if (last >= 0) {
       const f = this.flows[last]!;
       if (f.protocol === v.protocol && f.family === v.family) {
-        if (f.clientPort === sp && f.serverPort === dp && f.c0 === a0 && f.s0 === b0 && f.c1 === a1 && f.c2 === a2 && f.c3 === a3 &&
-            f.s1 === b1 && f.s2 === b2 && f.s3 === b3) {
+        if (
+          f.clientPort === sp &&
+          f.serverPort === dp &&
+          f.c0 === a0 &&
+          f.s0 === b0 &&
+          f.c1 === a1 &&
+          f.c2 === a2 &&
+          f.c3 === a3 &&
+          f.s1 === b1 &&
+          f.s2 === b2 &&
+          f.s3 === b3
+        ) {
           this.fromClient = true;
           return last;
         }
-        if (f.clientPort === dp && f.serverPort === sp && f.c0 === b0 && f.s0 === a0 && f.c1 === b1 && f.c2 === b2 && f.c3 === b3 &&
-            f.s1 === a1 && f.s2 === a2 && f.s3 === a3) {
+        if (
+          f.clientPort === dp &&
+          f.serverPort === sp &&
+          f.c0 === b0 &&
+          f.s0 === a0 &&
+          f.c1 === b1 &&
+          f.c2 === b2 &&
+          f.c3 === b3 &&
+          f.s1 === a1 &&
+          f.s2 === a2 &&
+          f.s3 === a3
+        ) {
           this.fromClient = false;
           return last;
         }
@@ -235,13 +302,33 @@ export class CaptureAnalyzer implements PacketSink {
       if (slot === 0) break;
       const f = this.flows[slot - 1]!;
       if (f.hash !== hash || f.protocol !== v.protocol || f.family !== v.family) continue;
-      if (f.clientPort === sp && f.serverPort === dp && f.c0 === a0 && f.c1 === a1 && f.c2 === a2 && f.c3 === a3 &&
-          f.s0 === b0 && f.s1 === b1 && f.s2 === b2 && f.s3 === b3) {
+      if (
+        f.clientPort === sp &&
+        f.serverPort === dp &&
+        f.c0 === a0 &&
+        f.c1 === a1 &&
+        f.c2 === a2 &&
+        f.c3 === a3 &&
+        f.s0 === b0 &&
+        f.s1 === b1 &&
+        f.s2 === b2 &&
+        f.s3 === b3
+      ) {
         this.fromClient = true;
         return (this.lastFlow = slot - 1);
       }
-      if (f.clientPort === dp && f.serverPort === sp && f.c0 === b0 && f.c1 === b1 && f.c2 === b2 && f.c3 === b3 &&
-          f.s0 === a0 && f.s1 === a1 && f.s2 === a2 && f.s3 === a3) {
+      if (
+        f.clientPort === dp &&
+        f.serverPort === sp &&
+        f.c0 === b0 &&
+        f.c1 === b1 &&
+        f.c2 === b2 &&
+        f.c3 === b3 &&
+        f.s0 === a0 &&
+        f.s1 === a1 &&
+        f.s2 === a2 &&
+        f.s3 === a3
+      ) {
         this.fromClient = false;
         return (this.lastFlow = slot - 1);
       }
@@ -281,7 +368,7 @@ export class CaptureAnalyzer implements PacketSink {
    * interface; a router's ingress then egress). TTL and the IP checksum may differ between the
    * copies, so the signature takes the transport header and IP identity, not the whole packet.
    */
-  private isDuplicate(flow: FlowState, buf: Buffer, fromClient: boolean): boolean {
+  private isDuplicate(flow: FlowState, _buf: Buffer, fromClient: boolean): boolean {
     const ts = this.now;
     const dv = this.dv;
     const v = this.view;
@@ -289,12 +376,23 @@ export class CaptureAnalyzer implements PacketSink {
     if (v.protocol === IPPROTO.TCP) sig ^= v.tcpSeq ^ Math.imul(v.tcpAck, 31) ^ (v.tcpFlags << 24);
     if (v.family === 4) sig ^= Math.imul(dv.getUint16(v.ipOffset + 4), 0x10001);
     const key = v.ifaceKey;
-    if ((flow.sig0 === sig && flow.if0 !== key && ts - flow.ts0 <= DUPLICATE_WINDOW_S) ||
-        (flow.sig1 === sig && flow.if1 !== key && ts - flow.ts1 <= DUPLICATE_WINDOW_S)) {
+    if (
+      (flow.sig0 === sig && flow.if0 !== key && ts - flow.ts0 <= DUPLICATE_WINDOW_S) ||
+      (flow.sig1 === sig && flow.if1 !== key && ts - flow.ts1 <= DUPLICATE_WINDOW_S)
+    ) {
       return true;
     }
-    if (flow.nextSlot === 0) { flow.sig0 = sig; flow.ts0 = ts; flow.if0 = key; flow.nextSlot = 1; }
-    else { flow.sig1 = sig; flow.ts1 = ts; flow.if1 = key; flow.nextSlot = 0; }
+    if (flow.nextSlot === 0) {
+      flow.sig0 = sig;
+      flow.ts0 = ts;
+      flow.if0 = key;
+      flow.nextSlot = 1;
+    } else {
+      flow.sig1 = sig;
+      flow.ts1 = ts;
+      flow.if1 = key;
+      flow.nextSlot = 0;
+    }
     return false;
   }
 
@@ -344,9 +442,10 @@ export class CaptureAnalyzer implements PacketSink {
     const flags = v.tcpFlags;
     if (flags & TCP_FLAG.RST) flow.reset = true;
     if (flags & TCP_FLAG.SYN) {
-      if (flags & TCP_FLAG.ACK) { if (!fromClient) flow.synAckSeen = true; }
-      else if (fromClient) flow.synSeen = true;
-    } else if (fromClient && flow.synAckSeen && (flags & TCP_FLAG.ACK) && !(flags & TCP_FLAG.RST)) {
+      if (flags & TCP_FLAG.ACK) {
+        if (!fromClient) flow.synAckSeen = true;
+      } else if (fromClient) flow.synSeen = true;
+    } else if (fromClient && flow.synAckSeen && flags & TCP_FLAG.ACK && !(flags & TCP_FLAG.RST)) {
       flow.established = true;
     }
     if (v.payloadLength === 0) return;
@@ -564,7 +663,10 @@ export class CaptureAnalyzer implements PacketSink {
         firstTs: this.packetCount === 0 ? null : this.firstTs,
         lastTs: this.packetCount === 0 ? null : this.lastTs,
         duplicates: this.duplicates,
-        warnings: [...this.warnings, ...[...this.damage].map(([reason, d]) => `${d.count} packet${d.count === 1 ? '' : 's'}: ${reason} (first: packet ${d.firstPacket})`)],
+        warnings: [
+          ...this.warnings,
+          ...[...this.damage].map(([reason, d]) => `${d.count} packet${d.count === 1 ? '' : 's'}: ${reason} (first: packet ${d.firstPacket})`),
+        ],
       },
       nat64Prefixes: [...prefixes.keys()],
       nat64PrefixSources: Object.fromEntries([...prefixes].map(([text, e]) => [text, e.source])),

@@ -36,13 +36,13 @@ export function compareHostnames(a: string, b: string): number {
       while (endA < a.length && isDigit(a.charCodeAt(endA))) endA++;
       while (endB < b.length && isDigit(b.charCodeAt(endB))) endB++;
       // Without leading zeros, a longer run is a larger number.
-      const lengths = (endA - ia) - (endB - jb);
+      const lengths = endA - ia - (endB - jb);
       if (lengths !== 0) return lengths;
       for (let k = 0; k < endA - ia; k++) {
         const digits = a.charCodeAt(ia + k) - b.charCodeAt(jb + k);
         if (digits !== 0) return digits;
       }
-      if (zerosTieBreak === 0) zerosTieBreak = (ia - i) - (jb - j);
+      if (zerosTieBreak === 0) zerosTieBreak = ia - i - (jb - j);
       i = endA;
       j = endB;
       continue;
@@ -52,7 +52,7 @@ export function compareHostnames(a: string, b: string): number {
     i++;
     j++;
   }
-  const rest = (a.length - i) - (b.length - j);
+  const rest = a.length - i - (b.length - j);
   if (rest !== 0) return rest;
   if (zerosTieBreak !== 0) return zerosTieBreak;
   return a < b ? -1 : a > b ? 1 : 0;

@@ -12,10 +12,7 @@ const NAME_TYPE_HOST = 0;
 /** A ClientHello larger than this is not one we will wait for. */
 export const MAX_CLIENT_HELLO = 65536;
 
-export type ClientHelloResult =
-  | { kind: 'not-tls' }
-  | { kind: 'need-more'; needBytes: number }
-  | { kind: 'client-hello'; sni: string | null };
+export type ClientHelloResult = { kind: 'not-tls' } | { kind: 'need-more'; needBytes: number } | { kind: 'client-hello'; sni: string | null };
 
 /** Whether `bytes` could begin a TLS handshake record (type 22, version 3.x). */
 export function looksLikeTlsHandshake(bytes: Uint8Array, offset: number, length: number): boolean {

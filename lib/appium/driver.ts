@@ -55,7 +55,9 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
       this.device = device;
     } catch (error) {
       await super.deleteSession();
-      throw new errors.SessionNotCreatedError(`v6lab-virtual: ${this.caps.udid} on the adb server at port ${this.caps.adbPort ?? 'default'}: ${(error as Error).message}`);
+      throw new errors.SessionNotCreatedError(
+        `v6lab-virtual: ${this.caps.udid} on the adb server at port ${this.caps.adbPort ?? 'default'}: ${(error as Error).message}`,
+      );
     }
     return result;
   }
@@ -121,7 +123,8 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
     } catch {
       // not a URL at all
     }
-    if (scheme !== 'http:' && scheme !== 'https:') throw new errors.InvalidArgumentError(`setUrl: ${JSON.stringify(url)} is not an http or https URL with a host`);
+    if (scheme !== 'http:' && scheme !== 'https:')
+      throw new errors.InvalidArgumentError(`setUrl: ${JSON.stringify(url)} is not an http or https URL with a host`);
     const { output, exitCode } = await this.adb.run(['am', 'start', '-W', '-a', 'android.intent.action.VIEW', '-d', url]);
     // "Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW ... }"
     if (exitCode !== 0 || /unable to resolve intent/i.test(output)) throw new errors.UnknownError(`setUrl ${url}: ${output.trim()}`);

@@ -14,7 +14,10 @@ export interface UiNode {
 }
 
 export class HierarchyFormatError extends Error {
-  constructor(readonly reason: string, readonly output: string) {
+  constructor(
+    readonly reason: string,
+    readonly output: string,
+  ) {
     super(`uiautomator dump: ${reason} (output began: ${JSON.stringify(output.slice(0, 120))})`);
     this.name = 'HierarchyFormatError';
   }

@@ -19,8 +19,16 @@ export const LINKTYPE = {
 } as const;
 
 export const LINKTYPE_NAMES: Readonly<Record<number, string>> = {
-  0: 'NULL', 1: 'ETHERNET', 12: 'RAW', 14: 'RAW', 101: 'RAW', 108: 'LOOP', 113: 'LINUX_SLL',
-  228: 'IPV4', 229: 'IPV6', 276: 'LINUX_SLL2',
+  0: 'NULL',
+  1: 'ETHERNET',
+  12: 'RAW',
+  14: 'RAW',
+  101: 'RAW',
+  108: 'LOOP',
+  113: 'LINUX_SLL',
+  228: 'IPV4',
+  229: 'IPV6',
+  276: 'LINUX_SLL2',
 };
 
 /** EtherTypes (IEEE 802 numbers). */
@@ -28,8 +36,20 @@ const ETHERTYPE = { IPV4: 0x0800, IPV6: 0x86dd, VLAN: 0x8100, QINQ: 0x88a8, QINQ
 
 /** IP protocol numbers (IANA "Assigned Internet Protocol Numbers"). */
 export const IPPROTO = {
-  HOPOPTS: 0, ICMP: 1, TCP: 6, UDP: 17, ROUTING: 43, FRAGMENT: 44, ESP: 50, AH: 51, ICMPV6: 58,
-  NONE: 59, DSTOPTS: 60, MOBILITY: 135, HIP: 139, SHIM6: 140,
+  HOPOPTS: 0,
+  ICMP: 1,
+  TCP: 6,
+  UDP: 17,
+  ROUTING: 43,
+  FRAGMENT: 44,
+  ESP: 50,
+  AH: 51,
+  ICMPV6: 58,
+  NONE: 59,
+  DSTOPTS: 60,
+  MOBILITY: 135,
+  HIP: 139,
+  SHIM6: 140,
 } as const;
 
 /** Socket address families a NULL/LOOP header may carry (BSD values differ per OS). */
@@ -200,8 +220,14 @@ function decodeIpv6(view: PacketView, buf: Uint8Array, dv: DataView, at: number,
   // RFC 8200 section 4: walk the chain; every header advances by at least 8 bytes, so the walk
   // ends, and the count bound stops a chain crafted to be long.
   for (let count = 0; ; count++) {
-    if (next === IPPROTO.HOPOPTS || next === IPPROTO.ROUTING || next === IPPROTO.DSTOPTS ||
-        next === IPPROTO.MOBILITY || next === IPPROTO.HIP || next === IPPROTO.SHIM6) {
+    if (
+      next === IPPROTO.HOPOPTS ||
+      next === IPPROTO.ROUTING ||
+      next === IPPROTO.DSTOPTS ||
+      next === IPPROTO.MOBILITY ||
+      next === IPPROTO.HIP ||
+      next === IPPROTO.SHIM6
+    ) {
       if (count === MAX_EXTENSION_HEADERS) return damaged(view, 'IPv6 extension header chain too long');
       if (ipEnd - cursor < 2) return damaged(view, 'IPv6 extension header cut short');
       const length = (buf[cursor + 1]! + 1) * 8;

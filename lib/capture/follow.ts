@@ -34,7 +34,8 @@ function littleEndian(header: Buffer, file: string): boolean {
   if (asLittle === 0xa1b2c3d4 || asLittle === 0xa1b23c4d) return true;
   const asBig = header.readUInt32BE(0);
   if (asBig === 0xa1b2c3d4 || asBig === 0xa1b23c4d) return false;
-  if (asLittle === 0x0a0d0d0a) throw new CaptureFormatError(0, 'is pcapng: a followed capture must be pcap (the emulator\'s -tcpdump and tcpdump -w write pcap)', file);
+  if (asLittle === 0x0a0d0d0a)
+    throw new CaptureFormatError(0, "is pcapng: a followed capture must be pcap (the emulator's -tcpdump and tcpdump -w write pcap)", file);
   throw new CaptureFormatError(0, `not a pcap file (magic 0x${asLittle.toString(16).padStart(8, '0')})`, file);
 }
 
@@ -63,7 +64,10 @@ export function followPcapFile(file: string, options: FollowOptions = {}): Reada
       if (timer !== null) clearTimeout(timer);
       const closing = handle?.close() ?? Promise.resolve();
       handle = null;
-      closing.then(() => callback(error), () => callback(error));
+      closing.then(
+        () => callback(error),
+        () => callback(error),
+      );
     },
   });
 
@@ -83,7 +87,8 @@ export function followPcapFile(file: string, options: FollowOptions = {}): Reada
   const readAppended = async (emit: boolean): Promise<void> => {
     for (;;) {
       const { size } = await handle!.stat();
-      if (size < position) throw new CaptureFormatError(size, `the file shrank from ${position} to ${size} bytes: its writer started it again (the emulator restarted?)`, file);
+      if (size < position)
+        throw new CaptureFormatError(size, `the file shrank from ${position} to ${size} bytes: its writer started it again (the emulator restarted?)`, file);
       if (size === position) return;
       const { bytesRead } = await handle!.read(chunk, 0, Math.min(READ_CHUNK, size - position), position);
       if (bytesRead === 0) return;
@@ -116,7 +121,8 @@ export function followPcapFile(file: string, options: FollowOptions = {}): Reada
     handle = await open(file, 'r');
     const header = Buffer.alloc(FILE_HEADER);
     const { bytesRead } = await handle.read(header, 0, FILE_HEADER, 0);
-    if (bytesRead < FILE_HEADER) throw new CaptureFormatError(bytesRead, `has ${bytesRead} bytes, less than a pcap header: is the capture writing to it?`, file);
+    if (bytesRead < FILE_HEADER)
+      throw new CaptureFormatError(bytesRead, `has ${bytesRead} bytes, less than a pcap header: is the capture writing to it?`, file);
     little = littleEndian(header, file);
     const { ino } = await handle.stat();
     key = `${file}|${ino}`;
@@ -127,7 +133,10 @@ export function followPcapFile(file: string, options: FollowOptions = {}): Reada
     stream.push(header);
     timer = setTimeout(poll, pollMs);
   })().catch((error: unknown) => {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? new CaptureFormatError(0, 'does not exist: is the capture (the emulator\'s -tcpdump) writing it?', file) : error as Error;
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? new CaptureFormatError(0, "does not exist: is the capture (the emulator's -tcpdump) writing it?", file)
+        : (error as Error);
     stream.destroy(reason);
   });
   return stream;

@@ -14,7 +14,17 @@ export type CaptureFormat = 'pcap' | 'pcapng';
  * that V8 passes unboxed; a float argument would be a heap allocation per packet.
  */
 export interface PacketSink {
-  packet(data: Buffer, view: DataView, offset: number, capLen: number, origLen: number, seconds: number, nanoseconds: number, linkType: number, iface: number): void;
+  packet(
+    data: Buffer,
+    view: DataView,
+    offset: number,
+    capLen: number,
+    origLen: number,
+    seconds: number,
+    nanoseconds: number,
+    linkType: number,
+    iface: number,
+  ): void;
   warning(message: string): void;
 }
 
@@ -86,7 +96,11 @@ export class CaptureReader {
    * @param source the file or stream name errors and warnings carry
    * @param bufferSize initial size of the reused read buffer @default 1 MiB
    */
-  constructor(private readonly sink: PacketSink, private readonly source?: string, bufferSize = INITIAL_BUFFER) {
+  constructor(
+    private readonly sink: PacketSink,
+    private readonly source?: string,
+    bufferSize = INITIAL_BUFFER,
+  ) {
     this.own = Buffer.allocUnsafe(bufferSize);
     this.buf = this.own;
     this.dv = dataView(this.own);
@@ -154,7 +168,8 @@ export class CaptureReader {
     if (this.format === 'pcap') return have < 16 ? 16 : 16 + this.u32(this.start + 8);
     if (have < 12) return 12;
     // A section header's length is in the byte order its own magic gives.
-    if (this.dv.getUint32(this.start, true) === BLOCK.sectionHeader) return this.dv.getUint32(this.start + 4, this.dv.getUint32(this.start + 8, true) === BYTE_ORDER_MAGIC);
+    if (this.dv.getUint32(this.start, true) === BLOCK.sectionHeader)
+      return this.dv.getUint32(this.start + 4, this.dv.getUint32(this.start + 8, true) === BYTE_ORDER_MAGIC);
     return this.u32(this.start + 4);
   }
 
@@ -213,10 +228,22 @@ export class CaptureReader {
     }
     if (this.end - this.start < 24) return false;
     switch (magic) {
-      case PCAP_MAGIC.micro: this.littleEndian = true; this.pcapTsDivisor = 1e6; break;
-      case PCAP_MAGIC.nano: this.littleEndian = true; this.pcapTsDivisor = 1e9; break;
-      case PCAP_MAGIC.microSwapped: this.littleEndian = false; this.pcapTsDivisor = 1e6; break;
-      case PCAP_MAGIC.nanoSwapped: this.littleEndian = false; this.pcapTsDivisor = 1e9; break;
+      case PCAP_MAGIC.micro:
+        this.littleEndian = true;
+        this.pcapTsDivisor = 1e6;
+        break;
+      case PCAP_MAGIC.nano:
+        this.littleEndian = true;
+        this.pcapTsDivisor = 1e9;
+        break;
+      case PCAP_MAGIC.microSwapped:
+        this.littleEndian = false;
+        this.pcapTsDivisor = 1e6;
+        break;
+      case PCAP_MAGIC.nanoSwapped:
+        this.littleEndian = false;
+        this.pcapTsDivisor = 1e9;
+        break;
       default:
         throw this.error(0, `not a pcap or pcapng file (magic 0x${magic.toString(16).padStart(8, '0')})`);
     }
@@ -265,7 +292,7 @@ export class CaptureReader {
         const origLen = dv.getUint32(at + 12, le);
         packets++;
         bytes += capLen;
-        sink.packet(buf, dv, at + 16, capLen, origLen < capLen ? capLen : origLen, dv.getUint32(at, le), dv.getUint32(at + 4, le) * fractionScale, linkType, 0);
+        sink.packet(buf, dv, at + 16, capLen, Math.max(origLen, capLen), dv.getUint32(at, le), dv.getUint32(at + 4, le) * fractionScale, linkType, 0);
         at += 16 + capLen;
       }
     } finally {
@@ -289,14 +316,20 @@ export class CaptureReader {
       const blockType = this.u32(at);
       const length = this.u32(at + 4);
       if (length < 12 || length % 4 !== 0 || length > MAX_BLOCK) {
-        throw this.error(this.consumed + 4, `pcapng block of type 0x${blockType.toString(16)} has length ${length} (must be a multiple of 4 from 12 to ${MAX_BLOCK})`);
+        throw this.error(
+          this.consumed + 4,
+          `pcapng block of type 0x${blockType.toString(16)} has length ${length} (must be a multiple of 4 from 12 to ${MAX_BLOCK})`,
+        );
       }
       if (this.end - at < length) {
         if (length > this.own.length && !this.external) this.compact(length);
         return;
       }
       if (this.u32(at + length - 4) !== length) {
-        throw this.error(this.consumed + length - 4, `pcapng block of type 0x${blockType.toString(16)} has trailing length ${this.u32(at + length - 4)}, not ${length}`);
+        throw this.error(
+          this.consumed + length - 4,
+          `pcapng block of type 0x${blockType.toString(16)} has trailing length ${this.u32(at + length - 4)}, not ${length}`,
+        );
       }
       this.block(blockType, at, length);
       this.start += length;
@@ -319,8 +352,12 @@ export class CaptureReader {
         if (length < 32) return this.sink.warning(`pcapng enhanced packet block at byte offset ${this.consumed} is too short (${length} bytes); skipped`);
         const ifc = this.interfaces[this.u32(at + 8)];
         const capLen = this.u32(at + 20);
-        if (ifc === undefined) return this.sink.warning(`pcapng packet at byte offset ${this.consumed} names interface ${this.u32(at + 8)}, which no interface block described; skipped`);
-        if (capLen > length - 32) return this.sink.warning(`pcapng packet at byte offset ${this.consumed} claims ${capLen} captured bytes in a ${length}-byte block; skipped`);
+        if (ifc === undefined)
+          return this.sink.warning(
+            `pcapng packet at byte offset ${this.consumed} names interface ${this.u32(at + 8)}, which no interface block described; skipped`,
+          );
+        if (capLen > length - 32)
+          return this.sink.warning(`pcapng packet at byte offset ${this.consumed} claims ${capLen} captured bytes in a ${length}-byte block; skipped`);
         this.emit(ifc, at + 28, capLen, this.u32(at + 24), this.u32(at + 12), this.u32(at + 16));
         return;
       }
@@ -338,7 +375,8 @@ export class CaptureReader {
         if (length < 32) return;
         const ifc = this.interfaces[this.u16(at + 8)];
         const capLen = this.u32(at + 20);
-        if (ifc === undefined || capLen > length - 32) return this.sink.warning(`pcapng obsolete packet block at byte offset ${this.consumed} is inconsistent; skipped`);
+        if (ifc === undefined || capLen > length - 32)
+          return this.sink.warning(`pcapng obsolete packet block at byte offset ${this.consumed} is inconsistent; skipped`);
         this.emit(ifc, at + 28, capLen, this.u32(at + 24), this.u32(at + 12), this.u32(at + 16));
         return;
       }
@@ -354,7 +392,7 @@ export class CaptureReader {
     const nanoseconds = Math.round(((units - seconds * ifc.unitsPerSecond) * 1e9) / ifc.unitsPerSecond);
     this.packets++;
     this.bytes += capLen;
-    this.sink.packet(this.buf, this.dv, dataAt, capLen, origLen < capLen ? capLen : origLen, seconds + ifc.tsOffset, nanoseconds, ifc.linkType, ifc.globalId);
+    this.sink.packet(this.buf, this.dv, dataAt, capLen, Math.max(origLen, capLen), seconds + ifc.tsOffset, nanoseconds, ifc.linkType, ifc.globalId);
   }
 
   private interfaceBlock(at: number, length: number): void {

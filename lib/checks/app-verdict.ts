@@ -90,10 +90,16 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
   const prefixes = analysis.nat64Prefixes.map((p) => parseNat64Prefix(p));
   const literalAddress = (f: Flow) => literalTarget(f, prefixes);
   if (literals.length > 0) {
-    add('IPV4_LITERAL', `connects to IPv4 address${literals.length > 1 ? 'es' : ''} ${[...new Set(literals.map(literalAddress))].join(', ')} that no DNS answer gave: a hard-coded IPv4 literal never works over IPv6 and only reaches an IPv6-only network through the CLAT`, {
-      addresses: [...new Set(literals.map(literalAddress))], flows: literals.map((f) => f.id), ts: literals.map((f) => f.firstTs),
-      hostnames: [...new Set(literals.flatMap((f) => (f.sni ? [f.sni] : [])))],
-    });
+    add(
+      'IPV4_LITERAL',
+      `connects to IPv4 address${literals.length > 1 ? 'es' : ''} ${[...new Set(literals.map(literalAddress))].join(', ')} that no DNS answer gave: a hard-coded IPv4 literal never works over IPv6 and only reaches an IPv6-only network through the CLAT`,
+      {
+        addresses: [...new Set(literals.map(literalAddress))],
+        flows: literals.map((f) => f.id),
+        ts: literals.map((f) => f.firstTs),
+        hostnames: [...new Set(literals.flatMap((f) => (f.sni ? [f.sni] : [])))],
+      },
+    );
   }
 
   // in the order a person reads them: host2 before host10
@@ -105,44 +111,72 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
 
     if (asked.has('A') && !asked.has('AAAA')) {
       add('NO_AAAA_QUERY', `asked only A for ${name}, never AAAA: the app resolves IPv4 only (AF_INET or an IPv4-only resolver call)`, {
-        hostnames: [name], ts: queries.map((q) => q.ts),
+        hostnames: [name],
+        ts: queries.map((q) => q.ts),
       });
     }
     const first = attempts[0];
-    const firstAaaa = queries.filter((q) => q.qtype === 'AAAA' && q.rcode === 'NOERROR' && q.answers.length > 0).map((q) => q.ts).sort((a, b) => a - b)[0];
+    const firstAaaa = queries
+      .filter((q) => q.qtype === 'AAAA' && q.rcode === 'NOERROR' && q.answers.length > 0)
+      .map((q) => q.ts)
+      .sort((a, b) => a - b)[0];
     if (first && socketFamily(first) === 4 && firstAaaa !== undefined && firstAaaa <= first.firstTs) {
-      add('IPV4_FIRST', `tried IPv4 first for ${name} although its AAAA answer had come ${((first.firstTs - firstAaaa) * 1000).toFixed(0)} ms before: prefer IPv6 (RFC 8305 Happy Eyeballs, or the order getaddrinfo gives)`, {
-        hostnames: [name], flows: [first.id], addresses: [first.server], ts: [firstAaaa, first.firstTs],
-      });
+      add(
+        'IPV4_FIRST',
+        `tried IPv4 first for ${name} although its AAAA answer had come ${((first.firstTs - firstAaaa) * 1000).toFixed(0)} ms before: prefer IPv6 (RFC 8305 Happy Eyeballs, or the order getaddrinfo gives)`,
+        {
+          hostnames: [name],
+          flows: [first.id],
+          addresses: [first.server],
+          ts: [firstAaaa, first.firstTs],
+        },
+      );
     }
     if (attempts.length > 0 && facts && facts.nativeAaaa.length === 0) {
       const via = facts.synthesizedAaaa.length > 0 ? 'through NAT64' : 'over IPv4';
       add('SERVER_NO_IPV6', `${name} has no AAAA record: it is reached only ${via}; the server side needs IPv6`, {
-        hostnames: [name], addresses: [...facts.a, ...facts.synthesizedAaaa],
+        hostnames: [name],
+        addresses: [...facts.a, ...facts.synthesizedAaaa],
       });
     }
     // A failed attempt is a handshake that never completed (no answer, or a reset in reply to the
     // SYN); a reset of an established connection (the app killed at the window's end) is not one.
     const failedV6 = attempts.filter((f) => socketFamily(f) === 6 && f.transport === 'tcp' && f.established === false);
     if (failedV6.length > 0) {
-      add('IPV6_FAILED', `IPv6 connection${failedV6.length > 1 ? 's' : ''} to ${name} (${[...new Set(failedV6.map((f) => f.server))].join(', ')}) ${failedV6.some((f) => f.reset) ? 'were reset' : 'got no answer'}`, {
-        hostnames: [name], flows: failedV6.map((f) => f.id), addresses: [...new Set(failedV6.map((f) => f.server))], ts: failedV6.map((f) => f.firstTs),
-      });
+      add(
+        'IPV6_FAILED',
+        `IPv6 connection${failedV6.length > 1 ? 's' : ''} to ${name} (${[...new Set(failedV6.map((f) => f.server))].join(', ')}) ${failedV6.some((f) => f.reset) ? 'were reset' : 'got no answer'}`,
+        {
+          hostnames: [name],
+          flows: failedV6.map((f) => f.id),
+          addresses: [...new Set(failedV6.map((f) => f.server))],
+          ts: failedV6.map((f) => f.firstTs),
+        },
+      );
       const failure = failedV6[0]!;
       const next = attempts.find((f) => f.firstTs > failure.firstTs && f.id !== failure.id);
       const delayMs = next ? (next.firstTs - failure.firstTs) * 1000 : null;
       if (delayMs === null || delayMs > policy.maxFallbackMs) {
-        add('SLOW_FALLBACK', delayMs === null
-          ? `after IPv6 to ${name} failed, the app never tried again`
-          : `after IPv6 to ${name} failed, the next attempt came ${delayMs.toFixed(0)} ms later (more than ${policy.maxFallbackMs} ms): use Happy Eyeballs (RFC 8305, 250 ms)`, {
-          hostnames: [name], flows: next ? [failure.id, next.id] : [failure.id], ts: next ? [failure.firstTs, next.firstTs] : [failure.firstTs],
-        });
+        add(
+          'SLOW_FALLBACK',
+          delayMs === null
+            ? `after IPv6 to ${name} failed, the app never tried again`
+            : `after IPv6 to ${name} failed, the next attempt came ${delayMs.toFixed(0)} ms later (more than ${policy.maxFallbackMs} ms): use Happy Eyeballs (RFC 8305, 250 ms)`,
+          {
+            hostnames: [name],
+            flows: next ? [failure.id, next.id] : [failure.id],
+            ts: next ? [failure.firstTs, next.firstTs] : [failure.firstTs],
+          },
+        );
       }
     }
   }
 
   if (nativeV6ByteShare !== null && nativeV6ByteShare < policy.minNativeIpv6Share) {
-    add('LOW_IPV6_SHARE', `native IPv6 carried ${(nativeV6ByteShare * 100).toFixed(1)}% of the app's bytes, below the policy's ${(policy.minNativeIpv6Share * 100).toFixed(0)}%`);
+    add(
+      'LOW_IPV6_SHARE',
+      `native IPv6 carried ${(nativeV6ByteShare * 100).toFixed(1)}% of the app's bytes, below the policy's ${(policy.minNativeIpv6Share * 100).toFixed(0)}%`,
+    );
   }
 
   const severities = new Set(reasons.map((r) => REASONS[r.code]));
@@ -152,5 +186,5 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
 
 /** The IPv4 a literal flow went to: the server, or the IPv4 a CLAT flow's NAT64 server embeds. */
 function literalTarget(f: Flow, prefixes: readonly Nat64Prefix[]): string {
-  return f.family === 4 ? f.server : embeddedIpv4Text(f.server, prefixes) ?? f.server;
+  return f.family === 4 ? f.server : (embeddedIpv4Text(f.server, prefixes) ?? f.server);
 }

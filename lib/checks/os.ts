@@ -6,8 +6,16 @@
  */
 import type { DeviceBackend } from '../device/adb.js';
 import {
-  DeviceOutputError, isContentDenied, parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute,
-  type ContentDenied, type ContentRow, type InterfaceAddresses, type Route,
+  DeviceOutputError,
+  isContentDenied,
+  parseContentRows,
+  parseDumpsysConnectivity,
+  parseIpAddr,
+  parseIpRoute,
+  type ContentDenied,
+  type ContentRow,
+  type InterfaceAddresses,
+  type Route,
 } from '../device/parse/index.js';
 import type { DumpsysConnectivity, NetworkAgent } from '../device/parse/connectivity.js';
 
@@ -44,9 +52,16 @@ const decided = (reasons: (Reason | null)[], evidence: Record<string, unknown>):
  * `lp{...}` that could not be parsed.
  */
 function linkPropertiesUnread(o: Observation, network: NetworkAgent | null): Reason | null {
-  if (o.connectivity === null) return { code: 'CONNECTIVITY_UNREADABLE', detail: '`dumpsys connectivity` could not be read (it exited non-zero): the DNS servers and NAT64 prefix Android knows are unknown' };
+  if (o.connectivity === null)
+    return {
+      code: 'CONNECTIVITY_UNREADABLE',
+      detail: '`dumpsys connectivity` could not be read (it exited non-zero): the DNS servers and NAT64 prefix Android knows are unknown',
+    };
   if (network !== null && network.linkProperties === null) {
-    return { code: 'CONNECTIVITY_UNREADABLE', detail: `the LinkProperties of mobile network ${network.netId ?? '?'} in \`dumpsys connectivity\` could not be read: its DNS servers and NAT64 prefix are unknown` };
+    return {
+      code: 'CONNECTIVITY_UNREADABLE',
+      detail: `the LinkProperties of mobile network ${network.netId ?? '?'} in \`dumpsys connectivity\` could not be read: its DNS servers and NAT64 prefix are unknown`,
+    };
   }
   return null;
 }
@@ -69,10 +84,19 @@ export function checkApnProtocol(o: Observation, column: 'protocol' | 'roaming_p
     // The table is closed to the shell user: infer from what the network gave the handset.
     const families = attachedFamilies(o);
     const evidence = { apnTable: 'unreadable', message: o.apnTable.message, attachedFamilies: families, inferred: true };
-    if (column === 'roaming_protocol') return failed('APN_TABLE_UNREADABLE', `the APN table is unreadable (${o.apnTable.message}), and the roaming protocol cannot be inferred from a home attach`, evidence);
+    if (column === 'roaming_protocol')
+      return failed(
+        'APN_TABLE_UNREADABLE',
+        `the APN table is unreadable (${o.apnTable.message}), and the roaming protocol cannot be inferred from a home attach`,
+        evidence,
+      );
     return families.includes(4) && families.includes(6)
       ? passed({ ...evidence, note: 'inferred: the APN table is unreadable, and the dual-stack attach gave both IPv4 and IPv6' })
-      : failed('APN_NOT_DUAL_STACK', `the APN table is unreadable; the handset got ${families.length === 0 ? 'no address' : `IPv${families.join(' and IPv')} only`} from its attach (inferred, not read)`, evidence);
+      : failed(
+          'APN_NOT_DUAL_STACK',
+          `the APN table is unreadable; the handset got ${families.length === 0 ? 'no address' : `IPv${families.join(' and IPv')} only`} from its attach (inferred, not read)`,
+          evidence,
+        );
   }
   const apn = defaultApn(o.apnTable);
   if (apn === null) return failed('NO_APN', 'the APN table is empty', { apnTable: [] });
@@ -80,12 +104,17 @@ export function checkApnProtocol(o: Observation, column: 'protocol' | 'roaming_p
   const evidence = { apn: apn.apn, name: apn.name, [column]: value };
   const ok = column === 'protocol' ? value === 'IPV4V6' : value === 'IPV4V6' || value === 'IPV6';
   if (ok) return passed(evidence);
-  return failed(column === 'protocol' ? 'APN_PROTOCOL_NOT_IPV4V6' : 'APN_ROAMING_PROTOCOL_IPV4',
-    `the default APN ${apn.apn ?? '?'} has ${column} ${value ?? 'unset (Android then uses IP, IPv4 only)'}; it must be ${column === 'protocol' ? 'IPV4V6' : 'IPV4V6 or IPV6'}`, evidence);
+  return failed(
+    column === 'protocol' ? 'APN_PROTOCOL_NOT_IPV4V6' : 'APN_ROAMING_PROTOCOL_IPV4',
+    `the default APN ${apn.apn ?? '?'} has ${column} ${value ?? 'unset (Android then uses IP, IPv4 only)'}; it must be ${column === 'protocol' ? 'IPV4V6' : 'IPV4V6 or IPV6'}`,
+    evidence,
+  );
 }
 
 function globalAddresses(o: Observation, family: 4 | 6, interfaces: (name: string) => boolean) {
-  return o.addresses.filter((i) => interfaces(i.name)).flatMap((i) => i.addresses.filter((a) => a.family === family && a.scope === 'global').map((a) => ({ ...a, interface: i.name })));
+  return o.addresses
+    .filter((i) => interfaces(i.name))
+    .flatMap((i) => i.addresses.filter((a) => a.family === family && a.scope === 'global').map((a) => ({ ...a, interface: i.name })));
 }
 
 function attachedFamilies(o: Observation): (4 | 6)[] {
@@ -103,15 +132,19 @@ export function checkIpv6Enabled(o: Observation, interfaces: readonly string[]):
     for (const key of ['disable_ipv6', 'accept_ra']) {
       const value = o.sysctls[`${name}/${key}`];
       // the kernel prints one integer: anything else (a refusal, an empty read) says nothing
-      if (value === undefined || value === null || !/^-?\d+$/.test(value)) unread.push(`${name}/${key} could not be read${value ? ` (got ${JSON.stringify(value.slice(0, 60))})` : ''}`);
+      if (value === undefined || value === null || !/^-?\d+$/.test(value))
+        unread.push(`${name}/${key} could not be read${value ? ` (got ${JSON.stringify(value.slice(0, 60))})` : ''}`);
     }
     if (o.sysctls[`${name}/disable_ipv6`] === '1') problems.push(`IPv6 is disabled on ${name} (disable_ipv6=1)`);
     if (o.sysctls[`${name}/accept_ra`] === '0') problems.push(`${name} ignores router advertisements (accept_ra=0)`);
   }
-  return decided([
-    problems.length === 0 ? null : { code: 'IPV6_DISABLED', detail: problems.join('; ') },
-    unread.length === 0 ? null : { code: 'SYSCTL_UNREADABLE', detail: `under /proc/sys/net/ipv6/conf: ${unread.join('; ')}` },
-  ], { sysctls: o.sysctls });
+  return decided(
+    [
+      problems.length === 0 ? null : { code: 'IPV6_DISABLED', detail: problems.join('; ') },
+      unread.length === 0 ? null : { code: 'SYSCTL_UNREADABLE', detail: `under /proc/sys/net/ipv6/conf: ${unread.join('; ')}` },
+    ],
+    { sysctls: o.sysctls },
+  );
 }
 
 /** os.privacy-addresses: a temporary (RFC 8981) or stable-privacy (RFC 7217) address in use. */
@@ -120,7 +153,13 @@ export function checkPrivacyAddresses(o: Observation): CheckOutcome {
   const privacy = v6.filter((a) => a.flags.includes('temporary') || a.flags.includes('stable-privacy'));
   const evidence = { addresses: v6.map((a) => `${a.interface} ${a.address}/${a.prefixLength} ${a.flags.join(' ')}`) };
   if (v6.length === 0) return failed('NO_GLOBAL_IPV6', 'no global IPv6 address to judge', evidence);
-  return privacy.length > 0 ? passed(evidence) : failed('NO_PRIVACY_ADDRESS', 'every global IPv6 address is EUI-64 based or static: no temporary (RFC 8981) or stable-privacy (RFC 7217) address', evidence);
+  return privacy.length > 0
+    ? passed(evidence)
+    : failed(
+        'NO_PRIVACY_ADDRESS',
+        'every global IPv6 address is EUI-64 based or static: no temporary (RFC 8981) or stable-privacy (RFC 7217) address',
+        evidence,
+      );
 }
 
 /** apn.ipv6-only-attach: global IPv6, an IPv6 default route and IPv6 DNS on cellular, no native IPv4. */
@@ -131,7 +170,12 @@ export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
   const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
   const dns6 = (network?.linkProperties?.dnsAddresses ?? []).filter((d) => d.includes(':'));
   const unread = linkPropertiesUnread(o, network);
-  const evidence = { ipv6: v6.map((a) => a.address), ipv4: v4.map((a) => a.address), defaultRoute: defaultV6 ?? null, dns: network?.linkProperties?.dnsAddresses ?? [] };
+  const evidence = {
+    ipv6: v6.map((a) => a.address),
+    ipv4: v4.map((a) => a.address),
+    defaultRoute: defaultV6 ?? null,
+    dns: network?.linkProperties?.dnsAddresses ?? [],
+  };
   const problems = [
     ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
     ...(defaultV6 === undefined ? ['no IPv6 default route on the mobile interface'] : []),
@@ -147,9 +191,16 @@ export function checkClat(o: Observation): CheckOutcome {
   const clatV4 = clat?.addresses.find((a) => a.family === 4 && /^192\.0\.0\.[0-7]$/.test(a.address)) ?? null;
   const defaultV4 = o.routes.find((r) => r.family === 4 && r.destination === '0.0.0.0/0');
   const native = globalAddresses(o, 4, isMobile);
-  const evidence = { clatInterface: clat?.name ?? null, clatAddress: clatV4?.address ?? null, defaultIpv4Route: defaultV4 ?? null, nativeIpv4: native.map((a) => a.address) };
+  const evidence = {
+    clatInterface: clat?.name ?? null,
+    clatAddress: clatV4?.address ?? null,
+    defaultIpv4Route: defaultV4 ?? null,
+    nativeIpv4: native.map((a) => a.address),
+  };
   if (native.length > 0) {
-    return clat ? failed('CLAT_WITH_NATIVE_IPV4', `a CLAT (${clat.name}) runs although the network gave native IPv4`, evidence) : passed({ ...evidence, note: 'native IPv4: no CLAT needed' });
+    return clat
+      ? failed('CLAT_WITH_NATIVE_IPV4', `a CLAT (${clat.name}) runs although the network gave native IPv4`, evidence)
+      : passed({ ...evidence, note: 'native IPv4: no CLAT needed' });
   }
   if (!clat || !clatV4) return failed('NO_CLAT', 'no CLAT on an IPv6-only network: IPv4-only apps and IPv4 literals cannot work (RFC 6877 464XLAT)', evidence);
   if (!defaultV4 || defaultV4.dev !== clat.name) return failed('CLAT_NOT_DEFAULT', `the IPv4 default route does not go through ${clat.name}`, evidence);
@@ -164,7 +215,8 @@ export function checkNat64Prefix(o: Observation, discovered: readonly string[]):
   // RFC 7050 discovery alone does not pass it: what Android itself knows went unread
   const unread = linkPropertiesUnread(o, network);
   if (unread !== null) return { status: 'failed', reasons: [unread], evidence };
-  if (reported === null && discovered.length === 0) return failed('NO_NAT64_PREFIX', 'no NAT64 prefix: neither LinkProperties nor an RFC 7050 answer in the capture', evidence);
+  if (reported === null && discovered.length === 0)
+    return failed('NO_NAT64_PREFIX', 'no NAT64 prefix: neither LinkProperties nor an RFC 7050 answer in the capture', evidence);
   if (reported !== null && discovered.length > 0 && !discovered.includes(reported)) {
     return failed('NAT64_PREFIX_MISMATCH', `LinkProperties says ${reported} but RFC 7050 discovery found ${discovered.join(', ')}`, evidence);
   }
@@ -180,7 +232,13 @@ export function checkDualStackAttach(o: Observation): CheckOutcome {
   const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
   const dns = network?.linkProperties?.dnsAddresses ?? [];
   const unread = linkPropertiesUnread(o, network);
-  const evidence = { apn: network?.extra ?? null, ipv6: v6.map((a) => a.address), ipv4: v4.map((a) => a.address), defaultRoutes: [defaultV6 ?? null, defaultV4 ?? null], dns };
+  const evidence = {
+    apn: network?.extra ?? null,
+    ipv6: v6.map((a) => a.address),
+    ipv4: v4.map((a) => a.address),
+    defaultRoutes: [defaultV6 ?? null, defaultV4 ?? null],
+    dns,
+  };
   const problems = [
     ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
     ...(v4.length === 0 ? ['no IPv4 address on the mobile interface'] : []),
@@ -203,7 +261,12 @@ export interface ProbeAttempts {
 export function checkResolverPrefersIpv6(probe: ProbeAttempts): CheckOutcome {
   const evidence = { ...probe };
   if (probe.firstAttemptFamily === null) return failed('NO_PROBE_TRAFFIC', `opening ${probe.hostname} made no connection the capture could see`, evidence);
-  if (probe.firstAttemptFamily === 4) return failed('IPV4_FIRST', `the system connected to the dual-stack name ${probe.hostname} over IPv4 first (RFC 6724 and RFC 8305 want IPv6 first)`, evidence);
+  if (probe.firstAttemptFamily === 4)
+    return failed(
+      'IPV4_FIRST',
+      `the system connected to the dual-stack name ${probe.hostname} over IPv4 first (RFC 6724 and RFC 8305 want IPv6 first)`,
+      evidence,
+    );
   return passed(evidence);
 }
 
@@ -211,7 +274,11 @@ export function checkResolverPrefersIpv6(probe: ProbeAttempts): CheckOutcome {
 export function checkIpv4ViaClat(target: string, established: boolean, path: string | null): CheckOutcome {
   const evidence = { target, established, path };
   if (established) return passed(evidence);
-  return failed('IPV4_UNREACHABLE', `no connection to the IPv4-only destination ${target} was established${path === null ? ' (no attempt seen)' : ''}: without a CLAT, IPv4-only apps and literals fail on an IPv6-only network`, evidence);
+  return failed(
+    'IPV4_UNREACHABLE',
+    `no connection to the IPv4-only destination ${target} was established${path === null ? ' (no attempt seen)' : ''}: without a CLAT, IPv4-only apps and literals fail on an IPv6-only network`,
+    evidence,
+  );
 }
 
 /** Everything the os and apn checks read, gathered over adb (the APN table as root when it can). */
@@ -225,7 +292,7 @@ export async function observeDevice(device: DeviceBackend, options: { root?: 'ad
   for (const read of [apnRead, connectivityRead, routesRead]) read.catch(() => undefined);
   const addresses = parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show']));
   // every interface list holds the loopback's: none at all is output ip did not really give
-  if (addresses.length === 0) throw new DeviceOutputError('ip -o addr show', 'no address at all, not even the loopback\'s');
+  if (addresses.length === 0) throw new DeviceOutputError('ip -o addr show', "no address at all, not even the loopback's");
   // The sysctls of every cellular and Wi-Fi interface the handset has (a MediaTek phone's is
   // ccmni0, not rmnet_data0): os.ipv6-enabled judges those, and must not judge one never read.
   const interfaces = options.interfaces ?? [...new Set(['rmnet_data0', 'wlan0', ...radioInterfaces(addresses)])];

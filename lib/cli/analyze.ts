@@ -28,7 +28,10 @@ export async function analyzeCommand(capture: string, options: AnalyzeCommandOpt
 function bounded<T>(rows: readonly T[], top: number, [one, many]: readonly [string, string]): { shown: readonly T[]; leftOut: string } {
   if (rows.length <= top) return { shown: rows, leftOut: '' };
   const more = rows.length - top;
-  return { shown: rows.slice(0, top), leftOut: `\n  ${more} more ${more === 1 ? one : many} not listed (--top ${top}: raise it to list more, or --json for all)` };
+  return {
+    shown: rows.slice(0, top),
+    leftOut: `\n  ${more} more ${more === 1 ? one : many} not listed (--top ${top}: raise it to list more, or --json for all)`,
+  };
 }
 
 const time = (ts: number | null) => (ts === null ? '-' : new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', ''));
@@ -37,44 +40,90 @@ export function renderAnalysis(name: string, a: CaptureAnalysis, top: number): s
   const c = a.capture;
   const duration = c.firstTs !== null && c.lastTs !== null ? `${(c.lastTs - c.firstTs).toFixed(3)} s` : '-';
   const sections: string[] = [];
-  sections.push([
-    `Capture    ${name}`,
-    `           ${c.format}, ${c.linkTypes.map((l) => `${LINKTYPE_NAMES[l] ?? 'linktype'} (${l})`).join(', ')}; ${c.packets} packets, ${formatBytes(c.bytes)}, ${duration} from ${time(c.firstTs)}` +
-      (c.duplicates > 0 ? `; ${c.duplicates} duplicate${c.duplicates === 1 ? '' : 's'} across interfaces counted once` : ''),
-    `NAT64      ${a.nat64Prefixes.length === 0 ? 'no prefix given or discovered' : a.nat64Prefixes.map((p) => `${p} (${a.nat64PrefixSources[p] === 'given' ? 'given' : 'RFC 7050 discovery'})`).join(', ')}`,
-    `CLAT       ${a.clatAddresses.length === 0 ? 'no CLAT IPv6 address given or inferred' : a.clatAddresses.join(', ')}`,
-    ...c.warnings.map((w) => `Warning    ${w}`),
-  ].join('\n'));
+  sections.push(
+    [
+      `Capture    ${name}`,
+      `           ${c.format}, ${c.linkTypes.map((l) => `${LINKTYPE_NAMES[l] ?? 'linktype'} (${l})`).join(', ')}; ${c.packets} packets, ${formatBytes(c.bytes)}, ${duration} from ${time(c.firstTs)}` +
+        (c.duplicates > 0 ? `; ${c.duplicates} duplicate${c.duplicates === 1 ? '' : 's'} across interfaces counted once` : ''),
+      `NAT64      ${a.nat64Prefixes.length === 0 ? 'no prefix given or discovered' : a.nat64Prefixes.map((p) => `${p} (${a.nat64PrefixSources[p] === 'given' ? 'given' : 'RFC 7050 discovery'})`).join(', ')}`,
+      `CLAT       ${a.clatAddresses.length === 0 ? 'no CLAT IPv6 address given or inferred' : a.clatAddresses.join(', ')}`,
+      ...c.warnings.map((w) => `Warning    ${w}`),
+    ].join('\n'),
+  );
 
   const s = a.summary;
-  sections.push(`Traffic by path (a CLAT socket counted once)\n${renderTable(
-    [{ header: 'path' }, { header: 'flows', align: 'right' }, { header: 'bytes', align: 'right' }, { header: 'share', align: 'right' }, { header: '' }],
-    FLOW_PATHS.map((p) => [p, String(s.flowsByPath[p]), formatBytes(s.bytesByPath[p]), formatShare(s.shareByPath[p]), bar(s.shareByPath[p])]),
-  )}\n  ICMP packets: ${s.icmpPackets.v4} ICMPv4, ${s.icmpPackets.v6} ICMPv6; other IP: ${s.otherIpPackets}; non-IP: ${s.nonIpPackets}`);
+  sections.push(
+    `Traffic by path (a CLAT socket counted once)\n${renderTable(
+      [{ header: 'path' }, { header: 'flows', align: 'right' }, { header: 'bytes', align: 'right' }, { header: 'share', align: 'right' }, { header: '' }],
+      FLOW_PATHS.map((p) => [p, String(s.flowsByPath[p]), formatBytes(s.bytesByPath[p]), formatShare(s.shareByPath[p]), bar(s.shareByPath[p])]),
+    )}\n  ICMP packets: ${s.icmpPackets.v4} ICMPv4, ${s.icmpPackets.v6} ICMPv6; other IP: ${s.otherIpPackets}; non-IP: ${s.nonIpPackets}`,
+  );
 
-  const flows = bounded([...a.flows].sort((x, y) => y.bytes - x.bytes), top, ['flow', 'flows']);
+  const flows = bounded(
+    [...a.flows].sort((x, y) => y.bytes - x.bytes),
+    top,
+    ['flow', 'flows'],
+  );
   const endpoint = (address: string, port: number, family: number) => (family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
-  sections.push(`Flows (${a.flows.length}${a.flows.length > flows.shown.length ? `, the ${flows.shown.length} largest` : ''})\n${renderTable(
-    [{ header: '#', align: 'right' }, { header: 'proto' }, { header: 'path' }, { header: 'client' }, { header: 'server' }, { header: 'name' },
-      { header: 'packets', align: 'right' }, { header: 'bytes', align: 'right' }, { header: 'handshake' }],
-    flows.shown.map((f) => [String(f.id), f.application ? `${f.transport}/${f.application}` : f.transport, f.path, endpoint(f.client, f.clientPort, f.family),
-      endpoint(f.server, f.serverPort, f.family), f.sni ?? f.hostname ?? '-', String(f.packets), formatBytes(f.bytes),
-      f.established === null ? '-' : f.established ? 'yes' : f.reset ? 'reset' : 'no']),
-  )}${flows.leftOut}`);
+  sections.push(
+    `Flows (${a.flows.length}${a.flows.length > flows.shown.length ? `, the ${flows.shown.length} largest` : ''})\n${renderTable(
+      [
+        { header: '#', align: 'right' },
+        { header: 'proto' },
+        { header: 'path' },
+        { header: 'client' },
+        { header: 'server' },
+        { header: 'name' },
+        { header: 'packets', align: 'right' },
+        { header: 'bytes', align: 'right' },
+        { header: 'handshake' },
+      ],
+      flows.shown.map((f) => [
+        String(f.id),
+        f.application ? `${f.transport}/${f.application}` : f.transport,
+        f.path,
+        endpoint(f.client, f.clientPort, f.family),
+        endpoint(f.server, f.serverPort, f.family),
+        f.sni ?? f.hostname ?? '-',
+        String(f.packets),
+        formatBytes(f.bytes),
+        f.established === null ? '-' : f.established ? 'yes' : f.reset ? 'reset' : 'no',
+      ]),
+    )}${flows.leftOut}`,
+  );
 
   const queries = bounded(a.dns, top, ['query', 'queries']);
-  sections.push(`DNS (${a.dns.length} quer${a.dns.length === 1 ? 'y' : 'ies'}${queries.leftOut ? `, the first ${queries.shown.length}` : ''})\n${renderTable(
-    [{ header: 'time' }, { header: 'name' }, { header: 'type' }, { header: 'rcode' }, { header: 'answers' }],
-    queries.shown.map((q) => [time(q.ts).slice(11), q.name, q.qtype, q.rcode ?? 'no answer', q.answers.join(' ') || '-']),
-  )}${queries.leftOut}`);
+  sections.push(
+    `DNS (${a.dns.length} quer${a.dns.length === 1 ? 'y' : 'ies'}${queries.leftOut ? `, the first ${queries.shown.length}` : ''})\n${renderTable(
+      [{ header: 'time' }, { header: 'name' }, { header: 'type' }, { header: 'rcode' }, { header: 'answers' }],
+      queries.shown.map((q) => [time(q.ts).slice(11), q.name, q.qtype, q.rcode ?? 'no answer', q.answers.join(' ') || '-']),
+    )}${queries.leftOut}`,
+  );
 
   // The analysis lists hostnames in natural order (compareHostnames): host2 before host10.
   const hosts = a.hostnames;
   const listed = bounded(hosts, top, ['hostname', 'hostnames']);
-  sections.push(`Hostnames (${hosts.filter((h) => h.nativeAaaa.length > 0).length} with native AAAA, ${hosts.filter((h) => h.nativeAaaa.length === 0).length} without)\n${renderTable(
-    [{ header: 'name' }, { header: 'native AAAA' }, { header: 'DNS64 AAAA' }, { header: 'A' }, { header: 'first attempt' }, { header: 'fallback', align: 'right' }, { header: 'IPv6 failed' }],
-    listed.shown.map((h) => [h.name, h.nativeAaaa.length > 0 ? 'yes' : 'no', h.synthesizedAaaa.length > 0 ? 'yes' : 'no', h.a.length > 0 ? 'yes' : 'no',
-      h.firstAttemptFamily === null ? '-' : `IPv${h.firstAttemptFamily}`, h.fallbackDelayMs === null ? '-' : `${h.fallbackDelayMs.toFixed(0)} ms`, h.ipv6Failed ? 'yes' : 'no']),
-  )}${listed.leftOut}`);
+  sections.push(
+    `Hostnames (${hosts.filter((h) => h.nativeAaaa.length > 0).length} with native AAAA, ${hosts.filter((h) => h.nativeAaaa.length === 0).length} without)\n${renderTable(
+      [
+        { header: 'name' },
+        { header: 'native AAAA' },
+        { header: 'DNS64 AAAA' },
+        { header: 'A' },
+        { header: 'first attempt' },
+        { header: 'fallback', align: 'right' },
+        { header: 'IPv6 failed' },
+      ],
+      listed.shown.map((h) => [
+        h.name,
+        h.nativeAaaa.length > 0 ? 'yes' : 'no',
+        h.synthesizedAaaa.length > 0 ? 'yes' : 'no',
+        h.a.length > 0 ? 'yes' : 'no',
+        h.firstAttemptFamily === null ? '-' : `IPv${h.firstAttemptFamily}`,
+        h.fallbackDelayMs === null ? '-' : `${h.fallbackDelayMs.toFixed(0)} ms`,
+        h.ipv6Failed ? 'yes' : 'no',
+      ]),
+    )}${listed.leftOut}`,
+  );
   return sections.join('\n\n');
 }

@@ -64,8 +64,12 @@ export class DeviceNotFoundError extends Error {
 
 function parseSuites(text: string | undefined): SuiteName[] {
   if (text === undefined) return [...SUITES];
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) if (!SUITES.includes(name as SuiteName)) throw new UsageError(`--suite: ${JSON.stringify(name)} is not one of ${SUITES.join(', ')}`);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of names)
+    if (!SUITES.includes(name as SuiteName)) throw new UsageError(`--suite: ${JSON.stringify(name)} is not one of ${SUITES.join(', ')}`);
   if (names.length === 0) throw new UsageError('--suite: give at least one of os, apn, apps');
   // The order is the suites' own: os reads the device as delivered, before apn moves it.
   return SUITES.filter((s) => names.includes(s));
@@ -74,7 +78,8 @@ function parseSuites(text: string | undefined): SuiteName[] {
 function parseDwell(text: string | undefined): number {
   if (text === undefined) return 5000;
   const ms = Number(text);
-  if (!Number.isInteger(ms) || ms < 0 || ms > 3_600_000) throw new UsageError(`--dwell: ${JSON.stringify(text)} is not a whole number of milliseconds (0 to 3600000)`);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 3_600_000)
+    throw new UsageError(`--dwell: ${JSON.stringify(text)} is not a whole number of milliseconds (0 to 3600000)`);
   return ms;
 }
 
@@ -88,7 +93,13 @@ const WAIT_NOTICE_EVERY_MS = 5000;
  * Waits until adb lists `serial` as a device, saying on stderr what it waits for with the time
  * left (redrawn on a terminal, a line every 5 s elsewhere), then throws DeviceNotFoundError.
  */
-async function waitForDevice(client: AdbkitClient, serial: string, timeoutMs: number, source: string, notices: NodeJS.WriteStream = process.stderr): Promise<void> {
+async function waitForDevice(
+  client: AdbkitClient,
+  serial: string,
+  timeoutMs: number,
+  source: string,
+  notices: NodeJS.WriteStream = process.stderr,
+): Promise<void> {
   const started = Date.now();
   const deadline = started + timeoutMs;
   let announced = 0;
@@ -99,11 +110,17 @@ async function waitForDevice(client: AdbkitClient, serial: string, timeoutMs: nu
       if (listed?.type === 'device') return;
       const now = Date.now();
       if (now > deadline) {
-        throw new DeviceNotFoundError(`${source}: device ${serial} ${listed ? `is ${listed.type}` : 'is not connected'} (\`adb devices\` does not list it as a device after ${timeoutMs / 1000} s)`);
+        throw new DeviceNotFoundError(
+          `${source}: device ${serial} ${listed ? `is ${listed.type}` : 'is not connected'} (\`adb devices\` does not list it as a device after ${timeoutMs / 1000} s)`,
+        );
       }
       if (now - started >= WAIT_NOTICE_AFTER_MS && (redraw || announced === 0 || now - announced >= WAIT_NOTICE_EVERY_MS)) {
-        const state = listed ? `adb lists it as ${listed.type}${listed.type === 'unauthorized' ? ': accept the USB debugging prompt on the phone' : ''}` : 'adb does not list it: plug it in, or bring the lab up';
-        notices.write(`${redraw ? '\r\x1b[K' : ''}waiting for device ${serial} (${source}): ${state}; ${Math.ceil((deadline - now) / 1000)} s left${redraw ? '' : '\n'}`);
+        const state = listed
+          ? `adb lists it as ${listed.type}${listed.type === 'unauthorized' ? ': accept the USB debugging prompt on the phone' : ''}`
+          : 'adb does not list it: plug it in, or bring the lab up';
+        notices.write(
+          `${redraw ? '\r\x1b[K' : ''}waiting for device ${serial} (${source}): ${state}; ${Math.ceil((deadline - now) / 1000)} s left${redraw ? '' : '\n'}`,
+        );
         announced = now;
       }
       await new Promise((r) => setTimeout(r, 250));
@@ -117,7 +134,9 @@ async function listDevices(client: AdbkitClient, port: number): Promise<{ id: st
   try {
     return await client.listDevices();
   } catch (error) {
-    throw new AdbServerUnreachableError(`cannot reach the adb server on port ${port}: ${(error as Error).message} (start it with \`adb start-server\`, or set ANDROID_ADB_SERVER_PORT)`);
+    throw new AdbServerUnreachableError(
+      `cannot reach the adb server on port ${port}: ${(error as Error).message} (start it with \`adb start-server\`, or set ANDROID_ADB_SERVER_PORT)`,
+    );
   }
 }
 
@@ -132,16 +151,28 @@ async function profileSerial(client: AdbkitClient, profile: DeviceProfile): Prom
     const facts = await probeDevice(new AdbkitBackend(client, d.id));
     if (facts.model === profile.model) matches.push(d.id);
   }
-  if (matches.length !== 1) throw new DeviceNotFoundError(`${profile.file}: model ${JSON.stringify(profile.model)}: ${matches.length === 0 ? 'no connected device is that model' : `${matches.length} connected devices are (${matches.join(', ')}): give the serial`}`);
+  if (matches.length !== 1)
+    throw new DeviceNotFoundError(
+      `${profile.file}: model ${JSON.stringify(profile.model)}: ${matches.length === 0 ? 'no connected device is that model' : `${matches.length} connected devices are (${matches.join(', ')}): give the serial`}`,
+    );
   return matches[0]!;
 }
 
 function planFromProfile(profile: DeviceProfile, serial: string): DevicePlan {
   return {
-    serial, profile: profile.name, profileSource: profile.file, virtual: false,
+    serial,
+    profile: profile.name,
+    profileSource: profile.file,
+    virtual: false,
     appium: { url: profile.appium.url, capabilities: { 'appium:automationName': 'UiAutomator2', ...profile.appium.capabilities }, start: false },
-    capture: profile.capture, gatewayCapture: profile.gatewayCapture, emulatorCapture: profile.emulatorCapture, networks: profile.networks, apnSwitch: profile.apnSwitch,
-    resolverProbeUrl: profile.resolverProbeUrl, ipv4OnlyProbeUrl: profile.ipv4OnlyProbeUrl, backgroundHosts: profile.backgroundHosts,
+    capture: profile.capture,
+    gatewayCapture: profile.gatewayCapture,
+    emulatorCapture: profile.emulatorCapture,
+    networks: profile.networks,
+    apnSwitch: profile.apnSwitch,
+    resolverProbeUrl: profile.resolverProbeUrl,
+    ipv4OnlyProbeUrl: profile.ipv4OnlyProbeUrl,
+    backgroundHosts: profile.backgroundHosts,
     catalogue: profile.catalogue,
   };
 }
@@ -157,10 +188,20 @@ async function planFromSerial(client: AdbkitClient, serial: string, labDir: stri
     // Written into the run directory once every device is known (nothing is written before).
     catalogues.set(serial, `${JSON.stringify(lab.catalogue, null, 2)}\n`);
     return {
-      serial, profile: lab.profile, profileSource: `lab record in ${labDir}`, virtual: true,
+      serial,
+      profile: lab.profile,
+      profileSource: `lab record in ${labDir}`,
+      virtual: true,
       appium: { url: DEFAULT_APPIUM_URL, capabilities: lab.appiumCapabilities, start: true },
-      capture: lab.capture, gatewayCapture: lab.gatewayCapture, emulatorCapture: null, networks: lab.networks, apnSwitch: 'content',
-      resolverProbeUrl: lab.resolverProbeUrl, ipv4OnlyProbeUrl: lab.ipv4OnlyProbeUrl, backgroundHosts: lab.backgroundHosts, catalogue: null,
+      capture: lab.capture,
+      gatewayCapture: lab.gatewayCapture,
+      emulatorCapture: null,
+      networks: lab.networks,
+      apnSwitch: 'content',
+      resolverProbeUrl: lab.resolverProbeUrl,
+      ipv4OnlyProbeUrl: lab.ipv4OnlyProbeUrl,
+      backgroundHosts: lab.backgroundHosts,
+      catalogue: null,
     };
   }
   const facts = await probeDevice(new AdbkitBackend(client, serial));
@@ -169,12 +210,21 @@ async function planFromSerial(client: AdbkitClient, serial: string, labDir: stri
   const hasV4 = addresses.some((a) => !a.includes(':')) && facts.defaultNetwork?.clat === null;
   const network = apn === null ? null : { apn };
   return {
-    serial, profile: 'generic', profileSource: 'generic (built from what the device reports)', virtual: false,
+    serial,
+    profile: 'generic',
+    profileSource: 'generic (built from what the device reports)',
+    virtual: false,
     appium: { url: DEFAULT_APPIUM_URL, capabilities: { 'appium:automationName': 'UiAutomator2', 'appium:noReset': true }, start: true },
     // Without a profile: tcpdump where the device is rooted, else PCAPdroid where it is installed.
-    capture: ['device', 'pcapdroid'], gatewayCapture: null, emulatorCapture: null,
+    capture: ['device', 'pcapdroid'],
+    gatewayCapture: null,
+    emulatorCapture: null,
     networks: { ipv6: hasV4 ? null : network, ipv4v6: hasV4 ? network : null },
-    apnSwitch: 'manual', resolverProbeUrl: null, ipv4OnlyProbeUrl: null, backgroundHosts: [], catalogue: null,
+    apnSwitch: 'manual',
+    resolverProbeUrl: null,
+    ipv4OnlyProbeUrl: null,
+    backgroundHosts: [],
+    catalogue: null,
   };
 }
 
@@ -194,7 +244,10 @@ async function assignAppiumServers(devices: DevicePlan[]): Promise<void> {
     }
     const url = new URL(device.appium.url);
     if (['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) && url.pathname === '/') {
-      const answers = await fetch(new URL('/status', url), { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      const answers = await fetch(new URL('/status', url), { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       // Several profiles may name the same local server: wdio.conf.ts starts one per port.
       if (!answers) device.appium.start = true;
     }
@@ -209,14 +262,24 @@ async function assignAppiumServers(devices: DevicePlan[]): Promise<void> {
  */
 async function runWdio(plan: CertifyPlan, planFile: string, adbPort: number, log: string): Promise<number> {
   const wdio = join(root, 'node_modules', '@wdio', 'cli', 'bin', 'wdio.js');
-  const env = { ...process.env, V6LAB_PLAN: planFile, ANDROID_ADB_SERVER_PORT: String(adbPort), APPIUM_HOME: process.env.APPIUM_HOME ?? join(root, '.appium'), FORCE_COLOR: '0' };
+  const env = {
+    ...process.env,
+    V6LAB_PLAN: planFile,
+    ANDROID_ADB_SERVER_PORT: String(adbPort),
+    APPIUM_HOME: process.env.APPIUM_HOME ?? join(root, '.appium'),
+    FORCE_COLOR: '0',
+  };
   const fd = openSync(log, 'a');
   let servers: Promise<ChildProcess[]>;
   let child: ChildProcess;
   try {
     servers = startAppiumServers(root, plan, env, fd);
     servers.catch(() => undefined);
-    child = spawn(process.execPath, [wdio, 'run', join(root, 'wdio.conf.ts')], { cwd: root, env: { ...env, V6LAB_APPIUM_STARTED: '1' }, stdio: ['ignore', fd, fd] });
+    child = spawn(process.execPath, [wdio, 'run', join(root, 'wdio.conf.ts')], {
+      cwd: root,
+      env: { ...env, V6LAB_APPIUM_STARTED: '1' },
+      stdio: ['ignore', fd, fd],
+    });
   } finally {
     closeSync(fd);
   }
@@ -243,7 +306,10 @@ async function runWdio(plan: CertifyPlan, planFile: string, adbPort: number, log
 /** The drivers the local Appium servers need, installed once into .appium/ (UiAutomator2 from npm). */
 function ensureAppiumDrivers(devices: readonly DevicePlan[]): void {
   const uiautomator2 = devices.some((d) => d.appium.start && String(d.appium.capabilities['appium:automationName'] ?? '').toLowerCase() === 'uiautomator2');
-  execFileSync(process.execPath, [join(root, 'scripts', 'appium-setup.js'), ...(uiautomator2 ? ['--uiautomator2'] : [])], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [join(root, 'scripts', 'appium-setup.js'), ...(uiautomator2 ? ['--uiautomator2'] : [])], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 /** The run's exit code: its overall verdict (lib/report/verdict.ts), 0 only when every selected check passed or was an accepted skip. */
@@ -260,24 +326,34 @@ export function summary(results: RunResults, out: NodeJS.WritableStream, dir: st
     const model = results.devices.find((d) => d.serial === device.device)?.model ?? 'unknown';
     const mine = results.results.filter((r) => r.device === device.device);
     const count = (s: string) => mine.filter((r) => r.status === s).length;
-    out.write(`${device.device}\t${model}\t${CONSOLE_WORD[device.verdict]}\t${count('passed')} passed, ${count('failed')} failed, ${count('broken')} broken, ${count('skipped')} skipped${device.accepted.length > 0 ? ` (${device.accepted.length} accepted)` : ''}\n`);
+    out.write(
+      `${device.device}\t${model}\t${CONSOLE_WORD[device.verdict]}\t${count('passed')} passed, ${count('failed')} failed, ${count('broken')} broken, ${count('skipped')} skipped${device.accepted.length > 0 ? ` (${device.accepted.length} accepted)` : ''}\n`,
+    );
     // Broken and skipped checks are listed once, below, as MISSING.
     for (const r of mine.filter((x) => x.status === 'failed' || (x.status === 'passed' && x.brokenAttempts))) {
       const retried = r.brokenAttempts ? ` (run again after ${r.brokenAttempts.map((a) => a.reasons[0]?.code ?? 'broken').join(', ')})` : '';
-      out.write(`  ${r.status === 'failed' ? 'FAILED' : r.status.toUpperCase()} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.reasons.map((x) => x.code).join(', ')}${retried}\n`);
+      out.write(
+        `  ${r.status === 'failed' ? 'FAILED' : r.status.toUpperCase()} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.reasons.map((x) => x.code).join(', ')}${retried}\n`,
+      );
     }
     for (const m of device.missing) out.write(`  MISSING (${m.status}) ${describeCheck(m)}\n`);
     for (const a of device.accepted) out.write(`  ACCEPTED SKIP ${describeCheck(a)}\n`);
   }
-  const why = judged.verdict === 'incomplete' ? `: ${judged.missing.length} check${judged.missing.length === 1 ? '' : 's'} without a verdict (listed above as MISSING); nothing failed, but that is not a pass` : '';
-  out.write(`overall: ${CONSOLE_WORD[judged.verdict]}${why}${judged.accepted.length > 0 ? `; ${judged.accepted.length} skip${judged.accepted.length === 1 ? '' : 's'} accepted (--allow-skip ${judged.allowSkip.join(',')})` : ''}\n`);
+  const why =
+    judged.verdict === 'incomplete'
+      ? `: ${judged.missing.length} check${judged.missing.length === 1 ? '' : 's'} without a verdict (listed above as MISSING); nothing failed, but that is not a pass`
+      : '';
+  out.write(
+    `overall: ${CONSOLE_WORD[judged.verdict]}${why}${judged.accepted.length > 0 ? `; ${judged.accepted.length} skip${judged.accepted.length === 1 ? '' : 's'} accepted (--allow-skip ${judged.allowSkip.join(',')})` : ''}\n`,
+  );
   out.write(`results: ${join(dir, 'results.json')}\n`);
 }
 
 export async function certifyCommand(options: CertifyOptions, out: NodeJS.WritableStream): Promise<number> {
   const labDir = labStateDir(options.stateDir);
   if (options.lab && process.getuid?.() !== 0) throw new NeedsRootError('`v6lab certify --lab` brings the virtual lab up, which needs root: run it as root');
-  if (options.lab && (options.devices !== undefined || options.profile !== undefined)) throw new UsageError('--lab certifies the lab\'s own handsets: leave out --devices and --profile');
+  if (options.lab && (options.devices !== undefined || options.profile !== undefined))
+    throw new UsageError("--lab certifies the lab's own handsets: leave out --devices and --profile");
   if (!options.lab && options.resume === undefined && options.devices === undefined && options.profile === undefined) {
     throw new UsageError('name the devices: --devices SERIAL,... or --profile FILE (or --lab for the virtual lab, --resume DIR to continue a run)');
   }
@@ -328,15 +404,28 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     const profiles = (options.profile ?? []).map((file) => loadDeviceProfile(file));
     if (options.apps !== undefined) loadCatalogue(options.apps);
     for (const profile of profiles) if (profile.catalogue !== null) loadCatalogue(profile.catalogue);
-    const serials = (options.devices ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const serials = (options.devices ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const s of serials) if (!/^[A-Za-z0-9._:-]{1,64}$/.test(s)) throw new UsageError(`--devices: ${JSON.stringify(s)} is not an adb serial`);
 
     if (options.lab) {
       process.stderr.write('v6lab: bringing the virtual lab up (a compliant and a non-compliant handset)\n');
-      const up = await bringLabUp({ stateDir: labDir, handsets: 2, apn: 'ipv6', world: DEFAULT_WORLD, apps: DEFAULT_APPS, profiles: LAB_PROFILES, runner: [process.execPath, ...process.execArgv] });
+      const up = await bringLabUp({
+        stateDir: labDir,
+        handsets: 2,
+        apn: 'ipv6',
+        world: DEFAULT_WORLD,
+        apps: DEFAULT_APPS,
+        profiles: LAB_PROFILES,
+        runner: [process.execPath, ...process.execArgv],
+      });
       labUp = true;
       serials.push(...up.handsets.map((h) => h.serial));
-      process.stderr.write(`v6lab: lab ${up.labId} up in ${(up.upMs / 1000).toFixed(1)} s: ${up.handsets.map((h) => `${h.serial} (${h.profile}, ${h.network})`).join(', ')}\n`);
+      process.stderr.write(
+        `v6lab: lab ${up.labId} up in ${(up.upMs / 1000).toFixed(1)} s: ${up.handsets.map((h) => `${h.serial} (${h.profile}, ${h.network})`).join(', ')}\n`,
+      );
     }
     try {
       const client = adbClient(adbPort);
@@ -363,7 +452,13 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
       loadCatalogue(catalogueFile);
       plan = { runDir, suites, catalogue: catalogueFile, dwellMs, clearAppData: options.clearData ?? false, adbPort, devices };
       const facts = await Promise.all(devices.map((d) => probeDevice(new AdbkitBackend(client, d.serial))));
-      const runDevices: RunDevice[] = devices.map((d, i) => ({ serial: d.serial, model: facts[i]!.model ?? 'unknown', android: facts[i]!.android ?? 'unknown', virtual: d.virtual, profile: d.profile }));
+      const runDevices: RunDevice[] = devices.map((d, i) => ({
+        serial: d.serial,
+        model: facts[i]!.model ?? 'unknown',
+        android: facts[i]!.android ?? 'unknown',
+        virtual: d.virtual,
+        profile: d.profile,
+      }));
       ResultsWriter.start(runDir, toolVersion(), runDevices, new Date(), allowSkip);
     } catch (error) {
       if (labUp) await bringLabDown(labDir).catch(() => undefined);
@@ -375,7 +470,10 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     const planFile = writePlan(plan);
     if (plan.devices.some((d) => d.appium.start)) ensureAppiumDrivers(plan.devices);
     const mode: ProgressMode = options.json ? 'json' : options.quiet ? 'quiet' : process.stdout.isTTY ? 'tty' : 'lines';
-    if (mode !== 'json' && mode !== 'quiet') process.stderr.write(`v6lab: certifying ${plan.devices.map((d) => `${d.serial} (${d.profile}, Appium ${d.appium.url})`).join(', ')}; suites ${plan.suites.join(', ')}; report in ${plan.runDir}\n`);
+    if (mode !== 'json' && mode !== 'quiet')
+      process.stderr.write(
+        `v6lab: certifying ${plan.devices.map((d) => `${d.serial} (${d.profile}, Appium ${d.appium.url})`).join(', ')}; suites ${plan.suites.join(', ')}; report in ${plan.runDir}\n`,
+      );
     const log = join(plan.runDir, 'wdio.log');
     const selected = expectedChecks(plan, loadCatalogue(plan.catalogue).apps);
     const progress = new Progress(plan, selected, mode, out);
@@ -400,16 +498,22 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
         if (restored.length > 0) process.stderr.write(`v6lab: ${device.serial}: restored ${restored.join(', ')}\n`);
       } catch (error) {
         const why = error instanceof DeviceUnavailableError ? 'it is not connected' : (error as Error).message;
-        process.stderr.write(`v6lab: ${device.serial}: could not restore the state it was found in (${why}); ${join(deviceDir(plan.runDir, device.serial), 'found.json')} says what it was\n`);
+        process.stderr.write(
+          `v6lab: ${device.serial}: could not restore the state it was found in (${why}); ${join(deviceDir(plan.runDir, device.serial), 'found.json')} says what it was\n`,
+        );
       }
     }
-    const results = await updateResults(plan.runDir, (d) => { d.run.finished = new Date().toISOString(); });
+    const results = await updateResults(plan.runDir, (d) => {
+      d.run.finished = new Date().toISOString();
+    });
     // The certification report and JUnit (the Allure HTML is `v6lab report DIR`: it needs Java and takes seconds).
     const [html] = writeRunReports(plan.runDir, undefined, { expected });
     const code = exitCodeOf(readResults(plan.runDir), { expected });
     if (mode === 'json') {
       const judged = judgeRun(results, { expected });
-      out.write(`${JSON.stringify({ event: 'done', exitCode: code, verdict: judged.verdict, missing: judged.missing, accepted: judged.accepted, elapsedMs: progress.elapsedMs, results: join(plan.runDir, 'results.json'), report: html, log })}\n`);
+      out.write(
+        `${JSON.stringify({ event: 'done', exitCode: code, verdict: judged.verdict, missing: judged.missing, accepted: judged.accepted, elapsedMs: progress.elapsedMs, results: join(plan.runDir, 'results.json'), report: html, log })}\n`,
+      );
     } else {
       summary(results, out, plan.runDir, { expected });
       out.write(`report: ${html}\n`);

@@ -13,11 +13,21 @@ export class AdbServerUnreachableError extends Error {
  */
 export function adbUnreachable(error: unknown, port: number): AdbServerUnreachableError {
   if (isAdbNotInstalled(error)) {
-    return new AdbServerUnreachableError(`adb is not installed: no adb server answers on port ${port} and there is no \`adb\` on PATH to start one; install it (Debian or Ubuntu: \`apt-get install adb\`; elsewhere Android's SDK platform-tools) or add the directory that holds it to PATH`, { cause: error });
+    return new AdbServerUnreachableError(
+      `adb is not installed: no adb server answers on port ${port} and there is no \`adb\` on PATH to start one; install it (Debian or Ubuntu: \`apt-get install adb\`; elsewhere Android's SDK platform-tools) or add the directory that holds it to PATH`,
+      { cause: error },
+    );
   }
   // adbkit's failed `adb start-server` puts the command and adb's stderr on separate lines.
-  const reason = String((error as Error)?.message ?? error).split('\n').map((l) => l.trim()).filter(Boolean).join(': ');
-  return new AdbServerUnreachableError(`cannot reach the adb server on port ${port}: ${reason} (start it with \`adb start-server\`, or set ANDROID_ADB_SERVER_PORT to the port yours listens on)`, { cause: error });
+  const reason = String((error as Error)?.message ?? error)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(': ');
+  return new AdbServerUnreachableError(
+    `cannot reach the adb server on port ${port}: ${reason} (start it with \`adb start-server\`, or set ANDROID_ADB_SERVER_PORT to the port yours listens on)`,
+    { cause: error },
+  );
 }
 
 export async function devicesCommand(options: { json?: boolean }, out: NodeJS.WritableStream): Promise<number> {
@@ -29,8 +39,9 @@ export async function devicesCommand(options: { json?: boolean }, out: NodeJS.Wr
   } catch (error) {
     throw adbUnreachable(error, port);
   }
-  const facts: (DeviceFacts | { serial: string; state: string })[] = await Promise.all(listed.map(async (d) =>
-    d.type === 'device' ? probeDevice(new AdbkitBackend(client, d.id)) : { serial: d.id, state: d.type }));
+  const facts: (DeviceFacts | { serial: string; state: string })[] = await Promise.all(
+    listed.map(async (d) => (d.type === 'device' ? probeDevice(new AdbkitBackend(client, d.id)) : { serial: d.id, state: d.type })),
+  );
   if (options.json) {
     out.write(`${JSON.stringify({ devices: facts })}\n`);
     return 0;
@@ -39,17 +50,41 @@ export async function devicesCommand(options: { json?: boolean }, out: NodeJS.Wr
     out.write('no devices: plug a phone in (USB debugging on), start an emulator, or `v6lab lab up`\n');
     return 0;
   }
-  out.write(`${renderTable(
-    [{ header: 'serial' }, { header: 'model' }, { header: 'android' }, { header: 'build' }, { header: 'root' }, { header: 'tcpdump' }, { header: 'PCAPdroid' },
-      { header: 'network' }, { header: 'addresses' }, { header: 'NAT64' }, { header: 'CLAT' }],
-    facts.map((f) => 'state' in f
-      ? [f.serial, `(${f.state})`, '', '', '', '', '', '', '', '', '']
-      : [f.serial, f.model ?? '?', f.android ?? '?', f.buildType ?? '?', f.root ?? 'no', f.tcpdump ? 'yes' : 'no', f.pcapdroid ? 'yes' : 'no',
-        f.defaultNetwork ? `${f.defaultNetwork.type ?? '?'} ${f.defaultNetwork.apn ?? ''}`.trim() : 'none',
-        f.defaultNetwork?.addresses.join(' ') || '-', f.defaultNetwork?.nat64Prefix ?? '-',
-        f.defaultNetwork?.clat ? `${f.defaultNetwork.clat.interfaceName} ${f.defaultNetwork.clat.ipv4 ?? ''}`.trim() : '-']),
-    '',
-  )}\n`);
+  out.write(
+    `${renderTable(
+      [
+        { header: 'serial' },
+        { header: 'model' },
+        { header: 'android' },
+        { header: 'build' },
+        { header: 'root' },
+        { header: 'tcpdump' },
+        { header: 'PCAPdroid' },
+        { header: 'network' },
+        { header: 'addresses' },
+        { header: 'NAT64' },
+        { header: 'CLAT' },
+      ],
+      facts.map((f) =>
+        'state' in f
+          ? [f.serial, `(${f.state})`, '', '', '', '', '', '', '', '', '']
+          : [
+              f.serial,
+              f.model ?? '?',
+              f.android ?? '?',
+              f.buildType ?? '?',
+              f.root ?? 'no',
+              f.tcpdump ? 'yes' : 'no',
+              f.pcapdroid ? 'yes' : 'no',
+              f.defaultNetwork ? `${f.defaultNetwork.type ?? '?'} ${f.defaultNetwork.apn ?? ''}`.trim() : 'none',
+              f.defaultNetwork?.addresses.join(' ') || '-',
+              f.defaultNetwork?.nat64Prefix ?? '-',
+              f.defaultNetwork?.clat ? `${f.defaultNetwork.clat.interfaceName} ${f.defaultNetwork.clat.ipv4 ?? ''}`.trim() : '-',
+            ],
+      ),
+      '',
+    )}\n`,
+  );
   for (const f of facts) if (!('state' in f) && f.problems.length > 0) out.write(`${f.serial}: ${f.problems.join('; ')}\n`);
   return 0;
 }

@@ -8,7 +8,12 @@ import type { OverallVerdict } from '../report/verdict.js';
 export const EXIT = { ok: 0, checkFailed: 1, usage: 2, cannotRun: 3, incomplete: 4 } as const;
 
 /** The exit code a run's overall verdict means (lib/report/verdict.ts). */
-export const EXIT_OF_VERDICT: Record<OverallVerdict, number> = { pass: EXIT.ok, fail: EXIT.checkFailed, 'not-run': EXIT.cannotRun, incomplete: EXIT.incomplete };
+export const EXIT_OF_VERDICT: Record<OverallVerdict, number> = {
+  pass: EXIT.ok,
+  fail: EXIT.checkFailed,
+  'not-run': EXIT.cannotRun,
+  incomplete: EXIT.incomplete,
+};
 
 /** Bad command-line input: exit 2 with one line. */
 export class UsageError extends Error {

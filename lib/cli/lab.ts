@@ -2,7 +2,15 @@
 import { join } from 'node:path';
 import { APN_TYPES, type ApnType } from '../lab/network/index.js';
 import {
-  bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_STATE_DIR, DEFAULT_WORLD, labOverview, LabInputError, loadLabInputs, readRegistry,
+  bringLabDown,
+  bringLabUp,
+  DEFAULT_APPS,
+  DEFAULT_STATE_DIR,
+  DEFAULT_WORLD,
+  labOverview,
+  LabInputError,
+  loadLabInputs,
+  readRegistry,
 } from '../lab/lab.js';
 import { LabStateError } from '../lab/network/errors.js';
 import { MAX_AWAY_MS, requestUnplug } from '../lab/unplug.js';
@@ -69,7 +77,9 @@ export async function labStatusCommand(options: { json?: boolean; stateDir?: str
     out.write(`supervisor: ${overview.supervisor.running ? `running (pid ${overview.supervisor.pid})` : 'not running'}\n`);
     for (const h of overview.handsets) {
       const net = overview.network.handsets.find((n) => n.index === h.index);
-      out.write(`${h.serial}\tadb ${h.adbListening ? 'listening' : 'NOT listening'} on 127.0.0.1:${h.adbPort}\t${net?.healthy ? 'network healthy' : `network: ${net?.problems.join('; ') ?? 'unknown'}`}\t${h.profile}\n`);
+      out.write(
+        `${h.serial}\tadb ${h.adbListening ? 'listening' : 'NOT listening'} on 127.0.0.1:${h.adbPort}\t${net?.healthy ? 'network healthy' : `network: ${net?.problems.join('; ') ?? 'unknown'}`}\t${h.profile}\n`,
+      );
     }
     for (const c of overview.network.components.filter((x) => !x.healthy)) out.write(`problem: ${c.kind} ${c.name}: ${c.detail ?? 'not running'}\n`);
   }
@@ -87,15 +97,21 @@ export async function labDownCommand(options: { stateDir?: string }, out: NodeJS
 export async function labUnplugCommand(serial: string, options: { for?: string; stateDir?: string }, out: NodeJS.WritableStream): Promise<number> {
   const text = options.for ?? '3000';
   const ms = Number(text);
-  if (!/^\d+$/.test(text) || ms > MAX_AWAY_MS) throw new UsageError(`--for: expected milliseconds from 0 to ${MAX_AWAY_MS} (the adb server gives up on an emulator port after about a minute), got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || ms > MAX_AWAY_MS)
+    throw new UsageError(
+      `--for: expected milliseconds from 0 to ${MAX_AWAY_MS} (the adb server gives up on an emulator port after about a minute), got ${JSON.stringify(text)}`,
+    );
   requireRoot('unplug');
   const dir = stateDir(options.stateDir);
   const handsets = readRegistry(dir);
   const handset = handsets.find((h) => h.serial === serial);
   if (!handset) {
-    throw new LabStateError(join(dir, 'handsets.json'), handsets.length === 0
-      ? `no lab is up in ${dir}: nothing to unplug (v6lab lab up)`
-      : `${JSON.stringify(serial)} is not a handset of the lab in ${dir} (it has ${handsets.map((h) => h.serial).join(', ')})`);
+    throw new LabStateError(
+      join(dir, 'handsets.json'),
+      handsets.length === 0
+        ? `no lab is up in ${dir}: nothing to unplug (v6lab lab up)`
+        : `${JSON.stringify(serial)} is not a handset of the lab in ${dir} (it has ${handsets.map((h) => h.serial).join(', ')})`,
+    );
   }
   await requestUnplug(handset.dir, serial, ms);
   out.write(`${serial} unplugged for ${ms} ms\n`);

@@ -24,11 +24,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--html <file>', 'also write a one-file HTML view of the analysis (no network needed to open it)')
     .addOption(new Option('--nat64-prefix <prefix>', 'a NAT64 prefix such as 64:ff9b::/96 (repeatable)').argParser(collect))
     .addOption(new Option('--clat-address <address>', "the CLAT's IPv6 address (repeatable)").argParser(collect))
-    .addOption(new Option('--top <n>', 'rows listed in each table: flows, DNS queries, hostnames (default 25; the rest are counted)').argParser((v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--top: ${JSON.stringify(v)} is not a whole number`);
-      return n;
-    }))
+    .addOption(
+      new Option('--top <n>', 'rows listed in each table: flows, DNS queries, hostnames (default 25; the rest are counted)').argParser((v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new UsageError(`--top: ${JSON.stringify(v)} is not a whole number`);
+        return n;
+      }),
+    )
     .action(async (capture: string, options) => {
       const { analyzeCommand } = await import('./analyze.js');
       exitCode = await analyzeCommand(capture, options, process.stdout);
@@ -46,7 +48,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command('certify')
     .description('certify devices: the os, apn and apps suites through WebdriverIO and Appium, with packet captures; writes a report directory')
-    .option('--devices <serials>', 'adb serials, comma-separated (a lab handset uses the lab\'s record of it; another device a generic profile)')
+    .option('--devices <serials>', "adb serials, comma-separated (a lab handset uses the lab's record of it; another device a generic profile)")
     .addOption(new Option('--profile <file>', 'a device profile (repeatable)').argParser(collect))
     .option('--suite <suites>', 'which suites, comma-separated: os, apn, apps', 'os,apn,apps')
     .option('--apps <catalogue>', 'app catalogue (CONTRACTS.md section 6); default: the lab apps for lab handsets, else devices/catalogues/china-top10.json')
@@ -58,7 +60,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--state-dir <dir>', 'the lab state directory (default $V6LAB_STATE_DIR or /run/v6lab)')
     .option('--quiet', 'no progress, only the summary')
     .option('--json', 'progress as JSON lines (result, progress and done events) for machines')
-    .option('--allow-skip <codes>', 'skip reason codes to accept, comma-separated (e.g. NOT_INSTALLED): such skips are listed, and do not make the run incomplete (exit 4)')
+    .option(
+      '--allow-skip <codes>',
+      'skip reason codes to accept, comma-separated (e.g. NOT_INSTALLED): such skips are listed, and do not make the run incomplete (exit 4)',
+    )
     .action(async (options) => {
       const { certifyCommand } = await import('./certify.js');
       exitCode = await certifyCommand(options, process.stdout);
@@ -66,11 +71,16 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('report')
-    .description('rebuild the reports of a run directory: index.html, junit.xml and the Allure HTML; or merge several runs into one report; with --compare, exit 1 when a check regressed')
+    .description(
+      'rebuild the reports of a run directory: index.html, junit.xml and the Allure HTML; or merge several runs into one report; with --compare, exit 1 when a check regressed',
+    )
     .argument('<dir>', 'a run directory (results.json)')
     .option('--compare <old-dir>', 'mark what regressed and what got fixed since another run')
     .option('--no-allure', 'skip the Allure HTML (it needs Java)')
-    .option('--merge <runs...>', 'first make <dir> the merge of these run directories: every device of every run, the later run\'s result where two checked the same thing')
+    .option(
+      '--merge <runs...>',
+      "first make <dir> the merge of these run directories: every device of every run, the later run's result where two checked the same thing",
+    )
     .option('--allow-skip <codes>', 'skip reason codes to accept in this report, comma-separated, on top of those the run recorded (a merge records them)')
     .option('--json', 'print one JSON object: the files written, the verdict, and with --compare the regressions, fixes, new and gone checks')
     .action(async (dir: string, options) => {
@@ -136,19 +146,41 @@ function reportError(error: unknown): number {
   }
   const err = error as NodeJS.ErrnoException;
   const name = err?.name;
-  if (name === 'CaptureFormatError' || name === 'AddressError' || name === 'UsageError' || name === 'DataFileError' || name === 'LabInputError' || name === 'ResultsFileError') {
+  if (
+    name === 'CaptureFormatError' ||
+    name === 'AddressError' ||
+    name === 'UsageError' ||
+    name === 'DataFileError' ||
+    name === 'LabInputError' ||
+    name === 'ResultsFileError'
+  ) {
     process.stderr.write(`v6lab: ${err.message}\n`);
     return EXIT.usage;
   }
   if (err?.code === 'ENOSPC' || err?.code === 'EDQUOT' || err?.code === 'EROFS') {
-    process.stderr.write(`v6lab: cannot write ${err.path ?? 'a file'}: ${err.code === 'EROFS' ? 'read-only file system' : 'no space left on device'} (${err.code}); nothing written is half-done: make room and run again (a certify run goes on with --resume DIR)\n`);
+    process.stderr.write(
+      `v6lab: cannot write ${err.path ?? 'a file'}: ${err.code === 'EROFS' ? 'read-only file system' : 'no space left on device'} (${err.code}); nothing written is half-done: make room and run again (a certify run goes on with --resume DIR)\n`,
+    );
     return EXIT.cannotRun;
   }
   if (err?.code === 'ENOENT' || err?.code === 'EACCES' || err?.code === 'EISDIR') {
-    process.stderr.write(`v6lab: ${err.path ?? ''}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, not a capture' : 'permission denied'}\n`);
+    process.stderr.write(
+      `v6lab: ${err.path ?? ''}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory, not a capture' : 'permission denied'}\n`,
+    );
     return EXIT.usage;
   }
-  if (name === 'NeedsRootError' || name === 'ResultsWriteError' || name === 'AdbServerUnreachableError' || name === 'AllureError' || name === 'DeviceNotFoundError' || name === 'DeviceUnavailableError' || name === 'LabStepError' || name === 'LabAlreadyUpError' || name === 'LabCommandError' || name === 'LabStateError') {
+  if (
+    name === 'NeedsRootError' ||
+    name === 'ResultsWriteError' ||
+    name === 'AdbServerUnreachableError' ||
+    name === 'AllureError' ||
+    name === 'DeviceNotFoundError' ||
+    name === 'DeviceUnavailableError' ||
+    name === 'LabStepError' ||
+    name === 'LabAlreadyUpError' ||
+    name === 'LabCommandError' ||
+    name === 'LabStateError'
+  ) {
     process.stderr.write(`v6lab: ${err.message}\n`);
     return EXIT.cannotRun;
   }

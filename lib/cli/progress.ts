@@ -12,7 +12,12 @@ import { readResults, type CheckResult } from '../report/results.js';
 
 export type ProgressMode = 'tty' | 'lines' | 'quiet' | 'json';
 
-interface Expected { check: string; app: string | null; network: string; suite: string }
+interface Expected {
+  check: string;
+  app: string | null;
+  network: string;
+  suite: string;
+}
 
 /** The checks a device runs, in the order the specs run them (the catalogue's: an app check once per network, then per app). */
 export function expectedChecks(plan: Pick<CertifyPlan, 'suites'>, apps: readonly CatalogueApp[]): Expected[] {
@@ -77,8 +82,14 @@ export class Progress {
     const elapsed = Date.now() - this.started;
     if (this.mode === 'lines' || this.mode === 'json') {
       for (const r of fresh) {
-        if (this.mode === 'json') this.out.write(`${JSON.stringify({ event: 'result', elapsedMs: elapsed, device: r.device, check: r.check, app: r.app, network: r.network, status: r.status, verdict: r.verdict, reasons: r.reasons.map((x) => x.code) })}\n`);
-        else this.out.write(`[${duration(elapsed)}] ${r.device} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.status}${r.verdict ? ` (${r.verdict})` : ''}${r.reasons.length > 0 ? ` ${r.reasons.map((x) => x.code).join(', ')}` : ''}\n`);
+        if (this.mode === 'json')
+          this.out.write(
+            `${JSON.stringify({ event: 'result', elapsedMs: elapsed, device: r.device, check: r.check, app: r.app, network: r.network, status: r.status, verdict: r.verdict, reasons: r.reasons.map((x) => x.code) })}\n`,
+          );
+        else
+          this.out.write(
+            `[${duration(elapsed)}] ${r.device} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.status}${r.verdict ? ` (${r.verdict})` : ''}${r.reasons.length > 0 ? ` ${r.reasons.map((x) => x.code).join(', ')}` : ''}\n`,
+          );
       }
       if (this.mode === 'json' && fresh.length > 0) {
         for (const d of this.plan.devices) {

@@ -32,9 +32,14 @@ const writeAtomically = writeFileWhole;
 
 /** `--allow-skip NOT_INSTALLED,NETWORK_UNAVAILABLE`: skip reason codes, comma-separated. */
 export function parseAllowSkip(text: string): string[] {
-  const codes = text.split(',').map((c) => c.trim()).filter(Boolean);
+  const codes = text
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   if (codes.length === 0) throw new UsageError('--allow-skip: give at least one skip reason code, such as NOT_INSTALLED');
-  for (const code of codes) if (!REASON_CODE.test(code)) throw new UsageError(`--allow-skip: ${JSON.stringify(code)} is not a reason code (capitals, digits and _, such as NOT_INSTALLED)`);
+  for (const code of codes)
+    if (!REASON_CODE.test(code))
+      throw new UsageError(`--allow-skip: ${JSON.stringify(code)} is not a reason code (capitals, digits and _, such as NOT_INSTALLED)`);
   return [...new Set(codes)];
 }
 
@@ -54,7 +59,9 @@ export function selectedChecks(dir: string, doc: RunResults, warn: (line: string
       const selected = expectedChecks(plan, loadCatalogue(plan.catalogue).apps);
       for (const device of plan.devices) out.push(...selected.map((c) => ({ device: device.serial, check: c.check, app: c.app, network: c.network })));
     } catch (error) {
-      warn(`v6lab: ${file}: cannot tell which checks the run selected (${(error as Error).message}); judged on its results alone, so a check that never ran is not listed as missing`);
+      warn(
+        `v6lab: ${file}: cannot tell which checks the run selected (${(error as Error).message}); judged on its results alone, so a check that never ran is not listed as missing`,
+      );
     }
   }
   return out;
@@ -81,7 +88,12 @@ export interface ReportOptions {
   json?: boolean;
 }
 
-export async function reportCommand(dirArg: string, options: ReportOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function reportCommand(
+  dirArg: string,
+  options: ReportOptions,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const dir = resolve(dirArg);
   const compare = options.compare === undefined ? undefined : resolve(options.compare);
   const allowSkip = options.allowSkip === undefined ? [] : parseAllowSkip(options.allowSkip);
@@ -89,7 +101,8 @@ export async function reportCommand(dirArg: string, options: ReportOptions, out:
   // Every run is read before anything is written: a bad directory leaves the old reports.
   if (sources !== null) {
     const existing = existsSync(join(dir, RESULTS_FILE)) ? readResults(dir) : null;
-    if (existing !== null && !existing.run.merged) throw new ResultsFileError(join(dir, RESULTS_FILE), 'holds a run of its own: --merge writes to a new directory, or to one an earlier merge wrote');
+    if (existing !== null && !existing.run.merged)
+      throw new ResultsFileError(join(dir, RESULTS_FILE), 'holds a run of its own: --merge writes to a new directory, or to one an earlier merge wrote');
   } else {
     readResults(dir);
   }
@@ -119,7 +132,9 @@ export async function reportCommand(dirArg: string, options: ReportOptions, out:
   const changes = old === undefined ? null : compareRuns(doc, old);
   const regressions = changes?.filter((c) => c.change === 'regressed') ?? [];
   if (options.json) {
-    out.write(`${JSON.stringify({ written, verdict: verdict.verdict, missing: verdict.missing, accepted: verdict.accepted, allowSkip: verdict.allowSkip, ...(changes === null ? {} : changesJson(changes)) }, null, 2)}\n`);
+    out.write(
+      `${JSON.stringify({ written, verdict: verdict.verdict, missing: verdict.missing, accepted: verdict.accepted, allowSkip: verdict.allowSkip, ...(changes === null ? {} : changesJson(changes)) }, null, 2)}\n`,
+    );
   } else {
     for (const file of written) out.write(`${file}\n`);
     for (const c of regressions) out.write(`${describeChange(c)}\n`);

@@ -6,7 +6,11 @@ import { readFileSync } from 'node:fs';
 
 /** A data file that does not say what it must: exit 2, one line naming file and field. */
 export class DataFileError extends Error {
-  constructor(readonly file: string, readonly field: string, readonly problem: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly problem: string,
+  ) {
     super(`${file}: ${field === '' ? '' : `${field}: `}${problem}`);
     this.name = 'DataFileError';
   }
@@ -23,20 +27,26 @@ const describe = (value: unknown): string => {
   return String(value);
 };
 
-export const string = (options: { pattern?: RegExp; what?: string; maxLength?: number } = {}): Schema<string> => (value, field, file) => {
-  if (typeof value !== 'string') throw new DataFileError(file, field, `expected ${options.what ?? 'a string'}, got ${describe(value)}`);
-  if (value.length === 0) throw new DataFileError(file, field, `expected ${options.what ?? 'a string'}, got an empty string`);
-  if (options.maxLength !== undefined && value.length > options.maxLength) throw new DataFileError(file, field, `longer than ${options.maxLength} characters`);
-  if (options.pattern && !options.pattern.test(value)) throw new DataFileError(file, field, `expected ${options.what ?? `text matching ${options.pattern}`}, got ${describe(value)}`);
-  return value;
-};
+export const string =
+  (options: { pattern?: RegExp; what?: string; maxLength?: number } = {}): Schema<string> =>
+  (value, field, file) => {
+    if (typeof value !== 'string') throw new DataFileError(file, field, `expected ${options.what ?? 'a string'}, got ${describe(value)}`);
+    if (value.length === 0) throw new DataFileError(file, field, `expected ${options.what ?? 'a string'}, got an empty string`);
+    if (options.maxLength !== undefined && value.length > options.maxLength)
+      throw new DataFileError(file, field, `longer than ${options.maxLength} characters`);
+    if (options.pattern && !options.pattern.test(value))
+      throw new DataFileError(file, field, `expected ${options.what ?? `text matching ${options.pattern}`}, got ${describe(value)}`);
+    return value;
+  };
 
-export const integer = (min: number, max: number): Schema<number> => (value, field, file) => {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new DataFileError(file, field, `expected a whole number from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return value;
-};
+export const integer =
+  (min: number, max: number): Schema<number> =>
+  (value, field, file) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new DataFileError(file, field, `expected a whole number from ${min} to ${max}, got ${describe(value)}`);
+    }
+    return value;
+  };
 
 export const boolean: Schema<boolean> = (value, field, file) => {
   if (typeof value !== 'boolean') throw new DataFileError(file, field, `expected true or false, got ${describe(value)}`);
@@ -55,8 +65,10 @@ export function oneOf<const T extends readonly (string | number | boolean)[]>(ch
 export function array<T>(item: Schema<T>, options: { min?: number; max?: number } = {}): Schema<T[]> {
   return (value, field, file) => {
     if (!Array.isArray(value)) throw new DataFileError(file, field, `expected an array, got ${describe(value)}`);
-    if (value.length < (options.min ?? 0)) throw new DataFileError(file, field, `expected at least ${options.min} entr${options.min === 1 ? 'y' : 'ies'}, got ${value.length}`);
-    if (options.max !== undefined && value.length > options.max) throw new DataFileError(file, field, `expected at most ${options.max} entries, got ${value.length}`);
+    if (value.length < (options.min ?? 0))
+      throw new DataFileError(file, field, `expected at least ${options.min} entr${options.min === 1 ? 'y' : 'ies'}, got ${value.length}`);
+    if (options.max !== undefined && value.length > options.max)
+      throw new DataFileError(file, field, `expected at most ${options.max} entries, got ${value.length}`);
     return value.map((entry, i) => item(entry, `${field}[${i}]`, file));
   };
 }

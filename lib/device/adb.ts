@@ -82,7 +82,11 @@ export class PresenceWatch implements Presence {
   #lost: PresenceLoss = null;
   #alive = true;
 
-  private constructor(private readonly tracker: AdbkitTracker, serial: string, port: number) {
+  private constructor(
+    private readonly tracker: AdbkitTracker,
+    serial: string,
+    port: number,
+  ) {
     const lose = (loss: NonNullable<PresenceLoss>) => {
       this.#lost ??= loss;
     };
@@ -176,7 +180,11 @@ function withDeadline<T>(work: Promise<T>, timeoutMs: number, onTimeout: () => E
 export class AdbkitBackend implements DeviceBackend {
   private readonly device: AdbkitDevice;
 
-  constructor(private readonly client: AdbkitClient, readonly serial: string, private readonly port = 5037) {
+  constructor(
+    private readonly client: AdbkitClient,
+    readonly serial: string,
+    private readonly port = 5037,
+  ) {
     this.device = client.getDevice(serial);
   }
 
@@ -254,16 +262,25 @@ export class AdbkitBackend implements DeviceBackend {
       transfer.on('error', (error: Error) => {
         failed = error;
         // adbkit's PrematureEOFError: the sync connection ended before DONE.
-        const dropped = /premature end/i.test(error.message) ? `pull ended after ${received} of ${stat.size} bytes: the connection dropped (${error.message})` : error.message;
-        reject(/premature end/i.test(error.message) ? new TransferDroppedError(this.serial, path, dropped) : new DeviceCommandError(this.serial, ['pull', path], 1, dropped, null));
+        const dropped = /premature end/i.test(error.message)
+          ? `pull ended after ${received} of ${stat.size} bytes: the connection dropped (${error.message})`
+          : error.message;
+        reject(
+          /premature end/i.test(error.message)
+            ? new TransferDroppedError(this.serial, path, dropped)
+            : new DeviceCommandError(this.serial, ['pull', path], 1, dropped, null),
+        );
       });
-      transfer.once('end', () => setImmediate(() => {
-        if (failed !== null) return;
-        const data = Buffer.concat(chunks);
-        // A pull cut short is never a file: sync's DONE did not come. (/proc files stat as 0 bytes.)
-        if (data.length < stat.size) reject(new TransferDroppedError(this.serial, path, `pull ended after ${data.length} of ${stat.size} bytes: the connection dropped`));
-        else resolve(data);
-      }));
+      transfer.once('end', () =>
+        setImmediate(() => {
+          if (failed !== null) return;
+          const data = Buffer.concat(chunks);
+          // A pull cut short is never a file: sync's DONE did not come. (/proc files stat as 0 bytes.)
+          if (data.length < stat.size)
+            reject(new TransferDroppedError(this.serial, path, `pull ended after ${data.length} of ${stat.size} bytes: the connection dropped`));
+          else resolve(data);
+        }),
+      );
     });
   }
 

@@ -38,9 +38,7 @@ export const PCAPDROID_DIR = '/sdcard/Download/PCAPdroid';
  * default VPN is IPv4-only, which would hide IPv6 from the apps and make every verdict wrong).
  */
 export function pcapdroidControl(action: 'start' | 'stop', pcapName?: string): string[] {
-  const extras = action === 'start'
-    ? ['-e', 'pcap_dump_mode', 'pcap_file', '-e', 'pcap_name', pcapName ?? 'v6lab.pcap', '-e', 'ip_mode', 'both']
-    : [];
+  const extras = action === 'start' ? ['-e', 'pcap_dump_mode', 'pcap_file', '-e', 'pcap_name', pcapName ?? 'v6lab.pcap', '-e', 'ip_mode', 'both'] : [];
   return ['am', 'start', '-e', 'action', action, ...extras, '-n', `${PCAPDROID_PACKAGE}/.activities.CaptureCtrl`];
 }
 

@@ -1,7 +1,11 @@
 /** What can go wrong reaching a device, each carrying the serial and what was run. */
 
 export class DeviceError extends Error {
-  constructor(readonly serial: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly serial: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${serial}: ${message}`, options);
     this.name = 'DeviceError';
   }
@@ -9,10 +13,18 @@ export class DeviceError extends Error {
 
 /** adb does not list the device, or lists it as offline/unauthorized. */
 export class DeviceUnavailableError extends DeviceError {
-  constructor(serial: string, readonly state: string, options?: { cause?: unknown }) {
-    super(serial, state === 'absent'
-      ? 'no such device: `adb devices` does not list it (is it plugged in, or the lab up?)'
-      : `device is ${state}: reconnect it, or accept the USB debugging prompt`, options);
+  constructor(
+    serial: string,
+    readonly state: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      serial,
+      state === 'absent'
+        ? 'no such device: `adb devices` does not list it (is it plugged in, or the lab up?)'
+        : `device is ${state}: reconnect it, or accept the USB debugging prompt`,
+      options,
+    );
     this.name = 'DeviceUnavailableError';
   }
 }
@@ -22,14 +34,22 @@ export class DeviceUnavailableError extends DeviceError {
  * stream as if it were complete, so output without the marker is never trusted.
  */
 export class TruncatedOutputError extends DeviceError {
-  constructor(serial: string, readonly argv: readonly string[], readonly received: number) {
+  constructor(
+    serial: string,
+    readonly argv: readonly string[],
+    readonly received: number,
+  ) {
     super(serial, `output of \`${argv.join(' ')}\` ended after ${received} bytes without its end marker: the connection dropped or the command was killed`);
     this.name = 'TruncatedOutputError';
   }
 }
 
 export class DeviceTimeoutError extends DeviceError {
-  constructor(serial: string, readonly argv: readonly string[], readonly timeoutMs: number) {
+  constructor(
+    serial: string,
+    readonly argv: readonly string[],
+    readonly timeoutMs: number,
+  ) {
     super(serial, `\`${argv.join(' ')}\` did not finish within ${timeoutMs} ms`);
     this.name = 'DeviceTimeoutError';
   }
@@ -39,8 +59,17 @@ export class DeviceTimeoutError extends DeviceError {
 export type AndroidRefusal = 'permission-denied' | 'not-found' | 'security-exception' | null;
 
 export class DeviceCommandError extends DeviceError {
-  constructor(serial: string, readonly argv: readonly string[], readonly exitCode: number, readonly output: string, readonly refusal: AndroidRefusal) {
-    super(serial, `\`${argv.join(' ')}\` exited ${exitCode}${refusal ? ` (${refusal})` : ''}: ${output.trim().split('\n').slice(-2).join(' / ').slice(0, 300)}`);
+  constructor(
+    serial: string,
+    readonly argv: readonly string[],
+    readonly exitCode: number,
+    readonly output: string,
+    readonly refusal: AndroidRefusal,
+  ) {
+    super(
+      serial,
+      `\`${argv.join(' ')}\` exited ${exitCode}${refusal ? ` (${refusal})` : ''}: ${output.trim().split('\n').slice(-2).join(' / ').slice(0, 300)}`,
+    );
     this.name = 'DeviceCommandError';
   }
 }
@@ -58,7 +87,11 @@ export class TransferDroppedError extends DeviceCommandError {
  * every device behind it is out of reach until it is back.
  */
 export class AdbServerError extends Error {
-  constructor(readonly port: number, readonly detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly port: number,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`the adb server on port ${port} ${detail}: is it running? (\`adb start-server\`, or ANDROID_ADB_SERVER_PORT for another port)`, options);
     this.name = 'AdbServerError';
   }
@@ -85,10 +118,12 @@ const ADB_SERVER_GONE: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESE
 export function adbTransportError(error: unknown, serial: string, port: number): Error {
   if (error instanceof DeviceError || error instanceof AdbServerError) return error;
   const code = systemErrorCode(error);
-  if (code !== null && ADB_SERVER_GONE.has(code)) return new AdbServerError(port, code === 'ECONNREFUSED' ? 'refused the connection' : `dropped the connection (${code})`, { cause: error });
+  if (code !== null && ADB_SERVER_GONE.has(code))
+    return new AdbServerError(port, code === 'ECONNREFUSED' ? 'refused the connection' : `dropped the connection (${code})`, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
   // adb server FAIL texts (adb's transport.cpp): "device 'SERIAL' not found", "device offline", "device unauthorized"
-  if (/device '[^']*' not found|device not found|no devices\/emulators found/i.test(message)) return new DeviceUnavailableError(serial, 'absent', { cause: error });
+  if (/device '[^']*' not found|device not found|no devices\/emulators found/i.test(message))
+    return new DeviceUnavailableError(serial, 'absent', { cause: error });
   const state = /device (offline|unauthorized)/i.exec(message)?.[1];
   if (state !== undefined) return new DeviceUnavailableError(serial, state.toLowerCase(), { cause: error });
   return error instanceof Error ? error : new Error(message);

@@ -75,16 +75,22 @@ export async function probeDevice(device: DeviceBackend): Promise<DeviceFacts> {
     root,
     tcpdump: which && which.exitCode === 0 && which.output.trim() !== '' ? which.output.trim().split('\n')[0]! : null,
     pcapdroid: pcapdroid !== null && pcapdroid.exitCode === 0 && /^package:/m.test(pcapdroid.output),
-    interfaces: addresses.map((i: InterfaceAddresses) => ({ name: i.name, addresses: i.addresses.filter((a) => a.scope === 'global').map((a) => `${a.address}/${a.prefixLength}`) })),
-    defaultNetwork: network === null ? null : {
-      interfaceName: lp?.interfaceName ?? null,
-      type: network.type,
-      apn: network.extra,
-      addresses: (lp?.linkAddresses ?? []).map((a) => `${a.address}/${a.prefixLength}`),
-      dns: [...(lp?.dnsAddresses ?? [])],
-      nat64Prefix: lp?.nat64Prefix ?? null,
-      clat: clatLink ? { interfaceName: clatLink.interfaceName!, ipv4: clatLink.linkAddresses[0]?.address ?? null } : null,
-    },
+    interfaces: addresses.map((i: InterfaceAddresses) => ({
+      name: i.name,
+      addresses: i.addresses.filter((a) => a.scope === 'global').map((a) => `${a.address}/${a.prefixLength}`),
+    })),
+    defaultNetwork:
+      network === null
+        ? null
+        : {
+            interfaceName: lp?.interfaceName ?? null,
+            type: network.type,
+            apn: network.extra,
+            addresses: (lp?.linkAddresses ?? []).map((a) => `${a.address}/${a.prefixLength}`),
+            dns: [...(lp?.dnsAddresses ?? [])],
+            nat64Prefix: lp?.nat64Prefix ?? null,
+            clat: clatLink ? { interfaceName: clatLink.interfaceName!, ipv4: clatLink.linkAddresses[0]?.address ?? null } : null,
+          },
     problems,
   };
 }

@@ -62,12 +62,18 @@ const profileSchema = object(
     networks: object({}, { ipv6: apn, ipv4v6: apn }),
   },
   {
-    appium: object({}, { url, capabilities: record(string({ pattern: /^([a-z]+:)?[A-Za-z][A-Za-z0-9]*$/, what: 'a capability name such as appium:automationName' }), capability) }),
+    appium: object(
+      {},
+      {
+        url,
+        capabilities: record(string({ pattern: /^([a-z]+:)?[A-Za-z][A-Za-z0-9]*$/, what: 'a capability name such as appium:automationName' }), capability),
+      },
+    ),
     serial: string({ pattern: /^[A-Za-z0-9._:-]{1,64}$/, what: 'an adb serial such as emulator-5554 or 192.168.1.5:5555' }),
     model: string({ maxLength: 64 }),
     capture: array(oneOf(CAPTURE_METHODS), { min: 1, max: CAPTURE_METHODS.length }),
     gatewayCapture: array(string({ maxLength: 4096 }), { min: 1, max: 64 }),
-    emulatorCapture: string({ pattern: /^\S/, maxLength: 4096, what: 'the file the emulator\'s -tcpdump writes (relative to the profile)' }),
+    emulatorCapture: string({ pattern: /^\S/, maxLength: 4096, what: "the file the emulator's -tcpdump writes (relative to the profile)" }),
     apnSwitch: oneOf(['content', 'manual'] as const),
     resolverProbeUrl: url,
     ipv4OnlyProbeUrl: url,
@@ -78,11 +84,17 @@ const profileSchema = object(
 
 export function loadDeviceProfile(file: string): DeviceProfile {
   const raw = loadJsonFile(file, profileSchema);
-  if (raw.serial === undefined && raw.model === undefined) throw new DataFileError(file, 'serial', 'missing: give the adb serial, or a model to find the one connected device of that model');
-  if (raw.networks.ipv6 === undefined && raw.networks.ipv4v6 === undefined) throw new DataFileError(file, 'networks', 'names no network: give ipv6 (the IPv6-only APN) and/or ipv4v6 (the dual-stack APN)');
+  if (raw.serial === undefined && raw.model === undefined)
+    throw new DataFileError(file, 'serial', 'missing: give the adb serial, or a model to find the one connected device of that model');
+  if (raw.networks.ipv6 === undefined && raw.networks.ipv4v6 === undefined)
+    throw new DataFileError(file, 'networks', 'names no network: give ipv6 (the IPv6-only APN) and/or ipv4v6 (the dual-stack APN)');
   const capture: CaptureMethod[] = [...new Set<CaptureMethod>(raw.capture ?? ['device', 'gateway'])];
   if (capture.includes('gateway') && raw.capture !== undefined && raw.gatewayCapture === undefined) {
-    throw new DataFileError(file, 'gatewayCapture', 'missing: capture "gateway" needs the host command that prints the device\'s traffic as pcap (an argv array)');
+    throw new DataFileError(
+      file,
+      'gatewayCapture',
+      'missing: capture "gateway" needs the host command that prints the device\'s traffic as pcap (an argv array)',
+    );
   }
   if (capture.includes('emulator') && raw.emulatorCapture === undefined) {
     throw new DataFileError(file, 'emulatorCapture', 'missing: capture "emulator" needs the file the emulator writes (start it with -tcpdump FILE)');

@@ -33,7 +33,13 @@ export function localAppiumServers(plan: CertifyPlan): Map<number, boolean> {
 }
 
 /** Starts Appium on 127.0.0.1:port and resolves once /status answers; rejects on exit or after 60 s. */
-export async function startAppiumServer(root: string, port: number, allowShell: boolean, env: NodeJS.ProcessEnv = process.env, output: number | 'inherit' = 'inherit'): Promise<ChildProcess> {
+export async function startAppiumServer(
+  root: string,
+  port: number,
+  allowShell: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+  output: number | 'inherit' = 'inherit',
+): Promise<ChildProcess> {
   const args = [join(root, 'node_modules/appium/index.js'), '--address', '127.0.0.1', '--port', String(port), '--log-no-colors', '--log-level', 'warn'];
   if (allowShell) args.push('--allow-insecure', '*:adb_shell');
   const child = spawn(process.execPath, args, {
@@ -50,7 +56,11 @@ export async function startAppiumServer(root: string, port: number, allowShell: 
   }
 }
 
-const answers = (port: number): Promise<boolean> => fetch(`http://127.0.0.1:${port}/status`).then((r) => r.ok, () => false);
+const answers = (port: number): Promise<boolean> =>
+  fetch(`http://127.0.0.1:${port}/status`).then(
+    (r) => r.ok,
+    () => false,
+  );
 
 /** Waits until the local server on `port` (started by another process) answers; rejects after 60 s. */
 export async function awaitAppiumServer(port: number): Promise<void> {
@@ -62,7 +72,12 @@ export async function awaitAppiumServer(port: number): Promise<void> {
 }
 
 /** Starts every local server of `plan` at once; on a failure stops those that started, and rejects. */
-export async function startAppiumServers(root: string, plan: CertifyPlan, env: NodeJS.ProcessEnv = process.env, output: number | 'inherit' = 'inherit'): Promise<ChildProcess[]> {
+export async function startAppiumServers(
+  root: string,
+  plan: CertifyPlan,
+  env: NodeJS.ProcessEnv = process.env,
+  output: number | 'inherit' = 'inherit',
+): Promise<ChildProcess[]> {
   const starting = [...localAppiumServers(plan)].map(([port, shell]) => startAppiumServer(root, port, shell, env, output));
   const outcomes = await Promise.allSettled(starting);
   const failed = outcomes.find((o) => o.status === 'rejected');

@@ -30,14 +30,20 @@ export const BASELINE_MS = 150;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The capture method to use: the profile's first that the device and the profile allow. */
-export function chooseCaptureMethod(device: Pick<DevicePlan, 'serial' | 'capture' | 'gatewayCapture' | 'emulatorCapture'>, facts: Pick<DeviceFacts, 'tcpdump' | 'root' | 'pcapdroid'>): WindowCaptureMethod {
+export function chooseCaptureMethod(
+  device: Pick<DevicePlan, 'serial' | 'capture' | 'gatewayCapture' | 'emulatorCapture'>,
+  facts: Pick<DeviceFacts, 'tcpdump' | 'root' | 'pcapdroid'>,
+): WindowCaptureMethod {
   for (const method of device.capture) {
     if (method === 'device' && facts.tcpdump !== null && facts.root !== null) return 'device';
     if (method === 'gateway' && device.gatewayCapture !== null) return 'gateway';
     if (method === 'emulator' && device.emulatorCapture !== null) return 'emulator';
     if (method === 'pcapdroid' && facts.pcapdroid) return 'pcapdroid';
   }
-  throw new DeviceStateError(device.serial, `none of the profile's capture methods (${device.capture.join(', ')}) works here: on-device capture needs root and tcpdump (root ${facts.root ?? 'none'}, tcpdump ${facts.tcpdump ?? 'none'}), gateway capture a gatewayCapture command, emulator capture an emulatorCapture file, pcapdroid PCAPdroid installed (${facts.pcapdroid ? 'it is' : 'it is not'})`);
+  throw new DeviceStateError(
+    device.serial,
+    `none of the profile's capture methods (${device.capture.join(', ')}) works here: on-device capture needs root and tcpdump (root ${facts.root ?? 'none'}, tcpdump ${facts.tcpdump ?? 'none'}), gateway capture a gatewayCapture command, emulator capture an emulatorCapture file, pcapdroid PCAPdroid installed (${facts.pcapdroid ? 'it is' : 'it is not'})`,
+  );
 }
 
 /** The part of capture planning a check uses: tests stand in for it to make evidence go missing. */
@@ -110,8 +116,13 @@ export class CapturePlanner implements Captures {
 
   async openWindow(name: string, network: NetworkName | null, analyze?: AnalyzeOptions): Promise<CaptureWindow> {
     return CaptureWindow.open({
-      device: this.backend, facts: this.facts, method: this.method(), gatewayCapture: this.device.gatewayCapture, emulatorCapture: this.device.emulatorCapture,
-      file: this.evidencePath(`${name}.pcap`, network), analyze: analyze ?? await this.analyzeOptions(),
+      device: this.backend,
+      facts: this.facts,
+      method: this.method(),
+      gatewayCapture: this.device.gatewayCapture,
+      emulatorCapture: this.device.emulatorCapture,
+      file: this.evidencePath(`${name}.pcap`, network),
+      analyze: analyze ?? (await this.analyzeOptions()),
     });
   }
 
@@ -120,7 +131,10 @@ export class CapturePlanner implements Captures {
     // PCAPdroid runs one capture at a time: the next starts when this one has stopped.
     if (this.method() === 'pcapdroid') return;
     log('%s opening the spare window on %s', this.device.serial, network);
-    const opened = this.openWindow('.next-window', network, analyze).then((window) => ({ window, at: Date.now() }), () => null);
+    const opened = this.openWindow('.next-window', network, analyze).then(
+      (window) => ({ window, at: Date.now() }),
+      () => null,
+    );
     this.spare = { network, opened };
   }
 
@@ -151,9 +165,14 @@ export class CapturePlanner implements Captures {
    * capture time. `alongside` (the app's force-stop) runs while the capture starts and the
    * baseline is taken: the window begins once both are done.
    */
-  async inWindow(name: string, network: NetworkName, work: (window: CaptureWindow) => Promise<void>, options: { analyze?: AnalyzeOptions; alongside?: Promise<unknown>; spare?: boolean; afterWork?: () => void } = {}): Promise<{ capture: WindowCapture; start: number; end: number }> {
+  async inWindow(
+    name: string,
+    network: NetworkName,
+    work: (window: CaptureWindow) => Promise<void>,
+    options: { analyze?: AnalyzeOptions; alongside?: Promise<unknown>; spare?: boolean; afterWork?: () => void } = {},
+  ): Promise<{ capture: WindowCapture; start: number; end: number }> {
     const taken = options.spare ? await this.takeSpare(network, name) : null;
-    const window = taken?.window ?? await this.openWindow(name, network, options.analyze);
+    const window = taken?.window ?? (await this.openWindow(name, network, options.analyze));
     const openedAt = taken?.at ?? Date.now();
     let start = 0;
     try {
@@ -174,7 +193,10 @@ export class CapturePlanner implements Captures {
   saveEvidence(name: string, capture: WindowCapture, extra: Record<string, unknown>, network: NetworkName | null): string[] {
     const json = this.evidencePath(`${name}.analysis.json`, network);
     try {
-      writeFileWhole(json, `${JSON.stringify({ capture: { method: capture.method, bytes: capture.bytes, pcap: this.relative(capture.file) }, ...extra, analysis: capture.analysis }, null, 1)}\n`);
+      writeFileWhole(
+        json,
+        `${JSON.stringify({ capture: { method: capture.method, bytes: capture.bytes, pcap: this.relative(capture.file) }, ...extra, analysis: capture.analysis }, null, 1)}\n`,
+      );
     } catch (error) {
       // Evidence without its analysis backs nothing: the check breaks and its pcap goes too (on a
       // full disk, that is also the room results.json needs to say so).

@@ -4,12 +4,7 @@
  */
 import { array, boolean, DataFileError, integer, loadJsonFile, object, oneOf, string, type Schema } from '../config/schema.js';
 
-export type FlowStep =
-  | { tap: string }
-  | { wait: number }
-  | { back: true }
-  | { swipe: 'up' | 'down' | 'left' | 'right' }
-  | { type: string; text: string };
+export type FlowStep = { tap: string } | { wait: number } | { back: true } | { swipe: 'up' | 'down' | 'left' | 'right' } | { type: string; text: string };
 
 export interface CatalogueApp {
   package: string;
@@ -25,10 +20,15 @@ export interface Catalogue {
 }
 
 /** WebdriverIO selectors: `~accessibility id`, `id=...`, `//xpath`, `android=...`. */
-const selector = string({ pattern: /^(~.+|id=.+|\/\/?.+|android=.+|-android uiautomator:.+)$/s, what: 'a selector (~accessibility id, id=..., //xpath or android=...)', maxLength: 1000 });
+const selector = string({
+  pattern: /^(~.+|id=.+|\/\/?.+|android=.+|-android uiautomator:.+)$/s,
+  what: 'a selector (~accessibility id, id=..., //xpath or android=...)',
+  maxLength: 1000,
+});
 
 const step: Schema<FlowStep> = (value, field, file) => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DataFileError(file, field, 'expected a step object such as {"tap": "~Discover"}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new DataFileError(file, field, 'expected a step object such as {"tap": "~Discover"}');
   const keys = Object.keys(value);
   if (keys.includes('tap')) return object({ tap: selector })(value, field, file);
   if (keys.includes('wait')) return object({ wait: integer(0, 600_000) })(value, field, file);
@@ -44,10 +44,16 @@ const step: Schema<FlowStep> = (value, field, file) => {
 
 const catalogueSchema = object({
   name: string({ maxLength: 200 }),
-  apps: array(object(
-    { package: string({ pattern: /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/, what: 'an Android package name such as com.tencent.mm' }), label: string({ maxLength: 200 }) },
-    { dwellMs: integer(0, 3_600_000), flow: array(step, { max: 200 }) },
-  ), { min: 1, max: 1000 }),
+  apps: array(
+    object(
+      {
+        package: string({ pattern: /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/, what: 'an Android package name such as com.tencent.mm' }),
+        label: string({ maxLength: 200 }),
+      },
+      { dwellMs: integer(0, 3_600_000), flow: array(step, { max: 200 }) },
+    ),
+    { min: 1, max: 1000 },
+  ),
 });
 
 export function loadCatalogue(file: string): Catalogue {

@@ -174,10 +174,16 @@ export class Certification {
   /** Runs one os or apn check of the catalogue by its id. */
   check(check: Exclude<CheckId, 'apps.ipv6-first'>, ui: DeviceUi): Promise<CheckResult> {
     switch (check) {
-      case 'os.resolver-prefers-ipv6': return this.resolverProbe(ui);
-      case 'apn.ipv4-via-clat': return this.ipv4ViaClat(ui, this.device.ipv4OnlyProbeUrl);
-      case 'apn.ipv6-only-attach': case 'apn.clat': case 'apn.nat64-prefix': return this.apnCheck(check);
-      default: return this.osCheck(check);
+      case 'os.resolver-prefers-ipv6':
+        return this.resolverProbe(ui);
+      case 'apn.ipv4-via-clat':
+        return this.ipv4ViaClat(ui, this.device.ipv4OnlyProbeUrl);
+      case 'apn.ipv6-only-attach':
+      case 'apn.clat':
+      case 'apn.nat64-prefix':
+        return this.apnCheck(check);
+      default:
+        return this.osCheck(check);
     }
   }
 
@@ -238,12 +244,23 @@ export class Certification {
     const taken = this.attachCapture;
     if (taken === null) return { taken: false, why: 'the device was already on the IPv6-only APN when the capture would have started' };
     if (taken.capture === null) return { taken: false, why: taken.why };
-    return { taken: true, discovered: Object.entries(taken.capture.analysis.nat64PrefixSources).filter(([, source]) => source === 'rfc7050').map(([p]) => p) };
+    return {
+      taken: true,
+      discovered: Object.entries(taken.capture.analysis.nat64PrefixSources)
+        .filter(([, source]) => source === 'rfc7050')
+        .map(([p]) => p),
+    };
   }
 
   /** A decision as a result, its evidence written beside it. */
   private decided(check: CheckId, network: NetworkName, decision: Decision, files: string[] = []): ResultBody {
-    return { status: decision.status, verdict: null, reasons: decision.reasons, metrics: {}, evidence: [this.captures.saveDecision(check, network, decision), ...files] };
+    return {
+      status: decision.status,
+      verdict: null,
+      reasons: decision.reasons,
+      metrics: {},
+      evidence: [this.captures.saveDecision(check, network, decision), ...files],
+    };
   }
 
   // --- os suite -----------------------------------------------------------------------------
@@ -268,13 +285,22 @@ export class Certification {
       const hostname = new URL(url).hostname;
       const { capture } = await this.captures.inWindow('resolver-probe', 'ipv4v6', async (window) => {
         await ui.openUrl(url);
-        await probeDwell(window, (a) => a.hostnames.some((h) => h.name === hostname && h.firstAttemptFamily !== null && h.flows.some((id) => a.flows[id]?.established === true)));
+        await probeDwell(window, (a) =>
+          a.hostnames.some((h) => h.name === hostname && h.firstAttemptFamily !== null && h.flows.some((id) => a.flows[id]?.established === true)),
+        );
       });
       const facts = capture.analysis.hostnames.find((h) => h.name === hostname);
       const flows = (facts?.flows ?? []).map((id) => capture.analysis.flows[id]!).filter(Boolean);
-      const established = { 4: flows.filter((f) => f.established && (f.path === 'native-v4' || f.path === 'clat')).length, 6: flows.filter((f) => f.established && (f.path === 'native-v6' || f.path === 'nat64')).length };
+      const established = {
+        4: flows.filter((f) => f.established && (f.path === 'native-v4' || f.path === 'clat')).length,
+        6: flows.filter((f) => f.established && (f.path === 'native-v6' || f.path === 'nat64')).length,
+      };
       const outcome = checkResolverPrefersIpv6({ hostname, firstAttemptFamily: facts?.firstAttemptFamily ?? null, established });
-      return { ...fromOutcome(outcome), metrics: { firstAttemptFamily: facts?.firstAttemptFamily ?? null }, evidence: this.captures.saveEvidence('resolver-probe', capture, { probe: outcome.evidence, observedOn: provenance(attachment.facts) }, 'ipv4v6') };
+      return {
+        ...fromOutcome(outcome),
+        metrics: { firstAttemptFamily: facts?.firstAttemptFamily ?? null },
+        evidence: this.captures.saveEvidence('resolver-probe', capture, { probe: outcome.evidence, observedOn: provenance(attachment.facts) }, 'ipv4v6'),
+      };
     });
   }
 
@@ -304,7 +330,10 @@ export class Certification {
       const flows = flowsTo(capture.analysis, target);
       const established = flows.some((f) => f.established === true);
       const outcome = checkIpv4ViaClat(target, established, flows[0]?.path ?? null);
-      return { ...fromOutcome(outcome), evidence: this.captures.saveEvidence('ipv4-probe', capture, { probe: outcome.evidence, observedOn: provenance(attachment.facts) }, 'ipv6') };
+      return {
+        ...fromOutcome(outcome),
+        evidence: this.captures.saveEvidence('ipv4-probe', capture, { probe: outcome.evidence, observedOn: provenance(attachment.facts) }, 'ipv6'),
+      };
     });
   }
 
@@ -323,7 +352,7 @@ export class Certification {
     const known = this.packages.get(pkg);
     if (known) return known;
     const [installed, dump] = await Promise.all([ui.isAppInstalled(pkg), this.backend.run(['dumpsys', 'package', pkg])]);
-    const facts = { installed, uid: installed && dump.exitCode === 0 ? parseDumpsysPackage(dump.output, pkg)?.userId ?? null : null };
+    const facts = { installed, uid: installed && dump.exitCode === 0 ? (parseDumpsysPackage(dump.output, pkg)?.userId ?? null) : null };
     if (installed) this.packages.set(pkg, facts);
     return facts;
   }
@@ -355,19 +384,26 @@ export class Certification {
       const [{ installed, uid }, analyze] = await Promise.all([this.packageFacts(ui, app.package), this.appAnalyzeOptions(network)]);
       if (!installed) return skipped('NOT_INSTALLED', `${app.package} (${app.label}) is not installed on the device`);
       const dwellMs = app.dwellMs ?? this.plan.dwellMs;
-      const { capture, start, end } = await this.captures.inWindow(app.package, network, async () => {
-        await ui.activateApp(app.package);
-        for (const step of app.flow) await ui.step(step);
-        await sleep(dwellMs);
-        // One round trip: terminating says whether the app was still running.
-        if (!(await ui.terminateApp(app.package))) throw new AppStoppedError(app.package);
-      }, {
-        analyze, alongside: coldStart, spare: true,
-        // The next app's capture starts as this app stops, while this window flushes and is judged.
-        afterWork: () => {
-          if (this.analyzeCache?.network === network) this.captures.openSpare(network, analyze);
+      const { capture, start, end } = await this.captures.inWindow(
+        app.package,
+        network,
+        async () => {
+          await ui.activateApp(app.package);
+          for (const step of app.flow) await ui.step(step);
+          await sleep(dwellMs);
+          // One round trip: terminating says whether the app was still running.
+          if (!(await ui.terminateApp(app.package))) throw new AppStoppedError(app.package);
         },
-      });
+        {
+          analyze,
+          alongside: coldStart,
+          spare: true,
+          // The next app's capture starts as this app stops, while this window flushes and is judged.
+          afterWork: () => {
+            if (this.analyzeCache?.network === network) this.captures.openSpare(network, analyze);
+          },
+        },
+      );
       // Servers the device reached on its own, and flows that began before launch, are not the app's.
       const baseline = new Set(this.background);
       for (const f of capture.analysis.flows) if (f.firstTs < start) baseline.add(destinationKey(f));
@@ -375,21 +411,35 @@ export class Certification {
       const attribution = attributeFlows({ analysis: capture.analysis, sockets: capture.sockets, appUid: uid ?? -1, window: { start, end }, baseline });
       const verdict: AppVerdict = appVerdict(capture.analysis, attribution.flows);
       this.learnBackground(capture, attribution, start);
-      const evidence = this.captures.saveEvidence(app.package, capture, {
-        app: { package: app.package, label: app.label, uid, network, window: { start, end }, dwellMs },
-        observedOn: provenance(attachment.facts),
-        attribution: { method: attribution.summary, flows: [...attribution.flows], byFlow: Object.fromEntries(attribution.method) },
-        verdict,
-      }, network);
+      const evidence = this.captures.saveEvidence(
+        app.package,
+        capture,
+        {
+          app: { package: app.package, label: app.label, uid, network, window: { start, end }, dwellMs },
+          observedOn: provenance(attachment.facts),
+          attribution: { method: attribution.summary, flows: [...attribution.flows], byFlow: Object.fromEntries(attribution.method) },
+          verdict,
+        },
+        network,
+      );
       const m = verdict.metrics;
       return {
         status: verdict.verdict === 'pass' || verdict.verdict === 'warn' ? 'passed' : 'failed',
         verdict: verdict.verdict,
         reasons: verdict.reasons.map((r) => ({ code: r.code, detail: r.detail })),
         metrics: {
-          nativeV6ByteShare: m.nativeV6ByteShare, bytes: m.bytes, flows: m.flows, hostnames: m.hostnames,
-          bytesNativeV6: m.bytesByPath['native-v6'], bytesNat64: m.bytesByPath.nat64, bytesClat: m.bytesByPath.clat, bytesNativeV4: m.bytesByPath['native-v4'],
-          attribution: attribution.summary, captureMethod: capture.method, dwellMs, checkMs: Date.now() - started,
+          nativeV6ByteShare: m.nativeV6ByteShare,
+          bytes: m.bytes,
+          flows: m.flows,
+          hostnames: m.hostnames,
+          bytesNativeV6: m.bytesByPath['native-v6'],
+          bytesNat64: m.bytesByPath.nat64,
+          bytesClat: m.bytesByPath.clat,
+          bytesNativeV4: m.bytesByPath['native-v4'],
+          attribution: attribution.summary,
+          captureMethod: capture.method,
+          dwellMs,
+          checkMs: Date.now() - started,
         },
         evidence,
       };

@@ -52,7 +52,10 @@ export function readFound(file: string): FoundState {
 
 /** Something the harness cannot do on this device; the checks that need it are skipped or broken with this. */
 export class DeviceStateError extends Error {
-  constructor(readonly serial: string, message: string) {
+  constructor(
+    readonly serial: string,
+    message: string,
+  ) {
     super(`${serial}: ${message}`);
     this.name = 'DeviceStateError';
   }
@@ -73,7 +76,11 @@ export function mobileNetwork(connectivity: DumpsysConnectivity | null): Network
 export class DeviceState {
   private readonly file: string;
 
-  constructor(private readonly device: DeviceBackend, private readonly root: RootMethod, dir: string) {
+  constructor(
+    private readonly device: DeviceBackend,
+    private readonly root: RootMethod,
+    dir: string,
+  ) {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, 'found.json');
   }
@@ -88,7 +95,11 @@ export class DeviceState {
     if (this.shellRefused && rooted !== null) return this.device.runOk(rooted);
     const asShell = await this.device.run(argv);
     if (asShell.exitCode === 0 && !/SecurityException|Permission Denial/.test(asShell.output)) return asShell.output;
-    if (rooted === null) throw new DeviceStateError(this.device.serial, `the APN table refuses the shell user (${asShell.output.trim().split('\n').pop() ?? ''}) and the device has no root: set "apnSwitch": "manual" in its profile and switch APNs by hand`);
+    if (rooted === null)
+      throw new DeviceStateError(
+        this.device.serial,
+        `the APN table refuses the shell user (${asShell.output.trim().split('\n').pop() ?? ''}) and the device has no root: set "apnSwitch": "manual" in its profile and switch APNs by hand`,
+      );
     this.shellRefused = true;
     return this.device.runOk(rooted);
   }
@@ -115,7 +126,10 @@ export class DeviceState {
     let apnIds: string[] | null = null;
     let preferredApnId: string | null = null;
     try {
-      [apnIds, preferredApnId] = await Promise.all([this.apnTable().then((rows) => rows.map((r) => r._id ?? '').filter((id) => id !== '')), this.preferredId()]);
+      [apnIds, preferredApnId] = await Promise.all([
+        this.apnTable().then((rows) => rows.map((r) => r._id ?? '').filter((id) => id !== '')),
+        this.preferredId(),
+      ]);
     } catch (error) {
       if (!(error instanceof DeviceStateError)) throw error;
       apnIds = null;
@@ -149,8 +163,11 @@ export class DeviceState {
     if (!row) {
       const factory = rows.find((r) => r.current === '1') ?? rows.find((r) => (r.type ?? '').split(',').includes('default')) ?? null;
       const binds = [
-        ['name', `s:v6lab ${apnName}`], ['apn', `s:${apnName}`], ['type', 's:default,supl'],
-        ...(factory?.mcc ? [['mcc', `s:${factory.mcc}`]] : []), ...(factory?.mnc ? [['mnc', `s:${factory.mnc}`]] : []),
+        ['name', `s:v6lab ${apnName}`],
+        ['apn', `s:${apnName}`],
+        ['type', 's:default,supl'],
+        ...(factory?.mcc ? [['mcc', `s:${factory.mcc}`]] : []),
+        ...(factory?.mnc ? [['mnc', `s:${factory.mnc}`]] : []),
         ...(factory?.numeric ? [['numeric', `s:${factory.numeric}`]] : []),
         ...(factory?.protocol ? [['protocol', `s:${factory.protocol}`]] : []),
         ...(factory?.roaming_protocol ? [['roaming_protocol', `s:${factory.roaming_protocol}`]] : []),
@@ -209,7 +226,11 @@ export class DeviceState {
     }
     const mode = parseSettingsGet(await this.device.runOk(['settings', 'get', 'global', 'private_dns_mode']));
     if (mode !== found.privateDnsMode) {
-      await this.device.runOk(found.privateDnsMode === null ? ['settings', 'delete', 'global', 'private_dns_mode'] : ['settings', 'put', 'global', 'private_dns_mode', found.privateDnsMode]);
+      await this.device.runOk(
+        found.privateDnsMode === null
+          ? ['settings', 'delete', 'global', 'private_dns_mode']
+          : ['settings', 'put', 'global', 'private_dns_mode', found.privateDnsMode],
+      );
       done.push(`private_dns_mode ${found.privateDnsMode ?? '(unset)'}`);
     }
     // The device is as found whether or not this mark can be written (a full disk): restoring is

@@ -19,15 +19,27 @@ export class AppStoppedError extends Error {
 
 /** Something the UI driver (Appium, through WebdriverIO or another client) failed to do. */
 export class UiError extends Error {
-  constructor(readonly action: string, options: { cause: unknown }) {
+  constructor(
+    readonly action: string,
+    options: { cause: unknown },
+  ) {
     super(`Appium could not ${action}: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
     this.name = 'UiError';
   }
 }
 
 export type FaultCode =
-  | 'DEVICE_DISCONNECTED' | 'ADB_SERVER_DOWN' | 'STORAGE_FULL' | 'CAPTURE_FAILED' | 'APP_CRASHED' | 'DEVICE_STATE' | 'APPIUM_ERROR' | 'HARNESS_ERROR'
-  | 'DeviceCommandError' | 'DeviceTimeoutError' | 'DeviceError';
+  | 'DEVICE_DISCONNECTED'
+  | 'ADB_SERVER_DOWN'
+  | 'STORAGE_FULL'
+  | 'CAPTURE_FAILED'
+  | 'APP_CRASHED'
+  | 'DEVICE_STATE'
+  | 'APPIUM_ERROR'
+  | 'HARNESS_ERROR'
+  | 'DeviceCommandError'
+  | 'DeviceTimeoutError'
+  | 'DeviceError';
 
 /**
  * Faults after which running the check again is safe: the transport went, not the device's state

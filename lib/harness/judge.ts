@@ -6,8 +6,16 @@
  * Only the attach checks judge a failed attach, because the attach is what they test.
  */
 import {
-  checkApnProtocol, checkClat, checkDualStackAttach, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix, checkPrivacyAddresses,
-  radioInterfaces, type CheckOutcome, type Observation,
+  checkApnProtocol,
+  checkClat,
+  checkDualStackAttach,
+  checkIpv6Enabled,
+  checkIpv6OnlyAttach,
+  checkNat64Prefix,
+  checkPrivacyAddresses,
+  radioInterfaces,
+  type CheckOutcome,
+  type Observation,
 } from '../checks/os.js';
 import { isContentDenied } from '../device/parse/index.js';
 import type { CheckStatus } from '../report/results.js';
@@ -36,11 +44,17 @@ export function provenance(facts: NetworkObservation): Record<string, unknown> {
 
 /** A check whose network was not reached: skipped, saying why. */
 export function unreached(attachment: Unreached): Decision {
-  return { status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: attachment.detail }], evidence: { network: attachment.network, reached: false, cause: attachment.cause } };
+  return {
+    status: 'skipped',
+    reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: attachment.detail }],
+    evidence: { network: attachment.network, reached: false, cause: attachment.cause },
+  };
 }
 
 const judged = (outcome: CheckOutcome, facts: NetworkObservation | null): Decision => ({
-  status: outcome.status, reasons: outcome.reasons, evidence: { ...outcome.evidence, ...(facts === null ? {} : { observedOn: provenance(facts) }) },
+  status: outcome.status,
+  reasons: outcome.reasons,
+  evidence: { ...outcome.evidence, ...(facts === null ? {} : { observedOn: provenance(facts) }) },
 });
 
 /** The cellular and Wi-Fi interfaces whose IPv6 settings are judged. */
@@ -60,7 +74,13 @@ function attachNotMade(attachment: Unreached, decide: (o: Observation) => CheckO
   return {
     status: 'failed',
     reasons: [{ code: 'ATTACH_FAILED', detail: attachment.detail }, ...(after?.reasons ?? [])],
-    evidence: { ...(after?.evidence ?? {}), network: attachment.network, reached: false, cause: attachment.cause, note: 'observed after the attach failed: shown, not judged as the network' },
+    evidence: {
+      ...(after?.evidence ?? {}),
+      network: attachment.network,
+      reached: false,
+      cause: attachment.cause,
+      note: 'observed after the attach failed: shown, not judged as the network',
+    },
   };
 }
 
@@ -87,19 +107,29 @@ export function judgeOs(check: OsCheck, factory: Observation, dualStack: Attachm
 
 /** An apn check from the IPv6-only network's attachment and the capture across its attach. */
 export function judgeApn(check: ApnCheck, ipv6: Attachment, attachCapture: AttachCapture): Decision {
-  if (check === 'apn.ipv6-only-attach') return ipv6.reached ? judged(checkIpv6OnlyAttach(ipv6.facts.observation), ipv6.facts) : attachNotMade(ipv6, checkIpv6OnlyAttach);
+  if (check === 'apn.ipv6-only-attach')
+    return ipv6.reached ? judged(checkIpv6OnlyAttach(ipv6.facts.observation), ipv6.facts) : attachNotMade(ipv6, checkIpv6OnlyAttach);
   if (!ipv6.reached) return unreached(ipv6);
   if (check === 'apn.clat') return judged(checkClat(ipv6.facts.observation), ipv6.facts);
   // RFC 7050 discovery is seen only in the capture across the attach: without it the check has
   // half its evidence, and LinkProperties alone must not pass it.
   if (!attachCapture.taken) {
-    return { status: 'broken', reasons: [{ code: 'EVIDENCE_MISSING', detail: `no capture across the IPv6-only attach, so RFC 7050 discovery could not be seen: ${attachCapture.why}` }], evidence: { observedOn: provenance(ipv6.facts) } };
+    return {
+      status: 'broken',
+      reasons: [{ code: 'EVIDENCE_MISSING', detail: `no capture across the IPv6-only attach, so RFC 7050 discovery could not be seen: ${attachCapture.why}` }],
+      evidence: { observedOn: provenance(ipv6.facts) },
+    };
   }
   if (!ipv6.facts.switched) {
     // Nothing failed, but the attach (and its discovery) happened before anyone watched.
     return {
       status: 'skipped',
-      reasons: [{ code: 'EVIDENCE_MISSING', detail: `the device was already on APN ${ipv6.facts.apn} when the capture started, so its RFC 7050 discovery at attach was not seen: ${ipv6.facts.how === 'manual' ? 'start the run on another APN and switch when asked' : 'start the run on another APN (or with the os suite, which attaches to the dual-stack APN first)'}` }],
+      reasons: [
+        {
+          code: 'EVIDENCE_MISSING',
+          detail: `the device was already on APN ${ipv6.facts.apn} when the capture started, so its RFC 7050 discovery at attach was not seen: ${ipv6.facts.how === 'manual' ? 'start the run on another APN and switch when asked' : 'start the run on another APN (or with the os suite, which attaches to the dual-stack APN first)'}`,
+        },
+      ],
       evidence: { observedOn: provenance(ipv6.facts), linkProperties: mobileNetwork(ipv6.facts.observation.connectivity)?.linkProperties?.nat64Prefix ?? null },
     };
   }

@@ -89,18 +89,31 @@ export function placeOf(network: NetworkName, apn: string, how: AttachMethod, sw
   const mobile = mobileNetwork(observation.connectivity);
   const named = mobile?.extra ?? null;
   if (observation.connectivity !== null && (named === null || named.toLowerCase() !== apn.toLowerCase())) {
-    return { reached: false, network, cause: 'moved', detail: `the mobile network names APN ${named ?? '(none)'} by the time the device was observed, not ${apn}: ${how === 'manual' ? 'leave the device on it for the run' : 'something else switched it'}`, after: null };
+    return {
+      reached: false,
+      network,
+      cause: 'moved',
+      detail: `the mobile network names APN ${named ?? '(none)'} by the time the device was observed, not ${apn}: ${how === 'manual' ? 'leave the device on it for the run' : 'something else switched it'}`,
+      after: null,
+    };
   }
   const defaultNetwork = defaultNetworkOf(observation.connectivity);
   // A validated Wi-Fi is Android's default over cellular: the apps and probes would use it.
   if (defaultNetwork !== null && mobile !== null && defaultNetwork.netId !== mobile.netId) {
     return {
-      reached: false, network, cause: 'not-default',
+      reached: false,
+      network,
+      cause: 'not-default',
       detail: `the device is attached to APN ${apn}, but its default network is ${defaultNetwork.type ?? 'another network'} (netId ${defaultNetwork.netId}${defaultNetwork.extra ? `, ${defaultNetwork.extra}` : ''}): apps and probes would not use the APN; turn Wi-Fi off and run again`,
       after: null,
     };
   }
-  return { reached: true, network, detail: `attached to APN ${apn}`, facts: { network, apn, defaultNetwork, takenAt: takenAt.toISOString(), how, switched, observation } };
+  return {
+    reached: true,
+    network,
+    detail: `attached to APN ${apn}`,
+    facts: { network, apn, defaultNetwork, takenAt: takenAt.toISOString(), how, switched, observation },
+  };
 }
 
 /**
@@ -143,19 +156,38 @@ export class NetworkAttacher {
   async attach(network: NetworkName): Promise<Attachment> {
     if (this.current?.network === network) return this.current;
     this.current = await this.moveTo(network);
-    log('%s %s: %s%s', this.device.serial, network, this.current.reached ? 'reached' : `not reached (${this.current.cause})`, this.current.reached ? '' : `: ${this.current.detail}`);
+    log(
+      '%s %s: %s%s',
+      this.device.serial,
+      network,
+      this.current.reached ? 'reached' : `not reached (${this.current.cause})`,
+      this.current.reached ? '' : `: ${this.current.detail}`,
+    );
     return this.current;
   }
 
   private async moveTo(network: NetworkName): Promise<Attachment> {
     const target = this.device.networks[network];
-    if (target === null) return { reached: false, network, cause: 'not-in-profile', detail: `the profile names no ${NETWORK_WORDS[network]} APN (networks.${network})`, after: null };
+    if (target === null)
+      return {
+        reached: false,
+        network,
+        cause: 'not-in-profile',
+        detail: `the profile names no ${NETWORK_WORDS[network]} APN (networks.${network})`,
+        after: null,
+      };
     const how: AttachMethod = this.device.apnSwitch;
     let switched = false;
     if (how === 'manual') {
       log('%s waiting 1 s for the device to be on APN %s (switched by hand)', this.device.serial, target.apn);
       if ((await this.state.waitForAttach(target.apn, 1000)) === null) {
-        return { reached: false, network, cause: 'not-switched', detail: `the device is not on APN ${target.apn} and the profile says APNs are switched by hand: switch to it and run again`, after: null };
+        return {
+          reached: false,
+          network,
+          cause: 'not-switched',
+          detail: `the device is not on APN ${target.apn} and the profile says APNs are switched by hand: switch to it and run again`,
+          after: null,
+        };
       }
     } else {
       switched = (await this.state.waitForAttach(target.apn, 0)) === null;
@@ -164,7 +196,13 @@ export class NetworkAttacher {
       if (result.network === null) {
         const protocol = result.row.protocol ?? 'unset (IP)';
         const after = await this.observe(this.backend, { root: this.root });
-        return { reached: false, network, cause: 'no-attach', detail: `the device did not attach to APN ${target.apn} (protocol ${protocol}${result.inserted ? ', copied from its factory default APN' : ''}) within the deadline: the network refused what it asked for`, after };
+        return {
+          reached: false,
+          network,
+          cause: 'no-attach',
+          detail: `the device did not attach to APN ${target.apn} (protocol ${protocol}${result.inserted ? ', copied from its factory default APN' : ''}) within the deadline: the network refused what it asked for`,
+          after,
+        };
       }
     }
     return placeOf(network, target.apn, how, switched, await this.observe(this.backend, { root: this.root }), this.clock());

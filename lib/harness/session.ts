@@ -45,7 +45,9 @@ export class DeviceSession {
 
   /** Whether results.json already holds a finished result for this check (a resumed run skips it). */
   done(check: CheckId, app: string | null, network: NetworkName): boolean {
-    return readResults(this.runDir).results.some((r) => r.device === this.serial && r.check === check && r.app === app && r.network === network && r.status !== 'broken');
+    return readResults(this.runDir).results.some(
+      (r) => r.device === this.serial && r.check === check && r.app === app && r.network === network && r.status !== 'broken',
+    );
   }
 
   /**
@@ -60,7 +62,15 @@ export class DeviceSession {
     let brokenAttempts: CheckResult['brokenAttempts'];
     if (body.status === 'broken' && RETRIED_FAULTS.has(body.reasons[0]!.code) && this.retriesLeft > 0) {
       this.retriesLeft--;
-      log('%s %s%s [%s] broke on %s: running it again (%d retries left)', this.serial, check, app ? ` ${app}` : '', network, body.reasons[0]!.code, this.retriesLeft);
+      log(
+        '%s %s%s [%s] broke on %s: running it again (%d retries left)',
+        this.serial,
+        check,
+        app ? ` ${app}` : '',
+        network,
+        body.reasons[0]!.code,
+        this.retriesLeft,
+      );
       brokenAttempts = [{ reasons: body.reasons }];
       // Written before the retry: a run killed during it keeps the broken attempt, and --resume reruns it.
       await appendResult(this.runDir, { ...key, ...body });
@@ -129,9 +139,11 @@ export class DeviceSession {
    */
   private async brokenBy(error: unknown): Promise<ResultBody> {
     const body: ResultBody = {
-      status: 'broken', verdict: null,
+      status: 'broken',
+      verdict: null,
       reasons: [{ code: faultCode(error), detail: error instanceof Error ? error.message : String(error) }],
-      metrics: {}, evidence: [],
+      metrics: {},
+      evidence: [],
     };
     // The tracker's news travels on its own connection: give it a moment to arrive.
     await sleep(TRACKER_GRACE_MS);

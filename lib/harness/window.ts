@@ -51,7 +51,12 @@ export interface WindowCapture {
 }
 
 export class CaptureError extends Error {
-  constructor(readonly serial: string, readonly method: WindowCaptureMethod, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly serial: string,
+    readonly method: WindowCaptureMethod,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${serial}: ${method} capture: ${message}`, options);
     this.name = 'CaptureError';
   }
@@ -71,7 +76,10 @@ const PCAPDROID_POLL_MS = 100;
 const POLL_END = '#v6lab-poll-end';
 const POLL_SCRIPT = `while :; do for f in tcp tcp6 udp udp6; do echo "#$f"; cat /proc/net/$f; done; echo '${POLL_END}'; sleep 0.1; done`;
 const TABLES: Record<string, { family: 4 | 6; transport: 'tcp' | 'udp' }> = {
-  tcp: { family: 4, transport: 'tcp' }, tcp6: { family: 6, transport: 'tcp' }, udp: { family: 4, transport: 'udp' }, udp6: { family: 6, transport: 'udp' },
+  tcp: { family: 4, transport: 'tcp' },
+  tcp6: { family: 6, transport: 'tcp' },
+  udp: { family: 4, transport: 'udp' },
+  udp6: { family: 6, transport: 'udp' },
 };
 
 /** Parses one poller pass (`#tcp` then /proc/net/tcp, ...) into owned sockets. */
@@ -151,10 +159,15 @@ export class CaptureWindow {
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
       this.process = child;
       let stderr = '';
-      child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-2000); });
-      child.once('error', (error) => { this.failure ??= new CaptureError(facts.serial, method, `${argv[0]}: ${error.message}`, { cause: error }); });
+      child.stderr!.on('data', (c: Buffer) => {
+        stderr = (stderr + c.toString()).slice(-2000);
+      });
+      child.once('error', (error) => {
+        this.failure ??= new CaptureError(facts.serial, method, `${argv[0]}: ${error.message}`, { cause: error });
+      });
       child.once('exit', (code) => {
-        if (code !== 0 && code !== null && this.failure === null) this.failure = new CaptureError(facts.serial, method, `\`${argv.join(' ')}\` exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
+        if (code !== 0 && code !== null && this.failure === null)
+          this.failure = new CaptureError(facts.serial, method, `\`${argv.join(' ')}\` exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
       });
       stream = child.stdout!;
     }
@@ -166,13 +179,22 @@ export class CaptureWindow {
       };
       stream.once('close', end);
       stream.once('end', end);
-      stream.once('error', (error) => { this.failure ??= error; end(); });
+      stream.once('error', (error) => {
+        this.failure ??= error;
+        end();
+      });
     });
     // The capture has started once its file header arrived (tcpdump -U writes it at open).
     const started = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CaptureError(facts.serial, method, `no capture header within ${this.options.startTimeoutMs ?? 15_000} ms`)), this.options.startTimeoutMs ?? 15_000);
+      const timer = setTimeout(
+        () => reject(new CaptureError(facts.serial, method, `no capture header within ${this.options.startTimeoutMs ?? 15_000} ms`)),
+        this.options.startTimeoutMs ?? 15_000,
+      );
       const check = () => {
-        if (this.bytes >= 24) { clearTimeout(timer); resolve(); }
+        if (this.bytes >= 24) {
+          clearTimeout(timer);
+          resolve();
+        }
       };
       stream.on('data', (chunk: Buffer) => {
         this.bytes += chunk.length;
@@ -189,7 +211,8 @@ export class CaptureWindow {
       });
       void this.ended.then(() => {
         clearTimeout(timer);
-        if (this.bytes < 24) reject(this.failure ?? new CaptureError(facts.serial, method, 'the capture ended before it started (no root, no tcpdump, or the interface is gone)'));
+        if (this.bytes < 24)
+          reject(this.failure ?? new CaptureError(facts.serial, method, 'the capture ended before it started (no root, no tcpdump, or the interface is gone)'));
       });
     });
     // The socket poller starts while tcpdump does: both are in place before the window begins.
@@ -205,13 +228,22 @@ export class CaptureWindow {
     const name = `v6lab-${randomBytes(6).toString('hex')}.pcap`;
     this.devicePcap = `${PCAPDROID_DIR}/${name}`;
     const answer = await device.runOk(pcapdroidControl('start', name));
-    if (/^Error/m.test(answer)) throw new CaptureError(facts.serial, 'pcapdroid', `PCAPdroid refused to start: ${answer.trim().split('\n').pop()} (is com.emanuelef.remote_capture installed?)`);
+    if (/^Error/m.test(answer))
+      throw new CaptureError(
+        facts.serial,
+        'pcapdroid',
+        `PCAPdroid refused to start: ${answer.trim().split('\n').pop()} (is com.emanuelef.remote_capture installed?)`,
+      );
     const timeoutMs = this.options.startTimeoutMs ?? 15_000;
     const deadline = Date.now() + timeoutMs;
     while ((await this.devicePcapSize()) < 24) {
       if (this.closing) throw new CaptureError(facts.serial, 'pcapdroid', 'stopped before PCAPdroid began writing');
       if (Date.now() > deadline) {
-        throw new CaptureError(facts.serial, 'pcapdroid', `PCAPdroid wrote no ${this.devicePcap} within ${timeoutMs} ms: on the device, accept its VPN request and allow the shell to control it (once; "Control permissions" in PCAPdroid's settings keeps it)`);
+        throw new CaptureError(
+          facts.serial,
+          'pcapdroid',
+          `PCAPdroid wrote no ${this.devicePcap} within ${timeoutMs} ms: on the device, accept its VPN request and allow the shell to control it (once; "Control permissions" in PCAPdroid's settings keeps it)`,
+        );
       }
       await new Promise((r) => setTimeout(r, PCAPDROID_POLL_MS));
     }
@@ -255,7 +287,8 @@ export class CaptureWindow {
         const pass = this.pollText.slice(0, end);
         this.pollText = this.pollText.slice(end + POLL_END.length);
         try {
-          for (const s of parseSocketPoll(pass)) this.sockets.set(`${s.transport}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}|${s.uid}`, s);
+          for (const s of parseSocketPoll(pass))
+            this.sockets.set(`${s.transport}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}|${s.uid}`, s);
         } catch {
           // A pass cut by the stream's start; the next one is whole.
         }
@@ -313,7 +346,10 @@ export class CaptureWindow {
   async close(): Promise<WindowCapture> {
     // PCAPdroid writes what it holds when told to stop; a stop it did not take leaves the
     // capture's end unknown, and the window breaks.
-    if (this.options.method === 'pcapdroid') await this.stopPcapdroid().catch((error: unknown) => { this.failure ??= error as Error; });
+    if (this.options.method === 'pcapdroid')
+      await this.stopPcapdroid().catch((error: unknown) => {
+        this.failure ??= error as Error;
+      });
     // Let the last packets reach the host (tcpdump -U flushes per packet, adb forwards at once):
     // the stream quiet for FLUSH_QUIET_MS, or FLUSH_MAX_MS at most (background traffic never stops).
     const closeAt = Date.now();
@@ -325,7 +361,11 @@ export class CaptureWindow {
     await this.removeDevicePcap();
     // A capture that stopped by itself saw only part of the window: no verdict may rest on it.
     if (this.endedEarly) {
-      throw new CaptureError(this.options.facts.serial, this.options.method, `the capture stream ended before the window closed, after ${this.bytes} bytes (the device dropped, rebooted, or tcpdump died)${this.failure ? `: ${this.failure.message}` : ''}`);
+      throw new CaptureError(
+        this.options.facts.serial,
+        this.options.method,
+        `the capture stream ended before the window closed, after ${this.bytes} bytes (the device dropped, rebooted, or tcpdump died)${this.failure ? `: ${this.failure.message}` : ''}`,
+      );
     }
     if (this.failure !== null && (this.writeFailed || !(this.failure instanceof CaptureError && this.bytes >= 24))) {
       // A pcap cut off mid-record by a full disk is no evidence: it goes, and frees the space.

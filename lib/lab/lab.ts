@@ -4,7 +4,7 @@
  * supervisor process that serves every handset over adb on an emulator port, so the adb server
  * finds them by itself as `emulator-5554`, `emulator-5556`, ...
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -21,7 +21,15 @@ import { SHELL_UID } from './handset.js';
 import { initialHandsetState, writeHandsetState, type InstalledApp } from './android/state.js';
 import { LabStepError } from './network/errors.js';
 import {
-  handsetNamespace, labDown, labStatus, labUp, readState, type ApnType, type HandsetNetworkSettings, type LabState, type LabStatus,
+  handsetNamespace,
+  labDown,
+  labStatus,
+  labUp,
+  readState,
+  type ApnType,
+  type HandsetNetworkSettings,
+  type LabState,
+  type LabStatus,
 } from './network/index.js';
 import { isRunning, processStartTime, sleep, stopProcesses } from './network/process.js';
 import { loadApps, loadProfile, loadWorld, requestedPdp, type EmulatedApp, type HandsetProfile, type World } from './world.js';
@@ -107,7 +115,10 @@ const registrySchema = array(object({ index: count, serial: text, adbPort: integ
 const schemaReadsRegistry: Reads<typeof registrySchema, HandsetRecord[]> = true;
 
 /** The supervisor as supervisor.json records it: known by PID and start time (./network/process.ts). */
-interface SupervisorRecord { pid: number; startTime: string }
+interface SupervisorRecord {
+  pid: number;
+  startTime: string;
+}
 const supervisorSchema = object({ pid: count, startTime: text });
 const schemaReadsSupervisor: Reads<typeof supervisorSchema, SupervisorRecord> = true;
 void [schemaReadsRegistry, schemaReadsSupervisor];
@@ -137,7 +148,9 @@ function chownTree(path: string, uid: number): void {
 function assertReachableByShell(stateDir: string): void {
   for (let dir = resolvePath(stateDir); ; dir = dirname(dir)) {
     if ((statSync(dir).mode & 0o001) === 0) {
-      throw new LabInputError(`--state-dir ${stateDir}: ${dir} is not searchable by others (mode ${(statSync(dir).mode & 0o777).toString(8)}); the handsets' shell user (uid ${SHELL_UID}) must reach the state directory: chmod o+x ${dir} or choose another`);
+      throw new LabInputError(
+        `--state-dir ${stateDir}: ${dir} is not searchable by others (mode ${(statSync(dir).mode & 0o777).toString(8)}); the handsets' shell user (uid ${SHELL_UID}) must reach the state directory: chmod o+x ${dir} or choose another`,
+      );
     }
     if (dir === dirname(dir)) return;
   }
@@ -162,7 +175,10 @@ function makeReachableDir(dir: string): void {
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -191,14 +207,19 @@ export class LabInputError extends Error {
 }
 
 /** Loads and checks everything `lab up` reads before touching the machine. */
-export function loadLabInputs(options: Pick<LabUpOptions, 'world' | 'apps' | 'profiles' | 'handsets'>): { world: World; apps: EmulatedApp[]; profiles: HandsetProfile[] } {
+export function loadLabInputs(options: Pick<LabUpOptions, 'world' | 'apps' | 'profiles' | 'handsets'>): {
+  world: World;
+  apps: EmulatedApp[];
+  profiles: HandsetProfile[];
+} {
   if (!Number.isInteger(options.handsets) || options.handsets < 1 || options.handsets > MAX_HANDSETS) {
     throw new LabInputError(`--handsets: expected 1 to ${MAX_HANDSETS}, got ${String(options.handsets)}`);
   }
   const world = loadWorld(options.world);
   const apps = loadApps(options.apps, world);
   const taken = apps.find((app) => app.package === BROWSER_PACKAGE);
-  if (taken !== undefined) throw new DataFileError(taken.file, 'package', `"${BROWSER_PACKAGE}" is the handsets' built-in browser: choose another package name`);
+  if (taken !== undefined)
+    throw new DataFileError(taken.file, 'package', `"${BROWSER_PACKAGE}" is the handsets' built-in browser: choose another package name`);
   const files = options.profiles.length === 0 ? [DEFAULT_PROFILE] : options.profiles;
   const profiles = Array.from({ length: options.handsets }, (_, i) => loadProfile(files[Math.min(i, files.length - 1)]!));
   return { world, apps, profiles };
@@ -217,7 +238,10 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
       throw new LabInputError(`port ${FIRST_ADB_PORT + 2 * i} (emulator-${FIRST_ADB_PORT - 1 + 2 * i}) is taken: an emulator or another lab is running`);
     }
   }
-  const labId = Math.random().toString(36).slice(2, 6).replace(/[^a-z0-9]/g, 'x');
+  const labId = Math.random()
+    .toString(36)
+    .slice(2, 6)
+    .replace(/[^a-z0-9]/g, 'x');
   const plan = {
     labId,
     stateDir: options.stateDir,
@@ -303,7 +327,13 @@ async function proveHandsetCommands(handset: HandsetRecord, profile: HandsetProf
     let problem: string | null = null;
     try {
       const result = await adbShell(handset.adbPort, command);
-      const stderr = result.stderr.trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' / ').slice(0, 400);
+      const stderr = result.stderr
+        .trim()
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' / ')
+        .slice(0, 400);
       if (result.exitCode !== 0) problem = `exit ${result.exitCode ?? 'code missing'}${stderr === '' ? ', nothing on stderr' : `: ${stderr}`}`;
       else if (result.stdout.trim() === '') problem = `exit 0 but printed nothing${stderr === '' ? '' : ` (stderr: ${stderr})`}`;
     } catch (error) {
@@ -325,7 +355,7 @@ function networkLabel(state: LabState, index: number): string {
 async function startSupervisor(stateDir: string, runner: readonly string[]): Promise<void> {
   const script = fileURLToPath(new URL('./supervisor.js', import.meta.url));
   const log = openSync(join(stateDir, 'supervisor.log'), 'a', 0o644);
-  let child;
+  let child: ChildProcess;
   try {
     const [file, ...args] = runner;
     child = spawn(file!, [...args, script, stateDir], { detached: true, stdio: ['ignore', log, log] });

@@ -6,7 +6,11 @@
  */
 import { connect } from 'node:net';
 
-export interface AgentRequest { id: number; port: number; host: string }
+export interface AgentRequest {
+  id: number;
+  port: number;
+  host: string;
+}
 export type AgentReply = { id: number; ok: true } | { id: number; ok: false; error: string };
 
 if (process.send === undefined) {

@@ -62,10 +62,17 @@ export async function labHandsetProfile(stateDir: string, serial: string): Promi
 export function labCatalogue(appFiles: Record<string, string>): LabHandsetProfile['catalogue'] {
   return {
     name: 'v6lab virtual lab apps',
-    apps: Object.entries(appFiles).sort(([a], [b]) => a.localeCompare(b)).map(([pkg, file]) => {
-      const app = loadApp(file);
-      const links = app.pages[app.start]?.links ?? [];
-      return { package: pkg, label: app.label, dwellMs: LAB_DWELL_MS, flow: links.flatMap((link) => [{ tap: `~${link}` }, { wait: 1000 }, { back: true as const }]) };
-    }),
+    apps: Object.entries(appFiles)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([pkg, file]) => {
+        const app = loadApp(file);
+        const links = app.pages[app.start]?.links ?? [];
+        return {
+          package: pkg,
+          label: app.label,
+          dwellMs: LAB_DWELL_MS,
+          flow: links.flatMap((link) => [{ tap: `~${link}` }, { wait: 1000 }, { back: true as const }]),
+        };
+      }),
   };
 }

@@ -59,7 +59,11 @@ class HandsetServer {
    */
   private tableWants: string | null = null;
 
-  constructor(private readonly stateDir: string, readonly record: HandsetRecord, rebootMs: number) {
+  constructor(
+    private readonly stateDir: string,
+    readonly record: HandsetRecord,
+    rebootMs: number,
+  ) {
     const state = readHandsetState(record.dir);
     this.host = new NetnsHandsetHost({ namespace: record.namespace, dir: record.dir, buildType: state.profile.buildType });
     this.daemon = new AdbDaemon(this.host, {

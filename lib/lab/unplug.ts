@@ -47,7 +47,9 @@ export async function requestUnplug(handsetDir: string, serial: string, ms: numb
   while (existsSync(file)) {
     if (Date.now() > deadline) {
       rmSync(file, { force: true });
-      throw new Error(`${serial}: the lab's supervisor did not take the unplug request within ${TAKEN_WITHIN_MS / 1000} s: is the lab up and healthy? (v6lab lab status)`);
+      throw new Error(
+        `${serial}: the lab's supervisor did not take the unplug request within ${TAKEN_WITHIN_MS / 1000} s: is the lab up and healthy? (v6lab lab status)`,
+      );
     }
     await sleep(20);
   }

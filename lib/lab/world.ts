@@ -4,9 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  array, boolean, DataFileError, either, integer, loadJsonFile, object, oneOf, record, string, type Schema,
-} from '../config/schema.js';
+import { array, boolean, DataFileError, either, integer, loadJsonFile, object, oneOf, record, string, type Schema } from '../config/schema.js';
 
 /** RFC 1123 host names: letters, digits and hyphens in dot-separated labels. */
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
@@ -79,7 +77,11 @@ const appSchema = object({
   package: string({ pattern: PACKAGE, what: 'an Android package name such as com.example.news', maxLength: 255 }),
   label: string({ maxLength: 100 }),
   start: string({ pattern: PAGE, what: 'a page name' }),
-  pages: record(string({ pattern: PAGE, what: 'a page name' }), object({ requests: array(requestSchema, { max: 1000 }) }, { links: array(string({ pattern: PAGE, what: 'a page name' })) }), { min: 1 }),
+  pages: record(
+    string({ pattern: PAGE, what: 'a page name' }),
+    object({ requests: array(requestSchema, { max: 1000 }) }, { links: array(string({ pattern: PAGE, what: 'a page name' })) }),
+    { min: 1 },
+  ),
 });
 
 /** One emulated app; pages, links and the start page must agree. */
@@ -100,7 +102,9 @@ export function loadApp(file: string): EmulatedApp {
 export function loadApps(dir: string, world: World): EmulatedApp[] {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch (error) {
     throw new DataFileError(dir, '', (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : `cannot be read: ${(error as Error).message}`);
   }

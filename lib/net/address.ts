@@ -17,7 +17,11 @@ function ipaddr(): typeof IpaddrModule {
 export type Family = 4 | 6;
 
 export class AddressError extends Error {
-  constructor(readonly input: string, readonly reason: string, readonly field?: string) {
+  constructor(
+    readonly input: string,
+    readonly reason: string,
+    readonly field?: string,
+  ) {
     super(`${field ? `${field}: ` : ''}${JSON.stringify(input)} ${reason}`);
     this.name = 'AddressError';
   }
@@ -83,7 +87,10 @@ export function isClatIpv4(bytes: Uint8Array, offset: number): boolean {
 
 /** The well-known addresses of ipv4only.arpa used by RFC 7050 prefix discovery. */
 export const IPV4ONLY_ARPA = 'ipv4only.arpa';
-export const WELL_KNOWN_IPV4 = [[192, 0, 0, 170], [192, 0, 0, 171]] as const;
+export const WELL_KNOWN_IPV4 = [
+  [192, 0, 0, 170],
+  [192, 0, 0, 171],
+] as const;
 
 /** The prefix lengths RFC 6052 section 2.2 allows for an IPv4-embedded IPv6 address. */
 export const RFC6052_LENGTHS = [32, 40, 48, 56, 64, 96] as const;

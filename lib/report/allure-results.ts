@@ -11,7 +11,7 @@
  * them, or goes through a symlink, is named in a step instead.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFileSync, lstatSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, realpathSync, rmSync, type Stats, writeFileSync } from 'node:fs';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { CheckResult, RunDevice, RunResults } from './results.js';
 import type { RunVerdict } from './verdict.js';
@@ -66,14 +66,21 @@ export const suiteOf = (check: string): string => (check.includes('.') && check.
 
 const STATUS: Record<CheckResult['status'], AllureStatus> = { passed: 'passed', failed: 'failed', broken: 'broken', skipped: 'skipped' };
 
-const MEDIA_TYPE: Record<string, string> = { '.json': 'application/json', '.pcap': 'application/vnd.tcpdump.pcap', '.pcapng': 'application/vnd.tcpdump.pcap', '.txt': 'text/plain', '.log': 'text/plain', '.html': 'text/html' };
+const MEDIA_TYPE: Record<string, string> = {
+  '.json': 'application/json',
+  '.pcap': 'application/vnd.tcpdump.pcap',
+  '.pcapng': 'application/vnd.tcpdump.pcap',
+  '.txt': 'text/plain',
+  '.log': 'text/plain',
+  '.html': 'text/html',
+};
 
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
 
 /** An evidence file that may be attached: a regular file inside one of `roots`, reached through no symlink. */
 export function attachableEvidence(runDir: string, roots: readonly string[], path: string): { file: string } | { problem: string } {
   const file = resolve(runDir, path);
-  let stat;
+  let stat: Stats;
   try {
     stat = lstatSync(file);
   } catch {
@@ -97,13 +104,30 @@ export function attachableEvidence(runDir: string, roots: readonly string[], pat
  * The Allure result of one check, pure: `attachments` are the evidence files already placed in
  * allure-results (source names), `unattached` the evidence that could not be, with why.
  */
-export function allureResult(r: CheckResult, device: RunDevice | undefined, doc: RunResults, uuid: string, attachments: AllureAttachment[], unattached: { path: string; problem: string }[], accepted: boolean): AllureResult {
+export function allureResult(
+  r: CheckResult,
+  device: RunDevice | undefined,
+  doc: RunResults,
+  uuid: string,
+  attachments: AllureAttachment[],
+  unattached: { path: string; problem: string }[],
+  accepted: boolean,
+): AllureResult {
   const start = Date.parse(doc.run.started) || 0;
   const stop = start + (typeof r.metrics.checkMs === 'number' ? Math.max(0, Math.round(r.metrics.checkMs)) : 0);
   const key = `${r.device}|${r.check}|${r.app ?? ''}|${r.network}`;
   const why = r.reasons.map((x) => `${x.code}: ${x.detail}`).join('\n');
   const stepStatus: AllureStatus = r.status === 'passed' ? 'passed' : STATUS[r.status];
-  const step = (name: string, status: AllureStatus): AllureStep => ({ name, status, stage: 'finished', start, stop, steps: [], attachments: [], parameters: [] });
+  const step = (name: string, status: AllureStatus): AllureStep => ({
+    name,
+    status,
+    stage: 'finished',
+    start,
+    stop,
+    steps: [],
+    attachments: [],
+    parameters: [],
+  });
   const deviceName = device ? `${device.model} (${device.serial})` : r.device;
   const suite = suiteOf(r.check);
   return {
@@ -127,7 +151,10 @@ export function allureResult(r: CheckResult, device: RunDevice | undefined, doc:
       { name: 'network', value: r.network },
       ...(r.app === null ? [] : [{ name: 'app', value: r.app }]),
       { name: 'check', value: r.check },
-      ...r.requirement.flatMap((id) => [{ name: 'requirement', value: id }, { name: 'tag', value: id }]),
+      ...r.requirement.flatMap((id) => [
+        { name: 'requirement', value: id },
+        { name: 'tag', value: id },
+      ]),
       ...(r.run === undefined ? [] : [{ name: 'run', value: r.run }]),
       { name: 'framework', value: 'v6lab' },
       { name: 'host', value: r.device },
@@ -153,7 +180,11 @@ export function allureResult(r: CheckResult, device: RunDevice | undefined, doc:
  * One line of a Java .properties file, read back as written: Java reads these files as ISO 8859-1,
  * so anything past ASCII (an app's Chinese name) is a \uXXXX escape.
  */
-const property = (key: string, value: string): string => `${key} = ${value.replace(/\\/g, '\\\\').replace(/\r?\n/g, '\\n').replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+const property = (key: string, value: string): string =>
+  `${key} = ${value
+    .replace(/\\/g, '\\\\')
+    .replace(/\r?\n/g, '\\n')
+    .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
 
 /**
  * The run's overall verdict where Allure shows it: the report's name (executor.json), the
@@ -163,7 +194,10 @@ const property = (key: string, value: string): string => `${key} = ${value.repla
 export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict: RunVerdict): void {
   mkdirSync(resultsDir, { recursive: true });
   const word = verdict.verdict === 'not-run' ? 'COULD NOT RUN' : verdict.verdict.toUpperCase();
-  writeFileSync(join(resultsDir, 'executor.json'), `${JSON.stringify({ name: 'v6lab', type: 'v6lab', buildName: doc.run.id, reportName: `v6lab ${doc.run.id}: ${word}` }, null, 2)}\n`);
+  writeFileSync(
+    join(resultsDir, 'executor.json'),
+    `${JSON.stringify({ name: 'v6lab', type: 'v6lab', buildName: doc.run.id, reportName: `v6lab ${doc.run.id}: ${word}` }, null, 2)}\n`,
+  );
   const lines = [
     property('v6lab.verdict', verdict.verdict),
     property('v6lab.run', doc.run.id),
@@ -174,11 +208,18 @@ export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict:
     ...(verdict.allowSkip.length > 0 ? [property('v6lab.allow-skip', verdict.allowSkip.join(','))] : []),
   ];
   writeFileSync(join(resultsDir, 'environment.properties'), `${lines.join('\n')}\n`);
-  writeFileSync(join(resultsDir, 'categories.json'), `${JSON.stringify([
-    { name: 'Failed checks', matchedStatuses: ['failed'] },
-    { name: 'Broken checks (no verdict)', matchedStatuses: ['broken'] },
-    { name: 'Skipped checks (no verdict unless accepted)', matchedStatuses: ['skipped'] },
-  ], null, 2)}\n`);
+  writeFileSync(
+    join(resultsDir, 'categories.json'),
+    `${JSON.stringify(
+      [
+        { name: 'Failed checks', matchedStatuses: ['failed'] },
+        { name: 'Broken checks (no verdict)', matchedStatuses: ['broken'] },
+        { name: 'Skipped checks (no verdict unless accepted)', matchedStatuses: ['skipped'] },
+      ],
+      null,
+      2,
+    )}\n`,
+  );
 }
 
 /**
@@ -206,7 +247,15 @@ export function writeAllureResults(runDir: string, doc: RunResults, verdict: Run
       copyFileSync(found.file, join(out, source));
       attachments.push({ name: path, source, type: MEDIA_TYPE[ext] ?? 'application/octet-stream' });
     });
-    const result = allureResult(r, doc.devices.find((d) => d.serial === r.device), doc, uuid, attachments, unattached, accepted.has(`${r.device}|${r.check}|${r.app ?? ''}|${r.network}`));
+    const result = allureResult(
+      r,
+      doc.devices.find((d) => d.serial === r.device),
+      doc,
+      uuid,
+      attachments,
+      unattached,
+      accepted.has(`${r.device}|${r.check}|${r.app ?? ''}|${r.network}`),
+    );
     writeFileSync(join(out, `${uuid}-result.json`), `${JSON.stringify(result, null, 2)}\n`);
   }
   writeAllureVerdict(out, doc, verdict);

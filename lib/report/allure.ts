@@ -26,7 +26,9 @@ export function externalLoads(html: string): string[] {
   for (const m of html.matchAll(/data:([a-z]+\/[a-z0-9.+-]+)[^,"']*;base64,([A-Za-z0-9+/=]+)/g)) {
     if (/javascript|css|html|json|svg/.test(m[1]!)) text += `\n${Buffer.from(m[2]!, 'base64').toString('utf8')}`;
   }
-  const loads = [...text.matchAll(/(?:src|href)\s*=\s*["']https?:\/\/[^"']+|url\(\s*["']?https?:\/\/[^)"']+|@import\s+["']https?:\/\/[^"']+/g)].map((m) => m[0]);
+  const loads = [...text.matchAll(/(?:src|href)\s*=\s*["']https?:\/\/[^"']+|url\(\s*["']?https?:\/\/[^)"']+|@import\s+["']https?:\/\/[^"']+/g)].map(
+    (m) => m[0],
+  );
   const analytics = [...text.matchAll(/googletagmanager\.com|google-analytics\.com/g)].map((m) => m[0]);
   return [...new Set([...loads, ...analytics])];
 }
@@ -42,10 +44,15 @@ export async function generateAllureHtml(runDir: string): Promise<string> {
   const allure = join(dirname(createRequire(import.meta.url).resolve('allure-commandline/package.json')), 'bin', 'allure');
   const out = join(runDir, 'allure-report');
   try {
-    await run(allure, ['generate', ...results, '-o', out, '--clean', '--single-file'], { env: { ...process.env, ALLURE_NO_ANALYTICS: 'true' }, timeout: 120_000 });
+    await run(allure, ['generate', ...results, '-o', out, '--clean', '--single-file'], {
+      env: { ...process.env, ALLURE_NO_ANALYTICS: 'true' },
+      timeout: 120_000,
+    });
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    const why = /java: not found|JAVA_HOME|java.*No such file/i.test(`${e.stderr ?? ''} ${e.message}`) ? 'Java is missing (Debian: apt-get install default-jre-headless)' : (e.stderr ?? e.message).trim().split('\n').pop();
+    const why = /java: not found|JAVA_HOME|java.*No such file/i.test(`${e.stderr ?? ''} ${e.message}`)
+      ? 'Java is missing (Debian: apt-get install default-jre-headless)'
+      : (e.stderr ?? e.message).trim().split('\n').pop();
     throw new AllureError(`allure generate failed: ${why}`);
   }
   const file = join(out, 'index.html');

@@ -4,7 +4,7 @@
  * someone who has a pcap and no tshark.
  */
 import type { CaptureAnalysis } from '../analysis/index.js';
-import { bytes, escape, htmlPage, pathBar, timeline } from './html.js';
+import { bytes, escapeHtml, htmlPage, pathBar, timeline } from './html.js';
 import { PATHS } from './run.js';
 
 const PATH_LABEL: Record<string, string> = { 'native-v6': 'native IPv6', nat64: 'NAT64', clat: 'CLAT', 'native-v4': 'IPv4' };
@@ -19,25 +19,44 @@ export function renderCaptureHtml(name: string, a: CaptureAnalysis): string {
   const span = c.firstTs !== null && c.lastTs !== null ? c.lastTs - c.firstTs : 0;
   const at = (ts: number | null) => (ts === null ? null : Math.max(0, ts - start));
   const when = (ts: number) => new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', '');
-  const hostnames = a.hostnames.filter((h) => h.flows.length > 0).map((h) => ({
-    name: h.name, firstIpv6: at(h.firstIpv6AttemptTs), firstIpv4: at(h.firstIpv4AttemptTs), firstFamily: h.firstAttemptFamily,
-    fallbackDelayMs: h.fallbackDelayMs, ipv6Failed: h.ipv6Failed, nativeAaaa: h.nativeAaaa.length > 0,
-  }));
+  const hostnames = a.hostnames
+    .filter((h) => h.flows.length > 0)
+    .map((h) => ({
+      name: h.name,
+      firstIpv6: at(h.firstIpv6AttemptTs),
+      firstIpv4: at(h.firstIpv4AttemptTs),
+      firstFamily: h.firstAttemptFamily,
+      fallbackDelayMs: h.fallbackDelayMs,
+      ipv6Failed: h.ipv6Failed,
+      nativeAaaa: h.nativeAaaa.length > 0,
+    }));
   const flows = [...a.flows].sort((x, y) => y.bytes - x.bytes);
-  const endpoint = (address: string, port: number, family: number) => escape(family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
+  const endpoint = (address: string, port: number, family: number) => escapeHtml(family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
   const body = `<header><h1>Capture analysis</h1>
-<p class="meta"><code>${escape(name)}</code> · ${escape(c.format)} · ${c.packets} packets, ${bytes(c.bytes)}, ${span.toFixed(3)} s${c.firstTs === null ? '' : ` from ${escape(when(c.firstTs))} UTC`}${c.duplicates > 0 ? ` · ${c.duplicates} duplicates across interfaces counted once` : ''}</p>
-<dl><dt>NAT64 prefix</dt><dd>${a.nat64Prefixes.length === 0 ? 'none given or discovered' : a.nat64Prefixes.map((p) => `<code>${escape(p)}</code> (${a.nat64PrefixSources[p] === 'given' ? 'given' : 'RFC 7050 discovery'})`).join(', ')}</dd>
-<dt>CLAT address</dt><dd>${a.clatAddresses.length === 0 ? 'none given or inferred' : a.clatAddresses.map((x) => `<code>${escape(x)}</code>`).join(', ')}</dd></dl>
-${c.warnings.length > 0 ? `<ul class="reasons">${c.warnings.map((w) => `<li>${escape(w)}</li>`).join('')}</ul>` : ''}</header>
+<p class="meta"><code>${escapeHtml(name)}</code> · ${escapeHtml(c.format)} · ${c.packets} packets, ${bytes(c.bytes)}, ${span.toFixed(3)} s${c.firstTs === null ? '' : ` from ${escapeHtml(when(c.firstTs))} UTC`}${c.duplicates > 0 ? ` · ${c.duplicates} duplicates across interfaces counted once` : ''}</p>
+<dl><dt>NAT64 prefix</dt><dd>${a.nat64Prefixes.length === 0 ? 'none given or discovered' : a.nat64Prefixes.map((p) => `<code>${escapeHtml(p)}</code> (${a.nat64PrefixSources[p] === 'given' ? 'given' : 'RFC 7050 discovery'})`).join(', ')}</dd>
+<dt>CLAT address</dt><dd>${a.clatAddresses.length === 0 ? 'none given or inferred' : a.clatAddresses.map((x) => `<code>${escapeHtml(x)}</code>`).join(', ')}</dd></dl>
+${c.warnings.length > 0 ? `<ul class="reasons">${c.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : ''}</header>
 <section aria-labelledby="paths-h"><h2 id="paths-h">Traffic by path</h2>${pathBar({ bytesByPath: a.summary.bytesByPath }, name)}
 <table class="small"><caption>Flows by path</caption><tbody>${PATHS.map((p) => `<tr><th scope="row">${PATH_LABEL[p]}</th><td>${a.summary.flowsByPath[p]} flows</td><td>${(a.summary.shareByPath[p] * 100).toFixed(1)}% of bytes</td></tr>`).join('')}</tbody></table></section>
-<section aria-labelledby="hosts-h"><h2 id="hosts-h">Hostnames: which family first, how fast the fallback</h2>${timeline({ hostnames, windowSeconds: span }, name, 'the capture\'s start')}</section>
+<section aria-labelledby="hosts-h"><h2 id="hosts-h">Hostnames: which family first, how fast the fallback</h2>${timeline({ hostnames, windowSeconds: span }, name, "the capture's start")}</section>
 <section aria-labelledby="flows-h"><h2 id="flows-h">Flows (${a.flows.length}${a.flows.length > MAX_FLOW_ROWS ? `, the ${MAX_FLOW_ROWS} largest` : ''})</h2><div class="scroll"><table id="flows"><thead><tr><th scope="col">#</th><th scope="col">proto</th><th scope="col">path</th><th scope="col">client</th><th scope="col">server</th><th scope="col">name</th><th scope="col">packets</th><th scope="col">bytes</th><th scope="col">handshake</th></tr></thead><tbody>
-${flows.slice(0, MAX_FLOW_ROWS).map((f) => `<tr data-path="${f.path}"><td>${f.id}</td><td>${f.application ? `${f.transport}/${f.application}` : f.transport}</td><td>${PATH_LABEL[f.path]}</td><td>${endpoint(f.client, f.clientPort, f.family)}</td><td>${endpoint(f.server, f.serverPort, f.family)}</td><td>${escape(f.sni ?? f.hostname ?? '–')}</td><td>${f.packets}</td><td>${bytes(f.bytes)}</td><td>${f.established === null ? '–' : f.established ? 'yes' : f.reset ? 'reset' : 'no'}</td></tr>`).join('\n')}
+${flows
+  .slice(0, MAX_FLOW_ROWS)
+  .map(
+    (f) =>
+      `<tr data-path="${f.path}"><td>${f.id}</td><td>${f.application ? `${f.transport}/${f.application}` : f.transport}</td><td>${PATH_LABEL[f.path]}</td><td>${endpoint(f.client, f.clientPort, f.family)}</td><td>${endpoint(f.server, f.serverPort, f.family)}</td><td>${escapeHtml(f.sni ?? f.hostname ?? '–')}</td><td>${f.packets}</td><td>${bytes(f.bytes)}</td><td>${f.established === null ? '–' : f.established ? 'yes' : f.reset ? 'reset' : 'no'}</td></tr>`,
+  )
+  .join('\n')}
 </tbody></table></div></section>
 <section aria-labelledby="dns-h"><h2 id="dns-h">DNS (${a.dns.length} queries)</h2><div class="scroll"><table id="dns"><thead><tr><th scope="col">time</th><th scope="col">name</th><th scope="col">type</th><th scope="col">rcode</th><th scope="col">answers</th></tr></thead><tbody>
-${a.dns.slice(0, MAX_DNS_ROWS).map((q) => `<tr><td>${escape(when(q.ts).slice(11))}</td><td>${escape(q.name)}</td><td>${escape(q.qtype)}</td><td>${escape(q.rcode ?? 'no answer')}</td><td>${escape(q.answers.join(' ') || '–')}</td></tr>`).join('\n')}
+${a.dns
+  .slice(0, MAX_DNS_ROWS)
+  .map(
+    (q) =>
+      `<tr><td>${escapeHtml(when(q.ts).slice(11))}</td><td>${escapeHtml(q.name)}</td><td>${escapeHtml(q.qtype)}</td><td>${escapeHtml(q.rcode ?? 'no answer')}</td><td>${escapeHtml(q.answers.join(' ') || '–')}</td></tr>`,
+  )
+  .join('\n')}
 </tbody></table></div></section>`;
   return htmlPage(`Capture analysis: ${name}`, body);
 }

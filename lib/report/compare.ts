@@ -26,7 +26,11 @@ function badness(r: Pick<CheckResult, 'status' | 'verdict'>): number | null {
   return r.status === 'passed' ? 0 : 3;
 }
 
-const reasonCodes = (r: Pick<CheckResult, 'reasons'>) => r.reasons.map((x) => x.code).sort().join(',');
+const reasonCodes = (r: Pick<CheckResult, 'reasons'>) =>
+  r.reasons
+    .map((x) => x.code)
+    .sort()
+    .join(',');
 
 export function compareRuns(current: RunResults, old: RunResults): ComparedCheck[] {
   // Old device -> current device: by serial, else by model and profile.
@@ -63,7 +67,10 @@ export function compareRuns(current: RunResults, old: RunResults): ComparedCheck
     out.push({ change: 'gone', device: k.split('|')[0]!, check: was.check, app: was.app, network: was.network, before: pick(was), after: null });
   }
   const order: Record<Change, number> = { regressed: 0, fixed: 1, changed: 2, new: 3, gone: 4 };
-  return out.sort((a, b) => order[a.change] - order[b.change] || a.device.localeCompare(b.device) || a.check.localeCompare(b.check) || (a.app ?? '').localeCompare(b.app ?? ''));
+  return out.sort(
+    (a, b) =>
+      order[a.change] - order[b.change] || a.device.localeCompare(b.device) || a.check.localeCompare(b.check) || (a.app ?? '').localeCompare(b.app ?? ''),
+  );
 }
 
 const outcome = (x: ComparedCheck['before']): string => (x === null ? 'none' : `${x.status}${x.verdict === null ? '' : ` (${x.verdict})`}`);

@@ -12,7 +12,8 @@ import type { CheckResult } from './results.js';
 import { PATHS, resultKey, type AppEvidence, type PathName, type RunView } from './run.js';
 import { judgeRun, type DeviceVerdict, type MissingCheck, type OverallVerdict, type VerdictOptions } from './verdict.js';
 
-export const escape = (text: unknown): string => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+export const escapeHtml = (text: unknown): string =>
+  String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Evidence paths are relative to the run directory; each segment is URL-encoded. */
 const href = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
@@ -32,15 +33,24 @@ const badge = (o: Outcome, extra = ''): string => `<span class="badge ${o}"><spa
 
 /** A device's or the run's overall verdict (lib/report/verdict.ts): its own word, symbol and colour, never a check's. */
 const OVERALL: Record<OverallVerdict, { symbol: string; word: string }> = {
-  pass: { symbol: '✓', word: 'pass' }, fail: { symbol: '✗', word: 'fail' }, incomplete: { symbol: '◐', word: 'incomplete' }, 'not-run': { symbol: '⚡', word: 'could not run' },
+  pass: { symbol: '✓', word: 'pass' },
+  fail: { symbol: '✗', word: 'fail' },
+  incomplete: { symbol: '◐', word: 'incomplete' },
+  'not-run': { symbol: '⚡', word: 'could not run' },
 };
-const overallBadge = (v: OverallVerdict, warnings = 0): string => `<span class="badge overall-${v}" data-verdict="${v}"><span aria-hidden="true">${OVERALL[v].symbol}</span> ${OVERALL[v].word}${v === 'pass' && warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}</span>`;
+const overallBadge = (v: OverallVerdict, warnings = 0): string =>
+  `<span class="badge overall-${v}" data-verdict="${v}"><span aria-hidden="true">${OVERALL[v].symbol}</span> ${OVERALL[v].word}${v === 'pass' && warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}</span>`;
 
 const STATUS_WORD: Record<MissingCheck['status'], string> = { skipped: 'skipped', broken: 'broken', 'not-run': 'never ran' };
 
 /** Each check without a verdict, or each accepted skip: device, check, app, network, why. */
 function checkTable(id: string, caption: string, rows: readonly (MissingCheck | (Omit<MissingCheck, 'status'> & { status?: undefined }))[]): string {
-  const body = rows.map((m) => `<tr><td><code>${escape(m.device)}</code></td><td>${m.check === '*' ? 'every check' : escape(m.check)}</td><td>${escape(m.app ?? '–')}</td><td>${escape(m.network === '*' ? '–' : NETWORK_NAME[m.network] ?? m.network)}</td>${m.status === undefined ? '' : `<td>${STATUS_WORD[m.status]}</td>`}<td><ul class="reasons">${m.reasons.map((x) => `<li><code>${escape(x.code)}</code> ${escape(x.detail)}</li>`).join('')}</ul></td></tr>`).join('');
+  const body = rows
+    .map(
+      (m) =>
+        `<tr><td><code>${escapeHtml(m.device)}</code></td><td>${m.check === '*' ? 'every check' : escapeHtml(m.check)}</td><td>${escapeHtml(m.app ?? '–')}</td><td>${escapeHtml(m.network === '*' ? '–' : (NETWORK_NAME[m.network] ?? m.network))}</td>${m.status === undefined ? '' : `<td>${STATUS_WORD[m.status]}</td>`}<td><ul class="reasons">${m.reasons.map((x) => `<li><code>${escapeHtml(x.code)}</code> ${escapeHtml(x.detail)}</li>`).join('')}</ul></td></tr>`,
+    )
+    .join('');
   const status = rows[0]?.status === undefined ? '' : '<th scope="col">status</th>';
   return `<div class="scroll"><table id="${id}"><caption>${caption}</caption><thead><tr><th scope="col">device</th><th scope="col">check</th><th scope="col">app</th><th scope="col">network</th>${status}<th scope="col">why</th></tr></thead><tbody>${body}</tbody></table></div>`;
 }
@@ -65,8 +75,11 @@ export function pathBar(evidence: Pick<AppEvidence, 'bytesByPath'>, label: strin
     x += w;
     return rect;
   });
-  const rows = PATHS.map((p) => `<tr><th scope="row"><span class="swatch path-${p}" aria-hidden="true"></span>${PATH_LABEL[p]}</th><td>${bytes(evidence.bytesByPath[p])}</td><td>${((evidence.bytesByPath[p] / total) * 100).toFixed(1)}%</td></tr>`).join('');
-  return `<figure class="chart" data-chart="paths"><svg viewBox="0 0 ${width} 20" width="100%" height="20" preserveAspectRatio="none" role="img" aria-label="Bytes by path for ${escape(label)}">${parts.join('')}</svg>
+  const rows = PATHS.map(
+    (p) =>
+      `<tr><th scope="row"><span class="swatch path-${p}" aria-hidden="true"></span>${PATH_LABEL[p]}</th><td>${bytes(evidence.bytesByPath[p])}</td><td>${((evidence.bytesByPath[p] / total) * 100).toFixed(1)}%</td></tr>`,
+  ).join('');
+  return `<figure class="chart" data-chart="paths"><svg viewBox="0 0 ${width} 20" width="100%" height="20" preserveAspectRatio="none" role="img" aria-label="Bytes by path for ${escapeHtml(label)}">${parts.join('')}</svg>
 <div class="scroll"><table class="small"><caption>Bytes by path (${bytes(total)})</caption><tbody>${rows}</tbody></table></div></figure>`;
 }
 
@@ -78,35 +91,65 @@ export function timeline(evidence: Pick<AppEvidence, 'hostnames' | 'windowSecond
   const width = 560;
   const row = 22;
   const scale = (t: number) => left + (t / span) * (width - left - 10);
-  const marks = evidence.hostnames.map((h, i) => {
-    const y = 16 + i * row;
-    const v6 = h.firstIpv6 === null ? '' : `<circle class="v6" cx="${scale(h.firstIpv6).toFixed(1)}" cy="${y}" r="5"><title>${escape(h.name)}: first IPv6 attempt at ${(h.firstIpv6 * 1000).toFixed(0)} ms${h.ipv6Failed ? ' (failed)' : ''}</title></circle>`;
-    const v4 = h.firstIpv4 === null ? '' : `<rect class="v4" x="${(scale(h.firstIpv4) - 4.5).toFixed(1)}" y="${y - 4.5}" width="9" height="9"><title>${escape(h.name)}: first IPv4 attempt at ${(h.firstIpv4 * 1000).toFixed(0)} ms</title></rect>`;
-    const link = h.firstIpv6 !== null && h.firstIpv4 !== null ? `<line class="fallback" x1="${scale(Math.min(h.firstIpv6, h.firstIpv4)).toFixed(1)}" x2="${scale(Math.max(h.firstIpv6, h.firstIpv4)).toFixed(1)}" y1="${y}" y2="${y}"/>` : '';
-    return `<text x="${left - 8}" y="${y + 4}" text-anchor="end">${escape(h.name)}</text>${link}${v6}${v4}`;
-  }).join('');
+  const marks = evidence.hostnames
+    .map((h, i) => {
+      const y = 16 + i * row;
+      const v6 =
+        h.firstIpv6 === null
+          ? ''
+          : `<circle class="v6" cx="${scale(h.firstIpv6).toFixed(1)}" cy="${y}" r="5"><title>${escapeHtml(h.name)}: first IPv6 attempt at ${(h.firstIpv6 * 1000).toFixed(0)} ms${h.ipv6Failed ? ' (failed)' : ''}</title></circle>`;
+      const v4 =
+        h.firstIpv4 === null
+          ? ''
+          : `<rect class="v4" x="${(scale(h.firstIpv4) - 4.5).toFixed(1)}" y="${y - 4.5}" width="9" height="9"><title>${escapeHtml(h.name)}: first IPv4 attempt at ${(h.firstIpv4 * 1000).toFixed(0)} ms</title></rect>`;
+      const link =
+        h.firstIpv6 !== null && h.firstIpv4 !== null
+          ? `<line class="fallback" x1="${scale(Math.min(h.firstIpv6, h.firstIpv4)).toFixed(1)}" x2="${scale(Math.max(h.firstIpv6, h.firstIpv4)).toFixed(1)}" y1="${y}" y2="${y}"/>`
+          : '';
+      return `<text x="${left - 8}" y="${y + 4}" text-anchor="end">${escapeHtml(h.name)}</text>${link}${v6}${v4}`;
+    })
+    .join('');
   const height = 16 + evidence.hostnames.length * row + 14;
-  const axis = ([[0, 'start'], [span / 2, 'middle'], [span, 'end']] as const).map(([t, anchor]) => `<text class="axis" x="${scale(t).toFixed(1)}" y="${height - 2}" text-anchor="${anchor}">${(t * 1000).toFixed(0)} ms</text>`).join('');
-  const rows = evidence.hostnames.map((h) => `<tr><th scope="row">${escape(h.name)}</th><td>${h.firstFamily === null ? '–' : `IPv${h.firstFamily}`}</td><td>${h.firstIpv6 === null ? '–' : `${(h.firstIpv6 * 1000).toFixed(0)} ms${h.ipv6Failed ? ' (failed)' : ''}`}</td><td>${h.firstIpv4 === null ? '–' : `${(h.firstIpv4 * 1000).toFixed(0)} ms`}</td><td>${h.fallbackDelayMs === null ? '–' : `${h.fallbackDelayMs.toFixed(0)} ms`}</td><td>${h.nativeAaaa ? 'yes' : 'no'}</td></tr>`).join('');
-  return `<figure class="chart" data-chart="timeline"><svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Happy Eyeballs timeline for ${escape(label)}: first IPv6 (circle) and IPv4 (square) attempt per hostname after ${escape(origin)}">${marks}${axis}</svg>
-<div class="scroll"><table class="small"><caption>Happy Eyeballs per hostname (times after ${escape(origin)}; circle IPv6, square IPv4)</caption><thead><tr><th scope="col">hostname</th><th scope="col">first attempt</th><th scope="col">first IPv6</th><th scope="col">first IPv4</th><th scope="col">fallback</th><th scope="col">native AAAA</th></tr></thead><tbody>${rows}</tbody></table></div></figure>`;
+  const axis = (
+    [
+      [0, 'start'],
+      [span / 2, 'middle'],
+      [span, 'end'],
+    ] as const
+  )
+    .map(([t, anchor]) => `<text class="axis" x="${scale(t).toFixed(1)}" y="${height - 2}" text-anchor="${anchor}">${(t * 1000).toFixed(0)} ms</text>`)
+    .join('');
+  const rows = evidence.hostnames
+    .map(
+      (h) =>
+        `<tr><th scope="row">${escapeHtml(h.name)}</th><td>${h.firstFamily === null ? '–' : `IPv${h.firstFamily}`}</td><td>${h.firstIpv6 === null ? '–' : `${(h.firstIpv6 * 1000).toFixed(0)} ms${h.ipv6Failed ? ' (failed)' : ''}`}</td><td>${h.firstIpv4 === null ? '–' : `${(h.firstIpv4 * 1000).toFixed(0)} ms`}</td><td>${h.fallbackDelayMs === null ? '–' : `${h.fallbackDelayMs.toFixed(0)} ms`}</td><td>${h.nativeAaaa ? 'yes' : 'no'}</td></tr>`,
+    )
+    .join('');
+  return `<figure class="chart" data-chart="timeline"><svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Happy Eyeballs timeline for ${escapeHtml(label)}: first IPv6 (circle) and IPv4 (square) attempt per hostname after ${escapeHtml(origin)}">${marks}${axis}</svg>
+<div class="scroll"><table class="small"><caption>Happy Eyeballs per hostname (times after ${escapeHtml(origin)}; circle IPv6, square IPv4)</caption><thead><tr><th scope="col">hostname</th><th scope="col">first attempt</th><th scope="col">first IPv6</th><th scope="col">first IPv4</th><th scope="col">fallback</th><th scope="col">native AAAA</th></tr></thead><tbody>${rows}</tbody></table></div></figure>`;
 }
 
 function requirementCells(ids: readonly string[]): string {
-  return ids.map((id) => {
-    const r = REQUIREMENTS[id as RequirementId];
-    return r ? `<abbr title="${escape(`${r.title} (${r.source})`)}">${escape(id)}</abbr>` : escape(id);
-  }).join(', ');
+  return ids
+    .map((id) => {
+      const r = REQUIREMENTS[id as RequirementId];
+      return r ? `<abbr title="${escapeHtml(`${r.title} (${r.source})`)}">${escapeHtml(id)}</abbr>` : escapeHtml(id);
+    })
+    .join(', ');
 }
 
 function evidenceLinks(r: CheckResult): string {
-  return r.evidence.map((e) => `<a href="${href(e)}"${e.endsWith('.pcap') ? ' type="application/vnd.tcpdump.pcap" download' : ''}>${escape(e.split('/').pop())}</a>`).join(' · ');
+  return r.evidence
+    .map((e) => `<a href="${href(e)}"${e.endsWith('.pcap') ? ' type="application/vnd.tcpdump.pcap" download' : ''}>${escapeHtml(e.split('/').pop())}</a>`)
+    .join(' · ');
 }
 
 function reasonsList(r: CheckResult): string {
-  const retried = (r.brokenAttempts ?? []).map((a) => `<li class="retried">run again after <code>${escape(a.reasons[0]?.code ?? 'broken')}</code> ${escape(a.reasons[0]?.detail ?? '')}</li>`);
+  const retried = (r.brokenAttempts ?? []).map(
+    (a) => `<li class="retried">run again after <code>${escapeHtml(a.reasons[0]?.code ?? 'broken')}</code> ${escapeHtml(a.reasons[0]?.detail ?? '')}</li>`,
+  );
   if (r.reasons.length === 0 && retried.length === 0) return '';
-  return `<ul class="reasons">${r.reasons.map((x) => `<li><code>${escape(x.code)}</code> ${escape(x.detail)}</li>`).join('')}${retried.join('')}</ul>`;
+  return `<ul class="reasons">${r.reasons.map((x) => `<li><code>${escapeHtml(x.code)}</code> ${escapeHtml(x.detail)}</li>`).join('')}${retried.join('')}</ul>`;
 }
 
 const NETWORK_NAME: Record<string, string> = { ipv6: 'IPv6-only APN', ipv4v6: 'dual-stack APN' };
@@ -123,23 +166,38 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   const { results: doc } = run;
   const byDevice = (serial: string) => doc.results.filter((r) => r.device === serial);
   const apps = [...new Set(doc.results.filter((r) => r.app !== null).map((r) => r.app!))].sort();
-  const columns = doc.devices.flatMap((d) => ['ipv6', 'ipv4v6'].filter((n) => doc.results.some((r) => r.device === d.serial && r.app !== null && r.network === n)).map((n) => ({ device: d, network: n })));
+  const columns = doc.devices.flatMap((d) =>
+    ['ipv6', 'ipv4v6']
+      .filter((n) => doc.results.some((r) => r.device === d.serial && r.app !== null && r.network === n))
+      .map((n) => ({ device: d, network: n })),
+  );
   const judged = judgeRun(doc, options.verdict);
   const overall = judged.verdict;
   const verdictOf = (serial: string): DeviceVerdict => judged.devices.find((d) => d.device === serial)!;
   const out: string[] = [];
 
   out.push(`<header><h1>IPv6 certification report</h1>
-<p class="meta">Run <code>${escape(doc.run.id)}</code> · started ${escape(doc.run.started)} · ${doc.run.finished === null ? '<strong>not finished</strong>' : `finished ${escape(doc.run.finished)}`} · ${escape(doc.run.tool.name)} ${escape(doc.run.tool.version)}</p>${doc.run.merged ? `\n<p class="meta" id="merged">A merge of ${doc.run.merged.length} run${doc.run.merged.length === 1 ? '' : 's'} (the later run's result where two checked the same device, check, app and network): ${doc.run.merged.map((m) => `<code>${escape(m.dir)}</code> (${escape(m.started)}, v6lab ${escape(m.tool)})`).join(', ')}</p>` : ''}
-<p class="overall">Overall: ${overallBadge(overall, judged.devices.reduce((n, d) => n + d.warnings, 0))}</p>${overall === 'incomplete' ? `
-<p class="overall-why">Nothing failed, but ${judged.missing.length} check${judged.missing.length === 1 ? ' has' : 's have'} no verdict: this is not a pass (<a href="#missing">what is missing</a>).</p>` : ''}</header>`);
+<p class="meta">Run <code>${escapeHtml(doc.run.id)}</code> · started ${escapeHtml(doc.run.started)} · ${doc.run.finished === null ? '<strong>not finished</strong>' : `finished ${escapeHtml(doc.run.finished)}`} · ${escapeHtml(doc.run.tool.name)} ${escapeHtml(doc.run.tool.version)}</p>${doc.run.merged ? `\n<p class="meta" id="merged">A merge of ${doc.run.merged.length} run${doc.run.merged.length === 1 ? '' : 's'} (the later run's result where two checked the same device, check, app and network): ${doc.run.merged.map((m) => `<code>${escapeHtml(m.dir)}</code> (${escapeHtml(m.started)}, v6lab ${escapeHtml(m.tool)})`).join(', ')}</p>` : ''}
+<p class="overall">Overall: ${overallBadge(
+    overall,
+    judged.devices.reduce((n, d) => n + d.warnings, 0),
+  )}</p>${
+    overall === 'incomplete'
+      ? `
+<p class="overall-why">Nothing failed, but ${judged.missing.length} check${judged.missing.length === 1 ? ' has' : 's have'} no verdict: this is not a pass (<a href="#missing">what is missing</a>).</p>`
+      : ''
+  }</header>`);
 
   // What has no verdict, and what the run accepted without one.
   if (judged.missing.length > 0) {
-    out.push(`<section aria-labelledby="missing-h"><h2 id="missing-h">Without a verdict</h2>${checkTable('missing', `${judged.missing.length} check${judged.missing.length === 1 ? '' : 's'} skipped, broken or never run`, judged.missing)}</section>`);
+    out.push(
+      `<section aria-labelledby="missing-h"><h2 id="missing-h">Without a verdict</h2>${checkTable('missing', `${judged.missing.length} check${judged.missing.length === 1 ? '' : 's'} skipped, broken or never run`, judged.missing)}</section>`,
+    );
   }
   if (judged.accepted.length > 0) {
-    out.push(`<section aria-labelledby="accepted-h"><h2 id="accepted-h">Accepted skips</h2><p>Skipped for a reason the run accepts (<code>--allow-skip ${escape(judged.allowSkip.join(','))}</code>): they do not make it incomplete, and they prove nothing.</p>${checkTable('accepted', `${judged.accepted.length} accepted skip${judged.accepted.length === 1 ? '' : 's'}`, judged.accepted)}</section>`);
+    out.push(
+      `<section aria-labelledby="accepted-h"><h2 id="accepted-h">Accepted skips</h2><p>Skipped for a reason the run accepts (<code>--allow-skip ${escapeHtml(judged.allowSkip.join(','))}</code>): they do not make it incomplete, and they prove nothing.</p>${checkTable('accepted', `${judged.accepted.length} accepted skip${judged.accepted.length === 1 ? '' : 's'}`, judged.accepted)}</section>`,
+    );
   }
 
   // First screen: a card per device.
@@ -149,9 +207,9 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
     const facts = run.facts.get(d.serial);
     const networks = [...new Set(mine.map((r) => r.network))].map((n) => NETWORK_NAME[n] ?? n).join(', ');
     const verdict = verdictOf(d.serial);
-    out.push(`<article class="card overall-${verdict.verdict}" data-device="${escape(d.serial)}"><h3><a href="#device-${escape(d.serial)}">${escape(d.model)}</a> ${overallBadge(verdict.verdict, verdict.warnings)}</h3>
-<dl><dt>serial</dt><dd><code>${escape(d.serial)}</code></dd><dt>Android</dt><dd>${escape(d.android)}${facts?.buildType ? ` (${escape(facts.buildType)})` : ''}</dd>
-<dt>profile</dt><dd>${escape(d.profile)}${d.virtual ? ' (virtual lab)' : ''}</dd><dt>tested on</dt><dd>${escape(networks || '–')}</dd>
+    out.push(`<article class="card overall-${verdict.verdict}" data-device="${escapeHtml(d.serial)}"><h3><a href="#device-${escapeHtml(d.serial)}">${escapeHtml(d.model)}</a> ${overallBadge(verdict.verdict, verdict.warnings)}</h3>
+<dl><dt>serial</dt><dd><code>${escapeHtml(d.serial)}</code></dd><dt>Android</dt><dd>${escapeHtml(d.android)}${facts?.buildType ? ` (${escapeHtml(facts.buildType)})` : ''}</dd>
+<dt>profile</dt><dd>${escapeHtml(d.profile)}${d.virtual ? ' (virtual lab)' : ''}</dd><dt>tested on</dt><dd>${escapeHtml(networks || '–')}</dd>
 <dt>checks</dt><dd>${count(mine, 'passed')} passed, ${count(mine, 'failed')} failed, ${count(mine, 'broken')} broken, ${count(mine, 'skipped')} skipped${verdict.accepted.length > 0 ? ` (${verdict.accepted.length} accepted)` : ''}</dd>${verdict.missing.length > 0 ? `<dt>no verdict</dt><dd>${verdict.missing.length} (<a href="#missing">listed</a>)</dd>` : ''}</dl></article>`);
   }
   out.push('</div></section>');
@@ -161,31 +219,45 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   // Fleet view: which checks fail on which models.
   if (doc.devices.length > 1) {
     const checks = [...new Set(doc.results.filter((r) => r.app === null).map((r) => `${r.check}|${r.network}`))];
-    out.push(`<section aria-labelledby="fleet-h"><h2 id="fleet-h">Fleet: checks by model</h2><div class="scroll"><table class="matrix"><thead><tr><th scope="col">check</th>${doc.devices.map((d) => `<th scope="col">${escape(d.model)}<br><small>${escape(d.serial)}</small></th>`).join('')}</tr></thead><tbody>`);
+    out.push(
+      `<section aria-labelledby="fleet-h"><h2 id="fleet-h">Fleet: checks by model</h2><div class="scroll"><table class="matrix"><thead><tr><th scope="col">check</th>${doc.devices.map((d) => `<th scope="col">${escapeHtml(d.model)}<br><small>${escapeHtml(d.serial)}</small></th>`).join('')}</tr></thead><tbody>`,
+    );
     for (const key of checks) {
       const [check, network] = key.split('|') as [string, string];
-      out.push(`<tr><th scope="row">${escape(check)} <small>${escape(NETWORK_NAME[network] ?? network)}</small></th>${doc.devices.map((d) => {
-        const r = doc.results.find((x) => x.device === d.serial && x.check === check && x.network === network && x.app === null);
-        return r ? `<td class="${outcomeOf(r)}">${badge(outcomeOf(r))}</td>` : '<td>–</td>';
-      }).join('')}</tr>`);
+      out.push(
+        `<tr><th scope="row">${escapeHtml(check)} <small>${escapeHtml(NETWORK_NAME[network] ?? network)}</small></th>${doc.devices
+          .map((d) => {
+            const r = doc.results.find((x) => x.device === d.serial && x.check === check && x.network === network && x.app === null);
+            return r ? `<td class="${outcomeOf(r)}">${badge(outcomeOf(r))}</td>` : '<td>–</td>';
+          })
+          .join('')}</tr>`,
+      );
     }
-    const appRow = doc.devices.map((d) => {
-      const mine = byDevice(d.serial).filter((r) => r.app !== null);
-      return `<td>${count(mine, 'passed')} / ${mine.filter((r) => r.status !== 'skipped').length} apps pass</td>`;
-    }).join('');
+    const appRow = doc.devices
+      .map((d) => {
+        const mine = byDevice(d.serial).filter((r) => r.app !== null);
+        return `<td>${count(mine, 'passed')} / ${mine.filter((r) => r.status !== 'skipped').length} apps pass</td>`;
+      })
+      .join('');
     out.push(`<tr><th scope="row">apps</th>${appRow}</tr></tbody></table></div></section>`);
   }
 
   // The app matrix.
   if (apps.length > 0) {
-    out.push(`<section aria-labelledby="apps-h"><h2 id="apps-h">Apps</h2><div class="scroll"><table class="matrix" id="app-matrix"><thead><tr><th scope="col">app</th>${columns.map((c) => `<th scope="col">${escape(c.device.model)}<br><small>${escape(NETWORK_NAME[c.network] ?? c.network)}</small></th>`).join('')}</tr></thead><tbody>`);
+    out.push(
+      `<section aria-labelledby="apps-h"><h2 id="apps-h">Apps</h2><div class="scroll"><table class="matrix" id="app-matrix"><thead><tr><th scope="col">app</th>${columns.map((c) => `<th scope="col">${escapeHtml(c.device.model)}<br><small>${escapeHtml(NETWORK_NAME[c.network] ?? c.network)}</small></th>`).join('')}</tr></thead><tbody>`,
+    );
     for (const app of apps) {
-      out.push(`<tr><th scope="row">${escape(app)}</th>${columns.map((c) => {
-        const r = doc.results.find((x) => x.device === c.device.serial && x.app === app && x.network === c.network);
-        if (!r) return '<td>–</td>';
-        const o = outcomeOf(r);
-        return `<td class="${o}" data-app="${escape(app)}" data-device="${escape(c.device.serial)}" data-network="${escape(c.network)}"><a href="#${escape(`app-${c.device.serial}-${c.network}-${app}`)}">${badge(o)}</a></td>`;
-      }).join('')}</tr>`);
+      out.push(
+        `<tr><th scope="row">${escapeHtml(app)}</th>${columns
+          .map((c) => {
+            const r = doc.results.find((x) => x.device === c.device.serial && x.app === app && x.network === c.network);
+            if (!r) return '<td>–</td>';
+            const o = outcomeOf(r);
+            return `<td class="${o}" data-app="${escapeHtml(app)}" data-device="${escapeHtml(c.device.serial)}" data-network="${escapeHtml(c.network)}"><a href="#${escapeHtml(`app-${c.device.serial}-${c.network}-${app}`)}">${badge(o)}</a></td>`;
+          })
+          .join('')}</tr>`,
+      );
     }
     out.push('</tbody></table></div></section>');
   }
@@ -194,18 +266,24 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   for (const d of doc.devices) {
     const mine = byDevice(d.serial);
     const facts = run.facts.get(d.serial);
-    out.push(`<section id="device-${escape(d.serial)}" aria-labelledby="device-${escape(d.serial)}-h"><h2 id="device-${escape(d.serial)}-h">${escape(d.model)} <small>${escape(d.serial)}</small> ${overallBadge(verdictOf(d.serial).verdict, verdictOf(d.serial).warnings)}</h2>`);
+    out.push(
+      `<section id="device-${escapeHtml(d.serial)}" aria-labelledby="device-${escapeHtml(d.serial)}-h"><h2 id="device-${escapeHtml(d.serial)}-h">${escapeHtml(d.model)} <small>${escapeHtml(d.serial)}</small> ${overallBadge(verdictOf(d.serial).verdict, verdictOf(d.serial).warnings)}</h2>`,
+    );
     if (facts) {
       const net = facts.defaultNetwork;
-      out.push(`<p class="facts">${escape(facts.manufacturer ?? '')} ${escape(facts.model ?? '')}, Android ${escape(facts.android ?? '?')}, ${escape(facts.buildType ?? '?')} build, root: ${escape(facts.root ?? 'none')}; as found on APN <code>${escape(net?.apn ?? '–')}</code>, NAT64 prefix <code>${escape(net?.nat64Prefix ?? '–')}</code>, CLAT ${net?.clat ? `<code>${escape(net.clat.interfaceName)} ${escape(net.clat.ipv4 ?? '')}</code>` : 'none'}.</p>`);
+      out.push(
+        `<p class="facts">${escapeHtml(facts.manufacturer ?? '')} ${escapeHtml(facts.model ?? '')}, Android ${escapeHtml(facts.android ?? '?')}, ${escapeHtml(facts.buildType ?? '?')} build, root: ${escapeHtml(facts.root ?? 'none')}; as found on APN <code>${escapeHtml(net?.apn ?? '–')}</code>, NAT64 prefix <code>${escapeHtml(net?.nat64Prefix ?? '–')}</code>, CLAT ${net?.clat ? `<code>${escapeHtml(net.clat.interfaceName)} ${escapeHtml(net.clat.ipv4 ?? '')}</code>` : 'none'}.</p>`,
+      );
     }
     const checks = mine.filter((r) => r.app === null);
     if (checks.length > 0) {
-      out.push(`<div class="scroll"><table class="requirements"><caption>OS and APN checks</caption><thead><tr><th scope="col">check</th><th scope="col">network</th><th scope="col">verdict</th><th scope="col">requirement</th><th scope="col">why, and the evidence</th></tr></thead><tbody>`);
+      out.push(
+        `<div class="scroll"><table class="requirements"><caption>OS and APN checks</caption><thead><tr><th scope="col">check</th><th scope="col">network</th><th scope="col">verdict</th><th scope="col">requirement</th><th scope="col">why, and the evidence</th></tr></thead><tbody>`,
+      );
       for (const r of checks) {
         const evidence = run.checks.get(resultKey(r));
-        out.push(`<tr class="${outcomeOf(r)}" data-check="${escape(r.check)}"><th scope="row">${escape(r.check)}<br><small>${escape(checkDefinition(r.check)?.title ?? '')}</small></th><td>${escape(NETWORK_NAME[r.network] ?? r.network)}</td><td>${badge(outcomeOf(r))}</td><td>${requirementCells(r.requirement)}</td>
-<td>${reasonsList(r)}${evidence === undefined ? '' : `<details><summary>evidence</summary><pre>${escape(JSON.stringify(evidence, null, 2))}</pre></details>`}${r.evidence.length > 0 ? `<p class="files">${evidenceLinks(r)}</p>` : ''}</td></tr>`);
+        out.push(`<tr class="${outcomeOf(r)}" data-check="${escapeHtml(r.check)}"><th scope="row">${escapeHtml(r.check)}<br><small>${escapeHtml(checkDefinition(r.check)?.title ?? '')}</small></th><td>${escapeHtml(NETWORK_NAME[r.network] ?? r.network)}</td><td>${badge(outcomeOf(r))}</td><td>${requirementCells(r.requirement)}</td>
+<td>${reasonsList(r)}${evidence === undefined ? '' : `<details><summary>evidence</summary><pre>${escapeHtml(JSON.stringify(evidence, null, 2))}</pre></details>`}${r.evidence.length > 0 ? `<p class="files">${evidenceLinks(r)}</p>` : ''}</td></tr>`);
       }
       out.push('</tbody></table></div>');
     }
@@ -213,16 +291,21 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
       const evidence = run.apps.get(resultKey(r));
       const label = `${r.app} on the ${NETWORK_NAME[r.network] ?? r.network}`;
       const share = typeof r.metrics.nativeV6ByteShare === 'number' ? `, native IPv6 ${(r.metrics.nativeV6ByteShare * 100).toFixed(0)}% of bytes` : '';
-      out.push(`<details class="app ${outcomeOf(r)}" id="${escape(`app-${d.serial}-${r.network}-${r.app}`)}"${outcomeOf(r) === 'fail' ? ' open' : ''}><summary>${badge(outcomeOf(r))} <strong>${escape(r.app)}</strong> on the ${escape(NETWORK_NAME[r.network] ?? r.network)}${escape(share)}</summary>
+      out.push(`<details class="app ${outcomeOf(r)}" id="${escapeHtml(`app-${d.serial}-${r.network}-${r.app}`)}"${outcomeOf(r) === 'fail' ? ' open' : ''}><summary>${badge(outcomeOf(r))} <strong>${escapeHtml(r.app)}</strong> on the ${escapeHtml(NETWORK_NAME[r.network] ?? r.network)}${escapeHtml(share)}</summary>
 ${reasonsList(r) || '<p>No reason to fault it: it reached its servers over IPv6 first.</p>'}
 ${evidence ? pathBar(evidence, label) + timeline(evidence, label) : ''}
-${r.evidence.length > 0 ? `<p class="files">Evidence: ${evidenceLinks(r)}${evidence ? ` · attribution by ${escape(evidence.attribution)}` : ''}</p>` : ''}</details>`);
+${r.evidence.length > 0 ? `<p class="files">Evidence: ${evidenceLinks(r)}${evidence ? ` · attribution by ${escapeHtml(evidence.attribution)}` : ''}</p>` : ''}</details>`);
     }
     out.push('</section>');
   }
 
-  if (run.problems.length > 0) out.push(`<section><h2>Problems reading the run</h2><ul>${run.problems.map((p) => `<li>${escape(p)}</li>`).join('')}</ul></section>`);
-  out.push(`<footer><p>Requirements: ${Object.values(REQUIREMENTS).map((r) => `<abbr title="${escape(r.source)}">${escape(r.id)}</abbr> ${escape(r.title)}`).join('; ')}.</p></footer>`);
+  if (run.problems.length > 0)
+    out.push(`<section><h2>Problems reading the run</h2><ul>${run.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></section>`);
+  out.push(
+    `<footer><p>Requirements: ${Object.values(REQUIREMENTS)
+      .map((r) => `<abbr title="${escapeHtml(r.source)}">${escapeHtml(r.id)}</abbr> ${escapeHtml(r.title)}`)
+      .join('; ')}.</p></footer>`,
+  );
 
   return htmlPage(`IPv6 certification: ${doc.devices.map((d) => d.model).join(', ')} (${OVERALL[overall].word})`, out.join('\n'));
 }
@@ -231,7 +314,7 @@ ${r.evidence.length > 0 ? `<p class="files">Evidence: ${evidenceLinks(r)}${evide
 export function htmlPage(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)}</title>
+<title>${escapeHtml(title)}</title>
 <style>${CSS}</style></head>
 <body><main>
 ${body}
@@ -244,9 +327,14 @@ ${body}
 function renderCompare(compare: NonNullable<HtmlReportOptions['compare']>): string {
   const { changes } = compare;
   const word = (x: ComparedCheck['before']) => (x === null ? '–' : badge(outcomeOf(x)));
-  const rows = changes.map((c) => `<tr class="change-${c.change}" data-change="${c.change}" data-app="${escape(c.app ?? '')}"><td><strong>${c.change}</strong></td><th scope="row">${escape(c.app ?? c.check)}</th><td>${escape(c.device)}</td><td>${escape(NETWORK_NAME[c.network] ?? c.network)}</td><td>${word(c.before)}</td><td>${word(c.after)}</td><td>${escape((c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '')}</td></tr>`).join('');
+  const rows = changes
+    .map(
+      (c) =>
+        `<tr class="change-${c.change}" data-change="${c.change}" data-app="${escapeHtml(c.app ?? '')}"><td><strong>${c.change}</strong></td><th scope="row">${escapeHtml(c.app ?? c.check)}</th><td>${escapeHtml(c.device)}</td><td>${escapeHtml(NETWORK_NAME[c.network] ?? c.network)}</td><td>${word(c.before)}</td><td>${word(c.after)}</td><td>${escapeHtml((c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '')}</td></tr>`,
+    )
+    .join('');
   const counts = (['regressed', 'fixed', 'changed', 'new', 'gone'] as const).map((k) => `${changes.filter((c) => c.change === k).length} ${k}`).join(', ');
-  return `<section aria-labelledby="compare-h"><h2 id="compare-h">Compared with <code>${escape(compare.dir)}</code></h2><p>${counts}.</p>
+  return `<section aria-labelledby="compare-h"><h2 id="compare-h">Compared with <code>${escapeHtml(compare.dir)}</code></h2><p>${counts}.</p>
 ${changes.length === 0 ? '<p>No check changed.</p>' : `<div class="scroll"><table id="compare"><thead><tr><th scope="col">change</th><th scope="col">check or app</th><th scope="col">device</th><th scope="col">network</th><th scope="col">before</th><th scope="col">now</th><th scope="col">reasons now</th></tr></thead><tbody>${rows}</tbody></table></div>`}</section>`;
 }
 

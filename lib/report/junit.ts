@@ -9,10 +9,11 @@ import { suiteOf } from './allure-results.js';
 import type { CheckResult, RunResults } from './results.js';
 import { describeCheck, judgeRun, type CheckKey, type RunVerdict, type VerdictOptions } from './verdict.js';
 
-const xml = (text: unknown): string => String(text ?? '')
-  // XML 1.0 cannot carry most control characters, even escaped.
-  .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
-  .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+const xml = (text: unknown): string =>
+  String(text ?? '')
+    // XML 1.0 cannot carry most control characters, even escaped.
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 function testcase(r: CheckResult, suite: string, accepted: boolean): string {
   const name = `${r.app ?? r.check} [${r.network}]`;
@@ -20,10 +21,19 @@ function testcase(r: CheckResult, suite: string, accepted: boolean): string {
   const why = r.reasons.map((x) => `${x.code}: ${x.detail}`).join('\n');
   const first = r.reasons[0];
   let body = '';
-  if (r.status === 'failed') body = `<failure message="${xml(first ? `${first.code}: ${first.detail}` : 'failed')}" type="${xml(first?.code ?? (r.verdict ?? 'failed'))}">${xml(why)}</failure>`;
-  else if (r.status === 'broken') body = `<error message="${xml(first ? `${first.code}: ${first.detail}` : 'broken')}" type="${xml(first?.code ?? 'broken')}">${xml(why)}</error>`;
-  else if (r.status === 'skipped') body = `<skipped message="${xml(`${accepted ? 'accepted (--allow-skip): ' : ''}${first ? `${first.code}: ${first.detail}` : 'skipped'}`)}"/>`;
-  const out = [`requirement: ${r.requirement.join(', ')}`, ...(r.verdict ? [`verdict: ${r.verdict}`] : []), ...(r.status === 'passed' && why ? [why] : []), ...(r.brokenAttempts ?? []).map((a) => `run again after ${a.reasons.map((x) => `${x.code}: ${x.detail}`).join('; ')}`), ...r.evidence.map((e) => `evidence: ${e}`)].join('\n');
+  if (r.status === 'failed')
+    body = `<failure message="${xml(first ? `${first.code}: ${first.detail}` : 'failed')}" type="${xml(first?.code ?? r.verdict ?? 'failed')}">${xml(why)}</failure>`;
+  else if (r.status === 'broken')
+    body = `<error message="${xml(first ? `${first.code}: ${first.detail}` : 'broken')}" type="${xml(first?.code ?? 'broken')}">${xml(why)}</error>`;
+  else if (r.status === 'skipped')
+    body = `<skipped message="${xml(`${accepted ? 'accepted (--allow-skip): ' : ''}${first ? `${first.code}: ${first.detail}` : 'skipped'}`)}"/>`;
+  const out = [
+    `requirement: ${r.requirement.join(', ')}`,
+    ...(r.verdict ? [`verdict: ${r.verdict}`] : []),
+    ...(r.status === 'passed' && why ? [why] : []),
+    ...(r.brokenAttempts ?? []).map((a) => `run again after ${a.reasons.map((x) => `${x.code}: ${x.detail}`).join('; ')}`),
+    ...r.evidence.map((e) => `evidence: ${e}`),
+  ].join('\n');
   return `    <testcase classname="${xml(`v6lab.${suite}.${r.device}`)}" name="${xml(name)}" time="${time}">${body}<system-out>${xml(out)}</system-out></testcase>`;
 }
 
@@ -39,9 +49,14 @@ function verdictSuite(doc: RunResults, verdict: RunVerdict, timestamp: string): 
     ...verdict.accepted.map((a) => `accepted skip: ${describeCheck(a)}`),
   ].join('\n');
   const properties = [
-    ['verdict', verdict.verdict], ['run', doc.run.id], ['missing', String(verdict.missing.length)], ['accepted-skips', String(verdict.accepted.length)],
+    ['verdict', verdict.verdict],
+    ['run', doc.run.id],
+    ['missing', String(verdict.missing.length)],
+    ['accepted-skips', String(verdict.accepted.length)],
     ...(verdict.allowSkip.length > 0 ? [['allow-skip', verdict.allowSkip.join(',')]] : []),
-  ].map(([name, value]) => `<property name="${xml(name)}" value="${xml(value)}"/>`).join('');
+  ]
+    .map(([name, value]) => `<property name="${xml(name)}" value="${xml(value)}"/>`)
+    .join('');
   return `  <testsuite name="v6lab overall verdict: ${xml(verdict.verdict)}" tests="0" failures="0" errors="0" skipped="0" time="0" timestamp="${xml(timestamp)}">
     <properties>${properties}</properties>
     <system-out>${xml(out)}</system-out>

@@ -53,7 +53,12 @@ export function mergeRuns(outDir: string, sources: readonly MergeSource[], versi
       results.set(key(r), { ...r, evidence: r.evidence.map(from), run: r.run ?? doc.run.id });
     }
   }
-  const finished = ordered.every((s) => s.results.run.finished !== null) ? ordered.map((s) => s.results.run.finished!).sort().pop() ?? null : null;
+  const finished = ordered.every((s) => s.results.run.finished !== null)
+    ? (ordered
+        .map((s) => s.results.run.finished!)
+        .sort()
+        .pop() ?? null)
+    : null;
   return {
     run: {
       id: `merged-${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`,
@@ -62,7 +67,11 @@ export function mergeRuns(outDir: string, sources: readonly MergeSource[], versi
       tool: { name: 'v6lab', version },
       ...(allowSkip.length > 0 ? { allowSkip: [...allowSkip] } : {}),
       merged: ordered.map((s) => ({
-        id: s.results.run.id, dir: relative(out, s.dir), started: s.results.run.started, finished: s.results.run.finished, tool: s.results.run.tool.version,
+        id: s.results.run.id,
+        dir: relative(out, s.dir),
+        started: s.results.run.started,
+        finished: s.results.run.finished,
+        tool: s.results.run.tool.version,
         ...(s.results.run.allowSkip?.length ? { allowSkip: s.results.run.allowSkip } : {}),
       })),
     },

@@ -44,7 +44,9 @@ export interface CheckResult {
 
 export interface RunResults {
   run: {
-    id: string; started: string; finished: string | null;
+    id: string;
+    started: string;
+    finished: string | null;
     /** The tool that wrote it: v6lab, or another tool writing the same document. */
     tool: { name: string; version: string };
     /**
@@ -67,7 +69,10 @@ export const RESULTS_FILE = 'results.json';
 export class ResultsWriter {
   private readonly document: RunResults;
 
-  private constructor(readonly dir: string, document: RunResults) {
+  private constructor(
+    readonly dir: string,
+    document: RunResults,
+  ) {
     this.document = document;
   }
 
@@ -75,7 +80,13 @@ export class ResultsWriter {
   static start(dir: string, version: string, devices: RunDevice[], now = new Date(), allowSkip: readonly string[] = []): ResultsWriter {
     mkdirSync(dir, { recursive: true });
     const id = `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-    const run: RunResults['run'] = { id, started: now.toISOString(), finished: null, tool: { name: 'v6lab', version }, ...(allowSkip.length > 0 ? { allowSkip: [...allowSkip] } : {}) };
+    const run: RunResults['run'] = {
+      id,
+      started: now.toISOString(),
+      finished: null,
+      tool: { name: 'v6lab', version },
+      ...(allowSkip.length > 0 ? { allowSkip: [...allowSkip] } : {}),
+    };
     const writer = new ResultsWriter(dir, { run, devices, results: [] });
     writer.flush();
     return writer;
@@ -94,7 +105,9 @@ export class ResultsWriter {
 
   /** Whether a result for this device, check, app and network is already recorded (not broken). */
   has(key: Pick<CheckResult, 'device' | 'check' | 'app' | 'network'>): boolean {
-    return this.document.results.some((r) => r.device === key.device && r.check === key.check && r.app === key.app && r.network === key.network && r.status !== 'broken');
+    return this.document.results.some(
+      (r) => r.device === key.device && r.check === key.check && r.app === key.app && r.network === key.network && r.status !== 'broken',
+    );
   }
 
   add(result: CheckResult): void {
@@ -125,9 +138,16 @@ function putResult(document: RunResults, result: CheckResult): void {
  * The file on disk is still the last complete version (it is replaced whole or not at all).
  */
 export class ResultsWriteError extends Error {
-  constructor(readonly file: string, readonly fsCode: string, detail: string) {
-    const why = fsCode === 'ENOSPC' || fsCode === 'EDQUOT' ? 'no space left on the device holding it' : fsCode === 'EROFS' ? 'its file system is read-only' : detail;
-    super(`cannot write ${file}: ${why} (${fsCode}); the results written so far are intact: make room, then \`v6lab certify --resume ${dirname(file)}\` goes on`);
+  constructor(
+    readonly file: string,
+    readonly fsCode: string,
+    detail: string,
+  ) {
+    const why =
+      fsCode === 'ENOSPC' || fsCode === 'EDQUOT' ? 'no space left on the device holding it' : fsCode === 'EROFS' ? 'its file system is read-only' : detail;
+    super(
+      `cannot write ${file}: ${why} (${fsCode}); the results written so far are intact: make room, then \`v6lab certify --resume ${dirname(file)}\` goes on`,
+    );
     this.name = 'ResultsWriteError';
   }
 }
@@ -249,7 +269,10 @@ export async function updateResults(dir: string, change: (document: RunResults) 
 }
 
 export class ResultsFileError extends Error {
-  constructor(readonly file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
     super(`${file}: ${reason}`);
     this.name = 'ResultsFileError';
   }
@@ -264,7 +287,10 @@ const name: Schema<string> = (value, field, file) => {
   if (text(value, field, file) === '') throw new DataFileError(file, field, 'expected a string, got an empty string');
   return value as string;
 };
-const nullable = <T>(schema: Schema<T>): Schema<T | null> => (value, field, file) => (value === null ? null : schema(value, field, file));
+const nullable =
+  <T>(schema: Schema<T>): Schema<T | null> =>
+  (value, field, file) =>
+    value === null ? null : schema(value, field, file);
 const metric: Schema<number | string | null> = (value, field, file) => {
   if (value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
   throw new DataFileError(file, field, 'expected a number, a string or null');
@@ -272,7 +298,8 @@ const metric: Schema<number | string | null> = (value, field, file) => {
 /** A skip reason code as `--allow-skip` takes it: NOT_INSTALLED. */
 export const REASON_CODE = /^[A-Z][A-Z0-9_]*$/;
 const reasonCode: Schema<string> = (value, field, file) => {
-  if (!REASON_CODE.test(name(value, field, file))) throw new DataFileError(file, field, `expected a reason code such as NOT_INSTALLED, got ${JSON.stringify(value)}`);
+  if (!REASON_CODE.test(name(value, field, file)))
+    throw new DataFileError(file, field, `expected a reason code such as NOT_INSTALLED, got ${JSON.stringify(value)}`);
   return value as string;
 };
 
@@ -283,7 +310,8 @@ const reasonCode: Schema<string> = (value, field, file) => {
  */
 function fields<T>(required: Record<string, Schema<unknown>>, optional: Record<string, Schema<unknown>> = {}): Schema<T> {
   return (value, field, file) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DataFileError(file, field, `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new DataFileError(file, field, `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
     const input = value as Record<string, unknown>;
     const at = (key: string) => (field === '' ? key : `${field}.${key}`);
     for (const [key, schema] of Object.entries(required)) {
@@ -299,23 +327,42 @@ const reasons = array(fields<{ code: string; detail: string }>({ code: name, det
 const allowSkip = array(reasonCode);
 
 const resultsSchema: Schema<RunResults> = fields<RunResults>({
-  run: fields({
-    id: name, started: name, finished: nullable(name), tool: fields({ name, version: text }),
-  }, {
-    allowSkip,
-    merged: array(fields({ id: name, dir: text, started: name, finished: nullable(name), tool: text }, { allowSkip })),
-  }),
+  run: fields(
+    {
+      id: name,
+      started: name,
+      finished: nullable(name),
+      tool: fields({ name, version: text }),
+    },
+    {
+      allowSkip,
+      merged: array(fields({ id: name, dir: text, started: name, finished: nullable(name), tool: text }, { allowSkip })),
+    },
+  ),
   devices: array(fields<RunDevice>({ serial: name, model: text, android: text, virtual: boolean, profile: text }, { factsFile: name })),
-  results: array(fields<CheckResult>({
-    device: name, check: name, app: nullable(name), network: oneOf(['ipv6', 'ipv4v6'] as const),
-    status: oneOf(['passed', 'failed', 'broken', 'skipped'] as const), verdict: nullable(oneOf(['pass', 'warn', 'fail', 'inconclusive'] as const)),
-    reasons, metrics: record(text, metric), evidence: array(name), requirement: array(name),
-  }, { brokenAttempts: array(fields({ reasons })), run: name })),
+  results: array(
+    fields<CheckResult>(
+      {
+        device: name,
+        check: name,
+        app: nullable(name),
+        network: oneOf(['ipv6', 'ipv4v6'] as const),
+        status: oneOf(['passed', 'failed', 'broken', 'skipped'] as const),
+        verdict: nullable(oneOf(['pass', 'warn', 'fail', 'inconclusive'] as const)),
+        reasons,
+        metrics: record(text, metric),
+        evidence: array(name),
+        requirement: array(name),
+      },
+      { brokenAttempts: array(fields({ reasons })), run: name },
+    ),
+  ),
 });
 
 /** Checks a parsed results.json; a wrong shape is a ResultsFileError naming the file and the field. */
 export function validateResults(parsed: unknown, file: string): RunResults {
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ResultsFileError(file, 'is not a v6lab results document (run, devices, results)');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ResultsFileError(file, 'is not a v6lab results document (run, devices, results)');
   try {
     return resultsSchema(parsed, '', file);
   } catch (error) {
@@ -331,7 +378,10 @@ export function readResults(dir: string): RunResults {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ResultsFileError(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no results.json: is this a v6lab run directory?' : `not valid JSON: ${(error as Error).message}`);
+    throw new ResultsFileError(
+      file,
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no results.json: is this a v6lab run directory?' : `not valid JSON: ${(error as Error).message}`,
+    );
   }
   return validateResults(parsed, file);
 }

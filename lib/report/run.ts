@@ -66,7 +66,15 @@ interface AnalysisEvidence {
   verdict?: { metrics?: { bytesByPath?: Record<PathName, number> } };
   analysis?: {
     flows: { id: number; hostname: string | null }[];
-    hostnames: { name: string; firstAttemptFamily: 4 | 6 | null; firstIpv6AttemptTs: number | null; firstIpv4AttemptTs: number | null; fallbackDelayMs: number | null; ipv6Failed: boolean; nativeAaaa: string[] }[];
+    hostnames: {
+      name: string;
+      firstAttemptFamily: 4 | 6 | null;
+      firstIpv6AttemptTs: number | null;
+      firstIpv4AttemptTs: number | null;
+      fallbackDelayMs: number | null;
+      ipv6Failed: boolean;
+      nativeAaaa: string[];
+    }[];
   };
 }
 
@@ -79,10 +87,18 @@ function appEvidence(doc: AnalysisEvidence): AppEvidence | null {
   const at = (ts: number | null) => (ts === null ? null : Math.max(0, ts - window.start));
   return {
     bytesByPath: { 'native-v6': 0, nat64: 0, clat: 0, 'native-v4': 0, ...(doc.verdict?.metrics?.bytesByPath ?? {}) },
-    hostnames: analysis.hostnames.filter((h) => names.has(h.name)).map((h) => ({
-      name: h.name, firstIpv6: at(h.firstIpv6AttemptTs), firstIpv4: at(h.firstIpv4AttemptTs), firstFamily: h.firstAttemptFamily,
-      fallbackDelayMs: h.fallbackDelayMs, ipv6Failed: h.ipv6Failed, nativeAaaa: h.nativeAaaa.length > 0,
-    })).sort((a, b) => (a.firstIpv6 ?? a.firstIpv4 ?? 0) - (b.firstIpv6 ?? b.firstIpv4 ?? 0)),
+    hostnames: analysis.hostnames
+      .filter((h) => names.has(h.name))
+      .map((h) => ({
+        name: h.name,
+        firstIpv6: at(h.firstIpv6AttemptTs),
+        firstIpv4: at(h.firstIpv4AttemptTs),
+        firstFamily: h.firstAttemptFamily,
+        fallbackDelayMs: h.fallbackDelayMs,
+        ipv6Failed: h.ipv6Failed,
+        nativeAaaa: h.nativeAaaa.length > 0,
+      }))
+      .sort((a, b) => (a.firstIpv6 ?? a.firstIpv4 ?? 0) - (b.firstIpv6 ?? b.firstIpv4 ?? 0)),
     windowSeconds: Math.max(0, window.end - window.start),
     attribution: doc.attribution?.method ?? 'none',
   };

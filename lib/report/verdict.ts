@@ -72,24 +72,39 @@ function allowListOf(doc: RunResults, extra: readonly string[]): (r: CheckResult
   const base = [...(doc.run.allowSkip ?? []), ...extra];
   const byRun = new Map((doc.run.merged ?? []).map((m) => [m.id, new Set([...base, ...(m.allowSkip ?? [])])]));
   const everywhere = new Set(base);
-  return (r) => (r.run === undefined ? everywhere : byRun.get(r.run) ?? everywhere);
+  return (r) => (r.run === undefined ? everywhere : (byRun.get(r.run) ?? everywhere));
 }
 
 /** A skip is accepted when it gives a reason and every reason it gives is allowed. */
 const accepts = (allowed: ReadonlySet<string>, r: CheckResult): boolean => r.reasons.length > 0 && r.reasons.every((x) => allowed.has(x.code));
 
-function judgeDevice(device: string, results: readonly CheckResult[], expected: readonly CheckKey[], allowed: (r: CheckResult) => ReadonlySet<string>): DeviceVerdict {
+function judgeDevice(
+  device: string,
+  results: readonly CheckResult[],
+  expected: readonly CheckKey[],
+  allowed: (r: CheckResult) => ReadonlySet<string>,
+): DeviceVerdict {
   const failed = results.filter((r) => r.status === 'failed');
   const missing: MissingCheck[] = [];
   const accepted: AcceptedSkip[] = [];
   for (const r of results) {
     if (r.status === 'broken') missing.push({ ...identity(r), status: 'broken', reasons: r.reasons });
     else if (r.status === 'skipped' && accepts(allowed(r), r)) accepted.push({ ...identity(r), reasons: r.reasons });
-    else if (r.status === 'skipped') missing.push({ ...identity(r), status: 'skipped', reasons: r.reasons.length > 0 ? r.reasons : [{ code: 'NO_REASON', detail: 'skipped without a reason' }] });
+    else if (r.status === 'skipped')
+      missing.push({
+        ...identity(r),
+        status: 'skipped',
+        reasons: r.reasons.length > 0 ? r.reasons : [{ code: 'NO_REASON', detail: 'skipped without a reason' }],
+      });
   }
   const have = new Set(results.map(keyOf));
   for (const e of expected) {
-    if (!have.has(keyOf(e))) missing.push({ ...identity(e), status: 'not-run', reasons: [{ code: 'NOT_RUN', detail: 'selected for this run, but it has no result (the run stopped before it, or its worker died)' }] });
+    if (!have.has(keyOf(e)))
+      missing.push({
+        ...identity(e),
+        status: 'not-run',
+        reasons: [{ code: 'NOT_RUN', detail: 'selected for this run, but it has no result (the run stopped before it, or its worker died)' }],
+      });
   }
   const passed = results.filter((r) => r.status === 'passed');
   const warnings = passed.filter((r) => r.verdict === 'warn').length;
@@ -99,10 +114,25 @@ function judgeDevice(device: string, results: readonly CheckResult[], expected: 
   else if (missing.length > 0) verdict = 'incomplete';
   else if (passed.length === 0) {
     // Only accepted skips: nothing was proven.
-    missing.push({ device, check: '*', app: null, network: '*', status: 'skipped', reasons: [{ code: 'NOTHING_CHECKED', detail: 'every check was skipped: accepted skips alone certify nothing' }] });
+    missing.push({
+      device,
+      check: '*',
+      app: null,
+      network: '*',
+      status: 'skipped',
+      reasons: [{ code: 'NOTHING_CHECKED', detail: 'every check was skipped: accepted skips alone certify nothing' }],
+    });
     verdict = 'incomplete';
   } else verdict = 'pass';
-  if (results.length === 0 && expected.length === 0) missing.push({ device, check: '*', app: null, network: '*', status: 'not-run', reasons: [{ code: 'NO_RESULTS', detail: 'no check of this device has a result' }] });
+  if (results.length === 0 && expected.length === 0)
+    missing.push({
+      device,
+      check: '*',
+      app: null,
+      network: '*',
+      status: 'not-run',
+      reasons: [{ code: 'NO_RESULTS', detail: 'no check of this device has a result' }],
+    });
   return { device, verdict, failed, missing, accepted, warnings };
 }
 
@@ -111,15 +141,26 @@ export function judgeRun(doc: RunResults, options: VerdictOptions = {}): RunVerd
   const allowed = allowListOf(doc, options.allowSkip ?? []);
   const expected = options.expected ?? [];
   const serials = [...new Set([...doc.devices.map((d) => d.serial), ...doc.results.map((r) => r.device), ...expected.map((e) => e.device)])];
-  const devices = serials.map((serial) => judgeDevice(serial, doc.results.filter((r) => r.device === serial), expected.filter((e) => e.device === serial), allowed));
+  const devices = serials.map((serial) =>
+    judgeDevice(
+      serial,
+      doc.results.filter((r) => r.device === serial),
+      expected.filter((e) => e.device === serial),
+      allowed,
+    ),
+  );
   let verdict: OverallVerdict;
   if (devices.some((d) => d.verdict === 'fail')) verdict = 'fail';
   else if (doc.results.every((r) => r.status === 'broken')) verdict = 'not-run';
   else if (devices.every((d) => d.verdict === 'pass')) verdict = 'pass';
   else verdict = 'incomplete';
-  const allowSkip = [...new Set([...(doc.run.allowSkip ?? []), ...(doc.run.merged ?? []).flatMap((m) => m.allowSkip ?? []), ...(options.allowSkip ?? [])])].sort();
+  const allowSkip = [
+    ...new Set([...(doc.run.allowSkip ?? []), ...(doc.run.merged ?? []).flatMap((m) => m.allowSkip ?? []), ...(options.allowSkip ?? [])]),
+  ].sort();
   return {
-    verdict, devices, allowSkip,
+    verdict,
+    devices,
+    allowSkip,
     failed: devices.flatMap((d) => d.failed),
     missing: devices.flatMap((d) => d.missing),
     accepted: devices.flatMap((d) => d.accepted),

@@ -21,10 +21,14 @@ const v6labIn = (stateDir: string, ...args: string[]) => v6lab(args, { V6LAB_STA
 
 /** Starts Appium on 127.0.0.1:port with the project's APPIUM_HOME; resolves once /status answers. */
 async function startAppium(port: number, log: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, 'node_modules/appium/index.js'), '--address', '127.0.0.1', '--port', String(port), '--allow-insecure', '*:adb_shell', '--log-no-colors'], {
-    env: { ...process.env, APPIUM_HOME: join(root, '.appium') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'node_modules/appium/index.js'), '--address', '127.0.0.1', '--port', String(port), '--allow-insecure', '*:adb_shell', '--log-no-colors'],
+    {
+      env: { ...process.env, APPIUM_HOME: join(root, '.appium') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString()));
   const deadline = Date.now() + 30_000;
@@ -70,10 +74,16 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
   let appiumUrl = '';
 
   before(async function () {
-    await requireLab(this, 'the Appium lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb');
+    await requireLab(
+      this,
+      'the Appium lab tests',
+      ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'],
+      'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb',
+    );
     // The driver's code is dist/appium (npm test builds first); the set-up links it into .appium/.
-    await run(process.execPath, [join(root, 'scripts/appium-setup.js')], { cwd: root, timeout: 120_000 })
-      .catch((e: { stderr: string }) => assert.fail(`scripts/appium-setup.js: ${e.stderr}`));
+    await run(process.execPath, [join(root, 'scripts/appium-setup.js')], { cwd: root, timeout: 120_000 }).catch((e: { stderr: string }) =>
+      assert.fail(`scripts/appium-setup.js: ${e.stderr}`),
+    );
     const up = await v6labIn(stateDir, 'lab', 'up', '--handsets', '1', '--no-background');
     assert.equal(up.code, 0, `lab up: ${JSON.stringify(up)}`);
     mkdirSync(join(work, 'adb-home'));
@@ -157,7 +167,7 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     await b.terminateApp(APP);
   });
 
-  it('navigates to a URL: the handset\'s browser opens it under its own uid; a URL that is not http(s) is refused', async () => {
+  it("navigates to a URL: the handset's browser opens it under its own uid; a URL that is not http(s) is refused", async () => {
     const b = browser!;
     assert.equal(await b.isAppInstalled(BROWSER), true);
     await b.url('https://api.news.test/index.html');
@@ -187,7 +197,7 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     const { sessionId } = browser!;
     await browser!.deleteSession();
     browser = undefined;
-    const reply = await fetch(`${appiumUrl}/session/${sessionId}/source`).then((r) => r.json()) as { value: { error?: string } };
+    const reply = (await fetch(`${appiumUrl}/session/${sessionId}/source`).then((r) => r.json())) as { value: { error?: string } };
     assert.equal(reply.value.error, 'invalid session id');
   });
 });

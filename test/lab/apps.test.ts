@@ -24,7 +24,6 @@ const adbkit = requireHere('@devicefarmer/adbkit') as typeof import('@devicefarm
 const runner = [process.execPath, '--import', pathToFileURL(requireHere.resolve('tsx')).href];
 const SERIAL = 'emulator-5554';
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 10_000): Promise<T> {
@@ -39,7 +38,11 @@ async function until<T>(what: string, probe: () => Promise<T | null> | T | null,
 
 function logOf(stateDir: string, pkg: string): AppLogEntry[] {
   try {
-    return readFileSync(appLogPath(join(stateDir, 'handsets/hs0'), pkg), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AppLogEntry);
+    return readFileSync(appLogPath(join(stateDir, 'handsets/hs0'), pkg), 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AppLogEntry);
   } catch {
     return [];
   }
@@ -92,7 +95,12 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
   let client: ReturnType<typeof adbkit.Adb.createClient>;
 
   before(async function () {
-    await requireLab(this, 'the lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb');
+    await requireLab(
+      this,
+      'the lab tests',
+      ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'],
+      'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb',
+    );
   });
 
   after(() => {
@@ -115,7 +123,11 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
     cli = new AdbCli(findAdb()!, await freePort(), home);
     assert.equal((await cli.run(['start-server'])).code, 0);
     client = adbkit.Adb.createClient({ port: cli.serverPort });
-    await until('the adb server to find the handset', async () => (/emulator-5554\s+device/.test((await cli.run(['devices'])).stdout.toString()) ? true : null), 15_000);
+    await until(
+      'the adb server to find the handset',
+      async () => (/emulator-5554\s+device/.test((await cli.run(['devices'])).stdout.toString()) ? true : null),
+      15_000,
+    );
   }
 
   async function down(stateDir: string): Promise<void> {
@@ -140,7 +152,8 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
     return analysis.report();
   }
 
-  const loaded = (stateDir: string, pkg: string) => until(`${pkg} to load its start page`, () => logOf(stateDir, pkg).find((e) => e.event === 'loaded') ?? null, 20_000);
+  const loaded = (stateDir: string, pkg: string) =>
+    until(`${pkg} to load its start page`, () => logOf(stateDir, pkg).find((e) => e.event === 'loaded') ?? null, 20_000);
   const describeFlows = (a: CaptureAnalysis) => JSON.stringify(a.flows.map((f) => [f.family, f.server, f.serverPort, f.path, f.hostname]));
 
   describe('on an IPv6-only attach (DNS64, NAT64, CLAT)', () => {
@@ -176,7 +189,10 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
           assert.equal(page.ok, true, `${pkg}: ${JSON.stringify(logOf(stateDir, pkg).filter((e) => e.event === 'request'))}`);
         }
       });
-      assert.ok(owners.some((r) => r.remotePort === 443), JSON.stringify(owners));
+      assert.ok(
+        owners.some((r) => r.remotePort === 443),
+        JSON.stringify(owners),
+      );
       const pid = readHandsetState(join(stateDir, 'handsets/hs0')).running['com.example.news']!.pid;
       assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${newsUid}\\s`, 'm'));
     });
@@ -200,9 +216,15 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
     it('ipv4-literal: the compiled-in IPv4 address, no DNS, through the CLAT', () => {
       const lab = JSON.parse(readFileSync(join(stateDir, 'lab.json'), 'utf8')) as { world: { hosts: { name: string; ipv4: string | null }[] } };
       const literal = lab.world.hosts.find((h) => h.name === 'game.test')!.ipv4!;
-      assert.ok(analysis.flows.some((f) => f.family === 4 && f.server === literal && f.serverPort === 443 && f.path === 'clat'), describeFlows(analysis));
+      assert.ok(
+        analysis.flows.some((f) => f.family === 4 && f.server === literal && f.serverPort === 443 && f.path === 'clat'),
+        describeFlows(analysis),
+      );
       const attempts = logOf(stateDir, 'com.example.game').filter((e) => e.event === 'attempt' && e.mode === 'ipv4-literal');
-      assert.deepEqual(attempts.map((a) => [a.family, a.address, a.outcome]), [[4, literal, 'connected']]);
+      assert.deepEqual(
+        attempts.map((a) => [a.family, a.address, a.outcome]),
+        [[4, literal, 'connected']],
+      );
       assert.equal(logOf(stateDir, 'com.example.game').filter((e) => e.event === 'dns' && e.mode === 'ipv4-literal').length, 0);
     });
 
@@ -237,7 +259,10 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
       const browsed = await capture(async () => {
         const started = await shell('am start -W -a android.intent.action.VIEW -d https://img.news.test/index.html');
         assert.equal(started.code, 0, started.err);
-        assert.match(started.out, /^Starting: Intent \{ act=android\.intent\.action\.VIEW dat=https:\/\/img\.news\.test\/\.\.\. \}\nStatus: ok\nLaunchState: COLD\nActivity: com\.android\.browser\/\.MainActivity\n/);
+        assert.match(
+          started.out,
+          /^Starting: Intent \{ act=android\.intent\.action\.VIEW dat=https:\/\/img\.news\.test\/\.\.\. \}\nStatus: ok\nLaunchState: COLD\nActivity: com\.android\.browser\/\.MainActivity\n/,
+        );
         const page = await loaded(stateDir, browser);
         assert.equal(page.ok, true, JSON.stringify(logOf(stateDir, browser)));
         owners = await until('a socket of the browser in /proc/net/tcp6', async () => {
@@ -245,20 +270,35 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
           return rows.length > 0 ? rows : null;
         });
       });
-      assert.ok(owners.some((r) => r.remotePort === 443), JSON.stringify(owners));
+      assert.ok(
+        owners.some((r) => r.remotePort === 443),
+        JSON.stringify(owners),
+      );
       const log = logOf(stateDir, browser);
       // One getaddrinfo, answered with DNS64's synthesized AAAA; one connection to port 443.
-      assert.deepEqual(log.filter((e) => e.event === 'dns').map((e) => e.query), ['getaddrinfo']);
+      assert.deepEqual(
+        log.filter((e) => e.event === 'dns').map((e) => e.query),
+        ['getaddrinfo'],
+      );
       const connected = log.filter((e) => e.event === 'attempt' && e.outcome === 'connected');
       assert.equal(connected.length, 1, JSON.stringify(log));
       assert.match(String(connected[0]!.address), /^64:ff9b::/);
-      assert.deepEqual(log.filter((e) => e.event === 'request').map((e) => [e.host, e.port, e.mode, e.ok, e.bytes]), [['img.news.test', 443, 'system', true, 20000]]);
-      assert.ok(browsed.flows.some((f) => f.server === connected[0]!.address && f.serverPort === 443 && f.path === 'nat64'), describeFlows(browsed));
+      assert.deepEqual(
+        log.filter((e) => e.event === 'request').map((e) => [e.host, e.port, e.mode, e.ok, e.bytes]),
+        [['img.news.test', 443, 'system', true, 20000]],
+      );
+      assert.ok(
+        browsed.flows.some((f) => f.server === connected[0]!.address && f.serverPort === 443 && f.path === 'nat64'),
+        describeFlows(browsed),
+      );
       const pid = readHandsetState(join(stateDir, 'handsets/hs0')).running[browser]!.pid;
       assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${browserUid}\\s`, 'm'));
       const refused = await shell('am start -a android.intent.action.VIEW -d ftp://img.news.test/a');
       assert.equal(refused.code, 1);
-      assert.equal(refused.err, 'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=ftp://img.news.test/... flg=0x10000000 }\n');
+      assert.equal(
+        refused.err,
+        'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=ftp://img.news.test/... flg=0x10000000 }\n',
+      );
     });
 
     it('lab down stops every app with the handset', async () => {
@@ -289,11 +329,20 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
       });
       const pay = analysis.hostnames.find((h) => h.name === 'pay.shop.test');
       assert.equal(pay?.firstAttemptFamily, 4, describeFlows(analysis));
-      assert.ok(analysis.flows.filter((f) => f.hostname === 'pay.shop.test').every((f) => f.path === 'native-v4'), describeFlows(analysis));
+      assert.ok(
+        analysis.flows.filter((f) => f.hostname === 'pay.shop.test').every((f) => f.path === 'native-v4'),
+        describeFlows(analysis),
+      );
       const firstAttempt = logOf(stateDir, 'com.example.shop').find((e) => e.event === 'attempt');
       assert.equal(firstAttempt?.family, 4);
-      assert.ok(analysis.flows.some((f) => f.hostname === 'api.news.test' && f.path === 'native-v6'), describeFlows(analysis));
-      assert.ok(analysis.flows.some((f) => f.hostname === 'img.news.test' && f.path === 'native-v4'), describeFlows(analysis));
+      assert.ok(
+        analysis.flows.some((f) => f.hostname === 'api.news.test' && f.path === 'native-v6'),
+        describeFlows(analysis),
+      );
+      assert.ok(
+        analysis.flows.some((f) => f.hostname === 'img.news.test' && f.path === 'native-v4'),
+        describeFlows(analysis),
+      );
     });
   });
 });

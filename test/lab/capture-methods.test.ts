@@ -45,9 +45,31 @@ describe('capture methods: on the handset, at the gateway and from a growing fil
       }
       for (const pkg of ['com.example.news', 'com.example.game', 'com.example.maps', 'com.example.cdn']) {
         const uid = parseDumpsysPackage(await backend.runOk(['dumpsys', 'package', pkg]), pkg)!.userId!;
-        const device = await CaptureWindow.open({ device: backend, facts, method: 'device', gatewayCapture: null, file: join(lab.work, `${pkg}.device.pcap`), analyze });
-        const gateway = await CaptureWindow.open({ device: backend, facts, method: 'gateway', gatewayCapture: record.gatewayCapture, file: join(lab.work, `${pkg}.gateway.pcap`), analyze });
-        const emulator = await CaptureWindow.open({ device: backend, facts, method: 'emulator', gatewayCapture: null, emulatorCapture: emulatorFile, file: join(lab.work, `${pkg}.emulator.pcap`), analyze });
+        const device = await CaptureWindow.open({
+          device: backend,
+          facts,
+          method: 'device',
+          gatewayCapture: null,
+          file: join(lab.work, `${pkg}.device.pcap`),
+          analyze,
+        });
+        const gateway = await CaptureWindow.open({
+          device: backend,
+          facts,
+          method: 'gateway',
+          gatewayCapture: record.gatewayCapture,
+          file: join(lab.work, `${pkg}.gateway.pcap`),
+          analyze,
+        });
+        const emulator = await CaptureWindow.open({
+          device: backend,
+          facts,
+          method: 'emulator',
+          gatewayCapture: null,
+          emulatorCapture: emulatorFile,
+          file: join(lab.work, `${pkg}.emulator.pcap`),
+          analyze,
+        });
         await sleep(500);
         const start = Date.now() / 1000;
         await backend.runOk(['am', 'start', '-W', '-n', `${pkg}/.MainActivity`]);
@@ -56,10 +78,15 @@ describe('capture methods: on the handset, at the gateway and from a growing fil
         const end = Date.now() / 1000;
         const judged = (capture: WindowCapture) => {
           // As the harness judges: flows begun before launch, and the handset's background hosts (NTP, probe, push), are not the app's.
-          const baseline = new Set(capture.analysis.flows.filter((f) => f.firstTs < start || (f.hostname !== null && record.backgroundHosts.includes(f.hostname))).map(destinationKey));
+          const baseline = new Set(
+            capture.analysis.flows.filter((f) => f.firstTs < start || (f.hostname !== null && record.backgroundHosts.includes(f.hostname))).map(destinationKey),
+          );
           const attribution = attributeFlows({ analysis: capture.analysis, sockets: capture.sockets, appUid: uid, window: { start, end }, baseline });
           const verdict = appVerdict(capture.analysis, attribution.flows);
-          return `${verdict.verdict} ${verdict.reasons.map((r) => r.code).sort().join(',')} (${attribution.summary})`;
+          return `${verdict.verdict} ${verdict.reasons
+            .map((r) => r.code)
+            .sort()
+            .join(',')} (${attribution.summary})`;
         };
         const fromDevice = await device.close();
         const fromGateway = await gateway.close();

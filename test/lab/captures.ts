@@ -290,9 +290,7 @@ function startDaemon(name: string, argv: readonly string[], ready: RegExp, daemo
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     child.once('error', (error) => settle(new LabCommandError(argv, error.message, { cause: error })));
-    child.once('exit', (code, signal) =>
-      settle(new LabCommandError(argv, `exited (${signal ?? code}) before ready: ${text.trim().slice(-2000)}`)),
-    );
+    child.once('exit', (code, signal) => settle(new LabCommandError(argv, `exited (${signal ?? code}) before ready: ${text.trim().slice(-2000)}`)));
   });
 }
 
@@ -348,7 +346,18 @@ export async function makeLabCaptures(outDir: string): Promise<LabCapture[]> {
       await mkdir(path.join('/etc/netns', ns), { recursive: true });
       await writeFile(path.join('/etc/netns', ns, 'resolv.conf'), `nameserver ${SERVER_V4}\nnameserver ${SERVER_V6}\n`);
       // Before any link exists: addresses usable at once, no DAD wait (lab.md).
-      await run(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1']);
+      await run([
+        'ip',
+        'netns',
+        'exec',
+        ns,
+        'sysctl',
+        '-q',
+        '-w',
+        'net.ipv6.conf.all.accept_dad=0',
+        'net.ipv6.conf.default.accept_dad=0',
+        'net.ipv6.conf.all.forwarding=1',
+      ]);
       await run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     }
     await run(['ip', 'link', 'add', 'eth0', 'netns', clientNs, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', serverNs]);
@@ -404,9 +413,24 @@ export async function makeLabCaptures(outDir: string): Promise<LabCapture[]> {
     const certFile = path.join(workDir, 'cert.pem');
     const keyFile = path.join(workDir, 'key.pem');
     await run([
-      'openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=cross.test',
-      '-addext', 'subjectAltName=DNS:*.cross.test',
+      'openssl',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=cross.test',
+      '-addext',
+      'subjectAltName=DNS:*.cross.test',
     ]);
     const peerScript = path.join(workDir, 'peer.mjs');
     await writeFile(peerScript, PEER_SCRIPT);
@@ -420,16 +444,13 @@ export async function makeLabCaptures(outDir: string): Promise<LabCapture[]> {
     // In immediate mode libpcap uses a TPACKET_V2 ring of snaplen-sized slots: with the default
     // 2 MB buffer and 262144-byte snaplen that is ~8 slots, and `-i any` dropped packets of the
     // CLAT bursts. 64 KB slots (veth GSO frames fit) in 16 MB: ~250 slots. -Z root: write as root.
-    const tcpdump = (...argv: string[]): string[] =>
-      inClient('tcpdump', '-U', '--immediate-mode', '-s', '65535', '-B', '16384', '-Z', 'root', ...argv);
+    const tcpdump = (...argv: string[]): string[] => inClient('tcpdump', '-U', '--immediate-mode', '-s', '65535', '-B', '16384', '-Z', 'root', ...argv);
     const tcpdumps = [
       ['tcpdump-sll2', tcpdump('-i', 'any', '-w', sll2Pcap)],
       ['tcpdump-sll', tcpdump('-i', 'any', '-y', 'LINUX_SLL', '-w', sllPcap)],
       ['tcpdump-eth', tcpdump('-i', 'eth0', '-w', ethPcap)],
     ] as const;
-    const captureDaemons = await Promise.all(
-      tcpdumps.map(([name, argv]) => startDaemon(name, argv, /listening on/, daemons)),
-    );
+    const captureDaemons = await Promise.all(tcpdumps.map(([name, argv]) => startDaemon(name, argv, /listening on/, daemons)));
 
     await generateTraffic(inClient, peerScript);
     await sleep(SETTLE_MS);
@@ -507,11 +528,7 @@ async function generateTraffic(inClient: (...argv: string[]) => string[], peerSc
 
   // TLS with SNI over each path; stdin closed, so s_client leaves after the handshake.
   const sClient = (connect: string, servername: string | null, ...options: string[]): string[] =>
-    inClient(
-      'openssl', 's_client', '-connect', connect,
-      ...(servername === null ? ['-noservername'] : ['-servername', servername]),
-      ...options,
-    );
+    inClient('openssl', 's_client', '-connect', connect, ...(servername === null ? ['-noservername'] : ['-servername', servername]), ...options);
   const handshakes = [
     sClient(`${SERVER_V4}:${TLS_PORT}`, 'api.cross.test'),
     sClient(`[${SERVER_V6}]:${TLS_PORT}`, 'api.cross.test'),

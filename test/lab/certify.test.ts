@@ -32,20 +32,33 @@ const PREDICTED: Record<string, { verdict: string; reason: string | null }> = {
   'com.example.video': { verdict: 'pass', reason: null },
 };
 
-const OS_APN_CHECKS = ['os.apn-protocol', 'os.apn-roaming-protocol', 'os.ipv6-enabled', 'os.privacy-addresses', 'os.dual-stack-attach', 'os.resolver-prefers-ipv6',
-  'apn.ipv6-only-attach', 'apn.clat', 'apn.nat64-prefix', 'apn.ipv4-via-clat'];
+const OS_APN_CHECKS = [
+  'os.apn-protocol',
+  'os.apn-roaming-protocol',
+  'os.ipv6-enabled',
+  'os.privacy-addresses',
+  'os.dual-stack-attach',
+  'os.resolver-prefers-ipv6',
+  'apn.ipv6-only-attach',
+  'apn.clat',
+  'apn.nat64-prefix',
+  'apn.ipv4-via-clat',
+];
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
 
-describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)', function () {
+describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)", function () {
   this.timeout(600_000);
   const work = mkdtempSync(join(tmpdir(), 'v6lab-certify-'));
   chmodSync(work, 0o755);
@@ -62,8 +75,27 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
   });
 
   before(async function () {
-    await requireLab(this, 'the certify tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'adb', 'setpriv', 'dnsmasq', 'busybox'], 'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-base busybox');
-    const up = await v6lab(['lab', 'up', '--handsets', '2', '--apn', 'ipv6', '--profile', join(projectRoot, 'devices/lab/handsets/compliant.json'), '--profile', join(projectRoot, 'devices/lab/handsets/noncompliant.json')], { V6LAB_STATE_DIR: stateDir });
+    await requireLab(
+      this,
+      'the certify tests',
+      ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'adb', 'setpriv', 'dnsmasq', 'busybox'],
+      'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-base busybox',
+    );
+    const up = await v6lab(
+      [
+        'lab',
+        'up',
+        '--handsets',
+        '2',
+        '--apn',
+        'ipv6',
+        '--profile',
+        join(projectRoot, 'devices/lab/handsets/compliant.json'),
+        '--profile',
+        join(projectRoot, 'devices/lab/handsets/noncompliant.json'),
+      ],
+      { V6LAB_STATE_DIR: stateDir },
+    );
     assert.equal(up.code, 0, `lab up: ${up.stderr}`);
     mkdirSync(join(work, 'adb-home'));
     cli = await startAdbServer(join(work, 'adb-home'));
@@ -96,7 +128,13 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
       assert.equal(run.code, 1, `certify: ${run.stderr.slice(-3000)}`);
       results = readJson<RunResults>(join(out, 'results.json'));
       assert.notEqual(results.run.finished, null);
-      assert.deepEqual(results.devices.map((d) => [d.serial, d.virtual, d.profile]), [[COMPLIANT, true, 'compliant'], [NONCOMPLIANT, true, 'noncompliant']]);
+      assert.deepEqual(
+        results.devices.map((d) => [d.serial, d.virtual, d.profile]),
+        [
+          [COMPLIANT, true, 'compliant'],
+          [NONCOMPLIANT, true, 'noncompliant'],
+        ],
+      );
       assert.match(run.stdout, new RegExp(`${COMPLIANT}\\tv6lab Reference\\tFAIL`), 'the compliant handset fails only through apps that fail');
     });
 
@@ -107,7 +145,11 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
       for (const check of OS_APN_CHECKS) {
         const mine = results.results.filter((r) => r.check === check);
         assert.equal(mine.find((r) => r.device === COMPLIANT)?.status, 'passed', `${check} on the compliant handset: ${JSON.stringify(mine)}`);
-        assert.equal(mine.find((r) => r.device === NONCOMPLIANT)?.status, unreachable.includes(check) ? 'skipped' : 'failed', `${check} on the non-compliant handset: ${JSON.stringify(mine)}`);
+        assert.equal(
+          mine.find((r) => r.device === NONCOMPLIANT)?.status,
+          unreachable.includes(check) ? 'skipped' : 'failed',
+          `${check} on the non-compliant handset: ${JSON.stringify(mine)}`,
+        );
         for (const r of mine) assert.ok(r.requirement.length > 0 && r.evidence.length > 0, `${check} names its requirement and evidence`);
       }
       const noncompliant = (check: string) => results.results.find((r) => r.device === NONCOMPLIANT && r.check === check)!.reasons.map((r) => r.code);
@@ -123,20 +165,32 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
           assert.ok(r, `${app} on ${network} has a result`);
           assert.equal(r.verdict, predicted.verdict, `${app} on ${network}: ${JSON.stringify(r.reasons)}`);
           assert.equal(r.status, predicted.verdict === 'fail' ? 'failed' : 'passed');
-          if (predicted.reason !== null) assert.ok(r.reasons.some((x) => x.code === predicted.reason), `${app} on ${network}: ${predicted.reason} in ${JSON.stringify(r.reasons)}`);
+          if (predicted.reason !== null)
+            assert.ok(
+              r.reasons.some((x) => x.code === predicted.reason),
+              `${app} on ${network}: ${predicted.reason} in ${JSON.stringify(r.reasons)}`,
+            );
           assert.equal(r.metrics.attribution, 'uid');
         }
       }
       // On the IPv6-only APN the non-compliant handset (APN protocol IP) has no network: its apps are skipped, not failed.
-      assert.ok(results.results.filter((r) => r.device === NONCOMPLIANT && r.network === 'ipv6' && r.app !== null).every((r) => r.status === 'skipped' && r.reasons[0]!.code === 'NETWORK_UNAVAILABLE'));
+      assert.ok(
+        results.results
+          .filter((r) => r.device === NONCOMPLIANT && r.network === 'ipv6' && r.app !== null)
+          .every((r) => r.status === 'skipped' && r.reasons[0]!.code === 'NETWORK_UNAVAILABLE'),
+      );
     });
 
-    it('never blames the handset\'s background traffic (probe, NTP, push) on an app', () => {
+    it("never blames the handset's background traffic (probe, NTP, push) on an app", () => {
       let checked = 0;
       for (const r of results.results.filter((x) => x.app !== null && x.status !== 'skipped')) {
-        const evidence = readJson<{ analysis: { flows: { id: number; hostname: string | null; serverPort: number }[] }; attribution: { flows: number[] } }>(join(out, r.evidence.find((e) => e.endsWith('.analysis.json'))!));
+        const evidence = readJson<{ analysis: { flows: { id: number; hostname: string | null; serverPort: number }[] }; attribution: { flows: number[] } }>(
+          join(out, r.evidence.find((e) => e.endsWith('.analysis.json'))!),
+        );
         const mine = evidence.analysis.flows.filter((f) => evidence.attribution.flows.includes(f.id));
-        const blamed = mine.filter((f) => f.hostname === 'connectivity.test' || f.hostname === 'time.test' || (f.hostname === 'push.test' && f.serverPort === 443));
+        const blamed = mine.filter(
+          (f) => f.hostname === 'connectivity.test' || f.hostname === 'time.test' || (f.hostname === 'push.test' && f.serverPort === 443),
+        );
         assert.deepEqual(blamed, [], `${r.device} ${r.app} ${r.network}`);
         checked++;
       }
@@ -147,7 +201,9 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
       const r = results.results.find((x) => x.device === COMPLIANT && x.app === 'com.example.news' && x.network === 'ipv6')!;
       for (const file of r.evidence) assert.ok(existsSync(join(out, file)), file);
       assert.ok(r.evidence.some((e) => e.endsWith('.pcap')));
-      const allure = readdirSync(join(out, 'allure-results')).filter((f) => f.endsWith('-result.json')).map((f) => readJson<{ name: string; labels: { name: string; value: string }[] }>(join(out, 'allure-results', f)));
+      const allure = readdirSync(join(out, 'allure-results'))
+        .filter((f) => f.endsWith('-result.json'))
+        .map((f) => readJson<{ name: string; labels: { name: string; value: string }[] }>(join(out, 'allure-results', f)));
       const clat = allure.find((a) => a.name === 'apn.clat' && a.labels.some((l) => l.name === 'device' && l.value === COMPLIANT));
       assert.ok(clat, 'apn.clat is an Allure test');
       assert.ok(clat.labels.some((l) => l.name === 'requirement' && l.value === 'RFC6877'));
@@ -179,7 +235,20 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
         logLevel: 'warn',
         capabilities: {
           browserName: 'chrome',
-          'goog:chromeOptions': { binary: '/usr/bin/chromium', args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--window-size=1280,2000'] },
+          'goog:chromeOptions': {
+            binary: '/usr/bin/chromium',
+            args: [
+              '--headless=new',
+              '--no-sandbox',
+              '--disable-gpu',
+              '--disable-quic',
+              '--no-first-run',
+              '--disable-background-networking',
+              '--disable-component-update',
+              '--disable-sync',
+              '--window-size=1280,2000',
+            ],
+          },
           'wdio:chromedriverOptions': { binary: '/usr/bin/chromedriver' },
         },
       });
@@ -191,7 +260,8 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
         assert.match(cards[1]!, /v6lab Legacy[\s\S]*fail[\s\S]*0 passed, 15 failed/);
         const apnRow = await browser.$(`#device-${NONCOMPLIANT} tr[data-check="os.apn-protocol"]`).getText();
         assert.match(apnRow, /fail[\s\S]*APN_PROTOCOL_NOT_IPV4V6 the default APN internet\.v6lab\.test has protocol unset/);
-        const cell = (app: string, network: string) => browser.$(`#app-matrix td[data-app="${app}"][data-device="${COMPLIANT}"][data-network="${network}"]`).getText();
+        const cell = (app: string, network: string) =>
+          browser.$(`#app-matrix td[data-app="${app}"][data-device="${COMPLIANT}"][data-network="${network}"]`).getText();
         assert.match(await cell('com.example.game', 'ipv6'), /fail/);
         assert.match(await cell('com.example.maps', 'ipv4v6'), /pass/);
         assert.match(await cell('com.example.cdn', 'ipv6'), /warn/);
@@ -234,7 +304,13 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
     it('breaks the check in flight with the reason, the other handset finishes, and the state comes back', async () => {
       const catalogue = join(work, 'three.json');
       // Three lab apps, and WeChat, which a lab handset does not have: skipped, not failed.
-      writeFileSync(catalogue, JSON.stringify({ name: 'three', apps: ['com.example.maps', 'com.example.news', 'com.example.video', 'com.tencent.mm'].map((p) => ({ package: p, label: p, dwellMs: 1500 })) }));
+      writeFileSync(
+        catalogue,
+        JSON.stringify({
+          name: 'three',
+          apps: ['com.example.maps', 'com.example.news', 'com.example.video', 'com.tencent.mm'].map((p) => ({ package: p, label: p, dwellMs: 1500 })),
+        }),
+      );
       const asFound = await deviceState(COMPLIANT);
       const running = v6lab(['certify', '--devices', `${COMPLIANT},${NONCOMPLIANT}`, '--suite', 'apps', '--apps', catalogue, '--out', out], env, 300_000);
       // The compliant handset's first app is done: reboot it while the next one runs.
@@ -247,7 +323,9 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
       }
       // The Appium servers the run started listen on loopback only.
       const plan = readJson<{ devices: { appium: { url: string } }[] }>(join(out, 'plan.json'));
-      const listeners = execFileSync('ss', ['-ltnH'], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/)[3] ?? '');
+      const listeners = execFileSync('ss', ['-ltnH'], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[3] ?? '');
       for (const url of plan.devices.map((d) => d.appium.url)) {
         const port = new URL(url).port;
         const bound = listeners.filter((a) => a.endsWith(`:${port}`));
@@ -263,14 +341,27 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
       const mine = results.results.filter((r) => r.device === COMPLIANT);
       const attempts = mine.flatMap((r) => [...(r.brokenAttempts ?? []), ...(r.status === 'broken' ? [r] : [])]);
       assert.ok(attempts.length >= 1, JSON.stringify(mine));
-      assert.ok(attempts.every((r) => ['DEVICE_DISCONNECTED', 'CAPTURE_FAILED', 'APPIUM_ERROR'].includes(r.reasons[0]!.code) && /offline|not found|dropped|ended|closed/i.test(r.reasons[0]!.detail)), JSON.stringify(attempts));
+      assert.ok(
+        attempts.every(
+          (r) =>
+            ['DEVICE_DISCONNECTED', 'CAPTURE_FAILED', 'APPIUM_ERROR'].includes(r.reasons[0]!.code) &&
+            /offline|not found|dropped|ended|closed/i.test(r.reasons[0]!.detail),
+        ),
+        JSON.stringify(attempts),
+      );
       // It came back within seconds: the checks after the one in flight ran, on both networks.
       const after = mine.filter((r) => r.status !== 'broken');
-      assert.ok(after.some((r) => r.network === 'ipv4v6'), JSON.stringify(results.results.filter((r) => r.device === COMPLIANT)));
+      assert.ok(
+        after.some((r) => r.network === 'ipv4v6'),
+        JSON.stringify(results.results.filter((r) => r.device === COMPLIANT)),
+      );
       // The other handset finished: every app on both networks has a result, none broken.
       const other = results.results.filter((r) => r.device === NONCOMPLIANT);
       assert.equal(other.length, 8);
-      assert.ok(other.every((r) => r.status !== 'broken'), JSON.stringify(other));
+      assert.ok(
+        other.every((r) => r.status !== 'broken'),
+        JSON.stringify(other),
+      );
       const wechat = results.results.find((r) => r.device === NONCOMPLIANT && r.app === 'com.tencent.mm' && r.network === 'ipv4v6')!;
       assert.deepEqual([wechat.status, wechat.reasons[0]!.code], ['skipped', 'NOT_INSTALLED']);
       // Back after the reboot, the handset was put back as found.
@@ -279,14 +370,17 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
   });
 
   describe('two real runs merged (v6lab report --merge)', () => {
-    it('one fleet report: the full run\'s checks, the apps of the later rebooted run where both checked them, evidence that resolves, Allure from both', async () => {
+    it("one fleet report: the full run's checks, the apps of the later rebooted run where both checked them, evidence that resolves, Allure from both", async () => {
       const full = readJson<RunResults>(join(work, 'run', 'results.json'));
       const later = readJson<RunResults>(join(work, 'reboot', 'results.json'));
       const merged = join(work, 'fleet');
       const r = await v6lab(['report', merged, '--merge', join(work, 'run'), join(work, 'reboot')], env, 180_000);
       assert.equal(r.code, 0, r.stderr);
       const doc = readJson<RunResults>(join(merged, 'results.json'));
-      assert.deepEqual(doc.run.merged!.map((m) => m.id), [full.run.id, later.run.id]);
+      assert.deepEqual(
+        doc.run.merged!.map((m) => m.id),
+        [full.run.id, later.run.id],
+      );
       const key = (x: { device: string; check: string; app: string | null; network: string }) => `${x.device}|${x.check}|${x.app}|${x.network}`;
       const laterKeys = new Set(later.results.map(key));
       assert.equal(doc.results.length, new Set([...full.results, ...later.results].map(key)).size);
@@ -303,7 +397,9 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
       const asFound = await deviceState(COMPLIANT);
       const root = (args: string) => shell(COMPLIANT, ['su', '-c', args]);
       // The handset's person adds the dual-stack APN and selects it, as on a phone's APN screen.
-      await root('content insert --uri content://telephony/carriers --bind name:s:dual --bind apn:s:ipv4v6.v6lab.test --bind type:s:default,supl --bind protocol:s:IPV4V6 --bind roaming_protocol:s:IPV4V6 --bind mcc:s:460 --bind mnc:s:99 --bind numeric:s:46099');
+      await root(
+        'content insert --uri content://telephony/carriers --bind name:s:dual --bind apn:s:ipv4v6.v6lab.test --bind type:s:default,supl --bind protocol:s:IPV4V6 --bind roaming_protocol:s:IPV4V6 --bind mcc:s:460 --bind mnc:s:99 --bind numeric:s:46099',
+      );
       const dualId = /^Row: \d+ _id=(\d+),.* apn=ipv4v6\.v6lab\.test,/m.exec(await root('content query --uri content://telephony/carriers'))?.[1];
       assert.ok(dualId, 'the dual-stack APN was added');
       await root(`content insert --uri content://telephony/carriers/preferapn --bind apn_id:i:${dualId}`);
@@ -314,18 +410,28 @@ describe('certify: the lab\'s handsets through WebdriverIO and Appium (issue 4)'
           await new Promise((r) => setTimeout(r, 250));
         }
         const profile = join(work, 'dual-only.json');
-        writeFileSync(profile, JSON.stringify({
-          name: 'dual-only', serial: COMPLIANT, capture: ['device'], apnSwitch: 'manual',
-          appium: { capabilities: { 'appium:automationName': 'V6labVirtual' } },
-          networks: { ipv4v6: { apn: 'ipv4v6.v6lab.test' } },
-        }));
+        writeFileSync(
+          profile,
+          JSON.stringify({
+            name: 'dual-only',
+            serial: COMPLIANT,
+            capture: ['device'],
+            apnSwitch: 'manual',
+            appium: { capabilities: { 'appium:automationName': 'V6labVirtual' } },
+            networks: { ipv4v6: { apn: 'ipv4v6.v6lab.test' } },
+          }),
+        );
         const out = join(work, 'dual-only');
         const run = await v6lab(['certify', '--profile', profile, '--suite', 'os,apn', '--out', out, '--quiet'], env, 300_000);
         const results = readJson<RunResults>(join(out, 'results.json')).results;
         const apn = results.filter((r) => r.check.startsWith('apn.'));
         assert.equal(apn.length, 4, JSON.stringify(results));
         for (const r of apn) assert.deepEqual([r.check, r.status, r.reasons[0]?.code], [r.check, 'skipped', 'NETWORK_UNAVAILABLE']);
-        assert.equal(results.some((r) => r.status === 'failed'), false, JSON.stringify(results.filter((r) => r.status === 'failed')));
+        assert.equal(
+          results.some((r) => r.status === 'failed'),
+          false,
+          JSON.stringify(results.filter((r) => r.status === 'failed')),
+        );
         assert.equal(run.code, 4, `an incomplete run exits 4: ${run.stdout}${run.stderr.slice(-2000)}`);
         const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
         assert.equal(junit.match(/<testcase /g)?.length, results.length);

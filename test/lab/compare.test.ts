@@ -20,7 +20,12 @@ describe('report --compare: two runs, one app changed (issue 5)', function () {
   let env: Record<string, string>;
 
   before(async function () {
-    await requireLab(this, 'the compare test', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'adb', 'setpriv', 'dnsmasq', 'busybox'], 'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-base busybox');
+    await requireLab(
+      this,
+      'the compare test',
+      ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'adb', 'setpriv', 'dnsmasq', 'busybox'],
+      'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-base busybox',
+    );
     mkdirSync(join(work, 'adb-home'));
     cli = await startAdbServer(join(work, 'adb-home'));
     env = { ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home, V6LAB_STATE_DIR: stateDir };
@@ -53,17 +58,38 @@ describe('report --compare: two runs, one app changed (issue 5)', function () {
     for (const page of Object.values(maps.pages)) for (const r of page.requests) r.mode = 'ipv4-first';
     writeFileSync(join(after, 'maps.json'), JSON.stringify(maps));
     const catalogue = join(work, 'catalogue.json');
-    writeFileSync(catalogue, JSON.stringify({ name: 'three', apps: ['com.example.maps', 'com.example.chat', 'com.example.video'].map((p) => ({ package: p, label: p, dwellMs: 1500 })) }));
+    writeFileSync(
+      catalogue,
+      JSON.stringify({
+        name: 'three',
+        apps: ['com.example.maps', 'com.example.chat', 'com.example.video'].map((p) => ({ package: p, label: p, dwellMs: 1500 })),
+      }),
+    );
 
     await certifyWith(before, catalogue, join(work, 'run1'), 0);
     await certifyWith(after, catalogue, join(work, 'run2'), 1);
     const report = await v6lab(['report', join(work, 'run2'), '--compare', join(work, 'run1'), '--no-allure'], env);
     // A regression is what a firmware pipeline gates on: exit 1, one line each on stdout.
     assert.equal(report.code, 1, report.stderr);
-    assert.deepEqual(report.stdout.trim().split('\n').filter((l) => l.startsWith('regressed ')).map((l) => l.replace(/ on .*/, '')).sort(), ['regressed apps.ipv6-first com.example.maps [ipv4v6]', 'regressed apps.ipv6-first com.example.maps [ipv6]']);
+    assert.deepEqual(
+      report.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('regressed '))
+        .map((l) => l.replace(/ on .*/, ''))
+        .sort(),
+      ['regressed apps.ipv6-first com.example.maps [ipv4v6]', 'regressed apps.ipv6-first com.example.maps [ipv6]'],
+    );
     const html = readFileSync(join(work, 'run2', 'index.html'), 'utf8');
     const marked = [...html.matchAll(/<tr class="change-(\w+)" data-change="\w+" data-app="([^"]*)">/g)].map((m) => [m[1], m[2]]);
-    assert.deepEqual(marked, [['regressed', 'com.example.maps'], ['regressed', 'com.example.maps']], 'on both networks, nothing else');
+    assert.deepEqual(
+      marked,
+      [
+        ['regressed', 'com.example.maps'],
+        ['regressed', 'com.example.maps'],
+      ],
+      'on both networks, nothing else',
+    );
     assert.match(html, /2 regressed, 0 fixed, 0 changed, 0 new, 0 gone/);
     // And back: the old release against the new one is a fix.
     const back = await v6lab(['report', join(work, 'run1'), '--compare', join(work, 'run2'), '--no-allure'], env);

@@ -51,8 +51,7 @@ describe('lab: analyzer cross-check against tshark (issue 2)', function () {
     // One capture at a time: each runs three tshark processes (four with deduplication).
     for (const capture of captures) {
       const tshark = await readTsharkView(capture.file);
-      const tsharkDeduplicated =
-        capture.duplicatesFilter === undefined ? tshark : await readTsharkView(capture.file, { exclude: capture.duplicatesFilter });
+      const tsharkDeduplicated = capture.duplicatesFilter === undefined ? tshark : await readTsharkView(capture.file, { exclude: capture.duplicatesFilter });
       checked.set(`${capture.link} ${capture.format}`, { capture, tshark, tsharkDeduplicated });
     }
     if (process.env.V6LAB_WRITE_LAB_FIXTURES === '1') await writeFixtures([...checked.values()]);
@@ -83,7 +82,10 @@ describe('lab: analyzer cross-check against tshark (issue 2)', function () {
     const { tshark } = capture('sll2', 'pcap');
     const conversations = tshark.conversations.map((c) => tupleKey(c.transport, c.a, c.aPort, c.b, c.bPort));
     const has = (pattern: RegExp, what: string): void =>
-      assert.ok(conversations.some((c) => pattern.test(c)), `no ${what} among ${conversations.join('; ')}`);
+      assert.ok(
+        conversations.some((c) => pattern.test(c)),
+        `no ${what} among ${conversations.join('; ')}`,
+      );
     has(/^tcp 100\.64\.\S+ <-> 100\.64\./, 'native IPv4 TCP');
     has(/^udp 100\.64\.\S+ <-> 100\.64\./, 'native IPv4 UDP');
     has(/^tcp \[2001:db8:\S+ <-> \[2001:db8:/, 'native IPv6 TCP');
@@ -97,7 +99,10 @@ describe('lab: analyzer cross-check against tshark (issue 2)', function () {
       assert.ok(questions.has(q), `no DNS query ${q} among ${[...questions].join('; ')}`);
     }
     assert.deepEqual([...new Set(tshark.sni)].sort(), ['api.cross.test', 'v4only.cross.test', 'v6only.cross.test']);
-    assert.ok(tshark.conversations.every((c) => c.bytesPrecision === 1), 'a conversation too big for exact byte counts in tshark 4.0');
+    assert.ok(
+      tshark.conversations.every((c) => c.bytesPrecision === 1),
+      'a conversation too big for exact byte counts in tshark 4.0',
+    );
   });
 
   for (const link of LINKS) {

@@ -45,7 +45,9 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
   };
   /** The pid of the process listening on 127.0.0.1:port (ss: users:(("node",pid=123,fd=20))). */
   const listener = (port: number | string): number => {
-    const line = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' }).split('\n').find((l) => l.includes(`127.0.0.1:${port} `));
+    const line = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.includes(`127.0.0.1:${port} `));
     return Number(/pid=(\d+)/.exec(line ?? '')?.[1]);
   };
 
@@ -108,7 +110,14 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
       return `${r.status === 'broken' ? `broken ${r.reasons[0]!.code}` : r.status}${retried}`;
     };
     assert.deepEqual(
-      [outcome('com.example.maps', 'ipv6'), outcome('com.example.news', 'ipv6'), outcome('com.example.chat', 'ipv6'), outcome('com.example.maps', 'ipv4v6'), outcome('com.example.news', 'ipv4v6'), outcome('com.example.chat', 'ipv4v6')],
+      [
+        outcome('com.example.maps', 'ipv6'),
+        outcome('com.example.news', 'ipv6'),
+        outcome('com.example.chat', 'ipv6'),
+        outcome('com.example.maps', 'ipv4v6'),
+        outcome('com.example.news', 'ipv4v6'),
+        outcome('com.example.chat', 'ipv4v6'),
+      ],
       ['broken APP_CRASHED', 'passed after DEVICE_DISCONNECTED', 'passed', 'passed after ADB_SERVER_DOWN', 'passed', 'passed'],
       JSON.stringify(of(A).map((r) => [r.app, r.network, r.status, r.reasons[0]?.detail, r.brokenAttempts])),
     );
@@ -125,7 +134,10 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
     // B: every check after its Appium died is broken, naming Appium; none is judged on nothing.
     const broken = of(B).filter((r) => r.status === 'broken');
     assert.ok(broken.length >= 1, JSON.stringify(of(B)));
-    assert.ok(broken.every((r) => ['APPIUM_ERROR', 'ADB_SERVER_DOWN'].includes(r.reasons[0]!.code)), JSON.stringify(broken));
+    assert.ok(
+      broken.every((r) => ['APPIUM_ERROR', 'ADB_SERVER_DOWN'].includes(r.reasons[0]!.code)),
+      JSON.stringify(broken),
+    );
     assert.ok(of(B).every((r) => r.status === 'broken' || r.status === 'passed'));
     // Both left as found (B restored by certify itself: its worker's session was gone).
     assert.deepEqual(await stateOf(A), found[A]);
@@ -136,19 +148,39 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
     const { env } = lab;
     const device = new AdbkitBackend(adbClient(Number(env.ANDROID_ADB_SERVER_PORT)), B, Number(env.ANDROID_ADB_SERVER_PORT));
     await device.runOk(['dd', 'if=/dev/zero', 'of=data/local/tmp/big.bin', 'bs=1048576', 'count=200']);
-    const unplug = (afterMs: number) => sleep(afterMs).then(() => v6lab(['lab', 'unplug', B, '--for', '1500'], env)).then((r) => assert.equal(r.code, 0, r.stderr));
+    const unplug = (afterMs: number) =>
+      sleep(afterMs)
+        .then(() => v6lab(['lab', 'unplug', B, '--for', '1500'], env))
+        .then((r) => assert.equal(r.code, 0, r.stderr));
     const back = async () => {
       const until = Date.now() + 20_000;
-      while (!(await device.ensureAvailable().then(() => true, () => false))) {
+      while (
+        !(await device.ensureAvailable().then(
+          () => true,
+          () => false,
+        ))
+      ) {
         assert.ok(Date.now() < until, `${B} came back`);
         await sleep(200);
       }
     };
-    const [command] = await Promise.all([device.run(['sleep', '4']).then(() => null, (e: Error) => e), unplug(300)]);
+    const [command] = await Promise.all([
+      device.run(['sleep', '4']).then(
+        () => null,
+        (e: Error) => e,
+      ),
+      unplug(300),
+    ]);
     assert.ok(command !== null && command.name === 'TruncatedOutputError', String(command));
     assert.equal(faultCode(command), 'DEVICE_DISCONNECTED');
     await back();
-    const [pull] = await Promise.all([device.pull('/data/local/tmp/big.bin').then((d) => `${d.length} bytes`, (e: Error) => e), unplug(20)]);
+    const [pull] = await Promise.all([
+      device.pull('/data/local/tmp/big.bin').then(
+        (d) => `${d.length} bytes`,
+        (e: Error) => e,
+      ),
+      unplug(20),
+    ]);
     assert.ok(pull instanceof Error, `the pull returned ${String(pull)}`);
     assert.match(pull.message, /pull \/data\/local\/tmp\/big\.bin` exited 1: pull ended after \d+ of 209715200 bytes: the connection dropped/);
     assert.equal(faultCode(pull), 'DEVICE_DISCONNECTED');
@@ -188,14 +220,25 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
       'node "$2" certify --resume "$5" >/dev/null 2>&1; echo "room $?"',
       'cp "$5/results.json" "$1/../resumed.json"',
     ].join('\n');
-    const r = spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', sh, 'sh', mount, join(projectRoot, 'bin/v6lab.js'), A, catalogue, out, pcap], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 250_000 });
+    const r = spawnSync(
+      'unshare',
+      ['-m', '--propagation', 'private', '--', 'sh', '-c', sh, 'sh', mount, join(projectRoot, 'bin/v6lab.js'), A, catalogue, out, pcap],
+      { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 250_000 },
+    );
     const lines = r.stdout.trim().split('\n');
     // One check broke on the full disk and none failed: incomplete.
     assert.equal(lines[0], 'first 4', r.stdout + r.stderr);
     // Maps on the IPv6-only APN broke naming the full disk; on the dual-stack one, with room, it passed.
     const first = JSON.parse(readFileSync(join(work, 'first.json'), 'utf8')) as RunResults;
     assert.notEqual(first.run.finished, null);
-    assert.deepEqual(first.results.map((x) => [x.network, x.status, x.reasons[0]?.code ?? null]), [['ipv6', 'broken', 'STORAGE_FULL'], ['ipv4v6', 'passed', null]], JSON.stringify(first.results));
+    assert.deepEqual(
+      first.results.map((x) => [x.network, x.status, x.reasons[0]?.code ?? null]),
+      [
+        ['ipv6', 'broken', 'STORAGE_FULL'],
+        ['ipv4v6', 'passed', null],
+      ],
+      JSON.stringify(first.results),
+    );
     // Whether the pcap or its analysis was being written when the disk filled, neither is left.
     assert.match(first.results[0]!.reasons[0]!.detail, /ENOSPC: no space left on device/);
     assert.match(first.results[0]!.reasons[0]!.detail, /ipv6\/com\.example\.maps\.(pcap|analysis\.json)\b/);
@@ -204,15 +247,32 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
     assert.ok(!files.some((f) => f.startsWith(join(out, 'devices', A, 'ipv6', 'com.example.maps.'))), `the cut evidence was removed: ${files.join(' ')}`);
     assert.ok(files.includes(join(out, 'devices', A, 'ipv4v6', 'com.example.maps.pcap')), files.join(' '));
     // No room at all: exit 3, one line naming the file, results.json unchanged.
-    assert.equal(lines.find((l) => l.startsWith('no room ')), 'no room 3', r.stdout);
+    assert.equal(
+      lines.find((l) => l.startsWith('no room ')),
+      'no room 3',
+      r.stdout,
+    );
     assert.ok(lines.includes('results.json unchanged'), r.stdout);
-    const err = readFileSync(join(work, 'resume.err'), 'utf8').trim().split('\n').filter((l) => !l.startsWith('dbug') && !/driver is installed/.test(l));
+    const err = readFileSync(join(work, 'resume.err'), 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('dbug') && !/driver is installed/.test(l));
     assert.equal(err.length, 1, err.join('\n'));
     assert.match(err[0]!, /^v6lab: cannot write .*small-disk\/run\/.*no space left on .*\(ENOSPC\).*--resume/);
     // With room, the resume ran the broken check again, and only that one.
-    assert.equal(lines.find((l) => l.startsWith('room ')), 'room 0', r.stdout);
+    assert.equal(
+      lines.find((l) => l.startsWith('room ')),
+      'room 0',
+      r.stdout,
+    );
     const resumed = JSON.parse(readFileSync(join(work, 'resumed.json'), 'utf8')) as RunResults;
-    assert.deepEqual(resumed.results.map((x) => [x.network, x.status]), [['ipv6', 'passed'], ['ipv4v6', 'passed']]);
+    assert.deepEqual(
+      resumed.results.map((x) => [x.network, x.status]),
+      [
+        ['ipv6', 'passed'],
+        ['ipv4v6', 'passed'],
+      ],
+    );
     assert.deepEqual(resumed.results[1], first.results[1]);
     assert.equal(existsSync(join(mount, 'run')), false, 'the tmpfs went with its namespace');
     // Whatever died on the full disk, no Appium server it started is left listening.

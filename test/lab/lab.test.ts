@@ -14,7 +14,15 @@ import { analyzeFile, IncrementalAnalyzer } from '../../lib/analysis/index.js';
 import { AdbkitBackend, type AdbkitClient } from '../../lib/device/adb.js';
 import { startDeviceCapture } from '../../lib/device/capture.js';
 import { probeDevice } from '../../lib/device/facts.js';
-import { checkApnProtocol, checkClat, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix, checkPrivacyAddresses, observeDevice } from '../../lib/checks/os.js';
+import {
+  checkApnProtocol,
+  checkClat,
+  checkIpv6Enabled,
+  checkIpv6OnlyAttach,
+  checkNat64Prefix,
+  checkPrivacyAddresses,
+  observeDevice,
+} from '../../lib/checks/os.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
 import { requireLab } from '../support/lab-env.js';
 import { v6lab } from '../support/cli.js';
@@ -23,11 +31,22 @@ const root = resolve(import.meta.dirname, '../..');
 // adbkit under tsx: the default import is the class, under node the module (see adbd tests).
 const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
 
-
 /** The host namespace's network, which the lab must never touch. */
 function hostNetwork(): string {
-  const out = (argv: string[]) => { try { return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' }); } catch (e) { return String(e); } };
-  return [out(['ip', 'addr']), out(['ip', 'route']), out(['ip', '-6', 'route']), out(['nft', 'list', 'ruleset']), readFileSync('/etc/resolv.conf', 'utf8')].join('\n---\n');
+  const out = (argv: string[]) => {
+    try {
+      return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+    } catch (e) {
+      return String(e);
+    }
+  };
+  return [
+    out(['ip', 'addr']),
+    out(['ip', 'route']),
+    out(['ip', '-6', 'route']),
+    out(['nft', 'list', 'ruleset']),
+    readFileSync('/etc/resolv.conf', 'utf8'),
+  ].join('\n---\n');
 }
 
 const v6labIn = (stateDir: string, ...args: string[]) => v6lab(args, { V6LAB_STATE_DIR: stateDir });
@@ -44,10 +63,26 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
   let client: ReturnType<typeof adbkit.Adb.createClient>;
 
   before(async function () {
-    await requireLab(this, 'the lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb');
+    await requireLab(
+      this,
+      'the lab tests',
+      ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'],
+      'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb',
+    );
     hostBefore = hostNetwork();
-    const up = await v6labIn(stateDir, 'lab', 'up', '--handsets', '2', '--apn', 'ipv6',
-      '--profile', join(root, 'devices/lab/handsets/compliant.json'), '--profile', join(root, 'devices/lab/handsets/noncompliant.json'));
+    const up = await v6labIn(
+      stateDir,
+      'lab',
+      'up',
+      '--handsets',
+      '2',
+      '--apn',
+      'ipv6',
+      '--profile',
+      join(root, 'devices/lab/handsets/compliant.json'),
+      '--profile',
+      join(root, 'devices/lab/handsets/noncompliant.json'),
+    );
     assert.equal(up.code, 0, `lab up: ${JSON.stringify(up)}`);
     upLines = up.stdout.trim().split('\n');
     mkdirSync(join(work, 'adb-home'));
@@ -100,7 +135,16 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
 
   it('v6lab devices tells what it learns of each handset over adb alone', async () => {
     const { stdout, stderr } = await v6lab(['devices', '--json'], { ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home });
-    const { devices } = JSON.parse(stdout) as { devices: { serial: string; model: string; root: string | null; tcpdump: string | null; defaultNetwork: { nat64Prefix: string | null; clat: { ipv4: string } | null } | null; problems: string[] }[] };
+    const { devices } = JSON.parse(stdout) as {
+      devices: {
+        serial: string;
+        model: string;
+        root: string | null;
+        tcpdump: string | null;
+        defaultNetwork: { nat64Prefix: string | null; clat: { ipv4: string } | null } | null;
+        problems: string[];
+      }[];
+    };
     const compliant = devices.find((d) => d.serial === 'emulator-5554')!;
     assert.equal(compliant.model, 'v6lab Reference', stderr);
     assert.equal(compliant.root, 'su');
@@ -160,11 +204,17 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     // The push channel: an established socket (st 01) to port 443 (01BB) of uid 1002.
     // "2: B80D0120...:C180 B80D0120...:01BB 01 00000000:00000000 02:00001010 00000000  1002 ..."
     const tcp6 = (await shell('emulator-5554', 'cat /proc/net/tcp6')).out;
-    const push = tcp6.split('\n').map((line) => line.trim().split(/\s+/)).filter((f) => f[2]?.endsWith(':01BB') && f[3] === '01' && f[7] === '1002');
+    const push = tcp6
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f[2]?.endsWith(':01BB') && f[3] === '01' && f[7] === '1002');
     assert.equal(push.length, 1, tcp6);
     // Refused by the network, the non-compliant handset has no background traffic to make.
     const sockets = (await shell('emulator-5556', 'cat /proc/net/tcp6 /proc/net/tcp')).out.split('\n').map((line) => line.trim().split(/\s+/));
-    assert.deepEqual(sockets.filter((f) => ['1000', '1001', '1002'].includes(f[7] ?? '')), []);
+    assert.deepEqual(
+      sockets.filter((f) => ['1000', '1001', '1002'].includes(f[7] ?? '')),
+      [],
+    );
   });
 
   it('pulls 50 MB byte-exact, pushes into new directories, forwards a port into the handset', async () => {
@@ -180,7 +230,14 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.equal(readFileSync(join(stateDir, 'handsets/hs0/fs/data/local/tmp/a/b/small.txt'), 'utf8'), 'v6lab push\n');
     // A server inside the handset's namespace, reached through adb forward.
     const namespace = JSON.parse(readFileSync(join(stateDir, 'handsets.json'), 'utf8'))[0].namespace as string;
-    const server = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', "require('net').createServer((s) => s.end('inside the handset\\n')).listen(8765, '127.0.0.1')"]);
+    const server = spawn('ip', [
+      'netns',
+      'exec',
+      namespace,
+      process.execPath,
+      '-e',
+      "require('net').createServer((s) => s.end('inside the handset\\n')).listen(8765, '127.0.0.1')",
+    ]);
     try {
       await new Promise((r) => setTimeout(r, 500));
       const port = await freePort();
@@ -222,16 +279,25 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.ok(kept > 0);
     // The file kept as evidence holds the same capture (up to the last record cut by the stop).
     const fromFile = await analyzeFile(capture.file, { nat64Prefixes: [nat64Prefix!] });
-    assert.deepEqual(fromFile.flows.map((f) => f.id), analysis.report().flows.map((f) => f.id));
+    assert.deepEqual(
+      fromFile.flows.map((f) => f.id),
+      analysis.report().flows.map((f) => f.id),
+    );
     const result = analysis.report();
     const to = (port: number, path: string) => result.flows.filter((f) => f.serverPort === port && f.path === path);
-    assert.ok(to(80, 'native-v6').some((f) => f.hostname === 'api.news.test'), JSON.stringify(result.flows.map((f) => [f.server, f.path, f.hostname])));
-    assert.ok(to(80, 'nat64').some((f) => f.hostname === 'img.news.test'), JSON.stringify([result.flows.map((f) => [f.server, f.serverPort, f.path, f.hostname]), result.dns.map((q) => [q.name, q.qtype, q.answers])]));
+    assert.ok(
+      to(80, 'native-v6').some((f) => f.hostname === 'api.news.test'),
+      JSON.stringify(result.flows.map((f) => [f.server, f.path, f.hostname])),
+    );
+    assert.ok(
+      to(80, 'nat64').some((f) => f.hostname === 'img.news.test'),
+      JSON.stringify([result.flows.map((f) => [f.server, f.serverPort, f.path, f.hostname]), result.dns.map((q) => [q.name, q.qtype, q.answers])]),
+    );
     assert.ok(to(80, 'clat').length >= 1, 'the IPv4 literal went through the CLAT');
     assert.equal(result.clatAddresses.length, 1, 'the CLAT address is inferred from its two legs');
   });
 
-  it('a UI driver sees the app\'s page with uiautomator and walks a link with input tap, over adb', async () => {
+  it("a UI driver sees the app's page with uiautomator and walks a link with input tap, over adb", async () => {
     assert.equal((await shell('emulator-5554', 'am start -W -n com.example.news/.MainActivity')).code, 0);
     const home = (await shell('emulator-5554', 'uiautomator dump /dev/tty')).out;
     assert.match(home, /content-desc="article"/);
@@ -257,10 +323,12 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.match((await shell('emulator-5554', 'dumpsys connectivity')).out, /extra: ipv4v6\.v6lab\.test/);
   });
 
-  it('listens only on loopback in the host namespace: each handset\'s adb port on 127.0.0.1', () => {
+  it("listens only on loopback in the host namespace: each handset's adb port on 127.0.0.1", () => {
     const supervisor = (JSON.parse(readFileSync(join(stateDir, 'supervisor.json'), 'utf8')) as { pid: number }).pid;
     // LISTEN 0 511 127.0.0.1:5555 0.0.0.0:* users:(("node",pid=123,fd=25))
-    const mine = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`pid=${supervisor},`));
+    const mine = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(`pid=${supervisor},`));
     assert.ok(mine.length >= 2, `the supervisor listens: ${mine.join('\n')}`);
     for (const line of mine) assert.match(line.trim().split(/\s+/)[3]!, /^127\.0\.0\.1:\d+$/, line);
   });
@@ -269,7 +337,10 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     const status = await v6labIn(stateDir, 'lab', 'status', '--json');
     const overview = JSON.parse(status.stdout);
     assert.equal(overview.supervisor.running, true);
-    assert.deepEqual(overview.handsets.map((h: { adbListening: boolean }) => h.adbListening), [true, true]);
+    assert.deepEqual(
+      overview.handsets.map((h: { adbListening: boolean }) => h.adbListening),
+      [true, true],
+    );
   });
 
   it('lab down removes every namespace, process and /etc/netns entry, twice safely, and the host is untouched', async () => {

@@ -10,7 +10,15 @@ import { LabPlanError } from '../../lib/lab/network/errors.js';
 import { parseIpAddrJson, parseRouteJson } from '../../lib/lab/network/inspect.js';
 import { asSystemUid, probeArgv, pushArgv } from '../../lib/lab/network/background.js';
 import {
-  attachFamilies, backgroundParts, handsetAddressing, handsetSettings, inPrefix64, interfaceSysctls, isLabNamespace, labHash16, validatePlan,
+  attachFamilies,
+  backgroundParts,
+  handsetAddressing,
+  handsetSettings,
+  inPrefix64,
+  interfaceSysctls,
+  isLabNamespace,
+  labHash16,
+  validatePlan,
   worldAddresses,
 } from '../../lib/lab/network/plan.js';
 import { parseProcStat } from '../../lib/lab/network/process.js';
@@ -21,16 +29,27 @@ import { ntpServerReply, requestedBytes } from '../../lib/lab/network/world-serv
 const PLAN: LabPlan = {
   labId: 'ab1',
   stateDir: '/tmp/x',
-  world: { hosts: [{ name: 'api.news.test', ipv4: true, ipv6: true }, { name: 'cdn.news.test', ipv4: true, ipv6: 'blackhole' }] },
+  world: {
+    hosts: [
+      { name: 'api.news.test', ipv4: true, ipv6: true },
+      { name: 'cdn.news.test', ipv4: true, ipv6: 'blackhole' },
+    ],
+  },
   handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV4V6' }],
 };
 
 describe('lab network plan (no root)', function () {
   it('gives each attach the PDN type intersected with what the APN offers', function () {
     const table: [ApnType, PdpType, (4 | 6)[]][] = [
-      ['ipv6', 'IPV6', [6]], ['ipv6', 'IPV4V6', [6]], ['ipv6', 'IP', []],
-      ['ipv4v6', 'IPV6', [6]], ['ipv4v6', 'IPV4V6', [6, 4]], ['ipv4v6', 'IP', [4]],
-      ['ipv4', 'IPV6', []], ['ipv4', 'IPV4V6', [4]], ['ipv4', 'IP', [4]],
+      ['ipv6', 'IPV6', [6]],
+      ['ipv6', 'IPV4V6', [6]],
+      ['ipv6', 'IP', []],
+      ['ipv4v6', 'IPV6', [6]],
+      ['ipv4v6', 'IPV4V6', [6, 4]],
+      ['ipv4v6', 'IP', [4]],
+      ['ipv4', 'IPV6', []],
+      ['ipv4', 'IPV4V6', [4]],
+      ['ipv4', 'IP', [4]],
     ];
     for (const [apn, pdp, families] of table) {
       const result = attachFamilies(apn, pdp);
@@ -42,11 +61,22 @@ describe('lab network plan (no root)', function () {
 
   it('rejects a plan naming the bad field', function () {
     const bad = (change: Partial<LabPlan>, field: string): void =>
-      assert.throws(() => validatePlan({ ...PLAN, ...change }), (e: unknown) => e instanceof LabPlanError && e.field === field);
+      assert.throws(
+        () => validatePlan({ ...PLAN, ...change }),
+        (e: unknown) => e instanceof LabPlanError && e.field === field,
+      );
     bad({ labId: 'Ab' }, 'labId');
     bad({ labId: 'abcdefg' }, 'labId');
     bad({ handsets: [{ index: 200, apn: 'ipv6', pdpType: 'IPV6' }] }, 'handsets[0].index');
-    bad({ handsets: [{ index: 1, apn: 'ipv6', pdpType: 'IPV6' }, { index: 1, apn: 'ipv4', pdpType: 'IP' }] }, 'handsets[1].index');
+    bad(
+      {
+        handsets: [
+          { index: 1, apn: 'ipv6', pdpType: 'IPV6' },
+          { index: 1, apn: 'ipv4', pdpType: 'IP' },
+        ],
+      },
+      'handsets[1].index',
+    );
     bad({ handsets: [{ index: 1, apn: 'ipv5' as ApnType, pdpType: 'IPV6' }] }, 'handsets[0].apn');
     bad({ world: { hosts: [{ name: 'a b.test', ipv4: true, ipv6: true }] } }, 'world.hosts[0].name');
     bad({ world: { hosts: [{ name: 'ipv4only.arpa', ipv4: true, ipv6: true }] } }, 'world.hosts[0].name');
@@ -76,7 +106,10 @@ describe('lab network plan (no root)', function () {
 
   it('puts the world in 100.64/10 (reachable through tayga) and keeps the blackholed AAAA published', function () {
     const hosts = worldAddresses('ab1', PLAN.world.hosts);
-    assert.deepEqual(hosts.map((h) => h.ipv4), ['100.64.1.1', '100.64.1.2']);
+    assert.deepEqual(
+      hosts.map((h) => h.ipv4),
+      ['100.64.1.1', '100.64.1.2'],
+    );
     assert.equal(hosts[1]?.ipv6Blackholed, true);
     assert.ok(hosts[1]?.ipv6);
     const zone = rootZone(hosts, { ipv4: '100.64.0.53', ipv6: '2001:db8::53' });
@@ -109,7 +142,13 @@ describe('lab network plan (no root)', function () {
       '[{"ifindex":2,"ifname":"rmnet_data0","addr_info":[{"family":"inet6","local":"2001:db8:1:0:d877::5","prefixlen":64,"scope":"global","temporary":true,"dynamic":true},' +
         '{"family":"inet6","local":"2001:db8:1:0:58fa:29ff:feb8:bf2d","prefixlen":64,"scope":"global","dynamic":true,"mngtmpaddr":true},{"bogus":1}]}]',
     );
-    assert.deepEqual(addrs.get('rmnet_data0')?.map((a) => [a.address, a.temporary]), [['2001:db8:1:0:d877::5', true], ['2001:db8:1:0:58fa:29ff:feb8:bf2d', false]]);
+    assert.deepEqual(
+      addrs.get('rmnet_data0')?.map((a) => [a.address, a.temporary]),
+      [
+        ['2001:db8:1:0:d877::5', true],
+        ['2001:db8:1:0:58fa:29ff:feb8:bf2d', false],
+      ],
+    );
     const routes = parseRouteJson('[{"dst":"default","dev":"v4-rmnet_data0","scope":"link","prefsrc":"192.0.0.4","flags":[],"metrics":[{"mtu":1472}]}]');
     assert.deepEqual(routes, [{ dst: 'default', gateway: null, dev: 'v4-rmnet_data0', protocol: null, mtu: 1472 }]);
   });
@@ -124,30 +163,64 @@ describe('lab network plan (no root)', function () {
 
   it("turns a handset's settings into per-interface sysctls, missing settings on", function () {
     assert.deepEqual(handsetSettings(undefined), { mobileIpv6: true, mobilePrivacy: true, wifiIpv6: true, wifiPrivacy: true, clat: true });
-    assert.deepEqual(handsetSettings({ wifiIpv6: false, clat: false }), { mobileIpv6: true, mobilePrivacy: true, wifiIpv6: false, wifiPrivacy: true, clat: false });
+    assert.deepEqual(handsetSettings({ wifiIpv6: false, clat: false }), {
+      mobileIpv6: true,
+      mobilePrivacy: true,
+      wifiIpv6: false,
+      wifiPrivacy: true,
+      clat: false,
+    });
     assert.deepEqual(interfaceSysctls('rmnet_data0', true, true), ['net.ipv6.conf.rmnet_data0.disable_ipv6=0', 'net.ipv6.conf.rmnet_data0.use_tempaddr=2']);
     assert.deepEqual(interfaceSysctls('wlan0', false, false), ['net.ipv6.conf.wlan0.disable_ipv6=1', 'net.ipv6.conf.wlan0.use_tempaddr=0']);
-    const handsets = (settings: unknown): LabPlan => ({ ...PLAN, handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV6', settings } as LabPlan['handsets'][number]] });
+    const handsets = (settings: unknown): LabPlan => ({
+      ...PLAN,
+      handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV6', settings } as LabPlan['handsets'][number]],
+    });
     assert.doesNotThrow(() => validatePlan(handsets({ clat: false })));
-    assert.throws(() => validatePlan(handsets({ clat: 'no' })), (e: LabPlanError) => e.field === 'handsets[0].settings.clat');
-    assert.throws(() => validatePlan(handsets({ ipv7: true })), (e: LabPlanError) => e.field === 'handsets[0].settings.ipv7');
-    assert.throws(() => validatePlan({ ...PLAN, backgroundTraffic: 'yes' as unknown as boolean }), (e: LabPlanError) => e.field === 'backgroundTraffic');
+    assert.throws(
+      () => validatePlan(handsets({ clat: 'no' })),
+      (e: LabPlanError) => e.field === 'handsets[0].settings.clat',
+    );
+    assert.throws(
+      () => validatePlan(handsets({ ipv7: true })),
+      (e: LabPlanError) => e.field === 'handsets[0].settings.ipv7',
+    );
+    assert.throws(
+      () => validatePlan({ ...PLAN, backgroundTraffic: 'yes' as unknown as boolean }),
+      (e: LabPlanError) => e.field === 'backgroundTraffic',
+    );
   });
 
-  it('takes the background traffic\'s hosts from the world, skipping a part whose host it lacks, under system uids', function () {
+  it("takes the background traffic's hosts from the world, skipping a part whose host it lacks, under system uids", function () {
     const parts = backgroundParts([{ name: 'connectivity.test' }, { name: 'api.news.test' }, { name: 'push.test' }]);
     assert.deepEqual(parts, {
       probe: { host: 'connectivity.test', uid: 1000, intervalMs: 10_000 },
       ntp: { host: null, uid: 1001, intervalMs: 30_000 },
       push: { host: 'push.test', uid: 1002, intervalMs: 15_000 },
     });
-    for (const part of Object.values(parts)) assert.ok(part.uid < 10_000, 'below Android\'s first app uid');
-    assert.deepEqual(asSystemUid(1001, ['perl', '-e', '1']), ['setpriv', '--reuid=1001', '--regid=1001', '--clear-groups', '--pdeathsig=KILL', '--', 'perl', '-e', '1']);
+    for (const part of Object.values(parts)) assert.ok(part.uid < 10_000, "below Android's first app uid");
+    assert.deepEqual(asSystemUid(1001, ['perl', '-e', '1']), [
+      'setpriv',
+      '--reuid=1001',
+      '--regid=1001',
+      '--clear-groups',
+      '--pdeathsig=KILL',
+      '--',
+      'perl',
+      '-e',
+      '1',
+    ]);
     // HTTP and HTTPS to the host by name (getaddrinfo), the CA from the inherited fd 3.
     const probe = probeArgv('connectivity.test', true);
-    assert.deepEqual(probe.filter((a) => a.includes('://')), ['http://connectivity.test/generate_204', 'https://connectivity.test/generate_204']);
+    assert.deepEqual(
+      probe.filter((a) => a.includes('://')),
+      ['http://connectivity.test/generate_204', 'https://connectivity.test/generate_204'],
+    );
     assert.equal(probe[probe.indexOf('--cacert') + 1], '/dev/fd/3');
-    assert.deepEqual(probeArgv('connectivity.test', false).filter((a) => a.includes('://')), ['http://connectivity.test/generate_204']);
+    assert.deepEqual(
+      probeArgv('connectivity.test', false).filter((a) => a.includes('://')),
+      ['http://connectivity.test/generate_204'],
+    );
     assert.equal(pushArgv('push.test').at(-1), 'https://push.test/push');
   });
 
@@ -181,8 +254,19 @@ describe('lab network plan (no root)', function () {
     const dir = await mkdtemp(path.join(tmpdir(), 'v6lab-state-test-'));
     try {
       const state = {
-        version: 1, labId: 'ab1', stateDir: dir, runDir: path.join(dir, 'run'), phase: 'starting', startedAt: '', upMs: null, backgroundTraffic: true,
-        namespaces: [], netnsDirs: [], processes: [], world: { dnsServers: [], caCertFile: '', hosts: [] }, handsets: [],
+        version: 1,
+        labId: 'ab1',
+        stateDir: dir,
+        runDir: path.join(dir, 'run'),
+        phase: 'starting',
+        startedAt: '',
+        upMs: null,
+        backgroundTraffic: true,
+        namespaces: [],
+        netnsDirs: [],
+        processes: [],
+        world: { dnsServers: [], caCertFile: '', hosts: [] },
+        handsets: [],
       } satisfies LabState;
       const owner = new StateRecorder(structuredClone(state), 'owner');
       await Promise.all([1, 2, 3].map((n) => owner.update((s) => void s.netnsDirs.push(`/etc/netns/${n}`))));
@@ -197,12 +281,16 @@ describe('lab network plan (no root)', function () {
       // The supervisor re-attaches several handsets at once, one shared recorder each: no
       // read-change-write of one may land between another's read and write.
       const recorders = [0, 1, 2, 3].map(() => new StateRecorder(structuredClone(state), 'shared'));
-      await Promise.all(recorders.flatMap((recorder, index) =>
-        [0, 1, 2].map((step) => recorder.update((s) => void s.netnsDirs.push(`/etc/netns/hs${index}-${step}`)))));
+      await Promise.all(
+        recorders.flatMap((recorder, index) => [0, 1, 2].map((step) => recorder.update((s) => void s.netnsDirs.push(`/etc/netns/hs${index}-${step}`)))),
+      );
       const together = (await readState(dir))?.netnsDirs ?? [];
       assert.equal(together.length, 4 + 12, `every handset's changes kept: ${together.join(' ')}`);
       for (const index of [0, 1, 2, 3]) {
-        assert.deepEqual(together.filter((d) => d.includes(`hs${index}-`)), [0, 1, 2].map((step) => `/etc/netns/hs${index}-${step}`));
+        assert.deepEqual(
+          together.filter((d) => d.includes(`hs${index}-`)),
+          [0, 1, 2].map((step) => `/etc/netns/hs${index}-${step}`),
+        );
       }
       await writeFile(path.join(dir, 'lab.json'), '{"version": 1, "labId": "ab1", "trunc');
       await assert.rejects(readState(dir), /is not JSON/);

@@ -10,9 +10,7 @@ import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  labDown, labStatus, labUp, reattach, readState, type HandsetState, type LabPlan, type LabState,
-} from '../../lib/lab/network/index.js';
+import { labDown, labStatus, labUp, reattach, readState, type HandsetState, type LabPlan, type LabState } from '../../lib/lab/network/index.js';
 import { processesUsingRunDir } from '../../lib/lab/network/down.js';
 import { isRunning, parseProcStat } from '../../lib/lab/network/process.js';
 import { inPrefix64 } from '../../lib/lab/network/plan.js';
@@ -64,7 +62,6 @@ function parseCounters(text: string): Record<string, number> {
   return counters;
 }
 
-
 function exec(argv: readonly string[], timeoutMs = 15_000, input?: string): Promise<string> {
   const [file, ...args] = argv;
   return new Promise((resolve, reject) => {
@@ -74,7 +71,6 @@ function exec(argv: readonly string[], timeoutMs = 15_000, input?: string): Prom
     if (input !== undefined) child.stdin?.end(input);
   });
 }
-
 
 /** A running part of a lab's background traffic: a child of one of its `background` processes. */
 interface BackgroundPartProcess {
@@ -213,7 +209,9 @@ describe('lab network: lab up|status|down (issue 3)', function () {
   const client = async (ns: string, job: Record<string, unknown>): Promise<ClientResult> =>
     JSON.parse(await inNs(ns, process.execPath, clientScript, JSON.stringify({ timeoutMs: 3000, ...job }))) as ClientResult;
   const addresses = async (ns: string, dev: string): Promise<{ local: string; family: string; temporary?: boolean; scope: string }[]> => {
-    const [link] = JSON.parse(await exec(['ip', '-n', ns, '-j', 'addr', 'show', 'dev', dev])) as { addr_info: { local: string; family: string; temporary?: boolean; scope: string }[] }[];
+    const [link] = JSON.parse(await exec(['ip', '-n', ns, '-j', 'addr', 'show', 'dev', dev])) as {
+      addr_info: { local: string; family: string; temporary?: boolean; scope: string }[];
+    }[];
     return link?.addr_info ?? [];
   };
   const routeGet = async (ns: string, destination: string): Promise<string> => exec(['ip', '-n', ns, 'route', 'get', destination]);
@@ -242,12 +240,19 @@ describe('lab network: lab up|status|down (issue 3)', function () {
     before(async function () {
       this.timeout(20_000);
       const started = Date.now();
-      labA = await labUp({ labId: `a${process.pid % 1000}`, stateDir: stateDir('lab-a'), world: WORLD, handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV4V6' }] });
+      labA = await labUp({
+        labId: `a${process.pid % 1000}`,
+        stateDir: stateDir('lab-a'),
+        world: WORLD,
+        handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV4V6' }],
+      });
       console.log(`      lab up, 1 handset: ${Date.now() - started} ms`);
       // Counting from now on what leaves the handset, by owner uid.
-      await exec(['ip', 'netns', 'exec', handset(labA, 0).namespace, 'nft', '-f', '-'], 5_000, uidCounters(
-        worldHost(labA, 'connectivity.test').ipv6!, worldHost(labA, 'push.test').ipv6!, nat64Address(worldHost(labA, 'time.test').ipv4!),
-      ));
+      await exec(
+        ['ip', 'netns', 'exec', handset(labA, 0).namespace, 'nft', '-f', '-'],
+        5_000,
+        uidCounters(worldHost(labA, 'connectivity.test').ipv6!, worldHost(labA, 'push.test').ipv6!, nat64Address(worldHost(labA, 'time.test').ipv4!)),
+      );
     });
 
     it('gives rmnet_data0 a SLAAC address and a privacy address from its /64, and a default route by RA', async function () {
@@ -258,8 +263,14 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       assert.ok(h.sysctls.includes('net.ipv6.conf.rmnet_data0.use_tempaddr=2'), h.sysctls.join(' '));
       assert.ok(h.ipv6Prefix);
       const global = (await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.family === 'inet6' && a.scope === 'global');
-      assert.ok(global.some((a) => !a.temporary && inPrefix64(a.local, h.ipv6Prefix!)), `no SLAAC address from ${h.ipv6Prefix}: ${JSON.stringify(global)}`);
-      assert.ok(global.some((a) => a.temporary && inPrefix64(a.local, h.ipv6Prefix!)), `no temporary address: ${JSON.stringify(global)}`);
+      assert.ok(
+        global.some((a) => !a.temporary && inPrefix64(a.local, h.ipv6Prefix!)),
+        `no SLAAC address from ${h.ipv6Prefix}: ${JSON.stringify(global)}`,
+      );
+      assert.ok(
+        global.some((a) => a.temporary && inPrefix64(a.local, h.ipv6Prefix!)),
+        `no temporary address: ${JSON.stringify(global)}`,
+      );
       assert.equal((await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.family === 'inet').length, 0, 'an IPv6-only attach has no IPv4');
       assert.match(await exec(['ip', '-n', h.namespace, '-6', 'route', 'show', 'default']), /^default via fe80::\S+ dev rmnet_data0 proto ra /m);
       assert.match(await readFile(`/etc/netns/${h.namespace}/resolv.conf`, 'utf8'), new RegExp(`^nameserver ${h.dnsServers[0]}$`, 'm'));
@@ -308,7 +319,7 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       assert.equal((await inNs(h.namespace, 'dig', '+short', 'AAAA', 'cdn.news.test')).trim(), cdn.ipv6);
     });
 
-    it('makes a phone\'s background traffic from system uids: probe, NTP through DNS64/NAT64, a push channel', async function () {
+    it("makes a phone's background traffic from system uids: probe, NTP through DNS64/NAT64, a push channel", async function () {
       this.timeout(25_000);
       const h = handset(labA, 0);
       assert.ok(h.background, 'no background traffic recorded');
@@ -329,8 +340,15 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const push = worldHost(labA, 'push.test').ipv6!;
       const tcp6 = await inNs(h.namespace, 'cat', '/proc/net/tcp6');
       // "2: B80D0120...:C180 B80D0120...:01BB 01 ... 1002 0 281759 ..." (state 01: established)
-      const established = tcp6.split('\n').map((line) => line.trim().split(/\s+/)).filter((f) => f[2] === `${procNetAddress6(push)}:01BB` && f[3] === '01');
-      assert.deepEqual(established.map((f) => f[7]), ['1002'], `one established socket to push.test:443, of uid 1002: ${tcp6}`);
+      const established = tcp6
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter((f) => f[2] === `${procNetAddress6(push)}:01BB` && f[3] === '01');
+      assert.deepEqual(
+        established.map((f) => f[7]),
+        ['1002'],
+        `one established socket to push.test:443, of uid 1002: ${tcp6}`,
+      );
       const log = await readFile(h.background.logFile, 'utf8');
       assert.match(log, new RegExp(`ntp: uid 1001 time\\.test \\[${nat64Address(worldHost(labA, 'time.test').ipv4!)}\\]:123 stratum 1`));
       assert.match(log, /probe: uid 1000 204 \S+ https:\/\/connectivity\.test\/generate_204/);
@@ -348,7 +366,10 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       this.timeout(10_000);
       const state = (await readState(labA!.stateDir))!;
       const parts = await backgroundPartProcesses(state);
-      assert.ok(parts.some((p) => p.uid === 1002), `the push channel runs: ${JSON.stringify(parts)}`);
+      assert.ok(
+        parts.some((p) => p.uid === 1002),
+        `the push channel runs: ${JSON.stringify(parts)}`,
+      );
       const started = Date.now();
       const { removed } = await labDown(state.stateDir);
       console.log(`      lab down, 1 handset: ${Date.now() - started} ms`);
@@ -405,7 +426,10 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const h = handset(labB, 2);
       assert.equal(h.attached, false);
       assert.match(h.attachError ?? '', /IPV6 rejected by the ipv4 APN/);
-      assert.deepEqual((await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.scope === 'global'), []);
+      assert.deepEqual(
+        (await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.scope === 'global'),
+        [],
+      );
       const status = await labStatus(labB!.stateDir);
       assert.equal(status.handsets.find((s) => s.index === 2)?.attached, false);
     });
@@ -447,7 +471,7 @@ describe('lab network: lab up|status|down (issue 3)', function () {
 
     it('re-attaches a handset from ipv4v6 to ipv6 within a few seconds, and its CLAT appears', async function () {
       this.timeout(15_000);
-      const before = handset(await readState(labB!.stateDir) ?? undefined, 0).background;
+      const before = handset((await readState(labB!.stateDir)) ?? undefined, 0).background;
       assert.ok(before, 'handset 0 makes background traffic before the re-attach');
       const started = Date.now();
       const h = await reattach(labB!, 0, 'ipv6', 'IPV4V6');
@@ -466,12 +490,21 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const status = await labStatus(labB!.stateDir);
       assert.equal(status.healthy, true, JSON.stringify(status, null, 2));
       // The old attach's daemons are gone: one resolver and one radvd in the gateway.
-      const gatewayProcesses = labB!.processes.filter((p) => p.namespace === h.gatewayNamespace).map((p) => p.name).sort();
+      const gatewayProcesses = labB!.processes
+        .filter((p) => p.namespace === h.gatewayNamespace)
+        .map((p) => p.name)
+        .sort();
       assert.deepEqual(gatewayProcesses, ['radvd', 'tayga-nat64', 'unbound-dns64']);
       // The background traffic went with the old attach and came back with the new one.
-      assert.equal(await isRunning(before), false, 'the old attach\'s background traffic stopped');
+      assert.equal(await isRunning(before), false, "the old attach's background traffic stopped");
       assert.ok(h.background && (await isRunning(h.background)), 'the new attach makes background traffic');
-      assert.deepEqual(labB!.processes.filter((p) => p.namespace === h.namespace).map((p) => p.name).sort(), ['background', 'tayga-clat']);
+      assert.deepEqual(
+        labB!.processes
+          .filter((p) => p.namespace === h.namespace)
+          .map((p) => p.name)
+          .sort(),
+        ['background', 'tayga-clat'],
+      );
     });
 
     it('re-attaches back to ipv4v6: the CLAT goes, IPv4 comes back', async function () {
@@ -521,20 +554,36 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const h = handset(labN, 0);
       assert.deepEqual(h.settings, { mobileIpv6: true, mobilePrivacy: false, wifiIpv6: false, wifiPrivacy: false, clat: false });
       assert.deepEqual([...h.sysctls].sort(), [
-        'net.ipv6.conf.rmnet_data0.disable_ipv6=0', 'net.ipv6.conf.rmnet_data0.use_tempaddr=0',
-        'net.ipv6.conf.wlan0.disable_ipv6=1', 'net.ipv6.conf.wlan0.use_tempaddr=0',
+        'net.ipv6.conf.rmnet_data0.disable_ipv6=0',
+        'net.ipv6.conf.rmnet_data0.use_tempaddr=0',
+        'net.ipv6.conf.wlan0.disable_ipv6=1',
+        'net.ipv6.conf.wlan0.use_tempaddr=0',
       ]);
     });
 
     it('gives no temporary address on mobile data, and no IPv6 at all on wlan0', async function () {
       const h = handset(labN, 0);
       const mobile = await addresses(h.namespace, 'rmnet_data0');
-      assert.ok(mobile.some((a) => a.family === 'inet6' && a.scope === 'global' && inPrefix64(a.local, h.ipv6Prefix!)), JSON.stringify(mobile));
-      assert.deepEqual(mobile.filter((a) => a.temporary), [], 'no privacy address');
+      assert.ok(
+        mobile.some((a) => a.family === 'inet6' && a.scope === 'global' && inPrefix64(a.local, h.ipv6Prefix!)),
+        JSON.stringify(mobile),
+      );
+      assert.deepEqual(
+        mobile.filter((a) => a.temporary),
+        [],
+        'no privacy address',
+      );
       assert.equal(await sysctlOf(h.namespace, 'net.ipv6.conf.rmnet_data0.use_tempaddr'), '0');
       const wlan = await addresses(h.namespace, 'wlan0');
-      assert.deepEqual(wlan.filter((a) => a.family === 'inet6'), [], `IPv6 on wlan0: ${JSON.stringify(wlan)}`);
-      assert.ok(wlan.some((a) => a.local === h.wifi?.ipv4Address), 'Wi-Fi still has IPv4');
+      assert.deepEqual(
+        wlan.filter((a) => a.family === 'inet6'),
+        [],
+        `IPv6 on wlan0: ${JSON.stringify(wlan)}`,
+      );
+      assert.ok(
+        wlan.some((a) => a.local === h.wifi?.ipv4Address),
+        'Wi-Fi still has IPv4',
+      );
       assert.equal(await sysctlOf(h.namespace, 'net.ipv6.conf.wlan0.disable_ipv6'), '1');
       assert.deepEqual(h.wifi?.ipv6Addresses, []);
     });
@@ -553,7 +602,10 @@ describe('lab network: lab up|status|down (issue 3)', function () {
     it('with IPv6 off on mobile data, ignores the RA and its IPv6 resolver on a dual-stack attach', async function () {
       const h = handset(labN, 1);
       assert.deepEqual([h.families, h.ipv6Addresses, h.dnsServers], [[6, 4], [], [h.ipv4Gateway]]);
-      assert.deepEqual((await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.family === 'inet6'), []);
+      assert.deepEqual(
+        (await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.family === 'inet6'),
+        [],
+      );
       const dual = await client(h.namespace, { kind: 'http', host: 'api.news.test', bytes: 100 });
       assert.deepEqual([dual.ok, dual.remoteAddress], [true, worldHost(labN, 'api.news.test').ipv4], JSON.stringify(dual));
     });
@@ -562,15 +614,25 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const status = await labStatus(labN!.stateDir);
       assert.equal(status.healthy, true, JSON.stringify(status, null, 2));
       assert.ok(!status.components.some((c) => c.name.startsWith('background')));
-      assert.deepEqual(labN!.handsets.map((h) => h.background), [null, null]);
+      assert.deepEqual(
+        labN!.handsets.map((h) => h.background),
+        [null, null],
+      );
     });
 
     it('keeps the settings through re-attaches', async function () {
       this.timeout(20_000);
       let h = await reattach(labN!, 0, 'ipv4v6', 'IPV4V6');
       assert.deepEqual(h.families, [6, 4]);
-      assert.deepEqual((await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.temporary), [], 'no privacy address after a re-attach');
-      assert.deepEqual((await addresses(h.namespace, 'wlan0')).filter((a) => a.family === 'inet6'), []);
+      assert.deepEqual(
+        (await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.temporary),
+        [],
+        'no privacy address after a re-attach',
+      );
+      assert.deepEqual(
+        (await addresses(h.namespace, 'wlan0')).filter((a) => a.family === 'inet6'),
+        [],
+      );
       h = await reattach(labN!, 0, 'ipv6', 'IPV6');
       assert.deepEqual([h.families, h.clat, h.settings.clat], [[6], null, false]);
       assert.deepEqual(await addresses(h.namespace, 'v4-rmnet_data0').catch(() => []), []);
@@ -618,15 +680,27 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const dir = stateDir('lab-lost');
       // A world without time.test: the background traffic skips NTP and says so.
       const world = { hosts: WORLD.hosts.filter((h) => h.name !== 'time.test') };
-      const state = await labUp({ labId: `d${process.pid % 1000}`, stateDir: dir, world, handsets: [{ index: 5, apn: 'ipv4v6', pdpType: 'IPV4V6' }], wifi: false });
+      const state = await labUp({
+        labId: `d${process.pid % 1000}`,
+        stateDir: dir,
+        world,
+        handsets: [{ index: 5, apn: 'ipv4v6', pdpType: 'IPV4V6' }],
+        wifi: false,
+      });
       const background = handset(state, 5).background;
       assert.deepEqual([background?.probe.host, background?.ntp.host, background?.push.host], ['connectivity.test', null, 'push.test']);
       assert.match(await readFile(background!.logFile, 'utf8'), /ntp: skipped: the world has no time\.test/);
       const parts = await backgroundPartProcesses(state);
-      assert.ok(parts.some((p) => p.uid === 1002), `the push channel runs: ${JSON.stringify(parts)}`);
+      assert.ok(
+        parts.some((p) => p.uid === 1002),
+        `the push channel runs: ${JSON.stringify(parts)}`,
+      );
       await unlink(path.join(dir, 'lab.json'));
       const { removed } = await labDown(dir, { labId: state.labId });
-      assert.ok(removed.some((r) => r.startsWith('namespace ')), removed.join('\n'));
+      assert.ok(
+        removed.some((r) => r.startsWith('namespace ')),
+        removed.join('\n'),
+      );
       assert.deepEqual(await leftovers(state.labId, state.processes, state.runDir, parts), []);
       assert.equal((await stat(dir)).isDirectory(), true, 'the state directory itself is kept');
     });
@@ -639,7 +713,15 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       await exec(['ip', 'netns', 'add', `v6l-${labId}-gw1`]);
       try {
         await assert.rejects(
-          labUp({ labId, stateDir: dir, world: WORLD, handsets: [{ index: 0, apn: 'ipv6', pdpType: 'IPV6' }, { index: 1, apn: 'ipv6', pdpType: 'IPV6' }] }),
+          labUp({
+            labId,
+            stateDir: dir,
+            world: WORLD,
+            handsets: [
+              { index: 0, apn: 'ipv6', pdpType: 'IPV6' },
+              { index: 1, apn: 'ipv6', pdpType: 'IPV6' },
+            ],
+          }),
           (error: Error) => error.name === 'LabAlreadyUpError',
         );
       } finally {

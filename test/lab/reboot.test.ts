@@ -51,11 +51,25 @@ describe('lab: adb reboot takes a handset away and brings it back as the same se
   }
 
   before(async function () {
-    await requireLab(this, 'the lab tests', ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'], 'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb');
+    await requireLab(
+      this,
+      'the lab tests',
+      ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'openssl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'],
+      'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb',
+    );
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        await bringLabUp({ stateDir, handsets: 1, apn: 'ipv6', world: DEFAULT_WORLD, apps: DEFAULT_APPS, profiles: [DEFAULT_PROFILE], runner, backgroundTraffic: false });
+        await bringLabUp({
+          stateDir,
+          handsets: 1,
+          apn: 'ipv6',
+          world: DEFAULT_WORLD,
+          apps: DEFAULT_APPS,
+          profiles: [DEFAULT_PROFILE],
+          runner,
+          backgroundTraffic: false,
+        });
         break;
       } catch (error) {
         // Another lab (a test running beside this one) holds the emulator port: wait for it.

@@ -18,7 +18,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `v6lab ...args` in its own process group; kill() is kill -9 of the group. */
 function startHarness(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [join(projectRoot, 'bin/v6lab.js'), ...args], { cwd: projectRoot, env: { ...process.env, ...env }, detached: true, stdio: 'ignore' });
+  const child = spawn(process.execPath, [join(projectRoot, 'bin/v6lab.js'), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: 'ignore',
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { exited, kill: () => process.kill(-child.pid!, 'SIGKILL') };
 }
@@ -31,9 +36,15 @@ describe('kill -9 of the harness, then --resume (issue 6)', function () {
     const { cli, env, work } = lab;
     const out = join(work, 'run');
     const catalogue = join(work, 'two.json');
-    writeFileSync(catalogue, JSON.stringify({ name: 'two', apps: ['com.example.maps', 'com.example.news'].map((p) => ({ package: p, label: p, dwellMs: 1500 })) }));
+    writeFileSync(
+      catalogue,
+      JSON.stringify({ name: 'two', apps: ['com.example.maps', 'com.example.news'].map((p) => ({ package: p, label: p, dwellMs: 1500 })) }),
+    );
     const shell = async (args: string[]) => (await cli.run(['-s', SERIAL, 'shell', ...args])).stdout.toString();
-    const asFound = [await shell(['su', '-c', 'content query --uri content://telephony/carriers']), await shell(['settings', 'get', 'global', 'private_dns_mode'])];
+    const asFound = [
+      await shell(['su', '-c', 'content query --uri content://telephony/carriers']),
+      await shell(['settings', 'get', 'global', 'private_dns_mode']),
+    ];
     const random = prng(20261126);
     const expected = 6 + 4;
     let args = ['certify', '--devices', SERIAL, '--suite', 'os,apps', '--apps', catalogue, '--out', out, '--quiet'];
@@ -64,9 +75,15 @@ describe('kill -9 of the harness, then --resume (issue 6)', function () {
     const keys = doc.results.map((r) => `${r.check}|${r.app ?? ''}|${r.network}`);
     assert.equal(new Set(keys).size, keys.length, 'no check recorded twice');
     assert.equal(doc.results.length, expected, JSON.stringify(doc.results.map((r) => [r.check, r.app, r.network, r.status])));
-    assert.ok(doc.results.every((r) => r.status !== 'broken'), JSON.stringify(doc.results.filter((r) => r.status === 'broken')));
+    assert.ok(
+      doc.results.every((r) => r.status !== 'broken'),
+      JSON.stringify(doc.results.filter((r) => r.status === 'broken')),
+    );
     assert.ok(seen[0]! < seen[2]!, `the kills came as results arrived: ${seen.join(', ')}`);
     // Back as found: the APN rows the harness added are gone, Private DNS as it was.
-    assert.deepEqual([await shell(['su', '-c', 'content query --uri content://telephony/carriers']), await shell(['settings', 'get', 'global', 'private_dns_mode'])], asFound);
+    assert.deepEqual(
+      [await shell(['su', '-c', 'content query --uri content://telephony/carriers']), await shell(['settings', 'get', 'global', 'private_dns_mode'])],
+      asFound,
+    );
   });
 });

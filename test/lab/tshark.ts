@@ -174,9 +174,7 @@ function parseConversationRow(transport: 'tcp' | 'udp', line: string): TsharkCon
   if (!toA || !toB || !total) return null;
   // The two directions are often still exact when the total is not (both < 10000 bytes).
   const bytes =
-    total.size.precision > 1 && toA.size.precision === 1 && toB.size.precision === 1
-      ? { value: toA.size.value + toB.size.value, precision: 1 }
-      : total.size;
+    total.size.precision > 1 && toA.size.precision === 1 && toB.size.precision === 1 ? { value: toA.size.value + toB.size.value, precision: 1 } : total.size;
   return {
     transport,
     a: a.address,
@@ -210,7 +208,9 @@ export function parseDnsQueries(text: string): TsharkDnsQuery[] {
       log('skipping malformed DNS query line: %s', line);
       continue;
     }
-    nameList.forEach((name, i) => queries.push({ name, qtype: dnsTypeName(typeList[i] ?? -1) }));
+    nameList.forEach((name, i) => {
+      queries.push({ name, qtype: dnsTypeName(typeList[i] ?? -1) });
+    });
   }
   return queries;
 }
@@ -268,7 +268,25 @@ export async function readTsharkView(file: string, options: { exclude?: string }
 async function readTsharkViewOf(file: string): Promise<TsharkView> {
   const [conv, dns, sni] = await Promise.all([
     tshark(['-n', '-r', file, '-q', '-z', 'conv,tcp', '-z', 'conv,udp']),
-    tshark(['-n', '-r', file, '-Y', DNS_QUERY_FILTER, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=,', '-e', 'dns.qry.name', '-e', 'dns.qry.type']),
+    tshark([
+      '-n',
+      '-r',
+      file,
+      '-Y',
+      DNS_QUERY_FILTER,
+      '-T',
+      'fields',
+      '-E',
+      'separator=/t',
+      '-E',
+      'occurrence=a',
+      '-E',
+      'aggregator=,',
+      '-e',
+      'dns.qry.name',
+      '-e',
+      'dns.qry.type',
+    ]),
     tshark(['-n', '-r', file, '-Y', CLIENT_HELLO_FILTER, '-T', 'fields', '-e', 'tls.handshake.extensions_server_name']),
   ]);
   return { conversations: parseConversations(conv), dnsQueries: parseDnsQueries(dns), sni: parseSni(sni) };

@@ -24,7 +24,10 @@ describe('UiAutomator2 for real phones: installed from npm by the set-up', funct
   after(() => rmSync(home, { recursive: true, force: true }));
 
   before(async function () {
-    const reachable = await run('npm', ['view', 'appium-uiautomator2-driver', 'version'], { timeout: 30_000 }).then(() => true, () => false);
+    const reachable = await run('npm', ['view', 'appium-uiautomator2-driver', 'version'], { timeout: 30_000 }).then(
+      () => true,
+      () => false,
+    );
     if (!reachable || findAdb() === null) {
       const reason = !reachable ? 'the npm registry is unreachable' : 'adb is not installed';
       if (inCi) throw new Error(`the UiAutomator2 test cannot run in CI: ${reason}`);
@@ -33,9 +36,12 @@ describe('UiAutomator2 for real phones: installed from npm by the set-up', funct
     }
   });
 
-  it('installs, and Appium loads it and refuses a session for an absent phone with the driver\'s own words', async () => {
+  it("installs, and Appium loads it and refuses a session for an absent phone with the driver's own words", async () => {
     await run(process.execPath, [join(projectRoot, 'scripts/appium-setup.js'), '--uiautomator2'], { cwd: projectRoot, env, timeout: 240_000 });
-    const { stdout } = await run(process.execPath, [join(projectRoot, 'node_modules/appium/index.js'), 'driver', 'list', '--installed', '--json'], { cwd: projectRoot, env });
+    const { stdout } = await run(process.execPath, [join(projectRoot, 'node_modules/appium/index.js'), 'driver', 'list', '--installed', '--json'], {
+      cwd: projectRoot,
+      env,
+    });
     const drivers = JSON.parse(stdout) as Record<string, { version: string; automationName: string }>;
     assert.equal(drivers.uiautomator2?.automationName, 'UiAutomator2');
     assert.ok(drivers['v6lab-virtual']);
@@ -43,18 +49,30 @@ describe('UiAutomator2 for real phones: installed from npm by the set-up', funct
     const cli = new AdbCli(findAdb()!, await freePort(), home);
     await cli.run(['start-server']);
     const port = await freePort();
-    const server = spawn(process.execPath, [join(projectRoot, 'node_modules/appium/index.js'), '--address', '127.0.0.1', '--port', String(port), '--log-level', 'error'], { env: { ...env, ANDROID_ADB_SERVER_PORT: String(cli.serverPort), ANDROID_HOME: home }, stdio: 'ignore' });
+    const server = spawn(
+      process.execPath,
+      [join(projectRoot, 'node_modules/appium/index.js'), '--address', '127.0.0.1', '--port', String(port), '--log-level', 'error'],
+      { env: { ...env, ANDROID_ADB_SERVER_PORT: String(cli.serverPort), ANDROID_HOME: home }, stdio: 'ignore' },
+    );
     try {
       const deadline = Date.now() + 60_000;
-      while (!(await fetch(`http://127.0.0.1:${port}/status`).then((r) => r.ok, () => false))) {
+      while (
+        !(await fetch(`http://127.0.0.1:${port}/status`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
         if (Date.now() > deadline) throw new Error('appium did not start');
         await new Promise((r) => setTimeout(r, 250));
       }
       const response = await fetch(`http://127.0.0.1:${port}/session`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ capabilities: { alwaysMatch: { platformName: 'Android', 'appium:automationName': 'UiAutomator2', 'appium:udid': 'nosuch-phone' } } }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          capabilities: { alwaysMatch: { platformName: 'Android', 'appium:automationName': 'UiAutomator2', 'appium:udid': 'nosuch-phone' } },
+        }),
       });
-      const body = await response.json() as { value: { message: string } };
+      const body = (await response.json()) as { value: { message: string } };
       assert.equal(response.ok, false);
       // The driver was found and ran: the refusal is about the phone (or the SDK it needs), not an unknown automationName.
       assert.doesNotMatch(body.value.message, /Could not find a driver for automationName/);

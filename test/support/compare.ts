@@ -31,11 +31,13 @@ export function tsharkTuplesOf(view: TsharkView): string[] {
 /** Flows with packets and bytes, bytes at the precision tshark printed them ("12 kB" from 10000 on). */
 export function flowCountsOf(analysis: CaptureAnalysis, reference: TsharkView): string[] {
   const precisionOf = new Map(reference.conversations.map((c) => [tupleKey(c.transport, c.a, c.aPort, c.b, c.bPort), c.bytesPrecision]));
-  return sorted(analysis.flows.map((f) => {
-    const key = tupleKey(f.transport, f.client, f.clientPort, f.server, f.serverPort);
-    const precision = precisionOf.get(key) ?? 1;
-    return `${key} packets=${f.packets} bytes=${Math.floor(f.bytes / precision) * precision}`;
-  }));
+  return sorted(
+    analysis.flows.map((f) => {
+      const key = tupleKey(f.transport, f.client, f.clientPort, f.server, f.serverPort);
+      const precision = precisionOf.get(key) ?? 1;
+      return `${key} packets=${f.packets} bytes=${Math.floor(f.bytes / precision) * precision}`;
+    }),
+  );
 }
 
 export function tsharkCountsOf(view: TsharkView): string[] {

@@ -31,7 +31,18 @@ export function labSession(what: string, profiles: readonly string[], handsets =
   const session = { work, stateDir: join(work, 'state') } as LabSession;
   before(async function () {
     await requireLab(this, what, TOOLS, PACKAGES);
-    const up = await v6lab(['lab', 'up', '--handsets', String(handsets), '--apn', 'ipv6', ...profiles.flatMap((p) => ['--profile', join(projectRoot, 'devices/lab/handsets', `${p}.json`)])], { V6LAB_STATE_DIR: session.stateDir });
+    const up = await v6lab(
+      [
+        'lab',
+        'up',
+        '--handsets',
+        String(handsets),
+        '--apn',
+        'ipv6',
+        ...profiles.flatMap((p) => ['--profile', join(projectRoot, 'devices/lab/handsets', `${p}.json`)]),
+      ],
+      { V6LAB_STATE_DIR: session.stateDir },
+    );
     assert.equal(up.code, 0, `lab up: ${up.stderr}`);
     session.cli = await startAdbServer(join(work, 'adb-home'));
     session.env = { ANDROID_ADB_SERVER_PORT: String(session.cli.serverPort), HOME: session.cli.home, V6LAB_STATE_DIR: session.stateDir };

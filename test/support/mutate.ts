@@ -22,25 +22,35 @@ export function mutate(input: Uint8Array, random: () => number): Uint8Array {
   for (let r = 0; r < rounds && bytes.length > 0; r++) {
     const at = pick(bytes.length);
     switch (pick(7)) {
-      case 0: bytes[at] = bytes[at]! ^ (1 << pick(8)); break;
-      case 1: bytes[at] = INTERESTING[pick(INTERESTING.length)]!; break;
-      case 2: { // a 16- or 32-bit field set to an extreme
+      case 0:
+        bytes[at] = bytes[at]! ^ (1 << pick(8));
+        break;
+      case 1:
+        bytes[at] = INTERESTING[pick(INTERESTING.length)]!;
+        break;
+      case 2: {
+        // a 16- or 32-bit field set to an extreme
         const width = random() < 0.5 ? 2 : 4;
         for (let i = 0; i < width && at + i < bytes.length; i++) bytes[at + i] = random() < 0.5 ? 0xff : 0x00;
         break;
       }
-      case 3: bytes = bytes.slice(0, at); break; // truncation
-      case 4: { // delete a run
+      case 3:
+        bytes = bytes.slice(0, at);
+        break; // truncation
+      case 4: {
+        // delete a run
         const n = 1 + pick(64);
         bytes = Uint8Array.from([...bytes.subarray(0, at), ...bytes.subarray(at + n)]);
         break;
       }
-      case 5: { // duplicate a run in place
+      case 5: {
+        // duplicate a run in place
         const n = 1 + pick(256);
         bytes = Uint8Array.from([...bytes.subarray(0, at), ...bytes.subarray(at, at + n), ...bytes.subarray(at)]);
         break;
       }
-      default: { // random bytes over a run
+      default: {
+        // random bytes over a run
         const n = 1 + pick(16);
         for (let i = 0; i < n && at + i < bytes.length; i++) bytes[at + i] = pick(256);
       }

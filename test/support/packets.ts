@@ -363,8 +363,7 @@ export function tcp(options: TcpOptions): UpperLayer {
   const segment = concat([header, payload]);
   return {
     protocol: IP_PROTOCOL.TCP,
-    encode: (addresses) =>
-      withChecksum(segment, 16, pseudoHeader(addresses, IP_PROTOCOL.TCP, segment.length)),
+    encode: (addresses) => withChecksum(segment, 16, pseudoHeader(addresses, IP_PROTOCOL.TCP, segment.length)),
   };
 }
 
@@ -413,8 +412,7 @@ export function icmpv6Echo(options: EchoOptions = {}): UpperLayer {
   const message = echoMessage(options.reply ? 129 : 128, options);
   return {
     protocol: IP_PROTOCOL.ICMPV6,
-    encode: (addresses) =>
-      withChecksum(message, 2, pseudoHeader(addresses, IP_PROTOCOL.ICMPV6, message.length)),
+    encode: (addresses) => withChecksum(message, 2, pseudoHeader(addresses, IP_PROTOCOL.ICMPV6, message.length)),
   };
 }
 
@@ -442,8 +440,7 @@ interface Ipv4Header {
 }
 
 /** IPv4 payload: an {@link UpperLayer} (protocol implied) or raw bytes with `proto`. */
-export type Ipv4Options = Ipv4Header &
-  ({ payload: UpperLayer; proto?: number } | { payload: Uint8Array; proto: number });
+export type Ipv4Options = Ipv4Header & ({ payload: UpperLayer; proto?: number } | { payload: Uint8Array; proto: number });
 
 function resolvePayload(
   payload: Uint8Array | UpperLayer,
@@ -565,8 +562,7 @@ interface Ipv6Header {
  * `nextHeader` is the upper-layer protocol after any extension headers; the fixed header's
  * Next Header is derived from the chain.
  */
-export type Ipv6Options = Ipv6Header &
-  ({ payload: UpperLayer; nextHeader?: number } | { payload: Uint8Array; nextHeader: number });
+export type Ipv6Options = Ipv6Header & ({ payload: UpperLayer; nextHeader?: number } | { payload: Uint8Array; nextHeader: number });
 
 /** RFC 8200 §4.2: Pad1 for one byte, PadN for more. */
 function optionPadding(length: number): Uint8Array {
@@ -597,9 +593,7 @@ function extensionHeaderBytes(header: Ipv6ExtensionHeader, nextHeader: number): 
 }
 
 function extensionChain(headers: readonly Ipv6ExtensionHeader[], upperProtocol: number): Uint8Array {
-  return concat(
-    headers.map((header, i) => extensionHeaderBytes(header, headers[i + 1]?.type ?? upperProtocol)),
-  );
+  return concat(headers.map((header, i) => extensionHeaderBytes(header, headers[i + 1]?.type ?? upperProtocol)));
 }
 
 /**
@@ -684,9 +678,7 @@ export interface EthernetOptions {
 /** Ethernet II frame without FCS or minimum-size padding, as a capturing host records it. */
 export function ethernet(options: EthernetOptions): Uint8Array {
   const vlan = options.vlan ?? [];
-  const tags = vlan.map((id, i) =>
-    concat([u16(i === 0 && vlan.length > 1 ? ETHERTYPE.QINQ : ETHERTYPE.VLAN), u16(id & 0x0fff)]),
-  );
+  const tags = vlan.map((id, i) => concat([u16(i === 0 && vlan.length > 1 ? ETHERTYPE.QINQ : ETHERTYPE.VLAN), u16(id & 0x0fff)]));
   return concat([
     macBytes(options.dst ?? '02:00:00:00:00:02'),
     macBytes(options.src ?? '02:00:00:00:00:01'),
@@ -928,7 +920,10 @@ export interface QuicInitialOptions {
  * filler, not real AEAD output: decoders see a well-formed header and an undecryptable body.
  */
 export function quicInitial(options: QuicInitialOptions): Uint8Array {
-  for (const [name, cid] of [['dcid', options.dcid], ['scid', options.scid]] as const) {
+  for (const [name, cid] of [
+    ['dcid', options.dcid],
+    ['scid', options.scid],
+  ] as const) {
     if (cid.length > 20) throw new Error(`quicInitial: ${name} of ${cid.length} bytes exceeds 20`);
   }
   const packetNumber = u32(options.packetNumber ?? 0); // 4-byte packet number
@@ -1133,15 +1128,11 @@ function simplePacketBlock(packet: PcapngPacket, iface: PcapngInterface, le: boo
 function pcapngSection(section: PcapngSection): Uint8Array {
   const le = !section.bigEndian;
   const extras = section.extraBlocks ?? [];
-  const extrasAfter = (index: number): Uint8Array[] =>
-    extras.filter((block) => block.after === index).map((block) => pcapngBlock(block.type, block.body, le));
+  const extrasAfter = (index: number): Uint8Array[] => extras.filter((block) => block.after === index).map((block) => pcapngBlock(block.type, block.body, le));
   const packetBlocks = section.packets.flatMap((packet, index) => {
     const iface = section.interfaces[packet.iface];
     if (!iface) throw new Error(`pcapngFile: packet ${index} names interface ${packet.iface}, which is not declared`);
-    const block =
-      section.simplePackets && packet.iface === 0
-        ? simplePacketBlock(packet, iface, le)
-        : enhancedPacketBlock(packet, iface, le);
+    const block = section.simplePackets && packet.iface === 0 ? simplePacketBlock(packet, iface, le) : enhancedPacketBlock(packet, iface, le);
     return [block, ...extrasAfter(index)];
   });
   return concat([

@@ -2,9 +2,7 @@
  * Handset-shaped captures built from the packet builders: a TCP connection, a DNS exchange,
  * a CLAT-translated socket, each as the frames an `-i any` capture (LINUX_SLL2) would hold.
  */
-import {
-  dnsQuery, dnsResponse, ipv4, ipv6, LINKTYPE, pcapFile, sll2, tcp, udp, type CapturedPacket, type UpperLayer,
-} from './packets.js';
+import { dnsQuery, dnsResponse, ipv4, ipv6, LINKTYPE, pcapFile, sll2, tcp, udp, type CapturedPacket, type UpperLayer } from './packets.js';
 
 export const IFINDEX = { rmnet: 5, clat: 6, wlan: 7 } as const;
 
@@ -34,9 +32,20 @@ export class HandsetCapture {
    * A TCP connection: handshake, the client's `request` segments, `responseBytes` back, FIN.
    * `outcome` 'timeout' sends SYNs that get nothing; 'reset' answers the SYN with RST.
    */
-  tcp(ts: number, client: string, cport: number, server: string, sport: number, options: {
-    request?: Uint8Array[]; responseBytes?: number; outcome?: 'ok' | 'timeout' | 'reset'; twice?: boolean; ifIndex?: number;
-  } = {}): this {
+  tcp(
+    ts: number,
+    client: string,
+    cport: number,
+    server: string,
+    sport: number,
+    options: {
+      request?: Uint8Array[];
+      responseBytes?: number;
+      outcome?: 'ok' | 'timeout' | 'reset';
+      twice?: boolean;
+      ifIndex?: number;
+    } = {},
+  ): this {
     const send = (t: number, src: string, dst: string, seg: UpperLayer) =>
       options.twice ? this.ipTwice(t, src, dst, seg) : this.ip(t, src, dst, seg, options.ifIndex);
     let cseq = 1000;

@@ -33,7 +33,11 @@ export class ScriptedPhone implements DeviceBackend {
   apnTableReadable = true;
   preferredId: string;
 
-  constructor(readonly serial: string, readonly apns: ScriptedApn[], onApn: string) {
+  constructor(
+    readonly serial: string,
+    readonly apns: ScriptedApn[],
+    onApn: string,
+  ) {
     this.presence = new ScriptedPresence(serial);
     this.preferredId = apns.find((a) => a.apn === onApn)!.id;
     this.attachedApn = onApn;
@@ -49,8 +53,16 @@ export class ScriptedPhone implements DeviceBackend {
     const net = this.network;
     if (line === 'dumpsys connectivity') return ok(this.dumpsysConnectivity(net));
     if (line === 'content query --uri content://telephony/carriers') {
-      if (!this.apnTableReadable) return { output: 'Error while accessing provider:telephony\njava.lang.SecurityException: No permission to access APN settings\n', exitCode: 1 };
-      return ok(this.apns.map((a, i) => `Row: ${i} _id=${a.id}, name=${a.apn}, numeric=46099, mcc=460, mnc=99, apn=${a.apn}, type=default,supl, protocol=${a.protocol}, roaming_protocol=${a.protocol}, current=1\n`).join(''));
+      if (!this.apnTableReadable)
+        return { output: 'Error while accessing provider:telephony\njava.lang.SecurityException: No permission to access APN settings\n', exitCode: 1 };
+      return ok(
+        this.apns
+          .map(
+            (a, i) =>
+              `Row: ${i} _id=${a.id}, name=${a.apn}, numeric=46099, mcc=460, mnc=99, apn=${a.apn}, type=default,supl, protocol=${a.protocol}, roaming_protocol=${a.protocol}, current=1\n`,
+          )
+          .join(''),
+      );
     }
     if (line === 'content query --uri content://telephony/carriers/preferapn') return ok(`Row: 0 _id=${this.preferredId}\n`);
     if (line.startsWith('content insert --uri content://telephony/carriers/preferapn --bind apn_id:i:')) {
@@ -62,9 +74,12 @@ export class ScriptedPhone implements DeviceBackend {
     if (line === 'ip -6 route show') return ok(net === null ? '' : 'default via fe80::5465:6cff:fec0:afb9 dev rmnet_data0 proto ra metric 1024 pref medium\n');
     if (line === 'ip -4 route show') {
       if (net === null) return ok('');
-      return ok(net.gives === 'dual-stack' ? 'default via 10.0.0.1 dev rmnet_data0 proto static\n' : 'default dev v4-rmnet_data0 scope link src 192.0.0.4 mtu 1472\n');
+      return ok(
+        net.gives === 'dual-stack' ? 'default via 10.0.0.1 dev rmnet_data0 proto static\n' : 'default dev v4-rmnet_data0 scope link src 192.0.0.4 mtu 1472\n',
+      );
     }
-    if (argv[0] === 'cat' && argv[1]?.startsWith('/proc/sys/net/ipv6/conf/')) return ok(argv[1].endsWith('disable_ipv6') ? '0\n' : argv[1].endsWith('accept_ra') ? '2\n' : '2\n');
+    if (argv[0] === 'cat' && argv[1]?.startsWith('/proc/sys/net/ipv6/conf/'))
+      return ok(argv[1].endsWith('disable_ipv6') ? '0\n' : argv[1].endsWith('accept_ra') ? '2\n' : '2\n');
     if (line === 'settings get global private_dns_mode') return ok('off\n');
     if (argv[0] === 'settings') return ok('');
     if (line === 'date +%s.%N') return ok(`${(Date.now() / 1000).toFixed(9)}\n`);
@@ -75,13 +90,19 @@ export class ScriptedPhone implements DeviceBackend {
 
   private dumpsysConnectivity(net: ScriptedApn | null): string {
     const lines: string[] = [];
-    const wifi = this.wifiDefault ? '  NetworkAgentInfo{network{101}  handle{433791696908}  ni{WIFI CONNECTED extra: "v6lab-wifi"}  created{true}  lingering{false}  everValidated{true}  lastValidated{true}  lp{{InterfaceName: wlan0 LinkAddresses: [ 192.168.1.2/24 ] DnsAddresses: [ /192.168.1.1 ] Domains: null MTU: 1500 Routes: [ 0.0.0.0/0 -> 192.168.1.1 wlan0 mtu 0 ]}}  nc{[ Transports: WIFI Capabilities: INTERNET&NOT_RESTRICTED&TRUSTED&VALIDATED&NOT_VPN]}}' : null;
+    const wifi = this.wifiDefault
+      ? '  NetworkAgentInfo{network{101}  handle{433791696908}  ni{WIFI CONNECTED extra: "v6lab-wifi"}  created{true}  lingering{false}  everValidated{true}  lastValidated{true}  lp{{InterfaceName: wlan0 LinkAddresses: [ 192.168.1.2/24 ] DnsAddresses: [ /192.168.1.1 ] Domains: null MTU: 1500 Routes: [ 0.0.0.0/0 -> 192.168.1.1 wlan0 mtu 0 ]}}  nc{[ Transports: WIFI Capabilities: INTERNET&NOT_RESTRICTED&TRUSTED&VALIDATED&NOT_VPN]}}'
+      : null;
     lines.push(`Active default network: ${this.wifiDefault ? 101 : net === null ? 'none' : 100}`, '', 'Current Networks:');
     if (net !== null) {
       const v4 = net.gives === 'dual-stack';
       const addresses = v4 ? `${MOBILE_V6}/64,10.0.0.2/24` : `${MOBILE_V6}/64`;
-      const stacked = v4 ? '' : ' Nat64Prefix: 64:ff9b::/96 Stacked: [[ {InterfaceName: v4-rmnet_data0 LinkAddresses: [ 192.0.0.4/32 ] DnsAddresses: [ ] Domains: null MTU: 0 Routes: [ 0.0.0.0/0 -> 192.0.0.4 v4-rmnet_data0 mtu 0 ]} ]]';
-      lines.push(`  NetworkAgentInfo{network{100}  handle{429496732928}  ni{MOBILE[LTE] CONNECTED extra: ${net.apn}}  created{true}  lingering{false}  everValidated{true}  lastValidated{true}  lp{{InterfaceName: rmnet_data0 LinkAddresses: [ ${addresses} ] DnsAddresses: [ /2001:db8:739f::1 ] Domains: null MTU: 1500 Routes: [ ::/0 -> fe80::5465:6cff:fec0:afb9 rmnet_data0 mtu 0 ]${stacked}}}  nc{[ Transports: CELLULAR Capabilities: INTERNET&NOT_RESTRICTED&TRUSTED&VALIDATED&NOT_VPN]}}`);
+      const stacked = v4
+        ? ''
+        : ' Nat64Prefix: 64:ff9b::/96 Stacked: [[ {InterfaceName: v4-rmnet_data0 LinkAddresses: [ 192.0.0.4/32 ] DnsAddresses: [ ] Domains: null MTU: 0 Routes: [ 0.0.0.0/0 -> 192.0.0.4 v4-rmnet_data0 mtu 0 ]} ]]';
+      lines.push(
+        `  NetworkAgentInfo{network{100}  handle{429496732928}  ni{MOBILE[LTE] CONNECTED extra: ${net.apn}}  created{true}  lingering{false}  everValidated{true}  lastValidated{true}  lp{{InterfaceName: rmnet_data0 LinkAddresses: [ ${addresses} ] DnsAddresses: [ /2001:db8:739f::1 ] Domains: null MTU: 1500 Routes: [ ::/0 -> fe80::5465:6cff:fec0:afb9 rmnet_data0 mtu 0 ]${stacked}}}  nc{[ Transports: CELLULAR Capabilities: INTERNET&NOT_RESTRICTED&TRUSTED&VALIDATED&NOT_VPN]}}`,
+      );
     }
     if (wifi !== null) lines.push(wifi);
     return `${lines.join('\n')}\n`;

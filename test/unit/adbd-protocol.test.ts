@@ -3,9 +3,28 @@ import { AdbProtocolError, HandsetPathError } from '../../lib/lab/adbd/errors.js
 import { deviceBanner } from '../../lib/lab/adbd/daemon.js';
 import { resolveUnderRoot } from '../../lib/lab/adbd/host.js';
 import {
-  ByteQueue, COMMAND, dataChecksum, decodeMessage, decodeShellPacket, decodeSyncRequest, encodeHeader, encodeMessage,
-  encodeShellPacket, encodeSyncDent, encodeSyncFail, encodeSyncHeader, encodeSyncListDone, encodeSyncRequest, encodeSyncStat,
-  MessageDecoder, SHELL_PACKET, ShellPacketDecoder, SYNC, SYNC_DATA_MAX, SyncRequestDecoder, type AdbMessage,
+  ByteQueue,
+  COMMAND,
+  dataChecksum,
+  decodeMessage,
+  decodeShellPacket,
+  decodeSyncRequest,
+  encodeHeader,
+  encodeMessage,
+  encodeShellPacket,
+  encodeSyncDent,
+  encodeSyncFail,
+  encodeSyncHeader,
+  encodeSyncListDone,
+  encodeSyncRequest,
+  encodeSyncStat,
+  MessageDecoder,
+  SHELL_PACKET,
+  ShellPacketDecoder,
+  SYNC,
+  SYNC_DATA_MAX,
+  SyncRequestDecoder,
+  type AdbMessage,
 } from '../../lib/lab/adbd/protocol.js';
 import { parseCommandService } from '../../lib/lab/adbd/shell.js';
 
@@ -29,15 +48,13 @@ describe('adbd protocol: transport messages', () => {
   });
 
   it('encodes a known header (OKAY 1 2, no payload)', () => {
-    assert.equal(encodeHeader(COMMAND.OKAY, 1, 2, 0).toString('hex'),
-      '4f4b4159' + '01000000' + '02000000' + '00000000' + '00000000' + 'b0b4bea6');
+    assert.equal(encodeHeader(COMMAND.OKAY, 1, 2, 0).toString('hex'), '4f4b4159' + '01000000' + '02000000' + '00000000' + '00000000' + 'b0b4bea6');
   });
 
   it('encodes a known CNXN with the payload sum as data_check', () => {
     const data = Buffer.from('host::\0');
     const bytes = encodeMessage({ command: COMMAND.CNXN, arg0: 0x01000001, arg1: 1048576, data });
-    assert.equal(bytes.subarray(0, 24).toString('hex'),
-      '434e584e' + '01000001' + '00001000' + '07000000' + '32020000' + 'bcb1a7b1');
+    assert.equal(bytes.subarray(0, 24).toString('hex'), '434e584e' + '01000001' + '00001000' + '07000000' + '32020000' + 'bcb1a7b1');
     assert.equal(dataChecksum(data), 0x232);
     assert.equal(bytes.subarray(24).toString(), 'host::\0');
   });
@@ -76,19 +93,25 @@ describe('adbd protocol: transport messages', () => {
     const first = encodeMessage({ command: COMMAND.OKAY, arg0: 1, arg1: 1, data: Buffer.alloc(0) });
     const big = encodeHeader(COMMAND.WRTE, 1, 1, 4097);
     const decoder = new MessageDecoder(4096);
-    assert.throws(() => [...decoder.push(Buffer.concat([first, big]))], (err: unknown) => {
-      assert.ok(err instanceof AdbProtocolError);
-      assert.equal(err.offset, 24 + 12);
-      assert.match(err.message, /byte offset 36: data_length 4097 of WRTE exceeds maxdata 4096/);
-      return true;
-    });
+    assert.throws(
+      () => [...decoder.push(Buffer.concat([first, big]))],
+      (err: unknown) => {
+        assert.ok(err instanceof AdbProtocolError);
+        assert.equal(err.offset, 24 + 12);
+        assert.match(err.message, /byte offset 36: data_length 4097 of WRTE exceeds maxdata 4096/);
+        return true;
+      },
+    );
     assert.throws(() => decodeMessage(big, 0, 4096), /byte offset 12: data_length 4097/);
   });
 
-  it('refuses a header whose magic is not the command\'s complement', () => {
+  it("refuses a header whose magic is not the command's complement", () => {
     const header = encodeHeader(COMMAND.OKAY, 1, 1, 0);
     header.writeUInt32LE(0, 20);
-    assert.throws(() => decodeMessage(header), (err: unknown) => err instanceof AdbProtocolError && err.offset === 20);
+    assert.throws(
+      () => decodeMessage(header),
+      (err: unknown) => err instanceof AdbProtocolError && err.offset === 20,
+    );
   });
 });
 
@@ -141,7 +164,11 @@ describe('adbd protocol: shell v2 packets', () => {
     for (const chunks of splits(bytes)) {
       const decoder = new ShellPacketDecoder();
       const got = chunks.flatMap((chunk) => [...decoder.push(chunk)].map((p) => [p.id, p.data.toString()]));
-      assert.deepEqual(got, [[0, 'abc'], [5, '24x80,0x0\0'], [4, '']]);
+      assert.deepEqual(got, [
+        [0, 'abc'],
+        [5, '24x80,0x0\0'],
+        [4, ''],
+      ]);
     }
   });
 
@@ -160,7 +187,7 @@ describe('adbd protocol: sync', () => {
   it('encodes known replies', () => {
     assert.equal(encodeSyncStat(0o100644, 5, 1_700_000_000).toString('hex'), '53544154' + 'a4810000' + '05000000' + '00f15365');
     assert.equal(encodeSyncDent(0o40755, 4096, 0, 'ab').toString('hex'), '44454e54' + 'ed410000' + '00100000' + '00000000' + '02000000' + '6162');
-    assert.equal(encodeSyncListDone().toString('hex'), '444f4e45' + '00'.repeat(16));
+    assert.equal(encodeSyncListDone().toString('hex'), `444f4e45${'00'.repeat(16)}`);
     assert.equal(encodeSyncHeader(SYNC.DONE, 0).toString('hex'), '444f4e4500000000');
     assert.equal(encodeSyncFail('no').toString('hex'), '4641494c' + '02000000' + '6e6f');
   });
@@ -171,7 +198,12 @@ describe('adbd protocol: sync', () => {
     assert.ok(recv);
     assert.equal(recv.value.data.toString(), '/sdcard/x');
     const done = decodeSyncRequest(buf, recv.next);
-    assert.deepEqual(done && { id: done.value.id, arg: done.value.arg, data: done.value.data.length, next: done.next }, { id: SYNC.DONE, arg: 1_700_000_000, data: 0, next: buf.length });
+    assert.deepEqual(done && { id: done.value.id, arg: done.value.arg, data: done.value.data.length, next: done.next }, {
+      id: SYNC.DONE,
+      arg: 1_700_000_000,
+      data: 0,
+      next: buf.length,
+    });
     const send = encodeSyncRequest(SYNC.SEND, '/sdcard/y,33188');
     for (let length = 0; length < send.length; length++) assert.equal(decodeSyncRequest(send.subarray(0, length)), null);
   });
@@ -186,13 +218,24 @@ describe('adbd protocol: sync', () => {
     for (const chunks of splits(bytes)) {
       const decoder = new SyncRequestDecoder();
       const got = chunks.flatMap((chunk) => [...decoder.push(chunk)].map((r) => [ascii(r.id), r.arg, r.data.toString()]));
-      assert.deepEqual(got, [['SEND', 15, '/sdcard/y,33188'], ['DATA', 7, 'content'], ['DONE', 42, ''], ['QUIT', 0, '']]);
+      assert.deepEqual(got, [
+        ['SEND', 15, '/sdcard/y,33188'],
+        ['DATA', 7, 'content'],
+        ['DONE', 42, ''],
+        ['QUIT', 0, ''],
+      ]);
     }
   });
 
   it('refuses a DATA block over 64 KiB and a path over 1024 bytes, naming the offset', () => {
-    assert.throws(() => [...new SyncRequestDecoder().push(encodeSyncHeader(SYNC.DATA, SYNC_DATA_MAX + 1))], /sync stream, byte offset 4: DATA length 65537 exceeds 65536/);
-    assert.throws(() => decodeSyncRequest(Buffer.concat([Buffer.alloc(8), encodeSyncHeader(SYNC.STAT, 1025)]), 8), /byte offset 12: STAT length 1025 exceeds 1024/);
+    assert.throws(
+      () => [...new SyncRequestDecoder().push(encodeSyncHeader(SYNC.DATA, SYNC_DATA_MAX + 1))],
+      /sync stream, byte offset 4: DATA length 65537 exceeds 65536/,
+    );
+    assert.throws(
+      () => decodeSyncRequest(Buffer.concat([Buffer.alloc(8), encodeSyncHeader(SYNC.STAT, 1025)]), 8),
+      /byte offset 12: STAT length 1025 exceeds 1024/,
+    );
   });
 });
 
@@ -207,15 +250,20 @@ describe('adbd: service names, banner, paths', () => {
   });
 
   it('builds the banner the adb server reads', () => {
-    assert.equal(deviceBanner({ product: 'p', model: 'M', device: 'd' }, ['shell_v2', 'cmd']),
-      'device::ro.product.name=p;ro.product.model=M;ro.product.device=d;features=shell_v2,cmd');
+    assert.equal(
+      deviceBanner({ product: 'p', model: 'M', device: 'd' }, ['shell_v2', 'cmd']),
+      'device::ro.product.name=p;ro.product.model=M;ro.product.device=d;features=shell_v2,cmd',
+    );
     assert.throws(() => deviceBanner({ product: 'p;x', model: 'M', device: 'd' }, []), /product/);
   });
 
   it('maps Android paths under the root and refuses to climb out of it', () => {
     assert.equal(resolveUnderRoot('/tmp/h', '/sdcard/a/../b//c'), '/tmp/h/sdcard/b/c');
     assert.equal(resolveUnderRoot('/tmp/h', '/'), '/tmp/h');
-    assert.throws(() => resolveUnderRoot('/tmp/h', '/sdcard/../../etc/passwd'), (err: unknown) => err instanceof HandsetPathError && /climbs above/.test(err.message));
+    assert.throws(
+      () => resolveUnderRoot('/tmp/h', '/sdcard/../../etc/passwd'),
+      (err: unknown) => err instanceof HandsetPathError && /climbs above/.test(err.message),
+    );
     assert.throws(() => resolveUnderRoot('/tmp/h', 'sdcard/x'), HandsetPathError);
   });
 });

@@ -93,7 +93,7 @@ describe('adbd: flow control on the wire', function () {
     assert.deepEqual([commandName(reply.command), reply.arg0, reply.arg1], ['CLSE', 0, 77]);
   });
 
-  it('keeps one WRTE outstanding, each within the host\'s maxdata, and sends the rest on OKAY', async () => {
+  it("keeps one WRTE outstanding, each within the host's maxdata, and sends the rest on OKAY", async () => {
     host.send(COMMAND.OPEN, 5, 0, 'exec:head -c 20000 /dev/zero\0');
     const okay = await host.next(1);
     assert.deepEqual([commandName(okay.command), okay.arg1], ['OKAY', 5]);
@@ -153,13 +153,19 @@ describe('adbd: flow control on the wire', function () {
     }
     const bytes = Buffer.concat(payload);
     const packets: [number, string][] = [];
-    for (let at = 0; at < bytes.length;) {
+    for (let at = 0; at < bytes.length; ) {
       const length = bytes.readUInt32LE(at + 1);
       packets.push([bytes[at]!, bytes.subarray(at + 5, at + 5 + length).toString('latin1')]);
       at += 5 + length;
     }
-    assert.deepEqual(packets.filter(([id]) => id === 1), [[1, 'out']]);
-    assert.deepEqual(packets.filter(([id]) => id === 2), [[2, 'err']]);
+    assert.deepEqual(
+      packets.filter(([id]) => id === 1),
+      [[1, 'out']],
+    );
+    assert.deepEqual(
+      packets.filter(([id]) => id === 2),
+      [[2, 'err']],
+    );
     assert.deepEqual(packets.at(-1), [3, '\x07']);
   });
 });
@@ -183,24 +189,40 @@ describe('adbd: AdbStream on a fake transport', () => {
     stream.end();
     assert.deepEqual(sent, [{ command: 'WRTE', length: 1000 }]);
     stream.acknowledge();
-    assert.deepEqual(sent.map((s) => s.length), [1000, 1000]);
+    assert.deepEqual(
+      sent.map((s) => s.length),
+      [1000, 1000],
+    );
     stream.acknowledge();
     stream.acknowledge();
     await sleep(0);
     assert.ok(written);
-    assert.deepEqual(sent.map((s) => `${s.command}${s.length}`), ['WRTE1000', 'WRTE1000', 'WRTE500', 'CLSE0']);
+    assert.deepEqual(
+      sent.map((s) => `${s.command}${s.length}`),
+      ['WRTE1000', 'WRTE1000', 'WRTE500', 'CLSE0'],
+    );
   });
 
   it('owes the OKAY for a WRTE until its reader makes room', async () => {
     const { sent, transport } = fakeTransport(1000);
     const stream = new AdbStream(transport, 1, 2, 'test');
     stream.receive(Buffer.alloc(400));
-    assert.deepEqual(sent.map((s) => s.command), ['OKAY']);
+    assert.deepEqual(
+      sent.map((s) => s.command),
+      ['OKAY'],
+    );
     stream.receive(Buffer.alloc(1000));
-    assert.deepEqual(sent.map((s) => s.command), ['OKAY'], 'the buffer is over its high-water mark: no OKAY yet');
+    assert.deepEqual(
+      sent.map((s) => s.command),
+      ['OKAY'],
+      'the buffer is over its high-water mark: no OKAY yet',
+    );
     stream.read();
     await sleep(0);
-    assert.deepEqual(sent.map((s) => s.command), ['OKAY', 'OKAY']);
+    assert.deepEqual(
+      sent.map((s) => s.command),
+      ['OKAY', 'OKAY'],
+    );
   });
 
   it('sends no CLSE for a stream the host closed', () => {

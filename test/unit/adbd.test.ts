@@ -120,9 +120,12 @@ describe('adbd: the virtual handset under real adb and adbkit', function () {
   });
 
   describe('the adb CLI', () => {
-    it('lists the handset with the banner\'s model', async () => {
+    it("lists the handset with the banner's model", async () => {
       const { stdout } = await cli.run(['devices', '-l']);
-      const line = stdout.toString().split('\n').find((l) => l.startsWith(`${serial} `));
+      const line = stdout
+        .toString()
+        .split('\n')
+        .find((l) => l.startsWith(`${serial} `));
       assert.ok(line, stdout.toString());
       assert.match(line, /\sdevice\s/);
       assert.match(line, /\bproduct:v6lab_compliant\b/);
@@ -136,7 +139,7 @@ describe('adbd: the virtual handset under real adb and adbkit', function () {
       assert.equal(stdout.toString(), 'hi\n');
     });
 
-    it('returns the command\'s exit code (shell v2)', async () => {
+    it("returns the command's exit code (shell v2)", async () => {
       assert.equal((await cli.run(['-s', serial, 'shell', 'exit 3'])).code, 3);
       assert.equal((await cli.run(['-s', serial, 'shell', 'true'])).code, 0);
     });
@@ -204,7 +207,7 @@ describe('adbd: the virtual handset under real adb and adbkit', function () {
       }
     });
 
-    it('kills the command\'s whole process group when the client goes away', async () => {
+    it("kills the command's whole process group when the client goes away", async () => {
       const marker = `1000.${process.pid}1`;
       const child = cli.spawn(['-s', serial, 'shell', `sleep ${marker} & sleep ${marker}`]);
       await waitFor('two sleeps in the handset', () => pidsWithArgv(['sleep', marker]).length === 2);
@@ -215,7 +218,7 @@ describe('adbd: the virtual handset under real adb and adbkit', function () {
   });
 
   describe('adbkit', () => {
-    it('reads a shell command\'s output to the end', async () => {
+    it("reads a shell command's output to the end", async () => {
       const stream = await client.getDevice(serial).shell('echo hi');
       assert.equal((await adbkit.Adb.util.readAll(stream)).toString(), 'hi\n');
     });

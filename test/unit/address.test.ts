@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import ipaddr from 'ipaddr.js';
 import {
-  AddressError, canonicalAddress, embedIpv4, extractEmbeddedIpv4, formatAddress, inNat64Prefix,
-  isClatIpv4, nat64PrefixFromWellKnown, parseAddress, parseNat64Prefix,
+  AddressError,
+  canonicalAddress,
+  embedIpv4,
+  extractEmbeddedIpv4,
+  formatAddress,
+  inNat64Prefix,
+  isClatIpv4,
+  nat64PrefixFromWellKnown,
+  parseAddress,
+  parseNat64Prefix,
 } from '../../lib/net/address.js';
 
 /** RFC 6052 section 2.4, Table 2: 192.0.2.33 embedded under each prefix length. */
@@ -37,8 +45,10 @@ describe('net/address', () => {
     });
 
     it('rejects prefix lengths RFC 6052 does not allow, and non-prefixes, naming the field', () => {
-      assert.throws(() => parseNat64Prefix('64:ff9b::/80', '--nat64-prefix'), (e: unknown) =>
-        e instanceof AddressError && e.field === '--nat64-prefix' && /\/80/.test(e.message));
+      assert.throws(
+        () => parseNat64Prefix('64:ff9b::/80', '--nat64-prefix'),
+        (e: unknown) => e instanceof AddressError && e.field === '--nat64-prefix' && /\/80/.test(e.message),
+      );
       assert.throws(() => parseNat64Prefix('64:ff9b::'), AddressError);
       assert.throws(() => parseNat64Prefix('192.0.2.0/24'), /not an IPv6 prefix/);
       assert.throws(() => parseNat64Prefix('nonsense/96'), AddressError);

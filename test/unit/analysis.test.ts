@@ -22,20 +22,22 @@ function flowTo(a: CaptureAnalysis, server: string, port: number): Flow {
 /** An IPv6-only APN: RFC 7050 discovery, native IPv6, NAT64 and a CLAT-translated socket. */
 function ipv6OnlyHandset(): HandsetCapture {
   const hello = tlsClientHello({ sni: 'api.news.test' });
-  return new HandsetCapture()
-    .dns(0.0, HANDSET, DNS64, 30001, 1, 'ipv4only.arpa', 'AAAA', ['64:ff9b::c000:aa', '64:ff9b::c000:ab'])
-    .dns(0.1, HANDSET, DNS64, 30002, 2, 'api.news.test', 'AAAA', ['2001:db8:2::10'])
-    .dns(0.1, HANDSET, DNS64, 30003, 3, 'api.news.test', 'A', ['100.64.0.10'])
-    // The ClientHello spans two TCP segments.
-    .tcp(0.2, HANDSET, 40001, '2001:db8:2::10', 443, { request: [hello.subarray(0, 100), hello.subarray(100)], responseBytes: 30000 })
-    .dns(0.3, HANDSET, DNS64, 30004, 4, 'img.news.test', 'AAAA', ['64:ff9b::6440:14'])
-    .tcp(0.4, HANDSET, 40002, '64:ff9b::6440:14', 443, { request: [tlsClientHello({ sni: 'img.news.test' })], responseBytes: 5000 })
-    // An IPv4 socket through the CLAT: IPv4 on the TUN, then IPv6 on the TUN and on rmnet.
-    .dns(0.5, HANDSET, DNS64, 30005, 5, 'old.news.test', 'A', ['100.64.0.30'])
-    .tcp(0.6, '192.0.0.4', 40003, '100.64.0.30', 443, { responseBytes: 2000, ifIndex: IFINDEX.clat })
-    .tcp(0.6001, CLAT6, 40003, '64:ff9b::6440:1e', 443, { responseBytes: 2000, twice: true })
-    .ip(0.7, HANDSET, '2001:db8:2::10', icmpv6Echo())
-    .ip(0.8, HANDSET, '2001:db8:2::10', udp({ srcPort: 50000, dstPort: 443, payload: quicInitial({ dcid: seededBytes(8), scid: seededBytes(8, 2) }) }));
+  return (
+    new HandsetCapture()
+      .dns(0.0, HANDSET, DNS64, 30001, 1, 'ipv4only.arpa', 'AAAA', ['64:ff9b::c000:aa', '64:ff9b::c000:ab'])
+      .dns(0.1, HANDSET, DNS64, 30002, 2, 'api.news.test', 'AAAA', ['2001:db8:2::10'])
+      .dns(0.1, HANDSET, DNS64, 30003, 3, 'api.news.test', 'A', ['100.64.0.10'])
+      // The ClientHello spans two TCP segments.
+      .tcp(0.2, HANDSET, 40001, '2001:db8:2::10', 443, { request: [hello.subarray(0, 100), hello.subarray(100)], responseBytes: 30000 })
+      .dns(0.3, HANDSET, DNS64, 30004, 4, 'img.news.test', 'AAAA', ['64:ff9b::6440:14'])
+      .tcp(0.4, HANDSET, 40002, '64:ff9b::6440:14', 443, { request: [tlsClientHello({ sni: 'img.news.test' })], responseBytes: 5000 })
+      // An IPv4 socket through the CLAT: IPv4 on the TUN, then IPv6 on the TUN and on rmnet.
+      .dns(0.5, HANDSET, DNS64, 30005, 5, 'old.news.test', 'A', ['100.64.0.30'])
+      .tcp(0.6, '192.0.0.4', 40003, '100.64.0.30', 443, { responseBytes: 2000, ifIndex: IFINDEX.clat })
+      .tcp(0.6001, CLAT6, 40003, '64:ff9b::6440:1e', 443, { responseBytes: 2000, twice: true })
+      .ip(0.7, HANDSET, '2001:db8:2::10', icmpv6Echo())
+      .ip(0.8, HANDSET, '2001:db8:2::10', udp({ srcPort: 50000, dstPort: 443, payload: quicInitial({ dcid: seededBytes(8), scid: seededBytes(8, 2) }) }))
+  );
 }
 
 describe('analysis: an IPv6-only handset', () => {
@@ -87,7 +89,10 @@ describe('analysis: an IPv6-only handset', () => {
       .tcp(0.2, HANDSET, 4000, '2001:db8:9::1', 443, { request: [tlsClientHello({ sni: 'a.cdn.test' })] })
       .tcp(0.3, HANDSET, 4001, '2001:db8:9::1', 443);
     const flows = analyze(capture.pcap()).flows.filter((f) => f.serverPort === 443);
-    assert.deepEqual(flows.map((f) => f.hostname), ['a.cdn.test', 'b.cdn.test']);
+    assert.deepEqual(
+      flows.map((f) => f.hostname),
+      ['a.cdn.test', 'b.cdn.test'],
+    );
   });
 
   it('names a flow by the last answer before it when names take turns on one address', () => {
@@ -100,7 +105,10 @@ describe('analysis: an IPv6-only handset', () => {
       .dns(2, HANDSET, DNS64, 3003, 4, 'a.cdn.test', 'AAAA', ['2001:db8:9::1'])
       .tcp(2.5, HANDSET, 4002, '2001:db8:9::1', 80);
     const flows = analyze(capture.pcap()).flows.filter((f) => f.serverPort === 80);
-    assert.deepEqual(flows.map((f) => f.hostname), ['a.cdn.test', 'b.cdn.test', 'a.cdn.test']);
+    assert.deepEqual(
+      flows.map((f) => f.hostname),
+      ['a.cdn.test', 'b.cdn.test', 'a.cdn.test'],
+    );
   });
 
   it('knows an address literal: a server no DNS answer gave, named only by SNI or not at all', () => {
@@ -120,10 +128,16 @@ describe('analysis: an IPv6-only handset', () => {
 
   it('lists every DNS query with its answer joined', () => {
     assert.equal(a.dns.length, 5);
-    assert.deepEqual(a.dns.map((q) => [q.name, q.qtype, q.rcode]), [
-      ['ipv4only.arpa', 'AAAA', 'NOERROR'], ['api.news.test', 'AAAA', 'NOERROR'], ['api.news.test', 'A', 'NOERROR'],
-      ['img.news.test', 'AAAA', 'NOERROR'], ['old.news.test', 'A', 'NOERROR'],
-    ]);
+    assert.deepEqual(
+      a.dns.map((q) => [q.name, q.qtype, q.rcode]),
+      [
+        ['ipv4only.arpa', 'AAAA', 'NOERROR'],
+        ['api.news.test', 'AAAA', 'NOERROR'],
+        ['api.news.test', 'A', 'NOERROR'],
+        ['img.news.test', 'AAAA', 'NOERROR'],
+        ['old.news.test', 'A', 'NOERROR'],
+      ],
+    );
     assert.deepEqual(a.dns[3]!.answers, ['64:ff9b::6440:14']);
   });
 
@@ -232,7 +246,10 @@ describe('analysis: DNS', () => {
       .dns(1, HANDSET, DNS64, 3000, 9, 'a.test', 'AAAA', ['2001:db8::a']);
     const a = analyze(capture.pcap());
     assert.equal(a.dns.length, 2);
-    assert.deepEqual(a.dns.map((q) => q.answers), [['2001:db8::a'], ['2001:db8::a']]);
+    assert.deepEqual(
+      a.dns.map((q) => q.answers),
+      [['2001:db8::a'], ['2001:db8::a']],
+    );
   });
 
   it('reads DNS over TCP, a message split across segments', () => {
@@ -242,7 +259,10 @@ describe('analysis: DNS', () => {
     capture.tcp(0, HANDSET, 5000, DNS64, 53, { request: [query.subarray(0, 5), query.subarray(5)] });
     capture.ip(0.5, DNS64, HANDSET, tcp({ srcPort: 53, dstPort: 5000, seq: 5001, ack: 1001 + query.length, flags: { ack: true, psh: true }, payload: answer }));
     const a = analyze(capture.pcap());
-    assert.deepEqual(a.dns.map((q) => [q.name, q.qtype, q.transport, q.answers]), [['tcp.test', 'A', 'tcp', ['100.64.1.1']]]);
+    assert.deepEqual(
+      a.dns.map((q) => [q.name, q.qtype, q.transport, q.answers]),
+      [['tcp.test', 'A', 'tcp', ['100.64.1.1']]],
+    );
   });
 
   it('warns about garbage in a DNS payload and goes on', () => {

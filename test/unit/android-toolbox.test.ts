@@ -11,7 +11,10 @@ import { loadProfile } from '../../lib/lab/world.js';
 const root = resolve(import.meta.dirname, '../..');
 const compliant = loadProfile(join(root, 'devices/lab/handsets/compliant.json'));
 const noncompliant = loadProfile(join(root, 'devices/lab/handsets/noncompliant.json'));
-const apps = [{ package: 'com.example.news', label: 'Example News', uid: 10101 }, { package: 'com.example.shop', label: 'Shop', uid: 10102 }];
+const apps = [
+  { package: 'com.example.news', label: 'Example News', uid: 10101 },
+  { package: 'com.example.shop', label: 'Shop', uid: 10102 },
+];
 
 function handset(profile = compliant): string {
   const dir = mkdtempSync(join(tmpdir(), 'v6lab-handset-'));
@@ -20,7 +23,7 @@ function handset(profile = compliant): string {
 }
 
 describe('virtual handset: Android commands', () => {
-  it('getprop lists every property in Android\'s format, and reads one', () => {
+  it("getprop lists every property in Android's format, and reads one", () => {
     const dir = handset();
     const all = runToolbox(dir, 'getprop', []).stdout;
     assert.match(all, /^\[ro\.product\.model\]: \[v6lab Reference\]$/m);
@@ -32,7 +35,7 @@ describe('virtual handset: Android commands', () => {
     assert.equal(runToolbox(dir, 'setprop', ['ro.product.model', 'x']).code, 1);
   });
 
-  it('settings get/put/delete keep Private DNS state, with Android\'s defaults', () => {
+  it("settings get/put/delete keep Private DNS state, with Android's defaults", () => {
     const dir = handset();
     assert.equal(runToolbox(dir, 'settings', ['get', 'global', 'private_dns_mode']).stdout, 'opportunistic\n');
     assert.equal(runToolbox(dir, 'settings', ['put', 'global', 'private_dns_mode', 'off']).code, 0);
@@ -44,8 +47,14 @@ describe('virtual handset: Android commands', () => {
   it('content query prints the APN table as Android does, and refuses an unprivileged shell', () => {
     const dir = handset();
     const rows = runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers'], 0).stdout;
-    assert.match(rows, /^Row: 0 _id=1, name=v6lab IPv6, numeric=46099, mcc=460, mnc=99, apn=ipv6\.v6lab\.test, type=default,supl, protocol=IPV4V6, roaming_protocol=IPV4V6, current=1$/m);
-    assert.equal(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers/preferapn', '--projection', 'apn:protocol'], 0).stdout, 'Row: 0 apn=ipv6.v6lab.test, protocol=IPV4V6\n');
+    assert.match(
+      rows,
+      /^Row: 0 _id=1, name=v6lab IPv6, numeric=46099, mcc=460, mnc=99, apn=ipv6\.v6lab\.test, type=default,supl, protocol=IPV4V6, roaming_protocol=IPV4V6, current=1$/m,
+    );
+    assert.equal(
+      runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers/preferapn', '--projection', 'apn:protocol'], 0).stdout,
+      'Row: 0 apn=ipv6.v6lab.test, protocol=IPV4V6\n',
+    );
     assert.equal(runToolbox(dir, 'content', ['update', '--uri', 'content://telephony/carriers', '--bind', 'protocol:s:IP', '--where', '_id=1'], 0).code, 0);
     assert.match(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers', '--where', '_id=1'], 0).stdout, /protocol=IP,/);
     // The shell user (2000) is refused unless the profile lets it read the table; root is not.
@@ -89,7 +98,10 @@ describe('virtual handset: Android commands', () => {
     assert.equal(runToolbox(dir, 'content', ['query', '--uri', 'content://telephony/carriers'], 0).stdout.split('\n').filter(Boolean).length, 2);
     const open = handset({ ...compliant, apnTableReadable: true });
     assert.equal(runToolbox(open, 'content', ['delete', '--uri', 'content://telephony/carriers', '--where', '_id=1'], 2000).code, 0);
-    assert.deepEqual(readHandsetState(open).apns.map((a) => a._id), [2]);
+    assert.deepEqual(
+      readHandsetState(open).apns.map((a) => a._id),
+      [2],
+    );
     assert.equal(readHandsetState(open).preferredApnId, null);
   });
 
@@ -115,7 +127,15 @@ describe('virtual handset: Android commands', () => {
       mtu: 1500,
       routes: ['::/0 -> :: rmnet16 mtu 1500', '2a01:599:a1b:a486::/64 -> :: rmnet16 mtu 0'],
       nat64Prefix: '64:ff9b::/96',
-      stacked: { interfaceName: 'v4-rmnet16', addresses: ['192.0.0.4/32'], dns: [], mtu: 0, routes: ['0.0.0.0/0 -> 192.0.0.4 v4-rmnet16 mtu 0'], nat64Prefix: null, stacked: null },
+      stacked: {
+        interfaceName: 'v4-rmnet16',
+        addresses: ['192.0.0.4/32'],
+        dns: [],
+        mtu: 0,
+        routes: ['0.0.0.0/0 -> 192.0.0.4 v4-rmnet16 mtu 0'],
+        nat64Prefix: null,
+        stacked: null,
+      },
     });
     assert.equal(rendered, fixture);
   });

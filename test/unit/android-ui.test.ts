@@ -11,7 +11,9 @@ import { loadProfile } from '../../lib/lab/world.js';
 /** A handset with one app in front, whose control socket is this test's. */
 function handsetWithApp(pages: Record<string, string[]>) {
   const dir = mkdtempSync(join(tmpdir(), 'v6lab-ui-'));
-  const state = initialHandsetState('emulator-5554', loadProfile(resolve(import.meta.dirname, '../../devices/lab/handsets/compliant.json')), [{ package: 'com.example.news', label: 'News', uid: 10100 }]);
+  const state = initialHandsetState('emulator-5554', loadProfile(resolve(import.meta.dirname, '../../devices/lab/handsets/compliant.json')), [
+    { package: 'com.example.news', label: 'News', uid: 10100 },
+  ]);
   state.running['com.example.news'] = { pid: process.pid, startTime: '1', uid: 10100, startedAt: new Date().toISOString() };
   writeHandsetState(dir, state);
   mkdirSync(join(dir, 'apps'), { recursive: true });
@@ -21,22 +23,36 @@ function handsetWithApp(pages: Record<string, string[]>) {
   const server: Server = createServer((socket) => {
     socket.on('data', (chunk: Buffer) => {
       const request = JSON.parse(chunk.toString('utf8').trim()) as Record<string, unknown>;
-      if ('open' in request) { stack.push(page); page = String(request.open); opened.push(page); }
+      if ('open' in request) {
+        stack.push(page);
+        page = String(request.open);
+        opened.push(page);
+      }
       if ('back' in request) page = stack.pop() ?? page;
       socket.end(`${JSON.stringify({ package: 'com.example.news', page, links: pages[page] ?? [], loading: false })}\n`);
     });
   }).listen(appSocketPath(dir, 'com.example.news'));
-  return { dir, opened, close: () => { server.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    dir,
+    opened,
+    close: () => {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 describe('virtual handset: the screen as uiautomator and input see it', () => {
-  it('dumps the foreground app\'s page with one clickable button per link, content-desc = page name', async () => {
+  it("dumps the foreground app's page with one clickable button per link, content-desc = page name", async () => {
     const h = handsetWithApp({ home: ['article', 'video'], article: [] });
     try {
       const result = await uiautomator(h.dir, ['dump', '/dev/tty']);
       assert.equal(result.code, 0);
       assert.match(result.stdout, /^<\?xml version='1\.0' encoding='UTF-8' standalone='yes' \?><hierarchy rotation="0">/);
-      assert.match(result.stdout, /class="android\.widget\.Button" package="com\.example\.news" content-desc="article" .*clickable="true" .*bounds="\[40,400\]\[1040,560\]"/);
+      assert.match(
+        result.stdout,
+        /class="android\.widget\.Button" package="com\.example\.news" content-desc="article" .*clickable="true" .*bounds="\[40,400\]\[1040,560\]"/,
+      );
       assert.match(result.stdout, /UI hierchary dumped to: \/dev\/tty\n$/);
       const toFile = await uiautomator(h.dir, ['dump']);
       assert.equal(toFile.stdout, 'UI hierchary dumped to: /sdcard/window_dump.xml\n');

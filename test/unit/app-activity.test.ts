@@ -9,7 +9,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  askApp, executeActivityCommand, parseAmStart, parseComponent, parseMonkey, portableExecArgv, renderIntent, runActivityCommand, UsageError,
+  askApp,
+  executeActivityCommand,
+  parseAmStart,
+  parseComponent,
+  parseMonkey,
+  portableExecArgv,
+  renderIntent,
+  runActivityCommand,
+  UsageError,
   type Launcher,
 } from '../../lib/lab/android/activity.js';
 import { AppSession, appLogPath, control, parseResolvConf, type AppEnvironment, type AppLogEntry } from '../../lib/lab/android/app.js';
@@ -51,15 +59,18 @@ function udpServer(): Promise<dgram.Socket> {
 
 function writeApp(dir: string, port: number, udpPort: number): string {
   const file = join(dir, 'lo.json');
-  writeFileSync(file, JSON.stringify({
-    package: 'com.example.lo',
-    label: 'Loopback',
-    start: 'home',
-    pages: {
-      home: { requests: [{ host: 'lo.test', transport: 'tcp', port, mode: 'ipv4-literal', bytes: 3000, repeat: 2 }], links: ['detail'] },
-      detail: { requests: [{ host: 'lo.test', transport: 'udp', port: udpPort, mode: 'ipv4-literal', bytes: 150000 }] },
-    },
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      package: 'com.example.lo',
+      label: 'Loopback',
+      start: 'home',
+      pages: {
+        home: { requests: [{ host: 'lo.test', transport: 'tcp', port, mode: 'ipv4-literal', bytes: 3000, repeat: 2 }], links: ['detail'] },
+        detail: { requests: [{ host: 'lo.test', transport: 'udp', port: udpPort, mode: 'ipv4-literal', bytes: 150000 }] },
+      },
+    }),
+  );
   return file;
 }
 
@@ -76,7 +87,11 @@ function handsetWithApp(appFile: string): string {
 
 function logEntries(dir: string, pkg: string): AppLogEntry[] {
   try {
-    return readFileSync(appLogPath(dir, pkg), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AppLogEntry);
+    return readFileSync(appLogPath(dir, pkg), 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AppLogEntry);
   } catch {
     return [];
   }
@@ -101,7 +116,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('emulated apps: am and monkey arguments, Android\'s messages', () => {
+describe("emulated apps: am and monkey arguments, Android's messages", () => {
   it('reads -n components as ComponentName does, and prints intents as Intent.toString', () => {
     assert.deepEqual(parseComponent('com.example.news/.MainActivity'), { package: 'com.example.news', className: 'com.example.news.MainActivity' });
     assert.deepEqual(parseComponent('com.a/org.b.Main'), { package: 'com.a', className: 'org.b.Main' });
@@ -125,8 +140,16 @@ describe('emulated apps: am and monkey arguments, Android\'s messages', () => {
     const waited = await executeActivityCommand(dir, 'am', ['start', '-W', '-n', 'com.example.lo/.Settings'], noLaunch);
     assert.equal(waited.code, 1);
     assert.match(waited.stdout, /^Error: Activity class \{com\.example\.lo\/com\.example\.lo\.Settings\} does not exist\.$/m);
-    const unresolved = await executeActivityCommand(dir, 'am', ['start', '-a', 'android.intent.action.MAIN', '-c', 'android.intent.category.LAUNCHER', 'com.nope'], noLaunch);
-    assert.equal(unresolved.stderr, 'Error: Activity not started, unable to resolve Intent { act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10000000 pkg=com.nope }\n');
+    const unresolved = await executeActivityCommand(
+      dir,
+      'am',
+      ['start', '-a', 'android.intent.action.MAIN', '-c', 'android.intent.category.LAUNCHER', 'com.nope'],
+      noLaunch,
+    );
+    assert.equal(
+      unresolved.stderr,
+      'Error: Activity not started, unable to resolve Intent { act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10000000 pkg=com.nope }\n',
+    );
     assert.equal((await executeActivityCommand(dir, 'am', ['fly'], noLaunch)).stderr, 'Unknown command: fly\n');
     const stop = await executeActivityCommand(dir, 'am', ['force-stop', 'com.nope'], noLaunch);
     assert.deepEqual(stop, { stdout: '', stderr: '', code: 0 });
@@ -158,24 +181,35 @@ describe('emulated apps: am and monkey arguments, Android\'s messages', () => {
     assert.throws(() => browserApp('ftp://x.test/'), /not an http or https URL/);
   });
 
-  it('a VIEW intent the browser cannot take fails as Android\'s am does', async () => {
+  it("a VIEW intent the browser cannot take fails as Android's am does", async () => {
     const dir = handsetWithApp('/nonexistent.json');
     const view = (...args: string[]) => executeActivityCommand(dir, 'am', ['start', '-a', 'android.intent.action.VIEW', ...args], noLaunch);
     const noData = await view();
     assert.equal(noData.code, 1);
     assert.equal(noData.stdout, 'Starting: Intent { act=android.intent.action.VIEW }\n');
     assert.equal(noData.stderr, 'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW flg=0x10000000 }\n');
-    assert.equal((await view('-d', 'ftp://files.test/a')).stderr, 'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=ftp://files.test/... flg=0x10000000 }\n');
-    assert.equal((await view('-d', 'content://media/1')).stderr, 'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=content://media/1 flg=0x10000000 }\n');
+    assert.equal(
+      (await view('-d', 'ftp://files.test/a')).stderr,
+      'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=ftp://files.test/... flg=0x10000000 }\n',
+    );
+    assert.equal(
+      (await view('-d', 'content://media/1')).stderr,
+      'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=content://media/1 flg=0x10000000 }\n',
+    );
     const waited = await view('-W', '-d', 'https://news.test/', '-p', 'com.example.lo');
     assert.equal(waited.code, 1);
-    assert.equal(waited.stdout, 'Starting: Intent { act=android.intent.action.VIEW dat=https://news.test/... pkg=com.example.lo }\nError: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=https://news.test/... flg=0x10000000 pkg=com.example.lo }\n');
+    assert.equal(
+      waited.stdout,
+      'Starting: Intent { act=android.intent.action.VIEW dat=https://news.test/... pkg=com.example.lo }\nError: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=https://news.test/... flg=0x10000000 pkg=com.example.lo }\n',
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('monkey: echoes its arguments, aborts with 251 when -p names nothing launchable', async () => {
     assert.deepEqual(parseMonkey(['-p', 'com.a', '-c', 'android.intent.category.LAUNCHER', '--throttle', '100', '-v', '1']), {
-      packages: ['com.a'], categories: ['android.intent.category.LAUNCHER'], count: 1,
+      packages: ['com.a'],
+      categories: ['android.intent.category.LAUNCHER'],
+      count: 1,
     });
     const dir = handsetWithApp('/nonexistent.json');
     const aborted = await executeActivityCommand(dir, 'monkey', ['-p', 'com.nope', '-c', 'android.intent.category.LAUNCHER', '1'], noLaunch);
@@ -228,16 +262,33 @@ describe('emulated apps: pages, links and requests', function () {
     const log: AppLogEntry[] = [];
     const session = new AppSession(app, environment(log));
     const home = await session.launch();
-    assert.deepEqual(home.map((o) => [o.ok, o.bytes, o.family, o.address, o.repetition]), [[true, 3000, 4, '127.0.0.1', 1], [true, 3000, 4, '127.0.0.1', 2]]);
+    assert.deepEqual(
+      home.map((o) => [o.ok, o.bytes, o.family, o.address, o.repetition]),
+      [
+        [true, 3000, 4, '127.0.0.1', 1],
+        [true, 3000, 4, '127.0.0.1', 2],
+      ],
+    );
     const attempts = log.filter((e) => e.event === 'attempt');
     assert.equal(attempts.length, 2);
-    assert.deepEqual(Object.keys(attempts[0]!).filter((k) => ['family', 'address', 'ms', 'outcome'].includes(k)).sort(), ['address', 'family', 'ms', 'outcome']);
+    assert.deepEqual(
+      Object.keys(attempts[0]!)
+        .filter((k) => ['family', 'address', 'ms', 'outcome'].includes(k))
+        .sort(),
+      ['address', 'family', 'ms', 'outcome'],
+    );
     assert.deepEqual(session.view(), { package: 'com.example.lo', page: 'home', links: ['detail'], loading: false });
-    const detail = await control(session, '{"open":"detail"}', () => undefined) as { page: string; requests: { ok: boolean; bytes: number; transport: string }[] };
+    const detail = (await control(session, '{"open":"detail"}', () => undefined)) as {
+      page: string;
+      requests: { ok: boolean; bytes: number; transport: string }[];
+    };
     assert.equal(detail.page, 'detail');
-    assert.deepEqual(detail.requests.map((r) => [r.transport, r.ok, r.bytes]), [['udp', true, 150000]]);
+    assert.deepEqual(
+      detail.requests.map((r) => [r.transport, r.ok, r.bytes]),
+      [['udp', true, 150000]],
+    );
     assert.deepEqual(await control(session, '{"open":"home"}', () => undefined), { error: 'no link "home" on page "detail" (links: none)' });
-    assert.equal((await control(session, '{"back":true}', () => undefined) as { page: string }).page, 'home');
+    assert.equal(((await control(session, '{"back":true}', () => undefined)) as { page: string }).page, 'home');
     assert.deepEqual(await control(session, 'nonsense', () => undefined), { error: 'not JSON: send one JSON object per line' });
   });
 });
@@ -260,10 +311,13 @@ describe('the built-in browser: VIEW intents load the URL as an app of its own u
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('am start -W -a VIEW -d URL starts com.android.browser under its uid, which makes one system-mode request to the URL\'s host and port', async () => {
+  it("am start -W -a VIEW -d URL starts com.android.browser under its uid, which makes one system-mode request to the URL's host and port", async () => {
     const started = await runActivityCommand(dir, 'am', ['start', '-W', '-a', 'android.intent.action.VIEW', '-d', url('/index.html')]);
     assert.equal(started.code, 0, started.stderr);
-    assert.match(started.stdout, /^Starting: Intent \{ act=android\.intent\.action\.VIEW dat=http:\/\/127\.0\.0\.1:\d+\/\.\.\. \}\nStatus: ok\nLaunchState: COLD\nActivity: com\.android\.browser\/\.MainActivity\n/);
+    assert.match(
+      started.stdout,
+      /^Starting: Intent \{ act=android\.intent\.action\.VIEW dat=http:\/\/127\.0\.0\.1:\d+\/\.\.\. \}\nStatus: ok\nLaunchState: COLD\nActivity: com\.android\.browser\/\.MainActivity\n/,
+    );
     const running = readHandsetState(dir).running[BROWSER_PACKAGE];
     assert.ok(running && alive(running.pid));
     assert.equal(running.uid, BROWSER_UID);
@@ -272,7 +326,10 @@ describe('the built-in browser: VIEW intents load the URL as an app of its own u
     const loaded = await waitFor('the page', () => logEntries(dir, BROWSER_PACKAGE).find((e) => e.event === 'loaded'));
     assert.equal(loaded.ok, true);
     const requests = logEntries(dir, BROWSER_PACKAGE).filter((e) => e.event === 'request');
-    assert.deepEqual(requests.map((r) => [r.host, r.port, r.transport, r.mode, r.ok, r.bytes]), [['127.0.0.1', port, 'tcp', 'system', true, 20000]]);
+    assert.deepEqual(
+      requests.map((r) => [r.host, r.port, r.transport, r.mode, r.ok, r.bytes]),
+      [['127.0.0.1', port, 'tcp', 'system', true, 20000]],
+    );
     assert.equal(logEntries(dir, BROWSER_PACKAGE).find((e) => e.event === 'start')?.url, url('/index.html'));
   });
 
@@ -282,10 +339,18 @@ describe('the built-in browser: VIEW intents load the URL as an app of its own u
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stderr, 'Warning: Activity not started, intent has been delivered to currently running top-most instance.\n');
     const waited = await runActivityCommand(dir, 'am', ['start', '-W', '-a', 'android.intent.action.VIEW', '-d', url('/third')]);
-    assert.match(waited.stdout, /\nWarning: Activity not started, intent has been delivered to currently running top-most instance\.\nStatus: ok\nLaunchState: UNKNOWN \(0\)\nActivity: com\.android\.browser\/\.MainActivity\nWaitTime: \d+\nComplete\n$/);
+    assert.match(
+      waited.stdout,
+      /\nWarning: Activity not started, intent has been delivered to currently running top-most instance\.\nStatus: ok\nLaunchState: UNKNOWN \(0\)\nActivity: com\.android\.browser\/\.MainActivity\nWaitTime: \d+\nComplete\n$/,
+    );
     assert.equal(readHandsetState(dir).running[BROWSER_PACKAGE]!.pid, pid);
     await waitFor('three page loads', () => (logEntries(dir, BROWSER_PACKAGE).filter((e) => e.event === 'loaded').length === 3 ? true : null));
-    assert.deepEqual(logEntries(dir, BROWSER_PACKAGE).filter((e) => e.event === 'view').map((e) => e.url), [url('/second'), url('/third')]);
+    assert.deepEqual(
+      logEntries(dir, BROWSER_PACKAGE)
+        .filter((e) => e.event === 'view')
+        .map((e) => e.url),
+      [url('/second'), url('/third')],
+    );
     assert.deepEqual(await runActivityCommand(dir, 'am', ['force-stop', BROWSER_PACKAGE]), { stdout: '', stderr: '', code: 0 });
     assert.equal(alive(pid), false);
     assert.equal(readHandsetState(dir).running[BROWSER_PACKAGE], undefined);
@@ -315,10 +380,13 @@ describe('emulated apps: launched by am start and monkey, stopped by am force-st
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('am start -W: one process under the app\'s uid (when started by root), which loads its start page', async () => {
+  it("am start -W: one process under the app's uid (when started by root), which loads its start page", async () => {
     const started = await runActivityCommand(dir, 'am', ['start', '-W', '-n', `${pkg}/.MainActivity`]);
     assert.equal(started.code, 0, started.stderr);
-    assert.match(started.stdout, /^Starting: Intent \{ cmp=com\.example\.lo\/\.MainActivity \}\nStatus: ok\nLaunchState: COLD\nActivity: com\.example\.lo\/\.MainActivity\nTotalTime: \d+\nWaitTime: \d+\nComplete\n$/);
+    assert.match(
+      started.stdout,
+      /^Starting: Intent \{ cmp=com\.example\.lo\/\.MainActivity \}\nStatus: ok\nLaunchState: COLD\nActivity: com\.example\.lo\/\.MainActivity\nTotalTime: \d+\nWaitTime: \d+\nComplete\n$/,
+    );
     const running = readHandsetState(dir).running[pkg];
     assert.ok(running && alive(running.pid));
     const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${running.pid}/status`, 'utf8'))![1]);
@@ -342,10 +410,13 @@ describe('emulated apps: launched by am start and monkey, stopped by am force-st
     assert.equal(logEntries(dir, pkg).filter((e) => e.event === 'foreground').length, 2);
   });
 
-  it('the control socket taps a link: the page\'s requests run, the reply comes once loaded', async () => {
-    const reply = await askApp(dir, pkg, { open: 'detail' }, 10_000) as { page: string; requests: { ok: boolean; transport: string }[] };
+  it("the control socket taps a link: the page's requests run, the reply comes once loaded", async () => {
+    const reply = (await askApp(dir, pkg, { open: 'detail' }, 10_000)) as { page: string; requests: { ok: boolean; transport: string }[] };
     assert.equal(reply.page, 'detail');
-    assert.deepEqual(reply.requests.map((r) => [r.transport, r.ok]), [['udp', true]]);
+    assert.deepEqual(
+      reply.requests.map((r) => [r.transport, r.ok]),
+      [['udp', true]],
+    );
   });
 
   it('am force-stop kills it and forgets it; monkey -p starts it again', async () => {

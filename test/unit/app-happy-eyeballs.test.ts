@@ -4,9 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import {
-  connectByMode, tcpConnector, type AppResolver, type Candidate, type ConnectResult,
-} from '../../lib/lab/android/happy-eyeballs.js';
+import { connectByMode, tcpConnector, type AppResolver, type Candidate, type ConnectResult } from '../../lib/lab/android/happy-eyeballs.js';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,7 +37,11 @@ async function freePortBoth(): Promise<number> {
 
 /** A listener on [::1]:port that completes no handshake: SYNs are dropped, as on a blackholed path. */
 async function blackhole(port: number): Promise<{ close(): void }> {
-  const child: ChildProcess = spawn(process.execPath, ['-e', `require('net').createServer().listen({ host: '::1', port: ${port}, backlog: 1, ipv6Only: true }, () => process.stdout.write('ready\\n'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['-e', `require('net').createServer().listen({ host: '::1', port: ${port}, backlog: 1, ipv6Only: true }, () => process.stdout.write('ready\\n'))`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`blackhole listener exited ${code}`)));
@@ -48,10 +50,12 @@ async function blackhole(port: number): Promise<{ close(): void }> {
   // Fill the accept queue (backlog 1 holds two); from then on the kernel drops SYNs.
   const fillers: net.Socket[] = [];
   for (let i = 0; i < 2; i++) {
-    fillers.push(await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: '::1', port }, () => resolve(s));
-      s.once('error', reject);
-    }));
+    fillers.push(
+      await new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host: '::1', port }, () => resolve(s));
+        s.once('error', reject);
+      }),
+    );
   }
   return {
     close() {
@@ -77,13 +81,24 @@ function resolver(options: { aaaaDelay?: number; aDelay?: number; order?: Candid
     },
     async lookup() {
       asked.push('getaddrinfo');
-      return options.order ?? [{ family: 6, address: '::1' }, { family: 4, address: '127.0.0.1' }];
+      return (
+        options.order ?? [
+          { family: 6, address: '::1' },
+          { family: 4, address: '127.0.0.1' },
+        ]
+      );
     },
   };
 }
 
 const summary = (r: ConnectResult<net.Socket>) => r.attempts.map((a) => `${a.family}:${a.outcome}`);
-const ipv6Available = await listen('::1', 0).then((s) => { s.close(); return true; }, () => false);
+const ipv6Available = await listen('::1', 0).then(
+  (s) => {
+    s.close();
+    return true;
+  },
+  () => false,
+);
 
 describe('emulated apps: connecting by mode (RFC 8305 and friends)', function () {
   this.timeout(15_000);
@@ -110,7 +125,12 @@ describe('emulated apps: connecting by mode (RFC 8305 and friends)', function ()
     for (const host of hosts) servers.push(await listen(host, port));
   };
   const connect = async (mode: Parameters<typeof connectByMode>[0], r: AppResolver, literals: Record<string, string> = {}, connectTimeoutMs?: number) => {
-    const result = await connectByMode(mode, 'dual.test', { resolver: r, literals, connector: tcpConnector(port) }, connectTimeoutMs === undefined ? {} : { connectTimeoutMs });
+    const result = await connectByMode(
+      mode,
+      'dual.test',
+      { resolver: r, literals, connector: tcpConnector(port) },
+      connectTimeoutMs === undefined ? {} : { connectTimeoutMs },
+    );
     if (result.connection) opened.push(result.connection);
     return result;
   };
@@ -160,7 +180,7 @@ describe('emulated apps: connecting by mode (RFC 8305 and friends)', function ()
     const result = await connect('ipv4-first', r);
     assert.deepEqual(r.asked.sort(), ['A', 'AAAA']);
     assert.deepEqual(summary(result), ['4:connected']);
-    servers.splice(1).forEach((s) => s.close());
+    for (const s of servers.splice(1)) s.close();
     const fallback = await connect('ipv4-first', resolver());
     assert.deepEqual(summary(fallback), ['4:failed', '6:connected']);
   });
@@ -170,10 +190,21 @@ describe('emulated apps: connecting by mode (RFC 8305 and friends)', function ()
     const r = resolver();
     const result = await connect('system', r);
     assert.deepEqual(r.asked, ['getaddrinfo']);
-    assert.deepEqual(result.attempts.map((a) => a.address), ['::1', '127.0.0.1']);
+    assert.deepEqual(
+      result.attempts.map((a) => a.address),
+      ['::1', '127.0.0.1'],
+    );
     assert.deepEqual(summary(result), ['6:failed', '4:connected']);
     assert.ok(result.attempts[1]!.startMs >= result.attempts[0]!.startMs + result.attempts[0]!.ms!, 'the second began after the first ended');
-    const v4first = await connect('system', resolver({ order: [{ family: 4, address: '127.0.0.1' }, { family: 6, address: '::1' }] }));
+    const v4first = await connect(
+      'system',
+      resolver({
+        order: [
+          { family: 4, address: '127.0.0.1' },
+          { family: 6, address: '::1' },
+        ],
+      }),
+    );
     assert.deepEqual(summary(v4first), ['4:connected']);
   });
 

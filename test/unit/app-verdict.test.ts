@@ -25,37 +25,45 @@ const codes = (v: ReturnType<typeof appVerdict>) => v.reasons.map((r) => r.code)
 
 describe('app verdicts (CONTRACTS section 3)', () => {
   it('an established IPv6 connection the app resets when it is stopped is no failed attempt', () => {
-    const v = verdictOf(new HandsetCapture()
-      .dns(0, HS, DNS, 3000, 1, 'api.news.test', 'AAAA', ['2001:db8:2::10'])
-      .tcp(0.1, HS, 4000, '2001:db8:2::10', 443, { responseBytes: 20000 })
-      .ip(5, HS, '2001:db8:2::10', tcp({ srcPort: 4000, dstPort: 443, seq: 99, flags: { rst: true } })));
+    const v = verdictOf(
+      new HandsetCapture()
+        .dns(0, HS, DNS, 3000, 1, 'api.news.test', 'AAAA', ['2001:db8:2::10'])
+        .tcp(0.1, HS, 4000, '2001:db8:2::10', 443, { responseBytes: 20000 })
+        .ip(5, HS, '2001:db8:2::10', tcp({ srcPort: 4000, dstPort: 443, seq: 99, flags: { rst: true } })),
+    );
     assert.deepEqual(codes(v), []);
     assert.equal(v.verdict, 'pass');
   });
 
   it('pass: Happy Eyeballs to a dual-stack host over native IPv6', () => {
-    const v = verdictOf(new HandsetCapture()
-      .dns(0, HS, DNS, 3000, 1, 'api.news.test', 'AAAA', ['2001:db8:2::10'])
-      .dns(0, HS, DNS, 3001, 2, 'api.news.test', 'A', ['100.64.0.10'])
-      .tcp(0.1, HS, 4000, '2001:db8:2::10', 443, { responseBytes: 20000 }));
+    const v = verdictOf(
+      new HandsetCapture()
+        .dns(0, HS, DNS, 3000, 1, 'api.news.test', 'AAAA', ['2001:db8:2::10'])
+        .dns(0, HS, DNS, 3001, 2, 'api.news.test', 'A', ['100.64.0.10'])
+        .tcp(0.1, HS, 4000, '2001:db8:2::10', 443, { responseBytes: 20000 }),
+    );
     assert.equal(v.verdict, 'pass', JSON.stringify(v.reasons));
     assert.equal(v.metrics.nativeV6ByteShare, 1);
   });
 
   it('warn: an IPv4-only server reached through NAT64 (SERVER_NO_IPV6, LOW_IPV6_SHARE)', () => {
-    const v = verdictOf(new HandsetCapture()
-      .dns(0, HS, DNS, 3000, 1, 'img.news.test', 'AAAA', ['64:ff9b::6440:14'])
-      .dns(0, HS, DNS, 3001, 2, 'img.news.test', 'A', ['100.64.0.20'])
-      .tcp(0.1, HS, 4000, '64:ff9b::6440:14', 443, { responseBytes: 20000 }));
+    const v = verdictOf(
+      new HandsetCapture()
+        .dns(0, HS, DNS, 3000, 1, 'img.news.test', 'AAAA', ['64:ff9b::6440:14'])
+        .dns(0, HS, DNS, 3001, 2, 'img.news.test', 'A', ['100.64.0.20'])
+        .tcp(0.1, HS, 4000, '64:ff9b::6440:14', 443, { responseBytes: 20000 }),
+    );
     assert.equal(v.verdict, 'warn');
     assert.deepEqual(codes(v), ['LOW_IPV6_SHARE', 'SERVER_NO_IPV6']);
     assert.match(v.reasons.find((r) => r.code === 'SERVER_NO_IPV6')!.detail, /img\.news\.test has no AAAA record: it is reached only through NAT64/);
   });
 
   it('fail: an IPv4 literal through the CLAT (IPV4_LITERAL), naming the address', () => {
-    const v = verdictOf(new HandsetCapture()
-      .tcp(0, '192.0.0.4', 4000, '100.64.0.30', 443, { responseBytes: 2000, ifIndex: IFINDEX.clat })
-      .tcp(0.0001, CLAT6, 4000, '64:ff9b::6440:1e', 443, { responseBytes: 2000, twice: true }));
+    const v = verdictOf(
+      new HandsetCapture()
+        .tcp(0, '192.0.0.4', 4000, '100.64.0.30', 443, { responseBytes: 2000, ifIndex: IFINDEX.clat })
+        .tcp(0.0001, CLAT6, 4000, '64:ff9b::6440:1e', 443, { responseBytes: 2000, twice: true }),
+    );
     assert.equal(v.verdict, 'fail');
     const literal = v.reasons.find((r) => r.code === 'IPV4_LITERAL')!;
     assert.deepEqual(literal.addresses, ['100.64.0.30']);
@@ -63,35 +71,46 @@ describe('app verdicts (CONTRACTS section 3)', () => {
   });
 
   it('fail: asks A only (NO_AAAA_QUERY), not a literal since the A answer gave the address', () => {
-    const v = verdictOf(new HandsetCapture()
-      .dns(0, HS, DNS, 3000, 1, 'legacy.shop.test', 'A', ['100.64.0.40'])
-      .tcp(0.1, '192.0.0.4', 4000, '100.64.0.40', 443, { responseBytes: 2000, ifIndex: IFINDEX.clat }));
-    assert.deepEqual(codes(v).filter((c) => c !== 'LOW_IPV6_SHARE' && c !== 'SERVER_NO_IPV6'), ['NO_AAAA_QUERY']);
+    const v = verdictOf(
+      new HandsetCapture()
+        .dns(0, HS, DNS, 3000, 1, 'legacy.shop.test', 'A', ['100.64.0.40'])
+        .tcp(0.1, '192.0.0.4', 4000, '100.64.0.40', 443, { responseBytes: 2000, ifIndex: IFINDEX.clat }),
+    );
+    assert.deepEqual(
+      codes(v).filter((c) => c !== 'LOW_IPV6_SHARE' && c !== 'SERVER_NO_IPV6'),
+      ['NO_AAAA_QUERY'],
+    );
     assert.equal(v.verdict, 'fail');
   });
 
   it('fail: IPv4 first although the AAAA had answered (IPV4_FIRST)', () => {
-    const v = verdictOf(new HandsetCapture()
-      .dns(0, HS, DNS, 3000, 1, 'pay.shop.test', 'AAAA', ['2001:db8:2::50'])
-      .dns(0, '10.0.0.2', '10.0.0.1', 3001, 2, 'pay.shop.test', 'A', ['100.64.0.50'])
-      .tcp(0.1, '10.0.0.2', 4000, '100.64.0.50', 443, { responseBytes: 2000 }));
+    const v = verdictOf(
+      new HandsetCapture()
+        .dns(0, HS, DNS, 3000, 1, 'pay.shop.test', 'AAAA', ['2001:db8:2::50'])
+        .dns(0, '10.0.0.2', '10.0.0.1', 3001, 2, 'pay.shop.test', 'A', ['100.64.0.50'])
+        .tcp(0.1, '10.0.0.2', 4000, '100.64.0.50', 443, { responseBytes: 2000 }),
+    );
     assert.ok(codes(v).includes('IPV4_FIRST'));
     assert.equal(v.verdict, 'fail');
   });
 
   it('warn: IPv6 blackholed with a quick fallback (IPV6_FAILED), SLOW_FALLBACK when it takes seconds', () => {
-    const quick = verdictOf(new HandsetCapture()
-      .dns(0, HS, DNS, 3000, 1, 'cdn.news.test', 'AAAA', ['2001:db8:2::60'])
-      .dns(0, '10.0.0.2', '10.0.0.1', 3001, 2, 'cdn.news.test', 'A', ['100.64.0.60'])
-      .tcp(0.05, HS, 4000, '2001:db8:2::60', 443, { outcome: 'timeout' })
-      .tcp(0.3, '10.0.0.2', 4001, '100.64.0.60', 443, { responseBytes: 100 }));
+    const quick = verdictOf(
+      new HandsetCapture()
+        .dns(0, HS, DNS, 3000, 1, 'cdn.news.test', 'AAAA', ['2001:db8:2::60'])
+        .dns(0, '10.0.0.2', '10.0.0.1', 3001, 2, 'cdn.news.test', 'A', ['100.64.0.60'])
+        .tcp(0.05, HS, 4000, '2001:db8:2::60', 443, { outcome: 'timeout' })
+        .tcp(0.3, '10.0.0.2', 4001, '100.64.0.60', 443, { responseBytes: 100 }),
+    );
     assert.ok(codes(quick).includes('IPV6_FAILED'));
     assert.ok(!codes(quick).includes('SLOW_FALLBACK'));
-    const slow = verdictOf(new HandsetCapture()
-      .dns(0, HS, DNS, 3000, 1, 'cdn.news.test', 'AAAA', ['2001:db8:2::60'])
-      .dns(0, '10.0.0.2', '10.0.0.1', 3001, 2, 'cdn.news.test', 'A', ['100.64.0.60'])
-      .tcp(0.05, HS, 4000, '2001:db8:2::60', 443, { outcome: 'timeout' })
-      .tcp(3.5, '10.0.0.2', 4001, '100.64.0.60', 443, { responseBytes: 100 }));
+    const slow = verdictOf(
+      new HandsetCapture()
+        .dns(0, HS, DNS, 3000, 1, 'cdn.news.test', 'AAAA', ['2001:db8:2::60'])
+        .dns(0, '10.0.0.2', '10.0.0.1', 3001, 2, 'cdn.news.test', 'A', ['100.64.0.60'])
+        .tcp(0.05, HS, 4000, '2001:db8:2::60', 443, { outcome: 'timeout' })
+        .tcp(3.5, '10.0.0.2', 4001, '100.64.0.60', 443, { responseBytes: 100 }),
+    );
     const fallback = slow.reasons.find((r) => r.code === 'SLOW_FALLBACK')!;
     assert.match(fallback.detail, /3450 ms later/);
     assert.equal(slow.verdict, 'warn');
@@ -104,12 +123,15 @@ describe('app verdicts (CONTRACTS section 3)', () => {
   });
 
   it('never blames background traffic on the app (an IPv4-only NTP server, a probe)', () => {
-    const v = verdictOf(new HandsetCapture()
-      .dns(0, HS, DNS, 3000, 1, 'time.test', 'A', ['100.64.0.70'])
-      .tcp(0.05, '192.0.0.4', 4100, '100.64.0.70', 123, { ifIndex: IFINDEX.clat })
-      .dns(0, HS, DNS, 3001, 2, 'api.news.test', 'AAAA', ['2001:db8:2::10'])
-      .dns(0, HS, DNS, 3002, 3, 'api.news.test', 'A', ['100.64.0.10'])
-      .tcp(0.1, HS, 4000, '2001:db8:2::10', 443, { responseBytes: 20000 }), (server) => server === '100.64.0.70');
+    const v = verdictOf(
+      new HandsetCapture()
+        .dns(0, HS, DNS, 3000, 1, 'time.test', 'A', ['100.64.0.70'])
+        .tcp(0.05, '192.0.0.4', 4100, '100.64.0.70', 123, { ifIndex: IFINDEX.clat })
+        .dns(0, HS, DNS, 3001, 2, 'api.news.test', 'AAAA', ['2001:db8:2::10'])
+        .dns(0, HS, DNS, 3002, 3, 'api.news.test', 'A', ['100.64.0.10'])
+        .tcp(0.1, HS, 4000, '2001:db8:2::10', 443, { responseBytes: 20000 }),
+      (server) => server === '100.64.0.70',
+    );
     assert.equal(v.verdict, 'pass', JSON.stringify(v.reasons));
   });
 });

@@ -5,7 +5,7 @@ import { renderHierarchy } from '../../lib/lab/android/ui.js';
 describe('appium: the page source a virtual handset gives', () => {
   const dump = `${renderHierarchy({ package: 'com.example.news', page: 'home', links: ['article', 'video & more'] })}UI hierchary dumped to: /dev/tty\n`;
 
-  it('cuts the dump to the XML, without uiautomator\'s message', () => {
+  it("cuts the dump to the XML, without uiautomator's message", () => {
     const xml = hierarchyXml(dump);
     assert.match(xml, /^<\?xml/);
     assert.match(xml, /<\/hierarchy>$/);

@@ -24,10 +24,14 @@ function analysis() {
   return a.finish();
 }
 
-const socket = (transport: 'tcp' | 'udp', local: string, lport: number, remote: string, rport: number, uid: number): OwnedSocket =>
-  ({ transport, local: { address: local, port: lport }, remote: { address: remote, port: rport }, uid });
+const socket = (transport: 'tcp' | 'udp', local: string, lport: number, remote: string, rport: number, uid: number): OwnedSocket => ({
+  transport,
+  local: { address: local, port: lport },
+  remote: { address: remote, port: rport },
+  uid,
+});
 
-describe('attribution: which flows are the app\'s', () => {
+describe("attribution: which flows are the app's", () => {
   const a = analysis();
   const byPort = (port: number) => a.flows.find((f) => f.clientPort === port && f.family === 6)!.id;
   const sockets = [
@@ -37,18 +41,21 @@ describe('attribution: which flows are the app\'s', () => {
   ];
   const t0 = a.capture.firstTs!;
   const result = attributeFlows({
-    analysis: a, sockets, appUid: APP, window: { start: t0, end: t0 + 10 },
+    analysis: a,
+    sockets,
+    appUid: APP,
+    window: { start: t0, end: t0 + 10 },
     baseline: new Set([destinationKey({ server: '2001:db8:2::55', serverPort: 443 })]),
   });
 
-  it('takes the sockets the app\'s uid owns, including both legs of a CLAT socket (v4-mapped in tcp6)', () => {
+  it("takes the sockets the app's uid owns, including both legs of a CLAT socket (v4-mapped in tcp6)", () => {
     assert.equal(result.method.get(byPort(40000)), 'uid');
     assert.equal(result.method.get(byPort(40002)), 'uid', 'the IPv6 leg through its IPv4 twin');
     const v4leg = a.flows.find((f) => f.clientPort === 40002 && f.family === 4)!.id;
     assert.equal(result.method.get(v4leg), 'uid');
   });
 
-  it('never takes another uid\'s socket, even inside the window (the connectivity probe)', () => {
+  it("never takes another uid's socket, even inside the window (the connectivity probe)", () => {
     assert.ok(!result.flows.has(byPort(40001)));
   });
 
@@ -58,9 +65,13 @@ describe('attribution: which flows are the app\'s', () => {
     assert.equal(result.summary, 'uid');
   });
 
-  it('a TCP flow whose handshake was not seen (a connection older than the window) is not the window\'s', () => {
-    const capture = new HandsetCapture()
-      .ip(0.5, '64:ff9b::6440:102', '2001:db8:1::100', tcp({ srcPort: 80, dstPort: 40098, seq: 1, ack: 1, flags: { fin: true, ack: true } }));
+  it("a TCP flow whose handshake was not seen (a connection older than the window) is not the window's", () => {
+    const capture = new HandsetCapture().ip(
+      0.5,
+      '64:ff9b::6440:102',
+      '2001:db8:1::100',
+      tcp({ srcPort: 80, dstPort: 40098, seq: 1, ack: 1, flags: { fin: true, ack: true } }),
+    );
     const stray = new IncrementalAnalyzer({ nat64Prefixes: ['64:ff9b::/96'] });
     stray.push(capture.pcap());
     const b = stray.finish();
@@ -80,7 +91,7 @@ describe('attribution: which flows are the app\'s', () => {
     assert.equal(got.method.get(b.flows[0]!.id), 'uid');
   });
 
-  it('outside the window nothing unseen is the app\'s', () => {
+  it("outside the window nothing unseen is the app's", () => {
     const late = attributeFlows({ analysis: a, sockets: [], appUid: APP, window: { start: t0 + 100, end: t0 + 200 }, baseline: new Set() });
     assert.equal(late.flows.size, 0);
     assert.equal(late.summary, 'none');
@@ -89,7 +100,13 @@ describe('attribution: which flows are the app\'s', () => {
   it('reads sockets from real /proc/net/tcp6 output of a virtual handset', () => {
     const text = readFileSync(join(resolve(import.meta.dirname, '../fixtures/android'), 'virtual-proc-net-tcp6.txt'), 'utf8');
     const owned = parseProcNetSockets(text, 6, 'tcp').map((s) => ({ transport: s.transport, local: s.local, remote: s.remote, uid: s.uid }));
-    assert.ok(owned.some((s) => s.uid === 10105), 'an app socket');
-    assert.ok(owned.some((s) => s.uid === 1002), 'the push channel');
+    assert.ok(
+      owned.some((s) => s.uid === 10105),
+      'an app socket',
+    );
+    assert.ok(
+      owned.some((s) => s.uid === 1002),
+      'the push channel',
+    );
   });
 });

@@ -50,42 +50,213 @@ const CASES: [string, () => string[], (argv: string[]) => string, RegExp][] = [
   ['a profile that is not JSON', () => certify('--profile', file('{ "name": "x",')), (a) => a[2]!, /not valid JSON at line 1/],
   ['a profile that is an array', () => certify('--profile', file([profile])), (a) => a[2]!, /expected an object, got an array/],
   ['a profile without a name', () => certify('--profile', file({ ...profile, name: undefined })), (a) => a[2]!, /: name: missing/],
-  ['a profile name with capitals', () => certify('--profile', file({ ...profile, name: 'My Phone' })), (a) => a[2]!, /: name: expected a short lower-case name/],
+  [
+    'a profile name with capitals',
+    () => certify('--profile', file({ ...profile, name: 'My Phone' })),
+    (a) => a[2]!,
+    /: name: expected a short lower-case name/,
+  ],
   ['a serial with $(...)', () => certify('--profile', file({ ...profile, serial: '$(reboot)' })), (a) => a[2]!, /: serial: expected an adb serial/],
   ['a serial with a newline', () => certify('--profile', file({ ...profile, serial: 'abc\nreboot' })), (a) => a[2]!, /: serial: expected an adb serial/],
   ['an unknown profile field', () => certify('--profile', file({ ...profile, virtual: true })), (a) => a[2]!, /: virtual: unknown field/],
-  ['an Appium URL that is not one', () => certify('--profile', file({ ...profile, appium: { url: 'localhost:4723' } })), (a) => a[2]!, /: appium\.url: expected an http\(s\) URL/],
-  ['a capability that is an object', () => certify('--profile', file({ ...profile, appium: { capabilities: { 'appium:x': {} } } })), (a) => a[2]!, /: appium\.capabilities\.appium:x: expected a string/],
+  [
+    'an Appium URL that is not one',
+    () => certify('--profile', file({ ...profile, appium: { url: 'localhost:4723' } })),
+    (a) => a[2]!,
+    /: appium\.url: expected an http\(s\) URL/,
+  ],
+  [
+    'a capability that is an object',
+    () => certify('--profile', file({ ...profile, appium: { capabilities: { 'appium:x': {} } } })),
+    (a) => a[2]!,
+    /: appium\.capabilities\.appium:x: expected a string/,
+  ],
   ['an unknown capture method', () => certify('--profile', file({ ...profile, capture: ['wireshark'] })), (a) => a[2]!, /: capture\[0\]: expected one of/],
-  ['a gateway capture as a shell string', () => certify('--profile', file({ ...profile, capture: ['gateway'], gatewayCapture: 'ssh gw tcpdump' })), (a) => a[2]!, /: gatewayCapture: expected an array/],
+  [
+    'a gateway capture as a shell string',
+    () => certify('--profile', file({ ...profile, capture: ['gateway'], gatewayCapture: 'ssh gw tcpdump' })),
+    (a) => a[2]!,
+    /: gatewayCapture: expected an array/,
+  ],
   ['no network', () => certify('--profile', file({ ...profile, networks: {} })), (a) => a[2]!, /: networks: names no network/],
-  ['an APN name with a semicolon', () => certify('--profile', file({ ...profile, networks: { ipv6: { apn: 'ipv6;reboot' } } })), (a) => a[2]!, /: networks\.ipv6\.apn: expected an APN name/],
-  ['a probe URL that is not one', () => certify('--profile', file({ ...profile, resolverProbeUrl: 'javascript:alert(1)' })), (a) => a[2]!, /: resolverProbeUrl: expected an http\(s\) URL/],
-  ['a background host with spaces', () => certify('--profile', file({ ...profile, backgroundHosts: ['time android com'] })), (a) => a[2]!, /: backgroundHosts\[0\]: expected a hostname/],
-  ['a huge profile', () => certify('--profile', file(`{"name":"x","pad":"${'x'.repeat(5 * 1024 * 1024)}"}`)), (a) => a[2]!, /is \d+ bytes; a data file is at most/],
-  ['a profile naming a broken catalogue', () => certify('--profile', file({ ...profile, catalogue: file({ name: 'c', apps: [] }, 'broken-catalogue.json') })), () => 'broken-catalogue.json', /: apps: expected at least 1 entry/],
+  [
+    'an APN name with a semicolon',
+    () => certify('--profile', file({ ...profile, networks: { ipv6: { apn: 'ipv6;reboot' } } })),
+    (a) => a[2]!,
+    /: networks\.ipv6\.apn: expected an APN name/,
+  ],
+  [
+    'a probe URL that is not one',
+    () => certify('--profile', file({ ...profile, resolverProbeUrl: 'javascript:alert(1)' })),
+    (a) => a[2]!,
+    /: resolverProbeUrl: expected an http\(s\) URL/,
+  ],
+  [
+    'a background host with spaces',
+    () => certify('--profile', file({ ...profile, backgroundHosts: ['time android com'] })),
+    (a) => a[2]!,
+    /: backgroundHosts\[0\]: expected a hostname/,
+  ],
+  [
+    'a huge profile',
+    () => certify('--profile', file(`{"name":"x","pad":"${'x'.repeat(5 * 1024 * 1024)}"}`)),
+    (a) => a[2]!,
+    /is \d+ bytes; a data file is at most/,
+  ],
+  [
+    'a profile naming a broken catalogue',
+    () => certify('--profile', file({ ...profile, catalogue: file({ name: 'c', apps: [] }, 'broken-catalogue.json') })),
+    () => 'broken-catalogue.json',
+    /: apps: expected at least 1 entry/,
+  ],
   // App catalogues
-  ['a package listed twice', () => certify('--devices', 'emulator-5554', '--apps', file({ name: 'c', apps: [catalogue.apps[0], catalogue.apps[0]] })), (a) => a[4]!, /: apps\[1\]\.package: com\.example\.news is listed twice/],
-  ['a package that is not one', () => certify('--devices', 'emulator-5554', '--apps', file({ name: 'c', apps: [{ package: 'news; rm -rf /', label: 'x' }] })), (a) => a[4]!, /: apps\[0\]\.package: expected an Android package name/],
-  ['an unknown flow step', () => certify('--devices', 'emulator-5554', '--apps', file({ name: 'c', apps: [{ ...catalogue.apps[0], flow: [{ pinch: 2 }] }] })), (a) => a[4]!, /: apps\[0\]\.flow\[0\]: unknown step/],
-  ['a selector that is not one', () => certify('--devices', 'emulator-5554', '--apps', file({ name: 'c', apps: [{ ...catalogue.apps[0], flow: [{ tap: 'Discover' }] }] })), (a) => a[4]!, /: apps\[0\]\.flow\[0\]\.tap: expected a selector/],
-  ['a negative dwell in a catalogue', () => certify('--devices', 'emulator-5554', '--apps', file({ name: 'c', apps: [{ ...catalogue.apps[0], dwellMs: -1 }] })), (a) => a[4]!, /: apps\[0\]\.dwellMs: expected a whole number/],
+  [
+    'a package listed twice',
+    () => certify('--devices', 'emulator-5554', '--apps', file({ name: 'c', apps: [catalogue.apps[0], catalogue.apps[0]] })),
+    (a) => a[4]!,
+    /: apps\[1\]\.package: com\.example\.news is listed twice/,
+  ],
+  [
+    'a package that is not one',
+    () => certify('--devices', 'emulator-5554', '--apps', file({ name: 'c', apps: [{ package: 'news; rm -rf /', label: 'x' }] })),
+    (a) => a[4]!,
+    /: apps\[0\]\.package: expected an Android package name/,
+  ],
+  [
+    'an unknown flow step',
+    () => certify('--devices', 'emulator-5554', '--apps', file({ name: 'c', apps: [{ ...catalogue.apps[0], flow: [{ pinch: 2 }] }] })),
+    (a) => a[4]!,
+    /: apps\[0\]\.flow\[0\]: unknown step/,
+  ],
+  [
+    'a selector that is not one',
+    () => certify('--devices', 'emulator-5554', '--apps', file({ name: 'c', apps: [{ ...catalogue.apps[0], flow: [{ tap: 'Discover' }] }] })),
+    (a) => a[4]!,
+    /: apps\[0\]\.flow\[0\]\.tap: expected a selector/,
+  ],
+  [
+    'a negative dwell in a catalogue',
+    () => certify('--devices', 'emulator-5554', '--apps', file({ name: 'c', apps: [{ ...catalogue.apps[0], dwellMs: -1 }] })),
+    (a) => a[4]!,
+    /: apps\[0\]\.dwellMs: expected a whole number/,
+  ],
   ['a catalogue that is missing', () => certify('--devices', 'emulator-5554', '--apps', join(work, 'nope.json')), (a) => a[4]!, /: no such file/],
   // Lab worlds
   ['a world without hosts', () => labUp('--world', file({})), (a) => a[5]!, /: hosts: missing/],
-  ['a world host name with a slash', () => labUp('--world', file({ hosts: [{ name: 'a/b', ipv4: true, ipv6: true }] })), (a) => a[5]!, /: hosts\[0\]\.name: expected/],
-  ['a world host that is IPv6 "maybe"', () => labUp('--world', file({ hosts: [{ name: 'a.test', ipv4: true, ipv6: 'maybe' }] })), (a) => a[5]!, /: hosts\[0\]\.ipv6: expected one of "blackhole"/],
-  ['a world host listed twice', () => labUp('--world', file({ hosts: [(world.hosts as unknown[])[0], (world.hosts as unknown[])[0]] })), (a) => a[5]!, /: hosts\[1\]\.name: ".*" is already hosts\[0\]/],
-  ['a world host reachable by nothing', () => labUp('--world', file({ hosts: [{ name: 'a.test', ipv4: false, ipv6: false }] })), (a) => a[5]!, /: hosts\[0\]: "a\.test" has neither IPv4 nor IPv6/],
+  [
+    'a world host name with a slash',
+    () => labUp('--world', file({ hosts: [{ name: 'a/b', ipv4: true, ipv6: true }] })),
+    (a) => a[5]!,
+    /: hosts\[0\]\.name: expected/,
+  ],
+  [
+    'a world host that is IPv6 "maybe"',
+    () => labUp('--world', file({ hosts: [{ name: 'a.test', ipv4: true, ipv6: 'maybe' }] })),
+    (a) => a[5]!,
+    /: hosts\[0\]\.ipv6: expected one of "blackhole"/,
+  ],
+  [
+    'a world host listed twice',
+    () => labUp('--world', file({ hosts: [(world.hosts as unknown[])[0], (world.hosts as unknown[])[0]] })),
+    (a) => a[5]!,
+    /: hosts\[1\]\.name: ".*" is already hosts\[0\]/,
+  ],
+  [
+    'a world host reachable by nothing',
+    () => labUp('--world', file({ hosts: [{ name: 'a.test', ipv4: false, ipv6: false }] })),
+    (a) => a[5]!,
+    /: hosts\[0\]: "a\.test" has neither IPv4 nor IPv6/,
+  ],
   // Emulated apps
-  ['an app with an unknown mode', () => labUp('--apps', join(appsDir('news.json', newsWith((a) => { a.pages.home!.requests[0]!.mode = 'ipv5'; })), '..')), () => 'news.json', /: pages\.home\.requests\[0\]\.mode: expected one of/],
-  ['an app reaching a host the world lacks', () => labUp('--apps', join(appsDir('news.json', newsWith((a) => { a.pages.home!.requests[0]!.host = 'elsewhere.test'; })), '..')), () => 'news.json', /: pages\.home\.requests\[0\]\.host: "elsewhere\.test" is not a host of the world/],
-  ['an app linking to a page it lacks', () => labUp('--apps', join(appsDir('news.json', newsWith((a) => { a.pages.home!.links = ['nowhere']; })), '..')), () => 'news.json', /: pages\.home\.links\[0\]: page "nowhere" is not in pages/],
-  ['two apps with one package', () => labUp('--apps', join(appsDir('news2.json', news), '..')), () => 'news', /: package: "com\.example\.news" is also the package of/],
-  ['an app called the built-in browser', () => labUp('--apps', join(appsDir('browser.json', { ...news, package: 'com.android.browser' }), '..')), () => 'browser.json', /: package: "com\.android\.browser" is the handsets' built-in browser/],
+  [
+    'an app with an unknown mode',
+    () =>
+      labUp(
+        '--apps',
+        join(
+          appsDir(
+            'news.json',
+            newsWith((a) => {
+              a.pages.home!.requests[0]!.mode = 'ipv5';
+            }),
+          ),
+          '..',
+        ),
+      ),
+    () => 'news.json',
+    /: pages\.home\.requests\[0\]\.mode: expected one of/,
+  ],
+  [
+    'an app reaching a host the world lacks',
+    () =>
+      labUp(
+        '--apps',
+        join(
+          appsDir(
+            'news.json',
+            newsWith((a) => {
+              a.pages.home!.requests[0]!.host = 'elsewhere.test';
+            }),
+          ),
+          '..',
+        ),
+      ),
+    () => 'news.json',
+    /: pages\.home\.requests\[0\]\.host: "elsewhere\.test" is not a host of the world/,
+  ],
+  [
+    'an app linking to a page it lacks',
+    () =>
+      labUp(
+        '--apps',
+        join(
+          appsDir(
+            'news.json',
+            newsWith((a) => {
+              a.pages.home!.links = ['nowhere'];
+            }),
+          ),
+          '..',
+        ),
+      ),
+    () => 'news.json',
+    /: pages\.home\.links\[0\]: page "nowhere" is not in pages/,
+  ],
+  [
+    'two apps with one package',
+    () => labUp('--apps', join(appsDir('news2.json', news), '..')),
+    () => 'news',
+    /: package: "com\.example\.news" is also the package of/,
+  ],
+  [
+    'an app called the built-in browser',
+    () => labUp('--apps', join(appsDir('browser.json', { ...news, package: 'com.android.browser' }), '..')),
+    () => 'browser.json',
+    /: package: "com\.android\.browser" is the handsets' built-in browser/,
+  ],
   // Handset profiles
-  ['a handset APN protocol that does not exist', () => labUp('--profile', file({ ...handset, apns: [{ name: 'x', apn: 'ipv6.test', protocol: 'IPV5' }] })), (a) => a[5]!, /: apns\[0\]\.protocol: expected one of "IP", "IPV6", "IPV4V6"/],
-  ['a handset with two preferred APNs', () => labUp('--profile', file({ ...handset, apns: [{ name: 'a', apn: 'a.test', preferred: true }, { name: 'b', apn: 'b.test', preferred: true }] })), (a) => a[5]!, /: apns: 2 entries are preferred/],
+  [
+    'a handset APN protocol that does not exist',
+    () => labUp('--profile', file({ ...handset, apns: [{ name: 'x', apn: 'ipv6.test', protocol: 'IPV5' }] })),
+    (a) => a[5]!,
+    /: apns\[0\]\.protocol: expected one of "IP", "IPV6", "IPV4V6"/,
+  ],
+  [
+    'a handset with two preferred APNs',
+    () =>
+      labUp(
+        '--profile',
+        file({
+          ...handset,
+          apns: [
+            { name: 'a', apn: 'a.test', preferred: true },
+            { name: 'b', apn: 'b.test', preferred: true },
+          ],
+        }),
+      ),
+    (a) => a[5]!,
+    /: apns: 2 entries are preferred/,
+  ],
   ['a handset without a model', () => labUp('--profile', file({ ...handset, model: undefined })), (a) => a[5]!, /: model: missing/],
   // Flags
   ['an unknown suite', () => certify('--devices', 'emulator-5554', '--suite', 'os,wifi'), () => '--suite', /"wifi" is not one of os, apn, apps/],
@@ -95,10 +266,30 @@ const CASES: [string, () => string[], (argv: string[]) => string, RegExp][] = [
   ['--lab with --devices', () => certify('--lab', '--devices', 'emulator-5554'), () => '--lab', /leave out --devices and --profile/],
   ['a lab of no handsets', () => labUp('--handsets', '0'), () => '--handsets', /expected 1 to 16, got 0/],
   ['an APN type that does not exist', () => labUp('--apn', 'ipv9'), () => '--apn', /"ipv9" is not one of ipv6, ipv4v6, ipv4/],
-  ['an unplug time that is not milliseconds', () => ['lab', 'unplug', 'emulator-5554', '--for', '2s', '--state-dir', state], () => '--for', /expected milliseconds from 0 to 50000 .*got "2s"/],
-  ['an unplug longer than adb waits', () => ['lab', 'unplug', 'emulator-5554', '--for', '60000', '--state-dir', state], () => '--for', /expected milliseconds from 0 to 50000 .*got "60000"/],
-  ['analyze --top that is not a number', () => ['analyze', join(projectRoot, 'test/fixtures/lab/sll2-mixed.pcap'), '--top', 'x'], () => '--top', /is not a whole number/],
-  ['analyze with an IPv4 NAT64 prefix', () => ['analyze', join(projectRoot, 'test/fixtures/lab/sll2-mixed.pcap'), '--nat64-prefix', '10.0.0.0/8'], () => '--nat64-prefix', /"10\.0\.0\.0\/8" is not an IPv6 prefix/],
+  [
+    'an unplug time that is not milliseconds',
+    () => ['lab', 'unplug', 'emulator-5554', '--for', '2s', '--state-dir', state],
+    () => '--for',
+    /expected milliseconds from 0 to 50000 .*got "2s"/,
+  ],
+  [
+    'an unplug longer than adb waits',
+    () => ['lab', 'unplug', 'emulator-5554', '--for', '60000', '--state-dir', state],
+    () => '--for',
+    /expected milliseconds from 0 to 50000 .*got "60000"/,
+  ],
+  [
+    'analyze --top that is not a number',
+    () => ['analyze', join(projectRoot, 'test/fixtures/lab/sll2-mixed.pcap'), '--top', 'x'],
+    () => '--top',
+    /is not a whole number/,
+  ],
+  [
+    'analyze with an IPv4 NAT64 prefix',
+    () => ['analyze', join(projectRoot, 'test/fixtures/lab/sll2-mixed.pcap'), '--nat64-prefix', '10.0.0.0/8'],
+    () => '--nat64-prefix',
+    /"10\.0\.0\.0\/8" is not an IPv6 prefix/,
+  ],
   ['report of a directory that is no run', () => ['report', work], () => 'results.json', /no results\.json: is this a v6lab run directory/],
 ];
 
@@ -121,4 +312,3 @@ describe('bad input: exit 2, one line naming the file and field, nothing written
     });
   }
 });
-

@@ -30,7 +30,9 @@ function collect(stream: Readable): { bytes: () => Buffer; error: () => Error | 
   const chunks: Buffer[] = [];
   let failure: Error | null = null;
   stream.on('data', (c: Buffer) => chunks.push(c));
-  stream.on('error', (e) => { failure = e; });
+  stream.on('error', (e) => {
+    failure = e;
+  });
   return { bytes: () => Buffer.concat(chunks), error: () => failure };
 }
 
@@ -45,9 +47,11 @@ async function followWhile(file: string, act: () => void): Promise<{ bytes: Buff
   return { bytes: got.bytes(), error: got.error() };
 }
 
-describe('following a pcap file a capture grows (the emulator\'s -tcpdump)', () => {
+describe("following a pcap file a capture grows (the emulator's -tcpdump)", () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'v6lab-follow-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'v6lab-follow-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('gives the header, then only whole records appended after it opened, a half-written one once whole', async () => {
@@ -58,7 +62,7 @@ describe('following a pcap file a capture grows (the emulator\'s -tcpdump)', () 
     const stream = followPcapFile(file, { pollMs: 10 });
     const got = collect(stream);
     await tick();
-    assert.deepEqual(got.bytes(), header, 'only the header: what was there before is not the window\'s');
+    assert.deepEqual(got.bytes(), header, "only the header: what was there before is not the window's");
     appendFileSync(file, half.subarray(10));
     const after = packet(8080, 102).record;
     appendFileSync(file, Buffer.concat([after, after.subarray(0, 5)]));
@@ -70,7 +74,10 @@ describe('following a pcap file a capture grows (the emulator\'s -tcpdump)', () 
     const out = join(dir, 'window.pcap');
     writeFileSync(out, got.bytes());
     const analysis = await analyzeFile(out);
-    assert.deepEqual(analysis.flows.map((f) => f.serverPort).sort((a, b) => a - b), [443, 8080]);
+    assert.deepEqual(
+      analysis.flows.map((f) => f.serverPort).sort((a, b) => a - b),
+      [443, 8080],
+    );
   });
 
   it('a second window starts where the first left off, and reads only what came after it', async () => {
@@ -103,19 +110,45 @@ describe('following a pcap file a capture grows (the emulator\'s -tcpdump)', () 
   it('an emulator capture window analyses what the file gained while it was open', async () => {
     const file = join(dir, 'emu.pcap');
     writeFileSync(file, Buffer.concat([header, packet(53, 1).record]));
-    const device: DeviceBackend = { serial: 'emulator-5554', run: async () => ({ output: '', exitCode: 0 }), runOk: async () => '', stream: async () => new PassThrough(), pull: async () => Buffer.alloc(0), push: async () => undefined, ...alwaysPresent('emulator-5554') };
+    const device: DeviceBackend = {
+      serial: 'emulator-5554',
+      run: async () => ({ output: '', exitCode: 0 }),
+      runOk: async () => '',
+      stream: async () => new PassThrough(),
+      pull: async () => Buffer.alloc(0),
+      push: async () => undefined,
+      ...alwaysPresent('emulator-5554'),
+    };
     const window = await CaptureWindow.open({
-      device, facts: { serial: 'emulator-5554', root: null, tcpdump: null }, method: 'emulator', gatewayCapture: null, emulatorCapture: file,
-      file: join(dir, 'w.pcap'), analyze: {}, pollSockets: false,
+      device,
+      facts: { serial: 'emulator-5554', root: null, tcpdump: null },
+      method: 'emulator',
+      gatewayCapture: null,
+      emulatorCapture: file,
+      file: join(dir, 'w.pcap'),
+      analyze: {},
+      pollSockets: false,
     });
     appendFileSync(file, packet(443, 2).record);
     await tick();
     const capture = await window.close();
     assert.equal(capture.method, 'emulator');
-    assert.deepEqual(capture.analysis.flows.map((f) => f.serverPort), [443]);
+    assert.deepEqual(
+      capture.analysis.flows.map((f) => f.serverPort),
+      [443],
+    );
     assert.deepEqual(readFileSync(join(dir, 'w.pcap')), Buffer.concat([header, packet(443, 2).record]));
     await assert.rejects(
-      CaptureWindow.open({ device, facts: { serial: 'emulator-5554', root: null, tcpdump: null }, method: 'emulator', gatewayCapture: null, emulatorCapture: null, file: join(dir, 'x.pcap'), analyze: {}, pollSockets: false }),
+      CaptureWindow.open({
+        device,
+        facts: { serial: 'emulator-5554', root: null, tcpdump: null },
+        method: 'emulator',
+        gatewayCapture: null,
+        emulatorCapture: null,
+        file: join(dir, 'x.pcap'),
+        analyze: {},
+        pollSockets: false,
+      }),
       /emulator-5554: emulator capture: the profile gives no emulatorCapture file/,
     );
   });
@@ -176,7 +209,9 @@ class PcapdroidPhone implements DeviceBackend {
     this.tail?.write(record);
   }
 
-  async pull(): Promise<Buffer> { return Buffer.alloc(0); }
+  async pull(): Promise<Buffer> {
+    return Buffer.alloc(0);
+  }
   async push(): Promise<void> {}
 }
 
@@ -186,21 +221,35 @@ describe('a capture through PCAPdroid (no root)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'v6lab-pcapdroid-'));
     try {
       const window = await CaptureWindow.open({
-        device: phone, facts: { serial: phone.serial, root: null, tcpdump: null }, method: 'pcapdroid', gatewayCapture: null,
-        file: join(dir, 'app.pcap'), analyze: {}, pollSockets: false,
+        device: phone,
+        facts: { serial: phone.serial, root: null, tcpdump: null },
+        method: 'pcapdroid',
+        gatewayCapture: null,
+        file: join(dir, 'app.pcap'),
+        analyze: {},
+        pollSockets: false,
       });
       const start = phone.calls.find((c) => c[0] === 'am')!;
       assert.deepEqual(start.slice(0, 5), ['am', 'start', '-e', 'action', 'start']);
-      assert.equal(start[start.indexOf('ip_mode') + 1], 'both', 'PCAPdroid\'s default VPN is IPv4-only');
+      assert.equal(start[start.indexOf('ip_mode') + 1], 'both', "PCAPdroid's default VPN is IPv4-only");
       assert.equal(start[start.indexOf('pcap_dump_mode') + 1], 'pcap_file');
       assert.deepEqual(start.slice(-2), ['-n', 'com.emanuelef.remote_capture/.activities.CaptureCtrl']);
       const devicePcap = `${PCAPDROID_DIR}/${start[start.indexOf('pcap_name') + 1]}`;
-      assert.deepEqual(phone.calls.find((c) => c[0] === 'tail'), ['tail', '-c', '+1', '-f', devicePcap]);
+      assert.deepEqual(
+        phone.calls.find((c) => c[0] === 'tail'),
+        ['tail', '-c', '+1', '-f', devicePcap],
+      );
       phone.capture(packet(443, 2).record);
       const capture = await window.close();
-      assert.deepEqual(capture.analysis.flows.map((f) => f.serverPort), [443]);
+      assert.deepEqual(
+        capture.analysis.flows.map((f) => f.serverPort),
+        [443],
+      );
       assert.equal(capture.method, 'pcapdroid');
-      assert.ok(phone.calls.some((c) => c[0] === 'am' && c[4] === 'stop'), 'asked PCAPdroid to stop');
+      assert.ok(
+        phone.calls.some((c) => c[0] === 'am' && c[4] === 'stop'),
+        'asked PCAPdroid to stop',
+      );
       assert.equal(phone.running, null);
       assert.equal(phone.files.size, 0, 'its file is removed from the phone');
     } finally {
@@ -208,16 +257,27 @@ describe('a capture through PCAPdroid (no root)', () => {
     }
   });
 
-  it('without the user\'s consent on the phone, says what to accept there', async () => {
+  it("without the user's consent on the phone, says what to accept there", async () => {
     const phone = new PcapdroidPhone();
     phone.consented = false;
     await assert.rejects(
       CaptureWindow.open({
-        device: phone, facts: { serial: phone.serial, root: null, tcpdump: null }, method: 'pcapdroid', gatewayCapture: null,
-        file: join(tmpdir(), 'never-pcapdroid.pcap'), analyze: {}, pollSockets: false, startTimeoutMs: 300,
+        device: phone,
+        facts: { serial: phone.serial, root: null, tcpdump: null },
+        method: 'pcapdroid',
+        gatewayCapture: null,
+        file: join(tmpdir(), 'never-pcapdroid.pcap'),
+        analyze: {},
+        pollSockets: false,
+        startTimeoutMs: 300,
       }),
-      (e: unknown) => e instanceof CaptureError && /R58N12ABCDE: pcapdroid capture: PCAPdroid wrote no .* within 300 ms: on the device, accept its VPN request/.test(e.message),
+      (e: unknown) =>
+        e instanceof CaptureError &&
+        /R58N12ABCDE: pcapdroid capture: PCAPdroid wrote no .* within 300 ms: on the device, accept its VPN request/.test(e.message),
     );
-    assert.ok(phone.calls.some((c) => c[0] === 'am' && c[4] === 'stop'), 'a start it may still take is stopped');
+    assert.ok(
+      phone.calls.some((c) => c[0] === 'am' && c[4] === 'stop'),
+      'a start it may still take is stopped',
+    );
   });
 });

@@ -31,7 +31,15 @@ const header = () => Buffer.from(pcapFile({ linkType: LINKTYPE.RAW, packets: [] 
 describe('capture windows that fail', () => {
   it('a full disk breaks the window, naming the file and ENOSPC', async () => {
     const stream = new PassThrough();
-    const opening = CaptureWindow.open({ device: device(stream), facts, method: 'device', gatewayCapture: null, file: '/dev/full', analyze: {}, pollSockets: false });
+    const opening = CaptureWindow.open({
+      device: device(stream),
+      facts,
+      method: 'device',
+      gatewayCapture: null,
+      file: '/dev/full',
+      analyze: {},
+      pollSockets: false,
+    });
     stream.write(header());
     const window = await opening;
     stream.write(Buffer.alloc(70_000));
@@ -54,7 +62,16 @@ describe('capture windows that fail', () => {
   it('a capture that never starts says so within its deadline', async () => {
     const stream = new PassThrough();
     await assert.rejects(
-      CaptureWindow.open({ device: device(stream), facts, method: 'device', gatewayCapture: null, file: join(tmpdir(), 'never.pcap'), analyze: {}, pollSockets: false, startTimeoutMs: 200 }),
+      CaptureWindow.open({
+        device: device(stream),
+        facts,
+        method: 'device',
+        gatewayCapture: null,
+        file: join(tmpdir(), 'never.pcap'),
+        analyze: {},
+        pollSockets: false,
+        startTimeoutMs: 200,
+      }),
       (e: unknown) => e instanceof CaptureError && /no capture header within 200 ms/.test(e.message),
     );
   });
@@ -64,12 +81,18 @@ describe('the fault a check broke on, named', () => {
   it('names a dropped device, a dead adb server, a full disk, a failed capture, a crashed app and an Appium failure by type', () => {
     assert.equal(faultCode(new DeviceUnavailableError('emulator-5554', 'absent')), 'DEVICE_DISCONNECTED');
     assert.equal(faultCode(new TruncatedOutputError('emulator-5554', ['sleep', '4'], 12)), 'DEVICE_DISCONNECTED');
-    assert.equal(faultCode(new TransferDroppedError('emulator-5554', '/sdcard/x', 'pull ended after 3 of 9 bytes: the connection dropped')), 'DEVICE_DISCONNECTED');
+    assert.equal(
+      faultCode(new TransferDroppedError('emulator-5554', '/sdcard/x', 'pull ended after 3 of 9 bytes: the connection dropped')),
+      'DEVICE_DISCONNECTED',
+    );
     assert.equal(faultCode(new CaptureError('emulator-5554', 'device', 'no capture header within 15000 ms')), 'CAPTURE_FAILED');
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     assert.equal(faultCode(new CaptureError('emulator-5554', 'device', `writing x.pcap failed: ${full.message}`, { cause: full })), 'STORAGE_FULL');
     assert.equal(faultCode(new AppStoppedError('com.example.maps')), 'APP_CRASHED');
-    assert.equal(faultCode(new UiError('launch com.example.maps', { cause: new Error('WebDriverError: connect ECONNREFUSED 127.0.0.1:4724') })), 'APPIUM_ERROR');
+    assert.equal(
+      faultCode(new UiError('launch com.example.maps', { cause: new Error('WebDriverError: connect ECONNREFUSED 127.0.0.1:4724') })),
+      'APPIUM_ERROR',
+    );
     // A message that reads like a fault is not one: only the type says.
     assert.equal(faultCode(new Error("Failure: 'device offline' ECONNREFUSED ENOSPC")), 'HARNESS_ERROR');
   });

@@ -4,7 +4,20 @@ import { CaptureFormatError } from '../../lib/capture/errors.js';
 import { decodePacket, PacketView } from '../../lib/capture/decode.js';
 import { CaptureReader } from '../../lib/capture/reader.js';
 import {
-  ethernet, fragmentIpv4, fragmentIpv6, ipv4, ipv6, LINKTYPE, NULL_FAMILY, nullLoopback, pcapFile, pcapngFile, sll, sll2, tcp, udp,
+  ethernet,
+  fragmentIpv4,
+  fragmentIpv6,
+  ipv4,
+  ipv6,
+  LINKTYPE,
+  NULL_FAMILY,
+  nullLoopback,
+  pcapFile,
+  pcapngFile,
+  sll,
+  sll2,
+  tcp,
+  udp,
   type CapturedPacket,
 } from '../support/packets.js';
 
@@ -16,7 +29,12 @@ function analyze(bytes: Uint8Array): CaptureAnalysis {
 
 const T0 = 1_700_000_000.25;
 const v6tcp = ipv6({ src: '2001:db8::1', dst: '2001:db8::2', payload: tcp({ srcPort: 1234, dstPort: 443, flags: { syn: true } }) });
-const v4udp = ipv4({ src: '100.64.0.1', dst: '100.64.0.2', options: Uint8Array.of(1, 1, 1, 0), payload: udp({ srcPort: 5000, dstPort: 6000, payload: new Uint8Array(100) }) });
+const v4udp = ipv4({
+  src: '100.64.0.1',
+  dst: '100.64.0.2',
+  options: Uint8Array.of(1, 1, 1, 0),
+  payload: udp({ srcPort: 5000, dstPort: 6000, payload: new Uint8Array(100) }),
+});
 
 /** Every link type frames the same two IP packets; every one must give the same flows. */
 const FRAMINGS: { name: string; linkType: number; frame: (ip: Uint8Array) => Uint8Array }[] = [
@@ -25,10 +43,22 @@ const FRAMINGS: { name: string; linkType: number; frame: (ip: Uint8Array) => Uin
   { name: 'Ethernet with QinQ tags', linkType: LINKTYPE.ETHERNET, frame: (ip) => ethernet({ payload: ip, vlan: [100, 42] }) },
   { name: 'LINUX_SLL', linkType: LINKTYPE.LINUX_SLL, frame: (ip) => sll({ payload: ip }) },
   { name: 'LINUX_SLL2', linkType: LINKTYPE.LINUX_SLL2, frame: (ip) => sll2({ payload: ip, ifIndex: 3 }) },
-  { name: 'NULL little-endian', linkType: LINKTYPE.NULL, frame: (ip) => nullLoopback({ payload: ip, family: ip[0]! >> 4 === 6 ? NULL_FAMILY.INET6_DARWIN : NULL_FAMILY.INET }) },
-  { name: 'NULL big-endian', linkType: LINKTYPE.NULL, frame: (ip) => nullLoopback({ payload: ip, littleEndian: false, family: ip[0]! >> 4 === 6 ? NULL_FAMILY.INET6_BSD : NULL_FAMILY.INET }) },
+  {
+    name: 'NULL little-endian',
+    linkType: LINKTYPE.NULL,
+    frame: (ip) => nullLoopback({ payload: ip, family: ip[0]! >> 4 === 6 ? NULL_FAMILY.INET6_DARWIN : NULL_FAMILY.INET }),
+  },
+  {
+    name: 'NULL big-endian',
+    linkType: LINKTYPE.NULL,
+    frame: (ip) => nullLoopback({ payload: ip, littleEndian: false, family: ip[0]! >> 4 === 6 ? NULL_FAMILY.INET6_BSD : NULL_FAMILY.INET }),
+  },
   // LOOP (108) is NULL with the family in network byte order.
-  { name: 'LOOP', linkType: 108, frame: (ip) => nullLoopback({ payload: ip, littleEndian: false, family: ip[0]! >> 4 === 6 ? NULL_FAMILY.INET6_FREEBSD : NULL_FAMILY.INET }) },
+  {
+    name: 'LOOP',
+    linkType: 108,
+    frame: (ip) => nullLoopback({ payload: ip, littleEndian: false, family: ip[0]! >> 4 === 6 ? NULL_FAMILY.INET6_FREEBSD : NULL_FAMILY.INET }),
+  },
   { name: 'RAW (101)', linkType: LINKTYPE.RAW, frame: (ip) => ip },
   { name: 'DLT_RAW (12)', linkType: LINKTYPE.DLT_RAW, frame: (ip) => ip },
 ];
@@ -45,7 +75,13 @@ const EXPECTED_FLOWS = [
 describe('capture: link types', () => {
   for (const framing of FRAMINGS) {
     it(`decodes IPv6/TCP and IPv4-with-options/UDP in ${framing.name}`, () => {
-      const file = pcapFile({ linkType: framing.linkType, packets: [{ ts: T0, data: framing.frame(v6tcp) }, { ts: T0 + 1, data: framing.frame(v4udp) }] });
+      const file = pcapFile({
+        linkType: framing.linkType,
+        packets: [
+          { ts: T0, data: framing.frame(v6tcp) },
+          { ts: T0 + 1, data: framing.frame(v4udp) },
+        ],
+      });
       const a = analyze(file);
       assert.deepEqual(flowSummary(a), EXPECTED_FLOWS);
       assert.deepEqual(a.capture.linkTypes, [framing.linkType]);
@@ -74,7 +110,12 @@ describe('capture: link types', () => {
 
 describe('capture: IP details', () => {
   it('walks IPv6 hop-by-hop, routing and destination options headers to the transport', () => {
-    const packet = ipv6({ src: '2001:db8::1', dst: '2001:db8::2', extHeaders: [{ type: 0 }, { type: 43 }, { type: 60 }], payload: udp({ srcPort: 7, dstPort: 9, payload: new Uint8Array(3) }) });
+    const packet = ipv6({
+      src: '2001:db8::1',
+      dst: '2001:db8::2',
+      extHeaders: [{ type: 0 }, { type: 43 }, { type: 60 }],
+      payload: udp({ srcPort: 7, dstPort: 9, payload: new Uint8Array(3) }),
+    });
     const a = analyze(pcapFile({ linkType: LINKTYPE.RAW, packets: [{ ts: T0, data: packet }] }));
     assert.deepEqual(flowSummary(a), [['udp', 6, '2001:db8::1', 7, '2001:db8::2', 9, 1]]);
   });
@@ -86,16 +127,26 @@ describe('capture: IP details', () => {
     assert.ok(f4.length === 3 && f6.length === 3);
     const packets: CapturedPacket[] = [f4[1]!, f4[0]!, f4[2]!, f6[0]!, f6[2]!, f6[1]!].map((data, i) => ({ ts: T0 + i, data }));
     const a = analyze(pcapFile({ linkType: LINKTYPE.RAW, packets }));
-    assert.deepEqual(a.flows.map((f) => [f.family, f.packets, f.bytes]), [
-      [4, 3, f4.reduce((n, p) => n + p.length, 0)],
-      [6, 3, f6.reduce((n, p) => n + p.length, 0)],
-    ]);
+    assert.deepEqual(
+      a.flows.map((f) => [f.family, f.packets, f.bytes]),
+      [
+        [4, 3, f4.reduce((n, p) => n + p.length, 0)],
+        [6, 3, f6.reduce((n, p) => n + p.length, 0)],
+      ],
+    );
   });
 
   it('reads every truncation of every packet kind without throwing', () => {
     const packets = [
-      ethernet({ payload: v6tcp, vlan: [5] }), sll({ payload: v4udp }), sll2({ payload: v6tcp, ifIndex: 1 }),
-      ipv6({ src: '2001:db8::1', dst: '2001:db8::2', extHeaders: [{ type: 0 }, { type: 44, offset: 0, moreFragments: true, id: 1 }], payload: tcp({ srcPort: 1, dstPort: 2, flags: {} }) }),
+      ethernet({ payload: v6tcp, vlan: [5] }),
+      sll({ payload: v4udp }),
+      sll2({ payload: v6tcp, ifIndex: 1 }),
+      ipv6({
+        src: '2001:db8::1',
+        dst: '2001:db8::2',
+        extHeaders: [{ type: 0 }, { type: 44, offset: 0, moreFragments: true, id: 1 }],
+        payload: tcp({ srcPort: 1, dstPort: 2, flags: {} }),
+      }),
     ];
     const linkTypes = [LINKTYPE.ETHERNET, LINKTYPE.LINUX_SLL, LINKTYPE.LINUX_SLL2, LINKTYPE.RAW];
     const view = new PacketView();
@@ -119,16 +170,29 @@ describe('capture: IP details', () => {
 
   it('calls an IPv6 extension header that overruns the packet damage, and goes on', () => {
     const good = ipv6({ src: '2001:db8::1', dst: '2001:db8::2', payload: udp({ srcPort: 7, dstPort: 9, payload: new Uint8Array(3) }) });
-    const bad = Buffer.from(ipv6({ src: '2001:db8::1', dst: '2001:db8::2', extHeaders: [{ type: 0 }], payload: udp({ srcPort: 7, dstPort: 9, payload: new Uint8Array(3) }) }));
+    const bad = Buffer.from(
+      ipv6({ src: '2001:db8::1', dst: '2001:db8::2', extHeaders: [{ type: 0 }], payload: udp({ srcPort: 7, dstPort: 9, payload: new Uint8Array(3) }) }),
+    );
     bad[41] = 200; // Hdr Ext Len far beyond the packet
-    const a = analyze(pcapFile({ linkType: LINKTYPE.RAW, packets: [{ ts: T0, data: bad }, { ts: T0 + 1, data: good }] }));
+    const a = analyze(
+      pcapFile({
+        linkType: LINKTYPE.RAW,
+        packets: [
+          { ts: T0, data: bad },
+          { ts: T0 + 1, data: good },
+        ],
+      }),
+    );
     assert.equal(a.flows.length, 1);
     assert.deepEqual(a.capture.warnings, ['1 packet: IPv6 extension header overruns the packet (first: packet 1)']);
   });
 });
 
 describe('capture: pcap container', () => {
-  const packets: CapturedPacket[] = [{ ts: T0, data: v6tcp }, { ts: T0 + 0.000123, data: v4udp }];
+  const packets: CapturedPacket[] = [
+    { ts: T0, data: v6tcp },
+    { ts: T0 + 0.000123, data: v4udp },
+  ];
   for (const variant of [{}, { bigEndian: true }, { nanosecond: true }, { bigEndian: true, nanosecond: true }]) {
     it(`reads ${variant.bigEndian ? 'big' : 'little'}-endian ${variant.nanosecond ? 'nanosecond' : 'microsecond'} pcap`, () => {
       const a = analyze(pcapFile({ linkType: LINKTYPE.RAW, packets, ...variant }));
@@ -177,7 +241,11 @@ describe('capture: pcap container', () => {
   it('rejects a bad magic, a short header and an empty file with the byte offset', () => {
     const file = Buffer.from(pcapFile({ linkType: LINKTYPE.RAW, packets }));
     file.writeUInt32LE(0xdeadbeef, 0);
-    assert.throws(() => analyze(file), (e: unknown) => e instanceof CaptureFormatError && e.offset === 0 && /test.pcap: byte offset 0: not a pcap or pcapng file \(magic 0xdeadbeef\)/.test(e.message));
+    assert.throws(
+      () => analyze(file),
+      (e: unknown) =>
+        e instanceof CaptureFormatError && e.offset === 0 && /test.pcap: byte offset 0: not a pcap or pcapng file \(magic 0xdeadbeef\)/.test(e.message),
+    );
     for (const cut of [0, 3, 23]) assert.throws(() => analyze(pcapFile({ linkType: 1, packets: [] }).subarray(0, cut)), CaptureFormatError);
   });
 
@@ -185,7 +253,10 @@ describe('capture: pcap container', () => {
     const file = Buffer.from(pcapFile({ linkType: LINKTYPE.RAW, packets }));
     const second = 24 + 16 + v6tcp.length;
     file.writeUInt32LE(0x7fffffff, second + 8);
-    assert.throws(() => analyze(file), (e: unknown) => e instanceof CaptureFormatError && e.offset === second && /claims 2147483647 captured bytes/.test(e.message));
+    assert.throws(
+      () => analyze(file),
+      (e: unknown) => e instanceof CaptureFormatError && e.offset === second && /claims 2147483647 captured bytes/.test(e.message),
+    );
   });
 
   it('warns about a snapshot length of 0 and reads the records', () => {
@@ -200,12 +271,18 @@ describe('capture: pcap container', () => {
 describe('capture: pcapng container', () => {
   it('reads several interfaces with different link types, resolutions, and skips unknown blocks', () => {
     const file = pcapngFile({
-      interfaces: [{ linkType: LINKTYPE.LINUX_SLL2, name: 'any' }, { linkType: LINKTYPE.RAW, tsresol: 9, name: 'rmnet_data0' }],
+      interfaces: [
+        { linkType: LINKTYPE.LINUX_SLL2, name: 'any' },
+        { linkType: LINKTYPE.RAW, tsresol: 9, name: 'rmnet_data0' },
+      ],
       packets: [
         { iface: 0, ts: T0, data: sll2({ payload: v6tcp, ifIndex: 4 }), comment: 'first' },
         { iface: 1, ts: T0 + 0.5, data: v4udp },
       ],
-      extraBlocks: [{ after: 0, type: 0x0badcafe, body: new Uint8Array(12) }, { after: 0, type: 5, body: new Uint8Array(20) }],
+      extraBlocks: [
+        { after: 0, type: 0x0badcafe, body: new Uint8Array(12) },
+        { after: 0, type: 5, body: new Uint8Array(20) },
+      ],
     });
     const a = analyze(file);
     assert.equal(a.capture.format, 'pcapng');
@@ -225,7 +302,14 @@ describe('capture: pcapng container', () => {
   });
 
   it('reads simple packet blocks', () => {
-    const file = pcapngFile({ interfaces: [{ linkType: LINKTYPE.RAW }], packets: [{ iface: 0, ts: T0, data: v6tcp }, { iface: 0, ts: T0, data: v4udp }], simplePackets: true });
+    const file = pcapngFile({
+      interfaces: [{ linkType: LINKTYPE.RAW }],
+      packets: [
+        { iface: 0, ts: T0, data: v6tcp },
+        { iface: 0, ts: T0, data: v4udp },
+      ],
+      simplePackets: true,
+    });
     assert.deepEqual(flowSummary(analyze(file)), EXPECTED_FLOWS);
   });
 
@@ -234,7 +318,10 @@ describe('capture: pcapng container', () => {
     const shbLength = file.readUInt32LE(4);
     const idbLength = file.readUInt32LE(shbLength + 4);
     file.writeUInt32LE(13, shbLength + idbLength + 4);
-    assert.throws(() => analyze(file), (e: unknown) => e instanceof CaptureFormatError && e.offset === shbLength + idbLength + 4);
+    assert.throws(
+      () => analyze(file),
+      (e: unknown) => e instanceof CaptureFormatError && e.offset === shbLength + idbLength + 4,
+    );
   });
 
   it('warns about a packet on an interface no block described', () => {
@@ -248,9 +335,20 @@ describe('capture: pcapng container', () => {
   });
 
   it('reads a file through the reader in one-byte pushes', () => {
-    const file = pcapngFile({ interfaces: [{ linkType: LINKTYPE.RAW }], packets: [{ iface: 0, ts: T0, data: v6tcp }, { iface: 0, ts: T0, data: v4udp }] });
+    const file = pcapngFile({
+      interfaces: [{ linkType: LINKTYPE.RAW }],
+      packets: [
+        { iface: 0, ts: T0, data: v6tcp },
+        { iface: 0, ts: T0, data: v4udp },
+      ],
+    });
     let seen = 0;
-    const reader = new CaptureReader({ packet: () => { seen++; }, warning: (m) => assert.fail(m) });
+    const reader = new CaptureReader({
+      packet: () => {
+        seen++;
+      },
+      warning: (m) => assert.fail(m),
+    });
     for (const byte of file) reader.push(Uint8Array.of(byte));
     reader.finish();
     assert.equal(seen, 2);

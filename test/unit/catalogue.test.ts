@@ -15,13 +15,26 @@ const file = (content: unknown) => {
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
 };
-const good = { name: 'c', apps: [{ package: 'com.tencent.mm', label: 'WeChat', dwellMs: 10000, flow: [{ tap: '~Discover' }, { wait: 3000 }, { back: true }, { swipe: 'up' }, { type: '~search', text: 'ipv6' }] }] };
+const good = {
+  name: 'c',
+  apps: [
+    {
+      package: 'com.tencent.mm',
+      label: 'WeChat',
+      dwellMs: 10000,
+      flow: [{ tap: '~Discover' }, { wait: 3000 }, { back: true }, { swipe: 'up' }, { type: '~search', text: 'ipv6' }],
+    },
+  ],
+};
 
 describe('app catalogues (CONTRACTS section 6)', () => {
   it('loads the example of the contract, with every kind of step', () => {
     const catalogue = loadCatalogue(file(good));
     assert.equal(catalogue.apps[0]!.dwellMs, 10000);
-    assert.deepEqual(catalogue.apps[0]!.flow.map((s) => Object.keys(s)[0]), ['tap', 'wait', 'back', 'swipe', 'type']);
+    assert.deepEqual(
+      catalogue.apps[0]!.flow.map((s) => Object.keys(s)[0]),
+      ['tap', 'wait', 'back', 'swipe', 'type'],
+    );
   });
 
   it('ships the China top-10 and top-30 and a global top-10, by Android package, each listed once', () => {
@@ -32,14 +45,21 @@ describe('app catalogues (CONTRACTS section 6)', () => {
     assert.equal(top30.apps.length, 30);
     assert.equal(global.apps.length, 10);
     assert.ok(top10.apps.some((a) => a.package === 'com.tencent.mm'));
-    for (const app of top10.apps) assert.ok(top30.apps.some((a) => a.package === app.package), `${app.package} in the top 30`);
+    for (const app of top10.apps)
+      assert.ok(
+        top30.apps.some((a) => a.package === app.package),
+        `${app.package} in the top 30`,
+      );
   });
 
-  it('a lab handset\'s catalogue lists every app it has, in the catalogue format, tapping links the app has', () => {
+  it("a lab handset's catalogue lists every app it has, in the catalogue format, tapping links the app has", () => {
     const apps = loadApps(join(root, 'devices/lab/apps'), loadWorld(join(root, 'devices/lab/world.json')));
     const path = file(labCatalogue(Object.fromEntries(apps.map((a) => [a.package, a.file]))));
     const catalogue = loadCatalogue(path);
-    assert.deepEqual(catalogue.apps.map((a) => a.package), apps.map((a) => a.package).sort());
+    assert.deepEqual(
+      catalogue.apps.map((a) => a.package),
+      apps.map((a) => a.package).sort(),
+    );
     assert.equal(readdirSync(join(root, 'devices/lab/apps')).length, catalogue.apps.length);
     for (const entry of catalogue.apps) {
       const app = apps.find((a) => a.package === entry.package)!;
@@ -65,7 +85,10 @@ describe('app catalogues (CONTRACTS section 6)', () => {
   for (const [name, content, field, problem] of bad) {
     it(`rejects ${name}, naming the field`, () => {
       const path = file(content);
-      assert.throws(() => loadCatalogue(path), (e: unknown) => e instanceof DataFileError && e.file === path && e.field === field && problem.test(e.problem));
+      assert.throws(
+        () => loadCatalogue(path),
+        (e: unknown) => e instanceof DataFileError && e.file === path && e.field === field && problem.test(e.problem),
+      );
     });
   }
 });

@@ -43,7 +43,11 @@ describe('hostnames in natural order (compareHostnames)', () => {
     assert.ok(compareHostnames('host2', 'host10') < 0);
     assert.ok(compareHostnames('host10', 'host2') > 0);
     assert.deepEqual(['host10.test', 'host2.test', 'host1.test', 'a.test'].sort(compareHostnames), ['a.test', 'host1.test', 'host2.test', 'host10.test']);
-    assert.deepEqual(['cdn-10.img.test', 'cdn-9.img.test', 'cdn-100.img.test'].sort(compareHostnames), ['cdn-9.img.test', 'cdn-10.img.test', 'cdn-100.img.test']);
+    assert.deepEqual(['cdn-10.img.test', 'cdn-9.img.test', 'cdn-100.img.test'].sort(compareHostnames), [
+      'cdn-9.img.test',
+      'cdn-10.img.test',
+      'cdn-100.img.test',
+    ]);
     assert.deepEqual(['s3.eu-west-10.test', 's3.eu-west-2.test'].sort(compareHostnames), ['s3.eu-west-2.test', 's3.eu-west-10.test']);
     // Longer than a double holds exactly: compared digit by digit, not through Number.
     assert.ok(compareHostnames('n99999999999999999998.test', 'n99999999999999999999.test') < 0);
@@ -60,16 +64,24 @@ describe('hostnames in natural order (compareHostnames)', () => {
     }
   });
 
-  it('orders the analysis\' hostnames so, whatever order they were asked in', async () => {
+  it("orders the analysis' hostnames so, whatever order they were asked in", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'v6lab-natural-'));
     const capture = join(dir, 'hosts.pcap');
     writeFileSync(capture, captureAsking(['host10.test', 'host2.test', 'host1.test']));
     const analysis = await analyzeFile(capture);
-    assert.deepEqual(analysis.hostnames.map((h) => h.name), ['host1.test', 'host2.test', 'host10.test']);
-    const table = section(renderAnalysis(capture, analysis, 25), 'Hostnames').slice(2).map((l) => l.trim().split(/ +/)[0]);
+    assert.deepEqual(
+      analysis.hostnames.map((h) => h.name),
+      ['host1.test', 'host2.test', 'host10.test'],
+    );
+    const table = section(renderAnalysis(capture, analysis, 25), 'Hostnames')
+      .slice(2)
+      .map((l) => l.trim().split(/ +/)[0]);
     assert.deepEqual(table, ['host1.test', 'host2.test', 'host10.test']);
     const html = renderCaptureHtml(capture, analysis);
-    assert.deepEqual([...html.matchAll(/<th scope="row">(host\d+\.test)<\/th>/g)].map((m) => m[1]), ['host1.test', 'host2.test', 'host10.test']);
+    assert.deepEqual(
+      [...html.matchAll(/<th scope="row">(host\d+\.test)<\/th>/g)].map((m) => m[1]),
+      ['host1.test', 'host2.test', 'host10.test'],
+    );
   });
 });
 
@@ -88,7 +100,10 @@ describe('v6lab analyze --top bounds every table', function () {
     assert.equal(code, 0, stderr);
     const dns = section(stdout, 'DNS');
     assert.equal(dns[0], 'DNS (6 queries, the first 2)');
-    assert.deepEqual(dns.slice(2, -1).map((l) => l.trim().split(/ +/)[1]), ['host1.test', 'host2.test']);
+    assert.deepEqual(
+      dns.slice(2, -1).map((l) => l.trim().split(/ +/)[1]),
+      ['host1.test', 'host2.test'],
+    );
     assert.equal(dns.at(-1), '  4 more queries not listed (--top 2: raise it to list more, or --json for all)');
     // Six DNS flows and six TCP ones.
     const flows = section(stdout, 'Flows');
@@ -96,7 +111,10 @@ describe('v6lab analyze --top bounds every table', function () {
     assert.equal(flows.length, 2 + 2 + 1);
     assert.match(flows.at(-1)!, /^ {2}10 more flows not listed/);
     const hosts = section(stdout, 'Hostnames');
-    assert.deepEqual(hosts.slice(2, -1).map((l) => l.trim().split(/ +/)[0]), ['host1.test', 'host2.test']);
+    assert.deepEqual(
+      hosts.slice(2, -1).map((l) => l.trim().split(/ +/)[0]),
+      ['host1.test', 'host2.test'],
+    );
     assert.match(hosts.at(-1)!, /^ {2}4 more hostnames not listed/);
   });
 
@@ -158,7 +176,12 @@ describe('v6lab devices without adb', function () {
     const { code, stderr } = await v6lab(['devices'], { PATH: `${bin}:/usr/bin:/bin`, ANDROID_ADB_SERVER_PORT: String(port) });
     assert.equal(code, 3, stderr);
     assert.equal(stderr.split('\n').length, 2, `one line: ${stderr}`);
-    assert.match(stderr, new RegExp(`^v6lab: cannot reach the adb server on port ${port}: Command failed: adb -P ${port} start-server: .*ADB server didn't ACK.*start it with \`adb start-server\``));
+    assert.match(
+      stderr,
+      new RegExp(
+        `^v6lab: cannot reach the adb server on port ${port}: Command failed: adb -P ${port} start-server: .*ADB server didn't ACK.*start it with \`adb start-server\``,
+      ),
+    );
     assert.doesNotMatch(stderr, /not installed/);
   });
 

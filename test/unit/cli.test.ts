@@ -16,11 +16,14 @@ describe('v6lab analyze (the command line)', function () {
   this.timeout(30000);
   const dir = mkdtempSync(join(tmpdir(), 'v6lab-cli-'));
   const capture = join(dir, 'handset.pcap');
-  writeFileSync(capture, new HandsetCapture()
-    .dns(0, '2001:db8:1::100', '2001:db8:1::53', 3000, 1, 'ipv4only.arpa', 'AAAA', ['64:ff9b::c000:aa'])
-    .dns(0.1, '2001:db8:1::100', '2001:db8:1::53', 3001, 2, 'img.news.test', 'AAAA', ['64:ff9b::6440:14'])
-    .tcp(0.2, '2001:db8:1::100', 4000, '64:ff9b::6440:14', 443, { responseBytes: 3000 })
-    .pcap());
+  writeFileSync(
+    capture,
+    new HandsetCapture()
+      .dns(0, '2001:db8:1::100', '2001:db8:1::53', 3000, 1, 'ipv4only.arpa', 'AAAA', ['64:ff9b::c000:aa'])
+      .dns(0.1, '2001:db8:1::100', '2001:db8:1::53', 3001, 2, 'img.news.test', 'AAAA', ['64:ff9b::6440:14'])
+      .tcp(0.2, '2001:db8:1::100', 4000, '64:ff9b::6440:14', 443, { responseBytes: 3000 })
+      .pcap(),
+  );
 
   it('writes a one-file HTML view with --html that loads nothing from the network', async () => {
     const html = join(dir, 'view.html');
@@ -44,7 +47,22 @@ describe('v6lab analyze (the command line)', function () {
     const flow = a.flows.find((f: { serverPort: number }) => f.serverPort === 443);
     assert.equal(flow.path, 'nat64');
     assert.equal(flow.hostname, 'img.news.test');
-    for (const key of ['transport', 'family', 'client', 'clientPort', 'server', 'serverPort', 'packets', 'bytes', 'firstTs', 'lastTs', 'path', 'established', 'hostname', 'sni']) {
+    for (const key of [
+      'transport',
+      'family',
+      'client',
+      'clientPort',
+      'server',
+      'serverPort',
+      'packets',
+      'bytes',
+      'firstTs',
+      'lastTs',
+      'path',
+      'established',
+      'hostname',
+      'sni',
+    ]) {
       assert.ok(key in flow, `flow has ${key}`);
     }
     assert.deepEqual(Object.keys(a.summary.bytesByPath), ['native-v6', 'nat64', 'clat', 'native-v4']);

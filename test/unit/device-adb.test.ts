@@ -20,7 +20,11 @@ class FakeTracker extends EventEmitter {
 }
 
 /** A stand-in for adbkit whose shell is this machine's sh, as a device's `shell:` (v1) is. */
-function localClient(transform: (output: Buffer) => Buffer = (b) => b, devices = [{ id: 'fake-1', type: 'device' }], tracker = new FakeTracker()): AdbkitClient {
+function localClient(
+  transform: (output: Buffer) => Buffer = (b) => b,
+  devices = [{ id: 'fake-1', type: 'device' }],
+  tracker = new FakeTracker(),
+): AdbkitClient {
   return {
     listDevices: async () => devices,
     trackDevices: async () => tracker,
@@ -79,17 +83,29 @@ describe('device: commands over adb', () => {
 
   it('never trusts output that lost its end marker (a dropped stream ends cleanly in adbkit)', async () => {
     for (const cut of [0, 5, 20]) {
-      const device = new AdbkitBackend(localClient((b) => b.subarray(0, Math.min(cut, b.length))), 'fake-1');
-      await assert.rejects(device.run(['echo', 'hello world']), (e: unknown) => e instanceof TruncatedOutputError && e.serial === 'fake-1' && /echo hello world/.test(e.message));
+      const device = new AdbkitBackend(
+        localClient((b) => b.subarray(0, Math.min(cut, b.length))),
+        'fake-1',
+      );
+      await assert.rejects(
+        device.run(['echo', 'hello world']),
+        (e: unknown) => e instanceof TruncatedOutputError && e.serial === 'fake-1' && /echo hello world/.test(e.message),
+      );
     }
   });
 
-  it('names Android\'s refusals when a command fails', async () => {
+  it("names Android's refusals when a command fails", async () => {
     const device = new AdbkitBackend(localClient(), 'fake-1');
-    await assert.rejects(device.runOk(['sh', '-c', 'echo "Error while accessing provider:telephony"; echo "java.lang.SecurityException: No permission to access APN settings"; exit 1']),
-      (e: unknown) => e instanceof DeviceCommandError && e.refusal === 'security-exception' && e.exitCode === 1);
+    await assert.rejects(
+      device.runOk([
+        'sh',
+        '-c',
+        'echo "Error while accessing provider:telephony"; echo "java.lang.SecurityException: No permission to access APN settings"; exit 1',
+      ]),
+      (e: unknown) => e instanceof DeviceCommandError && e.refusal === 'security-exception' && e.exitCode === 1,
+    );
     assert.equal(recognizeRefusal('/system/bin/sh: su: inaccessible or not found'), 'not-found');
-    assert.equal(recognizeRefusal('tcpdump: any: You don\'t have permission to perform this capture on that device'), 'permission-denied');
+    assert.equal(recognizeRefusal("tcpdump: any: You don't have permission to perform this capture on that device"), 'permission-denied');
     assert.equal(recognizeRefusal('all good'), null);
   });
 
@@ -99,7 +115,10 @@ describe('device: commands over adb', () => {
   });
 
   it('says when adb does not list the device, or lists it offline', async () => {
-    await assert.rejects(new AdbkitBackend(localClient(undefined, []), 'gone-1').ensureAvailable(), (e: unknown) => e instanceof DeviceUnavailableError && /gone-1: no such device/.test(e.message));
+    await assert.rejects(
+      new AdbkitBackend(localClient(undefined, []), 'gone-1').ensureAvailable(),
+      (e: unknown) => e instanceof DeviceUnavailableError && /gone-1: no such device/.test(e.message),
+    );
     await assert.rejects(new AdbkitBackend(localClient(undefined, [{ id: 'x', type: 'offline' }]), 'x').ensureAvailable(), /x: device is offline/);
     await new AdbkitBackend(localClient(), 'fake-1').ensureAvailable();
   });
@@ -122,17 +141,23 @@ describe('device: commands over adb', () => {
     assert.equal(watch.alive, true);
     tracker.emit('error', new Error('Connection closed'));
     tracker.emit('end');
-    assert.deepEqual([watch.alive, watch.lost], [false, { what: 'adb-server', detail: 'the adb server on port 5099 went away (its device tracker connection closed)' }]);
+    assert.deepEqual(
+      [watch.alive, watch.lost],
+      [false, { what: 'adb-server', detail: 'the adb server on port 5099 went away (its device tracker connection closed)' }],
+    );
     watch.close();
     assert.equal(tracker.ended, true);
     tracker.emit('error', new Error('late'));
   });
 
   it('refuses to pull a file the device does not have, instead of returning nothing', async () => {
-    await assert.rejects(new AdbkitBackend(localClient(), 'fake-1').pull('/sdcard/none.bin'), (e: unknown) => e instanceof DeviceCommandError && e.refusal === 'not-found');
+    await assert.rejects(
+      new AdbkitBackend(localClient(), 'fake-1').pull('/sdcard/none.bin'),
+      (e: unknown) => e instanceof DeviceCommandError && e.refusal === 'not-found',
+    );
   });
 
-  it('never returns a pull cut short: ended early, or ended by adbkit\'s premature-EOF error', async () => {
+  it("never returns a pull cut short: ended early, or ended by adbkit's premature-EOF error", async () => {
     const client = (finish: (s: PassThrough) => void): AdbkitClient => ({
       ...localClient(),
       getDevice: () => ({
@@ -148,9 +173,29 @@ describe('device: commands over adb', () => {
         },
       }),
     });
-    await assert.rejects(new AdbkitBackend(client((t) => t.end()), 'fake-1').pull('/sdcard/a.pcap'), /pull \/sdcard\/a\.pcap` exited 1: pull ended after 10 of 100 bytes: the connection dropped/);
-    await assert.rejects(new AdbkitBackend(client((t) => t.destroy(new Error('Premature end of stream, needed 4 more bytes'))), 'fake-1').pull('/sdcard/a.pcap'), /pull ended after 10 of 100 bytes: the connection dropped \(Premature end of stream/);
-    assert.equal((await new AdbkitBackend(client((t) => t.end(Buffer.alloc(90))), 'fake-1').pull('/sdcard/a.pcap')).length, 100);
+    await assert.rejects(
+      new AdbkitBackend(
+        client((t) => t.end()),
+        'fake-1',
+      ).pull('/sdcard/a.pcap'),
+      /pull \/sdcard\/a\.pcap` exited 1: pull ended after 10 of 100 bytes: the connection dropped/,
+    );
+    await assert.rejects(
+      new AdbkitBackend(
+        client((t) => t.destroy(new Error('Premature end of stream, needed 4 more bytes'))),
+        'fake-1',
+      ).pull('/sdcard/a.pcap'),
+      /pull ended after 10 of 100 bytes: the connection dropped \(Premature end of stream/,
+    );
+    assert.equal(
+      (
+        await new AdbkitBackend(
+          client((t) => t.end(Buffer.alloc(90))),
+          'fake-1',
+        ).pull('/sdcard/a.pcap')
+      ).length,
+      100,
+    );
   });
 
   it('reads the marker at the end only, and only with a status after it', () => {
@@ -170,7 +215,10 @@ describe('device: capture argv', () => {
     const su = tcpdumpArgv({ serial: 's', root: 'su', tcpdump: '/system/xbin/tcpdump' });
     assert.deepEqual(su.slice(0, 2), ['su', '-c']);
     assert.match(su[2]!, /^\/system\/xbin\/tcpdump -i any -U --immediate-mode -s 65535 -w - 2>\/dev\/null$/);
-    assert.throws(() => tcpdumpArgv({ serial: 's', root: null, tcpdump: '/x/tcpdump' }), (e: unknown) => e instanceof CaptureUnavailableError && /no root/.test(e.message));
+    assert.throws(
+      () => tcpdumpArgv({ serial: 's', root: null, tcpdump: '/x/tcpdump' }),
+      (e: unknown) => e instanceof CaptureUnavailableError && /no root/.test(e.message),
+    );
     assert.throws(() => tcpdumpArgv({ serial: 's', root: 'su', tcpdump: null }), /no tcpdump/);
   });
 });

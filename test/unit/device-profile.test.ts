@@ -35,20 +35,33 @@ describe('device profiles (devices/*.json)', () => {
     ['a serial with shell syntax', { ...good, serial: 'x; rm -rf /' }, 'serial', /adb serial/],
     ['no network', { ...good, networks: {} }, 'networks', /names no network/],
     ['an Appium URL that is not one', { ...good, appium: { url: 'localhost:4723' } }, 'appium.url', /http\(s\) URL/],
-    ['a capability that is an object', { ...good, appium: { url: 'http://h:1', capabilities: { 'appium:x': { a: 1 } } } }, 'appium.capabilities.appium:x', /capability value/],
+    [
+      'a capability that is an object',
+      { ...good, appium: { url: 'http://h:1', capabilities: { 'appium:x': { a: 1 } } } },
+      'appium.capabilities.appium:x',
+      /capability value/,
+    ],
     ['an unknown capture method', { ...good, capture: ['wireshark'] }, 'capture[0]', /one of "device", "gateway", "emulator", "pcapdroid"/],
     ['a typo in a field', { ...good, apnSwich: 'manual' }, 'apnSwich', /unknown field/],
     ['a profile that says it is virtual', { ...good, virtual: true }, 'virtual', /unknown field/],
     ['gateway capture without its command', { ...good, capture: ['gateway'] }, 'gatewayCapture', /needs the host command/],
     ['a gateway command that is a shell string', { ...good, gatewayCapture: 'ssh gw tcpdump' }, 'gatewayCapture', /expected an array/],
     ['emulator capture without its file', { ...good, capture: ['emulator'] }, 'emulatorCapture', /start it with -tcpdump FILE/],
-    ['an emulator file that is a list', { ...good, capture: ['emulator'], emulatorCapture: ['/tmp/a.pcap'] }, 'emulatorCapture', /expected the file the emulator's -tcpdump writes.*got an array/],
+    [
+      'an emulator file that is a list',
+      { ...good, capture: ['emulator'], emulatorCapture: ['/tmp/a.pcap'] },
+      'emulatorCapture',
+      /expected the file the emulator's -tcpdump writes.*got an array/,
+    ],
     ['a background host that is not a name', { ...good, backgroundHosts: ['time.android.com; reboot'] }, 'backgroundHosts[0]', /a hostname/],
   ];
   for (const [name, content, field, problem] of bad) {
     it(`rejects ${name}, naming the field`, () => {
       const path = file(content);
-      assert.throws(() => loadDeviceProfile(path), (e: unknown) => e instanceof DataFileError && e.file === path && e.field === field && problem.test(e.problem));
+      assert.throws(
+        () => loadDeviceProfile(path),
+        (e: unknown) => e instanceof DataFileError && e.file === path && e.field === field && problem.test(e.problem),
+      );
     });
   }
 });

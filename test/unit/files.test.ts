@@ -20,14 +20,20 @@ describe('files written whole', () => {
 
   it('names the file a failed write was for, and leaves the previous version', () => {
     const file = join(dir, 'gone', 'plan.json');
-    assert.throws(() => writeFileWhole(file, 'x'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.path === file && e.message.includes(file));
+    assert.throws(
+      () => writeFileWhole(file, 'x'),
+      (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.path === file && e.message.includes(file),
+    );
     assert.deepEqual(readdirSync(dir), ['results.json']);
   });
 
   it('writes to a device named as the output instead of renaming over it, and never removes one', () => {
     writeFileWhole('/dev/null', 'discarded');
     assert.ok(statSync('/dev/null').isCharacterDevice());
-    assert.throws(() => writeFileWhole('/dev/full', 'x'), (e: NodeJS.ErrnoException) => e.code === 'ENOSPC');
+    assert.throws(
+      () => writeFileWhole('/dev/full', 'x'),
+      (e: NodeJS.ErrnoException) => e.code === 'ENOSPC',
+    );
     assert.ok(statSync('/dev/full').isCharacterDevice());
     removePartialFile('/dev/full');
     assert.ok(statSync('/dev/full').isCharacterDevice(), 'a device is not a partial file');

@@ -17,7 +17,9 @@ function corpus(): { name: string; bytes: Uint8Array }[] {
   const fixtures = resolve(import.meta.dirname, '../fixtures');
   const files = ['nat464', 'lab'].flatMap((dir) => {
     try {
-      return readdirSync(join(fixtures, dir)).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(fixtures, dir, f));
+      return readdirSync(join(fixtures, dir))
+        .filter((f) => /\.pcap(ng)?$/.test(f))
+        .map((f) => join(fixtures, dir, f));
     } catch {
       return [];
     }

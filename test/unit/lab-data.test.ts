@@ -26,9 +26,20 @@ function rejects(load: () => unknown, path: string, field: string, problem: RegE
   });
 }
 
-const goodApp = { package: 'com.example.x', label: 'X', start: 'home', pages: { home: { requests: [{ host: 'a.test', transport: 'tcp', port: 443, mode: 'system', bytes: 10 }], links: ['more'] }, more: { requests: [] } } };
+const goodApp = {
+  package: 'com.example.x',
+  label: 'X',
+  start: 'home',
+  pages: { home: { requests: [{ host: 'a.test', transport: 'tcp', port: 443, mode: 'system', bytes: 10 }], links: ['more'] }, more: { requests: [] } },
+};
 const goodProfile = {
-  name: 'p', manufacturer: 'm', model: 'M', device: 'd', android: '14', sdk: 34, buildType: 'user',
+  name: 'p',
+  manufacturer: 'm',
+  model: 'M',
+  device: 'd',
+  android: '14',
+  sdk: 34,
+  buildType: 'user',
   apns: [{ name: 'n', apn: 'ipv6.test', protocol: 'IPV4V6' }],
   ipv6: { mobile: { enabled: true, privacyAddresses: true }, wifi: { enabled: true, privacyAddresses: true }, clat: true },
 };
@@ -45,37 +56,199 @@ describe('lab data files', () => {
     const compliant = loadProfile(join(shipped, 'handsets/compliant.json'));
     const noncompliant = loadProfile(join(shipped, 'handsets/noncompliant.json'));
     assert.equal(requestedPdp(compliant), 'IPV4V6');
-    assert.equal(requestedPdp(noncompliant), 'IP', 'an APN entry without protocol is Android\'s default IP');
+    assert.equal(requestedPdp(noncompliant), 'IP', "an APN entry without protocol is Android's default IP");
     assert.equal(noncompliant.ipv6.clat, false);
   });
 
   describe('bad input: each gives one line naming the file and the field', () => {
     const cases: [string, () => [() => unknown, string, string, RegExp]][] = [
-      ['an empty file', () => { const f = file('', true); return [() => loadWorld(f), f, '', /is empty/]; }],
-      ['invalid JSON', () => { const f = file('{"hosts": [', true); return [() => loadWorld(f), f, '', /not valid JSON/]; }],
-      ['a missing file', () => { const f = join(dir, 'nope.json'); return [() => loadWorld(f), f, '', /no such file/]; }],
-      ['a huge file', () => { const f = file(' '.repeat(5 * 1024 * 1024), true); return [() => loadWorld(f), f, '', /at most/]; }],
-      ['world: hosts not an array', () => { const f = file({ hosts: {} }); return [() => loadWorld(f), f, 'hosts', /expected an array/]; }],
-      ['world: no hosts', () => { const f = file({ hosts: [] }); return [() => loadWorld(f), f, 'hosts', /at least 1/]; }],
-      ['world: a bad host name', () => { const f = file({ hosts: [{ name: 'Bad Name!', ipv4: true, ipv6: true }] }); return [() => loadWorld(f), f, 'hosts[0].name', /host name/]; }],
-      ['world: ipv6 of the wrong type', () => { const f = file({ hosts: [{ name: 'a.test', ipv4: true, ipv6: 'yes' }] }); return [() => loadWorld(f), f, 'hosts[0].ipv6', /"blackhole"/]; }],
-      ['world: an unknown key', () => { const f = file({ hosts: [{ name: 'a.test', ipv4: true, ipv6: true, ipv7: true }] }); return [() => loadWorld(f), f, 'hosts[0].ipv7', /unknown field/]; }],
-      ['world: a duplicate host', () => { const f = file({ hosts: [{ name: 'a.test', ipv4: true, ipv6: true }, { name: 'a.test', ipv4: true, ipv6: false }] }); return [() => loadWorld(f), f, 'hosts[1].name', /already hosts\[0\]/]; }],
-      ['world: an unreachable host', () => { const f = file({ hosts: [{ name: 'a.test', ipv4: false, ipv6: false }] }); return [() => loadWorld(f), f, 'hosts[0]', /neither IPv4 nor IPv6/]; }],
-      ['world: a missing field', () => { const f = file({ hosts: [{ name: 'a.test', ipv6: true }] }); return [() => loadWorld(f), f, 'hosts[0].ipv4', /missing/]; }],
-      ['app: a bad package name', () => { const f = file({ ...goodApp, package: 'news' }); return [() => loadApp(f), f, 'package', /package name/]; }],
-      ['app: an unknown mode', () => { const f = file({ ...goodApp, pages: { home: { requests: [{ ...goodApp.pages.home.requests[0], mode: 'ipv6-please' }] } } }); return [() => loadApp(f), f, 'pages.home.requests[0].mode', /one of/]; }],
-      ['app: a port out of range', () => { const f = file({ ...goodApp, pages: { home: { requests: [{ ...goodApp.pages.home.requests[0], port: 70000 }] } } }); return [() => loadApp(f), f, 'pages.home.requests[0].port', /1 to 65535/]; }],
-      ['app: bytes as a string', () => { const f = file({ ...goodApp, pages: { home: { requests: [{ ...goodApp.pages.home.requests[0], bytes: '10' }] } } }); return [() => loadApp(f), f, 'pages.home.requests[0].bytes', /whole number/]; }],
-      ['app: a start page that does not exist', () => { const f = file({ ...goodApp, start: 'nowhere' }); return [() => loadApp(f), f, 'start', /not in pages/]; }],
-      ['app: a link to nowhere', () => { const f = file({ ...goodApp, pages: { home: { requests: [], links: ['gone'] } } }); return [() => loadApp(f), f, 'pages.home.links[0]', /not in pages/]; }],
-      ['profile: a wrong build type', () => { const f = file({ ...goodProfile, buildType: 'debug' }); return [() => loadProfile(f), f, 'buildType', /one of "user", "userdebug", "eng"/]; }],
-      ['profile: an unknown APN protocol', () => { const f = file({ ...goodProfile, apns: [{ name: 'n', apn: 'a', protocol: 'IPV6V4' }] }); return [() => loadProfile(f), f, 'apns[0].protocol', /one of "IP", "IPV6", "IPV4V6"/]; }],
-      ['profile: two preferred APNs', () => { const f = file({ ...goodProfile, apns: [{ name: 'a', apn: 'a', preferred: true }, { name: 'b', apn: 'b', preferred: true }] }); return [() => loadProfile(f), f, 'apns', /2 entries are preferred/]; }],
-      ['profile: no APNs', () => { const f = file({ ...goodProfile, apns: [] }); return [() => loadProfile(f), f, 'apns', /at least 1/]; }],
-      ['profile: sdk as text', () => { const f = file({ ...goodProfile, sdk: '34' }); return [() => loadProfile(f), f, 'sdk', /whole number/]; }],
-      ['profile: a missing ipv6 block', () => { const { ipv6: _, ...rest } = goodProfile; const f = file(rest); return [() => loadProfile(f), f, 'ipv6', /missing/]; }],
-      ['profile: an array instead of an object', () => { const f = file([goodProfile]); return [() => loadProfile(f), f, '', /expected an object, got an array/]; }],
+      [
+        'an empty file',
+        () => {
+          const f = file('', true);
+          return [() => loadWorld(f), f, '', /is empty/];
+        },
+      ],
+      [
+        'invalid JSON',
+        () => {
+          const f = file('{"hosts": [', true);
+          return [() => loadWorld(f), f, '', /not valid JSON/];
+        },
+      ],
+      [
+        'a missing file',
+        () => {
+          const f = join(dir, 'nope.json');
+          return [() => loadWorld(f), f, '', /no such file/];
+        },
+      ],
+      [
+        'a huge file',
+        () => {
+          const f = file(' '.repeat(5 * 1024 * 1024), true);
+          return [() => loadWorld(f), f, '', /at most/];
+        },
+      ],
+      [
+        'world: hosts not an array',
+        () => {
+          const f = file({ hosts: {} });
+          return [() => loadWorld(f), f, 'hosts', /expected an array/];
+        },
+      ],
+      [
+        'world: no hosts',
+        () => {
+          const f = file({ hosts: [] });
+          return [() => loadWorld(f), f, 'hosts', /at least 1/];
+        },
+      ],
+      [
+        'world: a bad host name',
+        () => {
+          const f = file({ hosts: [{ name: 'Bad Name!', ipv4: true, ipv6: true }] });
+          return [() => loadWorld(f), f, 'hosts[0].name', /host name/];
+        },
+      ],
+      [
+        'world: ipv6 of the wrong type',
+        () => {
+          const f = file({ hosts: [{ name: 'a.test', ipv4: true, ipv6: 'yes' }] });
+          return [() => loadWorld(f), f, 'hosts[0].ipv6', /"blackhole"/];
+        },
+      ],
+      [
+        'world: an unknown key',
+        () => {
+          const f = file({ hosts: [{ name: 'a.test', ipv4: true, ipv6: true, ipv7: true }] });
+          return [() => loadWorld(f), f, 'hosts[0].ipv7', /unknown field/];
+        },
+      ],
+      [
+        'world: a duplicate host',
+        () => {
+          const f = file({
+            hosts: [
+              { name: 'a.test', ipv4: true, ipv6: true },
+              { name: 'a.test', ipv4: true, ipv6: false },
+            ],
+          });
+          return [() => loadWorld(f), f, 'hosts[1].name', /already hosts\[0\]/];
+        },
+      ],
+      [
+        'world: an unreachable host',
+        () => {
+          const f = file({ hosts: [{ name: 'a.test', ipv4: false, ipv6: false }] });
+          return [() => loadWorld(f), f, 'hosts[0]', /neither IPv4 nor IPv6/];
+        },
+      ],
+      [
+        'world: a missing field',
+        () => {
+          const f = file({ hosts: [{ name: 'a.test', ipv6: true }] });
+          return [() => loadWorld(f), f, 'hosts[0].ipv4', /missing/];
+        },
+      ],
+      [
+        'app: a bad package name',
+        () => {
+          const f = file({ ...goodApp, package: 'news' });
+          return [() => loadApp(f), f, 'package', /package name/];
+        },
+      ],
+      [
+        'app: an unknown mode',
+        () => {
+          const f = file({ ...goodApp, pages: { home: { requests: [{ ...goodApp.pages.home.requests[0], mode: 'ipv6-please' }] } } });
+          return [() => loadApp(f), f, 'pages.home.requests[0].mode', /one of/];
+        },
+      ],
+      [
+        'app: a port out of range',
+        () => {
+          const f = file({ ...goodApp, pages: { home: { requests: [{ ...goodApp.pages.home.requests[0], port: 70000 }] } } });
+          return [() => loadApp(f), f, 'pages.home.requests[0].port', /1 to 65535/];
+        },
+      ],
+      [
+        'app: bytes as a string',
+        () => {
+          const f = file({ ...goodApp, pages: { home: { requests: [{ ...goodApp.pages.home.requests[0], bytes: '10' }] } } });
+          return [() => loadApp(f), f, 'pages.home.requests[0].bytes', /whole number/];
+        },
+      ],
+      [
+        'app: a start page that does not exist',
+        () => {
+          const f = file({ ...goodApp, start: 'nowhere' });
+          return [() => loadApp(f), f, 'start', /not in pages/];
+        },
+      ],
+      [
+        'app: a link to nowhere',
+        () => {
+          const f = file({ ...goodApp, pages: { home: { requests: [], links: ['gone'] } } });
+          return [() => loadApp(f), f, 'pages.home.links[0]', /not in pages/];
+        },
+      ],
+      [
+        'profile: a wrong build type',
+        () => {
+          const f = file({ ...goodProfile, buildType: 'debug' });
+          return [() => loadProfile(f), f, 'buildType', /one of "user", "userdebug", "eng"/];
+        },
+      ],
+      [
+        'profile: an unknown APN protocol',
+        () => {
+          const f = file({ ...goodProfile, apns: [{ name: 'n', apn: 'a', protocol: 'IPV6V4' }] });
+          return [() => loadProfile(f), f, 'apns[0].protocol', /one of "IP", "IPV6", "IPV4V6"/];
+        },
+      ],
+      [
+        'profile: two preferred APNs',
+        () => {
+          const f = file({
+            ...goodProfile,
+            apns: [
+              { name: 'a', apn: 'a', preferred: true },
+              { name: 'b', apn: 'b', preferred: true },
+            ],
+          });
+          return [() => loadProfile(f), f, 'apns', /2 entries are preferred/];
+        },
+      ],
+      [
+        'profile: no APNs',
+        () => {
+          const f = file({ ...goodProfile, apns: [] });
+          return [() => loadProfile(f), f, 'apns', /at least 1/];
+        },
+      ],
+      [
+        'profile: sdk as text',
+        () => {
+          const f = file({ ...goodProfile, sdk: '34' });
+          return [() => loadProfile(f), f, 'sdk', /whole number/];
+        },
+      ],
+      [
+        'profile: a missing ipv6 block',
+        () => {
+          const { ipv6: _, ...rest } = goodProfile;
+          const f = file(rest);
+          return [() => loadProfile(f), f, 'ipv6', /missing/];
+        },
+      ],
+      [
+        'profile: an array instead of an object',
+        () => {
+          const f = file([goodProfile]);
+          return [() => loadProfile(f), f, '', /expected an object, got an array/];
+        },
+      ],
     ];
     for (const [name, make] of cases) {
       it(name, () => {
@@ -93,7 +266,10 @@ describe('lab data files', () => {
       rejects(() => loadApps(appsDir, world), join(appsDir, 'b.json'), 'package', /also the package of .*a\.json/);
       const missingDir = join(dir, 'apps-host');
       mkdirSync(missingDir);
-      writeFileSync(join(missingDir, 'a.json'), JSON.stringify({ ...goodApp, pages: { home: { requests: [{ ...goodApp.pages.home.requests[0], host: 'b.test' }] } } }));
+      writeFileSync(
+        join(missingDir, 'a.json'),
+        JSON.stringify({ ...goodApp, pages: { home: { requests: [{ ...goodApp.pages.home.requests[0], host: 'b.test' }] } } }),
+      );
       rejects(() => loadApps(missingDir, world), join(missingDir, 'a.json'), 'pages.home.requests[0].host', /not a host of the world/);
       rejects(() => loadApps(join(dir, 'none'), world), join(dir, 'none'), '', /no such directory/);
     });

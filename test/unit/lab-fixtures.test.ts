@@ -30,7 +30,7 @@ for (const name of ['sll2-mixed.pcap', 'sll-mixed.pcapng', 'eth-mixed.pcapng']) 
       assert.deepEqual(a.capture.warnings, []);
     });
 
-    it('has tshark\'s conversations as flows, with its packet and byte counts (each copy once)', async () => {
+    it("has tshark's conversations as flows, with its packet and byte counts (each copy once)", async () => {
       const a = await analysis;
       assert.deepEqual(flowTuplesOf(a), tsharkTuplesOf(expected.tshark));
       assert.deepEqual(flowCountsOf(a, deduplicated), tsharkCountsOf(deduplicated));
@@ -38,7 +38,7 @@ for (const name of ['sll2-mixed.pcap', 'sll-mixed.pcapng', 'eth-mixed.pcapng']) 
       else assert.equal(a.capture.duplicates, 0);
     });
 
-    it('has tshark\'s DNS queries and SNI values', async () => {
+    it("has tshark's DNS queries and SNI values", async () => {
       const a = await analysis;
       assert.deepEqual(dnsQueriesOf(a), sorted(deduplicated.dnsQueries.map((q) => `${q.name} ${q.qtype}`)));
       assert.deepEqual(sniOf(a), sorted(deduplicated.sni));
@@ -57,7 +57,10 @@ for (const name of ['sll2-mixed.pcap', 'sll-mixed.pcapng', 'eth-mixed.pcapng']) 
       } else {
         assert.deepEqual(a.clatAddresses, expected.analysisOptions.clatAddresses);
         assert.ok(paths.has('clat'), 'a clat flow');
-        assert.deepEqual(a.flows.map((f) => f.path), told.flows.map((f) => f.path));
+        assert.deepEqual(
+          a.flows.map((f) => f.path),
+          told.flows.map((f) => f.path),
+        );
       }
     });
   });

@@ -6,11 +6,23 @@ const lib = resolve(import.meta.dirname, '../../lib');
 
 /** Reads the layer table of lib/README.md: `| \`layer\` | job | a, b |`. */
 function allowedImports(): Map<string, Set<string>> {
-  const rows = readFileSync(join(lib, 'README.md'), 'utf8').split('\n').filter((l) => /^\| `[a-z]+` \|/.test(l));
-  return new Map(rows.map((row) => {
-    const cells = row.split('|').map((c) => c.trim());
-    return [cells[1]!.replaceAll('`', ''), new Set(cells[3]!.split(',').map((s) => s.trim()).filter(Boolean))];
-  }));
+  const rows = readFileSync(join(lib, 'README.md'), 'utf8')
+    .split('\n')
+    .filter((l) => /^\| `[a-z]+` \|/.test(l));
+  return new Map(
+    rows.map((row) => {
+      const cells = row.split('|').map((c) => c.trim());
+      return [
+        cells[1]!.replaceAll('`', ''),
+        new Set(
+          cells[3]!
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      ];
+    }),
+  );
 }
 
 function sources(dir: string): string[] {

@@ -35,7 +35,8 @@ class ScriptedCaptures extends CapturePlanner {
 
   override async openWindow(name: string, _network: NetworkName | null, analyze?: AnalyzeOptions): Promise<CaptureWindow> {
     const attach = name === 'ipv6-attach';
-    if (this.fault === 'every-capture-fails' || (attach && this.fault === 'attach-capture-does-not-open')) throw new CaptureError(SERIAL, 'device', 'no capture header within 15000 ms');
+    if (this.fault === 'every-capture-fails' || (attach && this.fault === 'attach-capture-does-not-open'))
+      throw new CaptureError(SERIAL, 'device', 'no capture header within 15000 ms');
     const failOnClose = attach && this.fault === 'attach-capture-fails';
     const window = {
       alive: true,
@@ -52,8 +53,18 @@ class ScriptedCaptures extends CapturePlanner {
 }
 
 const facts: DeviceFacts = {
-  serial: SERIAL, model: 'Scripted', manufacturer: 'v6lab', android: '14', sdk: 34, buildType: 'user', root: 'adbd', tcpdump: '/system/bin/tcpdump', pcapdroid: false,
-  interfaces: [], defaultNetwork: null, problems: [],
+  serial: SERIAL,
+  model: 'Scripted',
+  manufacturer: 'v6lab',
+  android: '14',
+  sdk: 34,
+  buildType: 'user',
+  root: 'adbd',
+  tcpdump: '/system/bin/tcpdump',
+  pcapdroid: false,
+  interfaces: [],
+  defaultNetwork: null,
+  problems: [],
 };
 
 const ui: DeviceUi = {
@@ -67,13 +78,20 @@ const ui: DeviceUi = {
 function setUp(options: { networks?: Partial<DevicePlan['networks']>; apnSwitch?: 'content' | 'manual'; onApn?: string; apns?: ScriptedApn[] } = {}) {
   const runDir = mkdtempSync(join(tmpdir(), 'v6lab-reach-'));
   const device: DevicePlan = {
-    serial: SERIAL, profile: 'scripted', profileSource: 'test', virtual: false,
+    serial: SERIAL,
+    profile: 'scripted',
+    profileSource: 'test',
+    virtual: false,
     appium: { url: 'http://127.0.0.1:4723', capabilities: {}, start: false },
-    capture: ['device'], gatewayCapture: null, emulatorCapture: null,
+    capture: ['device'],
+    gatewayCapture: null,
+    emulatorCapture: null,
     networks: { ipv6: { apn: IPV6_APN }, ipv4v6: { apn: DUAL_APN }, ...options.networks },
     apnSwitch: options.apnSwitch ?? 'content',
-    resolverProbeUrl: 'http://dual.v6lab.test/', ipv4OnlyProbeUrl: 'http://192.0.2.80/',
-    backgroundHosts: [], catalogue: null,
+    resolverProbeUrl: 'http://dual.v6lab.test/',
+    ipv4OnlyProbeUrl: 'http://192.0.2.80/',
+    backgroundHosts: [],
+    catalogue: null,
   };
   const plan: CertifyPlan = { runDir, suites: ['os', 'apn', 'apps'], catalogue: 'none', dwellMs: 0, clearAppData: false, adbPort: 5037, devices: [device] };
   ResultsWriter.start(runDir, '0.0.0', [{ serial: SERIAL, model: 'Scripted', android: '14', virtual: false, profile: 'scripted' }]);
@@ -90,19 +108,26 @@ async function runAll(cert: Certification): Promise<CheckResult[]> {
   await cert.observeFactory();
   const results: CheckResult[] = [];
   for (const check of [...checksOf('os'), ...checksOf('apn')]) results.push(await cert.check(check.id, ui));
-  for (const network of ['ipv6', 'ipv4v6'] as const) results.push(await cert.app(ui, { package: 'com.example.news', label: 'News', flow: [], dwellMs: 0 } as never, network));
+  for (const network of ['ipv6', 'ipv4v6'] as const)
+    results.push(await cert.app(ui, { package: 'com.example.news', label: 'News', flow: [], dwellMs: 0 } as never, network));
   return results;
 }
 
 const on = (results: CheckResult[], network: NetworkName) => results.filter((r) => r.network === network);
-const byId = (results: CheckResult[], id: CheckId, network?: NetworkName) => results.find((r) => r.check === id && (network === undefined || r.network === network))!;
+const byId = (results: CheckResult[], id: CheckId, network?: NetworkName) =>
+  results.find((r) => r.check === id && (network === undefined || r.network === network))!;
 
 describe('the harness judges a check only on the network it names', () => {
   it('passes every check on a phone that reaches both networks and captures its attach (the control case)', async () => {
     const { cert } = setUp();
     const results = await runAll(cert);
-    const notPassed = results.filter((r) => r.status !== 'passed' && r.check !== 'os.resolver-prefers-ipv6' && r.check !== 'apn.ipv4-via-clat' && r.check !== 'apps.ipv6-first');
-    assert.deepEqual(notPassed.map((r) => `${r.check}: ${r.reasons.map((x) => x.code).join(',')}`), []);
+    const notPassed = results.filter(
+      (r) => r.status !== 'passed' && r.check !== 'os.resolver-prefers-ipv6' && r.check !== 'apn.ipv4-via-clat' && r.check !== 'apps.ipv6-first',
+    );
+    assert.deepEqual(
+      notPassed.map((r) => `${r.check}: ${r.reasons.map((x) => x.code).join(',')}`),
+      [],
+    );
     assert.equal(byId(results, 'apn.nat64-prefix').status, 'passed');
   });
 
@@ -178,7 +203,9 @@ describe('the harness judges a check only on the network it names', () => {
     const { cert, runDir } = setUp();
     await cert.observeFactory();
     const result = await cert.check('apn.clat', ui);
-    const evidence = JSON.parse((await import('node:fs')).readFileSync(join(runDir, result.evidence[0]!), 'utf8')) as { evidence: { observedOn: Record<string, unknown> } };
+    const evidence = JSON.parse((await import('node:fs')).readFileSync(join(runDir, result.evidence[0]!), 'utf8')) as {
+      evidence: { observedOn: Record<string, unknown> };
+    };
     assert.deepEqual(Object.keys(evidence.evidence.observedOn).sort(), ['apn', 'defaultNetwork', 'how', 'network', 'switched', 'takenAt']);
     assert.equal(evidence.evidence.observedOn.apn, IPV6_APN);
     assert.equal(evidence.evidence.observedOn.network, 'ipv6');

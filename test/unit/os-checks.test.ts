@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { checkApnProtocol, checkClat, checkDualStackAttach, checkIpv4ViaClat, checkIpv6Enabled, checkIpv6OnlyAttach, checkNat64Prefix, checkPrivacyAddresses, checkResolverPrefersIpv6, type Observation } from '../../lib/checks/os.js';
+import {
+  checkApnProtocol,
+  checkClat,
+  checkDualStackAttach,
+  checkIpv4ViaClat,
+  checkIpv6Enabled,
+  checkIpv6OnlyAttach,
+  checkNat64Prefix,
+  checkPrivacyAddresses,
+  checkResolverPrefersIpv6,
+  type Observation,
+} from '../../lib/checks/os.js';
 import { parseSocketPoll } from '../../lib/harness/window.js';
 import { parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute, parseProcNetSockets } from '../../lib/device/parse/index.js';
 
@@ -21,17 +32,31 @@ function virtualHandset(): Observation {
 describe('os and apn checks on verbatim device output', () => {
   it('pass a compliant handset on an IPv6-only attach', () => {
     const o = virtualHandset();
-    for (const outcome of [checkApnProtocol(o), checkApnProtocol(o, 'roaming_protocol'), checkIpv6Enabled(o, ['rmnet_data0', 'wlan0']), checkPrivacyAddresses(o), checkIpv6OnlyAttach(o), checkClat(o), checkNat64Prefix(o, [])]) {
+    for (const outcome of [
+      checkApnProtocol(o),
+      checkApnProtocol(o, 'roaming_protocol'),
+      checkIpv6Enabled(o, ['rmnet_data0', 'wlan0']),
+      checkPrivacyAddresses(o),
+      checkIpv6OnlyAttach(o),
+      checkClat(o),
+      checkNat64Prefix(o, []),
+    ]) {
       assert.equal(outcome.status, 'passed', JSON.stringify(outcome.reasons));
     }
   });
 
   it('an APN entry without protocol is IP (IPv4 only), and says so', () => {
-    const o = { ...virtualHandset(), apnTable: parseContentRows('Row: 0 _id=1, name=Legacy, apn=internet, type=default,supl, protocol=NULL, roaming_protocol=IP, current=1\n') };
+    const o = {
+      ...virtualHandset(),
+      apnTable: parseContentRows('Row: 0 _id=1, name=Legacy, apn=internet, type=default,supl, protocol=NULL, roaming_protocol=IP, current=1\n'),
+    };
     const outcome = checkApnProtocol(o);
     assert.equal(outcome.status, 'failed');
     assert.match(outcome.reasons[0]!.detail, /protocol unset \(Android then uses IP, IPv4 only\); it must be IPV4V6/);
-    assert.deepEqual(checkApnProtocol(o, 'roaming_protocol').reasons.map((r) => r.code), ['APN_ROAMING_PROTOCOL_IPV4']);
+    assert.deepEqual(
+      checkApnProtocol(o, 'roaming_protocol').reasons.map((r) => r.code),
+      ['APN_ROAMING_PROTOCOL_IPV4'],
+    );
   });
 
   it('infers the APN protocol from the attach when the table is closed to the shell user, and says it inferred', () => {
@@ -46,10 +71,21 @@ describe('os and apn checks on verbatim device output', () => {
   it('fails disabled IPv6, missing privacy addresses, a missing CLAT and a prefix that disagrees', () => {
     const o = virtualHandset();
     assert.match(checkIpv6Enabled({ ...o, sysctls: { 'wlan0/disable_ipv6': '1' } }, ['wlan0']).reasons[0]!.detail, /disabled on wlan0/);
-    const eui64Only = parseIpAddr('2: rmnet_data0    inet6 2001:db8:1:0:862:a8ff:fe13:2686/64 scope global dynamic mngtmpaddr \\       valid_lft 86397sec preferred_lft 14397sec\n');
-    assert.deepEqual(checkPrivacyAddresses({ ...o, addresses: eui64Only }).reasons.map((r) => r.code), ['NO_PRIVACY_ADDRESS']);
-    assert.deepEqual(checkClat({ ...o, addresses: eui64Only }).reasons.map((r) => r.code), ['NO_CLAT']);
-    assert.deepEqual(checkNat64Prefix(o, ['2001:db8:6464::/96']).reasons.map((r) => r.code), ['NAT64_PREFIX_MISMATCH']);
+    const eui64Only = parseIpAddr(
+      '2: rmnet_data0    inet6 2001:db8:1:0:862:a8ff:fe13:2686/64 scope global dynamic mngtmpaddr \\       valid_lft 86397sec preferred_lft 14397sec\n',
+    );
+    assert.deepEqual(
+      checkPrivacyAddresses({ ...o, addresses: eui64Only }).reasons.map((r) => r.code),
+      ['NO_PRIVACY_ADDRESS'],
+    );
+    assert.deepEqual(
+      checkClat({ ...o, addresses: eui64Only }).reasons.map((r) => r.code),
+      ['NO_CLAT'],
+    );
+    assert.deepEqual(
+      checkNat64Prefix(o, ['2001:db8:6464::/96']).reasons.map((r) => r.code),
+      ['NAT64_PREFIX_MISMATCH'],
+    );
   });
 });
 
@@ -63,8 +99,14 @@ describe('dual-stack, resolver and CLAT reachability checks', () => {
 
   it('os.resolver-prefers-ipv6 passes IPv6 first, fails IPv4 first and no traffic', () => {
     assert.equal(checkResolverPrefersIpv6({ hostname: 'dual.test', firstAttemptFamily: 6, established: { 4: 0, 6: 1 } }).status, 'passed');
-    assert.deepEqual(checkResolverPrefersIpv6({ hostname: 'dual.test', firstAttemptFamily: 4, established: { 4: 1, 6: 0 } }).reasons.map((r) => r.code), ['IPV4_FIRST']);
-    assert.deepEqual(checkResolverPrefersIpv6({ hostname: 'dual.test', firstAttemptFamily: null, established: { 4: 0, 6: 0 } }).reasons.map((r) => r.code), ['NO_PROBE_TRAFFIC']);
+    assert.deepEqual(
+      checkResolverPrefersIpv6({ hostname: 'dual.test', firstAttemptFamily: 4, established: { 4: 1, 6: 0 } }).reasons.map((r) => r.code),
+      ['IPV4_FIRST'],
+    );
+    assert.deepEqual(
+      checkResolverPrefersIpv6({ hostname: 'dual.test', firstAttemptFamily: null, established: { 4: 0, 6: 0 } }).reasons.map((r) => r.code),
+      ['NO_PROBE_TRAFFIC'],
+    );
   });
 
   it('apn.ipv4-via-clat passes only an established connection', () => {
@@ -77,9 +119,9 @@ describe('the socket poller of a capture window', () => {
   it('reads the four tables of one pass, and leaves out sockets with no owner (TIME_WAIT)', () => {
     const pass = ['tcp', 'tcp6', 'udp', 'udp6'].map((t) => `#${t}\n${fixture(`virtual-proc-net-${t}.txt`)}`).join('');
     const sockets = parseSocketPoll(pass);
-    const expected = (['tcp', 'udp'] as const).flatMap((t) => [
-      ...parseProcNetSockets(fixture(`virtual-proc-net-${t}.txt`), 4, t), ...parseProcNetSockets(fixture(`virtual-proc-net-${t}6.txt`), 6, t),
-    ]).filter((s) => s.inode !== 0);
+    const expected = (['tcp', 'udp'] as const)
+      .flatMap((t) => [...parseProcNetSockets(fixture(`virtual-proc-net-${t}.txt`), 4, t), ...parseProcNetSockets(fixture(`virtual-proc-net-${t}6.txt`), 6, t)])
+      .filter((s) => s.inode !== 0);
     assert.equal(sockets.length, expected.length);
     assert.ok(sockets.length > 0);
     for (const s of expected) assert.ok(sockets.some((x) => x.uid === s.uid && x.local.port === s.local.port && x.transport === s.transport));

@@ -41,11 +41,7 @@ import {
 const run = promisify(execFile);
 
 // Checksum validation is off by default in Wireshark; the builders' checksums are the point.
-const CHECKSUM_PREFS = [
-  '-o', 'ip.check_checksum:TRUE',
-  '-o', 'tcp.check_checksum:TRUE',
-  '-o', 'udp.check_checksum:TRUE',
-];
+const CHECKSUM_PREFS = ['-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE'];
 // proto_checksum_enum_t in Wireshark's epan/proto.h.
 const CHECKSUM_GOOD = '1';
 
@@ -72,7 +68,10 @@ async function tsharkFields(file: string, names: readonly string[], extraArgs: r
   // Any complaint about the file (damaged, cut short) fails the builder that wrote it.
   const complaints = stderr.split('\n').filter((line) => line !== '' && !line.startsWith('Running as user'));
   assert.deepEqual(complaints, [], `tshark complained about ${file}`);
-  return stdout.split('\n').filter((line) => line !== '').map((line) => line.split('\t'));
+  return stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('\t'));
 }
 
 /** Decodes a one-linktype pcap of `frames` and returns each frame's fields by name. */
@@ -135,8 +134,18 @@ describe('test support: packet builders, checked by tshark', function () {
       });
       const frame = ethernet({ payload: ipv4({ src: V4_CLIENT, dst: V4_SERVER, payload: syn, dontFragment: true, id: 0x1234 }) });
       const f = await decodeOne(LINKTYPE.ETHERNET, frame, [
-        'ip.src', 'ip.dst', 'ip.id', 'ip.flags.df', 'ip.checksum.status', 'tcp.srcport', 'tcp.dstport',
-        'tcp.flags.syn', 'tcp.hdr_len', 'tcp.options.mss_val', 'tcp.options.wscale.shift', 'tcp.checksum.status',
+        'ip.src',
+        'ip.dst',
+        'ip.id',
+        'ip.flags.df',
+        'ip.checksum.status',
+        'tcp.srcport',
+        'tcp.dstport',
+        'tcp.flags.syn',
+        'tcp.hdr_len',
+        'tcp.options.mss_val',
+        'tcp.options.wscale.shift',
+        'tcp.checksum.status',
       ]);
       assert.deepEqual(f, {
         'ip.src': V4_CLIENT,
@@ -166,7 +175,16 @@ describe('test support: packet builders, checked by tshark', function () {
     it('builds an IPv6 TCP segment with payload and a good checksum', async function () {
       const segment = tcp({ srcPort: 40001, dstPort: 80, seq: 1, ack: 99, flags: { psh: true, ack: true }, payload: Buffer.from('GET / HTTP/1.1\r\n\r\n') });
       const frame = ethernet({ payload: ipv6({ src: V6_CLIENT, dst: V6_SERVER, payload: segment, hopLimit: 255 }) });
-      const f = await decodeOne(LINKTYPE.ETHERNET, frame, ['ipv6.src', 'ipv6.dst', 'ipv6.hlim', 'ipv6.plen', 'tcp.srcport', 'tcp.len', 'tcp.ack_raw', 'tcp.checksum.status']);
+      const f = await decodeOne(LINKTYPE.ETHERNET, frame, [
+        'ipv6.src',
+        'ipv6.dst',
+        'ipv6.hlim',
+        'ipv6.plen',
+        'tcp.srcport',
+        'tcp.len',
+        'tcp.ack_raw',
+        'tcp.checksum.status',
+      ]);
       assert.deepEqual(f, {
         'ipv6.src': V6_CLIENT,
         'ipv6.dst': V6_SERVER,
@@ -194,15 +212,16 @@ describe('test support: packet builders, checked by tshark', function () {
         ipv4({ src: V4_CLIENT, dst: V4_SERVER, payload: icmpv4Echo({ id: 0x77, seq: 3 }) }),
         ipv6({ src: V6_CLIENT, dst: V6_SERVER, payload: icmpv6Echo({ id: 0x77, seq: 3, reply: true }) }),
       ];
-      const [v4, v6] = await decode(LINKTYPE.RAW, frames, ['icmp.type', 'icmp.ident', 'icmp.checksum.status', 'icmpv6.type', 'icmpv6.echo.identifier', 'icmpv6.checksum.status']);
-      assert.deepEqual(
-        [v4?.['icmp.type'], v4?.['icmp.ident'], v4?.['icmp.checksum.status']],
-        ['8', '119', CHECKSUM_GOOD],
-      );
-      assert.deepEqual(
-        [v6?.['icmpv6.type'], v6?.['icmpv6.echo.identifier'], v6?.['icmpv6.checksum.status']],
-        ['129', '0x0077', CHECKSUM_GOOD],
-      );
+      const [v4, v6] = await decode(LINKTYPE.RAW, frames, [
+        'icmp.type',
+        'icmp.ident',
+        'icmp.checksum.status',
+        'icmpv6.type',
+        'icmpv6.echo.identifier',
+        'icmpv6.checksum.status',
+      ]);
+      assert.deepEqual([v4?.['icmp.type'], v4?.['icmp.ident'], v4?.['icmp.checksum.status']], ['8', '119', CHECKSUM_GOOD]);
+      assert.deepEqual([v6?.['icmpv6.type'], v6?.['icmpv6.echo.identifier'], v6?.['icmpv6.checksum.status']], ['129', '0x0077', CHECKSUM_GOOD]);
     });
 
     it('chains IPv6 extension headers to the upper layer', async function () {
@@ -212,7 +231,14 @@ describe('test support: packet builders, checked by tshark', function () {
         extHeaders: [{ type: 0 }, { type: 60, body: Uint8Array.of(1, 0) }, { type: 43 }, { type: 60 }],
         payload: udp({ srcPort: 1234, dstPort: 53, payload: dnsQuery({ id: 1, name: 'ext.example', qtype: 'AAAA' }) }),
       });
-      const f = await decodeOne(LINKTYPE.IPV6, packet, ['ipv6.nxt', 'ipv6.hopopts.nxt', 'ipv6.dstopts.nxt', 'ipv6.routing.nxt', 'udp.checksum.status', 'dns.qry.name']);
+      const f = await decodeOne(LINKTYPE.IPV6, packet, [
+        'ipv6.nxt',
+        'ipv6.hopopts.nxt',
+        'ipv6.dstopts.nxt',
+        'ipv6.routing.nxt',
+        'udp.checksum.status',
+        'dns.qry.name',
+      ]);
       assert.deepEqual(f, {
         'ipv6.nxt': '0',
         'ipv6.hopopts.nxt': '60',
@@ -226,11 +252,24 @@ describe('test support: packet builders, checked by tshark', function () {
     it('fragments an IPv4 UDP datagram that tshark reassembles', async function () {
       const answers = Array.from({ length: 40 }, (_, i) => `192.0.2.${i + 1}`);
       const response = dnsResponse({ id: 9, name: 'big.example', qtype: 'A', answers });
-      const fragments = fragmentIpv4({ src: V4_SERVER, dst: V4_CLIENT, id: 0x4242, fragmentSize: 256, payload: udp({ srcPort: 53, dstPort: 40000, payload: response }) });
+      const fragments = fragmentIpv4({
+        src: V4_SERVER,
+        dst: V4_CLIENT,
+        id: 0x4242,
+        fragmentSize: 256,
+        payload: udp({ srcPort: 53, dstPort: 40000, payload: response }),
+      });
       assert.ok(fragments.length >= 3, `expected several fragments, got ${fragments.length}`);
-      const rows = await decode(LINKTYPE.ETHERNET, fragments.map((payload) => ethernet({ payload })), ['ip.checksum.status', 'ip.flags.mf', 'ip.reassembled.length', 'udp.checksum.status', 'dns.count.answers']);
+      const rows = await decode(
+        LINKTYPE.ETHERNET,
+        fragments.map((payload) => ethernet({ payload })),
+        ['ip.checksum.status', 'ip.flags.mf', 'ip.reassembled.length', 'udp.checksum.status', 'dns.count.answers'],
+      );
       assert.ok(rows.every((f) => f['ip.checksum.status'] === CHECKSUM_GOOD));
-      assert.deepEqual(rows.map((f) => f['ip.flags.mf']), [...fragments.slice(1).map(() => '1'), '0']);
+      assert.deepEqual(
+        rows.map((f) => f['ip.flags.mf']),
+        [...fragments.slice(1).map(() => '1'), '0'],
+      );
       const last = rows.at(-1);
       assert.equal(last?.['ip.reassembled.length'], String(8 + response.length));
       assert.equal(last?.['udp.checksum.status'], CHECKSUM_GOOD);
@@ -239,13 +278,36 @@ describe('test support: packet builders, checked by tshark', function () {
 
     it('fragments an IPv6 UDP datagram that tshark reassembles', async function () {
       const payload = Buffer.alloc(3000, 0x5a);
-      const fragments = fragmentIpv6({ src: V6_CLIENT, dst: V6_SERVER, id: 0xdeadbeef, fragmentSize: 1232, extHeaders: [{ type: 0 }], payload: udp({ srcPort: 4000, dstPort: 4001, payload }) });
+      const fragments = fragmentIpv6({
+        src: V6_CLIENT,
+        dst: V6_SERVER,
+        id: 0xdeadbeef,
+        fragmentSize: 1232,
+        extHeaders: [{ type: 0 }],
+        payload: udp({ srcPort: 4000, dstPort: 4001, payload }),
+      });
       assert.equal(fragments.length, 3);
-      const rows = await decode(LINKTYPE.IPV6, fragments, ['ipv6.fraghdr.ident', 'ipv6.fraghdr.offset', 'ipv6.fraghdr.more', 'ipv6.reassembled.length', 'udp.length', 'udp.checksum.status']);
-      assert.deepEqual(rows.map((f) => f['ipv6.fraghdr.ident']), ['0xdeadbeef', '0xdeadbeef', '0xdeadbeef']);
+      const rows = await decode(LINKTYPE.IPV6, fragments, [
+        'ipv6.fraghdr.ident',
+        'ipv6.fraghdr.offset',
+        'ipv6.fraghdr.more',
+        'ipv6.reassembled.length',
+        'udp.length',
+        'udp.checksum.status',
+      ]);
+      assert.deepEqual(
+        rows.map((f) => f['ipv6.fraghdr.ident']),
+        ['0xdeadbeef', '0xdeadbeef', '0xdeadbeef'],
+      );
       // tshark shows the offset in 8-octet units.
-      assert.deepEqual(rows.map((f) => f['ipv6.fraghdr.offset']), ['0', '154', '308']);
-      assert.deepEqual(rows.map((f) => f['ipv6.fraghdr.more']), ['1', '1', '0']);
+      assert.deepEqual(
+        rows.map((f) => f['ipv6.fraghdr.offset']),
+        ['0', '154', '308'],
+      );
+      assert.deepEqual(
+        rows.map((f) => f['ipv6.fraghdr.more']),
+        ['1', '1', '0'],
+      );
       assert.equal(rows[2]?.['ipv6.reassembled.length'], '3008');
       assert.equal(rows[2]?.['udp.length'], '3008');
       assert.equal(rows[2]?.['udp.checksum.status'], CHECKSUM_GOOD);
@@ -258,21 +320,53 @@ describe('test support: packet builders, checked by tshark', function () {
     it('builds 802.1Q and QinQ tags', async function () {
       const frames = [ethernet({ vlan: [100], payload: packet() }), ethernet({ vlan: [10, 20], payload: packet(), src: 'aa:bb:cc:00:00:01' })];
       const [single, qinq] = await decode(LINKTYPE.ETHERNET, frames, ['eth.type', 'eth.src', 'ieee8021ad.id', 'vlan.id', 'vlan.etype', 'ipv6.src']);
-      assert.deepEqual(single, { 'eth.type': '0x8100', 'eth.src': '02:00:00:00:00:01', 'ieee8021ad.id': '', 'vlan.id': '100', 'vlan.etype': '0x86dd', 'ipv6.src': V6_CLIENT });
+      assert.deepEqual(single, {
+        'eth.type': '0x8100',
+        'eth.src': '02:00:00:00:00:01',
+        'ieee8021ad.id': '',
+        'vlan.id': '100',
+        'vlan.etype': '0x86dd',
+        'ipv6.src': V6_CLIENT,
+      });
       // The outer S-tag is dissected as 802.1ad, the inner C-tag as 802.1Q.
-      assert.deepEqual(qinq, { 'eth.type': '0x88a8', 'eth.src': 'aa:bb:cc:00:00:01', 'ieee8021ad.id': '10', 'vlan.id': '20', 'vlan.etype': '0x86dd', 'ipv6.src': V6_CLIENT });
+      assert.deepEqual(qinq, {
+        'eth.type': '0x88a8',
+        'eth.src': 'aa:bb:cc:00:00:01',
+        'ieee8021ad.id': '10',
+        'vlan.id': '20',
+        'vlan.etype': '0x86dd',
+        'ipv6.src': V6_CLIENT,
+      });
     });
 
     it('builds LINUX_SLL headers', async function () {
       const frame = sll({ pktType: SLL_PACKET_TYPE.OUTGOING, addr: '02:11:22:33:44:55', payload: packet() });
       const f = await decodeOne(LINKTYPE.LINUX_SLL, frame, ['sll.pkttype', 'sll.hatype', 'sll.halen', 'sll.src.eth', 'sll.etype', 'ipv6.dst']);
-      assert.deepEqual(f, { 'sll.pkttype': '4', 'sll.hatype': '1', 'sll.halen': '6', 'sll.src.eth': '02:11:22:33:44:55', 'sll.etype': '0x86dd', 'ipv6.dst': V6_SERVER });
+      assert.deepEqual(f, {
+        'sll.pkttype': '4',
+        'sll.hatype': '1',
+        'sll.halen': '6',
+        'sll.src.eth': '02:11:22:33:44:55',
+        'sll.etype': '0x86dd',
+        'ipv6.dst': V6_SERVER,
+      });
     });
 
     it('builds LINUX_SLL2 headers', async function () {
-      const frame = sll2({ ifIndex: 17, pktType: SLL_PACKET_TYPE.HOST, payload: ipv4({ src: V4_CLIENT, dst: V4_SERVER, payload: udp({ srcPort: 1, dstPort: 2, payload: Uint8Array.of() }) }) });
+      const frame = sll2({
+        ifIndex: 17,
+        pktType: SLL_PACKET_TYPE.HOST,
+        payload: ipv4({ src: V4_CLIENT, dst: V4_SERVER, payload: udp({ srcPort: 1, dstPort: 2, payload: Uint8Array.of() }) }),
+      });
       const f = await decodeOne(LINKTYPE.LINUX_SLL2, frame, ['sll.etype', 'sll.ifindex', 'sll.pkttype', 'sll.src.eth', 'ip.dst', 'udp.checksum.status']);
-      assert.deepEqual(f, { 'sll.etype': '0x0800', 'sll.ifindex': '17', 'sll.pkttype': '0', 'sll.src.eth': '02:00:00:00:00:01', 'ip.dst': V4_SERVER, 'udp.checksum.status': CHECKSUM_GOOD });
+      assert.deepEqual(f, {
+        'sll.etype': '0x0800',
+        'sll.ifindex': '17',
+        'sll.pkttype': '0',
+        'sll.src.eth': '02:00:00:00:00:01',
+        'ip.dst': V4_SERVER,
+        'udp.checksum.status': CHECKSUM_GOOD,
+      });
     });
 
     it('builds DLT_NULL headers for every AF_INET6 value, in both byte orders', async function () {
@@ -283,15 +377,24 @@ describe('test support: packet builders, checked by tshark', function () {
         nullLoopback({ family: NULL_FAMILY.INET6_DARWIN, littleEndian: false, payload: packet() }),
       ];
       const rows = await decode(LINKTYPE.NULL, frames, ['null.family', 'frame.protocols']);
-      assert.deepEqual(rows.map((f) => f['null.family']), ['2', '24', '28', '30', '30']);
-      assert.deepEqual(rows.map((f) => f['frame.protocols']?.split(':')[1]), ['ip', 'ipv6', 'ipv6', 'ipv6', 'ipv6']);
+      assert.deepEqual(
+        rows.map((f) => f['null.family']),
+        ['2', '24', '28', '30', '30'],
+      );
+      assert.deepEqual(
+        rows.map((f) => f['frame.protocols']?.split(':')[1]),
+        ['ip', 'ipv6', 'ipv6', 'ipv6', 'ipv6'],
+      );
     });
 
     for (const linkType of [LINKTYPE.RAW, LINKTYPE.DLT_RAW]) {
       it(`decodes raw IP of both families under linktype ${linkType}`, async function () {
         const frames = [rawIp(ipv4({ src: V4_CLIENT, dst: V4_SERVER, payload: icmpv4Echo() })), rawIp(packet())];
         const rows = await decode(linkType, frames, ['ip.src', 'ipv6.src']);
-        assert.deepEqual(rows, [{ 'ip.src': V4_CLIENT, 'ipv6.src': '' }, { 'ip.src': '', 'ipv6.src': V6_CLIENT }]);
+        assert.deepEqual(rows, [
+          { 'ip.src': V4_CLIENT, 'ipv6.src': '' },
+          { 'ip.src': '', 'ipv6.src': V6_CLIENT },
+        ]);
       });
     }
 
@@ -312,17 +415,81 @@ describe('test support: packet builders, checked by tshark', function () {
   describe('application payloads', function () {
     it('builds DNS queries and responses over UDP', async function () {
       const frames = [
-        ipv6({ src: V6_CLIENT, dst: V6_SERVER, payload: udp({ srcPort: 33333, dstPort: 53, payload: dnsQuery({ id: 0x1111, name: 'www.example.com', qtype: 'AAAA' }) }) }),
-        ipv6({ src: V6_SERVER, dst: V6_CLIENT, payload: udp({ srcPort: 53, dstPort: 33333, payload: dnsResponse({ id: 0x1111, name: 'www.example.com', qtype: 'AAAA', answers: ['2001:db8::80', '2001:db8::81'] }) }) }),
-        ipv4({ src: V4_SERVER, dst: V4_CLIENT, payload: udp({ srcPort: 53, dstPort: 33334, payload: dnsResponse({ id: 0x2222, name: 'nope.example', qtype: 'A', answers: [], rcode: DNS_RCODE.NXDOMAIN }) }) }),
-        ipv4({ src: V4_CLIENT, dst: V4_SERVER, payload: udp({ srcPort: 33335, dstPort: 53, payload: dnsQuery({ id: 0x3333, name: 'svc.example', qtype: 65 }) }) }),
+        ipv6({
+          src: V6_CLIENT,
+          dst: V6_SERVER,
+          payload: udp({ srcPort: 33333, dstPort: 53, payload: dnsQuery({ id: 0x1111, name: 'www.example.com', qtype: 'AAAA' }) }),
+        }),
+        ipv6({
+          src: V6_SERVER,
+          dst: V6_CLIENT,
+          payload: udp({
+            srcPort: 53,
+            dstPort: 33333,
+            payload: dnsResponse({ id: 0x1111, name: 'www.example.com', qtype: 'AAAA', answers: ['2001:db8::80', '2001:db8::81'] }),
+          }),
+        }),
+        ipv4({
+          src: V4_SERVER,
+          dst: V4_CLIENT,
+          payload: udp({
+            srcPort: 53,
+            dstPort: 33334,
+            payload: dnsResponse({ id: 0x2222, name: 'nope.example', qtype: 'A', answers: [], rcode: DNS_RCODE.NXDOMAIN }),
+          }),
+        }),
+        ipv4({
+          src: V4_CLIENT,
+          dst: V4_SERVER,
+          payload: udp({ srcPort: 33335, dstPort: 53, payload: dnsQuery({ id: 0x3333, name: 'svc.example', qtype: 65 }) }),
+        }),
       ];
-      const rows = await decode(LINKTYPE.RAW, frames, ['dns.id', 'dns.flags.response', 'dns.qry.name', 'dns.qry.type', 'dns.aaaa', 'dns.flags.rcode', 'udp.checksum.status']);
+      const rows = await decode(LINKTYPE.RAW, frames, [
+        'dns.id',
+        'dns.flags.response',
+        'dns.qry.name',
+        'dns.qry.type',
+        'dns.aaaa',
+        'dns.flags.rcode',
+        'udp.checksum.status',
+      ]);
       assert.deepEqual(rows, [
-        { 'dns.id': '0x1111', 'dns.flags.response': '0', 'dns.qry.name': 'www.example.com', 'dns.qry.type': '28', 'dns.aaaa': '', 'dns.flags.rcode': '', 'udp.checksum.status': CHECKSUM_GOOD },
-        { 'dns.id': '0x1111', 'dns.flags.response': '1', 'dns.qry.name': 'www.example.com', 'dns.qry.type': '28', 'dns.aaaa': '2001:db8::80,2001:db8::81', 'dns.flags.rcode': '0', 'udp.checksum.status': CHECKSUM_GOOD },
-        { 'dns.id': '0x2222', 'dns.flags.response': '1', 'dns.qry.name': 'nope.example', 'dns.qry.type': '1', 'dns.aaaa': '', 'dns.flags.rcode': '3', 'udp.checksum.status': CHECKSUM_GOOD },
-        { 'dns.id': '0x3333', 'dns.flags.response': '0', 'dns.qry.name': 'svc.example', 'dns.qry.type': '65', 'dns.aaaa': '', 'dns.flags.rcode': '', 'udp.checksum.status': CHECKSUM_GOOD },
+        {
+          'dns.id': '0x1111',
+          'dns.flags.response': '0',
+          'dns.qry.name': 'www.example.com',
+          'dns.qry.type': '28',
+          'dns.aaaa': '',
+          'dns.flags.rcode': '',
+          'udp.checksum.status': CHECKSUM_GOOD,
+        },
+        {
+          'dns.id': '0x1111',
+          'dns.flags.response': '1',
+          'dns.qry.name': 'www.example.com',
+          'dns.qry.type': '28',
+          'dns.aaaa': '2001:db8::80,2001:db8::81',
+          'dns.flags.rcode': '0',
+          'udp.checksum.status': CHECKSUM_GOOD,
+        },
+        {
+          'dns.id': '0x2222',
+          'dns.flags.response': '1',
+          'dns.qry.name': 'nope.example',
+          'dns.qry.type': '1',
+          'dns.aaaa': '',
+          'dns.flags.rcode': '3',
+          'udp.checksum.status': CHECKSUM_GOOD,
+        },
+        {
+          'dns.id': '0x3333',
+          'dns.flags.response': '0',
+          'dns.qry.name': 'svc.example',
+          'dns.qry.type': '65',
+          'dns.aaaa': '',
+          'dns.flags.rcode': '',
+          'udp.checksum.status': CHECKSUM_GOOD,
+        },
       ]);
     });
 
@@ -339,8 +506,15 @@ describe('test support: packet builders, checked by tshark', function () {
       assert.deepEqual([...hello.subarray(0, 3)], [0x16, 0x03, 0x01]);
       const segment = tcp({ srcPort: 40003, dstPort: 443, seq: 1, ack: 1, flags: { psh: true, ack: true }, payload: hello });
       const f = await decodeOne(LINKTYPE.ETHERNET, ethernet({ payload: ipv6({ src: V6_CLIENT, dst: V6_SERVER, payload: segment }) }), [
-        'tls.record.content_type', 'tls.handshake.type', 'tls.handshake.extensions_server_name', 'tls.handshake.extensions.supported_version',
-        'tls.handshake.extensions_key_share_group', 'tls.handshake.extensions_key_share_key_exchange_length', 'tls.handshake.extensions_alpn_str', '_ws.malformed', '_ws.expert',
+        'tls.record.content_type',
+        'tls.handshake.type',
+        'tls.handshake.extensions_server_name',
+        'tls.handshake.extensions.supported_version',
+        'tls.handshake.extensions_key_share_group',
+        'tls.handshake.extensions_key_share_key_exchange_length',
+        'tls.handshake.extensions_alpn_str',
+        '_ws.malformed',
+        '_ws.expert',
       ]);
       assert.deepEqual(f, {
         'tls.record.content_type': '22',
@@ -358,8 +532,18 @@ describe('test support: packet builders, checked by tshark', function () {
     it('builds a TLS 1.2-only ClientHello without SNI', async function () {
       const hello = tlsClientHello({ tls13: false });
       const segment = tcp({ srcPort: 40004, dstPort: 443, flags: { psh: true, ack: true }, payload: hello });
-      const f = await decodeOne(LINKTYPE.RAW, ipv4({ src: V4_CLIENT, dst: V4_SERVER, payload: segment }), ['tls.handshake.type', 'tls.handshake.extensions_server_name', 'tls.handshake.extensions.supported_version', '_ws.malformed']);
-      assert.deepEqual(f, { 'tls.handshake.type': '1', 'tls.handshake.extensions_server_name': '', 'tls.handshake.extensions.supported_version': '', '_ws.malformed': '' });
+      const f = await decodeOne(LINKTYPE.RAW, ipv4({ src: V4_CLIENT, dst: V4_SERVER, payload: segment }), [
+        'tls.handshake.type',
+        'tls.handshake.extensions_server_name',
+        'tls.handshake.extensions.supported_version',
+        '_ws.malformed',
+      ]);
+      assert.deepEqual(f, {
+        'tls.handshake.type': '1',
+        'tls.handshake.extensions_server_name': '',
+        'tls.handshake.extensions.supported_version': '',
+        '_ws.malformed': '',
+      });
     });
 
     it('builds a QUIC v1 Initial padded to 1200 bytes', async function () {
@@ -369,7 +553,17 @@ describe('test support: packet builders, checked by tshark', function () {
       assert.ok(initial.length >= 1200, `initial is ${initial.length} bytes`);
       assert.equal((initial[0] ?? 0) & 0xf0, 0xc0);
       const frame = ipv6({ src: V6_CLIENT, dst: V6_SERVER, payload: udp({ srcPort: 50000, dstPort: 443, payload: initial }) });
-      const f = await decodeOne(LINKTYPE.RAW, frame, ['frame.protocols', 'quic.header_form', 'quic.long.packet_type', 'quic.version', 'quic.dcid', 'quic.scid', 'quic.token_length', 'quic.length', 'udp.checksum.status']);
+      const f = await decodeOne(LINKTYPE.RAW, frame, [
+        'frame.protocols',
+        'quic.header_form',
+        'quic.long.packet_type',
+        'quic.version',
+        'quic.dcid',
+        'quic.scid',
+        'quic.token_length',
+        'quic.length',
+        'udp.checksum.status',
+      ]);
       assert.deepEqual(f, {
         'frame.protocols': 'raw:ipv6:udp:quic',
         'quic.header_form': '1',
@@ -385,7 +579,15 @@ describe('test support: packet builders, checked by tshark', function () {
   });
 
   describe('capture files', function () {
-    const frame = (i: number): Uint8Array => ethernet({ payload: ipv4({ src: V4_CLIENT, dst: V4_SERVER, id: i, payload: udp({ srcPort: 1000 + i, dstPort: 53, payload: dnsQuery({ id: i, name: `n${i}.example`, qtype: 'A' }) }) }) });
+    const frame = (i: number): Uint8Array =>
+      ethernet({
+        payload: ipv4({
+          src: V4_CLIENT,
+          dst: V4_SERVER,
+          id: i,
+          payload: udp({ srcPort: 1000 + i, dstPort: 53, payload: dnsQuery({ id: i, name: `n${i}.example`, qtype: 'A' }) }),
+        }),
+      });
 
     for (const bigEndian of [false, true]) {
       for (const nanosecond of [false, true]) {
@@ -422,11 +624,18 @@ describe('test support: packet builders, checked by tshark', function () {
         ],
       });
       const rows = await tsharkFields(await writeCapture(bytes), ['frame.len', 'frame.cap_len']);
-      assert.deepEqual(rows, [[String(full.length), '64'], ['1500', '40']]);
+      assert.deepEqual(rows, [
+        [String(full.length), '64'],
+        ['1500', '40'],
+      ]);
     });
 
     it('writes pcapng with two interfaces, comments, an unknown block and a second section', async function () {
-      const sllFrame = sll2({ ifIndex: 3, pktType: SLL_PACKET_TYPE.OUTGOING, payload: ipv6({ src: V6_CLIENT, dst: V6_SERVER, payload: icmpv6Echo({ id: 5 }) }) });
+      const sllFrame = sll2({
+        ifIndex: 3,
+        pktType: SLL_PACKET_TYPE.OUTGOING,
+        payload: ipv6({ src: V6_CLIENT, dst: V6_SERVER, payload: icmpv6Echo({ id: 5 }) }),
+      });
       for (const bigEndian of [false, true]) {
         const bytes = pcapngFile({
           bigEndian,
@@ -444,16 +653,35 @@ describe('test support: packet builders, checked by tshark', function () {
             { after: -1, type: 0x80000001, body: Uint8Array.of(1, 2, 3) },
             { after: 0, type: 0x80000002, body: Uint8Array.of(4, 5, 6, 7, 8) },
           ],
-          sections: [{ bigEndian: !bigEndian, interfaces: [{ linkType: LINKTYPE.RAW, name: 'rmnet0' }], packets: [{ iface: 0, ts: 1_700_000_002, data: rawIp(ipv4({ src: V4_CLIENT, dst: V4_SERVER, payload: icmpv4Echo() })) }] }],
+          sections: [
+            {
+              bigEndian: !bigEndian,
+              interfaces: [{ linkType: LINKTYPE.RAW, name: 'rmnet0' }],
+              packets: [{ iface: 0, ts: 1_700_000_002, data: rawIp(ipv4({ src: V4_CLIENT, dst: V4_SERVER, payload: icmpv4Echo() })) }],
+            },
+          ],
         });
         assert.equal(bytes.length % 4, 0);
-        const rows = await tsharkFields(await writeCapture(bytes, 'pcapng'), ['frame.time_epoch', 'frame.comment', 'frame.len', 'frame.cap_len', 'frame.protocols', 'sll.ifindex', 'frame.interface_id', 'frame.interface_name']);
+        const rows = await tsharkFields(await writeCapture(bytes, 'pcapng'), [
+          'frame.time_epoch',
+          'frame.comment',
+          'frame.len',
+          'frame.cap_len',
+          'frame.protocols',
+          'sll.ifindex',
+          'frame.interface_id',
+          'frame.interface_name',
+        ]);
         const order = `${bigEndian ? 'big' : 'little'}-endian first section`;
-        assert.deepEqual(rows.slice(0, 3), [
-          ['1700000000.500000000', 'first', String(frame(0).length), String(frame(0).length), 'eth:ethertype:ip:udp:dns', '', '0', 'wlan0'],
-          ['1700000000.600000001', '', String(sllFrame.length), String(sllFrame.length), 'sll:ethertype:ipv6:icmpv6:data', '3', '1', 'any'],
-          ['1700000000.750000000', '', String(frame(1).length), '30', 'eth:ethertype:ip', '', '0', 'wlan0'],
-        ], order);
+        assert.deepEqual(
+          rows.slice(0, 3),
+          [
+            ['1700000000.500000000', 'first', String(frame(0).length), String(frame(0).length), 'eth:ethertype:ip:udp:dns', '', '0', 'wlan0'],
+            ['1700000000.600000001', '', String(sllFrame.length), String(sllFrame.length), 'sll:ethertype:ipv6:icmpv6:data', '3', '1', 'any'],
+            ['1700000000.750000000', '', String(frame(1).length), '30', 'eth:ethertype:ip', '', '0', 'wlan0'],
+          ],
+          order,
+        );
         // Only what the second section's own IDB decides: tshark 4.0 reports the section-local
         // interface id against the first section's names, so id and name are not compared.
         assert.deepEqual(rows[3]?.slice(0, 6), ['1700000002.000000000', '', '60', '60', 'raw:ip:icmp:data', ''], order);

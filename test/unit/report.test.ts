@@ -26,8 +26,17 @@ import { v6lab } from '../support/cli.js';
 const run = promisify(execFile);
 
 const result = (over: Partial<CheckResult>): CheckResult => ({
-  device: 'emulator-5554', check: 'os.apn-protocol', app: null, network: 'ipv4v6', status: 'passed', verdict: null,
-  reasons: [], metrics: {}, evidence: [], requirement: ['MIIT-3', 'RFC7849'], ...over,
+  device: 'emulator-5554',
+  check: 'os.apn-protocol',
+  app: null,
+  network: 'ipv4v6',
+  status: 'passed',
+  verdict: null,
+  reasons: [],
+  metrics: {},
+  evidence: [],
+  requirement: ['MIIT-3', 'RFC7849'],
+  ...over,
 });
 
 /** A run of two devices: OS checks, and two apps with analysis evidence. */
@@ -38,19 +47,56 @@ function makeRun(newsMode: 'pass' | 'fail' = 'pass'): string {
     { serial: 'emulator-5556', model: 'Legacy', android: '9', virtual: true, profile: 'noncompliant' },
   ]);
   mkdirSync(join(dir, 'devices/emulator-5554/ipv6'), { recursive: true });
-  writeFileSync(join(dir, 'devices/emulator-5554/ipv4v6-apn.json'), JSON.stringify({ check: 'os.apn-protocol', evidence: { apn: 'ipv6.v6lab.test', protocol: 'IPV4V6' } }));
+  writeFileSync(
+    join(dir, 'devices/emulator-5554/ipv4v6-apn.json'),
+    JSON.stringify({ check: 'os.apn-protocol', evidence: { apn: 'ipv6.v6lab.test', protocol: 'IPV4V6' } }),
+  );
   writer.add(result({ evidence: ['devices/emulator-5554/ipv4v6-apn.json'] }));
-  writer.add(result({ device: 'emulator-5556', status: 'failed', reasons: [{ code: 'APN_PROTOCOL_NOT_IPV4V6', detail: 'the default APN internet has protocol unset <script>alert(1)</script>' }] }));
+  writer.add(
+    result({
+      device: 'emulator-5556',
+      status: 'failed',
+      reasons: [{ code: 'APN_PROTOCOL_NOT_IPV4V6', detail: 'the default APN internet has protocol unset <script>alert(1)</script>' }],
+    }),
+  );
   const analysis = (bytes: Record<string, number>) => ({
     app: { window: { start: 100, end: 104 } },
     attribution: { method: 'uid', flows: [1, 2] },
     verdict: { metrics: { bytesByPath: bytes } },
     analysis: {
-      flows: [{ id: 0, hostname: 'time.test' }, { id: 1, hostname: 'api.news.test' }, { id: 2, hostname: 'img.news.test' }],
+      flows: [
+        { id: 0, hostname: 'time.test' },
+        { id: 1, hostname: 'api.news.test' },
+        { id: 2, hostname: 'img.news.test' },
+      ],
       hostnames: [
-        { name: 'api.news.test', firstAttemptFamily: 6, firstIpv6AttemptTs: 100.4, firstIpv4AttemptTs: 100.65, fallbackDelayMs: 250, ipv6Failed: true, nativeAaaa: ['2001:db8::1'] },
-        { name: 'img.news.test', firstAttemptFamily: 4, firstIpv6AttemptTs: null, firstIpv4AttemptTs: 100.5, fallbackDelayMs: null, ipv6Failed: false, nativeAaaa: [] },
-        { name: 'time.test', firstAttemptFamily: 4, firstIpv6AttemptTs: null, firstIpv4AttemptTs: 100.1, fallbackDelayMs: null, ipv6Failed: false, nativeAaaa: [] },
+        {
+          name: 'api.news.test',
+          firstAttemptFamily: 6,
+          firstIpv6AttemptTs: 100.4,
+          firstIpv4AttemptTs: 100.65,
+          fallbackDelayMs: 250,
+          ipv6Failed: true,
+          nativeAaaa: ['2001:db8::1'],
+        },
+        {
+          name: 'img.news.test',
+          firstAttemptFamily: 4,
+          firstIpv6AttemptTs: null,
+          firstIpv4AttemptTs: 100.5,
+          fallbackDelayMs: null,
+          ipv6Failed: false,
+          nativeAaaa: [],
+        },
+        {
+          name: 'time.test',
+          firstAttemptFamily: 4,
+          firstIpv6AttemptTs: null,
+          firstIpv4AttemptTs: 100.1,
+          fallbackDelayMs: null,
+          ipv6Failed: false,
+          nativeAaaa: [],
+        },
       ],
     },
   });
@@ -60,15 +106,49 @@ function makeRun(newsMode: 'pass' | 'fail' = 'pass'): string {
   ] as const) {
     const file = `devices/emulator-5554/ipv6/${app}.analysis.json`;
     writeFileSync(join(dir, file), JSON.stringify(analysis(bytes)));
-    writer.add(result({
-      check: 'apps.ipv6-first', app, network: 'ipv6', status: verdict === 'fail' ? 'failed' : 'passed', verdict,
-      reasons: verdict === 'fail' ? [{ code: app === 'com.example.news' ? 'IPV4_FIRST' : 'IPV4_LITERAL', detail: 'connects to IPv4 address 100.64.1.9 that no DNS answer gave' }] : [],
-      metrics: { nativeV6ByteShare: 0.75, checkMs: 4200 }, evidence: [`devices/emulator-5554/ipv6/${app}.pcap`, file], requirement: ['MIIT-2', 'RFC8305'],
-    }));
+    writer.add(
+      result({
+        check: 'apps.ipv6-first',
+        app,
+        network: 'ipv6',
+        status: verdict === 'fail' ? 'failed' : 'passed',
+        verdict,
+        reasons:
+          verdict === 'fail'
+            ? [{ code: app === 'com.example.news' ? 'IPV4_FIRST' : 'IPV4_LITERAL', detail: 'connects to IPv4 address 100.64.1.9 that no DNS answer gave' }]
+            : [],
+        metrics: { nativeV6ByteShare: 0.75, checkMs: 4200 },
+        evidence: [`devices/emulator-5554/ipv6/${app}.pcap`, file],
+        requirement: ['MIIT-2', 'RFC8305'],
+      }),
+    );
   }
-  writer.add(result({ device: 'emulator-5556', check: 'apps.ipv6-first', app: 'com.example.news', network: 'ipv6', status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'did not attach' }] }));
-  writer.add(result({ check: 'apn.clat', network: 'ipv6', brokenAttempts: [{ reasons: [{ code: 'ADB_SERVER_DOWN', detail: 'the adb server on port 5037 went away' }] }] }));
-  writer.add(result({ device: 'emulator-5556', check: 'apn.clat', network: 'ipv6', status: 'broken', reasons: [{ code: 'DEVICE_DISCONNECTED', detail: "device 'emulator-5556' not found" }] }));
+  writer.add(
+    result({
+      device: 'emulator-5556',
+      check: 'apps.ipv6-first',
+      app: 'com.example.news',
+      network: 'ipv6',
+      status: 'skipped',
+      reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'did not attach' }],
+    }),
+  );
+  writer.add(
+    result({
+      check: 'apn.clat',
+      network: 'ipv6',
+      brokenAttempts: [{ reasons: [{ code: 'ADB_SERVER_DOWN', detail: 'the adb server on port 5037 went away' }] }],
+    }),
+  );
+  writer.add(
+    result({
+      device: 'emulator-5556',
+      check: 'apn.clat',
+      network: 'ipv6',
+      status: 'broken',
+      reasons: [{ code: 'DEVICE_DISCONNECTED', detail: "device 'emulator-5556' not found" }],
+    }),
+  );
   writer.finish();
   return dir;
 }
@@ -83,7 +163,7 @@ describe('the HTML certification report', () => {
     assert.doesNotMatch(html, /<link\b|<script\b[^>]*\bsrc=/);
   });
 
-  it('says each device\'s verdict in words and symbols, with its counts, escaping what it prints', () => {
+  it("says each device's verdict in words and symbols, with its counts, escaping what it prints", () => {
     assert.match(html, /Ref &lt;b&gt;phone&lt;\/b&gt;/);
     assert.doesNotMatch(html, /<script>alert/);
     assert.match(html, /class="badge fail"><span aria-hidden="true">✗<\/span> fail/);
@@ -100,7 +180,7 @@ describe('the HTML certification report', () => {
     assert.match(html, /data-chart="paths"/);
     assert.match(html, /data-chart="timeline"/);
     assert.match(html, /<th scope="row">api.news.test<\/th><td>IPv6<\/td><td>400 ms \(failed\)<\/td><td>650 ms<\/td><td>250 ms<\/td><td>yes<\/td>/);
-    assert.doesNotMatch(html, /<th scope="row">time.test<\/th>/, 'a hostname of a flow that is not the app\'s is not in its timeline');
+    assert.doesNotMatch(html, /<th scope="row">time.test<\/th>/, "a hostname of a flow that is not the app's is not in its timeline");
     assert.match(html, /<a href="devices\/emulator-5554\/ipv6\/com.example.game.pcap" type="application\/vnd.tcpdump.pcap" download>/);
   });
 
@@ -109,7 +189,7 @@ describe('the HTML certification report', () => {
   });
 });
 
-describe('the report\'s colours', () => {
+describe("the report's colours", () => {
   /** WCAG 2 relative luminance and contrast ratio. */
   const luminance = (hex: string) => {
     const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
@@ -135,8 +215,14 @@ describe('comparing two runs', () => {
     const before = readResults(makeRun('pass'));
     const after = readResults(makeRun('fail'));
     const changes = compareRuns(after, before);
-    assert.deepEqual(changes.map((c) => [c.change, c.app, c.network]), [['regressed', 'com.example.news', 'ipv6']]);
-    assert.deepEqual(compareRuns(before, after).map((c) => [c.change, c.app]), [['fixed', 'com.example.news']]);
+    assert.deepEqual(
+      changes.map((c) => [c.change, c.app, c.network]),
+      [['regressed', 'com.example.news', 'ipv6']],
+    );
+    assert.deepEqual(
+      compareRuns(before, after).map((c) => [c.change, c.app]),
+      [['fixed', 'com.example.news']],
+    );
     const html = renderHtmlReport(readRun(makeRun('fail')), { compare: { dir: '/old', changes } });
     assert.match(html, /1 regressed, 0 fixed, 0 changed, 0 new, 0 gone/);
     assert.match(html, /<tr class="change-regressed" data-change="regressed" data-app="com.example.news">/);
@@ -168,13 +254,31 @@ describe('v6lab report --merge: several runs, one fleet report', () => {
   /** A later run: a third handset, and the first one's news app checked again (now failing). */
   function laterRun(): string {
     const dir = mkdtempSync(join(tmpdir(), 'v6lab-report-later-'));
-    const writer = ResultsWriter.start(dir, '0.1.0', [
-      { serial: 'emulator-5554', model: 'Ref <b>phone</b>', android: '14', virtual: true, profile: 'compliant' },
-      { serial: 'R58M123', model: 'Galaxy A54', android: '14', virtual: false, profile: 'devices/a54.json' },
-    ], new Date(Date.now() + 3_600_000));
+    const writer = ResultsWriter.start(
+      dir,
+      '0.1.0',
+      [
+        { serial: 'emulator-5554', model: 'Ref <b>phone</b>', android: '14', virtual: true, profile: 'compliant' },
+        { serial: 'R58M123', model: 'Galaxy A54', android: '14', virtual: false, profile: 'devices/a54.json' },
+      ],
+      new Date(Date.now() + 3_600_000),
+    );
     mkdirSync(join(dir, 'devices/R58M123'), { recursive: true });
-    writeFileSync(join(dir, 'devices/R58M123/facts.json'), JSON.stringify({ model: 'Galaxy A54', manufacturer: 'samsung', android: '14', buildType: 'user', root: null, defaultNetwork: null }));
-    writer.add(result({ check: 'apps.ipv6-first', app: 'com.example.news', network: 'ipv6', status: 'failed', verdict: 'fail', reasons: [{ code: 'IPV4_FIRST', detail: 'api.news.test: IPv4 first' }], requirement: ['MIIT-2'] }));
+    writeFileSync(
+      join(dir, 'devices/R58M123/facts.json'),
+      JSON.stringify({ model: 'Galaxy A54', manufacturer: 'samsung', android: '14', buildType: 'user', root: null, defaultNetwork: null }),
+    );
+    writer.add(
+      result({
+        check: 'apps.ipv6-first',
+        app: 'com.example.news',
+        network: 'ipv6',
+        status: 'failed',
+        verdict: 'fail',
+        reasons: [{ code: 'IPV4_FIRST', detail: 'api.news.test: IPv4 first' }],
+        requirement: ['MIIT-2'],
+      }),
+    );
     writer.add(result({ device: 'R58M123', check: 'os.apn-protocol' }));
     writer.finish();
     return dir;
@@ -185,17 +289,31 @@ describe('v6lab report --merge: several runs, one fleet report', () => {
     const merged = join(mkdtempSync(join(tmpdir(), 'v6lab-merged-')), 'fleet');
     const r = await v6lab(['report', merged, '--merge', later, first, '--no-allure']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split('/').pop()), ['results.json', 'index.html', 'junit.xml']);
+    assert.deepEqual(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('/').pop()),
+      ['results.json', 'index.html', 'junit.xml'],
+    );
     const doc = readResults(merged);
     const [a, b] = [readResults(first), readResults(later)];
-    assert.deepEqual(doc.run.merged!.map((m) => m.id), [a.run.id, b.run.id], 'in order of their start');
+    assert.deepEqual(
+      doc.run.merged!.map((m) => m.id),
+      [a.run.id, b.run.id],
+      'in order of their start',
+    );
     assert.deepEqual(doc.devices.map((d) => d.serial).sort(), ['R58M123', 'emulator-5554', 'emulator-5556']);
     assert.equal(doc.results.length, a.results.length + 1, 'one new check; the news app on 5554 counted once');
     const news = doc.results.filter((x) => x.device === 'emulator-5554' && x.app === 'com.example.news');
-    assert.deepEqual(news.map((x) => [x.verdict, x.run]), [['fail', b.run.id]]);
+    assert.deepEqual(
+      news.map((x) => [x.verdict, x.run]),
+      [['fail', b.run.id]],
+    );
     const game = doc.results.find((x) => x.app === 'com.example.game')!;
     assert.equal(game.run, a.run.id);
-    for (const file of doc.results.flatMap((x) => x.evidence).filter((e) => e.endsWith('.json'))) assert.ok(existsSync(join(merged, file)), `${file} resolves from the merge`);
+    for (const file of doc.results.flatMap((x) => x.evidence).filter((e) => e.endsWith('.json')))
+      assert.ok(existsSync(join(merged, file)), `${file} resolves from the merge`);
     const html = readFileSync(join(merged, 'index.html'), 'utf8');
     assert.match(html, /A merge of 2 runs/);
     assert.match(html, /Galaxy A54/);
@@ -234,14 +352,34 @@ describe('v6lab report --merge: several runs, one fleet report', () => {
 });
 
 /** A results.json as another process (or tool) wrote it: the document only, no evidence unless given. */
-function craftRun(results: Partial<CheckResult>[], run: Partial<RunResults['run']> = {}, devices: RunResults['devices'] = [{ serial: 'emulator-5554', model: 'Ref', android: '14', virtual: true, profile: 'compliant' }]): string {
+function craftRun(
+  results: Partial<CheckResult>[],
+  run: Partial<RunResults['run']> = {},
+  devices: RunResults['devices'] = [{ serial: 'emulator-5554', model: 'Ref', android: '14', virtual: true, profile: 'compliant' }],
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'v6lab-crafted-'));
-  const doc: RunResults = { run: { id: `crafted-${Math.random().toString(16).slice(2)}`, started: '2026-12-01T08:00:00.000Z', finished: '2026-12-01T08:05:00.000Z', tool: { name: 'v6lab', version: '0.1.0' }, ...run }, devices, results: results.map(result) };
+  const doc: RunResults = {
+    run: {
+      id: `crafted-${Math.random().toString(16).slice(2)}`,
+      started: '2026-12-01T08:00:00.000Z',
+      finished: '2026-12-01T08:05:00.000Z',
+      tool: { name: 'v6lab', version: '0.1.0' },
+      ...run,
+    },
+    devices,
+    results: results.map(result),
+  };
   writeFileSync(join(dir, 'results.json'), JSON.stringify(doc, null, 2));
   return dir;
 }
 
-const notInstalled = (app: string): Partial<CheckResult> => ({ check: 'apps.ipv6-first', app, network: 'ipv6', status: 'skipped', reasons: [{ code: 'NOT_INSTALLED', detail: `${app} is not installed` }] });
+const notInstalled = (app: string): Partial<CheckResult> => ({
+  check: 'apps.ipv6-first',
+  app,
+  network: 'ipv6',
+  status: 'skipped',
+  reasons: [{ code: 'NOT_INSTALLED', detail: `${app} is not installed` }],
+});
 
 describe('the overall verdict (lib/report/verdict.ts)', () => {
   const doc = (results: Partial<CheckResult>[], run: Partial<RunResults['run']> = {}): RunResults => readResults(craftRun(results, run));
@@ -251,9 +389,20 @@ describe('the overall verdict (lib/report/verdict.ts)', () => {
   });
 
   it('is incomplete, not pass, when every check was skipped, listing each with its reason', () => {
-    const judged = judgeRun(doc([notInstalled('com.a'), { check: 'apn.clat', network: 'ipv6', status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'no IPv6-only APN' }] }]));
+    const judged = judgeRun(
+      doc([
+        notInstalled('com.a'),
+        { check: 'apn.clat', network: 'ipv6', status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'no IPv6-only APN' }] },
+      ]),
+    );
     assert.equal(judged.verdict, 'incomplete');
-    assert.deepEqual(judged.missing.map((m) => [m.check, m.app, m.network, m.status, m.reasons[0]!.code]), [['apps.ipv6-first', 'com.a', 'ipv6', 'skipped', 'NOT_INSTALLED'], ['apn.clat', null, 'ipv6', 'skipped', 'NETWORK_UNAVAILABLE']]);
+    assert.deepEqual(
+      judged.missing.map((m) => [m.check, m.app, m.network, m.status, m.reasons[0]!.code]),
+      [
+        ['apps.ipv6-first', 'com.a', 'ipv6', 'skipped', 'NOT_INSTALLED'],
+        ['apn.clat', null, 'ipv6', 'skipped', 'NETWORK_UNAVAILABLE'],
+      ],
+    );
     assert.equal(judged.devices[0]!.verdict, 'incomplete');
   });
 
@@ -261,37 +410,78 @@ describe('the overall verdict (lib/report/verdict.ts)', () => {
     assert.equal(judgeRun(doc([{ status: 'failed' }, notInstalled('com.a'), { check: 'apn.clat', status: 'broken' }])).verdict, 'fail');
     const broken = judgeRun(doc([{}, { check: 'apn.clat', status: 'broken', reasons: [{ code: 'CAPTURE_FAILED', detail: 'tcpdump exited 1' }] }]));
     assert.equal(broken.verdict, 'incomplete');
-    assert.deepEqual(broken.missing.map((m) => [m.status, m.reasons[0]!.code]), [['broken', 'CAPTURE_FAILED']]);
+    assert.deepEqual(
+      broken.missing.map((m) => [m.status, m.reasons[0]!.code]),
+      [['broken', 'CAPTURE_FAILED']],
+    );
   });
 
   it('is could-not-run when there is no result, or every result broke; a device with no result is never a pass', () => {
     assert.equal(judgeRun(doc([])).verdict, 'not-run');
     assert.equal(judgeRun(doc([{ status: 'broken' }, { check: 'apn.clat', status: 'broken' }])).verdict, 'not-run');
-    const dir = craftRun([{}], {}, [{ serial: 'emulator-5554', model: 'Ref', android: '14', virtual: true, profile: 'compliant' }, { serial: 'R58M', model: 'A54', android: '14', virtual: false, profile: 'a54' }]);
+    const dir = craftRun([{}], {}, [
+      { serial: 'emulator-5554', model: 'Ref', android: '14', virtual: true, profile: 'compliant' },
+      { serial: 'R58M', model: 'A54', android: '14', virtual: false, profile: 'a54' },
+    ]);
     const judged = judgeRun(readResults(dir));
     assert.equal(judged.verdict, 'incomplete');
-    assert.deepEqual(judged.devices.map((d) => [d.device, d.verdict]), [['emulator-5554', 'pass'], ['R58M', 'not-run']]);
-    assert.deepEqual(judged.missing.map((m) => [m.device, m.reasons[0]!.code]), [['R58M', 'NO_RESULTS']]);
+    assert.deepEqual(
+      judged.devices.map((d) => [d.device, d.verdict]),
+      [
+        ['emulator-5554', 'pass'],
+        ['R58M', 'not-run'],
+      ],
+    );
+    assert.deepEqual(
+      judged.missing.map((m) => [m.device, m.reasons[0]!.code]),
+      [['R58M', 'NO_RESULTS']],
+    );
   });
 
   it('accepts skips whose every reason is allowed, and lists each; accepted skips alone prove nothing', () => {
     const judged = judgeRun(doc([{}, notInstalled('com.a'), notInstalled('com.b')]), { allowSkip: ['NOT_INSTALLED'] });
     assert.equal(judged.verdict, 'pass');
-    assert.deepEqual(judged.accepted.map((a) => a.app), ['com.a', 'com.b']);
+    assert.deepEqual(
+      judged.accepted.map((a) => a.app),
+      ['com.a', 'com.b'],
+    );
     // The run's own list (certify --allow-skip) counts as well.
     assert.equal(judgeRun(doc([{}, notInstalled('com.a')], { allowSkip: ['NOT_INSTALLED'] })).verdict, 'pass');
     // A skip with another reason beside an allowed one is not accepted.
-    const mixed = judgeRun(doc([{}, { ...notInstalled('com.a'), reasons: [{ code: 'NOT_INSTALLED', detail: 'x' }, { code: 'NETWORK_UNAVAILABLE', detail: 'y' }] }]), { allowSkip: ['NOT_INSTALLED'] });
+    const mixed = judgeRun(
+      doc([
+        {},
+        {
+          ...notInstalled('com.a'),
+          reasons: [
+            { code: 'NOT_INSTALLED', detail: 'x' },
+            { code: 'NETWORK_UNAVAILABLE', detail: 'y' },
+          ],
+        },
+      ]),
+      { allowSkip: ['NOT_INSTALLED'] },
+    );
     assert.equal(mixed.verdict, 'incomplete');
     const nothing = judgeRun(doc([notInstalled('com.a')]), { allowSkip: ['NOT_INSTALLED'] });
     assert.equal(nothing.verdict, 'incomplete');
-    assert.deepEqual(nothing.missing.map((m) => m.reasons[0]!.code), ['NOTHING_CHECKED']);
+    assert.deepEqual(
+      nothing.missing.map((m) => m.reasons[0]!.code),
+      ['NOTHING_CHECKED'],
+    );
   });
 
   it('lists a check the run selected that has no result as never run', () => {
-    const judged = judgeRun(doc([{}]), { expected: [{ device: 'emulator-5554', check: 'os.apn-protocol', app: null, network: 'ipv4v6' }, { device: 'emulator-5554', check: 'apn.clat', app: null, network: 'ipv6' }] });
+    const judged = judgeRun(doc([{}]), {
+      expected: [
+        { device: 'emulator-5554', check: 'os.apn-protocol', app: null, network: 'ipv4v6' },
+        { device: 'emulator-5554', check: 'apn.clat', app: null, network: 'ipv6' },
+      ],
+    });
     assert.equal(judged.verdict, 'incomplete');
-    assert.deepEqual(judged.missing.map((m) => [m.check, m.status, m.reasons[0]!.code]), [['apn.clat', 'not-run', 'NOT_RUN']]);
+    assert.deepEqual(
+      judged.missing.map((m) => [m.check, m.status, m.reasons[0]!.code]),
+      [['apn.clat', 'not-run', 'NOT_RUN']],
+    );
   });
 
   it('gives certify its exit code: 0 pass, 1 failed, 3 could not run, 4 incomplete; the summary says INCOMPLETE and what is missing', () => {
@@ -301,7 +491,12 @@ describe('the overall verdict (lib/report/verdict.ts)', () => {
     assert.equal(exitCodeOf(doc([notInstalled('com.a'), notInstalled('com.b')])), 4);
     assert.equal(exitCodeOf(doc([{}, notInstalled('com.a')]), { allowSkip: ['NOT_INSTALLED'] }), EXIT.ok);
     let text = '';
-    const out = new Writable({ write(chunk, _encoding, done) { text += String(chunk); done(); } });
+    const out = new Writable({
+      write(chunk, _encoding, done) {
+        text += String(chunk);
+        done();
+      },
+    });
     summary(doc([{}, notInstalled('com.a')]), out, '/run');
     assert.match(text, /^emulator-5554\tRef\tINCOMPLETE\t1 passed, 0 failed, 0 broken, 1 skipped\n/);
     assert.match(text, /\n {2}MISSING \(skipped\) apps\.ipv6-first com\.a \[ipv6\] on emulator-5554: NOT_INSTALLED \(com\.a is not installed\)\n/);
@@ -325,7 +520,10 @@ describe('v6lab report on crafted results.json files', function () {
     assert.match(html, /Overall: <span class="badge overall-incomplete" data-verdict="incomplete"><span aria-hidden="true">◐<\/span> incomplete<\/span>/);
     assert.doesNotMatch(html, /Overall: <span class="badge overall-pass/);
     assert.match(html, /<table id="missing">/);
-    assert.match(html, /<td>com\.&lt;b&gt;<\/td><td>IPv6-only APN<\/td><td>skipped<\/td><td><ul class="reasons"><li><code>NOT_INSTALLED<\/code> com\.&lt;b&gt; is not installed/);
+    assert.match(
+      html,
+      /<td>com\.&lt;b&gt;<\/td><td>IPv6-only APN<\/td><td>skipped<\/td><td><ul class="reasons"><li><code>NOT_INSTALLED<\/code> com\.&lt;b&gt; is not installed/,
+    );
     assert.match(html, /<article class="card overall-incomplete" data-device="emulator-5554">/);
     const xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
     assert.match(xml, /<testsuite name="v6lab overall verdict: incomplete" tests="0"[^>]*>\s*<properties><property name="verdict" value="incomplete"\/>/);
@@ -338,7 +536,10 @@ describe('v6lab report on crafted results.json files', function () {
     assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { verdict: string; accepted: { app: string }[]; missing: unknown[]; allowSkip: string[] };
     assert.equal(json.verdict, 'pass');
-    assert.deepEqual(json.accepted.map((a) => a.app), ['com.a']);
+    assert.deepEqual(
+      json.accepted.map((a) => a.app),
+      ['com.a'],
+    );
     assert.deepEqual(json.missing, []);
     assert.deepEqual(json.allowSkip, ['NOT_INSTALLED']);
     const html = readFileSync(join(dir, 'index.html'), 'utf8');
@@ -360,14 +561,26 @@ describe('v6lab report on crafted results.json files', function () {
   it('junit.xml keeps every result, whatever its check id or device, one testcase each, and validates', async function () {
     const ids = ['dns64.synthesis', 'wifi', 'x.y.z', '.odd', 'apps.ipv6-first', 'os.apn-protocol', 'legacy_check'];
     const dir = craftRun([
-      ...ids.map((check, i) => ({ check, status: (['passed', 'failed', 'broken', 'skipped'] as const)[i % 4], reasons: i % 4 === 0 ? [] : [{ code: 'WHY', detail: `reason ${i}` }] })),
+      ...ids.map((check, i) => ({
+        check,
+        status: (['passed', 'failed', 'broken', 'skipped'] as const)[i % 4],
+        reasons: i % 4 === 0 ? [] : [{ code: 'WHY', detail: `reason ${i}` }],
+      })),
       { device: 'ghost-1', check: 'other.thing', status: 'failed', reasons: [{ code: 'GHOST', detail: 'a device the run does not list' }] },
     ]);
     const xml = renderJunit(readResults(dir));
     const cases = [...xml.matchAll(/<testcase /g)].length;
     assert.equal(cases, ids.length + 1, 'one testcase per result');
     assert.match(xml, /<testsuites name="v6lab [^"]+" tests="8" failures="3" errors="2" skipped="1">/);
-    for (const suite of ['dns64 Ref (emulator-5554)', 'other Ref (emulator-5554)', 'x Ref (emulator-5554)', 'apps Ref (emulator-5554)', 'os Ref (emulator-5554)', 'other unknown (ghost-1)']) assert.match(xml, new RegExp(`<testsuite name="${suite.replace(/[()]/g, '\\$&')}"`));
+    for (const suite of [
+      'dns64 Ref (emulator-5554)',
+      'other Ref (emulator-5554)',
+      'x Ref (emulator-5554)',
+      'apps Ref (emulator-5554)',
+      'os Ref (emulator-5554)',
+      'other unknown (ghost-1)',
+    ])
+      assert.match(xml, new RegExp(`<testsuite name="${suite.replace(/[()]/g, '\\$&')}"`));
     assert.match(xml, /<property name="verdict" value="fail"\/>/);
     if (!(await onPath('xmllint'))) {
       if (inCi) throw new Error('xmllint is missing (Debian: libxml2-utils)');
@@ -381,8 +594,18 @@ describe('v6lab report on crafted results.json files', function () {
   });
 
   it('--compare exits 1 on a regression and prints it, one line each; --json gives regressions, fixed, new and gone; 0 without', async () => {
-    const old = craftRun([{}, { check: 'apn.clat', network: 'ipv6' }, { check: 'os.ipv6-enabled', status: 'failed', reasons: [{ code: 'IPV6_OFF', detail: 'off' }] }, { check: 'os.gone' }]);
-    const now = craftRun([{ status: 'failed', reasons: [{ code: 'APN_PROTOCOL_NOT_IPV4V6', detail: 'IP' }] }, { check: 'apn.clat', network: 'ipv6', status: 'broken', reasons: [{ code: 'CAPTURE_FAILED', detail: 'x' }] }, { check: 'os.ipv6-enabled' }, { check: 'os.new' }]);
+    const old = craftRun([
+      {},
+      { check: 'apn.clat', network: 'ipv6' },
+      { check: 'os.ipv6-enabled', status: 'failed', reasons: [{ code: 'IPV6_OFF', detail: 'off' }] },
+      { check: 'os.gone' },
+    ]);
+    const now = craftRun([
+      { status: 'failed', reasons: [{ code: 'APN_PROTOCOL_NOT_IPV4V6', detail: 'IP' }] },
+      { check: 'apn.clat', network: 'ipv6', status: 'broken', reasons: [{ code: 'CAPTURE_FAILED', detail: 'x' }] },
+      { check: 'os.ipv6-enabled' },
+      { check: 'os.new' },
+    ]);
     const r = await v6lab(['report', now, '--compare', old, '--no-allure']);
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stdout.trim().split('\n');
@@ -394,7 +617,10 @@ describe('v6lab report on crafted results.json files', function () {
     assert.equal(json.code, 1);
     const parsed = JSON.parse(json.stdout) as Record<string, { check: string }[]>;
     assert.deepEqual(Object.fromEntries(['regressions', 'fixed', 'new', 'gone'].map((k) => [k, parsed[k]!.map((c) => c.check)])), {
-      regressions: ['apn.clat', 'os.apn-protocol'], fixed: ['os.ipv6-enabled'], new: ['os.new'], gone: ['os.gone'],
+      regressions: ['apn.clat', 'os.apn-protocol'],
+      fixed: ['os.ipv6-enabled'],
+      new: ['os.new'],
+      gone: ['os.gone'],
     });
     // A build that only fixed something: exit 0, nothing printed past the files written.
     const fixedOnly = craftRun([{}, { check: 'apn.clat', network: 'ipv6' }, { check: 'os.ipv6-enabled' }, { check: 'os.gone' }]);
@@ -403,23 +629,50 @@ describe('v6lab report on crafted results.json files', function () {
     assert.equal(back.stdout.trim().split('\n').length, 2);
   });
 
-  it('a check the run\'s plan.json selected that has no result is missing (NOT_RUN): the results alone would have passed', async () => {
-    const dir = craftRun([{ check: 'apn.clat', network: 'ipv6' }, { check: 'apps.ipv6-first', app: 'com.example.news', network: 'ipv6' }]);
+  it("a check the run's plan.json selected that has no result is missing (NOT_RUN): the results alone would have passed", async () => {
+    const dir = craftRun([
+      { check: 'apn.clat', network: 'ipv6' },
+      { check: 'apps.ipv6-first', app: 'com.example.news', network: 'ipv6' },
+    ]);
     const catalogue = join(dir, 'catalogue.json');
     writeFileSync(catalogue, JSON.stringify({ name: 'one', apps: [{ package: 'com.example.news', label: 'News' }] }));
     writePlan({
-      runDir: dir, suites: ['apps'], catalogue, dwellMs: 5000, clearAppData: false, adbPort: 5037,
-      devices: [{
-        serial: 'emulator-5554', profile: 'compliant', profileSource: 'test', virtual: true, appium: { url: 'http://127.0.0.1:4723', capabilities: {}, start: true },
-        capture: ['device'], gatewayCapture: null, emulatorCapture: null, networks: { ipv6: { apn: 'v6' }, ipv4v6: { apn: 'v4v6' } }, apnSwitch: 'content',
-        resolverProbeUrl: null, ipv4OnlyProbeUrl: null, backgroundHosts: [], catalogue: null,
-      }],
+      runDir: dir,
+      suites: ['apps'],
+      catalogue,
+      dwellMs: 5000,
+      clearAppData: false,
+      adbPort: 5037,
+      devices: [
+        {
+          serial: 'emulator-5554',
+          profile: 'compliant',
+          profileSource: 'test',
+          virtual: true,
+          appium: { url: 'http://127.0.0.1:4723', capabilities: {}, start: true },
+          capture: ['device'],
+          gatewayCapture: null,
+          emulatorCapture: null,
+          networks: { ipv6: { apn: 'v6' }, ipv4v6: { apn: 'v4v6' } },
+          apnSwitch: 'content',
+          resolverProbeUrl: null,
+          ipv4OnlyProbeUrl: null,
+          backgroundHosts: [],
+          catalogue: null,
+        },
+      ],
     });
     const r = await v6lab(['report', dir, '--no-allure', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const json = JSON.parse(r.stdout) as { verdict: string; missing: { check: string; app: string; network: string; status: string; reasons: { code: string }[] }[] };
+    const json = JSON.parse(r.stdout) as {
+      verdict: string;
+      missing: { check: string; app: string; network: string; status: string; reasons: { code: string }[] }[];
+    };
     assert.equal(json.verdict, 'incomplete');
-    assert.deepEqual(json.missing.map((m) => [m.check, m.app, m.network, m.status, m.reasons[0]!.code]), [['apps.ipv6-first', 'com.example.news', 'ipv4v6', 'not-run', 'NOT_RUN']]);
+    assert.deepEqual(
+      json.missing.map((m) => [m.check, m.app, m.network, m.status, m.reasons[0]!.code]),
+      [['apps.ipv6-first', 'com.example.news', 'ipv4v6', 'not-run', 'NOT_RUN']],
+    );
     // A plan that cannot be read is said, not passed over.
     writeFileSync(join(dir, 'plan.json'), '{}');
     const unreadable = await v6lab(['report', dir, '--no-allure', '--json']);
@@ -444,17 +697,28 @@ describe('v6lab report on crafted results.json files', function () {
 describe('v6lab report --merge: the verdict of the merge', function () {
   this.timeout(60_000);
 
-  it('each run\'s --allow-skip applies to its own results; the merge\'s own list to all, and is recorded; all skipped is never a pass', async () => {
+  it("each run's --allow-skip applies to its own results; the merge's own list to all, and is recorded; all skipped is never a pass", async () => {
     const a = craftRun([{}, notInstalled('com.a')], { allowSkip: ['NOT_INSTALLED'], started: '2026-12-01T08:00:00.000Z' });
-    const b = craftRun([{ device: 'R58M' }, { ...notInstalled('com.b'), device: 'R58M' }], { started: '2026-12-01T09:00:00.000Z' }, [{ serial: 'R58M', model: 'A54', android: '14', virtual: false, profile: 'a54' }]);
+    const b = craftRun([{ device: 'R58M' }, { ...notInstalled('com.b'), device: 'R58M' }], { started: '2026-12-01T09:00:00.000Z' }, [
+      { serial: 'R58M', model: 'A54', android: '14', virtual: false, profile: 'a54' },
+    ]);
     const out = mkdtempSync(join(tmpdir(), 'v6lab-merged-'));
     const r = await v6lab(['report', join(out, 'fleet'), '--merge', a, b, '--no-allure', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { verdict: string; missing: { device: string; app: string }[]; accepted: { device: string; app: string }[] };
     assert.equal(json.verdict, 'incomplete');
-    assert.deepEqual(json.accepted.map((x) => [x.device, x.app]), [['emulator-5554', 'com.a']]);
-    assert.deepEqual(json.missing.map((x) => [x.device, x.app]), [['R58M', 'com.b']]);
-    assert.deepEqual(readResults(join(out, 'fleet')).run.merged!.map((m) => m.allowSkip), [['NOT_INSTALLED'], undefined]);
+    assert.deepEqual(
+      json.accepted.map((x) => [x.device, x.app]),
+      [['emulator-5554', 'com.a']],
+    );
+    assert.deepEqual(
+      json.missing.map((x) => [x.device, x.app]),
+      [['R58M', 'com.b']],
+    );
+    assert.deepEqual(
+      readResults(join(out, 'fleet')).run.merged!.map((m) => m.allowSkip),
+      [['NOT_INSTALLED'], undefined],
+    );
     const all = await v6lab(['report', join(out, 'fleet2'), '--merge', a, b, '--no-allure', '--json', '--allow-skip', 'NOT_INSTALLED']);
     assert.equal(JSON.parse(all.stdout).verdict, 'pass');
     assert.deepEqual(readResults(join(out, 'fleet2')).run.allowSkip, ['NOT_INSTALLED']);
@@ -474,7 +738,13 @@ describe('Allure from results.json (a run that wrote no Allure results)', functi
   function runWithEvidence(): string {
     const dir = craftRun([
       { evidence: ['devices/emulator-5554/apn.json'] },
-      { check: 'apn.clat', network: 'ipv6', status: 'skipped', reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'the IPv6-only APN was not reached (中国移动)' }], evidence: ['devices/emulator-5554/link.json', '../outside.json'] },
+      {
+        check: 'apn.clat',
+        network: 'ipv6',
+        status: 'skipped',
+        reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: 'the IPv6-only APN was not reached (中国移动)' }],
+        evidence: ['devices/emulator-5554/link.json', '../outside.json'],
+      },
       { check: 'custom', status: 'broken', reasons: [{ code: 'CAPTURE_FAILED', detail: 'no capture' }] },
     ]);
     mkdirSync(join(dir, 'devices/emulator-5554'), { recursive: true });
@@ -488,7 +758,9 @@ describe('Allure from results.json (a run that wrote no Allure results)', functi
     const dir = runWithEvidence();
     const doc = readResults(dir);
     const out = writeAllureResults(dir, doc, judgeRun(doc));
-    const results = readdirSync(out).filter((f) => f.endsWith('-result.json')).map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')) as AllureResult);
+    const results = readdirSync(out)
+      .filter((f) => f.endsWith('-result.json'))
+      .map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')) as AllureResult);
     assert.equal(results.length, 3);
     const by = (name: string) => results.find((x) => x.name === name)!;
     assert.equal(by('os.apn-protocol').status, 'passed');
@@ -496,21 +768,38 @@ describe('Allure from results.json (a run that wrote no Allure results)', functi
     assert.match(by('apn.clat').statusDetails.message, /^skipped: no verdict: NETWORK_UNAVAILABLE: the IPv6-only APN was not reached \(中国移动\)$/);
     assert.equal(by('custom').status, 'broken');
     for (const x of results) {
-      for (const field of ['uuid', 'historyId', 'name', 'fullName', 'status', 'statusDetails', 'labels', 'steps', 'attachments', 'start', 'stop'] as const) assert.ok(field in x, `${x.name}: ${field}`);
+      for (const field of ['uuid', 'historyId', 'name', 'fullName', 'status', 'statusDetails', 'labels', 'steps', 'attachments', 'start', 'stop'] as const)
+        assert.ok(field in x, `${x.name}: ${field}`);
     }
-    assert.deepEqual(by('custom').labels.find((l) => l.name === 'suite'), { name: 'suite', value: 'other' });
-    assert.deepEqual(by('apn.clat').labels.filter((l) => ['device', 'network', 'requirement'].includes(l.name)).map((l) => l.value), ['emulator-5554', 'ipv6', 'MIIT-3', 'RFC7849']);
+    assert.deepEqual(
+      by('custom').labels.find((l) => l.name === 'suite'),
+      { name: 'suite', value: 'other' },
+    );
+    assert.deepEqual(
+      by('apn.clat')
+        .labels.filter((l) => ['device', 'network', 'requirement'].includes(l.name))
+        .map((l) => l.value),
+      ['emulator-5554', 'ipv6', 'MIIT-3', 'RFC7849'],
+    );
     const attached = by('os.apn-protocol').attachments;
     assert.equal(attached.length, 1);
     assert.equal(readFileSync(join(out, attached[0]!.source), 'utf8'), '{"apn":"ipv6"}');
     assert.deepEqual(by('apn.clat').attachments, []);
-    assert.deepEqual(by('apn.clat').steps.map((s) => s.name).slice(1), ['evidence devices/emulator-5554/link.json not attached: a symlink (not followed)', 'evidence ../outside.json not attached: outside the run directory']);
+    assert.deepEqual(
+      by('apn.clat')
+        .steps.map((s) => s.name)
+        .slice(1),
+      ['evidence devices/emulator-5554/link.json not attached: a symlink (not followed)', 'evidence ../outside.json not attached: outside the run directory'],
+    );
     assert.ok(!readdirSync(out).some((f) => readFileSync(join(out, f), 'utf8').includes('"secret"')));
     assert.match(readFileSync(join(out, 'executor.json'), 'utf8'), /"reportName": "v6lab crafted-[0-9a-f]+: INCOMPLETE"/);
     const environment = readFileSync(join(out, 'environment.properties'), 'utf8');
     assert.match(environment, /^v6lab\.verdict = incomplete$/m);
     // Java reads .properties as ISO 8859-1: anything past ASCII is escaped.
-    assert.match(environment, /^v6lab\.missing\.1 = apn\.clat \[ipv6\] on emulator-5554: NETWORK_UNAVAILABLE \(the IPv6-only APN was not reached \(\\u4e2d\\u56fd\\u79fb\\u52a8\)\)$/m);
+    assert.match(
+      environment,
+      /^v6lab\.missing\.1 = apn\.clat \[ipv6\] on emulator-5554: NETWORK_UNAVAILABLE \(the IPv6-only APN was not reached \(\\u4e2d\\u56fd\\u79fb\\u52a8\)\)$/m,
+    );
     assert.match(environment, /^[\x20-\x7e\n]*$/);
   });
 

@@ -118,18 +118,24 @@ function keyedValues(body: string): Map<string, string> {
 /** `[ a,b ]` -> ['a', 'b']; null when the value is not a list. */
 function listItems(value: string | undefined): string[] | null {
   if (value === undefined || !value.startsWith('[') || !value.endsWith(']')) return null;
-  return value.slice(1, -1).split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .slice(1, -1)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** A test of whether `parse` accepts a text (it throws on what it refuses). */
-const accepts = (parse: (text: string) => unknown) => (text: string): boolean => {
-  try {
-    parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const accepts =
+  (parse: (text: string) => unknown) =>
+  (text: string): boolean => {
+    try {
+      parse(text);
+      return true;
+    } catch {
+      return false;
+    }
+  };
 
 const isAddress = accepts(parseAddress);
 /** Whether `text` is a NAT64 prefix of a length RFC 6052 allows: `64:ff9b::/9`, cut from `/96`, is not. */
@@ -245,7 +251,9 @@ function networkInfo(ni: string | undefined): { type: string | null; subtype: st
   const short = /^([A-Z_0-9]+)(?:\[([^\]]*)\])? ([A-Z_]+)(?: ROAMING)?(?: extra: (.*))?$/.exec(ni.trim());
   if (short) return { type: short[1]!, subtype: short[2] || null, state: short[3]!, extra: short[4] ?? null };
   // Android 9 and before: [type: MOBILE[LTE], state: CONNECTED/CONNECTED, reason: (unspecified), extra: ims, ...]
-  const long = /^\[type: ([A-Z_0-9]+)(?:\[([^\]]*)\])?, state: ([A-Z_]+)\/[A-Z_]+, reason: .*?, extra: (.*?), (?:failover|roaming|isAvailable):/.exec(ni.trim());
+  const long = /^\[type: ([A-Z_0-9]+)(?:\[([^\]]*)\])?, state: ([A-Z_]+)\/[A-Z_]+, reason: .*?, extra: (.*?), (?:failover|roaming|isAvailable):/.exec(
+    ni.trim(),
+  );
   if (long) return { type: long[1]!, subtype: long[2] || null, state: long[3]!, extra: long[4] === '(none)' ? null : long[4]! };
   return none;
 }
@@ -277,8 +285,13 @@ export function parseClatTracker(line: string): ClatTracker | null {
   if (iface === null && v4iface === null) return null;
   const pid = values.get('pid');
   return {
-    iface, ifaceIndex, v4iface, v4ifaceIndex,
-    v4: address('v4'), v6: address('v6'), pfx96: address('pfx96'),
+    iface,
+    ifaceIndex,
+    v4iface,
+    v4ifaceIndex,
+    v4: address('v4'),
+    v6: address('v6'),
+    pfx96: address('pfx96'),
     pid: pid !== undefined && /^-?\d+$/.test(pid) ? Number(pid) : null,
     cookie: values.get('cookie') ?? null,
   };
@@ -307,7 +320,10 @@ function networkAgent(line: string): NetworkAgent | null {
   return {
     netId: network !== undefined && /^\d+$/.test(network) ? Number(network) : null,
     ...networkInfo(fields.get('ni')),
-    transports, capabilities, linkProperties, clat: null,
+    transports,
+    capabilities,
+    linkProperties,
+    clat: null,
   };
 }
 
@@ -319,7 +335,12 @@ function networkAgent(line: string): NetworkAgent | null {
 export function parseDumpsysConnectivity(text: string): DumpsysConnectivity {
   const lines = completeLines(text);
   const cut = dumpsysCutNotice(lines);
-  if (cut) throw new DeviceOutputError('dumpsys connectivity', `the dump stopped early (${JSON.stringify(cut.text.trim())}), so its last line may be a cut one; run it again`, cut.number);
+  if (cut)
+    throw new DeviceOutputError(
+      'dumpsys connectivity',
+      `the dump stopped early (${JSON.stringify(cut.text.trim())}), so its last line may be a cut one; run it again`,
+      cut.number,
+    );
   let defaultNetId: number | null = null;
   // Active default network: 100
   const active = lines.map((l) => /^\s*Active default network: (\S+)$/.exec(l.text)).find(Boolean);

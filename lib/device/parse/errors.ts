@@ -9,7 +9,11 @@ export class DeviceOutputError extends Error {
    * @param reason what is missing, in a few words
    * @param line 1-based line number where the problem was seen, when there is one
    */
-  constructor(readonly source: string, readonly reason: string, readonly line?: number) {
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+    readonly line?: number,
+  ) {
     super(`${source}: ${reason}${line === undefined ? '' : ` (line ${line})`}; is this the output of \`${source}\`, complete and in English?`);
     this.name = 'DeviceOutputError';
   }

@@ -2,10 +2,27 @@
 export { DeviceOutputError } from './errors.js';
 export { parseGetprop } from './getprop.js';
 export { parseIpAddr, parseIpRoute, IP_ADDR_FLAGS, type IpAddrFlag, type InterfaceAddress, type InterfaceAddresses, type Route } from './ip.js';
-export { parseIfInet6, parseProcNetSockets, IF_INET6_FLAGS, TCP_STATES, type IfInet6Address, type IfInet6Flag, type ProcNetSocket, type SocketEndpoint, type TcpState } from './proc-net.js';
 export {
-  parseDumpsysConnectivity, parseLinkProperties, parseClatTracker,
-  type DumpsysConnectivity, type NetworkAgent, type LinkProperties, type LinkAddress, type LinkRoute, type ClatTracker,
+  parseIfInet6,
+  parseProcNetSockets,
+  IF_INET6_FLAGS,
+  TCP_STATES,
+  type IfInet6Address,
+  type IfInet6Flag,
+  type ProcNetSocket,
+  type SocketEndpoint,
+  type TcpState,
+} from './proc-net.js';
+export {
+  parseDumpsysConnectivity,
+  parseLinkProperties,
+  parseClatTracker,
+  type DumpsysConnectivity,
+  type NetworkAgent,
+  type LinkProperties,
+  type LinkAddress,
+  type LinkRoute,
+  type ClatTracker,
 } from './connectivity.js';
 export { parseContentRows, isContentDenied, type ContentRow, type ContentDenied } from './content.js';
 export { parseDumpsysPackage, type PackageInfo } from './package.js';

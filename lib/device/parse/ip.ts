@@ -4,8 +4,20 @@ import { completeLines } from './lines.js';
 
 /** Address flags iproute2 prints after `scope` (ip-address(8)). */
 export const IP_ADDR_FLAGS = [
-  'secondary', 'temporary', 'nodad', 'optimistic', 'dadfailed', 'home', 'deprecated', 'tentative',
-  'permanent', 'dynamic', 'mngtmpaddr', 'noprefixroute', 'autojoin', 'stable-privacy',
+  'secondary',
+  'temporary',
+  'nodad',
+  'optimistic',
+  'dadfailed',
+  'home',
+  'deprecated',
+  'tentative',
+  'permanent',
+  'dynamic',
+  'mngtmpaddr',
+  'noprefixroute',
+  'autojoin',
+  'stable-privacy',
 ] as const;
 export type IpAddrFlag = (typeof IP_ADDR_FLAGS)[number];
 const FLAG_SET: ReadonlySet<string> = new Set(IP_ADDR_FLAGS);
@@ -104,7 +116,35 @@ export function parseIpAddr(text: string): InterfaceAddresses[] {
 /** Route types ip prints before the destination (ip-route(8)); none means unicast. */
 const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'anycast', 'unreachable', 'prohibit', 'blackhole', 'throw', 'nat']);
 /** Keywords followed by one value that this parser does not keep. */
-const SKIPPED_WITH_VALUE = new Set(['scope', 'expires', 'pref', 'hoplimit', 'advmss', 'rtt', 'rttvar', 'window', 'cwnd', 'initcwnd', 'initrwnd', 'quickack', 'congctl', 'features', 'realms', 'tos', 'dsfield', 'nhid', 'from', 'error', 'ssthresh', 'reordering', 'fastopen_no_cookie', 'rto_min', 'tclassid', 'weight', 'nexthop']);
+const SKIPPED_WITH_VALUE = new Set([
+  'scope',
+  'expires',
+  'pref',
+  'hoplimit',
+  'advmss',
+  'rtt',
+  'rttvar',
+  'window',
+  'cwnd',
+  'initcwnd',
+  'initrwnd',
+  'quickack',
+  'congctl',
+  'features',
+  'realms',
+  'tos',
+  'dsfield',
+  'nhid',
+  'from',
+  'error',
+  'ssthresh',
+  'reordering',
+  'fastopen_no_cookie',
+  'rto_min',
+  'tclassid',
+  'weight',
+  'nexthop',
+]);
 
 export interface Route {
   readonly type: string;
@@ -156,7 +196,8 @@ export function parseIpRoute(text: string, family?: Family): Route[] {
       if (token === 'via' || token === 'dev' || token === 'proto' || token === 'metric' || token === 'table' || token === 'src') {
         const value = tokens[++i];
         if (value === undefined) malformed = true;
-        else if (token === 'via' && (value === 'inet' || value === 'inet6')) values.via = tokens[++i]; // via inet 192.0.0.1 (RFC 5549 form)
+        else if (token === 'via' && (value === 'inet' || value === 'inet6'))
+          values.via = tokens[++i]; // via inet 192.0.0.1 (RFC 5549 form)
         else values[token] = value;
       } else if (token === 'mtu') {
         if (tokens[i + 1] === 'lock') i++; // mtu lock 1400
@@ -187,8 +228,16 @@ export function parseIpRoute(text: string, family?: Family): Route[] {
     const mtu = values.mtu !== undefined && /^\d+$/.test(values.mtu) ? Number(values.mtu) : null;
     if ((values.metric !== undefined && metric === null) || (values.mtu !== undefined && mtu === null)) continue;
     routes.push({
-      type, family: routeFamily, destination, gateway: values.via ?? null, dev: values.dev ?? null, proto: values.proto ?? null,
-      metric, mtu, table: values.table ?? null, src: values.src ?? null,
+      type,
+      family: routeFamily,
+      destination,
+      gateway: values.via ?? null,
+      dev: values.dev ?? null,
+      proto: values.proto ?? null,
+      metric,
+      mtu,
+      table: values.table ?? null,
+      src: values.src ?? null,
     });
   }
   // text that is only a cut line is not an empty table

@@ -17,7 +17,12 @@ export interface PackageInfo {
 export function parseDumpsysPackage(text: string, pkg: string): PackageInfo | null {
   const lines = completeLines(text);
   const cut = dumpsysCutNotice(lines);
-  if (cut) throw new DeviceOutputError('dumpsys package', `the dump stopped early (${JSON.stringify(cut.text.trim())}), so its last line may be a cut one; run it again`, cut.number);
+  if (cut)
+    throw new DeviceOutputError(
+      'dumpsys package',
+      `the dump stopped early (${JSON.stringify(cut.text.trim())}), so its last line may be a cut one; run it again`,
+      cut.number,
+    );
   //   Package [com.example.news] (3bc27ba9):
   const headerAt = lines.findIndex((l) => l.text.trimStart().startsWith(`Package [${pkg}] (`));
   if (headerAt < 0) return null;

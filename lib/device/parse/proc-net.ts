@@ -16,7 +16,7 @@ export const IF_INET6_FLAGS = {
 export type IfInet6Flag = keyof typeof IF_INET6_FLAGS;
 
 /** Scope column values (IPV6_ADDR_SCOPE_MASK bits of net/ipv6/addrconf_core.c). */
-const SCOPES: Readonly<Record<number, string>> = { 0x00: 'global', 0x10: 'host', 0x20: 'link', 0x40: 'site' };
+const SCOPES: Readonly<Record<number, string>> = { 0: 'global', 16: 'host', 32: 'link', 64: 'site' };
 
 export interface IfInet6Address {
   /** RFC 5952 text. */
@@ -74,9 +74,18 @@ export function parseIfInet6(text: string): IfInet6Address[] {
 
 /** TCP states, as numbered in include/net/tcp_states.h; UDP sockets use the same numbers. */
 export const TCP_STATES = {
-  0x01: 'ESTABLISHED', 0x02: 'SYN_SENT', 0x03: 'SYN_RECV', 0x04: 'FIN_WAIT1', 0x05: 'FIN_WAIT2',
-  0x06: 'TIME_WAIT', 0x07: 'CLOSE', 0x08: 'CLOSE_WAIT', 0x09: 'LAST_ACK', 0x0a: 'LISTEN',
-  0x0b: 'CLOSING', 0x0c: 'NEW_SYN_RECV',
+  1: 'ESTABLISHED',
+  2: 'SYN_SENT',
+  3: 'SYN_RECV',
+  4: 'FIN_WAIT1',
+  5: 'FIN_WAIT2',
+  6: 'TIME_WAIT',
+  7: 'CLOSE',
+  8: 'CLOSE_WAIT',
+  9: 'LAST_ACK',
+  10: 'LISTEN',
+  11: 'CLOSING',
+  12: 'NEW_SYN_RECV',
 } as const;
 export type TcpState = (typeof TCP_STATES)[keyof typeof TCP_STATES];
 
@@ -166,9 +175,14 @@ export function parseProcNetSockets(text: string, family: Family, transport: 'tc
     if (!localEndpoint || !remoteEndpoint || !/^[0-9A-Fa-f]{2}$/.test(stText) || !/^\d+$/.test(uidText) || !/^\d+$/.test(inodeText)) continue;
     const stateValue = parseInt(stText, 16);
     sockets.push({
-      family, transport, local: localEndpoint, remote: remoteEndpoint, stateValue,
+      family,
+      transport,
+      local: localEndpoint,
+      remote: remoteEndpoint,
+      stateValue,
       state: (TCP_STATES as Record<number, TcpState>)[stateValue] ?? null,
-      uid: Number(uidText), inode: Number(inodeText),
+      uid: Number(uidText),
+      inode: Number(inodeText),
     });
   }
   return sockets;

@@ -10,7 +10,11 @@ export function parseSettingsGet(text: string): string | null {
   const lines = completeLines(text);
   // opportunistic
   if (lines.length !== 1) {
-    throw new DeviceOutputError('settings get', lines.length === 0 ? 'no complete line' : `${lines.length} lines where one value was expected`, lines[1]?.number);
+    throw new DeviceOutputError(
+      'settings get',
+      lines.length === 0 ? 'no complete line' : `${lines.length} lines where one value was expected`,
+      lines[1]?.number,
+    );
   }
   const value = lines[0]!.text;
   // /system/bin/sh: settings: inaccessible or not found   |   cmd: Can't find service: settings

@@ -141,7 +141,9 @@ export class AdbDaemon {
   }
 
   #accept(socket: Socket): void {
-    const connection = new Connection(socket, `port ${this.#port} <- ${socket.remoteAddress}:${socket.remotePort}`, this.#banner, (name) => this.#prepare(name));
+    const connection = new Connection(socket, `port ${this.#port} <- ${socket.remoteAddress}:${socket.remotePort}`, this.#banner, (name) =>
+      this.#prepare(name),
+    );
     this.#connections.add(connection);
     socket.once('close', () => this.#connections.delete(connection));
   }
@@ -245,7 +247,10 @@ export class AdbDaemon {
       socket = await Promise.race([connecting, deadline]);
     } catch (err) {
       log('tcp:%d%s: %s', port, host ? `:${host}` : '', (err as Error).message);
-      connecting.then((late) => late.destroy(), () => {});
+      connecting.then(
+        (late) => late.destroy(),
+        () => {},
+      );
       return null;
     } finally {
       clearTimeout(timer);

@@ -14,7 +14,10 @@ export class AdbProtocolError extends Error {
 
 /** A device path the handset does not expose (outside its storage, or a `..` escape). */
 export class HandsetPathError extends Error {
-  constructor(readonly devicePath: string, readonly reason: string) {
+  constructor(
+    readonly devicePath: string,
+    readonly reason: string,
+  ) {
     super(`device path ${JSON.stringify(devicePath)}: ${reason}`);
     this.name = 'HandsetPathError';
   }

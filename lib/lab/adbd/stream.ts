@@ -79,7 +79,10 @@ export class AdbStream extends Duplex {
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    this.#sendAll(chunks.map((c) => c.chunk), callback);
+    this.#sendAll(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
   }
 
   /** Sends `chunks` as WRTEs of at most maxPayload, each after the OKAY of the one before. */

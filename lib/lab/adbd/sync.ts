@@ -12,8 +12,16 @@ import { getSystemErrorMap } from 'node:util';
 import debug from 'debug';
 import type { HandsetHost } from './host.js';
 import {
-  encodeSyncDent, encodeSyncFail, encodeSyncHeader, encodeSyncListDone, encodeSyncStat, SYNC, SYNC_DATA_MAX,
-  syncIdName, SyncRequestDecoder, type SyncRequest,
+  encodeSyncDent,
+  encodeSyncFail,
+  encodeSyncHeader,
+  encodeSyncListDone,
+  encodeSyncStat,
+  SYNC,
+  SYNC_DATA_MAX,
+  syncIdName,
+  SyncRequestDecoder,
+  type SyncRequest,
 } from './protocol.js';
 import type { AdbStream } from './stream.js';
 
@@ -116,7 +124,10 @@ interface Upload {
 class SyncSession {
   #upload: Upload | null = null;
 
-  constructor(readonly host: HandsetHost, readonly stream: AdbStream) {}
+  constructor(
+    readonly host: HandsetHost,
+    readonly stream: AdbStream,
+  ) {}
 
   /** Serves one request; false ends the session (QUIT, or after a FAIL). */
   async handle(request: SyncRequest): Promise<boolean> {

@@ -20,9 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import createDebug from 'debug';
 import { isRunning, processStartTime, sleep } from '../network/process.js';
 import { appConsolePath, appSocketPath, APPS_DIR } from './app.js';
-import {
-  ACTION_VIEW, BROWSER_PACKAGE, CATEGORY_BROWSABLE, CATEGORY_DEFAULT, installedApps, webTarget,
-} from './browser.js';
+import { ACTION_VIEW, BROWSER_PACKAGE, CATEGORY_BROWSABLE, CATEGORY_DEFAULT, installedApps, webTarget } from './browser.js';
 import { serveJsonLines } from './control-socket.js';
 import { readHandsetState, writeHandsetState, type HandsetState, type RunningApp } from './state.js';
 
@@ -37,7 +35,11 @@ export const MONKEY_ABORTED = 251;
 /** How long a launched process may take to answer on its control socket. */
 const LAUNCH_TIMEOUT_MS = 15_000;
 
-export interface CommandResult { stdout: string; stderr: string; code: number }
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
 const result = (stdout: string, stderr = '', code = 0): CommandResult => ({ stdout, stderr, code });
 
 /**
@@ -110,7 +112,19 @@ export class UsageError extends Error {
 }
 
 /** Options of `am start` that take a value we have no use for. */
-const IGNORED_WITH_VALUE = new Set(['--user', '-f', '--display', '--windowingMode', '--activityType', '--task', '-P', '--start-profiler', '--sampling', '-R', '-t']);
+const IGNORED_WITH_VALUE = new Set([
+  '--user',
+  '-f',
+  '--display',
+  '--windowingMode',
+  '--activityType',
+  '--task',
+  '-P',
+  '--start-profiler',
+  '--sampling',
+  '-R',
+  '-t',
+]);
 const IGNORED_FLAGS = new Set(['-D', '-N', '--streaming', '--track-allocation', '--task-overlay', '--lock-task']);
 /** Extras: `--es KEY VALUE` and friends. */
 const EXTRAS = new Set(['-e', '--es', '--esn', '--ez', '--ei', '--el', '--ef', '--eu', '--ecn', '--eia', '--ela', '--efa', '--esa']);
@@ -167,8 +181,24 @@ export interface MonkeyArgs {
 /** Reads `monkey` arguments: `-p PKG`, `-c CATEGORY`, the event count; other options skipped. */
 export function parseMonkey(args: readonly string[]): MonkeyArgs {
   const parsed: MonkeyArgs = { packages: [], categories: [], count: null };
-  const withValue = new Set(['-s', '--throttle', '--seed', '--pct-touch', '--pct-motion', '--pct-trackball', '--pct-nav', '--pct-majornav',
-    '--pct-syskeys', '--pct-appswitch', '--pct-flip', '--pct-anyevent', '--pct-pinchzoom', '--pct-permission', '--pkg-blacklist-file', '--pkg-whitelist-file']);
+  const withValue = new Set([
+    '-s',
+    '--throttle',
+    '--seed',
+    '--pct-touch',
+    '--pct-motion',
+    '--pct-trackball',
+    '--pct-nav',
+    '--pct-majornav',
+    '--pct-syskeys',
+    '--pct-appswitch',
+    '--pct-flip',
+    '--pct-anyevent',
+    '--pct-pinchzoom',
+    '--pct-permission',
+    '--pkg-blacklist-file',
+    '--pkg-whitelist-file',
+  ]);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '-p' || arg === '--pkg') {
@@ -417,14 +447,15 @@ async function amStart(dir: string, args: readonly string[], launch: Launcher): 
     if (pkg === BROWSER_PACKAGE) url = webUrl;
   } else if (intent.action === ACTION_VIEW) {
     // Only the browser has a VIEW filter: http and https URLs with a host, BROWSABLE or DEFAULT.
-    const browsable = (intent.package === null || intent.package === BROWSER_PACKAGE) &&
-      intent.categories.every((c) => c === CATEGORY_BROWSABLE || c === CATEGORY_DEFAULT);
+    const browsable =
+      (intent.package === null || intent.package === BROWSER_PACKAGE) && intent.categories.every((c) => c === CATEGORY_BROWSABLE || c === CATEGORY_DEFAULT);
     if (webUrl === undefined || !browsable) return unresolved();
     pkg = BROWSER_PACKAGE;
     url = webUrl;
   } else {
     const app = apps.find((a) => a.package === intent.package);
-    const launcherIntent = (intent.action === null || intent.action === ACTION_MAIN) && intent.data === null && intent.categories.every((c) => c === CATEGORY_LAUNCHER);
+    const launcherIntent =
+      (intent.action === null || intent.action === ACTION_MAIN) && intent.data === null && intent.categories.every((c) => c === CATEGORY_LAUNCHER);
     if (app === undefined || !launcherIntent) return unresolved();
     pkg = app.package;
   }
@@ -443,9 +474,17 @@ async function amStart(dir: string, args: readonly string[], launch: Launcher): 
   if (!intent.wait) return warning === null ? result(starting) : result(starting, `${warning}\n`);
   const activity = `${pkg}/.${MAIN_ACTIVITY}`;
   // Android 10+ `am start -W`; an intent delivered to the running activity has no launch state.
-  const lines = warning === null
-    ? ['Status: ok', 'LaunchState: COLD', `Activity: ${activity}`, `TotalTime: ${outcome.ms}`, `WaitTime: ${outcome.ms}`, 'Complete']
-    : [warning, 'Status: ok', `LaunchState: ${outcome.kind === 'front' ? 'HOT' : 'UNKNOWN (0)'}`, `Activity: ${activity}`, `WaitTime: ${outcome.ms}`, 'Complete'];
+  const lines =
+    warning === null
+      ? ['Status: ok', 'LaunchState: COLD', `Activity: ${activity}`, `TotalTime: ${outcome.ms}`, `WaitTime: ${outcome.ms}`, 'Complete']
+      : [
+          warning,
+          'Status: ok',
+          `LaunchState: ${outcome.kind === 'front' ? 'HOT' : 'UNKNOWN (0)'}`,
+          `Activity: ${activity}`,
+          `WaitTime: ${outcome.ms}`,
+          'Complete',
+        ];
   return result(`${starting}${lines.join('\n')}\n`);
 }
 
@@ -462,7 +501,11 @@ async function am(dir: string, args: readonly string[], launch: Launcher): Promi
       return result('');
     }
     case undefined:
-      return result('', 'Activity manager (activity) commands:\n  start [-W] [-S] -n PACKAGE/.ACTIVITY\n  start [-W] -a android.intent.action.VIEW -d URL [-p PACKAGE]\n  force-stop PACKAGE\n', 255);
+      return result(
+        '',
+        'Activity manager (activity) commands:\n  start [-W] [-S] -n PACKAGE/.ACTIVITY\n  start [-W] -a android.intent.action.VIEW -d URL [-p PACKAGE]\n  force-stop PACKAGE\n',
+        255,
+      );
     default:
       return result('', `Unknown command: ${verb}\n`, 255);
   }
@@ -480,7 +523,7 @@ async function monkey(dir: string, args: readonly string[], launch: Launcher): P
   }
   if (parsed.count === null) return result(echo, '** Error: Count not specified\n', 1);
   const state = readHandsetState(dir);
-  const launchable = installedApps(state).filter((a) => (parsed.packages.length === 0 || parsed.packages.includes(a.package)));
+  const launchable = installedApps(state).filter((a) => parsed.packages.length === 0 || parsed.packages.includes(a.package));
   const categoriesOk = parsed.categories.every((c) => c === CATEGORY_LAUNCHER || c === 'android.intent.category.MONKEY');
   if (launchable.length === 0 || !categoriesOk) return result(echo, '** No activities found to run, monkey aborted.\n', MONKEY_ABORTED);
   try {

@@ -26,9 +26,7 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { loadApp, type AppRequest, type EmulatedApp } from '../world.js';
 import { BROWSER_PACKAGE, browserApp, installedApps } from './browser.js';
-import {
-  connectByMode, tcpConnector, type AppResolver, type Candidate, type ConnectOptions, type ConnectResult, type Connector,
-} from './happy-eyeballs.js';
+import { connectByMode, tcpConnector, type AppResolver, type Candidate, type ConnectOptions, type ConnectResult, type Connector } from './happy-eyeballs.js';
 import { readHandsetState } from './state.js';
 
 /** Where a handset keeps its apps' logs and control sockets. */
@@ -261,7 +259,13 @@ export async function performRequest(request: AppRequest, page: string, repetiti
   const started = performance.now();
   const base = { page, host: request.host, transport: request.transport, port: request.port, mode: request.mode, repetition };
   const outcome = (ok: boolean, bytes: number, winner: Candidate | null, error: string | null): RequestOutcome => ({
-    ...base, ok, bytes, family: winner?.family ?? null, address: winner?.address ?? null, ms: Math.round(performance.now() - started), error,
+    ...base,
+    ok,
+    bytes,
+    family: winner?.family ?? null,
+    address: winner?.address ?? null,
+    ms: Math.round(performance.now() - started),
+    error,
   });
   const deps = { resolver: env.resolver, literals: env.literals };
   if (request.transport === 'udp') {
@@ -328,7 +332,10 @@ export class AppSession {
   readonly #history: string[] = [];
   #loading = 0;
 
-  constructor(app: EmulatedApp, private readonly env: AppEnvironment) {
+  constructor(
+    app: EmulatedApp,
+    private readonly env: AppEnvironment,
+  ) {
     this.#app = app;
     this.#current = app.start;
   }
@@ -386,15 +393,17 @@ export class AppSession {
     const started = performance.now();
     try {
       const userAgent = `v6lab-app/${this.#app.package}`;
-      const perRequest = await Promise.all(this.app.pages[page]!.requests.map(async (request) => {
-        const outcomes: RequestOutcome[] = [];
-        for (let repetition = 1; repetition <= request.repeat; repetition++) {
-          const outcome = await performRequest(request, page, repetition, this.env, userAgent);
-          this.env.log({ event: 'request', ...outcome });
-          outcomes.push(outcome);
-        }
-        return outcomes;
-      }));
+      const perRequest = await Promise.all(
+        this.app.pages[page]!.requests.map(async (request) => {
+          const outcomes: RequestOutcome[] = [];
+          for (let repetition = 1; repetition <= request.repeat; repetition++) {
+            const outcome = await performRequest(request, page, repetition, this.env, userAgent);
+            this.env.log({ event: 'request', ...outcome });
+            outcomes.push(outcome);
+          }
+          return outcomes;
+        }),
+      );
       const outcomes = perRequest.flat();
       this.env.log({ event: 'loaded', page, ms: Math.round(performance.now() - started), ok: outcomes.every((o) => o.ok) });
       return outcomes;

@@ -59,6 +59,7 @@ export function webTarget(url: string): WebTarget | null {
 export function browserApp(url: string | null): EmulatedApp {
   const target = url === null ? null : webTarget(url);
   if (url !== null && target === null) throw new Error(`${BROWSER_PACKAGE} cannot load ${JSON.stringify(url)}: not an http or https URL with a host`);
-  const requests = target === null ? [] : [{ host: target.host, transport: 'tcp' as const, port: target.port, mode: 'system' as const, bytes: BROWSER_PAGE_BYTES, repeat: 1 }];
+  const requests =
+    target === null ? [] : [{ host: target.host, transport: 'tcp' as const, port: target.port, mode: 'system' as const, bytes: BROWSER_PAGE_BYTES, repeat: 1 }];
   return { file: `(built in: ${BROWSER_PACKAGE})`, package: BROWSER_PACKAGE, label: BROWSER_LABEL, start: 'home', pages: { home: { requests, links: [] } } };
 }

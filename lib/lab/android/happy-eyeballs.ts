@@ -145,7 +145,10 @@ export function happyEyeballs<T>(
       inFlight.clear();
       resolve({ connection, winner, attempts, error });
     };
-    const deadline = setTimeout(() => finish(null, null, `no connection within ${options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS} ms`), options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    const deadline = setTimeout(
+      () => finish(null, null, `no connection within ${options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS} ms`),
+      options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    );
 
     const exhausted = (): void => {
       if (answered[4] && answered[6] && inFlight.size === 0 && remaining[4].length === 0 && remaining[6].length === 0) {
@@ -223,8 +226,14 @@ export function happyEyeballs<T>(
       if (started) exhausted();
     };
 
-    queries.aaaa.then((list) => onAnswer(6, list), () => onAnswer(6, []));
-    queries.a.then((list) => onAnswer(4, list), () => onAnswer(4, []));
+    queries.aaaa.then(
+      (list) => onAnswer(6, list),
+      () => onAnswer(6, []),
+    );
+    queries.a.then(
+      (list) => onAnswer(4, list),
+      () => onAnswer(4, []),
+    );
   });
 }
 
@@ -308,7 +317,8 @@ export async function connectByMode<T>(mode: AppMode, host: string, deps: ModeDe
     }
     case 'ipv4-literal': {
       const literal = deps.literals[host];
-      if (literal === undefined) return { connection: null, winner: null, attempts: [], dns, error: `the app has no IPv4 literal for ${host} (the host has no IPv4 address)` };
+      if (literal === undefined)
+        return { connection: null, winner: null, attempts: [], dns, error: `the app has no IPv4 literal for ${host} (the host has no IPv4 address)` };
       return withDns(await connectInOrder([{ family: 4, address: literal }], connector, options, clock));
     }
   }

@@ -29,7 +29,10 @@ export function systemProperties(state: HandsetState): Record<string, string> {
 
 // [ro.product.model]: [Pixel 7]
 export function renderGetpropAll(props: Record<string, string>): string {
-  return Object.keys(props).sort().map((k) => `[${k}]: [${props[k]}]\n`).join('');
+  return Object.keys(props)
+    .sort()
+    .map((k) => `[${k}]: [${props[k]}]\n`)
+    .join('');
 }
 
 /** The columns `content query --uri content://telephony/carriers` prints, in Android's order. */
@@ -54,10 +57,12 @@ export function apnColumns(row: ApnRow, preferredId: number | null): Record<stri
 // Row: 0 _id=1, name=T-Mobile US, numeric=310260, mcc=310, mnc=260, apn=fast.t-mobile.com, type=default,supl,mms, protocol=IPV6, roaming_protocol=IPV4, current=1
 export function renderContentRows(rows: Record<string, string>[], projection: readonly string[] | null): string {
   if (rows.length === 0) return 'No result found.\n';
-  return rows.map((row, i) => {
-    const columns = projection ?? APN_COLUMNS;
-    return `Row: ${i} ${columns.map((c) => `${c}=${row[c] ?? 'NULL'}`).join(', ')}\n`;
-  }).join('');
+  return rows
+    .map((row, i) => {
+      const columns = projection ?? APN_COLUMNS;
+      return `Row: ${i} ${columns.map((c) => `${c}=${row[c] ?? 'NULL'}`).join(', ')}\n`;
+    })
+    .join('');
 }
 
 // package:com.google.android.youtube
@@ -70,7 +75,7 @@ export function renderPmList(apps: readonly InstalledApp[]): string {
 //     userId=10123
 //     pkg=Package{9b1e2c3 com.example.news}
 export function renderDumpsysPackage(app: InstalledApp): string {
-  const hash = (app.uid * 2654435761 >>> 0).toString(16);
+  const hash = ((app.uid * 2654435761) >>> 0).toString(16);
   return [
     'Packages:',
     `  Package [${app.package}] (${hash}):`,
@@ -126,9 +131,11 @@ export interface NetworkFacts {
 export function renderNetworkAgentInfo(n: NetworkFacts): string {
   const transport = n.type === 'MOBILE' ? 'CELLULAR' : 'WIFI';
   const subtype = n.type === 'MOBILE' ? 'MOBILE[LTE]' : 'WIFI[]';
-  return `NetworkAgentInfo{network{${n.netId}}  handle{${n.netId * 4294967296 + 0x0d00}}  ni{${subtype} CONNECTED extra: ${n.extra}}  ` +
+  return (
+    `NetworkAgentInfo{network{${n.netId}}  handle{${n.netId * 4294967296 + 0x0d00}}  ni{${subtype} CONNECTED extra: ${n.extra}}  ` +
     `created{true}  lingering{false}  everValidated{true}  lastValidated{true}  ` +
-    `lp{${renderLinkProperties(n.link)}}  nc{[ Transports: ${transport} Capabilities: INTERNET&NOT_RESTRICTED&TRUSTED&VALIDATED&NOT_VPN]}}`;
+    `lp{${renderLinkProperties(n.link)}}  nc{[ Transports: ${transport} Capabilities: INTERNET&NOT_RESTRICTED&TRUSTED&VALIDATED&NOT_VPN]}}`
+  );
 }
 
 // CLAT tracker: iface: rmnet_data0 (12), v4iface: v4-rmnet_data0 (13), v4: /192.0.0.4, v6: /2001:db8:0:b11::464, pfx96: /64:ff9b::, pid: 1234, cookie: 1

@@ -65,7 +65,14 @@ export const STATE_FILE = 'handset.json';
 
 const pdp = oneOf(['IP', 'IPV6', 'IPV4V6'] as const);
 const apnEntry = {
-  name: text, apn: text, mcc: text, mnc: text, type: text, protocol: nullable(pdp), roaming_protocol: nullable(pdp), preferred: boolean,
+  name: text,
+  apn: text,
+  mcc: text,
+  mnc: text,
+  type: text,
+  protocol: nullable(pdp),
+  roaming_protocol: nullable(pdp),
+  preferred: boolean,
 };
 const family = object({ enabled: boolean, privacyAddresses: boolean });
 const strings = record(text, text);
@@ -75,23 +82,36 @@ const handsetStateSchema = object(
   {
     serial: text,
     profile: object({
-      file: text, name: text, manufacturer: text, model: text, device: text, android: text, sdk: count,
-      buildType: oneOf(['user', 'userdebug', 'eng'] as const), rooted: boolean, tcpdump: boolean, properties: strings,
-      apns: array(object(apnEntry)), apnTableReadable: boolean, ipv6: object({ mobile: family, wifi: family, clat: boolean }),
+      file: text,
+      name: text,
+      manufacturer: text,
+      model: text,
+      device: text,
+      android: text,
+      sdk: count,
+      buildType: oneOf(['user', 'userdebug', 'eng'] as const),
+      rooted: boolean,
+      tcpdump: boolean,
+      properties: strings,
+      apns: array(object(apnEntry)),
+      apnTableReadable: boolean,
+      ipv6: object({ mobile: family, wifi: family, clat: boolean }),
     }),
     props: strings,
     settings: object({ global: strings, secure: strings, system: strings }),
     apns: array(object({ _id: count, ...apnEntry })),
     preferredApnId: nullable(count),
     apps: array(object({ package: text, label: text, uid: count })),
-    network: nullable(object({
-      apn: text,
-      pdp,
-      families: array(oneOf([4, 6] as const)),
-      nat64Prefix: nullable(text),
-      clat: nullable(object({ v6Address: text, interface: text, pid: count })),
-      dns: array(text),
-    })),
+    network: nullable(
+      object({
+        apn: text,
+        pdp,
+        families: array(oneOf([4, 6] as const)),
+        nat64Prefix: nullable(text),
+        clat: nullable(object({ v6Address: text, interface: text, pid: count })),
+        dns: array(text),
+      }),
+    ),
     running: record(text, object({ pid: count, startTime: text, uid: count, startedAt: text })),
   },
   { appFiles: strings, worldLiterals: strings, caCertFile: nullable(text) },
@@ -103,7 +123,7 @@ void schemaReadsHandsetState;
 export function readHandsetState(dir: string): HandsetState {
   const file = join(dir, STATE_FILE);
   const state = readStateFile(file, handsetStateSchema);
-  if (state === null) throw new LabStateError(file, 'no such file: this is not a lab handset\'s directory, or its lab is down (v6lab lab up)');
+  if (state === null) throw new LabStateError(file, "no such file: this is not a lab handset's directory, or its lab is down (v6lab lab up)");
   return state;
 }
 
@@ -125,7 +145,12 @@ export function initialHandsetState(serial: string, profile: HandsetProfile, app
     settings: {
       // Android 9+ defaults Private DNS to opportunistic DNS over TLS.
       global: { private_dns_mode: 'opportunistic', airplane_mode_on: '0', mobile_data: '1', wifi_on: '1', data_roaming: '0' },
-      secure: { android_id: serial.replace(/[^0-9a-f]/g, '').padEnd(16, '0').slice(0, 16) },
+      secure: {
+        android_id: serial
+          .replace(/[^0-9a-f]/g, '')
+          .padEnd(16, '0')
+          .slice(0, 16),
+      },
       system: {},
     },
     apns,

@@ -26,7 +26,12 @@ function frame(kind: number, data: Buffer): Buffer {
 export function serveSu(dir: string, namespace: string, env: Record<string, string>): Server {
   return serveJsonLines(join(dir, SU_SOCKET), (request, socket) => {
     const command = String(request.command);
-    const child = spawn('ip', ['netns', 'exec', namespace, 'sh', '-c', command], { detached: true, cwd: join(dir, 'fs'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', namespace, 'sh', '-c', command], {
+      detached: true,
+      cwd: join(dir, 'fs'),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (d: Buffer) => socket.write(frame(FRAME.stdout, d)));
     child.stderr.on('data', (d: Buffer) => socket.write(frame(FRAME.stderr, d)));
     child.on('close', (code, signal) => {

@@ -14,18 +14,43 @@ import { fileURLToPath } from 'node:url';
 import type { PdpProtocol } from '../world.js';
 import { installedApps } from './browser.js';
 import {
-  apnColumns, renderClatTracker, renderContentRows, renderDumpsysPackage, renderGetpropAll, renderNetworkAgentInfo,
-  renderPmList, systemProperties, type LinkFacts,
+  apnColumns,
+  renderClatTracker,
+  renderContentRows,
+  renderDumpsysPackage,
+  renderGetpropAll,
+  renderNetworkAgentInfo,
+  renderPmList,
+  systemProperties,
+  type LinkFacts,
 } from './render.js';
 import { readHandsetState, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
 
-export const TOOLBOX_COMMANDS = ['getprop', 'setprop', 'settings', 'content', 'pm', 'dumpsys', 'su', 'am', 'monkey', 'id', 'uiautomator', 'input', 'pidof'] as const;
+export const TOOLBOX_COMMANDS = [
+  'getprop',
+  'setprop',
+  'settings',
+  'content',
+  'pm',
+  'dumpsys',
+  'su',
+  'am',
+  'monkey',
+  'id',
+  'uiautomator',
+  'input',
+  'pidof',
+] as const;
 
 /** The program the PATH wrappers run (./command.ts), beside this module: .js once built, .ts from sources. */
 export const COMMAND_PROGRAM = fileURLToPath(new URL(`./command${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 /** What a command prints and its exit code. */
-interface Result { stdout: string; stderr: string; code: number }
+interface Result {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
 const ok = (stdout = ''): Result => ({ stdout, stderr: '', code: 0 });
 const fail = (stderr: string, code = 1): Result => ({ stdout: '', stderr: stderr.endsWith('\n') ? stderr : `${stderr}\n`, code });
 
@@ -42,12 +67,15 @@ export function installToolbox(binDir: string, runner: readonly string[] = [proc
   const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
   for (const command of TOOLBOX_COMMANDS) {
     const path = join(binDir, command);
-    writeFileSync(path, [
-      '#!/bin/sh',
-      `[ -r ${quote(program)} ] || { echo ${quote(`${command}: cannot read ${program} (permission denied, or missing): the handset's commands must be readable by its shell user`)} >&2; exit 126; }`,
-      `exec ${[...runner, program].map(quote).join(' ')} ${command} "$@"`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      path,
+      [
+        '#!/bin/sh',
+        `[ -r ${quote(program)} ] || { echo ${quote(`${command}: cannot read ${program} (permission denied, or missing): the handset's commands must be readable by its shell user`)} >&2; exit 126; }`,
+        `exec ${[...runner, program].map(quote).join(' ')} ${command} "$@"`,
+        '',
+      ].join('\n'),
+    );
     chmodSync(path, 0o755);
   }
 }
@@ -59,16 +87,26 @@ export function installToolbox(binDir: string, runner: readonly string[] = [proc
 export function runToolbox(dir: string, command: string, args: string[], uid = process.getuid?.() ?? 0): Result {
   const state = readHandsetState(dir);
   switch (command) {
-    case 'getprop': return getprop(state, args);
-    case 'setprop': return setprop(dir, state, args);
-    case 'settings': return settings(dir, state, args);
-    case 'content': return content(dir, state, args, uid);
-    case 'pm': return pm(state, args);
-    case 'dumpsys': return dumpsys(state, args);
-    case 'su': return fail(`/system/bin/sh: su: inaccessible or not found`, 127);
-    case 'id': return ok(`${androidId(uid, state)}\n`);
-    case 'pidof': return pidof(state, args);
-    default: return fail(`/system/bin/sh: ${command}: inaccessible or not found`, 127);
+    case 'getprop':
+      return getprop(state, args);
+    case 'setprop':
+      return setprop(dir, state, args);
+    case 'settings':
+      return settings(dir, state, args);
+    case 'content':
+      return content(dir, state, args, uid);
+    case 'pm':
+      return pm(state, args);
+    case 'dumpsys':
+      return dumpsys(state, args);
+    case 'su':
+      return fail(`/system/bin/sh: su: inaccessible or not found`, 127);
+    case 'id':
+      return ok(`${androidId(uid, state)}\n`);
+    case 'pidof':
+      return pidof(state, args);
+    default:
+      return fail(`/system/bin/sh: ${command}: inaccessible or not found`, 127);
   }
 }
 
@@ -87,10 +125,12 @@ function pidof(state: HandsetState, args: string[]): Result {
       return false;
     }
   };
-  const pids = args.filter((a) => !a.startsWith('-')).flatMap((name) => {
-    const app = state.running[name];
-    return app !== undefined && alive(app) ? [app.pid] : [];
-  });
+  const pids = args
+    .filter((a) => !a.startsWith('-'))
+    .flatMap((name) => {
+      const app = state.running[name];
+      return app !== undefined && alive(app) ? [app.pid] : [];
+    });
   return pids.length > 0 ? ok(`${pids.join(' ')}\n`) : { stdout: '', stderr: '', code: 1 };
 }
 
@@ -103,9 +143,10 @@ function androidUserName(uid: number): string {
 // uid=2000(shell) gid=2000(shell) groups=2000(shell),1004(input),1007(log),1011(adb),1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats),3009(readproc),3011(uhid) context=u:r:shell:s0
 function androidId(uid: number, state: HandsetState): string {
   const name = androidUserName(uid);
-  const groups = uid === 2000
-    ? '2000(shell),1004(input),1007(log),1011(adb),1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats),3009(readproc),3011(uhid)'
-    : `${uid}(${name})`;
+  const groups =
+    uid === 2000
+      ? '2000(shell),1004(input),1007(log),1011(adb),1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats),3009(readproc),3011(uhid)'
+      : `${uid}(${name})`;
   const context = uid === 0 ? (state.profile.buildType === 'user' ? 'u:r:magisk:s0' : 'u:r:su:s0') : uid === 2000 ? 'u:r:shell:s0' : 'u:r:untrusted_app:s0';
   return `uid=${uid}(${name}) gid=${uid}(${name}) groups=${groups} context=${context}`;
 }
@@ -134,7 +175,8 @@ function settings(dir: string, state: HandsetState, args: string[]): Result {
   }
   const table = state.settings[namespace];
   switch (verb) {
-    case 'get': return ok(`${key !== undefined && key in table ? table[key] : 'null'}\n`);
+    case 'get':
+      return ok(`${key !== undefined && key in table ? table[key] : 'null'}\n`);
     case 'put':
       if (key === undefined || value.length === 0) return fail('Usage: settings put NAMESPACE KEY VALUE', 255);
       table[key] = value.join(' ');
@@ -145,8 +187,15 @@ function settings(dir: string, state: HandsetState, args: string[]): Result {
       delete table[key];
       writeHandsetState(dir, state);
       return ok('Deleted 1 rows\n');
-    case 'list': return ok(Object.keys(table).sort().map((k) => `${k}=${table[k]}\n`).join(''));
-    default: return fail(`Invalid command: ${verb ?? ''}`, 255);
+    case 'list':
+      return ok(
+        Object.keys(table)
+          .sort()
+          .map((k) => `${k}=${table[k]}\n`)
+          .join(''),
+      );
+    default:
+      return fail(`Invalid command: ${verb ?? ''}`, 255);
   }
 }
 
@@ -183,7 +232,8 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
     } else return fail(`Error: Unknown argument: ${flag}`);
   }
   if (uri === null) return fail('Error: Content provider URI not specified');
-  if (uri !== CARRIERS && uri !== `${CARRIERS}/preferapn`) return fail(`Error while accessing provider:${uri.replace(/^content:\/\//, '').split('/')[0]}\njava.lang.IllegalArgumentException: Unknown URI ${uri}`);
+  if (uri !== CARRIERS && uri !== `${CARRIERS}/preferapn`)
+    return fail(`Error while accessing provider:${uri.replace(/^content:\/\//, '').split('/')[0]}\njava.lang.IllegalArgumentException: Unknown URI ${uri}`);
   // Reading or writing the APN table needs WRITE_APN_SETTINGS or carrier privilege: the adb
   // shell user is refused unless the profile allows it (notes/android.md).
   if (!state.profile.apnTableReadable && uid !== 0) {
@@ -202,7 +252,8 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
     return ok();
   }
   // A protocol the table does not know is stored as none (Android's default, IP), never as given.
-  const pdp = (v: string | undefined): PdpProtocol | null | undefined => (v === undefined ? undefined : v === 'IP' || v === 'IPV6' || v === 'IPV4V6' ? v : null);
+  const pdp = (v: string | undefined): PdpProtocol | null | undefined =>
+    v === undefined ? undefined : v === 'IP' || v === 'IPV6' || v === 'IPV4V6' ? v : null;
   if (verb === 'update') {
     for (const row of state.apns) {
       if (!matches(apnColumns(row, state.preferredApnId), where)) continue;
@@ -234,8 +285,15 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
   if (verb === 'insert') {
     const id = Math.max(0, ...state.apns.map((a) => a._id)) + 1;
     const row: ApnRow = {
-      _id: id, name: binds.name ?? '', apn: binds.apn ?? '', mcc: binds.mcc ?? '001', mnc: binds.mnc ?? '01', type: binds.type ?? 'default',
-      protocol: pdp(binds.protocol) ?? null, roaming_protocol: pdp(binds.roaming_protocol) ?? null, preferred: false,
+      _id: id,
+      name: binds.name ?? '',
+      apn: binds.apn ?? '',
+      mcc: binds.mcc ?? '001',
+      mnc: binds.mnc ?? '01',
+      type: binds.type ?? 'default',
+      protocol: pdp(binds.protocol) ?? null,
+      roaming_protocol: pdp(binds.roaming_protocol) ?? null,
+      preferred: false,
     };
     state.apns.push(row);
     writeHandsetState(dir, state);
@@ -274,11 +332,17 @@ function connectivity(state: HandsetState): string {
   // No attach (a refused PDN type): no network at all, as a phone without data shows it.
   if (net === null || net.families.length === 0) return 'Active default network: none\n\nCurrent Networks:\n';
   const addresses = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' })) as {
-    ifname: string; mtu: number; addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
+    ifname: string;
+    mtu: number;
+    addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
   }[];
-  const routes = (family: '-4' | '-6') => JSON.parse(execFileSync('ip', ['-j', family, 'route', 'show'], { encoding: 'utf8' })) as {
-    dst: string; gateway?: string; dev: string; mtu?: number;
-  }[];
+  const routes = (family: '-4' | '-6') =>
+    JSON.parse(execFileSync('ip', ['-j', family, 'route', 'show'], { encoding: 'utf8' })) as {
+      dst: string;
+      gateway?: string;
+      dev: string;
+      mtu?: number;
+    }[];
   const allRoutes = [...routes('-6'), ...routes('-4')];
   const link = (name: string, v4only: boolean): LinkFacts | null => {
     const entry = addresses.find((a) => a.ifname === name);
@@ -286,10 +350,19 @@ function connectivity(state: HandsetState): string {
     // Android lists global addresses, and only IPv4 on the CLAT's v4- interface.
     const addrs = entry.addr_info.filter((a) => a.scope === 'global' && (!v4only || a.family === 'inet')).map((a) => `${a.local}/${a.prefixlen}`);
     // The CLAT's link carries only IPv4 routes; link-local routes are not listed (as on a phone).
-    const rs = allRoutes.filter((r) => r.dev === name && !r.dst.startsWith('fe80:') && (!v4only || !r.dst.includes(':'))).map((r) => {
-      const dst = r.dst === 'default' ? (r.gateway?.includes(':') || (!r.gateway && !v4only) ? '::/0' : '0.0.0.0/0') : r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`;
-      return `${dst} -> ${r.gateway ?? (v4only ? '192.0.0.4' : '::')} ${name} mtu ${r.mtu ?? 0}`;
-    });
+    const rs = allRoutes
+      .filter((r) => r.dev === name && !r.dst.startsWith('fe80:') && (!v4only || !r.dst.includes(':')))
+      .map((r) => {
+        const dst =
+          r.dst === 'default'
+            ? r.gateway?.includes(':') || (!r.gateway && !v4only)
+              ? '::/0'
+              : '0.0.0.0/0'
+            : r.dst.includes('/')
+              ? r.dst
+              : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`;
+        return `${dst} -> ${r.gateway ?? (v4only ? '192.0.0.4' : '::')} ${name} mtu ${r.mtu ?? 0}`;
+      });
     return { interfaceName: name, addresses: addrs, dns: v4only ? [] : net.dns, mtu: v4only ? 0 : entry.mtu, routes: rs, nat64Prefix: null, stacked: null };
   };
   const mobile = link('rmnet_data0', false);

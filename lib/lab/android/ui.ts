@@ -30,9 +30,16 @@ export function linkBounds(i: number): [number, number, number, number] {
 
 const attr = (value: string) => value.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
 
-function node(index: number, cls: string, pkg: string, options: { text?: string; desc?: string; clickable?: boolean; bounds: [number, number, number, number] }, children = ''): string {
+function node(
+  index: number,
+  cls: string,
+  pkg: string,
+  options: { text?: string; desc?: string; clickable?: boolean; bounds: [number, number, number, number] },
+  children = '',
+): string {
   const [l, t, r, b] = options.bounds;
-  const tag = `<node index="${index}" text="${attr(options.text ?? '')}" resource-id="" class="${cls}" package="${attr(pkg)}" content-desc="${attr(options.desc ?? '')}" ` +
+  const tag =
+    `<node index="${index}" text="${attr(options.text ?? '')}" resource-id="" class="${cls}" package="${attr(pkg)}" content-desc="${attr(options.desc ?? '')}" ` +
     `checkable="false" checked="false" clickable="${options.clickable ? 'true' : 'false'}" enabled="true" focusable="${options.clickable ? 'true' : 'false'}" focused="false" ` +
     `scrollable="false" long-clickable="false" password="false" selected="false" bounds="[${l},${t}][${r},${b}]"`;
   return children === '' ? `${tag} />` : `${tag}>${children}</node>`;
@@ -41,9 +48,12 @@ function node(index: number, cls: string, pkg: string, options: { text?: string;
 // <?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation="0"><node index="0" text="" resource-id="" class="android.widget.FrameLayout" package="com.android.settings" ... bounds="[0,0][1080,2340]">
 export function renderHierarchy(screen: Screen | null): string {
   const head = `<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation="0">`;
-  if (screen === null) return `${head}${node(0, 'android.widget.FrameLayout', 'com.android.launcher3', { bounds: [0, 0, SCREEN.width, SCREEN.height] })}</hierarchy>`;
+  if (screen === null)
+    return `${head}${node(0, 'android.widget.FrameLayout', 'com.android.launcher3', { bounds: [0, 0, SCREEN.width, SCREEN.height] })}</hierarchy>`;
   const title = node(0, 'android.widget.TextView', screen.package, { text: screen.page, bounds: [40, 160, SCREEN.width - 40, 300] });
-  const links = screen.links.map((link, i) => node(i + 1, 'android.widget.Button', screen.package, { text: link, desc: link, clickable: true, bounds: linkBounds(i) })).join('');
+  const links = screen.links
+    .map((link, i) => node(i + 1, 'android.widget.Button', screen.package, { text: link, desc: link, clickable: true, bounds: linkBounds(i) }))
+    .join('');
   return `${head}${node(0, 'android.widget.FrameLayout', screen.package, { bounds: [0, 0, SCREEN.width, SCREEN.height] }, title + links)}</hierarchy>`;
 }
 
@@ -61,7 +71,11 @@ async function currentScreen(dir: string): Promise<Screen | null> {
   return { package: pkg, page: String(view.page), links: Array.isArray(view.links) ? view.links.map(String) : [] };
 }
 
-export interface UiResult { stdout: string; stderr: string; code: number }
+export interface UiResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
 
 /** `uiautomator dump [FILE]` (default /sdcard/window_dump.xml; /dev/tty prints it). */
 export async function uiautomator(dir: string, args: readonly string[]): Promise<UiResult> {
@@ -88,10 +102,11 @@ export async function input(dir: string, args: readonly string[]): Promise<UiRes
     const [x, y] = [Number(args[1]), Number(args[2])];
     if (!Number.isFinite(x) || !Number.isFinite(y)) return { stdout: '', stderr: `Error: Invalid arguments for command: tap\n`, code: 1 };
     const screen = await currentScreen(dir);
-    const hit = screen?.links.findIndex((_, i) => {
-      const [l, t, r, b] = linkBounds(i);
-      return x >= l && x <= r && y >= t && y <= b;
-    }) ?? -1;
+    const hit =
+      screen?.links.findIndex((_, i) => {
+        const [l, t, r, b] = linkBounds(i);
+        return x >= l && x <= r && y >= t && y <= b;
+      }) ?? -1;
     // A tap on nothing does nothing, as on a phone.
     if (screen && hit >= 0) await askApp(dir, screen.package, { open: screen.links[hit] }, 30_000);
     return { stdout: '', stderr: '', code: 0 };

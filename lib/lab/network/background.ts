@@ -39,7 +39,13 @@ export interface BackgroundConfig {
   push: BackgroundPart;
 }
 
-const backgroundConfigSchema = object({ handsetIndex: count, caCertFile: text, probe: backgroundPartSchema, ntp: backgroundPartSchema, push: backgroundPartSchema });
+const backgroundConfigSchema = object({
+  handsetIndex: count,
+  caCertFile: text,
+  probe: backgroundPartSchema,
+  ntp: backgroundPartSchema,
+  push: backgroundPartSchema,
+});
 const schemaReadsConfig: Reads<typeof backgroundConfigSchema, BackgroundConfig> = true;
 void schemaReadsConfig;
 
@@ -100,7 +106,11 @@ const curl = (ca: boolean): string[] => ['curl', '-q', '--silent', '--show-error
 export function probeArgv(host: string, ca: boolean): string[] {
   const urls = [`http://${host}/generate_204`, ...(ca ? [`https://${host}/generate_204`] : [])];
   return [
-    ...curl(ca), '--max-time', String(PROBE_TIMEOUT_SECONDS), '--write-out', '%{http_code} %{remote_ip} %{url_effective}\\n',
+    ...curl(ca),
+    '--max-time',
+    String(PROBE_TIMEOUT_SECONDS),
+    '--write-out',
+    '%{http_code} %{remote_ip} %{url_effective}\\n',
     ...urls.flatMap((url) => ['--output', '/dev/null', url]),
   ];
 }
@@ -115,8 +125,19 @@ export function probeArgv(host: string, ca: boolean): string[] {
  */
 export function pushArgv(host: string): string[] {
   return [
-    ...curl(true), '--no-buffer', '--connect-timeout', '10', '--upload-file', '-', '--request', 'POST',
-    '--header', 'Expect:', '--header', 'Content-Type: text/plain', `https://${host}/push`,
+    ...curl(true),
+    '--no-buffer',
+    '--connect-timeout',
+    '10',
+    '--upload-file',
+    '-',
+    '--request',
+    'POST',
+    '--header',
+    'Expect:',
+    '--header',
+    'Content-Type: text/plain',
+    `https://${host}/push`,
   ];
 }
 
@@ -158,8 +179,11 @@ class Background {
     // checks that it runs. A world with none of the hosts (a user's own) leaves it nothing to do,
     // which is no failure; without a timer of its own it would end at once.
     this.idle = setInterval(() => undefined, IDLE_TICK_MS);
-    if (probe.host === null && ntp.host === null && push.host === null) this.log('all', 'nothing to do: the world has none of the background hosts; idle until stopped');
-    process.stdout.write(`background traffic started: handset ${this.config.handsetIndex}, probe ${probe.host ?? 'skipped'}, ntp ${ntp.host ?? 'skipped'}, push ${push.host ?? 'skipped'}\n`);
+    if (probe.host === null && ntp.host === null && push.host === null)
+      this.log('all', 'nothing to do: the world has none of the background hosts; idle until stopped');
+    process.stdout.write(
+      `background traffic started: handset ${this.config.handsetIndex}, probe ${probe.host ?? 'skipped'}, ntp ${ntp.host ?? 'skipped'}, push ${push.host ?? 'skipped'}\n`,
+    );
   }
 
   /** Kills every part and resolves once they are gone (bounded: they also die with us). */
@@ -168,11 +192,14 @@ class Background {
     this.log('all', 'stopping');
     if (this.idle !== null) clearInterval(this.idle);
     for (const timer of this.timers) clearTimeout(timer);
-    const exits = [...this.children].map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }));
+    const exits = [...this.children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) resolve();
+          else child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    );
     // Within the lab's grace before SIGKILL (500 ms); a part still running then dies with us.
     await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, 300))]);
   }

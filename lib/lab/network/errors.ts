@@ -14,7 +14,10 @@ export class LabCommandError extends Error {
 
 /** A lab plan that cannot be built; `field` names the offending part (`handsets[1].index`). */
 export class LabPlanError extends Error {
-  constructor(readonly field: string, readonly reason: string) {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
     super(`lab plan: ${field}: ${reason}`);
     this.name = 'LabPlanError';
   }
@@ -25,7 +28,10 @@ export class LabPlanError extends Error {
  * was torn down before this was thrown; `cause` is the underlying failure.
  */
 export class LabStepError extends Error {
-  constructor(readonly step: string, options: { cause: unknown }) {
+  constructor(
+    readonly step: string,
+    options: { cause: unknown },
+  ) {
     const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
     super(`lab up failed at "${step}": ${reason}`, options);
     this.name = 'LabStepError';
@@ -34,7 +40,10 @@ export class LabStepError extends Error {
 
 /** The lab's components already exist: a second `up` would fight the first. */
 export class LabAlreadyUpError extends Error {
-  constructor(readonly labId: string, readonly what: string) {
+  constructor(
+    readonly labId: string,
+    readonly what: string,
+  ) {
     super(`lab ${labId} is already up (${what}): run lab down first`);
     this.name = 'LabAlreadyUpError';
   }
@@ -42,7 +51,11 @@ export class LabAlreadyUpError extends Error {
 
 /** The state file is missing or unreadable where a running lab is needed. */
 export class LabStateError extends Error {
-  constructor(readonly file: string, readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`lab state ${file}: ${reason}`, options);
     this.name = 'LabStateError';
   }

@@ -7,7 +7,21 @@
  */
 export { labDown, type LabDownOptions } from './down.js';
 export { LabAlreadyUpError, LabCommandError, LabPlanError, LabStateError, LabStepError } from './errors.js';
-export { attachFamilies, BACKGROUND_HOSTS, BACKGROUND_UIDS, handsetSettings, handsetNamespace, internetNamespace, gatewayNamespace, accessPointNamespace, NAT64_PREFIX, CLAT_IPV4, CLAT_INTERFACE, MOBILE_INTERFACE, WIFI_INTERFACE } from './plan.js';
+export {
+  attachFamilies,
+  BACKGROUND_HOSTS,
+  BACKGROUND_UIDS,
+  handsetSettings,
+  handsetNamespace,
+  internetNamespace,
+  gatewayNamespace,
+  accessPointNamespace,
+  NAT64_PREFIX,
+  CLAT_IPV4,
+  CLAT_INTERFACE,
+  MOBILE_INTERFACE,
+  WIFI_INTERFACE,
+} from './plan.js';
 export type { LabProcess } from './process.js';
 export { readState } from './state.js';
 export { labStatus } from './status.js';

@@ -19,8 +19,15 @@
 import { canonicalAddress, parseAddress } from '../../net/address.js';
 import { LabPlanError } from './errors.js';
 import {
-  APN_TYPES, DEFAULT_HANDSET_SETTINGS, PDP_TYPES, type ApnType, type BackgroundPart, type HandsetNetworkSettings, type LabPlan,
-  type PdpType, type WorldHostAddresses,
+  APN_TYPES,
+  DEFAULT_HANDSET_SETTINGS,
+  PDP_TYPES,
+  type ApnType,
+  type BackgroundPart,
+  type HandsetNetworkSettings,
+  type LabPlan,
+  type PdpType,
+  type WorldHostAddresses,
 } from './types.js';
 
 export const LAB_ID = /^[a-z0-9]{1,6}$/;
@@ -236,7 +243,7 @@ export function validatePlan(plan: LabPlan): void {
     if (typeof host.name !== 'string' || !HOSTNAME.test(host.name)) {
       throw new LabPlanError(`world.hosts[${k}].name`, `${JSON.stringify(host.name)} is not a lower-case host name`);
     }
-    if (host.name === 'ipv4only.arpa') throw new LabPlanError(`world.hosts[${k}].name`, 'ipv4only.arpa is the lab\'s own (RFC 7050)');
+    if (host.name === 'ipv4only.arpa') throw new LabPlanError(`world.hosts[${k}].name`, "ipv4only.arpa is the lab's own (RFC 7050)");
     if (names.has(host.name)) throw new LabPlanError(`world.hosts[${k}].name`, `"${host.name}" appears twice`);
     names.add(host.name);
     if (typeof host.ipv4 !== 'boolean') throw new LabPlanError(`world.hosts[${k}].ipv4`, 'is not true or false');

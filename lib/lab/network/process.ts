@@ -5,7 +5,7 @@
  * start time: a PID is signalled only while /proc/PID/stat still shows the start time recorded
  * when it was spawned, so a recycled PID is never killed.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import createDebug from 'debug';
@@ -82,10 +82,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  * Stops the given processes: SIGTERM to those still running, SIGKILL to any left after
  * `graceMs`, and waits (bounded) until none runs. Resolves with the ones that were running.
  */
-export async function stopProcesses<T extends { pid: number; startTime: string; name?: string }>(
-  procs: readonly T[],
-  graceMs = 500,
-): Promise<T[]> {
+export async function stopProcesses<T extends { pid: number; startTime: string; name?: string }>(procs: readonly T[], graceMs = 500): Promise<T[]> {
   const running: T[] = [];
   for (const proc of procs) if (await isRunning(proc)) running.push(proc);
   for (const proc of running) {
@@ -93,7 +90,10 @@ export async function stopProcesses<T extends { pid: number; startTime: string; 
     signal(proc.pid, 'SIGTERM');
   }
   let left = running;
-  for (const [sig, waitMs] of [['SIGKILL', graceMs], [null, 2_000]] as const) {
+  for (const [sig, waitMs] of [
+    ['SIGKILL', graceMs],
+    [null, 2_000],
+  ] as const) {
     const deadline = Date.now() + waitMs;
     while (left.length > 0 && Date.now() < deadline) {
       await sleep(POLL_MS);
@@ -144,7 +144,7 @@ export async function startDaemon(spec: DaemonSpec, onSpawn: (proc: LabProcess) 
   log('start %s %o', spec.name, spec.argv);
   const fd = openSync(spec.logFile, 'a', 0o644);
   let exited: string | null = null;
-  let child;
+  let child: ChildProcess;
   try {
     child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd] });
   } finally {
@@ -159,7 +159,7 @@ export async function startDaemon(spec: DaemonSpec, onSpawn: (proc: LabProcess) 
   if (pid === undefined) throw new LabCommandError(spec.argv, `could not start: ${(await spawnError).message}`);
   let startTime = await processStartTime(pid);
   if (startTime === null) {
-    if (!(spec.ready && spec.ready.test(await logTail(spec.logFile, 65_536)))) {
+    if (!spec.ready?.test(await logTail(spec.logFile, 65_536))) {
       throw new LabCommandError(spec.argv, `exited at once: ${await logTail(spec.logFile)}`);
     }
     // Said it was ready and ended before its start time could be read: ready, as below. An
@@ -185,7 +185,7 @@ export async function startDaemon(spec: DaemonSpec, onSpawn: (proc: LabProcess) 
     // become ready (whether it should still run is `lab status`'s to say); reading the exit first
     // made a quick one a failure or not by the timing of this poll.
     const wasExited = exited;
-    if (spec.ready && spec.ready.test(await logTail(spec.logFile, 65_536))) return proc;
+    if (spec.ready?.test(await logTail(spec.logFile, 65_536))) return proc;
     if (wasExited !== null) {
       throw new LabCommandError(spec.argv, `exited (${wasExited}) before it was ready: ${await logTail(spec.logFile)}`);
     }

@@ -14,10 +14,7 @@ export const STATE_FILE = 'lab.json';
 
 export const statePath = (stateDir: string): string => path.join(stateDir, STATE_FILE);
 
-const labProcessSchema = object(
-  { name: text, pid: count, startTime: text, namespace: text, argv: array(text), logFile: text },
-  { handsetIndex: count },
-);
+const labProcessSchema = object({ name: text, pid: count, startTime: text, namespace: text, argv: array(text), logFile: text }, { handsetIndex: count });
 const schemaReadsLabProcess: Reads<typeof labProcessSchema, LabProcess> = true;
 
 export const backgroundPartSchema = object({ host: nullable(text), uid: count, intervalMs: count });
@@ -45,32 +42,43 @@ const labStateSchema = object({
     caCertFile: text,
     hosts: array(object({ name: text, ipv4: nullable(text), ipv6: nullable(text), ipv6Blackholed: boolean })),
   }),
-  handsets: array(object({
-    index: count,
-    namespace: text,
-    gatewayNamespace: text,
-    interface: oneOf(['rmnet_data0'] as const),
-    apn: apnType,
-    pdpType,
-    attached: boolean,
-    attachError: nullable(text),
-    families,
-    ipv6Prefix: nullable(text),
-    ipv6Addresses: array(text),
-    ipv6Gateway: nullable(text),
-    ipv4Address: nullable(text),
-    ipv4Gateway: nullable(text),
-    dnsServers: array(text),
-    dns64: boolean,
-    clat: nullable(object({ interface: oneOf(['v4-rmnet_data0'] as const), ipv4: text, ipv6: text, nat64Prefix: text })),
-    wifi: nullable(object({
-      interface: oneOf(['wlan0'] as const), accessPointNamespace: text, ipv6Prefix: text, ipv6Addresses: array(text), ipv4Address: text, ipv4Gateway: text,
-    })),
-    attachedAt: nullable(text),
-    settings: object({ mobileIpv6: boolean, mobilePrivacy: boolean, wifiIpv6: boolean, wifiPrivacy: boolean, clat: boolean }),
-    sysctls: array(text),
-    background: nullable(object({ pid: count, startTime: text, logFile: text, probe: backgroundPartSchema, ntp: backgroundPartSchema, push: backgroundPartSchema })),
-  })),
+  handsets: array(
+    object({
+      index: count,
+      namespace: text,
+      gatewayNamespace: text,
+      interface: oneOf(['rmnet_data0'] as const),
+      apn: apnType,
+      pdpType,
+      attached: boolean,
+      attachError: nullable(text),
+      families,
+      ipv6Prefix: nullable(text),
+      ipv6Addresses: array(text),
+      ipv6Gateway: nullable(text),
+      ipv4Address: nullable(text),
+      ipv4Gateway: nullable(text),
+      dnsServers: array(text),
+      dns64: boolean,
+      clat: nullable(object({ interface: oneOf(['v4-rmnet_data0'] as const), ipv4: text, ipv6: text, nat64Prefix: text })),
+      wifi: nullable(
+        object({
+          interface: oneOf(['wlan0'] as const),
+          accessPointNamespace: text,
+          ipv6Prefix: text,
+          ipv6Addresses: array(text),
+          ipv4Address: text,
+          ipv4Gateway: text,
+        }),
+      ),
+      attachedAt: nullable(text),
+      settings: object({ mobileIpv6: boolean, mobilePrivacy: boolean, wifiIpv6: boolean, wifiPrivacy: boolean, clat: boolean }),
+      sysctls: array(text),
+      background: nullable(
+        object({ pid: count, startTime: text, logFile: text, probe: backgroundPartSchema, ntp: backgroundPartSchema, push: backgroundPartSchema }),
+      ),
+    }),
+  ),
 });
 const schemaReadsLabState: Reads<typeof labStateSchema, LabState> = true;
 void [schemaReadsLabProcess, schemaReadsBackgroundPart, schemaReadsLabState];

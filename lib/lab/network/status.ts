@@ -17,8 +17,7 @@ async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces:
   if (!liveNamespaces.has(h.namespace)) return [`namespace ${h.namespace} is gone`];
   const problems: string[] = [];
   const links = await interfaceAddresses(h.namespace);
-  const has = (dev: string, address: string): boolean =>
-    (links.get(dev) ?? []).some((a) => canonicalAddress(a.address) === canonicalAddress(address));
+  const has = (dev: string, address: string): boolean => (links.get(dev) ?? []).some((a) => canonicalAddress(a.address) === canonicalAddress(address));
   const [routes4, routes6] = await Promise.all([routes(h.namespace, 4), routes(h.namespace, 6)]);
   const settings = h.settings ?? DEFAULT_HANDSET_SETTINGS;
   const mobile = links.get(MOBILE_INTERFACE) ?? [];
@@ -78,15 +77,23 @@ export async function labStatus(stateDir: string): Promise<LabStatus> {
   for (const ns of state.namespaces) {
     const running = live.has(ns.name);
     components.push({
-      kind: 'namespace', name: ns.name, ...(ns.handsetIndex === undefined ? {} : { handsetIndex: ns.handsetIndex }),
-      running, healthy: running, ...(running ? {} : { detail: 'namespace is gone' }),
+      kind: 'namespace',
+      name: ns.name,
+      ...(ns.handsetIndex === undefined ? {} : { handsetIndex: ns.handsetIndex }),
+      running,
+      healthy: running,
+      ...(running ? {} : { detail: 'namespace is gone' }),
     });
   }
   for (const proc of state.processes) {
     const running = await isRunning(proc);
     components.push({
-      kind: 'process', name: `${proc.name} (pid ${proc.pid})`, ...(proc.handsetIndex === undefined ? {} : { handsetIndex: proc.handsetIndex }),
-      running, healthy: running, ...(running ? {} : { detail: `not running; see ${proc.logFile}` }),
+      kind: 'process',
+      name: `${proc.name} (pid ${proc.pid})`,
+      ...(proc.handsetIndex === undefined ? {} : { handsetIndex: proc.handsetIndex }),
+      running,
+      healthy: running,
+      ...(running ? {} : { detail: `not running; see ${proc.logFile}` }),
     });
   }
   const handsets: HandsetStatus[] = [];

@@ -39,7 +39,11 @@ export interface HandsetNetworkSettings {
 
 /** A compliant handset: IPv6 and privacy addresses on both networks, and a CLAT. */
 export const DEFAULT_HANDSET_SETTINGS: Readonly<HandsetNetworkSettings> = Object.freeze({
-  mobileIpv6: true, mobilePrivacy: true, wifiIpv6: true, wifiPrivacy: true, clat: true,
+  mobileIpv6: true,
+  mobilePrivacy: true,
+  wifiIpv6: true,
+  wifiPrivacy: true,
+  clat: true,
 });
 
 export interface HandsetPlan {

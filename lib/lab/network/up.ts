@@ -26,24 +26,48 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import createDebug from 'debug';
 import { canonicalAddress, nat64PrefixFromWellKnown, parseAddress } from '../../net/address.js';
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
-import {
-  authoritativeUnboundConf, nat44Ruleset, radvdConf, resolvConf, resolverUnboundConf, rootZone, taygaConf,
-  worldTopLevelDomains,
-} from './config.js';
+import { authoritativeUnboundConf, nat44Ruleset, radvdConf, resolvConf, resolverUnboundConf, rootZone, taygaConf, worldTopLevelDomains } from './config.js';
 import { labDown, NETNS_ETC, processesInNamespaces, runDirOf } from './down.js';
 import { LabAlreadyUpError, LabStateError, LabStepError } from './errors.js';
 import { interfaceAddresses, listNamespaces, routes, type InterfaceAddress } from './inspect.js';
 import type { BackgroundConfig } from './background.js';
 import {
-  accessPointNamespace, attachFamilies, backgroundParts, CLAT_INTERFACE, CLAT_IPV4, CLAT_ROUTE_MTU, CLAT_TAYGA_IPV4, gatewayNamespace,
-  handsetAddressing, handsetNamespace, handsetSettings, inPrefix64, interfaceSysctls, internetNamespace, isLabNamespace, MOBILE_INTERFACE,
-  NAT64_PREFIX, validatePlan, WIFI_INTERFACE, WIFI_ROUTE_TABLE, worldAddresses, worldDnsAddresses,
+  accessPointNamespace,
+  attachFamilies,
+  backgroundParts,
+  CLAT_INTERFACE,
+  CLAT_IPV4,
+  CLAT_ROUTE_MTU,
+  CLAT_TAYGA_IPV4,
+  gatewayNamespace,
+  handsetAddressing,
+  handsetNamespace,
+  handsetSettings,
+  inPrefix64,
+  interfaceSysctls,
+  internetNamespace,
+  isLabNamespace,
+  MOBILE_INTERFACE,
+  NAT64_PREFIX,
+  validatePlan,
+  WIFI_INTERFACE,
+  WIFI_ROUTE_TABLE,
+  worldAddresses,
+  worldDnsAddresses,
 } from './plan.js';
 import { sleep, startDaemon, stopProcesses, type DaemonSpec, type LabProcess } from './process.js';
 import { readState, StateRecorder } from './state.js';
 import {
-  DEFAULT_HANDSET_SETTINGS, type ApnType, type HandsetNetworkSettings, type HandsetState, type LabNamespace, type LabPlan, type LabState,
-  type PdpType, type WifiState, type WorldHostAddresses,
+  DEFAULT_HANDSET_SETTINGS,
+  type ApnType,
+  type HandsetNetworkSettings,
+  type HandsetState,
+  type LabNamespace,
+  type LabPlan,
+  type LabState,
+  type PdpType,
+  type WifiState,
+  type WorldHostAddresses,
 } from './types.js';
 import type { WorldServerConfig } from './world-server.js';
 
@@ -186,8 +210,22 @@ authorityKeyIdentifier = keyid
   const newKey = (file: string): string[] => ['openssl', 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file];
   await Promise.all([run(newKey(caKey)), run(newKey(hostKey))]);
   await run([
-    'openssl', 'req', '-config', config, '-new', '-x509', '-key', caKey, '-out', caCert, '-days', '30',
-    '-subj', `/O=v6lab/CN=v6lab lab ${labId} CA`, '-extensions', 'ca',
+    'openssl',
+    'req',
+    '-config',
+    config,
+    '-new',
+    '-x509',
+    '-key',
+    caKey,
+    '-out',
+    caCert,
+    '-days',
+    '30',
+    '-subj',
+    `/O=v6lab/CN=v6lab lab ${labId} CA`,
+    '-extensions',
+    'ca',
   ]);
   // Two CPUs here; a few at a time keeps the machine responsive for the namespaces' setup.
   const queue = [...hosts];
@@ -195,9 +233,27 @@ authorityKeyIdentifier = keyid
     for (let host = queue.shift(); host !== undefined; host = queue.shift()) {
       const san = [`DNS:${host.name}`, ...[host.ipv4, host.ipv6].filter((a): a is string => a !== null).map((a) => `IP:${a}`)];
       await run([
-        'openssl', 'req', '-config', config, '-new', '-key', hostKey, '-subj', `/O=v6lab/CN=${host.name}`,
-        '-CA', caCert, '-CAkey', caKey, '-days', '30', '-extensions', 'leaf', '-addext', `subjectAltName=${san.join(',')}`,
-        '-out', path.join(dir, `${host.name}.pem`),
+        'openssl',
+        'req',
+        '-config',
+        config,
+        '-new',
+        '-key',
+        hostKey,
+        '-subj',
+        `/O=v6lab/CN=${host.name}`,
+        '-CA',
+        caCert,
+        '-CAkey',
+        caKey,
+        '-days',
+        '30',
+        '-extensions',
+        'leaf',
+        '-addext',
+        `subjectAltName=${san.join(',')}`,
+        '-out',
+        path.join(dir, `${host.name}.pem`),
       ]);
     }
   };
@@ -209,12 +265,12 @@ async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddresses[],
   const ns = internetNamespace(ctx.labId);
   const dns = ctx.worldDns;
   await step(ctx, 'internet: addresses', async () => {
-    await sysctl(
-      ns,
-      'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
-      'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1',
-    );
-    const commands: string[][] = [['link', 'set', 'lo', 'up'], ['addr', 'add', `${dns.ipv4}/32`, 'dev', 'lo'], ['addr', 'add', `${dns.ipv6}/128`, 'dev', 'lo']];
+    await sysctl(ns, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1');
+    const commands: string[][] = [
+      ['link', 'set', 'lo', 'up'],
+      ['addr', 'add', `${dns.ipv4}/32`, 'dev', 'lo'],
+      ['addr', 'add', `${dns.ipv6}/128`, 'dev', 'lo'],
+    ];
     for (const host of hosts) {
       if (host.ipv4 !== null) commands.push(['addr', 'add', `${host.ipv4}/32`, 'dev', 'lo']);
       if (host.ipv6 === null) continue;
@@ -232,8 +288,11 @@ async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddresses[],
     const conf = path.join(dir, 'unbound-auth.conf');
     await writeFile(conf, authoritativeUnboundConf(dir, [dns.ipv4, dns.ipv6], ctx.tlds, zoneFile));
     await daemon(ctx, {
-      name: 'unbound-auth', namespace: ns, argv: inNamespace(ns, ['unbound', '-d', '-c', conf]),
-      logFile: logFile(ctx, ns, 'unbound-auth'), ready: /start of service/,
+      name: 'unbound-auth',
+      namespace: ns,
+      argv: inNamespace(ns, ['unbound', '-d', '-c', conf]),
+      logFile: logFile(ctx, ns, 'unbound-auth'),
+      ready: /start of service/,
     });
   }).then(authReady.resolve, (error: unknown) => {
     authReady.reject(error);
@@ -251,8 +310,12 @@ async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddresses[],
       }));
       await writeFile(config, JSON.stringify({ hosts: serverHosts, certDir: pki } satisfies WorldServerConfig, null, 2));
       await daemon(ctx, {
-        name: 'world-server', namespace: ns, argv: inNamespace(ns, [...programArgv('world-server'), config]),
-        logFile: logFile(ctx, ns, 'world-server'), ready: /world server ready/, readyTimeoutMs: 15_000,
+        name: 'world-server',
+        namespace: ns,
+        argv: inNamespace(ns, [...programArgv('world-server'), config]),
+        logFile: logFile(ctx, ns, 'world-server'),
+        ready: /world server ready/,
+        readyTimeoutMs: 15_000,
       });
     });
   })().then(serverReady.resolve, (error: unknown) => {
@@ -285,10 +348,28 @@ function deferred(): Deferred {
 
 function detachedHandset(labId: string, index: number, apn: ApnType, pdpType: PdpType, settings: HandsetNetworkSettings): HandsetState {
   return {
-    index, namespace: handsetNamespace(labId, index), gatewayNamespace: gatewayNamespace(labId, index), interface: MOBILE_INTERFACE,
-    apn, pdpType, attached: false, attachError: null, families: [], ipv6Prefix: null, ipv6Addresses: [], ipv6Gateway: null,
-    ipv4Address: null, ipv4Gateway: null, dnsServers: [], dns64: false, clat: null, wifi: null, attachedAt: null,
-    settings, sysctls: [], background: null,
+    index,
+    namespace: handsetNamespace(labId, index),
+    gatewayNamespace: gatewayNamespace(labId, index),
+    interface: MOBILE_INTERFACE,
+    apn,
+    pdpType,
+    attached: false,
+    attachError: null,
+    families: [],
+    ipv6Prefix: null,
+    ipv6Addresses: [],
+    ipv6Gateway: null,
+    ipv4Address: null,
+    ipv4Gateway: null,
+    dnsServers: [],
+    dns64: false,
+    clat: null,
+    wifi: null,
+    attachedAt: null,
+    settings,
+    sysctls: [],
+    background: null,
   };
 }
 
@@ -335,8 +416,10 @@ async function setUpHandsetBase(ctx: Context, index: number): Promise<void> {
       // are the handset's settings, per interface, once each link exists.
       sysctl(
         hs,
-        'net.ipv6.conf.default.accept_ra=2', 'net.ipv6.conf.all.accept_ra=2',
-        'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0',
+        'net.ipv6.conf.default.accept_ra=2',
+        'net.ipv6.conf.all.accept_ra=2',
+        'net.ipv6.conf.default.accept_dad=0',
+        'net.ipv6.conf.all.accept_dad=0',
         'net.ipv6.conf.default.router_solicitation_delay=0',
         'net.ipv6.conf.all.forwarding=1',
       ),
@@ -421,7 +504,7 @@ async function discoverNat64Prefix(hs: string): Promise<string> {
   for (const line of answer.split('\n')) {
     const text = line.trim();
     if (!text.includes(':')) continue;
-    let prefix;
+    let prefix: ReturnType<typeof nat64PrefixFromWellKnown>;
     try {
       prefix = nat64PrefixFromWellKnown(parseAddress(text).bytes);
     } catch {
@@ -475,13 +558,14 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   const dns64 = apn === 'ipv6';
   const resolver = step(ctx, `gateway ${index}: ${dns64 ? 'DNS64 resolver' : 'resolver'}`, async () => {
     const conf = path.join(dir, 'unbound-resolver.conf');
-    await writeFile(
-      conf,
-      resolverUnboundConf(dir, dnsServers, ctx.tlds, [ctx.worldDns.ipv6, ctx.worldDns.ipv4], dns64 ? { nat64Prefix: NAT64_PREFIX } : null),
-    );
+    await writeFile(conf, resolverUnboundConf(dir, dnsServers, ctx.tlds, [ctx.worldDns.ipv6, ctx.worldDns.ipv4], dns64 ? { nat64Prefix: NAT64_PREFIX } : null));
     await daemon(ctx, {
-      name: dns64 ? 'unbound-dns64' : 'unbound-resolver', namespace: gw, handsetIndex: index,
-      argv: inNamespace(gw, ['unbound', '-d', '-c', conf]), logFile: logFile(ctx, gw, 'unbound'), ready: /start of service/,
+      name: dns64 ? 'unbound-dns64' : 'unbound-resolver',
+      namespace: gw,
+      handsetIndex: index,
+      argv: inNamespace(gw, ['unbound', '-d', '-c', conf]),
+      logFile: logFile(ctx, gw, 'unbound'),
+      ready: /start of service/,
     });
   });
   const nat64 = !dns64
@@ -501,8 +585,12 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
         // tayga writes its messages to stdout, block-buffered into a file: stdbuf (which execs,
         // keeping the PID) makes them arrive when printed. -d: foreground, messages on stdout.
         await daemon(ctx, {
-          name: 'tayga-nat64', namespace: gw, handsetIndex: index,
-          argv: inNamespace(gw, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]), logFile: logFile(ctx, gw, 'tayga-nat64'), ready: /NAT64 prefix/,
+          name: 'tayga-nat64',
+          namespace: gw,
+          handsetIndex: index,
+          argv: inNamespace(gw, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]),
+          logFile: logFile(ctx, gw, 'tayga-nat64'),
+          ready: /NAT64 prefix/,
         });
       });
   const radvd = !v6
@@ -511,9 +599,12 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
         const conf = path.join(dir, 'radvd.conf');
         await writeFile(conf, radvdConf({ interface: 'apn0', prefix: a.apnPrefix, rdnss: a.gatewayApnIpv6 }));
         await daemon(ctx, {
-          name: 'radvd', namespace: gw, handsetIndex: index,
+          name: 'radvd',
+          namespace: gw,
+          handsetIndex: index,
           argv: inNamespace(gw, ['radvd', '-n', '-m', 'stderr', '-d', '1', '-C', conf, '-p', path.join(dir, 'radvd.pid')]),
-          logFile: logFile(ctx, gw, 'radvd'), ready: /polling for/,
+          logFile: logFile(ctx, gw, 'radvd'),
+          ready: /polling for/,
         });
       });
   await parallel(ctx, [resolver, nat64, radvd]);
@@ -538,7 +629,7 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   let clat: HandsetState['clat'] = null;
   // Android starts a CLAT only on a network with global IPv6 and no IPv4 (Nat464Xlat.requiresClat),
   // and only when net.464xlat.cellular.enabled is not false.
-  if (handsetV6 && !v4 && !settings.clat) log('%s: IPv6-only attach, CLAT off by the handset\'s settings: no IPv4', name);
+  if (handsetV6 && !v4 && !settings.clat) log("%s: IPv6-only attach, CLAT off by the handset's settings: no IPv4", name);
   if (handsetV6 && !v4 && settings.clat) {
     const nat64Prefix = await step(ctx, `${name}: NAT64 prefix discovery (RFC 7050)`, () => discoverNat64Prefix(hs));
     await step(ctx, `${name}: CLAT`, async () => {
@@ -546,7 +637,10 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
       await writeFile(
         conf,
         taygaConf({
-          tunDevice: CLAT_INTERFACE, ipv4Address: CLAT_TAYGA_IPV4, ipv6Address: a.clatTaygaIpv6, prefix: nat64Prefix,
+          tunDevice: CLAT_INTERFACE,
+          ipv4Address: CLAT_TAYGA_IPV4,
+          ipv6Address: a.clatTaygaIpv6,
+          prefix: nat64Prefix,
           maps: [[CLAT_IPV4, a.clatIpv6]],
         }),
       );
@@ -562,8 +656,12 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
         ['neigh', 'add', 'proxy', a.clatIpv6, 'dev', MOBILE_INTERFACE],
       ]);
       await daemon(ctx, {
-        name: 'tayga-clat', namespace: hs, handsetIndex: index,
-        argv: inNamespace(hs, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]), logFile: logFile(ctx, hs, 'tayga-clat'), ready: /NAT64 prefix/,
+        name: 'tayga-clat',
+        namespace: hs,
+        handsetIndex: index,
+        argv: inNamespace(hs, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]),
+        logFile: logFile(ctx, hs, 'tayga-clat'),
+        ready: /NAT64 prefix/,
       });
     });
     clat = { interface: CLAT_INTERFACE, ipv4: CLAT_IPV4, ipv6: a.clatIpv6, nat64Prefix };
@@ -611,20 +709,35 @@ async function detach(ctx: Context, index: number): Promise<void> {
     await ctx.recorder.update((s) => {
       s.processes = s.processes.filter((p) => !stopped.has(`${p.pid}/${p.startTime}`));
     });
+    await Promise.all([ignoringMissing(ip(hs, 'link', 'del', CLAT_INTERFACE)), ignoringMissing(ip(gw, 'link', 'del', 'nat64'))]);
     await Promise.all([
-      ignoringMissing(ip(hs, 'link', 'del', CLAT_INTERFACE)),
-      ignoringMissing(ip(gw, 'link', 'del', 'nat64')),
-    ]);
-    await Promise.all([
-      ipBatch(hs, [['link', 'set', MOBILE_INTERFACE, 'down'], ['addr', 'flush', 'dev', MOBILE_INTERFACE], ['neigh', 'flush', 'proxy', 'dev', MOBILE_INTERFACE]]),
-      ipBatch(gw, [['link', 'set', 'apn0', 'down'], ['addr', 'flush', 'dev', 'apn0']]),
+      ipBatch(hs, [
+        ['link', 'set', MOBILE_INTERFACE, 'down'],
+        ['addr', 'flush', 'dev', MOBILE_INTERFACE],
+        ['neigh', 'flush', 'proxy', 'dev', MOBILE_INTERFACE],
+      ]),
+      ipBatch(gw, [
+        ['link', 'set', 'apn0', 'down'],
+        ['addr', 'flush', 'dev', 'apn0'],
+      ]),
     ]);
     await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.proxy_ndp=0`);
     await writeResolvConf(hs, [], 'detached: no DNS server');
     await updateHandset(ctx, index, (h) =>
       Object.assign(h, {
-        attached: false, attachError: null, families: [], ipv6Prefix: null, ipv6Addresses: [], ipv6Gateway: null, ipv4Address: null,
-        ipv4Gateway: null, dnsServers: [], dns64: false, clat: null, attachedAt: null, background: null,
+        attached: false,
+        attachError: null,
+        families: [],
+        ipv6Prefix: null,
+        ipv6Addresses: [],
+        ipv6Gateway: null,
+        ipv4Address: null,
+        ipv4Gateway: null,
+        dnsServers: [],
+        dns64: false,
+        clat: null,
+        attachedAt: null,
+        background: null,
       } satisfies Partial<HandsetState>),
     );
   });
@@ -690,23 +803,39 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
     const conf = path.join(dir, 'radvd.conf');
     await writeFile(conf, radvdConf({ interface: 'lan0', prefix: a.wifiPrefix, rdnss: null }));
     await daemon(ctx, {
-      name: 'radvd-wifi', namespace: ap, handsetIndex: index,
+      name: 'radvd-wifi',
+      namespace: ap,
+      handsetIndex: index,
       argv: inNamespace(ap, ['radvd', '-n', '-m', 'stderr', '-d', '1', '-C', conf, '-p', path.join(dir, 'radvd.pid')]),
-      logFile: logFile(ctx, ap, 'radvd'), ready: /polling for/,
+      logFile: logFile(ctx, ap, 'radvd'),
+      ready: /polling for/,
     });
   });
   // DHCPv4 as a home router serves it: one lease, the address the lab planned for the handset.
   await step(ctx, `${name}: dnsmasq DHCP`, async () => {
     await daemon(ctx, {
-      name: 'dhcp-wifi', namespace: ap, handsetIndex: index,
+      name: 'dhcp-wifi',
+      namespace: ap,
+      handsetIndex: index,
       argv: inNamespace(ap, [
-        'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--port=0', '--user=root', '--group=root',
-        '--interface=lan0', '--bind-interfaces', '--no-ping', '--log-dhcp', '--log-facility=-', `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
+        'dnsmasq',
+        '--keep-in-foreground',
+        '--conf-file=/dev/null',
+        '--port=0',
+        '--user=root',
+        '--group=root',
+        '--interface=lan0',
+        '--bind-interfaces',
+        '--no-ping',
+        '--log-dhcp',
+        '--log-facility=-',
+        `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
         `--dhcp-leasefile=${path.join(dir, 'dhcp.leases')}`,
         `--dhcp-range=${a.handsetWifiIpv4},${a.handsetWifiIpv4},255.255.255.0,12h`,
         `--dhcp-option=option:router,${a.accessPointLanIpv4}`,
       ]),
-      logFile: logFile(ctx, ap, 'dnsmasq'), ready: /DHCP, IP range/,
+      logFile: logFile(ctx, ap, 'dnsmasq'),
+      ready: /DHCP, IP range/,
     });
   });
   const slaac = await step(ctx, `handset ${index}: Wi-Fi`, async () => {
@@ -721,7 +850,10 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
     const hook = path.join(dir, 'udhcpc.sh');
     const lease = path.join(dir, 'udhcpc.lease');
     await writeFile(hook, UDHCPC_HOOK, { mode: 0o755 });
-    await run(inNamespace(hs, ['env', `V6LAB_LEASE=${lease}`, 'busybox', 'udhcpc', '-i', WIFI_INTERFACE, '-f', '-q', '-n', '-t', '10', '-T', '1', '-s', hook]), 20_000);
+    await run(
+      inNamespace(hs, ['env', `V6LAB_LEASE=${lease}`, 'busybox', 'udhcpc', '-i', WIFI_INTERFACE, '-f', '-q', '-n', '-t', '10', '-T', '1', '-s', hook]),
+      20_000,
+    );
     const leased = (await readFile(lease, 'utf8')).trim();
     if (leased !== a.handsetWifiIpv4) throw new Error(`DHCP on wlan0 leased ${leased}, not ${a.handsetWifiIpv4}`);
     await ipBatch(hs, [
@@ -739,8 +871,12 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
     return waitForSlaac(ctx, hs, WIFI_INTERFACE, a.wifiPrefix, { defaultRoute: false, temporary: settings.wifiPrivacy });
   });
   const wifi: WifiState = {
-    interface: WIFI_INTERFACE, accessPointNamespace: ap, ipv6Prefix: a.wifiPrefix,
-    ipv6Addresses: slaac.addresses.map((x) => canonicalAddress(x.address)), ipv4Address: a.handsetWifiIpv4, ipv4Gateway: a.accessPointLanIpv4,
+    interface: WIFI_INTERFACE,
+    accessPointNamespace: ap,
+    ipv6Prefix: a.wifiPrefix,
+    ipv6Addresses: slaac.addresses.map((x) => canonicalAddress(x.address)),
+    ipv4Address: a.handsetWifiIpv4,
+    ipv4Gateway: a.accessPointLanIpv4,
   };
   await updateHandset(ctx, index, (h) => void (h.wifi = wifi));
 }
@@ -766,9 +902,13 @@ async function startBackgroundTraffic(ctx: Context, index: number): Promise<void
     const caCertFile = ctx.recorder.state.world.caCertFile;
     await writeFile(config, JSON.stringify({ handsetIndex: index, caCertFile, ...parts } satisfies BackgroundConfig, null, 2));
     const proc = await daemon(ctx, {
-      name: 'background', namespace: hs, handsetIndex: index,
-      argv: inNamespace(hs, [...programArgv('background'), config]), logFile: logFile(ctx, hs, 'background'),
-      ready: /background traffic started/, readyTimeoutMs: 15_000,
+      name: 'background',
+      namespace: hs,
+      handsetIndex: index,
+      argv: inNamespace(hs, [...programArgv('background'), config]),
+      logFile: logFile(ctx, hs, 'background'),
+      ready: /background traffic started/,
+      readyTimeoutMs: 15_000,
     });
     await updateHandset(ctx, index, (h) => void (h.background = { pid: proc.pid, startTime: proc.startTime, logFile: proc.logFile, ...parts }));
   });
@@ -816,9 +956,17 @@ export async function labUp(plan: LabPlan): Promise<LabState> {
   await mkdir(path.join(runDir, 'logs'), { recursive: true });
   const hosts = worldAddresses(plan.labId, plan.world.hosts);
   const initial: LabState = {
-    version: 1, labId: plan.labId, stateDir, runDir, phase: 'starting', startedAt: new Date(started).toISOString(), upMs: null,
+    version: 1,
+    labId: plan.labId,
+    stateDir,
+    runDir,
+    phase: 'starting',
+    startedAt: new Date(started).toISOString(),
+    upMs: null,
     backgroundTraffic: plan.backgroundTraffic ?? true,
-    namespaces: [], netnsDirs: [], processes: [],
+    namespaces: [],
+    netnsDirs: [],
+    processes: [],
     world: { dnsServers: Object.values(worldDnsAddresses(plan.labId)), caCertFile: '', hosts },
     handsets: plan.handsets.map((h) => detachedHandset(plan.labId, h.index, h.apn, h.pdpType, handsetSettings(h.settings))),
   };
@@ -828,7 +976,12 @@ export async function labUp(plan: LabPlan): Promise<LabState> {
   const ctx = contextFor(initial, recorder, serverReady.promise);
   try {
     await step(ctx, 'internet: namespace', () =>
-      makeNamespace(ctx, { name: internetNamespace(plan.labId), role: 'internet' }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'the lab internet: its authoritative DNS'),
+      makeNamespace(
+        ctx,
+        { name: internetNamespace(plan.labId), role: 'internet' },
+        [ctx.worldDns.ipv4, ctx.worldDns.ipv6],
+        'the lab internet: its authoritative DNS',
+      ),
     );
     const authReady = deferred();
     await parallel(ctx, [
@@ -843,7 +996,7 @@ export async function labUp(plan: LabPlan): Promise<LabState> {
         // The handset's resolver forwards to the authoritative server, and CLAT discovery asks it.
         await authReady.promise;
         await attach(ctx, h.index, h.apn, h.pdpType);
-        await parallel(ctx, [startBackgroundTraffic(ctx, h.index), ...(plan.wifi ?? true ? [setUpWifi(ctx, h.index)] : [])]);
+        await parallel(ctx, [startBackgroundTraffic(ctx, h.index), ...((plan.wifi ?? true) ? [setUpWifi(ctx, h.index)] : [])]);
       }),
     ]);
   } catch (error) {

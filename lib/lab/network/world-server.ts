@@ -158,7 +158,12 @@ function listen(server: net.Server, port: number, host: string): Promise<void> {
  * A UDP socket bound to one host address and `port`, answering with `onMessage`. Bound per
  * address, so every reply leaves from the address the request was sent to.
  */
-function bindUdpService(address: string, port: number, label: string, onMessage: (socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo) => void): Promise<dgram.Socket> {
+function bindUdpService(
+  address: string,
+  port: number,
+  label: string,
+  onMessage: (socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo) => void,
+): Promise<dgram.Socket> {
   const socket = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4');
   socket.on('message', (msg, rinfo) => onMessage(socket, msg, rinfo));
   socket.on('error', (error) => process.stderr.write(`${label} ${address}: ${error.message}\n`));
