@@ -3,7 +3,8 @@
  * A crash, a kill -9 or a full disk leaves the previous version and no half-written copy, and an
  * error names the file meant (a failed write(2) carries no path of its own).
  */
-import { chownSync, closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchownSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 export interface WholeFileOptions {
   /** fsync before the rename, for files a power cut must not lose (results.json). @default false */
@@ -14,26 +15,32 @@ export interface WholeFileOptions {
   mode?: number;
 }
 
-let serial = 0;
+/**
+ * The temporary file: a name nobody can guess, created only if nothing (not even a symlink) is
+ * there, never followed: a directory someone else can write to cannot redirect a root writer.
+ */
+const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 export function writeFileWhole(file: string, data: string | Uint8Array, options: WholeFileOptions = {}): void {
-  // A device, FIFO or symlink named as the output (`--html /dev/stdout`) is written to, never
-  // renamed over: that would replace it with a regular file.
-  if (!isRegularOrAbsent(file)) {
+  // A device or FIFO named as the output (`--html /dev/stdout`, itself a symlink) is written to,
+  // never renamed over: that would replace it with a regular file. Anything else, a symlink to a
+  // file or directory included, is replaced by the rename, never written through.
+  if (isDeviceOrFifo(file)) {
     writeFileSync(file, data);
     return;
   }
-  const temp = `${file}.${process.pid}.${++serial}.tmp`;
+  const temp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
   try {
-    const fd = openSync(temp, 'w', options.mode ?? 0o644);
+    const fd = openSync(temp, TEMP_FLAGS, options.mode ?? 0o644);
     try {
       // writeFileSync on a descriptor loops until all is written.
       writeFileSync(fd, data);
       if (options.durable) fsyncSync(fd);
+      // On the descriptor: the name could be swapped between a path chown and the rename.
+      if (options.owner) fchownSync(fd, options.owner.uid, options.owner.gid);
     } finally {
       closeSync(fd);
     }
-    if (options.owner) chownSync(temp, options.owner.uid, options.owner.gid);
     renameSync(temp, file);
   } catch (error) {
     rmSync(temp, { force: true });
@@ -64,10 +71,11 @@ export function removePartialFile(file: string): void {
   }
 }
 
-function isRegularOrAbsent(file: string): boolean {
+function isDeviceOrFifo(file: string): boolean {
   try {
-    return lstatSync(file).isFile();
+    const stat = statSync(file);
+    return stat.isCharacterDevice() || stat.isBlockDevice() || stat.isFIFO();
   } catch {
-    return true;
+    return false;
   }
 }

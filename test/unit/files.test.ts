@@ -2,7 +2,7 @@
 // missing directory leaves the previous version and no temporary copy; a device named as the
 // output is written to, never renamed over or removed.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removePartialFile, writeFileWhole, writeJsonWhole } from '../../lib/config/files.js';
@@ -42,5 +42,27 @@ describe('files written whole', () => {
     removePartialFile(partial);
     removePartialFile(partial);
     assert.deepEqual(readdirSync(dir), ['results.json']);
+  });
+
+  it('replaces a symlink named as the output instead of writing through it, and reaches no file through a planted temp name', () => {
+    const run = join(dir, 'run');
+    const outside = join(dir, 'outside');
+    mkdirSync(run);
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'precious'), 'keep\n');
+    symlinkSync(join(outside, 'precious'), join(run, 'index.html'));
+    symlinkSync(outside, join(run, 'junit.xml'));
+    writeFileWhole(join(run, 'index.html'), '<!doctype html>');
+    writeFileWhole(join(run, 'junit.xml'), '<testsuites/>');
+    assert.equal(readFileSync(join(outside, 'precious'), 'utf8'), 'keep\n', 'the symlink target is untouched');
+    assert.deepEqual(readdirSync(outside), ['precious']);
+    assert.ok(lstatSync(join(run, 'index.html')).isFile() && lstatSync(join(run, 'junit.xml')).isFile(), 'the links were replaced by regular files');
+    // The old temp names were predictable (file.PID.N.tmp): a link planted at every one of them
+    // that this process could pick leads nowhere now.
+    for (let n = 1; n <= 50; n++) symlinkSync(join(outside, 'precious'), join(run, `results.json.${process.pid}.${n}.tmp`));
+    writeFileWhole(join(run, 'results.json'), '{}\n', { owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 } });
+    assert.equal(readFileSync(join(outside, 'precious'), 'utf8'), 'keep\n');
+    assert.equal(readFileSync(join(run, 'results.json'), 'utf8'), '{}\n');
+    chmodSync(run, 0o755);
   });
 });
