@@ -431,3 +431,60 @@ describe('emulated apps: launched by am start and monkey, stopped by am force-st
     assert.ok(alive(fresh.pid));
   });
 });
+
+describe('the activity manager believes a forged handset.json only as far as the kernel agrees (issue 14)', () => {
+  it('force-stop of a package that is not installed, or named with a path, touches nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-am-forged-'));
+    writeHandsetState(dir, initialHandsetState('emulator-5554', profile, [{ package: 'com.example.lo', label: 'Loopback', uid: 10150 }]));
+    const outside = join(dir, '..', `${process.pid}-victim.sock`);
+    writeFileSync(outside, 'keep');
+    try {
+      const r = await executeActivityCommand(
+        dir,
+        'am',
+        [
+          'force-stop',
+          `../../${outside
+            .split('/')
+            .pop()!
+            .replace(/\.sock$/, '')}`,
+        ],
+        noLaunch,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(readFileSync(outside, 'utf8'), 'keep');
+    } finally {
+      rmSync(outside, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never kills a process the record names but the kernel says is another uid, or not its own group leader', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-am-forged-'));
+    const state = initialHandsetState('emulator-5554', profile, [{ package: 'com.example.lo', label: 'Loopback', uid: 10150 }]);
+    // A process of ours (this test's uid, in this test's process group): the victim a handset
+    // that writes its own handset.json would point root at.
+    const { spawn } = await import('node:child_process');
+    // Detached: it leads its own process group, as an app does, so only the uid tells them apart.
+    const victim = spawn('sleep', ['30'], { stdio: 'ignore', detached: true });
+    try {
+      const stat = readFileSync(`/proc/${victim.pid}/stat`, 'utf8');
+      const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+      for (const forged of [
+        { pid: victim.pid!, startTime, uid: 10150, startedAt: new Date().toISOString() },
+        { pid: victim.pid!, startTime, uid: process.getuid?.() ?? 0, startedAt: new Date().toISOString() },
+        // pid 1 with its real start time: a kill of its group would be kill(-1), every process.
+        { pid: 1, startTime: readFileSync('/proc/1/stat', 'utf8').split(') ')[1]!.split(' ')[19]!, uid: 10150, startedAt: new Date().toISOString() },
+      ]) {
+        writeHandsetState(dir, { ...state, running: { 'com.example.lo': forged } });
+        const r = await executeActivityCommand(dir, 'am', ['force-stop', 'com.example.lo'], noLaunch);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(victim.exitCode, null, `the forged record ${JSON.stringify(forged)} killed nothing`);
+        assert.equal(victim.signalCode, null);
+      }
+    } finally {
+      victim.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -18,7 +18,7 @@ import { connect, type Server } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import createDebug from 'debug';
-import { isRunning, processStartTime, sleep } from '../network/process.js';
+import { isRunning, processStartTime, processUid, readProcStat, sleep } from '../network/process.js';
 import { appConsolePath, appSocketPath, APPS_DIR } from './app.js';
 import { ACTION_VIEW, BROWSER_PACKAGE, CATEGORY_BROWSABLE, CATEGORY_DEFAULT, installedApps, webTarget } from './browser.js';
 import { serveJsonLines } from './control-socket.js';
@@ -305,19 +305,43 @@ function stopApp(dir: string, pkg: string): Promise<boolean> {
   return exclusive(dir, pkg, () => stopUnlocked(dir, pkg));
 }
 
+/** The first uid Android gives an app (Process.FIRST_APPLICATION_UID); below it are system uids. */
+const FIRST_APPLICATION_UID = 10_000;
+
+/**
+ * Whether the process recorded for `pkg` is that app's and may be killed by root: handset.json
+ * is a file the handset's shell user can write, so a record is believed only where the kernel
+ * agrees: the process runs as the app's own uid (an app uid, never root's or a system one), with
+ * the start time recorded, and leads its own process group (an app is started as one).
+ */
+async function isAppProcess(state: HandsetState, pkg: string, proc: RunningApp): Promise<boolean> {
+  const app = installedApps(state).find((a) => a.package === pkg);
+  if (app === undefined || proc.pid <= 1 || proc.pid === process.pid || proc.uid < FIRST_APPLICATION_UID) return false;
+  // An app starts as root and drops to its uid once its control socket listens: a stop in
+  // that instant waits for the drop (1 s at most) rather than believe a root process.
+  const deadline = Date.now() + 1_000;
+  for (;;) {
+    const [stat, uid] = await Promise.all([readProcStat(proc.pid), processUid(proc.pid)]);
+    if (stat === null || stat.startTime !== proc.startTime || stat.processGroup !== proc.pid) return false;
+    if (uid === proc.uid) return true;
+    if (uid !== 0 || Date.now() > deadline) return false;
+    await sleep(10);
+  }
+}
+
 async function stopUnlocked(dir: string, pkg: string): Promise<boolean> {
   const state = readHandsetState(dir);
-  const proc = await liveProcess(state, pkg);
+  let proc = await liveProcess(state, pkg);
+  if (proc !== null && !(await isAppProcess(state, pkg, proc))) {
+    log('force-stop %s: the record names pid %d, which is not that app: not killed', pkg, proc.pid);
+    proc = null;
+  }
   if (proc !== null) {
     log('force-stop %s: SIGKILL to process group %d', pkg, proc.pid);
     try {
       process.kill(-proc.pid, 'SIGKILL');
     } catch {
-      try {
-        process.kill(proc.pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
+      // gone meanwhile
     }
     const deadline = Date.now() + 2_000;
     while ((await isRunning(proc)) && Date.now() < deadline) await sleep(10);
@@ -497,6 +521,9 @@ async function am(dir: string, args: readonly string[], launch: Launcher): Promi
     case 'force-stop': {
       const pkg = rest.filter((a) => !a.startsWith('-') && !/^\d+$/.test(a))[0];
       if (pkg === undefined) return result('', 'Error: package name not specified\n', 255);
+      // A name becomes paths (its control socket) and a kill: only an installed package's, as
+      // ActivityManager does nothing for a package it does not know.
+      if (!installedApps(readHandsetState(dir)).some((a) => a.package === pkg)) return result('');
       await stopApp(dir, pkg);
       return result('');
     }

@@ -39,18 +39,32 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * and parentheses, so fields are counted after the last `)`.
  * `1234 (unbound) S 1 1234 1234 0 -1 4194560 ... 0 0 20 0 1 0 5821 ...` (field 22 = 5821)
  */
-export function parseProcStat(text: string): { state: string; startTime: string } | null {
+export function parseProcStat(text: string): { state: string; startTime: string; processGroup: number } | null {
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
   const fields = text.slice(close + 2).split(' ');
-  // fields[0] is field 3 (state), so field 22 is fields[19].
+  // fields[0] is field 3 (state), so field 5 (pgrp) is fields[2] and field 22 is fields[19].
   const state = fields[0];
   const startTime = fields[19];
-  if (state === undefined || startTime === undefined || !/^\d+$/.test(startTime)) return null;
-  return { state, startTime };
+  const processGroup = Number(fields[2]);
+  if (state === undefined || startTime === undefined || !/^\d+$/.test(startTime) || !Number.isInteger(processGroup)) return null;
+  return { state, startTime, processGroup };
 }
 
-async function readProcStat(pid: number): Promise<{ state: string; startTime: string } | null> {
+/**
+ * The real uid of a live process (`Uid:` in /proc/PID/status: real, effective, saved, fs), or
+ * null when there is no such process.
+ */
+export async function processUid(pid: number): Promise<number | null> {
+  try {
+    const uid = /^Uid:\t(\d+)\t/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return uid === undefined ? null : Number(uid);
+  } catch {
+    return null;
+  }
+}
+
+export async function readProcStat(pid: number): Promise<{ state: string; startTime: string; processGroup: number } | null> {
   try {
     return parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
   } catch {
