@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
 import { resolveUnderRoot, type HandsetHost } from './adbd/host.js';
 import { stopAllApps } from './android/activity.js';
+import { AID_SHELL } from './android/control-socket.js';
 import { readHandsetState, writeHandsetState } from './android/state.js';
 import type { AgentReply, AgentRequest } from './netns-agent.js';
 
@@ -30,7 +31,7 @@ export interface NetnsHandsetHostOptions {
 }
 
 /** Android's shell user (AID_SHELL): what `adb shell` runs as on a phone. */
-export const SHELL_UID = 2000;
+export const SHELL_UID = AID_SHELL;
 
 export class NetnsHandsetHost implements HandsetHost {
   readonly namespace: string;

@@ -2,15 +2,19 @@
  * The handsets' root services (the activity manager, su) listen on a Unix socket in the handset
  * directory and take one JSON line per connection from the shell user's side.
  */
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+
+/** Android's AID_SHELL: the handset's shell user, the only client of its root services but root. */
+export const AID_SHELL = 2000;
 
 /** Longest request line accepted; a client that sends more without a newline is dropped. */
 const MAX_REQUEST = 65536;
 
 /**
- * Serves `path` (mode 0666: the shell user connects) and hands each connection's first JSON line
- * object to `onRequest`; a connection whose line is not a JSON object is closed.
+ * Serves `path` and hands each connection's first JSON line object to `onRequest`; a connection
+ * whose line is not a JSON object is closed. The socket is the shell user's, mode 0600: root and
+ * the handset's shell connect, no other local user does (su here runs commands as root).
  */
 export function serveJsonLines(path: string, onRequest: (request: Record<string, unknown>, socket: Socket) => void): Server {
   rmSync(path, { force: true });
@@ -39,6 +43,9 @@ export function serveJsonLines(path: string, onRequest: (request: Record<string,
       onRequest(request as Record<string, unknown>, socket);
     });
   });
-  server.listen(path, () => chmodSync(path, 0o666));
+  server.listen(path, () => {
+    chmodSync(path, 0o600);
+    if (process.getuid?.() === 0) chownSync(path, AID_SHELL, AID_SHELL);
+  });
   return server;
 }
