@@ -6,8 +6,10 @@
  * the wire formats are in ./protocol.ts.
  */
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import debug from 'debug';
+import { type AdbPublicKey, AUTH_TYPE, findSigner, keyFingerprint, parseAdbPublicKey, TOKEN_SIZE } from './auth.js';
 import type { HandsetHost } from './host.js';
 import { A_VERSION, COMMAND, commandName, encodeHeader, MAX_PAYLOAD, MessageDecoder, type AdbMessage } from './protocol.js';
 import { killProcessGroup, parseCommandService, runCommand, type ProcessRegistry } from './shell.js';
@@ -36,6 +38,14 @@ export interface AdbDaemonOptions {
   features?: string[];
   /** Deadline for a `tcp:` service to reach its port before the OPEN is refused, in ms. @default 10000 */
   connectTimeoutMs?: number;
+  /**
+   * The adb hosts this handset accepts (its adb_keys): every CNXN is answered with an AUTH token
+   * and only a signature by one of these keys brings the connection online, as adbd does with
+   * `ro.adb.secure=1`. A host offering any other key (AUTH RSAPUBLICKEY) is never accepted: it
+   * stays `unauthorized`, as before a prompt nobody answers. Absent: no AUTH at all
+   * (`ro.adb.secure=0`, an emulator image), for tests of the daemon alone; the lab always gives keys.
+   */
+  authorizedKeys?: readonly AdbPublicKey[];
   /**
    * How long `adb reboot` keeps the handset away: adbd stops listening that long (counted from
    * when its connections drop), then listens again on the same port. @default 3000
@@ -67,6 +77,7 @@ export class AdbDaemon {
   readonly #banner: Buffer;
   readonly #connectTimeoutMs: number;
   readonly #rebootMs: number;
+  readonly #authorizedKeys: readonly AdbPublicKey[] | null;
   readonly #connections = new Set<Connection>();
   readonly #children = new Set<ChildProcess>();
   #server: Server | null = null;
@@ -82,6 +93,7 @@ export class AdbDaemon {
     this.#banner = Buffer.from(deviceBanner(options.banner, options.features ?? ['shell_v2', 'cmd']), 'utf8');
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#rebootMs = options.rebootMs ?? DEFAULT_REBOOT_MS;
+    this.#authorizedKeys = options.authorizedKeys ?? null;
   }
 
   /** Connections from adb servers now open. */
@@ -141,8 +153,12 @@ export class AdbDaemon {
   }
 
   #accept(socket: Socket): void {
-    const connection = new Connection(socket, `port ${this.#port} <- ${socket.remoteAddress}:${socket.remotePort}`, this.#banner, (name) =>
-      this.#prepare(name),
+    const connection = new Connection(
+      socket,
+      `port ${this.#port} <- ${socket.remoteAddress}:${socket.remotePort}`,
+      this.#banner,
+      this.#authorizedKeys,
+      (name) => this.#prepare(name),
     );
     this.#connections.add(connection);
     socket.once('close', () => this.#connections.delete(connection));
@@ -270,11 +286,19 @@ export class AdbDaemon {
   }
 }
 
+/** Failed signatures after which each new token waits a second (adbd's guard against guessing). */
+const AUTH_ATTEMPTS_BEFORE_DELAY = 256;
+
 /** One adb server's connection: the transport state and its streams. */
 class Connection implements StreamTransport {
   readonly #socket: Socket;
   readonly #name: string;
   readonly #banner: Buffer;
+  /** Keys that may sign a token; null when no AUTH is asked (`ro.adb.secure=0`). */
+  readonly #authorizedKeys: readonly AdbPublicKey[] | null;
+  /** The token the host must sign next; null when none is outstanding. */
+  #token: Buffer | null = null;
+  #failedSignatures = 0;
   readonly #prepare: (service: string) => Promise<ServiceRunner | null>;
   readonly #decoder = new MessageDecoder(MAX_PAYLOAD);
   readonly #streams = new Map<number, AdbStream>();
@@ -284,10 +308,17 @@ class Connection implements StreamTransport {
   #online = false;
   maxPayload = MAX_PAYLOAD;
 
-  constructor(socket: Socket, name: string, banner: Buffer, prepare: (service: string) => Promise<ServiceRunner | null>) {
+  constructor(
+    socket: Socket,
+    name: string,
+    banner: Buffer,
+    authorizedKeys: readonly AdbPublicKey[] | null,
+    prepare: (service: string) => Promise<ServiceRunner | null>,
+  ) {
     this.#socket = socket;
     this.#name = name;
     this.#banner = banner;
+    this.#authorizedKeys = authorizedKeys;
     this.#prepare = prepare;
     socket.setNoDelay(true);
     log('%s: connected', name);
@@ -360,19 +391,83 @@ class Connection implements StreamTransport {
         }
         this.#streams.get(message.arg1)?.abort();
         return;
+      case COMMAND.AUTH:
+        this.#auth(message);
+        return;
       default:
-        // AUTH is never asked for (the host sees the device online at once); others are not ours.
         log('%s: ignoring %s', this.#name, commandName(message.command));
     }
   }
 
-  /** CNXN: the host (re)starts the session. Reply with ours; WRTEs carry the smaller maxdata. */
+  /**
+   * CNXN: the host (re)starts the session. With keys to check, it gets a token to sign first
+   * (adbd's send_auth_request); else our CNXN at once. WRTEs carry the smaller maxdata.
+   */
   #connect(message: AdbMessage): void {
     if (this.#online) this.#closeStreams();
+    this.#online = false;
     this.maxPayload = Math.max(1, Math.min(message.arg1, MAX_PAYLOAD));
-    this.#online = true;
     log('%s: CNXN version 0x%s maxdata %d %j', this.#name, message.arg0.toString(16), message.arg1, message.data.toString('utf8'));
+    if (this.#authorizedKeys === null) this.#goOnline();
+    else this.#askToken();
+  }
+
+  #goOnline(): void {
+    this.#online = true;
+    this.#token = null;
     this.send(COMMAND.CNXN, A_VERSION, MAX_PAYLOAD, [this.#banner], this.#banner.length);
+  }
+
+  /** AUTH(TOKEN, 0, 20 random bytes): a fresh token each time, so no signature is good twice. */
+  #askToken(): void {
+    const token = randomBytes(TOKEN_SIZE);
+    this.#token = token;
+    this.send(COMMAND.AUTH, AUTH_TYPE.TOKEN, 0, [token], token.length);
+  }
+
+  /**
+   * AUTH from the host (adbd's handle_packet A_AUTH). SIGNATURE: the outstanding token signed by
+   * an accepted key brings the connection online; anything else gets a new token, which makes
+   * the host try its next key. RSAPUBLICKEY: the host has no accepted key and offers its own; a
+   * phone would ask its user, this handset accepts only the keys it was given, so the host stays
+   * `unauthorized` (the connection stays open, as under an unanswered prompt).
+   */
+  #auth(message: AdbMessage): void {
+    const keys = this.#authorizedKeys;
+    if (keys === null || this.#online || this.#token === null) {
+      log('%s: ignoring AUTH type %d (none asked for)', this.#name, message.arg0);
+      return;
+    }
+    if (message.arg0 === AUTH_TYPE.SIGNATURE) {
+      const signer = findSigner(keys, this.#token, message.data);
+      if (signer !== null) {
+        log('%s: AUTH accepted key %s %s', this.#name, keyFingerprint(signer), signer.comment);
+        this.#failedSignatures = 0;
+        this.#goOnline();
+        return;
+      }
+      this.#failedSignatures++;
+      log('%s: AUTH signature by no accepted key (%d failed)', this.#name, this.#failedSignatures);
+      this.#token = null;
+      if (this.#failedSignatures <= AUTH_ATTEMPTS_BEFORE_DELAY) this.#askToken();
+      else
+        setTimeout(() => {
+          if (!this.#socket.destroyed && !this.#online) this.#askToken();
+        }, 1000).unref();
+      return;
+    }
+    if (message.arg0 === AUTH_TYPE.RSAPUBLICKEY) {
+      let offered = 'a damaged key';
+      try {
+        const key = parseAdbPublicKey(message.data.toString('latin1'), 'AUTH RSAPUBLICKEY');
+        offered = `key ${keyFingerprint(key)} ${key.comment}`;
+      } catch (error) {
+        offered = (error as Error).message;
+      }
+      log('%s: refused %s: not among the keys given at lab up (v6lab lab up --adb-key FILE)', this.#name, offered);
+      return;
+    }
+    log('%s: ignoring AUTH type %d', this.#name, message.arg0);
   }
 
   #open(remoteId: number, data: Buffer): void {

@@ -22,3 +22,15 @@ export class HandsetPathError extends Error {
     this.name = 'HandsetPathError';
   }
 }
+
+/** An adb public key (adbkey.pub, adb_keys, `lab up --adb-key`, AUTH RSAPUBLICKEY) that is not one. */
+export class AdbKeyError extends Error {
+  constructor(
+    /** Where the key came from: a file and line, or what sent it. */
+    readonly where: string,
+    readonly reason: string,
+  ) {
+    super(`adb key in ${where}: ${reason}`);
+    this.name = 'AdbKeyError';
+  }
+}
