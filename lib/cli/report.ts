@@ -10,25 +10,35 @@
  * Exit 0 when the reports are written, whatever the run's verdict (that is certify's exit code,
  * and index.html's and junit.xml's first line); 1 when --compare found a regression.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateAllureHtml } from '../report/allure.js';
-import { ALLURE_RESULTS, writeAllureResults, writeAllureVerdict } from '../report/allure-results.js';
+import { ALLURE_RESULTS, reporterResultsProblem, writeAllureResults, writeAllureVerdict } from '../report/allure-results.js';
 import { changesJson, compareRuns, describeChange } from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { readMergeSources, mergeRuns } from '../report/merge.js';
 import { readResults, REASON_CODE, ResultsFileError, RESULTS_FILE, writeDocument, type RunResults } from '../report/results.js';
-import { readRun } from '../report/run.js';
+import { readRun, runRoots } from '../report/run.js';
+import { locateRunFile, writeRunFile } from '../report/run-files.js';
+import { MAX_DATA_FILE } from '../config/schema.js';
 import { judgeRun, type CheckKey, type VerdictOptions } from '../report/verdict.js';
 import { loadCatalogue } from '../harness/catalogue.js';
 import { PLAN_FILE, readPlan } from '../harness/plan.js';
 import { EXIT, UsageError } from './errors.js';
 import { expectedChecks } from './progress.js';
 import { toolVersion } from './version.js';
-import { writeFileWhole } from '../config/files.js';
 
-const writeAtomically = writeFileWhole;
+/** A report's outputs are renamed over, never written through: an index.html that is a symlink is replaced. */
+const writeAtomically = (file: string, text: string): void => writeRunFile(file, text);
+
+function isSymlink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
 
 /** `--allow-skip NOT_INSTALLED,NETWORK_UNAVAILABLE`: skip reason codes, comma-separated. */
 export function parseAllowSkip(text: string): string[] {
@@ -49,13 +59,24 @@ export function parseAllowSkip(text: string): string[] {
  * judged on its results alone; a plan that cannot be read is said on stderr, not passed over.
  */
 export function selectedChecks(dir: string, doc: RunResults, warn: (line: string) => void): CheckKey[] {
-  const runs = doc.run.merged ? doc.run.merged.map((m) => resolve(dir, m.dir)) : [dir];
+  // A merge's runs only where they are run directories (lib/report/run.ts runRoots).
+  const runs = doc.run.merged ? runRoots(dir, doc).slice(1) : [resolve(dir)];
   const out: CheckKey[] = [];
   for (const run of runs) {
     const file = join(run, PLAN_FILE);
     if (!existsSync(file)) continue;
+    // The plan is read only as a regular file of the run, and its catalogue only as a regular
+    // file of a data file's size: a FIFO or /dev/zero there would hang the report or take its memory.
+    const found = locateRunFile(run, [run], PLAN_FILE, MAX_DATA_FILE);
+    if ('problem' in found) {
+      warn(`v6lab: ${file}: not read (${found.problem}); judged on its results alone, so a check that never ran is not listed as missing`);
+      continue;
+    }
     try {
       const plan = readPlan(file);
+      const catalogue = statSync(plan.catalogue, { throwIfNoEntry: false });
+      if (catalogue !== undefined && (!catalogue.isFile() || catalogue.size > MAX_DATA_FILE))
+        throw new Error(`its catalogue ${plan.catalogue} is not a regular file of at most ${MAX_DATA_FILE} bytes`);
       const selected = expectedChecks(plan, loadCatalogue(plan.catalogue).apps);
       for (const device of plan.devices) out.push(...selected.map((c) => ({ device: device.serial, check: c.check, app: c.app, network: c.network })));
     } catch (error) {
@@ -120,10 +141,13 @@ export async function reportCommand(
   if (options.allure !== false) {
     const results = join(dir, ALLURE_RESULTS);
     // The WebdriverIO reporter's results are richer (its own timings); a merge's are rebuilt from
-    // the merged document, so the later run's result stands there as everywhere else.
-    if (sources !== null || doc.run.merged !== undefined || !existsSync(results)) {
-      const roots = [dir, ...(doc.run.merged ?? []).map((m) => resolve(dir, m.dir))];
-      writeAllureResults(dir, doc, verdict, roots);
+    // the merged document, so the later run's result stands there as everywhere else. Results
+    // that are not a real directory of regular files (a symlink, a FIFO in it) are built again:
+    // Allure would read, and the verdict be written, wherever they point.
+    const problem = existsSync(results) || isSymlink(results) ? reporterResultsProblem(results) : 'absent';
+    if (problem !== null && problem !== 'absent') err.write(`v6lab: ${results}: ${problem}; built again from results.json\n`);
+    if (sources !== null || doc.run.merged !== undefined || problem !== null) {
+      writeAllureResults(dir, doc, verdict, runRoots(dir, doc));
     } else {
       writeAllureVerdict(results, doc, verdict);
     }

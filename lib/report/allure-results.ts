@@ -11,10 +11,11 @@
  * them, or goes through a symlink, is named in a step instead.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFileSync, lstatSync, mkdirSync, realpathSync, rmSync, type Stats, writeFileSync } from 'node:fs';
-import { extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import type { CheckResult, RunDevice, RunResults } from './results.js';
 import type { RunVerdict } from './verdict.js';
+import { locateRunFile, readCappedFile, writeRunFile } from './run-files.js';
 import { describeCheck } from './verdict.js';
 
 export const ALLURE_RESULTS = 'allure-results';
@@ -79,25 +80,9 @@ const md5 = (text: string): string => createHash('md5').update(text).digest('hex
 
 /** An evidence file that may be attached: a regular file inside one of `roots`, reached through no symlink. */
 export function attachableEvidence(runDir: string, roots: readonly string[], path: string): { file: string } | { problem: string } {
-  const file = resolve(runDir, path);
-  let stat: Stats;
-  try {
-    stat = lstatSync(file);
-  } catch {
-    return { problem: 'missing' };
-  }
-  if (stat.isSymbolicLink()) return { problem: 'a symlink (not followed)' };
-  if (!stat.isFile()) return { problem: 'not a regular file' };
-  if (stat.size > MAX_ATTACHMENT) return { problem: `${stat.size} bytes, over the ${MAX_ATTACHMENT}-byte attachment limit (open it from the run directory)` };
-  const real = realpathSync(file);
-  for (const root of roots.map((r) => resolve(r))) {
-    const within = relative(root, file);
-    if (within === '' || within.startsWith('..') || isAbsolute(within)) continue;
-    // Through a symlinked directory, the file's real path is not the one its name says.
-    if (relative(realpathSync(root), real) === within) return { file };
-    return { problem: 'reached through a symlinked directory (not followed)' };
-  }
-  return { problem: 'outside the run directory' };
+  const found = locateRunFile(runDir, roots, path, MAX_ATTACHMENT);
+  if ('problem' in found) return { problem: found.problem.endsWith('-byte limit') ? `${found.problem} (open it from the run directory)` : found.problem };
+  return { file: found.file };
 }
 
 /**
@@ -194,7 +179,8 @@ const property = (key: string, value: string): string =>
 export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict: RunVerdict): void {
   mkdirSync(resultsDir, { recursive: true });
   const word = verdict.verdict === 'not-run' ? 'COULD NOT RUN' : verdict.verdict.toUpperCase();
-  writeFileSync(
+  // This directory may be one a run directory came with: each file is renamed over, never written through.
+  writeRunFile(
     join(resultsDir, 'executor.json'),
     `${JSON.stringify({ name: 'v6lab', type: 'v6lab', buildName: doc.run.id, reportName: `v6lab ${doc.run.id}: ${word}` }, null, 2)}\n`,
   );
@@ -207,8 +193,8 @@ export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict:
     ...verdict.accepted.map((a, i) => property(`v6lab.accepted.${i + 1}`, describeCheck(a))),
     ...(verdict.allowSkip.length > 0 ? [property('v6lab.allow-skip', verdict.allowSkip.join(','))] : []),
   ];
-  writeFileSync(join(resultsDir, 'environment.properties'), `${lines.join('\n')}\n`);
-  writeFileSync(
+  writeRunFile(join(resultsDir, 'environment.properties'), `${lines.join('\n')}\n`);
+  writeRunFile(
     join(resultsDir, 'categories.json'),
     `${JSON.stringify(
       [
@@ -223,12 +209,29 @@ export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict:
 }
 
 /**
+ * Whether DIR/allure-results is Allure results a reporter wrote that Allure may read and the
+ * verdict may be added to: a real directory of the run (not a symlink) holding only regular
+ * files. Else why not; the report then builds them again from results.json (lib/report/run-files.ts:
+ * a symlink there would have Allure read, and the verdict written, wherever it points).
+ */
+export function reporterResultsProblem(resultsDir: string): string | null {
+  try {
+    if (!lstatSync(resultsDir).isDirectory()) return 'not a directory (a symlink is not followed)';
+    for (const entry of readdirSync(resultsDir, { withFileTypes: true })) if (!entry.isFile()) return `${entry.name} in it is not a regular file`;
+  } catch (error) {
+    return `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+  return null;
+}
+
+/**
  * Writes DIR/allure-results from results.json (replacing what a previous build wrote there):
  * one result per check, evidence copied from `roots` (the run directory, and for a merge the
  * runs it was made of). Returns the directory.
  */
 export function writeAllureResults(runDir: string, doc: RunResults, verdict: RunVerdict, roots: readonly string[] = [runDir]): string {
   const out = join(runDir, ALLURE_RESULTS);
+  // rm removes a symlink there itself, never what it points to.
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const accepted = new Set(verdict.accepted.map((a) => `${a.device}|${a.check}|${a.app ?? ''}|${a.network}`));
@@ -242,9 +245,15 @@ export function writeAllureResults(runDir: string, doc: RunResults, verdict: Run
         unattached.push({ path, problem: found.problem });
         return;
       }
+      // Read from a descriptor opened without following a symlink: a file swapped for a FIFO since it was looked at is not read.
+      const read = readCappedFile(found.file, MAX_ATTACHMENT);
+      if ('problem' in read) {
+        unattached.push({ path, problem: read.problem });
+        return;
+      }
       const ext = extname(path).toLowerCase();
       const source = `${uuid}-attachment-${i}${/^\.[a-z0-9]{1,8}$/.test(ext) ? ext : ''}`;
-      copyFileSync(found.file, join(out, source));
+      writeFileSync(join(out, source), read.bytes, { flag: 'wx' });
       attachments.push({ name: path, source, type: MEDIA_TYPE[ext] ?? 'application/octet-stream' });
     });
     const result = allureResult(
@@ -256,7 +265,7 @@ export function writeAllureResults(runDir: string, doc: RunResults, verdict: Run
       unattached,
       accepted.has(`${r.device}|${r.check}|${r.app ?? ''}|${r.network}`),
     );
-    writeFileSync(join(out, `${uuid}-result.json`), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(out, `${uuid}-result.json`), `${JSON.stringify(result, null, 2)}\n`, { flag: 'wx' });
   }
   writeAllureVerdict(out, doc, verdict);
   return out;

@@ -5,10 +5,11 @@
  * URL it would load from the network.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { freshDirectory, readCappedFile, replaceDirectory } from './run-files.js';
 
 const run = promisify(execFile);
 
@@ -33,16 +34,23 @@ export function externalLoads(html: string): string[] {
   return [...new Set([...loads, ...analytics])];
 }
 
+/** Allure's one-file report embeds every attachment; its own size is bounded by theirs. */
+const MAX_ALLURE_HTML = 1024 * 1024 * 1024;
+
 /**
  * Generates DIR/allure-report/index.html from DIR/allure-results (the WebdriverIO reporter's, or
- * those lib/report/allure-results.ts built from results.json); returns its path.
+ * those lib/report/allure-results.ts built from results.json); returns its path. Allure's
+ * `--clean` empties its output directory, whatever that points to: it writes into a new,
+ * randomly named directory of the run, which then replaces DIR/allure-report only if that is a
+ * real directory of the run or absent (a symlink there is removed itself, never its target).
  */
 export async function generateAllureHtml(runDir: string): Promise<string> {
   const input = join(runDir, 'allure-results');
   if (!existsSync(input)) throw new AllureError(`${input}: no Allure results`);
   const results = [input];
   const allure = join(dirname(createRequire(import.meta.url).resolve('allure-commandline/package.json')), 'bin', 'allure');
-  const out = join(runDir, 'allure-report');
+  const target = join(runDir, 'allure-report');
+  const out = freshDirectory(runDir, 'allure-report');
   try {
     await run(allure, ['generate', ...results, '-o', out, '--clean', '--single-file'], {
       env: { ...process.env, ALLURE_NO_ANALYTICS: 'true' },
@@ -53,10 +61,19 @@ export async function generateAllureHtml(runDir: string): Promise<string> {
     const why = /java: not found|JAVA_HOME|java.*No such file/i.test(`${e.stderr ?? ''} ${e.message}`)
       ? 'Java is missing (Debian: apt-get install default-jre-headless)'
       : (e.stderr ?? e.message).trim().split('\n').pop();
+    rmSync(out, { recursive: true, force: true });
     throw new AllureError(`allure generate failed: ${why}`);
   }
-  const file = join(out, 'index.html');
-  const loads = externalLoads(readFileSync(file, 'utf8'));
-  if (loads.length > 0) throw new AllureError(`${file} would load from the network: ${loads.slice(0, 3).join(', ')}`);
-  return file;
+  const read = readCappedFile(join(out, 'index.html'), MAX_ALLURE_HTML);
+  const loads = 'problem' in read ? [] : externalLoads(read.bytes.toString('utf8'));
+  if ('problem' in read || loads.length > 0) {
+    rmSync(out, { recursive: true, force: true });
+    throw new AllureError(
+      'problem' in read
+        ? `allure generate wrote no report (${read.problem})`
+        : `${join(target, 'index.html')} would load from the network: ${loads.slice(0, 3).join(', ')}`,
+    );
+  }
+  replaceDirectory(out, target);
+  return join(target, 'index.html');
 }

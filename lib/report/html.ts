@@ -5,7 +5,14 @@
  * Happy Eyeballs timeline, drawn as inline SVG (no script needed: it prints, and screen readers
  * read each chart's title and its table). Colour is never the only signal: every verdict is also
  * a word and a symbol.
+ *
+ * What a run directory says is not trusted (it may come from an archive): every text that
+ * reaches the page goes through escapeHtml, every enumerated value (an outcome, a verdict, a
+ * network, an address family, a change) through a fixed table by `fixedWord`, so a value the
+ * table does not know becomes a fixed safe word; and the page's Content-Security-Policy lets
+ * nothing run but its own one inline script (by its hash).
  */
+import { createHash } from 'node:crypto';
 import { REQUIREMENTS, checkDefinition, type RequirementId } from '../checks/requirements.js';
 import type { ComparedCheck } from './compare.js';
 import type { CheckResult } from './results.js';
@@ -15,19 +22,43 @@ import { judgeRun, type DeviceVerdict, type MissingCheck, type OverallVerdict, t
 export const escapeHtml = (text: unknown): string =>
   String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** Evidence paths are relative to the run directory; each segment is URL-encoded. */
-const href = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
-
-type Outcome = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'skipped' | 'broken';
-
-function outcomeOf(r: Pick<CheckResult, 'status' | 'verdict'>): Outcome {
-  if (r.status === 'skipped' || r.status === 'broken') return r.status;
-  if (r.verdict !== null) return r.verdict;
-  return r.status === 'passed' ? 'pass' : 'fail';
+/**
+ * The table's own entry for `value`, or `fallback` when the table has none: only the table's
+ * words ever reach the page (own keys only: `constructor` is no network).
+ */
+export function fixedWord<K extends string, V>(table: Record<K, V>, value: unknown, fallback: V): V {
+  return typeof value === 'string' && Object.hasOwn(table, value) ? table[value as K] : fallback;
 }
 
-const SYMBOL: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗', inconclusive: '?', skipped: '–', broken: '⚡' };
-const WORD: Record<Outcome, string> = { pass: 'pass', warn: 'warn', fail: 'fail', inconclusive: 'inconclusive', skipped: 'skipped', broken: 'broken' };
+/**
+ * Evidence paths are relative to the run directory; each segment is URL-encoded, and the link
+ * starts with `./` so no path is read as a scheme or another host (`javascript:`, `//host`).
+ */
+const href = (path: string): string => `./${path.split('/').map(encodeURIComponent).join('/')}`;
+
+type Outcome = 'pass' | 'warn' | 'fail' | 'inconclusive' | 'skipped' | 'broken' | 'unknown';
+
+const OUTCOME_OF_VERDICT: Record<NonNullable<CheckResult['verdict']>, Outcome> = { pass: 'pass', warn: 'warn', fail: 'fail', inconclusive: 'inconclusive' };
+const OUTCOME_OF_STATUS: Record<CheckResult['status'], Outcome> = { passed: 'pass', failed: 'fail', skipped: 'skipped', broken: 'broken' };
+
+/** A result's outcome, by fixed tables only: a verdict or status no table knows is `unknown`. */
+export function outcomeOf(r: Pick<CheckResult, 'status' | 'verdict'>): Outcome {
+  const status = fixedWord(OUTCOME_OF_STATUS, r.status, 'unknown');
+  if (status === 'skipped' || status === 'broken') return status;
+  if (r.verdict !== null) return fixedWord(OUTCOME_OF_VERDICT, r.verdict, 'unknown');
+  return status;
+}
+
+const SYMBOL: Record<Outcome, string> = { pass: '✓', warn: '!', fail: '✗', inconclusive: '?', skipped: '–', broken: '⚡', unknown: '?' };
+const WORD: Record<Outcome, string> = {
+  pass: 'pass',
+  warn: 'warn',
+  fail: 'fail',
+  inconclusive: 'inconclusive',
+  skipped: 'skipped',
+  broken: 'broken',
+  unknown: 'unknown',
+};
 
 const badge = (o: Outcome, extra = ''): string => `<span class="badge ${o}"><span aria-hidden="true">${SYMBOL[o]}</span> ${WORD[o]}${extra}</span>`;
 
@@ -38,17 +69,25 @@ const OVERALL: Record<OverallVerdict, { symbol: string; word: string }> = {
   incomplete: { symbol: '◐', word: 'incomplete' },
   'not-run': { symbol: '⚡', word: 'could not run' },
 };
-const overallBadge = (v: OverallVerdict, warnings = 0): string =>
-  `<span class="badge overall-${v}" data-verdict="${v}"><span aria-hidden="true">${OVERALL[v].symbol}</span> ${OVERALL[v].word}${v === 'pass' && warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}</span>`;
+const OVERALL_CLASS: Record<OverallVerdict, OverallVerdict> = { pass: 'pass', fail: 'fail', incomplete: 'incomplete', 'not-run': 'not-run' };
+const overallClass = (v: OverallVerdict): OverallVerdict => fixedWord(OVERALL_CLASS, v, 'not-run');
+const overallBadge = (verdict: OverallVerdict, warnings = 0): string => {
+  const v = overallClass(verdict);
+  return `<span class="badge overall-${v}" data-verdict="${v}"><span aria-hidden="true">${OVERALL[v].symbol}</span> ${OVERALL[v].word}${v === 'pass' && warnings > 0 ? ` (${Math.trunc(warnings)} warning${warnings === 1 ? '' : 's'})` : ''}</span>`;
+};
 
 const STATUS_WORD: Record<MissingCheck['status'], string> = { skipped: 'skipped', broken: 'broken', 'not-run': 'never ran' };
+
+const NETWORK_NAME: Record<CheckResult['network'], string> = { ipv6: 'IPv6-only APN', ipv4v6: 'dual-stack APN' };
+const networkName = (network: unknown): string => fixedWord(NETWORK_NAME, network, 'unknown network');
+const FAMILY: Record<string, string> = { '4': 'IPv4', '6': 'IPv6' };
 
 /** Each check without a verdict, or each accepted skip: device, check, app, network, why. */
 function checkTable(id: string, caption: string, rows: readonly (MissingCheck | (Omit<MissingCheck, 'status'> & { status?: undefined }))[]): string {
   const body = rows
     .map(
       (m) =>
-        `<tr><td><code>${escapeHtml(m.device)}</code></td><td>${m.check === '*' ? 'every check' : escapeHtml(m.check)}</td><td>${escapeHtml(m.app ?? '–')}</td><td>${escapeHtml(m.network === '*' ? '–' : (NETWORK_NAME[m.network] ?? m.network))}</td>${m.status === undefined ? '' : `<td>${STATUS_WORD[m.status]}</td>`}<td><ul class="reasons">${m.reasons.map((x) => `<li><code>${escapeHtml(x.code)}</code> ${escapeHtml(x.detail)}</li>`).join('')}</ul></td></tr>`,
+        `<tr><td><code>${escapeHtml(m.device)}</code></td><td>${m.check === '*' ? 'every check' : escapeHtml(m.check)}</td><td>${escapeHtml(m.app ?? '–')}</td><td>${escapeHtml(m.network === '*' ? '–' : networkName(m.network))}</td>${m.status === undefined ? '' : `<td>${escapeHtml(fixedWord(STATUS_WORD, m.status, 'unknown'))}</td>`}<td><ul class="reasons">${m.reasons.map((x) => `<li><code>${escapeHtml(x.code)}</code> ${escapeHtml(x.detail)}</li>`).join('')}</ul></td></tr>`,
     )
     .join('');
   const status = rows[0]?.status === undefined ? '' : '<th scope="col">status</th>';
@@ -58,6 +97,8 @@ function checkTable(id: string, caption: string, rows: readonly (MissingCheck | 
 const PATH_LABEL: Record<PathName, string> = { 'native-v6': 'native IPv6', nat64: 'NAT64', clat: 'CLAT', 'native-v4': 'IPv4' };
 
 export function bytes(n: number): string {
+  // Only a number is ever formatted: anything else (a hostile document's string) is a fixed mark.
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '?';
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(2)} MiB`;
@@ -122,7 +163,7 @@ export function timeline(evidence: Pick<AppEvidence, 'hostnames' | 'windowSecond
   const rows = evidence.hostnames
     .map(
       (h) =>
-        `<tr><th scope="row">${escapeHtml(h.name)}</th><td>${h.firstFamily === null ? '–' : `IPv${h.firstFamily}`}</td><td>${h.firstIpv6 === null ? '–' : `${(h.firstIpv6 * 1000).toFixed(0)} ms${h.ipv6Failed ? ' (failed)' : ''}`}</td><td>${h.firstIpv4 === null ? '–' : `${(h.firstIpv4 * 1000).toFixed(0)} ms`}</td><td>${h.fallbackDelayMs === null ? '–' : `${h.fallbackDelayMs.toFixed(0)} ms`}</td><td>${h.nativeAaaa ? 'yes' : 'no'}</td></tr>`,
+        `<tr><th scope="row">${escapeHtml(h.name)}</th><td>${escapeHtml(fixedWord(FAMILY, String(h.firstFamily), '–'))}</td><td>${h.firstIpv6 === null ? '–' : `${(h.firstIpv6 * 1000).toFixed(0)} ms${h.ipv6Failed ? ' (failed)' : ''}`}</td><td>${h.firstIpv4 === null ? '–' : `${(h.firstIpv4 * 1000).toFixed(0)} ms`}</td><td>${h.fallbackDelayMs === null ? '–' : `${h.fallbackDelayMs.toFixed(0)} ms`}</td><td>${h.nativeAaaa ? 'yes' : 'no'}</td></tr>`,
     )
     .join('');
   return `<figure class="chart" data-chart="timeline"><svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="Happy Eyeballs timeline for ${escapeHtml(label)}: first IPv6 (circle) and IPv4 (square) attempt per hostname after ${escapeHtml(origin)}">${marks}${axis}</svg>
@@ -138,9 +179,17 @@ function requirementCells(ids: readonly string[]): string {
     .join(', ');
 }
 
-function evidenceLinks(r: CheckResult): string {
+/**
+ * A link to each evidence file that is a regular file of the run (RunView.evidence); any other
+ * path (outside the run, a symlink, a FIFO) is named as text with why it is not available.
+ */
+function evidenceLinks(r: CheckResult, available: RunView['evidence']): string {
   return r.evidence
-    .map((e) => `<a href="${href(e)}"${e.endsWith('.pcap') ? ' type="application/vnd.tcpdump.pcap" download' : ''}>${escapeHtml(e.split('/').pop())}</a>`)
+    .map((e) => {
+      const problem = available.get(e) ?? null;
+      if (problem !== null) return `<span class="unavailable">${escapeHtml(e)}: not available (${escapeHtml(problem)})</span>`;
+      return `<a href="${escapeHtml(href(e))}"${e.endsWith('.pcap') ? ' type="application/vnd.tcpdump.pcap" download' : ''}>${escapeHtml(e.split('/').pop())}</a>`;
+    })
     .join(' · ');
 }
 
@@ -151,8 +200,6 @@ function reasonsList(r: CheckResult): string {
   if (r.reasons.length === 0 && retried.length === 0) return '';
   return `<ul class="reasons">${r.reasons.map((x) => `<li><code>${escapeHtml(x.code)}</code> ${escapeHtml(x.detail)}</li>`).join('')}${retried.join('')}</ul>`;
 }
-
-const NETWORK_NAME: Record<string, string> = { ipv6: 'IPv6-only APN', ipv4v6: 'dual-stack APN' };
 
 const count = (results: readonly CheckResult[], status: string) => results.filter((r) => r.status === status).length;
 
@@ -205,9 +252,9 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   for (const d of doc.devices) {
     const mine = byDevice(d.serial);
     const facts = run.facts.get(d.serial);
-    const networks = [...new Set(mine.map((r) => r.network))].map((n) => NETWORK_NAME[n] ?? n).join(', ');
+    const networks = [...new Set(mine.map((r) => r.network))].map(networkName).join(', ');
     const verdict = verdictOf(d.serial);
-    out.push(`<article class="card overall-${verdict.verdict}" data-device="${escapeHtml(d.serial)}"><h3><a href="#device-${escapeHtml(d.serial)}">${escapeHtml(d.model)}</a> ${overallBadge(verdict.verdict, verdict.warnings)}</h3>
+    out.push(`<article class="card overall-${overallClass(verdict.verdict)}" data-device="${escapeHtml(d.serial)}"><h3><a href="#device-${escapeHtml(d.serial)}">${escapeHtml(d.model)}</a> ${overallBadge(verdict.verdict, verdict.warnings)}</h3>
 <dl><dt>serial</dt><dd><code>${escapeHtml(d.serial)}</code></dd><dt>Android</dt><dd>${escapeHtml(d.android)}${facts?.buildType ? ` (${escapeHtml(facts.buildType)})` : ''}</dd>
 <dt>profile</dt><dd>${escapeHtml(d.profile)}${d.virtual ? ' (virtual lab)' : ''}</dd><dt>tested on</dt><dd>${escapeHtml(networks || '–')}</dd>
 <dt>checks</dt><dd>${count(mine, 'passed')} passed, ${count(mine, 'failed')} failed, ${count(mine, 'broken')} broken, ${count(mine, 'skipped')} skipped${verdict.accepted.length > 0 ? ` (${verdict.accepted.length} accepted)` : ''}</dd>${verdict.missing.length > 0 ? `<dt>no verdict</dt><dd>${verdict.missing.length} (<a href="#missing">listed</a>)</dd>` : ''}</dl></article>`);
@@ -225,7 +272,7 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
     for (const key of checks) {
       const [check, network] = key.split('|') as [string, string];
       out.push(
-        `<tr><th scope="row">${escapeHtml(check)} <small>${escapeHtml(NETWORK_NAME[network] ?? network)}</small></th>${doc.devices
+        `<tr><th scope="row">${escapeHtml(check)} <small>${escapeHtml(networkName(network))}</small></th>${doc.devices
           .map((d) => {
             const r = doc.results.find((x) => x.device === d.serial && x.check === check && x.network === network && x.app === null);
             return r ? `<td class="${outcomeOf(r)}">${badge(outcomeOf(r))}</td>` : '<td>–</td>';
@@ -245,7 +292,7 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   // The app matrix.
   if (apps.length > 0) {
     out.push(
-      `<section aria-labelledby="apps-h"><h2 id="apps-h">Apps</h2><div class="scroll"><table class="matrix" id="app-matrix"><thead><tr><th scope="col">app</th>${columns.map((c) => `<th scope="col">${escapeHtml(c.device.model)}<br><small>${escapeHtml(NETWORK_NAME[c.network] ?? c.network)}</small></th>`).join('')}</tr></thead><tbody>`,
+      `<section aria-labelledby="apps-h"><h2 id="apps-h">Apps</h2><div class="scroll"><table class="matrix" id="app-matrix"><thead><tr><th scope="col">app</th>${columns.map((c) => `<th scope="col">${escapeHtml(c.device.model)}<br><small>${escapeHtml(networkName(c.network))}</small></th>`).join('')}</tr></thead><tbody>`,
     );
     for (const app of apps) {
       out.push(
@@ -282,19 +329,26 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
       );
       for (const r of checks) {
         const evidence = run.checks.get(resultKey(r));
-        out.push(`<tr class="${outcomeOf(r)}" data-check="${escapeHtml(r.check)}"><th scope="row">${escapeHtml(r.check)}<br><small>${escapeHtml(checkDefinition(r.check)?.title ?? '')}</small></th><td>${escapeHtml(NETWORK_NAME[r.network] ?? r.network)}</td><td>${badge(outcomeOf(r))}</td><td>${requirementCells(r.requirement)}</td>
-<td>${reasonsList(r)}${evidence === undefined ? '' : `<details><summary>evidence</summary><pre>${escapeHtml(JSON.stringify(evidence, null, 2))}</pre></details>`}${r.evidence.length > 0 ? `<p class="files">${evidenceLinks(r)}</p>` : ''}</td></tr>`);
+        const shown =
+          evidence === undefined
+            ? ''
+            : 'problem' in evidence
+              ? `<p class="unavailable">evidence ${escapeHtml(evidence.problem)}</p>`
+              : `<details><summary>evidence</summary><pre>${escapeHtml(JSON.stringify(evidence.evidence, null, 2))}</pre></details>`;
+        out.push(`<tr class="${outcomeOf(r)}" data-check="${escapeHtml(r.check)}"><th scope="row">${escapeHtml(r.check)}<br><small>${escapeHtml(checkDefinition(r.check)?.title ?? '')}</small></th><td>${escapeHtml(networkName(r.network))}</td><td>${badge(outcomeOf(r))}</td><td>${requirementCells(r.requirement)}</td>
+<td>${reasonsList(r)}${shown}${r.evidence.length > 0 ? `<p class="files">${evidenceLinks(r, run.evidence)}</p>` : ''}</td></tr>`);
       }
       out.push('</tbody></table></div>');
     }
     for (const r of mine.filter((x) => x.app !== null)) {
-      const evidence = run.apps.get(resultKey(r));
-      const label = `${r.app} on the ${NETWORK_NAME[r.network] ?? r.network}`;
+      const found = run.apps.get(resultKey(r));
+      const evidence = found === undefined || 'problem' in found ? undefined : found;
+      const label = `${r.app} on the ${networkName(r.network)}`;
       const share = typeof r.metrics.nativeV6ByteShare === 'number' ? `, native IPv6 ${(r.metrics.nativeV6ByteShare * 100).toFixed(0)}% of bytes` : '';
-      out.push(`<details class="app ${outcomeOf(r)}" id="${escapeHtml(`app-${d.serial}-${r.network}-${r.app}`)}"${outcomeOf(r) === 'fail' ? ' open' : ''}><summary>${badge(outcomeOf(r))} <strong>${escapeHtml(r.app)}</strong> on the ${escapeHtml(NETWORK_NAME[r.network] ?? r.network)}${escapeHtml(share)}</summary>
+      out.push(`<details class="app ${outcomeOf(r)}" id="${escapeHtml(`app-${d.serial}-${r.network}-${r.app}`)}"${outcomeOf(r) === 'fail' ? ' open' : ''}><summary>${badge(outcomeOf(r))} <strong>${escapeHtml(r.app)}</strong> on the ${escapeHtml(networkName(r.network))}${escapeHtml(share)}</summary>
 ${reasonsList(r) || '<p>No reason to fault it: it reached its servers over IPv6 first.</p>'}
-${evidence ? pathBar(evidence, label) + timeline(evidence, label) : ''}
-${r.evidence.length > 0 ? `<p class="files">Evidence: ${evidenceLinks(r)}${evidence ? ` · attribution by ${escapeHtml(evidence.attribution)}` : ''}</p>` : ''}</details>`);
+${evidence ? pathBar(evidence, label) + timeline(evidence, label) : ''}${found !== undefined && 'problem' in found ? `<p class="unavailable">Analysis ${escapeHtml(found.problem)}</p>` : ''}
+${r.evidence.length > 0 ? `<p class="files">Evidence: ${evidenceLinks(r, run.evidence)}${evidence ? ` · attribution by ${escapeHtml(evidence.attribution)}` : ''}</p>` : ''}</details>`);
     }
     out.push('</section>');
   }
@@ -307,30 +361,52 @@ ${r.evidence.length > 0 ? `<p class="files">Evidence: ${evidenceLinks(r)}${evide
       .join('; ')}.</p></footer>`,
   );
 
-  return htmlPage(`IPv6 certification: ${doc.devices.map((d) => d.model).join(', ')} (${OVERALL[overall].word})`, out.join('\n'));
+  return htmlPage(`IPv6 certification: ${doc.devices.map((d) => d.model).join(', ')} (${OVERALL[overallClass(overall)].word})`, out.join('\n'));
 }
+
+/** The page's one script: a printed report shows every app's details. */
+const PRINT_SCRIPT = "addEventListener('beforeprint', () => document.querySelectorAll('details').forEach((d) => { d.open = true; }));";
+
+const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/**
+ * Nothing loads and nothing runs but the page's own style and script, each allowed by its hash:
+ * were a value ever to slip past escaping, its script, inline handler, style or image would not
+ * run or load. No style attributes are used (they would need 'unsafe-inline').
+ */
+export const contentSecurityPolicy = (): string =>
+  `default-src 'none'; style-src ${sha256(CSS)}; script-src ${sha256(PRINT_SCRIPT)}; img-src 'none'; base-uri 'none'; form-action 'none'`;
 
 /** The page around a report's body: its styles inline, nothing loaded from anywhere. */
 export function htmlPage(title: string, body: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy())}"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>${CSS}</style></head>
 <body><main>
 ${body}
 </main>
-<script>addEventListener('beforeprint', () => document.querySelectorAll('details').forEach((d) => { d.open = true; }));</script>
+<script>${PRINT_SCRIPT}</script>
 </body></html>
 `;
 }
 
+const CHANGE: Record<ComparedCheck['change'], ComparedCheck['change']> = {
+  regressed: 'regressed',
+  fixed: 'fixed',
+  changed: 'changed',
+  new: 'new',
+  gone: 'gone',
+};
+
 function renderCompare(compare: NonNullable<HtmlReportOptions['compare']>): string {
   const { changes } = compare;
   const word = (x: ComparedCheck['before']) => (x === null ? '–' : badge(outcomeOf(x)));
+  const change = (c: ComparedCheck) => fixedWord(CHANGE, c.change, 'changed');
   const rows = changes
     .map(
       (c) =>
-        `<tr class="change-${c.change}" data-change="${c.change}" data-app="${escapeHtml(c.app ?? '')}"><td><strong>${c.change}</strong></td><th scope="row">${escapeHtml(c.app ?? c.check)}</th><td>${escapeHtml(c.device)}</td><td>${escapeHtml(NETWORK_NAME[c.network] ?? c.network)}</td><td>${word(c.before)}</td><td>${word(c.after)}</td><td>${escapeHtml((c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '')}</td></tr>`,
+        `<tr class="change-${change(c)}" data-change="${change(c)}" data-app="${escapeHtml(c.app ?? '')}"><td><strong>${change(c)}</strong></td><th scope="row">${escapeHtml(c.app ?? c.check)}</th><td>${escapeHtml(c.device)}</td><td>${escapeHtml(networkName(c.network))}</td><td>${word(c.before)}</td><td>${word(c.after)}</td><td>${escapeHtml((c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '')}</td></tr>`,
     )
     .join('');
   const counts = (['regressed', 'fixed', 'changed', 'new', 'gone'] as const).map((k) => `${changes.filter((c) => c.change === k).length} ${k}`).join(', ');
@@ -351,7 +427,7 @@ code { font-size: 0.9em; }
 .badge { display: inline-block; padding: 0 0.45em; border-radius: 0.3em; font-weight: 600; white-space: nowrap; border: 1px solid currentColor; }
 .badge.pass { color: var(--pass); background: var(--pass-bg); } .badge.warn { color: var(--warn); background: var(--warn-bg); }
 .badge.fail, .badge.broken, .badge.overall-fail, .badge.overall-not-run { color: var(--fail); background: var(--fail-bg); }
-.badge.overall-pass { color: var(--pass); background: var(--pass-bg); } .badge.overall-incomplete { color: var(--incomplete); background: var(--incomplete-bg); border-style: dashed; } .badge.inconclusive, .badge.skipped { color: var(--muted); background: #f0f0f0; }
+.badge.overall-pass { color: var(--pass); background: var(--pass-bg); } .badge.overall-incomplete { color: var(--incomplete); background: var(--incomplete-bg); border-style: dashed; } .badge.inconclusive, .badge.skipped, .badge.unknown { color: var(--muted); background: #f0f0f0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(260px, 100%), 1fr)); gap: 0.8rem; }
 .card { border: 1px solid var(--line); border-left: 6px solid var(--muted); border-radius: 0.4rem; padding: 0.6rem 0.8rem; }
 .card.overall-pass { border-left-color: var(--pass); } .card.overall-fail, .card.overall-not-run { border-left-color: var(--fail); } .card.overall-incomplete { border-left-color: var(--incomplete); }
@@ -375,6 +451,7 @@ pre { white-space: pre-wrap; word-break: break-word; background: #f6f6f6; paddin
 .swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.35em; vertical-align: middle; }
 circle.v6 { fill: var(--v6); } rect.v4 { fill: var(--v4); } line.fallback { stroke: var(--muted); stroke-width: 2; stroke-dasharray: 3 2; }
 tr.change-regressed td:first-child { color: var(--fail); } tr.change-fixed td:first-child { color: var(--pass); }
+.unavailable { color: var(--muted); font-style: italic; }
 footer { margin-top: 2rem; font-size: 0.85em; color: var(--muted); }
 @media (max-width: 600px) { main { padding: 0.5rem; } body { font-size: 14px; } th, td { padding: 0.2rem 0.3rem; } }
 @media print { .scroll { overflow: visible; } details.app { break-inside: avoid; } a { color: inherit; } }

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeJsonWhole } from '../config/files.js';
 import { array, boolean, DataFileError, oneOf, record, type Schema } from '../config/schema.js';
+import { readCappedFile, writeRunFile } from './run-files.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'broken' | 'skipped';
 
@@ -170,7 +170,9 @@ function writing<T>(file: string, work: () => T): T {
 /** Writes `document` as DIR/results.json, whole or not at all. */
 export function writeDocument(dir: string, document: RunResults): void {
   const file = join(dir, RESULTS_FILE);
-  writing(file, () => writeJsonWhole(file, document, { durable: true }));
+  // Renamed over, never written through: a results.json that is a symlink (a merge's output
+  // directory from elsewhere) is replaced, and what it pointed to stays as it was.
+  writing(file, () => writeRunFile(file, `${JSON.stringify(document, null, 2)}\n`, { durable: true }));
 }
 
 const LOCK_TIMEOUT_MS = 30_000;
@@ -371,17 +373,26 @@ export function validateResults(parsed: unknown, file: string): RunResults {
   }
 }
 
-/** Reads and validates DIR/results.json: what another process wrote is checked like a file a user edits. */
+/**
+ * A results.json far larger than any run writes (thousands of results are a few MiB): refused
+ * before it is read, so a hostile one cannot take the report's memory.
+ */
+export const MAX_RESULTS_JSON = 64 * 1024 * 1024;
+
+/**
+ * Reads and validates DIR/results.json: what another process wrote is checked like a file a user
+ * edits. A symlink, FIFO or device there is refused, not followed or read.
+ */
 export function readResults(dir: string): RunResults {
   const file = join(dir, RESULTS_FILE);
+  const read = readCappedFile(file, MAX_RESULTS_JSON);
+  if ('problem' in read)
+    throw new ResultsFileError(file, read.problem === 'missing' ? 'no results.json: is this a v6lab run directory?' : `${read.problem}: not read`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(read.bytes.toString('utf8'));
   } catch (error) {
-    throw new ResultsFileError(
-      file,
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no results.json: is this a v6lab run directory?' : `not valid JSON: ${(error as Error).message}`,
-    );
+    throw new ResultsFileError(file, `not valid JSON: ${(error as Error).message}`);
   }
   return validateResults(parsed, file);
 }

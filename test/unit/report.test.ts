@@ -106,6 +106,8 @@ function makeRun(newsMode: 'pass' | 'fail' = 'pass'): string {
   ] as const) {
     const file = `devices/emulator-5554/ipv6/${app}.analysis.json`;
     writeFileSync(join(dir, file), JSON.stringify(analysis(bytes)));
+    // The news app's pcap is missing: it is named as not available, never linked.
+    if (app === 'com.example.game') writeFileSync(join(dir, `devices/emulator-5554/ipv6/${app}.pcap`), '');
     writer.add(
       result({
         check: 'apps.ipv6-first',
@@ -181,7 +183,8 @@ describe('the HTML certification report', () => {
     assert.match(html, /data-chart="timeline"/);
     assert.match(html, /<th scope="row">api.news.test<\/th><td>IPv6<\/td><td>400 ms \(failed\)<\/td><td>650 ms<\/td><td>250 ms<\/td><td>yes<\/td>/);
     assert.doesNotMatch(html, /<th scope="row">time.test<\/th>/, "a hostname of a flow that is not the app's is not in its timeline");
-    assert.match(html, /<a href="devices\/emulator-5554\/ipv6\/com.example.game.pcap" type="application\/vnd.tcpdump.pcap" download>/);
+    assert.match(html, /<a href="\.\/devices\/emulator-5554\/ipv6\/com.example.game.pcap" type="application\/vnd.tcpdump.pcap" download>/);
+    assert.match(html, /devices\/emulator-5554\/ipv6\/com.example.news.pcap: not available \(missing\)/);
   });
 
   it('says when a check was run again after a transport fault, and why', () => {
