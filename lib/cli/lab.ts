@@ -10,6 +10,7 @@ import {
   labOverview,
   LabInputError,
   loadLabInputs,
+  readAdbKeyOption,
   readRegistry,
 } from '../lab/lab.js';
 import { LabStateError } from '../lab/network/errors.js';
@@ -40,6 +41,8 @@ export interface LabUpCommandOptions {
   stateDir?: string;
   /** commander's negation of --no-background */
   background?: boolean;
+  /** --adb-key FILE (repeatable): more adb hosts the handsets accept. */
+  adbKey?: string[];
 }
 
 export async function labUpCommand(options: LabUpCommandOptions, out: NodeJS.WritableStream): Promise<number> {
@@ -49,6 +52,8 @@ export async function labUpCommand(options: LabUpCommandOptions, out: NodeJS.Wri
   if (!APN_TYPES.includes(apn)) throw new UsageError(`--apn: ${JSON.stringify(options.apn)} is not one of ${APN_TYPES.join(', ')}`);
   // What the user gave is checked first: a typo in a file is exit 2 naming it, root or not.
   loadLabInputs({ handsets, world: options.world ?? DEFAULT_WORLD, apps: options.apps ?? DEFAULT_APPS, profiles: options.profile ?? [] });
+  // The key files too, before root: a file that is no key is exit 2 naming it.
+  for (const file of options.adbKey ?? []) readAdbKeyOption(file);
   requireRoot('up');
   const result = await bringLabUp({
     stateDir: stateDir(options.stateDir),
@@ -58,6 +63,7 @@ export async function labUpCommand(options: LabUpCommandOptions, out: NodeJS.Wri
     apps: options.apps ?? DEFAULT_APPS,
     profiles: options.profile ?? [],
     backgroundTraffic: options.background !== false,
+    adbKeys: options.adbKey ?? [],
     // From sources (tsx), the supervisor and Android's commands need the same loader.
     runner: [process.execPath, ...process.execArgv],
   });

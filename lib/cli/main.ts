@@ -99,6 +99,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--profile <file>', 'handset profile (repeatable: one per handset, the last repeats)').argParser(collect))
     .option('--state-dir <dir>', 'where the lab keeps its state (default $V6LAB_STATE_DIR or /run/v6lab)')
     .option('--no-background', "no background traffic (the handsets' connectivity probe, NTP and push channel)")
+    .addOption(new Option('--adb-key <file>', 'an adb host key the handsets accept besides $HOME/.android/adbkey (adbkey.pub; repeatable)').argParser(collect))
     .action(async (options) => {
       const { labUpCommand } = await import('./lab.js');
       exitCode = await labUpCommand(options, process.stdout);

@@ -15,7 +15,10 @@ import { stopAllApps } from './android/activity.js';
 import { BROWSER_PACKAGE } from './android/browser.js';
 import { installHandsetCode } from './android/install.js';
 import { installToolbox } from './android/toolbox.js';
+import type { KeyObject } from 'node:crypto';
+import { type AdbPublicKey, generateAdbKeyPair, decodeAndroidPublicKey, encodeAndroidPublicKey } from './adbd/auth.js';
 import { adbShell } from './adbd/client.js';
+import { defaultAcceptedKeys, readKeyFile, userAdbKeyPath, writeAcceptedKeys } from './adbd/keys.js';
 import { count, readStateFile, text, type Reads } from './state-file.js';
 import { SHELL_UID } from './handset.js';
 import { initialHandsetState, writeHandsetState, type InstalledApp } from './android/state.js';
@@ -83,6 +86,12 @@ export interface LabUpOptions {
    * @default true
    */
   backgroundTraffic?: boolean;
+  /**
+   * Key files of more adb hosts the handsets accept (`--adb-key`): adbkey.pub, an adb_keys file
+   * or a PEM key. Added to the default: the adb server key of the environment that runs lab up
+   * ($HOME/.android/adbkey, made if missing) and those of ADB_VENDOR_KEYS. @default []
+   */
+  adbKeys?: string[];
 }
 
 /**
@@ -110,6 +119,36 @@ const registryPath = (stateDir: string) => join(stateDir, 'handsets.json');
 /** The handsets' own programs, copied where their shell user can read them (./android/install.ts). */
 const handsetCodePath = (stateDir: string) => join(stateDir, 'handset-code');
 const supervisorPath = (stateDir: string) => join(stateDir, 'supervisor.json');
+/** The adb hosts every handset accepts, in Android's adb_keys form; root's, read by the supervisor. */
+export const adbKeysPath = (stateDir: string) => join(stateDir, 'adb_keys');
+
+/** The keys of one `--adb-key` file; LabInputError naming it when it holds none or is no key file. */
+export function readAdbKeyOption(file: string): AdbPublicKey[] {
+  let keys: AdbPublicKey[];
+  try {
+    keys = readKeyFile(file);
+  } catch (error) {
+    throw new LabInputError(`--adb-key ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (keys.length === 0) throw new LabInputError(`--adb-key ${file}: no key in it (expected an adbkey.pub)`);
+  return keys;
+}
+
+/**
+ * The keys the handsets accept: the default ones (./adbd/keys.ts) and those of `files`; throws
+ * LabInputError naming the file when one is not a key. Reads the files only.
+ */
+export function acceptedAdbKeys(files: readonly string[], env: NodeJS.ProcessEnv = process.env): AdbPublicKey[] {
+  const keys = files.flatMap(readAdbKeyOption);
+  try {
+    return [...defaultAcceptedKeys(env), ...keys];
+  } catch (error) {
+    throw new LabInputError(
+      `the adb server key of this user (${userAdbKeyPath(env)}, or ADB_VENDOR_KEYS): ${(error as Error).message}; fix or remove it (adb keygen makes one)`,
+      { cause: error },
+    );
+  }
+}
 
 const registrySchema = array(object({ index: count, serial: text, adbPort: integer(1, 65535), namespace: text, dir: text, profile: text }));
 const schemaReadsRegistry: Reads<typeof registrySchema, HandsetRecord[]> = true;
@@ -238,6 +277,12 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
       throw new LabInputError(`port ${FIRST_ADB_PORT + 2 * i} (emulator-${FIRST_ADB_PORT - 1 + 2 * i}) is taken: an emulator or another lab is running`);
     }
   }
+  // Before any handset listens: the user's adb server key is made now if missing, so the server
+  // that starts later signs with a key the handsets accept. lab up's own key for its self-test
+  // lives in this process only; its public half is accepted, its private half goes with us.
+  const accepted = acceptedAdbKeys(options.adbKeys ?? []);
+  const selfTest = generateAdbKeyPair();
+  const selfTestKey = decodeAndroidPublicKey(encodeAndroidPublicKey(selfTest.publicKey), 'lab up', 'v6lab lab up self-test');
   const labId = Math.random()
     .toString(36)
     .slice(2, 6)
@@ -296,8 +341,9 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
   });
   writeJson(registryPath(options.stateDir), registry);
   try {
+    writeAcceptedKeys(adbKeysPath(options.stateDir), [...accepted, selfTestKey]);
     await startSupervisor(options.stateDir, options.runner ?? [process.execPath]);
-    await Promise.all(registry.map((h, i) => proveHandsetCommands(h, profiles[i]!)));
+    await Promise.all(registry.map((h, i) => proveHandsetCommands(h, profiles[i]!, selfTest.privateKey)));
   } catch (error) {
     // Nothing half-up is left behind: the namespaces and daemons go too.
     await bringLabDown(options.stateDir).catch(() => undefined);
@@ -319,14 +365,14 @@ export const HANDSET_SELF_TEST: readonly string[] = ['getprop ro.product.model',
  * PATH, same namespace): each must exit 0 and print something. Throws LabStepError naming the
  * handset, the command, the user it ran as and what it printed on stderr, in one line.
  */
-async function proveHandsetCommands(handset: HandsetRecord, profile: HandsetProfile): Promise<void> {
+async function proveHandsetCommands(handset: HandsetRecord, profile: HandsetProfile, privateKey: KeyObject): Promise<void> {
   // adbd of an eng build runs every shell as root (./handset.ts); any other as the shell user.
   const uid = profile.buildType === 'eng' ? 0 : SHELL_UID;
   for (const command of HANDSET_SELF_TEST) {
     const name = command.split(' ')[0]!;
     let problem: string | null = null;
     try {
-      const result = await adbShell(handset.adbPort, command);
+      const result = await adbShell(handset.adbPort, command, { privateKey });
       const stderr = result.stderr
         .trim()
         .split('\n')
@@ -428,7 +474,7 @@ export async function bringLabDown(stateDir: string): Promise<string[]> {
     }
   }
   removed.push(...(await labDown(stateDir)).removed);
-  for (const entry of ['handsets', 'handsets.json', 'supervisor.json', 'supervisor.log', 'handset-code']) {
+  for (const entry of ['handsets', 'handsets.json', 'supervisor.json', 'supervisor.log', 'handset-code', 'adb_keys']) {
     try {
       rmSync(join(stateDir, entry), { recursive: true });
       removed.push(join(stateDir, entry));

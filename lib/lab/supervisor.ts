@@ -20,7 +20,8 @@ import { serveActivityManager } from './android/activity.js';
 import { readHandsetState, writeHandsetState, type HandsetState } from './android/state.js';
 import { serveSu } from './android/su.js';
 import { NetnsHandsetHost } from './handset.js';
-import { apnTypeOf, readRegistry, type HandsetRecord } from './lab.js';
+import { readAcceptedKeys } from './adbd/keys.js';
+import { adbKeysPath, apnTypeOf, readRegistry, type HandsetRecord } from './lab.js';
 import { LabStateError } from './network/errors.js';
 import { readState, reattach, type ApnType, type PdpType } from './network/index.js';
 import { MAX_AWAY_MS, takeUnplugRequest, UNPLUG_REQUEST } from './unplug.js';
@@ -69,6 +70,8 @@ class HandsetServer {
     this.daemon = new AdbDaemon(this.host, {
       banner: { product: state.profile.device, model: state.profile.model.replaceAll(' ', '_'), device: state.profile.device },
       rebootMs,
+      // The adb hosts lab up was told to accept: no other gets past AUTH.
+      authorizedKeys: readAcceptedKeys(adbKeysPath(stateDir)),
     });
   }
 

@@ -1,11 +1,17 @@
 /**
  * A private adb server for tests: its own port and HOME (keys in $HOME/.android, log in
  * $TMPDIR/adb.$UID.log), driven with the real CLI as a user would. See ../shared/notes/adb.md.
+ *
+ * Lab handsets accept only the adb keys `lab up` was given, by default the adb server key of
+ * whoever ran it ($HOME/.android/adbkey of the test process). A private server makes a key of
+ * its own in its own HOME, so by default it also signs with that user key (ADB_VENDOR_KEYS),
+ * as a second adb server of the same user would; `vendorKeys: []` gives a stranger's server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { userAdbKeyPath } from '../../lib/lab/adbd/keys.js';
 
 export interface AdbResult {
   code: number | null;
@@ -42,6 +48,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface AdbCliOptions {
+  /**
+   * ADB_VENDOR_KEYS of the server: private key files it signs with after its own
+   * $HOME/.android/adbkey. @default the test user's adb key, when it exists as the server starts
+   * (`lab up` makes it): the key lab handsets accept by default. [] for a server whose only key is
+   * its own, which lab handsets refuse.
+   */
+  vendorKeys?: readonly string[];
+}
+
 export class AdbCli {
   constructor(
     readonly adb: string,
@@ -49,12 +65,18 @@ export class AdbCli {
     readonly serverPort: number,
     /** HOME and TMPDIR of the server and every client. */
     readonly home: string,
+    readonly options: AdbCliOptions = {},
   ) {}
 
   get env(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: this.home, TMPDIR: this.home };
     delete env.ANDROID_ADB_SERVER_PORT;
     delete env.ANDROID_SERIAL;
+    // Read when each adb command starts: the user key may be made by a lab up after this object.
+    const userKey = userAdbKeyPath(process.env);
+    const vendorKeys = this.options.vendorKeys ?? (existsSync(userKey) ? [userKey] : []);
+    if (vendorKeys.length === 0) delete env.ADB_VENDOR_KEYS;
+    else env.ADB_VENDOR_KEYS = vendorKeys.join(':');
     return env;
   }
 
@@ -117,14 +139,14 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs = 5_
  * lose the race for the port it was given (freePort closes it before adb binds), or time out
  * while the machine is busy: it is tried on up to three ports, and the last failure says why.
  */
-export async function startAdbServer(home: string): Promise<AdbCli> {
+export async function startAdbServer(home: string, options: AdbCliOptions = {}): Promise<AdbCli> {
   const adb = findAdb();
   if (adb === null) throw new Error('adb is not installed (Debian: adb)');
   // The server writes its log to $TMPDIR (the home here): without it, it dies at start.
   mkdirSync(home, { recursive: true });
   let last = '';
   for (let attempt = 0; attempt < 3; attempt++) {
-    const cli = new AdbCli(adb, await freePort(), home);
+    const cli = new AdbCli(adb, await freePort(), home, options);
     const started = await cli.run(['start-server'], 30_000);
     if (started.code === 0) return cli;
     last = `adb -P ${cli.serverPort} start-server exited ${started.code}: ${started.stderr.trim()}`;

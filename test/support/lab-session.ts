@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAdbServer, type AdbCli } from './adb-cli.js';
+import { startAdbServer, type AdbCli, type AdbCliOptions } from './adb-cli.js';
 import { projectRoot, v6lab } from './cli.js';
 import { requireLab } from './lab-env.js';
 
@@ -24,13 +24,26 @@ export interface LabSession {
 const TOOLS = ['ip', 'tayga', 'radvd', 'unbound', 'tcpdump', 'adb', 'setpriv', 'dnsmasq', 'busybox'];
 const PACKAGES = 'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-base busybox';
 
+/** What a test adds to the session: more `lab up` arguments and environment, and the adb server's keys. */
+export interface LabSessionExtra {
+  /** Runs before `lab up`, in the session's work directory (to make the files `upArgs` name). */
+  beforeUp?: (work: string) => void;
+  /** More `lab up` arguments (`--adb-key FILE`). */
+  upArgs?: (work: string) => readonly string[];
+  /** More `lab up` environment (a HOME of its own). */
+  upEnv?: (work: string) => Record<string, string>;
+  /** How the session's adb server is started (the keys it signs with). */
+  server?: (work: string) => AdbCliOptions;
+}
+
 /** Registers the before/after hooks; the session is there once `before` ran. */
-export function labSession(what: string, profiles: readonly string[], handsets = profiles.length): LabSession {
+export function labSession(what: string, profiles: readonly string[], handsets = profiles.length, extra: LabSessionExtra = {}): LabSession {
   const work = mkdtempSync(join(tmpdir(), 'v6lab-lab-'));
   chmodSync(work, 0o755);
   const session = { work, stateDir: join(work, 'state') } as LabSession;
   before(async function () {
     await requireLab(this, what, TOOLS, PACKAGES);
+    extra.beforeUp?.(work);
     const up = await v6lab(
       [
         'lab',
@@ -40,11 +53,12 @@ export function labSession(what: string, profiles: readonly string[], handsets =
         '--apn',
         'ipv6',
         ...profiles.flatMap((p) => ['--profile', join(projectRoot, 'devices/lab/handsets', `${p}.json`)]),
+        ...(extra.upArgs?.(work) ?? []),
       ],
-      { V6LAB_STATE_DIR: session.stateDir },
+      { ...extra.upEnv?.(work), V6LAB_STATE_DIR: session.stateDir },
     );
     assert.equal(up.code, 0, `lab up: ${up.stderr}`);
-    session.cli = await startAdbServer(join(work, 'adb-home'));
+    session.cli = await startAdbServer(join(work, 'adb-home'), extra.server?.(work));
     session.env = { ANDROID_ADB_SERVER_PORT: String(session.cli.serverPort), HOME: session.cli.home, V6LAB_STATE_DIR: session.stateDir };
     const serials = Array.from({ length: handsets }, (_, i) => `emulator-${5554 + 2 * i}`);
     const deadline = Date.now() + 15_000;

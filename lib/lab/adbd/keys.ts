@@ -1,12 +1,14 @@
 /**
  * Where adb keys live and how a handset learns which hosts it accepts: the adb server's own key
  * ($HOME/.android/adbkey, made if missing as the server would make it), the keys of
- * ANDROID_VENDOR_KEYS, key files a user names, and the accepted-keys file (Android's
+ * ADB_VENDOR_KEYS, key files a user names, and the accepted-keys file (Android's
  * /data/misc/adb/adb_keys format: one adbkey.pub line per key) the daemon is started with.
  *
  * What adb 29 does (client/auth.cpp): the server signs with $HOME/.android/adbkey (made by
  * generate_key at its first start, with adbkey.pub beside it), then with each key of
- * ANDROID_VENDOR_KEYS (colon-separated files, or directories whose `*.adb_key` files are keys).
+ * ADB_VENDOR_KEYS (colon-separated files, or directories whose `*.adb_key` files are keys). The
+ * variable is ADB_VENDOR_KEYS, as `adb help` says; measured with Debian's adb 29: a server given
+ * ANDROID_VENDOR_KEYS loads nothing from it.
  */
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
@@ -47,10 +49,10 @@ export function readKeyFile(file: string): AdbPublicKey[] {
   return [decodeAndroidPublicKey(encodeAndroidPublicKey(publicKey), file, file)];
 }
 
-/** The key files ANDROID_VENDOR_KEYS names: files as they are, `*.adb_key` in directories; missing ones skipped, as adb does. */
+/** The key files ADB_VENDOR_KEYS names: files as they are, `*.adb_key` in directories; missing ones skipped, as adb does. */
 export function vendorKeyFiles(env: NodeJS.ProcessEnv = process.env): string[] {
   const files: string[] = [];
-  for (const path of (env.ANDROID_VENDOR_KEYS ?? '').split(':')) {
+  for (const path of (env.ADB_VENDOR_KEYS ?? '').split(':')) {
     if (path === '' || !existsSync(path)) continue;
     if (statSync(path).isDirectory()) {
       for (const name of readdirSync(path).sort()) if (name.endsWith('.adb_key')) files.push(join(path, name));
@@ -94,7 +96,7 @@ export function ensureUserAdbKey(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * The keys a handset accepts unless told more: the adb server's own key of this environment
- * (made first if missing) and those of ANDROID_VENDOR_KEYS.
+ * (made first if missing) and those of ADB_VENDOR_KEYS.
  */
 export function defaultAcceptedKeys(env: NodeJS.ProcessEnv = process.env): AdbPublicKey[] {
   return [ensureUserAdbKey(env), ...vendorKeyFiles(env)].flatMap(readKeyFile);
