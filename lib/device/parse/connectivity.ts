@@ -1,6 +1,6 @@
 import { parseAddress, parseNat64Prefix } from '../../net/address.js';
 import { DeviceOutputError } from './errors.js';
-import { completeLines, dumpsysCutNotice, indentation } from './lines.js';
+import { completeLines, dumpsysCutNotice, indentation, MAX_LINE_LENGTH, withinLineCap } from './lines.js';
 
 export interface LinkAddress {
   readonly address: string;
@@ -184,13 +184,25 @@ function linkRoute(item: string): LinkRoute | null {
 }
 
 /**
+ * How deep `Stacked: [[ {...} ]]` links are read: Android stacks one level (the CLAT's `v4-*`
+ * link on its base link); deeper ones are skipped, since each level is read again whole and a
+ * hostile nesting would make the parse quadratic (and overflow the stack).
+ */
+const MAX_STACK_DEPTH = 4;
+
+/**
  * Parses one LinkProperties as Android's toString prints it:
  * `{InterfaceName: X LinkAddresses: [ a/len,... ] DnsAddresses: [ /a,... ] Domains: d MTU: n
  * Routes: [ dest -> gw iface mtu n,... ] Nat64Prefix: p Stacked: [[ {...} ]]}`.
  * Keys it does not know (TcpBufferSizes, PcscfAddresses, ...) are passed over.
- * @throws DeviceOutputError when the text is not one brace-balanced `{...}`
+ * @throws DeviceOutputError when the text is not one brace-balanced `{...}`, or longer than a line is read to
  */
 export function parseLinkProperties(text: string): LinkProperties {
+  if (!withinLineCap(text)) throw new DeviceOutputError('LinkProperties', `${text.length} characters, longer than the ${MAX_LINE_LENGTH} a line is read to`);
+  return linkProperties(text, 0);
+}
+
+function linkProperties(text: string, depth: number): LinkProperties {
   const trimmed = text.trim();
   if (!trimmed.startsWith('{') || closing(trimmed, 0) !== trimmed.length) {
     throw new DeviceOutputError('LinkProperties', 'not one brace-balanced "{InterfaceName: ...}"');
@@ -201,12 +213,12 @@ export function parseLinkProperties(text: string): LinkProperties {
   }
   const stacked: LinkProperties[] = [];
   const stackedText = values.get('Stacked');
-  if (stackedText !== undefined) {
+  if (stackedText !== undefined && depth < MAX_STACK_DEPTH) {
     for (let i = stackedText.indexOf('{'); i >= 0; ) {
       const end = closing(stackedText, i);
       if (end < 0) break;
       try {
-        stacked.push(parseLinkProperties(stackedText.slice(i, end)));
+        stacked.push(linkProperties(stackedText.slice(i, end), depth + 1));
       } catch (error) {
         if (!(error instanceof DeviceOutputError)) throw error;
       }
@@ -232,7 +244,8 @@ export function parseLinkProperties(text: string): LinkProperties {
 /** The top-level `name{...}` fields of a NetworkAgentInfo body, first of each name. */
 function braceFields(body: string): Map<string, string> {
   const fields = new Map<string, string>();
-  const name = /([A-Za-z]+)\{/g;
+  // a name starts after a non-letter: tried at every letter of a long word, the scan to its end is quadratic
+  const name = /(?<![A-Za-z])([A-Za-z]+)\{/g;
   let match: RegExpExecArray | null;
   while ((match = name.exec(body))) {
     const open = match.index + match[1]!.length;
@@ -251,11 +264,19 @@ function networkInfo(ni: string | undefined): { type: string | null; subtype: st
   const short = /^([A-Z_0-9]+)(?:\[([^\]]*)\])? ([A-Z_]+)(?: ROAMING)?(?: extra: (.*))?$/.exec(ni.trim());
   if (short) return { type: short[1]!, subtype: short[2] || null, state: short[3]!, extra: short[4] ?? null };
   // Android 9 and before: [type: MOBILE[LTE], state: CONNECTED/CONNECTED, reason: (unspecified), extra: ims, ...]
-  const long = /^\[type: ([A-Z_0-9]+)(?:\[([^\]]*)\])?, state: ([A-Z_]+)\/[A-Z_]+, reason: .*?, extra: (.*?), (?:failover|roaming|isAvailable):/.exec(
-    ni.trim(),
-  );
-  if (long) return { type: long[1]!, subtype: long[2] || null, state: long[3]!, extra: long[4] === '(none)' ? null : long[4]! };
-  return none;
+  const long = /^\[type: ([A-Z_0-9]+)(?:\[([^\]]*)\])?, state: ([A-Z_]+)\/[A-Z_]+, reason: /.exec(ni.trim());
+  if (!long) return none;
+  // The reason runs to the first ", extra: ", the extra to the first field after it; found with
+  // indexOf, as two lazy `.*?` in one pattern backtrack quadratically on a run of ", extra: ".
+  const rest = ni.trim().slice(long[0].length);
+  const extraAt = rest.indexOf(', extra: ');
+  if (extraAt < 0 || /[\n\r\u2028\u2029]/.test(rest.slice(0, extraAt))) return none;
+  const extraText = rest.slice(extraAt + ', extra: '.length);
+  const ends = [', failover:', ', roaming:', ', isAvailable:'].map((field) => extraText.indexOf(field)).filter((at) => at >= 0);
+  if (ends.length === 0) return none;
+  const extra = extraText.slice(0, Math.min(...ends));
+  if (/[\n\r\u2028\u2029]/.test(extra)) return none;
+  return { type: long[1]!, subtype: long[2] || null, state: long[3]!, extra: extra === '(none)' ? null : extra };
 }
 
 /**
@@ -264,6 +285,7 @@ function networkInfo(ni: string | undefined): { type: string | null; subtype: st
  * @returns null when the line is not one
  */
 export function parseClatTracker(line: string): ClatTracker | null {
+  if (!withinLineCap(line)) return null;
   const match = /^\s*CLAT tracker: (.*)$/.exec(line);
   if (!match) return null;
   const values = new Map<string, string>();
@@ -343,7 +365,7 @@ export function parseDumpsysConnectivity(text: string): DumpsysConnectivity {
     );
   let defaultNetId: number | null = null;
   // Active default network: 100
-  const active = lines.map((l) => /^\s*Active default network: (\S+)$/.exec(l.text)).find(Boolean);
+  const active = lines.map((l) => (withinLineCap(l.text) ? /^\s*Active default network: (\S+)$/.exec(l.text) : null)).find(Boolean);
   if (active && /^\d+$/.test(active[1]!)) defaultNetId = Number(active[1]);
   // Current Networks:
   const headerAt = lines.findIndex((l) => l.text.trim() === 'Current Networks:');
@@ -356,6 +378,8 @@ export function parseDumpsysConnectivity(text: string): DumpsysConnectivity {
     const indent = indentation(line);
     if (indent <= headerIndent) break;
     if (current && indent <= current.indent) current = null;
+    // after the indentation, so a skipped line still ends the block of the network above it
+    if (!withinLineCap(line)) continue;
     if (line.trimStart().startsWith('NetworkAgentInfo{')) {
       const agent = networkAgent(line);
       // a skipped line at this indentation already ended the previous network's block above

@@ -1,5 +1,5 @@
 import { DeviceOutputError } from './errors.js';
-import { completeLines } from './lines.js';
+import { completeLines, withinLineCap } from './lines.js';
 
 /** One row of `content query`; `NULL` columns are null. */
 export type ContentRow = Record<string, string | null>;
@@ -31,7 +31,7 @@ const COLUMN_BOUNDARY = /, (?=[a-z_0-9]+=)/;
  * @throws DeviceOutputError when the output is neither rows, `No result found.` nor a refusal
  */
 export function parseContentRows(text: string): ContentRow[] | ContentDenied {
-  const lines = completeLines(text);
+  const lines = completeLines(text).filter((l) => withinLineCap(l.text));
   const denialAt = lines.findIndex((l) => DENIAL.test(l.text));
   if (denialAt >= 0) {
     const detail = lines.find((l) => /SecurityException|Permission Denial/.test(l.text)) ?? lines[denialAt]!;

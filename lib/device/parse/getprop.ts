@@ -1,5 +1,5 @@
 import { DeviceOutputError } from './errors.js';
-import { completeLines } from './lines.js';
+import { completeLines, withinLineCap } from './lines.js';
 
 // [net.464xlat.cellular.enabled]: [true]
 // Keys never hold ']'; values may (greedy match to the last ']') and may be empty.
@@ -16,6 +16,11 @@ export function parseGetprop(text: string): Record<string, string> {
   let found = false;
   let pending: { key: string; value: string } | null = null;
   for (const { text: line } of completeLines(text)) {
+    if (!withinLineCap(line)) {
+      // a value with a line we do not read is not known: drop it rather than join the lines around
+      pending = null;
+      continue;
+    }
     if (pending) {
       if (line.endsWith(']') && !PROPERTY.test(line)) {
         properties[pending.key] = `${pending.value}\n${line.slice(0, -1)}`;

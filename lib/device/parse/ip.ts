@@ -1,6 +1,6 @@
 import { parseAddress, type Family } from '../../net/address.js';
 import { DeviceOutputError } from './errors.js';
-import { completeLines } from './lines.js';
+import { completeLines, withinLineCap } from './lines.js';
 
 /** Address flags iproute2 prints after `scope` (ip-address(8)). */
 export const IP_ADDR_FLAGS = [
@@ -44,7 +44,15 @@ export interface InterfaceAddresses {
 
 // 2: rmnet_data0    inet6 2001:db8::1/64 scope global temporary dynamic \       valid_lft 86397sec preferred_lft 14397sec
 // 3: v4-rmnet_data0    inet 192.0.0.4/32 scope global v4-rmnet_data0\       valid_lft forever preferred_lft forever
-const ADDR_LINE = /^(\d+):\s+(\S+?)(?:@\S+)?\s+(inet6?)\s+(.*)$/;
+// The name keeps its `@peer` suffix here: a lazy name before an optional `@\S+` backtracks
+// quadratically on a long run of `@`, so interfaceName() cuts the suffix without a regex.
+const ADDR_LINE = /^(\d+):\s+(\S+)\s+(inet6?)\s+(.*)$/;
+
+/** `rmnet_data0@if7` -> `rmnet_data0`: the name ends at the first `@` that has text on both sides. */
+function interfaceName(token: string): string {
+  const at = token.indexOf('@', 1);
+  return at > 0 && at < token.length - 1 ? token.slice(0, at) : token;
+}
 
 function lifetime(token: string | undefined): number | 'forever' | null {
   if (token === 'forever') return 'forever';
@@ -76,6 +84,7 @@ export function parseIpAddr(text: string): InterfaceAddresses[] {
   const lines = completeLines(text);
   let found = false;
   for (const { text: line } of lines) {
+    if (!withinLineCap(line)) continue;
     const match = ADDR_LINE.exec(line);
     if (!match) continue;
     const family: Family = match[3] === 'inet6' ? 6 : 4;
@@ -104,7 +113,7 @@ export function parseIpAddr(text: string): InterfaceAddresses[] {
     }
     const index = Number(match[1]);
     let entry = byIndex.get(index);
-    if (!entry) byIndex.set(index, (entry = { index, name: match[2]!, addresses: [] }));
+    if (!entry) byIndex.set(index, (entry = { index, name: interfaceName(match[2]!), addresses: [] }));
     entry.addresses.push({ family, address: addressText, prefixLength, scope, flags, validLifetime, preferredLifetime });
     found = true;
   }
@@ -183,6 +192,7 @@ export function parseIpRoute(text: string, family?: Family): Route[] {
     // default via fe80::1 dev rmnet_data0 proto ra metric 1024 expires 1798sec pref medium
     // local 192.0.0.4 dev v4-rmnet_data0 table local proto kernel scope host src 192.0.0.4
     // default dev v4-rmnet_data0 mtu 1472
+    if (!withinLineCap(line)) continue;
     const tokens = line.trim().split(/\s+/).filter(Boolean);
     if (tokens.length < 2) continue;
     let i = 0;

@@ -16,6 +16,19 @@ export function completeLines(text: string): NumberedLine[] {
   return parts.map((line, i) => ({ number: i + 1, text: line.endsWith('\r') ? line.slice(0, -1) : line }));
 }
 
+/**
+ * The longest line a parser reads, in UTF-16 units. Android's longest lines (a NetworkAgentInfo
+ * of `dumpsys connectivity`) are a few kB; a longer one comes from a broken or hostile device,
+ * and is skipped as a malformed line is, before any regex sees it, so no line can make a parser
+ * slow however its patterns behave.
+ */
+export const MAX_LINE_LENGTH = 64 * 1024;
+
+/** Whether a parser may read this line (see MAX_LINE_LENGTH). */
+export function withinLineCap(line: string): boolean {
+  return line.length <= MAX_LINE_LENGTH;
+}
+
 /** Leading spaces and tabs of a line (a tab counts as one column, as dumpsys never mixes them). */
 export function indentation(line: string): number {
   return line.length - line.trimStart().length;
@@ -31,5 +44,5 @@ const DUMPSYS_CUT = /\*\*\* (?:SERVICE '[^']*' )?DUMP TIMEOUT\b.*\*\*\*|Error wi
  * newline, so that line looks whole: a `userId=101` cut from `userId=10105` is another app's uid.
  */
 export function dumpsysCutNotice(lines: readonly NumberedLine[]): NumberedLine | null {
-  return lines.find((l) => DUMPSYS_CUT.test(l.text)) ?? null;
+  return lines.find((l) => withinLineCap(l.text) && DUMPSYS_CUT.test(l.text)) ?? null;
 }

@@ -1,5 +1,5 @@
 import { DeviceOutputError } from './errors.js';
-import { completeLines, dumpsysCutNotice, indentation } from './lines.js';
+import { completeLines, dumpsysCutNotice, indentation, withinLineCap } from './lines.js';
 
 export interface PackageInfo {
   /** The app's Linux uid (`userId=10105`), the owner of its sockets in /proc/net. */
@@ -34,7 +34,7 @@ export function parseDumpsysPackage(text: string, pkg: string): PackageInfo | nu
     const indent = indentation(line);
     if (indent <= headerIndent) break;
     childIndent ??= indent;
-    if (indent !== childIndent) continue;
+    if (indent !== childIndent || !withinLineCap(line)) continue;
     //     userId=10105
     //     versionName=1.0
     //     codePath=/data/app/com.example.news-1

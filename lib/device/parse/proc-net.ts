@@ -1,6 +1,6 @@
 import { formatAddress, type Family } from '../../net/address.js';
 import { DeviceOutputError } from './errors.js';
-import { completeLines } from './lines.js';
+import { completeLines, withinLineCap } from './lines.js';
 
 /** IFA_F_* bits of /proc/net/if_inet6's flags column (include/uapi/linux/if_addr.h). */
 export const IF_INET6_FLAGS = {
@@ -50,6 +50,7 @@ export function parseIfInet6(text: string): IfInet6Address[] {
   const addresses: IfInet6Address[] = [];
   const lines = completeLines(text);
   for (const { text: line } of lines) {
+    if (!withinLineCap(line)) continue;
     const match = IF_INET6_LINE.exec(line);
     if (!match) continue;
     const prefixLength = parseInt(match[3]!, 16);
@@ -144,7 +145,7 @@ export function parseProcNetSockets(text: string, family: Family, transport: 'tc
   const source = `/proc/net/${transport}${family === 6 ? '6' : ''}`;
   const lines = completeLines(text);
   //   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-  const headerAt = lines.findIndex((l) => /^\s*sl\s+local_address\s/.test(l.text));
+  const headerAt = lines.findIndex((l) => withinLineCap(l.text) && /^\s*sl\s+local_address\s/.test(l.text));
   if (headerAt < 0) throw new DeviceOutputError(source, 'no "sl local_address ..." header');
   const columns = columnIndexes(lines[headerAt]!.text);
   const need = (...names: string[]): number => {
@@ -162,6 +163,7 @@ export function parseProcNetSockets(text: string, family: Family, transport: 'tc
   const sockets: ProcNetSocket[] = [];
   for (const { text: line } of lines.slice(headerAt + 1)) {
     //    0: B80D012000009F73D24F484011F96C1D:8990 B80D012000FF9F73000000000B100000:01BB 01 00000000:00000000 02:000013FF 00000000  1002        0 604679 2 0000000055fe7b01 20 4 28 14 -1
+    if (!withinLineCap(line)) continue;
     const fields = line.trim().split(/\s+/);
     if (!/^\d+:$/.test(fields[0] ?? '')) continue;
     // The kernel prints at least the refcount and the socket's address after the inode
