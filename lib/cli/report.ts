@@ -32,6 +32,12 @@ import { toolVersion } from './version.js';
 /** A report's outputs are renamed over, never written through: an index.html that is a symlink is replaced. */
 const writeAtomically = (file: string, text: string): void => writeRunFile(file, text);
 
+/**
+ * A line for a terminal: control characters (a device name or check id from a results.json made
+ * elsewhere could carry terminal escapes, or a newline forging a line) shown as \xNN.
+ */
+export const printable = (line: string): string => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 function isSymlink(file: string): boolean {
   try {
     return lstatSync(file).isSymbolicLink();
@@ -160,8 +166,8 @@ export async function reportCommand(
       `${JSON.stringify({ written, verdict: verdict.verdict, missing: verdict.missing, accepted: verdict.accepted, allowSkip: verdict.allowSkip, ...(changes === null ? {} : changesJson(changes)) }, null, 2)}\n`,
     );
   } else {
-    for (const file of written) out.write(`${file}\n`);
-    for (const c of regressions) out.write(`${describeChange(c)}\n`);
+    for (const file of written) out.write(`${printable(file)}\n`);
+    for (const c of regressions) out.write(`${printable(describeChange(c))}\n`);
   }
   return regressions.length > 0 ? EXIT.checkFailed : EXIT.ok;
 }

@@ -217,11 +217,54 @@ export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict:
 export function reporterResultsProblem(resultsDir: string): string | null {
   try {
     if (!lstatSync(resultsDir).isDirectory()) return 'not a directory (a symlink is not followed)';
-    for (const entry of readdirSync(resultsDir, { withFileTypes: true })) if (!entry.isFile()) return `${entry.name} in it is not a regular file`;
+    const entries = readdirSync(resultsDir, { withFileTypes: true });
+    for (const entry of entries) if (!entry.isFile()) return `${entry.name} in it is not a regular file`;
+    const names = new Set(entries.map((e) => e.name));
+    // Allure resolves an attachment's `source` against the directory: `../../etc/shadow` would be
+    // read into the report. Each must be a file name of this directory.
+    for (const name of names) {
+      if (!/-(result|container)\.json$/.test(name)) continue;
+      const read = readCappedFile(join(resultsDir, name), MAX_RESULT_JSON);
+      if ('problem' in read) return `${name} in it: ${read.problem}`;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(read.bytes.toString('utf8'));
+      } catch {
+        return `${name} in it is not JSON`;
+      }
+      const bad = attachmentSources(parsed).find((source) => !/^[A-Za-z0-9._-]+$/.test(source) || source.startsWith('.') || !names.has(source));
+      if (bad !== undefined) return `${name} in it attaches ${JSON.stringify(bad)}, not a file of the directory`;
+    }
   } catch (error) {
     return `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
   }
   return null;
+}
+
+/** One Allure result or container file: far above what the reporter writes for one test. */
+const MAX_RESULT_JSON = 16 * 1024 * 1024;
+
+/** Every attachment `source` in an Allure result or container, at any depth (steps nest). */
+function attachmentSources(value: unknown): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown, depth: number) => {
+    if (typeof v !== 'object' || v === null) return;
+    // Deeper than any real result: refused as a whole rather than searched without end.
+    if (depth > 64) {
+      out.push('(nested too deep)');
+      return;
+    }
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, depth + 1);
+      return;
+    }
+    for (const [key, x] of Object.entries(v)) {
+      if (key === 'source') out.push(typeof x === 'string' ? x : String(x));
+      else walk(x, depth + 1);
+    }
+  };
+  walk(value, 0);
+  return out;
 }
 
 /**

@@ -6,12 +6,14 @@
 // one line. The CLI runs from the sources (tsx), so no dist/ build is needed.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { printable } from '../../lib/cli/report.js';
 import { DataFileError } from '../../lib/config/schema.js';
+import { reporterResultsProblem } from '../../lib/report/allure-results.js';
 import { contentSecurityPolicy, htmlPage, renderHtmlReport } from '../../lib/report/html.js';
 import { ResultsFileError, type CheckResult, type RunResults } from '../../lib/report/results.js';
 import { freshDirectory, locateRunFile, readCappedFile, replaceDirectory, writeRunFile } from '../../lib/report/run-files.js';
@@ -328,6 +330,12 @@ describe('enumerated values that bypass results.json validation', () => {
   });
 });
 
+describe("report's text output", () => {
+  it('shows control characters escaped: no terminal escape or forged line from a results.json', () => {
+    assert.equal(printable('regressed os.x on d\u001b[2J\nfixed all\u009b'), 'regressed os.x on d\\x1b[2J\\x0afixed all\\x9b');
+  });
+});
+
 describe('analysis evidence is checked field by field', () => {
   it('names the file and the field of a value of the wrong type', () => {
     const bad = (mutate: (doc: ReturnType<typeof hostileAnalysis>) => void, field: string) => {
@@ -481,6 +489,49 @@ describe('v6lab report: what it cannot read is one line and exit 2', function ()
   });
 });
 
+describe('the Allure results a run came with', () => {
+  it('are used only when every attachment they name is a file of their own directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-allure-results-'));
+    writeFileSync(join(dir, 'a-attachment.json'), '{}');
+    const write = (source: string) =>
+      writeFileSync(
+        join(dir, 'x-result.json'),
+        JSON.stringify({ name: 'x', steps: [{ steps: [{ attachments: [{ name: 'e', source, type: 'text/plain' }] }] }] }),
+      );
+    write('a-attachment.json');
+    assert.equal(reporterResultsProblem(dir), null);
+    for (const source of ['../../../etc/passwd', '/etc/passwd', 'missing-attachment.txt', '..']) {
+      write(source);
+      assert.match(reporterResultsProblem(dir) ?? '', /x-result\.json in it attaches .*, not a file of the directory/, source);
+    }
+    write('a-attachment.json');
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    assert.equal(reporterResultsProblem(dir), 'fifo in it is not a regular file');
+  });
+});
+
+describe('v6lab report --merge into a directory whose results.json is a symlink', function () {
+  this.timeout(60_000);
+  it('never writes through it: exit 2 and one line, or the link replaced', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'v6lab-merge-link-'));
+    const source = join(root, 'run');
+    mkdirSync(source);
+    writeFileSync(
+      join(source, 'results.json'),
+      JSON.stringify({ run: { id: 'r1', started: 's', finished: 'f', tool: { name: 'v6lab', version: '1' } }, devices: [], results: [] }),
+    );
+    const merged = join(root, 'merged');
+    mkdirSync(merged);
+    writeFileSync(join(root, 'theirs.json'), 'theirs');
+    symlinkSync(join(root, 'theirs.json'), join(merged, 'results.json'));
+    const r = await v6labSource(['report', merged, '--merge', source, '--no-allure']);
+    assert.equal(readFileSync(join(root, 'theirs.json'), 'utf8'), 'theirs');
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /merged\/results\.json: a symlink \(not followed\): not read/);
+  });
+});
+
 describe('v6lab report with Allure on a hostile run directory', function () {
   this.timeout(300_000);
 
@@ -508,6 +559,18 @@ describe('v6lab report with Allure on a hostile run directory', function () {
       readdirSync(h.dir).filter((n) => n.startsWith('.')),
       [],
       'no fresh directory is left behind',
+    );
+    // An allure-report that is a file: left as it is, one line, exit 2.
+    rmSync(join(h.dir, 'allure-report'), { recursive: true });
+    writeFileSync(join(h.dir, 'allure-report'), 'a file');
+    const file = await v6labSource(['report', h.dir]);
+    assert.equal(file.code, 2, file.stderr);
+    assert.equal(file.stderr.trim().split('\n').length, 1, file.stderr);
+    assert.match(file.stderr, /allure-report: is not a directory: move it away/);
+    assert.equal(readFileSync(join(h.dir, 'allure-report'), 'utf8'), 'a file');
+    assert.deepEqual(
+      readdirSync(h.dir).filter((n) => n.startsWith('.')),
+      [],
     );
     // An attachment is only ever a file of the run.
     const attachments = readdirSync(join(h.dir, 'allure-results')).filter((n) => n.includes('-attachment-'));
