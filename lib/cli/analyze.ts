@@ -3,6 +3,7 @@ import { analyzeFile, FLOW_PATHS, type CaptureAnalysis } from '../analysis/index
 import { LINKTYPE_NAMES } from '../capture/decode.js';
 import { bar, formatBytes, formatShare, renderTable } from './table.js';
 import { writeFileWhole } from '../config/files.js';
+import { printable, printableJson } from '../net/printable.js';
 
 export interface AnalyzeCommandOptions {
   json?: boolean;
@@ -20,7 +21,7 @@ export async function analyzeCommand(capture: string, options: AnalyzeCommandOpt
     const { renderCaptureHtml } = await import('../report/capture-html.js');
     writeFileWhole(options.html, renderCaptureHtml(capture, analysis));
   }
-  out.write(options.json ? `${JSON.stringify(analysis)}\n` : `${renderAnalysis(capture, analysis, options.top ?? 25)}\n`);
+  out.write(options.json ? `${printableJson(analysis)}\n` : `${renderAnalysis(capture, analysis, options.top ?? 25)}\n`);
   return 0;
 }
 
@@ -36,18 +37,22 @@ function bounded<T>(rows: readonly T[], top: number, [one, many]: readonly [stri
 
 const time = (ts: number | null) => (ts === null ? '-' : new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', ''));
 
+/**
+ * The analysis as text for a terminal. What came from the capture (names, SNI, warnings that
+ * quote it) goes through printable(), the tables' cells through renderTable, which escapes them.
+ */
 export function renderAnalysis(name: string, a: CaptureAnalysis, top: number): string {
   const c = a.capture;
   const duration = c.firstTs !== null && c.lastTs !== null ? `${(c.lastTs - c.firstTs).toFixed(3)} s` : '-';
   const sections: string[] = [];
   sections.push(
     [
-      `Capture    ${name}`,
+      `Capture    ${printable(name)}`,
       `           ${c.format}, ${c.linkTypes.map((l) => `${LINKTYPE_NAMES[l] ?? 'linktype'} (${l})`).join(', ')}; ${c.packets} packets, ${formatBytes(c.bytes)}, ${duration} from ${time(c.firstTs)}` +
         (c.duplicates > 0 ? `; ${c.duplicates} duplicate${c.duplicates === 1 ? '' : 's'} across interfaces counted once` : ''),
-      `NAT64      ${a.nat64Prefixes.length === 0 ? 'no prefix given or discovered' : a.nat64Prefixes.map((p) => `${p} (${a.nat64PrefixSources[p] === 'given' ? 'given' : 'RFC 7050 discovery'})`).join(', ')}`,
-      `CLAT       ${a.clatAddresses.length === 0 ? 'no CLAT IPv6 address given or inferred' : a.clatAddresses.join(', ')}`,
-      ...c.warnings.map((w) => `Warning    ${w}`),
+      `NAT64      ${a.nat64Prefixes.length === 0 ? 'no prefix given or discovered' : a.nat64Prefixes.map((p) => `${printable(p)} (${a.nat64PrefixSources[p] === 'given' ? 'given' : 'RFC 7050 discovery'})`).join(', ')}`,
+      `CLAT       ${a.clatAddresses.length === 0 ? 'no CLAT IPv6 address given or inferred' : a.clatAddresses.map(printable).join(', ')}`,
+      ...c.warnings.map((w) => `Warning    ${printable(w)}`),
     ].join('\n'),
   );
 

@@ -29,6 +29,7 @@ import { EXIT, EXIT_OF_VERDICT, UsageError } from './errors.js';
 import { NeedsRootError, stateDir as labStateDir } from './lab.js';
 import { expectedChecks, Progress, type ProgressMode } from './progress.js';
 import { writeFileWhole } from '../config/files.js';
+import { printable } from '../net/printable.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_CATALOGUE = join(root, 'devices', 'catalogues', 'china-top10.json');
@@ -319,34 +320,38 @@ export function exitCodeOf(results: RunResults, options: VerdictOptions = {}): n
 
 const CONSOLE_WORD: Record<OverallVerdict, string> = { pass: 'PASS', fail: 'FAIL', incomplete: 'INCOMPLETE', 'not-run': 'NOT RUN' };
 
-/** One line per device, its failures and what has no verdict under it, then the run's verdict. */
+/**
+ * One line per device, its failures and what has no verdict under it, then the run's verdict.
+ * Serials, models, apps and reasons come from phones and results.json: each is shown through
+ * printable(), so none can drive the terminal or forge a line of the summary.
+ */
 export function summary(results: RunResults, out: NodeJS.WritableStream, dir: string, options: VerdictOptions = {}): void {
   const judged = judgeRun(results, options);
   for (const device of judged.devices) {
-    const model = results.devices.find((d) => d.serial === device.device)?.model ?? 'unknown';
+    const model = printable(results.devices.find((d) => d.serial === device.device)?.model ?? 'unknown');
     const mine = results.results.filter((r) => r.device === device.device);
     const count = (s: string) => mine.filter((r) => r.status === s).length;
     out.write(
-      `${device.device}\t${model}\t${CONSOLE_WORD[device.verdict]}\t${count('passed')} passed, ${count('failed')} failed, ${count('broken')} broken, ${count('skipped')} skipped${device.accepted.length > 0 ? ` (${device.accepted.length} accepted)` : ''}\n`,
+      `${printable(device.device)}\t${model}\t${CONSOLE_WORD[device.verdict]}\t${count('passed')} passed, ${count('failed')} failed, ${count('broken')} broken, ${count('skipped')} skipped${device.accepted.length > 0 ? ` (${device.accepted.length} accepted)` : ''}\n`,
     );
     // Broken and skipped checks are listed once, below, as MISSING.
     for (const r of mine.filter((x) => x.status === 'failed' || (x.status === 'passed' && x.brokenAttempts))) {
       const retried = r.brokenAttempts ? ` (run again after ${r.brokenAttempts.map((a) => a.reasons[0]?.code ?? 'broken').join(', ')})` : '';
       out.write(
-        `  ${r.status === 'failed' ? 'FAILED' : r.status.toUpperCase()} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.reasons.map((x) => x.code).join(', ')}${retried}\n`,
+        `  ${printable(`${r.status === 'failed' ? 'FAILED' : r.status.toUpperCase()} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.reasons.map((x) => x.code).join(', ')}${retried}`)}\n`,
       );
     }
-    for (const m of device.missing) out.write(`  MISSING (${m.status}) ${describeCheck(m)}\n`);
-    for (const a of device.accepted) out.write(`  ACCEPTED SKIP ${describeCheck(a)}\n`);
+    for (const m of device.missing) out.write(`  MISSING (${printable(m.status)}) ${printable(describeCheck(m))}\n`);
+    for (const a of device.accepted) out.write(`  ACCEPTED SKIP ${printable(describeCheck(a))}\n`);
   }
   const why =
     judged.verdict === 'incomplete'
       ? `: ${judged.missing.length} check${judged.missing.length === 1 ? '' : 's'} without a verdict (listed above as MISSING); nothing failed, but that is not a pass`
       : '';
   out.write(
-    `overall: ${CONSOLE_WORD[judged.verdict]}${why}${judged.accepted.length > 0 ? `; ${judged.accepted.length} skip${judged.accepted.length === 1 ? '' : 's'} accepted (--allow-skip ${judged.allowSkip.join(',')})` : ''}\n`,
+    `overall: ${CONSOLE_WORD[judged.verdict]}${why}${judged.accepted.length > 0 ? `; ${judged.accepted.length} skip${judged.accepted.length === 1 ? '' : 's'} accepted (--allow-skip ${printable(judged.allowSkip.join(','))})` : ''}\n`,
   );
-  out.write(`results: ${join(dir, 'results.json')}\n`);
+  out.write(`results: ${printable(join(dir, 'results.json'))}\n`);
 }
 
 export async function certifyCommand(options: CertifyOptions, out: NodeJS.WritableStream): Promise<number> {

@@ -8,6 +8,7 @@
 import { CHECKS, networksOf } from '../checks/requirements.js';
 import type { CatalogueApp } from '../harness/catalogue.js';
 import type { CertifyPlan } from '../harness/plan.js';
+import { printable, printableJson } from '../net/printable.js';
 import { readResults, type CheckResult } from '../report/results.js';
 
 export type ProgressMode = 'tty' | 'lines' | 'quiet' | 'json';
@@ -84,17 +85,18 @@ export class Progress {
       for (const r of fresh) {
         if (this.mode === 'json')
           this.out.write(
-            `${JSON.stringify({ event: 'result', elapsedMs: elapsed, device: r.device, check: r.check, app: r.app, network: r.network, status: r.status, verdict: r.verdict, reasons: r.reasons.map((x) => x.code) })}\n`,
+            `${printableJson({ event: 'result', elapsedMs: elapsed, device: r.device, check: r.check, app: r.app, network: r.network, status: r.status, verdict: r.verdict, reasons: r.reasons.map((x) => x.code) })}\n`,
           );
+        // results.json is written from what phones said: its fields are shown, never obeyed
         else
           this.out.write(
-            `[${duration(elapsed)}] ${r.device} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.status}${r.verdict ? ` (${r.verdict})` : ''}${r.reasons.length > 0 ? ` ${r.reasons.map((x) => x.code).join(', ')}` : ''}\n`,
+            `[${duration(elapsed)}] ${printable(`${r.device} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${r.status}${r.verdict ? ` (${r.verdict})` : ''}${r.reasons.length > 0 ? ` ${r.reasons.map((x) => x.code).join(', ')}` : ''}`)}\n`,
           );
       }
       if (this.mode === 'json' && fresh.length > 0) {
         for (const d of this.plan.devices) {
           const { done, total, eta } = this.counts(results, d.serial, elapsed);
-          this.out.write(`${JSON.stringify({ event: 'progress', device: d.serial, done, total, elapsedMs: elapsed, etaMs: eta })}\n`);
+          this.out.write(`${printableJson({ event: 'progress', device: d.serial, done, total, elapsedMs: elapsed, etaMs: eta })}\n`);
         }
       }
       return;
@@ -106,8 +108,8 @@ export class Progress {
       const filled = total === 0 ? width : Math.round((done / total) * width);
       const mine = results.filter((r) => r.device === d.serial);
       const failed = mine.filter((r) => r.status === 'failed' || r.status === 'broken').length;
-      const where = next === null ? 'done' : `${next.suite}: ${next.app ?? next.check} [${next.network}]`;
-      return `${d.serial.padEnd(16)} ${COLOUR.passed}${'█'.repeat(filled)}${COLOUR.dim}${'░'.repeat(width - filled)}${COLOUR.reset} ${String(done).padStart(3)}/${total} ${failed > 0 ? `${COLOUR.failed}${failed} failed${COLOUR.reset} ` : ''}${where}  ${COLOUR.dim}${duration(elapsed)}${eta === null ? '' : `, ~${duration(eta)} left`}${COLOUR.reset}`;
+      const where = next === null ? 'done' : printable(`${next.suite}: ${next.app ?? next.check} [${next.network}]`);
+      return `${printable(d.serial).padEnd(16)} ${COLOUR.passed}${'█'.repeat(filled)}${COLOUR.dim}${'░'.repeat(width - filled)}${COLOUR.reset} ${String(done).padStart(3)}/${total} ${failed > 0 ? `${COLOUR.failed}${failed} failed${COLOUR.reset} ` : ''}${where}  ${COLOUR.dim}${duration(elapsed)}${eta === null ? '' : `, ~${duration(eta)} left`}${COLOUR.reset}`;
     });
     if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A`);
     for (const line of lines) this.out.write(`\x1b[2K${line}\n`);

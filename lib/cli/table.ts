@@ -1,13 +1,19 @@
 /** Plain-text tables for the terminal: columns sized to their content, numbers right-aligned. */
+import { printable } from '../net/printable.js';
 
 export interface Column {
   header: string;
   align?: 'left' | 'right';
 }
 
-export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[], indent = '  '): string {
+/**
+ * Every cell is shown through printable(): a DNS name or SNI from a capture holding ESC or a
+ * newline can neither drive the terminal nor forge a row, and widths are those of what is shown.
+ */
+export function renderTable(columns: readonly Column[], textRows: readonly (readonly string[])[], indent = '  '): string {
+  const rows = textRows.map((row) => row.map(printable));
   // A loop, not Math.max(...rows): spreading a capture's 130,000 rows as arguments overflows the stack.
-  const widths = columns.map((c) => c.header.length);
+  const widths = columns.map((c) => printable(c.header).length);
   for (const row of rows) {
     for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (row[i] ?? '').length);
   }
@@ -17,7 +23,7 @@ export function renderTable(columns: readonly Column[], rows: readonly (readonly
       .map((cell, i) => (columns[i]!.align === 'right' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(columns.map((c) => c.header)), ...rows.map(line)].join('\n');
+  return [line(columns.map((c) => printable(c.header))), ...rows.map(line)].join('\n');
 }
 
 export function formatBytes(bytes: number): string {

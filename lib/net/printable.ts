@@ -1,0 +1,39 @@
+/**
+ * Text from a capture or a phone (DNS names, SNI, device models, app names) printed on a
+ * terminal: every character that could move the cursor, clear the screen, end a table row or
+ * reorder what follows is shown as an escape instead, so what is printed is what was seen.
+ * Here, the lowest layer, so every text printer (the CLI, reports' text) can reach it.
+ */
+
+// C0 controls and DEL, C1 controls (8-bit CSI U+009B is an escape on some terminals), the
+// Unicode line and paragraph separators, and the bidi marks, embeddings, overrides and isolates
+// (U+061C, U+200E/F, U+202A-E, U+2066-9: "Trojan Source", CVE-2021-42574).
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// a backslash too, so that an escape shown is never text that only looks like one
+const UNSAFE_OR_BACKSLASH = /[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const NAMED: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escaped(c: string): string {
+  const named = NAMED[c];
+  if (named !== undefined) return named;
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+}
+
+/**
+ * `text` with control characters shown as escapes: ESC as `\x1b`, a newline as `\n`, a tab as
+ * `\t`, other C0/C1 controls and DEL as `\xNN`, bidi controls and line separators as `\u{NNNN}`,
+ * and a backslash as `\\`. Everything else, non-ASCII letters included, is kept.
+ */
+export function printable(text: string): string {
+  return text.replace(UNSAFE_OR_BACKSLASH, escaped);
+}
+
+/**
+ * JSON.stringify, with the characters it leaves raw that a terminal may act on (C1 controls,
+ * DEL, bidi controls, line separators) written as `\uNNNN`: the same JSON value, safe to print.
+ */
+export function printableJson(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
