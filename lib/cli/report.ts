@@ -25,18 +25,13 @@ import { MAX_DATA_FILE } from '../config/schema.js';
 import { judgeRun, type CheckKey, type VerdictOptions } from '../report/verdict.js';
 import { loadCatalogue } from '../harness/catalogue.js';
 import { PLAN_FILE, readPlan } from '../harness/plan.js';
+import { printable } from '../net/printable.js';
 import { EXIT, UsageError } from './errors.js';
 import { expectedChecks } from './progress.js';
 import { toolVersion } from './version.js';
 
 /** A report's outputs are renamed over, never written through: an index.html that is a symlink is replaced. */
 const writeAtomically = (file: string, text: string): void => writeRunFile(file, text);
-
-/**
- * A line for a terminal: control characters (a device name or check id from a results.json made
- * elsewhere could carry terminal escapes, or a newline forging a line) shown as \xNN.
- */
-export const printable = (line: string): string => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 function isSymlink(file: string): boolean {
   try {

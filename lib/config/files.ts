@@ -13,6 +13,12 @@ export interface WholeFileOptions {
   owner?: { uid: number; gid: number };
   /** @default 0o644 */
   mode?: number;
+  /**
+   * Replace whatever is at the path, a device or FIFO included: for outputs in a directory that
+   * may come from elsewhere (a run directory), where a FIFO named index.html is a trap, not a
+   * place the user chose. @default false
+   */
+  replaceSpecial?: boolean;
 }
 
 /**
@@ -25,7 +31,7 @@ export function writeFileWhole(file: string, data: string | Uint8Array, options:
   // A device or FIFO named as the output (`--html /dev/stdout`, itself a symlink) is written to,
   // never renamed over: that would replace it with a regular file. Anything else, a symlink to a
   // file or directory included, is replaced by the rename, never written through.
-  if (isDeviceOrFifo(file)) {
+  if (!options.replaceSpecial && isDeviceOrFifo(file)) {
     writeFileSync(file, data);
     return;
   }

@@ -1,18 +1,8 @@
-/**
- * The files of a run directory as the reports touch them, for a directory that may come from an
- * archive or another machine (SECURITY.md: a run directory is not trusted). Every path it names
- * is found inside the run (or, for a merge, inside the runs it was made of), through no symlink,
- * as a regular file of bounded size, and read from a descriptor opened without following a
- * symlink or waiting on a FIFO; anything else is a problem to show, never a file to read. Every
- * file a report writes goes to a fresh temporary name (O_CREAT|O_EXCL|O_NOFOLLOW, random) and is
- * renamed over its target, so a target that is a symlink is replaced, never written through.
- */
-import { randomBytes } from 'node:crypto';
+
 import {
   closeSync,
   constants,
   fstatSync,
-  fsyncSync,
   lstatSync,
   mkdtempSync,
   openSync,
@@ -22,9 +12,9 @@ import {
   rmSync,
   type Stats,
   unlinkSync,
-  writeFileSync,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { writeFileWhole } from '../config/files.js';
 import { ResultsFileError } from './results.js';
 
 /**
@@ -119,27 +109,7 @@ export function readRunFile(runDir: string, roots: readonly string[], path: stri
  * (ENOSPC, EROFS) for the caller to route.
  */
 export function writeRunFile(file: string, data: string | Uint8Array, options: { durable?: boolean } = {}): void {
-  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  let created = false;
-  try {
-    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-    created = true;
-    try {
-      writeFileSync(fd, data);
-      if (options.durable) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-  } catch (error) {
-    if (created) rmSync(temp, { force: true });
-    const e = error as NodeJS.ErrnoException;
-    if (e.code !== undefined) {
-      e.path = file;
-      if (!e.message.includes(file)) e.message = `${e.message} '${file}'`;
-    }
-    throw error;
-  }
+  writeFileWhole(file, data, { ...options, replaceSpecial: true });
 }
 
 /** A new, empty, randomly named directory inside `dir` for output that replaces `dir/name` once complete. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { printable } from '../../lib/cli/report.js';
+import { printable } from '../../lib/net/printable.js';
 import { DataFileError } from '../../lib/config/schema.js';
 import { reporterResultsProblem } from '../../lib/report/allure-results.js';
 import { contentSecurityPolicy, htmlPage, renderHtmlReport } from '../../lib/report/html.js';
@@ -332,7 +332,7 @@ describe('enumerated values that bypass results.json validation', () => {
 
 describe("report's text output", () => {
   it('shows control characters escaped: no terminal escape or forged line from a results.json', () => {
-    assert.equal(printable('regressed os.x on d\u001b[2J\nfixed all\u009b'), 'regressed os.x on d\\x1b[2J\\x0afixed all\\x9b');
+    assert.equal(printable('regressed os.x on d\u001b[2J\nfixed all\u009b'), 'regressed os.x on d\\x1b[2J\\nfixed all\\x9b');
   });
 });
 
