@@ -346,6 +346,23 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
+/** What a handset's record says of its mobile network while it has none (before an attach, after a detach). */
+const DETACHED = {
+  attached: false,
+  attachError: null,
+  families: [],
+  ipv6Prefix: null,
+  ipv6Addresses: [],
+  ipv6Gateway: null,
+  ipv4Address: null,
+  ipv4Gateway: null,
+  dnsServers: [],
+  dns64: false,
+  clat: null,
+  attachedAt: null,
+  background: null,
+} as const satisfies Partial<HandsetState>;
+
 function detachedHandset(labId: string, index: number, apn: ApnType, pdpType: PdpType, settings: HandsetNetworkSettings): HandsetState {
   return {
     index,
@@ -354,22 +371,13 @@ function detachedHandset(labId: string, index: number, apn: ApnType, pdpType: Pd
     interface: MOBILE_INTERFACE,
     apn,
     pdpType,
-    attached: false,
-    attachError: null,
+    ...DETACHED,
     families: [],
-    ipv6Prefix: null,
     ipv6Addresses: [],
-    ipv6Gateway: null,
-    ipv4Address: null,
-    ipv4Gateway: null,
     dnsServers: [],
-    dns64: false,
-    clat: null,
     wifi: null,
-    attachedAt: null,
     settings,
     sysctls: [],
-    background: null,
   };
 }
 
@@ -723,23 +731,8 @@ async function detach(ctx: Context, index: number): Promise<void> {
     ]);
     await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.proxy_ndp=0`);
     await writeResolvConf(hs, [], 'detached: no DNS server');
-    await updateHandset(ctx, index, (h) =>
-      Object.assign(h, {
-        attached: false,
-        attachError: null,
-        families: [],
-        ipv6Prefix: null,
-        ipv6Addresses: [],
-        ipv6Gateway: null,
-        ipv4Address: null,
-        ipv4Gateway: null,
-        dnsServers: [],
-        dns64: false,
-        clat: null,
-        attachedAt: null,
-        background: null,
-      } satisfies Partial<HandsetState>),
-    );
+    // Fresh arrays: the record is changed in place later, and DETACHED's are shared.
+    await updateHandset(ctx, index, (h) => Object.assign(h, { ...DETACHED, families: [], ipv6Addresses: [], dnsServers: [] }));
   });
 }
 
