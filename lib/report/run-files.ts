@@ -1,18 +1,14 @@
-
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  mkdtempSync,
-  openSync,
-  readSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  type Stats,
-  unlinkSync,
-} from 'node:fs';
+/**
+ * The files of a run directory as the reports touch them, for a directory that may come from an
+ * archive or another machine (SECURITY.md: a run directory is not trusted). Every path it names
+ * is found inside the run (or, for a merge, inside the runs it was made of), through no symlink,
+ * as a regular file of bounded size, and read from a descriptor opened without following a
+ * symlink or waiting on a FIFO; anything else is a problem to show, never a file to read. Every
+ * file a report writes goes to a fresh temporary name (O_CREAT|O_EXCL|O_NOFOLLOW, random) and is
+ * renamed over its target (lib/config/files.ts), so a target that is a symlink is replaced, never
+ * written through.
+ */
+import { closeSync, constants, fstatSync, lstatSync, mkdtempSync, openSync, readSync, realpathSync, renameSync, rmSync, type Stats, unlinkSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileWhole } from '../config/files.js';
 import { ResultsFileError } from './results.js';
