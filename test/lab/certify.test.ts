@@ -99,7 +99,7 @@ describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)",
     assert.equal(up.code, 0, `lab up: ${up.stderr}`);
     mkdirSync(join(work, 'adb-home'));
     cli = await startAdbServer(join(work, 'adb-home'));
-    env = { ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home, V6LAB_STATE_DIR: stateDir };
+    env = cli.harnessEnv({ V6LAB_STATE_DIR: stateDir });
     const deadline = Date.now() + 15_000;
     for (;;) {
       const devices = (await cli.run(['devices'])).stdout.toString();

@@ -28,7 +28,7 @@ describe('report --compare: two runs, one app changed (issue 5)', function () {
     );
     mkdirSync(join(work, 'adb-home'));
     cli = await startAdbServer(join(work, 'adb-home'));
-    env = { ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home, V6LAB_STATE_DIR: stateDir };
+    env = cli.harnessEnv({ V6LAB_STATE_DIR: stateDir });
   });
 
   after(async function () {

@@ -134,7 +134,7 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
   });
 
   it('v6lab devices tells what it learns of each handset over adb alone', async () => {
-    const { stdout, stderr } = await v6lab(['devices', '--json'], { ANDROID_ADB_SERVER_PORT: String(cli.serverPort), HOME: cli.home });
+    const { stdout, stderr } = await v6lab(['devices', '--json'], cli.harnessEnv());
     const { devices } = JSON.parse(stdout) as {
       devices: {
         serial: string;

@@ -131,9 +131,9 @@ describe('lab network plan (no root)', function () {
     assert.doesNotMatch(resolverUnboundConf('/d', ['10.0.0.1'], ['test'], ['100.64.0.53'], null), /dns64/);
   });
 
-  it('reads the start time of /proc/PID/stat after the last parenthesis', function () {
+  it('reads the state, process group and start time of /proc/PID/stat after the last parenthesis', function () {
     const line = '4242 (weird) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 18446744073709551615';
-    assert.deepEqual(parseProcStat(line), { state: 'S', startTime: '987654' });
+    assert.deepEqual(parseProcStat(line), { state: 'S', startTime: '987654', processGroup: 4242 });
     assert.equal(parseProcStat('garbage'), null);
   });
 

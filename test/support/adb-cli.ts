@@ -80,6 +80,16 @@ export class AdbCli {
     return env;
   }
 
+  /**
+   * What the harness under test (v6lab devices, certify) runs with to use this server: its port
+   * and HOME, and the keys it signs with, so a server the harness starts again after this one was
+   * killed (adbkit does) is as authorized as this one, as the same user's would be.
+   */
+  harnessEnv(extra: Record<string, string> = {}): Record<string, string> {
+    const keys = this.env.ADB_VENDOR_KEYS;
+    return { ANDROID_ADB_SERVER_PORT: String(this.serverPort), HOME: this.home, ...(keys === undefined ? {} : { ADB_VENDOR_KEYS: keys }), ...extra };
+  }
+
   /** Starts `adb -P port ...args`; stdin is /dev/null unless `stdin: 'pipe'`. */
   spawn(args: readonly string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
     return spawn(this.adb, ['-P', String(this.serverPort), ...args], { env: this.env, stdio: [stdin, 'pipe', 'pipe'] });

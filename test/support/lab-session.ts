@@ -59,7 +59,7 @@ export function labSession(what: string, profiles: readonly string[], handsets =
     );
     assert.equal(up.code, 0, `lab up: ${up.stderr}`);
     session.cli = await startAdbServer(join(work, 'adb-home'), extra.server?.(work));
-    session.env = { ANDROID_ADB_SERVER_PORT: String(session.cli.serverPort), HOME: session.cli.home, V6LAB_STATE_DIR: session.stateDir };
+    session.env = session.cli.harnessEnv({ V6LAB_STATE_DIR: session.stateDir });
     const serials = Array.from({ length: handsets }, (_, i) => `emulator-${5554 + 2 * i}`);
     const deadline = Date.now() + 15_000;
     for (;;) {
