@@ -311,16 +311,22 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
   it('editing the APN table with content re-attaches the handset within seconds, as a modem does', async () => {
     const edited = await shell('emulator-5554', "su -c 'content update --uri content://telephony/carriers --bind apn:s:ipv4v6.v6lab.test --where _id=1'");
     assert.equal(edited.code, 0, edited.err);
+    // The addresses come first and the network agent's record after, as on a phone mid-attach:
+    // wait (with a deadline) until the attach has settled, then judge all three.
     const deadline = Date.now() + 10_000;
     let v4 = '';
+    let dumpsys = '';
+    let clat = true;
     while (Date.now() < deadline) {
       v4 = (await shell('emulator-5554', 'ip -4 addr show dev rmnet_data0')).out;
-      if (/inet \d+\.\d+\.\d+\.\d+\//.test(v4)) break;
+      dumpsys = (await shell('emulator-5554', 'dumpsys connectivity')).out;
+      clat = (await shell('emulator-5554', 'ip link show v4-rmnet_data0 2>&1')).code === 0;
+      if (/inet \d+\.\d+\.\d+\.\d+\//.test(v4) && /extra: ipv4v6\.v6lab\.test/.test(dumpsys) && !clat) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.match(v4, /inet \d+\.\d+\.\d+\.\d+\//, 'IPv4 on rmnet_data0 after moving to the dual-stack APN');
-    assert.equal((await shell('emulator-5554', 'ip link show v4-rmnet_data0 2>&1')).code === 0, false, 'no CLAT on a dual-stack attach');
-    assert.match((await shell('emulator-5554', 'dumpsys connectivity')).out, /extra: ipv4v6\.v6lab\.test/);
+    assert.equal(clat, false, 'no CLAT on a dual-stack attach');
+    assert.match(dumpsys, /extra: ipv4v6\.v6lab\.test/);
   });
 
   it("listens only on loopback in the host namespace: each handset's adb port on 127.0.0.1", () => {
