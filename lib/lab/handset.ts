@@ -1,17 +1,20 @@
 /**
- * A lab handset as the adb daemon sees it: commands run with `sh -c` inside the handset's
- * network namespace, with Android's commands (lib/lab/android/toolbox.ts) first on PATH; TCP
- * connections open inside the namespace; Android paths map into the handset's directory.
+ * A lab handset as the adb daemon sees it: a container (./container.ts). Commands run with
+ * `sh -c` inside it as its shell user (uid 2000), or as its root after `adb root` on a userdebug
+ * build and always on an eng one, with Android's commands first on PATH; the sync service runs
+ * inside it too (./adbd/sync-agent.ts), so a path means what it means on the handset and a
+ * symlink cannot lead out of it. TCP connections (`adb forward`) open inside its network
+ * namespace.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
-import { resolveUnderRoot, type HandsetHost } from './adbd/host.js';
-import { stopAllApps } from './android/activity.js';
+import type { HandsetHost } from './adbd/host.js';
 import { AID_SHELL } from './android/control-socket.js';
+import { handsetEnvironment } from './android/environment.js';
 import { readHandsetState, writeHandsetState } from './android/state.js';
+import { type HandsetContainer, INSIDE } from './container.js';
 import type { AgentReply, AgentRequest } from './netns-agent.js';
 
 const log = createDebug('v6lab:lab:handset');
@@ -19,10 +22,14 @@ const log = createDebug('v6lab:lab:handset');
 /** How long a `tcp:` connection inside the handset may take to open. */
 const CONNECT_TIMEOUT_MS = 5_000;
 
-export interface NetnsHandsetHostOptions {
+export interface ContainerHandsetHostOptions {
   namespace: string;
-  /** The handset's directory: its state file, `fs/` (its `/`), `bin/` (Android's commands). */
+  /** The handset's directory on the host: its state file, `fs/`. */
   dir: string;
+  /** The running handset. */
+  container: HandsetContainer;
+  /** The sync service's program, as a path inside the container. */
+  syncAgent: string;
   /**
    * The build: `eng` runs adbd (and so every shell) as root; `userdebug` as the shell user until
    * `adb root`; `user` as the shell user always, as on a production phone.
@@ -33,37 +40,26 @@ export interface NetnsHandsetHostOptions {
 /** Android's shell user (AID_SHELL): what `adb shell` runs as on a phone. */
 export const SHELL_UID = AID_SHELL;
 
-export class NetnsHandsetHost implements HandsetHost {
+export class ContainerHandsetHost implements HandsetHost {
   readonly namespace: string;
   readonly dir: string;
-  readonly #env: Record<string, string>;
+  readonly #container: HandsetContainer;
+  readonly #syncAgent: string;
+  readonly #env = handsetEnvironment(INSIDE.handsetDir);
   #agent: ChildProcess | null = null;
   #nextId = 1;
   readonly #pending = new Map<number, { resolve: (s: Socket) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
 
-  readonly buildType: NetnsHandsetHostOptions['buildType'];
+  readonly buildType: ContainerHandsetHostOptions['buildType'];
   #root: boolean;
 
-  constructor(options: NetnsHandsetHostOptions) {
+  constructor(options: ContainerHandsetHostOptions) {
     this.namespace = options.namespace;
     this.dir = options.dir;
+    this.#container = options.container;
+    this.#syncAgent = options.syncAgent;
     this.buildType = options.buildType;
     this.#root = options.buildType === 'eng';
-    const root = join(this.dir, 'fs');
-    this.#env = {
-      PATH: `${join(this.dir, 'bin')}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-      V6LAB_HANDSET_DIR: this.dir,
-      HOME: join(root, 'data/local/tmp'),
-      TMPDIR: join(root, 'data/local/tmp'),
-      ANDROID_DATA: join(root, 'data'),
-      EXTERNAL_STORAGE: join(root, 'sdcard'),
-      LANG: 'C',
-    };
-  }
-
-  /** The environment commands get (PATH with Android's commands first, the handset's dirs). */
-  get environment(): Record<string, string> {
-    return { ...this.#env };
   }
 
   /** Whether commands run as root (`adb root` on a userdebug build, or an eng build). */
@@ -79,28 +75,34 @@ export class NetnsHandsetHost implements HandsetHost {
   }
 
   /**
-   * What a reboot takes away: every running app, `adb root` (adbd starts again as the build's
-   * user), and the properties setprop set, but `persist.*` ones. Settings and the APN table are
-   * files and stay, as on a phone.
+   * A reboot: the container ends (every process of the handset with it) and a new one boots;
+   * `adb root` is gone (adbd starts again as the build's user), so are the properties setprop
+   * set but `persist.*` ones and the running apps. Settings and the APN table are files and
+   * stay, as on a phone.
    */
   async reboot(): Promise<void> {
     log('reboot %s', this.namespace);
     this.#root = this.buildType === 'eng';
-    await stopAllApps(this.dir);
+    await this.#container.stop();
     const state = readHandsetState(this.dir);
     const kept = Object.fromEntries(Object.entries(state.props).filter(([name]) => name.startsWith('persist.')));
-    if (Object.keys(kept).length !== Object.keys(state.props).length) writeHandsetState(this.dir, { ...state, props: kept });
+    writeHandsetState(this.dir, { ...state, props: kept, running: {} });
+    await this.#container.start();
   }
 
   spawn(command: string): ChildProcess {
     log('spawn in %s as %s: sh -c %j', this.namespace, this.#root ? 'root' : 'shell', command);
-    const user = this.#root ? [] : ['setpriv', `--reuid=${SHELL_UID}`, `--regid=${SHELL_UID}`, '--clear-groups'];
-    return spawn('ip', ['netns', 'exec', this.namespace, ...user, 'sh', '-c', command], {
-      detached: true,
-      cwd: join(this.dir, 'fs'),
-      env: this.#env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    return this.#enter(['sh', '-c', command]);
+  }
+
+  /** The sync service, inside the handset as whoever adbd runs as: it speaks on stdin and stdout. */
+  spawnSync(): ChildProcess {
+    return this.#enter([process.execPath, this.#syncAgent]);
+  }
+
+  #enter(argv: readonly string[]): ChildProcess {
+    const [file, ...args] = this.#container.enter(argv, this.#root ? 0 : SHELL_UID);
+    return spawn(file!, args, { detached: true, env: this.#env, stdio: ['pipe', 'pipe', 'pipe'] });
   }
 
   connect(port: number, host = '127.0.0.1'): Promise<Socket> {
@@ -114,10 +116,6 @@ export class NetnsHandsetHost implements HandsetHost {
       this.#pending.set(id, { resolve, reject, timer });
       agent.send({ id, port, host } satisfies AgentRequest);
     });
-  }
-
-  resolvePath(devicePath: string): string {
-    return resolveUnderRoot(join(this.dir, 'fs'), devicePath);
   }
 
   /** Stops the namespace agent. */

@@ -5,16 +5,19 @@
  * finds them by itself as `emulator-5554`, `emulator-5556`, ...
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeJsonWhole } from '../config/files.js';
+import { writeFileWhole, writeJsonWhole } from '../config/files.js';
 import { array, DataFileError, integer, object } from '../config/schema.js';
-import { stopAllApps } from './android/activity.js';
 import { BROWSER_PACKAGE } from './android/browser.js';
-import { installHandsetCode } from './android/install.js';
-import { installToolbox } from './android/toolbox.js';
+import { CODE_INSIDE, compiledProgram, installHandsetCode, libraryRoot } from './android/install.js';
+import { COMMAND_PROGRAM, installToolbox } from './android/toolbox.js';
+import { INIT_PROGRAM } from './android/programs.js';
+import { SYNC_AGENT_PROGRAM } from './adbd/programs.js';
+import { INSIDE, prepareHandsetTree } from './container.js';
+import { hostUid } from './network/userns.js';
 import type { KeyObject } from 'node:crypto';
 import { type AdbPublicKey, generateAdbKeyPair, decodeAndroidPublicKey, encodeAndroidPublicKey } from './adbd/auth.js';
 import { adbShell } from './adbd/client.js';
@@ -117,7 +120,7 @@ export interface LabUpResult {
 
 const registryPath = (stateDir: string) => join(stateDir, 'handsets.json');
 /** The handsets' own programs, copied where their shell user can read them (./android/install.ts). */
-const handsetCodePath = (stateDir: string) => join(stateDir, 'handset-code');
+export const handsetCodePath = (stateDir: string) => join(stateDir, 'handset-code');
 const supervisorPath = (stateDir: string) => join(stateDir, 'supervisor.json');
 /** The adb hosts every handset accepts, in Android's adb_keys form; root's, read by the supervisor. */
 export const adbKeysPath = (stateDir: string) => join(stateDir, 'adb_keys');
@@ -172,27 +175,35 @@ function readSupervisor(stateDir: string): SupervisorRecord | null {
   return readStateFile(supervisorPath(stateDir), supervisorSchema);
 }
 
-function chownTree(path: string, uid: number): void {
-  chownSync(path, uid, uid);
-  for (const entry of readdirSync(path, { withFileTypes: true })) {
-    if (entry.isDirectory()) chownTree(join(path, entry.name), uid);
-    else chownSync(join(path, entry.name), uid, uid);
-  }
+/** A handset's read-only files (apps' JSON, the lab CA), root's on the host. */
+const HANDSET_INSTALLED = 'installed';
+
+/** Copies `source` into the handset's `installed/` as `name`; returns where the handset sees it. */
+function installIntoHandset(dir: string, name: string, source: string): string {
+  const target = join(dir, HANDSET_INSTALLED, name);
+  mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+  writeFileWhole(target, readFileSync(source), { mode: 0o644 });
+  return join(INSIDE.handsetDir, HANDSET_INSTALLED, name);
 }
 
 /**
- * The handsets' shell user (uid 2000) runs Android's commands from the state directory: every
- * directory above it must let others through, or each command fails with no word of why.
+ * Copies what the handsets run into the state directory (./android/install.ts) and writes the
+ * PATH wrappers every container shows at /system/bin.
  */
-function assertReachableByShell(stateDir: string): void {
-  for (let dir = resolvePath(stateDir); ; dir = dirname(dir)) {
-    if ((statSync(dir).mode & 0o001) === 0) {
-      throw new LabInputError(
-        `--state-dir ${stateDir}: ${dir} is not searchable by others (mode ${(statSync(dir).mode & 0o777).toString(8)}); the handsets' shell user (uid ${SHELL_UID}) must reach the state directory: chmod o+x ${dir} or choose another`,
-      );
-    }
-    if (dir === dirname(dir)) return;
-  }
+function installHandsetPrograms(stateDir: string): void {
+  const codeDir = handsetCodePath(stateDir);
+  const programs = [COMMAND_PROGRAM, INIT_PROGRAM, SYNC_AGENT_PROGRAM].map(compiledProgram);
+  const [command] = installHandsetCode(codeDir, programs).map((installed) => join(CODE_INSIDE, relative(codeDir, installed)));
+  installToolbox(join(codeDir, 'bin'), [process.execPath], command);
+}
+
+/** Where a handset's init and sync service are, inside it. */
+export function handsetProgramsInside(): { init: string; syncAgent: string } {
+  const inside = (program: string): string => {
+    const built = compiledProgram(program);
+    return join(CODE_INSIDE, relative(libraryRoot(built), built));
+  };
+  return { init: inside(INIT_PROGRAM), syncAgent: inside(SYNC_AGENT_PROGRAM) };
 }
 
 const writeJson = (file: string, value: unknown): void => writeJsonWhole(file, value);
@@ -268,7 +279,6 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
   const started = Date.now();
   const { world, apps, profiles } = loadLabInputs(options);
   makeReachableDir(options.stateDir);
-  assertReachableByShell(options.stateDir);
   if ((await readState(options.stateDir)) !== null || readRegistry(options.stateDir).length > 0) {
     throw new LabInputError(`a lab is already up in ${options.stateDir}: run \`v6lab lab down\` first`);
   }
@@ -303,11 +313,10 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
   }
   // Each app its own uid from 10100, as Android gives them from 10000; the built-in browser has 10099.
   const installed: InstalledApp[] = apps.map((app, i) => ({ package: app.package, label: app.label, uid: 10100 + i }));
-  // What the handsets' shell user runs is read from the state directory, never from the checkout,
-  // which that user may not be able to enter (a clone in /root, a mode-700 directory).
-  let program: string;
+  // What the handsets run is copied into the state directory (built JavaScript), and each
+  // container shows it at /system/v6lab: the checkout is not in the handsets.
   try {
-    program = installHandsetCode(handsetCodePath(options.stateDir));
+    installHandsetPrograms(options.stateDir);
   } catch (error) {
     await bringLabDown(options.stateDir).catch(() => undefined);
     throw new LabStepError('handsets: installing their commands', { cause: error });
@@ -315,8 +324,11 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
   makeReachableDir(join(options.stateDir, 'handsets'));
   const registry: HandsetRecord[] = profiles.map((profile, index) => {
     const dir = join(options.stateDir, 'handsets', `hs${index}`);
-    for (const sub of ['fs/sdcard', 'fs/data/local/tmp', 'bin']) mkdirSync(join(dir, sub), { recursive: true });
-    installToolbox(join(dir, 'bin'), options.runner ?? [process.execPath], program);
+    // The handset's directory is its shell user's (it writes handset.json, as `settings put`
+    // does on a phone); its tree is owned by the handset's own uids, none of them a host user's.
+    const asHost = (uid: number): number => hostUid(index, uid);
+    mkdirSync(dir, { mode: 0o755 });
+    prepareHandsetTree(dir, asHost);
     const serial = `emulator-${FIRST_ADB_PORT - 1 + 2 * index}`;
     const handset = initialHandsetState(serial, profile, installed);
     const attached = state.handsets.find((h) => h.index === index)!;
@@ -329,14 +341,14 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
       dns: attached.dnsServers,
     };
     // What an app's process reads at launch (./android/app.ts): its JSON, the IPv4 literals an
-    // ipv4-literal app has compiled in, and the lab CA it trusts.
-    handset.appFiles = Object.fromEntries(apps.map((app) => [app.package, resolvePath(app.file)]));
+    // ipv4-literal app has compiled in, and the lab CA it trusts; copied into the handset (as an
+    // APK and a CA certificate are installed on a phone) and named as the handset sees them.
+    handset.appFiles = Object.fromEntries(apps.map((app) => [app.package, installIntoHandset(dir, `app/${app.package}.json`, app.file)]));
     handset.worldLiterals = Object.fromEntries(state.world.hosts.flatMap((h) => (h.ipv4 === null ? [] : [[h.name, h.ipv4]])));
-    handset.caCertFile = state.world.caCertFile;
+    handset.caCertFile = state.world.caCertFile === '' ? '' : installIntoHandset(dir, 'ca.pem', state.world.caCertFile);
     writeHandsetState(dir, handset);
-    // adb shell runs as Android's shell user: the handset's files are that user's, as /sdcard and
-    // /data/local/tmp are on a phone.
-    chownTree(dir, SHELL_UID);
+    chownSync(dir, asHost(SHELL_UID), asHost(SHELL_UID));
+    chownSync(join(dir, 'handset.json'), asHost(SHELL_UID), asHost(SHELL_UID));
     return { index, serial, adbPort: FIRST_ADB_PORT + 2 * index, namespace: handsetNamespace(labId, index), dir, profile: profile.name };
   });
   writeJson(registryPath(options.stateDir), registry);
@@ -459,20 +471,8 @@ export async function bringLabDown(stateDir: string): Promise<string[]> {
     const stopped = await stopProcesses([{ ...supervisor, name: 'supervisor' }], 1000);
     if (stopped.length > 0) removed.push(`process supervisor (pid ${supervisor.pid})`);
   }
-  // Apps are stopped by the supervisor; if it died first, they are stopped here.
-  let handsets: HandsetRecord[] = [];
-  try {
-    handsets = readRegistry(stateDir);
-  } catch {
-    // A damaged registry: the supervisor (stopped above) took its handsets' apps along.
-  }
-  for (const handset of handsets) {
-    try {
-      await stopAllApps(handset.dir);
-    } catch {
-      // no state left for that handset
-    }
-  }
+  // The handsets' containers die with the supervisor (--pdeathsig); whatever of them is left
+  // is in their network namespaces, and labDown stops every process there.
   removed.push(...(await labDown(stateDir)).removed);
   for (const entry of ['handsets', 'handsets.json', 'supervisor.json', 'supervisor.log', 'handset-code', 'adb_keys']) {
     try {

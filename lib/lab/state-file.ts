@@ -4,7 +4,7 @@
  * edits: one process writes them and another reads them, and a cast is not a check. A file that
  * is not what the lab writes is a LabStateError naming the file and the field, with what to do.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { DataFileError, integer, type Schema } from '../config/schema.js';
 import { LabStateError } from './network/errors.js';
 
@@ -37,13 +37,31 @@ export function parseStateFile<T>(file: string, content: string, schema: Schema<
   }
 }
 
-/** The state file `file` checked by `schema`, or null when there is none. */
+/** Largest state file read: a handset's, with its APN table and settings, is a few kB. */
+const MAX_STATE_FILE = 4 << 20;
+
+/**
+ * The state file `file` checked by `schema`, or null when there is none. Some are written by a
+ * handset's own uids (handset.json) and read by root: a symlink is not followed, a FIFO or
+ * device is not opened for reading, and a file larger than MAX_STATE_FILE is refused.
+ */
 export function readStateFile<T>(file: string, schema: Schema<T>): T | null {
   let content: string;
   try {
-    content = readFileSync(file, 'utf8');
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) throw new LabStateError(file, `is not a regular file; ${REMEDY}`);
+      if (stat.size > MAX_STATE_FILE) throw new LabStateError(file, `is ${stat.size} bytes, more than a state file's ${MAX_STATE_FILE}; ${REMEDY}`);
+      content = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (error instanceof LabStateError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw new LabStateError(file, `is a symbolic link, which the lab never writes; ${REMEDY}`, { cause: error });
     throw new LabStateError(file, `cannot be read: ${(error as Error).message}`, { cause: error });
   }
   return parseStateFile(file, content, schema);

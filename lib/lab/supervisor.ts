@@ -13,17 +13,18 @@
  * the same without the reboot (lib/lab/unplug.ts).
  */
 import { watch } from 'node:fs';
-import type { Server } from 'node:net';
+import { join } from 'node:path';
 import createDebug from 'debug';
 import { AdbDaemon, DEFAULT_REBOOT_MS } from './adbd/index.js';
-import { serveActivityManager } from './android/activity.js';
 import { readHandsetState, writeHandsetState, type HandsetState } from './android/state.js';
-import { serveSu } from './android/su.js';
-import { NetnsHandsetHost } from './handset.js';
+import { HandsetContainer } from './container.js';
+import { ContainerHandsetHost } from './handset.js';
 import { readAcceptedKeys } from './adbd/keys.js';
-import { adbKeysPath, apnTypeOf, readRegistry, type HandsetRecord } from './lab.js';
+import { adbKeysPath, apnTypeOf, handsetCodePath, handsetProgramsInside, readRegistry, type HandsetRecord } from './lab.js';
 import { LabStateError } from './network/errors.js';
 import { readState, reattach, type ApnType, type PdpType } from './network/index.js';
+import { runDirOf } from './network/down.js';
+import { usernsFile } from './network/userns.js';
 import { MAX_AWAY_MS, takeUnplugRequest, UNPLUG_REQUEST } from './unplug.js';
 
 const log = createDebug('v6lab:lab:supervisor');
@@ -46,11 +47,10 @@ function rebootMsFrom(env: NodeJS.ProcessEnv): number {
 }
 
 class HandsetServer {
-  private readonly host: NetnsHandsetHost;
+  private readonly host: ContainerHandsetHost;
   private readonly daemon: AdbDaemon;
-  private su: Server | null = null;
-  /** `am` and `monkey` reach it: it starts the apps (as root, dropping to each app's uid). */
-  private activityManager: ReturnType<typeof serveActivityManager> | null = null;
+  /** The handset itself: its init serves `am`, `monkey` and `su` inside it. */
+  private readonly container: HandsetContainer;
   private attaching = false;
   private again = false;
   /**
@@ -66,7 +66,25 @@ class HandsetServer {
     rebootMs: number,
   ) {
     const state = readHandsetState(record.dir);
-    this.host = new NetnsHandsetHost({ namespace: record.namespace, dir: record.dir, buildType: state.profile.buildType });
+    const runDir = runDirOf(stateDir);
+    const programs = handsetProgramsInside();
+    this.container = new HandsetContainer({
+      index: record.index,
+      namespace: record.namespace,
+      usernsFile: usernsFile(runDir, record.namespace),
+      dir: record.dir,
+      codeDir: handsetCodePath(stateDir),
+      init: programs.init,
+      logFile: join(runDir, 'logs', `${record.namespace.replace(/^v6l-[a-z0-9]+-/, '')}-console.log`),
+      bootDir: join(runDir, 'boot', record.namespace),
+    });
+    this.host = new ContainerHandsetHost({
+      namespace: record.namespace,
+      dir: record.dir,
+      container: this.container,
+      syncAgent: programs.syncAgent,
+      buildType: state.profile.buildType,
+    });
     this.daemon = new AdbDaemon(this.host, {
       banner: { product: state.profile.device, model: state.profile.model.replaceAll(' ', '_'), device: state.profile.device },
       rebootMs,
@@ -76,8 +94,7 @@ class HandsetServer {
   }
 
   async start(): Promise<void> {
-    if (readHandsetState(this.record.dir).profile.rooted) this.su = serveSu(this.record.dir, this.record.namespace, this.host.environment);
-    this.activityManager = serveActivityManager(this.record.dir, this.record.namespace, this.host.environment);
+    await this.container.start();
     await this.daemon.listen(this.record.adbPort, '127.0.0.1');
     log('%s serving adb on 127.0.0.1:%d', this.record.serial, this.record.adbPort);
     this.tableWants = JSON.stringify(wantedAttach(readHandsetState(this.record.dir)));
@@ -135,10 +152,9 @@ class HandsetServer {
   }
 
   async close(): Promise<void> {
-    this.su?.close();
-    // The apps go with the handset.
-    await this.activityManager?.close();
     await this.daemon.close();
+    // The apps go with the handset.
+    await this.container.stop();
     this.host.close();
   }
 }

@@ -143,7 +143,7 @@ describe("the handsets' commands: installed readable by any uid, failures in one
     const before = process.umask(0o077);
     let program: string;
     try {
-      program = installHandsetCode(code);
+      [program] = installHandsetCode(code) as [string];
     } finally {
       process.umask(before);
     }
@@ -168,7 +168,7 @@ describe("the handsets' commands: installed readable by any uid, failures in one
 
   it('a module that cannot be loaded is one line naming it, exit 126; a damaged state one line naming file and field, exit 1', () => {
     const code = join(scratch('v6lab-code-'), 'handset-code');
-    const program = installHandsetCode(code);
+    const [program] = installHandsetCode(code) as [string];
     const dir = handsetDir();
     installToolbox(join(dir, 'bin'), [process.execPath, '--import', 'tsx'], program);
     const run = (command: string) =>

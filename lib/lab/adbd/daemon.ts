@@ -173,7 +173,12 @@ export class AdbDaemon {
     const command = parseCommandService(service);
     if (command) return { run: (stream) => runCommand(this.#host, this.#registry, stream, command) };
     if (service === 'sync:') {
-      return { run: (stream) => void serveSync(this.#host, stream).catch((err: Error) => log('stream %d: %s', stream.localId, err.message)) };
+      // Inside the handset when it can (its own filesystem and users), else over resolvePath.
+      const host = this.#host;
+      if (host.spawnSync) return { run: (stream) => runCommand(host, this.#registry, stream, { protocol: 'none', command: 'sync:' }, () => host.spawnSync!()) };
+      if (!host.resolvePath) return null;
+      const paths = { resolvePath: host.resolvePath.bind(host) };
+      return { run: (stream) => void serveSync(paths, stream).catch((err: Error) => log('stream %d: %s', stream.localId, err.message)) };
     }
     const tcp = /^tcp:(\d+)(?::(.+))?$/.exec(service);
     if (tcp) return this.#prepareTcp(Number(tcp[1]), tcp[2]);

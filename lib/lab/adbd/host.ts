@@ -22,10 +22,17 @@ export interface HandsetHost {
   /** Opens a TCP connection to `port` inside the handset's network namespace. */
   connect(port: number, host?: string): Promise<Socket>;
   /**
-   * Maps an Android path (/sdcard/x, /data/local/tmp/y) to where its bytes live on the host.
-   * Throws {@link HandsetPathError} for a path outside what the handset exposes.
+   * Maps an Android path (/sdcard/x, /data/local/tmp/y) to where its bytes live here, for a
+   * sync service this daemon runs itself. Throws {@link HandsetPathError} for a path outside
+   * what the handset exposes. Absent when the host has `spawnSync`.
    */
-  resolvePath(devicePath: string): string;
+  resolvePath?(devicePath: string): string;
+  /**
+   * Starts the sync service inside the handset (its own filesystem, as the user adbd runs as),
+   * speaking the sync protocol on stdin and stdout; the daemon joins it to the stream as it does
+   * a raw shell command. Preferred to `resolvePath` when present.
+   */
+  spawnSync?(): ChildProcess;
   /**
    * `adb root` / `adb unroot`: whether later commands run as root. Returns what adbd prints and
    * whether it restarts (then the daemon drops its connections, as a restarting adbd does).

@@ -57,13 +57,22 @@ function exitStatus(code: number | null, signal: NodeJS.Signals | null): number 
   return signal ? (128 + (constants.signals[signal] ?? 0)) & 0xff : 255;
 }
 
-/** Runs `service.command` and joins its stdio to `stream` until it ends or the stream closes. */
-export function runCommand(host: HandsetHost, registry: ProcessRegistry, stream: AdbStream, service: CommandService): void {
+/**
+ * Runs `service.command` and joins its stdio to `stream` until it ends or the stream closes.
+ * `start` spawns something else in the command's place (the sync service's program).
+ */
+export function runCommand(
+  host: HandsetHost,
+  registry: ProcessRegistry,
+  stream: AdbStream,
+  service: CommandService,
+  // adbd runs a login shell for an empty command; a plain `sh` reading the stream will do.
+  start: () => ChildProcess = () => host.spawn(service.command === '' ? 'sh' : service.command),
+): void {
   const v2 = service.protocol === 'shell';
   let child: ChildProcess;
   try {
-    // adbd runs a login shell for an empty command; a plain `sh` reading the stream will do.
-    child = host.spawn(service.command === '' ? 'sh' : service.command);
+    child = start();
   } catch (err) {
     failBeforeStart(stream, v2, err);
     return;

@@ -1,7 +1,8 @@
 /**
  * The `sync:` service: stat, list, pull (RECV) and push (SEND), as adbd's file_sync_service.cpp
  * (Android 10) answers them, v1 requests only (no STA2/LIS2: the daemon does not advertise
- * stat_v2/ls_v2). Paths go through the handset's `resolvePath`.
+ * stat_v2/ls_v2). Paths go through `resolvePath`: a lab handset runs this inside itself
+ * (./sync-agent.ts), where a path is the handset's own; unit tests run it over a directory.
  *
  * As adbd does, a FAIL ends the session: the stream closes after it.
  */
@@ -10,7 +11,7 @@ import { lstat, mkdir, open, opendir, symlink, unlink, utimes, type FileHandle }
 import { dirname } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import debug from 'debug';
-import type { HandsetHost } from './host.js';
+import type { Duplex } from 'node:stream';
 import {
   encodeSyncDent,
   encodeSyncFail,
@@ -23,7 +24,14 @@ import {
   SyncRequestDecoder,
   type SyncRequest,
 } from './protocol.js';
-import type { AdbStream } from './stream.js';
+
+/** What the session speaks on: an adb stream, or stdin and stdout of the sync agent. */
+export type SyncStream = Duplex & { readonly localId: number; readonly peerClosed: boolean };
+
+/** Where the session finds a device path's bytes. */
+export interface SyncPaths {
+  resolvePath(devicePath: string): string;
+}
 
 const log = debug('v6lab:adbd:sync');
 
@@ -61,7 +69,7 @@ function failure(what: string, err: unknown): SyncFailure {
 }
 
 /** Resolves when `stream` can take more, rejects if it closes first. */
-function drained(stream: AdbStream): Promise<void> {
+function drained(stream: SyncStream): Promise<void> {
   return new Promise((resolve, reject) => {
     const onDrain = (): void => {
       stream.off('close', onClose);
@@ -77,7 +85,7 @@ function drained(stream: AdbStream): Promise<void> {
 }
 
 /** Writes `buffers` as one batch (corked: they share WRTEs), waiting if the stream is full. */
-async function send(stream: AdbStream, ...buffers: Buffer[]): Promise<void> {
+async function send(stream: SyncStream, ...buffers: Buffer[]): Promise<void> {
   let room = true;
   stream.cork();
   for (const buffer of buffers) room = stream.write(buffer);
@@ -86,7 +94,7 @@ async function send(stream: AdbStream, ...buffers: Buffer[]): Promise<void> {
 }
 
 /** Serves one sync session on `stream` until QUIT, a FAIL, or the host closes it. */
-export async function serveSync(host: HandsetHost, stream: AdbStream): Promise<void> {
+export async function serveSync(host: SyncPaths, stream: SyncStream): Promise<void> {
   const decoder = new SyncRequestDecoder();
   const session = new SyncSession(host, stream);
   try {
@@ -125,8 +133,8 @@ class SyncSession {
   #upload: Upload | null = null;
 
   constructor(
-    readonly host: HandsetHost,
-    readonly stream: AdbStream,
+    readonly host: SyncPaths,
+    readonly stream: SyncStream,
   ) {}
 
   /** Serves one request; false ends the session (QUIT, or after a FAIL). */

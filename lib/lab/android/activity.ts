@@ -417,16 +417,15 @@ export function portableExecArgv(execArgv: readonly string[] = process.execArgv)
 /**
  * Spawns an app's process detached (its own process group, so a closing adb stream does not take
  * it along), stdout and stderr to `apps/PKG.logcat`.
- * @param prefix what runs node inside the handset: [] when already inside, [ip netns exec NS] from outside
  */
-export function appLauncher(dir: string, env: NodeJS.ProcessEnv, prefix: readonly string[] = []): Launcher {
+export function appLauncher(dir: string, env: NodeJS.ProcessEnv): Launcher {
   // The app runner next to this module, .ts from sources (run under tsx) or .js once built.
   const script = fileURLToPath(new URL(`./app${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
   return (pkg, data) => {
     mkdirSync(join(dir, APPS_DIR), { recursive: true, mode: 0o755 });
     const out = openSync(appConsolePath(dir, pkg), 'a', 0o644);
     try {
-      const argv = [...prefix, process.execPath, ...portableExecArgv(), script, pkg, ...(data === undefined ? [] : [data])];
+      const argv = [process.execPath, ...portableExecArgv(), script, pkg, ...(data === undefined ? [] : [data])];
       log('launch %s: %j', pkg, argv);
       const child = spawn(argv[0]!, argv.slice(1), {
         detached: true,
@@ -570,13 +569,14 @@ export function executeActivityCommand(dir: string, command: string, args: reado
 }
 
 /**
- * The root side, run by the lab supervisor for each handset: executes `am` and `monkey` sent by
- * the handset's shell on `<dir>/activity.sock` (one JSON line each way), launching apps inside
- * `namespace`. `close()` stops the server and every app it started.
+ * The root side, run by each handset's init (./init.ts) as the handset's root, inside its
+ * container: executes `am` and `monkey` sent by the handset's shell on `<dir>/activity.sock`
+ * (one JSON line each way), launching apps there. `close()` stops the server and every app it
+ * started.
  */
-export function serveActivityManager(dir: string, namespace: string, env: Record<string, string>): { server: Server; close(): Promise<void> } {
+export function serveActivityManager(dir: string, env: Record<string, string>): { server: Server; close(): Promise<void> } {
   const path = join(dir, ACTIVITY_SOCKET);
-  const launch = appLauncher(dir, env, ['ip', 'netns', 'exec', namespace]);
+  const launch = appLauncher(dir, env);
   const server = serveJsonLines(path, (request, socket) => {
     const raw = request;
     if (typeof raw.command !== 'string' || !Array.isArray(raw.args) || !raw.args.every((a) => typeof a === 'string')) {

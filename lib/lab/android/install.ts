@@ -1,20 +1,44 @@
 /**
- * What a handset's shell user runs, installed where that user can read it. Android's commands
- * (./toolbox.ts) run as uid 2000 (`adb shell`), and the checkout they come from may be one other
- * users cannot enter: cloned into /root (mode 700), a `mktemp -d` directory, a read-only mount.
- * So `lab up` copies the modules the commands load, and the npm packages those import, into the
- * lab's state directory (which the shell user must reach anyway), with modes anyone can read.
+ * What a handset runs, installed where it can read it. Android's commands (./toolbox.ts), its
+ * init, the sync service and the apps run inside the handset's container, as its uids, and the
+ * checkout they come from is not there (and may be one no other user can enter: cloned into
+ * /root, a `mktemp -d` directory). So `lab up` copies the modules they load, and the npm
+ * packages those import, into the lab's state directory, with modes anyone can read; each
+ * container shows that copy read-only at /system/v6lab.
  *
- * The copy keeps the layout under the compiled root (dist/, or lib/ from sources), so relative
- * imports resolve as they do in the checkout; npm packages go to its node_modules/.
+ * The copy keeps the layout under the library root (dist/, or lib/ for the unit tests that
+ * run the toolbox from sources), so relative imports resolve as they do in the checkout; npm
+ * packages go to its node_modules/.
  */
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { COMMAND_PROGRAM } from './toolbox.js';
 
-/** The compiled root the copy keeps its layout under: dist/ once built, lib/ from sources. */
-const CODE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Where the copy is inside a handset's container (../container.ts). */
+export const CODE_INSIDE = '/system/v6lab';
+
+/**
+ * The library root a program sits under (`.../dist/` once built, `.../lib/` from sources): the
+ * copy keeps the layout under it, so relative imports resolve as they do in the checkout.
+ */
+export function libraryRoot(program: string): string {
+  const at = program.lastIndexOf(`${sep}lab${sep}`);
+  if (at < 0) throw new Error(`${program} is not a module of the library's lab layer`);
+  return program.slice(0, at + 1);
+}
+
+/**
+ * A program as the handsets' containers run it: the built JavaScript (they have node, never
+ * tsx). Run from sources (`lib/x.ts`), that is its twin in dist/ (`dist/x.js`), which
+ * `npm run build` makes.
+ */
+export function compiledProgram(program: string): string {
+  if (!program.endsWith('.ts')) return program;
+  const root = libraryRoot(program);
+  const built = join(dirname(root), 'dist', relative(root, program)).replace(/\.ts$/, '.js');
+  if (!existsSync(built)) throw new Error(`${built} is not there: the handsets run the built code; run \`npm run build\``);
+  return built;
+}
 
 // `import { a } from './x.js';`, `export * from '../y.js';`, `import './z.js';` (one per line, as
 // tsc prints them) and `await import('./toolbox.js')`. `import type` lines load nothing.
@@ -106,12 +130,19 @@ function openToAll(path: string): void {
 }
 
 /**
- * Copies the handset's command program and everything it loads into `codeDir` (replacing what
- * was there); returns the installed program's path, which the PATH wrappers run.
+ * Copies `programs` and everything they load into `codeDir` (replacing what was there); returns
+ * each installed program's path, in order (the first is what the PATH wrappers run).
  */
-export function installHandsetCode(codeDir: string, program = COMMAND_PROGRAM): string {
-  const root = CODE_ROOT;
-  const { modules, packages } = moduleClosure(program);
+export function installHandsetCode(codeDir: string, programs: readonly string[] = [COMMAND_PROGRAM]): string[] {
+  const root = libraryRoot(programs[0]!);
+  const modules = new Set<string>();
+  const packages = new Map<string, string>();
+  for (const program of programs) {
+    if (libraryRoot(program) !== root) throw new Error(`${program} is not under ${root}, as ${programs[0]} is`);
+    const closure = moduleClosure(program);
+    for (const module of closure.modules) modules.add(module);
+    for (const [name, dir] of closure.packages) packages.set(name, dir);
+  }
   rmSync(codeDir, { recursive: true, force: true });
   mkdirSync(codeDir, { recursive: true });
   for (const module of modules) {
@@ -126,5 +157,5 @@ export function installHandsetCode(codeDir: string, program = COMMAND_PROGRAM): 
     cpSync(dir, join(codeDir, 'node_modules', name), { recursive: true, dereference: true });
   }
   openToAll(codeDir);
-  return join(codeDir, relative(root, program));
+  return programs.map((program) => join(codeDir, relative(root, program)));
 }

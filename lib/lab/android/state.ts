@@ -132,7 +132,8 @@ export function writeHandsetState(dir: string, state: HandsetState): void {
   // A root writer (the activity manager) keeps the file its directory owner's, so the handset's
   // shell user can still rewrite it.
   const owner = process.getuid?.() === 0 ? statSync(dir) : undefined;
-  writeJsonWhole(file, state, { owner });
+  // A FIFO or device planted in its place is replaced, never written through.
+  writeJsonWhole(file, state, { owner, replaceSpecial: true });
 }
 
 /** A fresh state from a profile: Android's settings defaults, the profile's APN table. */

@@ -1,7 +1,7 @@
 /**
  * `su` on a rooted virtual handset. The handset's shell runs as the shell user (uid 2000), as on
- * a phone, so `su` cannot simply be a program: a rooted handset's supervisor listens on
- * `<handset>/su.sock`, and `su -c CMD` asks it to run CMD as root in the handset's namespace,
+ * a phone, so `su` cannot simply be a program: a rooted handset's init listens on
+ * `<handset>/su.sock`, and `su -c CMD` asks it to run CMD as the handset's root in its container,
  * streaming stdout, stderr and the exit code back. A handset without root has no socket, and `su`
  * fails as it does on a production phone.
  *
@@ -22,13 +22,16 @@ function frame(kind: number, data: Buffer): Buffer {
   return Buffer.concat([header, data]);
 }
 
-/** The root side, run by the lab supervisor for a rooted handset. */
-export function serveSu(dir: string, namespace: string, env: Record<string, string>): Server {
+/**
+ * The root side, run by a rooted handset's init (./init.ts) as the handset's root, inside its
+ * container: what it runs is root on the handset, never on the host.
+ */
+export function serveSu(dir: string, env: Record<string, string>): Server {
   return serveJsonLines(join(dir, SU_SOCKET), (request, socket) => {
     const command = String(request.command);
-    const child = spawn('ip', ['netns', 'exec', namespace, 'sh', '-c', command], {
+    const child = spawn('sh', ['-c', command], {
       detached: true,
-      cwd: join(dir, 'fs'),
+      cwd: '/',
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

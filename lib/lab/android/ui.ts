@@ -85,7 +85,8 @@ export async function uiautomator(dir: string, args: readonly string[]): Promise
   // Android's own message, typo included.
   const done = `UI hierchary dumped to: ${target}\n`;
   if (target === '/dev/tty' || target === '/dev/stdout') return { stdout: `${xml}${done}`, stderr: '', code: 0 };
-  const path = resolveUnderRoot(join(dir, 'fs'), target);
+  // Inside a handset's container its `/` is its own (V6LAB_HANDSET_ROOT=/); elsewhere `fs/`.
+  const path = resolveUnderRoot(process.env.V6LAB_HANDSET_ROOT ?? join(dir, 'fs'), target);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, xml);
   return { stdout: done, stderr: '', code: 0 };

@@ -28,6 +28,7 @@ import { count, readStateFile, text, type Reads } from '../state-file.js';
 import { LabStateError } from './errors.js';
 import { backgroundPartSchema } from './state.js';
 import type { BackgroundPart } from './types.js';
+import { hostUid } from './userns.js';
 
 /** The file `lab up` writes for this program. */
 export interface BackgroundConfig {
@@ -226,7 +227,9 @@ class Background {
 
   /** Starts one part's program as `uid`. */
   private runAs(uid: number, argv: readonly string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
-    const [file, ...args] = asSystemUid(uid, argv);
+    // The handset's uid as the host knows it (./userns.ts): inside the handset's own /proc/net
+    // its sockets carry `uid` itself, as on a phone.
+    const [file, ...args] = asSystemUid(hostUid(this.config.handsetIndex, uid), argv);
     const child = spawn(file!, args, {
       // fd 3: the lab CA, opened by us; curl reads it as /dev/fd/3.
       stdio: [stdin, 'pipe', 'pipe', this.caFd ?? 'ignore'],

@@ -14,6 +14,7 @@ import { listNamespaces } from './inspect.js';
 import { isLabNamespace, LAB_ID } from './plan.js';
 import { processStartTime, stopProcesses } from './process.js';
 import { readState, statePath } from './state.js';
+import { releaseUserNamespace, usernsFile } from './userns.js';
 import type { LabState } from './types.js';
 
 const log = createDebug('v6lab:lab:down');
@@ -153,6 +154,10 @@ export async function labDown(stateDir: string, options: LabDownOptions = {}): P
   }
 
   if (path.dirname(runDir) === path.resolve(stateDir) || path.dirname(runDir) === stateDir) {
+    // The handsets' user namespace handles are bind mounts: unmounted before the directory goes.
+    for (const name of await readdir(path.join(runDir, 'userns')).catch(() => [] as string[])) {
+      await releaseUserNamespace(usernsFile(runDir, name));
+    }
     if (await exists(runDir)) {
       await rm(runDir, { recursive: true, force: true });
       removed.push(runDir);

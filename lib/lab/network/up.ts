@@ -28,6 +28,7 @@ import { canonicalAddress, nat64PrefixFromWellKnown, parseAddress } from '../../
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
 import { authoritativeUnboundConf, nat44Ruleset, radvdConf, resolvConf, resolverUnboundConf, rootZone, taygaConf, worldTopLevelDomains } from './config.js';
 import { labDown, NETNS_ETC, processesInNamespaces, runDirOf } from './down.js';
+import { makeHandsetNamespaces } from './userns.js';
 import { LabAlreadyUpError, LabStateError, LabStepError } from './errors.js';
 import { interfaceAddresses, listNamespaces, routes, type InterfaceAddress } from './inspect.js';
 import type { BackgroundConfig } from './background.js';
@@ -152,7 +153,10 @@ const logFile = (ctx: Context, namespace: string, name: string): string =>
   path.join(ctx.runDir, 'logs', `${namespace.replace(/^v6l-[a-z0-9]+-/, '')}-${name}.log`);
 
 async function makeNamespace(ctx: Context, ns: LabNamespace, resolvers: readonly string[], comment: string): Promise<void> {
-  await run(['ip', 'netns', 'add', ns.name]);
+  // A handset's network namespace is its container's (../container/): made inside its own user
+  // namespace, whose root is not the host's (./userns.ts).
+  if (ns.role === 'handset') await makeHandsetNamespaces(ns.name, ns.handsetIndex ?? 0, ctx.runDir);
+  else await run(['ip', 'netns', 'add', ns.name]);
   await ctx.recorder.update((s) => void s.namespaces.push(ns));
   const dir = path.join(NETNS_ETC, ns.name);
   await mkdir(dir, { recursive: true });
