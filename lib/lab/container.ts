@@ -29,7 +29,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import createDebug from 'debug';
 import { NETNS_ETC, NETNS_RUN } from './network/down.js';
 import { hostUid } from './network/userns.js';
@@ -51,7 +51,7 @@ const BOOT_TIMEOUT_MS = 15_000;
  * pid 1's script, run by host root in the new namespaces. Every value comes in as a positional
  * parameter, never spliced into the text: $1 an empty directory of host root's to build the
  * tree on, $2 the handset's directory, $3 the code directory, $4 the resolv.conf to show, $5
- * node's install prefix when outside /usr (else empty), $6 node, $7 init's path inside, $8 the
+ * node's binary when outside /usr (else empty), $6 node, $7 init's path inside, $8 the
  * handset's user namespace.
  */
 export const BOOT_SCRIPT = `set -eu
@@ -66,7 +66,7 @@ for d in bin sbin lib lib32 lib64 libx32; do
 done
 ro_bind /usr usr
 ro_bind /etc etc
-if [ -n "$prefix" ]; then mkdir -p "./$prefix"; ro_bind "$prefix" "./$prefix"; fi
+if [ -n "$prefix" ]; then mkdir -p "./\${prefix%/*}"; : > "./$prefix"; mount --bind "$prefix" "./$prefix"; mount -o remount,bind,ro "./$prefix"; fi
 # The resolver goes over the file /etc/resolv.conf is or points to (as ip netns exec follows a
 # symlink); a target outside /etc is made in this tree.
 target=$(readlink -f /etc/resolv.conf) || target=/etc/resolv.conf
@@ -90,7 +90,7 @@ umount -l /.old-root
 rmdir /.old-root
 mount -o remount,ro /
 hostname localhost
-exec nsenter --user=/proc/self/fd/9 --setuid=0 --setgid=0 -- sh -c 'exec 9<&-; "$0" "$1" & wait $!' "$node" "$init"
+exec nsenter --user=/proc/self/fd/9 --setuid=0 --setgid=0 -- sh -c 'exec 9<&-; "$1" "$2" & wait $!' init "$node" "$init"
 `;
 
 export interface HandsetContainerOptions {
@@ -112,10 +112,12 @@ export interface HandsetContainerOptions {
   bootDir: string;
 }
 
-/** node's install prefix when it lives outside /usr (nvm, /opt): bound at the same path inside. */
-export function nodePrefix(execPath = process.execPath): string {
-  const real = realpathSync(execPath);
-  return real.startsWith('/usr/') ? '' : dirname(dirname(real));
+/**
+ * node's binary when it lives outside /usr (nvm, /opt, a copy under /root): that file alone is
+ * shown at the same path inside, never its directory (which may be /tmp or a home).
+ */
+export function nodeOutsideUsr(execPath = process.execPath): string {
+  return execPath.startsWith('/usr/') && realpathSync(execPath).startsWith('/usr/') ? '' : execPath;
 }
 
 export class HandsetContainer {
@@ -161,7 +163,7 @@ export class HandsetContainer {
       o.dir,
       o.codeDir,
       join(NETNS_ETC, o.namespace, 'resolv.conf'),
-      nodePrefix(),
+      nodeOutsideUsr(),
       process.execPath,
       o.init,
       o.usernsFile,
@@ -183,7 +185,7 @@ export class HandsetContainer {
     this.#unshare = child;
     await new Promise<void>((resolve, reject) => {
       let said = '';
-      const timer = setTimeout(() => settle(new Error(`did not say it was ready within ${BOOT_TIMEOUT_MS} ms`)), BOOT_TIMEOUT_MS);
+      const timer = setTimeout(() => settle(new Error(`its container did not boot within ${BOOT_TIMEOUT_MS} ms`)), BOOT_TIMEOUT_MS);
       const settle = (error: Error | null): void => {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
@@ -191,13 +193,14 @@ export class HandsetContainer {
         // The rest of init's output goes on to the console file.
         child.stdout?.resume();
         if (error === null) resolve();
-        else reject(new Error(`handset container ${o.namespace}: ${error.message}; its console: ${o.logFile}`));
+        else reject(new HandsetBootError(`${error.message}${consoleTail(o.logFile)}`));
       };
       const onData = (chunk: Buffer): void => {
         said += chunk.toString('utf8');
         if (said.includes('init: ready\n')) settle(null);
       };
-      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => settle(new Error(`ended at boot (${signal ?? `exit ${code}`})`));
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
+        settle(new Error(`its container ended while booting (${signal ?? `exit ${code}`})`));
       child.stdout?.on('data', onData);
       child.once('exit', onExit);
     });
@@ -242,6 +245,22 @@ export class HandsetContainer {
       // already gone
     }
     await exited;
+  }
+}
+
+/** A handset that did not boot: what happened, and the last line its console said. */
+export class HandsetBootError extends Error {
+  override name = 'HandsetBootError';
+}
+
+/** `: LAST LINE` of the container's console, or nothing when it said nothing. */
+function consoleTail(file: string): string {
+  try {
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const last = lines[lines.length - 1]?.trim() ?? '';
+    return last === '' ? '' : `: ${last.slice(0, 300)}`;
+  } catch {
+    return '';
   }
 }
 

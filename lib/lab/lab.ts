@@ -175,15 +175,26 @@ function readSupervisor(stateDir: string): SupervisorRecord | null {
   return readStateFile(supervisorPath(stateDir), supervisorSchema);
 }
 
-/** A handset's read-only files (apps' JSON, the lab CA), root's on the host. */
-const HANDSET_INSTALLED = 'installed';
-
-/** Copies `source` into the handset's `installed/` as `name`; returns where the handset sees it. */
-function installIntoHandset(dir: string, name: string, source: string): string {
-  const target = join(dir, HANDSET_INSTALLED, name);
-  mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+/**
+ * Copies `source` into the handsets' system files (the code directory every container shows
+ * read-only at /system/v6lab, root's on the host) as `name`; returns where a handset sees it.
+ */
+function installSystemFile(stateDir: string, name: string, source: string): string {
+  const target = join(handsetCodePath(stateDir), name);
+  mkdirSync(dirname(target), { recursive: true });
+  chmodSync(dirname(target), 0o755);
   writeFileWhole(target, readFileSync(source), { mode: 0o644 });
-  return join(INSIDE.handsetDir, HANDSET_INSTALLED, name);
+  return join(CODE_INSIDE, name);
+}
+
+/**
+ * Where the host finds a system file a handset names (an app's JSON, the lab CA): only under
+ * /system/v6lab, whatever its handset.json (which the handset can write) says; null otherwise.
+ */
+export function systemFileOnHost(stateDir: string, insidePath: string): string | null {
+  const prefix = `${CODE_INSIDE}/`;
+  if (!insidePath.startsWith(prefix) || insidePath.split('/').includes('..')) return null;
+  return join(handsetCodePath(stateDir), insidePath.slice(prefix.length));
 }
 
 /**
@@ -321,6 +332,10 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
     await bringLabDown(options.stateDir).catch(() => undefined);
     throw new LabStepError('handsets: installing their commands', { cause: error });
   }
+  // What an app's process reads at launch (./android/app.ts): its JSON and the lab CA it trusts,
+  // installed as a phone's system apps and CA certificates are, and named as a handset sees them.
+  const appFiles = Object.fromEntries(apps.map((app) => [app.package, installSystemFile(options.stateDir, `apps/${app.package}.json`, app.file)]));
+  const caCertFile = state.world.caCertFile === '' ? '' : installSystemFile(options.stateDir, 'cacerts/v6lab-ca.pem', state.world.caCertFile);
   makeReachableDir(join(options.stateDir, 'handsets'));
   const registry: HandsetRecord[] = profiles.map((profile, index) => {
     const dir = join(options.stateDir, 'handsets', `hs${index}`);
@@ -340,12 +355,10 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
       clat: attached.clat ? { v6Address: attached.clat.ipv6, interface: attached.clat.interface, pid: 0 } : null,
       dns: attached.dnsServers,
     };
-    // What an app's process reads at launch (./android/app.ts): its JSON, the IPv4 literals an
-    // ipv4-literal app has compiled in, and the lab CA it trusts; copied into the handset (as an
-    // APK and a CA certificate are installed on a phone) and named as the handset sees them.
-    handset.appFiles = Object.fromEntries(apps.map((app) => [app.package, installIntoHandset(dir, `app/${app.package}.json`, app.file)]));
+    // And the IPv4 literals an ipv4-literal app has compiled in.
+    handset.appFiles = appFiles;
     handset.worldLiterals = Object.fromEntries(state.world.hosts.flatMap((h) => (h.ipv4 === null ? [] : [[h.name, h.ipv4]])));
-    handset.caCertFile = state.world.caCertFile === '' ? '' : installIntoHandset(dir, 'ca.pem', state.world.caCertFile);
+    handset.caCertFile = caCertFile;
     writeHandsetState(dir, handset);
     chownSync(dir, asHost(SHELL_UID), asHost(SHELL_UID));
     chownSync(join(dir, 'handset.json'), asHost(SHELL_UID), asHost(SHELL_UID));
@@ -431,8 +444,15 @@ async function startSupervisor(stateDir: string, runner: readonly string[]): Pro
     const up = await Promise.all(ports.map(listening));
     if (up.every(Boolean)) return;
     if (!(await isRunning({ pid, startTime })) || Date.now() > deadline) {
-      const tail = readFileSync(join(stateDir, 'supervisor.log'), 'utf8').slice(-1500);
-      throw new Error(`the lab supervisor is not serving adb after ${SUPERVISOR_READY_TIMEOUT_MS} ms: ${tail}`);
+      // Its last word, one line (a handset that did not boot says which and why).
+      const said =
+        readFileSync(join(stateDir, 'supervisor.log'), 'utf8')
+          .trim()
+          .split('\n')
+          .pop()
+          ?.replace(/^supervisor: /, '') ?? '';
+      const state = (await isRunning({ pid, startTime })) ? `is not serving adb after ${SUPERVISOR_READY_TIMEOUT_MS} ms` : 'stopped';
+      throw new LabStepError('the handsets', { cause: new Error(`the lab supervisor ${state}${said === '' ? '' : `: ${said.slice(0, 600)}`}`) });
     }
     await sleep(50);
   }

@@ -6,7 +6,7 @@
  * exactly as from a profile file; nothing else in it knows the device is virtual.
  */
 import { readHandsetState } from './android/state.js';
-import { LAB_APNS, readRegistry } from './lab.js';
+import { LAB_APNS, readRegistry, systemFileOnHost } from './lab.js';
 import { loadApp } from './world.js';
 import { BACKGROUND_HOSTS, gatewayNamespace, readState } from './network/index.js';
 
@@ -54,18 +54,23 @@ export async function labHandsetProfile(stateDir: string, serial: string): Promi
     resolverProbeUrl: dual ? `https://${dual.name}/` : null,
     ipv4OnlyProbeUrl: v4only?.ipv4 ? `http://${v4only.ipv4}/` : null,
     backgroundHosts: background,
-    catalogue: labCatalogue(handset.appFiles ?? {}),
+    catalogue: labCatalogue(handset.appFiles ?? {}, (file) => systemFileOnHost(stateDir, file)),
   };
 }
 
-/** The catalogue of a lab handset's apps (package -> emulated app file), in package order. */
-export function labCatalogue(appFiles: Record<string, string>): LabHandsetProfile['catalogue'] {
+/**
+ * The catalogue of a lab handset's apps (package -> emulated app file), in package order.
+ * `onHost` maps a file as the handset names it to the host's copy (null: not one the lab installed).
+ */
+export function labCatalogue(appFiles: Record<string, string>, onHost: (file: string) => string | null = (file) => file): LabHandsetProfile['catalogue'] {
   return {
     name: 'v6lab virtual lab apps',
     apps: Object.entries(appFiles)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([pkg, file]) => {
-        const app = loadApp(file);
+        const hostFile = onHost(file);
+        if (hostFile === null) throw new Error(`the handset names ${JSON.stringify(file)} as ${pkg}'s app file, which is not one the lab installed`);
+        const app = loadApp(hostFile);
         const links = app.pages[app.start]?.links ?? [];
         return {
           package: pkg,

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import createDebug from 'debug';
 import { AdbDaemon, DEFAULT_REBOOT_MS } from './adbd/index.js';
 import { readHandsetState, writeHandsetState, type HandsetState } from './android/state.js';
-import { HandsetContainer } from './container.js';
+import { HandsetBootError, HandsetContainer } from './container.js';
 import { ContainerHandsetHost } from './handset.js';
 import { readAcceptedKeys } from './adbd/keys.js';
 import { adbKeysPath, apnTypeOf, handsetCodePath, handsetProgramsInside, readRegistry, type HandsetRecord } from './lab.js';
@@ -94,7 +94,12 @@ class HandsetServer {
   }
 
   async start(): Promise<void> {
-    await this.container.start();
+    try {
+      await this.container.start();
+    } catch (error) {
+      if (error instanceof HandsetBootError) throw new HandsetBootError(`${this.record.serial}: ${error.message}`);
+      throw error;
+    }
     await this.daemon.listen(this.record.adbPort, '127.0.0.1');
     log('%s serving adb on 127.0.0.1:%d', this.record.serial, this.record.adbPort);
     this.tableWants = JSON.stringify(wantedAttach(readHandsetState(this.record.dir)));
@@ -179,6 +184,6 @@ if (!stateDir) {
 }
 main(stateDir).catch((error: Error) => {
   // A state file that is not what the lab wrote says so in one line; anything else with its stack.
-  process.stderr.write(`supervisor: ${error instanceof LabStateError ? error.message : (error.stack ?? error.message)}\n`);
+  process.stderr.write(`supervisor: ${error instanceof LabStateError || error instanceof HandsetBootError ? error.message : (error.stack ?? error.message)}\n`);
   process.exit(1);
 });

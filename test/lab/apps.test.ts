@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { IncrementalAnalyzer, type CaptureAnalysis } from '../../lib/analysis/index.js';
 import { appLogPath, type AppLogEntry } from '../../lib/lab/android/app.js';
 import { readHandsetState } from '../../lib/lab/android/state.js';
-import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_PROFILE, DEFAULT_WORLD, LabInputError } from '../../lib/lab/lab.js';
+import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_PROFILE, DEFAULT_WORLD, LabInputError, readRegistry } from '../../lib/lab/lab.js';
+import { processesInNamespaces } from '../../lib/lab/network/down.js';
 import type { ApnType } from '../../lib/lab/network/index.js';
 import { isRunning } from '../../lib/lab/network/process.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
@@ -193,8 +194,9 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
         owners.some((r) => r.remotePort === 443),
         JSON.stringify(owners),
       );
+      // The pid is the handset's own (its container's PID namespace): its /proc is asked.
       const pid = readHandsetState(join(stateDir, 'handsets/hs0')).running['com.example.news']!.pid;
-      assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${newsUid}\\s`, 'm'));
+      assert.match((await shell(`cat /proc/${pid}/status`)).out, new RegExp(`^Uid:\\s+${newsUid}\\s`, 'm'));
     });
 
     it('happy-eyeballs: a dual-stack host over native IPv6, an IPv4-only host over NAT64', () => {
@@ -238,7 +240,7 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
       assert.equal(readHandsetState(dir).running['com.example.news']!.pid, first);
       const stop = await shell('am force-stop com.example.news');
       assert.deepEqual([stop.code, stop.out, stop.err], [0, '', '']);
-      assert.throws(() => process.kill(first, 0), 'the process is gone');
+      assert.notEqual((await shell(`test -d /proc/${first}`)).code, 0, 'the process is gone');
       assert.equal((await shell('pidof com.example.news')).code, 1);
       const missing = await shell('am start -n com.nope/.MainActivity');
       assert.equal(missing.code, 1);
@@ -247,7 +249,7 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
       assert.equal(monkey.code, 0, monkey.err);
       const second = readHandsetState(dir).running['com.example.news']!.pid;
       assert.notEqual(second, first);
-      process.kill(second, 0);
+      assert.equal((await shell(`test -d /proc/${second}`)).code, 0, 'the new process runs');
     });
 
     it('a VIEW intent opens the built-in browser under its own uid: getaddrinfo through DNS64, an IPv4-only host over NAT64', async () => {
@@ -292,7 +294,7 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
         describeFlows(browsed),
       );
       const pid = readHandsetState(join(stateDir, 'handsets/hs0')).running[browser]!.pid;
-      assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${browserUid}\\s`, 'm'));
+      assert.match((await shell(`cat /proc/${pid}/status`)).out, new RegExp(`^Uid:\\s+${browserUid}\\s`, 'm'));
       const refused = await shell('am start -a android.intent.action.VIEW -d ftp://img.news.test/a');
       assert.equal(refused.code, 1);
       assert.equal(
@@ -302,12 +304,15 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
     });
 
     it('lab down stops every app with the handset', async () => {
-      const apps = Object.values(readHandsetState(join(stateDir, 'handsets/hs0')).running);
-      assert.ok(apps.length >= 3);
+      assert.ok(Object.keys(readHandsetState(join(stateDir, 'handsets/hs0')).running).length >= 3);
+      // The apps as the host numbers them: every process in the handset's network namespace.
+      const namespace = readRegistry(stateDir)[0]!.namespace;
+      const inHandset = await processesInNamespaces([namespace]);
+      assert.ok(inHandset.length >= 3, JSON.stringify(inHandset));
       await bringLabDown(stateDir);
-      // A process that exited may linger as a zombie (PID 1 here does not reap): by PID and start
-      // time, as the lab itself tells a live process from a dead one.
-      for (const app of apps) assert.equal(await isRunning(app), false, `pid ${app.pid} still runs`);
+      // A process that exited may linger as a zombie: by PID and start time, as the lab itself
+      // tells a live process from a dead one.
+      for (const proc of inHandset) assert.equal(await isRunning(proc), false, `${proc.name} (pid ${proc.pid}) still runs`);
     });
   });
 
