@@ -16,7 +16,7 @@ import { CODE_INSIDE, compiledProgram, installHandsetCode, libraryRoot } from '.
 import { COMMAND_PROGRAM, installToolbox } from './android/toolbox.js';
 import { INIT_PROGRAM } from './android/programs.js';
 import { SYNC_AGENT_PROGRAM } from './adbd/programs.js';
-import { INSIDE, prepareHandsetTree } from './container.js';
+import { prepareHandsetTree } from './container.js';
 import { hostUid } from './network/userns.js';
 import type { KeyObject } from 'node:crypto';
 import { type AdbPublicKey, generateAdbKeyPair, decodeAndroidPublicKey, encodeAndroidPublicKey } from './adbd/auth.js';
@@ -336,7 +336,10 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
   // installed as a phone's system apps and CA certificates are, and named as a handset sees them.
   const appFiles = Object.fromEntries(apps.map((app) => [app.package, installSystemFile(options.stateDir, `apps/${app.package}.json`, app.file)]));
   const caCertFile = state.world.caCertFile === '' ? '' : installSystemFile(options.stateDir, 'cacerts/v6lab-ca.pem', state.world.caCertFile);
-  makeReachableDir(join(options.stateDir, 'handsets'));
+  // Root's alone: the handsets reach their own directories through their containers, and no
+  // local user walks into one (to an app's control socket, say).
+  mkdirSync(join(options.stateDir, 'handsets'), { recursive: true });
+  chmodSync(join(options.stateDir, 'handsets'), 0o700);
   const registry: HandsetRecord[] = profiles.map((profile, index) => {
     const dir = join(options.stateDir, 'handsets', `hs${index}`);
     // The handset's directory is its shell user's (it writes handset.json, as `settings put`

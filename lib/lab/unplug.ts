@@ -5,7 +5,7 @@
  * mid-pull and mid-capture. The request is a file in the handset's directory, which the
  * supervisor watches, takes and removes.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileWhole } from '../config/files.js';
 import { sleep } from './network/process.js';
@@ -26,11 +26,22 @@ const TAKEN_WITHIN_MS = 5000;
 /** Reads (and removes) a pending request: the milliseconds, or null if none or malformed. */
 export function takeUnplugRequest(handsetDir: string): number | null {
   const file = join(handsetDir, UNPLUG_REQUEST);
-  let text: string;
+  // The handset's directory is its shell user's: a symlink or FIFO planted under this name is
+  // neither followed nor waited on, and at most a few bytes are read.
+  let text = '';
   try {
-    text = readFileSync(file, 'utf8');
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      if (fstatSync(fd).isFile()) {
+        const buffer = Buffer.alloc(32);
+        text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+      }
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    return null;
+    // ELOOP (a symlink) is removed below as any malformed request is; ENOENT: none.
+    if (!existsSync(file) && !isSymlink(file)) return null;
   }
   rmSync(file, { force: true });
   const ms = Number(text.trim());
@@ -52,5 +63,13 @@ export async function requestUnplug(handsetDir: string, serial: string, ms: numb
       );
     }
     await sleep(20);
+  }
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
   }
 }

@@ -69,7 +69,10 @@ describe('faults during a run: a crash, a cable pulled, the adb server and Appiu
     while (!Object.values(faults).every(Boolean) && Date.now() < deadline) {
       const maps = runningAwhile(0, 'com.example.maps');
       if (!faults.crash && maps) {
-        process.kill(maps.pid, 'SIGKILL');
+        // Its pid is the handset's own (the handset is a container): killed there, by its root,
+        // as Android's low-memory killer would.
+        const killed = await lab.cli.run(['-s', A, 'shell', 'su', '-c', `kill -9 ${maps.pid}`]);
+        assert.equal(killed.code, 0, killed.stderr);
         crashedPid = maps.pid;
         faults.crash = true;
       }

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { labDown, labStatus, labUp, reattach, readState, type HandsetState, type LabPlan, type LabState } from '../../lib/lab/network/index.js';
 import { processesUsingRunDir } from '../../lib/lab/network/down.js';
 import { isRunning, parseProcStat } from '../../lib/lab/network/process.js';
+import { HANDSET_UID_BASE, HANDSET_UID_COUNT } from '../../lib/lab/network/userns.js';
 import { inPrefix64 } from '../../lib/lab/network/plan.js';
 import { parseAddress } from '../../lib/net/address.js';
 import { requireLab } from '../support/lab-env.js';
@@ -37,7 +38,8 @@ const WORLD: LabPlan['world'] = {
 
 /**
  * Counts what leaves a handset by owner uid (nftables `meta skuid`, the socket's uid, as
- * /proc/net shows it): the background traffic's parts, anything from an app uid (10000 and up),
+ * /proc/net shows it): the background traffic's parts, anything from an app uid (10000-19999, Android's
+ * FIRST_APPLICATION_UID to LAST_APPLICATION_UID; a host process in the handset's network shows as 65534),
  * and anything to the background hosts from a uid not of the background traffic.
  */
 function uidCounters(connectivity: string, push: string, time: string): string {
@@ -48,7 +50,7 @@ function uidCounters(connectivity: string, push: string, time: string): string {
     meta skuid 1000 ip6 daddr ${connectivity} tcp dport 443 counter comment "probe-https"
     meta skuid 1001 ip6 daddr ${time} udp dport 123 counter comment "ntp"
     meta skuid 1002 ip6 daddr ${push} tcp dport 443 counter comment "push"
-    meta skuid >= 10000 counter comment "app-uid"
+    meta skuid 10000-19999 counter comment "app-uid"
     ip6 daddr { ${connectivity}, ${push}, ${time} } meta skuid != { 1000, 1001, 1002 } counter comment "background-host-other-uid"
   }
 }
@@ -90,7 +92,9 @@ async function backgroundPartProcesses(state: LabState): Promise<BackgroundPartP
       const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (!parents.has(ppid)) continue;
-      const uid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${entry}/status`, 'utf8'))?.[1]);
+      // The host numbers a handset's uids from its range (lib/lab/network/userns.ts): the uid the handset sees.
+      const hostUid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${entry}/status`, 'utf8'))?.[1]);
+      const uid = hostUid >= HANDSET_UID_BASE ? (hostUid - HANDSET_UID_BASE) % HANDSET_UID_COUNT : hostUid;
       const startTime = parseProcStat(stat)?.startTime;
       if (startTime !== undefined) found.push({ pid: Number(entry), startTime, name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), uid });
     } catch {
