@@ -28,6 +28,8 @@ export interface ContainerHandsetHostOptions {
   dir: string;
   /** The running handset. */
   container: HandsetContainer;
+  /** The host uid of the handset's shell user: the owner of `adb forward` connections. */
+  shellHostUid: number;
   /** The sync service's program, as a path inside the container. */
   syncAgent: string;
   /**
@@ -45,6 +47,7 @@ export class ContainerHandsetHost implements HandsetHost {
   readonly dir: string;
   readonly #container: HandsetContainer;
   readonly #syncAgent: string;
+  readonly #shellHostUid: number;
   readonly #env = handsetEnvironment(INSIDE.handsetDir);
   #agent: ChildProcess | null = null;
   #nextId = 1;
@@ -58,6 +61,7 @@ export class ContainerHandsetHost implements HandsetHost {
     this.dir = options.dir;
     this.#container = options.container;
     this.#syncAgent = options.syncAgent;
+    this.#shellHostUid = options.shellHostUid;
     this.buildType = options.buildType;
     this.#root = options.buildType === 'eng';
   }
@@ -133,7 +137,7 @@ export class ContainerHandsetHost implements HandsetHost {
     if (this.#agent !== null && this.#agent.exitCode === null && this.#agent.connected) return this.#agent;
     const script = fileURLToPath(new URL('./netns-agent.js', import.meta.url));
     // `ip netns exec` execs node in place, so the IPC channel fork() sets up survives it.
-    const agent = fork(script, [], {
+    const agent = fork(script, [String(this.#shellHostUid)], {
       execPath: 'ip',
       execArgv: ['netns', 'exec', this.namespace, process.execPath, ...process.execArgv],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

@@ -24,7 +24,8 @@ import { adbKeysPath, apnTypeOf, handsetCodePath, handsetProgramsInside, readReg
 import { LabStateError } from './network/errors.js';
 import { readState, reattach, type ApnType, type PdpType } from './network/index.js';
 import { runDirOf } from './network/down.js';
-import { usernsFile } from './network/userns.js';
+import { hostUid, usernsFile } from './network/userns.js';
+import { AID_SHELL } from './android/control-socket.js';
 import { MAX_AWAY_MS, takeUnplugRequest, UNPLUG_REQUEST } from './unplug.js';
 
 const log = createDebug('v6lab:lab:supervisor');
@@ -83,6 +84,7 @@ class HandsetServer {
       dir: record.dir,
       container: this.container,
       syncAgent: programs.syncAgent,
+      shellHostUid: hostUid(record.index, AID_SHELL),
       buildType: state.profile.buildType,
     });
     this.daemon = new AdbDaemon(this.host, {

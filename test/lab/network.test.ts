@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { labDown, labStatus, labUp, reattach, readState, type HandsetState, type LabPlan, type LabState } from '../../lib/lab/network/index.js';
 import { processesUsingRunDir } from '../../lib/lab/network/down.js';
 import { isRunning, parseProcStat } from '../../lib/lab/network/process.js';
-import { HANDSET_UID_BASE, HANDSET_UID_COUNT } from '../../lib/lab/network/userns.js';
+import { HANDSET_UID_BASE, HANDSET_UID_COUNT, usernsFile } from '../../lib/lab/network/userns.js';
 import { inPrefix64 } from '../../lib/lab/network/plan.js';
 import { parseAddress } from '../../lib/net/address.js';
 import { requireLab } from '../support/lab-env.js';
@@ -342,7 +342,8 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       assert.equal(counters['background-host-other-uid'], 0, `the background hosts reached by another uid: ${JSON.stringify(counters)}`);
       // The push channel stays open, owned by its uid, as /proc/net/tcp6 shows on a phone.
       const push = worldHost(labA, 'push.test').ipv6!;
-      const tcp6 = await inNs(h.namespace, 'cat', '/proc/net/tcp6');
+      // Read as the handset reads it: /proc/net gives uids as the reader's user namespace sees them.
+      const tcp6 = await exec(['nsenter', `--user=${usernsFile(labA!.runDir, h.namespace)}`, `--net=/run/netns/${h.namespace}`, '--', 'cat', '/proc/net/tcp6']);
       // "2: B80D0120...:C180 B80D0120...:01BB 01 ... 1002 0 281759 ..." (state 01: established)
       const established = tcp6
         .split('\n')
