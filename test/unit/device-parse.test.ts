@@ -191,7 +191,7 @@ describe('device/parse', () => {
         proto: 'ra',
         metric: 1024,
         mtu: null,
-        table: null,
+        table: 'main',
         src: null,
       });
       assert.equal(routes[0]!.destination, '2001:db8:739f:0:4f1c:4c1:503f:9128/128');
@@ -207,7 +207,7 @@ describe('device/parse', () => {
         proto: null,
         metric: null,
         mtu: 1472,
-        table: null,
+        table: 'main',
         src: '192.0.0.4',
       });
       assert.deepEqual(parseIpRoute('default dev v4-rmnet_data0 mtu 1472\n', 4)[0]!.destination, '0.0.0.0/0');
@@ -233,7 +233,7 @@ describe('device/parse', () => {
         routes.filter((r) => r.destination === '::/0').map((r) => [r.gateway, r.table]),
         [
           ['2001:db8:739f:1::1', '1002'],
-          ['fe80::5465:6cff:fec0:afb9', null],
+          ['fe80::5465:6cff:fec0:afb9', 'main'],
         ],
       );
     });

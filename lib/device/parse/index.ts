@@ -1,7 +1,16 @@
 /** Pure parsers of Android's command output: text in, typed data out, no I/O. */
 export { DeviceOutputError } from './errors.js';
 export { parseGetprop } from './getprop.js';
-export { parseIpAddr, parseIpRoute, IP_ADDR_FLAGS, type IpAddrFlag, type InterfaceAddress, type InterfaceAddresses, type Route } from './ip.js';
+export {
+  parseIpAddr,
+  parseIpRoute,
+  networkDefaultRoutes,
+  IP_ADDR_FLAGS,
+  type IpAddrFlag,
+  type InterfaceAddress,
+  type InterfaceAddresses,
+  type Route,
+} from './ip.js';
 export {
   parseIfInet6,
   parseProcNetSockets,
@@ -24,6 +33,15 @@ export {
   type LinkRoute,
   type ClatTracker,
 } from './connectivity.js';
-export { parseContentRows, isContentDenied, type ContentRow, type ContentDenied } from './content.js';
-export { parseDumpsysPackage, type PackageInfo } from './package.js';
+export {
+  parseContentRows,
+  parsePreferredApn,
+  contentRefusal,
+  isContentDenied,
+  PREFERRED_APN_URI,
+  type ContentRow,
+  type ContentDenied,
+  type PreferredApn,
+} from './content.js';
+export { parseDumpsysPackage, dumpsysPackageNotFound, type PackageInfo } from './package.js';
 export { parseSettingsGet } from './settings.js';

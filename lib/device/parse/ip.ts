@@ -40,13 +40,32 @@ export interface InterfaceAddresses {
   /** Without the `@peer` suffix. */
   readonly name: string;
   readonly addresses: readonly InterfaceAddress[];
+  /**
+   * What the header line of full `ip addr` says of the link (`ip -o addr` prints no header, so
+   * these are absent there): its operational state (`UP`, `DOWN`, `UNKNOWN` for a tun or rmnet
+   * that does not report one), its flags (`LOWER_UP` is carrier), its MTU.
+   */
+  readonly state?: string;
+  readonly linkFlags?: readonly string[];
+  readonly mtu?: number;
 }
 
+// The name keeps its `@peer` suffix in the patterns below: a lazy name before an optional `@\S+`
+// backtracks quadratically on a long run of `@`, so interfaceName() cuts the suffix without a regex.
+// `ip -o addr show`, one address a line (every version; what the harness runs):
 // 2: rmnet_data0    inet6 2001:db8::1/64 scope global temporary dynamic \       valid_lft 86397sec preferred_lft 14397sec
 // 3: v4-rmnet_data0    inet 192.0.0.4/32 scope global v4-rmnet_data0\       valid_lft forever preferred_lft forever
-// The name keeps its `@peer` suffix here: a lazy name before an optional `@\S+` backtracks
-// quadratically on a long run of `@`, so interfaceName() cuts the suffix without a regex.
 const ADDR_LINE = /^(\d+):\s+(\S+)\s+(inet6?)\s+(.*)$/;
+// Full `ip addr` (no -o), a header per interface, then its addresses indented (Android 8.0 Galaxy
+// S9+ and Android 16 Pixel samples; DOWN interfaces have a header and a link/ line only):
+// 47: wlan0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP group default qlen 1000
+// 5: tunl0@NONE: <NOARP> mtu 1480 qdisc noop state DOWN group default qlen 1000
+const HEADER_LINE = /^(\d+):\s+(\S+):\s+<([^>\s]*)>(.*)$/;
+//     inet 192.168.0.181/24 brd 192.168.0.255 scope global wlan0
+//     inet6 fe80::e981:b7e3:ade4:2724/64 scope link stable-privacy
+const FULL_ADDR_LINE = /^\s+(inet6?)\s+(.*)$/;
+//        valid_lft forever preferred_lft forever
+const LIFETIME_LINE = /^\s+valid_lft\s/;
 
 /** `rmnet_data0@if7` -> `rmnet_data0`: the name ends at the first `@` that has text on both sides. */
 function interfaceName(token: string): string {
@@ -75,50 +94,109 @@ function isAddress(text: string, family: Family): boolean {
 }
 
 /**
- * Parses `ip -o addr show` (one line per address; `link/...` lines and malformed lines skipped).
- * Interfaces come in order of first appearance.
- * @throws DeviceOutputError when the output is not empty and not one address line is found
+ * One address from what follows `inet`/`inet6` (with its lifetimes, which `ip -o` folds onto the
+ * line after a `\` and full `ip addr` prints on the next line), or null when malformed.
+ */
+function interfaceAddress(family: Family, rest: string): InterfaceAddress | null {
+  // The `\` marks where `ip -o` folded the second line; ipv4 labels touch it (`v4-rmnet_data0\`).
+  const tokens = rest.replaceAll('\\', ' ').split(/\s+/).filter(Boolean);
+  if (tokens.length === 0) return null;
+  const [addressText, prefixText] = tokens[0]!.split('/') as [string, string | undefined];
+  if (!isAddress(addressText, family)) return null;
+  let prefixLength = prefixText === undefined ? null : checkedPrefix(prefixText, family);
+  if (prefixText !== undefined && prefixLength === null) return null;
+  let scope: string | null = null;
+  const flags: IpAddrFlag[] = [];
+  let validLifetime: number | 'forever' | null = null;
+  let preferredLifetime: number | 'forever' | null = null;
+  for (let i = 1; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token === 'scope') scope = tokens[++i] ?? null;
+    else if (token === 'valid_lft') validLifetime = lifetime(tokens[++i]);
+    else if (token === 'preferred_lft') preferredLifetime = lifetime(tokens[++i]);
+    else if (token === 'peer') {
+      // inet 10.0.0.1 peer 10.0.0.2/32 scope global ppp0: the length belongs to the peer
+      const peerPrefix = tokens[++i]?.split('/')[1];
+      if (prefixLength === null && peerPrefix !== undefined) prefixLength = checkedPrefix(peerPrefix, family);
+    } else if (token === 'brd' || token === 'metric' || token === 'proto') i++;
+    else if (FLAG_SET.has(token)) flags.push(token as IpAddrFlag);
+    // anything else (the IPv4 label, flags of a newer ip) is left out, not guessed at
+  }
+  return { family, address: addressText, prefixLength, scope, flags, validLifetime, preferredLifetime };
+}
+
+interface InterfaceEntry {
+  index: number;
+  name: string;
+  addresses: InterfaceAddress[];
+  state?: string;
+  linkFlags?: readonly string[];
+  mtu?: number;
+}
+
+/** `mtu 1500 qdisc noop state DOWN group default qlen 1000` -> the values kept, by key. */
+function headerValues(rest: string): Pick<InterfaceEntry, 'state' | 'mtu'> {
+  const tokens = rest.split(/\s+/).filter(Boolean);
+  const values: Pick<InterfaceEntry, 'state' | 'mtu'> = {};
+  for (let i = 0; i < tokens.length - 1; i++) {
+    if (tokens[i] === 'state') values.state = tokens[++i]!;
+    else if (tokens[i] === 'mtu' && /^\d{1,6}$/.test(tokens[i + 1]!)) values.mtu = Number(tokens[++i]);
+  }
+  return values;
+}
+
+/**
+ * Parses `ip -o addr show` (one line per address) or full `ip addr show` (a header line per
+ * interface, its addresses indented below with their lifetimes on the next line). `link/...`
+ * lines and malformed lines are skipped. Interfaces come in order of first appearance; from full
+ * output every interface is listed, those without an address too (a DOWN rmnet), with its state.
+ * @throws DeviceOutputError when the output is not empty and not one address or interface line is found
  */
 export function parseIpAddr(text: string): InterfaceAddresses[] {
-  const byIndex = new Map<number, { index: number; name: string; addresses: InterfaceAddress[] }>();
+  const byIndex = new Map<number, InterfaceEntry>();
+  const entry = (index: number, token: string): InterfaceEntry => {
+    let found = byIndex.get(index);
+    if (!found) byIndex.set(index, (found = { index, name: interfaceName(token), addresses: [] }));
+    return found;
+  };
   const lines = completeLines(text);
   let found = false;
-  for (const { text: line } of lines) {
-    if (!withinLineCap(line)) continue;
-    const match = ADDR_LINE.exec(line);
-    if (!match) continue;
-    const family: Family = match[3] === 'inet6' ? 6 : 4;
-    // The `\` marks where `ip -o` folded the second line; ipv4 labels touch it (`v4-rmnet_data0\`).
-    const tokens = match[4]!.replaceAll('\\', ' ').split(/\s+/).filter(Boolean);
-    const [addressText, prefixText] = tokens[0]!.split('/') as [string, string | undefined];
-    if (!isAddress(addressText, family)) continue;
-    let prefixLength = prefixText === undefined ? null : checkedPrefix(prefixText, family);
-    if (prefixText !== undefined && prefixLength === null) continue;
-    let scope: string | null = null;
-    const flags: IpAddrFlag[] = [];
-    let validLifetime: number | 'forever' | null = null;
-    let preferredLifetime: number | 'forever' | null = null;
-    for (let i = 1; i < tokens.length; i++) {
-      const token = tokens[i]!;
-      if (token === 'scope') scope = tokens[++i] ?? null;
-      else if (token === 'valid_lft') validLifetime = lifetime(tokens[++i]);
-      else if (token === 'preferred_lft') preferredLifetime = lifetime(tokens[++i]);
-      else if (token === 'peer') {
-        // inet 10.0.0.1 peer 10.0.0.2/32 scope global ppp0: the length belongs to the peer
-        const peerPrefix = tokens[++i]?.split('/')[1];
-        if (prefixLength === null && peerPrefix !== undefined) prefixLength = checkedPrefix(peerPrefix, family);
-      } else if (token === 'brd' || token === 'metric' || token === 'proto') i++;
-      else if (FLAG_SET.has(token)) flags.push(token as IpAddrFlag);
-      // anything else (the IPv4 label, flags of a newer ip) is left out, not guessed at
+  // the interface whose header came last (full output): its indented address lines follow
+  let current: InterfaceEntry | null = null;
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!.text;
+    if (!withinLineCap(line)) {
+      current = null;
+      continue;
     }
-    const index = Number(match[1]);
-    let entry = byIndex.get(index);
-    if (!entry) byIndex.set(index, (entry = { index, name: interfaceName(match[2]!), addresses: [] }));
-    entry.addresses.push({ family, address: addressText, prefixLength, scope, flags, validLifetime, preferredLifetime });
-    found = true;
+    const oneLine = ADDR_LINE.exec(line);
+    if (oneLine) {
+      current = null;
+      const address = interfaceAddress(oneLine[3] === 'inet6' ? 6 : 4, oneLine[4]!);
+      if (address === null) continue;
+      entry(Number(oneLine[1]), oneLine[2]!).addresses.push(address);
+      found = true;
+      continue;
+    }
+    const header = HEADER_LINE.exec(line);
+    if (header) {
+      current = entry(Number(header[1]), header[2]!);
+      current.linkFlags = header[3]!.split(',').filter(Boolean);
+      Object.assign(current, headerValues(header[4]!));
+      found = true;
+      continue;
+    }
+    const indented = current === null ? null : FULL_ADDR_LINE.exec(line);
+    if (current === null || indented === null) continue;
+    const next = lines[n + 1]?.text;
+    // the lifetimes' line belongs to this address; a cut output without it leaves them null
+    const lifetimes = next !== undefined && withinLineCap(next) && LIFETIME_LINE.test(next) ? next : '';
+    if (lifetimes !== '') n++;
+    const address = interfaceAddress(indented[1] === 'inet6' ? 6 : 4, `${indented[2]!} ${lifetimes}`);
+    if (address !== null) current.addresses.push(address);
   }
   // text that is only a cut line is not an empty list: completeLines left that line out, so ask the text
-  if (!found && text.trim() !== '') throw new DeviceOutputError('ip -o addr show', 'no "N: IFACE inet|inet6 ADDRESS" line');
+  if (!found && text.trim() !== '') throw new DeviceOutputError('ip -o addr show', 'no "N: IFACE inet|inet6 ADDRESS" line and no "N: IFACE: <FLAGS>" header');
   return [...byIndex.values()];
 }
 
@@ -165,8 +243,12 @@ export interface Route {
   readonly proto: string | null;
   readonly metric: number | null;
   readonly mtu: number | null;
-  /** `main` is implicit and printed by ip as nothing: null then. */
-  readonly table: string | null;
+  /**
+   * The routing table, as ip names it: `main` when ip prints none (it leaves main out), `local`,
+   * or a number (`1053`: Android puts each network's routes in a table of its own, see
+   * networkDefaultRoutes).
+   */
+  readonly table: string;
   readonly src: string | null;
 }
 
@@ -179,19 +261,35 @@ function familyOf(text: string): Family | null {
 }
 
 /**
- * Parses `ip -6 route`, `ip -4 route` or `ip route show table all`, one route a line.
+ * Parses `ip -6 route`, `ip -4 route`, `ip -6 route show table all` or `ip route show table 0`,
+ * one route a line; each route keeps its type (unicast when ip prints none) and table.
+ * On Android the main table is empty: every network's routes, its defaults too, are in a table
+ * of its own (netd's policy routing, Android 5 and later), so read `table all` and find a
+ * network's defaults with networkDefaultRoutes. iproute2 lists IPv4 only when a table is named
+ * without a family (`ip route show table all`), so ask `ip -6 ... table all` for IPv6.
  * The family of a `default` route with neither gateway nor source comes from `family`, else
  * from `pref` (ip prints it for IPv6 only); a line whose family stays unknown is skipped.
- * @param family what the command asked for (`ip -6`: 6), when it asked for one family
+ * @param family what the command asked for (`ip -6`: 6, `ip -4` or `ip route show table all`: 4)
  * @throws DeviceOutputError when the output is not empty and not one route line is found
  */
 export function parseIpRoute(text: string, family?: Family): Route[] {
   const routes: Route[] = [];
   const lines = completeLines(text);
   for (const { text: line } of lines) {
-    // default via fe80::1 dev rmnet_data0 proto ra metric 1024 expires 1798sec pref medium
-    // local 192.0.0.4 dev v4-rmnet_data0 table local proto kernel scope host src 192.0.0.4
-    // default dev v4-rmnet_data0 mtu 1472
+    // One line a route, `TYPE DESTINATION key value... flag...`, read by key, never by position.
+    // Android 12 Pixel, `ip route show table 0`: a network's defaults in its own table, the CLAT's too
+    //   default via 192.0.0.4 dev v4-rmnet_data2 table 1053 proto static
+    // Android 11, `ip -6 route show table all`: a VPN's default, an RA prefix with its lifetime
+    //   default dev tun0 table 1101 proto static metric 1024 pref medium
+    //   2602:248:7b4a:ce60::/64 dev wlan0 table 1030 proto kernel metric 256 expires 86219sec pref medium
+    // The local table, a route type first (every Linux; this line is the virtual handset's):
+    //   local 192.0.0.4 dev v4-rmnet_data0 table local proto kernel scope host src 192.0.0.4
+    // unreachable, throw, prohibit and blackhole routes (RouteInfo's RTN_THROW/RTN_UNREACHABLE from
+    // netd; a VPN's excluded routes, VpnService.Builder.excludeRoute, Android 13 and later) may have
+    // no dev; no real sample yet, so they are read by the ip-route(8) grammar like any other line.
+    // Defaults in main (the virtual handsets before issue 15, and non-Android Linux):
+    //   default via fe80::1 dev rmnet_data0 proto ra metric 1024 expires 1798sec pref medium
+    //   default dev v4-rmnet_data0 mtu 1472
     if (!withinLineCap(line)) continue;
     const tokens = line.trim().split(/\s+/).filter(Boolean);
     if (tokens.length < 2) continue;
@@ -246,11 +344,28 @@ export function parseIpRoute(text: string, family?: Family): Route[] {
       proto: values.proto ?? null,
       metric,
       mtu,
-      table: values.table ?? null,
+      table: values.table ?? 'main',
       src: values.src ?? null,
     });
   }
   // text that is only a cut line is not an empty table
   if (routes.length === 0 && text.trim() !== '') throw new DeviceOutputError('ip route', 'no route line');
   return routes;
+}
+
+/** IPv4 and IPv6 default destinations, as parseIpRoute writes them. */
+const DEFAULT_DESTINATIONS: ReadonlySet<string> = new Set(['::/0', '0.0.0.0/0']);
+
+/**
+ * The default routes of one network, in whatever table they are: those through its interface and
+ * through its CLAT (`v4-` + the interface, Android's 464XLAT naming since Android 4.3), so
+ * `rmnet_data2` and `v4-rmnet_data2` both find the IPv6 default via the router and the IPv4
+ * default via the CLAT. Only routes that carry packets out count: an `unreachable` or `throw`
+ * default is no way out, and neither is one in the local table.
+ * @param interfaceName the network's interface (`rmnet_data2`) or its CLAT's (`v4-rmnet_data2`)
+ */
+export function networkDefaultRoutes(routes: readonly Route[], interfaceName: string): Route[] {
+  const base = interfaceName.startsWith('v4-') ? interfaceName.slice(3) : interfaceName;
+  const devices = new Set([base, `v4-${base}`]);
+  return routes.filter((r) => DEFAULT_DESTINATIONS.has(r.destination) && r.type === 'unicast' && r.table !== 'local' && r.dev !== null && devices.has(r.dev));
 }
