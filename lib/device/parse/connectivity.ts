@@ -864,14 +864,16 @@ function first<T>(...candidates: [T | null | undefined, ClatSource][]): Sourced<
   return null;
 }
 
-/** Whether two IPv6 addresses share their first 64 bits (clatd takes its address in its interface's /64). */
-function sameSlash64(a: string, b: string): boolean {
+/**
+ * The /64 an IPv6 address lies in, as hex, or null for IPv4 or text that is no address: clatd takes
+ * its address in its interface's /64 (a set of these keeps matching linear in the rules).
+ */
+function slash64(address: string): string | null {
   try {
-    const x = parseAddress(a);
-    const y = parseAddress(b);
-    return x.family === 6 && y.family === 6 && x.bytes.subarray(0, 8).every((byte, i) => byte === y.bytes[i]);
+    const { family, bytes } = parseAddress(address);
+    return family === 6 ? Buffer.from(bytes.subarray(0, 8)).toString('hex') : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -894,7 +896,8 @@ export function clatOf(dump: DumpsysConnectivity, network: NetworkAgent): ClatId
   if (tracker === null && stacked === null && !running && rules.length === 0) return null;
 
   const ownV6 = (lp?.linkAddresses ?? []).map((a) => a.address).filter((a) => a.includes(':') && !a.toLowerCase().startsWith('fe80:'));
-  let fromRules: string[] = [...new Set(rules.filter((r) => ownV6.some((a) => sameSlash64(a, r.v6Address))).map((r) => r.v6Address))];
+  const own64s = new Set(ownV6.map(slash64).filter((p) => p !== null));
+  let fromRules: string[] = [...new Set(rules.filter((r) => own64s.has(slash64(r.v6Address) ?? '')).map((r) => r.v6Address))];
   let rulesHow = "in this network's own /64";
   const othersWithRules = dump.details.filter((d) => d.netId !== network.netId && (d.nat464xlat?.rules.length ?? 0) > 0);
   if (fromRules.length === 0 && ownV6.length === 0 && othersWithRules.length === 0) {
