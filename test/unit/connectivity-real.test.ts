@@ -180,6 +180,15 @@ describe('dumpsys connectivity of real phones (issue 15)', () => {
       assert.throws(() => parseNat464XlatBlock('Requests: REQUEST:1 LISTEN:0 BACKGROUND_REQUEST:0 total:1\n'), DeviceOutputError);
     });
 
+    it('Android 15: the same rules with the packet and byte counters AOSP appends read the same; <not started> is not started', () => {
+      // hand-made: the sample's rule lines in Android 15's format ("... %d (%d %d)")
+      const sample = real('aosp-commit-8be50a6d-nat464xlat-block-a13.txt');
+      const counted = sample.replace(/ 52\n/, ' 52 (120 9600)\n').replace(/ ether\n/, ' ether (7 560)\n');
+      assert.notEqual(counted, sample);
+      assert.deepEqual(parseNat464XlatBlock(counted), parseNat464XlatBlock(sample));
+      assert.deepEqual(parseNat464XlatBlock('Nat464Xlat:\n  <not started>\n'), { started: false, tracker: null, rules: [], unreadable: [] });
+    });
+
     /** The sample's block indented under a network, as Android 13 prints it (4 spaces: NAI at 2, its block at 4). */
     const underNetwork = real('aosp-commit-8be50a6d-nat464xlat-block-a13.txt').replace(/^/gm, '    ');
     // hand-made NAI line in Android 13's shape around the real GoogleGuest values: an address in

@@ -54,7 +54,7 @@ export interface NetworkAgent {
   /** `LTE`, `NR`, ... from `ni{MOBILE[LTE] ...}`. */
   readonly subtype: string | null;
   readonly state: string | null;
-  /** The APN name on cellular, as `ni{... extra: X}` gives it. */
+  /** The APN name on cellular, as `ni{... extra: X}` gives it; null when absent, `(none)` or empty (Wi-Fi prints `extra: `). */
   readonly extra: string | null;
   readonly transports: readonly string[];
   readonly capabilities: readonly string[];
@@ -503,7 +503,7 @@ function prefix96(text: string): string | null {
  */
 function forwardingRule(direction: 'ingress' | 'egress', line: string): ClatForwardingRule | null {
   const tokens = line.trim().split(' ');
-  // Android 15+ counters: "... 52 (120 9600)"
+  // Android 15+ appends the counters, AOSP's format "%d %s/96 %s -> %s %d (%d %d)": "... 52 (120 9600)"
   if (tokens.length >= 2 && /^\(\d+$/.test(tokens.at(-2)!) && /^\d+\)$/.test(tokens.at(-1)!)) tokens.splice(-2, 2);
   const index = (text: string | undefined): number | null => (text !== undefined && /^\d{1,10}$/.test(text) ? Number(text) : null);
   if (direction === 'ingress') {
@@ -911,6 +911,7 @@ export function clatOf(dump: DumpsysConnectivity, network: NetworkAgent): ClatId
       v6AddressUnknown = `the BPF forwarding rules name ${fromRules.length} CLAT IPv6 addresses ${rulesHow} (${fromRules.join(', ')}): which is this network's cannot be told`;
     else if (rules.length > 0)
       v6AddressUnknown = `the BPF forwarding rules under this network name no IPv6 address in its own /64 (${[...new Set(rules.map((r) => r.v6Address))].join(', ')}): Android 13 prints the whole device's map under each CLAT network`;
+    else if (details?.nat464xlat?.started === false) v6AddressUnknown = 'the Nat464Xlat block under this network says its CLAT is not started';
     else if (details?.nat464xlat) v6AddressUnknown = 'the Nat464Xlat block under this network has no CLAT tracker line and no forwarding rule';
     else
       v6AddressUnknown =
