@@ -6,21 +6,30 @@
  */
 import type { DeviceBackend } from '../device/adb.js';
 import {
+  contentRefusal,
   DeviceOutputError,
   isContentDenied,
+  PREFERRED_APN_URI,
   parseContentRows,
   parseDumpsysConnectivity,
   parseIpAddr,
   parseIpRoute,
+  parsePreferredApn,
   type ContentDenied,
   type ContentRow,
   type InterfaceAddresses,
+  type PreferredApn,
   type Route,
 } from '../device/parse/index.js';
-import type { DumpsysConnectivity, NetworkAgent } from '../device/parse/connectivity.js';
+import { mobileInternetNetwork, type DumpsysConnectivity, type NetworkAgent } from '../device/parse/connectivity.js';
 
 export interface Observation {
   apnTable: ContentRow[] | ContentDenied;
+  /**
+   * The telephony provider's preferred APN (`content://telephony/carriers/preferapn`): the row,
+   * null when none is preferred, or the refusal. Absent from observations made before it was read.
+   */
+  preferredApn?: PreferredApn;
   addresses: InterfaceAddresses[];
   routes: Route[];
   /** `/proc/sys/net/ipv6/conf/<if>/<name>` values, keyed `if/name`; null when unreadable. */
@@ -68,14 +77,48 @@ function linkPropertiesUnread(o: Observation, network: NetworkAgent | null): Rea
 
 const isMobile = (name: string) => /^(rmnet|ccmni|seth)/.test(name);
 
+/**
+ * The cellular network apps use, as Android reports it: the MOBILE network with the INTERNET
+ * capability, never simply the first MOBILE entry (a VoLTE phone lists its IMS network too).
+ */
+function mobileNetworkOf(o: Observation): NetworkAgent | null {
+  return mobileInternetNetwork(o.connectivity).network;
+}
+
+/**
+ * The default routes that carry packets out, in any routing table: Android keeps each network's
+ * in a table of its own (`default via fe80::1 dev rmnet_data2 table 1053 proto ra`) and none in
+ * main, so `ip route show table all` is read; `unreachable`/`throw` defaults and the local table
+ * are no way out.
+ */
+function outboundDefaults(o: Observation, family: 4 | 6): Route[] {
+  const destination = family === 6 ? '::/0' : '0.0.0.0/0';
+  return o.routes.filter((r) => r.family === family && r.destination === destination && r.type === 'unicast' && r.table !== 'local' && r.dev !== null);
+}
+
 /** The cellular and Wi-Fi interfaces a device has addresses on (CLAT's v4-* excluded): those os.ipv6-enabled judges. */
 export function radioInterfaces(addresses: readonly InterfaceAddresses[]): string[] {
   return addresses.map((a) => a.name).filter((n) => /^(rmnet|ccmni|seth|wlan)/.test(n) && !n.startsWith('v4-'));
 }
 
-/** The APN the device uses by default: the `current=1` row, else the first `default` type. */
-function defaultApn(rows: ContentRow[]): ContentRow | null {
-  return rows.find((r) => r.current === '1') ?? rows.find((r) => (r.type ?? '').split(',').includes('default')) ?? rows[0] ?? null;
+/** Whether an APN row serves internet data (`type` holds `default`, or is empty: every type). */
+const isDefaultType = (row: ContentRow): boolean => {
+  const types = (row.type ?? '').split(',').map((t) => t.trim());
+  return types.includes('default') || types.includes('*') || types.every((t) => t === '');
+};
+
+/**
+ * The APN the device attaches with by default: the provider's preferred APN when it names one;
+ * else what Android falls back to, the first internet (`default` type) APN of the SIM operator's
+ * rows (`current=1` marks those, several as a rule, never the preference), else of any row.
+ */
+function defaultApn(rows: ContentRow[], preferred: PreferredApn | undefined): ContentRow | null {
+  if (preferred !== undefined && preferred !== null && !isContentDenied(preferred)) {
+    // The full table's row when it has it (the preferapn projection may be narrower).
+    return rows.find((r) => r._id !== undefined && r._id === preferred._id) ?? preferred;
+  }
+  const operator = rows.filter((r) => r.current === '1');
+  return operator.find(isDefaultType) ?? rows.find(isDefaultType) ?? rows[0] ?? null;
 }
 
 /** os.apn-protocol: the default APN asks for IPV4V6 (a missing protocol is Android's "IP"). */
@@ -98,10 +141,11 @@ export function checkApnProtocol(o: Observation, column: 'protocol' | 'roaming_p
           evidence,
         );
   }
-  const apn = defaultApn(o.apnTable);
+  const apn = defaultApn(o.apnTable, o.preferredApn);
   if (apn === null) return failed('NO_APN', 'the APN table is empty', { apnTable: [] });
   const value = apn[column] ?? null;
-  const evidence = { apn: apn.apn, name: apn.name, [column]: value };
+  const preferred = o.preferredApn !== undefined && o.preferredApn !== null && !isContentDenied(o.preferredApn);
+  const evidence = { apn: apn.apn, name: apn.name, [column]: value, chosenBy: preferred ? 'preferred APN' : 'first internet APN of the SIM operator' };
   const ok = column === 'protocol' ? value === 'IPV4V6' : value === 'IPV4V6' || value === 'IPV6';
   if (ok) return passed(evidence);
   return failed(
@@ -166,8 +210,8 @@ export function checkPrivacyAddresses(o: Observation): CheckOutcome {
 export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
   const v6 = globalAddresses(o, 6, isMobile);
   const v4 = globalAddresses(o, 4, isMobile);
-  const defaultV6 = o.routes.find((r) => r.family === 6 && r.destination === '::/0' && r.dev !== null && isMobile(r.dev));
-  const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
+  const defaultV6 = outboundDefaults(o, 6).find((r) => isMobile(r.dev!));
+  const network = mobileNetworkOf(o);
   const dns6 = (network?.linkProperties?.dnsAddresses ?? []).filter((d) => d.includes(':'));
   const unread = linkPropertiesUnread(o, network);
   const evidence = {
@@ -175,6 +219,7 @@ export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
     ipv4: v4.map((a) => a.address),
     defaultRoute: defaultV6 ?? null,
     dns: network?.linkProperties?.dnsAddresses ?? [],
+    mobileNetwork: mobileInternetNetwork(o.connectivity).reason,
   };
   const problems = [
     ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
@@ -189,7 +234,8 @@ export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
 export function checkClat(o: Observation): CheckOutcome {
   const clat = o.addresses.find((i) => i.name.startsWith('v4-'));
   const clatV4 = clat?.addresses.find((a) => a.family === 4 && /^192\.0\.0\.[0-7]$/.test(a.address)) ?? null;
-  const defaultV4 = o.routes.find((r) => r.family === 4 && r.destination === '0.0.0.0/0');
+  const defaultsV4 = outboundDefaults(o, 4);
+  const defaultV4 = defaultsV4.find((r) => r.dev === clat?.name) ?? defaultsV4[0];
   const native = globalAddresses(o, 4, isMobile);
   const evidence = {
     clatInterface: clat?.name ?? null,
@@ -209,9 +255,9 @@ export function checkClat(o: Observation): CheckOutcome {
 
 /** apn.nat64-prefix: LinkProperties knows a NAT64 prefix, and RFC 7050 discovery in the capture agrees. */
 export function checkNat64Prefix(o: Observation, discovered: readonly string[]): CheckOutcome {
-  const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
+  const network = mobileNetworkOf(o);
   const reported = network?.linkProperties?.nat64Prefix ?? null;
-  const evidence = { linkProperties: reported, discoveredInCapture: [...discovered] };
+  const evidence = { linkProperties: reported, discoveredInCapture: [...discovered], mobileNetwork: mobileInternetNetwork(o.connectivity).reason };
   // RFC 7050 discovery alone does not pass it: what Android itself knows went unread
   const unread = linkPropertiesUnread(o, network);
   if (unread !== null) return { status: 'failed', reasons: [unread], evidence };
@@ -227,9 +273,9 @@ export function checkNat64Prefix(o: Observation, discovered: readonly string[]):
 export function checkDualStackAttach(o: Observation): CheckOutcome {
   const v6 = globalAddresses(o, 6, isMobile);
   const v4 = globalAddresses(o, 4, isMobile);
-  const defaultV6 = o.routes.find((r) => r.family === 6 && r.destination === '::/0' && r.dev !== null && isMobile(r.dev));
-  const defaultV4 = o.routes.find((r) => r.family === 4 && r.destination === '0.0.0.0/0' && r.dev !== null && isMobile(r.dev));
-  const network = o.connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
+  const defaultV6 = outboundDefaults(o, 6).find((r) => isMobile(r.dev!));
+  const defaultV4 = outboundDefaults(o, 4).find((r) => isMobile(r.dev!));
+  const network = mobileNetworkOf(o);
   const dns = network?.linkProperties?.dnsAddresses ?? [];
   const unread = linkPropertiesUnread(o, network);
   const evidence = {
@@ -238,6 +284,7 @@ export function checkDualStackAttach(o: Observation): CheckOutcome {
     ipv4: v4.map((a) => a.address),
     defaultRoutes: [defaultV6 ?? null, defaultV4 ?? null],
     dns,
+    mobileNetwork: mobileInternetNetwork(o.connectivity).reason,
   };
   const problems = [
     ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
@@ -283,13 +330,23 @@ export function checkIpv4ViaClat(target: string, established: boolean, path: str
 
 /** Everything the os and apn checks read, gathered over adb (the APN table as root when it can). */
 export async function observeDevice(device: DeviceBackend, options: { root?: 'adbd' | 'su' | null; interfaces?: string[] } = {}): Promise<Observation> {
-  const apnQuery = ['content', 'query', '--uri', 'content://telephony/carriers'];
-  // As the shell user first: whether the table is readable is itself a finding. The reads are
+  // As the shell user first: whether the table is readable is itself a finding. A refusal is
+  // known by its text: `content` exits 0 after one on some versions (Android 10). The reads are
   // independent device round trips, made at once.
-  const apnRead = device.run(apnQuery).then((apn) => (apn.exitCode !== 0 && options.root === 'su' ? device.run(['su', '-c', apnQuery.join(' ')]) : apn));
+  const contentAsShellThenRoot = (uri: string) => {
+    const query = ['content', 'query', '--uri', uri];
+    return device
+      .run(query)
+      .then((read) =>
+        (read.exitCode !== 0 || contentRefusal(read.output) !== null) && options.root === 'su' ? device.run(['su', '-c', query.join(' ')]) : read,
+      );
+  };
+  const apnRead = contentAsShellThenRoot('content://telephony/carriers');
+  const preferredRead = contentAsShellThenRoot(PREFERRED_APN_URI);
   const connectivityRead = device.run(['dumpsys', 'connectivity']);
-  const routesRead = Promise.all([device.runOk(['ip', '-6', 'route', 'show']), device.runOk(['ip', '-4', 'route', 'show'])]);
-  for (const read of [apnRead, connectivityRead, routesRead]) read.catch(() => undefined);
+  // Every table: a phone's defaults are in per-network tables, none in main (parseIpRoute).
+  const routesRead = Promise.all([device.runOk(['ip', '-6', 'route', 'show', 'table', 'all']), device.runOk(['ip', '-4', 'route', 'show', 'table', 'all'])]);
+  for (const read of [apnRead, preferredRead, connectivityRead, routesRead]) read.catch(() => undefined);
   const addresses = parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show']));
   // every interface list holds the loopback's: none at all is output ip did not really give
   if (addresses.length === 0) throw new DeviceOutputError('ip -o addr show', "no address at all, not even the loopback's");
@@ -302,12 +359,26 @@ export async function observeDevice(device: DeviceBackend, options: { root?: 'ad
   keys.forEach((key, i) => {
     sysctls[key] = values[i]!.exitCode === 0 ? values[i]!.output.trim() : null;
   });
-  const [apn, connectivity, [routes6, routes4]] = await Promise.all([apnRead, connectivityRead, routesRead]);
+  const [apn, preferred, connectivity, [routes6, routes4]] = await Promise.all([apnRead, preferredRead, connectivityRead, routesRead]);
   return {
     apnTable: parseContentRows(apn.output),
+    preferredApn: parsePreferredApnOrRefusal(preferred.output, preferred.exitCode),
     addresses,
     routes: [...parseIpRoute(routes6, 6), ...parseIpRoute(routes4, 4)],
     sysctls,
     connectivity: connectivity.exitCode === 0 ? parseDumpsysConnectivity(connectivity.output) : null,
   };
+}
+
+/**
+ * The preferred-APN read as an observation holds it: a `content` that failed without saying why
+ * (a version without the preferapn URI answers `Unknown URI`) counts as no preference read.
+ */
+function parsePreferredApnOrRefusal(output: string, exitCode: number): PreferredApn | undefined {
+  try {
+    return parsePreferredApn(output);
+  } catch (error) {
+    if (exitCode !== 0 || error instanceof DeviceOutputError) return undefined;
+    throw error;
+  }
 }

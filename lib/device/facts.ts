@@ -7,6 +7,7 @@
 import type { DeviceBackend } from './adb.js';
 import { PCAPDROID_PACKAGE } from './capture.js';
 import { parseDumpsysConnectivity, parseGetprop, parseIpAddr, type InterfaceAddresses } from './parse/index.js';
+import { defaultNetwork } from './parse/connectivity.js';
 
 export type RootMethod = 'adbd' | 'su' | null;
 
@@ -61,7 +62,9 @@ export async function probeDevice(device: DeviceBackend): Promise<DeviceFacts> {
     attempt(problems, 'ip -o addr', async () => parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show']))).then((a) => a ?? []),
     attempt(problems, 'dumpsys connectivity', async () => parseDumpsysConnectivity(await device.runOk(['dumpsys', 'connectivity']))),
   ]);
-  const network = connectivity?.networks.find((n) => n.netId === connectivity.defaultNetId) ?? connectivity?.networks[0] ?? null;
+  // The network `Active default network:` names, or none: never the first network listed (a
+  // VoLTE phone lists its IMS network first, and a phone without a default has none).
+  const network = connectivity === null ? null : defaultNetwork(connectivity);
   const lp = network?.linkProperties ?? null;
   const clatLink = lp?.stacked.find((s) => s.interfaceName?.startsWith('v4-')) ?? null;
   const sdk = Number(props['ro.build.version.sdk']);

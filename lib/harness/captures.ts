@@ -12,6 +12,7 @@ import type { NetworkName } from '../checks/requirements.js';
 import type { DeviceBackend } from '../device/adb.js';
 import type { DeviceFacts } from '../device/facts.js';
 import { parseDumpsysConnectivity } from '../device/parse/index.js';
+import { clatOf } from '../device/parse/connectivity.js';
 import { DeviceStateError, mobileNetwork } from './device-state.js';
 import type { Decision } from './judge.js';
 import type { DevicePlan } from './plan.js';
@@ -109,9 +110,12 @@ export class CapturePlanner implements Captures {
   async analyzeOptions(): Promise<{ nat64Prefixes: string[]; clatAddresses: string[] }> {
     const out = await this.backend.run(['dumpsys', 'connectivity']);
     if (out.exitCode !== 0) return { nat64Prefixes: [], clatAddresses: [] };
-    const network = mobileNetwork(parseDumpsysConnectivity(out.output));
-    const prefix = network?.linkProperties?.nat64Prefix ?? network?.clat?.pfx96 ?? null;
-    return { nat64Prefixes: prefix === null ? [] : [prefix], clatAddresses: network?.clat?.v6 ? [network.clat.v6] : [] };
+    const dump = parseDumpsysConnectivity(out.output);
+    const network = mobileNetwork(dump);
+    // Every version: the tracker line (14+), the BPF rules (13+), the stacked link and clat{} (9+).
+    const clat = network === null ? null : clatOf(dump, network);
+    const prefix = network?.linkProperties?.nat64Prefix ?? clat?.nat64Prefix?.value ?? null;
+    return { nat64Prefixes: prefix === null ? [] : [prefix], clatAddresses: clat?.v6Address ? [clat.v6Address.value] : [] };
   }
 
   async openWindow(name: string, network: NetworkName | null, analyze?: AnalyzeOptions): Promise<CaptureWindow> {

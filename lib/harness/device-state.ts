@@ -9,8 +9,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceBackend } from '../device/adb.js';
 import type { RootMethod } from '../device/facts.js';
-import { isContentDenied, parseContentRows, parseDumpsysConnectivity, parseSettingsGet, type ContentRow } from '../device/parse/index.js';
-import type { DumpsysConnectivity, NetworkAgent } from '../device/parse/connectivity.js';
+import { contentRefusal, isContentDenied, parseContentRows, parseDumpsysConnectivity, parseSettingsGet, type ContentRow } from '../device/parse/index.js';
+import { mobileInternetNetwork, type DumpsysConnectivity, type NetworkAgent } from '../device/parse/connectivity.js';
 import { quoteArgv } from '../device/shell.js';
 import { writeJsonWhole } from '../config/files.js';
 import { array, boolean, loadJsonFile, nullable, object, string, type Schema } from '../config/schema.js';
@@ -68,9 +68,12 @@ export function asRoot(argv: readonly string[], root: RootMethod): string[] | nu
   return null;
 }
 
-/** The mobile network as dumpsys connectivity reports it (the first MOBILE agent). */
+/**
+ * The mobile network apps use, as dumpsys connectivity reports it: the MOBILE network with the
+ * INTERNET capability (a VoLTE phone's IMS network is MOBILE too, and often listed first).
+ */
 export function mobileNetwork(connectivity: DumpsysConnectivity | null): NetworkAgent | null {
-  return connectivity?.networks.find((n) => n.type === 'MOBILE') ?? null;
+  return mobileInternetNetwork(connectivity).network;
 }
 
 export class DeviceState {
@@ -94,7 +97,8 @@ export class DeviceState {
     const rooted = asRoot(argv, this.root);
     if (this.shellRefused && rooted !== null) return this.device.runOk(rooted);
     const asShell = await this.device.run(argv);
-    if (asShell.exitCode === 0 && !/SecurityException|Permission Denial/.test(asShell.output)) return asShell.output;
+    // A refusal by its text: `content` exits 0 after one on some versions (Android 10).
+    if (asShell.exitCode === 0 && contentRefusal(asShell.output) === null) return asShell.output;
     if (rooted === null)
       throw new DeviceStateError(
         this.device.serial,

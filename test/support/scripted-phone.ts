@@ -71,11 +71,19 @@ export class ScriptedPhone implements DeviceBackend {
       return ok('');
     }
     if (line === 'ip -o addr show') return ok(this.ipAddr(net));
-    if (line === 'ip -6 route show') return ok(net === null ? '' : 'default via fe80::5465:6cff:fec0:afb9 dev rmnet_data0 proto ra metric 1024 pref medium\n');
-    if (line === 'ip -4 route show') {
-      if (net === null) return ok('');
+    // As a real phone keeps them: each network's routes in a table of its own, none in main
+    // (test/fixtures/android-real/ip-route/tailscale-2653-pixel-a12-ip-route-show-table-0.txt).
+    if (line === 'ip -6 route show table all') {
+      const local = 'local ::1 dev lo table local proto kernel metric 0 pref medium\n';
+      return ok(net === null ? local : `default via fe80::5465:6cff:fec0:afb9 dev rmnet_data0 table 1053 proto ra metric 1024 pref medium\n${local}`);
+    }
+    if (line === 'ip -4 route show table all') {
+      const local = 'local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1\n';
+      if (net === null) return ok(local);
       return ok(
-        net.gives === 'dual-stack' ? 'default via 10.0.0.1 dev rmnet_data0 proto static\n' : 'default dev v4-rmnet_data0 scope link src 192.0.0.4 mtu 1472\n',
+        net.gives === 'dual-stack'
+          ? `default via 10.0.0.1 dev rmnet_data0 table 1053 proto static\n${local}`
+          : `default via 192.0.0.4 dev v4-rmnet_data0 table 1054 proto static\n${local}`,
       );
     }
     if (argv[0] === 'cat' && argv[1]?.startsWith('/proc/sys/net/ipv6/conf/'))

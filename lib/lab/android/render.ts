@@ -38,7 +38,14 @@ export function renderGetpropAll(props: Record<string, string>): string {
 /** The columns `content query --uri content://telephony/carriers` prints, in Android's order. */
 const APN_COLUMNS = ['_id', 'name', 'numeric', 'mcc', 'mnc', 'apn', 'type', 'protocol', 'roaming_protocol', 'current'] as const;
 
-export function apnColumns(row: ApnRow, preferredId: number | null): Record<string, string> {
+/**
+ * One APN row as the telephony provider prints it. `current` is TelephonyProvider's mark of the
+ * rows of the SIM operator (their `numeric` is the SIM's MCC+MNC), several as a rule; it is not
+ * the preferred APN, which only `content://telephony/carriers/preferapn` names (real Android 10/11
+ * emulator: test/fixtures/android-real/content/docker-android-304-emulator-carriers-rows0-1.txt,
+ * current=1 on the 310260 row and NULL on the 310250 one).
+ */
+export function apnColumns(row: ApnRow, simNumeric: string | null): Record<string, string> {
   return {
     _id: String(row._id),
     name: row.name,
@@ -50,7 +57,7 @@ export function apnColumns(row: ApnRow, preferredId: number | null): Record<stri
     // Android stores a missing protocol as NULL in the table (and treats it as "IP").
     protocol: row.protocol ?? 'NULL',
     roaming_protocol: row.roaming_protocol ?? 'NULL',
-    current: row._id === preferredId ? '1' : 'NULL',
+    current: simNumeric !== null && `${row.mcc}${row.mnc}` === simNumeric ? '1' : 'NULL',
   };
 }
 

@@ -210,6 +210,12 @@ function matches(row: Record<string, string>, where: string | null): boolean {
   });
 }
 
+/** The SIM operator's MCC+MNC: the profile's `gsm.sim.operator.numeric`, else its first APN's (the APNs a profile lists are its SIM's). */
+function simNumeric(state: HandsetState): string | null {
+  const first = state.profile.apns[0];
+  return state.profile.properties['gsm.sim.operator.numeric'] ?? (first === undefined ? null : `${first.mcc}${first.mnc}`);
+}
+
 function content(dir: string, state: HandsetState, args: string[], uid: number): Result {
   const verb = args[0];
   let uri: string | null = null;
@@ -239,9 +245,13 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
   if (!state.profile.apnTableReadable && uid !== 0) {
     return fail('Error while accessing provider:telephony\njava.lang.SecurityException: No permission to access APN settings');
   }
-  const rows = () => state.apns.map((r) => apnColumns(r, state.preferredApnId));
+  const sim = simNumeric(state);
+  const rows = () => state.apns.map((r) => apnColumns(r, sim));
   if (verb === 'query') {
-    const selected = uri.endsWith('/preferapn') ? rows().filter((r) => r.current === '1') : rows().filter((r) => matches(r, where));
+    // preferapn: the one preferred row (or none), whatever `current` says.
+    const selected = uri.endsWith('/preferapn')
+      ? state.apns.filter((r) => r._id === state.preferredApnId).map((r) => apnColumns(r, sim))
+      : rows().filter((r) => matches(r, where));
     return ok(renderContentRows(selected, projection));
   }
   if (verb === 'insert' && uri.endsWith('/preferapn')) {
@@ -256,7 +266,7 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
     v === undefined ? undefined : v === 'IP' || v === 'IPV6' || v === 'IPV4V6' ? v : null;
   if (verb === 'update') {
     for (const row of state.apns) {
-      if (!matches(apnColumns(row, state.preferredApnId), where)) continue;
+      if (!matches(apnColumns(row, sim), where)) continue;
       if (binds.name !== undefined) row.name = binds.name;
       if (binds.apn !== undefined) row.apn = binds.apn;
       if (binds.type !== undefined) row.type = binds.type;
@@ -276,7 +286,7 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
     return ok();
   }
   if (verb === 'delete') {
-    state.apns = state.apns.filter((row) => !matches(apnColumns(row, state.preferredApnId), where));
+    state.apns = state.apns.filter((row) => !matches(apnColumns(row, sim), where));
     // The preferred row gone, no row is preferred: the preference never names a missing row.
     if (!state.apns.some((a) => a._id === state.preferredApnId)) state.preferredApnId = null;
     writeHandsetState(dir, state);
