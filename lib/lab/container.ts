@@ -90,7 +90,9 @@ umount -l /.old-root
 rmdir /.old-root
 mount -o remount,ro /
 hostname localhost
-exec nsenter --user=/proc/self/fd/9 --setuid=0 --setgid=0 -- sh -c 'exec 9<&-; "$1" "$2" & wait $!' init "$node" "$init"
+# setpriv again: becoming the handset's root cleared unshare's --kill-child (a credential change
+# resets the parent-death signal), and pid 1 must die with unshare, whoever kills it.
+exec nsenter --user=/proc/self/fd/9 --setuid=0 --setgid=0 -- setpriv --pdeathsig=KILL -- sh -c 'exec 9<&-; "$1" "$2" & wait $!' init "$node" "$init"
 `;
 
 export interface HandsetContainerOptions {
@@ -235,14 +237,19 @@ export class HandsetContainer {
   /** Stops the container: pid 1 goes, and with it every process of the handset. */
   async stop(): Promise<void> {
     const child = this.#unshare;
+    const pid1 = this.#pid1;
     this.#unshare = null;
     this.#pid1 = null;
     if (child === null || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
+    // pid 1 first (every process of the handset goes with it), then unshare and its group.
+    for (const target of [pid1, -child.pid!]) {
+      if (target === null) continue;
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
     await exited;
   }

@@ -159,9 +159,9 @@ class HandsetServer {
   }
 
   async close(): Promise<void> {
-    await this.daemon.close();
-    // The apps go with the handset.
+    // The handset first (its apps with it): quick, and done even if closing adb takes long.
     await this.container.stop();
+    await this.daemon.close();
     this.host.close();
   }
 }

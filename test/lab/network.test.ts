@@ -276,7 +276,12 @@ describe('lab network: lab up|status|down (issue 3)', function () {
         `no temporary address: ${JSON.stringify(global)}`,
       );
       assert.equal((await addresses(h.namespace, 'rmnet_data0')).filter((a) => a.family === 'inet').length, 0, 'an IPv6-only attach has no IPv4');
-      assert.match(await exec(['ip', '-n', h.namespace, '-6', 'route', 'show', 'default']), /^default via fe80::\S+ dev rmnet_data0 proto ra /m);
+      // In the mobile network's own table, none in main: as a phone keeps it (netd's RouteController).
+      assert.match(
+        await exec(['ip', '-n', h.namespace, '-6', 'route', 'show', 'table', 'all', 'default']),
+        /^default via fe80::\S+ dev rmnet_data0 table 10\d\d proto ra /m,
+      );
+      assert.equal((await exec(['ip', '-n', h.namespace, '-6', 'route', 'show', 'default'])).trim(), '', 'no default route in main');
       assert.match(await readFile(`/etc/netns/${h.namespace}/resolv.conf`, 'utf8'), new RegExp(`^nameserver ${h.dnsServers[0]}$`, 'm'));
     });
 
@@ -284,7 +289,10 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const h = handset(labA, 0);
       assert.equal(h.clat?.nat64Prefix, '64:ff9b::/96');
       assert.ok((await addresses(h.namespace, 'v4-rmnet_data0')).some((a) => a.local === '192.0.0.4'));
-      assert.match(await exec(['ip', '-n', h.namespace, 'route', 'show', 'default']), /^default dev v4-rmnet_data0 .*src 192\.0\.0\.4 .*mtu 1472/m);
+      assert.match(
+        await exec(['ip', '-n', h.namespace, '-4', 'route', 'show', 'table', 'all', 'default']),
+        /^default dev v4-rmnet_data0 table 10\d\d .*src 192\.0\.0\.4 .*mtu 1472/m,
+      );
     });
 
     it('reaches a dual-stack host over IPv6, an IPv4-only host by name through NAT64, an IPv4 literal through the CLAT', async function () {
@@ -422,7 +430,7 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       assert.deepEqual([h.attached, h.families, h.clat, h.ipv6Prefix], [true, [4], null, null]);
       const mobile = await addresses(h.namespace, 'rmnet_data0');
       assert.equal(mobile.filter((a) => a.family === 'inet6' && a.scope === 'global').length, 0, JSON.stringify(mobile));
-      assert.equal((await exec(['ip', '-n', h.namespace, '-6', 'route', 'show', 'default', 'dev', 'rmnet_data0'])).trim(), '');
+      assert.equal((await exec(['ip', '-n', h.namespace, '-6', 'route', 'show', 'table', 'all', 'default', 'dev', 'rmnet_data0'])).trim(), '');
       const dual = await client(h.namespace, { kind: 'http', host: 'api.news.test', bytes: 1000 });
       assert.deepEqual([dual.ok, dual.remoteAddress], [true, worldHost(labB, 'api.news.test').ipv4], JSON.stringify(dual));
     });
@@ -597,7 +605,14 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const h = handset(labN, 0);
       assert.deepEqual([h.families, h.clat], [[6], null]);
       assert.deepEqual(await addresses(h.namespace, 'v4-rmnet_data0').catch(() => []), []);
-      assert.equal((await exec(['ip', '-n', h.namespace, '-4', 'route', 'show', 'default'])).trim(), '', 'no IPv4 default route');
+      assert.equal(
+        (await exec(['ip', '-n', h.namespace, '-4', 'route', 'show', 'table', 'all', 'default']))
+          .split('\n')
+          .filter((l) => l.trim() !== '' && !l.includes('dev wlan0'))
+          .join('\n'),
+        '',
+        "no IPv4 default route but Wi-Fi's",
+      );
       const literal = await client(h.namespace, { kind: 'http', host: worldHost(labN, 'img.news.test').ipv4, bytes: 100 });
       assert.deepEqual(literal, { ok: false, error: 'ENETUNREACH' });
       const byName = await client(h.namespace, { kind: 'http', host: 'img.news.test', bytes: 100 });

@@ -346,13 +346,21 @@ function connectivity(state: HandsetState): string {
     mtu: number;
     addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
   }[];
+  // Every table (each network's routes are in its own, as on a phone), the local table's left out.
   const routes = (family: '-4' | '-6') =>
-    JSON.parse(execFileSync('ip', ['-j', family, 'route', 'show'], { encoding: 'utf8' })) as {
-      dst: string;
-      gateway?: string;
-      dev: string;
-      mtu?: number;
-    }[];
+    (
+      JSON.parse(execFileSync('ip', ['-j', family, 'route', 'show', 'table', 'all'], { encoding: 'utf8' })) as {
+        dst: string;
+        gateway?: string;
+        dev: string;
+        type?: string;
+        table?: string;
+        mtu?: number;
+      }[]
+    )
+      .filter((r) => (r.type === undefined || r.type === 'unicast') && r.table !== 'local')
+      // A prefix route is in main (the kernel's) and in the network's table (netd's): listed once.
+      .filter((r, i, all) => all.findIndex((o) => o.dst === r.dst && o.dev === r.dev && o.gateway === r.gateway) === i);
   const allRoutes = [...routes('-6'), ...routes('-4')];
   const link = (name: string, v4only: boolean): LinkFacts | null => {
     const entry = addresses.find((a) => a.ifname === name);

@@ -64,6 +64,8 @@ export function parseRouteJson(text: string): Route[] {
   const routes: Route[] = [];
   for (const entry of parsed as Record<string, unknown>[]) {
     if (typeof entry?.dst !== 'string') continue;
+    // `table all` lists the local table's `local` and `broadcast` routes: ip -j names a type only when it is not unicast.
+    if (typeof entry.type === 'string' && entry.type !== 'unicast') continue;
     let mtu: number | null = null;
     for (const metric of Array.isArray(entry.metrics) ? (entry.metrics as Record<string, unknown>[]) : []) {
       if (typeof metric?.mtu === 'number') mtu = metric.mtu;
@@ -90,7 +92,8 @@ export async function interfaceAddresses(ns: string, dev?: string): Promise<Map<
 }
 
 export async function routes(ns: string, family: 4 | 6): Promise<Route[]> {
-  return parseRouteJson(await ip(ns, '-j', `-${family}`, 'route', 'show'));
+  // Every table: the handsets keep each network's routes in a table of its own, as Android does.
+  return parseRouteJson(await ip(ns, '-j', `-${family}`, 'route', 'show', 'table', 'all'));
 }
 
 /**

@@ -47,8 +47,6 @@ export const CLAT_INTERFACE = 'v4-rmnet_data0';
 export const CLAT_ROUTE_MTU = 1472;
 export const MOBILE_INTERFACE = 'rmnet_data0';
 export const WIFI_INTERFACE = 'wlan0';
-/** The handset's routing table for Wi-Fi (Android keeps one per network). */
-export const WIFI_ROUTE_TABLE = 1002;
 
 /**
  * The world hosts a handset's background traffic talks to, by name: a world without one gets

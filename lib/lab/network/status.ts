@@ -38,7 +38,8 @@ async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces:
     }
     if (handsetV6 && !h.families.includes(4)) {
       if (settings.clat && h.clat === null) problems.push('no CLAT on an IPv6-only attach');
-      if (!settings.clat && (links.has(CLAT_INTERFACE) || routes4.some((r) => r.dst === 'default'))) {
+      // Wi-Fi's own IPv4 default (its table) is not the mobile network's.
+      if (!settings.clat && (links.has(CLAT_INTERFACE) || routes4.some((r) => r.dst === 'default' && r.dev !== WIFI_INTERFACE))) {
         problems.push(`IPv4 through ${CLAT_INTERFACE} although the handset's CLAT is off`);
       }
     }

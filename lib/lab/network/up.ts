@@ -52,7 +52,6 @@ import {
   NAT64_PREFIX,
   validatePlan,
   WIFI_INTERFACE,
-  WIFI_ROUTE_TABLE,
   worldAddresses,
   worldDnsAddresses,
 } from './plan.js';
@@ -134,6 +133,21 @@ async function parallel(ctx: Context, tasks: readonly Promise<unknown>[]): Promi
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
 }
+
+/** Rule priorities: Wi-Fi's (sockets bound to it) before the mobile network's, the default for the rest; all before main (32766). */
+const WIFI_RULE_PREF = '30000';
+const MOBILE_RULE_PREF = '31000';
+const CLAT_RULE_PREF = '31001';
+
+/** The routing table netd gives an interface: 1000 + its index (RouteController's ROUTE_TABLE_OFFSET_FROM_INDEX). */
+async function routeTableOf(ns: string, dev: string): Promise<number> {
+  const [link] = JSON.parse(await ip(ns, '-j', 'link', 'show', 'dev', dev)) as { ifindex: number }[];
+  if (link === undefined || !Number.isInteger(link.ifindex)) throw new Error(`no interface ${dev} in ${ns}`);
+  return 1000 + link.ifindex;
+}
+
+/** `10.3.0.2` -> `10.3.0.0`: the /24 an address lies in. */
+const subnet24 = (ipv4: string): string => `${ipv4.split('.').slice(0, 3).join('.')}.0`;
 
 /** busybox udhcpc's event hook: on a lease, set the address and say which it was. */
 const UDHCPC_HOOK = `#!/bin/sh
@@ -624,19 +638,49 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   // Nothing in Linux acts on RDNSS: write what the RA and the PDN carry (lab.md), less the IPv6
   // resolver of a handset that ignores the RA.
   const handsetDns = dnsServers.filter((server) => handsetV6 || server !== a.gatewayApnIpv6);
+  // As Android's netd keeps them (RouteController): the mobile network's routes in a table of its
+  // own, 1000 + its interface's index, chosen by a rule; none in main (real Pixel, Android 12:
+  // test/fixtures/android-real/ip-route/tailscale-2653-pixel-a12-ip-route-show-table-0.txt).
+  const mobileTable = String(await routeTableOf(hs, MOBILE_INTERFACE));
   await step(ctx, `${name}: attach`, async () => {
     await writeResolvConf(hs, handsetDns, `attached to the ${apn} APN as ${pdpType}${v6 && !handsetV6 ? ', IPv6 off on mobile data' : ''}`);
+    // The RA's default route is learnt (into main, where Linux puts it) and then moved: Linux has
+    // no per-interface table for RA routes as Android's kernels do (accept_ra_rt_table).
+    await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.accept_ra_defrtr=1`);
     await ipBatch(hs, [
       ...(v4 ? [['addr', 'add', `${a.handsetIpv4}/24`, 'dev', MOBILE_INTERFACE]] : []),
       ['link', 'set', MOBILE_INTERFACE, 'up'],
-      ...(v4 ? [['route', 'add', 'default', 'via', a.gatewayApnIpv4, 'dev', MOBILE_INTERFACE]] : []),
+      ...(v4
+        ? [
+            ['route', 'add', 'default', 'via', a.gatewayApnIpv4, 'dev', MOBILE_INTERFACE, 'table', mobileTable, 'proto', 'static'],
+            ['route', 'add', `${subnet24(a.handsetIpv4)}/24`, 'dev', MOBILE_INTERFACE, 'table', mobileTable, 'proto', 'static', 'scope', 'link'],
+          ]
+        : []),
     ]);
+    if (v4) await ipBatch(hs, [['rule', 'add', 'pref', MOBILE_RULE_PREF, 'lookup', mobileTable]], 4);
   });
   let slaac: { addresses: InterfaceAddress[]; gateway: string | null } | null = null;
   if (handsetV6) {
     slaac = await step(ctx, `${name}: router advertisement and SLAAC`, () =>
       waitForSlaac(ctx, hs, MOBILE_INTERFACE, a.apnPrefix, { defaultRoute: true, temporary: settings.mobilePrivacy }),
     );
+    const gateway = slaac.gateway;
+    await step(ctx, `${name}: the mobile network's table`, async () => {
+      // No more RA defaults into main; the one learnt goes to the network's table, as `proto ra`.
+      await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.accept_ra_defrtr=0`);
+      await ipBatch(
+        hs,
+        [
+          ['route', 'del', 'default', 'dev', MOBILE_INTERFACE],
+          ...(gateway === null
+            ? []
+            : [['route', 'add', 'default', 'via', gateway, 'dev', MOBILE_INTERFACE, 'table', mobileTable, 'proto', 'ra', 'metric', '1024', 'pref', 'medium']]),
+          ['route', 'add', a.apnPrefix, 'dev', MOBILE_INTERFACE, 'table', mobileTable, 'proto', 'kernel', 'metric', '256', 'pref', 'medium'],
+          ['rule', 'add', 'pref', MOBILE_RULE_PREF, 'lookup', mobileTable],
+        ],
+        6,
+      );
+    });
   }
   let clat: HandsetState['clat'] = null;
   // Android starts a CLAT only on a network with global IPv6 and no IPv4 (Nat464Xlat.requiresClat),
@@ -659,11 +703,17 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
       await run(inNamespace(hs, ['tayga', '--mktun', '-c', conf]));
       await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.proxy_ndp=1`, `net.ipv6.neigh.${MOBILE_INTERFACE}.proxy_delay=0`);
       // The TUN stays at 1500; the route's MTU keeps translated packets within 1500 (lab.md).
+      // The CLAT's interface has a table of its own too (v4-rmnet_data2's `table 1053` in the sample).
+      const clatTable = String(await routeTableOf(hs, CLAT_INTERFACE));
       await ipBatch(hs, [
         ['link', 'set', CLAT_INTERFACE, 'up'],
         ['addr', 'add', `${CLAT_IPV4}/32`, 'dev', CLAT_INTERFACE],
-        ['route', 'add', 'default', 'dev', CLAT_INTERFACE, 'src', CLAT_IPV4, 'mtu', String(CLAT_ROUTE_MTU)],
+        ['route', 'add', 'default', 'dev', CLAT_INTERFACE, 'table', clatTable, 'proto', 'static', 'src', CLAT_IPV4, 'mtu', String(CLAT_ROUTE_MTU)],
+        ['rule', 'add', 'pref', CLAT_RULE_PREF, 'lookup', clatTable],
         ['route', 'add', `${a.clatIpv6}/128`, 'dev', CLAT_INTERFACE],
+        // Also in the mobile network's table, which the rules reach before main: its /64 would
+        // send the translated replies back out of rmnet_data0.
+        ['route', 'add', `${a.clatIpv6}/128`, 'dev', CLAT_INTERFACE, 'table', mobileTable],
         // The gateway asks for the mapped address on the APN link: the handset answers for it.
         ['neigh', 'add', 'proxy', a.clatIpv6, 'dev', MOBILE_INTERFACE],
       ]);
@@ -722,6 +772,12 @@ async function detach(ctx: Context, index: number): Promise<void> {
       s.processes = s.processes.filter((p) => !stopped.has(`${p.pid}/${p.startTime}`));
     });
     await Promise.all([ignoringMissing(ip(hs, 'link', 'del', CLAT_INTERFACE)), ignoringMissing(ip(gw, 'link', 'del', 'nat64'))]);
+    // The mobile network's rules and tables (a rule whose attach never made it is not there).
+    const mobileTable = String(await routeTableOf(hs, MOBILE_INTERFACE));
+    for (const family of [4, 6] as const) {
+      for (const pref of [MOBILE_RULE_PREF, CLAT_RULE_PREF]) await ignoringMissing(ip(hs, `-${family}`, 'rule', 'del', 'pref', pref));
+      await ignoringMissing(ip(hs, `-${family}`, 'route', 'flush', 'table', mobileTable));
+    }
     await Promise.all([
       ipBatch(hs, [
         ['link', 'set', MOBILE_INTERFACE, 'down'],
@@ -840,7 +896,8 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
     // table, used by sockets bound to wlan0 (or, IPv4, to its address); everything else follows the
     // main table, where mobile data is the only default route (an IPv4-only mobile attach must
     // not borrow Wi-Fi's IPv6).
-    const table = String(WIFI_ROUTE_TABLE);
+    // Wi-Fi's table is 1000 + wlan0's index, as netd numbers every network's.
+    const table = String(await routeTableOf(hs, WIFI_INTERFACE));
     await ipBatch(hs, [['link', 'set', WIFI_INTERFACE, 'up']]);
     // The handset asks for its IPv4 address by DHCP (busybox udhcpc); the hook applies only the
     // address, since the routes belong to the Wi-Fi table below, not to the main one.
@@ -856,15 +913,16 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
     await ipBatch(hs, [
       ['route', 'add', 'default', 'via', a.accessPointLanIpv4, 'dev', WIFI_INTERFACE, 'table', table],
       ...(settings.wifiIpv6 ? [['route', 'add', '::/0', 'via', a.accessPointLanIpv6, 'dev', WIFI_INTERFACE, 'onlink', 'table', table]] : []),
-      ['rule', 'add', 'from', a.handsetWifiIpv4, 'lookup', table],
-      ['rule', 'add', 'oif', WIFI_INTERFACE, 'lookup', table],
+      // Before the mobile network's rule: a socket bound to Wi-Fi stays on Wi-Fi.
+      ['rule', 'add', 'pref', WIFI_RULE_PREF, 'from', a.handsetWifiIpv4, 'lookup', table],
+      ['rule', 'add', 'pref', WIFI_RULE_PREF, 'oif', WIFI_INTERFACE, 'lookup', table],
     ]);
     // With IPv6 off on Wi-Fi the handset takes nothing of the access point's RA.
     if (!settings.wifiIpv6) return { addresses: [], gateway: null };
     // No IPv6 `from <Wi-Fi prefix>` rule: for a socket with no source yet, Linux picks the
     // source an IPv6 source rule would match and takes the rule (FIB_RULE_FIND_SADDR), so every
     // unbound socket would leave over Wi-Fi.
-    await ipBatch(hs, [['rule', 'add', 'oif', WIFI_INTERFACE, 'lookup', table]], 6);
+    await ipBatch(hs, [['rule', 'add', 'pref', WIFI_RULE_PREF, 'oif', WIFI_INTERFACE, 'lookup', table]], 6);
     return waitForSlaac(ctx, hs, WIFI_INTERFACE, a.wifiPrefix, { defaultRoute: false, temporary: settings.wifiPrivacy });
   });
   const wifi: WifiState = {
