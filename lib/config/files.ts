@@ -4,7 +4,7 @@
  * error names the file meant (a failed write(2) carries no path of its own).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchownSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 export interface WholeFileOptions {
   /** fsync before the rename, for files a power cut must not lose (results.json). @default false */
@@ -83,5 +83,36 @@ function isDeviceOrFifo(file: string): boolean {
     return stat.isCharacterDevice() || stat.isBlockDevice() || stat.isFIFO();
   } catch {
     return false;
+  }
+}
+
+/**
+ * The bytes of a regular file of at most `cap` bytes, or why not: opened with O_NOFOLLOW and
+ * O_NONBLOCK (a FIFO put there after it was looked at neither hangs nor is read) and checked
+ * again on the descriptor, then read to at most `cap` bytes whatever it grows to meanwhile.
+ */
+export function readCappedFile(file: string, cap: number): { bytes: Buffer } | { problem: string } {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { problem: code === 'ELOOP' ? 'a symlink (not followed)' : code === 'ENOENT' ? 'missing' : `cannot be opened (${code})` };
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { problem: 'not a regular file' };
+    if (stat.size > cap) return { problem: `${stat.size} bytes, over the ${cap}-byte limit` };
+    const bytes = Buffer.alloc(Math.min(stat.size, cap) + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, bytes, length, bytes.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length === bytes.length) return { problem: `grew over the ${cap}-byte limit while read` };
+    }
+    return { bytes: bytes.subarray(0, length) };
+  } finally {
+    closeSync(fd);
   }
 }

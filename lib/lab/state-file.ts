@@ -4,7 +4,7 @@
  * edits: one process writes them and another reads them, and a cast is not a check. A file that
  * is not what the lab writes is a LabStateError naming the file and the field, with what to do.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { readCappedFile } from '../config/files.js';
 import { DataFileError, integer, type Schema } from '../config/schema.js';
 import { LabStateError } from './network/errors.js';
 
@@ -46,25 +46,12 @@ const MAX_STATE_FILE = 4 << 20;
  * device is not opened for reading, and a file larger than MAX_STATE_FILE is refused.
  */
 export function readStateFile<T>(file: string, schema: Schema<T>): T | null {
-  let content: string;
-  try {
-    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    try {
-      const stat = fstatSync(fd);
-      if (!stat.isFile()) throw new LabStateError(file, `is not a regular file; ${REMEDY}`);
-      if (stat.size > MAX_STATE_FILE) throw new LabStateError(file, `is ${stat.size} bytes, more than a state file's ${MAX_STATE_FILE}; ${REMEDY}`);
-      content = readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    if (error instanceof LabStateError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') throw new LabStateError(file, `is a symbolic link, which the lab never writes; ${REMEDY}`, { cause: error });
-    throw new LabStateError(file, `cannot be read: ${(error as Error).message}`, { cause: error });
+  const read = readCappedFile(file, MAX_STATE_FILE);
+  if ('problem' in read) {
+    if (read.problem === 'missing') return null;
+    throw new LabStateError(file, `is ${read.problem}, not a state file the lab writes; ${REMEDY}`);
   }
-  return parseStateFile(file, content, schema);
+  return parseStateFile(file, read.bytes.toString('utf8'), schema);
 }
 
 /** Every field required, at every depth: so a field one side has and the other lacks is seen. */

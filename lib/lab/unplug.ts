@@ -5,9 +5,9 @@
  * mid-pull and mid-capture. The request is a file in the handset's directory, which the
  * supervisor watches, takes and removes.
  */
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileWhole } from '../config/files.js';
+import { readCappedFile, writeFileWhole } from '../config/files.js';
 import { sleep } from './network/process.js';
 
 /**
@@ -20,6 +20,9 @@ export const MAX_AWAY_MS = 50_000;
 /** The request file in a handset's directory: its content is the milliseconds to stay away. */
 export const UNPLUG_REQUEST = 'unplug';
 
+/** A request is a number of milliseconds and a newline: anything longer is not one. */
+const MAX_REQUEST_BYTES = 32;
+
 /** How long the supervisor has to take a request before the lab is called not running. */
 const TAKEN_WITHIN_MS = 5000;
 
@@ -27,22 +30,10 @@ const TAKEN_WITHIN_MS = 5000;
 export function takeUnplugRequest(handsetDir: string): number | null {
   const file = join(handsetDir, UNPLUG_REQUEST);
   // The handset's directory is its shell user's: a symlink or FIFO planted under this name is
-  // neither followed nor waited on, and at most a few bytes are read.
-  let text = '';
-  try {
-    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    try {
-      if (fstatSync(fd).isFile()) {
-        const buffer = Buffer.alloc(32);
-        text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
-      }
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // ELOOP (a symlink) is removed below as any malformed request is; ENOENT: none.
-    if (!existsSync(file) && !isSymlink(file)) return null;
-  }
+  // neither followed nor waited on, and a few bytes at most are read.
+  const read = readCappedFile(file, MAX_REQUEST_BYTES);
+  if ('problem' in read && read.problem === 'missing') return null;
+  const text = 'bytes' in read ? read.bytes.toString('utf8') : '';
   rmSync(file, { force: true });
   const ms = Number(text.trim());
   return /^\d+$/.test(text.trim()) && ms <= MAX_AWAY_MS ? ms : null;
@@ -63,13 +54,5 @@ export async function requestUnplug(handsetDir: string, serial: string, ms: numb
       );
     }
     await sleep(20);
-  }
-}
-
-function isSymlink(file: string): boolean {
-  try {
-    return lstatSync(file).isSymbolicLink();
-  } catch {
-    return false;
   }
 }

@@ -8,9 +8,13 @@
  * renamed over its target (lib/config/files.ts), so a target that is a symlink is replaced, never
  * written through.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdtempSync, openSync, readSync, realpathSync, renameSync, rmSync, type Stats, unlinkSync } from 'node:fs';
+import { lstatSync, mkdtempSync, realpathSync, renameSync, rmSync, type Stats, unlinkSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { writeFileWhole } from '../config/files.js';
+import { readCappedFile, writeFileWhole } from '../config/files.js';
+
+// Reading a file a run directory controls is one mechanism for the whole project (the lab reads
+// its handsets' state files with it too): it lives in config, and report code keeps importing it here.
+export { readCappedFile };
 import { ResultsFileError } from './results.js';
 
 /**
@@ -57,37 +61,6 @@ export function locateRunFile(runDir: string, roots: readonly string[], path: st
     return { problem: 'missing' };
   }
   return { file, size: stat.size };
-}
-
-/**
- * The bytes of a regular file of at most `cap` bytes, or why not: opened with O_NOFOLLOW and
- * O_NONBLOCK (a FIFO put there after it was looked at neither hangs nor is read) and checked
- * again on the descriptor, then read to at most `cap` bytes whatever it grows to meanwhile.
- */
-export function readCappedFile(file: string, cap: number): { bytes: Buffer } | { problem: string } {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return { problem: code === 'ELOOP' ? 'a symlink (not followed)' : code === 'ENOENT' ? 'missing' : `cannot be opened (${code})` };
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return { problem: 'not a regular file' };
-    if (stat.size > cap) return { problem: `${stat.size} bytes, over the ${cap}-byte limit` };
-    const bytes = Buffer.alloc(Math.min(stat.size, cap) + 1);
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, bytes, length, bytes.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length === bytes.length) return { problem: `grew over the ${cap}-byte limit while read` };
-    }
-    return { bytes: bytes.subarray(0, length) };
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** A run file's text, located and read under `cap`, or why it is not available. */
