@@ -78,14 +78,6 @@ function linkPropertiesUnread(o: Observation, network: NetworkAgent | null): Rea
 const isMobile = (name: string) => /^(rmnet|ccmni|seth)/.test(name);
 
 /**
- * The cellular network apps use, as Android reports it: the MOBILE network with the INTERNET
- * capability, never simply the first MOBILE entry (a VoLTE phone lists its IMS network too).
- */
-function mobileNetworkOf(o: Observation): NetworkAgent | null {
-  return mobileInternetNetwork(o.connectivity).network;
-}
-
-/**
  * The default routes that carry packets out, in any routing table: Android keeps each network's
  * in a table of its own (`default via fe80::1 dev rmnet_data2 table 1053 proto ra`) and none in
  * main, so `ip route show table all` is read; `unreachable`/`throw` defaults and the local table
@@ -211,7 +203,10 @@ export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
   const v6 = globalAddresses(o, 6, isMobile);
   const v4 = globalAddresses(o, 4, isMobile);
   const defaultV6 = outboundDefaults(o, 6).find((r) => isMobile(r.dev!));
-  const network = mobileNetworkOf(o);
+  // The cellular network apps use: the MOBILE one with INTERNET, never simply the first listed
+  // (a VoLTE phone lists its IMS network too); the choice and its reason go in the evidence.
+  const mobile = mobileInternetNetwork(o.connectivity);
+  const network = mobile.network;
   const dns6 = (network?.linkProperties?.dnsAddresses ?? []).filter((d) => d.includes(':'));
   const unread = linkPropertiesUnread(o, network);
   const evidence = {
@@ -219,7 +214,7 @@ export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
     ipv4: v4.map((a) => a.address),
     defaultRoute: defaultV6 ?? null,
     dns: network?.linkProperties?.dnsAddresses ?? [],
-    mobileNetwork: mobileInternetNetwork(o.connectivity).reason,
+    mobileNetwork: mobile.reason,
   };
   const problems = [
     ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
@@ -255,9 +250,12 @@ export function checkClat(o: Observation): CheckOutcome {
 
 /** apn.nat64-prefix: LinkProperties knows a NAT64 prefix, and RFC 7050 discovery in the capture agrees. */
 export function checkNat64Prefix(o: Observation, discovered: readonly string[]): CheckOutcome {
-  const network = mobileNetworkOf(o);
+  // The cellular network apps use: the MOBILE one with INTERNET, never simply the first listed
+  // (a VoLTE phone lists its IMS network too); the choice and its reason go in the evidence.
+  const mobile = mobileInternetNetwork(o.connectivity);
+  const network = mobile.network;
   const reported = network?.linkProperties?.nat64Prefix ?? null;
-  const evidence = { linkProperties: reported, discoveredInCapture: [...discovered], mobileNetwork: mobileInternetNetwork(o.connectivity).reason };
+  const evidence = { linkProperties: reported, discoveredInCapture: [...discovered], mobileNetwork: mobile.reason };
   // RFC 7050 discovery alone does not pass it: what Android itself knows went unread
   const unread = linkPropertiesUnread(o, network);
   if (unread !== null) return { status: 'failed', reasons: [unread], evidence };
@@ -275,7 +273,10 @@ export function checkDualStackAttach(o: Observation): CheckOutcome {
   const v4 = globalAddresses(o, 4, isMobile);
   const defaultV6 = outboundDefaults(o, 6).find((r) => isMobile(r.dev!));
   const defaultV4 = outboundDefaults(o, 4).find((r) => isMobile(r.dev!));
-  const network = mobileNetworkOf(o);
+  // The cellular network apps use: the MOBILE one with INTERNET, never simply the first listed
+  // (a VoLTE phone lists its IMS network too); the choice and its reason go in the evidence.
+  const mobile = mobileInternetNetwork(o.connectivity);
+  const network = mobile.network;
   const dns = network?.linkProperties?.dnsAddresses ?? [];
   const unread = linkPropertiesUnread(o, network);
   const evidence = {
@@ -284,7 +285,7 @@ export function checkDualStackAttach(o: Observation): CheckOutcome {
     ipv4: v4.map((a) => a.address),
     defaultRoutes: [defaultV6 ?? null, defaultV4 ?? null],
     dns,
-    mobileNetwork: mobileInternetNetwork(o.connectivity).reason,
+    mobileNetwork: mobile.reason,
   };
   const problems = [
     ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
