@@ -6,26 +6,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatAdbPublicKey, generateAdbKeyPair, parseAdbKeys } from '../../lib/lab/adbd/auth.js';
-import { type AdbCli, startAdbServer } from '../support/adb-cli.js';
+import { type AdbCli, settledDeviceState, startAdbServer } from '../support/adb-cli.js';
 import { v6lab } from '../support/cli.js';
 import { labSession } from '../support/lab-session.js';
 
 const SERIAL = 'emulator-5554';
 
 /** What `adb devices` says of SERIAL once it settles on `device` or `unauthorized` (or last, after 15 s). */
-async function stateOf(cli: AdbCli): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const listed = (await cli.run(['devices'])).stdout.toString();
-    const state =
-      listed
-        .split('\n')
-        .find((l) => l.startsWith(`${SERIAL}\t`))
-        ?.split('\t')[1] ?? 'not listed';
-    if (state === 'device' || state === 'unauthorized' || Date.now() > deadline) return state;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const stateOf = (cli: AdbCli): Promise<string> => settledDeviceState(SERIAL, async () => (await cli.run(['devices'])).stdout.toString());
 
 describe('lab: adb AUTH, only the keys lab up was given (issue 14)', function () {
   this.timeout(120_000);

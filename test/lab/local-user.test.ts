@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatAdbPublicKey, generateAdbKeyPair } from '../../lib/lab/adbd/auth.js';
+import { settledDeviceState } from '../support/adb-cli.js';
 import { labSession } from '../support/lab-session.js';
 
 const NOBODY = 65534;
@@ -77,19 +78,7 @@ describe('lab: a local user against a lab that is up (issue 14)', function () {
   after(stopServer);
 
   /** What the local user's adb server says of the handset once it settles (15 s at most). */
-  async function stateOf(vendorKeys: string): Promise<string> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const listed = (await adb(['devices'], vendorKeys)).stdout;
-      const state =
-        listed
-          .split('\n')
-          .find((l) => l.startsWith(`${SERIAL}\t`))
-          ?.split('\t')[1] ?? 'not listed';
-      if (state === 'device' || state === 'unauthorized' || Date.now() > deadline) return state;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const stateOf = (vendorKeys: string): Promise<string> => settledDeviceState(SERIAL, async () => (await adb(['devices'], vendorKeys)).stdout);
 
   function assertSecretUntouched(): void {
     assert.deepEqual(readdirSync(secretDir(session.work)).sort(), ['secret.txt']);

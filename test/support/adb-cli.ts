@@ -164,3 +164,21 @@ export async function startAdbServer(home: string, options: AdbCliOptions = {}):
   }
   throw new Error(last);
 }
+
+/**
+ * What `adb devices` (run by `listDevices`) says of `serial` once it settles on `device` or
+ * `unauthorized`, or the last thing it said after 15 s (`not listed` when absent).
+ */
+export async function settledDeviceState(serial: string, listDevices: () => Promise<string>): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const listed = await listDevices();
+    const state =
+      listed
+        .split('\n')
+        .find((l) => l.startsWith(`${serial}\t`))
+        ?.split('\t')[1] ?? 'not listed';
+    if (state === 'device' || state === 'unauthorized' || Date.now() > deadline) return state;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
