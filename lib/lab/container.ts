@@ -242,16 +242,26 @@ export class HandsetContainer {
     this.#pid1 = null;
     if (child === null || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    // pid 1 first (every process of the handset goes with it), then unshare and its group.
-    for (const target of [pid1, -child.pid!]) {
-      if (target === null) continue;
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    // pid 1 first. The kernel ends every process of the namespace and reaps them all before pid 1
+    // itself can be reaped, and unshare waits for pid 1: so unshare's exit means the handset is
+    // gone. Killing unshare at once would return while pid 1 is still ending its namespace.
+    if (pid1 !== null) signal(pid1);
+    const timer = setTimeout(() => signal(-child.pid!), pid1 === null ? 0 : STOP_GRACE_MS);
     await exited;
+    clearTimeout(timer);
+    // Whatever else is left of the group (setpriv and nsenter exec'd into unshare; nothing should be).
+    signal(-child.pid!);
+  }
+}
+
+/** How long pid 1 gets to end its namespace before unshare's group is killed outright. */
+const STOP_GRACE_MS = 10_000;
+
+function signal(target: number): void {
+  try {
+    process.kill(target, 'SIGKILL');
+  } catch {
+    // already gone
   }
 }
 

@@ -49,10 +49,21 @@ async function stateForDown(stateDir: string): Promise<{ state: LabState | null;
 
 /** Processes whose network namespace is one of `namespaces` (by the nsfs inode). */
 export async function processesInNamespaces(namespaces: readonly string[]): Promise<{ pid: number; startTime: string; name: string }[]> {
+  return processesInNamespaceFiles(
+    'net',
+    namespaces.map((ns) => path.join(NETNS_RUN, ns)),
+  );
+}
+
+/**
+ * Every process in one of the namespaces of kind `kind` that `files` are handles of (a bind mount
+ * or /proc/PID/ns/KIND). A handle that is gone is passed over.
+ */
+async function processesInNamespaceFiles(kind: 'net' | 'user', files: readonly string[]): Promise<{ pid: number; startTime: string; name: string }[]> {
   const inodes = new Set<string>();
-  for (const ns of namespaces) {
+  for (const file of files) {
     try {
-      const s = await stat(path.join(NETNS_RUN, ns));
+      const s = await stat(file);
       inodes.add(`${s.dev}:${s.ino}`);
     } catch {
       // Gone already.
@@ -60,7 +71,7 @@ export async function processesInNamespaces(namespaces: readonly string[]): Prom
   }
   if (inodes.size === 0) return [];
   return findProcesses(async (pid) => {
-    const s = await stat(`/proc/${pid}/ns/net`);
+    const s = await stat(`/proc/${pid}/ns/${kind}`);
     return inodes.has(`${s.dev}:${s.ino}`) ? (await readFile(`/proc/${pid}/comm`, 'utf8')).trim() : null;
   });
 }
@@ -122,7 +133,14 @@ export async function labDown(stateDir: string, options: LabDownOptions = {}): P
   // Processes first: a namespace with a process left in it lives on, unnamed, after `ip netns del`.
   const runDir = state?.runDir ?? runDirOf(stateDir);
   const recorded = (state?.processes ?? []).map((p) => ({ pid: p.pid, startTime: p.startTime, name: p.name }));
-  const found = [...(await processesInNamespaces([...namespaces])), ...(await processesUsingRunDir(runDir))];
+  // A handset's pid 1 that is still ending its PID namespace has left its network namespace
+  // already (the kernel drops a dying task's namespaces first) but not its user namespace.
+  const handsetUserNamespaces = (await readdir(path.join(runDir, 'userns')).catch(() => [] as string[])).map((name) => usernsFile(runDir, name));
+  const found = [
+    ...(await processesInNamespaces([...namespaces])),
+    ...(await processesInNamespaceFiles('user', handsetUserNamespaces)),
+    ...(await processesUsingRunDir(runDir)),
+  ];
   const seen = new Set<string>();
   const all = [...recorded, ...found].filter((p) => {
     const key = `${p.pid}/${p.startTime}`;
