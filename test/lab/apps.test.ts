@@ -164,7 +164,7 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
 
     before(async () => {
       await up(stateDir, 'ipv6');
-      newsUid = Number(/userId=(\d+)/.exec((await shell('dumpsys package com.example.news')).out)?.[1]);
+      newsUid = Number(/(?:userId|appId)=(\d+)/.exec((await shell('dumpsys package com.example.news')).out)?.[1]);
       assert.ok(newsUid >= 10100);
     });
     after(() => down(stateDir));
@@ -255,7 +255,7 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
     it('a VIEW intent opens the built-in browser under its own uid: getaddrinfo through DNS64, an IPv4-only host over NAT64', async () => {
       const browser = 'com.android.browser';
       assert.match((await shell('pm list packages')).out, /^package:com\.android\.browser$/m);
-      const browserUid = Number(/userId=(\d+)/.exec((await shell(`dumpsys package ${browser}`)).out)?.[1]);
+      const browserUid = Number(/(?:userId|appId)=(\d+)/.exec((await shell(`dumpsys package ${browser}`)).out)?.[1]);
       assert.equal(browserUid, 10099);
       let owners: { uid: number; remotePort: number; state: string }[] = [];
       const browsed = await capture(async () => {

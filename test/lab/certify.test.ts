@@ -259,7 +259,7 @@ describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)",
         assert.match(cards[0]!, /v6lab Reference[\s\S]*fail/);
         assert.match(cards[1]!, /v6lab Legacy[\s\S]*fail[\s\S]*0 passed, 15 failed/);
         const apnRow = await browser.$(`#device-${NONCOMPLIANT} tr[data-check="os.apn-protocol"]`).getText();
-        assert.match(apnRow, /fail[\s\S]*APN_PROTOCOL_NOT_IPV4V6 the default APN internet\.v6lab\.test has protocol unset/);
+        assert.match(apnRow, /fail[\s\S]*APN_PROTOCOL_NOT_IPV4V6 the default APN internet\.v6lab\.test has protocol IP;/);
         const cell = (app: string, network: string) =>
           browser.$(`#app-matrix td[data-app="${app}"][data-device="${COMPLIANT}"][data-network="${network}"]`).getText();
         assert.match(await cell('com.example.game', 'ipv6'), /fail/);

@@ -190,7 +190,11 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
   it('the non-compliant handset asks for IP (no protocol in its APN) and gets nothing on an IPv6-only APN', async () => {
     const v6 = (await shell('emulator-5556', 'ip -6 addr show dev rmnet_data0 scope global')).out;
     assert.equal(v6.trim(), '');
-    assert.match((await shell('emulator-5556', 'content query --uri content://telephony/carriers')).out, /protocol=NULL/);
+    assert.match(
+      (await shell('emulator-5556', 'content query --uri content://telephony/carriers')).out,
+      /current=1, protocol=IP, roaming_protocol=IP,/,
+      'an entry without protocol holds the provider column default, IP',
+    );
   });
 
   it("each handset's kernel has its profile's defaults: the non-compliant one no IPv6 on Wi-Fi and no privacy addresses", async () => {

@@ -15,9 +15,12 @@ import type { PdpProtocol } from '../world.js';
 import { installedApps } from './browser.js';
 import {
   apnColumns,
+  appCodePath,
+  renderApnRefusal,
   renderClatTracker,
   renderContentRows,
   renderDumpsysPackage,
+  renderDumpsysPackageNotFound,
   renderGetpropAll,
   renderNetworkAgentInfo,
   renderPmList,
@@ -238,19 +241,23 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
     } else return fail(`Error: Unknown argument: ${flag}`);
   }
   if (uri === null) return fail('Error: Content provider URI not specified');
+  // Content.java catches what the provider throws, prints it and exits 0 (./render.ts renderApnRefusal).
   if (uri !== CARRIERS && uri !== `${CARRIERS}/preferapn`)
-    return fail(`Error while accessing provider:${uri.replace(/^content:\/\//, '').split('/')[0]}\njava.lang.IllegalArgumentException: Unknown URI ${uri}`);
+    return {
+      stdout: '',
+      stderr: `Error while accessing provider:${uri.replace(/^content:\/\//, '').split('/')[0]}\njava.lang.IllegalArgumentException: Unknown URI ${uri}\n`,
+      code: 0,
+    };
   // Reading or writing the APN table needs WRITE_APN_SETTINGS or carrier privilege: the adb
   // shell user is refused unless the profile allows it (notes/android.md).
-  if (!state.profile.apnTableReadable && uid !== 0) {
-    return fail('Error while accessing provider:telephony\njava.lang.SecurityException: No permission to access APN settings');
-  }
+  const sdk = state.profile.sdk;
+  if (!state.profile.apnTableReadable && uid !== 0) return { stdout: '', stderr: renderApnRefusal(sdk), code: 0 };
   const sim = simNumeric(state);
-  const rows = () => state.apns.map((r) => apnColumns(r, sim));
+  const rows = () => state.apns.map((r) => apnColumns(r, sim, sdk));
   if (verb === 'query') {
     // preferapn: the one preferred row (or none), whatever `current` says.
     const selected = uri.endsWith('/preferapn')
-      ? state.apns.filter((r) => r._id === state.preferredApnId).map((r) => apnColumns(r, sim))
+      ? state.apns.filter((r) => r._id === state.preferredApnId).map((r) => apnColumns(r, sim, sdk))
       : rows().filter((r) => matches(r, where));
     return ok(renderContentRows(selected, projection));
   }
@@ -266,7 +273,7 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
     v === undefined ? undefined : v === 'IP' || v === 'IPV6' || v === 'IPV4V6' ? v : null;
   if (verb === 'update') {
     for (const row of state.apns) {
-      if (!matches(apnColumns(row, sim), where)) continue;
+      if (!matches(apnColumns(row, sim, sdk), where)) continue;
       if (binds.name !== undefined) row.name = binds.name;
       if (binds.apn !== undefined) row.apn = binds.apn;
       if (binds.type !== undefined) row.type = binds.type;
@@ -286,7 +293,7 @@ function content(dir: string, state: HandsetState, args: string[], uid: number):
     return ok();
   }
   if (verb === 'delete') {
-    state.apns = state.apns.filter((row) => !matches(apnColumns(row, sim), where));
+    state.apns = state.apns.filter((row) => !matches(apnColumns(row, sim, sdk), where));
     // The preferred row gone, no row is preferred: the preference never names a missing row.
     if (!state.apns.some((a) => a._id === state.preferredApnId)) state.preferredApnId = null;
     writeHandsetState(dir, state);
@@ -320,7 +327,7 @@ function pm(state: HandsetState, args: string[]): Result {
   }
   if (verb === 'path') {
     const app = installedApps(state).find((a) => a.package === rest[0]);
-    return app ? ok(`package:/data/app/${app.package}-1/base.apk\n`) : fail('', 1);
+    return app ? ok(`package:${appCodePath(app, state.profile.sdk)}/base.apk\n`) : fail('', 1);
   }
   return fail(`Unknown command: ${verb ?? ''}`, 255);
 }
@@ -328,8 +335,11 @@ function pm(state: HandsetState, args: string[]): Result {
 function dumpsys(state: HandsetState, args: string[]): Result {
   const [service, ...rest] = args;
   if (service === 'package') {
-    const app = installedApps(state).find((a) => a.package === rest[0]);
-    return ok(app ? renderDumpsysPackage(app) : '');
+    const pkg = rest.find((a) => !a.startsWith('-'));
+    // Without a package name a phone dumps every package; the handset has no such dump.
+    if (pkg === undefined) return fail('dumpsys package: name a package (the virtual handset dumps one package at a time)');
+    const app = installedApps(state).find((a) => a.package === pkg);
+    return ok(app ? renderDumpsysPackage(app, state.profile.sdk) : renderDumpsysPackageNotFound(pkg, state.profile.sdk));
   }
   if (service === 'connectivity') return ok(connectivity(state));
   if (service === undefined) return ok('');
