@@ -224,6 +224,14 @@ describe('virtual handset: Android formats per version (issue 15)', () => {
       }
     });
 
+    it("id as the shell user: the Pixel 6 sample's groups from Android 12L on, without the newer ones on Android 10", () => {
+      const sample = real('id/oriole-pixel6-shell-id.txt').trim();
+      assert.equal(runToolbox(handset(1), 'id', [], 2000).stdout.trim(), sample);
+      assert.equal(runToolbox(handset(2), 'id', [], 2000).stdout.trim(), sample);
+      const android10 = runToolbox(handset(0), 'id', [], 2000).stdout.trim();
+      assert.equal(android10, sample.replace('1078(ext_data_rw),1079(ext_obb_rw),', '').replace(',3012(readtracefs)', ''));
+    });
+
     it("print their version's dumpsys package and APN table over the handset's commands", () => {
       const expected = [
         { key: 'userId', columns: 39, refusal: 'write' },

@@ -143,13 +143,36 @@ function androidUserName(uid: number): string {
   return named[uid] ?? (uid >= 10000 ? `u0_a${uid - 10000}` : String(uid));
 }
 
-// uid=2000(shell) gid=2000(shell) groups=2000(shell),1004(input),1007(log),1011(adb),1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats),3009(readproc),3011(uhid) context=u:r:shell:s0
+/**
+ * The groups adbd gives the shell user (adb daemon/main.cpp drop_privileges, LineageOS
+ * android_packages_modules_adb): ext_data_rw and ext_obb_rw from Android 12 (lineage-19.0; the
+ * AOSP change is dated 2020-08, whether Android 11 shipped it is not checked), readtracefs from
+ * Android 12L (lineage-19.1). `id` lists them in ascending order.
+ */
+function shellGroups(sdk: number): string {
+  return [
+    '2000(shell)',
+    '1004(input)',
+    '1007(log)',
+    '1011(adb)',
+    '1015(sdcard_rw)',
+    '1028(sdcard_r)',
+    ...(sdk >= 31 ? ['1078(ext_data_rw)', '1079(ext_obb_rw)'] : []),
+    '3001(net_bt_admin)',
+    '3002(net_bt)',
+    '3003(inet)',
+    '3006(net_bw_stats)',
+    '3009(readproc)',
+    '3011(uhid)',
+    ...(sdk >= 32 ? ['3012(readtracefs)'] : []),
+  ].join(',');
+}
+
+// Pixel 6, Android 12 or later (test/fixtures/android-real/id/oriole-pixel6-shell-id.txt):
+// uid=2000(shell) gid=2000(shell) groups=2000(shell),1004(input),1007(log),1011(adb),1015(sdcard_rw),1028(sdcard_r),1078(ext_data_rw),1079(ext_obb_rw),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats),3009(readproc),3011(uhid),3012(readtracefs) context=u:r:shell:s0
 function androidId(uid: number, state: HandsetState): string {
   const name = androidUserName(uid);
-  const groups =
-    uid === 2000
-      ? '2000(shell),1004(input),1007(log),1011(adb),1015(sdcard_rw),1028(sdcard_r),3001(net_bt_admin),3002(net_bt),3003(inet),3006(net_bw_stats),3009(readproc),3011(uhid)'
-      : `${uid}(${name})`;
+  const groups = uid === 2000 ? shellGroups(state.profile.sdk) : `${uid}(${name})`;
   const context = uid === 0 ? (state.profile.buildType === 'user' ? 'u:r:magisk:s0' : 'u:r:su:s0') : uid === 2000 ? 'u:r:shell:s0' : 'u:r:untrusted_app:s0';
   return `uid=${uid}(${name}) gid=${uid}(${name}) groups=${groups} context=${context}`;
 }
