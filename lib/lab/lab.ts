@@ -312,7 +312,15 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
     labId,
     stateDir: options.stateDir,
     world,
-    handsets: profiles.map((profile, index) => ({ index, apn: options.apn, pdpType: requestedPdp(profile), settings: networkSettings(profile) })),
+    handsets: profiles.map((profile, index) => ({
+      index,
+      apn: options.apn,
+      pdpType: requestedPdp(profile),
+      settings: networkSettings(profile),
+      // Wi-Fi is on out of the box (wifi_on 1); it joins only a saved network.
+      wifiJoined: (profile.wifiNetwork ?? null) !== null,
+      ims: profile.ims === true,
+    })),
     backgroundTraffic: options.backgroundTraffic ?? true,
   };
   let state: LabState;

@@ -22,7 +22,7 @@ import { ContainerHandsetHost } from './handset.js';
 import { readAcceptedKeys } from './adbd/keys.js';
 import { adbKeysPath, apnTypeOf, handsetCodePath, handsetProgramsInside, readRegistry, type HandsetRecord } from './lab.js';
 import { LabStateError } from './network/errors.js';
-import { readState, reattach, type ApnType, type PdpType } from './network/index.js';
+import { readState, reattach, setWifi, type ApnType, type PdpType } from './network/index.js';
 import { runDirOf } from './network/down.js';
 import { hostUid, usernsFile } from './network/userns.js';
 import { AID_SHELL } from './android/control-socket.js';
@@ -36,6 +36,14 @@ function wantedAttach(state: HandsetState): { apn: ApnType; pdp: PdpType; apnNam
   if (!row) return null;
   const apn = apnTypeOf(row.apn);
   return apn === null ? null : { apn, pdp: row.protocol ?? 'IP', apnName: row.apn };
+}
+
+/**
+ * Whether the handset should be on its Wi-Fi: Wi-Fi on (`svc wifi enable`, settings global
+ * wifi_on 1) and a saved network to join (the profile's wifiNetwork).
+ */
+function wantedWifi(state: HandsetState): boolean {
+  return state.settings.global.wifi_on !== '0' && (state.profile.wifiNetwork ?? null) !== null;
 }
 
 /** V6LAB_REBOOT_MS: how long `adb reboot` keeps a handset away, in ms. */
@@ -60,6 +68,8 @@ class HandsetServer {
    * (settings, running apps) must not undo that.
    */
   private tableWants: string | null = null;
+  /** Whether the handset was on its Wi-Fi when last looked at (only a change turns it on or off). */
+  private wifiWants: boolean | null = null;
 
   constructor(
     private readonly stateDir: string,
@@ -104,7 +114,9 @@ class HandsetServer {
     }
     await this.daemon.listen(this.record.adbPort, '127.0.0.1');
     log('%s serving adb on 127.0.0.1:%d', this.record.serial, this.record.adbPort);
-    this.tableWants = JSON.stringify(wantedAttach(readHandsetState(this.record.dir)));
+    const booted = readHandsetState(this.record.dir);
+    this.tableWants = JSON.stringify(wantedAttach(booted));
+    this.wifiWants = wantedWifi(booted);
     // The state file is replaced by rename: watch the directory.
     watch(this.record.dir, (_event, name) => {
       if (name === 'handset.json') void this.apnChanged();
@@ -132,6 +144,15 @@ class HandsetServer {
         const state = readHandsetState(this.record.dir);
         const wanted = wantedAttach(state);
         const lab = await readState(this.stateDir);
+        const wifi = wantedWifi(state);
+        if (wifi !== this.wifiWants && lab) {
+          this.wifiWants = wifi;
+          const current = lab.handsets.find((h) => h.index === this.record.index);
+          if (current?.wifi) {
+            log('%s Wi-Fi %s', this.record.serial, wifi ? 'on' : 'off');
+            await setWifi(lab, this.record.index, wifi);
+          }
+        }
         const current = lab?.handsets.find((h) => h.index === this.record.index);
         const wants = JSON.stringify(wanted);
         if (wants === this.tableWants) continue;

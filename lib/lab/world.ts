@@ -155,6 +155,13 @@ export interface HandsetProfile {
   apns: ApnEntry[];
   /** Whether `content query --uri content://telephony/carriers` works for the shell user. */
   apnTableReadable: boolean;
+  /**
+   * The SSID of a saved Wi-Fi network the handset joins whenever its Wi-Fi is on (the lab's
+   * access point takes that name); absent: Wi-Fi on but joined to nothing, as a phone out of the box.
+   */
+  wifiNetwork?: string | null;
+  /** A VoLTE handset: an IMS network (MOBILE, `extra: ims`, no INTERNET) beside the internet one. */
+  ims?: boolean;
   ipv6: {
     mobile: { enabled: boolean; privacyAddresses: boolean };
     wifi: { enabled: boolean; privacyAddresses: boolean };
@@ -191,6 +198,9 @@ const profileSchema = object(
     rooted: boolean,
     tcpdump: boolean,
     apnTableReadable: boolean,
+    // SSIDs are 1 to 32 bytes; printable here, as dumpsys quotes them.
+    wifiNetwork: string({ pattern: /^[ -~]{1,32}$/, what: 'an SSID of 1 to 32 printable ASCII characters' }),
+    ims: boolean,
     properties: record(string({ pattern: /^[A-Za-z0-9_.-]{1,92}$/, what: 'a property name' }), string({ maxLength: 92 })),
   },
 );
@@ -212,6 +222,8 @@ export function loadProfile(file: string): HandsetProfile {
     tcpdump: raw.tcpdump ?? raw.buildType !== 'user',
     properties: raw.properties ?? {},
     apnTableReadable: raw.apnTableReadable ?? false,
+    wifiNetwork: raw.wifiNetwork ?? null,
+    ims: raw.ims ?? false,
     apns: raw.apns.map((a, i) => ({
       name: a.name,
       apn: a.apn,

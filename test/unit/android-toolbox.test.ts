@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { renderLinkProperties } from '../../lib/lab/android/render.js';
+import { renderLinkProperties } from '../../lib/lab/android/connectivity.js';
 import { initialHandsetState, readHandsetState, writeHandsetState } from '../../lib/lab/android/state.js';
 import { installToolbox, runToolbox } from '../../lib/lab/android/toolbox.js';
 import { loadProfile } from '../../lib/lab/world.js';

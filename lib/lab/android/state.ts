@@ -96,7 +96,7 @@ const handsetStateSchema = object(
       apns: array(object(apnEntry)),
       apnTableReadable: boolean,
       ipv6: object({ mobile: family, wifi: family, clat: boolean }),
-    }),
+    }, { wifiNetwork: nullable(text), ims: boolean }),
     props: strings,
     settings: object({ global: strings, secure: strings, system: strings }),
     apns: array(object({ _id: count, ...apnEntry })),

@@ -7,25 +7,22 @@
  *
  *   node command.js COMMAND ARGS...      (V6LAB_HANDSET_DIR names the handset's state directory)
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PdpProtocol } from '../world.js';
 import { installedApps } from './browser.js';
+import { cmd, dumpsysConnectivity, svc } from './connectivity.js';
 import {
   apnColumns,
   appCodePath,
   renderApnRefusal,
-  renderClatTracker,
   renderContentRows,
   renderDumpsysPackage,
   renderDumpsysPackageNotFound,
   renderGetpropAll,
-  renderNetworkAgentInfo,
   renderPmList,
   systemProperties,
-  type LinkFacts,
 } from './render.js';
 import { readHandsetState, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
 
@@ -43,6 +40,8 @@ export const TOOLBOX_COMMANDS = [
   'uiautomator',
   'input',
   'pidof',
+  'svc',
+  'cmd',
 ] as const;
 
 /** The program the PATH wrappers run (./command.ts), beside this module: .js once built, .ts from sources. */
@@ -108,6 +107,10 @@ export function runToolbox(dir: string, command: string, args: string[], uid = p
       return ok(`${androidId(uid, state)}\n`);
     case 'pidof':
       return pidof(state, args);
+    case 'svc':
+      return svc(dir, state, args);
+    case 'cmd':
+      return cmd(dir, state, args);
     default:
       return fail(`/system/bin/sh: ${command}: inaccessible or not found`, 127);
   }
@@ -364,76 +367,9 @@ function dumpsys(state: HandsetState, args: string[]): Result {
     const app = installedApps(state).find((a) => a.package === pkg);
     return ok(app ? renderDumpsysPackage(app, state.profile.sdk) : renderDumpsysPackageNotFound(pkg, state.profile.sdk));
   }
-  if (service === 'connectivity') return ok(connectivity(state));
+  if (service === 'connectivity') return ok(dumpsysConnectivity(state));
   if (service === undefined) return ok('');
   return ok(`Can't find service: ${service}\n`);
-}
-
-/** Live facts from the handset's namespace (`ip -j`), shaped as Android's LinkProperties. */
-function connectivity(state: HandsetState): string {
-  const net = state.network;
-  // No attach (a refused PDN type): no network at all, as a phone without data shows it.
-  if (net === null || net.families.length === 0) return 'Active default network: none\n\nCurrent Networks:\n';
-  const addresses = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' })) as {
-    ifname: string;
-    mtu: number;
-    addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
-  }[];
-  // Every table (each network's routes are in its own, as on a phone), the local table's left out.
-  const routes = (family: '-4' | '-6') =>
-    (
-      JSON.parse(execFileSync('ip', ['-j', family, 'route', 'show', 'table', 'all'], { encoding: 'utf8' })) as {
-        dst: string;
-        gateway?: string;
-        dev: string;
-        type?: string;
-        table?: string;
-        mtu?: number;
-      }[]
-    )
-      .filter((r) => (r.type === undefined || r.type === 'unicast') && r.table !== 'local')
-      // A prefix route is in main (the kernel's) and in the network's table (netd's): listed once.
-      .filter((r, i, all) => all.findIndex((o) => o.dst === r.dst && o.dev === r.dev && o.gateway === r.gateway) === i);
-  const allRoutes = [...routes('-6'), ...routes('-4')];
-  const link = (name: string, v4only: boolean): LinkFacts | null => {
-    const entry = addresses.find((a) => a.ifname === name);
-    if (!entry) return null;
-    // Android lists global addresses, and only IPv4 on the CLAT's v4- interface.
-    const addrs = entry.addr_info.filter((a) => a.scope === 'global' && (!v4only || a.family === 'inet')).map((a) => `${a.local}/${a.prefixlen}`);
-    // The CLAT's link carries only IPv4 routes; link-local routes are not listed (as on a phone).
-    const rs = allRoutes
-      .filter((r) => r.dev === name && !r.dst.startsWith('fe80:') && (!v4only || !r.dst.includes(':')))
-      .map((r) => {
-        const dst =
-          r.dst === 'default'
-            ? r.gateway?.includes(':') || (!r.gateway && !v4only)
-              ? '::/0'
-              : '0.0.0.0/0'
-            : r.dst.includes('/')
-              ? r.dst
-              : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`;
-        return `${dst} -> ${r.gateway ?? (v4only ? '192.0.0.4' : '::')} ${name} mtu ${r.mtu ?? 0}`;
-      });
-    return { interfaceName: name, addresses: addrs, dns: v4only ? [] : net.dns, mtu: v4only ? 0 : entry.mtu, routes: rs, nat64Prefix: null, stacked: null };
-  };
-  const mobile = link('rmnet_data0', false);
-  if (mobile === null) return 'Active default network: none\n\nCurrent Networks:\n';
-  if (net.clat !== null) {
-    mobile.stacked = link(net.clat.interface, true);
-    mobile.nat64Prefix = net.nat64Prefix;
-  } else if (net.nat64Prefix !== null) {
-    mobile.nat64Prefix = net.nat64Prefix;
-  }
-  const lines = [
-    'Active default network: 100',
-    '',
-    'Current Networks:',
-    `  ${renderNetworkAgentInfo({ netId: 100, type: 'MOBILE', extra: net.apn, link: mobile, isDefault: true })}`,
-  ];
-  if (net.clat !== null && net.nat64Prefix !== null) {
-    lines.push(`    ${renderClatTracker('rmnet_data0', net.clat.v6Address, net.nat64Prefix, net.clat.pid)}`);
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 /**

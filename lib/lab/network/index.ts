@@ -25,5 +25,5 @@ export {
 export type { LabProcess } from './process.js';
 export { readState } from './state.js';
 export { labStatus } from './status.js';
-export { labUp, reattach } from './up.js';
+export { labUp, reattach, setWifi } from './up.js';
 export * from './types.js';

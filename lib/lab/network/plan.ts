@@ -46,6 +46,8 @@ export const CLAT_INTERFACE = 'v4-rmnet_data0';
 /** IPv4 route MTU through the CLAT: 1500 minus the 20 bytes IPv6 adds, rounded down (lab.md). */
 export const CLAT_ROUTE_MTU = 1472;
 export const MOBILE_INTERFACE = 'rmnet_data0';
+/** A VoLTE handset's IMS network (its second PDN), as Qualcomm phones name the second data interface. */
+export const IMS_INTERFACE = 'rmnet_data1';
 export const WIFI_INTERFACE = 'wlan0';
 
 /**
@@ -114,6 +116,12 @@ const hex = (n: number): string => n.toString(16);
 
 /** The addresses of one handset's part of the lab. */
 export interface HandsetAddressing {
+  /** The IMS PDN's /64 on a VoLTE handset (`2001:db8:h:i1a::/64`): a second mobile network, not the internet one. */
+  imsPrefix: string;
+  /** The handset's address on its IMS network. */
+  handsetImsIpv6: string;
+  /** The P-CSCF the IMS PDN names (an address only: the lab runs no IMS core). */
+  pcscfIpv6: string;
   /** `2001:db8:h:i00::/64` */
   apnPrefix: string;
   /** The gateway's address on the APN link; also its resolver (RDNSS). */
@@ -163,6 +171,9 @@ export function handsetAddressing(labId: string, index: number): HandsetAddressi
   const h = hex(labHash16(labId));
   const block = (low: number): string => `2001:db8:${h}:${hex((index << 8) | low)}`;
   return {
+    imsPrefix: canonicalPrefix(`${block(0x1a)}::`, 64),
+    handsetImsIpv6: canonicalAddress(`${block(0x1a)}:${pseudoRandomIid(`${labId}/${index}/ims`)}`),
+    pcscfIpv6: canonicalAddress(`${block(0x1a)}::5060`),
     apnPrefix: canonicalPrefix(`${block(0)}::`, 64),
     gatewayApnIpv6: canonicalAddress(`${block(0)}::1`),
     gatewayApnIpv4: `10.${index}.0.1`,

@@ -58,6 +58,25 @@ export interface HandsetPlan {
    * @default DEFAULT_HANDSET_SETTINGS (everything on)
    */
   settings?: Partial<HandsetNetworkSettings>;
+  /**
+   * Whether the handset joins its access point at start (a phone with Wi-Fi on and a saved
+   * network in range), making Wi-Fi its default network. Only with the lab's Wi-Fi on.
+   * @default true
+   */
+  wifiJoined?: boolean;
+  /**
+   * A VoLTE handset: a second mobile network, IMS, on its own interface (rmnet_data1) with an
+   * IPv6 address and no internet, as a real phone's IMS PDN beside its internet one.
+   * @default false
+   */
+  ims?: boolean;
+}
+
+/** A VoLTE handset's IMS network: an address on rmnet_data1 in a table of its own; the lab runs no IMS core behind it. */
+export interface ImsState {
+  interface: 'rmnet_data1';
+  ipv6Address: string;
+  pcscf: string;
 }
 
 export interface LabPlan {
@@ -68,8 +87,9 @@ export interface LabPlan {
   world: { hosts: WorldHost[] };
   handsets: HandsetPlan[];
   /**
-   * Give every handset a Wi-Fi interface `wlan0` joined to its own dual-stack access point
-   * (namespace `v6l-<labId>-ap<index>`), mobile data staying the default route.
+   * Give every handset a Wi-Fi interface `wlan0` beside its own dual-stack access point
+   * (namespace `v6l-<labId>-ap<index>`); joined (HandsetPlan.wifiJoined), Wi-Fi is the handset's
+   * default network.
    * @default true
    */
   wifi?: boolean;
@@ -121,6 +141,14 @@ export interface WifiState {
   /** Leased by the access point's DHCP server (dnsmasq) to the handset's DHCP client (udhcpc). */
   ipv4Address: string;
   ipv4Gateway: string;
+  /**
+   * Whether the handset is joined to the access point (Android's Wi-Fi CONNECTED): then Wi-Fi is
+   * its default network, as Android prefers a validated Wi-Fi over cellular. Not joined: wlan0 is
+   * down with no address, as a phone's with Wi-Fi off or no saved network in range.
+   */
+  connected: boolean;
+  /** The resolvers Wi-Fi gives (the home router's): the handset's while Wi-Fi is its default network. */
+  dnsServers: string[];
 }
 
 /** One part of a handset's background traffic: the world host it talks to and whose it is. */
@@ -179,6 +207,8 @@ export interface HandsetState {
   dns64: boolean;
   clat: ClatState | null;
   wifi: WifiState | null;
+  /** A VoLTE handset's IMS network (HandsetPlan.ims); null on others. */
+  ims: ImsState | null;
   /** When the current attach completed (ISO 8601). */
   attachedAt: string | null;
   /** The handset's network settings as applied (the plan's, missing ones on). */

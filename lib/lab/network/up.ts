@@ -19,7 +19,7 @@
  * whatever was made before the error (naming the step) is thrown.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,7 +28,7 @@ import { canonicalAddress, nat64PrefixFromWellKnown, parseAddress } from '../../
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
 import { authoritativeUnboundConf, nat44Ruleset, radvdConf, resolvConf, resolverUnboundConf, rootZone, taygaConf, worldTopLevelDomains } from './config.js';
 import { labDown, NETNS_ETC, processesInNamespaces, runDirOf } from './down.js';
-import { makeHandsetNamespaces } from './userns.js';
+import { hostUid, makeHandsetNamespaces } from './userns.js';
 import { LabAlreadyUpError, LabStateError, LabStepError } from './errors.js';
 import { interfaceAddresses, listNamespaces, routes, type InterfaceAddress } from './inspect.js';
 import type { BackgroundConfig } from './background.js';
@@ -48,6 +48,7 @@ import {
   interfaceSysctls,
   internetNamespace,
   isLabNamespace,
+  IMS_INTERFACE,
   MOBILE_INTERFACE,
   NAT64_PREFIX,
   validatePlan,
@@ -66,7 +67,6 @@ import {
   type LabPlan,
   type LabState,
   type PdpType,
-  type WifiState,
   type WorldHostAddresses,
 } from './types.js';
 import type { WorldServerConfig } from './world-server.js';
@@ -138,6 +138,15 @@ async function parallel(ctx: Context, tasks: readonly Promise<unknown>[]): Promi
 const WIFI_RULE_PREF = '30000';
 const MOBILE_RULE_PREF = '31000';
 const CLAT_RULE_PREF = '31001';
+/**
+ * The default network's rule while Wi-Fi is the default (netd's "default network" rule, 22000 on
+ * a phone): before mobile data's, so every socket not bound elsewhere leaves over Wi-Fi.
+ */
+const DEFAULT_NETWORK_RULE_PREF = '29000';
+/** The handset resolver's uid (AID_DNS) on mobile data, before the default network's rule. */
+const MOBILE_DNS_RULE_PREF = '28000';
+/** Android's AID_DNS (android_filesystem_config.h): the uid the NAT64 prefix discovery asks as. */
+const AID_DNS = 1051;
 
 /** The routing table netd gives an interface: 1000 + its index (RouteController's ROUTE_TABLE_OFFSET_FROM_INDEX). */
 async function routeTableOf(ns: string, dev: string): Promise<number> {
@@ -394,6 +403,7 @@ function detachedHandset(labId: string, index: number, apn: ApnType, pdpType: Pd
     ipv6Addresses: [],
     dnsServers: [],
     wifi: null,
+    ims: null,
     settings,
     sysctls: [],
   };
@@ -402,6 +412,11 @@ function detachedHandset(labId: string, index: number, apn: ApnType, pdpType: Pd
 /** Handset `index`'s settings as the state records them (a state written before they existed: all on). */
 function settingsOf(ctx: Context, index: number): HandsetNetworkSettings {
   return ctx.recorder.state.handsets.find((h) => h.index === index)?.settings ?? { ...DEFAULT_HANDSET_SETTINGS };
+}
+
+/** Whether handset `index` is joined to its Wi-Fi, which is then its default network (and resolvers). */
+function wifiIsDefault(ctx: Context, index: number): boolean {
+  return ctx.recorder.state.handsets.find((h) => h.index === index)?.wifi?.connected === true;
 }
 
 /** Applies per-interface sysctls in the handset and records them (a key already recorded is replaced). */
@@ -523,8 +538,25 @@ async function waitForSlaac(
  * RFC 7050 section 3: ask the handset's own resolver (its resolv.conf, from inside its namespace)
  * for AAAA ipv4only.arpa and find 192.0.0.170/171 embedded in an answer.
  */
-async function discoverNat64Prefix(hs: string): Promise<string> {
-  const argv = inNamespace(hs, ['dig', '+short', '+time=1', '+tries=3', 'AAAA', 'ipv4only.arpa']);
+async function discoverNat64Prefix(hs: string, index: number, server: string): Promise<string> {
+  // As the handset's resolver (Android's AID_DNS), asking the mobile network's own resolver: the
+  // resolver uid's rule keeps the query on mobile data even while Wi-Fi is the default network,
+  // as Android binds the discovery to the network it is for.
+  const dnsUid = String(hostUid(index, AID_DNS));
+  const argv = inNamespace(hs, [
+    'setpriv',
+    `--reuid=${dnsUid}`,
+    `--regid=${dnsUid}`,
+    '--clear-groups',
+    '--',
+    'dig',
+    `@${server}`,
+    '+short',
+    '+time=1',
+    '+tries=3',
+    'AAAA',
+    'ipv4only.arpa',
+  ]);
   const answer = await run(argv);
   // One address a line: "64:ff9b::c000:aa" and "64:ff9b::c000:ab" (a CNAME line would be a name).
   for (const line of answer.split('\n')) {
@@ -562,7 +594,7 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   await updateHandset(ctx, index, (h) => Object.assign(h, { apn, pdpType, attached: false, attachError: error, families }));
   if (error !== null) {
     log('%s: attach rejected: %s', name, error);
-    await writeResolvConf(hs, [], `attach to the ${apn} APN failed: no DNS server`);
+    if (!wifiIsDefault(ctx, index)) await writeResolvConf(hs, [], `attach to the ${apn} APN failed: no DNS server`);
     return;
   }
   const dir = path.join(ctx.runDir, `hs${index}`);
@@ -643,7 +675,11 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   // test/fixtures/android-real/ip-route/tailscale-2653-pixel-a12-ip-route-show-table-0.txt).
   const mobileTable = String(await routeTableOf(hs, MOBILE_INTERFACE));
   await step(ctx, `${name}: attach`, async () => {
-    await writeResolvConf(hs, handsetDns, `attached to the ${apn} APN as ${pdpType}${v6 && !handsetV6 ? ', IPv6 off on mobile data' : ''}`);
+    if (!wifiIsDefault(ctx, index))
+      await writeResolvConf(hs, handsetDns, `attached to the ${apn} APN as ${pdpType}${v6 && !handsetV6 ? ', IPv6 off on mobile data' : ''}`);
+    const dnsUid = String(hostUid(index, AID_DNS));
+    for (const family of [4, 6] as const)
+      await ipBatch(hs, [['rule', 'add', 'pref', MOBILE_DNS_RULE_PREF, 'uidrange', `${dnsUid}-${dnsUid}`, 'lookup', mobileTable]], family);
     // The RA's default route is learnt (into main, where Linux puts it) and then moved: Linux has
     // no per-interface table for RA routes as Android's kernels do (accept_ra_rt_table).
     await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.accept_ra_defrtr=1`);
@@ -687,7 +723,11 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   // and only when net.464xlat.cellular.enabled is not false.
   if (handsetV6 && !v4 && !settings.clat) log("%s: IPv6-only attach, CLAT off by the handset's settings: no IPv4", name);
   if (handsetV6 && !v4 && settings.clat) {
-    const nat64Prefix = await step(ctx, `${name}: NAT64 prefix discovery (RFC 7050)`, () => discoverNat64Prefix(hs));
+    const nat64Prefix = await step(ctx, `${name}: NAT64 prefix discovery (RFC 7050)`, async () => {
+      const server = handsetDns[0];
+      if (server === undefined) throw new Error('no DNS server on the mobile network to ask for ipv4only.arpa');
+      return discoverNat64Prefix(hs, index, server);
+    });
     await step(ctx, `${name}: CLAT`, async () => {
       const conf = path.join(dir, 'tayga-clat.conf');
       await writeFile(
@@ -775,7 +815,7 @@ async function detach(ctx: Context, index: number): Promise<void> {
     // The mobile network's rules and tables (a rule whose attach never made it is not there).
     const mobileTable = String(await routeTableOf(hs, MOBILE_INTERFACE));
     for (const family of [4, 6] as const) {
-      for (const pref of [MOBILE_RULE_PREF, CLAT_RULE_PREF]) await ignoringMissing(ip(hs, `-${family}`, 'rule', 'del', 'pref', pref));
+      for (const pref of [MOBILE_RULE_PREF, CLAT_RULE_PREF, MOBILE_DNS_RULE_PREF]) await ignoringMissing(ip(hs, `-${family}`, 'rule', 'del', 'pref', pref));
       await ignoringMissing(ip(hs, `-${family}`, 'route', 'flush', 'table', mobileTable));
     }
     await Promise.all([
@@ -790,22 +830,43 @@ async function detach(ctx: Context, index: number): Promise<void> {
       ]),
     ]);
     await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.proxy_ndp=0`);
-    await writeResolvConf(hs, [], 'detached: no DNS server');
+    if (!wifiIsDefault(ctx, index)) await writeResolvConf(hs, [], 'detached: no DNS server');
     // Fresh arrays: the record is changed in place later, and DETACHED's are shared.
     await updateHandset(ctx, index, (h) => Object.assign(h, { ...DETACHED, families: [], ipv6Addresses: [], dnsServers: [] }));
   });
+}
+
+/**
+ * A VoLTE handset's IMS network: rmnet_data1 with an address of the IMS PDN and its routes in a
+ * table of its own, reached by no rule but its interface's (only sockets bound to it use it), as
+ * a phone's IMS network has no INTERNET capability. Up for the handset's life, whatever the
+ * internet APN does. The lab runs no IMS core: nothing answers behind it.
+ */
+async function setUpIms(ctx: Context, index: number): Promise<void> {
+  const hs = handsetNamespace(ctx.labId, index);
+  const a = handsetAddressing(ctx.labId, index);
+  await step(ctx, `handset ${index}: IMS network`, async () => {
+    await ipBatch(hs, [['link', 'add', IMS_INTERFACE, 'type', 'dummy']]);
+    const table = String(await routeTableOf(hs, IMS_INTERFACE));
+    await ipBatch(hs, [
+      ['addr', 'add', `${a.handsetImsIpv6}/64`, 'dev', IMS_INTERFACE, 'nodad'],
+      ['link', 'set', IMS_INTERFACE, 'up'],
+      ['route', 'add', '::/0', 'dev', IMS_INTERFACE, 'table', table, 'proto', 'static'],
+    ]);
+    await ipBatch(hs, [['rule', 'add', 'pref', WIFI_RULE_PREF, 'oif', IMS_INTERFACE, 'lookup', table]], 6);
+  });
+  await updateHandset(ctx, index, (h) => void (h.ims = { interface: IMS_INTERFACE, ipv6Address: a.handsetImsIpv6, pcscf: a.pcscfIpv6 }));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Wi-Fi
 
 /**
- * The handset's Wi-Fi: `wlan0` joined to its own access point namespace, a home router with
- * SLAAC (radvd) and IPv4 with NAT44, dual-stack to the internet. The IPv4 address is a static
- * lease the lab assigns (no DHCP exchange). Its default routes have a higher metric than mobile
- * data's, so mobile data stays the default route as on a phone.
+ * The handset's Wi-Fi: `wlan0` beside its own access point namespace, a home router with SLAAC
+ * (radvd), DHCPv4 (dnsmasq) and NAT44, dual-stack to the internet. Joined (`joined`), Wi-Fi is
+ * the handset's default network (joinWifi); otherwise wlan0 stays down until Wi-Fi is turned on.
  */
-async function setUpWifi(ctx: Context, index: number): Promise<void> {
+async function setUpWifi(ctx: Context, index: number, joined: boolean): Promise<void> {
   const inet = internetNamespace(ctx.labId);
   const ap = accessPointNamespace(ctx.labId, index);
   const hs = handsetNamespace(ctx.labId, index);
@@ -891,12 +952,36 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
       ready: /DHCP, IP range/,
     });
   });
+  // Not yet joined: the record says where the access point is, and that the handset is not on it.
+  await updateHandset(ctx, index, (h) => {
+    h.wifi = {
+      interface: WIFI_INTERFACE,
+      accessPointNamespace: ap,
+      ipv6Prefix: a.wifiPrefix,
+      ipv6Addresses: [],
+      ipv4Address: a.handsetWifiIpv4,
+      ipv4Gateway: a.accessPointLanIpv4,
+      connected: false,
+      dnsServers: [],
+    };
+  });
+  if (joined) await joinWifi(ctx, index);
+}
+
+/**
+ * The handset joins its access point (Android connects to a saved network): wlan0 up, DHCPv4,
+ * SLAAC, Wi-Fi's table and rules, and Wi-Fi as the default network (its rule before the mobile
+ * network's, its resolvers in resolv.conf), as Android makes a validated Wi-Fi the default.
+ */
+async function joinWifi(ctx: Context, index: number): Promise<void> {
+  const hs = handsetNamespace(ctx.labId, index);
+  const a = handsetAddressing(ctx.labId, index);
+  const settings = settingsOf(ctx, index);
+  const dir = path.join(ctx.runDir, `ap${index}`);
   const slaac = await step(ctx, `handset ${index}: Wi-Fi`, async () => {
     // As Android keeps a routing table per network: Wi-Fi's default routes are in their own
-    // table, used by sockets bound to wlan0 (or, IPv4, to its address); everything else follows the
-    // main table, where mobile data is the only default route (an IPv4-only mobile attach must
-    // not borrow Wi-Fi's IPv6).
-    // Wi-Fi's table is 1000 + wlan0's index, as netd numbers every network's.
+    // table (1000 + wlan0's index, as netd numbers every network's), used by sockets bound to
+    // wlan0 (or, IPv4, to its address) and, while Wi-Fi is the default network, by every other.
     const table = String(await routeTableOf(hs, WIFI_INTERFACE));
     await ipBatch(hs, [['link', 'set', WIFI_INTERFACE, 'up']]);
     // The handset asks for its IPv4 address by DHCP (busybox udhcpc); the hook applies only the
@@ -904,6 +989,7 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
     const hook = path.join(dir, 'udhcpc.sh');
     const lease = path.join(dir, 'udhcpc.lease');
     await writeFile(hook, UDHCPC_HOOK, { mode: 0o755 });
+    await rm(lease, { force: true });
     await run(
       inNamespace(hs, ['env', `V6LAB_LEASE=${lease}`, 'busybox', 'udhcpc', '-i', WIFI_INTERFACE, '-f', '-q', '-n', '-t', '10', '-T', '1', '-s', hook]),
       20_000,
@@ -911,29 +997,70 @@ async function setUpWifi(ctx: Context, index: number): Promise<void> {
     const leased = (await readFile(lease, 'utf8')).trim();
     if (leased !== a.handsetWifiIpv4) throw new Error(`DHCP on wlan0 leased ${leased}, not ${a.handsetWifiIpv4}`);
     await ipBatch(hs, [
-      ['route', 'add', 'default', 'via', a.accessPointLanIpv4, 'dev', WIFI_INTERFACE, 'table', table],
-      ...(settings.wifiIpv6 ? [['route', 'add', '::/0', 'via', a.accessPointLanIpv6, 'dev', WIFI_INTERFACE, 'onlink', 'table', table]] : []),
+      ['route', 'replace', 'default', 'via', a.accessPointLanIpv4, 'dev', WIFI_INTERFACE, 'table', table],
+      // With IPv6 off on Wi-Fi, the default network has no IPv6: unreachable, as on a phone,
+      // never mobile data's IPv6 behind its back.
+      settings.wifiIpv6
+        ? ['route', 'replace', '::/0', 'via', a.accessPointLanIpv6, 'dev', WIFI_INTERFACE, 'onlink', 'table', table]
+        : ['route', 'replace', 'unreachable', '::/0', 'table', table],
       // Before the mobile network's rule: a socket bound to Wi-Fi stays on Wi-Fi.
       ['rule', 'add', 'pref', WIFI_RULE_PREF, 'from', a.handsetWifiIpv4, 'lookup', table],
       ['rule', 'add', 'pref', WIFI_RULE_PREF, 'oif', WIFI_INTERFACE, 'lookup', table],
+      // The default network: every other socket (netd's "default network" rule).
+      ['rule', 'add', 'pref', DEFAULT_NETWORK_RULE_PREF, 'lookup', table],
     ]);
+    // No IPv6 `from <Wi-Fi prefix>` rule: for a socket with no source yet, Linux picks the
+    // source an IPv6 source rule would match and takes the rule (FIB_RULE_FIND_SADDR).
+    await ipBatch(
+      hs,
+      [
+        ['rule', 'add', 'pref', WIFI_RULE_PREF, 'oif', WIFI_INTERFACE, 'lookup', table],
+        ['rule', 'add', 'pref', DEFAULT_NETWORK_RULE_PREF, 'lookup', table],
+      ],
+      6,
+    );
     // With IPv6 off on Wi-Fi the handset takes nothing of the access point's RA.
     if (!settings.wifiIpv6) return { addresses: [], gateway: null };
-    // No IPv6 `from <Wi-Fi prefix>` rule: for a socket with no source yet, Linux picks the
-    // source an IPv6 source rule would match and takes the rule (FIB_RULE_FIND_SADDR), so every
-    // unbound socket would leave over Wi-Fi.
-    await ipBatch(hs, [['rule', 'add', 'pref', WIFI_RULE_PREF, 'oif', WIFI_INTERFACE, 'lookup', table]], 6);
     return waitForSlaac(ctx, hs, WIFI_INTERFACE, a.wifiPrefix, { defaultRoute: false, temporary: settings.wifiPrivacy });
   });
-  const wifi: WifiState = {
-    interface: WIFI_INTERFACE,
-    accessPointNamespace: ap,
-    ipv6Prefix: a.wifiPrefix,
-    ipv6Addresses: slaac.addresses.map((x) => canonicalAddress(x.address)),
-    ipv4Address: a.handsetWifiIpv4,
-    ipv4Gateway: a.accessPointLanIpv4,
-  };
-  await updateHandset(ctx, index, (h) => void (h.wifi = wifi));
+  const dnsServers = settings.wifiIpv6 ? [ctx.worldDns.ipv4, ctx.worldDns.ipv6] : [ctx.worldDns.ipv4];
+  await writeResolvConf(hs, dnsServers, "Wi-Fi is the default network: the home router's resolvers");
+  await updateHandset(ctx, index, (h) => {
+    if (h.wifi === null) return;
+    h.wifi.ipv6Addresses = slaac.addresses.map((x) => canonicalAddress(x.address));
+    h.wifi.connected = true;
+    h.wifi.dnsServers = dnsServers;
+  });
+}
+
+/**
+ * The handset leaves its access point (Wi-Fi turned off): the default network goes back to mobile
+ * data (its rule, its resolvers), wlan0 goes down with no address, as a phone's with Wi-Fi off.
+ */
+async function leaveWifi(ctx: Context, index: number): Promise<void> {
+  const hs = handsetNamespace(ctx.labId, index);
+  await step(ctx, `handset ${index}: Wi-Fi off`, async () => {
+    const table = String(await routeTableOf(hs, WIFI_INTERFACE));
+    for (const family of [4, 6] as const) {
+      for (const pref of [WIFI_RULE_PREF, DEFAULT_NETWORK_RULE_PREF]) {
+        // Each rule of a preference goes by itself: delete until none is left.
+        for (let i = 0; i < 4; i++) await ignoringMissing(ip(hs, `-${family}`, 'rule', 'del', 'pref', pref));
+      }
+      await ignoringMissing(ip(hs, `-${family}`, 'route', 'flush', 'table', table));
+    }
+    await ipBatch(hs, [
+      ['link', 'set', WIFI_INTERFACE, 'down'],
+      ['addr', 'flush', 'dev', WIFI_INTERFACE],
+    ]);
+    const mobile = ctx.recorder.state.handsets.find((h) => h.index === index);
+    await writeResolvConf(hs, mobile?.dnsServers ?? [], `Wi-Fi off: mobile data (${mobile?.apn ?? '?'}) is the default network`);
+  });
+  await updateHandset(ctx, index, (h) => {
+    if (h.wifi === null) return;
+    h.wifi.ipv6Addresses = [];
+    h.wifi.connected = false;
+    h.wifi.dnsServers = [];
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1050,8 +1177,9 @@ export async function labUp(plan: LabPlan): Promise<LabState> {
         await setUpHandsetBase(ctx, h.index);
         // The handset's resolver forwards to the authoritative server, and CLAT discovery asks it.
         await authReady.promise;
+        if (h.ims === true) await setUpIms(ctx, h.index);
         await attach(ctx, h.index, h.apn, h.pdpType);
-        await parallel(ctx, [startBackgroundTraffic(ctx, h.index), ...((plan.wifi ?? true) ? [setUpWifi(ctx, h.index)] : [])]);
+        await parallel(ctx, [startBackgroundTraffic(ctx, h.index), ...((plan.wifi ?? true) ? [setUpWifi(ctx, h.index, h.wifiJoined ?? true)] : [])]);
       }),
     ]);
   } catch (error) {
@@ -1065,6 +1193,25 @@ export async function labUp(plan: LabPlan): Promise<LabState> {
   });
   log('lab %s up in %d ms', plan.labId, Date.now() - started);
   return recorder.state;
+}
+
+/**
+ * Turns handset `index`'s Wi-Fi on (joins its access point, which becomes the default network) or
+ * off (mobile data is the default again), as Android does for `svc wifi enable|disable`. Reads the
+ * current state from `state.stateDir` and records the result there; resolves with the handset's
+ * state. Idempotent; a lab without Wi-Fi has nothing to turn on (an error that says so).
+ */
+export async function setWifi(state: LabState, index: number, on: boolean): Promise<HandsetState> {
+  const current = await readState(state.stateDir);
+  if (current === null) throw new LabStateError(state.stateDir, 'no lab state: is the lab up?');
+  const handset = current.handsets.find((h) => h.index === index);
+  if (!handset) throw new Error(`setWifi: the lab has no handset ${index}`);
+  if (handset.wifi === null) throw new Error(`handset ${index} has no Wi-Fi: the lab was brought up without it`);
+  const recorder = new StateRecorder(current, 'shared');
+  const ctx = contextFor(current, recorder);
+  if (on && !handset.wifi.connected) await joinWifi(ctx, index);
+  if (!on && handset.wifi.connected) await leaveWifi(ctx, index);
+  return recorder.state.handsets.find((h) => h.index === index)!;
 }
 
 /**
