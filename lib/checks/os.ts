@@ -78,6 +78,24 @@ function linkPropertiesUnread(o: Observation, network: NetworkAgent | null): Rea
 const isMobile = (name: string) => /^(rmnet|ccmni|seth)/.test(name);
 
 /**
+ * Which interface is the mobile internet network's: the one `dumpsys connectivity` names for the
+ * MOBILE network with INTERNET. A VoLTE phone's IMS network is on another rmnet interface with
+ * IPv6 and a default route of its own: judged by the name pattern alone, it would pass an attach
+ * the internet APN never made. When dumpsys lists no internet network, nothing is on it; only
+ * when it was unreadable does the name pattern decide (less any other MOBILE network's interface).
+ */
+function onMobileInternet(o: Observation): (name: string) => boolean {
+  const choice = mobileInternetNetwork(o.connectivity);
+  const named = choice.network?.linkProperties?.interfaceName ?? null;
+  if (named !== null) return (name) => name === named;
+  if (o.connectivity !== null && choice.network === null) return () => false;
+  const others = new Set(
+    (o.connectivity?.networks ?? []).filter((n) => n.type === 'MOBILE' && n !== choice.network).map((n) => n.linkProperties?.interfaceName ?? null),
+  );
+  return (name) => isMobile(name) && !others.has(name);
+}
+
+/**
  * The default routes that carry packets out, in any routing table: Android keeps each network's
  * in a table of its own (`default via fe80::1 dev rmnet_data2 table 1053 proto ra`) and none in
  * main, so `ip route show table all` is read; `unreachable`/`throw` defaults and the local table
@@ -155,8 +173,9 @@ function globalAddresses(o: Observation, family: 4 | 6, interfaces: (name: strin
 
 function attachedFamilies(o: Observation): (4 | 6)[] {
   const families: (4 | 6)[] = [];
-  if (globalAddresses(o, 6, isMobile).length > 0) families.push(6);
-  if (globalAddresses(o, 4, isMobile).length > 0) families.push(4);
+  const mobile = onMobileInternet(o);
+  if (globalAddresses(o, 6, mobile).length > 0) families.push(6);
+  if (globalAddresses(o, 4, mobile).length > 0) families.push(4);
   return families;
 }
 
@@ -200,9 +219,10 @@ export function checkPrivacyAddresses(o: Observation): CheckOutcome {
 
 /** apn.ipv6-only-attach: global IPv6, an IPv6 default route and IPv6 DNS on cellular, no native IPv4. */
 export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
-  const v6 = globalAddresses(o, 6, isMobile);
-  const v4 = globalAddresses(o, 4, isMobile);
-  const defaultV6 = outboundDefaults(o, 6).find((r) => isMobile(r.dev!));
+  const onMobile = onMobileInternet(o);
+  const v6 = globalAddresses(o, 6, onMobile);
+  const v4 = globalAddresses(o, 4, onMobile);
+  const defaultV6 = outboundDefaults(o, 6).find((r) => onMobile(r.dev!));
   // The cellular network apps use: the MOBILE one with INTERNET, never simply the first listed
   // (a VoLTE phone lists its IMS network too); the choice and its reason go in the evidence.
   const mobile = mobileInternetNetwork(o.connectivity);
@@ -231,7 +251,7 @@ export function checkClat(o: Observation): CheckOutcome {
   const clatV4 = clat?.addresses.find((a) => a.family === 4 && /^192\.0\.0\.[0-7]$/.test(a.address)) ?? null;
   const defaultsV4 = outboundDefaults(o, 4);
   const defaultV4 = defaultsV4.find((r) => r.dev === clat?.name) ?? defaultsV4[0];
-  const native = globalAddresses(o, 4, isMobile);
+  const native = globalAddresses(o, 4, onMobileInternet(o));
   const evidence = {
     clatInterface: clat?.name ?? null,
     clatAddress: clatV4?.address ?? null,
@@ -269,10 +289,11 @@ export function checkNat64Prefix(o: Observation, discovered: readonly string[]):
 
 /** os.dual-stack-attach: on the dual-stack APN, global IPv6 and IPv4, default routes for both, IPv6 DNS. */
 export function checkDualStackAttach(o: Observation): CheckOutcome {
-  const v6 = globalAddresses(o, 6, isMobile);
-  const v4 = globalAddresses(o, 4, isMobile);
-  const defaultV6 = outboundDefaults(o, 6).find((r) => isMobile(r.dev!));
-  const defaultV4 = outboundDefaults(o, 4).find((r) => isMobile(r.dev!));
+  const onMobile = onMobileInternet(o);
+  const v6 = globalAddresses(o, 6, onMobile);
+  const v4 = globalAddresses(o, 4, onMobile);
+  const defaultV6 = outboundDefaults(o, 6).find((r) => onMobile(r.dev!));
+  const defaultV4 = outboundDefaults(o, 4).find((r) => onMobile(r.dev!));
   // The cellular network apps use: the MOBILE one with INTERNET, never simply the first listed
   // (a VoLTE phone lists its IMS network too); the choice and its reason go in the evidence.
   const mobile = mobileInternetNetwork(o.connectivity);

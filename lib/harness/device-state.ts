@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { DeviceBackend } from '../device/adb.js';
 import type { RootMethod } from '../device/facts.js';
 import { contentRefusal, isContentDenied, parseContentRows, parseDumpsysConnectivity, parseSettingsGet, type ContentRow } from '../device/parse/index.js';
-import { mobileInternetNetwork, type DumpsysConnectivity, type NetworkAgent } from '../device/parse/connectivity.js';
+import { defaultNetwork, mobileInternetNetwork, type DumpsysConnectivity, type NetworkAgent } from '../device/parse/connectivity.js';
 import { quoteArgv } from '../device/shell.js';
 import { writeJsonWhole } from '../config/files.js';
 import { array, boolean, loadJsonFile, nullable, object, string, type Schema } from '../config/schema.js';
@@ -31,19 +31,28 @@ export interface FoundState {
   preferredApnId: string | null;
   /** Every `_id` in the APN table as found: any other row is the harness's, deleted on restore. */
   apnIds: string[] | null;
+  /**
+   * Whether Wi-Fi was on (`settings get global wifi_on`): the harness turns it off to judge an APN
+   * network (a validated Wi-Fi is Android's default over cellular) and back on at the end. null:
+   * unknown (absent from a found.json of an earlier version).
+   */
+  wifiOn?: boolean | null;
   /** Whether the state has been put back. */
   restored: boolean;
 }
 
-const foundSchema: Schema<FoundState> = object({
-  serial: string({ maxLength: 64 }),
-  takenAt: string({ maxLength: 40 }),
-  // `settings get` prints anything a user or an app stored: kept as text, never run
-  privateDnsMode: nullable(string({ maxLength: 4096 })),
-  preferredApnId: nullable(string({ maxLength: 64 })),
-  apnIds: nullable(array(string({ maxLength: 64 }))),
-  restored: boolean,
-});
+const foundSchema: Schema<FoundState> = object(
+  {
+    serial: string({ maxLength: 64 }),
+    takenAt: string({ maxLength: 40 }),
+    // `settings get` prints anything a user or an app stored: kept as text, never run
+    privateDnsMode: nullable(string({ maxLength: 4096 })),
+    preferredApnId: nullable(string({ maxLength: 64 })),
+    apnIds: nullable(array(string({ maxLength: 64 }))),
+    restored: boolean,
+  },
+  { wifiOn: nullable(boolean) },
+);
 
 /** found.json as a run (or an earlier, killed run) wrote it, checked before anything is restored from it. */
 export function readFound(file: string): FoundState {
@@ -140,13 +149,47 @@ export class DeviceState {
       preferredApnId = null;
     }
     const privateDnsMode = parseSettingsGet(await privateDnsRead);
-    const found: FoundState = { serial: this.device.serial, takenAt: new Date().toISOString(), privateDnsMode, preferredApnId, apnIds, restored: false };
+    const wifiOn = await this.wifiOn();
+    const found: FoundState = { serial: this.device.serial, takenAt: new Date().toISOString(), privateDnsMode, preferredApnId, apnIds, wifiOn, restored: false };
     this.save(found);
     return found;
   }
 
   private save(found: FoundState): void {
     writeJsonWhole(this.file, found);
+  }
+
+  /** `settings get global wifi_on`: on (1, 2 or 3: on, or off but scanning), off (0), null when unset or unreadable. */
+  private async wifiOn(): Promise<boolean | null> {
+    const read = await this.device.run(['settings', 'get', 'global', 'wifi_on']);
+    const value = read.exitCode === 0 ? parseSettingsGet(read.output) : null;
+    return value === null ? null : value !== '0';
+  }
+
+  /**
+   * Makes mobile data the device's default network, as an APN network must be to be judged: a
+   * validated Wi-Fi is Android's default over cellular, so the apps and probes would use it.
+   * Turns Wi-Fi off (`svc wifi disable`, every version) and waits until Android's default network
+   * is no longer Wi-Fi; restore() turns it back on. Another kind of default network (a VPN,
+   * Ethernet) is not the harness's to end: said so.
+   */
+  async makeMobileDataDefault(timeoutMs = ATTACH_TIMEOUT_MS): Promise<{ ok: true; changed: boolean } | { ok: false; detail: string }> {
+    const current = async () => defaultNetwork(parseDumpsysConnectivity(await this.device.runOk(['dumpsys', 'connectivity'])));
+    const before = await current();
+    if (before === null || before.type === 'MOBILE') return { ok: true, changed: false };
+    const named = `${before.type ?? 'an unknown network'} (netId ${before.netId ?? '?'})`;
+    if (before.type !== 'WIFI')
+      return { ok: false, detail: `the default network is ${named}, which the harness does not turn off: end it (a VPN, Ethernet) and run again` };
+    const off = await this.device.run(['svc', 'wifi', 'disable']);
+    if (off.exitCode !== 0)
+      return { ok: false, detail: `Wi-Fi is the default network and \`svc wifi disable\` failed (${off.output.trim().split('\n').pop() ?? ''}): turn Wi-Fi off on the device and run again` };
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const now = await current();
+      if (now === null || now.type !== 'WIFI') return { ok: true, changed: true };
+      if (Date.now() > deadline) return { ok: false, detail: `Wi-Fi is still the default network ${timeoutMs / 1000} s after \`svc wifi disable\`: turn Wi-Fi off on the device and run again` };
+      await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
+    }
   }
 
   /** Private DNS off for the run: the capture must see the app's own DNS queries. */
@@ -228,6 +271,8 @@ export class DeviceState {
         }
       }
     }
+    // Wi-Fi last: back on, it becomes the default network again.
+    const wifiNow = await this.wifiOn();
     const mode = parseSettingsGet(await this.device.runOk(['settings', 'get', 'global', 'private_dns_mode']));
     if (mode !== found.privateDnsMode) {
       await this.device.runOk(
@@ -236,6 +281,10 @@ export class DeviceState {
           : ['settings', 'put', 'global', 'private_dns_mode', found.privateDnsMode],
       );
       done.push(`private_dns_mode ${found.privateDnsMode ?? '(unset)'}`);
+    }
+    if (found.wifiOn === true && wifiNow === false) {
+      await this.device.runOk(['svc', 'wifi', 'enable']);
+      done.push('Wi-Fi on');
     }
     // The device is as found whether or not this mark can be written (a full disk): restoring is
     // idempotent, so a later restore that finds nothing to undo is all a lost mark costs.

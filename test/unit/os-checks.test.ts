@@ -45,6 +45,32 @@ describe('os and apn checks on verbatim device output', () => {
     }
   });
 
+  it("judge the internet network's interface, never a VoLTE phone's IMS link: its IPv6 and default route pass no attach", () => {
+    const o = virtualHandset();
+    // The internet attach failed (no rmnet_data0 address, no internet network in dumpsys); the IMS
+    // PDN is up on rmnet_data1 with global IPv6 and a default route in its own table.
+    const ims =
+      '  NetworkAgentInfo{network{100}  handle{429496732928}  ni{MOBILE[LTE] CONNECTED extra: ims}  lp{{InterfaceName: rmnet_data1 LinkAddresses: [ 2001:db8:5:11a::2/64 ] DnsAddresses: [ ] PcscfAddresses: [ /2001:db8:5:11a::5060 ] Domains: null MTU: 1500 Routes: [ ::/0 -> :: rmnet_data1 mtu 0 ]}}  nc{[ Transports: CELLULAR Capabilities: IMS&NOT_METERED&TRUSTED&NOT_VPN&VALIDATED&FOREGROUND&MMTEL]}}';
+    const imsOnly: Observation = {
+      ...o,
+      addresses: parseIpAddr('5: rmnet_data1    inet6 2001:db8:5:11a::2/64 scope global \\       valid_lft forever preferred_lft forever\n'),
+      routes: parseIpRoute('default dev rmnet_data1 table 1005 proto static metric 1024 pref medium\n', 6),
+      connectivity: parseDumpsysConnectivity(`Active default network: none\n\nCurrent Networks:\n${ims}\n`),
+    };
+    const attach = checkIpv6OnlyAttach(imsOnly);
+    assert.equal(attach.status, 'failed', JSON.stringify(attach));
+    assert.match(JSON.stringify(attach.evidence), /ims/);
+    // Nothing of the IMS link is taken for the internet network's.
+    assert.deepEqual((attach.evidence as { ipv6: string[] }).ipv6, []);
+    assert.equal((attach.evidence as { defaultRoute: unknown }).defaultRoute, null);
+    // With the internet network beside it, the internet one is judged (and passes).
+    const both: Observation = {
+      ...o,
+      connectivity: parseDumpsysConnectivity(fixture('virtual-dumpsys-connectivity.txt').replace('Current Networks:\n', `Current Networks:\n${ims}\n`)),
+    };
+    assert.equal(checkIpv6OnlyAttach(both).status, 'passed', JSON.stringify(checkIpv6OnlyAttach(both).reasons));
+  });
+
   it('an APN entry without protocol is IP (IPv4 only), and says so', () => {
     const o = {
       ...virtualHandset(),
