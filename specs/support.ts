@@ -9,6 +9,7 @@ import * as allure from '@wdio/allure-reporter';
 import { Status } from 'allure-js-commons';
 import { Certification, UiError, type DeviceUi } from '../lib/harness/certification.js';
 import type { FlowStep } from '../lib/harness/catalogue.js';
+import type { ScreenElement, SettingsScreens } from '../lib/harness/settings-ui.js';
 import type { CheckResult } from '../lib/report/results.js';
 import { REQUIREMENTS, type RequirementId } from '../lib/checks/requirements.js';
 
@@ -23,7 +24,7 @@ export function serial(): string {
 
 export function certification(): Promise<Certification> {
   if (planFile === undefined) throw new Error('V6LAB_PLAN is not set: run the suites through `v6lab certify`');
-  return Certification.forWorker(planFile, serial());
+  return Certification.forWorker(planFile, serial(), screens);
 }
 
 /** Screen-relative swipe, as `input swipe` takes it (pixels of a 1080x2400 screen, scaled by the device). */
@@ -65,6 +66,34 @@ export const ui: DeviceUi = {
         await browser.execute('mobile: shell', { command: 'input', args: ['swipe', String(x1), String(y1), String(x2), String(y2), '300'] });
       } else await $(step.type).setValue(step.text);
     }),
+};
+
+/** The W3C element reference's key in a findElements answer. */
+const ELEMENT_KEY = 'element-6066-11e4-a52e-4f735466cecf';
+
+/**
+ * The session as Settings screens (`apnSwitch: settings-ui`): elements by resource id (the `id`
+ * strategy, which UiAutomator2 and the lab's driver both have), their text, `checked` and place,
+ * a tap and Back. The WebDriver commands are the protocol's, so any Android driver answers them.
+ */
+export const screens: SettingsScreens = {
+  elementsById: (resourceId) =>
+    appium(`find ${resourceId}`, async () => {
+      const found = (await browser.findElements('id', resourceId)) as unknown as Record<string, string>[];
+      return Promise.all(
+        found.map(async (element): Promise<ScreenElement> => {
+          const ref = element[ELEMENT_KEY]!;
+          const [text, checked, rect] = await Promise.all([
+            browser.getElementText(ref),
+            browser.getElementAttribute(ref, 'checked'),
+            browser.getElementRect(ref),
+          ]);
+          return { ref, text, checked: checked === 'true', top: rect.y, bottom: rect.y + rect.height };
+        }),
+      );
+    }),
+  tap: (ref) => appium('tap an element', () => browser.elementClick(ref)),
+  back: () => appium('go back', () => browser.back()),
 };
 
 /** Evidence files larger than this are linked from results.json, not copied into Allure. */

@@ -20,6 +20,12 @@ export const V6LAB_CONSTRAINTS = {
 
 type Constraints = typeof V6LAB_CONSTRAINTS;
 
+/** The locator strategies, as UiAutomator2 reads them: exact content-desc, exact resource-id. */
+const FINDERS: Record<string, (node: UiNode, selector: string) => boolean> = {
+  'accessibility id': (node, selector) => node.contentDesc === selector,
+  id: (node, selector) => node.resourceId === selector,
+};
+
 /** Appium's app states (the `queryAppState` contract). */
 export const APP_STATE = { NOT_INSTALLED: 0, NOT_RUNNING: 1, RUNNING_IN_FOREGROUND: 4 } as const;
 
@@ -38,7 +44,8 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
   constructor(opts = {} as ConstructorParameters<typeof BaseDriver>[0], shouldValidateCaps = true) {
     super(opts, shouldValidateCaps);
     this.desiredCapConstraints = V6LAB_CONSTRAINTS;
-    this.locatorStrategies = ['accessibility id'];
+    // UiAutomator2's names: `id` is a view's resource-id (android:id/summary), the full form.
+    this.locatorStrategies = ['accessibility id', 'id'];
   }
 
   override async createSession(
@@ -137,8 +144,9 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
   override async findElOrEls(strategy: string, selector: string, mult: true, context?: string): Promise<Element[]>;
   override async findElOrEls(strategy: string, selector: string, mult: false, context?: string): Promise<Element>;
   override async findElOrEls(strategy: string, selector: string, mult: boolean): Promise<Element | Element[]> {
-    if (strategy !== 'accessibility id') throw new errors.InvalidSelectorError(`v6lab-virtual finds by accessibility id only, not ${strategy}`);
-    const find = async () => parseHierarchy(await this.getPageSource()).filter((node) => node.contentDesc === selector);
+    const matches = FINDERS[strategy];
+    if (matches === undefined) throw new errors.InvalidSelectorError(`v6lab-virtual finds by ${Object.keys(FINDERS).join(' or ')} only, not ${strategy}`);
+    const find = async () => parseHierarchy(await this.getPageSource()).filter((node) => matches(node, selector));
     let found = await find();
     if (found.length === 0 && this.implicitWaitMs > 0) {
       await this.implicitWaitForCondition(async () => (found = await find()).length > 0);
@@ -149,8 +157,39 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
       return { [W3C_ELEMENT_KEY]: id } as Element;
     });
     if (mult) return elements;
-    if (elements.length === 0) throw new errors.NoSuchElementError(`no element with accessibility id ${JSON.stringify(selector)}`);
+    if (elements.length === 0) throw new errors.NoSuchElementError(`no element with ${strategy} ${JSON.stringify(selector)}`);
     return elements[0]!;
+  }
+
+  /** The element's text as it was when found. */
+  async getText(elementId: string): Promise<string> {
+    return this.element(elementId).text;
+  }
+
+  /** The attributes UiAutomator2 answers from the hierarchy, as strings ("true"/"false"); null for one it does not know. */
+  async getAttribute(name: string, elementId: string): Promise<string | null> {
+    const node = this.element(elementId);
+    const attributes: Record<string, string> = {
+      text: node.text,
+      'content-desc': node.contentDesc,
+      contentDescription: node.contentDesc,
+      'resource-id': node.resourceId,
+      resourceId: node.resourceId,
+      class: node.className,
+      className: node.className,
+      package: node.packageName,
+      clickable: String(node.clickable),
+      checkable: String(node.checkable),
+      checked: String(node.checked),
+      bounds: `[${node.bounds[0]},${node.bounds[1]}][${node.bounds[2]},${node.bounds[3]}]`,
+    };
+    return attributes[name] ?? null;
+  }
+
+  /** W3C element rect: where the element is on screen. */
+  async getElementRect(elementId: string): Promise<{ x: number; y: number; width: number; height: number }> {
+    const [left, top, right, bottom] = this.element(elementId).bounds;
+    return { x: left, y: top, width: right - left, height: bottom - top };
   }
 
   /** An element this session found; a NoSuchElementError otherwise. */

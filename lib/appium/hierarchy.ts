@@ -6,6 +6,10 @@
 export interface UiNode {
   text: string;
   contentDesc: string;
+  /** `resource-id`, e.g. `com.android.settings:id/apn_radiobutton` (empty when the view has none). */
+  resourceId: string;
+  checkable: boolean;
+  checked: boolean;
   className: string;
   packageName: string;
   clickable: boolean;
@@ -57,6 +61,9 @@ export function parseHierarchy(xml: string): UiNode[] {
     nodes.push({
       text: attributes.get('text') ?? '',
       contentDesc: attributes.get('content-desc') ?? '',
+      resourceId: attributes.get('resource-id') ?? '',
+      checkable: attributes.get('checkable') === 'true',
+      checked: attributes.get('checked') === 'true',
       className: attributes.get('class') ?? '',
       packageName: attributes.get('package') ?? '',
       clickable: attributes.get('clickable') === 'true',

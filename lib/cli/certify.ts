@@ -7,7 +7,8 @@
  * ran; skips whose reason `--allow-skip` names are accepted).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { toolVersion } from './version.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,8 @@ import { DEFAULT_APPIUM_URL, loadDeviceProfile, type DeviceProfile } from '../de
 import { startAppiumServers, stopAppiumServer } from '../harness/appium-server.js';
 import { loadCatalogue } from '../harness/catalogue.js';
 import { DeviceState } from '../harness/device-state.js';
-import { deviceDir, readPlan, SUITES, writePlan, type CertifyPlan, type DevicePlan, type SuiteName } from '../harness/plan.js';
+import { deviceDir, NETWORKS, readPlan, SUITES, writePlan, type CertifyPlan, type DevicePlan, type NetworkName, type SuiteName } from '../harness/plan.js';
+import { isTerminal, MAX_SWITCH_TIMEOUT_MS, PROMPT_ENV, servePrompts, TerminalPrompt } from '../harness/prompt.js';
 import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_WORLD } from '../lab/lab.js';
 import { labHandsetProfile } from '../lab/record.js';
 import { readResults, ResultsWriter, updateResults, type RunDevice, type RunResults } from '../report/results.js';
@@ -56,6 +58,10 @@ export interface CertifyOptions {
   json?: boolean;
   /** Skip reason codes accepted (`--allow-skip NOT_INSTALLED,...`): recorded in results.json. */
   allowSkip?: string;
+  /** The one network to certify in this run (`--network ipv6|ipv4v6`); on --resume, replaces the run's choice. */
+  network?: string;
+  /** Seconds a person has to switch an APN by hand (`--switch-timeout`). @default 600 */
+  switchTimeout?: string;
 }
 
 /** A device the run cannot reach: exit 3 with one line. */
@@ -74,6 +80,20 @@ function parseSuites(text: string | undefined): SuiteName[] {
   if (names.length === 0) throw new UsageError('--suite: give at least one of os, apn, apps');
   // The order is the suites' own: os reads the device as delivered, before apn moves it.
   return SUITES.filter((s) => names.includes(s));
+}
+
+function parseNetwork(text: string | undefined): NetworkName | undefined {
+  if (text === undefined) return undefined;
+  if (!NETWORKS.includes(text as NetworkName)) throw new UsageError(`--network: ${JSON.stringify(text)} is not one of ${NETWORKS.join(', ')}`);
+  return text as NetworkName;
+}
+
+function parseSwitchTimeout(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const s = Number(text);
+  if (!Number.isInteger(s) || s < 1 || s * 1000 > MAX_SWITCH_TIMEOUT_MS)
+    throw new UsageError(`--switch-timeout: ${JSON.stringify(text)} is not a whole number of seconds (1 to ${MAX_SWITCH_TIMEOUT_MS / 1000})`);
+  return s * 1000;
 }
 
 function parseDwell(text: string | undefined): number {
@@ -198,7 +218,7 @@ async function planFromSerial(client: AdbkitClient, serial: string, labDir: stri
       gatewayCapture: lab.gatewayCapture,
       emulatorCapture: null,
       networks: lab.networks,
-      apnSwitch: 'content',
+      apnSwitch: lab.apnSwitch,
       resolverProbeUrl: lab.resolverProbeUrl,
       ipv4OnlyProbeUrl: lab.ipv4OnlyProbeUrl,
       backgroundHosts: lab.backgroundHosts,
@@ -261,10 +281,11 @@ async function assignAppiumServers(devices: DevicePlan[]): Promise<void> {
  * each worker waits for its server before its session), log to the same file, and are stopped
  * once it ends.
  */
-async function runWdio(plan: CertifyPlan, planFile: string, adbPort: number, log: string): Promise<number> {
+async function runWdio(plan: CertifyPlan, planFile: string, adbPort: number, log: string, extraEnv: Record<string, string> = {}): Promise<number> {
   const wdio = join(root, 'node_modules', '@wdio', 'cli', 'bin', 'wdio.js');
   const env = {
     ...process.env,
+    ...extraEnv,
     V6LAB_PLAN: planFile,
     ANDROID_ADB_SERVER_PORT: String(adbPort),
     APPIUM_HOME: process.env.APPIUM_HOME ?? join(root, '.appium'),
@@ -302,6 +323,39 @@ async function runWdio(plan: CertifyPlan, planFile: string, adbPort: number, log
   });
   await Promise.all((await servers.catch(() => [])).map(stopAppiumServer));
   return code;
+}
+
+/**
+ * Questions from the WebdriverIO workers ("switch SERIAL to APN X, then press Enter") asked on
+ * this process's terminal: WebdriverIO's workers run with no terminal of their own, so they ask
+ * over a Unix socket in a private directory (lib/harness/prompt.ts), named to them in
+ * V6LAB_PROMPT. Null when stdin or stderr is not a terminal: the workers then skip a network
+ * nobody can switch, at once, saying why.
+ */
+async function askOnTerminal(progress: Progress): Promise<{ path: string; close(): Promise<void> } | null> {
+  const terminal = { input: process.stdin, output: process.stderr };
+  if (!isTerminal(terminal)) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'v6lab-prompt-'));
+  const path = join(dir, 'prompt.sock');
+  const asker = new TerminalPrompt(terminal);
+  // The progress lines are not redrawn over the question while it is open.
+  const served = await servePrompts(path, {
+    ask: async (request) => {
+      progress.hold();
+      try {
+        return await asker.ask(request);
+      } finally {
+        progress.release();
+      }
+    },
+  });
+  return {
+    path,
+    close: async () => {
+      await served.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The drivers the local Appium servers need, installed once into .appium/ (UiAutomator2 from npm). */
@@ -395,6 +449,10 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     const dir = resolve(options.resume);
     if (!existsSync(join(dir, 'plan.json'))) throw new UsageError(`--resume: ${dir} has no plan.json: is it a v6lab run directory?`);
     plan = readPlan(join(dir, 'plan.json'));
+    // --network and --switch-timeout on a resume replace the run's; without them, the run's stand.
+    const network = parseNetwork(options.network);
+    const switchTimeoutMs = parseSwitchTimeout(options.switchTimeout);
+    plan = { ...plan, ...(network === undefined ? {} : { network }), ...(switchTimeoutMs === undefined ? {} : { switchTimeoutMs }) };
     await updateResults(dir, (d) => {
       d.run.finished = null;
       // --allow-skip on a resume replaces the list the run started with; without it, that list stands.
@@ -406,6 +464,8 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     // Everything the user gave is checked before anything is started.
     const suites = parseSuites(options.suite);
     const dwellMs = parseDwell(options.dwell);
+    const network = parseNetwork(options.network) ?? null;
+    const switchTimeoutMs = parseSwitchTimeout(options.switchTimeout);
     const profiles = (options.profile ?? []).map((file) => loadDeviceProfile(file));
     if (options.apps !== undefined) loadCatalogue(options.apps);
     for (const profile of profiles) if (profile.catalogue !== null) loadCatalogue(profile.catalogue);
@@ -455,7 +515,17 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
       const own = new Set(devices.map((d) => (d.catalogue === null ? null : readFileSync(d.catalogue, 'utf8'))));
       const catalogueFile = resolve(options.apps ?? (own.size === 1 && devices[0]!.catalogue !== null ? devices[0]!.catalogue : DEFAULT_CATALOGUE));
       loadCatalogue(catalogueFile);
-      plan = { runDir, suites, catalogue: catalogueFile, dwellMs, clearAppData: options.clearData ?? false, adbPort, devices };
+      plan = {
+        runDir,
+        suites,
+        catalogue: catalogueFile,
+        dwellMs,
+        clearAppData: options.clearData ?? false,
+        adbPort,
+        network,
+        ...(switchTimeoutMs === undefined ? {} : { switchTimeoutMs }),
+        devices,
+      };
       const facts = await Promise.all(devices.map((d) => probeDevice(new AdbkitBackend(client, d.serial))));
       const runDevices: RunDevice[] = devices.map((d, i) => ({
         serial: d.serial,
@@ -485,10 +555,13 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     // What the run selected, per device: a check with no result at the end is missing, never a pass.
     const expected: CheckKey[] = plan.devices.flatMap((d) => selected.map((c) => ({ device: d.serial, check: c.check, app: c.app, network: c.network })));
     progress.start();
+    // A device switched by hand is asked for on this terminal: the workers have none (askOnTerminal).
+    const prompts = plan.devices.some((d) => d.apnSwitch === 'manual') ? await askOnTerminal(progress) : null;
     let wdioExit: number;
     try {
-      wdioExit = await runWdio(plan, planFile, adbPort, log);
+      wdioExit = await runWdio(plan, planFile, adbPort, log, prompts === null ? {} : { [PROMPT_ENV]: prompts.path });
     } finally {
+      await prompts?.close();
       progress.stop();
     }
     // A worker that died could not restore its device: do it here, for every device that is back.

@@ -55,7 +55,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <dir>', 'the report directory (default reports/<date>)')
     .option('--dwell <ms>', 'how long each app runs when its catalogue entry says not', '5000')
     .option('--clear-data', "wipe each app's data before it runs (off: logins stay)")
-    .option('--resume <dir>', 'continue a run: checks with a result are not run again')
+    .option(
+      '--resume <dir>',
+      'continue a run: checks with a result are not run again, except broken ones and those skipped NETWORK_UNAVAILABLE (their network was not reached)',
+    )
+    .option(
+      '--network <network>',
+      "certify one network in this run: ipv6 (the IPv6-only APN) or ipv4v6 (the dual-stack APN); the other network's checks are skipped NETWORK_UNAVAILABLE, and `--resume DIR --network OTHER` runs them",
+    )
+    .option('--switch-timeout <seconds>', 'how long a person has to switch the APN when asked (profiles with "apnSwitch": "manual"; default 600)')
     .option('--lab', 'bring the virtual lab up (a compliant and a non-compliant handset), certify its handsets, bring it down')
     .option('--state-dir <dir>', 'the lab state directory (default $V6LAB_STATE_DIR or /run/v6lab)')
     .option('--quiet', 'no progress, only the summary')

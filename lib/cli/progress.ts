@@ -66,6 +66,19 @@ export class Progress {
     if (this.mode !== 'quiet') this.tick();
   }
 
+  /** Stops redrawing while a person is asked something on the terminal (`apnSwitch: manual`). */
+  hold(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    // The next draw starts below the question, instead of over it.
+    this.drawn = 0;
+  }
+
+  /** Redraws again after hold(). */
+  release(): void {
+    if (this.timer === null) this.start();
+  }
+
   get elapsedMs(): number {
     return Date.now() - this.started;
   }

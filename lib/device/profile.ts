@@ -8,7 +8,7 @@
  *     "gatewayCapture": ["ssh", "lab-gw", "tcpdump", "-i", "apn0", "-U", "-w", "-"],
  *     "emulatorCapture": "/var/tmp/avd-pixel7.pcap",   (the emulator's -tcpdump FILE)
  *     "networks": { "ipv6": { "apn": "ipv6.cmcc" }, "ipv4v6": { "apn": "cmnet" } },
- *     "apnSwitch": "content" | "manual",
+ *     "apnSwitch": "content" | "manual" | "settings-ui",
  *     "resolverProbeUrl": "https://dual.example/", "ipv4OnlyProbeUrl": "http://192.0.2.80/",
  *     "backgroundHosts": ["connectivitycheck.gstatic.com", "time.android.com"],
  *     "catalogue": "catalogues/china-top30.json" }
@@ -18,6 +18,15 @@ import { array, DataFileError, loadJsonFile, object, oneOf, record, string, type
 
 export type CaptureMethod = 'device' | 'gateway' | 'emulator' | 'pcapdroid';
 export const CAPTURE_METHODS: readonly CaptureMethod[] = ['device', 'gateway', 'emulator', 'pcapdroid'];
+
+/**
+ * How the harness moves a device between APNs: `content` edits the APN table over adb (it needs
+ * root, or a table the shell may write), `manual` asks a person on certify's terminal, and
+ * `settings-ui` selects the APN in Android's own Settings through Appium, as a person would (a
+ * retail phone: no root, a closed APN table).
+ */
+export type ApnSwitch = 'content' | 'manual' | 'settings-ui';
+export const APN_SWITCHES: readonly ApnSwitch[] = ['content', 'manual', 'settings-ui'];
 
 export interface DeviceProfile {
   file: string;
@@ -32,8 +41,8 @@ export interface DeviceProfile {
   /** The pcap file an Android emulator started with `-tcpdump FILE` writes on this host. */
   emulatorCapture: string | null;
   networks: { ipv6: { apn: string } | null; ipv4v6: { apn: string } | null };
-  /** How the harness moves the device between APNs: edit the APN table over adb, or ask a person. */
-  apnSwitch: 'content' | 'manual';
+  /** How the harness moves the device between APNs (ApnSwitch). @default content */
+  apnSwitch: ApnSwitch;
   /** A dual-stack URL the browser opens for os.resolver-prefers-ipv6 on a real phone. */
   resolverProbeUrl: string | null;
   /** A URL on an IPv4 literal the browser opens for apn.ipv4-via-clat. */
@@ -74,7 +83,7 @@ const profileSchema = object(
     capture: array(oneOf(CAPTURE_METHODS), { min: 1, max: CAPTURE_METHODS.length }),
     gatewayCapture: array(string({ maxLength: 4096 }), { min: 1, max: 64 }),
     emulatorCapture: string({ pattern: /^\S/, maxLength: 4096, what: "the file the emulator's -tcpdump writes (relative to the profile)" }),
-    apnSwitch: oneOf(['content', 'manual'] as const),
+    apnSwitch: oneOf(APN_SWITCHES),
     resolverProbeUrl: url,
     ipv4OnlyProbeUrl: url,
     backgroundHosts: array(hostname, { max: 100 }),

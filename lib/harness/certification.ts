@@ -28,6 +28,8 @@ import { AppStoppedError } from './faults.js';
 import { judgeApn, judgeOs, provenance, unreached, type ApnCheck, type AttachCapture, type Decision, type OsCheck } from './judge.js';
 import { NetworkAttacher, type Attachment } from './networks.js';
 import { deviceDir, readPlan, type CertifyPlan, type DevicePlan } from './plan.js';
+import { workerPrompt, type SwitchPrompt } from './prompt.js';
+import { selectApnInSettings, type SettingsScreens } from './settings-ui.js';
 import { DeviceSession, type ResultBody } from './session.js';
 import type { CaptureWindow, WindowCapture } from './window.js';
 
@@ -97,6 +99,10 @@ export interface CertificationParts {
   returnMs?: number;
   /** How long an attach the harness asked for may take. */
   attachTimeoutMs?: number;
+  /** Who is asked to switch APNs by hand (`apnSwitch: manual`). @default certify's terminal when it named one (V6LAB_PROMPT), else nobody */
+  prompt?: SwitchPrompt;
+  /** The device's Appium session as Settings screens (`apnSwitch: settings-ui`); absent: none to select an APN with. */
+  screens?: SettingsScreens;
 }
 
 export class Certification {
@@ -126,12 +132,21 @@ export class Certification {
     this.backend = parts.backend;
     this.state = parts.state;
     this.captures = parts.captures ?? new CapturePlanner(parts.backend, parts.device, parts.facts, parts.dir, parts.plan.runDir);
-    this.networks = new NetworkAttacher(parts.backend, parts.device, parts.state, parts.facts.root, undefined, undefined, parts.attachTimeoutMs);
+    const screens = parts.screens;
+    this.networks = new NetworkAttacher(parts.backend, parts.device, parts.state, parts.facts.root, undefined, undefined, parts.attachTimeoutMs, {
+      prompt: parts.prompt ?? workerPrompt(),
+      settingsUi: screens === undefined ? null : (apn) => selectApnInSettings(parts.backend, screens, apn),
+      promptTimeoutMs: parts.plan.switchTimeoutMs,
+      only: parts.plan.network ?? null,
+    });
     this.session = new DeviceSession(parts.backend, parts.plan.runDir, () => this.forgetNetwork(), parts.returnMs);
   }
 
-  /** The worker's certification (one device per worker), opened on first use. */
-  static async forWorker(planFile: string, serial: string): Promise<Certification> {
+  /**
+   * The worker's certification (one device per worker), opened on first use; `screens` is the
+   * worker's Appium session, with which `apnSwitch: settings-ui` selects APNs in Settings.
+   */
+  static async forWorker(planFile: string, serial: string, screens?: SettingsScreens): Promise<Certification> {
     if (Certification.current?.device.serial === serial) return Certification.current;
     const plan = readPlan(planFile);
     const device = plan.devices.find((d) => d.serial === serial);
@@ -145,7 +160,7 @@ export class Certification {
     const state = new DeviceState(backend, facts.root, dir);
     await state.takeFound();
     await state.privateDnsOff();
-    const certification = new Certification({ plan, device, backend, facts, state, dir });
+    const certification = new Certification({ plan, device, backend, facts, state, dir, screens });
     await certification.captures.measureClock();
     Certification.current = certification;
     return certification;
@@ -166,7 +181,10 @@ export class Certification {
     return this.state.restore();
   }
 
-  /** Whether results.json already holds a finished result for this check (a resumed run skips it). */
+  /**
+   * Whether results.json already holds a finished result for this check (a resumed run skips it);
+   * a broken one, or one skipped NETWORK_UNAVAILABLE, is run again (isFinished).
+   */
   done(check: CheckId, app: string | null, network: NetworkName): boolean {
     return this.session.done(check, app, network);
   }

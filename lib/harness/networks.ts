@@ -11,13 +11,15 @@ import type { NetworkName } from '../checks/requirements.js';
 import type { DeviceBackend } from '../device/adb.js';
 import type { RootMethod } from '../device/facts.js';
 import type { DumpsysConnectivity } from '../device/parse/connectivity.js';
-import { type DeviceState, mobileNetwork } from './device-state.js';
+import { ATTACH_TIMEOUT_MS, type DeviceState, mobileNetwork } from './device-state.js';
 import type { DevicePlan } from './plan.js';
+import { MANUAL_SWITCH_TIMEOUT_MS, NETWORK_WORDS, NO_TERMINAL, type SwitchPrompt } from './prompt.js';
+import type { SelectOutcome } from './settings-ui.js';
 
 const log = createDebug('v6lab:attach');
 
-/** How the device came to be on a network. */
-export type AttachMethod = 'content' | 'manual';
+/** How the device came to be on a network: the APN table edited over adb, a person, or the harness in Android's Settings. */
+export type AttachMethod = 'content' | 'manual' | 'settings-ui';
 
 /** One observation of the device on one network, taken in this run. */
 export interface NetworkObservation {
@@ -42,7 +44,9 @@ export interface NetworkObservation {
 export type UnreachedCause =
   /** The profile names no APN for it. */
   | 'not-in-profile'
-  /** Manual switching: the device was not on the APN when asked. */
+  /** Not this run's network (`certify --network`): its checks are left for another run. */
+  | 'not-selected'
+  /** Switched by hand or in Settings: nobody switched, or the switch did not take. */
   | 'not-switched'
   /** The harness switched the APN and the device did not attach within the deadline. */
   | 'no-attach'
@@ -79,7 +83,17 @@ function defaultNetworkOf(connectivity: DumpsysConnectivity | null): NetworkObse
   return { netId: connectivity.defaultNetId, type: agent?.type ?? null, extra: agent?.extra ?? null };
 }
 
-const NETWORK_WORDS: Record<NetworkName, string> = { ipv6: 'IPv6-only', ipv4v6: 'dual-stack' };
+/** What moves a device between APNs besides the APN table: a person, Android's Settings, and which networks this run certifies. */
+export interface SwitchHelpers {
+  /** Who is asked to switch by hand. @default nobody: the network is skipped at once */
+  prompt?: SwitchPrompt;
+  /** Selects an APN in Android's Settings through the device's Appium session; null: no session to do it with. */
+  settingsUi?: ((apn: string) => Promise<SelectOutcome>) | null;
+  /** How long a person has to switch. @default MANUAL_SWITCH_TIMEOUT_MS */
+  promptTimeoutMs?: number;
+  /** The one network this run certifies (`certify --network`); null: every network of the profile. */
+  only?: NetworkName | null;
+}
 
 /**
  * Judges whether an observation is of `apn` as the device's default network. Pure: the rule a
@@ -128,12 +142,13 @@ export class NetworkAttacher {
   constructor(
     private readonly backend: DeviceBackend,
     private readonly device: Pick<DevicePlan, 'serial' | 'networks' | 'apnSwitch'>,
-    private readonly state: Pick<DeviceState, 'switchApn' | 'waitForAttach'>,
+    private readonly state: Pick<DeviceState, 'switchApn' | 'waitForAttach'> & Partial<Pick<DeviceState, 'makeMobileDataDefault'>>,
     private readonly root: RootMethod,
     private readonly observe: (backend: DeviceBackend, options: { root: RootMethod }) => Promise<Observation> = observeDevice,
     private readonly clock: () => Date = () => new Date(),
     /** How long an attach the harness asked for may take. */
     private readonly attachTimeoutMs?: number,
+    private readonly helpers: SwitchHelpers = {},
   ) {}
 
   /** The network the device was last moved to, if it is still taken to be there. */
@@ -167,6 +182,15 @@ export class NetworkAttacher {
   }
 
   private async moveTo(network: NetworkName): Promise<Attachment> {
+    const only = this.helpers.only ?? null;
+    if (only !== null && only !== network)
+      return {
+        reached: false,
+        network,
+        cause: 'not-selected',
+        detail: `not part of this run (--network ${only}): the ${NETWORK_WORDS[network]} network was not certified; \`v6lab certify --resume RUN_DIR --network ${network}\` adds its checks to this run`,
+        after: null,
+      };
     const target = this.device.networks[network];
     if (target === null)
       return {
@@ -176,19 +200,17 @@ export class NetworkAttacher {
         detail: `the profile names no ${NETWORK_WORDS[network]} APN (networks.${network})`,
         after: null,
       };
+    // Mobile data must be the default network before an APN is judged (a validated Wi-Fi wins on
+    // Android): Wi-Fi goes off here, and back on when the device is restored.
+    const mobileDefault = (await this.state.makeMobileDataDefault?.()) ?? { ok: true, changed: false };
+    if (!mobileDefault.ok) return { reached: false, network, cause: 'not-default', detail: mobileDefault.detail, after: null };
+    if (mobileDefault.changed) log('%s turned Wi-Fi off: mobile data is the default network', this.device.serial);
     const how: AttachMethod = this.device.apnSwitch;
     let switched = false;
-    if (how === 'manual') {
-      log('%s waiting 1 s for the device to be on APN %s (switched by hand)', this.device.serial, target.apn);
-      if ((await this.state.waitForAttach(target.apn, 1000)) === null) {
-        return {
-          reached: false,
-          network,
-          cause: 'not-switched',
-          detail: `the device is not on APN ${target.apn} and the profile says APNs are switched by hand: switch to it and run again`,
-          after: null,
-        };
-      }
+    if (how === 'manual' || how === 'settings-ui') {
+      const moved = how === 'manual' ? await this.switchByHand(network, target.apn) : await this.switchInSettings(network, target.apn);
+      if ('reached' in moved) return moved;
+      switched = moved.switched;
     } else {
       switched = (await this.state.waitForAttach(target.apn, 0)) === null;
       log('%s switching to APN %s and waiting for the attach%s', this.device.serial, target.apn, switched ? '' : ' (already on it)');
@@ -206,5 +228,77 @@ export class NetworkAttacher {
       }
     }
     return placeOf(network, target.apn, how, switched, await this.observe(this.backend, { root: this.root }), this.clock());
+  }
+
+  private get attachWaitMs(): number {
+    return this.attachTimeoutMs ?? ATTACH_TIMEOUT_MS;
+  }
+
+  /**
+   * `apnSwitch: manual`: a device already on the APN is taken as it is; else a person is asked
+   * (on certify's terminal) and, once they press Enter, the attach is waited for to a deadline.
+   * The switch then happened while the harness watched (a capture open across it).
+   */
+  private async switchByHand(network: NetworkName, apn: string): Promise<Unreached | { switched: boolean }> {
+    if ((await this.state.waitForAttach(apn, 0)) !== null) return { switched: false };
+    const timeoutMs = this.helpers.promptTimeoutMs ?? MANUAL_SWITCH_TIMEOUT_MS;
+    log('%s asking for a switch to APN %s (%d ms to answer)', this.device.serial, apn, timeoutMs);
+    const answer = await (this.helpers.prompt ?? NO_TERMINAL).ask({ serial: this.device.serial, network, apn, timeoutMs });
+    if (!answer.answered)
+      return {
+        reached: false,
+        network,
+        cause: 'not-switched',
+        detail: `the device is not on APN ${apn} and the profile says APNs are switched by hand: ${answer.detail}`,
+        after: null,
+      };
+    if ((await this.state.waitForAttach(apn, this.attachWaitMs)) === null)
+      return {
+        reached: false,
+        network,
+        cause: 'not-switched',
+        detail: `Enter was pressed, but the mobile network did not name APN ${apn} within ${this.attachWaitMs / 1000} s after: ${await this.namedApn()}; select exactly that APN in Access Point Names and run again with --resume`,
+        after: null,
+      };
+    return { switched: true };
+  }
+
+  /**
+   * `apnSwitch: settings-ui`: the harness selects the APN in Android's Settings as a person
+   * would, then waits for the attach as it does after editing the table. Selected but no attach
+   * is the network refusing it (the attach checks judge that); not selected is said as it was.
+   */
+  private async switchInSettings(network: NetworkName, apn: string): Promise<Unreached | { switched: boolean }> {
+    if ((await this.state.waitForAttach(apn, 0)) !== null) return { switched: false };
+    const select = this.helpers.settingsUi ?? null;
+    if (select === null)
+      return {
+        reached: false,
+        network,
+        cause: 'not-switched',
+        detail: `the device is not on APN ${apn}, and there is no Appium session to select it in Settings with ("apnSwitch": "settings-ui")`,
+        after: null,
+      };
+    log('%s selecting APN %s in Settings', this.device.serial, apn);
+    const outcome = await select(apn);
+    if (!outcome.selected)
+      return { reached: false, network, cause: 'not-switched', detail: `APN ${apn} could not be selected in Settings: ${outcome.detail}`, after: null };
+    if ((await this.state.waitForAttach(apn, this.attachWaitMs)) === null) {
+      return {
+        reached: false,
+        network,
+        cause: 'no-attach',
+        detail: `APN ${apn} ${outcome.already ? 'was already the one checked' : 'was selected'} in Settings (Access Point Names), but the device did not attach to it within ${this.attachWaitMs / 1000} s: the network refused what the phone asked for (now: ${await this.namedApn()})`,
+        after: await this.observe(this.backend, { root: this.root }),
+      };
+    }
+    return { switched: true };
+  }
+
+  /** What the mobile network names now, for a reason. */
+  private async namedApn(): Promise<string> {
+    const observation = await this.observe(this.backend, { root: this.root });
+    const mobile = mobileNetwork(observation.connectivity);
+    return mobile === null ? 'no mobile network' : `the mobile network names APN ${mobile.extra ?? '(none)'}`;
   }
 }

@@ -6,8 +6,9 @@
  */
 import { join } from 'node:path';
 import { NETWORKS, SUITES, type NetworkName, type SuiteName } from '../checks/requirements.js';
-import { CAPTURE_METHODS, type CaptureMethod } from '../device/profile.js';
+import { APN_SWITCHES, CAPTURE_METHODS, type ApnSwitch, type CaptureMethod } from '../device/profile.js';
 import { writeJsonWhole } from '../config/files.js';
+import { MAX_SWITCH_TIMEOUT_MS } from './prompt.js';
 import { array, boolean, DataFileError, integer, loadJsonFile, nullable, object, oneOf, record, string, type Schema } from '../config/schema.js';
 
 export { NETWORKS, SUITES, type NetworkName, type SuiteName };
@@ -28,7 +29,7 @@ export interface DevicePlan {
   /** The host file an emulator's `-tcpdump` writes, for `capture: emulator`. */
   emulatorCapture: string | null;
   networks: Record<NetworkName, { apn: string } | null>;
-  apnSwitch: 'content' | 'manual';
+  apnSwitch: ApnSwitch;
   /** A dual-stack URL the device opens for os.resolver-prefers-ipv6. */
   resolverProbeUrl: string | null;
   /** A URL on an IPv4-only address (a literal) the device opens for apn.ipv4-via-clat. */
@@ -50,6 +51,14 @@ export interface CertifyPlan {
   clearAppData: boolean;
   /** The adb server's port every device is reached through. */
   adbPort: number;
+  /**
+   * The one network this run certifies (`certify --network`): the other network's checks are
+   * skipped NETWORK_UNAVAILABLE saying so, and `--resume DIR --network OTHER` runs them.
+   * @default null (absent in plans of earlier versions): every network of the profile
+   */
+  network?: NetworkName | null;
+  /** How long a person has to switch an APN by hand (`apnSwitch: manual`, `--switch-timeout`). @default MANUAL_SWITCH_TIMEOUT_MS */
+  switchTimeoutMs?: number;
   devices: DevicePlan[];
 }
 
@@ -78,22 +87,25 @@ const devicePlanSchema: Schema<DevicePlan> = object({
   gatewayCapture: nullable(array(text, { min: 1 })),
   emulatorCapture: nullable(text),
   networks: object({ ipv6: apn, ipv4v6: apn }),
-  apnSwitch: oneOf(['content', 'manual'] as const),
+  apnSwitch: oneOf(APN_SWITCHES),
   resolverProbeUrl: nullable(text),
   ipv4OnlyProbeUrl: nullable(text),
   backgroundHosts: array(text),
   catalogue: nullable(text),
 });
 
-const planSchema: Schema<CertifyPlan> = object({
-  runDir: text,
-  suites: array(oneOf(SUITES), { min: 1 }),
-  catalogue: text,
-  dwellMs: integer(0, 3_600_000),
-  clearAppData: boolean,
-  adbPort: integer(1, 65_535),
-  devices: array(devicePlanSchema, { min: 1 }),
-});
+const planSchema: Schema<CertifyPlan> = object(
+  {
+    runDir: text,
+    suites: array(oneOf(SUITES), { min: 1 }),
+    catalogue: text,
+    dwellMs: integer(0, 3_600_000),
+    clearAppData: boolean,
+    adbPort: integer(1, 65_535),
+    devices: array(devicePlanSchema, { min: 1 }),
+  },
+  { network: nullable(oneOf(NETWORKS)), switchTimeoutMs: integer(0, MAX_SWITCH_TIMEOUT_MS) },
+);
 
 /**
  * Reads the plan `certify` wrote, checked like a file a user edits: a worker started on a plan

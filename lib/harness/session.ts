@@ -7,7 +7,7 @@ import createDebug from 'debug';
 import { checkDefinition, type CheckId, type NetworkName } from '../checks/requirements.js';
 import type { DeviceBackend, Presence } from '../device/adb.js';
 import { AdbServerError, DeviceUnavailableError } from '../device/errors.js';
-import { appendResult, readResults, type CheckResult } from '../report/results.js';
+import { appendResult, isFinished, readResults, type CheckResult } from '../report/results.js';
 import { faultCode, RETRIED_FAULTS } from './faults.js';
 
 const log = createDebug('v6lab:session');
@@ -43,10 +43,10 @@ export class DeviceSession {
     return this.backend.serial;
   }
 
-  /** Whether results.json already holds a finished result for this check (a resumed run skips it). */
+  /** Whether results.json already holds a finished result for this check (a resumed run skips it; see isFinished). */
   done(check: CheckId, app: string | null, network: NetworkName): boolean {
     return readResults(this.runDir).results.some(
-      (r) => r.device === this.serial && r.check === check && r.app === app && r.network === network && r.status !== 'broken',
+      (r) => r.device === this.serial && r.check === check && r.app === app && r.network === network && isFinished(r),
     );
   }
 

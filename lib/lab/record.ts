@@ -17,6 +17,12 @@ export interface LabHandsetProfile {
   model: string;
   networks: { ipv6: { apn: string }; ipv4v6: { apn: string } };
   capture: ('device' | 'gateway')[];
+  /**
+   * How the harness can switch its APN, as it could on a phone like it: over `content` where it
+   * has root or the shell may use the APN table; else (a retail user build: no root, a closed
+   * table) in Settings' Access Point Names, as the phone's user would.
+   */
+  apnSwitch: 'content' | 'settings-ui';
   /** tcpdump on the gateway's interface toward the handset, pcap on stdout (run as root on the host). */
   gatewayCapture: string[];
   appiumCapabilities: Record<string, string>;
@@ -49,6 +55,7 @@ export async function labHandsetProfile(stateDir: string, serial: string): Promi
     model: handset.profile.model,
     networks: { ipv6: { apn: LAB_APNS.ipv6 }, ipv4v6: { apn: LAB_APNS.ipv4v6 } },
     capture: handset.profile.rooted && handset.profile.tcpdump ? ['device', 'gateway'] : ['gateway'],
+    apnSwitch: handset.profile.rooted || handset.profile.apnTableReadable ? 'content' : 'settings-ui',
     gatewayCapture: ['ip', 'netns', 'exec', gatewayNamespace(lab.labId, record.index), 'tcpdump', '-i', 'apn0', '-U', '--immediate-mode', '-s', '0', '-w', '-'],
     appiumCapabilities: { 'appium:automationName': 'V6labVirtual' },
     resolverProbeUrl: dual ? `https://${dual.name}/` : null,

@@ -103,10 +103,10 @@ export class ResultsWriter {
     return this.document.results;
   }
 
-  /** Whether a result for this device, check, app and network is already recorded (not broken). */
+  /** Whether a finished result (isFinished) for this device, check, app and network is already recorded. */
   has(key: Pick<CheckResult, 'device' | 'check' | 'app' | 'network'>): boolean {
     return this.document.results.some(
-      (r) => r.device === key.device && r.check === key.check && r.app === key.app && r.network === key.network && r.status !== 'broken',
+      (r) => r.device === key.device && r.check === key.check && r.app === key.app && r.network === key.network && isFinished(r),
     );
   }
 
@@ -126,7 +126,17 @@ export class ResultsWriter {
   }
 }
 
-/** A re-run of a check replaces its earlier (broken) result. */
+/**
+ * Whether a result stands when a run is resumed. A broken check is run again, and so is one
+ * skipped NETWORK_UNAVAILABLE: its network was not reached in that run (nobody switched, no
+ * terminal, not this run's `--network`), which a later run may well do. Any other result is kept.
+ */
+export function isFinished(result: Pick<CheckResult, 'status' | 'reasons'>): boolean {
+  if (result.status === 'broken') return false;
+  return !(result.status === 'skipped' && result.reasons.some((r) => r.code === 'NETWORK_UNAVAILABLE'));
+}
+
+/** A re-run of a check replaces its earlier (broken, or network-unavailable) result in place: the document is rewritten whole, by rename. */
 function putResult(document: RunResults, result: CheckResult): void {
   const at = document.results.findIndex((r) => r.device === result.device && r.check === result.check && r.app === result.app && r.network === result.network);
   if (at >= 0) document.results[at] = result;

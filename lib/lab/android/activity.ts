@@ -9,7 +9,8 @@
  * A launched app stays until force-stopped; launching it again brings it to the front without a
  * second process, as on Android. Running apps are recorded in handset.json `running` by PID and
  * /proc start time. A VIEW intent for an http(s) URL opens the built-in browser (./browser.ts); a
- * running browser gets the new URL without a second process.
+ * running browser gets the new URL without a second process. `android.settings.APN_SETTINGS`
+ * opens Settings' Access Point Names list (./settings-app.ts), drawn by the UI tools, no process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { isRunning, processStartTime, processUid, readProcStat, sleep } from '..
 import { appConsolePath, appSocketPath, APPS_DIR } from './app.js';
 import { ACTION_VIEW, BROWSER_PACKAGE, CATEGORY_BROWSABLE, CATEGORY_DEFAULT, installedApps, webTarget } from './browser.js';
 import { serveJsonLines } from './control-socket.js';
+import { ACTION_APN_SETTINGS, APN_SETTINGS_ACTIVITY, closeSettings, openApnSettings, SETTINGS_PACKAGE } from './settings-app.js';
 import { readHandsetState, writeHandsetState, type HandsetState, type RunningApp } from './state.js';
 
 const log = createDebug('v6lab:lab:activity');
@@ -456,6 +458,21 @@ async function amStart(dir: string, args: readonly string[], launch: Launcher): 
   const problem = (lines: string): CommandResult => (intent.wait ? result(starting + lines, '', 1) : result(starting, lines, 1));
   const unresolved = (): CommandResult => problem(`Error: Activity not started, unable to resolve ${renderIntent(intent, '0x10000000')}\n`);
   const apps = installedApps(state);
+  // Settings' Access Point Names list, by its action or its activity (the only Settings screen here).
+  const settingsScreen =
+    (intent.component === null &&
+      intent.action === ACTION_APN_SETTINGS &&
+      intent.data === null &&
+      (intent.package === null || intent.package === SETTINGS_PACKAGE)) ||
+    (intent.component?.package === SETTINGS_PACKAGE && intent.component.className === APN_SETTINGS_ACTIVITY);
+  if (settingsScreen) {
+    const started = Date.now();
+    openApnSettings(dir);
+    if (!intent.wait) return result(starting);
+    const ms = Date.now() - started;
+    const activity = `${SETTINGS_PACKAGE}/.${APN_SETTINGS_ACTIVITY.slice(SETTINGS_PACKAGE.length + 1)}`;
+    return result(`${starting}${['Status: ok', 'LaunchState: COLD', `Activity: ${activity}`, `TotalTime: ${ms}`, `WaitTime: ${ms}`, 'Complete'].join('\n')}\n`);
+  }
   // The intent's data when the browser can load it: an http or https URL with a host.
   const webUrl = intent.data !== null && webTarget(intent.data) !== null ? intent.data : undefined;
   let pkg: string;
@@ -489,6 +506,8 @@ async function amStart(dir: string, args: readonly string[], launch: Launcher): 
   } catch (error) {
     return problem(`Error: Activity not started, ${(error as Error).message}\n`);
   }
+  // An app's activity in front covers Settings; here Settings is closed rather than kept behind it.
+  closeSettings(dir);
   const warning = {
     cold: null,
     front: 'Warning: Activity not started, its current task has been brought to the front',
@@ -520,6 +539,10 @@ async function am(dir: string, args: readonly string[], launch: Launcher): Promi
     case 'force-stop': {
       const pkg = rest.filter((a) => !a.startsWith('-') && !/^\d+$/.test(a))[0];
       if (pkg === undefined) return result('', 'Error: package name not specified\n', 255);
+      if (pkg === SETTINGS_PACKAGE) {
+        closeSettings(dir);
+        return result('');
+      }
       // A name becomes paths (its control socket) and a kill: only an installed package's, as
       // ActivityManager does nothing for a package it does not know.
       if (!installedApps(readHandsetState(dir)).some((a) => a.package === pkg)) return result('');

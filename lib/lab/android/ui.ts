@@ -3,13 +3,16 @@
  * foreground app's view hierarchy (its page, and one button per link, whose content-desc is the
  * link's page name: the accessibility id a spec taps), `input tap X Y` taps what is at (X, Y),
  * `input keyevent KEYCODE_BACK` goes back, `input swipe` and `input text` are taken as a phone
- * takes them on a screen with nothing to scroll and no text field: they change nothing. A UI
- * driver reaches them over adb as on a phone.
+ * takes them on a screen with nothing to scroll and no text field: they change nothing. When
+ * Settings' Access Point Names list is in front (./settings-app.ts) the dump is that list, a tap
+ * on a row's radio button selects the APN, and Back closes it. A UI driver reaches them over adb
+ * as on a phone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveUnderRoot } from '../adbd/host.js';
 import { askApp } from './activity.js';
+import { apnSettingsViews, closeSettings, openSettingsScreen, SETTINGS_PACKAGE, tapApnSettings, type ViewNode } from './settings-app.js';
 import { readHandsetState } from './state.js';
 
 export const SCREEN = { width: 1080, height: 2340 } as const;
@@ -34,15 +37,34 @@ function node(
   index: number,
   cls: string,
   pkg: string,
-  options: { text?: string; desc?: string; clickable?: boolean; bounds: [number, number, number, number] },
+  options: {
+    text?: string;
+    desc?: string;
+    resourceId?: string;
+    clickable?: boolean;
+    checkable?: boolean;
+    checked?: boolean;
+    bounds: [number, number, number, number];
+  },
   children = '',
 ): string {
   const [l, t, r, b] = options.bounds;
   const tag =
-    `<node index="${index}" text="${attr(options.text ?? '')}" resource-id="" class="${cls}" package="${attr(pkg)}" content-desc="${attr(options.desc ?? '')}" ` +
-    `checkable="false" checked="false" clickable="${options.clickable ? 'true' : 'false'}" enabled="true" focusable="${options.clickable ? 'true' : 'false'}" focused="false" ` +
+    `<node index="${index}" text="${attr(options.text ?? '')}" resource-id="${attr(options.resourceId ?? '')}" class="${cls}" package="${attr(pkg)}" content-desc="${attr(options.desc ?? '')}" ` +
+    `checkable="${options.checkable ? 'true' : 'false'}" checked="${options.checked ? 'true' : 'false'}" clickable="${options.clickable ? 'true' : 'false'}" enabled="true" focusable="${options.clickable ? 'true' : 'false'}" focused="false" ` +
     `scrollable="false" long-clickable="false" password="false" selected="false" bounds="[${l},${t}][${r},${b}]"`;
   return children === '' ? `${tag} />` : `${tag}>${children}</node>`;
+}
+
+/** A tree of views (a system screen) as dump nodes, each child indexed within its parent. */
+function renderViews(view: ViewNode, pkg: string, index = 0): string {
+  const children = (view.children ?? []).map((child, i) => renderViews(child, pkg, i)).join('');
+  return node(index, view.cls, pkg, view, children);
+}
+
+/** Settings' Access Point Names list as `uiautomator dump` prints it. */
+export function renderSettingsHierarchy(view: ViewNode): string {
+  return `<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation="0">${renderViews(view, SETTINGS_PACKAGE)}</hierarchy>`;
 }
 
 // <?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation="0"><node index="0" text="" resource-id="" class="android.widget.FrameLayout" package="com.android.settings" ... bounds="[0,0][1080,2340]">
@@ -64,6 +86,14 @@ export function foregroundApp(dir: string): string | null {
   return running.at(-1)?.[0] ?? null;
 }
 
+/** Whether Settings is in front: opened after the app in front was started. */
+function settingsInFront(dir: string): boolean {
+  const settings = openSettingsScreen(dir);
+  if (settings === null) return false;
+  const app = foregroundApp(dir);
+  return app === null || readHandsetState(dir).running[app]!.startedAt <= settings.openedAt;
+}
+
 async function currentScreen(dir: string): Promise<Screen | null> {
   const pkg = foregroundApp(dir);
   if (pkg === null) return null;
@@ -81,7 +111,7 @@ export interface UiResult {
 export async function uiautomator(dir: string, args: readonly string[]): Promise<UiResult> {
   if (args[0] !== 'dump') return { stdout: '', stderr: `Unknown command: ${args[0] ?? ''}\n`, code: 1 };
   const target = args.find((a, i) => i > 0 && !a.startsWith('--')) ?? '/sdcard/window_dump.xml';
-  const xml = renderHierarchy(await currentScreen(dir));
+  const xml = settingsInFront(dir) ? renderSettingsHierarchy(apnSettingsViews(readHandsetState(dir))) : renderHierarchy(await currentScreen(dir));
   // Android's own message, typo included.
   const done = `UI hierchary dumped to: ${target}\n`;
   if (target === '/dev/tty' || target === '/dev/stdout') return { stdout: `${xml}${done}`, stderr: '', code: 0 };
@@ -95,13 +125,20 @@ export async function uiautomator(dir: string, args: readonly string[]): Promise
 /** `input tap X Y`, `input keyevent KEYCODE_BACK` (or 4), `input swipe X1 Y1 X2 Y2 [MS]`, `input text TEXT`. */
 export async function input(dir: string, args: readonly string[]): Promise<UiResult> {
   const pkg = foregroundApp(dir);
+  const settings = settingsInFront(dir);
   if (args[0] === 'keyevent' && (args[1] === 'KEYCODE_BACK' || args[1] === '4')) {
-    if (pkg !== null) await askApp(dir, pkg, { back: true });
+    // Back on Settings' one screen leaves Settings; the app under it is in front again.
+    if (settings) closeSettings(dir);
+    else if (pkg !== null) await askApp(dir, pkg, { back: true });
     return { stdout: '', stderr: '', code: 0 };
   }
   if (args[0] === 'tap' && args.length === 3) {
     const [x, y] = [Number(args[1]), Number(args[2])];
     if (!Number.isFinite(x) || !Number.isFinite(y)) return { stdout: '', stderr: `Error: Invalid arguments for command: tap\n`, code: 1 };
+    if (settings) {
+      tapApnSettings(dir, x, y);
+      return { stdout: '', stderr: '', code: 0 };
+    }
     const screen = await currentScreen(dir);
     const hit =
       screen?.links.findIndex((_, i) => {
