@@ -14,7 +14,7 @@ import { centre, hierarchyXml, parseHierarchy, type UiNode } from './hierarchy.j
 export const V6LAB_CONSTRAINTS = {
   /** The adb serial, e.g. `emulator-5554`. */
   udid: { presence: true, isString: true },
-  /** The adb server's port. @default ANDROID_ADB_SERVER_PORT, else 5037 */
+  /** The adb server's port (its host is always the environment's). @default ADB_SERVER_SOCKET's or ANDROID_ADB_SERVER_PORT's port, else 5037 */
   adbPort: { isNumber: true },
 } as const;
 
@@ -56,8 +56,7 @@ export class V6labVirtualDriver extends BaseDriver<Constraints> {
   ): Promise<DefaultCreateSessionResult<Constraints>> {
     const result = await super.createSession(w3cCaps1, w3cCaps2, w3cCaps3, driverData);
     try {
-      const port = this.caps.adbPort ?? Number(process.env.ANDROID_ADB_SERVER_PORT ?? 5037);
-      const device = new AdbkitBackend(adbClient(port), this.caps.udid);
+      const device = new AdbkitBackend(adbClient(this.caps.adbPort), this.caps.udid);
       await device.ensureAvailable();
       this.device = device;
     } catch (error) {

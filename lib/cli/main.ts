@@ -161,7 +161,8 @@ function reportError(error: unknown): number {
     name === 'UsageError' ||
     name === 'DataFileError' ||
     name === 'LabInputError' ||
-    name === 'ResultsFileError'
+    name === 'ResultsFileError' ||
+    name === 'AdbServerAddressError'
   ) {
     process.stderr.write(`v6lab: ${err.message}\n`);
     return EXIT.usage;

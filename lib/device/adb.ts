@@ -131,11 +131,90 @@ export class PresenceWatch implements Presence {
   }
 }
 
-/** An adbkit client for the adb server on `port` (ANDROID_ADB_SERVER_PORT, else 5037). */
-export function adbClient(port = Number(process.env.ANDROID_ADB_SERVER_PORT ?? 5037)): AdbkitClient {
+/** Where the adb server listens: its host and TCP port, and which variable said so. */
+export interface AdbServerAddress {
+  host: string;
+  port: number;
+  /** What set it: `ADB_SERVER_SOCKET`, `ANDROID_ADB_SERVER_ADDRESS`/`_PORT`, or the default. */
+  source: string;
+}
+
+/** adb's own default: the server on this machine's loopback, port 5037 (DEFAULT_ADB_PORT). */
+export const DEFAULT_ADB_SERVER_PORT = 5037;
+const DEFAULT_ADB_SERVER_HOST = '127.0.0.1';
+
+/** An adb server variable whose value adb would refuse too: names the variable and the value. */
+export class AdbServerAddressError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    reason: string,
+  ) {
+    super(`${variable}=${JSON.stringify(value)}: ${reason}`);
+    this.name = 'AdbServerAddressError';
+  }
+}
+
+function serverPort(variable: string, value: string): number {
+  // adb's ParseInt(port, 1, 65535): digits only, no sign or spaces.
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(port >= 1 && port <= 65_535)) throw new AdbServerAddressError(variable, value, 'the port must be a number from 1 to 65535');
+  return port;
+}
+
+/**
+ * `tcp:PORT` or `tcp:HOST:PORT` (an IPv6 host in brackets: `tcp:[::1]:5037`), as adb's
+ * parse_tcp_socket_spec reads ADB_SERVER_SOCKET; adb's other socket kinds (`localabstract:`,
+ * `vsock:`) are not TCP, and adbkit speaks only TCP.
+ */
+function parseServerSocket(value: string): { host: string; port: number } {
+  const variable = 'ADB_SERVER_SOCKET';
+  const bad = (reason: string) => new AdbServerAddressError(variable, value, `${reason} (expected tcp:PORT or tcp:HOST:PORT, e.g. tcp:192.0.2.10:5037)`);
+  if (!value.startsWith('tcp:')) throw bad(`${value.split(':')[0]}: is not a TCP socket`);
+  const spec = value.slice(4);
+  if (/^\d+$/.test(spec)) return { host: DEFAULT_ADB_SERVER_HOST, port: serverPort(variable, spec) };
+  const m = /^(?:\[([0-9A-Fa-f:.%\w]+)\]|([^:[\]\s]+)):(\d+)$/.exec(spec);
+  if (m === null) throw bad(spec.includes(':') ? 'not a host and a port' : 'missing port');
+  return { host: m[1] ?? m[2]!, port: serverPort(variable, m[3]!) };
+}
+
+/**
+ * The adb server's address from the environment, read as adb itself reads it (AOSP
+ * adb/client/main.cpp): ADB_SERVER_SOCKET (`tcp:HOST:PORT`) first; else the host in
+ * ANDROID_ADB_SERVER_ADDRESS and the port in ANDROID_ADB_SERVER_PORT, each defaulting on its own
+ * (127.0.0.1, 5037). An empty variable counts as unset. Pure: `env` is the only input.
+ * @throws AdbServerAddressError naming the variable whose value is malformed
+ */
+export function adbServerAddress(env: Readonly<Record<string, string | undefined>> = process.env): AdbServerAddress {
+  const socket = env.ADB_SERVER_SOCKET?.trim();
+  if (socket) return { ...parseServerSocket(socket), source: 'ADB_SERVER_SOCKET' };
+  const host = env.ANDROID_ADB_SERVER_ADDRESS?.trim() || null;
+  const port = env.ANDROID_ADB_SERVER_PORT?.trim() || null;
+  if (host !== null && (/[\s/]/.test(host) || host.startsWith('-')))
+    throw new AdbServerAddressError('ANDROID_ADB_SERVER_ADDRESS', host, 'expected a host name or an IP address, e.g. 192.0.2.10');
+  return {
+    host: host === null ? DEFAULT_ADB_SERVER_HOST : host.replace(/^\[(.*)\]$/, '$1'),
+    port: port === null ? DEFAULT_ADB_SERVER_PORT : serverPort('ANDROID_ADB_SERVER_PORT', port),
+    source: [host === null ? null : 'ANDROID_ADB_SERVER_ADDRESS', port === null ? null : 'ANDROID_ADB_SERVER_PORT'].filter(Boolean).join(', ') || 'default',
+  };
+}
+
+/** How a message names the server: `port 5037` on this machine, `192.0.2.10:5037` elsewhere. */
+export function describeAdbServer(server: Pick<AdbServerAddress, 'host' | 'port'>): string {
+  const local = server.host === DEFAULT_ADB_SERVER_HOST || server.host === 'localhost';
+  return local ? `port ${server.port}` : `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
+}
+
+/**
+ * An adbkit client for the adb server the environment names (adbServerAddress). `port`, when
+ * given, replaces the environment's port (a server this run started, or a plan's); the host is
+ * the environment's always, so one variable moves every client of a run to another machine.
+ */
+export function adbClient(port?: number, env: Readonly<Record<string, string | undefined>> = process.env): AdbkitClient {
+  const server = adbServerAddress(env);
   // ESM and tsx disagree on adbkit's default export; require gives the module in both.
   const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
-  return adbkit.Adb.createClient({ port }) as unknown as AdbkitClient;
+  return adbkit.Adb.createClient({ host: server.host, port: port ?? server.port }) as unknown as AdbkitClient;
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * What the harness learns of a device by asking it, as it would ask a phone: its build, how it
  * can get root and capture packets, its addresses, and what its default network reports
- * (NAT64 prefix, CLAT). Every fact is probed; a probe that fails leaves its fact null and says
+ * (NAT64 prefix, CLAT), and which build it runs (./identity.ts). Every fact is probed; a probe that fails leaves its fact null and says
  * why in `problems`, so one odd device never hides the others.
  */
 import type { DeviceBackend } from './adb.js';
 import { PCAPDROID_PACKAGE } from './capture.js';
 import { parseDumpsysConnectivity, parseGetprop, parseIpAddr, type InterfaceAddresses } from './parse/index.js';
 import { defaultNetwork } from './parse/connectivity.js';
+import { identityFromProperties, parseKernelRelease, type DeviceIdentity } from './identity.js';
 
 export type RootMethod = 'adbd' | 'su' | null;
 
@@ -18,6 +19,11 @@ export interface DeviceFacts {
   android: string | null;
   sdk: number | null;
   buildType: string | null;
+  /**
+   * Which build: fingerprint, build id, security patch, baseband, SIM operators, kernel (and the
+   * model and version above, again, so the identity is one object a report can keep whole).
+   */
+  identity: DeviceIdentity;
   /** How a command can run as root: adbd already is, or `su -c` works. */
   root: RootMethod;
   /** Path of tcpdump on the device, or null. */
@@ -54,27 +60,29 @@ export async function probeDevice(device: DeviceBackend): Promise<DeviceFacts> {
     const su = await attempt(problems, 'su', () => device.run(['su', '-c', 'id'], { timeoutMs: 5000 }));
     return su && su.exitCode === 0 && /^uid=0\b/m.test(su.output) ? 'su' : null;
   });
-  const [props, root, which, pcapdroid, addresses, connectivity] = await Promise.all([
+  const [props, root, which, pcapdroid, addresses, connectivity, kernel] = await Promise.all([
     attempt(problems, 'getprop', async () => parseGetprop(await device.runOk(['getprop']))).then((p) => p ?? {}),
     rootProbe,
     attempt(problems, 'which tcpdump', () => device.run(['which', 'tcpdump'])),
     attempt(problems, 'pm path', () => device.run(['pm', 'path', PCAPDROID_PACKAGE])),
     attempt(problems, 'ip -o addr', async () => parseIpAddr(await device.runOk(['ip', '-o', 'addr', 'show']))).then((a) => a ?? []),
     attempt(problems, 'dumpsys connectivity', async () => parseDumpsysConnectivity(await device.runOk(['dumpsys', 'connectivity']))),
+    attempt(problems, 'uname -r', async () => parseKernelRelease(await device.runOk(['uname', '-r']))),
   ]);
   // The network `Active default network:` names, or none: never the first network listed (a
   // VoLTE phone lists its IMS network first, and a phone without a default has none).
   const network = connectivity === null ? null : defaultNetwork(connectivity);
   const lp = network?.linkProperties ?? null;
   const clatLink = lp?.stacked.find((s) => s.interfaceName?.startsWith('v4-')) ?? null;
-  const sdk = Number(props['ro.build.version.sdk']);
+  const identity: DeviceIdentity = { ...identityFromProperties(props), kernel };
   return {
     serial: device.serial,
-    model: props['ro.product.model'] ?? null,
-    manufacturer: props['ro.product.manufacturer'] ?? null,
-    android: props['ro.build.version.release'] ?? null,
-    sdk: Number.isInteger(sdk) && sdk > 0 ? sdk : null,
+    model: identity.model,
+    manufacturer: identity.manufacturer,
+    android: identity.android,
+    sdk: identity.sdk,
     buildType: props['ro.build.type'] ?? null,
+    identity,
     root,
     tcpdump: which && which.exitCode === 0 && which.output.trim() !== '' ? which.output.trim().split('\n')[0]! : null,
     pcapdroid: pcapdroid !== null && pcapdroid.exitCode === 0 && /^package:/m.test(pcapdroid.output),

@@ -5,23 +5,72 @@
  */
 import type { ApnRow, HandsetState, InstalledApp } from './state.js';
 
-/** Every property the handset reports: build facts from the profile, then the profile's, then setprop's. */
+/**
+ * Every property the handset reports: build facts from the profile, then the profile's, then
+ * setprop's. The build identity follows the real samples' shapes
+ * (test/fixtures/android-real/getprop: Galaxy S25+ Android 16, POCO F6 Android 15):
+ * `brand/product/device:release/ID/incremental:type/tags` for the fingerprint, an ID like
+ * BP4A.251205.006, a patch level YYYY-MM-05; each from the profile, and a profile's `properties`
+ * override any of them (the fingerprint is built from the overridden parts).
+ */
 export function systemProperties(state: HandsetState): Record<string, string> {
   const p = state.profile;
+  const given = (key: string, fallback: string) => p.properties[key] ?? fallback;
+  // The month each release first shipped (AOSP), so a profile of Android 13 has a 2022 build;
+  // and the letter its build ids start with (Q for 10, T for 13, A for 15's trunk builds, B for 16).
+  const release = p.android.split('.')[0]!;
+  const shipped: Record<string, [string, string]> = {
+    '9': ['2018-08', 'P'],
+    '10': ['2019-09', 'Q'],
+    '11': ['2020-09', 'R'],
+    '12': ['2021-10', 'S'],
+    '13': ['2022-08', 'T'],
+    '14': ['2023-10', 'U'],
+    '15': ['2024-09', 'A'],
+    '16': ['2025-06', 'B'],
+  };
+  const [month, letter] = shipped[release] ?? ['2025-01', 'V'];
+  const brand = given('ro.product.brand', p.manufacturer.replace(/[^A-Za-z0-9_-]/g, ''));
+  const release_ = given('ro.build.version.release', p.android);
+  const buildType = given('ro.build.type', p.buildType);
+  // AOSP signs a build with the test keys unless it is signed for release (a user build here).
+  const tags = given('ro.build.tags', buildType === 'user' ? 'release-keys' : 'test-keys');
+  // BUILD_ID's shape (4 characters, date, number); "V6L" marks it as the lab's, never a real build.
+  const buildId = given('ro.build.id', `${letter}V6L.${month.slice(2).replace('-', '')}05.001`);
+  // A locally built AOSP's BUILD_NUMBER: eng.USER.DATE.TIME.
+  const incremental = given('ro.build.version.incremental', `eng.v6lab.${month.replace('-', '')}05.000000`);
+  // AOSP's display id: the build id on a user build, a description of the build otherwise (POCO F6 sample).
+  const displayId = given('ro.build.display.id', buildType === 'user' ? buildId : `${p.device}-${buildType} ${release_} ${buildId} ${incremental} ${tags}`);
+  const apn = p.apns[0];
+  const simNumeric = `${apn?.mcc ?? '001'}${apn?.mnc ?? '01'}`;
+  // The lab's APNs are the SIM operator's own, so the first one's name stands for the operator's.
+  const simName = apn?.name ?? '';
   return {
     'ro.product.manufacturer': p.manufacturer,
+    'ro.product.brand': brand,
     'ro.product.model': p.model,
     'ro.product.name': p.device,
     'ro.product.device': p.device,
     'ro.build.version.release': p.android,
     'ro.build.version.sdk': String(p.sdk),
     'ro.build.type': p.buildType,
+    'ro.build.tags': tags,
+    'ro.build.id': buildId,
+    'ro.build.display.id': displayId,
+    'ro.build.version.incremental': incremental,
+    'ro.build.version.security_patch': `${month}-05`,
+    'ro.build.fingerprint': `${brand}/${given('ro.product.name', p.device)}/${given('ro.product.device', p.device)}:${release_}/${buildId}/${incremental}:${buildType}/${tags}`,
     'ro.debuggable': p.buildType === 'user' ? '0' : '1',
     'ro.secure': p.rooted ? '0' : '1',
     'ro.serialno': state.serial,
     'ro.kernel.qemu': '0',
     'net.464xlat.cellular.enabled': p.ipv6.clat ? 'true' : 'false',
-    'gsm.sim.operator.numeric': `${p.apns[0]?.mcc ?? '001'}${p.apns[0]?.mnc ?? '01'}`,
+    // One SIM, one modem: single values (a dual-SIM phone prints a comma-separated list).
+    'gsm.version.baseband': `V6LAB-MODEM-${p.sdk}.0`,
+    'gsm.sim.operator.numeric': simNumeric,
+    'gsm.sim.operator.alpha': simName,
+    'gsm.operator.numeric': given('gsm.sim.operator.numeric', simNumeric),
+    'gsm.operator.alpha': given('gsm.sim.operator.alpha', simName),
     ...p.properties,
     ...state.props,
   };
