@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { toolVersion } from './version.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AdbkitBackend, adbClient, type AdbkitClient } from '../device/adb.js';
+import { AdbkitBackend, adbClient, adbServerAddress, type AdbkitClient } from '../device/adb.js';
 import { DeviceUnavailableError } from '../device/errors.js';
 import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { DEFAULT_APPIUM_URL, loadDeviceProfile, type DeviceProfile } from '../device/profile.js';
@@ -416,7 +416,8 @@ export async function certifyCommand(options: CertifyOptions, out: NodeJS.Writab
   if (!options.lab && options.resume === undefined && options.devices === undefined && options.profile === undefined) {
     throw new UsageError('name the devices: --devices SERIAL,... or --profile FILE (or --lab for the virtual lab, --resume DIR to continue a run)');
   }
-  const adbPort = Number(process.env.ANDROID_ADB_SERVER_PORT ?? 5037);
+  // The host, if another machine's, reaches every client through the environment (adbClient).
+  const adbPort = adbServerAddress().port;
   // The lab run needs an adb server: one that is running is used; else one is started, and stopped at the end.
   const adbStarted = options.lab ? await ensureAdbServer(adbPort) : false;
   try {
@@ -533,6 +534,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
         android: facts[i]!.android ?? 'unknown',
         virtual: d.virtual,
         profile: d.profile,
+        identity: facts[i]!.identity,
       }));
       ResultsWriter.start(runDir, toolVersion(), runDevices, new Date(), allowSkip);
     } catch (error) {

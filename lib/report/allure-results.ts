@@ -13,7 +13,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import type { CheckResult, RunDevice, RunResults } from './results.js';
+import { buildLabel, identityProperties, type CheckResult, type RunDevice, type RunResults } from './results.js';
 import type { RunVerdict } from './verdict.js';
 import { locateRunFile, readCappedFile, writeRunFile } from './run-files.js';
 import { describeCheck } from './verdict.js';
@@ -147,6 +147,8 @@ export function allureResult(
     links: [],
     parameters: [
       { name: 'network', value: r.network },
+      // Which build the check ran on: two runs of one handset on two firmwares are told apart.
+      ...(device === undefined || buildLabel(device) === null ? [] : [{ name: 'build', value: buildLabel(device)! }]),
       ...(r.verdict === null ? [] : [{ name: 'verdict', value: r.verdict }]),
       ...Object.entries(r.metrics).map(([name, value]) => ({ name, value: String(value) })),
     ],
@@ -192,6 +194,10 @@ export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict:
     property('v6lab.accepted-skips', String(verdict.accepted.length)),
     ...verdict.accepted.map((a, i) => property(`v6lab.accepted.${i + 1}`, describeCheck(a))),
     ...(verdict.allowSkip.length > 0 ? [property('v6lab.allow-skip', verdict.allowSkip.join(','))] : []),
+    // A serial may hold ':' (192.0.2.1:5555), a key separator in .properties: kept to safe characters.
+    ...doc.devices.flatMap((d) =>
+      identityProperties(d).map(([name, value]) => property(`v6lab.device.${d.serial.replace(/[^A-Za-z0-9._-]/g, '_')}.${name}`, value)),
+    ),
   ];
   writeRunFile(join(resultsDir, 'environment.properties'), `${lines.join('\n')}\n`);
   writeRunFile(

@@ -2,10 +2,12 @@
  * Two runs compared check by check (`v6lab report DIR --compare OLD`): what regressed, what got
  * fixed, what is new or gone. A check is matched by device, check id, app and network; a device
  * is the same device when its serial matches, else when its model and profile do (a new build
- * flashed on another unit of the same model). A regression is a worse verdict, or a check that
+ * flashed on another unit of the same model), a unit of the same build preferred. The serial says
+ * which unit, not which build: each change says which builds it compared (`fingerprint A -> B`),
+ * so a new firmware is never read as the old one. A regression is a worse verdict, or a check that
  * passed and is now skipped or broken; `report --compare` exits 1 on any.
  */
-import type { CheckResult, RunResults } from './results.js';
+import type { CheckResult, RunDevice, RunResults } from './results.js';
 
 export type Change = 'regressed' | 'fixed' | 'changed' | 'new' | 'gone';
 
@@ -17,6 +19,63 @@ export interface ComparedCheck {
   network: string;
   before: Pick<CheckResult, 'status' | 'verdict' | 'reasons'> | null;
   after: Pick<CheckResult, 'status' | 'verdict' | 'reasons'> | null;
+  /** Which builds were compared (ComparedDevice.builds); null when the check is only in one run. */
+  builds: string | null;
+}
+
+/** An old run's device and the device of this run it was compared with. */
+export interface ComparedDevice {
+  before: string;
+  after: string;
+  /** `serial`: the same unit; `model`: another unit of the same model and profile. */
+  matchedBy: 'serial' | 'model';
+  /** Whether the fingerprints agree; `unknown` when a run did not record one (older results). */
+  build: 'same' | 'different' | 'unknown';
+  /**
+   * What was compared, in words: `fingerprint A -> B`, `fingerprint A (same build)`,
+   * `fingerprint not recorded -> B` (a run from before v6lab recorded builds), and the serials
+   * when the units differ; null when neither run recorded a build and the unit is the same.
+   */
+  builds: string | null;
+}
+
+const fingerprintOf = (d: RunDevice): string | null => d.identity?.fingerprint ?? null;
+
+/**
+ * Pairs each old device with at most one of this run: the same serial first, then another unit
+ * of the same model and profile, the same build preferred at each step.
+ */
+export function compareDevices(current: RunResults, old: RunResults): ComparedDevice[] {
+  const taken = new Set<string>();
+  const pairs = new Map<string, { after: RunDevice; matchedBy: ComparedDevice['matchedBy'] }>();
+  const sameBuild = (a: RunDevice, b: RunDevice) => fingerprintOf(a) !== null && fingerprintOf(a) === fingerprintOf(b);
+  const steps: [ComparedDevice['matchedBy'], (o: RunDevice, c: RunDevice) => boolean][] = [
+    ['serial', (o, c) => c.serial === o.serial],
+    ['model', (o, c) => c.model === o.model && c.profile === o.profile && sameBuild(o, c)],
+    ['model', (o, c) => c.model === o.model && c.profile === o.profile],
+  ];
+  for (const [matchedBy, matches] of steps) {
+    for (const o of old.devices) {
+      if (pairs.has(o.serial)) continue;
+      const same = current.devices.find((c) => !taken.has(c.serial) && matches(o, c));
+      if (same === undefined) continue;
+      taken.add(same.serial);
+      pairs.set(o.serial, { after: same, matchedBy });
+    }
+  }
+  return old.devices.flatMap((o) => {
+    const pair = pairs.get(o.serial);
+    if (pair === undefined) return [];
+    const [a, b] = [fingerprintOf(o), fingerprintOf(pair.after)];
+    const build: ComparedDevice['build'] = a === null || b === null ? 'unknown' : a === b ? 'same' : 'different';
+    let builds: string | null = null;
+    if (build === 'same') builds = `fingerprint ${a} (same build)`;
+    else if (build === 'different') builds = `fingerprint ${a} -> ${b}`;
+    else if (a !== null || b !== null) builds = a === null ? `fingerprint not recorded -> ${b}` : `fingerprint ${a} -> not recorded`;
+    const units = pair.matchedBy === 'serial' ? null : `${o.serial} -> ${pair.after.serial}`;
+    const described = [builds, units].filter((x) => x !== null).join(', ');
+    return [{ before: o.serial, after: pair.after.serial, matchedBy: pair.matchedBy, build, builds: described === '' ? null : described }];
+  });
 }
 
 /** How bad an outcome is: the higher, the worse. Skipped and broken say nothing of the device. */
@@ -33,12 +92,10 @@ const reasonCodes = (r: Pick<CheckResult, 'reasons'>) =>
     .join(',');
 
 export function compareRuns(current: RunResults, old: RunResults): ComparedCheck[] {
-  // Old device -> current device: by serial, else by model and profile.
-  const deviceOf = new Map<string, string>();
-  for (const d of old.devices) {
-    const same = current.devices.find((c) => c.serial === d.serial) ?? current.devices.find((c) => c.model === d.model && c.profile === d.profile);
-    if (same) deviceOf.set(d.serial, same.serial);
-  }
+  const devices = compareDevices(current, old);
+  // Old device -> current device (compareDevices); and, per current device, the builds compared.
+  const deviceOf = new Map(devices.map((d) => [d.before, d.after]));
+  const buildsOf = new Map(devices.map((d) => [d.after, d.builds]));
   const key = (device: string, r: CheckResult) => `${device}|${r.check}|${r.app ?? ''}|${r.network}`;
   const before = new Map(old.results.map((r) => [key(deviceOf.get(r.device) ?? `old:${r.device}`, r), r]));
   const out: ComparedCheck[] = [];
@@ -49,7 +106,7 @@ export function compareRuns(current: RunResults, old: RunResults): ComparedCheck
     before.delete(k);
     const base = { device: r.device, check: r.check, app: r.app, network: r.network, after: pick(r) };
     if (!was) {
-      out.push({ ...base, change: 'new', before: null });
+      out.push({ ...base, change: 'new', before: null, builds: null });
       continue;
     }
     const [then, now] = [badness(was), badness(r)];
@@ -61,10 +118,10 @@ export function compareRuns(current: RunResults, old: RunResults): ComparedCheck
     else if (was.status === 'passed' && now === null) change = 'regressed';
     else if (then === null && r.status === 'passed') change = 'fixed';
     else if (was.status !== r.status || was.verdict !== r.verdict || reasonCodes(was) !== reasonCodes(r)) change = 'changed';
-    if (change !== null) out.push({ ...base, change, before: pick(was) });
+    if (change !== null) out.push({ ...base, change, before: pick(was), builds: buildsOf.get(r.device) ?? null });
   }
   for (const [k, was] of before) {
-    out.push({ change: 'gone', device: k.split('|')[0]!, check: was.check, app: was.app, network: was.network, before: pick(was), after: null });
+    out.push({ change: 'gone', device: k.split('|')[0]!, check: was.check, app: was.app, network: was.network, before: pick(was), after: null, builds: null });
   }
   const order: Record<Change, number> = { regressed: 0, fixed: 1, changed: 2, new: 3, gone: 4 };
   return out.sort(
@@ -75,10 +132,14 @@ export function compareRuns(current: RunResults, old: RunResults): ComparedCheck
 
 const outcome = (x: ComparedCheck['before']): string => (x === null ? 'none' : `${x.status}${x.verdict === null ? '' : ` (${x.verdict})`}`);
 
-/** One line per change: `regressed apps.ipv6-first com.example.maps [ipv6] on SERIAL: passed (pass) -> failed (fail): IPV4_FIRST`. */
+/**
+ * One line per change: `regressed apps.ipv6-first com.example.maps [ipv6] on SERIAL (fingerprint
+ * A -> B): passed (pass) -> failed (fail): IPV4_FIRST`.
+ */
 export function describeChange(c: ComparedCheck): string {
   const codes = (c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '';
-  return `${c.change} ${c.check}${c.app === null ? '' : ` ${c.app}`} [${c.network}] on ${c.device}: ${outcome(c.before)} -> ${outcome(c.after)}${codes ? `: ${codes}` : ''}`;
+  const builds = c.builds === null ? '' : ` (${c.builds})`;
+  return `${c.change} ${c.check}${c.app === null ? '' : ` ${c.app}`} [${c.network}] on ${c.device}${builds}: ${outcome(c.before)} -> ${outcome(c.after)}${codes ? `: ${codes}` : ''}`;
 }
 
 /** The comparison as one JSON object for machines: each kind of change, in the order of compareRuns. */

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { REQUIREMENTS, checkDefinition, type RequirementId } from '../checks/requirements.js';
 import type { ComparedCheck } from './compare.js';
-import type { CheckResult } from './results.js';
+import { buildLabel, type CheckResult, type RunDevice } from './results.js';
 import { PATHS, resultKey, type AppEvidence, type PathName, type RunView } from './run.js';
 import { judgeRun, type DeviceVerdict, type MissingCheck, type OverallVerdict, type VerdictOptions } from './verdict.js';
 
@@ -224,7 +224,7 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   const out: string[] = [];
 
   out.push(`<header><h1>IPv6 certification report</h1>
-<p class="meta">Run <code>${escapeHtml(doc.run.id)}</code> · started ${escapeHtml(doc.run.started)} · ${doc.run.finished === null ? '<strong>not finished</strong>' : `finished ${escapeHtml(doc.run.finished)}`} · ${escapeHtml(doc.run.tool.name)} ${escapeHtml(doc.run.tool.version)}</p>${doc.run.merged ? `\n<p class="meta" id="merged">A merge of ${doc.run.merged.length} run${doc.run.merged.length === 1 ? '' : 's'} (the later run's result where two checked the same device, check, app and network): ${doc.run.merged.map((m) => `<code>${escapeHtml(m.dir)}</code> (${escapeHtml(m.started)}, v6lab ${escapeHtml(m.tool)})`).join(', ')}</p>` : ''}
+<p class="meta">Run <code>${escapeHtml(doc.run.id)}</code> · started ${escapeHtml(doc.run.started)} · ${doc.run.finished === null ? '<strong>not finished</strong>' : `finished ${escapeHtml(doc.run.finished)}`} · ${escapeHtml(doc.run.tool.name)} ${escapeHtml(doc.run.tool.version)}</p>${doc.run.merged ? `\n<p class="meta" id="merged">A merge of ${doc.run.merged.length} run${doc.run.merged.length === 1 ? '' : 's'} (the later run's result where two checked the same device on the same build, check, app and network; another build of a device is shown as a device of its own, SERIAL@BUILD): ${doc.run.merged.map((m) => `<code>${escapeHtml(m.dir)}</code> (${escapeHtml(m.started)}, v6lab ${escapeHtml(m.tool)})`).join(', ')}</p>` : ''}
 <p class="overall">Overall: ${overallBadge(
     overall,
     judged.devices.reduce((n, d) => n + d.warnings, 0),
@@ -256,7 +256,7 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
     const verdict = verdictOf(d.serial);
     out.push(`<article class="card overall-${overallClass(verdict.verdict)}" data-device="${escapeHtml(d.serial)}"><h3><a href="#device-${escapeHtml(d.serial)}">${escapeHtml(d.model)}</a> ${overallBadge(verdict.verdict, verdict.warnings)}</h3>
 <dl><dt>serial</dt><dd><code>${escapeHtml(d.serial)}</code></dd><dt>Android</dt><dd>${escapeHtml(d.android)}${facts?.buildType ? ` (${escapeHtml(facts.buildType)})` : ''}</dd>
-<dt>profile</dt><dd>${escapeHtml(d.profile)}${d.virtual ? ' (virtual lab)' : ''}</dd><dt>tested on</dt><dd>${escapeHtml(networks || '–')}</dd>
+${identityRows(d)}<dt>profile</dt><dd>${escapeHtml(d.profile)}${d.virtual ? ' (virtual lab)' : ''}</dd><dt>tested on</dt><dd>${escapeHtml(networks || '–')}</dd>
 <dt>checks</dt><dd>${count(mine, 'passed')} passed, ${count(mine, 'failed')} failed, ${count(mine, 'broken')} broken, ${count(mine, 'skipped')} skipped${verdict.accepted.length > 0 ? ` (${verdict.accepted.length} accepted)` : ''}</dd>${verdict.missing.length > 0 ? `<dt>no verdict</dt><dd>${verdict.missing.length} (<a href="#missing">listed</a>)</dd>` : ''}</dl></article>`);
   }
   out.push('</div></section>');
@@ -267,7 +267,7 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   if (doc.devices.length > 1) {
     const checks = [...new Set(doc.results.filter((r) => r.app === null).map((r) => `${r.check}|${r.network}`))];
     out.push(
-      `<section aria-labelledby="fleet-h"><h2 id="fleet-h">Fleet: checks by model</h2><div class="scroll"><table class="matrix"><thead><tr><th scope="col">check</th>${doc.devices.map((d) => `<th scope="col">${escapeHtml(d.model)}<br><small>${escapeHtml(d.serial)}</small></th>`).join('')}</tr></thead><tbody>`,
+      `<section aria-labelledby="fleet-h"><h2 id="fleet-h">Fleet: checks by model</h2><div class="scroll"><table class="matrix"><thead><tr><th scope="col">check</th>${doc.devices.map((d) => `<th scope="col">${escapeHtml(d.model)}<br><small>${escapeHtml(d.serial)}${buildLabel(d) === null ? '' : `<br>${escapeHtml(buildLabel(d)!)}`}</small></th>`).join('')}</tr></thead><tbody>`,
     );
     for (const key of checks) {
       const [check, network] = key.split('|') as [string, string];
@@ -314,7 +314,7 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
     const mine = byDevice(d.serial);
     const facts = run.facts.get(d.serial);
     out.push(
-      `<section id="device-${escapeHtml(d.serial)}" aria-labelledby="device-${escapeHtml(d.serial)}-h"><h2 id="device-${escapeHtml(d.serial)}-h">${escapeHtml(d.model)} <small>${escapeHtml(d.serial)}</small> ${overallBadge(verdictOf(d.serial).verdict, verdictOf(d.serial).warnings)}</h2>`,
+      `<section id="device-${escapeHtml(d.serial)}" aria-labelledby="device-${escapeHtml(d.serial)}-h"><h2 id="device-${escapeHtml(d.serial)}-h">${escapeHtml(d.model)} <small>${escapeHtml(d.serial)}${buildLabel(d) === null ? '' : `, build ${escapeHtml(buildLabel(d)!)}`}</small> ${overallBadge(verdictOf(d.serial).verdict, verdictOf(d.serial).warnings)}</h2>`,
     );
     if (facts) {
       const net = facts.defaultNetwork;
@@ -399,6 +399,29 @@ const CHANGE: Record<ComparedCheck['change'], ComparedCheck['change']> = {
   gone: 'gone',
 };
 
+/**
+ * A device card's identity rows (build, fingerprint, security patch, baseband, SIM operators,
+ * kernel), each escaped; a run from before v6lab recorded them says so in one row.
+ */
+function identityRows(d: RunDevice): string {
+  const id = d.identity;
+  if (id === undefined) return '<dt>build</dt><dd>not recorded (results from an earlier v6lab)</dd>';
+  const row = (term: string, value: string | null, code = false) =>
+    `<dt>${term}</dt><dd>${value === null ? '–' : code ? `<code>${escapeHtml(value)}</code>` : escapeHtml(value)}</dd>`;
+  const sims = id.sims.map(
+    (sim) => `${sim.name ?? '?'} (${sim.mcc === null ? '?' : `${sim.mcc}/${sim.mnc}`}${id.sims.length > 1 ? `, slot ${sim.slot + 1}` : ''})`,
+  );
+  return [
+    row('build', buildLabel(d)),
+    row('fingerprint', id.fingerprint, true),
+    row('display id', id.displayId),
+    row('security patch', id.securityPatch),
+    row('baseband', id.baseband),
+    row(id.sims.length > 1 ? 'SIMs' : 'SIM', sims.length === 0 ? null : sims.join('; ')),
+    row('kernel', id.kernel),
+  ].join('');
+}
+
 function renderCompare(compare: NonNullable<HtmlReportOptions['compare']>): string {
   const { changes } = compare;
   const word = (x: ComparedCheck['before']) => (x === null ? '–' : badge(outcomeOf(x)));
@@ -406,7 +429,7 @@ function renderCompare(compare: NonNullable<HtmlReportOptions['compare']>): stri
   const rows = changes
     .map(
       (c) =>
-        `<tr class="change-${change(c)}" data-change="${change(c)}" data-app="${escapeHtml(c.app ?? '')}"><td><strong>${change(c)}</strong></td><th scope="row">${escapeHtml(c.app ?? c.check)}</th><td>${escapeHtml(c.device)}</td><td>${escapeHtml(networkName(c.network))}</td><td>${word(c.before)}</td><td>${word(c.after)}</td><td>${escapeHtml((c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '')}</td></tr>`,
+        `<tr class="change-${change(c)}" data-change="${change(c)}" data-app="${escapeHtml(c.app ?? '')}"><td><strong>${change(c)}</strong></td><th scope="row">${escapeHtml(c.app ?? c.check)}</th><td>${escapeHtml(c.device)}${c.builds === null ? '' : `<br><small class="builds">${escapeHtml(c.builds)}</small>`}</td><td>${escapeHtml(networkName(c.network))}</td><td>${word(c.before)}</td><td>${word(c.after)}</td><td>${escapeHtml((c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '')}</td></tr>`,
     )
     .join('');
   const counts = (['regressed', 'fixed', 'changed', 'new', 'gone'] as const).map((k) => `${changes.filter((c) => c.change === k).length} ${k}`).join(', ');

@@ -6,7 +6,7 @@
  * (pass, fail, incomplete, not-run) is a testsuite of its own with a `verdict` property.
  */
 import { suiteOf } from './allure-results.js';
-import type { CheckResult, RunResults } from './results.js';
+import { identityProperties, type CheckResult, type RunResults } from './results.js';
 import { describeCheck, judgeRun, type CheckKey, type RunVerdict, type VerdictOptions } from './verdict.js';
 
 const xml = (text: unknown): string =>
@@ -98,7 +98,11 @@ export function renderJunit(doc: RunResults, options: VerdictOptions = {}): stri
     skipped += s;
     const deviceVerdict = verdict.devices.find((d) => d.device === serial)?.verdict ?? 'not-run';
     const properties = device
-      ? `<property name="model" value="${xml(device.model)}"/><property name="android" value="${xml(device.android)}"/><property name="profile" value="${xml(device.profile)}"/>`
+      ? `<property name="model" value="${xml(device.model)}"/><property name="android" value="${xml(device.android)}"/><property name="profile" value="${xml(device.profile)}"/>${identityProperties(
+          device,
+        )
+          .map(([name, value]) => `<property name="${xml(name)}" value="${xml(value)}"/>`)
+          .join('')}`
       : '<property name="model" value="(not in the run\'s device list)"/>';
     suites.push(`  <testsuite name="${xml(`${suite} ${device?.model ?? 'unknown'} (${serial})`)}" tests="${cases.length}" failures="${f}" errors="${e}" skipped="${s}" time="${time.toFixed(3)}" timestamp="${xml(timestamp)}" hostname="${xml(serial)}">
     <properties>${properties}<property name="device-verdict" value="${xml(deviceVerdict)}"/></properties>

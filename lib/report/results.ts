@@ -11,14 +11,82 @@ import { readCappedFile, writeRunFile } from './run-files.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'broken' | 'skipped';
 
+/** One SIM slot's operator (`gsm.sim.operator.numeric` and `.alpha` at that slot). */
+export interface RunDeviceSim {
+  slot: number;
+  mcc: string | null;
+  mnc: string | null;
+  name: string | null;
+}
+
+/**
+ * Which build a device ran (lib/device/identity.ts, as probed when the run started): what tells
+ * one firmware of a handset from another. Each value is null where the device did not say.
+ */
+export interface RunDeviceIdentity {
+  manufacturer: string | null;
+  model: string | null;
+  android: string | null;
+  sdk: number | null;
+  fingerprint: string | null;
+  buildId: string | null;
+  displayId: string | null;
+  incremental: string | null;
+  securityPatch: string | null;
+  baseband: string | null;
+  sims: RunDeviceSim[];
+  kernel: string | null;
+}
+
 export interface RunDevice {
   serial: string;
   model: string;
   android: string;
   virtual: boolean;
   profile: string;
+  /** Which build it ran; absent in results written before v6lab recorded it (unknown, not "none"). */
+  identity?: RunDeviceIdentity;
   /** Where the device's facts.json is, relative to the run directory; absent: devices/SERIAL/facts.json (a merge points into the run it came from). */
   factsFile?: string;
+}
+
+/** A build in a few words: build id and the vendor's build number (`BP4A.251205.006 S936BXXUACZF1`), else the fingerprint; null when unknown. */
+export function buildLabel(device: Pick<RunDevice, 'identity'>): string | null {
+  const id = device.identity;
+  if (id === undefined) return null;
+  const short = [id.buildId, id.incremental].filter((x) => x !== null).join(' ');
+  return short !== '' ? short : id.fingerprint;
+}
+
+/** How reports name a device: its model and build (`SM-S936B, build BP4A.251205.006 S936BXXUACZF1`). */
+export function deviceLabel(device: Pick<RunDevice, 'model' | 'identity'>): string {
+  const build = buildLabel(device);
+  return build === null ? device.model : `${device.model}, build ${build}`;
+}
+
+/**
+ * A device's identity as name/value pairs for formats that carry properties (JUnit, Allure's
+ * environment): only what the device reported; none for results from before it was recorded.
+ */
+export function identityProperties(device: Pick<RunDevice, 'identity'>): [string, string][] {
+  const id = device.identity;
+  if (id === undefined) return [];
+  const pairs: [string, string | null][] = [
+    ['manufacturer', id.manufacturer],
+    ['sdk', id.sdk === null ? null : String(id.sdk)],
+    ['fingerprint', id.fingerprint],
+    ['build-id', id.buildId],
+    ['display-id', id.displayId],
+    ['incremental', id.incremental],
+    ['security-patch', id.securityPatch],
+    ['baseband', id.baseband],
+    ...id.sims.map((sim): [string, string | null] => [
+      `sim.${sim.slot}`,
+      [sim.mcc === null ? null : `${sim.mcc}${sim.mnc}`, sim.name].filter((x) => x !== null).join(' ') || null,
+    ]),
+    ['kernel', id.kernel],
+  ];
+  return pairs.filter((p): p is [string, string] => p[1] !== null);
 }
 
 export interface CheckResult {
@@ -336,6 +404,28 @@ function fields<T>(required: Record<string, Schema<unknown>>, optional: Record<s
 }
 
 const reasons = array(fields<{ code: string; detail: string }>({ code: name, detail: text }));
+const sdk: Schema<number> = (value, field, file) => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new DataFileError(file, field, 'expected an API level such as 34');
+  return value;
+};
+const slot: Schema<number> = (value, field, file) => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new DataFileError(file, field, 'expected a SIM slot number from 0');
+  return value;
+};
+const identity = fields<RunDeviceIdentity>({
+  manufacturer: nullable(text),
+  model: nullable(text),
+  android: nullable(text),
+  sdk: nullable(sdk),
+  fingerprint: nullable(text),
+  buildId: nullable(text),
+  displayId: nullable(text),
+  incremental: nullable(text),
+  securityPatch: nullable(text),
+  baseband: nullable(text),
+  sims: array(fields<RunDeviceSim>({ slot, mcc: nullable(text), mnc: nullable(text), name: nullable(text) })),
+  kernel: nullable(text),
+});
 const allowSkip = array(reasonCode);
 
 const resultsSchema: Schema<RunResults> = fields<RunResults>({
@@ -351,7 +441,7 @@ const resultsSchema: Schema<RunResults> = fields<RunResults>({
       merged: array(fields({ id: name, dir: text, started: name, finished: nullable(name), tool: text }, { allowSkip })),
     },
   ),
-  devices: array(fields<RunDevice>({ serial: name, model: text, android: text, virtual: boolean, profile: text }, { factsFile: name })),
+  devices: array(fields<RunDevice>({ serial: name, model: text, android: text, virtual: boolean, profile: text }, { factsFile: name, identity })),
   results: array(
     fields<CheckResult>(
       {

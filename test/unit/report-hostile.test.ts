@@ -320,7 +320,7 @@ describe('enumerated values that bypass results.json validation', () => {
     const page = renderHtmlReport(view, {
       compare: {
         dir: 'old',
-        changes: [{ change: PAYLOAD as never, device: 'd', check: 'c', app: null, network: PAYLOAD as never, before: null, after: null }],
+        changes: [{ change: PAYLOAD as never, device: 'd', check: 'c', app: null, network: PAYLOAD as never, before: null, after: null, builds: PAYLOAD }],
       },
     });
     assertNoInjectedMarkup(page);
