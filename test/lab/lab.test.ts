@@ -156,6 +156,25 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.equal(refused.defaultNetwork, null, 'a refused attach leaves no mobile network');
   });
 
+  it("v6lab devices shows each handset's build as a phone prints it, on the server ADB_SERVER_SOCKET names", async () => {
+    // The socket wins over ANDROID_ADB_SERVER_PORT, as in adb: port 1 would refuse the connection.
+    const env = cli.harnessEnv({ ADB_SERVER_SOCKET: `tcp:127.0.0.1:${cli.serverPort}`, ANDROID_ADB_SERVER_PORT: '1' });
+    const json = await v6lab(['devices', '--json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const { devices } = JSON.parse(json.stdout) as { devices: { serial: string; identity: Record<string, unknown> }[] };
+    const id = devices.find((d) => d.serial === 'emulator-5554')!.identity;
+    // compliant.json: v6lab v6ref, Android 14 userdebug, SIM 460/99; the kernel is the one it runs on
+    assert.match(String(id.fingerprint), /^v6lab\/v6ref\/v6ref:14\/UV6L\.\d{6}\.\d{3}\/[^:/]+:userdebug\/test-keys$/);
+    assert.match(String(id.buildId), /^UV6L\.\d{6}\.\d{3}$/);
+    assert.match(String(id.securityPatch), /^\d{4}-\d{2}-05$/);
+    assert.ok(id.displayId && id.incremental && id.baseband, JSON.stringify(id));
+    assert.deepEqual(id.sims, [{ slot: 0, mcc: '460', mnc: '99', name: 'v6lab IPv6' }]);
+    assert.equal(id.kernel, execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim());
+    const table = await v6lab(['devices'], env);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, new RegExp(`emulator-5554: fingerprint ${String(id.fingerprint).replace(/[.]/g, '\\.')};`));
+  });
+
   it('the os and apn checks pass the compliant handset and fail the non-compliant one, for the right reasons', async () => {
     const compliant = await observeDevice(new AdbkitBackend(client as unknown as AdbkitClient, 'emulator-5554'), { root: 'su' });
     for (const [name, outcome] of Object.entries({
@@ -201,7 +220,10 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     assert.equal((await shell('emulator-5556', 'cat /proc/sys/net/ipv6/conf/wlan0/disable_ipv6')).out, '1\n');
     assert.equal((await shell('emulator-5556', 'ip -6 addr show dev wlan0')).out.trim(), '');
     assert.equal((await shell('emulator-5556', 'cat /proc/sys/net/ipv6/conf/rmnet_data0/use_tempaddr')).out, '0\n');
-    assert.match((await shell('emulator-5554', 'ip -6 addr show dev wlan0 scope global')).out, /scope global temporary/);
+    // The compliant profile saves no Wi-Fi network: Wi-Fi is on but joined to nothing (wlan0 down, no
+    // address, as a phone out of the box), with its privacy setting in place for when it joins.
+    assert.equal((await shell('emulator-5554', 'cat /proc/sys/net/ipv6/conf/wlan0/use_tempaddr')).out, '2\n');
+    assert.equal((await shell('emulator-5554', 'ip -6 addr show dev wlan0 scope global')).out.trim(), '');
   });
 
   it('the attached handset makes background traffic from system uids, as /proc/net shows on a phone', async () => {
