@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labDown, labStatus, labUp, reattach, readState, type HandsetState, type LabPlan, type LabState } from '../../lib/lab/network/index.js';
+import { labDown, labStatus, labUp, reattach, readState, setWifi, type HandsetState, type LabPlan, type LabState } from '../../lib/lab/network/index.js';
 import { processesUsingRunDir } from '../../lib/lab/network/down.js';
 import { isRunning, parseProcStat } from '../../lib/lab/network/process.js';
 import { HANDSET_UID_BASE, HANDSET_UID_COUNT, usernsFile } from '../../lib/lab/network/userns.js';
@@ -462,24 +462,44 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       assert.equal(results[2]?.remoteAddress, '64:ff9b::6440:102');
     });
 
-    it('joins each handset to its own dual-stack Wi-Fi while mobile data stays the default route', async function () {
-      const h = handset(labB, 0);
-      assert.ok(h.wifi);
+    it('Wi-Fi on joins the access point and makes it the default network; off, mobile data is the default again', async function () {
+      this.timeout(30_000);
+      let h = handset(labB, 0);
+      const api = worldHost(labB, 'api.news.test');
+      // Not joined at start (no saved network): wlan0 is down with no address, mobile data the default.
+      assert.equal(h.wifi?.connected, false);
+      assert.deepEqual(await addresses(h.namespace, 'wlan0'), []);
+      assert.match(await routeGet(h.namespace, api.ipv6!), /dev rmnet_data0/);
+      h = await setWifi(labB!, 0, true);
+      assert.ok(h.wifi?.connected);
       const wlan = await addresses(h.namespace, 'wlan0');
       assert.ok(wlan.some((a) => a.local === h.wifi!.ipv4Address));
       // The IPv4 address came by DHCP, as from a home router: the access point's lease names it.
       const leases = await readFile(path.join(labB!.runDir, `ap${h.index}`, 'dhcp.leases'), 'utf8');
       assert.match(leases, new RegExp(` ${h.wifi.ipv4Address.replaceAll('.', '\\.')} `));
       assert.ok(wlan.some((a) => a.family === 'inet6' && a.scope === 'global' && inPrefix64(a.local, h.wifi!.ipv6Prefix)));
-      const api = worldHost(labB, 'api.news.test');
-      assert.match(await routeGet(h.namespace, api.ipv6!), /dev rmnet_data0/);
-      assert.match(await routeGet(h.namespace, api.ipv4!), /dev rmnet_data0/);
-      // A socket bound to Wi-Fi leaves over Wi-Fi, as an app on the Wi-Fi network does; the
-      // home router's NAT44 takes it to the internet.
-      assert.match(await exec(['ip', '-n', h.namespace, 'route', 'get', api.ipv4!, 'oif', 'wlan0']), /dev wlan0/);
-      assert.match(await exec(['ip', '-n', h.namespace, 'route', 'get', api.ipv6!, 'oif', 'wlan0']), /dev wlan0/);
-      const overWifi = await client(h.namespace, { kind: 'http', host: api.ipv4, bytes: 5000, localAddress: h.wifi.ipv4Address });
+      // Wi-Fi is the default network: every socket not bound elsewhere leaves over it, and the
+      // handset asks the home router's resolvers.
+      assert.match(await routeGet(h.namespace, api.ipv6!), /dev wlan0/);
+      assert.match(await routeGet(h.namespace, api.ipv4!), /dev wlan0/);
+      assert.match(
+        await readFile(path.join('/etc/netns', h.namespace, 'resolv.conf'), 'utf8'),
+        new RegExp(`nameserver ${h.wifi.dnsServers[0]!.replaceAll('.', '\\.')}`),
+      );
+      const overWifi = await client(h.namespace, { kind: 'http', host: api.ipv4, bytes: 5000 });
       assert.deepEqual([overWifi.ok, overWifi.bytes], [true, 5000], JSON.stringify(overWifi));
+      // Mobile data stays up beside it, its routes in its own table.
+      assert.match(await exec(['ip', '-n', h.namespace, '-6', 'route', 'show', 'table', 'all', 'default', 'dev', 'rmnet_data0']), /proto ra/);
+      h = await setWifi(labB!, 0, false);
+      assert.equal(h.wifi?.connected, false);
+      assert.deepEqual(await addresses(h.namespace, 'wlan0'), []);
+      assert.match(await routeGet(h.namespace, api.ipv6!), /dev rmnet_data0/);
+      assert.match(await routeGet(h.namespace, api.ipv4!), /dev (rmnet_data0|v4-rmnet_data0)/);
+      // Mobile data's resolvers again (the gateway's DNS64 on this APN), none of Wi-Fi's.
+      const resolvers = [...(await readFile(path.join('/etc/netns', h.namespace, 'resolv.conf'), 'utf8')).matchAll(/^nameserver (\S+)/gm)].map((m) => m[1]);
+      assert.deepEqual(resolvers, h.dnsServers);
+      const viaMobile = await client(h.namespace, { kind: 'http', host: 'api.news.test', bytes: 1000 });
+      assert.equal(viaMobile.ok, true, JSON.stringify(viaMobile));
     });
 
     it('re-attaches a handset from ipv4v6 to ipv6 within a few seconds, and its CLAT appears', async function () {
@@ -592,10 +612,6 @@ describe('lab network: lab up|status|down (issue 3)', function () {
         wlan.filter((a) => a.family === 'inet6'),
         [],
         `IPv6 on wlan0: ${JSON.stringify(wlan)}`,
-      );
-      assert.ok(
-        wlan.some((a) => a.local === h.wifi?.ipv4Address),
-        'Wi-Fi still has IPv4',
       );
       assert.equal(await sysctlOf(h.namespace, 'net.ipv6.conf.wlan0.disable_ipv6'), '1');
       assert.deepEqual(h.wifi?.ipv6Addresses, []);

@@ -54,7 +54,9 @@ async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces:
       if (!tayga || !(await isRunning(tayga))) problems.push('the CLAT (tayga) is not running');
     }
   }
-  if (h.wifi !== null) {
+  // Wi-Fi off or joined to nothing: wlan0 down with no address, which is no fault.
+  if (h.wifi !== null && !h.wifi.connected && wlan.length > 0) problems.push(`${WIFI_INTERFACE} has addresses although the handset is not joined to Wi-Fi`);
+  if (h.wifi?.connected === true) {
     if (!has(WIFI_INTERFACE, h.wifi.ipv4Address)) problems.push(`${WIFI_INTERFACE} lacks ${h.wifi.ipv4Address}`);
     const prefix = h.wifi.ipv6Prefix;
     const global = wlan.filter((a) => a.family === 6 && a.scope === 'global' && inPrefix64(a.address, prefix));

@@ -60,8 +60,9 @@ export interface HandsetPlan {
   settings?: Partial<HandsetNetworkSettings>;
   /**
    * Whether the handset joins its access point at start (a phone with Wi-Fi on and a saved
-   * network in range), making Wi-Fi its default network. Only with the lab's Wi-Fi on.
-   * @default true
+   * network in range), making Wi-Fi its default network. Only with the lab's Wi-Fi on; later,
+   * setWifi joins and leaves.
+   * @default false
    */
   wifiJoined?: boolean;
   /**

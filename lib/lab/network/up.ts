@@ -844,14 +844,22 @@ async function detach(ctx: Context, index: number): Promise<void> {
  */
 async function setUpIms(ctx: Context, index: number): Promise<void> {
   const hs = handsetNamespace(ctx.labId, index);
+  const gw = gatewayNamespace(ctx.labId, index);
   const a = handsetAddressing(ctx.labId, index);
   await step(ctx, `handset ${index}: IMS network`, async () => {
-    await ipBatch(hs, [['link', 'add', IMS_INTERFACE, 'type', 'dummy']]);
+    // A link of its own to the carrier gateway, as the IMS PDN is a bearer of its own; the
+    // gateway's end holds the P-CSCF's address and forwards nothing further.
+    await run(['ip', 'link', 'add', IMS_INTERFACE, 'netns', hs, 'type', 'veth', 'peer', 'name', 'ims0', 'netns', gw]);
+    await ipBatch(gw, [
+      ['addr', 'add', `${a.pcscfIpv6}/64`, 'dev', 'ims0', 'nodad'],
+      ['link', 'set', 'ims0', 'up'],
+    ]);
     const table = String(await routeTableOf(hs, IMS_INTERFACE));
+    await sysctl(hs, `net.ipv6.conf.${IMS_INTERFACE}.accept_ra=0`);
     await ipBatch(hs, [
       ['addr', 'add', `${a.handsetImsIpv6}/64`, 'dev', IMS_INTERFACE, 'nodad'],
       ['link', 'set', IMS_INTERFACE, 'up'],
-      ['route', 'add', '::/0', 'dev', IMS_INTERFACE, 'table', table, 'proto', 'static'],
+      ['route', 'add', '::/0', 'via', a.pcscfIpv6, 'dev', IMS_INTERFACE, 'table', table, 'proto', 'static'],
     ]);
     await ipBatch(hs, [['rule', 'add', 'pref', WIFI_RULE_PREF, 'oif', IMS_INTERFACE, 'lookup', table]], 6);
   });
@@ -1179,7 +1187,7 @@ export async function labUp(plan: LabPlan): Promise<LabState> {
         await authReady.promise;
         if (h.ims === true) await setUpIms(ctx, h.index);
         await attach(ctx, h.index, h.apn, h.pdpType);
-        await parallel(ctx, [startBackgroundTraffic(ctx, h.index), ...((plan.wifi ?? true) ? [setUpWifi(ctx, h.index, h.wifiJoined ?? true)] : [])]);
+        await parallel(ctx, [startBackgroundTraffic(ctx, h.index), ...((plan.wifi ?? true) ? [setUpWifi(ctx, h.index, h.wifiJoined ?? false)] : [])]);
       }),
     ]);
   } catch (error) {
