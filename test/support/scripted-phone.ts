@@ -27,8 +27,13 @@ export class ScriptedPhone implements DeviceBackend {
   attachedApn: string | null;
   /** Whether the preferred APN's change is followed by an attach (false: the phone ignores it, as one that never re-attaches). */
   followsPreferred = true;
-  /** A Wi-Fi network that is the default network. */
+  /** A Wi-Fi network that is the default network (Wi-Fi on and joined). */
   wifiDefault = false;
+  /** Whether `svc wifi` works (false: refused, as under a device policy that pins Wi-Fi on). */
+  wifiSwitchable = true;
+  /** Whether Wi-Fi is on (`settings get global wifi_on`), and so joined when wifiDefault was set. */
+  private wifiOn = true;
+  private joinedBeforeOff = false;
   /** Whether the shell may read the APN table. */
   apnTableReadable = true;
   preferredId: string;
@@ -89,6 +94,17 @@ export class ScriptedPhone implements DeviceBackend {
     if (argv[0] === 'cat' && argv[1]?.startsWith('/proc/sys/net/ipv6/conf/'))
       return ok(argv[1].endsWith('disable_ipv6') ? '0\n' : argv[1].endsWith('accept_ra') ? '2\n' : '2\n');
     if (line === 'settings get global private_dns_mode') return ok('off\n');
+    if (line === 'settings get global wifi_on') return ok(this.wifiOn ? '1\n' : '0\n');
+    if (line === 'svc wifi disable' || line === 'svc wifi enable') {
+      if (!this.wifiSwitchable) return { output: 'svc: wifi: not allowed by device policy\n', exitCode: 1 };
+      // Off, Wi-Fi is no network at all; on again, it is joined and the default as before.
+      const on = line.endsWith('enable');
+      if (this.wifiOn && !on) this.joinedBeforeOff = this.wifiDefault;
+      if (!on) this.wifiDefault = false;
+      if (on && !this.wifiOn) this.wifiDefault = this.joinedBeforeOff;
+      this.wifiOn = on;
+      return ok('');
+    }
     if (argv[0] === 'settings') return ok('');
     if (line === 'date +%s.%N') return ok(`${(Date.now() / 1000).toFixed(9)}\n`);
     if (argv[0] === 'am' || argv[0] === 'pm') return ok('');

@@ -114,7 +114,7 @@ function setUp(options: { networks?: Partial<DevicePlan['networks']>; apnSwitch?
   const state = new DeviceState(phone, 'adbd', dir);
   const captures = new ScriptedCaptures(phone, device, facts, dir, runDir);
   const cert = new Certification({ plan, device, backend: phone, facts, state, dir, captures, attachTimeoutMs: 300, returnMs: 0 });
-  return { cert, phone, captures, runDir };
+  return { cert, phone, captures, runDir, state };
 }
 
 /** Every os and apn check, then one app on each network, as the specs run them. */
@@ -194,13 +194,26 @@ describe('the harness judges a check only on the network it names', () => {
     assert.equal(attach.reasons[0]!.code, 'ATTACH_FAILED');
   });
 
-  it('Wi-Fi as the default network: no check of either APN passes, and the reason says to turn Wi-Fi off', async () => {
+  it('Wi-Fi as the default network: the harness turns it off for the APN checks, judges them on mobile data, and turns it back on', async () => {
+    const { cert, phone, state } = setUp();
+    phone.wifiDefault = true;
+    // As a run starts (Certification.forWorker): the state as found, Wi-Fi on among it.
+    assert.equal((await state.takeFound()).wifiOn, true);
+    const results = await runAll(cert);
+    for (const r of results) assert.notEqual(r.status, 'skipped', `${r.check} [${r.network}]: ${JSON.stringify(r.reasons)}`);
+    assert.ok(phone.sent.some((argv) => argv.join(' ') === 'svc wifi disable'));
+    await cert.close();
+    assert.equal(phone.wifiDefault, true, 'Wi-Fi back on and the default network after the run');
+  });
+
+  it('Wi-Fi the default network and not to be turned off: no check of either APN passes, and the reason says to turn Wi-Fi off', async () => {
     const { cert, phone } = setUp();
     phone.wifiDefault = true;
+    phone.wifiSwitchable = false;
     const results = await runAll(cert);
     for (const r of results.filter((x) => x.check !== 'os.apn-protocol' && x.check !== 'os.apn-roaming-protocol' && x.check !== 'os.ipv6-enabled')) {
       assert.equal(r.status, 'skipped', `${r.check} [${r.network}] ${r.status}`);
-      assert.match(r.reasons[0]!.detail, /default network is WIFI .*turn Wi-Fi off/);
+      assert.match(r.reasons[0]!.detail, /Wi-Fi is the default network and `svc wifi disable` failed .*turn Wi-Fi off/);
     }
   });
 

@@ -1,0 +1,101 @@
+// Issue 15, items 2 and 3, over real adb: a VoLTE handset of Android 15 with a saved Wi-Fi network
+// (devices/lab/handsets/android15.json) as a real phone on a bench is: Wi-Fi joined and the default
+// network, an IMS network beside the internet one, every default route in a per-network table.
+// `svc wifi` turns Wi-Fi off and on; certify moves the handset to mobile data for the APN checks,
+// judges the internet network (never IMS), and puts Wi-Fi back. Root and namespaces needed: skips
+// with the reason elsewhere, fails in CI (CI=true).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultNetwork, mobileInternetNetwork, parseDumpsysConnectivity } from '../../lib/device/parse/connectivity.js';
+import type { RunResults } from '../../lib/report/results.js';
+import { v6lab } from '../support/cli.js';
+import { labSession } from '../support/lab-session.js';
+
+const SERIAL = 'emulator-5554';
+
+describe('lab: a VoLTE handset on Wi-Fi, as a phone on a bench is (issue 15)', function () {
+  this.timeout(300_000);
+  const lab = labSession('the Wi-Fi and IMS lab tests', ['android15']);
+  const shell = async (command: string) => {
+    const r = await lab.cli.run(['-s', SERIAL, 'shell', command]);
+    return { code: r.code, out: r.stdout.toString() };
+  };
+  const connectivity = async () => parseDumpsysConnectivity((await shell('dumpsys connectivity')).out);
+  /** Polls until `ok` holds for the device's dumpsys connectivity (Wi-Fi joins in a second or two). */
+  const until = async (what: string, ok: (d: Awaited<ReturnType<typeof connectivity>>) => boolean) => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const d = await connectivity();
+      if (ok(d)) return d;
+      if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(d.networks.map((n) => [n.netId, n.type, n.extra]))} default ${d.defaultNetId}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+
+  it('Wi-Fi is joined and the default network; the IMS network is listed beside the internet one', async () => {
+    const d = await until('Wi-Fi the default', (x) => defaultNetwork(x)?.type === 'WIFI');
+    assert.deepEqual(
+      d.networks.map((n) => [n.type, n.extra]),
+      [
+        ['MOBILE', 'ims'],
+        ['MOBILE', 'ipv6.v6lab.test'],
+        ['WIFI', null],
+      ],
+    );
+    const choice = mobileInternetNetwork(d);
+    assert.equal(choice.network?.extra, 'ipv6.v6lab.test', choice.reason);
+    assert.equal(choice.basis, 'internet-capability');
+    assert.match(choice.reason, /ims/);
+    // The IMS network has no INTERNET capability and its own interface.
+    assert.ok(!d.networks[0]!.capabilities.includes('INTERNET'));
+    assert.equal(d.networks[0]!.linkProperties?.interfaceName, 'rmnet_data1');
+    assert.equal((await shell('cmd wifi status')).out, 'Wifi is enabled\nWifi is connected to "v6lab-home"\n');
+  });
+
+  it('keeps every default route in a per-network table, none in main', async () => {
+    for (const family of ['-4', '-6']) {
+      assert.equal((await shell(`ip ${family} route show default`)).out.trim(), '', `main table (${family})`);
+      const all = (await shell(`ip ${family} route show table all default`)).out;
+      assert.match(all, /dev wlan0 table 10\d\d/);
+    }
+    assert.match((await shell('ip -6 route show table all default')).out, /dev rmnet_data0 table 10\d\d proto ra/);
+    assert.match((await shell('ip -6 route show table all default')).out, /dev rmnet_data1 table 10\d\d proto static/);
+    assert.match((await shell('ip rule')).out, /lookup 10\d\d/);
+  });
+
+  it('svc wifi disable makes mobile data the default network; enable brings Wi-Fi back as the default', async () => {
+    assert.equal((await shell('svc wifi disable')).code, 0);
+    const off = await until('mobile data the default', (x) => defaultNetwork(x)?.extra === 'ipv6.v6lab.test');
+    assert.ok(!off.networks.some((n) => n.type === 'WIFI'));
+    assert.equal((await shell('cmd wifi status')).out, 'Wifi is disabled\n');
+    assert.equal((await shell('ip -4 addr show dev wlan0')).out.trim(), '');
+    assert.equal((await shell('settings get global wifi_on')).out, '0\n');
+    assert.equal((await shell('svc wifi enable')).code, 0);
+    await until('Wi-Fi the default again', (x) => defaultNetwork(x)?.type === 'WIFI');
+  });
+
+  it('certify moves the handset to mobile data for the APN checks, judges the internet network, and puts Wi-Fi back', async () => {
+    const out = join(lab.work, 'run');
+    const run = await v6lab(['certify', '--devices', SERIAL, '--suite', 'os,apn', '--out', out], lab.env, 240_000);
+    assert.ok(run.code === 0 || run.code === 1, `certify: ${run.stderr.slice(-3000)}`);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
+    const status = (check: string) => results.results.filter((r) => r.check === check).map((r) => [r.status, r.reasons.map((x) => x.code)]);
+    for (const check of ['apn.ipv6-only-attach', 'apn.clat', 'apn.nat64-prefix', 'os.dual-stack-attach']) {
+      assert.deepEqual(status(check), [['passed', []]], `${check}: ${JSON.stringify(results.results.filter((r) => r.check === check))}`);
+    }
+    // Every network observation was taken with mobile data the default network (observedOn in each check's evidence).
+    const defaults: string[] = [];
+    for (const r of results.results.filter((x) => x.check.startsWith('apn.'))) {
+      for (const file of r.evidence.filter((e) => e.endsWith('.json'))) {
+        const text = readFileSync(join(out, file), 'utf8');
+        for (const m of text.matchAll(/"defaultNetwork":\s*\{\s*"netId":\s*\d+,\s*"type":\s*"(\w+)"/g)) defaults.push(m[1]!);
+      }
+    }
+    assert.ok(defaults.length > 0, 'no observation recorded its default network');
+    assert.deepEqual([...new Set(defaults)], ['MOBILE']);
+    // As found: Wi-Fi on and the default network again.
+    assert.equal((await shell('settings get global wifi_on')).out, '1\n');
+    await until('Wi-Fi the default after the run', (x) => defaultNetwork(x)?.type === 'WIFI');
+  });
+});
