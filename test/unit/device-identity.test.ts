@@ -12,6 +12,7 @@ import { parseGetprop } from '../../lib/device/parse/index.js';
 import { renderGetpropAll, systemProperties } from '../../lib/lab/android/render.js';
 import { initialHandsetState } from '../../lib/lab/android/state.js';
 import { loadProfile } from '../../lib/lab/world.js';
+import { v6lab } from '../support/cli.js';
 
 const getpropSample = (name: string): Buffer => readFileSync(resolve(import.meta.dirname, '../fixtures/android-real/getprop', name));
 /** The Samsung sample was saved by PowerShell: UTF-16 LE with a BOM, CRLF (adb itself sends UTF-8). */
@@ -217,6 +218,16 @@ describe('the adb server address from the environment, as adb reads it', () => {
     refused({ ADB_SERVER_SOCKET: 'tcp:example.org' }, 'ADB_SERVER_SOCKET', /missing port/);
     refused({ ADB_SERVER_SOCKET: 'tcp:example.org:99999' }, 'ADB_SERVER_SOCKET', /from 1 to 65535/);
     refused({ ADB_SERVER_SOCKET: 'tcp:2001:db8::1:5037' }, 'ADB_SERVER_SOCKET', /not a host and a port/);
+  });
+
+  it('`v6lab devices` stops at a malformed one: exit 2, one line naming the variable and its value', async function () {
+    this.timeout(60_000);
+    const bad = await v6lab(['devices'], { ADB_SERVER_SOCKET: 'tcp:adb.example' });
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /^v6lab: ADB_SERVER_SOCKET="tcp:adb\.example": missing port \(expected tcp:PORT or tcp:HOST:PORT/);
+    const port = await v6lab(['devices'], { ANDROID_ADB_SERVER_PORT: 'adb' });
+    assert.equal(port.code, 2, port.stderr);
+    assert.match(port.stderr, /^v6lab: ANDROID_ADB_SERVER_PORT="adb": the port must be a number from 1 to 65535\n$/);
   });
 
   it('names a server elsewhere by host and port, this machine’s by port', () => {
