@@ -27,8 +27,8 @@ import createDebug from 'debug';
 import { canonicalAddress, nat64PrefixFromWellKnown, parseAddress } from '../../net/address.js';
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
 import { authoritativeUnboundConf, nat44Ruleset, radvdConf, resolvConf, resolverUnboundConf, rootZone, taygaConf, worldTopLevelDomains } from './config.js';
-import { labDown, NETNS_ETC, processesInNamespaces, runDirOf } from './down.js';
-import { hostUid, makeHandsetNamespaces } from './userns.js';
+import { labDown, NETNS_ETC, NETNS_RUN, processesInNamespaces, runDirOf } from './down.js';
+import { hostUid, makeHandsetNamespaces, usernsFile } from './userns.js';
 import { LabAlreadyUpError, LabStateError, LabStepError } from './errors.js';
 import { interfaceAddresses, listNamespaces, routes, type InterfaceAddress } from './inspect.js';
 import type { BackgroundConfig } from './background.js';
@@ -677,9 +677,26 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   await step(ctx, `${name}: attach`, async () => {
     if (!wifiIsDefault(ctx, index))
       await writeResolvConf(hs, handsetDns, `attached to the ${apn} APN as ${pdpType}${v6 && !handsetV6 ? ', IPv6 off on mobile data' : ''}`);
-    const dnsUid = String(hostUid(index, AID_DNS));
-    for (const family of [4, 6] as const)
-      await ipBatch(hs, [['rule', 'add', 'pref', MOBILE_DNS_RULE_PREF, 'uidrange', `${dnsUid}-${dnsUid}`, 'lookup', mobileTable]], family);
+    // A uid rule may be added only from the network namespace's own user namespace (the kernel
+    // refuses anyone else: "No permission to set uid"), where the resolver is uid 1051 itself.
+    for (const family of [4, 6] as const) {
+      await run([
+        'nsenter',
+        `--user=${usernsFile(ctx.runDir, hs)}`,
+        `--net=${path.join(NETNS_RUN, hs)}`,
+        '--',
+        'ip',
+        `-${family}`,
+        'rule',
+        'add',
+        'pref',
+        MOBILE_DNS_RULE_PREF,
+        'uidrange',
+        `${AID_DNS}-${AID_DNS}`,
+        'lookup',
+        mobileTable,
+      ]);
+    }
     // The RA's default route is learnt (into main, where Linux puts it) and then moved: Linux has
     // no per-interface table for RA routes as Android's kernels do (accept_ra_rt_table).
     await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.accept_ra_defrtr=1`);
