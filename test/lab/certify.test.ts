@@ -135,6 +135,13 @@ describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)",
           [NONCOMPLIANT, true, 'noncompliant'],
         ],
       );
+      // Which build each ran, as the probe read it (compliant.json: Android 14, SIM 460/99).
+      const identity = results.devices.find((d) => d.serial === COMPLIANT)?.identity;
+      assert.match(identity?.fingerprint ?? '', /^v6lab\/v6ref\/v6ref:14\//, JSON.stringify(identity));
+      assert.deepEqual(
+        identity?.sims.map((sim) => `${sim.mcc}${sim.mnc}`),
+        ['46099'],
+      );
       assert.match(run.stdout, new RegExp(`${COMPLIANT}\\tv6lab Reference\\tFAIL`), 'the compliant handset fails only through apps that fail');
     });
 
@@ -219,6 +226,8 @@ describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)",
     it('writes the certification report and JUnit; `v6lab report` adds the Allure HTML, which loads nothing from the network', async () => {
       assert.match(run.stdout, /report: .*index\.html/);
       assert.ok(existsSync(join(out, 'index.html')) && existsSync(join(out, 'junit.xml')));
+      // The report names the build each handset ran.
+      assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /<dt>fingerprint<\/dt><dd><code>v6lab\/v6ref\/v6ref:14\//);
       const report = await v6lab(['report', out], env, 180_000);
       assert.equal(report.code, 0, report.stderr);
       const allure = join(out, 'allure-report', 'index.html');
