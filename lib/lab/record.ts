@@ -5,10 +5,12 @@
  * and URLs on its internet for the browser probes. The harness builds its device plan from this
  * exactly as from a profile file; nothing else in it knows the device is virtual.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readHandsetState } from './android/state.js';
 import { LAB_APNS, readRegistry, systemFileOnHost } from './lab.js';
 import { loadApp } from './world.js';
-import { BACKGROUND_HOSTS, gatewayNamespace, readState } from './network/index.js';
+import { BACKGROUND_HOSTS, MOBILE_INTERFACE, readState } from './network/index.js';
 
 export interface LabHandsetProfile {
   serial: string;
@@ -23,7 +25,7 @@ export interface LabHandsetProfile {
    * table) in Settings' Access Point Names, as the phone's user would.
    */
   apnSwitch: 'content' | 'settings-ui';
-  /** tcpdump on the gateway's interface toward the handset, pcap on stdout (run as root on the host). */
+  /** tcpdump on the handset's radio link from outside it (gatewayCaptureArgv), pcap on stdout (run as root on the host). */
   gatewayCapture: string[];
   appiumCapabilities: Record<string, string>;
   resolverProbeUrl: string | null;
@@ -35,6 +37,35 @@ export interface LabHandsetProfile {
    */
   catalogue: { name: string; apps: { package: string; label: string; dwellMs: number; flow: ({ tap: string } | { wait: number } | { back: true })[] }[] };
 }
+
+/**
+ * The capture "at the gateway" (outside the handset: no root on it needed), pcap on stdout: a
+ * tap on the handset's radio link, the veth whose far end is the gateway's apn0, so it carries
+ * exactly what apn0 does. Not in the gateway's namespace: a detach stops every process there (the
+ * attach's daemons and their children), and an APN switch is a detach and an attach whose capture
+ * is the RFC 7050 evidence. A detach also sets the link down, which ends a tcpdump on it, so it
+ * listens on `any` and keeps the link's packets by interface index (libpcap 1.10's `ifindex` on
+ * the LINUX_SLL2 link type `any` gives); the link itself stays the same across attaches.
+ */
+export function gatewayCaptureArgv(namespace: string, linkIndex: number | null): string[] {
+  const tcpdump = ['-U', '--immediate-mode', '-s', '0', '-w', '-'];
+  // Without the index (read from the namespace, which needs root, as the capture does) on the link itself.
+  return linkIndex === null
+    ? ['ip', 'netns', 'exec', namespace, 'tcpdump', '-i', MOBILE_INTERFACE, ...tcpdump]
+    : ['ip', 'netns', 'exec', namespace, 'tcpdump', '-i', 'any', ...tcpdump, 'ifindex', String(linkIndex)];
+}
+
+/** A link's interface index in a namespace (`ip -j link show` prints `[{"ifindex":5,"ifname":"apn0",...}]`). */
+async function interfaceIndex(namespace: string, name: string): Promise<number> {
+  const { stdout } = await run('ip', ['-n', namespace, '-j', 'link', 'show', name]);
+  const links = JSON.parse(stdout) as { ifindex?: unknown }[];
+  const index = links[0]?.ifindex;
+  if (typeof index !== 'number' || !Number.isInteger(index))
+    throw new Error(`ip -n ${namespace} link show ${name}: no interface index in ${stdout.slice(0, 200)}`);
+  return index;
+}
+
+const run = promisify(execFile);
 
 /** How long each lab app runs after its flow. */
 const LAB_DWELL_MS = 2000;
@@ -56,7 +87,7 @@ export async function labHandsetProfile(stateDir: string, serial: string): Promi
     networks: { ipv6: { apn: LAB_APNS.ipv6 }, ipv4v6: { apn: LAB_APNS.ipv4v6 } },
     capture: handset.profile.rooted && handset.profile.tcpdump ? ['device', 'gateway'] : ['gateway'],
     apnSwitch: handset.profile.rooted || handset.profile.apnTableReadable ? 'content' : 'settings-ui',
-    gatewayCapture: ['ip', 'netns', 'exec', gatewayNamespace(lab.labId, record.index), 'tcpdump', '-i', 'apn0', '-U', '--immediate-mode', '-s', '0', '-w', '-'],
+    gatewayCapture: gatewayCaptureArgv(record.namespace, await interfaceIndex(record.namespace, MOBILE_INTERFACE).catch(() => null)),
     appiumCapabilities: { 'appium:automationName': 'V6labVirtual' },
     resolverProbeUrl: dual ? `https://${dual.name}/` : null,
     ipv4OnlyProbeUrl: v4only?.ipv4 ? `http://${v4only.ipv4}/` : null,
