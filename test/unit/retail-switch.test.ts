@@ -429,3 +429,18 @@ describe('--network and --resume: one network per run, the other added later', (
     assert.deepEqual([retail.buildType, retail.rooted, retail.tcpdump, retail.apnTableReadable, retail.android], ['user', false, false, false, '15']);
   });
 });
+
+describe('certify options for retail phones', () => {
+  it('--network and --switch-timeout are checked before anything starts (exit 2, naming the option)', async () => {
+    const { certifyCommand } = await import('../../lib/cli/certify.js');
+    const out = new PassThrough();
+    await assert.rejects(certifyCommand({ devices: SERIAL, network: 'ipv4' }, out), {
+      name: 'UsageError',
+      message: /--network: "ipv4" is not one of ipv6, ipv4v6/,
+    });
+    await assert.rejects(certifyCommand({ devices: SERIAL, switchTimeout: '0' }, out), {
+      name: 'UsageError',
+      message: /--switch-timeout: "0" is not a whole number of seconds/,
+    });
+  });
+});
