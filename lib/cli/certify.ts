@@ -340,10 +340,10 @@ async function askOnTerminal(progress: Progress): Promise<{ path: string; close(
   const asker = new TerminalPrompt(terminal);
   // The progress lines are not redrawn over the question while it is open.
   const served = await servePrompts(path, {
-    ask: async (request) => {
+    ask: async (request, withdrawn) => {
       progress.hold();
       try {
-        return await asker.ask(request);
+        return await asker.ask(request, withdrawn);
       } finally {
         progress.release();
       }

@@ -43,7 +43,8 @@ export type SwitchAnswer = { answered: true } | { answered: false; why: NoAnswer
 
 /** Who answers: a terminal, the certify process on behalf of a worker, or a test's script. */
 export interface SwitchPrompt {
-  ask(request: SwitchRequest): Promise<SwitchAnswer>;
+  /** Asks; `withdrawn` ends the question unanswered (the worker that asked went away). */
+  ask(request: SwitchRequest, withdrawn?: AbortSignal): Promise<SwitchAnswer>;
 }
 
 export const NETWORK_WORDS: Record<NetworkName, string> = { ipv6: 'IPv6-only', ipv4v6: 'dual-stack' };
@@ -99,13 +100,15 @@ export class TerminalPrompt implements SwitchPrompt {
     private readonly timers: Timers = REAL_TIMERS,
   ) {}
 
-  ask(request: SwitchRequest): Promise<SwitchAnswer> {
-    const turn = this.queue.then(() => this.askNow(request));
+  ask(request: SwitchRequest, withdrawn?: AbortSignal): Promise<SwitchAnswer> {
+    const turn = this.queue.then(() => this.askNow(request, withdrawn));
     this.queue = turn.catch(() => undefined);
     return turn;
   }
 
-  private askNow(request: SwitchRequest): Promise<SwitchAnswer> {
+  private askNow(request: SwitchRequest, withdrawn?: AbortSignal): Promise<SwitchAnswer> {
+    const gone: SwitchAnswer = { answered: false, why: 'closed', detail: `the question for APN ${request.apn} was withdrawn before it was answered` };
+    if (withdrawn?.aborted) return Promise.resolve(gone);
     const { input, output } = this.terminal;
     output.write(`\n${switchQuestion(request)}`);
     return new Promise<SwitchAnswer>((resolve) => {
@@ -116,6 +119,7 @@ export class TerminalPrompt implements SwitchPrompt {
         this.timers.clearTimeout(timer);
         input.off('data', onData);
         input.off('end', onEnd);
+        withdrawn?.removeEventListener('abort', onWithdrawn);
         input.pause();
         output.write(`v6lab: ${line}\n`);
         resolve(answer);
@@ -142,6 +146,8 @@ export class TerminalPrompt implements SwitchPrompt {
           ),
         request.timeoutMs,
       );
+      const onWithdrawn = () => finish(gone, `the question for ${printable(request.serial)} was withdrawn (its worker went away)`);
+      withdrawn?.addEventListener('abort', onWithdrawn, { once: true });
       input.on('data', onData);
       input.once('end', onEnd);
       input.resume();
@@ -191,13 +197,21 @@ function readLine(socket: Socket, max = 4096): Promise<string> {
  * (a JSON line, checked like any document between processes), answered by `prompt`.
  */
 export function servePrompts(path: string, prompt: SwitchPrompt): Promise<{ server: Server; close(): Promise<void> }> {
+  const open = new Set<AbortController>();
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
+    // A worker that goes away (killed, its run stopped) withdraws its question: nobody waits on Enter for it.
+    const asking = new AbortController();
+    open.add(asking);
+    socket.once('close', () => {
+      asking.abort();
+      open.delete(asking);
+    });
     readLine(socket)
       .then(async (line) => {
         const request = requestSchema(JSON.parse(line), '', PROMPT_ENV);
         log('question from a worker: %j', request);
-        return prompt.ask(request);
+        return prompt.ask(request, asking.signal);
       })
       .catch(
         (error: unknown): SwitchAnswer => ({
@@ -216,6 +230,7 @@ export function servePrompts(path: string, prompt: SwitchPrompt): Promise<{ serv
         server,
         close: () =>
           new Promise<void>((done) => {
+            for (const asking of open) asking.abort();
             server.close(() => done());
             rmSync(path, { force: true });
           }),

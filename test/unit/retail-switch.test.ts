@@ -279,6 +279,19 @@ describe('apnSwitch manual: asking a person on the terminal', () => {
     }
   });
 
+  it('a question withdrawn (its worker went away) ends unanswered: nobody waits on Enter for it', async () => {
+    const terminal = fakeTerminal();
+    const timers = fakeTimers();
+    const prompt = new TerminalPrompt(terminal, timers);
+    const withdrawn = new AbortController();
+    const answer = prompt.ask(question, withdrawn.signal);
+    await new Promise((r) => setImmediate(r));
+    withdrawn.abort();
+    const got = await answer;
+    assert.equal(got.answered === false && got.why, 'closed');
+    assert.equal(timers.pending, 0);
+  });
+
   it('a worker with no socket named (no terminal) answers at once that nobody can be asked', async () => {
     const prompt = workerPrompt({});
     assert.equal(prompt, NO_TERMINAL);
