@@ -21,7 +21,7 @@ import {
   type PreferredApn,
   type Route,
 } from '../device/parse/index.js';
-import { mobileInternetNetwork, type DumpsysConnectivity, type NetworkAgent } from '../device/parse/connectivity.js';
+import { defaultNetwork, mobileInternetNetwork, type DumpsysConnectivity, type NetworkAgent } from '../device/parse/connectivity.js';
 
 export interface Observation {
   apnTable: ContentRow[] | ContentDenied;
@@ -36,6 +36,11 @@ export interface Observation {
   sysctls: Record<string, string | null>;
   /** null when `dumpsys connectivity` failed. */
   connectivity: DumpsysConnectivity | null;
+  /**
+   * Which network the observation is judged on: the mobile internet network (an APN; the default)
+   * or the Wi-Fi network that is the default network (a profile's `{ "wifi": SSID }`).
+   */
+  judgedNetwork?: 'mobile' | 'wifi';
 }
 
 export interface CheckOutcome {
@@ -78,17 +83,32 @@ function linkPropertiesUnread(o: Observation, network: NetworkAgent | null): Rea
 const isMobile = (name: string) => /^(rmnet|ccmni|seth)/.test(name);
 
 /**
- * Which interface is the mobile internet network's: the one `dumpsys connectivity` names for the
- * MOBILE network with INTERNET. A VoLTE phone's IMS network is on another rmnet interface with
- * IPv6 and a default route of its own: judged by the name pattern alone, it would pass an attach
- * the internet APN never made. When dumpsys lists no internet network, nothing is on it; only
- * when it was unreadable does the name pattern decide (less any other MOBILE network's interface).
+ * The network an observation is judged on, and why it was chosen: the MOBILE network with INTERNET
+ * (a VoLTE phone's IMS network is MOBILE too, and often listed first), or, on a Wi-Fi network of
+ * the profile, Android's default network when it is Wi-Fi.
  */
-function onMobileInternet(o: Observation): (name: string) => boolean {
-  const choice = mobileInternetNetwork(o.connectivity);
+export function judgedNetwork(o: Pick<Observation, 'connectivity' | 'judgedNetwork'>): { network: NetworkAgent | null; reason: string } {
+  if (o.judgedNetwork !== 'wifi') return mobileInternetNetwork(o.connectivity);
+  if (o.connectivity === null) return { network: null, reason: 'dumpsys connectivity was not read' };
+  const network = defaultNetwork(o.connectivity);
+  return network?.type === 'WIFI'
+    ? { network, reason: `the default network, Wi-Fi (netId ${network.netId ?? '?'}, ${network.linkProperties?.interfaceName ?? 'interface unread'})` }
+    : { network: null, reason: `Wi-Fi is not the default network (${network === null ? 'none is' : `${network.type ?? '?'} is`})` };
+}
+
+/**
+ * Which interface is the judged network's: the one `dumpsys connectivity` names for it. A VoLTE
+ * phone's IMS network is on another rmnet interface with IPv6 and a default route of its own:
+ * judged by the name pattern alone, it would pass an attach the internet APN never made. When
+ * dumpsys lists no such network, nothing is on it; only when it was unreadable does the name
+ * pattern decide (less any other MOBILE network's interface).
+ */
+function onJudgedNetwork(o: Observation): (name: string) => boolean {
+  const choice = judgedNetwork(o);
   const named = choice.network?.linkProperties?.interfaceName ?? null;
   if (named !== null) return (name) => name === named;
   if (o.connectivity !== null && choice.network === null) return () => false;
+  if (o.judgedNetwork === 'wifi') return (name) => /^wlan/.test(name);
   const others = new Set(
     (o.connectivity?.networks ?? []).filter((n) => n.type === 'MOBILE' && n !== choice.network).map((n) => n.linkProperties?.interfaceName ?? null),
   );
@@ -173,7 +193,7 @@ function globalAddresses(o: Observation, family: 4 | 6, interfaces: (name: strin
 
 function attachedFamilies(o: Observation): (4 | 6)[] {
   const families: (4 | 6)[] = [];
-  const mobile = onMobileInternet(o);
+  const mobile = onJudgedNetwork(o);
   if (globalAddresses(o, 6, mobile).length > 0) families.push(6);
   if (globalAddresses(o, 4, mobile).length > 0) families.push(4);
   return families;
@@ -219,13 +239,13 @@ export function checkPrivacyAddresses(o: Observation): CheckOutcome {
 
 /** apn.ipv6-only-attach: global IPv6, an IPv6 default route and IPv6 DNS on cellular, no native IPv4. */
 export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
-  const onMobile = onMobileInternet(o);
+  const onMobile = onJudgedNetwork(o);
   const v6 = globalAddresses(o, 6, onMobile);
   const v4 = globalAddresses(o, 4, onMobile);
   const defaultV6 = outboundDefaults(o, 6).find((r) => onMobile(r.dev!));
-  // The cellular network apps use: the MOBILE one with INTERNET, never simply the first listed
-  // (a VoLTE phone lists its IMS network too); the choice and its reason go in the evidence.
-  const mobile = mobileInternetNetwork(o.connectivity);
+  // The network judged: the MOBILE one with INTERNET (never simply the first listed: a VoLTE
+  // phone lists its IMS network too), or the Wi-Fi default network; the choice goes in the evidence.
+  const mobile = judgedNetwork(o);
   const network = mobile.network;
   const dns6 = (network?.linkProperties?.dnsAddresses ?? []).filter((d) => d.includes(':'));
   const unread = linkPropertiesUnread(o, network);
@@ -247,11 +267,13 @@ export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
 
 /** apn.clat: a v4-* interface with a 192.0.0.0/29 address and the IPv4 default route through it, only without native IPv4. */
 export function checkClat(o: Observation): CheckOutcome {
-  const clat = o.addresses.find((i) => i.name.startsWith('v4-'));
+  // The judged network's own CLAT (v4-rmnet_data0, v4-wlan0) when its interface is known.
+  const base = judgedNetwork(o).network?.linkProperties?.interfaceName ?? null;
+  const clat = o.addresses.find((i) => (base === null ? i.name.startsWith('v4-') : i.name === `v4-${base}`));
   const clatV4 = clat?.addresses.find((a) => a.family === 4 && /^192\.0\.0\.[0-7]$/.test(a.address)) ?? null;
   const defaultsV4 = outboundDefaults(o, 4);
   const defaultV4 = defaultsV4.find((r) => r.dev === clat?.name) ?? defaultsV4[0];
-  const native = globalAddresses(o, 4, onMobileInternet(o));
+  const native = globalAddresses(o, 4, onJudgedNetwork(o));
   const evidence = {
     clatInterface: clat?.name ?? null,
     clatAddress: clatV4?.address ?? null,
@@ -270,9 +292,9 @@ export function checkClat(o: Observation): CheckOutcome {
 
 /** apn.nat64-prefix: LinkProperties knows a NAT64 prefix, and RFC 7050 discovery in the capture agrees. */
 export function checkNat64Prefix(o: Observation, discovered: readonly string[]): CheckOutcome {
-  // The cellular network apps use: the MOBILE one with INTERNET, never simply the first listed
-  // (a VoLTE phone lists its IMS network too); the choice and its reason go in the evidence.
-  const mobile = mobileInternetNetwork(o.connectivity);
+  // The network judged: the MOBILE one with INTERNET (never simply the first listed: a VoLTE
+  // phone lists its IMS network too), or the Wi-Fi default network; the choice goes in the evidence.
+  const mobile = judgedNetwork(o);
   const network = mobile.network;
   const reported = network?.linkProperties?.nat64Prefix ?? null;
   const evidence = { linkProperties: reported, discoveredInCapture: [...discovered], mobileNetwork: mobile.reason };
@@ -289,14 +311,14 @@ export function checkNat64Prefix(o: Observation, discovered: readonly string[]):
 
 /** os.dual-stack-attach: on the dual-stack APN, global IPv6 and IPv4, default routes for both, IPv6 DNS. */
 export function checkDualStackAttach(o: Observation): CheckOutcome {
-  const onMobile = onMobileInternet(o);
+  const onMobile = onJudgedNetwork(o);
   const v6 = globalAddresses(o, 6, onMobile);
   const v4 = globalAddresses(o, 4, onMobile);
   const defaultV6 = outboundDefaults(o, 6).find((r) => onMobile(r.dev!));
   const defaultV4 = outboundDefaults(o, 4).find((r) => onMobile(r.dev!));
-  // The cellular network apps use: the MOBILE one with INTERNET, never simply the first listed
-  // (a VoLTE phone lists its IMS network too); the choice and its reason go in the evidence.
-  const mobile = mobileInternetNetwork(o.connectivity);
+  // The network judged: the MOBILE one with INTERNET (never simply the first listed: a VoLTE
+  // phone lists its IMS network too), or the Wi-Fi default network; the choice goes in the evidence.
+  const mobile = judgedNetwork(o);
   const network = mobile.network;
   const dns = network?.linkProperties?.dnsAddresses ?? [];
   const unread = linkPropertiesUnread(o, network);

@@ -7,7 +7,7 @@
  *     "capture": ["device", "gateway"],   (or "emulator", "pcapdroid")
  *     "gatewayCapture": ["ssh", "lab-gw", "tcpdump", "-i", "apn0", "-U", "-w", "-"],
  *     "emulatorCapture": "/var/tmp/avd-pixel7.pcap",   (the emulator's -tcpdump FILE)
- *     "networks": { "ipv6": { "apn": "ipv6.cmcc" }, "ipv4v6": { "apn": "cmnet" } },
+ *     "networks": { "ipv6": { "apn": "ipv6.cmcc" }, "ipv4v6": { "apn": "cmnet" } },   (or { "wifi": "SSID" })
  *     "apnSwitch": "content" | "manual" | "settings-ui",
  *     "resolverProbeUrl": "https://dual.example/", "ipv4OnlyProbeUrl": "http://192.0.2.80/",
  *     "backgroundHosts": ["connectivitycheck.gstatic.com", "time.android.com"],
@@ -28,6 +28,26 @@ export const CAPTURE_METHODS: readonly CaptureMethod[] = ['device', 'gateway', '
 export type ApnSwitch = 'content' | 'manual' | 'settings-ui';
 export const APN_SWITCHES: readonly ApnSwitch[] = ['content', 'manual', 'settings-ui'];
 
+/**
+ * A network a profile certifies: an APN of the mobile network, or a Wi-Fi network by its SSID
+ * (joined with `cmd wifi connect-network` where Android has it, Android 11 and later; a network
+ * already saved on the device otherwise).
+ */
+export type NetworkTarget = { apn: string } | { wifi: string };
+
+/** `APN ipv6.cmcc` or `Wi-Fi "lab-v6only"`: a target in words. */
+export function describeTarget(target: NetworkTarget): string {
+  return 'wifi' in target ? `Wi-Fi "${target.wifi}"` : `APN ${target.apn}`;
+}
+
+const apnTarget = object({ apn: string({ pattern: /^[A-Za-z0-9.-]{1,100}$/, what: 'an APN name' }) });
+// SSIDs are 1 to 32 bytes; printable ASCII here, as the harness passes it in argv and dumpsys quotes it.
+const wifiTarget = object({ wifi: string({ pattern: /^[ -~]{1,32}$/, what: 'an SSID of 1 to 32 printable ASCII characters' }) });
+
+/** `{ "apn": NAME }` or `{ "wifi": SSID }`, one of them. */
+export const networkTarget: Schema<NetworkTarget> = (value, field, file) =>
+  value !== null && typeof value === 'object' && 'wifi' in value ? wifiTarget(value, field, file) : apnTarget(value, field, file);
+
 export interface DeviceProfile {
   file: string;
   name: string;
@@ -40,7 +60,7 @@ export interface DeviceProfile {
   gatewayCapture: string[] | null;
   /** The pcap file an Android emulator started with `-tcpdump FILE` writes on this host. */
   emulatorCapture: string | null;
-  networks: { ipv6: { apn: string } | null; ipv4v6: { apn: string } | null };
+  networks: { ipv6: NetworkTarget | null; ipv4v6: NetworkTarget | null };
   /** How the harness moves the device between APNs (ApnSwitch). @default content */
   apnSwitch: ApnSwitch;
   /** A dual-stack URL the browser opens for os.resolver-prefers-ipv6 on a real phone. */
@@ -59,7 +79,6 @@ const capability: Schema<string | number | boolean> = (value, field, file) => {
 };
 
 const url = string({ pattern: /^https?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/, what: 'an http(s) URL such as http://127.0.0.1:4723' });
-const apn = object({ apn: string({ pattern: /^[A-Za-z0-9.-]{1,100}$/, what: 'an APN name' }) });
 const hostname = string({ pattern: /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, what: 'a hostname', maxLength: 253 });
 
 /** The Appium server a profile names when it names none: one the harness starts on loopback. */
@@ -68,7 +87,7 @@ export const DEFAULT_APPIUM_URL = 'http://127.0.0.1:4723';
 const profileSchema = object(
   {
     name: string({ pattern: /^[a-z0-9][a-z0-9-]{0,63}$/, what: 'a short lower-case name such as pixel7-cmcc' }),
-    networks: object({}, { ipv6: apn, ipv4v6: apn }),
+    networks: object({}, { ipv6: networkTarget, ipv4v6: networkTarget }),
   },
   {
     appium: object(

@@ -13,7 +13,8 @@ import type { DeviceBackend } from '../device/adb.js';
 import type { DeviceFacts } from '../device/facts.js';
 import { parseDumpsysConnectivity } from '../device/parse/index.js';
 import { clatOf } from '../device/parse/connectivity.js';
-import { DeviceStateError, mobileNetwork } from './device-state.js';
+import { judgedNetwork } from '../checks/os.js';
+import { DeviceStateError } from './device-state.js';
 import type { Decision } from './judge.js';
 import type { DevicePlan } from './plan.js';
 import { CaptureWindow, type WindowCapture, type WindowCaptureMethod } from './window.js';
@@ -107,14 +108,16 @@ export class CapturePlanner implements Captures {
   }
 
   /** NAT64 prefix and CLAT address the device reports, so a capture of either leg is read right. */
-  async analyzeOptions(): Promise<{ nat64Prefixes: string[]; clatAddresses: string[] }> {
+  async analyzeOptions(network: NetworkName | null = null): Promise<{ nat64Prefixes: string[]; clatAddresses: string[] }> {
     const out = await this.backend.run(['dumpsys', 'connectivity']);
     if (out.exitCode !== 0) return { nat64Prefixes: [], clatAddresses: [] };
     const dump = parseDumpsysConnectivity(out.output);
-    const network = mobileNetwork(dump);
+    // The network the capture is of: a Wi-Fi network of the profile is the default one; an APN the mobile internet network.
+    const target = network === null ? null : this.device.networks[network];
+    const observed = judgedNetwork({ connectivity: dump, judgedNetwork: target !== null && 'wifi' in target ? 'wifi' : 'mobile' }).network;
     // Every version: the tracker line (14+), the BPF rules (13+), the stacked link and clat{} (9+).
-    const clat = network === null ? null : clatOf(dump, network);
-    const prefix = network?.linkProperties?.nat64Prefix ?? clat?.nat64Prefix?.value ?? null;
+    const clat = observed === null ? null : clatOf(dump, observed);
+    const prefix = observed?.linkProperties?.nat64Prefix ?? clat?.nat64Prefix?.value ?? null;
     return { nat64Prefixes: prefix === null ? [] : [prefix], clatAddresses: clat?.v6Address ? [clat.v6Address.value] : [] };
   }
 
@@ -126,7 +129,7 @@ export class CapturePlanner implements Captures {
       gatewayCapture: this.device.gatewayCapture,
       emulatorCapture: this.device.emulatorCapture,
       file: this.evidencePath(`${name}.pcap`, network),
-      analyze: analyze ?? (await this.analyzeOptions()),
+      analyze: analyze ?? (await this.analyzeOptions(network)),
     });
   }
 

@@ -377,7 +377,7 @@ export class Certification {
 
   private async appAnalyzeOptions(network: NetworkName): Promise<AnalyzeOptions> {
     if (this.analyzeCache?.network === network) return this.analyzeCache.options;
-    const options = await this.captures.analyzeOptions();
+    const options = await this.captures.analyzeOptions(network);
     // Android discovers the prefix (RFC 7050) after the attach: until it is known, ask each time.
     if (network !== 'ipv6' || options.nat64Prefixes.length > 0) this.analyzeCache = { network, options };
     return options;

@@ -19,6 +19,8 @@ const CARRIERS = 'content://telephony/carriers';
 const PREFERRED = `${CARRIERS}/preferapn`;
 /** How long a device may take to attach after its preferred APN changed. */
 export const ATTACH_TIMEOUT_MS = 20_000;
+/** How long a Wi-Fi just turned on is given to join a saved network by itself before the harness asks it to. */
+const AUTO_JOIN_MS = 3_000;
 /** How often the attach is polled (each poll is one `dumpsys connectivity`). */
 const ATTACH_POLL_MS = 200;
 
@@ -58,6 +60,9 @@ const foundSchema: Schema<FoundState> = object(
 export function readFound(file: string): FoundState {
   return loadJsonFile(file, foundSchema);
 }
+
+/** The last line a command printed, for a reason. */
+const lastLine = (output: string): string => output.trim().split('\n').pop() ?? '';
 
 /** Something the harness cannot do on this device; the checks that need it are skipped or broken with this. */
 export class DeviceStateError extends Error {
@@ -150,7 +155,15 @@ export class DeviceState {
     }
     const privateDnsMode = parseSettingsGet(await privateDnsRead);
     const wifiOn = await this.wifiOn();
-    const found: FoundState = { serial: this.device.serial, takenAt: new Date().toISOString(), privateDnsMode, preferredApnId, apnIds, wifiOn, restored: false };
+    const found: FoundState = {
+      serial: this.device.serial,
+      takenAt: new Date().toISOString(),
+      privateDnsMode,
+      preferredApnId,
+      apnIds,
+      wifiOn,
+      restored: false,
+    };
     this.save(found);
     return found;
   }
@@ -182,14 +195,74 @@ export class DeviceState {
       return { ok: false, detail: `the default network is ${named}, which the harness does not turn off: end it (a VPN, Ethernet) and run again` };
     const off = await this.device.run(['svc', 'wifi', 'disable']);
     if (off.exitCode !== 0)
-      return { ok: false, detail: `Wi-Fi is the default network and \`svc wifi disable\` failed (${off.output.trim().split('\n').pop() ?? ''}): turn Wi-Fi off on the device and run again` };
+      return {
+        ok: false,
+        detail: `Wi-Fi is the default network and \`svc wifi disable\` failed (${off.output.trim().split('\n').pop() ?? ''}): turn Wi-Fi off on the device and run again`,
+      };
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const now = await current();
       if (now === null || now.type !== 'WIFI') return { ok: true, changed: true };
-      if (Date.now() > deadline) return { ok: false, detail: `Wi-Fi is still the default network ${timeoutMs / 1000} s after \`svc wifi disable\`: turn Wi-Fi off on the device and run again` };
+      if (Date.now() > deadline)
+        return {
+          ok: false,
+          detail: `Wi-Fi is still the default network ${timeoutMs / 1000} s after \`svc wifi disable\`: turn Wi-Fi off on the device and run again`,
+        };
       await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
     }
+  }
+
+  /**
+   * Joins Wi-Fi `ssid` and waits until it is the default network: Wi-Fi turned on if it is off
+   * (`svc wifi enable`), a saved network given a few seconds to be joined on its own, else
+   * `cmd wifi connect-network SSID open` (Android 11 and later; an open network: a secured one must
+   * be saved on the device first). The SSID joined is read from `cmd wifi status` where Android
+   * has it. restore() puts Wi-Fi back as found.
+   */
+  async joinWifi(ssid: string, timeoutMs = ATTACH_TIMEOUT_MS): Promise<{ ok: true; switched: boolean } | { ok: false; detail: string }> {
+    let switched = false;
+    if ((await this.wifiOn()) === false) {
+      const on = await this.device.run(['svc', 'wifi', 'enable']);
+      if (on.exitCode !== 0) return { ok: false, detail: `\`svc wifi enable\` failed (${lastLine(on.output)}): turn Wi-Fi on on the device and run again` };
+      switched = true;
+    }
+    const deadline = Date.now() + timeoutMs;
+    // A saved network in range is joined by Android itself; only then is the harness's own config added.
+    const autoJoinUntil = Date.now() + Math.min(AUTO_JOIN_MS, timeoutMs / 3);
+    let asked = false;
+    let said = '';
+    for (;;) {
+      const joined = await this.wifiJoinedTo();
+      const network = defaultNetwork(parseDumpsysConnectivity(await this.device.runOk(['dumpsys', 'connectivity'])));
+      if (network?.type === 'WIFI' && (joined === null || joined === ssid)) return { ok: true, switched: switched || asked };
+      if (!asked && (Date.now() > autoJoinUntil || (joined !== null && joined !== ssid))) {
+        const connect = await this.device.run(['cmd', 'wifi', 'connect-network', ssid, 'open']);
+        said = lastLine(connect.output);
+        if (connect.exitCode !== 0)
+          return {
+            ok: false,
+            detail: `Wi-Fi "${ssid}" was not joined and \`cmd wifi connect-network\` is not available here (${said}; Android 10 and earlier): join "${ssid}" on the device once (it is then saved) and run again`,
+          };
+        asked = true;
+        // At least one look after asking, whatever the deadline.
+        await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
+        continue;
+      }
+      if (Date.now() > deadline)
+        return {
+          ok: false,
+          detail: `Wi-Fi "${ssid}" did not become the default network within ${timeoutMs / 1000} s (${joined === null ? 'not joined' : `joined to "${joined}"`}${said === '' ? '' : `; connect-network said: ${said}`}): is it in range, open, or saved on the device?`,
+        };
+      await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
+    }
+  }
+
+  /** The SSID `cmd wifi status` says Wi-Fi is connected to (Android 11+), null when it says none or cannot tell. */
+  private async wifiJoinedTo(): Promise<string | null> {
+    const status = await this.device.run(['cmd', 'wifi', 'status']);
+    if (status.exitCode !== 0) return null;
+    // Wifi is connected to "GoogleGuest"
+    return /^Wifi is connected to "(.*)"\s*$/m.exec(status.output)?.[1] ?? null;
   }
 
   /** Private DNS off for the run: the capture must see the app's own DNS queries. */

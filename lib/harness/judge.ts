@@ -13,13 +13,13 @@ import {
   checkIpv6OnlyAttach,
   checkNat64Prefix,
   checkPrivacyAddresses,
+  judgedNetwork,
   radioInterfaces,
   type CheckOutcome,
   type Observation,
 } from '../checks/os.js';
 import { isContentDenied } from '../device/parse/index.js';
 import type { CheckStatus } from '../report/results.js';
-import { mobileNetwork } from './device-state.js';
 import type { Attachment, NetworkObservation, Unreached } from './networks.js';
 
 export type Reason = { code: string; detail: string };
@@ -39,7 +39,15 @@ export type AttachCapture = { taken: true; discovered: string[] } | { taken: fal
 
 /** Where an observation came from, as the evidence file records it. */
 export function provenance(facts: NetworkObservation): Record<string, unknown> {
-  return { network: facts.network, apn: facts.apn, defaultNetwork: facts.defaultNetwork, takenAt: facts.takenAt, how: facts.how, switched: facts.switched };
+  return {
+    network: facts.network,
+    apn: facts.apn,
+    via: facts.via,
+    defaultNetwork: facts.defaultNetwork,
+    takenAt: facts.takenAt,
+    how: facts.how,
+    switched: facts.switched,
+  };
 }
 
 /** A check whose network was not reached: skipped, saying why. */
@@ -130,7 +138,7 @@ export function judgeApn(check: ApnCheck, ipv6: Attachment, attachCapture: Attac
           detail: `the device was already on APN ${ipv6.facts.apn} when the capture started, so its RFC 7050 discovery at attach was not seen: ${ipv6.facts.how === 'manual' ? 'start the run on another APN and switch when asked' : 'start the run on another APN (or with the os suite, which attaches to the dual-stack APN first)'}`,
         },
       ],
-      evidence: { observedOn: provenance(ipv6.facts), linkProperties: mobileNetwork(ipv6.facts.observation.connectivity)?.linkProperties?.nat64Prefix ?? null },
+      evidence: { observedOn: provenance(ipv6.facts), linkProperties: judgedNetwork(ipv6.facts.observation).network?.linkProperties?.nat64Prefix ?? null },
     };
   }
   return judged(checkNat64Prefix(ipv6.facts.observation, attachCapture.discovered), ipv6.facts);

@@ -18,14 +18,22 @@ import type { SelectOutcome } from './settings-ui.js';
 
 const log = createDebug('v6lab:attach');
 
-/** How the device came to be on a network: the APN table edited over adb, a person, or the harness in Android's Settings. */
-export type AttachMethod = 'content' | 'manual' | 'settings-ui';
+/**
+ * How the device came to be on a network: the APN table edited over adb, a person, or the harness
+ * in Android's Settings; or, for a Wi-Fi network, joined over adb (`svc wifi`, `cmd wifi`).
+ */
+export type AttachMethod = 'content' | 'manual' | 'settings-ui' | 'wifi';
 
 /** One observation of the device on one network, taken in this run. */
 export interface NetworkObservation {
   network: NetworkName;
-  /** The APN the profile names for the network, and the one the mobile network named when observed. */
+  /**
+   * The APN the profile names for the network, and the one the mobile network named when observed;
+   * for a Wi-Fi network (`via: wifi`), its SSID.
+   */
   apn: string;
+  /** Whether the network is an APN of the mobile network or a Wi-Fi network. */
+  via: 'apn' | 'wifi';
   /** The device's default network when observed (Android's `Active default network`), null when it has none. */
   defaultNetwork: { netId: number; type: string | null; extra: string | null } | null;
   /** ISO time the observation was taken. */
@@ -126,7 +134,52 @@ export function placeOf(network: NetworkName, apn: string, how: AttachMethod, sw
     reached: true,
     network,
     detail: `attached to APN ${apn}`,
-    facts: { network, apn, defaultNetwork, takenAt: takenAt.toISOString(), how, switched, observation },
+    facts: { network, apn, via: 'apn', defaultNetwork, takenAt: takenAt.toISOString(), how, switched, observation },
+  };
+}
+
+/**
+ * Judges whether an observation is of Wi-Fi `ssid` as the device's default network (Android's
+ * default network is where apps and probes go). The SSID is compared where the dump shows it (the
+ * NetworkInfo extra on Android 9 and 10); later versions print it only inside nc{}, so there a
+ * Wi-Fi default network is taken as the one the harness just joined. The observation is marked as
+ * Wi-Fi's, so the checks judge the Wi-Fi interface, not mobile data's.
+ */
+export function placeOnWifi(network: NetworkName, ssid: string, switched: boolean, observation: Observation, takenAt: Date): Attachment {
+  const defaultNetwork = defaultNetworkOf(observation.connectivity);
+  if (observation.connectivity !== null && defaultNetwork?.type !== 'WIFI') {
+    return {
+      reached: false,
+      network,
+      cause: 'moved',
+      detail: `Wi-Fi "${ssid}" was joined, but by the time the device was observed its default network was ${defaultNetwork === null ? 'none' : `${defaultNetwork.type ?? 'another network'} (netId ${defaultNetwork.netId})`}: keep the device in range of it for the run`,
+      after: null,
+    };
+  }
+  const shown = defaultNetwork?.extra?.replace(/^"|"$/g, '') ?? null;
+  if (shown !== null && shown !== '' && shown !== ssid) {
+    return {
+      reached: false,
+      network,
+      cause: 'moved',
+      detail: `the device's default network is Wi-Fi "${shown}", not "${ssid}": forget "${shown}" on the device or keep it out of range, and run again`,
+      after: null,
+    };
+  }
+  return {
+    reached: true,
+    network,
+    detail: `joined Wi-Fi "${ssid}"`,
+    facts: {
+      network,
+      apn: ssid,
+      via: 'wifi',
+      defaultNetwork,
+      takenAt: takenAt.toISOString(),
+      how: 'wifi',
+      switched,
+      observation: { ...observation, judgedNetwork: 'wifi' },
+    },
   };
 }
 
@@ -142,7 +195,7 @@ export class NetworkAttacher {
   constructor(
     private readonly backend: DeviceBackend,
     private readonly device: Pick<DevicePlan, 'serial' | 'networks' | 'apnSwitch'>,
-    private readonly state: Pick<DeviceState, 'switchApn' | 'waitForAttach'> & Partial<Pick<DeviceState, 'makeMobileDataDefault'>>,
+    private readonly state: Pick<DeviceState, 'switchApn' | 'waitForAttach'> & Partial<Pick<DeviceState, 'makeMobileDataDefault' | 'joinWifi'>>,
     private readonly root: RootMethod,
     private readonly observe: (backend: DeviceBackend, options: { root: RootMethod }) => Promise<Observation> = observeDevice,
     private readonly clock: () => Date = () => new Date(),
@@ -197,9 +250,10 @@ export class NetworkAttacher {
         reached: false,
         network,
         cause: 'not-in-profile',
-        detail: `the profile names no ${NETWORK_WORDS[network]} APN (networks.${network})`,
+        detail: `the profile names no ${NETWORK_WORDS[network]} network (networks.${network}: an APN or a Wi-Fi network)`,
         after: null,
       };
+    if ('wifi' in target) return this.moveToWifi(network, target.wifi);
     // Mobile data must be the default network before an APN is judged (a validated Wi-Fi wins on
     // Android): Wi-Fi goes off here, and back on when the device is restored.
     const mobileDefault = (await this.state.makeMobileDataDefault?.()) ?? { ok: true, changed: false };
@@ -228,6 +282,22 @@ export class NetworkAttacher {
       }
     }
     return placeOf(network, target.apn, how, switched, await this.observe(this.backend, { root: this.root }), this.clock());
+  }
+
+  /**
+   * A Wi-Fi network of the profile: Wi-Fi on and joined to `ssid` (`cmd wifi connect-network` on
+   * Android 11 and later; a network the device has saved otherwise), then observed as the default
+   * network. restore() leaves Wi-Fi as it was found.
+   */
+  private async moveToWifi(network: NetworkName, ssid: string): Promise<Attachment> {
+    const join = this.state.joinWifi;
+    if (join === undefined)
+      return { reached: false, network, cause: 'no-attach', detail: `Wi-Fi "${ssid}" cannot be joined by this harness's device state`, after: null };
+    log('%s joining Wi-Fi "%s"', this.device.serial, ssid);
+    const joined = await join.call(this.state, ssid, this.attachWaitMs);
+    // Not joined is no attach the device failed (it may be out of range): skipped, not failed.
+    if (!joined.ok) return { reached: false, network, cause: 'not-switched', detail: joined.detail, after: null };
+    return placeOnWifi(network, ssid, joined.switched, await this.observe(this.backend, { root: this.root }), this.clock());
   }
 
   private get attachWaitMs(): number {

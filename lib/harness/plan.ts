@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { NETWORKS, SUITES, type NetworkName, type SuiteName } from '../checks/requirements.js';
-import { APN_SWITCHES, CAPTURE_METHODS, type ApnSwitch, type CaptureMethod } from '../device/profile.js';
+import { APN_SWITCHES, CAPTURE_METHODS, networkTarget, type ApnSwitch, type CaptureMethod, type NetworkTarget } from '../device/profile.js';
 import { writeJsonWhole } from '../config/files.js';
 import { MAX_SWITCH_TIMEOUT_MS } from './prompt.js';
 import { array, boolean, DataFileError, integer, loadJsonFile, nullable, object, oneOf, record, string, type Schema } from '../config/schema.js';
@@ -28,7 +28,7 @@ export interface DevicePlan {
   gatewayCapture: string[] | null;
   /** The host file an emulator's `-tcpdump` writes, for `capture: emulator`. */
   emulatorCapture: string | null;
-  networks: Record<NetworkName, { apn: string } | null>;
+  networks: Record<NetworkName, NetworkTarget | null>;
   apnSwitch: ApnSwitch;
   /** A dual-stack URL the device opens for os.resolver-prefers-ipv6. */
   resolverProbeUrl: string | null;
@@ -75,7 +75,6 @@ const capability: Schema<string | number | boolean> = (value, field, file) => {
   throw new DataFileError(file, field, 'expected a string, number or boolean capability value');
 };
 const text = string({ maxLength: 4096 });
-const apn = nullable(object({ apn: string({ maxLength: 100 }) }));
 
 const devicePlanSchema: Schema<DevicePlan> = object({
   serial: string({ pattern: /^[A-Za-z0-9._:-]{1,64}$/, what: 'an adb serial' }),
@@ -86,7 +85,7 @@ const devicePlanSchema: Schema<DevicePlan> = object({
   capture: array(oneOf(CAPTURE_METHODS), { min: 1 }),
   gatewayCapture: nullable(array(text, { min: 1 })),
   emulatorCapture: nullable(text),
-  networks: object({ ipv6: apn, ipv4v6: apn }),
+  networks: object({ ipv6: nullable(networkTarget), ipv4v6: nullable(networkTarget) }),
   apnSwitch: oneOf(APN_SWITCHES),
   resolverProbeUrl: nullable(text),
   ipv4OnlyProbeUrl: nullable(text),

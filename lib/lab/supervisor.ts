@@ -18,6 +18,7 @@ import createDebug from 'debug';
 import { AdbDaemon, DEFAULT_REBOOT_MS } from './adbd/index.js';
 import { readHandsetState, writeHandsetState, type HandsetState } from './android/state.js';
 import { HandsetBootError, HandsetContainer } from './container.js';
+import { joinsWifi } from './android/connectivity.js';
 import { ContainerHandsetHost } from './handset.js';
 import { readAcceptedKeys } from './adbd/keys.js';
 import { adbKeysPath, apnTypeOf, handsetCodePath, handsetProgramsInside, readRegistry, type HandsetRecord } from './lab.js';
@@ -36,14 +37,6 @@ function wantedAttach(state: HandsetState): { apn: ApnType; pdp: PdpType; apnNam
   if (!row) return null;
   const apn = apnTypeOf(row.apn);
   return apn === null ? null : { apn, pdp: row.protocol ?? 'IP', apnName: row.apn };
-}
-
-/**
- * Whether the handset should be on its Wi-Fi: Wi-Fi on (`svc wifi enable`, settings global
- * wifi_on 1) and a saved network to join (the profile's wifiNetwork).
- */
-function wantedWifi(state: HandsetState): boolean {
-  return state.settings.global.wifi_on !== '0' && (state.profile.wifiNetwork ?? null) !== null;
 }
 
 /** V6LAB_REBOOT_MS: how long `adb reboot` keeps a handset away, in ms. */
@@ -116,7 +109,7 @@ class HandsetServer {
     log('%s serving adb on 127.0.0.1:%d', this.record.serial, this.record.adbPort);
     const booted = readHandsetState(this.record.dir);
     this.tableWants = JSON.stringify(wantedAttach(booted));
-    this.wifiWants = wantedWifi(booted);
+    this.wifiWants = joinsWifi(booted);
     // The state file is replaced by rename: watch the directory.
     watch(this.record.dir, (_event, name) => {
       if (name === 'handset.json') void this.apnChanged();
@@ -144,7 +137,7 @@ class HandsetServer {
         const state = readHandsetState(this.record.dir);
         const wanted = wantedAttach(state);
         const lab = await readState(this.stateDir);
-        const wifi = wantedWifi(state);
+        const wifi = joinsWifi(state);
         if (wifi !== this.wifiWants && lab) {
           this.wifiWants = wifi;
           const current = lab.handsets.find((h) => h.index === this.record.index);

@@ -5,9 +5,10 @@
 // judges the internet network (never IMS), and puts Wi-Fi back. Root and namespaces needed: skips
 // with the reason elsewhere, fails in CI (CI=true).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultNetwork, mobileInternetNetwork, parseDumpsysConnectivity } from '../../lib/device/parse/connectivity.js';
+import { labHandsetProfile } from '../../lib/lab/record.js';
 import type { RunResults } from '../../lib/report/results.js';
 import { v6lab } from '../support/cli.js';
 import { labSession } from '../support/lab-session.js';
@@ -95,6 +96,47 @@ describe('lab: a VoLTE handset on Wi-Fi, as a phone on a bench is (issue 15)', f
     assert.ok(defaults.length > 0, 'no observation recorded its default network');
     assert.deepEqual([...new Set(defaults)], ['MOBILE']);
     // As found: Wi-Fi on and the default network again.
+    assert.equal((await shell('settings get global wifi_on')).out, '1\n');
+    await until('Wi-Fi the default after the run', (x) => defaultNetwork(x)?.type === 'WIFI');
+  });
+
+  it('a profile naming the Wi-Fi network as its dual-stack network: joined, judged on wlan0; the IPv6-only APN on mobile data', async () => {
+    const record = await labHandsetProfile(lab.stateDir, SERIAL);
+    assert.ok(record, 'the lab knows its handset');
+    const profile = join(lab.work, 'wifi-profile.json');
+    writeFileSync(
+      profile,
+      JSON.stringify({
+        name: 'wifi-dual-stack',
+        serial: SERIAL,
+        appium: { capabilities: record.appiumCapabilities },
+        capture: record.capture,
+        gatewayCapture: record.gatewayCapture,
+        networks: { ipv6: record.networks.ipv6, ipv4v6: { wifi: 'v6lab-home' } },
+        ...(record.resolverProbeUrl ? { resolverProbeUrl: record.resolverProbeUrl } : {}),
+        ...(record.ipv4OnlyProbeUrl ? { ipv4OnlyProbeUrl: record.ipv4OnlyProbeUrl } : {}),
+        backgroundHosts: record.backgroundHosts,
+      }),
+    );
+    const out = join(lab.work, 'wifi-run');
+    const run = await v6lab(['certify', '--profile', profile, '--suite', 'os,apn', '--out', out], lab.env, 240_000);
+    assert.ok(run.code === 0 || run.code === 1, `certify: ${run.stderr.slice(-3000)}`);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
+    const dual = results.results.find((r) => r.check === 'os.dual-stack-attach')!;
+    assert.equal(dual.status, 'passed', JSON.stringify(dual.reasons));
+    const decision = JSON.parse(readFileSync(join(out, dual.evidence.find((e) => e.endsWith('.json'))!), 'utf8')) as {
+      evidence: { ipv4: string[]; observedOn: { via: string; apn: string; defaultNetwork: { type: string } } };
+    };
+    // Judged on Wi-Fi: its DHCP address, not mobile data's (an IPv6-only attach has no IPv4 at all).
+    assert.deepEqual(decision.evidence.ipv4, ['192.168.1.2']);
+    assert.deepEqual(
+      [decision.evidence.observedOn.via, decision.evidence.observedOn.apn, decision.evidence.observedOn.defaultNetwork.type],
+      ['wifi', 'v6lab-home', 'WIFI'],
+    );
+    for (const check of ['apn.ipv6-only-attach', 'apn.clat']) {
+      const r = results.results.find((x) => x.check === check)!;
+      assert.equal(r.status, 'passed', `${check}: ${JSON.stringify(r.reasons)}`);
+    }
     assert.equal((await shell('settings get global wifi_on')).out, '1\n');
     await until('Wi-Fi the default after the run', (x) => defaultNetwork(x)?.type === 'WIFI');
   });

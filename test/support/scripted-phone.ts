@@ -34,6 +34,8 @@ export class ScriptedPhone implements DeviceBackend {
   /** Whether Wi-Fi is on (`settings get global wifi_on`), and so joined when wifiDefault was set. */
   private wifiOn = true;
   private joinedBeforeOff = false;
+  /** The SSID of the one (open) Wi-Fi network in range, which `cmd wifi connect-network` can join. */
+  wifiInRange = 'v6lab-wifi';
   /** Whether the shell may read the APN table. */
   apnTableReadable = true;
   preferredId: string;
@@ -80,21 +82,31 @@ export class ScriptedPhone implements DeviceBackend {
     // (test/fixtures/android-real/ip-route/tailscale-2653-pixel-a12-ip-route-show-table-0.txt).
     if (line === 'ip -6 route show table all') {
       const local = 'local ::1 dev lo table local proto kernel metric 0 pref medium\n';
-      return ok(net === null ? local : `default via fe80::5465:6cff:fec0:afb9 dev rmnet_data0 table 1053 proto ra metric 1024 pref medium\n${local}`);
+      const wifi = this.wifiDefault ? 'default via fe80::1 dev wlan0 table 1030 proto ra metric 1024 pref medium\n' : '';
+      return ok(`${net === null ? '' : 'default via fe80::5465:6cff:fec0:afb9 dev rmnet_data0 table 1053 proto ra metric 1024 pref medium\n'}${wifi}${local}`);
     }
     if (line === 'ip -4 route show table all') {
       const local = 'local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1\n';
-      if (net === null) return ok(local);
+      const wifi = this.wifiDefault ? 'default via 192.168.1.1 dev wlan0 table 1030 proto static\n' : '';
+      if (net === null) return ok(`${wifi}${local}`);
       return ok(
         net.gives === 'dual-stack'
-          ? `default via 10.0.0.1 dev rmnet_data0 table 1053 proto static\n${local}`
-          : `default via 192.0.0.4 dev v4-rmnet_data0 table 1054 proto static\n${local}`,
+          ? `default via 10.0.0.1 dev rmnet_data0 table 1053 proto static\n${wifi}${local}`
+          : `default via 192.0.0.4 dev v4-rmnet_data0 table 1054 proto static\n${wifi}${local}`,
       );
     }
     if (argv[0] === 'cat' && argv[1]?.startsWith('/proc/sys/net/ipv6/conf/'))
       return ok(argv[1].endsWith('disable_ipv6') ? '0\n' : argv[1].endsWith('accept_ra') ? '2\n' : '2\n');
     if (line === 'settings get global private_dns_mode') return ok('off\n');
     if (line === 'settings get global wifi_on') return ok(this.wifiOn ? '1\n' : '0\n');
+    if (line === 'cmd wifi status')
+      return ok(
+        !this.wifiOn ? 'Wifi is disabled\n' : `Wifi is enabled\n${this.wifiDefault ? `Wifi is connected to "${this.wifiInRange}"` : 'Wifi is not connected'}\n`,
+      );
+    if (argv[0] === 'cmd' && argv[1] === 'wifi' && argv[2] === 'connect-network') {
+      if (this.wifiOn && argv[3] === this.wifiInRange) this.wifiDefault = true;
+      return ok('Connection initiated \n');
+    }
     if (line === 'svc wifi disable' || line === 'svc wifi enable') {
       if (!this.wifiSwitchable) return { output: 'svc: wifi: not allowed by device policy\n', exitCode: 1 };
       // Off, Wi-Fi is no network at all; on again, it is joined and the default as before.
@@ -115,7 +127,7 @@ export class ScriptedPhone implements DeviceBackend {
   private dumpsysConnectivity(net: ScriptedApn | null): string {
     const lines: string[] = [];
     const wifi = this.wifiDefault
-      ? '  NetworkAgentInfo{network{101}  handle{433791696908}  ni{WIFI CONNECTED extra: "v6lab-wifi"}  created{true}  lingering{false}  everValidated{true}  lastValidated{true}  lp{{InterfaceName: wlan0 LinkAddresses: [ 192.168.1.2/24 ] DnsAddresses: [ /192.168.1.1 ] Domains: null MTU: 1500 Routes: [ 0.0.0.0/0 -> 192.168.1.1 wlan0 mtu 0 ]}}  nc{[ Transports: WIFI Capabilities: INTERNET&NOT_RESTRICTED&TRUSTED&VALIDATED&NOT_VPN]}}'
+      ? '  NetworkAgentInfo{network{101}  handle{433791696908}  ni{WIFI CONNECTED extra: "v6lab-wifi"}  created{true}  lingering{false}  everValidated{true}  lastValidated{true}  lp{{InterfaceName: wlan0 LinkAddresses: [ 2001:db8:1::2/64,192.168.1.2/24 ] DnsAddresses: [ /2001:db8:1::1,/192.168.1.1 ] Domains: null MTU: 1500 Routes: [ ::/0 -> fe80::1 wlan0 mtu 0,0.0.0.0/0 -> 192.168.1.1 wlan0 mtu 0 ]}}  nc{[ Transports: WIFI Capabilities: INTERNET&NOT_RESTRICTED&TRUSTED&VALIDATED&NOT_VPN]}}'
       : null;
     lines.push(`Active default network: ${this.wifiDefault ? 101 : net === null ? 'none' : 100}`, '', 'Current Networks:');
     if (net !== null) {
@@ -139,7 +151,10 @@ export class ScriptedPhone implements DeviceBackend {
       if (net.gives === 'dual-stack') lines.push('2: rmnet_data0    inet 10.0.0.2/24 scope global rmnet_data0\\       valid_lft forever preferred_lft forever');
       else lines.push('3: v4-rmnet_data0    inet 192.0.0.4/32 scope global v4-rmnet_data0\\       valid_lft forever preferred_lft forever');
     }
-    if (this.wifiDefault) lines.push('4: wlan0    inet 192.168.1.2/24 scope global wlan0\\       valid_lft forever preferred_lft forever');
+    if (this.wifiDefault) {
+      lines.push('4: wlan0    inet 192.168.1.2/24 scope global wlan0\\       valid_lft forever preferred_lft forever');
+      lines.push('4: wlan0    inet6 2001:db8:1::2/64 scope global temporary dynamic \\       valid_lft 86395sec preferred_lft 14395sec');
+    }
     return `${lines.join('\n')}\n`;
   }
 

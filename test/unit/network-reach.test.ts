@@ -4,7 +4,7 @@
 // failing, a probe's capture failing, an attach nobody watched): no check passes in any of them,
 // and a check is judged only on what was observed on the network it names.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeFile, type AnalyzeOptions } from '../../lib/analysis/index.js';
@@ -151,7 +151,7 @@ describe('the harness judges a check only on the network it names', () => {
     for (const r of on(results, 'ipv6')) {
       assert.equal(r.status, 'skipped', `${r.check} ${r.status}`);
       assert.equal(r.reasons[0]!.code, 'NETWORK_UNAVAILABLE');
-      assert.match(r.reasons[0]!.detail, /names no IPv6-only APN \(networks\.ipv6\)/);
+      assert.match(r.reasons[0]!.detail, /names no IPv6-only network \(networks\.ipv6: an APN or a Wi-Fi network\)/);
     }
     assert.equal(byId(results, 'os.dual-stack-attach').status, 'passed');
   });
@@ -206,6 +206,38 @@ describe('the harness judges a check only on the network it names', () => {
     assert.equal(phone.wifiDefault, true, 'Wi-Fi back on and the default network after the run');
   });
 
+  it('a Wi-Fi network of the profile: joined with cmd wifi connect-network, judged on wlan0; the APN network after it on mobile data', async () => {
+    const { cert, phone, state, runDir } = setUp({ networks: { ipv4v6: { wifi: 'v6lab-wifi' } } });
+    await state.takeFound();
+    const results = await runAll(cert);
+    const dual = byId(results, 'os.dual-stack-attach');
+    assert.equal(dual.status, 'passed', JSON.stringify(dual.reasons));
+    const decision = JSON.parse(readFileSync(join(runDir, dual.evidence[0]!), 'utf8')) as {
+      evidence: { ipv6: string[]; ipv4: string[]; observedOn: { via: string; apn: string; defaultNetwork: { type: string } } };
+    };
+    // wlan0's addresses, none of mobile data's (which stays attached beside it)
+    assert.deepEqual([decision.evidence.ipv6, decision.evidence.ipv4], [['2001:db8:1::2'], ['192.168.1.2']]);
+    assert.deepEqual(
+      [decision.evidence.observedOn.via, decision.evidence.observedOn.apn, decision.evidence.observedOn.defaultNetwork.type],
+      ['wifi', 'v6lab-wifi', 'WIFI'],
+    );
+    assert.ok(phone.sent.some((argv) => argv.join(' ') === 'cmd wifi connect-network v6lab-wifi open'));
+    // The IPv6-only APN is judged on mobile data: Wi-Fi goes off for it.
+    assert.equal(byId(results, 'apn.ipv6-only-attach').status, 'passed', JSON.stringify(byId(results, 'apn.ipv6-only-attach').reasons));
+    assert.ok(phone.sent.some((argv) => argv.join(' ') === 'svc wifi disable'));
+  });
+
+  it('a Wi-Fi network of the profile out of range: its checks are skipped saying so, none judged on mobile data', async () => {
+    const { cert } = setUp({ networks: { ipv4v6: { wifi: 'not-here' } } });
+    const results = await runAll(cert);
+    for (const r of on(results, 'ipv4v6').filter(
+      (x) => x.check !== 'os.ipv6-enabled' && x.check !== 'os.apn-protocol' && x.check !== 'os.apn-roaming-protocol',
+    )) {
+      assert.equal(r.status, 'skipped', `${r.check}: ${r.status}`);
+      assert.match(r.reasons[0]!.detail, /Wi-Fi "not-here" did not become the default network/);
+    }
+  });
+
   it('Wi-Fi the default network and not to be turned off: no check of either APN passes, and the reason says to turn Wi-Fi off', async () => {
     const { cert, phone } = setUp();
     phone.wifiDefault = true;
@@ -233,7 +265,7 @@ describe('the harness judges a check only on the network it names', () => {
     const evidence = JSON.parse((await import('node:fs')).readFileSync(join(runDir, result.evidence[0]!), 'utf8')) as {
       evidence: { observedOn: Record<string, unknown> };
     };
-    assert.deepEqual(Object.keys(evidence.evidence.observedOn).sort(), ['apn', 'defaultNetwork', 'how', 'network', 'switched', 'takenAt']);
+    assert.deepEqual(Object.keys(evidence.evidence.observedOn).sort(), ['apn', 'defaultNetwork', 'how', 'network', 'switched', 'takenAt', 'via']);
     assert.equal(evidence.evidence.observedOn.apn, IPV6_APN);
     assert.equal(evidence.evidence.observedOn.network, 'ipv6');
     assert.equal(evidence.evidence.observedOn.how, 'content');

@@ -180,6 +180,20 @@ const WIFI = 'wlan0';
 /** The SSID of the lab's access point when the profile names no saved network. */
 export const LAB_SSID = 'v6lab-wifi';
 
+/** The SSID the handset's access point has: the profile's saved network's, else the lab's. */
+export const accessPointSsid = (state: HandsetState): string => state.profile.wifiNetwork ?? LAB_SSID;
+
+/** The Wi-Fi networks saved on the handset. */
+const savedWifi = (state: HandsetState): string[] => state.savedWifi ?? (state.profile.wifiNetwork ? [state.profile.wifiNetwork] : []);
+
+/**
+ * Whether the handset joins its access point: Wi-Fi on (`settings global wifi_on` not 0) and the
+ * access point's SSID among its saved networks, as Android auto-joins a saved network in range.
+ */
+export function joinsWifi(state: HandsetState): boolean {
+  return state.settings.global.wifi_on !== '0' && savedWifi(state).includes(accessPointSsid(state));
+}
+
 /** Live facts from the handset's namespace (`ip -j`), shaped as Android's LinkProperties. */
 export function dumpsysConnectivity(state: HandsetState, now = new Date()): string {
   const addresses = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' })) as IpAddr[];
@@ -256,7 +270,7 @@ export function dumpsysConnectivity(state: HandsetState, now = new Date()): stri
     if (wifi !== null) {
       wifiNetId = netId;
       networks.push({
-        facts: { netId, type: 'WIFI', extra: state.profile.wifiNetwork ?? LAB_SSID, link: wifi, ims: false, clat: null },
+        facts: { netId, type: 'WIFI', extra: accessPointSsid(state), link: wifi, ims: false, clat: null },
         block: [],
       });
     }
@@ -320,16 +334,27 @@ export function svc(dir: string, state: HandsetState, args: readonly string[]): 
 }
 
 /**
- * `cmd wifi` (WifiShellCommand, Android 11 and later): `set-wifi-enabled enabled|disabled` and
- * `status`; its other commands (connect-network among them) are not modelled. Android 10 and
- * earlier have neither.
+ * `cmd wifi` (WifiShellCommand, Android 11 and later): `set-wifi-enabled enabled|disabled`,
+ * `status` and `connect-network`; its other commands are not modelled. Android 10 and earlier
+ * have none of them.
  */
 export function cmd(dir: string, state: HandsetState, args: readonly string[]): Result {
   const [service, verb, ...rest] = args;
   if (service !== 'wifi') return { stdout: '', stderr: `cmd: Can't find service: ${service ?? ''}\n`, code: 20 };
   if (state.profile.sdk < 30 || verb === undefined) return { stdout: '', stderr: `Unknown command: ${verb ?? ''}\n`, code: 255 };
-  const ssid = state.profile.wifiNetwork ?? LAB_SSID;
+  const ssid = accessPointSsid(state);
   switch (verb) {
+    // connect-network SSID open|owe|wpa2|wpa3 [passphrase]: saves the network and connects to it
+    // (WifiShellCommand prints "Connection initiated " once the request is taken). Only the
+    // handset's own access point is in range: another SSID is saved and never joined.
+    case 'connect-network': {
+      const [wanted, security] = rest;
+      if (wanted === undefined || !['open', 'owe', 'wpa2', 'wpa3'].includes(security ?? ''))
+        return { stdout: '', stderr: 'Invalid argument: connect-network <ssid> open|owe|wpa2|wpa3 [<passphrase>]\n', code: 255 };
+      state.savedWifi = [...new Set([...savedWifi(state), wanted])];
+      writeHandsetState(dir, state);
+      return { stdout: 'Connection initiated \n', stderr: '', code: 0 };
+    }
     case 'set-wifi-enabled':
       if (rest[0] !== 'enabled' && rest[0] !== 'disabled') return { stdout: '', stderr: 'Invalid argument: expected enabled or disabled\n', code: 255 };
       setWifiOn(dir, state, rest[0] === 'enabled');

@@ -406,4 +406,3 @@ export function renderDumpsysPackageNotFound(pkg: string, sdk: number): string {
   if (sdk >= 33) return `Unable to find package: ${pkg}\n`;
   return ['', 'Dexopt state:', `  Unable to find package: ${pkg}`, '', '', 'Compiler stats:', `  Unable to find package: ${pkg}`, ''].join('\n');
 }
-

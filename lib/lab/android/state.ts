@@ -59,6 +59,11 @@ export interface HandsetState {
   worldLiterals?: Record<string, string>;
   /** The lab CA that signed the world's certificates: the trust store of the apps. */
   caCertFile?: string | null;
+  /**
+   * The Wi-Fi networks saved on the handset (`cmd wifi connect-network` adds one); absent: the
+   * profile's wifiNetwork alone, if it names one.
+   */
+  savedWifi?: string[];
 }
 
 export const STATE_FILE = 'handset.json';
@@ -81,22 +86,25 @@ const strings = record(text, text);
 const handsetStateSchema = object(
   {
     serial: text,
-    profile: object({
-      file: text,
-      name: text,
-      manufacturer: text,
-      model: text,
-      device: text,
-      android: text,
-      sdk: count,
-      buildType: oneOf(['user', 'userdebug', 'eng'] as const),
-      rooted: boolean,
-      tcpdump: boolean,
-      properties: strings,
-      apns: array(object(apnEntry)),
-      apnTableReadable: boolean,
-      ipv6: object({ mobile: family, wifi: family, clat: boolean }),
-    }, { wifiNetwork: nullable(text), ims: boolean }),
+    profile: object(
+      {
+        file: text,
+        name: text,
+        manufacturer: text,
+        model: text,
+        device: text,
+        android: text,
+        sdk: count,
+        buildType: oneOf(['user', 'userdebug', 'eng'] as const),
+        rooted: boolean,
+        tcpdump: boolean,
+        properties: strings,
+        apns: array(object(apnEntry)),
+        apnTableReadable: boolean,
+        ipv6: object({ mobile: family, wifi: family, clat: boolean }),
+      },
+      { wifiNetwork: nullable(text), ims: boolean },
+    ),
     props: strings,
     settings: object({ global: strings, secure: strings, system: strings }),
     apns: array(object({ _id: count, ...apnEntry })),
@@ -114,7 +122,7 @@ const handsetStateSchema = object(
     ),
     running: record(text, object({ pid: count, startTime: text, uid: count, startedAt: text })),
   },
-  { appFiles: strings, worldLiterals: strings, caCertFile: nullable(text) },
+  { appFiles: strings, worldLiterals: strings, caCertFile: nullable(text), savedWifi: array(text) },
 );
 const schemaReadsHandsetState: Reads<typeof handsetStateSchema, HandsetState> = true;
 void schemaReadsHandsetState;
