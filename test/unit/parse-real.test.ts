@@ -15,9 +15,11 @@ import {
   parseIpAddr,
   parseIpRoute,
   parsePreferredApn,
+  parseProcNetSockets,
   type ContentRow,
   type Route,
 } from '../../lib/device/parse/index.js';
+import { parseHierarchy } from '../../lib/appium/hierarchy.js';
 
 const real = (name: string): string => readFileSync(resolve(import.meta.dirname, '../fixtures/android-real', name), 'utf8');
 
@@ -314,4 +316,36 @@ describe('the full `ip addr` reader takes time linear in its input', () => {
       assert.ok(ratio < 30, `time(1 MB) / time(100 kB) = ${ratio.toFixed(1)}`);
     });
   }
+});
+
+describe('real /proc/net and uiautomator output (issue 15)', () => {
+  const file = real;
+
+  it('reads a Nexus 6P /proc/net/tcp excerpt: addresses little-endian, ports, state and the app uid; the "..." line passed over', () => {
+    // proc-net/owasp-mastg-tech-0028-nexus-tcp-excerpt.txt (Android 8.x), decoded by hand:
+    // 1101A8C0:BB2F is 192.168.1.17:47919, 9A447D4A:01BB is 74.125.68.154:443.
+    const sockets = parseProcNetSockets(file('proc-net/owasp-mastg-tech-0028-nexus-tcp-excerpt.txt'), 4, 'tcp');
+    assert.deepEqual(
+      sockets.map((s) => [s.local.address, s.local.port, s.remote.address, s.remote.port, s.state, s.uid, s.inode]),
+      [
+        ['192.168.1.17', 47919, '74.125.68.154', 443, 'ESTABLISHED', 10093, 75412],
+        ['192.168.1.17', 37244, '216.58.203.227', 443, 'ESTABLISHED', 10093, 75553],
+        ['192.168.1.17', 49635, '74.125.24.156', 443, 'ESTABLISHED', 10093, 75458],
+      ],
+    );
+  });
+
+  it('reads a Pixel launcher window_dump.xml (one line, no trailing newline): every node, its text, description, id and bounds', () => {
+    // uiautomator/js-adb-pixel-launcher-window_dump.xml: 25 <node> elements, screen 1080x1794.
+    const nodes = parseHierarchy(file('uiautomator/js-adb-pixel-launcher-window_dump.xml'));
+    assert.equal(nodes.length, 25);
+    assert.deepEqual(
+      [nodes[0]!.className, nodes[0]!.packageName, nodes[0]!.bounds],
+      ['android.widget.FrameLayout', 'com.google.android.apps.nexuslauncher', [0, 0, 1080, 1794]],
+    );
+    const clock = nodes.find((n) => n.resourceId === 'com.google.android.apps.nexuslauncher:id/clock');
+    assert.deepEqual([clock?.text, clock?.contentDesc, clock?.bounds], ['Fri, Apr 21', 'Fri, Apr 21', [77, 123, 1045, 180]]);
+    const chrome = nodes.find((n) => n.text === 'Chrome');
+    assert.deepEqual([chrome?.clickable, chrome?.bounds], [true, [641, 1382, 843, 1548]]);
+  });
 });
