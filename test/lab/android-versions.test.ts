@@ -4,8 +4,12 @@
 // the one its process runs as. Root and namespaces needed: skips with the reason elsewhere, fails
 // in CI (CI=true).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AdbkitBackend, adbClient } from '../../lib/device/adb.js';
 import { contentRefusal, dumpsysPackageNotFound, isContentDenied, parseContentRows, parseDumpsysPackage } from '../../lib/device/parse/index.js';
+import type { RunResults } from '../../lib/report/results.js';
+import { v6lab } from '../support/cli.js';
 import { labSession } from '../support/lab-session.js';
 
 const HANDSETS = [
@@ -74,5 +78,45 @@ describe('lab: handsets of Android 10, 13 and 15 print their version’s formats
         h.profile,
       );
     }
+  });
+
+  it('certify judges each with the verdicts its profile predicts: defaults only in per-network tables; Android 10 fails its IP roaming protocol', async function () {
+    this.timeout(400_000);
+    for (const h of HANDSETS) {
+      // As a real phone keeps them (devices/lab/README.md): no default route in main, one in a network's table.
+      assert.equal((await shell(h.serial, 'ip -6 route show default')).out.trim(), '', `${h.profile}: main table`);
+      assert.match((await shell(h.serial, 'ip -6 route show table all default')).out, /dev rmnet_data0 table 10\d\d proto ra/, h.profile);
+    }
+    const out = join(lab.work, 'run');
+    const run = await v6lab(['certify', '--devices', HANDSETS.map((h) => h.serial).join(','), '--suite', 'os,apn', '--out', out, '--quiet'], lab.env, 380_000);
+    assert.equal(run.code, 1, `certify exits 1 (Android 10 fails a check): ${run.stderr.slice(-3000)}`);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
+    const checks = [
+      'os.apn-protocol',
+      'os.apn-roaming-protocol',
+      'os.ipv6-enabled',
+      'os.privacy-addresses',
+      'os.dual-stack-attach',
+      'os.resolver-prefers-ipv6',
+      'apn.ipv6-only-attach',
+      'apn.clat',
+      'apn.nat64-prefix',
+      'apn.ipv4-via-clat',
+    ];
+    for (const h of HANDSETS) {
+      for (const check of checks) {
+        const r = results.results.find((x) => x.device === h.serial && x.check === check);
+        const predicted = h.profile === 'android10' && check === 'os.apn-roaming-protocol' ? ['failed', ['APN_ROAMING_PROTOCOL_IPV4']] : ['passed', []];
+        assert.deepEqual(
+          [r?.status, r?.reasons.map((x) => x.code)],
+          predicted,
+          `${h.profile} ${check}: ${JSON.stringify(r?.reasons)} broken before: ${JSON.stringify(r?.brokenAttempts ?? null)}`,
+        );
+      }
+    }
+    assert.deepEqual(
+      results.devices.map((d) => [d.serial, d.android]),
+      HANDSETS.map((h) => [h.serial, h.profile.replace('android', '')]),
+    );
   });
 });

@@ -100,7 +100,7 @@ describe('lab: a VoLTE handset on Wi-Fi, as a phone on a bench is (issue 15)', f
     await until('Wi-Fi the default after the run', (x) => defaultNetwork(x)?.type === 'WIFI');
   });
 
-  it('a profile naming the Wi-Fi network as its dual-stack network: joined, judged on wlan0; the IPv6-only APN on mobile data', async () => {
+  it('a profile naming the Wi-Fi network as its dual-stack network: joined, judged on wlan0; the IPv6-only APN on mobile data, its unseen attach said', async () => {
     const record = await labHandsetProfile(lab.stateDir, SERIAL);
     assert.ok(record, 'the lab knows its handset');
     const profile = join(lab.work, 'wifi-profile.json');
@@ -118,9 +118,13 @@ describe('lab: a VoLTE handset on Wi-Fi, as a phone on a bench is (issue 15)', f
         backgroundHosts: record.backgroundHosts,
       }),
     );
+    // The last run put the handset back on the IPv6-only APN: once it is there, this run never
+    // moves mobile data off it (its dual-stack network is Wi-Fi), so no attach is seen.
+    await until('back on the IPv6-only APN', (x) => mobileInternetNetwork(x).network?.extra === 'ipv6.v6lab.test');
     const out = join(lab.work, 'wifi-run');
     const run = await v6lab(['certify', '--profile', profile, '--suite', 'os,apn', '--out', out], lab.env, 240_000);
-    assert.ok(run.code === 0 || run.code === 1, `certify: ${run.stderr.slice(-3000)}`);
+    // INCOMPLETE (exit 4): RFC 7050 discovery happened at an attach before the run, unseen.
+    assert.equal(run.code, 4, `certify exit ${run.code}: ${run.stderr.slice(-3000)} ${run.stdout.slice(-3000)}`);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
     const dual = results.results.find((r) => r.check === 'os.dual-stack-attach')!;
     assert.equal(dual.status, 'passed', JSON.stringify(dual.reasons));
@@ -133,10 +137,12 @@ describe('lab: a VoLTE handset on Wi-Fi, as a phone on a bench is (issue 15)', f
       [decision.evidence.observedOn.via, decision.evidence.observedOn.apn, decision.evidence.observedOn.defaultNetwork.type],
       ['wifi', 'v6lab-home', 'WIFI'],
     );
-    for (const check of ['apn.ipv6-only-attach', 'apn.clat']) {
+    for (const check of ['apn.ipv6-only-attach', 'apn.clat', 'apn.ipv4-via-clat']) {
       const r = results.results.find((x) => x.check === check)!;
       assert.equal(r.status, 'passed', `${check}: ${JSON.stringify(r.reasons)}`);
     }
+    const nat64 = results.results.find((x) => x.check === 'apn.nat64-prefix')!;
+    assert.deepEqual([nat64.status, nat64.reasons.map((x) => x.code)], ['skipped', ['EVIDENCE_MISSING']]);
     assert.equal((await shell('settings get global wifi_on')).out, '1\n');
     await until('Wi-Fi the default after the run', (x) => defaultNetwork(x)?.type === 'WIFI');
   });

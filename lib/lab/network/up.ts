@@ -872,7 +872,6 @@ async function setUpIms(ctx: Context, index: number): Promise<void> {
       ['link', 'set', 'ims0', 'up'],
     ]);
     const table = String(await routeTableOf(hs, IMS_INTERFACE));
-    await sysctl(hs, `net.ipv6.conf.${IMS_INTERFACE}.accept_ra=0`);
     await ipBatch(hs, [
       ['addr', 'add', `${a.handsetImsIpv6}/64`, 'dev', IMS_INTERFACE, 'nodad'],
       ['link', 'set', IMS_INTERFACE, 'up'],
