@@ -61,6 +61,8 @@ export function readFound(file: string): FoundState {
   return loadJsonFile(file, foundSchema);
 }
 
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** The last line a command printed, for a reason. */
 const lastLine = (output: string): string => output.trim().split('\n').pop() ?? '';
 
@@ -116,7 +118,7 @@ export class DeviceState {
     if (rooted === null)
       throw new DeviceStateError(
         this.device.serial,
-        `the APN table refuses the shell user (${asShell.output.trim().split('\n').pop() ?? ''}) and the device has no root: set "apnSwitch": "manual" in its profile and switch APNs by hand`,
+        `the APN table refuses the shell user (${lastLine(asShell.output)}) and the device has no root: set "apnSwitch": "manual" in its profile and switch APNs by hand`,
       );
     this.shellRefused = true;
     return this.device.runOk(rooted);
@@ -187,8 +189,7 @@ export class DeviceState {
    * Ethernet) is not the harness's to end: said so.
    */
   async makeMobileDataDefault(timeoutMs = ATTACH_TIMEOUT_MS): Promise<{ ok: true; changed: boolean } | { ok: false; detail: string }> {
-    const current = async () => defaultNetwork(parseDumpsysConnectivity(await this.device.runOk(['dumpsys', 'connectivity'])));
-    const before = await current();
+    const before = await this.defaultNetworkNow();
     if (before === null || before.type === 'MOBILE') return { ok: true, changed: false };
     const named = `${before.type ?? 'an unknown network'} (netId ${before.netId ?? '?'})`;
     if (before.type !== 'WIFI')
@@ -197,18 +198,18 @@ export class DeviceState {
     if (off.exitCode !== 0)
       return {
         ok: false,
-        detail: `Wi-Fi is the default network and \`svc wifi disable\` failed (${off.output.trim().split('\n').pop() ?? ''}): turn Wi-Fi off on the device and run again`,
+        detail: `Wi-Fi is the default network and \`svc wifi disable\` failed (${lastLine(off.output)}): turn Wi-Fi off on the device and run again`,
       };
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const now = await current();
+      const now = await this.defaultNetworkNow();
       if (now === null || now.type !== 'WIFI') return { ok: true, changed: true };
       if (Date.now() > deadline)
         return {
           ok: false,
           detail: `Wi-Fi is still the default network ${timeoutMs / 1000} s after \`svc wifi disable\`: turn Wi-Fi off on the device and run again`,
         };
-      await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
+      await pause(ATTACH_POLL_MS);
     }
   }
 
@@ -233,7 +234,7 @@ export class DeviceState {
     let said = '';
     for (;;) {
       const joined = await this.wifiJoinedTo();
-      const network = defaultNetwork(parseDumpsysConnectivity(await this.device.runOk(['dumpsys', 'connectivity'])));
+      const network = await this.defaultNetworkNow();
       if (network?.type === 'WIFI' && (joined === null || joined === ssid)) return { ok: true, switched: switched || asked };
       if (!asked && (Date.now() > autoJoinUntil || (joined !== null && joined !== ssid))) {
         const connect = await this.device.run(['cmd', 'wifi', 'connect-network', ssid, 'open']);
@@ -245,7 +246,7 @@ export class DeviceState {
           };
         asked = true;
         // At least one look after asking, whatever the deadline.
-        await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
+        await pause(ATTACH_POLL_MS);
         continue;
       }
       if (Date.now() > deadline)
@@ -253,8 +254,13 @@ export class DeviceState {
           ok: false,
           detail: `Wi-Fi "${ssid}" did not become the default network within ${timeoutMs / 1000} s (${joined === null ? 'not joined' : `joined to "${joined}"`}${said === '' ? '' : `; connect-network said: ${said}`}): is it in range, open, or saved on the device?`,
         };
-      await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
+      await pause(ATTACH_POLL_MS);
     }
+  }
+
+  /** Android's default network now (`Active default network:`), null when it has none. */
+  private async defaultNetworkNow(): Promise<NetworkAgent | null> {
+    return defaultNetwork(parseDumpsysConnectivity(await this.device.runOk(['dumpsys', 'connectivity'])));
   }
 
   /** The SSID `cmd wifi status` says Wi-Fi is connected to (Android 11+), null when it says none or cannot tell. */
@@ -310,7 +316,7 @@ export class DeviceState {
       const network = mobileNetwork(parseDumpsysConnectivity(await this.device.runOk(['dumpsys', 'connectivity'])));
       if (network && (network.extra ?? '').toLowerCase() === apnName.toLowerCase() && network.state !== 'DISCONNECTED') return network;
       if (Date.now() > deadline) return null;
-      await new Promise((r) => setTimeout(r, ATTACH_POLL_MS));
+      await pause(ATTACH_POLL_MS);
     }
   }
 

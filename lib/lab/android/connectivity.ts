@@ -174,6 +174,9 @@ interface IpRoute {
   mtu?: number;
 }
 
+/** Wi-Fi counts as joined once wlan0 is up with its DHCP lease (the lab brings it up only then). */
+const joined = (wlan: IpAddr): boolean => wlan.operstate === 'UP' && wlan.addr_info.some((a) => a.family === 'inet');
+
 const MOBILE = 'rmnet_data0';
 const IMS = 'rmnet_data1';
 const WIFI = 'wlan0';
@@ -261,10 +264,9 @@ export function dumpsysConnectivity(state: HandsetState, now = new Date()): stri
     }
   }
   netId++;
-  // Wi-Fi counts as connected once wlan0 is up with its DHCP lease (the lab joins it only then).
   const wlan = entryOf(WIFI);
   let wifiNetId: number | null = null;
-  if (wlan !== null && wlan.operstate === 'UP' && wlan.addr_info.some((a) => a.family === 'inet')) {
+  if (wlan !== null && joined(wlan)) {
     const dns = readResolvers();
     const wifi = link(WIFI, false, dns);
     if (wifi !== null) {
@@ -306,7 +308,7 @@ interface Result {
 function wifiJoined(): boolean {
   try {
     const [wlan] = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show', 'dev', WIFI], { encoding: 'utf8' })) as IpAddr[];
-    return wlan !== undefined && wlan.operstate === 'UP' && wlan.addr_info.some((a) => a.family === 'inet');
+    return wlan !== undefined && joined(wlan);
   } catch {
     return false;
   }
