@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { formatAdbPublicKey, generateAdbKeyPair } from '../../lib/lab/adbd/auth.js';
 import { settledDeviceState } from '../support/adb-cli.js';
@@ -136,6 +137,29 @@ describe('lab: a local user against a lab that is up (issue 14)', function () {
     assert.match(asRoot.stdout, /uid=0\(root\)/, `adb root gave no root shell: ${asRoot.stdout}${asRoot.stderr}`);
     assert.doesNotMatch(asRoot.stdout, /root only/);
     await adb(['-s', SERIAL, 'unroot'], key);
+    assertSecretUntouched();
+  });
+
+  it("the handset's su serves only its own root and shell user: not an app's uid, not host root outside its PID namespace", async () => {
+    const key = acceptedKey(session.work);
+    // AOSP keeps apps from su twice: the binary is root:shell 4750, and su.cpp allows only AID_ROOT
+    // and AID_SHELL. An app's uid (10050) inside the handset gets no root either way.
+    const fromApp = await adb(['-s', SERIAL, 'shell', "su -c 'setpriv --reuid=10050 --regid=10050 --clear-groups su -c id; echo exit=$?'"], key);
+    assert.match(fromApp.stdout, /exit=(1|126|127)\b/, `su as an app's uid: ${fromApp.stdout}${fromApp.stderr}`);
+    assert.doesNotMatch(fromApp.stdout, /uid=0\(root\)/, `an app's uid became root: ${fromApp.stdout}`);
+    // Host root passes the socket's mode, but is no process of the handset (pid 0 in its PID namespace).
+    const su = socketsUnder(session.stateDir).find((s) => s.endsWith('su.sock'));
+    assert.ok(su !== undefined, `no su.sock under ${session.stateDir}`);
+    const target = join(secretDir(session.work), 'owned-by-host-root');
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(su);
+      let got = '';
+      socket.on('connect', () => socket.write(`${JSON.stringify({ command: `touch ${target}` })}\n`));
+      socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+    });
+    assert.match(reply, /su: not allowed/, `host root was served: ${JSON.stringify(reply)}`);
     assertSecretUntouched();
   });
 

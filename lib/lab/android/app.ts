@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { loadApp, type AppRequest, type EmulatedApp } from '../world.js';
 import { BROWSER_PACKAGE, browserApp, installedApps } from './browser.js';
 import { connectByMode, tcpConnector, type AppResolver, type Candidate, type ConnectOptions, type ConnectResult, type Connector } from './happy-eyeballs.js';
+import { AID_ROOT, AID_SHELL, AID_SYSTEM, peerAllowed, withPeer } from './control-socket.js';
 import { readHandsetState } from './state.js';
 
 /** Where a handset keeps its apps' logs and control sockets. */
@@ -442,26 +443,37 @@ export async function control(session: AppSession, line: string, log: AppEnviron
   }
 }
 
-/** Serves the control socket: JSON lines in, one JSON line out for each. */
-export function serveControl(server: net.Server, session: AppSession, log: AppEnvironment['log']): void {
+/**
+ * Serves the control socket: JSON lines in, one JSON line out for each, for the handset's own
+ * processes running as one of `uids` (the app itself, root, the system and the shell user, whose
+ * UI driver taps links); anyone else is closed before a line is read.
+ */
+export function serveControl(server: net.Server, session: AppSession, log: AppEnvironment['log'], uids: ReadonlySet<number>): void {
   server.on('connection', (socket) => {
     let buffered = '';
     socket.on('error', () => undefined);
-    socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      if (buffered.length > MAX_CONTROL_LINE && !buffered.includes('\n')) {
+    withPeer(socket, (peer) => {
+      if (!peerAllowed(peer, uids)) {
+        log({ event: 'refused', peer: { pid: peer.pid, uid: peer.uid } });
         socket.destroy();
         return;
       }
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (line === '') continue;
-        void control(session, line, log).then((reply) => {
-          if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
-        });
-      }
+      socket.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        if (buffered.length > MAX_CONTROL_LINE && !buffered.includes('\n')) {
+          socket.destroy();
+          return;
+        }
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line === '') continue;
+          void control(session, line, log).then((reply) => {
+            if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
+          });
+        }
+      });
     });
   });
 }
@@ -510,7 +522,7 @@ async function main(dir: string, pkg: string, url: string | null): Promise<void>
   dropPrivileges(installed.uid);
   const env: AppEnvironment = { resolver, literals: state.worldLiterals ?? {}, ca, log };
   const session = new AppSession(app, env);
-  serveControl(server, session, log);
+  serveControl(server, session, log, new Set([installed.uid, AID_ROOT, AID_SYSTEM, AID_SHELL]));
   log({ event: 'start', package: pkg, pid: process.pid, uid: process.getuid?.() ?? null, nameservers, page: app.start, ...(url === null ? {} : { url }) });
   process.on('SIGTERM', () => {
     log({ event: 'stop', signal: 'SIGTERM' });

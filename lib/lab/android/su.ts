@@ -8,9 +8,9 @@
  * Frames from the server: [kind u8][length u32 LE][bytes]; kinds 1 stdout, 2 stderr, 3 exit code.
  */
 import { spawn } from 'node:child_process';
-import { connect, type Server } from 'node:net';
+import { connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { serveJsonLines } from './control-socket.js';
+import { AID_ROOT, AID_SHELL, serveJsonLines } from './control-socket.js';
 
 const FRAME = { stdout: 1, stderr: 2, exit: 3 } as const;
 export const SU_SOCKET = 'su.sock';
@@ -27,32 +27,48 @@ function frame(kind: number, data: Buffer): Buffer {
  * container: what it runs is root on the handset, never on the host.
  */
 export function serveSu(dir: string, env: Record<string, string>): Server {
-  return serveJsonLines(join(dir, SU_SOCKET), (request, socket) => {
-    const command = String(request.command);
-    const child = spawn('sh', ['-c', command], {
-      detached: true,
-      cwd: '/',
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (d: Buffer) => socket.write(frame(FRAME.stdout, d)));
-    child.stderr.on('data', (d: Buffer) => socket.write(frame(FRAME.stderr, d)));
-    child.on('close', (code, signal) => {
-      const status = Buffer.alloc(4);
-      status.writeInt32LE(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
-      socket.end(frame(FRAME.exit, status));
-    });
-    // The asking shell went away (its adb stream closed): the command goes with it.
-    socket.on('close', () => {
-      if (child.exitCode === null && child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
+  return serveJsonLines(
+    join(dir, SU_SOCKET),
+    SU_CALLERS,
+    (request, socket) => {
+      const command = String(request.command);
+      const child = spawn('sh', ['-c', command], {
+        detached: true,
+        cwd: '/',
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.on('data', (d: Buffer) => socket.write(frame(FRAME.stdout, d)));
+      child.stderr.on('data', (d: Buffer) => socket.write(frame(FRAME.stderr, d)));
+      child.on('close', (code, signal) => {
+        const status = Buffer.alloc(4);
+        status.writeInt32LE(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
+        socket.end(frame(FRAME.exit, status));
+      });
+      // The asking shell went away (its adb stream closed): the command goes with it.
+      socket.on('close', () => {
+        if (child.exitCode === null && child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
         }
-      }
-    });
-  });
+      });
+    },
+    refuseSu,
+  );
+}
+
+/** Who may become root: AOSP's su (system/extras/su/su.cpp) allows AID_ROOT and AID_SHELL only. */
+const SU_CALLERS: ReadonlySet<number> = new Set([AID_ROOT, AID_SHELL]);
+
+/** su.cpp's `error(1, 0, "not allowed")`: the message and exit status 1, through the frames. */
+function refuseSu(socket: Socket): void {
+  socket.write(frame(FRAME.stderr, Buffer.from('su: not allowed\n')));
+  const status = Buffer.alloc(4);
+  status.writeInt32LE(1);
+  socket.end(frame(FRAME.exit, status));
 }
 
 /** The command `su` runs: `su -c CMD`, `su 0 CMD...`, `su root CMD...`; null for an interactive su. */
