@@ -1,34 +1,13 @@
-/**
- * `lab up` and re-attach: the carrier network of the virtual lab (lab.md has the measured facts
- * behind each choice).
- *
- *   handset ns  rmnet_data0 <-veth-> apn0  gateway ns  wan0 <-veth-> gw<i>  internet ns
- *   (v6l-ID-hs<i>)                         (v6l-ID-gw<i>)              (v6l-ID-inet)
- *   wlan0 <-veth-> lan0  access point ns  wan0 <-veth-> ap<i>
- *
- * The internet holds the world's hosts (addresses on lo), an authoritative DNS server and the
- * world server. Each gateway runs, per attach, a resolver (DNS64 on the `ipv6` APN), radvd when
- * the attach has IPv6, and tayga as NAT64 on the `ipv6` APN; its nftables masquerade is the
- * carrier NAT44. A handset on an IPv6-only attach runs a CLAT (tayga) after RFC 7050 discovery.
- *
- * The handset's own settings (IPv6 and privacy addresses per interface, CLAT) are applied to its
- * kernel before its links come up, as a phone's factory defaults are. While attached, a handset
- * makes a phone's background traffic (background.ts) from system uids.
- *
- * Every component is written to the state file as soon as it exists, and a failure takes down
- * whatever was made before the error (naming the step) is thrown.
- */
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import createDebug from 'debug';
 import { canonicalAddress, nat64PrefixFromWellKnown, parseAddress } from '../../net/address.js';
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
-import { authoritativeUnboundConf, nat44Ruleset, radvdConf, resolvConf, resolverUnboundConf, rootZone, taygaConf, worldTopLevelDomains } from './config.js';
-import { labDown, NETNS_ETC, NETNS_RUN, processesInNamespaces, runDirOf } from './down.js';
-import { hostUid, makeHandsetNamespaces, usernsFile } from './userns.js';
+import { nat44Ruleset, radvdConf, resolverUnboundConf, taygaConf, worldTopLevelDomains } from './config.js';
+import { Cancelled, daemon, deferred, logFile, makeNamespace, parallel, step, writeResolvConf, type Context } from './context.js';
+import { labDown, NETNS_RUN, processesInNamespaces, runDirOf } from './down.js';
+import { programArgv, setUpInternet } from './internet.js';
+import { hostUid, usernsFile } from './userns.js';
 import { LabAlreadyUpError, LabStateError, LabStepError } from './errors.js';
 import { interfaceAddresses, listNamespaces, routes, type InterfaceAddress } from './inspect.js';
 import type { BackgroundConfig } from './background.js';
@@ -56,83 +35,15 @@ import {
   worldAddresses,
   worldDnsAddresses,
 } from './plan.js';
-import { sleep, startDaemon, stopProcesses, type DaemonSpec, type LabProcess } from './process.js';
+import { sleep, stopProcesses } from './process.js';
 import { readState, StateRecorder } from './state.js';
-import {
-  DEFAULT_HANDSET_SETTINGS,
-  type ApnType,
-  type HandsetNetworkSettings,
-  type HandsetState,
-  type LabNamespace,
-  type LabPlan,
-  type LabState,
-  type PdpType,
-  type WorldHostAddresses,
-} from './types.js';
-import type { WorldServerConfig } from './world-server.js';
+import { DEFAULT_HANDSET_SETTINGS, type ApnType, type HandsetNetworkSettings, type HandsetState, type LabPlan, type LabState, type PdpType } from './types.js';
 
 const log = createDebug('v6lab:lab:network');
 
 /** How long a handset may wait for its router advertisement and SLAAC addresses. */
 const SLAAC_TIMEOUT_MS = 10_000;
 const POLL_MS = 15;
-
-/** What every step of one `up` or re-attach shares. */
-interface Context {
-  labId: string;
-  runDir: string;
-  recorder: StateRecorder;
-  tlds: string[];
-  worldDns: { ipv4: string; ipv6: string };
-  /** Handsets make background traffic while attached (the plan's `backgroundTraffic`). */
-  backgroundTraffic: boolean;
-  /** Settles once the world server answers (or failed): background traffic waits for it. */
-  worldServerReady: Promise<void>;
-  /** The first failure: every other task stops at its next step. */
-  failure: { error: unknown } | null;
-}
-
-class Cancelled extends Error {
-  constructor() {
-    super('cancelled: another step failed');
-  }
-}
-
-/**
- * Runs one named step; its failure becomes a LabStepError naming it. V6LAB_LAB_FAIL_STEP=<step
- * name> makes that step fail after it ran, so tests can prove a failed up leaves nothing behind.
- */
-async function step<T>(ctx: Context, name: string, body: () => Promise<T>): Promise<T> {
-  if (ctx.failure !== null) throw new Cancelled();
-  const started = Date.now();
-  try {
-    if (process.env.V6LAB_LAB_FAIL_STEP === name) {
-      await body();
-      throw new Error('injected failure (V6LAB_LAB_FAIL_STEP)');
-    }
-    const result = await body();
-    log('%s: %d ms', name, Date.now() - started);
-    return result;
-  } catch (error) {
-    if (error instanceof LabStepError || error instanceof Cancelled) throw error;
-    throw new LabStepError(name, { cause: error });
-  }
-}
-
-/** Runs tasks in parallel; on the first failure the others stop at their next step. */
-async function parallel(ctx: Context, tasks: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(
-    tasks.map((task) =>
-      task.catch((error: unknown) => {
-        if (ctx.failure === null && !(error instanceof Cancelled)) ctx.failure = { error };
-        throw error;
-      }),
-    ),
-  );
-  if (ctx.failure !== null) throw ctx.failure.error;
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
-}
 
 /** Rule priorities: Wi-Fi's (sockets bound to it) before the mobile network's, the default for the rest; all before main (32766). */
 const WIFI_RULE_PREF = '30000';
@@ -157,7 +68,6 @@ async function routeTableOf(ns: string, dev: string): Promise<number> {
 
 /** `10.3.0.2` -> `10.3.0.0`: the /24 an address lies in. */
 const subnet24 = (ipv4: string): string => `${ipv4.split('.').slice(0, 3).join('.')}.0`;
-
 /** busybox udhcpc's event hook: on a lease, set the address and say which it was. */
 const UDHCPC_HOOK = `#!/bin/sh
 case "$1" in
@@ -168,210 +78,8 @@ case "$1" in
 esac
 `;
 
-function daemon(ctx: Context, spec: DaemonSpec): Promise<LabProcess> {
-  return startDaemon(spec, (proc) => ctx.recorder.update((s) => void s.processes.push(proc)));
-}
-
-const logFile = (ctx: Context, namespace: string, name: string): string =>
-  path.join(ctx.runDir, 'logs', `${namespace.replace(/^v6l-[a-z0-9]+-/, '')}-${name}.log`);
-
-async function makeNamespace(ctx: Context, ns: LabNamespace, resolvers: readonly string[], comment: string): Promise<void> {
-  // A handset's network namespace is its container's (../container/): made inside its own user
-  // namespace, whose root is not the host's (./userns.ts).
-  if (ns.role === 'handset') await makeHandsetNamespaces(ns.name, ns.handsetIndex ?? 0, ctx.runDir);
-  else await run(['ip', 'netns', 'add', ns.name]);
-  await ctx.recorder.update((s) => void s.namespaces.push(ns));
-  const dir = path.join(NETNS_ETC, ns.name);
-  await mkdir(dir, { recursive: true });
-  await ctx.recorder.update((s) => void s.netnsDirs.push(dir));
-  // `ip netns exec` bind-mounts it over /etc/resolv.conf: without one, programs in the
-  // namespace would ask the host's resolver (lab.md).
-  await writeFile(path.join(dir, 'resolv.conf'), resolvConf(resolvers, comment));
-}
-
-/** Written in place, not renamed: a process that already bind-mounted it sees the change. */
-function writeResolvConf(ns: string, servers: readonly string[], comment: string): Promise<void> {
-  return writeFile(path.join(NETNS_ETC, ns, 'resolv.conf'), resolvConf(servers, comment));
-}
-
-// ---------------------------------------------------------------------------------------------
-// The internet
-
-/**
- * One of this folder's programs (world-server, background): built JavaScript beside this module,
- * or the TypeScript via tsx.
- */
-function programArgv(name: 'world-server' | 'background'): string[] {
-  const js = fileURLToPath(new URL(`./${name}.js`, import.meta.url));
-  if (existsSync(js)) return [process.execPath, js];
-  const ts = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
-  // createRequire, not import.meta.resolve: under mocha, tsx compiles this module to CommonJS.
-  return [process.execPath, '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, ts];
-}
-
-/** A lab CA and a certificate per host (SAN: its name and addresses), all P-256 to stay small. */
-async function makeCertificates(dir: string, labId: string, hosts: readonly WorldHostAddresses[]): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const config = path.join(dir, 'openssl.cnf');
-  await writeFile(
-    config,
-    `[req]
-distinguished_name = dn
-prompt = no
-[dn]
-[ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-`,
-  );
-  const caKey = path.join(dir, 'ca.key');
-  const caCert = path.join(dir, 'ca.pem');
-  const hostKey = path.join(dir, 'host.key');
-  const newKey = (file: string): string[] => ['openssl', 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file];
-  await Promise.all([run(newKey(caKey)), run(newKey(hostKey))]);
-  await run([
-    'openssl',
-    'req',
-    '-config',
-    config,
-    '-new',
-    '-x509',
-    '-key',
-    caKey,
-    '-out',
-    caCert,
-    '-days',
-    '30',
-    '-subj',
-    `/O=v6lab/CN=v6lab lab ${labId} CA`,
-    '-extensions',
-    'ca',
-  ]);
-  // Two CPUs here; a few at a time keeps the machine responsive for the namespaces' setup.
-  const queue = [...hosts];
-  const worker = async (): Promise<void> => {
-    for (let host = queue.shift(); host !== undefined; host = queue.shift()) {
-      const san = [`DNS:${host.name}`, ...[host.ipv4, host.ipv6].filter((a): a is string => a !== null).map((a) => `IP:${a}`)];
-      await run([
-        'openssl',
-        'req',
-        '-config',
-        config,
-        '-new',
-        '-key',
-        hostKey,
-        '-subj',
-        `/O=v6lab/CN=${host.name}`,
-        '-CA',
-        caCert,
-        '-CAkey',
-        caKey,
-        '-days',
-        '30',
-        '-extensions',
-        'leaf',
-        '-addext',
-        `subjectAltName=${san.join(',')}`,
-        '-out',
-        path.join(dir, `${host.name}.pem`),
-      ]);
-    }
-  };
-  await Promise.all([worker(), worker(), worker()]);
-  return caCert;
-}
-
-async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddresses[], authReady: Deferred, serverReady: Deferred): Promise<void> {
-  const ns = internetNamespace(ctx.labId);
-  const dns = ctx.worldDns;
-  await step(ctx, 'internet: addresses', async () => {
-    await sysctl(ns, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1');
-    const commands: string[][] = [
-      ['link', 'set', 'lo', 'up'],
-      ['addr', 'add', `${dns.ipv4}/32`, 'dev', 'lo'],
-      ['addr', 'add', `${dns.ipv6}/128`, 'dev', 'lo'],
-    ];
-    for (const host of hosts) {
-      if (host.ipv4 !== null) commands.push(['addr', 'add', `${host.ipv4}/32`, 'dev', 'lo']);
-      if (host.ipv6 === null) continue;
-      // A blackholed host's address is nowhere: a `blackhole` route drops its packets silently
-      // (no ICMP error), as a broken IPv6 path does, so clients wait and fall back.
-      commands.push(host.ipv6Blackholed ? ['route', 'add', 'blackhole', `${host.ipv6}/128`] : ['addr', 'add', `${host.ipv6}/128`, 'dev', 'lo']);
-    }
-    await ipBatch(ns, commands);
-  });
-  const dir = path.join(ctx.runDir, 'inet');
-  await mkdir(dir, { recursive: true });
-  const auth = step(ctx, 'internet: authoritative DNS', async () => {
-    const zoneFile = path.join(dir, 'root.zone');
-    await writeFile(zoneFile, rootZone(hosts, dns));
-    const conf = path.join(dir, 'unbound-auth.conf');
-    await writeFile(conf, authoritativeUnboundConf(dir, [dns.ipv4, dns.ipv6], ctx.tlds, zoneFile));
-    await daemon(ctx, {
-      name: 'unbound-auth',
-      namespace: ns,
-      argv: inNamespace(ns, ['unbound', '-d', '-c', conf]),
-      logFile: logFile(ctx, ns, 'unbound-auth'),
-      ready: /start of service/,
-    });
-  }).then(authReady.resolve, (error: unknown) => {
-    authReady.reject(error);
-    throw error;
-  });
-  const servers = (async () => {
-    const pki = path.join(ctx.runDir, 'pki');
-    const caCertFile = await step(ctx, 'internet: certificates', () => makeCertificates(pki, ctx.labId, hosts));
-    await ctx.recorder.update((s) => void (s.world.caCertFile = caCertFile));
-    await step(ctx, 'internet: world server', async () => {
-      const config = path.join(dir, 'world-server.json');
-      const serverHosts = hosts.map((h) => ({
-        name: h.name,
-        addresses: [h.ipv4, h.ipv6Blackholed ? null : h.ipv6].filter((a): a is string => a !== null),
-      }));
-      await writeFile(config, JSON.stringify({ hosts: serverHosts, certDir: pki } satisfies WorldServerConfig, null, 2));
-      await daemon(ctx, {
-        name: 'world-server',
-        namespace: ns,
-        argv: inNamespace(ns, [...programArgv('world-server'), config]),
-        logFile: logFile(ctx, ns, 'world-server'),
-        ready: /world server ready/,
-        readyTimeoutMs: 15_000,
-      });
-    });
-  })().then(serverReady.resolve, (error: unknown) => {
-    serverReady.reject(error);
-    throw error;
-  });
-  await parallel(ctx, [auth, servers]);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Handsets
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Awaited by the handsets; a rejection nobody awaited yet must not crash the process.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
 
 /** What a handset's record says of its mobile network while it has none (before an attach, after a detach). */
 const DETACHED = {
