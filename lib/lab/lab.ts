@@ -53,12 +53,18 @@ export const DEFAULT_APPS = join(shippedData, 'apps');
 export const DEFAULT_PROFILE = join(shippedData, 'handsets', 'compliant.json');
 
 /** What a carrier's test network calls its three APNs; the name selects what is offered. */
-export const LAB_APNS: Record<ApnType, string> = { ipv6: 'ipv6.v6lab.test', ipv4v6: 'ipv4v6.v6lab.test', ipv4: 'ipv4.v6lab.test' };
+export const LAB_APNS: Record<ApnType, string> = {
+  ipv6: 'ipv6.v6lab.test',
+  'ipv6-true': 'ipv6-true.v6lab.test',
+  ipv4v6: 'ipv4v6.v6lab.test',
+  ipv4: 'ipv4.v6lab.test',
+};
 
-/** The APN type an APN entry's name attaches to: `ipv6.*`, `ipv4v6.*`/`internet.*`, `ipv4.*`. */
+/** The APN type an APN entry's name attaches to: `ipv6.*`, `ipv6-true.*`, `ipv4v6.*`/`internet.*`, `ipv4.*`. */
 export function apnTypeOf(apnName: string): ApnType | null {
   const first = apnName.toLowerCase().split('.')[0];
   if (first === 'ipv6') return 'ipv6';
+  if (first === 'ipv6-true') return 'ipv6-true';
   if (first === 'ipv4v6' || first === 'internet') return 'ipv4v6';
   if (first === 'ipv4') return 'ipv4';
   return null;

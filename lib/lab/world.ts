@@ -5,6 +5,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { array, boolean, DataFileError, either, integer, loadJsonFile, object, oneOf, record, string, type Schema } from '../config/schema.js';
+import { dnsOmissionProblem } from './network/plan.js';
+import { DNS_OMISSIONS, IPV6_FAILURES, type DnsOmission, type Ipv6Failure } from './network/types.js';
 
 /** RFC 1123 host names: letters, digits and hyphens in dot-separated labels. */
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
@@ -17,8 +19,14 @@ const hostname = string({ pattern: HOSTNAME, what: 'a lower-case host name such 
 export interface WorldHost {
   name: string;
   ipv4: boolean;
-  /** `blackhole`: the AAAA is published but IPv6 packets to the host are dropped. */
-  ipv6: boolean | 'blackhole';
+  /**
+   * true/false, or IPv6 that fails one way (lib/lab/network/types.ts Ipv6Failure): `blackhole`
+   * (packets dropped), `pmtud-blackhole` (a 1280-byte hop, Packet Too Big dropped),
+   * `late-failure` (the handshake completes, then nothing).
+   */
+  ipv6: boolean | Ipv6Failure;
+  /** `no-aaaa` / `no-a`: the zone leaves that record out although the host has the address. */
+  dns?: DnsOmission;
 }
 
 export interface World {
@@ -26,7 +34,7 @@ export interface World {
 }
 
 const worldSchema = object({
-  hosts: array(object({ name: hostname, ipv4: boolean, ipv6: either(boolean, oneOf(['blackhole'] as const)) }), { min: 1, max: 1000 }),
+  hosts: array(object({ name: hostname, ipv4: boolean, ipv6: either(boolean, oneOf(IPV6_FAILURES)) }, { dns: oneOf(DNS_OMISSIONS) }), { min: 1, max: 1000 }),
 });
 
 export function loadWorld(file: string): World {
@@ -37,6 +45,8 @@ export function loadWorld(file: string): World {
     if (first !== undefined) throw new DataFileError(file, `hosts[${i}].name`, `"${host.name}" is already hosts[${first}]`);
     seen.set(host.name, i);
     if (!host.ipv4 && host.ipv6 === false) throw new DataFileError(file, `hosts[${i}]`, `"${host.name}" has neither IPv4 nor IPv6: nothing could reach it`);
+    const omission = dnsOmissionProblem(host);
+    if (omission !== null) throw new DataFileError(file, `hosts[${i}].dns`, omission);
   });
   return world;
 }

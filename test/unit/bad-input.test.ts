@@ -265,7 +265,7 @@ const CASES: [string, () => string[], (argv: string[]) => string, RegExp][] = [
   ['certify naming no device', () => certify(), () => '--devices', /name the devices: --devices SERIAL/],
   ['--lab with --devices', () => certify('--lab', '--devices', 'emulator-5554'), () => '--lab', /leave out --devices and --profile/],
   ['a lab of no handsets', () => labUp('--handsets', '0'), () => '--handsets', /expected 1 to 16, got 0/],
-  ['an APN type that does not exist', () => labUp('--apn', 'ipv9'), () => '--apn', /"ipv9" is not one of ipv6, ipv4v6, ipv4/],
+  ['an APN type that does not exist', () => labUp('--apn', 'ipv9'), () => '--apn', /"ipv9" is not one of ipv6, ipv6-true, ipv4v6, ipv4/],
   [
     'an unplug time that is not milliseconds',
     () => ['lab', 'unplug', 'emulator-5554', '--for', '2s', '--state-dir', state],

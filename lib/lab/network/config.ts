@@ -10,7 +10,10 @@ const IPV4ONLY_ARPA_ADDRESSES = ['192.0.0.170', '192.0.0.171'];
 
 /**
  * The world as one root zone: every host's A/AAAA, and ipv4only.arpa. Authoritative for "." so a
- * name outside the world gets NXDOMAIN at once (there is no real internet to ask).
+ * name outside the world gets NXDOMAIN at once (there is no real internet to ask). A host whose
+ * `dns` leaves a record out has none of that type (NOERROR with no answer, as a zone that lacks
+ * it answers): its address is still there, reachable by literal. Behind the `ipv6` APN, DNS64
+ * then synthesizes the AAAA a `no-aaaa` host lacks.
  */
 export function rootZone(hosts: readonly WorldHostAddresses[], dns: { ipv4: string; ipv6: string }): string {
   const lines = [
@@ -22,8 +25,8 @@ export function rootZone(hosts: readonly WorldHostAddresses[], dns: { ipv4: stri
     ...IPV4ONLY_ARPA_ADDRESSES.map((a) => `ipv4only.arpa. IN A ${a}`),
   ];
   for (const host of hosts) {
-    if (host.ipv4 !== null) lines.push(`${host.name}. IN A ${host.ipv4}`);
-    if (host.ipv6 !== null) lines.push(`${host.name}. IN AAAA ${host.ipv6}`);
+    if (host.ipv4 !== null && host.dnsOmits !== 'A') lines.push(`${host.name}. IN A ${host.ipv4}`);
+    if (host.ipv6 !== null && host.dnsOmits !== 'AAAA') lines.push(`${host.name}. IN AAAA ${host.ipv6}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -148,6 +151,32 @@ export function nat44Ruleset(source: string, outInterface: string): string {
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     oifname "${outInterface}" ip saddr ${source} masquerade
+  }
+}
+`;
+}
+
+/** The IPv6 path MTU of a `pmtud-blackhole` host: IPv6's minimum (RFC 8200 section 5), as on a tunnel hop. */
+export const PMTUD_BLACKHOLE_MTU = 1280;
+
+/**
+ * The internet's failures that nftables makes, or null when the world has none: a
+ * `pmtud-blackhole` host's IPv6 packets larger than its path MTU vanish as they leave (a hop of
+ * that MTU whose ICMPv6 Packet Too Big is filtered on the way back), and any Packet Too Big sent to
+ * it is dropped too, so its TCP keeps sending full-sized segments and the transfer stalls.
+ */
+export function worldFailureRuleset(hosts: readonly WorldHostAddresses[]): string | null {
+  const pmtud = hosts.filter((h) => h.ipv6 !== null && h.ipv6Failure === 'pmtud-blackhole').map((h) => h.ipv6!);
+  if (pmtud.length === 0) return null;
+  const set = `{ ${pmtud.join(', ')} }`;
+  return `table ip6 v6lab-world {
+  chain output {
+    type filter hook output priority filter; policy accept;
+    ip6 saddr ${set} meta length > ${PMTUD_BLACKHOLE_MTU} drop
+  }
+  chain input {
+    type filter hook input priority filter; policy accept;
+    icmpv6 type packet-too-big ip6 daddr ${set} drop
   }
 }
 `;

@@ -8,8 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { inNamespace, ipBatch, run, sysctl } from './command.js';
-import { authoritativeUnboundConf, rootZone } from './config.js';
+import { inNamespace, ipBatch, nftLoad, run, sysctl } from './command.js';
+import { authoritativeUnboundConf, rootZone, worldFailureRuleset } from './config.js';
 import { daemon, type Context, type Deferred, logFile, parallel, step } from './context.js';
 import { internetNamespace } from './plan.js';
 import type { WorldHostAddresses } from './types.js';
@@ -110,7 +110,16 @@ export async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddre
   const ns = internetNamespace(ctx.labId);
   const dns = ctx.worldDns;
   await step(ctx, 'internet: addresses', async () => {
-    await sysctl(ns, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1');
+    // No MTU probing (RFC 4821): a pmtud-blackhole host's TCP must not find the smaller MTU on its
+    // own, as most servers do not (0 is Linux's default; set so a changed default cannot hide the stall).
+    await sysctl(
+      ns,
+      'net.ipv6.conf.all.accept_dad=0',
+      'net.ipv6.conf.default.accept_dad=0',
+      'net.ipv6.conf.all.forwarding=1',
+      'net.ipv4.ip_forward=1',
+      'net.ipv4.tcp_mtu_probing=0',
+    );
     const commands: string[][] = [
       ['link', 'set', 'lo', 'up'],
       ['addr', 'add', `${dns.ipv4}/32`, 'dev', 'lo'],
@@ -124,6 +133,8 @@ export async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddre
       commands.push(host.ipv6Blackholed ? ['route', 'add', 'blackhole', `${host.ipv6}/128`] : ['addr', 'add', `${host.ipv6}/128`, 'dev', 'lo']);
     }
     await ipBatch(ns, commands);
+    const failures = worldFailureRuleset(hosts);
+    if (failures !== null) await nftLoad(ns, failures);
   });
   const dir = path.join(ctx.runDir, 'inet');
   await mkdir(dir, { recursive: true });
@@ -149,10 +160,16 @@ export async function setUpInternet(ctx: Context, hosts: readonly WorldHostAddre
     await ctx.recorder.update((s) => void (s.world.caCertFile = caCertFile));
     await step(ctx, 'internet: world server', async () => {
       const config = path.join(dir, 'world-server.json');
-      const serverHosts = hosts.map((h) => ({
-        name: h.name,
-        addresses: [h.ipv4, h.ipv6Blackholed ? null : h.ipv6].filter((a): a is string => a !== null),
-      }));
+      const serverHosts: WorldServerConfig['hosts'] = hosts.map((h) => {
+        const late = h.ipv6Failure === 'late-failure';
+        return {
+          name: h.name,
+          addresses: [h.ipv4, h.ipv6Blackholed || late ? null : h.ipv6].filter((a): a is string => a !== null),
+          ...(late && h.ipv6 !== null ? { silentAddresses: [h.ipv6] } : {}),
+          // Twice the largest Ethernet MTU: no answer of this host fits its IPv6 path.
+          ...(h.ipv6Failure === 'pmtud-blackhole' ? { responsePadding: 3000 } : {}),
+        };
+      });
       await writeFile(config, JSON.stringify({ hosts: serverHosts, certDir: pki } satisfies WorldServerConfig, null, 2));
       await daemon(ctx, {
         name: 'world-server',

@@ -21,12 +21,15 @@ import { LabPlanError } from './errors.js';
 import {
   APN_TYPES,
   DEFAULT_HANDSET_SETTINGS,
+  DNS_OMISSIONS,
+  IPV6_FAILURES,
   PDP_TYPES,
   type ApnType,
   type BackgroundPart,
   type HandsetNetworkSettings,
   type LabPlan,
   type PdpType,
+  type WorldHost,
   type WorldHostAddresses,
 } from './types.js';
 
@@ -222,6 +225,9 @@ export function worldAddresses(labId: string, hosts: LabPlan['world']['hosts']):
     ipv4: host.ipv4 ? `100.64.${1 + Math.floor(k / 254)}.${1 + (k % 254)}` : null,
     ipv6: host.ipv6 === false ? null : canonicalAddress(`2001:db8:${h}:ff00::${hex(0x1000 + k)}`),
     ipv6Blackholed: host.ipv6 === 'blackhole',
+    // Only when set: a lab.json written before these existed reads the same.
+    ...(host.ipv6 === 'pmtud-blackhole' || host.ipv6 === 'late-failure' ? { ipv6Failure: host.ipv6 } : {}),
+    ...(host.dns === undefined ? {} : { dnsOmits: host.dns === 'no-a' ? ('A' as const) : ('AAAA' as const) }),
   }));
 }
 
@@ -231,13 +237,29 @@ export function worldAddresses(labId: string, hosts: LabPlan['world']['hosts']):
  * an IPV6 request on an IPv4-only APN is rejected).
  */
 export function attachFamilies(apn: ApnType, pdpType: PdpType): { families: (4 | 6)[]; error: string | null } {
-  const offered: (4 | 6)[] = apn === 'ipv6' ? [6] : apn === 'ipv4' ? [4] : [4, 6];
+  const offered: (4 | 6)[] = apn === 'ipv6' || apn === 'ipv6-true' ? [6] : apn === 'ipv4' ? [4] : [4, 6];
   const asked: (4 | 6)[] = pdpType === 'IPV6' ? [6] : pdpType === 'IP' ? [4] : [4, 6];
   const families = offered.filter((f) => asked.includes(f)).sort((a, b) => b - a);
   if (families.length > 0) return { families, error: null };
   // 3GPP TS 24.301 ESM cause #50 / #51.
   const cause = apn === 'ipv4' ? 'ESM cause #50: PDN type IPv4 only allowed' : 'ESM cause #51: PDN type IPv6 only allowed';
   return { families, error: `PDN type ${pdpType} rejected by the ${apn} APN (${cause})` };
+}
+
+/**
+ * What is wrong with a host's `dns`, or null: a record can be left out only for a family the host
+ * has, and not its only one (then no name would lead to it at all).
+ */
+export function dnsOmissionProblem(host: Pick<WorldHost, 'name' | 'ipv4' | 'ipv6' | 'dns'>): string | null {
+  if (host.dns === undefined) return null;
+  const omitted = host.dns === 'no-a' ? 'ipv4' : 'ipv6';
+  const kept = host.dns === 'no-a' ? 'ipv6' : 'ipv4';
+  const record = host.dns === 'no-a' ? 'A' : 'AAAA';
+  if (host[omitted] === false)
+    return `"${host.dns}" leaves out the ${record} record, but "${host.name}" has no ${omitted === 'ipv4' ? 'IPv4' : 'IPv6'}: set ${omitted} true or drop dns`;
+  if (host[kept] === false)
+    return `"${host.dns}" would leave "${host.name}" with no record at all (it has no ${kept === 'ipv4' ? 'IPv4' : 'IPv6'}): nothing could find it by name`;
+  return null;
 }
 
 /** Checks a plan; throws {@link LabPlanError} naming the field. */
@@ -256,9 +278,14 @@ export function validatePlan(plan: LabPlan): void {
     if (names.has(host.name)) throw new LabPlanError(`world.hosts[${k}].name`, `"${host.name}" appears twice`);
     names.add(host.name);
     if (typeof host.ipv4 !== 'boolean') throw new LabPlanError(`world.hosts[${k}].ipv4`, 'is not true or false');
-    if (host.ipv6 !== true && host.ipv6 !== false && host.ipv6 !== 'blackhole') {
-      throw new LabPlanError(`world.hosts[${k}].ipv6`, 'is not true, false or "blackhole"');
+    if (host.ipv6 !== true && host.ipv6 !== false && !IPV6_FAILURES.includes(host.ipv6)) {
+      throw new LabPlanError(`world.hosts[${k}].ipv6`, `is not true, false or one of ${IPV6_FAILURES.map((f) => `"${f}"`).join(', ')}`);
     }
+    if (host.dns !== undefined && !DNS_OMISSIONS.includes(host.dns)) {
+      throw new LabPlanError(`world.hosts[${k}].dns`, `is not one of ${DNS_OMISSIONS.map((d) => `"${d}"`).join(', ')}`);
+    }
+    const omission = dnsOmissionProblem(host);
+    if (omission !== null) throw new LabPlanError(`world.hosts[${k}].dns`, omission);
   });
   const indexes = new Set<number>();
   plan.handsets.forEach((handset, n) => {

@@ -8,7 +8,7 @@ import { array, boolean, nullable, object, oneOf } from '../../config/schema.js'
 import { count, parseStateFile, text, type Reads } from '../state-file.js';
 import { LabStateError } from './errors.js';
 import type { LabProcess } from './process.js';
-import type { BackgroundPart, LabState } from './types.js';
+import { APN_TYPES, type BackgroundPart, type LabState } from './types.js';
 
 export const STATE_FILE = 'lab.json';
 
@@ -22,7 +22,7 @@ const schemaReadsBackgroundPart: Reads<typeof backgroundPartSchema, BackgroundPa
 
 const families = array(oneOf([4, 6] as const));
 const pdpType = oneOf(['IP', 'IPV6', 'IPV4V6'] as const);
-const apnType = oneOf(['ipv6', 'ipv4v6', 'ipv4'] as const);
+const apnType = oneOf(APN_TYPES);
 
 /** lab.json as lab up and the supervisor write it (./types.ts LabState). */
 const labStateSchema = object({
@@ -40,7 +40,12 @@ const labStateSchema = object({
   world: object({
     dnsServers: array(text),
     caCertFile: text,
-    hosts: array(object({ name: text, ipv4: nullable(text), ipv6: nullable(text), ipv6Blackholed: boolean })),
+    hosts: array(
+      object(
+        { name: text, ipv4: nullable(text), ipv6: nullable(text), ipv6Blackholed: boolean },
+        { ipv6Failure: oneOf(['pmtud-blackhole', 'late-failure'] as const), dnsOmits: oneOf(['A', 'AAAA'] as const) },
+      ),
+    ),
   }),
   handsets: array(
     object({

@@ -37,7 +37,8 @@ async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces:
       if (!routes6.some((r) => r.dst === 'default' && r.dev === MOBILE_INTERFACE)) problems.push('no IPv6 default route over mobile data');
     }
     if (handsetV6 && !h.families.includes(4)) {
-      if (settings.clat && h.clat === null) problems.push('no CLAT on an IPv6-only attach');
+      // Without DNS64 (`ipv6-true`) discovery finds no prefix, and no CLAT is right.
+      if (settings.clat && h.dns64 && h.clat === null) problems.push('no CLAT on an IPv6-only attach');
       // Wi-Fi's own IPv4 default (its table) is not the mobile network's.
       if (!settings.clat && (links.has(CLAT_INTERFACE) || routes4.some((r) => r.dst === 'default' && r.dev !== WIFI_INTERFACE))) {
         problems.push(`IPv4 through ${CLAT_INTERFACE} although the handset's CLAT is off`);

@@ -1,19 +1,43 @@
 /** The lab network's public types: what `lab up` is asked for, and what it records. */
 import type { LabProcess } from './process.js';
 
-/** What the carrier's APN offers: IPv6 only (with DNS64/NAT64), dual stack, or IPv4 only. */
-export type ApnType = 'ipv6' | 'ipv4v6' | 'ipv4';
+/**
+ * What the carrier's APN offers: IPv6 only with DNS64/NAT64 (`ipv6`), true IPv6-only with no
+ * DNS64 or NAT64 behind it, so no IPv4 server is reachable and a handset's RFC 7050 discovery
+ * finds no prefix to start a CLAT with (`ipv6-true`, the IETF app-testing draft's true IPv6-only
+ * client), dual stack, or IPv4 only.
+ */
+export type ApnType = 'ipv6' | 'ipv6-true' | 'ipv4v6' | 'ipv4';
 /** What the handset's APN entry asks for (Android's `protocol` column): the PDN type. */
 export type PdpType = 'IP' | 'IPV6' | 'IPV4V6';
-export const APN_TYPES: readonly ApnType[] = ['ipv6', 'ipv4v6', 'ipv4'];
+export const APN_TYPES: readonly ApnType[] = ['ipv6', 'ipv6-true', 'ipv4v6', 'ipv4'];
+/** The APN types whose gateway runs DNS64 and NAT64 (RFC 6147, RFC 6146) for its handsets. */
+export const NAT64_APN_TYPES: readonly ApnType[] = ['ipv6'];
 export const PDP_TYPES: readonly PdpType[] = ['IP', 'IPV6', 'IPV4V6'];
+
+/**
+ * How a host's IPv6 fails while its IPv4 works, as the IETF app-testing draft lists the failures
+ * that show on one family only:
+ * - `blackhole`: every IPv6 packet to it is dropped (no answer to the SYN);
+ * - `pmtud-blackhole`: its IPv6 path has a 1280-byte hop whose ICMPv6 Packet Too Big never
+ *   arrives: the handshake and small answers pass, a larger answer stalls;
+ * - `late-failure`: the TCP handshake completes, then the server says nothing (TLS never
+ *   completes, no HTTP answer).
+ */
+export type Ipv6Failure = 'blackhole' | 'pmtud-blackhole' | 'late-failure';
+export const IPV6_FAILURES: readonly Ipv6Failure[] = ['blackhole', 'pmtud-blackhole', 'late-failure'];
+/** A record the world's authoritative DNS leaves out although the host has that family. */
+export type DnsOmission = 'no-aaaa' | 'no-a';
+export const DNS_OMISSIONS: readonly DnsOmission[] = ['no-aaaa', 'no-a'];
 
 /** One host of the lab's internet (CONTRACTS.md section 5; the same shape as lib/lab/world.ts). */
 export interface WorldHost {
   name: string;
   ipv4: boolean;
-  /** `blackhole`: the AAAA is published but IPv6 packets to the host are dropped. */
-  ipv6: boolean | 'blackhole';
+  /** true/false: the host has IPv6 or not; a failure: it has IPv6, and its IPv6 fails that way. */
+  ipv6: boolean | Ipv6Failure;
+  /** The zone leaves that record out (the host keeps the address, reachable by literal). @default both published */
+  dns?: DnsOmission;
 }
 
 /**
@@ -112,12 +136,16 @@ export interface LabNamespace {
 /** Where a world host is, as the lab assigned it. */
 export interface WorldHostAddresses {
   name: string;
-  /** null: no A record. */
+  /** null: no IPv4 address (and no A record). */
   ipv4: string | null;
-  /** null: no AAAA record. */
+  /** null: no IPv6 address (and no AAAA record). */
   ipv6: string | null;
   /** The AAAA is published but IPv6 packets to it are dropped in the internet namespace. */
   ipv6Blackholed: boolean;
+  /** How its IPv6 fails after packets reach it (absent: it does not); `blackhole` is ipv6Blackholed. */
+  ipv6Failure?: 'pmtud-blackhole' | 'late-failure';
+  /** The record its zone leaves out although it has the address (absent: both are published). */
+  dnsOmits?: 'A' | 'AAAA';
 }
 
 /** The CLAT (464XLAT, RFC 6877) a handset runs on an IPv6-only attach, as Android does. */

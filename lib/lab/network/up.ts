@@ -37,7 +37,16 @@ import {
 } from './plan.js';
 import { sleep, stopProcesses } from './process.js';
 import { readState, StateRecorder } from './state.js';
-import { DEFAULT_HANDSET_SETTINGS, type ApnType, type HandsetNetworkSettings, type HandsetState, type LabPlan, type LabState, type PdpType } from './types.js';
+import {
+  DEFAULT_HANDSET_SETTINGS,
+  NAT64_APN_TYPES,
+  type ApnType,
+  type HandsetNetworkSettings,
+  type HandsetState,
+  type LabPlan,
+  type LabState,
+  type PdpType,
+} from './types.js';
 
 const log = createDebug('v6lab:lab:network');
 
@@ -246,7 +255,7 @@ async function waitForSlaac(
  * RFC 7050 section 3: ask the handset's own resolver (its resolv.conf, from inside its namespace)
  * for AAAA ipv4only.arpa and find 192.0.0.170/171 embedded in an answer.
  */
-async function discoverNat64Prefix(hs: string, index: number, server: string): Promise<string> {
+async function discoverNat64Prefix(hs: string, index: number, server: string, expected: boolean): Promise<string | null> {
   // As the handset's resolver (Android's AID_DNS), asking the mobile network's own resolver: the
   // resolver uid's rule keeps the query on mobile data even while Wi-Fi is the default network,
   // as Android binds the discovery to the network it is for.
@@ -278,6 +287,8 @@ async function discoverNat64Prefix(hs: string, index: number, server: string): P
     }
     if (prefix !== null) return prefix.text;
   }
+  // Where the network runs DNS64, finding none is the lab's own failure; elsewhere it is the answer.
+  if (!expected) return null;
   throw new Error(`no NAT64 prefix: AAAA ipv4only.arpa answered ${JSON.stringify(answer.trim())} (no DNS64 on this network?)`);
 }
 
@@ -321,7 +332,8 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
     ]),
   );
   const dnsServers = [...(v6 ? [a.gatewayApnIpv6] : []), ...(v4 ? [a.gatewayApnIpv4] : [])];
-  const dns64 = apn === 'ipv6';
+  // `ipv6-true` is IPv6-only with nothing behind it for IPv4: no DNS64, no NAT64.
+  const dns64 = NAT64_APN_TYPES.includes(apn);
   const resolver = step(ctx, `gateway ${index}: ${dns64 ? 'DNS64 resolver' : 'resolver'}`, async () => {
     const conf = path.join(dir, 'unbound-resolver.conf');
     await writeFile(conf, resolverUnboundConf(dir, dnsServers, ctx.tlds, [ctx.worldDns.ipv6, ctx.worldDns.ipv4], dns64 ? { nat64Prefix: NAT64_PREFIX } : null));
@@ -447,12 +459,17 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   // Android starts a CLAT only on a network with global IPv6 and no IPv4 (Nat464Xlat.requiresClat),
   // and only when net.464xlat.cellular.enabled is not false.
   if (handsetV6 && !v4 && !settings.clat) log("%s: IPv6-only attach, CLAT off by the handset's settings: no IPv4", name);
-  if (handsetV6 && !v4 && settings.clat) {
-    const nat64Prefix = await step(ctx, `${name}: NAT64 prefix discovery (RFC 7050)`, async () => {
-      const server = handsetDns[0];
-      if (server === undefined) throw new Error('no DNS server on the mobile network to ask for ipv4only.arpa');
-      return discoverNat64Prefix(hs, index, server);
-    });
+  const nat64Prefix =
+    handsetV6 && !v4 && settings.clat
+      ? await step(ctx, `${name}: NAT64 prefix discovery (RFC 7050)`, async () => {
+          const server = handsetDns[0];
+          if (server === undefined) throw new Error('no DNS server on the mobile network to ask for ipv4only.arpa');
+          return discoverNat64Prefix(hs, index, server, dns64);
+        })
+      : null;
+  // Android starts no CLAT when discovery finds no prefix: the `ipv6-true` APN's handsets have no IPv4.
+  if (handsetV6 && !v4 && settings.clat && nat64Prefix === null) log('%s: no NAT64 prefix on the %s APN: no CLAT', name, apn);
+  if (nat64Prefix !== null) {
     await step(ctx, `${name}: CLAT`, async () => {
       const conf = path.join(dir, 'tayga-clat.conf');
       await writeFile(

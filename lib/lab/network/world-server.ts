@@ -6,6 +6,10 @@
  *   TCP 443  HTTPS    the same, with a certificate for the host's name chosen by SNI
  *   UDP 443  datagram an ASCII number N -> N bytes back in datagrams of at most 1200 bytes
  *   UDP 123  NTP      a stratum 1 server's answer to an (S)NTP client query (RFC 5905, RFC 4330)
+ * A host's silent addresses (its IPv6 when it is a `late-failure` host) accept TCP on 80 and 443
+ * and then say nothing, and ignore datagrams: the handshake completes, TLS and HTTP never do. A
+ * host with response padding (a `pmtud-blackhole` host) adds that many bytes of header to every
+ * HTTP answer, so even a 204 is larger than its 1280-byte IPv6 path and needs PMTUD.
  * Run as `node world-server.js CONFIG.json`; prints "world server ready" once every socket
  * listens. Started as its own program: it imports Node and, to check its config as every lab
  * state file is checked, the schema toolkit.
@@ -18,17 +22,28 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { array, object } from '../../config/schema.js';
-import { readStateFile, text, type Reads } from '../state-file.js';
+import { count, readStateFile, text, type Reads } from '../state-file.js';
 import { LabStateError } from './errors.js';
 
 /** The file `lab up` writes for this server. */
 export interface WorldServerConfig {
-  hosts: { name: string; addresses: string[] }[];
+  hosts: {
+    name: string;
+    /** Served: HTTP, HTTPS, datagrams, NTP. */
+    addresses: string[];
+    /** Accepted and never answered (a late failure). @default [] */
+    silentAddresses?: string[];
+    /** Header bytes added to every HTTP answer, so none fits a small path MTU. @default 0 */
+    responsePadding?: number;
+  }[];
   /** Holds `<name>.pem` (certificate chain) for each host, and `host.key`, the key of them all. */
   certDir: string;
 }
 
-const worldServerConfigSchema = object({ hosts: array(object({ name: text, addresses: array(text) })), certDir: text });
+const worldServerConfigSchema = object({
+  hosts: array(object({ name: text, addresses: array(text) }, { silentAddresses: array(text), responsePadding: count })),
+  certDir: text,
+});
 const schemaReadsConfig: Reads<typeof worldServerConfigSchema, WorldServerConfig> = true;
 void schemaReadsConfig;
 
@@ -123,9 +138,16 @@ function sendBytes(res: http.ServerResponse, n: number): void {
   pump();
 }
 
-function handler(hostOf: () => string) {
+/** Longest response padding: a typo cannot make every answer megabytes of header. */
+const MAX_PADDING = 16 * 1024;
+/** A silent connection the client never closes is dropped after this, so none is held for ever. */
+const SILENT_HOLD_MS = 120_000;
+
+function handler(hostOf: () => string, padding: number) {
+  const pad = padding > 0 ? 'x'.repeat(Math.min(padding, MAX_PADDING)) : null;
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     res.setHeader('x-v6lab-host', hostOf());
+    if (pad !== null) res.setHeader('x-v6lab-padding', pad);
     const url = req.url ?? '/';
     const n = requestedBytes(url);
     if (url === '/push' && req.method === 'POST') {
@@ -197,15 +219,32 @@ function bindUdp(address: string): Promise<dgram.Socket> {
   });
 }
 
+/**
+ * A late failure: the kernel completes the handshake and acknowledges what the client sends, and
+ * nothing ever answers it (a TLS terminator or an application that hangs after accept()).
+ */
+function silentServer(): net.Server {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.resume();
+    socket.setTimeout(SILENT_HOLD_MS, () => socket.destroy());
+  });
+  return server;
+}
+
 async function main(configFile: string): Promise<void> {
   const config = readStateFile(configFile, worldServerConfigSchema);
   if (config === null) throw new LabStateError(configFile, 'no such file');
   const key = readFileSync(path.join(config.certDir, 'host.key'));
   const contexts = new Map<string, tls.SecureContext>();
   const byAddress = new Map<string, string>();
+  const paddingOf = new Map<string, number>();
+  const silent: string[] = [];
   for (const host of config.hosts) {
     contexts.set(host.name, tls.createSecureContext({ key, cert: readFileSync(path.join(config.certDir, `${host.name}.pem`)) }));
     for (const address of host.addresses) byAddress.set(address, host.name);
+    silent.push(...(host.silentAddresses ?? []));
+    paddingOf.set(host.name, host.responsePadding ?? 0);
   }
   const sockets: dgram.Socket[] = [];
   // One server per address: a client that sends no SNI (a literal) gets the certificate of the
@@ -213,7 +252,8 @@ async function main(configFile: string): Promise<void> {
   for (const [address, name] of byAddress) {
     const hostOf = (): string => name;
     // No request deadline: a push channel's request body never ends (Node's default is 300 s).
-    const httpServer = http.createServer({ requestTimeout: 0 }, handler(hostOf));
+    const padding = paddingOf.get(name) ?? 0;
+    const httpServer = http.createServer({ requestTimeout: 0 }, handler(hostOf, padding));
     const httpsServer = https.createServer(
       {
         requestTimeout: 0,
@@ -221,7 +261,7 @@ async function main(configFile: string): Promise<void> {
         cert: readFileSync(path.join(config.certDir, `${name}.pem`)),
         SNICallback: (servername, callback) => callback(null, contexts.get(servername.toLowerCase()) ?? contexts.get(name)),
       },
-      handler(hostOf),
+      handler(hostOf, padding),
     );
     httpsServer.on('tlsClientError', () => undefined);
     for (const server of [httpServer, httpsServer]) server.on('clientError', (_error, socket) => socket.destroy());
@@ -229,8 +269,14 @@ async function main(configFile: string): Promise<void> {
     await listen(httpsServer, 443, address);
     sockets.push(await bindUdp(address), await bindNtp(address));
   }
+  for (const address of silent) {
+    await listen(silentServer(), 80, address);
+    await listen(silentServer(), 443, address);
+    const ignore = (): void => undefined;
+    sockets.push(await bindUdpService(address, 443, 'udp', ignore), await bindUdpService(address, 123, 'ntp', ignore));
+  }
   process.on('SIGTERM', () => process.exit(0));
-  process.stdout.write(`world server ready: ${config.hosts.length} hosts, ${byAddress.size} addresses\n`);
+  process.stdout.write(`world server ready: ${config.hosts.length} hosts, ${byAddress.size} addresses, ${silent.length} silent\n`);
 }
 
 // A module imported for its types does nothing; run as a program it serves.
