@@ -24,6 +24,7 @@ import type { CaptureFormat, PacketSink } from '../capture/reader.js';
 import { IPPROTO, PacketView, TCP_FLAG, decodePacket } from '../capture/decode.js';
 import { compareHostnames } from './hostname-order.js';
 import { decodeDns, type DnsMessage } from './dns.js';
+import { Pref64Observer } from './pref64.js';
 import { looksLikeQuicInitial, looksLikeTlsHandshake, MAX_CLIENT_HELLO, parseClientHello } from './tls.js';
 import type { AnalyzeOptions, CaptureAnalysis, DnsQuery, Flow, FlowPath, HostnameFacts, PathTotals } from './types.js';
 
@@ -50,6 +51,9 @@ class FlowState {
   synAckSeen = false;
   established = false;
   reset = false;
+  /** TCP or UDP payload bytes each way (as on the wire, retransmissions included). */
+  clientPayload = 0;
+  serverPayload = 0;
   /** The last two packet signatures, for duplicate detection. */
   // Timestamps start as doubles so V8 stores them in place, never as a new box per packet.
   sig0 = 0;
@@ -161,6 +165,7 @@ export class CaptureAnalyzer implements PacketSink {
   private readonly addressNames = new Map<string, AddressAnswers>();
   private readonly names = new Map<string, { queried: Set<string>; a: Set<string>; aaaa: Set<string> }>();
   private readonly discoveredPrefixes = new Map<string, Nat64Prefix>();
+  private readonly pref64 = new Pref64Observer();
   /** dns-packet's spelling of an address -> RFC 5952; answers repeat the same few addresses. */
   private readonly canonical = new Map<string, string>();
   private readonly givenPrefixes: Nat64Prefix[];
@@ -206,8 +211,11 @@ export class CaptureAnalyzer implements PacketSink {
     const protocol = v.protocol;
     if (protocol !== IPPROTO.TCP && protocol !== IPPROTO.UDP) {
       if (protocol === IPPROTO.ICMP) this.icmp4++;
-      else if (protocol === IPPROTO.ICMPV6) this.icmp6++;
-      else this.otherIp++;
+      else if (protocol === IPPROTO.ICMPV6) {
+        this.icmp6++;
+        // RFC 8781: a router advertisement (type 134) may name the NAT64 prefix (PREF64).
+        if (v.family === 6 && !v.fragment && v.payloadLength > 0 && buf[v.payloadOffset] === 134) this.routerAdvertisement(buf);
+      } else this.otherIp++;
       return;
     }
     if (v.l4Offset < 0) {
@@ -227,6 +235,13 @@ export class CaptureAnalyzer implements PacketSink {
     if (v.fragment) this.firstFragment(buf, index, flow);
     if (protocol === IPPROTO.TCP) this.tcp(flow, index, buf, fromClient);
     else this.udp(flow, index, buf, fromClient);
+  }
+
+  private routerAdvertisement(buf: Buffer): void {
+    const v = this.view;
+    const hopLimit = buf[v.ipOffset + 7]!;
+    const damage = this.pref64.routerAdvertisement(buf, v.payloadOffset, v.payloadOffset + v.payloadLength, v.srcOffset, hopLimit, this.now);
+    if (damage !== null) this.noteDamage(damage);
   }
 
   private noteDamage(reason: string): void {
@@ -448,6 +463,8 @@ export class CaptureAnalyzer implements PacketSink {
     } else if (fromClient && flow.synAckSeen && flags & TCP_FLAG.ACK && !(flags & TCP_FLAG.RST)) {
       flow.established = true;
     }
+    if (fromClient) flow.clientPayload += v.payloadWireLength;
+    else flow.serverPayload += v.payloadWireLength;
     if (v.payloadLength === 0) return;
     if (flow.clientPort === DNS_PORT || flow.serverPort === DNS_PORT) {
       this.dnsOverTcp(flow, index, buf, fromClient);
@@ -522,6 +539,8 @@ export class CaptureAnalyzer implements PacketSink {
 
   private udp(flow: FlowState, index: number, buf: Buffer, fromClient: boolean): void {
     const v = this.view;
+    if (fromClient) flow.clientPayload += v.payloadWireLength;
+    else flow.serverPayload += v.payloadWireLength;
     if (flow.clientPort === DNS_PORT || flow.serverPort === DNS_PORT) {
       flow.application = 'dns';
       if (v.fragment) {
@@ -606,9 +625,10 @@ export class CaptureAnalyzer implements PacketSink {
 
   /** The analysis of everything seen so far; the analyzer can go on receiving packets after. */
   report(): CaptureAnalysis {
-    const prefixes = new Map<string, { prefix: Nat64Prefix; source: 'given' | 'rfc7050' }>();
+    const prefixes = new Map<string, { prefix: Nat64Prefix; source: 'given' | 'rfc7050' | 'pref64' }>();
     for (const p of this.givenPrefixes) prefixes.set(p.text, { prefix: p, source: 'given' });
     for (const p of this.discoveredPrefixes.values()) if (!prefixes.has(p.text)) prefixes.set(p.text, { prefix: p, source: 'rfc7050' });
+    for (const p of this.pref64.prefixes()) if (!prefixes.has(p.text)) prefixes.set(p.text, { prefix: p, source: 'pref64' });
     const prefixList = [...prefixes.values()].map((e) => e.prefix);
     const nat64Of = (bytes: Uint8Array): Nat64Prefix | null => prefixList.find((p) => inNat64Prefix(p, bytes, 0)) ?? null;
 
@@ -646,6 +666,8 @@ export class CaptureAnalyzer implements PacketSink {
         path,
         established: f.protocol !== IPPROTO.TCP || !(f.synSeen || f.synAckSeen) ? null : f.established,
         reset: f.reset,
+        clientPayloadBytes: f.clientPayload,
+        serverPayloadBytes: f.serverPayload,
         hostname: resolved ?? f.sni,
         hostnameSource: resolved !== null ? 'dns' : f.sni !== null ? 'sni' : null,
         sni: f.sni,
@@ -670,6 +692,7 @@ export class CaptureAnalyzer implements PacketSink {
       },
       nat64Prefixes: [...prefixes.keys()],
       nat64PrefixSources: Object.fromEntries([...prefixes].map(([text, e]) => [text, e.source])),
+      pref64: this.pref64.evidence(),
       clatAddresses,
       flows,
       dns: this.dns.map((q) => ({ ...q, answers: [...q.answers] })),

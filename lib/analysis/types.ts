@@ -35,6 +35,12 @@ export interface Flow {
   established: boolean | null;
   /** A TCP reset was seen. */
   reset: boolean;
+  /**
+   * Payload bytes the client sent and the server sent (TCP or UDP, wire lengths, retransmissions
+   * included): a connection whose handshake completed and whose request got no byte back stalled.
+   */
+  clientPayloadBytes: number;
+  serverPayloadBytes: number;
   hostname: string | null;
   /**
    * Where the hostname came from: a DNS answer that gave the server address, or only the TLS
@@ -89,11 +95,30 @@ export interface PathTotals {
   'native-v4': number;
 }
 
+/** One router's PREF64 advertisement (RFC 8781) of one NAT64 prefix, summed over the capture's RAs. */
+export interface Pref64Evidence {
+  /** The NAT64 prefix, canonical (`64:ff9b::/96`). */
+  prefix: string;
+  /** The advertising router (the RA's link-local source). */
+  router: string;
+  firstTs: number;
+  lastTs: number;
+  /** Router advertisements that carried it. */
+  advertisements: number;
+  /** The last one's lifetime in seconds; 0: the router withdrew the prefix. */
+  lifetimeSeconds: number;
+}
+
 export interface CaptureAnalysis {
   capture: CaptureFacts;
   nat64Prefixes: string[];
-  /** Where each prefix came from. */
-  nat64PrefixSources: Record<string, 'given' | 'rfc7050'>;
+  /**
+   * Where each prefix came from: given, an RFC 7050 answer, or else a router advertisement's
+   * PREF64 option (`pref64` holds every advertisement, also of prefixes found otherwise).
+   */
+  nat64PrefixSources: Record<string, 'given' | 'rfc7050' | 'pref64'>;
+  /** PREF64 options (RFC 8781) of the captured router advertisements. */
+  pref64: Pref64Evidence[];
   clatAddresses: string[];
   flows: Flow[];
   dns: DnsQuery[];

@@ -35,6 +35,13 @@ function bounded<T>(rows: readonly T[], top: number, [one, many]: readonly [stri
   };
 }
 
+/** How the NAT64 line names where a prefix came from. */
+export const PREFIX_SOURCES: Readonly<Record<CaptureAnalysis['nat64PrefixSources'][string], string>> = {
+  given: 'given',
+  rfc7050: 'RFC 7050 discovery',
+  pref64: 'PREF64 in router advertisements, RFC 8781',
+};
+
 const time = (ts: number | null) => (ts === null ? '-' : new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', ''));
 
 /**
@@ -50,7 +57,8 @@ export function renderAnalysis(name: string, a: CaptureAnalysis, top: number): s
       `Capture    ${printable(name)}`,
       `           ${c.format}, ${c.linkTypes.map((l) => `${LINKTYPE_NAMES[l] ?? 'linktype'} (${l})`).join(', ')}; ${c.packets} packets, ${formatBytes(c.bytes)}, ${duration} from ${time(c.firstTs)}` +
         (c.duplicates > 0 ? `; ${c.duplicates} duplicate${c.duplicates === 1 ? '' : 's'} across interfaces counted once` : ''),
-      `NAT64      ${a.nat64Prefixes.length === 0 ? 'no prefix given or discovered' : a.nat64Prefixes.map((p) => `${printable(p)} (${a.nat64PrefixSources[p] === 'given' ? 'given' : 'RFC 7050 discovery'})`).join(', ')}`,
+      `NAT64      ${a.nat64Prefixes.length === 0 ? 'no prefix given or discovered' : a.nat64Prefixes.map((p) => `${printable(p)} (${PREFIX_SOURCES[a.nat64PrefixSources[p] ?? 'given']})`).join(', ')}`,
+      `PREF64     ${a.pref64.length === 0 ? 'none in the router advertisements captured' : a.pref64.map((e) => `${printable(e.prefix)} from ${printable(e.router)} (${e.advertisements} RA${e.advertisements === 1 ? '' : 's'}, lifetime ${e.lifetimeSeconds} s)`).join(', ')}`,
       `CLAT       ${a.clatAddresses.length === 0 ? 'no CLAT IPv6 address given or inferred' : a.clatAddresses.map(printable).join(', ')}`,
       ...c.warnings.map((w) => `Warning    ${printable(w)}`),
     ].join('\n'),

@@ -35,7 +35,7 @@ export function renderCaptureHtml(name: string, a: CaptureAnalysis): string {
   const endpoint = (address: string, port: number, family: number) => escapeHtml(family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
   const body = `<header><h1>Capture analysis</h1>
 <p class="meta"><code>${escapeHtml(name)}</code> · ${escapeHtml(c.format)} · ${escapeHtml(c.packets)} packets, ${bytes(c.bytes)}, ${span.toFixed(3)} s${c.firstTs === null ? '' : ` from ${escapeHtml(when(c.firstTs))} UTC`}${c.duplicates > 0 ? ` · ${c.duplicates} duplicates across interfaces counted once` : ''}</p>
-<dl><dt>NAT64 prefix</dt><dd>${a.nat64Prefixes.length === 0 ? 'none given or discovered' : a.nat64Prefixes.map((p) => `<code>${escapeHtml(p)}</code> (${a.nat64PrefixSources[p] === 'given' ? 'given' : 'RFC 7050 discovery'})`).join(', ')}</dd>
+<dl><dt>NAT64 prefix</dt><dd>${a.nat64Prefixes.length === 0 ? 'none given or discovered' : a.nat64Prefixes.map((p) => `<code>${escapeHtml(p)}</code> (${a.nat64PrefixSources[p] === 'given' ? 'given' : a.nat64PrefixSources[p] === 'pref64' ? 'PREF64 in router advertisements' : 'RFC 7050 discovery'})`).join(', ')}</dd>
 <dt>CLAT address</dt><dd>${a.clatAddresses.length === 0 ? 'none given or inferred' : a.clatAddresses.map((x) => `<code>${escapeHtml(x)}</code>`).join(', ')}</dd></dl>
 ${c.warnings.length > 0 ? `<ul class="reasons">${c.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : ''}</header>
 <section aria-labelledby="paths-h"><h2 id="paths-h">Traffic by path</h2>${pathBar({ bytesByPath: a.summary.bytesByPath }, name)}
