@@ -96,6 +96,44 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await reportCommand(dir, options, process.stdout);
     });
 
+  const gateway = program
+    .command('gateway')
+    .description('a v6lab network (IPv6-only with DNS64/NAT64, and the other scenarios) for real devices on a host interface');
+  gateway
+    .command('up')
+    .description('move a host interface into a gateway namespace and serve a v6lab network on it')
+    .option('--device-link <iface>', 'the host interface the device is on (USB Ethernet, a veth, a tap): given back at down')
+    .option('--mode <mode>', 'ipv6-only, dual-stack, true-ipv6-only, ipv4-only or ipv6-mostly', 'ipv6-only')
+    .option('--world <file>', 'the simulated internet behind the gateway (JSON); default: devices/lab/world.json')
+    .option('--uplink <iface>', 'the real internet through this host interface instead of a world')
+    .option('--capture <file>', 'record the device link with tcpdump into FILE (a new file), or - for stdout')
+    .option('--prefix <prefix>', 'the NAT64 prefix (RFC 6052 lengths)', '64:ff9b::/96')
+    .option('--pref64', 'announce the NAT64 prefix in RAs (PREF64, RFC 8781)')
+    .option('--force', 'take the interface even if it carries the host default route')
+    .option('--id <id>', 'a short name for the gateway (1-6 of a-z0-9), part of its namespace names', 'gw')
+    .option('--state-dir <dir>', 'where the gateway keeps its state (default $V6LAB_GATEWAY_STATE_DIR or /run/v6lab-gateway)')
+    .action(async (options) => {
+      const { gatewayUpCommand } = await import('./gateway.js');
+      exitCode = await gatewayUpCommand(options, process.stdout);
+    });
+  gateway
+    .command('status')
+    .description('the device link, prefix, DNS64, NAT64 prefix and the clients seen')
+    .option('--json', 'one JSON object')
+    .option('--state-dir <dir>', 'the gateway state directory')
+    .action(async (options) => {
+      const { gatewayStatusCommand } = await import('./gateway.js');
+      exitCode = await gatewayStatusCommand(options, process.stdout);
+    });
+  gateway
+    .command('down')
+    .description('give the device link back and remove everything the gateway started (idempotent, also after a crash)')
+    .option('--state-dir <dir>', 'the gateway state directory')
+    .action(async (options) => {
+      const { gatewayDownCommand } = await import('./gateway.js');
+      exitCode = await gatewayDownCommand(options, process.stdout);
+    });
+
   const lab = program.command('lab').description('the virtual lab: an IPv6-only carrier network and virtual handsets that speak adb');
   lab
     .command('up')
@@ -161,6 +199,7 @@ function reportError(error: unknown): number {
     name === 'UsageError' ||
     name === 'DataFileError' ||
     name === 'LabInputError' ||
+    name === 'GatewayInputError' ||
     name === 'ResultsFileError' ||
     name === 'AdbServerAddressError'
   ) {

@@ -6,7 +6,7 @@
  * when it was spawned, so a recycled PID is never killed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import createDebug from 'debug';
 import { LabCommandError } from './errors.js';
@@ -142,6 +142,11 @@ export interface DaemonSpec {
   settleMs?: number;
   /** @default DAEMON_READY_TIMEOUT_MS */
   readyTimeoutMs?: number;
+  /**
+   * A file the daemon's stdout goes to instead of its log (a capture's pcap): created, never
+   * through a symlink, and an existing file is refused rather than overwritten.
+   */
+  stdoutFile?: string;
 }
 
 /**
@@ -157,12 +162,15 @@ export async function startDaemon(spec: DaemonSpec, onSpawn: (proc: LabProcess) 
   if (file === undefined) throw new Error('startDaemon: empty argv');
   log('start %s %o', spec.name, spec.argv);
   const fd = openSync(spec.logFile, 'a', 0o644);
+  let out = fd;
   let exited: string | null = null;
   let child: ChildProcess;
   try {
-    child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd] });
+    if (spec.stdoutFile !== undefined) out = openSync(spec.stdoutFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    child = spawn(file, args, { detached: true, stdio: ['ignore', out, fd] });
   } finally {
     closeSync(fd);
+    if (out !== fd) closeSync(out);
   }
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   child.once('exit', (code, sig) => {

@@ -1,0 +1,645 @@
+/**
+ * `v6lab gateway`: the lab's carrier pieces (radvd with RDNSS, unbound DNS64, tayga NAT64,
+ * nftables NAT44) as a network for real devices. An existing Ethernet-like host interface, the
+ * device link (a USB Ethernet adapter a phone is cabled to, a veth whose peer is on the bridge of
+ * a Wi-Fi access point, an emulator's tap), is moved into a namespace of the gateway's own for as
+ * long as it is up and given back as it was at `down`:
+ *
+ *   device --- DEVLINK  gateway ns  wan0 <-veth-> gw0  internet ns (the world file's hosts)
+ *              (v6l-ID-gw0)                            (v6l-ID-inet)
+ *
+ * Modes, after the client scenarios of draft-ietf-v6ops-ipv6-app-testing:
+ * - `ipv6-only`: RAs with a /64 for SLAAC and RDNSS (PREF64 with --pref64), DNS64, NAT64; no IPv4.
+ * - `true-ipv6-only`: the same without DNS64 and NAT64: no IPv4 destination is reachable.
+ * - `dual-stack`: RAs and RDNSS, a resolver without DNS64, DHCPv4 and NAT44.
+ * - `ipv6-mostly`: `ipv6-only` plus PREF64 always, and DHCPv4 with option 108 (RFC 8925), NAT44
+ *   for clients that do not honour it.
+ * - `ipv4-only`: DHCPv4 and NAT44; IPv6 off on the link.
+ *
+ * Everything it starts is recorded as the lab records its own (lab.json in the gateway's state
+ * directory, by the same StateRecorder), and the device link in gateway.json before it is moved:
+ * `down` is idempotent and finds the link after a crash at any step.
+ */
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import createDebug from 'debug';
+import { canonicalAddress, parseNat64Prefix } from '../../net/address.js';
+import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
+import { nat44Ruleset, radvdConf, resolverUnboundConf, taygaConf, worldTopLevelDomains } from './config.js';
+import { daemon, deferred, logFile, makeNamespace, parallel, step, type Context } from './context.js';
+import { labDown, runDirOf } from './down.js';
+import { LabStepError } from './errors.js';
+import { listNamespaces } from './inspect.js';
+import { setUpInternet } from './internet.js';
+import { gatewayNamespace, handsetAddressing, internetNamespace, isLabNamespace, NAT64_PREFIX, worldAddresses, worldDnsAddresses } from './plan.js';
+import { isRunning } from './process.js';
+import { readState, StateRecorder } from './state.js';
+import type { LabState, WorldHost } from './types.js';
+
+const log = createDebug('v6lab:lab:gateway');
+
+export const GATEWAY_MODES = ['ipv6-only', 'dual-stack', 'true-ipv6-only', 'ipv4-only', 'ipv6-mostly'] as const;
+export type GatewayMode = (typeof GATEWAY_MODES)[number];
+
+/** The file beside lab.json that holds what `down` needs to give the device link back. */
+export const GATEWAY_FILE = 'gateway.json';
+
+/** What each mode offers on the device link. */
+export interface ModeFeatures {
+  ipv6: boolean;
+  ipv4: boolean;
+  dns64: boolean;
+  nat64: boolean;
+  /** PREF64 in the RAs whatever --pref64 says. */
+  pref64: boolean;
+  /** DHCPv4 option 108, IPv6-Only Preferred (RFC 8925). */
+  v6OnlyPreferred: boolean;
+}
+
+export const MODE_FEATURES: Record<GatewayMode, ModeFeatures> = {
+  'ipv6-only': { ipv6: true, ipv4: false, dns64: true, nat64: true, pref64: false, v6OnlyPreferred: false },
+  'true-ipv6-only': { ipv6: true, ipv4: false, dns64: false, nat64: false, pref64: false, v6OnlyPreferred: false },
+  'dual-stack': { ipv6: true, ipv4: true, dns64: false, nat64: false, pref64: false, v6OnlyPreferred: false },
+  'ipv6-mostly': { ipv6: true, ipv4: true, dns64: true, nat64: true, pref64: true, v6OnlyPreferred: true },
+  'ipv4-only': { ipv6: false, ipv4: true, dns64: false, nat64: false, pref64: false, v6OnlyPreferred: false },
+};
+
+/** What `gateway up` is asked for; validated by {@link checkGatewayPlan}. */
+export interface GatewayPlan {
+  stateDir: string;
+  /** `[a-z0-9]{1,6}`: part of the gateway's namespace names (`v6l-ID-gw0`). */
+  labId: string;
+  deviceLink: string;
+  mode: GatewayMode;
+  /** The NAT64 prefix DNS64 synthesizes under and NAT64 translates (RFC 6052 lengths). */
+  nat64Prefix: string;
+  /** PREF64 (RFC 8781) in the RAs. */
+  pref64: boolean;
+  /** The simulated internet behind the gateway: a world file's hosts. */
+  world: { hosts: WorldHost[] };
+  /** A pcap file the device link is recorded into (created: it must not exist), or null. */
+  capture: string | null;
+  /** Take the device link even when it carries the host's default route. */
+  force: boolean;
+}
+
+/** The device link as the host had it, to give it back so. */
+export interface DeviceLinkRecord {
+  name: string;
+  mac: string;
+  mtu: number;
+  up: boolean;
+  /** The host's global and site addresses on it (link-local ones come back by themselves). */
+  addresses: { family: 4 | 6; local: string; prefixlen: number }[];
+}
+
+export interface GatewayRecord {
+  version: 1;
+  labId: string;
+  mode: GatewayMode;
+  namespace: string;
+  deviceLink: DeviceLinkRecord;
+  /** Where the link is: still the host's, or moved into the gateway's namespace. */
+  moved: boolean;
+  lanIpv6Prefix: string | null;
+  gatewayIpv6: string | null;
+  lanIpv4Subnet: string | null;
+  gatewayIpv4: string | null;
+  /** The resolver the device is told of (RDNSS, DHCPv4 option 6). */
+  dnsServers: string[];
+  dns64: boolean;
+  nat64Prefix: string | null;
+  pref64: boolean;
+  v6OnlyPreferred: boolean;
+  capture: string | null;
+  startedAt: string;
+}
+
+/** Bad input to `gateway up|down`: the option it names and what is wrong; exit 2. */
+export class GatewayInputError extends Error {
+  override name = 'GatewayInputError';
+  constructor(
+    readonly option: string,
+    readonly problem: string,
+  ) {
+    super(`${option}: ${problem}`);
+  }
+}
+
+/** Linux interface names the gateway takes: what `ip` prints and a batch line can hold. */
+const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+interface HostLink {
+  ifname: string;
+  address?: string;
+  mtu: number;
+  flags: string[];
+  link_type: string;
+  linkinfo?: { info_kind?: string };
+}
+
+interface HostAddresses {
+  ifname: string;
+  addr_info: { family: 'inet' | 'inet6'; local: string; prefixlen: number; scope: string }[];
+}
+
+/** The interfaces this host's default routes leave by (IPv4 and IPv6). */
+async function defaultRouteInterfaces(): Promise<Set<string>> {
+  const devices = new Set<string>();
+  for (const family of ['-4', '-6']) {
+    const routes = JSON.parse((await run(['ip', '-j', family, 'route', 'show', 'default'])) || '[]') as { dev?: string }[];
+    for (const route of routes) if (route.dev !== undefined) devices.add(route.dev);
+  }
+  return devices;
+}
+
+/**
+ * The device link as the host has it now; GatewayInputError when it is no interface the gateway
+ * can take (missing, loopback, not Ethernet-like, the host's default route without --force).
+ */
+export async function inspectDeviceLink(name: string, force: boolean): Promise<DeviceLinkRecord> {
+  if (!INTERFACE_NAME.test(name)) throw new GatewayInputError('--device-link', `${JSON.stringify(name)} is not an interface name (1-15 of A-Z a-z 0-9 _ . -)`);
+  let links: HostLink[];
+  try {
+    links = JSON.parse(await run(['ip', '-j', '-d', 'link', 'show', 'dev', name])) as HostLink[];
+  } catch {
+    throw new GatewayInputError('--device-link', `no interface ${JSON.stringify(name)} in this network namespace (\`ip link show\` lists them)`);
+  }
+  const link = links[0];
+  if (link === undefined) throw new GatewayInputError('--device-link', `no interface ${JSON.stringify(name)} in this network namespace`);
+  if (link.link_type === 'loopback') throw new GatewayInputError('--device-link', `${name} is the loopback interface`);
+  if (link.link_type !== 'ether' || link.address === undefined) {
+    throw new GatewayInputError(
+      '--device-link',
+      `${name} is not Ethernet-like (link type ${link.link_type}): give a USB Ethernet adapter, a veth, a tap or a bridge port the device is on`,
+    );
+  }
+  if (!force && (await defaultRouteInterfaces()).has(name)) {
+    throw new GatewayInputError(
+      '--device-link',
+      `${name} carries this host's default route: taking it would cut the host off (use another interface, or --force if that is what you want)`,
+    );
+  }
+  const [addresses] = JSON.parse(await run(['ip', '-j', 'addr', 'show', 'dev', name])) as HostAddresses[];
+  return {
+    name,
+    mac: link.address,
+    mtu: link.mtu,
+    up: link.flags.includes('UP'),
+    addresses: (addresses?.addr_info ?? [])
+      .filter((a) => a.scope !== 'link' && a.scope !== 'host')
+      .map((a) => ({ family: a.family === 'inet' ? 4 : 6, local: a.local, prefixlen: a.prefixlen })),
+  };
+}
+
+/** The NAT64 prefix of `--prefix`: an RFC 6052 length, and the well-known prefix only as /96. */
+export function checkNat64Prefix(text: string): string {
+  let prefix: ReturnType<typeof parseNat64Prefix>;
+  try {
+    prefix = parseNat64Prefix(text, '--prefix');
+  } catch (error) {
+    throw new GatewayInputError(
+      '--prefix',
+      `${JSON.stringify(text)} is not a NAT64 prefix: ${(error as Error).message} (RFC 6052 lengths: /32, /40, /48, /56, /64, /96)`,
+    );
+  }
+  const [address = ''] = text.split('/');
+  const canonical = `${canonicalAddress(address)}/${prefix.length}`;
+  if (canonicalAddress(address) === '64:ff9b::' && prefix.length !== 96) {
+    throw new GatewayInputError('--prefix', `the well-known prefix 64:ff9b:: is used only as /96 (RFC 6052 section 2.1), not /${prefix.length}`);
+  }
+  return canonical;
+}
+
+/** Validates a plan before anything is made; throws GatewayInputError naming the option. */
+export async function checkGatewayPlan(plan: GatewayPlan): Promise<DeviceLinkRecord> {
+  if (!GATEWAY_MODES.includes(plan.mode)) throw new GatewayInputError('--mode', `${JSON.stringify(plan.mode)} is not one of ${GATEWAY_MODES.join(', ')}`);
+  checkNat64Prefix(plan.nat64Prefix);
+  return inspectDeviceLink(plan.deviceLink, plan.force);
+}
+
+const gatewayFile = (stateDir: string): string => path.join(stateDir, GATEWAY_FILE);
+
+async function writeGatewayRecord(stateDir: string, record: GatewayRecord): Promise<void> {
+  const file = gatewayFile(stateDir);
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, file);
+}
+
+/** The gateway's record, or null when none is up. Throws naming the file when it is unreadable. */
+export async function readGatewayRecord(stateDir: string): Promise<GatewayRecord | null> {
+  let text: string;
+  try {
+    text = await readFile(gatewayFile(stateDir), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const record = JSON.parse(text) as GatewayRecord;
+  if (record.version !== 1 || typeof record.deviceLink?.name !== 'string' || !INTERFACE_NAME.test(record.deviceLink.name)) {
+    throw new Error(`${gatewayFile(stateDir)}: not a gateway record this version writes (version and deviceLink.name)`);
+  }
+  return record;
+}
+
+/**
+ * Brings a gateway up on `plan.deviceLink`. Refuses when a gateway is up in the state directory;
+ * on any failure takes down what it made (the link given back) and throws a LabStepError naming
+ * the step.
+ */
+export async function gatewayUp(plan: GatewayPlan): Promise<GatewayRecord> {
+  const started = Date.now();
+  const hostLink = await checkGatewayPlan(plan);
+  const nat64Prefix = checkNat64Prefix(plan.nat64Prefix);
+  const stateDir = path.resolve(plan.stateDir);
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const existing = await readGatewayRecord(stateDir).catch(() => null);
+  if (existing !== null) {
+    const live = (await listNamespaces()).includes(existing.namespace);
+    if (live) throw new GatewayInputError('gateway up', `a gateway is up in ${stateDir} on ${existing.deviceLink.name} (v6lab gateway down first)`);
+  }
+  // Leftovers of a crashed gateway: its link given back, its processes and namespaces removed.
+  await gatewayDown(stateDir);
+
+  const features = MODE_FEATURES[plan.mode];
+  const a = handsetAddressing(plan.labId, 0);
+  const gw = gatewayNamespace(plan.labId, 0);
+  const link = hostLink.name;
+  const record: GatewayRecord = {
+    version: 1,
+    labId: plan.labId,
+    mode: plan.mode,
+    namespace: gw,
+    deviceLink: hostLink,
+    moved: false,
+    lanIpv6Prefix: features.ipv6 ? a.apnPrefix : null,
+    gatewayIpv6: features.ipv6 ? a.gatewayApnIpv6 : null,
+    lanIpv4Subnet: features.ipv4 ? a.handsetIpv4Subnet : null,
+    gatewayIpv4: features.ipv4 ? a.gatewayApnIpv4 : null,
+    dnsServers: [...(features.ipv6 ? [a.gatewayApnIpv6] : []), ...(features.ipv4 ? [a.gatewayApnIpv4] : [])],
+    dns64: features.dns64,
+    nat64Prefix: features.nat64 ? nat64Prefix : null,
+    pref64: features.ipv6 && (features.pref64 || plan.pref64),
+    v6OnlyPreferred: features.v6OnlyPreferred,
+    capture: plan.capture,
+    startedAt: new Date(started).toISOString(),
+  };
+  await writeGatewayRecord(stateDir, record);
+
+  const runDir = runDirOf(stateDir);
+  await mkdir(path.join(runDir, 'logs'), { recursive: true });
+  const hosts = worldAddresses(plan.labId, plan.world.hosts);
+  const initial: LabState = {
+    version: 1,
+    labId: plan.labId,
+    stateDir,
+    runDir,
+    phase: 'starting',
+    startedAt: record.startedAt,
+    upMs: null,
+    backgroundTraffic: false,
+    namespaces: [],
+    netnsDirs: [],
+    processes: [],
+    world: { dnsServers: Object.values(worldDnsAddresses(plan.labId)), caCertFile: '', hosts },
+    handsets: [],
+  };
+  const recorder = new StateRecorder(initial, 'owner');
+  await recorder.flush();
+  const ctx: Context = {
+    labId: plan.labId,
+    runDir,
+    recorder,
+    tlds: worldTopLevelDomains(hosts),
+    worldDns: worldDnsAddresses(plan.labId),
+    backgroundTraffic: false,
+    worldServerReady: Promise.resolve(),
+    failure: null,
+  };
+  const inet = internetNamespace(plan.labId);
+  try {
+    await step(ctx, 'namespaces', () =>
+      Promise.all([
+        makeNamespace(ctx, { name: inet, role: 'internet' }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'the gateway internet: its authoritative DNS'),
+        makeNamespace(ctx, { name: gw, role: 'gateway' }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'the gateway: the authoritative DNS'),
+      ]),
+    );
+    const authReady = deferred();
+    const serverReady = deferred();
+    await parallel(ctx, [
+      setUpInternet(ctx, hosts, authReady, serverReady).catch((error: unknown) => {
+        authReady.reject(error);
+        throw error;
+      }),
+      (async () => {
+        await setUpGatewayNamespace(ctx, record, stateDir);
+        await authReady.promise;
+        await startGatewayServices(ctx, record);
+      })(),
+    ]);
+    if (plan.capture !== null && plan.capture !== '-') await startCapture(ctx, record, plan.capture);
+  } catch (error) {
+    await recorder.update((s) => void (s.phase = 'failed')).catch(() => undefined);
+    await gatewayDown(stateDir).catch((downError: unknown) => log('taking down after a failed up failed too: %o', downError));
+    throw error instanceof LabStepError || error instanceof GatewayInputError ? error : new LabStepError('gateway up', { cause: error });
+  }
+  await recorder.update((s) => {
+    s.phase = 'up';
+    s.upMs = Date.now() - started;
+  });
+  log('gateway %s up on %s in %d ms', plan.labId, link, Date.now() - started);
+  return record;
+}
+
+/** The gateway's namespace: the link to the internet, routes, NAT44, and the device link moved in. */
+async function setUpGatewayNamespace(ctx: Context, record: GatewayRecord, stateDir: string): Promise<void> {
+  const inet = internetNamespace(ctx.labId);
+  const gw = record.namespace;
+  const a = handsetAddressing(ctx.labId, 0);
+  const link = record.deviceLink.name;
+  const features = MODE_FEATURES[record.mode];
+  await step(ctx, 'gateway: kernel settings', () =>
+    sysctl(gw, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1'),
+  );
+  await step(ctx, 'gateway: link to the internet', async () => {
+    await run(['ip', 'link', 'add', 'wan0', 'netns', gw, 'type', 'veth', 'peer', 'name', 'gw0', 'netns', inet]);
+    await Promise.all([
+      ipBatch(gw, [
+        ['link', 'set', 'lo', 'up'],
+        ['addr', 'add', `${a.gatewayWanIpv4}/24`, 'dev', 'wan0'],
+        ['addr', 'add', `${a.gatewayWanIpv6}/64`, 'dev', 'wan0', 'nodad'],
+        ['link', 'set', 'wan0', 'up'],
+        ['route', 'add', 'default', 'via', a.internetGatewaySideIpv4],
+      ]),
+      ipBatch(inet, [
+        ['addr', 'add', `${a.internetGatewaySideIpv4}/24`, 'dev', 'gw0'],
+        ['addr', 'add', `${a.internetGatewaySideIpv6}/64`, 'dev', 'gw0', 'nodad'],
+        ['link', 'set', 'gw0', 'up'],
+        ['route', 'add', a.nat64Pool, 'via', a.gatewayWanIpv4, 'dev', 'gw0'],
+        // The device's /64 is routed to the gateway: native IPv6 reaches the world's IPv6 hosts.
+        ['route', 'add', a.handsetAggregate, 'via', a.gatewayWanIpv6, 'dev', 'gw0'],
+      ]),
+    ]);
+    await ipBatch(gw, [['route', 'add', '::/0', 'via', a.internetGatewaySideIpv6, 'dev', 'wan0']], 6);
+    // The carrier NAT44 of the device's IPv4 (dual-stack, IPv4-only); NAT64's pool is routed back.
+    await nftLoad(gw, nat44Ruleset(a.handsetIpv4Subnet, 'wan0'));
+  });
+  await step(ctx, `gateway: device link ${link}`, async () => {
+    await run(['ip', 'link', 'set', 'dev', link, 'netns', gw]);
+    record.moved = true;
+    await writeGatewayRecord(stateDir, record);
+    // A router does not take RAs on its LAN; IPv4-only: no IPv6 at all on the link.
+    await sysctl(gw, `net.ipv6.conf.${link}.accept_ra=0`, `net.ipv6.conf.${link}.disable_ipv6=${features.ipv6 ? 0 : 1}`);
+    await ipBatch(gw, [
+      ['link', 'set', 'dev', link, 'up'],
+      ...(features.ipv6 ? [['addr', 'add', `${a.gatewayApnIpv6}/64`, 'dev', link, 'nodad']] : []),
+      ...(features.ipv4 ? [['addr', 'add', `${a.gatewayApnIpv4}/24`, 'dev', link]] : []),
+    ]);
+  });
+}
+
+/** The resolver (DNS64 where the mode has it), NAT64, radvd and DHCPv4 on the device link. */
+async function startGatewayServices(ctx: Context, record: GatewayRecord): Promise<void> {
+  const gw = record.namespace;
+  const a = handsetAddressing(ctx.labId, 0);
+  const link = record.deviceLink.name;
+  const features = MODE_FEATURES[record.mode];
+  const dir = path.join(ctx.runDir, 'gateway');
+  await mkdir(dir, { recursive: true });
+  const resolver = step(ctx, `gateway: ${record.dns64 ? 'DNS64 resolver' : 'resolver'}`, async () => {
+    const conf = path.join(dir, 'unbound-resolver.conf');
+    const dns64 = record.dns64 && record.nat64Prefix !== null ? { nat64Prefix: record.nat64Prefix } : null;
+    await writeFile(conf, resolverUnboundConf(dir, record.dnsServers, ctx.tlds, [ctx.worldDns.ipv6, ctx.worldDns.ipv4], dns64));
+    await daemon(ctx, {
+      name: dns64 ? 'unbound-dns64' : 'unbound-resolver',
+      namespace: gw,
+      argv: inNamespace(gw, ['unbound', '-d', '-c', conf]),
+      logFile: logFile(ctx, gw, 'unbound'),
+      ready: /start of service/,
+    });
+  });
+  const nat64 = !features.nat64
+    ? Promise.resolve()
+    : step(ctx, 'gateway: NAT64', async () => {
+        const prefix = record.nat64Prefix ?? NAT64_PREFIX;
+        const conf = path.join(dir, 'tayga-nat64.conf');
+        await writeFile(
+          conf,
+          taygaConf({ tunDevice: 'nat64', ipv4Address: a.nat64TaygaIpv4, ipv6Address: a.nat64TaygaIpv6, prefix, dynamicPool: a.nat64Pool }),
+        );
+        await run(inNamespace(gw, ['tayga', '--mktun', '-c', conf]));
+        await ipBatch(gw, [
+          ['link', 'set', 'nat64', 'up'],
+          ['route', 'add', prefix, 'dev', 'nat64'],
+          ['route', 'add', a.nat64Pool, 'dev', 'nat64'],
+        ]);
+        await daemon(ctx, {
+          name: 'tayga-nat64',
+          namespace: gw,
+          argv: inNamespace(gw, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]),
+          logFile: logFile(ctx, gw, 'tayga-nat64'),
+          ready: /NAT64 prefix/,
+        });
+      });
+  const radvd = !features.ipv6
+    ? Promise.resolve()
+    : step(ctx, 'gateway: router advertisements', async () => {
+        const conf = path.join(dir, 'radvd.conf');
+        await writeFile(conf, radvdConf({ interface: link, prefix: a.apnPrefix, rdnss: a.gatewayApnIpv6 }));
+        await daemon(ctx, {
+          name: 'radvd',
+          namespace: gw,
+          argv: inNamespace(gw, ['radvd', '-n', '-m', 'stderr', '-d', '1', '-C', conf, '-p', path.join(dir, 'radvd.pid')]),
+          logFile: logFile(ctx, gw, 'radvd'),
+          ready: /polling for/,
+        });
+      });
+  await parallel(ctx, [resolver, nat64, radvd]);
+}
+
+/** tcpdump on the device link into `file` (created; an existing file is refused, never overwritten). */
+async function startCapture(ctx: Context, record: GatewayRecord, file: string): Promise<void> {
+  await step(ctx, 'gateway: capture', async () => {
+    const target = path.resolve(file);
+    await daemon(ctx, {
+      name: 'tcpdump',
+      namespace: record.namespace,
+      argv: inNamespace(record.namespace, ['tcpdump', '-i', record.deviceLink.name, '-U', '--immediate-mode', '-s', '0', '-w', '-']),
+      logFile: logFile(ctx, record.namespace, 'tcpdump'),
+      stdoutFile: target,
+      ready: /listening on/,
+    });
+  });
+}
+
+/** argv of a capture of the device link to stdout (`--capture -`): run in the foreground. */
+export function streamCaptureArgv(record: GatewayRecord): string[] {
+  return inNamespace(record.namespace, ['tcpdump', '-i', record.deviceLink.name, '-U', '--immediate-mode', '-s', '0', '-w', '-']);
+}
+
+/**
+ * Gives the device link back to this process's network namespace as the host had it (name, MAC,
+ * MTU, addresses, up or down). Resolves false when it is not in the gateway's namespace (never
+ * moved, or the namespace is gone: a physical device is then back already, a veth is gone with it).
+ */
+async function giveLinkBack(record: GatewayRecord): Promise<boolean> {
+  if (!(await listNamespaces()).includes(record.namespace)) return false;
+  const link = record.deviceLink;
+  try {
+    await ip(record.namespace, 'link', 'show', 'dev', link.name);
+  } catch {
+    return false;
+  }
+  await run(['ip', '-n', record.namespace, 'link', 'set', 'dev', link.name, 'down']);
+  await run(['ip', '-n', record.namespace, 'link', 'set', 'dev', link.name, 'netns', String(process.pid)]);
+  await run(['ip', 'link', 'set', 'dev', link.name, 'address', link.mac, 'mtu', String(link.mtu)]);
+  for (const address of link.addresses) {
+    await run(['ip', `-${address.family}`, 'addr', 'replace', `${address.local}/${address.prefixlen}`, 'dev', link.name]);
+  }
+  if (link.up) await run(['ip', 'link', 'set', 'dev', link.name, 'up']);
+  return true;
+}
+
+/**
+ * Takes the gateway of `stateDir` down: the device link given back first (a namespace is never
+ * removed with it inside), then every process, namespace and file the gateway made. Idempotent;
+ * resolves with what it removed.
+ */
+export async function gatewayDown(stateDir: string): Promise<{ removed: string[] }> {
+  const removed: string[] = [];
+  const record = await readGatewayRecord(stateDir);
+  if (record !== null && (await giveLinkBack(record))) removed.push(`device link ${record.deviceLink.name} given back`);
+  const state = await readState(stateDir).catch(() => null);
+  const labId = state?.labId ?? record?.labId;
+  // The namespaces of a gateway whose lab.json was lost still carry its id.
+  const down = await labDown(stateDir, labId === undefined ? {} : { labId });
+  removed.push(...down.removed);
+  if (record !== null) {
+    await rm(gatewayFile(stateDir), { force: true });
+    removed.push(gatewayFile(stateDir));
+  }
+  return { removed };
+}
+
+/** A client the gateway has seen on the device link. */
+export interface GatewayClient {
+  mac: string;
+  /** SLAAC (the neighbour table's global addresses in the /64) and DHCPv4 leases. */
+  addresses: string[];
+}
+
+export interface GatewayStatus {
+  up: boolean;
+  healthy: boolean;
+  mode: GatewayMode | null;
+  deviceLink: { name: string; mac: string } | null;
+  namespace: string | null;
+  /** The /64 the RAs announce. */
+  prefix: string | null;
+  /** The resolver the device is told of; a DNS64 in the modes that have one. */
+  dns64: string | null;
+  dnsServers: string[];
+  nat64Prefix: string | null;
+  pref64: boolean;
+  ipv4: { subnet: string; gateway: string } | null;
+  capture: { file: string; running: boolean } | null;
+  clients: GatewayClient[];
+  problems: string[];
+}
+
+interface Neighbour {
+  dst: string;
+  lladdr?: string;
+  state?: string[];
+}
+
+/** What `gateway status` shows: the record, whether its processes run, and the clients seen. */
+export async function gatewayStatus(stateDir: string): Promise<GatewayStatus> {
+  const record = await readGatewayRecord(stateDir);
+  const state = await readState(stateDir).catch(() => null);
+  if (record === null) {
+    return {
+      up: false,
+      healthy: true,
+      mode: null,
+      deviceLink: null,
+      namespace: null,
+      prefix: null,
+      dns64: null,
+      dnsServers: [],
+      nat64Prefix: null,
+      pref64: false,
+      ipv4: null,
+      capture: null,
+      clients: [],
+      problems: [],
+    };
+  }
+  const problems: string[] = [];
+  const live = new Set(await listNamespaces());
+  for (const ns of state?.namespaces ?? []) if (!live.has(ns.name)) problems.push(`namespace ${ns.name} is gone`);
+  let captureRunning = false;
+  for (const proc of state?.processes ?? []) {
+    const running = await isRunning(proc);
+    if (proc.name === 'tcpdump') captureRunning = running;
+    else if (!running) problems.push(`${proc.name} (pid ${proc.pid}) is not running`);
+  }
+  if (state?.phase !== 'up') problems.push(`the gateway is ${state?.phase ?? 'without its lab.json'}`);
+  const clients = new Map<string, Set<string>>();
+  if (live.has(record.namespace) && record.lanIpv6Prefix !== null) {
+    try {
+      const neighbours = JSON.parse(await ip(record.namespace, '-6', '-j', 'neigh', 'show', 'dev', record.deviceLink.name)) as Neighbour[];
+      const [prefixAddress = ''] = record.lanIpv6Prefix.split('/');
+      const head = canonicalAddress(prefixAddress).replace(/::$/, ':');
+      for (const n of neighbours) {
+        if (n.lladdr === undefined || !canonicalAddress(n.dst).startsWith(head)) continue;
+        const set = clients.get(n.lladdr) ?? new Set<string>();
+        set.add(canonicalAddress(n.dst));
+        clients.set(n.lladdr, set);
+      }
+    } catch (error) {
+      problems.push(`neighbours of ${record.deviceLink.name}: ${(error as Error).message}`);
+    }
+  }
+  for (const lease of await readLeases(runDirOf(stateDir))) {
+    const set = clients.get(lease.mac) ?? new Set<string>();
+    set.add(lease.ip);
+    clients.set(lease.mac, set);
+  }
+  return {
+    up: true,
+    healthy: problems.length === 0,
+    mode: record.mode,
+    deviceLink: { name: record.deviceLink.name, mac: record.deviceLink.mac },
+    namespace: record.namespace,
+    prefix: record.lanIpv6Prefix,
+    dns64: record.dns64 ? record.gatewayIpv6 : null,
+    dnsServers: record.dnsServers,
+    nat64Prefix: record.nat64Prefix,
+    pref64: record.pref64,
+    ipv4: record.lanIpv4Subnet !== null && record.gatewayIpv4 !== null ? { subnet: record.lanIpv4Subnet, gateway: record.gatewayIpv4 } : null,
+    capture: record.capture === null || record.capture === '-' ? null : { file: path.resolve(record.capture), running: captureRunning },
+    clients: [...clients].map(([mac, addresses]) => ({ mac, addresses: [...addresses].sort() })).sort((x, y) => x.mac.localeCompare(y.mac)),
+    problems,
+  };
+}
+
+/** The DHCPv4 leases dnsmasq wrote (`EXPIRY MAC IP HOSTNAME CLIENTID` per line). */
+async function readLeases(runDir: string): Promise<{ mac: string; ip: string }[]> {
+  let text: string;
+  try {
+    text = await readFile(path.join(runDir, 'gateway', 'dnsmasq.leases'), 'utf8');
+  } catch {
+    return [];
+  }
+  const leases: { mac: string; ip: string }[] = [];
+  for (const line of text.split('\n').slice(0, 4096)) {
+    const [, mac, ipv4] = line.split(' ');
+    if (mac !== undefined && ipv4 !== undefined && /^[0-9a-f:]{17}$/i.test(mac) && /^\d+\.\d+\.\d+\.\d+$/.test(ipv4))
+      leases.push({ mac: mac.toLowerCase(), ip: ipv4 });
+  }
+  return leases;
+}
+
+export { isLabNamespace };

@@ -1,0 +1,260 @@
+// Issue 16, "Shown to work": `v6lab gateway` on a device link, in namespaces only. The test makes
+// a namespace standing in for the host (`v6gt-host`) and one for the device (`v6gt-dev`) with a
+// veth pair between them; the gateway runs inside the host stand-in (`ip netns exec`), so the
+// interface it takes, its default-route check and the link it gives back are never the real
+// host's. The device's kernel does SLAAC from the gateway's RAs; what it reaches and what the
+// capture shows are checked per mode.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../support/cli.js';
+import { requireLab } from '../support/lab-env.js';
+
+const HOST = 'v6gt-host';
+const DEVICE = 'v6gt-dev';
+/** The device link as the host stand-in has it; its peer in the device namespace is eth0. */
+const LINK = 'v6gtlink';
+const GATEWAY_ID = 'gtest';
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function sh(argv: readonly string[], timeoutMs = 20_000): Promise<Ran> {
+  return new Promise((resolve) => {
+    const [file, ...args] = argv;
+    execFile(file ?? 'false', args, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 << 20 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function must(argv: readonly string[]): Promise<string> {
+  const ran = await sh(argv);
+  if (ran.code !== 0) throw new Error(`${argv.join(' ')}: exit ${ran.code}: ${ran.stderr}${ran.stdout}`);
+  return ran.stdout;
+}
+
+const inDevice = (argv: readonly string[]): string[] => ['ip', 'netns', 'exec', DEVICE, ...argv];
+
+/**
+ * argv run in the host stand-in's network namespace only: `nsenter --net`, not `ip netns exec`,
+ * whose private mount namespace would keep the gateway's own `ip netns add` mounts from the rest
+ * of the machine.
+ */
+const inHost = (argv: readonly string[]): string[] => ['nsenter', `--net=/run/netns/${HOST}`, '--', ...argv];
+
+/** `v6lab ARGS` inside the host stand-in. */
+function v6labInHost(args: readonly string[], stateDir: string, timeoutMs = 60_000): Promise<Ran> {
+  return sh(inHost([process.execPath, join(projectRoot, 'bin/v6lab.js'), ...args, '--state-dir', stateDir]), timeoutMs);
+}
+
+async function linkInHost(): Promise<{ ifname: string; address: string; mtu: number; flags: string[] } | null> {
+  const ran = await sh(['ip', '-n', HOST, '-j', 'link', 'show', 'dev', LINK]);
+  if (ran.code !== 0) return null;
+  return (JSON.parse(ran.stdout) as { ifname: string; address: string; mtu: number; flags: string[] }[])[0] ?? null;
+}
+
+async function gatewayNamespaces(): Promise<string[]> {
+  return (await must(['ip', 'netns', 'list'])).split('\n').filter((l) => l.startsWith(`v6l-${GATEWAY_ID}-`));
+}
+
+/** The device's global IPv6 addresses on eth0, once SLAAC has made one (10 s at most). */
+async function slaacAddresses(): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const out = await must(['ip', '-n', DEVICE, '-6', '-j', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']);
+    const found = (JSON.parse(out) as { addr_info: { local: string }[] }[]).flatMap((l) => l.addr_info.map((a) => a.local));
+    if (found.length > 0 || Date.now() > deadline) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function dig(type: 'A' | 'AAAA', name: string, server: string): Promise<string> {
+  return must(inDevice(['dig', '+short', '+time=2', '+tries=1', type, name, `@${server}`])).then((s) => s.trim());
+}
+
+/** HTTP GET of http://[address]/ with Host: name from the device; the status code or curl's failure. */
+async function httpFromDevice(address: string, name: string): Promise<string> {
+  const url = address.includes(':') ? `http://[${address}]/` : `http://${address}/`;
+  const ran = await sh(inDevice(['curl', '-sS', '-m', '4', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${name}`, url]), 15_000);
+  return ran.code === 0 ? ran.stdout.trim() : `curl exit ${ran.code}`;
+}
+
+interface Status {
+  up: boolean;
+  healthy: boolean;
+  mode: string;
+  prefix: string | null;
+  dns64: string | null;
+  dnsServers: string[];
+  nat64Prefix: string | null;
+  ipv4: { subnet: string; gateway: string } | null;
+  clients: { mac: string; addresses: string[] }[];
+  problems: string[];
+}
+
+describe('lab: v6lab gateway on a device link (issue 16)', function () {
+  this.timeout(120_000);
+  let work = '';
+  let stateDir = '';
+  let originalMac = '';
+
+  before(async function () {
+    await requireLab(
+      this,
+      'the gateway tests',
+      ['ip', 'tayga', 'unbound', 'radvd', 'tcpdump', 'dig', 'curl', 'nft'],
+      'iproute2 tayga unbound radvd tcpdump bind9-dnsutils curl nftables',
+    );
+    work = mkdtempSync(join(tmpdir(), 'v6lab-gateway-'));
+    stateDir = join(work, 'state');
+    for (const ns of [HOST, DEVICE]) await sh(['ip', 'netns', 'del', ns]);
+    await must(['ip', 'netns', 'add', HOST]);
+    await must(['ip', 'netns', 'add', DEVICE]);
+    await must(['ip', '-n', HOST, 'link', 'add', LINK, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', DEVICE]);
+    // The device takes RAs (a phone's kernel does), without DAD delay.
+    await must(
+      inDevice(['sysctl', '-q', '-w', 'net.ipv6.conf.eth0.accept_ra=2', 'net.ipv6.conf.eth0.accept_dad=0', 'net.ipv6.conf.eth0.router_solicitation_delay=0']),
+    );
+    await must(['ip', '-n', DEVICE, 'link', 'set', 'lo', 'up']);
+    await must(['ip', '-n', DEVICE, 'link', 'set', 'eth0', 'up']);
+    // The host stand-in had an address of its own on the link: it must come back with it.
+    await must(['ip', '-n', HOST, 'addr', 'add', '198.18.77.1/24', 'dev', LINK]);
+    originalMac = (await linkInHost())?.address ?? '';
+  });
+
+  after(async () => {
+    if (stateDir !== '') await v6labInHost(['gateway', 'down'], stateDir);
+    for (const ns of [HOST, DEVICE]) await sh(['ip', 'netns', 'del', ns]);
+    if (work !== '') rmSync(work, { recursive: true, force: true });
+  });
+
+  async function up(mode: string, extra: readonly string[] = []): Promise<Status> {
+    const ran = await v6labInHost(['gateway', 'up', '--device-link', LINK, '--mode', mode, '--id', GATEWAY_ID, ...extra], stateDir);
+    assert.equal(ran.code, 0, `gateway up --mode ${mode}: ${ran.stderr}${ran.stdout}`);
+    assert.equal(await linkInHost(), null, 'the device link left the host while the gateway is up');
+    const status = await v6labInHost(['gateway', 'status', '--json'], stateDir);
+    return JSON.parse(status.stdout) as Status;
+  }
+
+  async function down(): Promise<void> {
+    const ran = await v6labInHost(['gateway', 'down'], stateDir);
+    assert.equal(ran.code, 0, ran.stderr);
+    const link = await linkInHost();
+    assert.ok(link !== null, `${LINK} is not back in the host namespace: ${ran.stdout}${ran.stderr}`);
+    assert.equal(link.address, originalMac, 'the link came back with its MAC');
+    assert.deepEqual(await gatewayNamespaces(), [], 'every gateway namespace is gone');
+    const addresses = await must(['ip', '-n', HOST, '-4', 'addr', 'show', 'dev', LINK]);
+    assert.match(addresses, /198\.18\.77\.1\/24/, 'the host stand-in has its address back');
+  }
+
+  it('ipv6-only: SLAAC and no IPv4; ipv4only.arpa gives the NAT64 prefix; an IPv4-only host answers through NAT64; the capture shows it on the nat64 path', async () => {
+    const capture = join(work, 'ipv6-only.pcap');
+    const status = await up('ipv6-only', ['--capture', capture]);
+    assert.equal(status.healthy, true, status.problems.join('; '));
+    assert.equal(status.nat64Prefix, '64:ff9b::/96');
+    const addresses = await slaacAddresses();
+    assert.ok(addresses.length > 0, 'the device made no SLAAC address from the RAs');
+    assert.ok(status.prefix !== null && addresses.some((a) => a.startsWith(status.prefix!.split('::')[0]!)), `${addresses} not in ${status.prefix}`);
+    assert.equal((await must(['ip', '-n', DEVICE, '-4', 'addr', 'show', 'dev', 'eth0'])).trim(), '', 'the device has no IPv4');
+    const dns = status.dns64!;
+    assert.deepEqual((await dig('AAAA', 'ipv4only.arpa', dns)).split('\n').sort(), ['64:ff9b::c000:aa', '64:ff9b::c000:ab']);
+    // img.news.test is IPv4-only in the shipped world: its AAAA is DNS64's.
+    const synthesized = await dig('AAAA', 'img.news.test', dns);
+    assert.match(synthesized, /^64:ff9b::/);
+    assert.equal(await httpFromDevice(synthesized, 'img.news.test'), '200');
+    const seen = (await v6labInHost(['gateway', 'status', '--json'], stateDir)).stdout;
+    assert.ok(
+      (JSON.parse(seen) as Status).clients.some((c) => c.addresses.some((a) => addresses.includes(a))),
+      `the device is not among the clients: ${seen}`,
+    );
+    await down();
+    const analysis = await sh([process.execPath, join(projectRoot, 'bin/v6lab.js'), 'analyze', capture, '--json']);
+    assert.equal(analysis.code, 0, analysis.stderr);
+    const flows = (JSON.parse(analysis.stdout) as { flows: { path: string; name: string | null; server: string }[] }).flows;
+    assert.ok(
+      flows.some((f) => f.path === 'nat64' && f.server.startsWith('64:ff9b::')),
+      `no nat64 flow in the capture: ${JSON.stringify(flows.map((f) => [f.path, f.server, f.name]))}`,
+    );
+  });
+
+  it('true-ipv6-only: ipv4only.arpa has no AAAA and the IPv4-only host is unreachable; a dual-stack host answers over IPv6', async () => {
+    const status = await up('true-ipv6-only');
+    assert.equal(status.nat64Prefix, null);
+    assert.equal(status.dns64, null);
+    await slaacAddresses();
+    const dns = status.dnsServers[0]!;
+    assert.equal(await dig('AAAA', 'ipv4only.arpa', dns), '', 'no DNS64: no AAAA for ipv4only.arpa');
+    assert.equal(await dig('AAAA', 'img.news.test', dns), '', 'no DNS64: the IPv4-only host has no AAAA');
+    // Its A record is there, but the device has no IPv4 to reach it with.
+    const a = await dig('A', 'img.news.test', dns);
+    assert.match(a, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.match(await httpFromDevice(a, 'img.news.test'), /curl exit/);
+    // Nor through the well-known NAT64 prefix: nothing translates it here.
+    const viaWellKnown = `64:ff9b::${a}`;
+    assert.match(await httpFromDevice(viaWellKnown, 'img.news.test'), /curl exit/);
+    const native = await dig('AAAA', 'api.news.test', dns);
+    assert.match(native, /^2001:db8:/);
+    assert.equal(await httpFromDevice(native, 'api.news.test'), '200');
+    await down();
+  });
+
+  it('down is safe twice and after `gateway up` was SIGKILLed midway: the link comes back, nothing of the gateway is left', async () => {
+    assert.match((await v6labInHost(['gateway', 'down'], stateDir)).stdout, /nothing to remove/);
+    const argv = inHost([
+      process.execPath,
+      join(projectRoot, 'bin/v6lab.js'),
+      'gateway',
+      'up',
+      '--device-link',
+      LINK,
+      '--id',
+      GATEWAY_ID,
+      '--state-dir',
+      stateDir,
+    ]);
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    // Killed once the link has left the host (the gateway is then half made).
+    const deadline = Date.now() + 20_000;
+    while ((await linkInHost()) !== null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    assert.ok(existsSync(join(stateDir, 'gateway.json')), 'the gateway recorded its link before moving it');
+    await down();
+    // What it started is gone too: no process runs from its run directory.
+    const leftovers = (await must(['ps', '-eo', 'args'])).split('\n').filter((l) => l.includes(join(stateDir, 'run')));
+    assert.deepEqual(leftovers, []);
+    assert.match((await v6labInHost(['gateway', 'down'], stateDir)).stdout, /nothing to remove/);
+  });
+
+  it('bad input: a missing interface, the host default-route interface, a prefix of no NAT64 length: exit 2 and one line naming the option', async () => {
+    const missing = await v6labInHost(['gateway', 'up', '--device-link', 'nosuch0', '--id', GATEWAY_ID], stateDir);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /^v6lab: --device-link: no interface "nosuch0"/);
+    assert.equal(missing.stderr.trim().split('\n').length, 1);
+    // In the host stand-in, the link itself carries the default route: refused, and left in place.
+    await must(['ip', '-n', HOST, 'link', 'set', LINK, 'up']);
+    await must(['ip', '-n', HOST, 'route', 'add', 'default', 'via', '198.18.77.254', 'dev', LINK]);
+    try {
+      const taken = await v6labInHost(['gateway', 'up', '--device-link', LINK, '--id', GATEWAY_ID], stateDir);
+      assert.equal(taken.code, 2, taken.stderr);
+      assert.match(taken.stderr, /^v6lab: --device-link: v6gtlink carries this host's default route.*--force/);
+      assert.ok((await linkInHost()) !== null, 'a refused link stays where it is');
+    } finally {
+      await must(['ip', '-n', HOST, 'route', 'del', 'default']);
+      await must(['ip', '-n', HOST, 'link', 'set', LINK, 'down']);
+    }
+    for (const prefix of ['64:ff9b::/80', '2001:db8:64::/33', 'nonsense', '64:ff9b::/64']) {
+      const bad = await v6labInHost(['gateway', 'up', '--device-link', LINK, '--prefix', prefix, '--id', GATEWAY_ID], stateDir);
+      assert.equal(bad.code, 2, `${prefix}: ${bad.stderr}`);
+      assert.match(bad.stderr, /^v6lab: --prefix: /, prefix);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    }
+    assert.deepEqual(await gatewayNamespaces(), []);
+  });
+});
