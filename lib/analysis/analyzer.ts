@@ -51,9 +51,13 @@ class FlowState {
   synAckSeen = false;
   established = false;
   reset = false;
-  /** TCP or UDP payload bytes each way (as on the wire, retransmissions included). */
+  /** TCP or UDP payload bytes the client sent (as on the wire, retransmissions included). */
   clientPayload = 0;
-  serverPayload = 0;
+  /** The server's initial sequence number (its SYN-ACK's), -1 before one is seen. */
+  serverIsn = -1;
+  /** Server bytes the client acknowledged, in order: its highest ACK past the server's ISN. */
+  serverAcked = 0;
+  serverFin = false;
   /** The last two packet signatures, for duplicate detection. */
   // Timestamps start as doubles so V8 stores them in place, never as a new box per packet.
   sig0 = 0;
@@ -458,13 +462,22 @@ export class CaptureAnalyzer implements PacketSink {
     if (flags & TCP_FLAG.RST) flow.reset = true;
     if (flags & TCP_FLAG.SYN) {
       if (flags & TCP_FLAG.ACK) {
-        if (!fromClient) flow.synAckSeen = true;
+        if (!fromClient) {
+          flow.synAckSeen = true;
+          flow.serverIsn = v.tcpSeq;
+        }
       } else if (fromClient) flow.synSeen = true;
     } else if (fromClient && flow.synAckSeen && flags & TCP_FLAG.ACK && !(flags & TCP_FLAG.RST)) {
       flow.established = true;
     }
-    if (fromClient) flow.clientPayload += v.payloadWireLength;
-    else flow.serverPayload += v.payloadWireLength;
+    if (fromClient) {
+      flow.clientPayload += v.payloadWireLength;
+      if (flow.serverIsn >= 0 && flags & TCP_FLAG.ACK && !(flags & TCP_FLAG.SYN)) {
+        // Modulo 2^32 past the ISN; an ACK from before it (a stray) reads as a huge number and is ignored.
+        const acked = (v.tcpAck - flow.serverIsn - 1) >>> 0;
+        if (acked < 0x80000000 && acked > flow.serverAcked) flow.serverAcked = acked;
+      }
+    } else if (flags & TCP_FLAG.FIN) flow.serverFin = true;
     if (v.payloadLength === 0) return;
     if (flow.clientPort === DNS_PORT || flow.serverPort === DNS_PORT) {
       this.dnsOverTcp(flow, index, buf, fromClient);
@@ -540,7 +553,6 @@ export class CaptureAnalyzer implements PacketSink {
   private udp(flow: FlowState, index: number, buf: Buffer, fromClient: boolean): void {
     const v = this.view;
     if (fromClient) flow.clientPayload += v.payloadWireLength;
-    else flow.serverPayload += v.payloadWireLength;
     if (flow.clientPort === DNS_PORT || flow.serverPort === DNS_PORT) {
       flow.application = 'dns';
       if (v.fragment) {
@@ -667,7 +679,8 @@ export class CaptureAnalyzer implements PacketSink {
         established: f.protocol !== IPPROTO.TCP || !(f.synSeen || f.synAckSeen) ? null : f.established,
         reset: f.reset,
         clientPayloadBytes: f.clientPayload,
-        serverPayloadBytes: f.serverPayload,
+        // The server's FIN takes a sequence number too; it is no byte of data.
+        serverBytesAcked: f.protocol !== IPPROTO.TCP || f.serverIsn < 0 ? null : Math.max(0, f.serverAcked - (f.serverFin ? 1 : 0)),
         hostname: resolved ?? f.sni,
         hostnameSource: resolved !== null ? 'dns' : f.sni !== null ? 'sni' : null,
         sni: f.sni,

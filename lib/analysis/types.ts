@@ -35,12 +35,14 @@ export interface Flow {
   established: boolean | null;
   /** A TCP reset was seen. */
   reset: boolean;
-  /**
-   * Payload bytes the client sent and the server sent (TCP or UDP, wire lengths, retransmissions
-   * included): a connection whose handshake completed and whose request got no byte back stalled.
-   */
+  /** Payload bytes the client sent (TCP or UDP, wire lengths, retransmissions included). */
   clientPayloadBytes: number;
-  serverPayloadBytes: number;
+  /**
+   * TCP: the server's bytes the client acknowledged in order (its highest ACK past the server's
+   * SYN-ACK), so data that never reached it, or reached it past a hole, is not counted; null for
+   * UDP or without the SYN-ACK. Established with a request sent and 0 here: the connection stalled.
+   */
+  serverBytesAcked: number | null;
   hostname: string | null;
   /**
    * Where the hostname came from: a DNS answer that gave the server address, or only the TLS

@@ -15,6 +15,7 @@ export const REASONS = {
   IPV4_FIRST: 'fail',
   SERVER_NO_IPV6: 'warn',
   IPV6_FAILED: 'warn',
+  IPV6_STALLED: 'warn',
   SLOW_FALLBACK: 'warn',
   LOW_IPV6_SHARE: 'warn',
   NO_TRAFFIC: 'inconclusive',
@@ -142,6 +143,24 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
     // A failed attempt is a handshake that never completed (no answer, or a reset in reply to the
     // SYN); a reset of an established connection (the app killed at the window's end) is not one.
     const failedV6 = attempts.filter((f) => socketFamily(f) === 6 && f.transport === 'tcp' && f.established === false);
+    // A stalled one completed its handshake and the app sent its request, but not one byte came
+    // back (a late failure, or a PMTUD blackhole eating every full-sized segment): an IPv6 attempt
+    // that failed, not IPv6 that worked. Happy Eyeballs (RFC 8305) does not see it: the app must.
+    const stalledV6 = attempts.filter(
+      (f) => socketFamily(f) === 6 && f.transport === 'tcp' && f.established === true && f.clientPayloadBytes > 0 && f.serverBytesAcked === 0,
+    );
+    if (stalledV6.length > 0) {
+      add(
+        'IPV6_STALLED',
+        `IPv6 connection${stalledV6.length > 1 ? 's' : ''} to ${name} (${[...new Set(stalledV6.map((f) => f.server))].join(', ')}) completed the handshake, then carried the app's request and not one byte back (a failure after the handshake, or a path MTU blackhole): IPv6 did not work for this host`,
+        {
+          hostnames: [name],
+          flows: stalledV6.map((f) => f.id),
+          addresses: [...new Set(stalledV6.map((f) => f.server))],
+          ts: stalledV6.map((f) => f.firstTs),
+        },
+      );
+    }
     if (failedV6.length > 0) {
       add(
         'IPV6_FAILED',
@@ -153,8 +172,13 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
           ts: failedV6.map((f) => f.firstTs),
         },
       );
-      const failure = failedV6[0]!;
-      const next = attempts.find((f) => f.firstTs > failure.firstTs && f.id !== failure.id);
+    }
+    const failures = [...failedV6, ...stalledV6].sort((a, b) => a.firstTs - b.firstTs);
+    if (failures.length > 0) {
+      const failure = failures[0]!;
+      // The recovery: the next attempt that did not fail as well (another stalled IPv6 one is none).
+      const failed = new Set(failures.map((f) => f.id));
+      const next = attempts.find((f) => f.firstTs > failure.firstTs && !failed.has(f.id));
       const delayMs = next ? (next.firstTs - failure.firstTs) * 1000 : null;
       if (delayMs === null || delayMs > policy.maxFallbackMs) {
         add(

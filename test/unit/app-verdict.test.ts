@@ -116,6 +116,80 @@ describe('app verdicts (CONTRACTS section 3)', () => {
     assert.equal(slow.verdict, 'warn');
   });
 
+  describe('an IPv6 connection that completed its handshake and carried nothing back is a failed attempt', () => {
+    const GET = new TextEncoder().encode('GET /bytes/20000 HTTP/1.1\r\nHost: late.test\r\n\r\n');
+    const dual = (c: HandsetCapture, name: string, v6: string, v4: string) =>
+      c.dns(0, HS, DNS, 3000, 1, name, 'AAAA', [v6]).dns(0, '10.0.0.2', '10.0.0.1', 3001, 2, name, 'A', [v4]);
+
+    it('late failure, never retried: IPV6_STALLED and SLOW_FALLBACK (warn), not the pass its native IPv6 bytes would give', () => {
+      const v = verdictOf(
+        dual(new HandsetCapture(), 'late.test', '2001:db8:2::70', '100.64.0.70').tcp(0.1, HS, 4000, '2001:db8:2::70', 80, { request: [GET] }),
+      );
+      assert.deepEqual(codes(v), ['IPV6_STALLED', 'SLOW_FALLBACK']);
+      assert.equal(v.verdict, 'warn');
+      const stalled = v.reasons.find((r) => r.code === 'IPV6_STALLED')!;
+      assert.deepEqual(stalled.addresses, ['2001:db8:2::70']);
+      assert.match(stalled.detail, /completed the handshake, then carried the app's request and not one byte back/);
+      assert.match(v.reasons.find((r) => r.code === 'SLOW_FALLBACK')!.detail, /never tried again/);
+    });
+
+    it('late failure with a quick IPv4 retry: IPV6_STALLED, no SLOW_FALLBACK', () => {
+      const v = verdictOf(
+        dual(new HandsetCapture(), 'late.test', '2001:db8:2::70', '100.64.0.70')
+          .tcp(0.1, HS, 4000, '2001:db8:2::70', 80, { request: [GET] })
+          .tcp(1.1, '10.0.0.2', 4001, '100.64.0.70', 80, { request: [GET], responseBytes: 20000 }),
+      );
+      assert.ok(codes(v).includes('IPV6_STALLED'), JSON.stringify(v.reasons));
+      assert.ok(!codes(v).includes('SLOW_FALLBACK'), JSON.stringify(v.reasons));
+      assert.equal(v.verdict, 'warn');
+    });
+
+    it('a second stalled IPv6 attempt is no recovery: SLOW_FALLBACK counts to the IPv4 one', () => {
+      const v = verdictOf(
+        dual(new HandsetCapture(), 'late.test', '2001:db8:2::70', '100.64.0.70')
+          .tcp(0.1, HS, 4000, '2001:db8:2::70', 80, { request: [GET] })
+          .tcp(0.5, HS, 4002, '2001:db8:2::70', 80, { request: [GET] })
+          .tcp(5.1, '10.0.0.2', 4001, '100.64.0.70', 80, { request: [GET], responseBytes: 2000 }),
+      );
+      assert.match(v.reasons.find((r) => r.code === 'SLOW_FALLBACK')?.detail ?? '', /5000 ms later/);
+      assert.equal(v.reasons.find((r) => r.code === 'IPV6_STALLED')?.flows.length, 2);
+    });
+
+    it('PMTUD blackhole: the full-sized segment never arrives, a later one does past the hole, the app acknowledges nothing: IPV6_STALLED', () => {
+      const server = '2001:db8:2::71';
+      const c = dual(new HandsetCapture(), 'big.test', server, '100.64.0.71').tcp(0.1, HS, 4000, server, 80, { request: [GET] });
+      // After the helper's handshake (server ISN 5000) and FIN: the tail segment of a response
+      // whose first 1440 bytes were dropped arrives; the client's duplicate ACK still names 5001.
+      c.ip(
+        0.2,
+        server,
+        HS,
+        tcp({ srcPort: 80, dstPort: 4000, seq: 5001 + 1440, ack: 1001 + GET.length, flags: { ack: true, psh: true }, payload: new Uint8Array(600) }),
+      );
+      c.ip(0.2001, HS, server, tcp({ srcPort: 4000, dstPort: 80, seq: 1001 + GET.length, ack: 5001, flags: { ack: true } }));
+      const v = verdictOf(c);
+      assert.ok(codes(v).includes('IPV6_STALLED'), JSON.stringify(v.reasons));
+      const analysis = analyze(c);
+      const flow = analysis.flows.find((f) => f.server === server)!;
+      assert.equal(flow.serverBytesAcked, 0);
+      assert.ok(flow.clientPayloadBytes >= GET.length);
+    });
+
+    it('an answered request is IPv6 that worked; a connection the app opened and closed without a request (a Happy Eyeballs loser) stalled nothing', () => {
+      const v = verdictOf(
+        dual(new HandsetCapture(), 'ok.test', '2001:db8:2::72', '100.64.0.72')
+          .tcp(0.1, HS, 4000, '2001:db8:2::72', 80, { request: [GET], responseBytes: 3000 })
+          .tcp(0.1, HS, 4001, '2001:db8:2::72', 80, {}),
+      );
+      assert.deepEqual(codes(v), []);
+      assert.equal(v.verdict, 'pass');
+      assert.equal(
+        analyze(new HandsetCapture().tcp(0, HS, 4000, '2001:db8:2::72', 80, { request: [GET], responseBytes: 3000 })).flows[0]?.serverBytesAcked,
+        3000,
+      );
+    });
+  });
+
   it('inconclusive: no traffic attributed (NO_TRAFFIC)', () => {
     const v = verdictOf(new HandsetCapture().dns(0, HS, DNS, 3000, 1, 'x.test', 'AAAA', []), () => true);
     assert.equal(v.verdict, 'inconclusive');
