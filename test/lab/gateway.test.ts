@@ -6,7 +6,7 @@
 // capture shows are checked per mode.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../support/cli.js';
@@ -135,6 +135,8 @@ describe('lab: v6lab gateway on a device link (issue 16)', function () {
   });
 
   async function up(mode: string, extra: readonly string[] = []): Promise<Status> {
+    // The device joins afresh, as a phone does: nothing left of the network before.
+    await must(['ip', '-n', DEVICE, 'addr', 'flush', 'dev', 'eth0', 'scope', 'global']);
     const ran = await v6labInHost(['gateway', 'up', '--device-link', LINK, '--mode', mode, '--id', GATEWAY_ID, ...extra], stateDir);
     assert.equal(ran.code, 0, `gateway up --mode ${mode}: ${ran.stderr}${ran.stdout}`);
     assert.equal(await linkInHost(), null, 'the device link left the host while the gateway is up');
@@ -201,6 +203,84 @@ describe('lab: v6lab gateway on a device link (issue 16)', function () {
     const native = await dig('AAAA', 'api.news.test', dns);
     assert.match(native, /^2001:db8:/);
     assert.equal(await httpFromDevice(native, 'api.news.test'), '200');
+    await down();
+  });
+
+  /** busybox udhcpc in the device namespace (asking for option 108 too); the lease's address and its option 108, hex. */
+  async function dhcpLease(): Promise<{ ip: string; opt108: string }> {
+    const hook = join(work, 'udhcpc-hook.sh');
+    const leaseFile = join(work, 'lease.env');
+    writeFileSync(
+      hook,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's own parameter expansions
+      '#!/bin/sh\ncase "$1" in\n  bound|renew)\n    ip addr replace "$ip/${mask:-24}" dev "$interface"\n    ip route replace default via "${router%% *}" dev "$interface"\n    printf \'%s %s\\n\' "$ip" "${opt108:-none}" > "$V6LAB_LEASE"\n    ;;\nesac\n',
+      { mode: 0o755 },
+    );
+    rmSync(leaseFile, { force: true });
+    const ran = await sh(
+      ['env', `V6LAB_LEASE=${leaseFile}`, ...inDevice(['busybox', 'udhcpc', '-i', 'eth0', '-f', '-q', '-n', '-t', '5', '-T', '1', '-O', '108', '-s', hook])],
+      20_000,
+    );
+    assert.equal(ran.code, 0, `udhcpc: ${ran.stderr}${ran.stdout}`);
+    const [ip = '', opt108 = ''] = readFileSync(leaseFile, 'utf8').trim().split(' ');
+    return { ip, opt108 };
+  }
+
+  it('dual-stack: DHCPv4 and SLAAC; an IPv4-only host answers over IPv4 (NAT44), a dual-stack one over IPv6; no DNS64', async () => {
+    const status = await up('dual-stack');
+    assert.equal(status.dns64, null);
+    assert.ok(status.ipv4 !== null, 'the gateway offers IPv4');
+    const lease = await dhcpLease();
+    assert.match(lease.ip, /^10\.0\.0\.1\d\d$/, `lease ${lease.ip} not in ${status.ipv4.subnet}`);
+    assert.equal(lease.opt108, 'none', 'no option 108 on a dual-stack network');
+    assert.ok((await slaacAddresses()).length > 0, 'no SLAAC address');
+    const dns = status.ipv4.gateway;
+    assert.equal(await dig('AAAA', 'img.news.test', dns), '', 'no DNS64: the IPv4-only host has no AAAA');
+    const a = await dig('A', 'img.news.test', dns);
+    assert.equal(await httpFromDevice(a, 'img.news.test'), '200');
+    const native = await dig('AAAA', 'api.news.test', dns);
+    assert.equal(await httpFromDevice(native, 'api.news.test'), '200');
+    const seen = JSON.parse((await v6labInHost(['gateway', 'status', '--json'], stateDir)).stdout) as Status;
+    assert.ok(
+      seen.clients.some((c) => c.addresses.includes(lease.ip)),
+      `the lease is not among the clients: ${JSON.stringify(seen.clients)}`,
+    );
+    await down();
+  });
+
+  it('ipv6-mostly: option 108 to a client that asks for it, PREF64 in the RAs (the capture shows the prefix), DNS64 and NAT64', async () => {
+    const capture = join(work, 'ipv6-mostly.pcap');
+    const status = await up('ipv6-mostly', ['--capture', capture, '--prefix', '2001:db8:64::/96']);
+    assert.equal(status.nat64Prefix, '2001:db8:64::/96');
+    const lease = await dhcpLease();
+    // RFC 8925: V6ONLY_WAIT as four bytes, 300 s.
+    assert.equal(lease.opt108.toLowerCase(), '0000012c');
+    await slaacAddresses();
+    const synthesized = await dig('AAAA', 'img.news.test', status.dns64!);
+    assert.match(synthesized, /^2001:db8:64::/);
+    assert.equal(await httpFromDevice(synthesized, 'img.news.test'), '200');
+    // A router solicitation gets the PREF64 RA at once.
+    await must(['ip', '-n', DEVICE, 'link', 'set', 'eth0', 'down']);
+    await must(['ip', '-n', DEVICE, 'link', 'set', 'eth0', 'up']);
+    await slaacAddresses();
+    await new Promise((r) => setTimeout(r, 500));
+    await down();
+    const analysis = await sh([process.execPath, join(projectRoot, 'bin/v6lab.js'), 'analyze', capture, '--json']);
+    assert.equal(analysis.code, 0, analysis.stderr);
+    assert.match(analysis.stdout, /2001:db8:64::\/96/);
+    assert.match(analysis.stdout, /"pref64"/, 'the analysis names the prefix as advertised in RAs (PREF64)');
+  });
+
+  it('ipv4-only: DHCPv4 and no IPv6 beyond link-local', async () => {
+    const status = await up('ipv4-only');
+    assert.equal(status.prefix, null);
+    const lease = await dhcpLease();
+    assert.match(lease.ip, /^10\.0\.0\.1\d\d$/);
+    await new Promise((r) => setTimeout(r, 300));
+    const global6 = await must(['ip', '-n', DEVICE, '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']);
+    assert.equal(global6.trim(), '', 'no global IPv6 on an IPv4-only network');
+    const a = await dig('A', 'img.news.test', status.ipv4!.gateway);
+    assert.equal(await httpFromDevice(a, 'img.news.test'), '200');
     await down();
   });
 

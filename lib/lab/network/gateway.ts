@@ -27,12 +27,15 @@ import { canonicalAddress, parseNat64Prefix } from '../../net/address.js';
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
 import { nat44Ruleset, radvdConf, resolverUnboundConf, taygaConf, worldTopLevelDomains } from './config.js';
 import { daemon, deferred, logFile, makeNamespace, parallel, step, type Context } from './context.js';
+import { dnsmasqDhcp } from './dhcp.js';
 import { labDown, runDirOf } from './down.js';
 import { LabStepError } from './errors.js';
 import { listNamespaces } from './inspect.js';
 import { setUpInternet } from './internet.js';
 import { gatewayNamespace, handsetAddressing, internetNamespace, isLabNamespace, NAT64_PREFIX, worldAddresses, worldDnsAddresses } from './plan.js';
+import { pref64SenderDaemon } from './pref64-sender.js';
 import { isRunning } from './process.js';
+import { pref64Advertisement } from './ra.js';
 import { readState, StateRecorder } from './state.js';
 import type { LabState, WorldHost } from './types.js';
 
@@ -455,8 +458,43 @@ async function startGatewayServices(ctx: Context, record: GatewayRecord): Promis
           ready: /polling for/,
         });
       });
-  await parallel(ctx, [resolver, nat64, radvd]);
+  const pref64 =
+    !record.pref64 || record.nat64Prefix === null
+      ? Promise.resolve()
+      : step(ctx, 'gateway: PREF64 in router advertisements', async () => {
+          // radvd 2.19 (Debian 12) cannot send PREF64: a second RA from the same router carries it,
+          // with radvd's router lifetime so no client drops the default router (./ra.ts).
+          await daemon(
+            ctx,
+            pref64SenderDaemon({
+              namespace: gw,
+              interface: link,
+              advertisement: pref64Advertisement({ prefix: record.nat64Prefix ?? NAT64_PREFIX }),
+              logFile: logFile(ctx, gw, 'pref64'),
+            }),
+          );
+        });
+  const dhcp = !features.ipv4
+    ? Promise.resolve()
+    : step(ctx, `gateway: DHCPv4${record.v6OnlyPreferred ? ' with option 108' : ''}`, async () => {
+        const subnet = a.handsetIpv4Subnet.replace(/\.0\/24$/, '');
+        const server = dnsmasqDhcp({
+          namespace: gw,
+          interface: link,
+          dir,
+          range: { first: `${subnet}.100`, last: `${subnet}.199`, netmask: '255.255.255.0' },
+          router: a.gatewayApnIpv4,
+          dnsServers: [a.gatewayApnIpv4],
+          ipv6OnlyPreferredWait: record.v6OnlyPreferred ? V6ONLY_WAIT_S : null,
+        });
+        await writeFile(server.configFile, server.config);
+        await daemon(ctx, { name: 'dnsmasq-dhcp', namespace: gw, argv: server.argv, logFile: logFile(ctx, gw, 'dnsmasq'), ready: server.ready });
+      });
+  await parallel(ctx, [resolver, nat64, radvd, pref64, dhcp]);
 }
+
+/** V6ONLY_WAIT of option 108 in `ipv6-mostly`: RFC 8925's minimum, 300 s, is what it recommends too. */
+const V6ONLY_WAIT_S = 300;
 
 /** tcpdump on the device link into `file` (created; an existing file is refused, never overwritten). */
 async function startCapture(ctx: Context, record: GatewayRecord, file: string): Promise<void> {
@@ -625,11 +663,14 @@ export async function gatewayStatus(stateDir: string): Promise<GatewayStatus> {
   };
 }
 
+/** dnsmasqDhcp's lease file in the gateway's directory (./dhcp.ts). */
+const LEASE_FILE = 'dnsmasq-dhcp.leases';
+
 /** The DHCPv4 leases dnsmasq wrote (`EXPIRY MAC IP HOSTNAME CLIENTID` per line). */
 async function readLeases(runDir: string): Promise<{ mac: string; ip: string }[]> {
   let text: string;
   try {
-    text = await readFile(path.join(runDir, 'gateway', 'dnsmasq.leases'), 'utf8');
+    text = await readFile(path.join(runDir, 'gateway', LEASE_FILE), 'utf8');
   } catch {
     return [];
   }
