@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { IncrementalAnalyzer, type CaptureAnalysis } from '../../lib/analysis/index.js';
 import { AddressError, parseNat64Prefix } from '../../lib/net/address.js';
-import { dnsmasqDhcp, v6OnlyWaitHex } from '../../lib/lab/network/dhcp.js';
+import { dnsmasqDhcp, parseDnsmasqLeases, v6OnlyWaitHex } from '../../lib/lab/network/dhcp.js';
 import { LabPlanError } from '../../lib/lab/network/errors.js';
 import { PREF64_SENDER_READY, pref64SenderArgv, pref64SenderDaemon } from '../../lib/lab/network/pref64-sender.js';
 import {
@@ -197,6 +197,15 @@ describe('DHCPv4 of the gateway (dnsmasq)', () => {
     assert.match(dnsmasqDhcp({ ...base, ipv6OnlyPreferredWait: 1800 }).config, /^dhcp-option=108,00:00:07:08$/m);
     assert.equal(v6OnlyWaitHex(0x01020304), '01:02:03:04');
     assert.equal(v6OnlyWaitHex(300), '00:00:01:2c');
+  });
+
+  it("reads the lease file's clients, skipping a line cut mid-write", () => {
+    // The first line as dnsmasq 2.90 wrote it for busybox udhcpc in the lab test's namespaces.
+    const text = '1796276058 1e:c1:be:99:fc:12 192.168.77.141 * 01:1e:c1:be:99:fc:12\n1796276100 02:00:00:00:00:0A 192.168.77.142 pixel-7 *\n17962761\n';
+    assert.deepEqual(parseDnsmasqLeases(text), [
+      { expires: 1796276058, mac: '1e:c1:be:99:fc:12', ipv4: '192.168.77.141', hostname: null },
+      { expires: 1796276100, mac: '02:00:00:00:00:0a', ipv4: '192.168.77.142', hostname: 'pixel-7' },
+    ]);
   });
 
   it('refuses what dnsmasq or RFC 8925 would not take, naming the field', () => {

@@ -131,3 +131,30 @@ export function dnsmasqDhcp(options: DhcpServerOptions): DhcpServer {
     ready: DNSMASQ_DHCP_READY,
   };
 }
+
+/** One client's lease as dnsmasq's lease file records it. */
+export interface DhcpLease {
+  /** Seconds since the epoch when the lease ends (0: infinite). */
+  expires: number;
+  mac: string;
+  ipv4: string;
+  /** The name the client sent, or null (`*`). */
+  hostname: string | null;
+}
+
+/**
+ * dnsmasq's lease file (dhcp-leasefile), for `gateway status`: the DHCPv4 clients. A malformed
+ * line is skipped (dnsmasq rewrites the file whole, a reader may see it mid-write). A line:
+ * `1796276058 1e:c1:be:99:fc:12 192.168.77.141 * 01:1e:c1:be:99:fc:12`
+ * (expiry, MAC, address, hostname or `*`, client id or `*`).
+ */
+export function parseDnsmasqLeases(text: string): DhcpLease[] {
+  const leases: DhcpLease[] = [];
+  for (const line of text.split('\n')) {
+    const [expires, mac, ipv4, hostname] = line.trim().split(/\s+/);
+    if (expires === undefined || !/^\d+$/.test(expires) || mac === undefined || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) continue;
+    if (ipv4 === undefined || !/^\d{1,3}(\.\d{1,3}){3}$/.test(ipv4) || hostname === undefined) continue;
+    leases.push({ expires: Number(expires), mac: mac.toLowerCase(), ipv4, hostname: hostname === '*' ? null : hostname });
+  }
+  return leases;
+}
