@@ -97,6 +97,9 @@ authorityKeyIdentifier = keyid
         'leaf',
         '-addext',
         `subjectAltName=${san.join(',')}`,
+        // A pmtud-blackhole host's certificate is as large as a real chain (over 2 KB), so its TLS
+        // server flight needs full-sized segments too and stalls, as such handshakes do.
+        ...(host.ipv6Failure === 'pmtud-blackhole' ? ['-addext', `nsComment=${'v6lab pmtud-blackhole '.repeat(90)}`] : []),
         '-out',
         path.join(dir, `${host.name}.pem`),
       ]);
