@@ -1,6 +1,7 @@
 /** `v6lab gateway up|status|down`: a v6lab network for real devices on a host interface (docs/gateway.md). */
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { DEFAULT_WORLD } from '../lab/lab.js';
 import {
@@ -38,6 +39,8 @@ export interface GatewayUpCommandOptions {
   mode?: string;
   world?: string;
   uplink?: string;
+  /** --dns ADDR (repeatable): the resolvers behind --uplink. */
+  dns?: string[];
   capture?: string;
   prefix?: string;
   pref64?: boolean;
@@ -55,13 +58,12 @@ export async function gatewayUpCommand(options: GatewayUpCommandOptions, out: No
   if (!GATEWAY_MODES.includes(mode)) throw new UsageError(`--mode: ${JSON.stringify(options.mode)} is not one of ${GATEWAY_MODES.join(', ')}`);
   const nat64Prefix = options.prefix ?? NAT64_PREFIX;
   checkNat64Prefix(nat64Prefix);
-  if (options.uplink !== undefined) {
-    if (options.world !== undefined)
-      throw new UsageError('--uplink and --world: give one (the real internet through a host interface, or the simulated one of a world file)');
-    throw new UsageError(
-      '--uplink: not built yet in this version; the gateway serves the simulated internet of --world (docs/gateway.md says what is planned)',
-    );
+  if (options.uplink !== undefined && options.world !== undefined) {
+    throw new UsageError('--uplink and --world: give one (the real internet through a host interface, or the simulated one of a world file)');
   }
+  if (options.dns !== undefined && options.uplink === undefined) throw new UsageError('--dns: only with --uplink (with --world the world has its own DNS)');
+  const dns = options.dns ?? [];
+  for (const server of dns) if (!isIP(server)) throw new UsageError(`--dns: ${JSON.stringify(server)} is not an IP address`);
   const labId = options.id ?? 'gw';
   if (!ID.test(labId)) throw new UsageError(`--id: ${JSON.stringify(labId)} is not 1-6 of [a-z0-9]`);
   const capture = options.capture ?? null;
@@ -72,7 +74,7 @@ export async function gatewayUpCommand(options: GatewayUpCommandOptions, out: No
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--capture: ${dir} is no directory`);
   }
   // The world file is checked before root: a typo is exit 2 naming the file and field.
-  const world = loadWorld(options.world ?? DEFAULT_WORLD);
+  const world = options.uplink === undefined ? loadWorld(options.world ?? DEFAULT_WORLD) : null;
   requireRoot('up');
   const stateDir = gatewayStateDir(options.stateDir);
   const record = await gatewayUp({
@@ -82,7 +84,8 @@ export async function gatewayUpCommand(options: GatewayUpCommandOptions, out: No
     mode,
     nat64Prefix,
     pref64: options.pref64 === true,
-    world: { hosts: world.hosts },
+    world: world === null ? null : { hosts: world.hosts },
+    uplink: options.uplink === undefined ? null : { interface: options.uplink, dns },
     capture,
     force: options.force === true,
   });

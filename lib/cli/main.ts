@@ -106,6 +106,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--mode <mode>', 'ipv6-only, dual-stack, true-ipv6-only, ipv4-only or ipv6-mostly', 'ipv6-only')
     .option('--world <file>', 'the simulated internet behind the gateway (JSON); default: devices/lab/world.json')
     .option('--uplink <iface>', 'the real internet through this host interface instead of a world')
+    .addOption(new Option('--dns <addr>', "with --uplink: a resolver the gateway's DNS64 forwards to (repeatable; default the host's)").argParser(collect))
     .option('--capture <file>', 'record the device link with tcpdump into FILE (a new file), or - for stdout')
     .option('--prefix <prefix>', 'the NAT64 prefix (RFC 6052 lengths)', '64:ff9b::/96')
     .option('--pref64', 'announce the NAT64 prefix in RAs (PREF64, RFC 8781)')

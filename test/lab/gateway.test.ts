@@ -6,7 +6,7 @@
 // capture shows are checked per mode.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../support/cli.js';
@@ -17,6 +17,8 @@ const DEVICE = 'v6gt-dev';
 /** The device link as the host stand-in has it; its peer in the device namespace is eth0. */
 const LINK = 'v6gtlink';
 const GATEWAY_ID = 'gtest';
+/** The host stand-in's interface to the ISP stand-in, for --uplink. */
+const UPLINK = 'v6gtup';
 
 interface Ran {
   code: number;
@@ -282,6 +284,82 @@ describe('lab: v6lab gateway on a device link (issue 16)', function () {
     const a = await dig('A', 'img.news.test', status.ipv4!.gateway);
     assert.equal(await httpFromDevice(a, 'img.news.test'), '200');
     await down();
+  });
+
+  it('--uplink: the real-internet path through a namespace standing in for the ISP; NAT64 for everything (this host does not forward IPv6), and down undoes it all', async () => {
+    // The ISP: a resolver and a web server beyond the host stand-in's uplink, 198.51.100.0/24 (the web
+    // server outside the documentation ranges, which tayga refuses to translate with the well-known prefix).
+    const isp = 'v6gt-isp';
+    await sh(['ip', 'netns', 'del', isp]);
+    await must(['ip', 'netns', 'add', isp]);
+    const started: number[] = [];
+    try {
+      await must(['ip', '-n', HOST, 'link', 'add', UPLINK, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', isp]);
+      await must(['ip', '-n', HOST, 'addr', 'add', '198.51.100.1/24', 'dev', UPLINK]);
+      await must(['ip', '-n', HOST, 'link', 'set', UPLINK, 'up']);
+      await must(['ip', '-n', HOST, 'route', 'add', 'default', 'via', '198.51.100.2']);
+      await must(['ip', '-n', isp, 'addr', 'add', '198.51.100.2/24', 'dev', 'eth0']);
+      await must(['ip', '-n', isp, 'addr', 'add', '100.65.0.80/32', 'dev', 'lo']);
+      await must(['ip', '-n', isp, 'link', 'set', 'lo', 'up']);
+      await must(['ip', '-n', isp, 'link', 'set', 'eth0', 'up']);
+      const web = join(work, 'isp-web');
+      mkdirSync(web);
+      writeFileSync(join(web, 'index.html'), 'the ISP\n');
+      for (const argv of [
+        [
+          'dnsmasq',
+          '--keep-in-foreground',
+          '--no-resolv',
+          '--no-hosts',
+          '--bind-interfaces',
+          '--listen-address=198.51.100.2',
+          '--host-record=web.isp.example,100.65.0.80',
+          '--host-record=dual.isp.example,100.65.0.80,2001:db8:15::80',
+          '--host-record=ipv4only.arpa,192.0.0.170',
+          `--pid-file=${join(work, 'isp-dns.pid')}`,
+        ],
+        ['busybox', 'httpd', '-f', '-p', '100.65.0.80:80', '-h', web],
+      ]) {
+        const child = spawn('ip', ['netns', 'exec', isp, ...argv], { stdio: 'ignore', detached: true });
+        child.unref();
+        if (child.pid !== undefined) started.push(child.pid);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const ran = await v6labInHost(['gateway', 'up', '--device-link', LINK, '--id', GATEWAY_ID, '--uplink', UPLINK, '--dns', '198.51.100.2'], stateDir);
+      assert.equal(ran.code, 0, ran.stderr);
+      const status = JSON.parse((await v6labInHost(['gateway', 'status', '--json'], stateDir)).stdout) as Status;
+      assert.equal(status.healthy, true, status.problems.join('; '));
+      await slaacAddresses();
+      assert.deepEqual((await dig('AAAA', 'ipv4only.arpa', status.dns64!)).split('\n'), ['64:ff9b::c000:aa']);
+      const synthesized = await dig('AAAA', 'web.isp.example', status.dns64!);
+      assert.equal(synthesized, '64:ff9b::6441:50');
+      assert.equal(await httpFromDevice(synthesized, 'web.isp.example'), '200');
+      // A dual-stack name's own AAAA is unreachable from here: DNS64 synthesizes it anyway.
+      assert.equal(await dig('AAAA', 'dual.isp.example', status.dns64!), '64:ff9b::6441:50');
+      assert.match(await must(inHost(['nft', 'list', 'tables'])), new RegExp(`inet v6lab_${GATEWAY_ID}`));
+      assert.equal((await must(inHost(['sysctl', '-n', `net.ipv4.conf.${UPLINK}.forwarding`]))).trim(), '1');
+      await down();
+      assert.doesNotMatch(await must(inHost(['nft', 'list', 'tables'])), /v6lab/, 'the host keeps no nftables table of the gateway');
+      assert.equal((await must(inHost(['sysctl', '-n', `net.ipv4.conf.${UPLINK}.forwarding`]))).trim(), '0', "the uplink's forwarding is as the host had it");
+      assert.equal((await sh(['ip', '-n', HOST, 'link', 'show', `v6l${GATEWAY_ID}up`])).code, 1, "the gateway's host-side veth is gone");
+      // A mode that needs native IPv6 beyond is refused: this host does not forward IPv6.
+      const dual = await v6labInHost(
+        ['gateway', 'up', '--device-link', LINK, '--id', GATEWAY_ID, '--uplink', UPLINK, '--dns', '198.51.100.2', '--mode', 'dual-stack'],
+        stateDir,
+      );
+      assert.equal(dual.code, 2, dual.stderr);
+      assert.match(dual.stderr, /^v6lab: --mode: dual-stack through --uplink needs native IPv6/);
+      assert.ok((await linkInHost()) !== null);
+    } finally {
+      for (const pid of started) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // gone
+        }
+      }
+      await sh(['ip', 'netns', 'del', isp]);
+    }
   });
 
   it('down is safe twice and after `gateway up` was SIGKILLed midway: the link comes back, nothing of the gateway is left', async () => {

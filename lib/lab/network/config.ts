@@ -87,9 +87,13 @@ export function resolverUnboundConf(
   listen: readonly string[],
   tlds: readonly string[],
   forwardTo: readonly string[],
-  dns64: { nat64Prefix: string } | null,
+  dns64: { nat64Prefix: string; synthAll?: boolean } | null,
 ): string {
-  const modules = dns64 ? `  module-config: "dns64 iterator"\n  dns64-prefix: ${dns64.nat64Prefix}\n` : '  module-config: "iterator"\n';
+  // synthAll: every AAAA synthesized, real ones ignored (a gateway whose host does not forward
+  // IPv6: all traffic beyond it goes through NAT64).
+  const modules = dns64
+    ? `  module-config: "dns64 iterator"\n  dns64-prefix: ${dns64.nat64Prefix}\n${dns64.synthAll === true ? '  dns64-synthall: yes\n' : ''}`
+    : '  module-config: "iterator"\n';
   return `${unboundServer(dir, listen, tlds)}${modules}forward-zone:
   name: "."
 ${forwardTo.map((a) => `  forward-addr: ${a}\n`).join('')}remote-control:

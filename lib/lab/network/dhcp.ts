@@ -81,6 +81,9 @@ export function v6OnlyWaitHex(seconds: number): string {
  * log file) with every DHCP exchange (`log-dhcp`): the gateway's status reads the clients from it
  * and from the lease file.
  */
+/** Where dnsmasqDhcp's leases are, in its directory (`gateway status` reads them). */
+export const dhcpLeaseFile = (dir: string): string => path.join(dir, 'dnsmasq-dhcp.leases');
+
 export function dnsmasqDhcp(options: DhcpServerOptions): DhcpServer {
   if (!INTERFACE_NAME.test(options.interface)) throw new LabPlanError('dhcp.interface', `${JSON.stringify(options.interface)} is not a Linux interface name`);
   const first = ipv4(options.range.first, 'dhcp.range.first');
@@ -96,7 +99,7 @@ export function dnsmasqDhcp(options: DhcpServerOptions): DhcpServer {
     throw new LabPlanError('dhcp.ipv6OnlyPreferredWait', `${wait} s: RFC 8925 needs whole seconds, at least ${MIN_V6ONLY_WAIT_S}`);
   }
   const configFile = path.join(options.dir, 'dnsmasq-dhcp.conf');
-  const leaseFile = path.join(options.dir, 'dnsmasq-dhcp.leases');
+  const leaseFile = dhcpLeaseFile(options.dir);
   const pidFile = path.join(options.dir, 'dnsmasq-dhcp.pid');
   const lines = [
     '# DHCPv4 of the v6lab gateway; DNS is unbound, so dnsmasq answers none (port=0).',

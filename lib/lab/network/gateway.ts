@@ -27,7 +27,7 @@ import { canonicalAddress, parseNat64Prefix } from '../../net/address.js';
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
 import { nat44Ruleset, radvdConf, resolverUnboundConf, taygaConf, worldTopLevelDomains } from './config.js';
 import { daemon, deferred, logFile, makeNamespace, parallel, step, type Context } from './context.js';
-import { dnsmasqDhcp } from './dhcp.js';
+import { dhcpLeaseFile, dnsmasqDhcp, parseDnsmasqLeases } from './dhcp.js';
 import { labDown, runDirOf } from './down.js';
 import { LabStepError } from './errors.js';
 import { listNamespaces } from './inspect.js';
@@ -78,8 +78,13 @@ export interface GatewayPlan {
   nat64Prefix: string;
   /** PREF64 (RFC 8781) in the RAs. */
   pref64: boolean;
-  /** The simulated internet behind the gateway: a world file's hosts. */
-  world: { hosts: WorldHost[] };
+  /** The simulated internet behind the gateway: a world file's hosts (null with `uplink`). */
+  world: { hosts: WorldHost[] } | null;
+  /**
+   * The real internet instead: traffic leaves the host by its own routes and is masqueraded out of
+   * `interface`; the resolver forwards to `dns` (the host's resolvers when empty).
+   */
+  uplink: { interface: string; dns: string[] } | null;
   /** A pcap file the device link is recorded into (created: it must not exist), or null. */
   capture: string | null;
   /** Take the device link even when it carries the host's default route. */
@@ -115,7 +120,24 @@ export interface GatewayRecord {
   pref64: boolean;
   v6OnlyPreferred: boolean;
   capture: string | null;
+  /** What `--uplink` changed in the host's namespace, to undo it at `down`. */
+  uplink: UplinkRecord | null;
   startedAt: string;
+}
+
+/** The host side of `--uplink`: all of it is the gateway's own or recorded to be put back. */
+export interface UplinkRecord {
+  interface: string;
+  /** The veth whose peer is the gateway's wan0 (the gateway made it). */
+  hostLink: string;
+  /** The gateway's own nftables table in the host (`ip` family), masquerading out of `interface`. */
+  nftTable: string;
+  /** Per-interface IPv4 forwarding the gateway turned on, with the values to put back. */
+  forwarding: { key: string; previous: string }[];
+  /** The resolvers the gateway's resolver forwards to. */
+  dns: string[];
+  /** Native IPv6 leaves through the host (it forwards IPv6 already); else every AAAA is synthesized. */
+  ipv6: boolean;
 }
 
 /** Bad input to `gateway up|down`: the option it names and what is wrong; exit 2. */
@@ -218,7 +240,43 @@ export function checkNat64Prefix(text: string): string {
 export async function checkGatewayPlan(plan: GatewayPlan): Promise<DeviceLinkRecord> {
   if (!GATEWAY_MODES.includes(plan.mode)) throw new GatewayInputError('--mode', `${JSON.stringify(plan.mode)} is not one of ${GATEWAY_MODES.join(', ')}`);
   checkNat64Prefix(plan.nat64Prefix);
-  return inspectDeviceLink(plan.deviceLink, plan.force);
+  if ((plan.world === null) === (plan.uplink === null)) throw new GatewayInputError('--uplink', 'give a world (--world) or an uplink (--uplink), one of them');
+  const link = await inspectDeviceLink(plan.deviceLink, plan.force);
+  if (plan.uplink !== null) await checkUplink(plan.uplink.interface, plan.deviceLink);
+  return link;
+}
+
+/** The uplink exists in this namespace and is not the device link. */
+async function checkUplink(name: string, deviceLink: string): Promise<void> {
+  if (!INTERFACE_NAME.test(name)) throw new GatewayInputError('--uplink', `${JSON.stringify(name)} is not an interface name`);
+  if (name === deviceLink) throw new GatewayInputError('--uplink', `${name} is the device link too: give the interface the host reaches the internet by`);
+  try {
+    await run(['ip', 'link', 'show', 'dev', name]);
+  } catch {
+    throw new GatewayInputError('--uplink', `no interface ${JSON.stringify(name)} in this network namespace (\`ip link show\` lists them)`);
+  }
+}
+
+/** The host's resolvers (resolv.conf, or systemd-resolved's upstreams), none on loopback: the gateway's namespace cannot reach those. */
+export async function hostResolvers(): Promise<string[]> {
+  for (const file of ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf']) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const servers = [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)]
+      .map((m) => m[1] ?? '')
+      .filter((a) => a !== '' && !a.startsWith('127.') && a !== '::1' && !a.includes('%'));
+    if (servers.length > 0) return servers;
+  }
+  return [];
+}
+
+/** Whether this namespace forwards IPv6 (a host setting the gateway reads, never changes). */
+async function hostForwardsIpv6(): Promise<boolean> {
+  return (await readFile('/proc/sys/net/ipv6/conf/all/forwarding', 'utf8').catch(() => '0')).trim() === '1';
 }
 
 const gatewayFile = (stateDir: string): string => path.join(stateDir, GATEWAY_FILE);
@@ -269,6 +327,31 @@ export async function gatewayUp(plan: GatewayPlan): Promise<GatewayRecord> {
   const a = handsetAddressing(plan.labId, 0);
   const gw = gatewayNamespace(plan.labId, 0);
   const link = hostLink.name;
+  let uplink: UplinkRecord | null = null;
+  if (plan.uplink !== null) {
+    const dns = plan.uplink.dns.length > 0 ? plan.uplink.dns : await hostResolvers();
+    if (dns.length === 0) {
+      throw new GatewayInputError(
+        '--dns',
+        "the host's resolvers are all on loopback (or there are none): give the resolver the gateway forwards to with --dns ADDR",
+      );
+    }
+    const ipv6 = await hostForwardsIpv6();
+    if (!ipv6 && (plan.mode === 'true-ipv6-only' || plan.mode === 'dual-stack')) {
+      throw new GatewayInputError(
+        '--mode',
+        `${plan.mode} through --uplink needs native IPv6 beyond the gateway, and this host does not forward IPv6 (net.ipv6.conf.all.forwarding=0, which the gateway does not change): use ipv6-only or ipv6-mostly (NAT64 for everything), or --world`,
+      );
+    }
+    uplink = {
+      interface: plan.uplink.interface,
+      hostLink: `v6l${plan.labId}up`,
+      nftTable: `v6lab_${plan.labId}`,
+      forwarding: [],
+      dns,
+      ipv6,
+    };
+  }
   const record: GatewayRecord = {
     version: 1,
     labId: plan.labId,
@@ -286,13 +369,14 @@ export async function gatewayUp(plan: GatewayPlan): Promise<GatewayRecord> {
     pref64: features.ipv6 && (features.pref64 || plan.pref64),
     v6OnlyPreferred: features.v6OnlyPreferred,
     capture: plan.capture,
+    uplink,
     startedAt: new Date(started).toISOString(),
   };
   await writeGatewayRecord(stateDir, record);
 
   const runDir = runDirOf(stateDir);
   await mkdir(path.join(runDir, 'logs'), { recursive: true });
-  const hosts = worldAddresses(plan.labId, plan.world.hosts);
+  const hosts = plan.world === null ? [] : worldAddresses(plan.labId, plan.world.hosts);
   const initial: LabState = {
     version: 1,
     labId: plan.labId,
@@ -322,25 +406,34 @@ export async function gatewayUp(plan: GatewayPlan): Promise<GatewayRecord> {
   };
   const inet = internetNamespace(plan.labId);
   try {
-    await step(ctx, 'namespaces', () =>
-      Promise.all([
-        makeNamespace(ctx, { name: inet, role: 'internet' }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'the gateway internet: its authoritative DNS'),
-        makeNamespace(ctx, { name: gw, role: 'gateway' }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'the gateway: the authoritative DNS'),
-      ]),
-    );
-    const authReady = deferred();
-    const serverReady = deferred();
-    await parallel(ctx, [
-      setUpInternet(ctx, hosts, authReady, serverReady).catch((error: unknown) => {
-        authReady.reject(error);
-        throw error;
-      }),
-      (async () => {
-        await setUpGatewayNamespace(ctx, record, stateDir);
-        await authReady.promise;
-        await startGatewayServices(ctx, record);
-      })(),
-    ]);
+    if (record.uplink !== null) {
+      const upstream = record.uplink.dns;
+      await step(ctx, 'namespaces', () => makeNamespace(ctx, { name: gw, role: 'gateway' }, upstream, "the gateway: the host's resolvers"));
+      await setUpUplink(ctx, record, stateDir);
+      await setUpGatewayNamespace(ctx, record, stateDir);
+      await startGatewayServices(ctx, record);
+    } else {
+      await step(ctx, 'namespaces', () =>
+        Promise.all([
+          makeNamespace(ctx, { name: inet, role: 'internet' }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'the gateway internet: its authoritative DNS'),
+          makeNamespace(ctx, { name: gw, role: 'gateway' }, [ctx.worldDns.ipv4, ctx.worldDns.ipv6], 'the gateway: the authoritative DNS'),
+        ]),
+      );
+      const authReady = deferred();
+      const serverReady = deferred();
+      await parallel(ctx, [
+        setUpInternet(ctx, hosts, authReady, serverReady).catch((error: unknown) => {
+          authReady.reject(error);
+          throw error;
+        }),
+        (async () => {
+          await step(ctx, 'gateway: link to the internet', () => linkToWorld(ctx, record));
+          await setUpGatewayNamespace(ctx, record, stateDir);
+          await authReady.promise;
+          await startGatewayServices(ctx, record);
+        })(),
+      ]);
+    }
     if (plan.capture !== null && plan.capture !== '-') await startCapture(ctx, record, plan.capture);
   } catch (error) {
     await recorder.update((s) => void (s.phase = 'failed')).catch(() => undefined);
@@ -355,9 +448,103 @@ export async function gatewayUp(plan: GatewayPlan): Promise<GatewayRecord> {
   return record;
 }
 
-/** The gateway's namespace: the link to the internet, routes, NAT44, and the device link moved in. */
-async function setUpGatewayNamespace(ctx: Context, record: GatewayRecord, stateDir: string): Promise<void> {
+/** The gateway's namespace: its kernel settings and the device link moved in. */
+/** wan0 to the world's internet namespace, routes both ways, and the carrier NAT44 out of wan0. */
+async function linkToWorld(ctx: Context, record: GatewayRecord): Promise<void> {
   const inet = internetNamespace(ctx.labId);
+  const gw = record.namespace;
+  const a = handsetAddressing(ctx.labId, 0);
+  await run(['ip', 'link', 'add', 'wan0', 'netns', gw, 'type', 'veth', 'peer', 'name', 'gw0', 'netns', inet]);
+  await Promise.all([
+    ipBatch(gw, [
+      ['link', 'set', 'lo', 'up'],
+      ['addr', 'add', `${a.gatewayWanIpv4}/24`, 'dev', 'wan0'],
+      ['addr', 'add', `${a.gatewayWanIpv6}/64`, 'dev', 'wan0', 'nodad'],
+      ['link', 'set', 'wan0', 'up'],
+      ['route', 'add', 'default', 'via', a.internetGatewaySideIpv4],
+    ]),
+    ipBatch(inet, [
+      ['addr', 'add', `${a.internetGatewaySideIpv4}/24`, 'dev', 'gw0'],
+      ['addr', 'add', `${a.internetGatewaySideIpv6}/64`, 'dev', 'gw0', 'nodad'],
+      ['link', 'set', 'gw0', 'up'],
+      ['route', 'add', a.nat64Pool, 'via', a.gatewayWanIpv4, 'dev', 'gw0'],
+      // The device's /64 is routed to the gateway: native IPv6 reaches the world's IPv6 hosts.
+      ['route', 'add', a.handsetAggregate, 'via', a.gatewayWanIpv6, 'dev', 'gw0'],
+    ]),
+  ]);
+  await ipBatch(gw, [['route', 'add', '::/0', 'via', a.internetGatewaySideIpv6, 'dev', 'wan0']], 6);
+  // The carrier NAT44 of the device's IPv4 (dual-stack, IPv4-only); NAT64's pool is routed back.
+  await nftLoad(gw, nat44Ruleset(a.handsetIpv4Subnet, 'wan0'));
+}
+
+/**
+ * `--uplink`: wan0 to a veth in the host's namespace, the gateway masquerading the device's IPv4
+ * and NAT64's pool out of wan0, and the host masquerading wan0's subnet out of the uplink in a
+ * table of the gateway's own. IPv4 forwarding is turned on for the two interfaces only (values
+ * recorded first, put back at down). Native IPv6 is masqueraded out too when the host forwards
+ * IPv6 already; the gateway never turns that on (it would change how the host takes RAs).
+ */
+async function setUpUplink(ctx: Context, record: GatewayRecord, stateDir: string): Promise<void> {
+  const uplink = record.uplink;
+  if (uplink === null) return;
+  const gw = record.namespace;
+  const a = handsetAddressing(ctx.labId, 0);
+  await step(ctx, 'gateway: uplink', async () => {
+    await run(['ip', 'link', 'add', uplink.hostLink, 'type', 'veth', 'peer', 'name', 'wan0', 'netns', gw]);
+    await run(['ip', 'addr', 'add', `${a.internetGatewaySideIpv4}/24`, 'dev', uplink.hostLink]);
+    await run(['ip', 'link', 'set', 'dev', uplink.hostLink, 'up']);
+    await ipBatch(gw, [
+      ['link', 'set', 'lo', 'up'],
+      ['addr', 'add', `${a.gatewayWanIpv4}/24`, 'dev', 'wan0'],
+      ['link', 'set', 'wan0', 'up'],
+      ['route', 'add', 'default', 'via', a.internetGatewaySideIpv4],
+    ]);
+    // Everything of the device (its IPv4, NAT64's pool) leaves wan0 as wan0's address.
+    await nftLoad(gw, nat44Ruleset(`{ ${a.handsetIpv4Subnet}, ${a.nat64Pool} }`, 'wan0'));
+    for (const dev of [uplink.hostLink, uplink.interface]) {
+      const key = `net.ipv4.conf.${dev}.forwarding`;
+      const previous = (await readFile(`/proc/sys/net/ipv4/conf/${dev}/forwarding`, 'utf8')).trim();
+      uplink.forwarding.push({ key, previous });
+      await writeGatewayRecord(stateDir, record);
+      await run(['sysctl', '-q', '-w', `${key}=1`]);
+    }
+    await run(['nft', '-f', '-'], { input: hostUplinkRuleset(uplink, a.gatewayWanIpv4.replace(/\.\d+$/, '.0/24'), record.lanIpv6Prefix) });
+    if (uplink.ipv6 && record.lanIpv6Prefix !== null) {
+      await ipBatch(gw, [['addr', 'add', `${a.gatewayWanIpv6}/64`, 'dev', 'wan0', 'nodad']], 6);
+      await run(['ip', '-6', 'addr', 'add', `${a.internetGatewaySideIpv6}/64`, 'dev', uplink.hostLink, 'nodad']);
+      await run(['ip', '-6', 'route', 'add', record.lanIpv6Prefix, 'via', a.gatewayWanIpv6, 'dev', uplink.hostLink]);
+      await ipBatch(gw, [['route', 'add', '::/0', 'via', a.internetGatewaySideIpv6, 'dev', 'wan0']], 6);
+    }
+  });
+}
+
+/** The host's table for `--uplink`: masquerade out of it, and let the two links forward to each other. */
+export function hostUplinkRuleset(
+  uplink: Pick<UplinkRecord, 'interface' | 'hostLink' | 'nftTable' | 'ipv6'>,
+  wanSubnet: string,
+  lanIpv6Prefix: string | null,
+): string {
+  const ipv6 = uplink.ipv6 && lanIpv6Prefix !== null;
+  return `table inet ${uplink.nftTable} {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "${uplink.hostLink}" oifname "${uplink.interface}" accept
+    iifname "${uplink.interface}" oifname "${uplink.hostLink}" ct state established,related accept
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "${uplink.interface}" ip saddr ${wanSubnet} masquerade
+${
+  ipv6
+    ? `    oifname "${uplink.interface}" ip6 saddr ${lanIpv6Prefix} masquerade
+`
+    : ''
+}  }
+}
+`;
+}
+
+async function setUpGatewayNamespace(ctx: Context, record: GatewayRecord, stateDir: string): Promise<void> {
   const gw = record.namespace;
   const a = handsetAddressing(ctx.labId, 0);
   const link = record.deviceLink.name;
@@ -365,29 +552,6 @@ async function setUpGatewayNamespace(ctx: Context, record: GatewayRecord, stateD
   await step(ctx, 'gateway: kernel settings', () =>
     sysctl(gw, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.ip_forward=1'),
   );
-  await step(ctx, 'gateway: link to the internet', async () => {
-    await run(['ip', 'link', 'add', 'wan0', 'netns', gw, 'type', 'veth', 'peer', 'name', 'gw0', 'netns', inet]);
-    await Promise.all([
-      ipBatch(gw, [
-        ['link', 'set', 'lo', 'up'],
-        ['addr', 'add', `${a.gatewayWanIpv4}/24`, 'dev', 'wan0'],
-        ['addr', 'add', `${a.gatewayWanIpv6}/64`, 'dev', 'wan0', 'nodad'],
-        ['link', 'set', 'wan0', 'up'],
-        ['route', 'add', 'default', 'via', a.internetGatewaySideIpv4],
-      ]),
-      ipBatch(inet, [
-        ['addr', 'add', `${a.internetGatewaySideIpv4}/24`, 'dev', 'gw0'],
-        ['addr', 'add', `${a.internetGatewaySideIpv6}/64`, 'dev', 'gw0', 'nodad'],
-        ['link', 'set', 'gw0', 'up'],
-        ['route', 'add', a.nat64Pool, 'via', a.gatewayWanIpv4, 'dev', 'gw0'],
-        // The device's /64 is routed to the gateway: native IPv6 reaches the world's IPv6 hosts.
-        ['route', 'add', a.handsetAggregate, 'via', a.gatewayWanIpv6, 'dev', 'gw0'],
-      ]),
-    ]);
-    await ipBatch(gw, [['route', 'add', '::/0', 'via', a.internetGatewaySideIpv6, 'dev', 'wan0']], 6);
-    // The carrier NAT44 of the device's IPv4 (dual-stack, IPv4-only); NAT64's pool is routed back.
-    await nftLoad(gw, nat44Ruleset(a.handsetIpv4Subnet, 'wan0'));
-  });
   await step(ctx, `gateway: device link ${link}`, async () => {
     await run(['ip', 'link', 'set', 'dev', link, 'netns', gw]);
     record.moved = true;
@@ -412,8 +576,10 @@ async function startGatewayServices(ctx: Context, record: GatewayRecord): Promis
   await mkdir(dir, { recursive: true });
   const resolver = step(ctx, `gateway: ${record.dns64 ? 'DNS64 resolver' : 'resolver'}`, async () => {
     const conf = path.join(dir, 'unbound-resolver.conf');
-    const dns64 = record.dns64 && record.nat64Prefix !== null ? { nat64Prefix: record.nat64Prefix } : null;
-    await writeFile(conf, resolverUnboundConf(dir, record.dnsServers, ctx.tlds, [ctx.worldDns.ipv6, ctx.worldDns.ipv4], dns64));
+    const synthAll = record.uplink !== null && !record.uplink.ipv6;
+    const dns64 = record.dns64 && record.nat64Prefix !== null ? { nat64Prefix: record.nat64Prefix, synthAll } : null;
+    const upstream = record.uplink?.dns ?? [ctx.worldDns.ipv6, ctx.worldDns.ipv4];
+    await writeFile(conf, resolverUnboundConf(dir, record.dnsServers, record.uplink === null ? ctx.tlds : [], upstream, dns64));
     await daemon(ctx, {
       name: dns64 ? 'unbound-dns64' : 'unbound-resolver',
       namespace: gw,
@@ -548,6 +714,7 @@ export async function gatewayDown(stateDir: string): Promise<{ removed: string[]
   const removed: string[] = [];
   const record = await readGatewayRecord(stateDir);
   if (record !== null && (await giveLinkBack(record))) removed.push(`device link ${record.deviceLink.name} given back`);
+  if (record?.uplink) removed.push(...(await undoUplink(record.uplink)));
   const state = await readState(stateDir).catch(() => null);
   const labId = state?.labId ?? record?.labId;
   // The namespaces of a gateway whose lab.json was lost still carry its id.
@@ -558,6 +725,35 @@ export async function gatewayDown(stateDir: string): Promise<{ removed: string[]
     removed.push(gatewayFile(stateDir));
   }
   return { removed };
+}
+
+/** Undoes what `--uplink` did in the host's namespace; each part only if it is still there. */
+async function undoUplink(uplink: UplinkRecord): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    await run(['ip', 'link', 'show', 'dev', uplink.hostLink]);
+    await run(['ip', 'link', 'del', 'dev', uplink.hostLink]);
+    removed.push(`link ${uplink.hostLink}`);
+  } catch {
+    // gone already (with the gateway's namespace, its peer's)
+  }
+  try {
+    await run(['nft', 'list', 'table', 'inet', uplink.nftTable]);
+    await run(['nft', 'delete', 'table', 'inet', uplink.nftTable]);
+    removed.push(`nftables table inet ${uplink.nftTable}`);
+  } catch {
+    // never made, or removed
+  }
+  for (const { key, previous } of uplink.forwarding) {
+    // The veth's key is gone with it; the uplink's is put back as the host had it.
+    if (!/^net\.ipv4\.conf\.[A-Za-z0-9_.-]{1,15}\.forwarding$/.test(key) || !/^[01]$/.test(previous)) continue;
+    const file = `/proc/sys/${key.replaceAll('.', '/')}`;
+    const now = await readFile(file, 'utf8').catch(() => null);
+    if (now === null || now.trim() === previous) continue;
+    await run(['sysctl', '-q', '-w', `${key}=${previous}`]);
+    removed.push(`${key} back to ${previous}`);
+  }
+  return removed;
 }
 
 /** A client the gateway has seen on the device link. */
@@ -663,24 +859,10 @@ export async function gatewayStatus(stateDir: string): Promise<GatewayStatus> {
   };
 }
 
-/** dnsmasqDhcp's lease file in the gateway's directory (./dhcp.ts). */
-const LEASE_FILE = 'dnsmasq-dhcp.leases';
-
-/** The DHCPv4 leases dnsmasq wrote (`EXPIRY MAC IP HOSTNAME CLIENTID` per line). */
+/** The DHCPv4 leases dnsmasq wrote (at most 1 MiB of them: it is the gateway's own file). */
 async function readLeases(runDir: string): Promise<{ mac: string; ip: string }[]> {
-  let text: string;
-  try {
-    text = await readFile(path.join(runDir, 'gateway', LEASE_FILE), 'utf8');
-  } catch {
-    return [];
-  }
-  const leases: { mac: string; ip: string }[] = [];
-  for (const line of text.split('\n').slice(0, 4096)) {
-    const [, mac, ipv4] = line.split(' ');
-    if (mac !== undefined && ipv4 !== undefined && /^[0-9a-f:]{17}$/i.test(mac) && /^\d+\.\d+\.\d+\.\d+$/.test(ipv4))
-      leases.push({ mac: mac.toLowerCase(), ip: ipv4 });
-  }
-  return leases;
+  const text = await readFile(dhcpLeaseFile(path.join(runDir, 'gateway')), 'utf8').catch(() => '');
+  return parseDnsmasqLeases(text.slice(0, 1 << 20)).map((lease) => ({ mac: lease.mac.toLowerCase(), ip: lease.ipv4 }));
 }
 
 export { isLabNamespace };
