@@ -78,7 +78,8 @@ export async function labHandsetProfile(stateDir: string, serial: string): Promi
   const handset = readHandsetState(record.dir);
   const background: string[] = Object.values(BACKGROUND_HOSTS);
   const hosts = lab.world.hosts.filter((h) => !background.includes(h.name));
-  const dual = hosts.find((h) => h.ipv4 !== null && h.ipv6 !== null && !h.ipv6Blackholed);
+  // A host that answers on both families: none whose IPv6 fails or whose zone lacks a record.
+  const dual = hosts.find((h) => h.ipv4 !== null && h.ipv6 !== null && !h.ipv6Blackholed && h.ipv6Failure === undefined && h.dnsOmits === undefined);
   const v4only = hosts.find((h) => h.ipv4 !== null && h.ipv6 === null);
   return {
     serial,

@@ -20,6 +20,7 @@ import type { AppLogEntry } from '../../lib/lab/android/app.js';
 import { appLogPath } from '../../lib/lab/android/app.js';
 import { LAB_APNS } from '../../lib/lab/lab.js';
 import { readState } from '../../lib/lab/network/state.js';
+import { labStatus } from '../../lib/lab/network/status.js';
 import { projectRoot } from '../support/cli.js';
 import { labSession } from '../support/lab-session.js';
 
@@ -138,6 +139,8 @@ describe('lab: the app-testing draft scenarios (PMTUD blackhole, late failure, t
     assert.deepEqual([attached.apn, attached.families, attached.dns64, attached.clat], ['ipv6-true', [6], false, null]);
     const network = mobileNetwork(parseDumpsysConnectivity(await backend.runOk(['dumpsys', 'connectivity'])));
     assert.equal(network?.clat ?? null, null, 'no CLAT without a NAT64 prefix to find');
+    const status = (await labStatus(lab.stateDir)).handsets[0]!;
+    assert.deepEqual([status.healthy, status.problems], [true, []], 'no CLAT is right here, not a problem');
 
     const pkg = 'com.example.scenario.reach';
     await backend.runOk(['am', 'start', '-n', `${pkg}/.MainActivity`]);
