@@ -101,10 +101,20 @@ export async function gatewayUpCommand(options: GatewayUpCommandOptions, out: No
   return EXIT.ok;
 }
 
+/**
+ * `v6lab gateway capture`: the device link's traffic as pcap on stdout until interrupted (or
+ * stdout closes): what a profile's `"gatewayCapture": { "gateway": DIR }` runs.
+ */
+export async function gatewayCaptureCommand(options: { stateDir?: string }): Promise<number> {
+  requireRoot('capture');
+  if (process.stdout.isTTY) throw new UsageError('gateway capture: stdout is a terminal; send the pcap to a file or a program (v6lab gateway capture > device.pcap)');
+  return streamCapture(gatewayStateDir(options.stateDir));
+}
+
 /** Runs tcpdump on the device link with its pcap on this process's stdout until it ends. */
 async function streamCapture(stateDir: string): Promise<number> {
   const record = await readGatewayRecord(stateDir);
-  if (record === null) throw new UsageError('--capture -: the gateway is gone');
+  if (record === null) throw new UsageError(`gateway capture: no gateway is up in ${stateDir} (v6lab gateway up)`);
   const [file, ...args] = streamCaptureArgv(record);
   const child = spawn(file ?? 'ip', args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const stop = (): void => {

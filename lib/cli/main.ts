@@ -127,6 +127,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       exitCode = await gatewayStatusCommand(options, process.stdout);
     });
   gateway
+    .command('capture')
+    .description("the device link's traffic as pcap on stdout until interrupted (v6lab gateway capture > device.pcap)")
+    .option('--state-dir <dir>', 'the gateway state directory')
+    .action(async (options) => {
+      const { gatewayCaptureCommand } = await import('./gateway.js');
+      exitCode = await gatewayCaptureCommand(options);
+    });
+  gateway
     .command('down')
     .description('give the device link back and remove everything the gateway started (idempotent, also after a crash)')
     .option('--state-dir <dir>', 'the gateway state directory')

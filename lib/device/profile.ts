@@ -6,6 +6,7 @@
  *     "appium": { "url": "http://127.0.0.1:4723", "capabilities": { "appium:automationName": "UiAutomator2" } },
  *     "capture": ["device", "gateway"],   (or "emulator", "pcapdroid")
  *     "gatewayCapture": ["ssh", "lab-gw", "tcpdump", "-i", "apn0", "-U", "-w", "-"],
+ *                       (or { "gateway": "/run/v6lab-gateway" }: a `v6lab gateway` on this host)
  *     "emulatorCapture": "/var/tmp/avd-pixel7.pcap",   (the emulator's -tcpdump FILE)
  *     "networks": { "ipv6": { "apn": "ipv6.cmcc" }, "ipv4v6": { "apn": "cmnet" } },   (or { "wifi": "SSID" })
  *     "apnSwitch": "content" | "manual" | "settings-ui",
@@ -14,6 +15,7 @@
  *     "catalogue": "catalogues/china-top30.json" }
  */
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { array, DataFileError, loadJsonFile, object, oneOf, record, string, type Schema } from '../config/schema.js';
 
 export type CaptureMethod = 'device' | 'gateway' | 'emulator' | 'pcapdroid';
@@ -84,6 +86,20 @@ const hostname = string({ pattern: /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A
 /** The Appium server a profile names when it names none: one the harness starts on loopback. */
 export const DEFAULT_APPIUM_URL = 'http://127.0.0.1:4723';
 
+const gatewayArgv = array(string({ maxLength: 4096 }), { min: 1, max: 64 });
+const gatewayState = object({ gateway: string({ pattern: /^\S/, maxLength: 4096, what: "a v6lab gateway's state directory" }) });
+
+/** An argv array, or `{ "gateway": DIR }` for a `v6lab gateway` on this host. */
+const gatewayCaptureSchema: Schema<string[] | { gateway: string }> = (value, field, file) => {
+  if (Array.isArray(value)) return gatewayArgv(value, field, file);
+  if (value !== null && typeof value === 'object') return gatewayState(value, field, file);
+  throw new DataFileError(
+    file,
+    field,
+    'expected an array (the argv of a command printing pcap, such as ["ssh", "gw", "tcpdump", "-U", "-w", "-"]) or { "gateway": "/run/v6lab-gateway" }',
+  );
+};
+
 const profileSchema = object(
   {
     name: string({ pattern: /^[a-z0-9][a-z0-9-]{0,63}$/, what: 'a short lower-case name such as pixel7-cmcc' }),
@@ -100,7 +116,7 @@ const profileSchema = object(
     serial: string({ pattern: /^[A-Za-z0-9._:-]{1,64}$/, what: 'an adb serial such as emulator-5554 or 192.168.1.5:5555' }),
     model: string({ maxLength: 64 }),
     capture: array(oneOf(CAPTURE_METHODS), { min: 1, max: CAPTURE_METHODS.length }),
-    gatewayCapture: array(string({ maxLength: 4096 }), { min: 1, max: 64 }),
+    gatewayCapture: gatewayCaptureSchema,
     emulatorCapture: string({ pattern: /^\S/, maxLength: 4096, what: "the file the emulator's -tcpdump writes (relative to the profile)" }),
     apnSwitch: oneOf(APN_SWITCHES),
     resolverProbeUrl: url,
@@ -109,6 +125,17 @@ const profileSchema = object(
     catalogue: string({ maxLength: 4096, what: 'a catalogue file' }),
   },
 );
+
+/** This package's command line, to run `v6lab gateway capture` with the node running the harness. */
+const V6LAB_BIN = fileURLToPath(new URL('../../bin/v6lab.js', import.meta.url));
+
+/**
+ * What `"gatewayCapture": { "gateway": DIR }` runs: the device link of the `v6lab gateway` whose
+ * state is in DIR, as pcap on stdout (root, as the gateway itself).
+ */
+export function gatewayCaptureArgv(stateDir: string): string[] {
+  return [process.execPath, V6LAB_BIN, 'gateway', 'capture', '--state-dir', stateDir];
+}
 
 export function loadDeviceProfile(file: string): DeviceProfile {
   const raw = loadJsonFile(file, profileSchema);
@@ -134,7 +161,12 @@ export function loadDeviceProfile(file: string): DeviceProfile {
     model: raw.model ?? null,
     appium: { url: raw.appium?.url ?? DEFAULT_APPIUM_URL, capabilities: raw.appium?.capabilities ?? {} },
     capture,
-    gatewayCapture: raw.gatewayCapture ?? null,
+    gatewayCapture:
+      raw.gatewayCapture === undefined
+        ? null
+        : Array.isArray(raw.gatewayCapture)
+          ? raw.gatewayCapture
+          : gatewayCaptureArgv(resolve(dirname(file), raw.gatewayCapture.gateway)),
     emulatorCapture: raw.emulatorCapture === undefined ? null : resolve(dirname(file), raw.emulatorCapture),
     networks: { ipv6: raw.networks.ipv6 ?? null, ipv4v6: raw.networks.ipv4v6 ?? null },
     apnSwitch: raw.apnSwitch ?? 'content',

@@ -6,7 +6,7 @@
 // capture shows are checked per mode.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../support/cli.js';
@@ -238,10 +238,31 @@ describe('lab: v6lab gateway on a device link (issue 16)', function () {
     assert.ok((await slaacAddresses()).length > 0, 'no SLAAC address');
     const dns = status.ipv4.gateway;
     assert.equal(await dig('AAAA', 'img.news.test', dns), '', 'no DNS64: the IPv4-only host has no AAAA');
+    // `v6lab gateway capture`, what a profile's { "gateway": DIR } capture runs: pcap on stdout until SIGTERM.
+    const pcap = join(work, 'dual-stack.pcap');
+    const out = openSync(pcap, 'w');
+    const argv = inHost([process.execPath, join(projectRoot, 'bin/v6lab.js'), 'gateway', 'capture', '--state-dir', stateDir]);
+    const capture = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', out, 'ignore'] });
+    closeSync(out);
+    const deadline = Date.now() + 10_000;
+    while (statSync(pcap).size < 24 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const a = await dig('A', 'img.news.test', dns);
     assert.equal(await httpFromDevice(a, 'img.news.test'), '200');
     const native = await dig('AAAA', 'api.news.test', dns);
     assert.equal(await httpFromDevice(native, 'api.news.test'), '200');
+    capture.kill('SIGTERM');
+    assert.equal(await new Promise((r) => capture.once('close', r)), 0, 'gateway capture ends cleanly on SIGTERM');
+    const analysis = await sh([process.execPath, join(projectRoot, 'bin/v6lab.js'), 'analyze', pcap, '--json']);
+    assert.equal(analysis.code, 0, analysis.stderr);
+    const paths = (JSON.parse(analysis.stdout) as { flows: { path: string; server: string }[] }).flows.map((f) => `${f.path} ${f.server}`);
+    assert.ok(
+      paths.some((p) => p.startsWith(`native-v4 ${a}`)),
+      `no native-v4 flow to ${a}: ${paths}`,
+    );
+    assert.ok(
+      paths.some((p) => p.startsWith(`native-v6 ${native}`)),
+      `no native-v6 flow to ${native}: ${paths}`,
+    );
     const seen = JSON.parse((await v6labInHost(['gateway', 'status', '--json'], stateDir)).stdout) as Status;
     assert.ok(
       seen.clients.some((c) => c.addresses.includes(lease.ip)),

@@ -28,6 +28,11 @@ describe('device profiles (devices/*.json)', () => {
     const emulator = loadDeviceProfile(file({ ...good, capture: ['emulator', 'pcapdroid'], emulatorCapture: 'avd/pixel7.pcap' }));
     assert.deepEqual(emulator.capture, ['emulator', 'pcapdroid']);
     assert.equal(emulator.emulatorCapture, join(dir, 'avd/pixel7.pcap'));
+    // A v6lab gateway on this host: its capture without a tcpdump command written by hand.
+    const gateway = loadDeviceProfile(file({ ...good, capture: ['gateway'], gatewayCapture: { gateway: 'gw-state' } }));
+    assert.deepEqual(gateway.gatewayCapture?.slice(2), ['gateway', 'capture', '--state-dir', join(dir, 'gw-state')]);
+    assert.equal(gateway.gatewayCapture?.[0], process.execPath);
+    assert.match(gateway.gatewayCapture?.[1] ?? '', /bin\/v6lab\.js$/);
   });
 
   const bad: [string, unknown, string, RegExp][] = [
@@ -46,6 +51,8 @@ describe('device profiles (devices/*.json)', () => {
     ['a profile that says it is virtual', { ...good, virtual: true }, 'virtual', /unknown field/],
     ['gateway capture without its command', { ...good, capture: ['gateway'] }, 'gatewayCapture', /needs the host command/],
     ['a gateway command that is a shell string', { ...good, gatewayCapture: 'ssh gw tcpdump' }, 'gatewayCapture', /expected an array/],
+    ['a gateway capture that names no gateway directory', { ...good, gatewayCapture: { gateway: '' } }, 'gatewayCapture.gateway', /state directory/],
+    ['a gateway capture of an unknown shape', { ...good, gatewayCapture: { host: 'gw' } }, 'gatewayCapture.host', /unknown field \(known: gateway\)/],
     ['emulator capture without its file', { ...good, capture: ['emulator'] }, 'emulatorCapture', /start it with -tcpdump FILE/],
     [
       'an emulator file that is a list',
