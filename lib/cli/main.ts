@@ -148,7 +148,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command('up')
     .description('start the virtual lab; prints SERIAL<TAB>NETWORK<TAB>PROFILE per handset')
     .option('--handsets <n>', 'how many virtual handsets', '1')
-    .option('--apn <type>', 'the APN each handset attaches to at start: ipv6, ipv4v6 or ipv4', 'ipv6')
+    .option('--apn <type>', 'the APN each handset attaches to at start: ipv6 (DNS64/NAT64), ipv6-true (no NAT64), ipv4v6 or ipv4', 'ipv6')
     .option('--world <file>', "the lab's internet (JSON); default: devices/lab/world.json")
     .option('--apps <dir>', 'emulated apps, one JSON file each; default: devices/lab/apps')
     .addOption(new Option('--profile <file>', 'handset profile (repeatable: one per handset, the last repeats)').argParser(collect))
