@@ -37,10 +37,11 @@ export interface Observation {
   /** null when `dumpsys connectivity` failed. */
   connectivity: DumpsysConnectivity | null;
   /**
-   * Which network the observation is judged on: the mobile internet network (an APN; the default)
-   * or the Wi-Fi network that is the default network (a profile's `{ "wifi": SSID }`).
+   * Which network the observation is judged on: the mobile internet network (an APN; the default),
+   * the Wi-Fi network that is the default network (a profile's `{ "wifi": SSID }`), or the Ethernet
+   * network that is (a device cabled to a v6lab gateway, a profile's `{ "gateway": DIR }`).
    */
-  judgedNetwork?: 'mobile' | 'wifi';
+  judgedNetwork?: 'mobile' | 'wifi' | 'ethernet';
 }
 
 export interface CheckOutcome {
@@ -88,12 +89,14 @@ const isMobile = (name: string) => /^(rmnet|ccmni|seth)/.test(name);
  * the profile, Android's default network when it is Wi-Fi.
  */
 export function judgedNetwork(o: Pick<Observation, 'connectivity' | 'judgedNetwork'>): { network: NetworkAgent | null; reason: string } {
-  if (o.judgedNetwork !== 'wifi') return mobileInternetNetwork(o.connectivity);
+  if (o.judgedNetwork === undefined || o.judgedNetwork === 'mobile') return mobileInternetNetwork(o.connectivity);
   if (o.connectivity === null) return { network: null, reason: 'dumpsys connectivity was not read' };
   const network = defaultNetwork(o.connectivity);
-  return network?.type === 'WIFI'
-    ? { network, reason: `the default network, Wi-Fi (netId ${network.netId ?? '?'}, ${network.linkProperties?.interfaceName ?? 'interface unread'})` }
-    : { network: null, reason: `Wi-Fi is not the default network (${network === null ? 'none is' : `${network.type ?? '?'} is`})` };
+  const [type, words] = o.judgedNetwork === 'wifi' ? ['WIFI', 'Wi-Fi'] : ['ETHERNET', 'Ethernet'];
+  // Ethernet prints its type name as "Ethernet" (EthernetNetworkFactory's legacy type name).
+  return network?.type?.toUpperCase() === type
+    ? { network, reason: `the default network, ${words} (netId ${network.netId ?? '?'}, ${network.linkProperties?.interfaceName ?? 'interface unread'})` }
+    : { network: null, reason: `${words} is not the default network (${network === null ? 'none is' : `${network.type ?? '?'} is`})` };
 }
 
 /**
@@ -109,6 +112,7 @@ function onJudgedNetwork(o: Observation): (name: string) => boolean {
   if (named !== null) return (name) => name === named;
   if (o.connectivity !== null && choice.network === null) return () => false;
   if (o.judgedNetwork === 'wifi') return (name) => /^wlan/.test(name);
+  if (o.judgedNetwork === 'ethernet') return (name) => /^eth/.test(name);
   const others = new Set(
     (o.connectivity?.networks ?? []).filter((n) => n.type === 'MOBILE' && n !== choice.network).map((n) => n.linkProperties?.interfaceName ?? null),
   );

@@ -8,7 +8,7 @@
  *     "gatewayCapture": ["ssh", "lab-gw", "tcpdump", "-i", "apn0", "-U", "-w", "-"],
  *                       (or { "gateway": "/run/v6lab-gateway" }: a `v6lab gateway` on this host)
  *     "emulatorCapture": "/var/tmp/avd-pixel7.pcap",   (the emulator's -tcpdump FILE)
- *     "networks": { "ipv6": { "apn": "ipv6.cmcc" }, "ipv4v6": { "apn": "cmnet" } },   (or { "wifi": "SSID" })
+ *     "networks": { "ipv6": { "apn": "ipv6.cmcc" }, "ipv4v6": { "apn": "cmnet" } },   (or { "wifi": "SSID" }, { "gateway": DIR })
  *     "apnSwitch": "content" | "manual" | "settings-ui",
  *     "resolverProbeUrl": "https://dual.example/", "ipv4OnlyProbeUrl": "http://192.0.2.80/",
  *     "backgroundHosts": ["connectivitycheck.gstatic.com", "time.android.com"],
@@ -35,10 +35,11 @@ export const APN_SWITCHES: readonly ApnSwitch[] = ['content', 'manual', 'setting
  * (joined with `cmd wifi connect-network` where Android has it, Android 11 and later; a network
  * already saved on the device otherwise).
  */
-export type NetworkTarget = { apn: string } | { wifi: string };
+export type NetworkTarget = { apn: string } | { wifi: string } | { gateway: string };
 
-/** `APN ipv6.cmcc` or `Wi-Fi "lab-v6only"`: a target in words. */
+/** `APN ipv6.cmcc`, `Wi-Fi "lab-v6only"` or `the v6lab gateway of /run/v6lab-gateway`: a target in words. */
 export function describeTarget(target: NetworkTarget): string {
+  if ('gateway' in target) return `the v6lab gateway of ${target.gateway}`;
   return 'wifi' in target ? `Wi-Fi "${target.wifi}"` : `APN ${target.apn}`;
 }
 
@@ -46,9 +47,25 @@ const apnTarget = object({ apn: string({ pattern: /^[A-Za-z0-9.-]{1,100}$/, what
 // SSIDs are 1 to 32 bytes; printable ASCII here, as the harness passes it in argv and dumpsys quotes it.
 const wifiTarget = object({ wifi: string({ pattern: /^[ -~]{1,32}$/, what: 'an SSID of 1 to 32 printable ASCII characters' }) });
 
-/** `{ "apn": NAME }` or `{ "wifi": SSID }`, one of them. */
-export const networkTarget: Schema<NetworkTarget> = (value, field, file) =>
-  value !== null && typeof value === 'object' && 'wifi' in value ? wifiTarget(value, field, file) : apnTarget(value, field, file);
+// A `v6lab gateway`'s state directory on this host (absolute once the profile is loaded).
+const gatewayTarget = object({ gateway: string({ pattern: /^\S/, maxLength: 4096, what: "a v6lab gateway's state directory" }) });
+
+/**
+ * `{ "apn": NAME }`, `{ "wifi": SSID }` or `{ "gateway": DIR }`, one of them. A gateway network
+ * is one a person connects the device to (a cable, a USB Ethernet adapter, an emulator's tap):
+ * the harness moves nothing, it checks the device is there.
+ */
+export const networkTarget: Schema<NetworkTarget> = (value, field, file) => {
+  if (value !== null && typeof value === 'object' && 'wifi' in value) return wifiTarget(value, field, file);
+  if (value !== null && typeof value === 'object' && 'gateway' in value) return gatewayTarget(value, field, file);
+  return apnTarget(value, field, file);
+};
+
+/** A gateway target's directory resolved against the profile's own (other targets as they are). */
+function resolveTarget(target: NetworkTarget | undefined, file: string): NetworkTarget | null {
+  if (target === undefined) return null;
+  return 'gateway' in target ? { gateway: resolve(dirname(file), target.gateway) } : target;
+}
 
 export interface DeviceProfile {
   file: string;
@@ -168,7 +185,7 @@ export function loadDeviceProfile(file: string): DeviceProfile {
           ? raw.gatewayCapture
           : gatewayCaptureArgv(resolve(dirname(file), raw.gatewayCapture.gateway)),
     emulatorCapture: raw.emulatorCapture === undefined ? null : resolve(dirname(file), raw.emulatorCapture),
-    networks: { ipv6: raw.networks.ipv6 ?? null, ipv4v6: raw.networks.ipv4v6 ?? null },
+    networks: { ipv6: resolveTarget(raw.networks.ipv6, file), ipv4v6: resolveTarget(raw.networks.ipv4v6, file) },
     apnSwitch: raw.apnSwitch ?? 'content',
     resolverProbeUrl: raw.resolverProbeUrl ?? null,
     ipv4OnlyProbeUrl: raw.ipv4OnlyProbeUrl ?? null,

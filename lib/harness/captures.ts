@@ -12,7 +12,7 @@ import type { NetworkName } from '../checks/requirements.js';
 import type { DeviceBackend } from '../device/adb.js';
 import type { DeviceFacts } from '../device/facts.js';
 import { parseDumpsysConnectivity } from '../device/parse/index.js';
-import { clatOf } from '../device/parse/connectivity.js';
+import { clatOf, defaultNetwork } from '../device/parse/connectivity.js';
 import { judgedNetwork } from '../checks/os.js';
 import { DeviceStateError } from './device-state.js';
 import type { Decision } from './judge.js';
@@ -114,7 +114,9 @@ export class CapturePlanner implements Captures {
     const dump = parseDumpsysConnectivity(out.output);
     // The network the capture is of: a Wi-Fi network of the profile is the default one; an APN the mobile internet network.
     const target = network === null ? null : this.device.networks[network];
-    const observed = judgedNetwork({ connectivity: dump, judgedNetwork: target !== null && 'wifi' in target ? 'wifi' : 'mobile' }).network;
+    // A gateway's network reaches the device by cable (Ethernet) or through an access point (Wi-Fi).
+    const kind = target === null || 'apn' in target ? 'mobile' : 'wifi' in target || defaultNetwork(dump)?.type === 'WIFI' ? 'wifi' : 'ethernet';
+    const observed = judgedNetwork({ connectivity: dump, judgedNetwork: kind }).network;
     // Every version: the tracker line (14+), the BPF rules (13+), the stacked link and clat{} (9+).
     const clat = observed === null ? null : clatOf(dump, observed);
     const prefix = observed?.linkProperties?.nat64Prefix ?? clat?.nat64Prefix?.value ?? null;

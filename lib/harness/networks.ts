@@ -9,6 +9,7 @@ import createDebug from 'debug';
 import { observeDevice, type Observation } from '../checks/os.js';
 import type { NetworkName } from '../checks/requirements.js';
 import type { DeviceBackend } from '../device/adb.js';
+import { type GatewayNetwork, inPrefix, readGatewayNetwork } from '../device/gateway-network.js';
 import type { RootMethod } from '../device/facts.js';
 import type { DumpsysConnectivity } from '../device/parse/connectivity.js';
 import { ATTACH_TIMEOUT_MS, type DeviceState, mobileNetwork } from './device-state.js';
@@ -20,9 +21,10 @@ const log = createDebug('v6lab:attach');
 
 /**
  * How the device came to be on a network: the APN table edited over adb, a person, or the harness
- * in Android's Settings; or, for a Wi-Fi network, joined over adb (`svc wifi`, `cmd wifi`).
+ * in Android's Settings; or, for a Wi-Fi network, joined over adb (`svc wifi`, `cmd wifi`); or,
+ * for a v6lab gateway's network, connected by a person (a cable, an emulator's tap).
  */
-export type AttachMethod = 'content' | 'manual' | 'settings-ui' | 'wifi';
+export type AttachMethod = 'content' | 'manual' | 'settings-ui' | 'wifi' | 'gateway';
 
 /** One observation of the device on one network, taken in this run. */
 export interface NetworkObservation {
@@ -32,8 +34,8 @@ export interface NetworkObservation {
    * for a Wi-Fi network (`via: wifi`), its SSID.
    */
   apn: string;
-  /** Whether the network is an APN of the mobile network or a Wi-Fi network. */
-  via: 'apn' | 'wifi';
+  /** Whether the network is an APN of the mobile network, a Wi-Fi network or a v6lab gateway's (then `apn` is its directory). */
+  via: 'apn' | 'wifi' | 'gateway';
   /** The device's default network when observed (Android's `Active default network`), null when it has none. */
   defaultNetwork: { netId: number; type: string | null; extra: string | null } | null;
   /** ISO time the observation was taken. */
@@ -184,6 +186,50 @@ export function placeOnWifi(network: NetworkName, ssid: string, switched: boolea
 }
 
 /**
+ * Judges whether an observation is of a v6lab gateway's network as the device's default network:
+ * Android's default network is not a mobile one, and its interface holds an address of the
+ * gateway's /64 (or, IPv4-only, of its DHCP subnet). The address is the evidence: a device on
+ * another Ethernet or Wi-Fi network has none of them. Judged as Ethernet, or Wi-Fi when the
+ * gateway's link reaches the device through an access point.
+ */
+export function placeOnGateway(network: NetworkName, gateway: GatewayNetwork, observation: Observation, takenAt: Date): Attachment {
+  const where = `the v6lab gateway of ${gateway.dir} (${gateway.mode} on ${gateway.deviceLink})`;
+  const defaultNetwork = defaultNetworkOf(observation.connectivity);
+  const unreached = (detail: string): Attachment => ({ reached: false, network, cause: 'not-switched', detail, after: observation });
+  if (observation.connectivity === null) return unreached(`dumpsys connectivity could not be read: whether the device is on ${where} is unknown`);
+  if (defaultNetwork === null || defaultNetwork.type === null || defaultNetwork.type === 'MOBILE' || defaultNetwork.type.startsWith('MOBILE_')) {
+    return unreached(
+      `the device's default network is ${defaultNetwork === null ? 'none' : `${defaultNetwork.type ?? 'of unknown type'} (netId ${defaultNetwork.netId})`}, not ${where}: connect it to the gateway's link (a cable or USB Ethernet adapter, the emulator's tap, the gateway's access point) and run again`,
+    );
+  }
+  const agent = observation.connectivity.networks.find((n) => n.netId === defaultNetwork.netId) ?? null;
+  const iface = agent?.linkProperties?.interfaceName ?? null;
+  const prefixes = [gateway.ipv6Prefix, gateway.ipv4Subnet].filter((p): p is string => p !== null);
+  const held = (observation.addresses.find((i) => i.name === iface)?.addresses ?? []).filter((a) => prefixes.some((p) => inPrefix(a.address, p)));
+  if (iface === null || held.length === 0) {
+    return unreached(
+      `the device's default network (${defaultNetwork.type}, ${iface ?? 'interface unread'}) holds no address of ${where} (${prefixes.join(', ')}): it is on another network; connect it to the gateway's link and run again`,
+    );
+  }
+  const kind = defaultNetwork.type === 'WIFI' ? 'wifi' : 'ethernet';
+  return {
+    reached: true,
+    network,
+    detail: `on ${where}: ${iface} has ${held.map((a) => a.address).join(', ')}`,
+    facts: {
+      network,
+      apn: gateway.dir,
+      via: 'gateway',
+      defaultNetwork,
+      takenAt: takenAt.toISOString(),
+      how: 'gateway',
+      switched: false,
+      observation: { ...observation, judgedNetwork: kind },
+    },
+  };
+}
+
+/**
  * Moves one device between the profile's networks and observes it there, once per network while
  * it stays there. The factory observation (before anything changed) is kept apart: it is of no
  * network the harness chose.
@@ -254,6 +300,7 @@ export class NetworkAttacher {
         after: null,
       };
     if ('wifi' in target) return this.moveToWifi(network, target.wifi);
+    if ('gateway' in target) return this.onGateway(network, target.gateway);
     // Mobile data must be the default network before an APN is judged (a validated Wi-Fi wins on
     // Android): Wi-Fi goes off here, and back on when the device is restored.
     const mobileDefault = (await this.state.makeMobileDataDefault?.()) ?? { ok: true, changed: false };
@@ -298,6 +345,17 @@ export class NetworkAttacher {
     // Not joined is no attach the device failed (it may be out of range): skipped, not failed.
     if (!joined.ok) return { reached: false, network, cause: 'not-switched', detail: joined.detail, after: null };
     return placeOnWifi(network, ssid, joined.switched, await this.observe(this.backend, { root: this.root }), this.clock());
+  }
+
+  /**
+   * A v6lab gateway's network: nothing to switch (a person connected the device to it); the device
+   * is observed, and it is there when its default network holds an address of the gateway's.
+   */
+  private async onGateway(network: NetworkName, dir: string): Promise<Attachment> {
+    const gateway = readGatewayNetwork(dir);
+    // No gateway to be on is no attach the device failed: skipped, as a network not switched to.
+    if ('down' in gateway) return { reached: false, network, cause: 'not-switched', detail: gateway.down, after: null };
+    return placeOnGateway(network, gateway, await this.observe(this.backend, { root: this.root }), this.clock());
   }
 
   private get attachWaitMs(): number {

@@ -36,6 +36,11 @@ export class ScriptedPhone implements DeviceBackend {
   private joinedBeforeOff = false;
   /** The SSID of the one (open) Wi-Fi network in range, which `cmd wifi connect-network` can join. */
   wifiInRange = 'v6lab-wifi';
+  /**
+   * An Ethernet network on eth1 (a cable to a v6lab gateway, an emulator's tap): Android's default
+   * network over Wi-Fi and cellular. Its addresses are what the gateway gave.
+   */
+  ethernet: { ipv6: string; ipv4: string | null } | null = null;
   /** Whether the shell may read the APN table. */
   apnTableReadable = true;
   preferredId: string;
@@ -83,11 +88,14 @@ export class ScriptedPhone implements DeviceBackend {
     if (line === 'ip -6 route show table all') {
       const local = 'local ::1 dev lo table local proto kernel metric 0 pref medium\n';
       const wifi = this.wifiDefault ? 'default via fe80::1 dev wlan0 table 1030 proto ra metric 1024 pref medium\n' : '';
-      return ok(`${net === null ? '' : 'default via fe80::5465:6cff:fec0:afb9 dev rmnet_data0 table 1053 proto ra metric 1024 pref medium\n'}${wifi}${local}`);
+      const eth = this.ethernet !== null ? 'default via fe80::2 dev eth1 table 1031 proto ra metric 1024 pref medium\n' : '';
+      return ok(
+        `${net === null ? '' : 'default via fe80::5465:6cff:fec0:afb9 dev rmnet_data0 table 1053 proto ra metric 1024 pref medium\n'}${wifi}${eth}${local}`,
+      );
     }
     if (line === 'ip -4 route show table all') {
       const local = 'local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1\n';
-      const wifi = this.wifiDefault ? 'default via 192.168.1.1 dev wlan0 table 1030 proto static\n' : '';
+      const wifi = `${this.wifiDefault ? 'default via 192.168.1.1 dev wlan0 table 1030 proto static\n' : ''}${this.ethernet?.ipv4 ? 'default via 10.0.0.1 dev eth1 table 1031 proto static\n' : ''}`;
       if (net === null) return ok(`${wifi}${local}`);
       return ok(
         net.gives === 'dual-stack'
@@ -129,7 +137,13 @@ export class ScriptedPhone implements DeviceBackend {
     const wifi = this.wifiDefault
       ? '  NetworkAgentInfo{network{101}  handle{433791696908}  ni{WIFI CONNECTED extra: "v6lab-wifi"}  created{true}  lingering{false}  everValidated{true}  lastValidated{true}  lp{{InterfaceName: wlan0 LinkAddresses: [ 2001:db8:1::2/64,192.168.1.2/24 ] DnsAddresses: [ /2001:db8:1::1,/192.168.1.1 ] Domains: null MTU: 1500 Routes: [ ::/0 -> fe80::1 wlan0 mtu 0,0.0.0.0/0 -> 192.168.1.1 wlan0 mtu 0 ]}}  nc{[ Transports: WIFI Capabilities: INTERNET&NOT_RESTRICTED&TRUSTED&VALIDATED&NOT_VPN]}}'
       : null;
-    lines.push(`Active default network: ${this.wifiDefault ? 101 : net === null ? 'none' : 100}`, '', 'Current Networks:');
+    // Ethernet's legacy type name is "Ethernet" (AOSP EthernetNetworkFactory NETWORK_TYPE), its extra the MAC.
+    const eth =
+      this.ethernet === null
+        ? null
+        : `  NetworkAgentInfo{network{102}  handle{438086664204}  ni{Ethernet CONNECTED extra: 02:00:00:00:00:01}  created{true}  lingering{false}  everValidated{true}  lastValidated{true}  lp{{InterfaceName: eth1 LinkAddresses: [ ${this.ethernet.ipv6}/64${this.ethernet.ipv4 === null ? '' : `,${this.ethernet.ipv4}/24`} ] DnsAddresses: [ /2001:db8:e::1 ] Domains: null MTU: 1500 Routes: [ ::/0 -> fe80::2 eth1 mtu 0 ]}}  nc{[ Transports: ETHERNET Capabilities: INTERNET&NOT_RESTRICTED&TRUSTED&VALIDATED&NOT_VPN]}}`;
+    const active = this.ethernet !== null ? 102 : this.wifiDefault ? 101 : net === null ? 'none' : 100;
+    lines.push(`Active default network: ${active}`, '', 'Current Networks:');
     if (net !== null) {
       const v4 = net.gives === 'dual-stack';
       const addresses = v4 ? `${MOBILE_V6}/64,10.0.0.2/24` : `${MOBILE_V6}/64`;
@@ -141,6 +155,7 @@ export class ScriptedPhone implements DeviceBackend {
       );
     }
     if (wifi !== null) lines.push(wifi);
+    if (eth !== null) lines.push(eth);
     return `${lines.join('\n')}\n`;
   }
 
@@ -154,6 +169,10 @@ export class ScriptedPhone implements DeviceBackend {
     if (this.wifiDefault) {
       lines.push('4: wlan0    inet 192.168.1.2/24 scope global wlan0\\       valid_lft forever preferred_lft forever');
       lines.push('4: wlan0    inet6 2001:db8:1::2/64 scope global temporary dynamic \\       valid_lft 86395sec preferred_lft 14395sec');
+    }
+    if (this.ethernet !== null) {
+      lines.push(`5: eth1    inet6 ${this.ethernet.ipv6}/64 scope global dynamic mngtmpaddr \\       valid_lft 86395sec preferred_lft 14395sec`);
+      if (this.ethernet.ipv4 !== null) lines.push(`5: eth1    inet ${this.ethernet.ipv4}/24 scope global eth1\\       valid_lft forever preferred_lft forever`);
     }
     return `${lines.join('\n')}\n`;
   }

@@ -33,6 +33,9 @@ describe('device profiles (devices/*.json)', () => {
     assert.deepEqual(gateway.gatewayCapture?.slice(2), ['gateway', 'capture', '--state-dir', join(dir, 'gw-state')]);
     assert.equal(gateway.gatewayCapture?.[0], process.execPath);
     assert.match(gateway.gatewayCapture?.[1] ?? '', /bin\/v6lab\.js$/);
+    // A network a person connects the device to: a gateway's directory, found relative to the profile too.
+    const wired = loadDeviceProfile(file({ ...good, networks: { ipv6: { gateway: 'gw-state' }, ipv4v6: { wifi: 'home' } } }));
+    assert.deepEqual(wired.networks, { ipv6: { gateway: join(dir, 'gw-state') }, ipv4v6: { wifi: 'home' } });
   });
 
   const bad: [string, unknown, string, RegExp][] = [

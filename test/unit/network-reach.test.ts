@@ -4,7 +4,7 @@
 // failing, a probe's capture failing, an attach nobody watched): no check passes in any of them,
 // and a check is judged only on what was observed on the network it names.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeFile, type AnalyzeOptions } from '../../lib/analysis/index.js';
@@ -237,6 +237,76 @@ describe('the harness judges a check only on the network it names', () => {
       assert.match(r.reasons[0]!.detail, /Wi-Fi "not-here" did not become the default network/);
     }
   });
+
+  /** A v6lab gateway's record as `gateway up` writes it (only what the harness reads matters). */
+  function gatewayDir(mode: string, ipv6Prefix: string | null, ipv4Subnet: string | null): string {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-gw-'));
+    writeFileSync(
+      join(dir, 'gateway.json'),
+      JSON.stringify({
+        version: 1,
+        labId: 'gw',
+        mode,
+        namespace: 'v6l-gw-gw0',
+        deviceLink: { name: 'enx00e04c680001', mac: '00:e0:4c:68:00:01' },
+        lanIpv6Prefix: ipv6Prefix,
+        lanIpv4Subnet: ipv4Subnet,
+      }),
+    );
+    return dir;
+  }
+
+  it('a v6lab gateway network of the profile: a phone cabled to it is judged on eth1 (Ethernet, its default network), by an address of the gateway', async () => {
+    const dir = gatewayDir('dual-stack', '2001:db8:e::/64', '10.0.0.0/24');
+    const { cert, phone, state, runDir } = setUp({ networks: { ipv4v6: { gateway: dir } } });
+    phone.ethernet = { ipv6: '2001:db8:e:0:ce0:9cff:feb1:7b0f', ipv4: '10.0.0.142' };
+    await state.takeFound();
+    const results = await runAll(cert);
+    const dual = byId(results, 'os.dual-stack-attach');
+    assert.equal(dual.status, 'passed', JSON.stringify(dual.reasons));
+    const decision = JSON.parse(readFileSync(join(runDir, dual.evidence[0]!), 'utf8')) as {
+      evidence: { ipv6: string[]; ipv4: string[]; observedOn: { via: string; apn: string; how: string; defaultNetwork: { type: string } } };
+    };
+    // eth1's addresses, none of mobile data's
+    assert.deepEqual([decision.evidence.ipv6, decision.evidence.ipv4], [['2001:db8:e:0:ce0:9cff:feb1:7b0f'], ['10.0.0.142']]);
+    assert.deepEqual(
+      [decision.evidence.observedOn.via, decision.evidence.observedOn.apn, decision.evidence.observedOn.defaultNetwork.type],
+      ['gateway', dir, 'Ethernet'],
+    );
+    // Nothing was switched for it: no APN edit, no Wi-Fi command.
+    assert.ok(!phone.sent.some((argv) => argv[0] === 'svc' || argv[0] === 'cmd'), 'the harness moved nothing for the gateway network');
+  });
+
+  for (const [name, ethernet, gateway, reason] of [
+    [
+      'a phone not cabled to the gateway',
+      null,
+      ['dual-stack', '2001:db8:e::/64', '10.0.0.0/24'],
+      /default network is MOBILE.*connect it to the gateway's link/,
+    ],
+    [
+      'a phone on another Ethernet network',
+      { ipv6: '2001:db8:99::5', ipv4: '192.168.7.5' },
+      ['dual-stack', '2001:db8:e::/64', '10.0.0.0/24'],
+      /holds no address of the v6lab gateway/,
+    ],
+    ['a gateway that is not up', { ipv6: '2001:db8:e::5', ipv4: null }, null, /no v6lab gateway is up in/],
+  ] as const) {
+    it(`a v6lab gateway network and ${name}: its checks are skipped saying so, none judged elsewhere`, async () => {
+      const dir = gateway === null ? mkdtempSync(join(tmpdir(), 'v6lab-gw-none-')) : gatewayDir(...gateway);
+      const { cert, phone } = setUp({ networks: { ipv4v6: { gateway: dir } } });
+      phone.ethernet = ethernet === null ? null : { ...ethernet };
+      const results = await runAll(cert);
+      const judged = on(results, 'ipv4v6').filter(
+        (x) => x.check !== 'os.ipv6-enabled' && x.check !== 'os.apn-protocol' && x.check !== 'os.apn-roaming-protocol',
+      );
+      assert.ok(judged.length > 0);
+      for (const r of judged) {
+        assert.equal(r.status, 'skipped', `${r.check}: ${r.status}`);
+        assert.match(r.reasons[0]!.detail, reason);
+      }
+    });
+  }
 
   it('Wi-Fi the default network and not to be turned off: no check of either APN passes, and the reason says to turn Wi-Fi off', async () => {
     const { cert, phone } = setUp();

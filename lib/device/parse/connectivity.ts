@@ -332,12 +332,14 @@ function networkInfo(ni: string | undefined): NetworkInfoFields {
   // line ends in "extra: " (the trailing space is kept: a trimmed end would lose the whole match).
   // MOBILE[LTE] CONNECTED ROAMING extra: ims
   // WIFI CONNECTED extra:
-  const short = /^([A-Z_0-9]+)(?:\[([^\]]*)\])? ([A-Z_]+)( ROAMING)?(?: extra: (.*))?$/.exec(ni.trimStart());
+  // Ethernet's legacy type name is "Ethernet", mixed case (EthernetNetworkFactory's NETWORK_TYPE,
+  // given as NetworkAgentConfig's legacyTypeName), so the name is read as printed.
+  const short = /^([A-Za-z_0-9]+)(?:\[([^\]]*)\])? ([A-Z_]+)( ROAMING)?(?: extra: (.*))?$/.exec(ni.trimStart());
   if (short) return { type: short[1]!, subtype: short[2] || null, state: short[3]!, extra: short[5] || null, roaming: short[4] !== undefined };
   // Android 9 and 10, NetworkInfo.toString:
   // [type: MOBILE[LTE], state: CONNECTED/CONNECTED, reason: (unspecified), extra: ims, failover: false, available: true, roaming: false]
   // The state read is the detailed one, the one toShortString prints.
-  const long = /^\[type: ([A-Z_0-9]+)(?:\[([^\]]*)\])?, state: [A-Z_]+\/([A-Z_]+), reason: /.exec(ni.trim());
+  const long = /^\[type: ([A-Za-z_0-9]+)(?:\[([^\]]*)\])?, state: [A-Z_]+\/([A-Z_]+), reason: /.exec(ni.trim());
   if (!long) return none;
   // The reason runs to the first ", extra: ", the extra to the first field after it; found with
   // indexOf, as two lazy `.*?` in one pattern backtrack quadratically on a run of ", extra: ".

@@ -1,0 +1,93 @@
+/**
+ * A `v6lab gateway` network a device is connected to, as the gateway recorded it in
+ * `DIR/gateway.json` (written by lib/lab/network/gateway.ts; only what a device on it is judged
+ * by is read here): the /64 its RAs announce and the IPv4 subnet its DHCP hands out. The harness
+ * checks a device is on the gateway by an address of the device in one of them on the interface
+ * of its default network.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataFileError } from '../config/schema.js';
+import { parseAddress } from '../net/address.js';
+
+export interface GatewayNetwork {
+  /** The gateway's state directory. */
+  dir: string;
+  mode: string;
+  /** The host interface the device is on, as the host named it. */
+  deviceLink: string;
+  /** `2001:db8:…::/64`, or null in ipv4-only mode. */
+  ipv6Prefix: string | null;
+  /** `10.0.0.0/24`, or null in the IPv6-only modes. */
+  ipv4Subnet: string | null;
+}
+
+const MAX_RECORD = 64 * 1024;
+
+/**
+ * The gateway of `dir`, or a sentence saying why there is none (not up, or its record unreadable).
+ * Throws DataFileError naming the field for a record of the wrong shape.
+ */
+export function readGatewayNetwork(dir: string): GatewayNetwork | { down: string } {
+  const file = join(dir, 'gateway.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      down: code === 'ENOENT' ? `no v6lab gateway is up in ${dir} (v6lab gateway up --state-dir ${dir})` : `${file}: ${code ?? (error as Error).message}`,
+    };
+  }
+  if (text.length > MAX_RECORD) throw new DataFileError(file, '', `larger than ${MAX_RECORD} bytes: not a gateway record`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new DataFileError(file, '', `not JSON: ${(error as Error).message}`);
+  }
+  const record = raw as Record<string, unknown>;
+  const field = (name: string, value: unknown, nullable: boolean): string | null => {
+    if (value === null && nullable) return null;
+    if (typeof value !== 'string' || value.length === 0 || value.length > 64)
+      throw new DataFileError(file, name, `expected ${nullable ? 'a string or null' : 'a string'}`);
+    return value;
+  };
+  if (typeof raw !== 'object' || raw === null || record.version !== 1) throw new DataFileError(file, 'version', 'not a gateway record of this version (1)');
+  const link = record.deviceLink as Record<string, unknown> | undefined;
+  const ipv6Prefix = field('lanIpv6Prefix', record.lanIpv6Prefix, true);
+  const ipv4Subnet = field('lanIpv4Subnet', record.lanIpv4Subnet, true);
+  for (const [name, prefix] of [
+    ['lanIpv6Prefix', ipv6Prefix],
+    ['lanIpv4Subnet', ipv4Subnet],
+  ] as const) {
+    if (prefix !== null && !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(prefix)) throw new DataFileError(file, name, `${JSON.stringify(prefix)} is not a prefix`);
+  }
+  return {
+    dir,
+    mode: field('mode', record.mode, false) ?? '',
+    deviceLink: field('deviceLink.name', link?.name, false) ?? '',
+    ipv6Prefix,
+    ipv4Subnet,
+  };
+}
+
+/** Whether `address` lies in `prefix` (`a:b::/64`, `10.0.0.0/24`). */
+export function inPrefix(address: string, prefix: string): boolean {
+  const [base = '', lengthText = ''] = prefix.split('/');
+  const length = Number(lengthText);
+  let a: Uint8Array;
+  let b: Uint8Array;
+  try {
+    a = parseAddress(address.split('%')[0] ?? '').bytes;
+    b = parseAddress(base).bytes;
+  } catch {
+    return false;
+  }
+  if (a.length !== b.length || !Number.isInteger(length) || length > a.length * 8) return false;
+  for (let bit = 0; bit < length; bit++) {
+    const mask = 0x80 >> (bit % 8);
+    if ((a[bit >> 3]! & mask) !== (b[bit >> 3]! & mask)) return false;
+  }
+  return true;
+}
