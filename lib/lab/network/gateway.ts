@@ -34,7 +34,7 @@ import { listNamespaces } from './inspect.js';
 import { setUpInternet } from './internet.js';
 import { gatewayNamespace, handsetAddressing, internetNamespace, isLabNamespace, NAT64_PREFIX, worldAddresses, worldDnsAddresses } from './plan.js';
 import { pref64SenderDaemon } from './pref64-sender.js';
-import { isRunning } from './process.js';
+import { isRunning, stopProcesses } from './process.js';
 import { pref64Advertisement } from './ra.js';
 import { readState, StateRecorder } from './state.js';
 import type { LabState, WorldHost } from './types.js';
@@ -716,6 +716,10 @@ export async function gatewayDown(stateDir: string): Promise<{ removed: string[]
   if (record !== null && (await giveLinkBack(record))) removed.push(`device link ${record.deviceLink.name} given back`);
   if (record?.uplink) removed.push(...(await undoUplink(record.uplink)));
   const state = await readState(stateDir).catch(() => null);
+  // The PREF64 sender before radvd: an RA of its own after radvd's last would bring back, with
+  // radvd's router lifetime, the default route radvd's going had withdrawn.
+  const sender = (state?.processes ?? []).filter((p) => p.name === 'pref64-sender');
+  for (const proc of await stopProcesses(sender)) removed.push(`process ${proc.name} (pid ${proc.pid})`);
   const labId = state?.labId ?? record?.labId;
   // The namespaces of a gateway whose lab.json was lost still carry its id.
   const down = await labDown(stateDir, labId === undefined ? {} : { labId });
