@@ -107,7 +107,8 @@ export async function gatewayUpCommand(options: GatewayUpCommandOptions, out: No
  */
 export async function gatewayCaptureCommand(options: { stateDir?: string }): Promise<number> {
   requireRoot('capture');
-  if (process.stdout.isTTY) throw new UsageError('gateway capture: stdout is a terminal; send the pcap to a file or a program (v6lab gateway capture > device.pcap)');
+  if (process.stdout.isTTY)
+    throw new UsageError('gateway capture: stdout is a terminal; send the pcap to a file or a program (v6lab gateway capture > device.pcap)');
   return streamCapture(gatewayStateDir(options.stateDir));
 }
 

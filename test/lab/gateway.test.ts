@@ -189,6 +189,10 @@ describe('lab: v6lab gateway on a device link (issue 16)', function () {
 
   it('true-ipv6-only: ipv4only.arpa has no AAAA and the IPv4-only host is unreachable; a dual-stack host answers over IPv6', async () => {
     const status = await up('true-ipv6-only');
+    // A second gateway on the same state directory is refused saying one is up, and changes nothing.
+    const again = await v6labInHost(['gateway', 'up', '--device-link', LINK, '--id', GATEWAY_ID], stateDir);
+    assert.equal(again.code, 2, again.stderr);
+    assert.match(again.stderr, /^v6lab: gateway up: a gateway is up in .* on v6gtlink \(v6lab gateway down first\)\n$/);
     assert.equal(status.nat64Prefix, null);
     assert.equal(status.dns64, null);
     await slaacAddresses();

@@ -311,15 +311,17 @@ export async function readGatewayRecord(stateDir: string): Promise<GatewayRecord
  */
 export async function gatewayUp(plan: GatewayPlan): Promise<GatewayRecord> {
   const started = Date.now();
-  const hostLink = await checkGatewayPlan(plan);
-  const nat64Prefix = checkNat64Prefix(plan.nat64Prefix);
   const stateDir = path.resolve(plan.stateDir);
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  // A gateway already up is said first: its device link has left the host, so checking the link
+  // would only say there is no such interface.
   const existing = await readGatewayRecord(stateDir).catch(() => null);
   if (existing !== null) {
     const live = (await listNamespaces()).includes(existing.namespace);
     if (live) throw new GatewayInputError('gateway up', `a gateway is up in ${stateDir} on ${existing.deviceLink.name} (v6lab gateway down first)`);
   }
+  const hostLink = await checkGatewayPlan(plan);
+  const nat64Prefix = checkNat64Prefix(plan.nat64Prefix);
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
   // Leftovers of a crashed gateway: its link given back, its processes and namespaces removed.
   await gatewayDown(stateDir);
 
