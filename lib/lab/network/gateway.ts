@@ -32,7 +32,7 @@ import { labDown, runDirOf } from './down.js';
 import { LabStepError } from './errors.js';
 import { listNamespaces } from './inspect.js';
 import { setUpInternet } from './internet.js';
-import { gatewayNamespace, handsetAddressing, internetNamespace, isLabNamespace, NAT64_PREFIX, worldAddresses, worldDnsAddresses } from './plan.js';
+import { gatewayNamespace, handsetAddressing, internetNamespace, NAT64_PREFIX, worldAddresses, worldDnsAddresses } from './plan.js';
 import { pref64SenderDaemon } from './pref64-sender.js';
 import { isRunning, stopProcesses } from './process.js';
 import { pref64Advertisement } from './ra.js';
@@ -870,5 +870,3 @@ async function readLeases(runDir: string): Promise<{ mac: string; ip: string }[]
   const text = await readFile(dhcpLeaseFile(path.join(runDir, 'gateway')), 'utf8').catch(() => '');
   return parseDnsmasqLeases(text.slice(0, 1 << 20)).map((lease) => ({ mac: lease.mac.toLowerCase(), ip: lease.ipv4 }));
 }
-
-export { isLabNamespace };
