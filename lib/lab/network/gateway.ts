@@ -32,7 +32,7 @@ import { labDown, runDirOf } from './down.js';
 import { LabStepError } from './errors.js';
 import { listNamespaces } from './inspect.js';
 import { setUpInternet } from './internet.js';
-import { gatewayNamespace, handsetAddressing, internetNamespace, NAT64_PREFIX, worldAddresses, worldDnsAddresses } from './plan.js';
+import { gatewayNamespace, handsetAddressing, internetNamespace, labHash16, NAT64_PREFIX, worldAddresses, worldDnsAddresses } from './plan.js';
 import { pref64SenderDaemon } from './pref64-sender.js';
 import { isRunning, stopProcesses } from './process.js';
 import { pref64Advertisement } from './ra.js';
@@ -491,15 +491,24 @@ async function setUpUplink(ctx: Context, record: GatewayRecord, stateDir: string
   if (uplink === null) return;
   const gw = record.namespace;
   const a = handsetAddressing(ctx.labId, 0);
+  const wan = uplinkWan(ctx.labId);
   await step(ctx, 'gateway: uplink', async () => {
+    // Another gateway (another --id) whose link took the same /24: refused rather than routed wrong.
+    const taken = JSON.parse(await run(['ip', '-j', '-4', 'addr', 'show'])) as HostAddresses[];
+    const clash = taken.find((l) => l.addr_info.some((x) => x.local.startsWith(wan.subnet.replace(/0\/24$/, ''))));
+    if (clash !== undefined)
+      throw new GatewayInputError(
+        '--id',
+        `${wan.subnet}, the uplink link of gateway ${ctx.labId}, is in use on ${clash.ifname}: give the gateway another --id`,
+      );
     await run(['ip', 'link', 'add', uplink.hostLink, 'type', 'veth', 'peer', 'name', 'wan0', 'netns', gw]);
-    await run(['ip', 'addr', 'add', `${a.internetGatewaySideIpv4}/24`, 'dev', uplink.hostLink]);
+    await run(['ip', 'addr', 'add', `${wan.host}/24`, 'dev', uplink.hostLink]);
     await run(['ip', 'link', 'set', 'dev', uplink.hostLink, 'up']);
     await ipBatch(gw, [
       ['link', 'set', 'lo', 'up'],
-      ['addr', 'add', `${a.gatewayWanIpv4}/24`, 'dev', 'wan0'],
+      ['addr', 'add', `${wan.gateway}/24`, 'dev', 'wan0'],
       ['link', 'set', 'wan0', 'up'],
-      ['route', 'add', 'default', 'via', a.internetGatewaySideIpv4],
+      ['route', 'add', 'default', 'via', wan.host],
     ]);
     // Everything of the device (its IPv4, NAT64's pool) leaves wan0 as wan0's address.
     await nftLoad(gw, nat44Ruleset(`{ ${a.handsetIpv4Subnet}, ${a.nat64Pool} }`, 'wan0'));
@@ -510,7 +519,7 @@ async function setUpUplink(ctx: Context, record: GatewayRecord, stateDir: string
       await writeGatewayRecord(stateDir, record);
       await run(['sysctl', '-q', '-w', `${key}=1`]);
     }
-    await run(['nft', '-f', '-'], { input: hostUplinkRuleset(uplink, a.gatewayWanIpv4.replace(/\.\d+$/, '.0/24'), record.lanIpv6Prefix) });
+    await run(['nft', '-f', '-'], { input: hostUplinkRuleset(uplink, wan.subnet, record.lanIpv6Prefix) });
     if (uplink.ipv6 && record.lanIpv6Prefix !== null) {
       await ipBatch(gw, [['addr', 'add', `${a.gatewayWanIpv6}/64`, 'dev', 'wan0', 'nodad']], 6);
       await run(['ip', '-6', 'addr', 'add', `${a.internetGatewaySideIpv6}/64`, 'dev', uplink.hostLink, 'nodad']);
@@ -518,6 +527,15 @@ async function setUpUplink(ctx: Context, record: GatewayRecord, stateDir: string
       await ipBatch(gw, [['route', 'add', '::/0', 'via', a.internetGatewaySideIpv6, 'dev', 'wan0']], 6);
     }
   });
+}
+
+/**
+ * The /24 between the host and an `--uplink` gateway's wan0, one per gateway id (100.95.N.0/24,
+ * N from the id): two gateways of other ids can be up on one host.
+ */
+export function uplinkWan(labId: string): { host: string; gateway: string; subnet: string } {
+  const n = labHash16(labId) & 0xff;
+  return { host: `100.95.${n}.1`, gateway: `100.95.${n}.2`, subnet: `100.95.${n}.0/24` };
 }
 
 /** The host's table for `--uplink`: masquerade out of it, and let the two links forward to each other. */
