@@ -4,17 +4,9 @@ import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { DEFAULT_WORLD } from '../lab/lab.js';
-import {
-  checkNat64Prefix,
-  GATEWAY_MODES,
-  gatewayDown,
-  gatewayStatus,
-  gatewayUp,
-  type GatewayMode,
-  type GatewayStatus,
-  readGatewayRecord,
-  streamCaptureArgv,
-} from '../lab/network/gateway.js';
+import { checkNat64Prefix, gatewayDown, gatewayUp, streamCaptureArgv } from '../lab/network/gateway.js';
+import { GATEWAY_MODES, type GatewayMode, readGatewayRecord } from '../lab/network/gateway-record.js';
+import { type GatewayStatus, gatewayStatus } from '../lab/network/gateway-status.js';
 import { NAT64_PREFIX } from '../lab/network/plan.js';
 import { loadWorld } from '../lab/world.js';
 import { EXIT, UsageError } from './errors.js';

@@ -20,52 +20,41 @@
  * directory, by the same StateRecorder), and the device link in gateway.json before it is moved:
  * `down` is idempotent and finds the link after a crash at any step.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
 import { canonicalAddress, parseNat64Prefix } from '../../net/address.js';
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
 import { nat44Ruleset, radvdConf, resolverUnboundConf, taygaConf, worldTopLevelDomains } from './config.js';
 import { daemon, deferred, logFile, makeNamespace, parallel, step, type Context } from './context.js';
-import { dhcpLeaseFile, dnsmasqDhcp, parseDnsmasqLeases } from './dhcp.js';
+import { dnsmasqDhcp } from './dhcp.js';
 import { labDown, runDirOf } from './down.js';
 import { LabStepError } from './errors.js';
 import { listNamespaces } from './inspect.js';
 import { setUpInternet } from './internet.js';
-import { gatewayNamespace, handsetAddressing, internetNamespace, labHash16, NAT64_PREFIX, worldAddresses, worldDnsAddresses } from './plan.js';
+import { gatewayNamespace, handsetAddressing, internetNamespace, NAT64_PREFIX, worldAddresses, worldDnsAddresses } from './plan.js';
 import { pref64SenderDaemon } from './pref64-sender.js';
-import { isRunning, stopProcesses } from './process.js';
+import { stopProcesses } from './process.js';
 import { pref64Advertisement } from './ra.js';
 import { readState, StateRecorder } from './state.js';
+import {
+  type DeviceLinkRecord,
+  GatewayInputError,
+  type GatewayMode,
+  type GatewayRecord,
+  type HostAddresses,
+  INTERFACE_NAME,
+  MODE_FEATURES,
+  GATEWAY_MODES,
+  gatewayFile,
+  readGatewayRecord,
+  type UplinkRecord,
+  writeGatewayRecord,
+} from './gateway-record.js';
+import { checkUplink, hostForwardsIpv6, hostResolvers, setUpUplink, undoUplink } from './gateway-uplink.js';
 import type { LabState, WorldHost } from './types.js';
 
 const log = createDebug('v6lab:lab:gateway');
-
-export const GATEWAY_MODES = ['ipv6-only', 'dual-stack', 'true-ipv6-only', 'ipv4-only', 'ipv6-mostly'] as const;
-export type GatewayMode = (typeof GATEWAY_MODES)[number];
-
-/** The file beside lab.json that holds what `down` needs to give the device link back. */
-export const GATEWAY_FILE = 'gateway.json';
-
-/** What each mode offers on the device link. */
-export interface ModeFeatures {
-  ipv6: boolean;
-  ipv4: boolean;
-  dns64: boolean;
-  nat64: boolean;
-  /** PREF64 in the RAs whatever --pref64 says. */
-  pref64: boolean;
-  /** DHCPv4 option 108, IPv6-Only Preferred (RFC 8925). */
-  v6OnlyPreferred: boolean;
-}
-
-export const MODE_FEATURES: Record<GatewayMode, ModeFeatures> = {
-  'ipv6-only': { ipv6: true, ipv4: false, dns64: true, nat64: true, pref64: false, v6OnlyPreferred: false },
-  'true-ipv6-only': { ipv6: true, ipv4: false, dns64: false, nat64: false, pref64: false, v6OnlyPreferred: false },
-  'dual-stack': { ipv6: true, ipv4: true, dns64: false, nat64: false, pref64: false, v6OnlyPreferred: false },
-  'ipv6-mostly': { ipv6: true, ipv4: true, dns64: true, nat64: true, pref64: true, v6OnlyPreferred: true },
-  'ipv4-only': { ipv6: false, ipv4: true, dns64: false, nat64: false, pref64: false, v6OnlyPreferred: false },
-};
 
 /** What `gateway up` is asked for; validated by {@link checkGatewayPlan}. */
 export interface GatewayPlan {
@@ -91,69 +80,6 @@ export interface GatewayPlan {
   force: boolean;
 }
 
-/** The device link as the host had it, to give it back so. */
-export interface DeviceLinkRecord {
-  name: string;
-  mac: string;
-  mtu: number;
-  up: boolean;
-  /** The host's global and site addresses on it (link-local ones come back by themselves). */
-  addresses: { family: 4 | 6; local: string; prefixlen: number }[];
-}
-
-export interface GatewayRecord {
-  version: 1;
-  labId: string;
-  mode: GatewayMode;
-  namespace: string;
-  deviceLink: DeviceLinkRecord;
-  /** Where the link is: still the host's, or moved into the gateway's namespace. */
-  moved: boolean;
-  lanIpv6Prefix: string | null;
-  gatewayIpv6: string | null;
-  lanIpv4Subnet: string | null;
-  gatewayIpv4: string | null;
-  /** The resolver the device is told of (RDNSS, DHCPv4 option 6). */
-  dnsServers: string[];
-  dns64: boolean;
-  nat64Prefix: string | null;
-  pref64: boolean;
-  v6OnlyPreferred: boolean;
-  capture: string | null;
-  /** What `--uplink` changed in the host's namespace, to undo it at `down`. */
-  uplink: UplinkRecord | null;
-  startedAt: string;
-}
-
-/** The host side of `--uplink`: all of it is the gateway's own or recorded to be put back. */
-export interface UplinkRecord {
-  interface: string;
-  /** The veth whose peer is the gateway's wan0 (the gateway made it). */
-  hostLink: string;
-  /** The gateway's own nftables table in the host (`ip` family), masquerading out of `interface`. */
-  nftTable: string;
-  /** Per-interface IPv4 forwarding the gateway turned on, with the values to put back. */
-  forwarding: { key: string; previous: string }[];
-  /** The resolvers the gateway's resolver forwards to. */
-  dns: string[];
-  /** Native IPv6 leaves through the host (it forwards IPv6 already); else every AAAA is synthesized. */
-  ipv6: boolean;
-}
-
-/** Bad input to `gateway up|down`: the option it names and what is wrong; exit 2. */
-export class GatewayInputError extends Error {
-  override name = 'GatewayInputError';
-  constructor(
-    readonly option: string,
-    readonly problem: string,
-  ) {
-    super(`${option}: ${problem}`);
-  }
-}
-
-/** Linux interface names the gateway takes: what `ip` prints and a batch line can hold. */
-const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
-
 interface HostLink {
   ifname: string;
   address?: string;
@@ -161,11 +87,6 @@ interface HostLink {
   flags: string[];
   link_type: string;
   linkinfo?: { info_kind?: string };
-}
-
-interface HostAddresses {
-  ifname: string;
-  addr_info: { family: 'inet' | 'inet6'; local: string; prefixlen: number; scope: string }[];
 }
 
 /** The interfaces this host's default routes leave by (IPv4 and IPv6). */
@@ -244,64 +165,6 @@ export async function checkGatewayPlan(plan: GatewayPlan): Promise<DeviceLinkRec
   const link = await inspectDeviceLink(plan.deviceLink, plan.force);
   if (plan.uplink !== null) await checkUplink(plan.uplink.interface, plan.deviceLink);
   return link;
-}
-
-/** The uplink exists in this namespace and is not the device link. */
-async function checkUplink(name: string, deviceLink: string): Promise<void> {
-  if (!INTERFACE_NAME.test(name)) throw new GatewayInputError('--uplink', `${JSON.stringify(name)} is not an interface name`);
-  if (name === deviceLink) throw new GatewayInputError('--uplink', `${name} is the device link too: give the interface the host reaches the internet by`);
-  try {
-    await run(['ip', 'link', 'show', 'dev', name]);
-  } catch {
-    throw new GatewayInputError('--uplink', `no interface ${JSON.stringify(name)} in this network namespace (\`ip link show\` lists them)`);
-  }
-}
-
-/** The host's resolvers (resolv.conf, or systemd-resolved's upstreams), none on loopback: the gateway's namespace cannot reach those. */
-export async function hostResolvers(): Promise<string[]> {
-  for (const file of ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf']) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      continue;
-    }
-    const servers = [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)]
-      .map((m) => m[1] ?? '')
-      .filter((a) => a !== '' && !a.startsWith('127.') && a !== '::1' && !a.includes('%'));
-    if (servers.length > 0) return servers;
-  }
-  return [];
-}
-
-/** Whether this namespace forwards IPv6 (a host setting the gateway reads, never changes). */
-async function hostForwardsIpv6(): Promise<boolean> {
-  return (await readFile('/proc/sys/net/ipv6/conf/all/forwarding', 'utf8').catch(() => '0')).trim() === '1';
-}
-
-const gatewayFile = (stateDir: string): string => path.join(stateDir, GATEWAY_FILE);
-
-async function writeGatewayRecord(stateDir: string, record: GatewayRecord): Promise<void> {
-  const file = gatewayFile(stateDir);
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-  await rename(temporary, file);
-}
-
-/** The gateway's record, or null when none is up. Throws naming the file when it is unreadable. */
-export async function readGatewayRecord(stateDir: string): Promise<GatewayRecord | null> {
-  let text: string;
-  try {
-    text = await readFile(gatewayFile(stateDir), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  const record = JSON.parse(text) as GatewayRecord;
-  if (record.version !== 1 || typeof record.deviceLink?.name !== 'string' || !INTERFACE_NAME.test(record.deviceLink.name)) {
-    throw new Error(`${gatewayFile(stateDir)}: not a gateway record this version writes (version and deviceLink.name)`);
-  }
-  return record;
 }
 
 /**
@@ -450,7 +313,6 @@ export async function gatewayUp(plan: GatewayPlan): Promise<GatewayRecord> {
   return record;
 }
 
-/** The gateway's namespace: its kernel settings and the device link moved in. */
 /** wan0 to the world's internet namespace, routes both ways, and the carrier NAT44 out of wan0. */
 async function linkToWorld(ctx: Context, record: GatewayRecord): Promise<void> {
   const inet = internetNamespace(ctx.labId);
@@ -479,91 +341,7 @@ async function linkToWorld(ctx: Context, record: GatewayRecord): Promise<void> {
   await nftLoad(gw, nat44Ruleset(a.handsetIpv4Subnet, 'wan0'));
 }
 
-/**
- * `--uplink`: wan0 to a veth in the host's namespace, the gateway masquerading the device's IPv4
- * and NAT64's pool out of wan0, and the host masquerading wan0's subnet out of the uplink in a
- * table of the gateway's own. IPv4 forwarding is turned on for the two interfaces only (values
- * recorded first, put back at down). Native IPv6 is masqueraded out too when the host forwards
- * IPv6 already; the gateway never turns that on (it would change how the host takes RAs).
- */
-async function setUpUplink(ctx: Context, record: GatewayRecord, stateDir: string): Promise<void> {
-  const uplink = record.uplink;
-  if (uplink === null) return;
-  const gw = record.namespace;
-  const a = handsetAddressing(ctx.labId, 0);
-  const wan = uplinkWan(ctx.labId);
-  await step(ctx, 'gateway: uplink', async () => {
-    // Another gateway (another --id) whose link took the same /24: refused rather than routed wrong.
-    const taken = JSON.parse(await run(['ip', '-j', '-4', 'addr', 'show'])) as HostAddresses[];
-    const clash = taken.find((l) => l.addr_info.some((x) => x.local.startsWith(wan.subnet.replace(/0\/24$/, ''))));
-    if (clash !== undefined)
-      throw new GatewayInputError(
-        '--id',
-        `${wan.subnet}, the uplink link of gateway ${ctx.labId}, is in use on ${clash.ifname}: give the gateway another --id`,
-      );
-    await run(['ip', 'link', 'add', uplink.hostLink, 'type', 'veth', 'peer', 'name', 'wan0', 'netns', gw]);
-    await run(['ip', 'addr', 'add', `${wan.host}/24`, 'dev', uplink.hostLink]);
-    await run(['ip', 'link', 'set', 'dev', uplink.hostLink, 'up']);
-    await ipBatch(gw, [
-      ['link', 'set', 'lo', 'up'],
-      ['addr', 'add', `${wan.gateway}/24`, 'dev', 'wan0'],
-      ['link', 'set', 'wan0', 'up'],
-      ['route', 'add', 'default', 'via', wan.host],
-    ]);
-    // Everything of the device (its IPv4, NAT64's pool) leaves wan0 as wan0's address.
-    await nftLoad(gw, nat44Ruleset(`{ ${a.handsetIpv4Subnet}, ${a.nat64Pool} }`, 'wan0'));
-    for (const dev of [uplink.hostLink, uplink.interface]) {
-      const key = `net.ipv4.conf.${dev}.forwarding`;
-      const previous = (await readFile(`/proc/sys/net/ipv4/conf/${dev}/forwarding`, 'utf8')).trim();
-      uplink.forwarding.push({ key, previous });
-      await writeGatewayRecord(stateDir, record);
-      await run(['sysctl', '-q', '-w', `${key}=1`]);
-    }
-    await run(['nft', '-f', '-'], { input: hostUplinkRuleset(uplink, wan.subnet, record.lanIpv6Prefix) });
-    if (uplink.ipv6 && record.lanIpv6Prefix !== null) {
-      await ipBatch(gw, [['addr', 'add', `${a.gatewayWanIpv6}/64`, 'dev', 'wan0', 'nodad']], 6);
-      await run(['ip', '-6', 'addr', 'add', `${a.internetGatewaySideIpv6}/64`, 'dev', uplink.hostLink, 'nodad']);
-      await run(['ip', '-6', 'route', 'add', record.lanIpv6Prefix, 'via', a.gatewayWanIpv6, 'dev', uplink.hostLink]);
-      await ipBatch(gw, [['route', 'add', '::/0', 'via', a.internetGatewaySideIpv6, 'dev', 'wan0']], 6);
-    }
-  });
-}
-
-/**
- * The /24 between the host and an `--uplink` gateway's wan0, one per gateway id (100.95.N.0/24,
- * N from the id): two gateways of other ids can be up on one host.
- */
-export function uplinkWan(labId: string): { host: string; gateway: string; subnet: string } {
-  const n = labHash16(labId) & 0xff;
-  return { host: `100.95.${n}.1`, gateway: `100.95.${n}.2`, subnet: `100.95.${n}.0/24` };
-}
-
-/** The host's table for `--uplink`: masquerade out of it, and let the two links forward to each other. */
-export function hostUplinkRuleset(
-  uplink: Pick<UplinkRecord, 'interface' | 'hostLink' | 'nftTable' | 'ipv6'>,
-  wanSubnet: string,
-  lanIpv6Prefix: string | null,
-): string {
-  const ipv6 = uplink.ipv6 && lanIpv6Prefix !== null;
-  return `table inet ${uplink.nftTable} {
-  chain forward {
-    type filter hook forward priority filter; policy accept;
-    iifname "${uplink.hostLink}" oifname "${uplink.interface}" accept
-    iifname "${uplink.interface}" oifname "${uplink.hostLink}" ct state established,related accept
-  }
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "${uplink.interface}" ip saddr ${wanSubnet} masquerade
-${
-  ipv6
-    ? `    oifname "${uplink.interface}" ip6 saddr ${lanIpv6Prefix} masquerade
-`
-    : ''
-}  }
-}
-`;
-}
-
+/** The gateway's namespace: its kernel settings and the device link moved in. */
 async function setUpGatewayNamespace(ctx: Context, record: GatewayRecord, stateDir: string): Promise<void> {
   const gw = record.namespace;
   const a = handsetAddressing(ctx.labId, 0);
@@ -749,142 +527,4 @@ export async function gatewayDown(stateDir: string): Promise<{ removed: string[]
     removed.push(gatewayFile(stateDir));
   }
   return { removed };
-}
-
-/** Undoes what `--uplink` did in the host's namespace; each part only if it is still there. */
-async function undoUplink(uplink: UplinkRecord): Promise<string[]> {
-  const removed: string[] = [];
-  try {
-    await run(['ip', 'link', 'show', 'dev', uplink.hostLink]);
-    await run(['ip', 'link', 'del', 'dev', uplink.hostLink]);
-    removed.push(`link ${uplink.hostLink}`);
-  } catch {
-    // gone already (with the gateway's namespace, its peer's)
-  }
-  try {
-    await run(['nft', 'list', 'table', 'inet', uplink.nftTable]);
-    await run(['nft', 'delete', 'table', 'inet', uplink.nftTable]);
-    removed.push(`nftables table inet ${uplink.nftTable}`);
-  } catch {
-    // never made, or removed
-  }
-  for (const { key, previous } of uplink.forwarding) {
-    // The veth's key is gone with it; the uplink's is put back as the host had it.
-    if (!/^net\.ipv4\.conf\.[A-Za-z0-9_.-]{1,15}\.forwarding$/.test(key) || !/^[01]$/.test(previous)) continue;
-    const file = `/proc/sys/${key.replaceAll('.', '/')}`;
-    const now = await readFile(file, 'utf8').catch(() => null);
-    if (now === null || now.trim() === previous) continue;
-    await run(['sysctl', '-q', '-w', `${key}=${previous}`]);
-    removed.push(`${key} back to ${previous}`);
-  }
-  return removed;
-}
-
-/** A client the gateway has seen on the device link. */
-export interface GatewayClient {
-  mac: string;
-  /** SLAAC (the neighbour table's global addresses in the /64) and DHCPv4 leases. */
-  addresses: string[];
-}
-
-export interface GatewayStatus {
-  up: boolean;
-  healthy: boolean;
-  mode: GatewayMode | null;
-  deviceLink: { name: string; mac: string } | null;
-  namespace: string | null;
-  /** The /64 the RAs announce. */
-  prefix: string | null;
-  /** The resolver the device is told of; a DNS64 in the modes that have one. */
-  dns64: string | null;
-  dnsServers: string[];
-  nat64Prefix: string | null;
-  pref64: boolean;
-  ipv4: { subnet: string; gateway: string } | null;
-  capture: { file: string; running: boolean } | null;
-  clients: GatewayClient[];
-  problems: string[];
-}
-
-interface Neighbour {
-  dst: string;
-  lladdr?: string;
-  state?: string[];
-}
-
-/** What `gateway status` shows: the record, whether its processes run, and the clients seen. */
-export async function gatewayStatus(stateDir: string): Promise<GatewayStatus> {
-  const record = await readGatewayRecord(stateDir);
-  const state = await readState(stateDir).catch(() => null);
-  if (record === null) {
-    return {
-      up: false,
-      healthy: true,
-      mode: null,
-      deviceLink: null,
-      namespace: null,
-      prefix: null,
-      dns64: null,
-      dnsServers: [],
-      nat64Prefix: null,
-      pref64: false,
-      ipv4: null,
-      capture: null,
-      clients: [],
-      problems: [],
-    };
-  }
-  const problems: string[] = [];
-  const live = new Set(await listNamespaces());
-  for (const ns of state?.namespaces ?? []) if (!live.has(ns.name)) problems.push(`namespace ${ns.name} is gone`);
-  let captureRunning = false;
-  for (const proc of state?.processes ?? []) {
-    const running = await isRunning(proc);
-    if (proc.name === 'tcpdump') captureRunning = running;
-    else if (!running) problems.push(`${proc.name} (pid ${proc.pid}) is not running`);
-  }
-  if (state?.phase !== 'up') problems.push(`the gateway is ${state?.phase ?? 'without its lab.json'}`);
-  const clients = new Map<string, Set<string>>();
-  if (live.has(record.namespace) && record.lanIpv6Prefix !== null) {
-    try {
-      const neighbours = JSON.parse(await ip(record.namespace, '-6', '-j', 'neigh', 'show', 'dev', record.deviceLink.name)) as Neighbour[];
-      const [prefixAddress = ''] = record.lanIpv6Prefix.split('/');
-      const head = canonicalAddress(prefixAddress).replace(/::$/, ':');
-      for (const n of neighbours) {
-        if (n.lladdr === undefined || !canonicalAddress(n.dst).startsWith(head)) continue;
-        const set = clients.get(n.lladdr) ?? new Set<string>();
-        set.add(canonicalAddress(n.dst));
-        clients.set(n.lladdr, set);
-      }
-    } catch (error) {
-      problems.push(`neighbours of ${record.deviceLink.name}: ${(error as Error).message}`);
-    }
-  }
-  for (const lease of await readLeases(runDirOf(stateDir))) {
-    const set = clients.get(lease.mac) ?? new Set<string>();
-    set.add(lease.ip);
-    clients.set(lease.mac, set);
-  }
-  return {
-    up: true,
-    healthy: problems.length === 0,
-    mode: record.mode,
-    deviceLink: { name: record.deviceLink.name, mac: record.deviceLink.mac },
-    namespace: record.namespace,
-    prefix: record.lanIpv6Prefix,
-    dns64: record.dns64 ? record.gatewayIpv6 : null,
-    dnsServers: record.dnsServers,
-    nat64Prefix: record.nat64Prefix,
-    pref64: record.pref64,
-    ipv4: record.lanIpv4Subnet !== null && record.gatewayIpv4 !== null ? { subnet: record.lanIpv4Subnet, gateway: record.gatewayIpv4 } : null,
-    capture: record.capture === null || record.capture === '-' ? null : { file: path.resolve(record.capture), running: captureRunning },
-    clients: [...clients].map(([mac, addresses]) => ({ mac, addresses: [...addresses].sort() })).sort((x, y) => x.mac.localeCompare(y.mac)),
-    problems,
-  };
-}
-
-/** The DHCPv4 leases dnsmasq wrote (at most 1 MiB of them: it is the gateway's own file). */
-async function readLeases(runDir: string): Promise<{ mac: string; ip: string }[]> {
-  const text = await readFile(dhcpLeaseFile(path.join(runDir, 'gateway')), 'utf8').catch(() => '');
-  return parseDnsmasqLeases(text.slice(0, 1 << 20)).map((lease) => ({ mac: lease.mac.toLowerCase(), ip: lease.ipv4 }));
 }

@@ -1,0 +1,127 @@
+/**
+ * What a `v6lab gateway` records in `gateway.json` beside its lab.json, written before the device
+ * link is moved so that `down` finds it after a crash at any step: the modes and what each serves,
+ * the device link as the host had it, and what `--uplink` changed on the host.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export const GATEWAY_MODES = ['ipv6-only', 'dual-stack', 'true-ipv6-only', 'ipv4-only', 'ipv6-mostly'] as const;
+
+export type GatewayMode = (typeof GATEWAY_MODES)[number];
+
+/** The file beside lab.json that holds what `down` needs to give the device link back. */
+export const GATEWAY_FILE = 'gateway.json';
+
+/** What each mode offers on the device link. */
+export interface ModeFeatures {
+  ipv6: boolean;
+  ipv4: boolean;
+  dns64: boolean;
+  nat64: boolean;
+  /** PREF64 in the RAs whatever --pref64 says. */
+  pref64: boolean;
+  /** DHCPv4 option 108, IPv6-Only Preferred (RFC 8925). */
+  v6OnlyPreferred: boolean;
+}
+
+export const MODE_FEATURES: Record<GatewayMode, ModeFeatures> = {
+  'ipv6-only': { ipv6: true, ipv4: false, dns64: true, nat64: true, pref64: false, v6OnlyPreferred: false },
+  'true-ipv6-only': { ipv6: true, ipv4: false, dns64: false, nat64: false, pref64: false, v6OnlyPreferred: false },
+  'dual-stack': { ipv6: true, ipv4: true, dns64: false, nat64: false, pref64: false, v6OnlyPreferred: false },
+  'ipv6-mostly': { ipv6: true, ipv4: true, dns64: true, nat64: true, pref64: true, v6OnlyPreferred: true },
+  'ipv4-only': { ipv6: false, ipv4: true, dns64: false, nat64: false, pref64: false, v6OnlyPreferred: false },
+};
+
+/** The device link as the host had it, to give it back so. */
+export interface DeviceLinkRecord {
+  name: string;
+  mac: string;
+  mtu: number;
+  up: boolean;
+  /** The host's global and site addresses on it (link-local ones come back by themselves). */
+  addresses: { family: 4 | 6; local: string; prefixlen: number }[];
+}
+
+export interface GatewayRecord {
+  version: 1;
+  labId: string;
+  mode: GatewayMode;
+  namespace: string;
+  deviceLink: DeviceLinkRecord;
+  /** Where the link is: still the host's, or moved into the gateway's namespace. */
+  moved: boolean;
+  lanIpv6Prefix: string | null;
+  gatewayIpv6: string | null;
+  lanIpv4Subnet: string | null;
+  gatewayIpv4: string | null;
+  /** The resolver the device is told of (RDNSS, DHCPv4 option 6). */
+  dnsServers: string[];
+  dns64: boolean;
+  nat64Prefix: string | null;
+  pref64: boolean;
+  v6OnlyPreferred: boolean;
+  capture: string | null;
+  /** What `--uplink` changed in the host's namespace, to undo it at `down`. */
+  uplink: UplinkRecord | null;
+  startedAt: string;
+}
+
+/** The host side of `--uplink`: all of it is the gateway's own or recorded to be put back. */
+export interface UplinkRecord {
+  interface: string;
+  /** The veth whose peer is the gateway's wan0 (the gateway made it). */
+  hostLink: string;
+  /** The gateway's own nftables table in the host (`ip` family), masquerading out of `interface`. */
+  nftTable: string;
+  /** Per-interface IPv4 forwarding the gateway turned on, with the values to put back. */
+  forwarding: { key: string; previous: string }[];
+  /** The resolvers the gateway's resolver forwards to. */
+  dns: string[];
+  /** Native IPv6 leaves through the host (it forwards IPv6 already); else every AAAA is synthesized. */
+  ipv6: boolean;
+}
+
+/** Bad input to `gateway up|down`: the option it names and what is wrong; exit 2. */
+export class GatewayInputError extends Error {
+  override name = 'GatewayInputError';
+  constructor(
+    readonly option: string,
+    readonly problem: string,
+  ) {
+    super(`${option}: ${problem}`);
+  }
+}
+
+/** Linux interface names the gateway takes: what `ip` prints and a batch line can hold. */
+export const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+export interface HostAddresses {
+  ifname: string;
+  addr_info: { family: 'inet' | 'inet6'; local: string; prefixlen: number; scope: string }[];
+}
+
+export const gatewayFile = (stateDir: string): string => path.join(stateDir, GATEWAY_FILE);
+
+export async function writeGatewayRecord(stateDir: string, record: GatewayRecord): Promise<void> {
+  const file = gatewayFile(stateDir);
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, file);
+}
+
+/** The gateway's record, or null when none is up. Throws naming the file when it is unreadable. */
+export async function readGatewayRecord(stateDir: string): Promise<GatewayRecord | null> {
+  let text: string;
+  try {
+    text = await readFile(gatewayFile(stateDir), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const record = JSON.parse(text) as GatewayRecord;
+  if (record.version !== 1 || typeof record.deviceLink?.name !== 'string' || !INTERFACE_NAME.test(record.deviceLink.name)) {
+    throw new Error(`${gatewayFile(stateDir)}: not a gateway record this version writes (version and deviceLink.name)`);
+  }
+  return record;
+}
