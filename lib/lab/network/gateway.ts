@@ -25,7 +25,8 @@ import path from 'node:path';
 import createDebug from 'debug';
 import { canonicalAddress, parseNat64Prefix } from '../../net/address.js';
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
-import { nat44Ruleset, radvdConf, resolverUnboundConf, taygaConf, worldTopLevelDomains } from './config.js';
+import { nat44Ruleset, worldTopLevelDomains } from './config.js';
+import { startNat64, startRadvd, startResolver } from './carrier.js';
 import { daemon, deferred, logFile, makeNamespace, parallel, step, type Context } from './context.js';
 import { dnsmasqDhcp } from './dhcp.js';
 import { labDown, runDirOf } from './down.js';
@@ -372,56 +373,31 @@ async function startGatewayServices(ctx: Context, record: GatewayRecord): Promis
   const features = MODE_FEATURES[record.mode];
   const dir = path.join(ctx.runDir, 'gateway');
   await mkdir(dir, { recursive: true });
-  const resolver = step(ctx, `gateway: ${record.dns64 ? 'DNS64 resolver' : 'resolver'}`, async () => {
-    const conf = path.join(dir, 'unbound-resolver.conf');
+  const placement = { namespace: gw, dir };
+  const resolver = step(ctx, `gateway: ${record.dns64 ? 'DNS64 resolver' : 'resolver'}`, () => {
     const synthAll = record.uplink !== null && !record.uplink.ipv6;
-    const dns64 = record.dns64 && record.nat64Prefix !== null ? { nat64Prefix: record.nat64Prefix, synthAll } : null;
-    const upstream = record.uplink?.dns ?? [ctx.worldDns.ipv6, ctx.worldDns.ipv4];
-    await writeFile(conf, resolverUnboundConf(dir, record.dnsServers, record.uplink === null ? ctx.tlds : [], upstream, dns64));
-    await daemon(ctx, {
-      name: dns64 ? 'unbound-dns64' : 'unbound-resolver',
-      namespace: gw,
-      argv: inNamespace(gw, ['unbound', '-d', '-c', conf]),
-      logFile: logFile(ctx, gw, 'unbound'),
-      ready: /start of service/,
+    return startResolver(ctx, {
+      ...placement,
+      listen: record.dnsServers,
+      tlds: record.uplink === null ? ctx.tlds : [],
+      upstream: record.uplink?.dns ?? [ctx.worldDns.ipv6, ctx.worldDns.ipv4],
+      dns64: record.dns64 && record.nat64Prefix !== null ? { nat64Prefix: record.nat64Prefix, synthAll } : null,
     });
   });
   const nat64 = !features.nat64
     ? Promise.resolve()
-    : step(ctx, 'gateway: NAT64', async () => {
-        const prefix = record.nat64Prefix ?? NAT64_PREFIX;
-        const conf = path.join(dir, 'tayga-nat64.conf');
-        await writeFile(
-          conf,
-          taygaConf({ tunDevice: 'nat64', ipv4Address: a.nat64TaygaIpv4, ipv6Address: a.nat64TaygaIpv6, prefix, dynamicPool: a.nat64Pool }),
-        );
-        await run(inNamespace(gw, ['tayga', '--mktun', '-c', conf]));
-        await ipBatch(gw, [
-          ['link', 'set', 'nat64', 'up'],
-          ['route', 'add', prefix, 'dev', 'nat64'],
-          ['route', 'add', a.nat64Pool, 'dev', 'nat64'],
-        ]);
-        await daemon(ctx, {
-          name: 'tayga-nat64',
-          namespace: gw,
-          argv: inNamespace(gw, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]),
-          logFile: logFile(ctx, gw, 'tayga-nat64'),
-          ready: /NAT64 prefix/,
-        });
-      });
+    : step(ctx, 'gateway: NAT64', () =>
+        startNat64(ctx, {
+          ...placement,
+          prefix: record.nat64Prefix ?? NAT64_PREFIX,
+          pool: a.nat64Pool,
+          taygaIpv4: a.nat64TaygaIpv4,
+          taygaIpv6: a.nat64TaygaIpv6,
+        }),
+      );
   const radvd = !features.ipv6
     ? Promise.resolve()
-    : step(ctx, 'gateway: router advertisements', async () => {
-        const conf = path.join(dir, 'radvd.conf');
-        await writeFile(conf, radvdConf({ interface: link, prefix: a.apnPrefix, rdnss: a.gatewayApnIpv6 }));
-        await daemon(ctx, {
-          name: 'radvd',
-          namespace: gw,
-          argv: inNamespace(gw, ['radvd', '-n', '-m', 'stderr', '-d', '1', '-C', conf, '-p', path.join(dir, 'radvd.pid')]),
-          logFile: logFile(ctx, gw, 'radvd'),
-          ready: /polling for/,
-        });
-      });
+    : step(ctx, 'gateway: router advertisements', () => startRadvd(ctx, { ...placement, interface: link, prefix: a.apnPrefix, rdnss: a.gatewayApnIpv6 }));
   const pref64 =
     !record.pref64 || record.nat64Prefix === null
       ? Promise.resolve()

@@ -3,7 +3,8 @@ import path from 'node:path';
 import createDebug from 'debug';
 import { canonicalAddress, nat64PrefixFromWellKnown, parseAddress } from '../../net/address.js';
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
-import { nat44Ruleset, radvdConf, resolverUnboundConf, taygaConf, worldTopLevelDomains } from './config.js';
+import { nat44Ruleset, radvdConf, taygaConf, worldTopLevelDomains } from './config.js';
+import { startNat64, startRadvd, startResolver } from './carrier.js';
 import { Cancelled, daemon, deferred, logFile, makeNamespace, parallel, step, writeResolvConf, type Context } from './context.js';
 import { labDown, NETNS_RUN, processesInNamespaces, runDirOf } from './down.js';
 import { programArgv, setUpInternet } from './internet.js';
@@ -334,57 +335,24 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   const dnsServers = [...(v6 ? [a.gatewayApnIpv6] : []), ...(v4 ? [a.gatewayApnIpv4] : [])];
   // `ipv6-true` is IPv6-only with nothing behind it for IPv4: no DNS64, no NAT64.
   const dns64 = NAT64_APN_TYPES.includes(apn);
-  const resolver = step(ctx, `gateway ${index}: ${dns64 ? 'DNS64 resolver' : 'resolver'}`, async () => {
-    const conf = path.join(dir, 'unbound-resolver.conf');
-    await writeFile(conf, resolverUnboundConf(dir, dnsServers, ctx.tlds, [ctx.worldDns.ipv6, ctx.worldDns.ipv4], dns64 ? { nat64Prefix: NAT64_PREFIX } : null));
-    await daemon(ctx, {
-      name: dns64 ? 'unbound-dns64' : 'unbound-resolver',
-      namespace: gw,
-      handsetIndex: index,
-      argv: inNamespace(gw, ['unbound', '-d', '-c', conf]),
-      logFile: logFile(ctx, gw, 'unbound'),
-      ready: /start of service/,
-    });
-  });
+  const placement = { namespace: gw, dir, handsetIndex: index };
+  const resolver = step(ctx, `gateway ${index}: ${dns64 ? 'DNS64 resolver' : 'resolver'}`, () =>
+    startResolver(ctx, {
+      ...placement,
+      listen: dnsServers,
+      tlds: ctx.tlds,
+      upstream: [ctx.worldDns.ipv6, ctx.worldDns.ipv4],
+      dns64: dns64 ? { nat64Prefix: NAT64_PREFIX } : null,
+    }),
+  );
   const nat64 = !dns64
     ? Promise.resolve()
-    : step(ctx, `gateway ${index}: NAT64`, async () => {
-        const conf = path.join(dir, 'tayga-nat64.conf');
-        await writeFile(
-          conf,
-          taygaConf({ tunDevice: 'nat64', ipv4Address: a.nat64TaygaIpv4, ipv6Address: a.nat64TaygaIpv6, prefix: NAT64_PREFIX, dynamicPool: a.nat64Pool }),
-        );
-        await run(inNamespace(gw, ['tayga', '--mktun', '-c', conf]));
-        await ipBatch(gw, [
-          ['link', 'set', 'nat64', 'up'],
-          ['route', 'add', NAT64_PREFIX, 'dev', 'nat64'],
-          ['route', 'add', a.nat64Pool, 'dev', 'nat64'],
-        ]);
-        // tayga writes its messages to stdout, block-buffered into a file: stdbuf (which execs,
-        // keeping the PID) makes them arrive when printed. -d: foreground, messages on stdout.
-        await daemon(ctx, {
-          name: 'tayga-nat64',
-          namespace: gw,
-          handsetIndex: index,
-          argv: inNamespace(gw, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]),
-          logFile: logFile(ctx, gw, 'tayga-nat64'),
-          ready: /NAT64 prefix/,
-        });
-      });
+    : step(ctx, `gateway ${index}: NAT64`, () =>
+        startNat64(ctx, { ...placement, prefix: NAT64_PREFIX, pool: a.nat64Pool, taygaIpv4: a.nat64TaygaIpv4, taygaIpv6: a.nat64TaygaIpv6 }),
+      );
   const radvd = !v6
     ? Promise.resolve()
-    : step(ctx, `gateway ${index}: radvd`, async () => {
-        const conf = path.join(dir, 'radvd.conf');
-        await writeFile(conf, radvdConf({ interface: 'apn0', prefix: a.apnPrefix, rdnss: a.gatewayApnIpv6 }));
-        await daemon(ctx, {
-          name: 'radvd',
-          namespace: gw,
-          handsetIndex: index,
-          argv: inNamespace(gw, ['radvd', '-n', '-m', 'stderr', '-d', '1', '-C', conf, '-p', path.join(dir, 'radvd.pid')]),
-          logFile: logFile(ctx, gw, 'radvd'),
-          ready: /polling for/,
-        });
-      });
+    : step(ctx, `gateway ${index}: radvd`, () => startRadvd(ctx, { ...placement, interface: 'apn0', prefix: a.apnPrefix, rdnss: a.gatewayApnIpv6 }));
   await parallel(ctx, [resolver, nat64, radvd]);
 
   // Nothing in Linux acts on RDNSS: write what the RA and the PDN carry (lab.md), less the IPv6
