@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdbkitBackend, adbClient } from '../../lib/device/adb.js';
 import { contentRefusal, dumpsysPackageNotFound, isContentDenied, parseContentRows, parseDumpsysPackage } from '../../lib/device/parse/index.js';
+import { checksOf } from '../../lib/checks/requirements.js';
 import type { RunResults } from '../../lib/report/results.js';
 import { v6lab } from '../support/cli.js';
 import { labSession } from '../support/lab-session.js';
@@ -91,18 +92,8 @@ describe('lab: handsets of Android 10, 13 and 15 print their version’s formats
     const run = await v6lab(['certify', '--devices', HANDSETS.map((h) => h.serial).join(','), '--suite', 'os,apn', '--out', out, '--quiet'], lab.env, 380_000);
     assert.equal(run.code, 1, `certify exits 1 (Android 10 fails a check): ${run.stderr.slice(-3000)}`);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
-    const checks = [
-      'os.apn-protocol',
-      'os.apn-roaming-protocol',
-      'os.ipv6-enabled',
-      'os.privacy-addresses',
-      'os.dual-stack-attach',
-      'os.resolver-prefers-ipv6',
-      'apn.ipv6-only-attach',
-      'apn.clat',
-      'apn.nat64-prefix',
-      'apn.ipv4-via-clat',
-    ];
+    // Every os and apn check of the catalogue, as certify runs them.
+    const checks = [...checksOf('os'), ...checksOf('apn')].map((c) => c.id);
     for (const h of HANDSETS) {
       for (const check of checks) {
         const r = results.results.find((x) => x.device === h.serial && x.check === check);

@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IncrementalAnalyzer, type CaptureAnalysis } from '../../lib/analysis/index.js';
-import { appLogPath, type AppLogEntry } from '../../lib/lab/android/app.js';
+import type { AppLogEntry } from '../../lib/lab/android/app.js';
 import { readHandsetState } from '../../lib/lab/android/state.js';
 import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_PROFILE, DEFAULT_WORLD, LabInputError, readRegistry } from '../../lib/lab/lab.js';
 import { processesInNamespaces } from '../../lib/lab/network/down.js';
 import type { ApnType } from '../../lib/lab/network/index.js';
 import { isRunning } from '../../lib/lab/network/process.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
+import { appLogEntries, until } from '../support/app-log.js';
 import { requireLab } from '../support/lab-env.js';
 
 const requireHere = createRequire(import.meta.url);
@@ -27,26 +28,8 @@ const SERIAL = 'emulator-5554';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 function logOf(stateDir: string, pkg: string): AppLogEntry[] {
-  try {
-    return readFileSync(appLogPath(join(stateDir, 'handsets/hs0'), pkg), 'utf8')
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as AppLogEntry);
-  } catch {
-    return [];
-  }
+  return appLogEntries(join(stateDir, 'handsets/hs0'), pkg);
 }
 
 /**

@@ -6,7 +6,6 @@
 // table, runs no CLAT, and reaches the dual-stack and IPv6-only hosts but no IPv4-only one.
 // One lab, one handset. Root and namespaces needed: skips with the reason elsewhere, fails in CI.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Flow } from '../../lib/analysis/index.js';
 import { appVerdict } from '../../lib/checks/app-verdict.js';
@@ -17,26 +16,16 @@ import { parseDumpsysConnectivity, parseDumpsysPackage } from '../../lib/device/
 import { mobileNetwork } from '../../lib/harness/device-state.js';
 import { CaptureWindow } from '../../lib/harness/window.js';
 import type { AppLogEntry } from '../../lib/lab/android/app.js';
-import { appLogPath } from '../../lib/lab/android/app.js';
 import { LAB_APNS } from '../../lib/lab/lab.js';
 import { readState } from '../../lib/lab/network/state.js';
 import { labStatus } from '../../lib/lab/network/status.js';
 import { projectRoot } from '../support/cli.js';
+import { appLogEntries, until } from '../support/app-log.js';
 import { labSession } from '../support/lab-session.js';
 
 const SERIAL = 'emulator-5554';
 const SCENARIOS = join(projectRoot, 'devices/lab/scenarios');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('lab: the app-testing draft scenarios (PMTUD blackhole, late failure, true IPv6-only)', function () {
   this.timeout(60_000);
@@ -45,17 +34,8 @@ describe('lab: the app-testing draft scenarios (PMTUD blackhole, late failure, t
   });
   let backend: AdbkitBackend;
 
-  const logOf = (pkg: string): AppLogEntry[] => {
-    try {
-      return readFileSync(appLogPath(join(lab.stateDir, 'handsets/hs0'), pkg), 'utf8')
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as AppLogEntry);
-    } catch {
-      return [];
-    }
-  };
+  const logOf = (pkg: string): AppLogEntry[] => appLogEntries(join(lab.stateDir, 'handsets/hs0'), pkg);
+
   const describeFlows = (flows: readonly Flow[]) =>
     JSON.stringify(flows.map((f) => [f.family, f.server, f.serverPort, f.path, f.established, f.clientPayloadBytes, f.serverBytesAcked]));
 

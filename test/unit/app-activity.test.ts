@@ -20,7 +20,8 @@ import {
   UsageError,
   type Launcher,
 } from '../../lib/lab/android/activity.js';
-import { AppSession, appLogPath, control, parseResolvConf, type AppEnvironment, type AppLogEntry } from '../../lib/lab/android/app.js';
+import { AppSession, control, parseResolvConf, type AppEnvironment, type AppLogEntry } from '../../lib/lab/android/app.js';
+import { appLogEntries } from '../support/app-log.js';
 import { BROWSER_PACKAGE, BROWSER_UID, browserApp, webTarget } from '../../lib/lab/android/browser.js';
 import { initialHandsetState, readHandsetState, writeHandsetState } from '../../lib/lab/android/state.js';
 import { loadApp, loadProfile, type EmulatedApp } from '../../lib/lab/world.js';
@@ -83,18 +84,6 @@ function handsetWithApp(appFile: string): string {
   state.caCertFile = null;
   writeHandsetState(dir, state);
   return dir;
-}
-
-function logEntries(dir: string, pkg: string): AppLogEntry[] {
-  try {
-    return readFileSync(appLogPath(dir, pkg), 'utf8')
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as AppLogEntry);
-  } catch {
-    return [];
-  }
 }
 
 async function waitFor<T>(what: string, probe: () => T | null | undefined, timeoutMs = 10_000): Promise<T> {
@@ -323,14 +312,14 @@ describe('the built-in browser: VIEW intents load the URL as an app of its own u
     assert.equal(running.uid, BROWSER_UID);
     const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${running.pid}/status`, 'utf8'))![1]);
     assert.equal(uid, process.getuid?.() === 0 ? BROWSER_UID : process.getuid?.());
-    const loaded = await waitFor('the page', () => logEntries(dir, BROWSER_PACKAGE).find((e) => e.event === 'loaded'));
+    const loaded = await waitFor('the page', () => appLogEntries(dir, BROWSER_PACKAGE).find((e) => e.event === 'loaded'));
     assert.equal(loaded.ok, true);
-    const requests = logEntries(dir, BROWSER_PACKAGE).filter((e) => e.event === 'request');
+    const requests = appLogEntries(dir, BROWSER_PACKAGE).filter((e) => e.event === 'request');
     assert.deepEqual(
       requests.map((r) => [r.host, r.port, r.transport, r.mode, r.ok, r.bytes]),
       [['127.0.0.1', port, 'tcp', 'system', true, 20000]],
     );
-    assert.equal(logEntries(dir, BROWSER_PACKAGE).find((e) => e.event === 'start')?.url, url('/index.html'));
+    assert.equal(appLogEntries(dir, BROWSER_PACKAGE).find((e) => e.event === 'start')?.url, url('/index.html'));
   });
 
   it('a second URL goes to the running browser (no second process); -p com.android.browser too; force-stop ends it', async () => {
@@ -344,9 +333,9 @@ describe('the built-in browser: VIEW intents load the URL as an app of its own u
       /\nWarning: Activity not started, intent has been delivered to currently running top-most instance\.\nStatus: ok\nLaunchState: UNKNOWN \(0\)\nActivity: com\.android\.browser\/\.MainActivity\nWaitTime: \d+\nComplete\n$/,
     );
     assert.equal(readHandsetState(dir).running[BROWSER_PACKAGE]!.pid, pid);
-    await waitFor('three page loads', () => (logEntries(dir, BROWSER_PACKAGE).filter((e) => e.event === 'loaded').length === 3 ? true : null));
+    await waitFor('three page loads', () => (appLogEntries(dir, BROWSER_PACKAGE).filter((e) => e.event === 'loaded').length === 3 ? true : null));
     assert.deepEqual(
-      logEntries(dir, BROWSER_PACKAGE)
+      appLogEntries(dir, BROWSER_PACKAGE)
         .filter((e) => e.event === 'view')
         .map((e) => e.url),
       [url('/second'), url('/third')],
@@ -392,7 +381,7 @@ describe('emulated apps: launched by am start and monkey, stopped by am force-st
     const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${running.pid}/status`, 'utf8'))![1]);
     assert.equal(uid, process.getuid?.() === 0 ? 10150 : process.getuid?.());
     assert.equal(readFileSync(`/proc/${running.pid}/cmdline`, 'utf8').split('\0')[0], pkg, 'ps shows the package, as on Android');
-    const loaded = await waitFor('the start page', () => logEntries(dir, pkg).find((e) => e.event === 'loaded'));
+    const loaded = await waitFor('the start page', () => appLogEntries(dir, pkg).find((e) => e.event === 'loaded'));
     assert.equal(loaded.ok, true);
     assert.deepEqual(await askApp(dir, pkg, { page: null }), { package: pkg, page: 'home', links: ['detail'], loading: false });
   });
@@ -406,8 +395,8 @@ describe('emulated apps: launched by am start and monkey, stopped by am force-st
     assert.equal(viaMonkey.code, 0);
     assert.match(viaMonkey.stdout, /^Events injected: 1$/m);
     assert.equal(readHandsetState(dir).running[pkg]!.pid, pid);
-    assert.equal(logEntries(dir, pkg).filter((e) => e.event === 'start').length, 1);
-    assert.equal(logEntries(dir, pkg).filter((e) => e.event === 'foreground').length, 2);
+    assert.equal(appLogEntries(dir, pkg).filter((e) => e.event === 'start').length, 1);
+    assert.equal(appLogEntries(dir, pkg).filter((e) => e.event === 'foreground').length, 2);
   });
 
   it("the control socket taps a link: the page's requests run, the reply comes once loaded", async () => {
