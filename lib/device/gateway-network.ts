@@ -5,8 +5,8 @@
  * checks a device is on the gateway by an address of the device in one of them on the interface
  * of its default network.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readCappedFile } from '../config/files.js';
 import { DataFileError } from '../config/schema.js';
 import { parseAddress } from '../net/address.js';
 
@@ -30,16 +30,12 @@ const MAX_RECORD = 64 * 1024;
  */
 export function readGatewayNetwork(dir: string): GatewayNetwork | { down: string } {
   const file = join(dir, 'gateway.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      down: code === 'ENOENT' ? `no v6lab gateway is up in ${dir} (v6lab gateway up --state-dir ${dir})` : `${file}: ${code ?? (error as Error).message}`,
-    };
+  // A regular file of a gateway's size, never through a symlink or from a FIFO.
+  const read = readCappedFile(file, MAX_RECORD);
+  if ('problem' in read) {
+    return { down: read.problem === 'missing' ? `no v6lab gateway is up in ${dir} (v6lab gateway up --state-dir ${dir})` : `${file}: ${read.problem}` };
   }
-  if (text.length > MAX_RECORD) throw new DataFileError(file, '', `larger than ${MAX_RECORD} bytes: not a gateway record`);
+  const text = read.bytes.toString('utf8');
   let raw: unknown;
   try {
     raw = JSON.parse(text);

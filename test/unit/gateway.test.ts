@@ -1,8 +1,13 @@
 // The gateway's pure parts: which NAT64 prefixes --prefix takes, what each mode serves, the
 // host's nftables table for --uplink, and each gateway id's own uplink /24.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readGatewayNetwork } from '../../lib/device/gateway-network.js';
 import { checkNat64Prefix } from '../../lib/lab/network/gateway.js';
-import { GatewayInputError, MODE_FEATURES } from '../../lib/lab/network/gateway-record.js';
+import { GatewayInputError, MODE_FEATURES, readGatewayRecord } from '../../lib/lab/network/gateway-record.js';
 import { hostUplinkRuleset, uplinkWan } from '../../lib/lab/network/gateway-uplink.js';
 
 describe('v6lab gateway (pure parts)', () => {
@@ -50,5 +55,42 @@ describe('v6lab gateway (pure parts)', () => {
     assert.equal(a.gateway, a.subnet.replace('0/24', '2'));
     const subnets = new Set(['gw', 'lab1', 'bench', 'ci', 'a', 'b'].map((id) => uplinkWan(id).subnet));
     assert.ok(subnets.size >= 5, `ids land on few /24s: ${[...subnets]}`);
+  });
+
+  it('a gateway record is read only as `gateway up` writes it: its names reach ip and nft as root', async () => {
+    const good = {
+      version: 1,
+      labId: 'gw',
+      mode: 'ipv6-only',
+      namespace: 'v6l-gw-gw0',
+      deviceLink: { name: 'enx0', mac: '02:00:00:00:00:01', mtu: 1500, up: false, addresses: [] },
+      lanIpv6Prefix: '2001:db8:1::/64',
+      lanIpv4Subnet: null,
+      uplink: null,
+    };
+    const dirWith = (content: unknown): string => {
+      const dir = mkdtempSync(join(tmpdir(), 'v6lab-gwrec-'));
+      writeFileSync(join(dir, 'gateway.json'), JSON.stringify(content));
+      return dir;
+    };
+    assert.equal((await readGatewayRecord(dirWith(good)))?.namespace, 'v6l-gw-gw0');
+    assert.equal(await readGatewayRecord(mkdtempSync(join(tmpdir(), 'v6lab-gwrec-'))), null, 'no record: no gateway');
+    for (const [field, bad] of [
+      ['namespace', { ...good, namespace: 'v6l-lab1-hs0' }],
+      ['labId', { ...good, labId: '../x' }],
+      ['mode', { ...good, mode: 'everything' }],
+      ['deviceLink.name', { ...good, deviceLink: { ...good.deviceLink, name: 'eth0; reboot' } }],
+      ['uplink.nftTable', { ...good, uplink: { interface: 'eth0', hostLink: 'v6lgwup', nftTable: 'filter', forwarding: [], dns: [], ipv6: false } }],
+    ] as const) {
+      await assert.rejects(readGatewayRecord(dirWith(bad)), new RegExp(`\\(${field.replace('.', '\\.')}\\)`), field);
+    }
+    // A FIFO or a symlink in its place is neither waited on nor followed, by root or the harness.
+    const fifo = mkdtempSync(join(tmpdir(), 'v6lab-gwrec-'));
+    execFileSync('mkfifo', [join(fifo, 'gateway.json')]);
+    await assert.rejects(readGatewayRecord(fifo), /not a regular file/);
+    assert.match(String((readGatewayNetwork(fifo) as { down: string }).down), /not a regular file/);
+    const link = mkdtempSync(join(tmpdir(), 'v6lab-gwrec-'));
+    symlinkSync(join(dirWith(good), 'gateway.json'), join(link, 'gateway.json'));
+    await assert.rejects(readGatewayRecord(link), /symlink/);
   });
 });

@@ -3,8 +3,10 @@
  * link is moved so that `down` finds it after a crash at any step: the modes and what each serves,
  * the device link as the host had it, and what `--uplink` changed on the host.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readCappedFile } from '../../config/files.js';
+import { gatewayNamespace, LAB_ID } from './plan.js';
 
 export const GATEWAY_MODES = ['ipv6-only', 'dual-stack', 'true-ipv6-only', 'ipv4-only', 'ipv6-mostly'] as const;
 
@@ -112,16 +114,38 @@ export async function writeGatewayRecord(stateDir: string, record: GatewayRecord
 
 /** The gateway's record, or null when none is up. Throws naming the file when it is unreadable. */
 export async function readGatewayRecord(stateDir: string): Promise<GatewayRecord | null> {
-  let text: string;
+  const file = gatewayFile(stateDir);
+  // Root acts on what it names (a namespace to run tcpdump in, links to move): read no further
+  // than a regular file of the gateway's size, never through a symlink or from a FIFO.
+  const read = readCappedFile(file, MAX_RECORD);
+  if ('problem' in read) {
+    if (read.problem === 'missing') return null;
+    throw new Error(`${file}: ${read.problem}: not a gateway record`);
+  }
+  let record: GatewayRecord;
   try {
-    text = await readFile(gatewayFile(stateDir), 'utf8');
+    record = JSON.parse(read.bytes.toString('utf8')) as GatewayRecord;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    throw new Error(`${file}: not JSON (${(error as Error).message})`);
   }
-  const record = JSON.parse(text) as GatewayRecord;
-  if (record.version !== 1 || typeof record.deviceLink?.name !== 'string' || !INTERFACE_NAME.test(record.deviceLink.name)) {
-    throw new Error(`${gatewayFile(stateDir)}: not a gateway record this version writes (version and deviceLink.name)`);
-  }
+  const problem = recordProblem(record);
+  if (problem !== null) throw new Error(`${file}: not a gateway record this version writes (${problem})`);
   return record;
+}
+
+const MAX_RECORD = 64 * 1024;
+
+/** What of a record is not what `gateway up` writes, or null: its names reach `ip` and `nft` as root. */
+function recordProblem(record: GatewayRecord): string | null {
+  if (record === null || typeof record !== 'object' || record.version !== 1) return 'version';
+  if (typeof record.labId !== 'string' || !LAB_ID.test(record.labId)) return 'labId';
+  if (record.namespace !== gatewayNamespace(record.labId, 0)) return 'namespace';
+  if (!GATEWAY_MODES.includes(record.mode)) return 'mode';
+  if (typeof record.deviceLink?.name !== 'string' || !INTERFACE_NAME.test(record.deviceLink.name)) return 'deviceLink.name';
+  const uplink = record.uplink;
+  if (uplink !== null && uplink !== undefined) {
+    if (!INTERFACE_NAME.test(String(uplink.interface)) || uplink.hostLink !== `v6l${record.labId}up`) return 'uplink';
+    if (uplink.nftTable !== `v6lab_${record.labId}`) return 'uplink.nftTable';
+  }
+  return null;
 }
