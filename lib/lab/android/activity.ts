@@ -22,7 +22,7 @@ import createDebug from 'debug';
 import { isRunning, processStartTime, processUid, readProcStat, sleep } from '../network/process.js';
 import { appConsolePath, appSocketPath, APPS_DIR } from './app.js';
 import { ACTION_VIEW, BROWSER_PACKAGE, CATEGORY_BROWSABLE, CATEGORY_DEFAULT, installedApps, webTarget } from './browser.js';
-import { AID_ROOT, AID_SHELL, AID_SYSTEM, serveJsonLines } from './control-socket.js';
+import { AID_ROOT, AID_SHELL, serveJsonLines } from './control-socket.js';
 import { ACTION_APN_SETTINGS, APN_SETTINGS_ACTIVITY, closeSettings, openApnSettings, SETTINGS_PACKAGE } from './settings-app.js';
 import { readHandsetState, writeHandsetState, type HandsetState, type RunningApp } from './state.js';
 
@@ -591,8 +591,11 @@ export function executeActivityCommand(dir: string, command: string, args: reado
   return Promise.resolve(result('', `${command}: not an activity manager command\n`, 127));
 }
 
-/** Who may run `am` and `monkey` here: root, the system and the shell user (adb shell). */
-const ACTIVITY_CALLERS: ReadonlySet<number> = new Set([AID_ROOT, AID_SYSTEM, AID_SHELL]);
+/**
+ * Who may run `am` and `monkey` here: root and the shell user, as AOSP's Binder.shellCommand lets
+ * only ROOT_UID and SHELL_UID run a service's shell commands ("Shell commands are only callable by ADB").
+ */
+const ACTIVITY_CALLERS: ReadonlySet<number> = new Set([AID_ROOT, AID_SHELL]);
 
 /**
  * The root side, run by each handset's init (./init.ts) as the handset's root, inside its
@@ -616,10 +619,8 @@ export function serveActivityManager(dir: string, env: Record<string, string>): 
         .catch((error: unknown) => result('', `Error: ${(error as Error).message}\n`, 1))
         .then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
     },
-    (socket, peer) =>
-      socket.end(
-        `${JSON.stringify(result('', `Exception occurred while executing: java.lang.SecurityException: uid ${peer.uid} may not call the activity manager's shell commands\n`, 255))}\n`,
-      ),
+    // The SecurityException Binder.shellCommand throws for any other caller, with its text.
+    (socket) => socket.end(`${JSON.stringify(result('', 'java.lang.SecurityException: Shell commands are only callable by ADB\n', 255))}\n`),
   );
   return {
     server,
