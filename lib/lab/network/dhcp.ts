@@ -108,9 +108,10 @@ export function dnsmasqDhcp(options: DhcpServerOptions): DhcpServer {
     'bind-interfaces',
     'no-resolv',
     'no-hosts',
-    // The lab's dnsmasq runs as root as well: it keeps writing the lease file in a root-owned directory.
-    'user=root',
-    'group=root',
+    // It parses what a device sends: it gives up root once its sockets, pid file and lease file
+    // are open (it rewrites the lease file through the descriptor it opened as root).
+    'user=nobody',
+    'group=nogroup',
     'log-facility=-',
     'log-dhcp',
     'no-ping',
