@@ -1,11 +1,5 @@
-/**
- * What a `v6lab gateway` records in `gateway.json` beside its lab.json, written before the device
- * link is moved so that `down` finds it after a crash at any step: the modes and what each serves,
- * the device link as the host had it, and what `--uplink` changed on the host.
- */
-import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readCappedFile } from '../../config/files.js';
+import { readCappedFile, writeJsonWhole } from '../../config/files.js';
 import { gatewayNamespace, LAB_ID } from './plan.js';
 
 export const GATEWAY_MODES = ['ipv6-only', 'dual-stack', 'true-ipv6-only', 'ipv4-only', 'ipv6-mostly'] as const;
@@ -105,11 +99,9 @@ export interface HostAddresses {
 
 export const gatewayFile = (stateDir: string): string => path.join(stateDir, GATEWAY_FILE);
 
+/** Written whole, through an unguessable temporary name that is never followed (writeJsonWhole). */
 export async function writeGatewayRecord(stateDir: string, record: GatewayRecord): Promise<void> {
-  const file = gatewayFile(stateDir);
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-  await rename(temporary, file);
+  writeJsonWhole(gatewayFile(stateDir), record, { mode: 0o600 });
 }
 
 /** The gateway's record, or null when none is up. Throws naming the file when it is unreadable. */
