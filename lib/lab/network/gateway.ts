@@ -443,7 +443,7 @@ async function startCapture(ctx: Context, record: GatewayRecord, file: string): 
     await daemon(ctx, {
       name: 'tcpdump',
       namespace: record.namespace,
-      argv: inNamespace(record.namespace, ['tcpdump', '-i', record.deviceLink.name, '-U', '--immediate-mode', '-s', '0', '-w', '-']),
+      argv: streamCaptureArgv(record),
       logFile: logFile(ctx, record.namespace, 'tcpdump'),
       stdoutFile: target,
       ready: /listening on/,
@@ -451,7 +451,7 @@ async function startCapture(ctx: Context, record: GatewayRecord, file: string): 
   });
 }
 
-/** argv of a capture of the device link to stdout (`--capture -`): run in the foreground. */
+/** argv of a capture of the device link, pcap on stdout: `--capture FILE` (stdout the file), `--capture -` and `gateway capture`. */
 export function streamCaptureArgv(record: GatewayRecord): string[] {
   return inNamespace(record.namespace, ['tcpdump', '-i', record.deviceLink.name, '-U', '--immediate-mode', '-s', '0', '-w', '-']);
 }
