@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { readCappedFile } from '../config/files.js';
 import { DataFileError } from '../config/schema.js';
-import { parseAddress } from '../net/address.js';
+import { AddressError, type Prefix, parsePrefix } from '../net/address.js';
 
 export interface GatewayNetwork {
   /** The gateway's state directory. */
@@ -53,11 +53,19 @@ export function readGatewayNetwork(dir: string): GatewayNetwork | { down: string
   const link = record.deviceLink as Record<string, unknown> | undefined;
   const ipv6Prefix = field('lanIpv6Prefix', record.lanIpv6Prefix, true);
   const ipv4Subnet = field('lanIpv4Subnet', record.lanIpv4Subnet, true);
-  for (const [name, prefix] of [
-    ['lanIpv6Prefix', ipv6Prefix],
-    ['lanIpv4Subnet', ipv4Subnet],
+  // Parsed here, so the harness's inPrefix never meets a prefix that does not parse.
+  for (const [name, prefix, family] of [
+    ['lanIpv6Prefix', ipv6Prefix, 6],
+    ['lanIpv4Subnet', ipv4Subnet, 4],
   ] as const) {
-    if (prefix !== null && !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(prefix)) throw new DataFileError(file, name, `${JSON.stringify(prefix)} is not a prefix`);
+    if (prefix === null) continue;
+    let parsed: Prefix | null = null;
+    try {
+      if (/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(prefix)) parsed = parsePrefix(prefix, name);
+    } catch (error) {
+      if (!(error instanceof AddressError)) throw error;
+    }
+    if (parsed === null || parsed.family !== family) throw new DataFileError(file, name, `${JSON.stringify(prefix)} is not an IPv${family} prefix`);
   }
   return {
     dir,
@@ -66,24 +74,4 @@ export function readGatewayNetwork(dir: string): GatewayNetwork | { down: string
     ipv6Prefix,
     ipv4Subnet,
   };
-}
-
-/** Whether `address` lies in `prefix` (`a:b::/64`, `10.0.0.0/24`). */
-export function inPrefix(address: string, prefix: string): boolean {
-  const [base = '', lengthText = ''] = prefix.split('/');
-  const length = Number(lengthText);
-  let a: Uint8Array;
-  let b: Uint8Array;
-  try {
-    a = parseAddress(address.split('%')[0] ?? '').bytes;
-    b = parseAddress(base).bytes;
-  } catch {
-    return false;
-  }
-  if (a.length !== b.length || !Number.isInteger(length) || length > a.length * 8) return false;
-  for (let bit = 0; bit < length; bit++) {
-    const mask = 0x80 >> (bit % 8);
-    if ((a[bit >> 3]! & mask) !== (b[bit >> 3]! & mask)) return false;
-  }
-  return true;
 }

@@ -80,6 +80,56 @@ export function canonicalAddress(text: string): string {
   return formatAddress(bytes, 0, family);
 }
 
+/** An IPv4 or IPv6 prefix of any length the family allows. */
+export interface Prefix {
+  readonly family: Family;
+  /** 4 or 16 bytes as written: bits past `length` are kept, never read. */
+  readonly bytes: Uint8Array;
+  /** 0..32 for IPv4, 0..128 for IPv6. */
+  readonly length: number;
+}
+
+/**
+ * Parses `2001:db8:1:100::/64`, `64:ff9b::/96`, `10.0.0.0/24`, `::/0`; throws AddressError
+ * naming `field` when the text is not an address, a slash and a length the family allows.
+ */
+export function parsePrefix(text: string, field?: string): Prefix {
+  let parsed: [IpaddrModule.IPv4 | IpaddrModule.IPv6, number];
+  try {
+    parsed = ipaddr().parseCIDR(text);
+  } catch {
+    throw new AddressError(text, 'is not a prefix such as 2001:db8::/64 or 10.0.0.0/24 (an address, "/" and a length up to 128 for IPv6, 32 for IPv4)', field);
+  }
+  const [address, length] = parsed;
+  // ipaddr.js also reads "10/8" as 0.0.0.10/8 (inet_aton's short forms): a prefix written that
+  // way would match nothing meant, so IPv4 must have its four parts.
+  if (address.kind() === 'ipv4' && !ipaddr().IPv4.isValidFourPartDecimal(text.slice(0, text.lastIndexOf('/')))) {
+    throw new AddressError(text, 'is not an IPv4 prefix in four parts such as 10.0.0.0/24', field);
+  }
+  return { family: address.kind() === 'ipv4' ? 4 : 6, bytes: Uint8Array.from(address.toByteArray()), length };
+}
+
+/**
+ * Whether `address` lies in `prefix` (`2001:db8:1:100::/64`, `64:ff9b::/96`, `10.0.0.0/24`,
+ * `::/0`): its first `length` bits are the prefix's. An address of the other family is not in it,
+ * nor is text that is not an address (a line of device output read as one): both false. A prefix
+ * that does not parse throws AddressError: prefixes come from plans and records that were
+ * validated when read, so a bad one is a bug to show, not a "no".
+ */
+export function inPrefix(address: string, prefix: string): boolean {
+  const p = parsePrefix(prefix, 'prefix');
+  if (!ipaddr().isValid(address)) return false;
+  const a = parseAddress(address);
+  if (a.family !== p.family) return false;
+  const whole = p.length >> 3;
+  for (let i = 0; i < whole; i++) if (a.bytes[i] !== p.bytes[i]) return false;
+  const rest = p.length & 7;
+  if (rest === 0) return true;
+  // The top `rest` bits of the next byte (a /61 compares 7 bytes and 5 bits).
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (a.bytes[whole]! & mask) === (p.bytes[whole]! & mask);
+}
+
 /** 192.0.0.0/29: IPv4 addresses of a 464XLAT CLAT (RFC 7335; Android uses 192.0.0.4). */
 export function isClatIpv4(bytes: Uint8Array, offset: number): boolean {
   return bytes[offset] === 192 && bytes[offset + 1] === 0 && bytes[offset + 2] === 0 && (bytes[offset + 3]! & 0xf8) === 0;

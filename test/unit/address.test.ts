@@ -7,10 +7,12 @@ import {
   extractEmbeddedIpv4,
   formatAddress,
   inNat64Prefix,
+  inPrefix,
   isClatIpv4,
   nat64PrefixFromWellKnown,
   parseAddress,
   parseNat64Prefix,
+  parsePrefix,
 } from '../../lib/net/address.js';
 
 /** RFC 6052 section 2.4, Table 2: 192.0.2.33 embedded under each prefix length. */
@@ -115,5 +117,69 @@ describe('embeddedIpv4Text', () => {
     assert.equal(embeddedIpv4Text('2001:db8:64:c000:2:2100::', prefixes), '192.0.2.33');
     assert.equal(embeddedIpv4Text('2001:db8:1::1', prefixes), null);
     assert.equal(embeddedIpv4Text('192.0.2.33', prefixes), null);
+  });
+});
+
+describe('inPrefix', () => {
+  it('IPv4: the first `length` bits decide, at /24, /32, /0 and a length off the octet (/20)', () => {
+    assert.equal(inPrefix('10.0.0.142', '10.0.0.0/24'), true);
+    assert.equal(inPrefix('10.0.1.142', '10.0.0.0/24'), false);
+    assert.equal(inPrefix('10.0.0.1', '10.0.0.1/32'), true);
+    assert.equal(inPrefix('10.0.0.2', '10.0.0.1/32'), false);
+    assert.equal(inPrefix('203.0.113.9', '0.0.0.0/0'), true);
+    // 172.16.0.0/20 ends at 172.16.15.255
+    assert.equal(inPrefix('172.16.15.255', '172.16.0.0/20'), true);
+    assert.equal(inPrefix('172.16.16.0', '172.16.0.0/20'), false);
+  });
+
+  it('IPv6 /64: the lab and gateway prefixes, any spelling of the address, a zone id kept off', () => {
+    assert.equal(inPrefix('2001:db8:1:100:ce0:9cff:feb1:7b0f', '2001:db8:1:100::/64'), true);
+    assert.equal(inPrefix('2001:DB8:1:100:0:0:0:1', '2001:db8:1:100::/64'), true);
+    assert.equal(inPrefix('2001:db8:1:101::1', '2001:db8:1:100::/64'), false);
+    assert.equal(inPrefix('fe80::1%wlan0', 'fe80::/64'), true);
+  });
+
+  it('IPv6 /96 (a NAT64 prefix) and /0', () => {
+    assert.equal(inPrefix('64:ff9b::c000:221', '64:ff9b::/96'), true);
+    assert.equal(inPrefix('64:ff9b::1:c000:221', '64:ff9b::/96'), false, 'differs in bits 80..95');
+    assert.equal(inPrefix('2001:db8::1', '::/0'), true);
+    assert.equal(inPrefix('::', '::/0'), true);
+  });
+
+  it('lengths off the octet (/61, /127): the bits past the length are not compared, those before are', () => {
+    // 2001:db8:0:8::/61 holds 2001:db8:0:8:: to 2001:db8:0:f:ffff:ffff:ffff:ffff
+    assert.equal(inPrefix('2001:db8:0:8::1', '2001:db8:0:8::/61'), true);
+    assert.equal(inPrefix('2001:db8:0:f:ffff:ffff:ffff:ffff', '2001:db8:0:8::/61'), true);
+    assert.equal(inPrefix('2001:db8:0:7:ffff:ffff:ffff:ffff', '2001:db8:0:8::/61'), false);
+    assert.equal(inPrefix('2001:db8:0:10::', '2001:db8:0:8::/61'), false);
+    // host bits written in the prefix are ignored, as a kernel route's would be
+    assert.equal(inPrefix('2001:db8:0:9::1', '2001:db8:0:f::/61'), true);
+    assert.equal(inPrefix('2001:db8::1', '2001:db8::/127'), true);
+    assert.equal(inPrefix('2001:db8::2', '2001:db8::/127'), false);
+  });
+
+  it('the other family is not in a prefix, nor is text that is not an address: false, no throw', () => {
+    assert.equal(inPrefix('10.0.0.1', '::/0'), false);
+    assert.equal(inPrefix('::ffff:10.0.0.1', '10.0.0.0/8'), false, 'IPv4-mapped is IPv6');
+    assert.equal(inPrefix('2001:db8::1', '0.0.0.0/0'), false);
+    assert.equal(inPrefix('not-an-address', '2001:db8::/64'), false);
+    assert.equal(inPrefix('', '0.0.0.0/0'), false);
+  });
+
+  it('a prefix that does not parse throws AddressError naming it: no length, a length past the family, a bad address, "10/8"', () => {
+    for (const bad of ['2001:db8::', '10.0.0.0', '2001:db8::/129', '10.0.0.0/33', '1:2:3/64', 'nonsense/64', '10/8', '2001:db8::/-1']) {
+      assert.throws(
+        () => inPrefix('2001:db8::1', bad),
+        (e: unknown) => e instanceof AddressError && e.input === bad && e.field === 'prefix',
+        bad,
+      );
+    }
+  });
+
+  it('parsePrefix gives family, bytes and length, naming the field when it throws', () => {
+    const p = parsePrefix('2001:db8:0:8::/61');
+    assert.deepEqual([p.family, p.length, p.bytes.length], [6, 61, 16]);
+    assert.deepEqual([parsePrefix('10.0.0.0/24').family, parsePrefix('10.0.0.0/24').length], [4, 24]);
+    assert.throws(() => parsePrefix('10.0.0.0/40', 'lanIpv4Subnet'), /^AddressError: lanIpv4Subnet: "10.0.0.0\/40" is not a prefix/);
   });
 });

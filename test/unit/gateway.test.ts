@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataFileError } from '../../lib/config/schema.js';
 import { readGatewayNetwork } from '../../lib/device/gateway-network.js';
 import { checkNat64Prefix } from '../../lib/lab/network/gateway.js';
 import { GatewayInputError, MODE_FEATURES, readGatewayRecord } from '../../lib/lab/network/gateway-record.js';
@@ -83,6 +84,22 @@ describe('v6lab gateway (pure parts)', () => {
       ['uplink.nftTable', { ...good, uplink: { interface: 'eth0', hostLink: 'v6lgwup', nftTable: 'filter', forwarding: [], dns: [], ipv6: false } }],
     ] as const) {
       await assert.rejects(readGatewayRecord(dirWith(bad)), new RegExp(`\\(${field.replace('.', '\\.')}\\)`), field);
+    }
+    // The harness's reader parses the prefixes it judges a device by: a bad one or the wrong
+    // family is an error naming the field, never a device "not on the gateway".
+    assert.equal((readGatewayNetwork(dirWith({ ...good, lanIpv4Subnet: '10.0.0.0/24' })) as { ipv4Subnet: string }).ipv4Subnet, '10.0.0.0/24');
+    for (const [field, bad] of [
+      ['lanIpv6Prefix', { ...good, lanIpv6Prefix: '1:2:3/64' }],
+      ['lanIpv6Prefix', { ...good, lanIpv6Prefix: '2001:db8::/129' }],
+      ['lanIpv6Prefix', { ...good, lanIpv6Prefix: '10.0.0.0/24' }],
+      ['lanIpv4Subnet', { ...good, lanIpv4Subnet: '10.0.0.0/33' }],
+      ['lanIpv4Subnet', { ...good, lanIpv4Subnet: '2001:db8::/64' }],
+    ] as const) {
+      assert.throws(
+        () => readGatewayNetwork(dirWith(bad)),
+        (e: unknown) => e instanceof DataFileError && e.field === field,
+        JSON.stringify(bad),
+      );
     }
     // A FIFO or a symlink in its place is neither waited on nor followed, by root or the harness.
     const fifo = mkdtempSync(join(tmpdir(), 'v6lab-gwrec-'));

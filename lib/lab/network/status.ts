@@ -6,9 +6,9 @@
  * no problem; having it anyway is, since then the settings were not applied.
  */
 import { interfaceAddresses, listNamespaces, routes } from './inspect.js';
-import { CLAT_INTERFACE, inPrefix64, MOBILE_INTERFACE, WIFI_INTERFACE } from './plan.js';
+import { CLAT_INTERFACE, MOBILE_INTERFACE, WIFI_INTERFACE } from './plan.js';
 import { isRunning } from './process.js';
-import { canonicalAddress } from '../../net/address.js';
+import { canonicalAddress, inPrefix } from '../../net/address.js';
 import { readState } from './state.js';
 import { DEFAULT_HANDSET_SETTINGS, type ComponentStatus, type HandsetState, type HandsetStatus, type LabState, type LabStatus } from './types.js';
 
@@ -31,7 +31,7 @@ async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces:
     const handsetV6 = h.families.includes(6) && settings.mobileIpv6;
     if (handsetV6) {
       const prefix = h.ipv6Prefix ?? '::/64';
-      const global = mobile.filter((a) => a.family === 6 && a.scope === 'global' && inPrefix64(a.address, prefix));
+      const global = mobile.filter((a) => a.family === 6 && a.scope === 'global' && inPrefix(a.address, prefix));
       if (!global.some((a) => !a.temporary)) problems.push(`${MOBILE_INTERFACE} has no SLAAC address from ${h.ipv6Prefix}`);
       if (settings.mobilePrivacy && !global.some((a) => a.temporary)) problems.push(`${MOBILE_INTERFACE} has no temporary (privacy) address`);
       if (!routes6.some((r) => r.dst === 'default' && r.dev === MOBILE_INTERFACE)) problems.push('no IPv6 default route over mobile data');
@@ -60,7 +60,7 @@ async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces:
   if (h.wifi?.connected === true) {
     if (!has(WIFI_INTERFACE, h.wifi.ipv4Address)) problems.push(`${WIFI_INTERFACE} lacks ${h.wifi.ipv4Address}`);
     const prefix = h.wifi.ipv6Prefix;
-    const global = wlan.filter((a) => a.family === 6 && a.scope === 'global' && inPrefix64(a.address, prefix));
+    const global = wlan.filter((a) => a.family === 6 && a.scope === 'global' && inPrefix(a.address, prefix));
     if (settings.wifiIpv6 && !global.some((a) => !a.temporary)) problems.push(`${WIFI_INTERFACE} has no SLAAC address from ${h.wifi.ipv6Prefix}`);
     if (settings.wifiIpv6 && settings.wifiPrivacy && !global.some((a) => a.temporary)) problems.push(`${WIFI_INTERFACE} has no temporary (privacy) address`);
   }
