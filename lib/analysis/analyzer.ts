@@ -55,9 +55,13 @@ class FlowState {
   clientPayload = 0;
   /** The server's initial sequence number (its SYN-ACK's), -1 before one is seen. */
   serverIsn = -1;
-  /** Server bytes the client acknowledged, in order: its highest ACK past the server's ISN. */
+  /**
+   * Server sequence numbers the client acknowledged, in order: its highest ACK past the server's
+   * ISN. The server's data bytes, plus one for its FIN once the client acknowledged that too.
+   */
   serverAcked = 0;
-  serverFin = false;
+  /** Where the server's FIN sits, counted like serverAcked (the data bytes before it); -1: none seen. */
+  serverFinAt = -1;
   /** The last two packet signatures, for duplicate detection. */
   // Timestamps start as doubles so V8 stores them in place, never as a new box per packet.
   sig0 = 0;
@@ -477,7 +481,12 @@ export class CaptureAnalyzer implements PacketSink {
         const acked = (v.tcpAck - flow.serverIsn - 1) >>> 0;
         if (acked < 0x80000000 && acked > flow.serverAcked) flow.serverAcked = acked;
       }
-    } else if (flags & TCP_FLAG.FIN) flow.serverFin = true;
+    } else if (flags & TCP_FLAG.FIN && flow.serverIsn >= 0 && !(flags & TCP_FLAG.SYN)) {
+      // The FIN takes the sequence number after the segment's data (its wire length: a short
+      // snapshot length does not shorten the sequence space). The lowest, should a stray differ.
+      const at = (v.tcpSeq + v.payloadWireLength - flow.serverIsn - 1) >>> 0;
+      if (at < 0x80000000 && (flow.serverFinAt < 0 || at < flow.serverFinAt)) flow.serverFinAt = at;
+    }
     if (v.payloadLength === 0) return;
     if (flow.clientPort === DNS_PORT || flow.serverPort === DNS_PORT) {
       this.dnsOverTcp(flow, index, buf, fromClient);
@@ -679,8 +688,9 @@ export class CaptureAnalyzer implements PacketSink {
         established: f.protocol !== IPPROTO.TCP || !(f.synSeen || f.synAckSeen) ? null : f.established,
         reset: f.reset,
         clientPayloadBytes: f.clientPayload,
-        // The server's FIN takes a sequence number too; it is no byte of data.
-        serverBytesAcked: f.protocol !== IPPROTO.TCP || f.serverIsn < 0 ? null : Math.max(0, f.serverAcked - (f.serverFin ? 1 : 0)),
+        // The server's FIN takes a sequence number too, no byte of data: an ACK past it counts
+        // only the bytes before it. A FIN the client never acknowledged takes nothing off.
+        serverBytesAcked: f.protocol !== IPPROTO.TCP || f.serverIsn < 0 ? null : f.serverFinAt < 0 ? f.serverAcked : Math.min(f.serverAcked, f.serverFinAt),
         hostname: resolved ?? f.sni,
         hostnameSource: resolved !== null ? 'dns' : f.sni !== null ? 'sni' : null,
         sni: f.sni,

@@ -275,3 +275,52 @@ describe('analysis: DNS', () => {
     assert.match(a.capture.warnings[0]!, /DNS payload could not be decoded \(first: packet 1\)/);
   });
 });
+
+describe("analysis: the server's bytes the client acknowledged (serverBytesAcked)", () => {
+  const SERVER = '2001:db8:2::80';
+  /**
+   * A handshake (client ISN 1000, server ISN 5000), then the client's one-byte request. `server`
+   * says what the server sends after it, `clientAck` the highest ACK number the client sends back:
+   * 5001 acknowledges nothing of the server's, 5002 one byte (or a FIN with no data), 5003 a byte and a FIN.
+   */
+  function flowAfter(server: 'byte' | 'byte, then FIN' | 'byte with FIN' | 'FIN', clientAck: number | null): Flow {
+    const c = new HandsetCapture();
+    const seg = (ts: number, fromClient: boolean, seq: number, ack: number, flags: Record<string, boolean>, bytes = 0) =>
+      fromClient
+        ? c.ip(ts, HANDSET, SERVER, tcp({ srcPort: 42000, dstPort: 443, seq, ack, flags, payload: new Uint8Array(bytes) }))
+        : c.ip(ts, SERVER, HANDSET, tcp({ srcPort: 443, dstPort: 42000, seq, ack, flags, payload: new Uint8Array(bytes) }));
+    seg(0, true, 1000, 0, { syn: true });
+    seg(0.01, false, 5000, 1001, { syn: true, ack: true });
+    seg(0.02, true, 1001, 5001, { ack: true });
+    seg(0.03, true, 1001, 5001, { ack: true, psh: true }, 1);
+    if (server === 'byte' || server === 'byte, then FIN') seg(0.04, false, 5001, 1002, { ack: true, psh: true }, 1);
+    if (server === 'byte, then FIN') seg(0.05, false, 5002, 1002, { ack: true, fin: true });
+    if (server === 'byte with FIN') seg(0.04, false, 5001, 1002, { ack: true, psh: true, fin: true }, 1);
+    if (server === 'FIN') seg(0.04, false, 5001, 1002, { ack: true, fin: true });
+    if (clientAck !== null) seg(0.06, true, 1002, clientAck, { ack: true });
+    const flows = analyze(c.pcap()).flows;
+    assert.equal(flows.length, 1);
+    return flows[0]!;
+  }
+
+  it('a byte acknowledged, then a FIN the client never acknowledged: 1, not 0 (no FIN to take back)', () => {
+    assert.equal(flowAfter('byte, then FIN', 5002).serverBytesAcked, 1);
+    assert.equal(flowAfter('byte with FIN', 5002).serverBytesAcked, 1, "the FIN in the byte's own segment");
+  });
+
+  it('a byte and the FIN after it both acknowledged: 1 (the FIN takes a sequence number, not a byte)', () => {
+    assert.equal(flowAfter('byte, then FIN', 5003).serverBytesAcked, 1);
+    assert.equal(flowAfter('byte with FIN', 5003).serverBytesAcked, 1);
+  });
+
+  it('a byte never acknowledged: 0, FIN or not', () => {
+    assert.equal(flowAfter('byte', 5001).serverBytesAcked, 0);
+    assert.equal(flowAfter('byte, then FIN', 5001).serverBytesAcked, 0);
+    assert.equal(flowAfter('byte, then FIN', null).serverBytesAcked, 0);
+  });
+
+  it('a FIN with no data, acknowledged: 0 (the server closed without answering), and a byte without FIN: 1', () => {
+    assert.equal(flowAfter('FIN', 5002).serverBytesAcked, 0);
+    assert.equal(flowAfter('byte', 5002).serverBytesAcked, 1);
+  });
+});

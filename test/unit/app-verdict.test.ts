@@ -175,6 +175,26 @@ describe('app verdicts (CONTRACTS section 3)', () => {
       assert.ok(flow.clientPayloadBytes >= GET.length);
     });
 
+    it('an answer the app acknowledged, then a server FIN it never acknowledged (the capture ended first): no stall', () => {
+      const server = '2001:db8:2::73';
+      const c = dual(new HandsetCapture(), 'short.test', server, '100.64.0.73');
+      c.ip(0.1, HS, server, tcp({ srcPort: 4000, dstPort: 80, seq: 1000, flags: { syn: true } }));
+      c.ip(0.11, server, HS, tcp({ srcPort: 80, dstPort: 4000, seq: 5000, ack: 1001, flags: { syn: true, ack: true } }));
+      c.ip(0.12, HS, server, tcp({ srcPort: 4000, dstPort: 80, seq: 1001, ack: 5001, flags: { ack: true, psh: true }, payload: GET }));
+      c.ip(
+        0.13,
+        server,
+        HS,
+        tcp({ srcPort: 80, dstPort: 4000, seq: 5001, ack: 1001 + GET.length, flags: { ack: true, psh: true }, payload: new Uint8Array(1) }),
+      );
+      c.ip(0.14, HS, server, tcp({ srcPort: 4000, dstPort: 80, seq: 1001 + GET.length, ack: 5002, flags: { ack: true } }));
+      c.ip(0.15, server, HS, tcp({ srcPort: 80, dstPort: 4000, seq: 5002, ack: 1001 + GET.length, flags: { ack: true, fin: true } }));
+      assert.equal(analyze(c).flows.find((f) => f.server === server)?.serverBytesAcked, 1);
+      const v = verdictOf(c);
+      assert.deepEqual(codes(v), [], JSON.stringify(v.reasons));
+      assert.equal(v.verdict, 'pass');
+    });
+
     it('an answered request is IPv6 that worked; a connection the app opened and closed without a request (a Happy Eyeballs loser) stalled nothing', () => {
       const v = verdictOf(
         dual(new HandsetCapture(), 'ok.test', '2001:db8:2::72', '100.64.0.72')
