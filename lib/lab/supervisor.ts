@@ -12,6 +12,7 @@
  * retries a dropped emulator port every second, finds the same serial. `v6lab lab unplug` does
  * the same without the reboot (lib/lab/unplug.ts).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { watch } from 'node:fs';
 import { join } from 'node:path';
 import createDebug from 'debug';
@@ -24,6 +25,7 @@ import { readAcceptedKeys } from './adbd/keys.js';
 import { adbKeysPath, apnTypeOf, handsetCodePath, handsetProgramsInside, readRegistry, type HandsetRecord } from './lab.js';
 import { LabStateError } from './network/errors.js';
 import { readState, reattach, setWifi, type ApnType, type PdpType } from './network/index.js';
+import { ETHERNET_INTERFACE, joinEthernet, leaveEthernet, NO_CARRIER } from './network/ethernet.js';
 import { runDirOf } from './network/down.js';
 import { hostUid, usernsFile } from './network/userns.js';
 import { AID_SHELL } from './android/control-socket.js';
@@ -63,6 +65,13 @@ class HandsetServer {
   private tableWants: string | null = null;
   /** Whether the handset was on its Wi-Fi when last looked at (only a change turns it on or off). */
   private wifiWants: boolean | null = null;
+  /** `ip monitor link` in the handset's namespace: an Ethernet link appearing, gaining or losing carrier. */
+  private linkMonitor: ChildProcess | null = null;
+  /** The Ethernet link changes, one after another (each waits for the one before). */
+  private ethernetQueue: Promise<void> = Promise.resolve();
+  private ethernetPending = false;
+  /** The Ethernet link last provisioned (or tried) and whether it had carrier then. */
+  private ethernetSeen: { ifname: string; carrier: boolean } | null = null;
 
   constructor(
     private readonly stateDir: string,
@@ -110,11 +119,86 @@ class HandsetServer {
     const booted = readHandsetState(this.record.dir);
     this.tableWants = JSON.stringify(wantedAttach(booted));
     this.wifiWants = joinsWifi(booted);
+    this.watchEthernet();
     // The state file is replaced by rename: watch the directory.
     watch(this.record.dir, (_event, name) => {
       if (name === 'handset.json') void this.apnChanged();
       if (name === UNPLUG_REQUEST) this.unplugRequested();
     });
+  }
+
+  /**
+   * Android's EthernetTracker: an `eth*` link in the handset's namespace is brought up and, once it
+   * has carrier, provisioned as the default network; one that loses carrier or goes is left.
+   */
+  private watchEthernet(): void {
+    const monitor = spawn('ip', ['-n', this.record.namespace, '-o', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.linkMonitor = monitor;
+    monitor.stdout?.on('data', () => this.ethernetChanged());
+    monitor.on('error', (error) => process.stderr.write(`${this.record.serial}: ip monitor: ${error.message}\n`));
+    this.ethernetChanged();
+  }
+
+  /** Queues one look at the links (a burst of events makes one). */
+  private ethernetChanged(): void {
+    if (this.ethernetPending) return;
+    this.ethernetPending = true;
+    this.ethernetQueue = this.ethernetQueue.then(async () => {
+      this.ethernetPending = false;
+      try {
+        await this.reconcileEthernet();
+      } catch (error) {
+        process.stderr.write(`${this.record.serial}: Ethernet: ${(error as Error).message}\n`);
+      }
+    });
+  }
+
+  private async reconcileEthernet(): Promise<void> {
+    const lab = await readState(this.stateDir);
+    const current = lab?.handsets.find((h) => h.index === this.record.index);
+    if (!lab || !current) return;
+    const link = (await linksOf(this.record.namespace)).find((l) => ETHERNET_INTERFACE.test(l.ifname));
+    const carrier = link?.flags.includes('LOWER_UP') === true;
+    const known = current.ethernet ?? null;
+    if (known?.connected && (link === undefined || link.ifname !== known.interface || !carrier)) {
+      log('%s Ethernet %s %s', this.record.serial, known.interface, link === undefined ? 'gone' : 'lost carrier');
+      await leaveEthernet(lab, this.record.index, link === undefined ? 'the link went' : 'the link lost carrier');
+      this.recordEthernet(null);
+      this.ethernetSeen = null;
+      return this.reconcileEthernet();
+    }
+    if (link === undefined) {
+      this.ethernetSeen = null;
+      return;
+    }
+    if (known?.connected) return;
+    // Provisioned once per link and per carrier coming: a link first seen, or one whose carrier
+    // came since the last try (a try's own link events must not start another).
+    const seen = this.ethernetSeen;
+    if (seen !== null && seen.ifname === link.ifname && (seen.carrier || !carrier)) return;
+    log('%s Ethernet %s: provisioning', this.record.serial, link.ifname);
+    // Tried once per carrier: a failed provisioning is not retried on its own link events.
+    this.ethernetSeen = { ifname: link.ifname, carrier };
+    const ethernet = await joinEthernet(lab, this.record.index, link.ifname);
+    this.ethernetSeen = { ifname: link.ifname, carrier: ethernet.connected || ethernet.error !== NO_CARRIER };
+    if (!ethernet.connected) {
+      log('%s Ethernet %s: %s', this.record.serial, link.ifname, ethernet.error);
+      return;
+    }
+    const clatProcess = (await readState(this.stateDir))?.processes.find((p) => p.handsetIndex === this.record.index && p.name === `tayga-clat-${link.ifname}`);
+    this.recordEthernet({
+      interface: ethernet.interface,
+      dns: ethernet.dnsServers,
+      nat64Prefix: ethernet.nat64Prefix,
+      clat: ethernet.clat === null ? null : { v6Address: ethernet.clat.ipv6, interface: ethernet.clat.interface, pid: clatProcess?.pid ?? 0 },
+    });
+  }
+
+  /** What dumpsys connectivity shows of Ethernet (handset.json). */
+  private recordEthernet(ethernet: HandsetState['ethernet']): void {
+    const fresh = readHandsetState(this.record.dir);
+    fresh.ethernet = ethernet;
+    writeHandsetState(this.record.dir, fresh);
   }
 
   /** `v6lab lab unplug`: the cable pulled for the time asked, the handset as it is otherwise. */
@@ -173,11 +257,21 @@ class HandsetServer {
   }
 
   async close(): Promise<void> {
+    if (this.linkMonitor?.pid !== undefined && this.linkMonitor.exitCode === null) this.linkMonitor.kill('SIGTERM');
     // The handset first (its apps with it): quick, and done even if closing adb takes long.
     await this.container.stop();
     await this.daemon.close();
     this.host.close();
   }
+}
+
+/** The links of a namespace with their flags (`ip -j link`). */
+async function linksOf(namespace: string): Promise<{ ifname: string; flags: string[] }[]> {
+  const child = spawn('ip', ['-n', namespace, '-j', 'link', 'show'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  await new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return JSON.parse(out || '[]') as { ifname: string; flags: string[] }[];
 }
 
 async function main(stateDir: string): Promise<void> {

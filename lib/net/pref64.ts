@@ -11,6 +11,9 @@ export const ICMPV6_TYPE = { ROUTER_SOLICITATION: 133, ROUTER_ADVERTISEMENT: 134
 /** IPv6 ND option type of PREF64 (RFC 8781 section 4, IANA "IPv6 Neighbor Discovery Option Formats"). */
 export const ND_OPTION_PREF64 = 38;
 
+/** IPv6 ND option type of RDNSS, the recursive DNS servers (RFC 8106 section 5.1). */
+export const ND_OPTION_RDNSS = 25;
+
 /** The ICMPv6 header of a router advertisement before its options (RFC 4861 section 4.2). */
 export const RA_HEADER_LENGTH = 16;
 
@@ -87,7 +90,7 @@ export function decodePref64Option(bytes: Uint8Array, offset: number, end: numbe
   };
 }
 
-/** A router advertisement's header and its PREF64 options. */
+/** A router advertisement's header, its PREF64 options and its DNS servers. */
 export interface RouterAdvertisement {
   curHopLimit: number;
   managed: boolean;
@@ -97,6 +100,25 @@ export interface RouterAdvertisement {
   pref64: Pref64Option[];
   /** PREF64 options a receiver ignores (RFC 8781 section 4), each naming its byte offset. */
   ignoredPref64: RouterAdvertisementFormatError[];
+  /** The DNS servers of every RDNSS option with a lifetime above 0, in order (RFC 8106). */
+  rdnss: string[];
+  /** RDNSS options a receiver ignores (RFC 8106 section 5.1: a length below 3 or even), by byte offset. */
+  ignoredRdnss: RouterAdvertisementFormatError[];
+}
+
+/**
+ * The servers of the RDNSS option at `offset` (Type 25, RFC 8106 section 5.1): Length is 1 + 2n
+ * for n addresses (at least 3), Lifetime 0 withdraws them (then none are returned).
+ */
+export function decodeRdnssOption(bytes: Uint8Array, offset: number): string[] | RouterAdvertisementFormatError {
+  const lengthUnits = bytes[offset + 1]!;
+  if (lengthUnits < 3 || lengthUnits % 2 === 0)
+    return new RouterAdvertisementFormatError(offset, `RDNSS option has length ${lengthUnits} (x8 bytes); RFC 8106 requires 1 + 2 per address, at least 3`);
+  const lifetime = ((bytes[offset + 4]! << 24) | (bytes[offset + 5]! << 16) | (bytes[offset + 6]! << 8) | bytes[offset + 7]!) >>> 0;
+  if (lifetime === 0) return [];
+  const servers: string[] = [];
+  for (let at = offset + 8; at < offset + lengthUnits * 8; at += 16) servers.push(formatAddress(bytes, at, 6));
+  return servers;
 }
 
 /**
@@ -118,6 +140,8 @@ export function parseRouterAdvertisement(bytes: Uint8Array, offset: number, end:
     routerLifetime: (bytes[offset + 6]! << 8) | bytes[offset + 7]!,
     pref64: [],
     ignoredPref64: [],
+    rdnss: [],
+    ignoredRdnss: [],
   };
   for (let at = offset + RA_HEADER_LENGTH; at < end; ) {
     if (end - at < 2) throw new RouterAdvertisementFormatError(at, 'option header cut short');
@@ -130,6 +154,10 @@ export function parseRouterAdvertisement(bytes: Uint8Array, offset: number, end:
       const option = decodePref64Option(bytes, at, end);
       if (option instanceof RouterAdvertisementFormatError) ra.ignoredPref64.push(option);
       else ra.pref64.push(option);
+    } else if (bytes[at] === ND_OPTION_RDNSS) {
+      const servers = decodeRdnssOption(bytes, at);
+      if (servers instanceof RouterAdvertisementFormatError) ra.ignoredRdnss.push(servers);
+      else ra.rdnss.push(...servers);
     }
     at += lengthUnits * 8;
   }

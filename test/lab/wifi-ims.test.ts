@@ -5,12 +5,13 @@
 // judges the internet network (never IMS), and puts Wi-Fi back. Root and namespaces needed: skips
 // with the reason elsewhere, fails in CI (CI=true).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultNetwork, mobileInternetNetwork, parseDumpsysConnectivity } from '../../lib/device/parse/connectivity.js';
 import { labHandsetProfile } from '../../lib/lab/record.js';
 import type { RunResults } from '../../lib/report/results.js';
-import { v6lab } from '../support/cli.js';
+import { projectRoot, v6lab } from '../support/cli.js';
 import { labSession } from '../support/lab-session.js';
 
 const SERIAL = 'emulator-5554';
@@ -145,5 +146,104 @@ describe('lab: a VoLTE handset on Wi-Fi, as a phone on a bench is (issue 15)', f
     assert.deepEqual([nat64.status, nat64.reasons.map((x) => x.code)], ['skipped', ['EVIDENCE_MISSING']]);
     assert.equal((await shell('settings get global wifi_on')).out, '1\n');
     await until('Wi-Fi the default after the run', (x) => defaultNetwork(x)?.type === 'WIFI');
+  });
+
+  // Issue 16: a v6lab gateway's network for a device cabled to it. The gateway runs in a namespace
+  // standing in for the host (`nsenter --net`, never the real host's interfaces); its device link
+  // is a veth whose far end appears in the handset as eth0, as a USB Ethernet adapter appears in a
+  // phone. The handset provisions it as Android's EthernetTracker does (the default network, above
+  // Wi-Fi; PREF64 from the RA; a CLAT), and certify judges that network from the gateway's capture.
+  it('a handset cabled to v6lab gateway: Ethernet the default with its CLAT; certify judges the gateway network; unplugged, Wi-Fi is the default again', async () => {
+    const host = 'v6et-host';
+    const link = 'v6etlink';
+    const gatewayDir = join(lab.work, 'gateway');
+    const run = (argv: string[], timeout = 60_000) =>
+      new Promise<{ code: number; out: string }>((resolve) =>
+        execFile(argv[0]!, argv.slice(1), { timeout, encoding: 'utf8' }, (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: `${stdout}${stderr}` }),
+        ),
+      );
+    const gateway = (args: string[]) =>
+      run(['nsenter', `--net=/run/netns/${host}`, '--', process.execPath, join(projectRoot, 'bin/v6lab.js'), 'gateway', ...args, '--state-dir', gatewayDir]);
+    const labState = JSON.parse(readFileSync(join(lab.stateDir, 'lab.json'), 'utf8')) as { handsets: { namespace: string }[] };
+    const handsetNs = labState.handsets[0]!.namespace;
+    await run(['ip', 'netns', 'del', host]);
+    assert.equal((await run(['ip', 'netns', 'add', host])).code, 0);
+    try {
+      const veth = await run(['ip', '-n', host, 'link', 'add', link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', handsetNs]);
+      assert.equal(veth.code, 0, veth.out);
+      const up = await gateway(['up', '--device-link', link, '--mode', 'ipv6-only', '--pref64', '--id', 'etest']);
+      assert.equal(up.code, 0, `gateway up: ${up.out}`);
+      const joined = await until('Ethernet the default', (x) => defaultNetwork(x)?.type?.toUpperCase() === 'ETHERNET');
+      const ethernet = defaultNetwork(joined)!;
+      // As AOSP's EthernetNetworkFactory: the MAC as extra; IPv6 only, PREF64's prefix, a CLAT on eth0.
+      assert.match(ethernet.extra ?? '', /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+      assert.equal(ethernet.linkProperties?.interfaceName, 'eth0');
+      assert.equal(ethernet.linkProperties?.nat64Prefix, '64:ff9b::/96');
+      const addresses = ethernet.linkProperties?.linkAddresses.map((a) => a.address) ?? [];
+      assert.ok(addresses.length > 0 && addresses.every((a) => a.includes(':')), JSON.stringify(addresses));
+      assert.equal(ethernet.linkProperties?.stacked?.[0]?.interfaceName, 'v4-eth0');
+      assert.match((await shell('ip -6 route show table all default')).out, /dev eth0 table 10\d\d proto ra/);
+      // IPv4 reaches the world through the handset's CLAT and the gateway's NAT64.
+      const status = JSON.parse((await gateway(['status', '--json'])).out) as { dnsServers: string[] };
+      const v4only = (await run(['ip', 'netns', 'exec', handsetNs, 'dig', '+short', 'A', 'img.news.test', `@${status.dnsServers[0]}`])).out.trim();
+      assert.match(v4only, /^\d+\.\d+\.\d+\.\d+$/);
+      const profile = join(lab.work, 'gateway-profile.json');
+      const record = await labHandsetProfile(lab.stateDir, SERIAL);
+      assert.ok(record);
+      writeFileSync(
+        profile,
+        JSON.stringify({
+          name: 'on-the-gateway',
+          serial: SERIAL,
+          appium: { capabilities: record.appiumCapabilities },
+          capture: record.capture,
+          gatewayCapture: { gateway: gatewayDir },
+          networks: { ipv6: { gateway: gatewayDir }, ipv4v6: record.networks.ipv4v6 },
+          // The gateway's world has addresses of its own: an IPv4-only host's, from its DNS.
+          ipv4OnlyProbeUrl: `http://${v4only}/`,
+          backgroundHosts: record.backgroundHosts,
+        }),
+      );
+      const out = join(lab.work, 'gateway-run');
+      const certify = await v6lab(['certify', '--profile', profile, '--suite', 'apn', '--out', out], lab.env, 240_000);
+      assert.ok([0, 1, 4].includes(certify.code), `certify exit ${certify.code}: ${certify.stderr.slice(-3000)}`);
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
+      const observedOn: string[][] = [];
+      for (const check of ['apn.ipv6-only-attach', 'apn.clat', 'apn.ipv4-via-clat']) {
+        const r = results.results.find((x) => x.check === check && x.network === 'ipv6');
+        assert.equal(r?.status, 'passed', `${check}: ${JSON.stringify(r)}`);
+        for (const file of r.evidence.filter((e) => e.endsWith('.json'))) {
+          const decision = JSON.parse(readFileSync(join(out, file), 'utf8')) as {
+            evidence?: { observedOn?: { via: string; defaultNetwork: { type: string } } };
+          };
+          const on = decision.evidence?.observedOn;
+          if (on) observedOn.push([check, on.via, on.defaultNetwork.type.toUpperCase()]);
+        }
+      }
+      // Judged on what was observed with the gateway's network the default: Ethernet, reached via the gateway.
+      assert.ok(observedOn.length > 0, 'no decision recorded where it was observed');
+      for (const [check, via, type] of observedOn) assert.deepEqual([via, type], ['gateway', 'ETHERNET'], check);
+      // The discovery happened when the cable went in, before the run: said, never passed.
+      const nat64 = results.results.find((x) => x.check === 'apn.nat64-prefix' && x.network === 'ipv6');
+      assert.deepEqual([nat64?.status, nat64?.reasons.map((x) => x.code)], ['skipped', ['EVIDENCE_MISSING']]);
+      // Unplugged (the gateway gives its link back): Ethernet goes, Wi-Fi is the default again.
+      const down = await gateway(['down']);
+      assert.equal(down.code, 0, down.out);
+      const after = await until('Wi-Fi the default once unplugged', (x) => defaultNetwork(x)?.type === 'WIFI');
+      assert.ok(!after.networks.some((n) => n.type?.toUpperCase() === 'ETHERNET'));
+      // Cabled to a dual-stack gateway: DHCPv4 and SLAAC on eth0, no CLAT, Ethernet the default again.
+      const dual = await gateway(['up', '--device-link', link, '--mode', 'dual-stack', '--id', 'etest']);
+      assert.equal(dual.code, 0, `gateway up: ${dual.out}`);
+      const both = defaultNetwork(await until('Ethernet the default (dual-stack)', (x) => defaultNetwork(x)?.type?.toUpperCase() === 'ETHERNET'))!;
+      const families = new Set(both.linkProperties?.linkAddresses.map((a) => (a.address.includes(':') ? 6 : 4)));
+      assert.deepEqual([...families].sort(), [4, 6], JSON.stringify(both.linkProperties?.linkAddresses));
+      assert.equal(both.linkProperties?.stacked.length, 0, 'no CLAT on a network with IPv4');
+      assert.equal((await gateway(['down'])).code, 0);
+      await until('Wi-Fi the default once unplugged again', (x) => defaultNetwork(x)?.type === 'WIFI');
+    } finally {
+      await gateway(['down']);
+      await run(['ip', 'netns', 'del', host]);
+    }
   });
 });

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'mocha';
 import { type LinkFacts, type NetworkFacts, renderNat464XlatBlock, renderNetworkAgentInfo } from '../../lib/lab/android/connectivity.js';
 import { clatOf, defaultNetwork, detailsOfNetwork, mobileInternetNetwork, parseDumpsysConnectivity } from '../../lib/device/parse/connectivity.js';
+import { judgedNetwork } from '../../lib/checks/os.js';
 
 const V6 = '2001:db8:5:100:1c2d:3e4f:5a6b:7c8d';
 const CLAT_V6 = '2001:db8:5:100:aaaa:bbbb:cccc:dddd';
@@ -138,4 +139,70 @@ describe('virtual handset: dumpsys connectivity per Android version, read by the
     assert.deepEqual(renderNat464XlatBlock(34, null), ['Nat464Xlat:', '  <not started>']);
     assert.deepEqual(renderNat464XlatBlock(32, null), []);
   });
+
+  // Ethernet as AOSP's EthernetNetworkFactory makes its agent (legacy type name "Ethernet", the MAC
+  // as extra, EthernetNetworkSpecifier from Android 12), with the CLAT a v6lab gateway's IPv6-only
+  // link gets: the harness judges the Ethernet network, its CLAT and its NAT64 prefix.
+  const ethernet: NetworkFacts = {
+    netId: 103,
+    type: 'ETHERNET',
+    extra: '02:5a:11:22:33:44',
+    ims: false,
+    clat: { baseInterface: 'eth0', interface: 'v4-eth0' },
+    link: {
+      interfaceName: 'eth0',
+      addresses: ['2001:db8:77:0:1c2d:3e4f:5a6b:7c8d/64'],
+      dns: ['2001:db8:77::1'],
+      mtu: 1500,
+      routes: ['2001:db8:77::/64 -> :: eth0 mtu 0', '::/0 -> fe80::1 eth0 mtu 0'],
+      nat64Prefix: PREFIX,
+      stacked: {
+        interfaceName: 'v4-eth0',
+        addresses: ['192.0.0.5/32'],
+        dns: [],
+        mtu: 0,
+        routes: ['0.0.0.0/0 -> 192.0.0.4 v4-eth0 mtu 0'],
+        nat64Prefix: null,
+        stacked: null,
+      },
+    },
+  };
+  for (const sdk of [28, 30, 31, 33, 34, 36]) {
+    it(`SDK ${sdk}: an Ethernet network is read as Ethernet, the default, with its CLAT and NAT64 prefix`, () => {
+      const clat = {
+        baseInterface: 'eth0',
+        baseIndex: 7,
+        interface: 'v4-eth0',
+        index: 9,
+        v6Address: '2001:db8:77::c1',
+        nat64Prefix: PREFIX,
+        pid: 99,
+        v4Address: '192.0.0.5',
+        ethernet: true,
+      };
+      const block = renderNat464XlatBlock(sdk, clat);
+      const text = [
+        'Active default network: 103',
+        '',
+        'Current Networks:',
+        `  ${renderNetworkAgentInfo(ethernet, sdk, new Date('2026-12-02T10:00:00Z'))}`,
+        ...block.map((l) => `    ${l}`),
+        '',
+      ].join('\n');
+      const parsed = parseDumpsysConnectivity(text);
+      assert.equal(parsed.networks[0]?.type?.toUpperCase(), 'ETHERNET');
+      assert.equal(defaultNetwork(parsed)?.netId, 103);
+      const judged = judgedNetwork({ connectivity: parsed, judgedNetwork: 'ethernet' });
+      assert.equal(judged.network?.netId, 103, judged.reason);
+      assert.equal(judged.network?.linkProperties?.interfaceName, 'eth0');
+      assert.equal(judged.network?.linkProperties?.nat64Prefix, PREFIX);
+      assert.equal(clatOf(parsed, judged.network!)?.v4Interface?.value, 'v4-eth0');
+      if (sdk >= 31) assert.match(text, /Specifier: <EthernetNetworkSpecifier \(eth0\)>/);
+      if (sdk >= 33)
+        assert.ok(
+          block.some((l) => / -> \/2001:db8:77::c1 \/64:ff9b::\/96 7 ether$/.test(l)),
+          block.join('\n'),
+        );
+    });
+  }
 });

@@ -17,8 +17,12 @@
  * - The CLAT under its network: Android 13 a `Nat464Xlat:` block with ClatCoordinator's BPF
  *   forwarding rules (test/fixtures/android-real/dumpsys-connectivity/aosp-commit-8be50a6d-nat464xlat-block-a13.txt),
  *   Android 14 and later its `CLAT tracker:` line too; 9 to 12 only `clat{...}` in the NAI line.
- * - `Active default network:` names Wi-Fi while the handset is joined to it (Android's default
- *   network is a validated Wi-Fi over cellular), mobile data otherwise.
+ * - Ethernet (an `eth*` link the lab provisioned, lib/lab/network/ethernet.ts) as AOSP's
+ *   EthernetNetworkFactory makes its agent: legacy type name `Ethernet`, the link's MAC address
+ *   as the extra (`ni{Ethernet CONNECTED extra: 02:..}`), Transports: ETHERNET, and from
+ *   Android 12 the `EthernetNetworkSpecifier (eth0)` specifier (EthernetNetworkSpecifier.toString).
+ * - `Active default network:` names Ethernet while the handset has it, else Wi-Fi while it is
+ *   joined (Android ranks Ethernet, then a validated Wi-Fi, over cellular), else mobile data.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -55,8 +59,8 @@ export function renderLinkProperties(link: LinkFacts): string {
 /** One network of the handset. */
 export interface NetworkFacts {
   netId: number;
-  type: 'MOBILE' | 'WIFI';
-  /** The APN on cellular (`ims` for the IMS network), the SSID on Wi-Fi. */
+  type: 'MOBILE' | 'WIFI' | 'ETHERNET';
+  /** The APN on cellular (`ims` for the IMS network), the SSID on Wi-Fi, the MAC address on Ethernet. */
   extra: string;
   link: LinkFacts;
   /** IMS: no INTERNET capability, IMS and MMTEL instead. */
@@ -75,18 +79,25 @@ function era(sdk: number): 'p' | 'r' | 't' | 'u' {
 
 function capabilities(n: NetworkFacts): string {
   if (n.ims) return 'IMS&NOT_METERED&TRUSTED&NOT_VPN&VALIDATED&FOREGROUND&MMTEL';
-  if (n.type === 'WIFI') return 'NOT_METERED&INTERNET&NOT_RESTRICTED&TRUSTED&NOT_VPN&VALIDATED&NOT_ROAMING&FOREGROUND&NOT_CONGESTED&NOT_SUSPENDED';
+  if (n.type !== 'MOBILE') return 'NOT_METERED&INTERNET&NOT_RESTRICTED&TRUSTED&NOT_VPN&VALIDATED&NOT_ROAMING&FOREGROUND&NOT_CONGESTED&NOT_SUSPENDED';
   return 'SUPL&INTERNET&NOT_RESTRICTED&TRUSTED&NOT_VPN&VALIDATED&NOT_ROAMING&FOREGROUND&NOT_CONGESTED&NOT_SUSPENDED';
 }
 
-function networkCapabilities(n: NetworkFacts): string {
-  const transport = n.type === 'MOBILE' ? 'CELLULAR' : 'WIFI';
-  const specifier =
-    n.type === 'MOBILE'
-      ? ' Specifier: <TelephonyNetworkSpecifier [mSubId = 1]> SubscriptionIds: {1}'
-      : ` Specifier: <WifiNetworkAgentSpecifier [WifiConfiguration=, SSID="${n.extra}", BSSID=02:00:00:00:01:00, band=1, mMatchLocalOnlySpecifiers=false]> SSID: "${n.extra}"`;
+function networkCapabilities(n: NetworkFacts, sdk: number): string {
+  const transport = { MOBILE: 'CELLULAR', WIFI: 'WIFI', ETHERNET: 'ETHERNET' }[n.type];
+  const specifier = {
+    MOBILE: ' Specifier: <TelephonyNetworkSpecifier [mSubId = 1]> SubscriptionIds: {1}',
+    WIFI: ` Specifier: <WifiNetworkAgentSpecifier [WifiConfiguration=, SSID="${n.extra}", BSSID=02:00:00:00:01:00, band=1, mMatchLocalOnlySpecifiers=false]> SSID: "${n.extra}"`,
+    // Until Android 11 a StringNetworkSpecifier holding the interface's name.
+    ETHERNET: ` Specifier: <${sdk >= 31 ? `EthernetNetworkSpecifier (${n.link.interfaceName})` : n.link.interfaceName}>`,
+  }[n.type];
   return `[ Transports: ${transport} Capabilities: ${capabilities(n)}${specifier}]`;
 }
+
+/** NetworkInfo's type name (the legacy one Ethernet's agent sets is `Ethernet`) and subtype. */
+const typeName = (n: NetworkFacts): string => ({ MOBILE: 'MOBILE[LTE]', WIFI: 'WIFI', ETHERNET: 'Ethernet' })[n.type];
+/** The score of Android 9 to 12 (NetworkFactory scores: Ethernet 70, Wi-Fi 60, cellular 50). */
+const legacyScore = (n: NetworkFacts): number => ({ MOBILE: 50, WIFI: 60, ETHERNET: 70 })[n.type];
 
 // Nat464Xlat.toString: mBaseIface: rmnet_data0, mIface: v4-rmnet_data0, mState: RUNNING
 function clatd(n: NetworkFacts): string {
@@ -95,33 +106,35 @@ function clatd(n: NetworkFacts): string {
 
 /** The NetworkAgentInfo line of `n` as Android `sdk` prints it. */
 export function renderNetworkAgentInfo(n: NetworkFacts, sdk: number, createdAt: Date): string {
-  const subtype = n.type === 'MOBILE' ? 'MOBILE[LTE]' : 'WIFI';
+  const subtype = typeName(n);
   const handle = n.netId * 4294967296 + 0x0d00;
   const lp = renderLinkProperties(n.link);
-  const nc = networkCapabilities(n);
+  const nc = networkCapabilities(n, sdk);
+  // Wi-Fi's extra is empty from Android 11 (its SSID moved to the capabilities).
+  const extra = n.type === 'WIFI' ? '' : n.extra;
   switch (era(sdk)) {
     case 'p': {
       // NetworkInfo.toString; Wi-Fi's extra is its quoted SSID until Android 11
-      const extra = n.type === 'WIFI' ? `"${n.extra}"` : n.extra;
-      const ni = `[type: ${n.type === 'MOBILE' ? 'MOBILE[LTE]' : 'WIFI[]'}, state: CONNECTED/CONNECTED, reason: connected, extra: ${extra}, failover: false, available: true, roaming: false]`;
+      const quoted = n.type === 'WIFI' ? `"${n.extra}"` : n.extra;
+      const ni = `[type: ${n.type === 'MOBILE' ? 'MOBILE[LTE]' : `${subtype}[]`}, state: CONNECTED/CONNECTED, reason: connected, extra: ${quoted}, failover: false, available: true, roaming: false]`;
       return (
-        `NetworkAgentInfo{ ni{${ni}}  network{${n.netId}}  nethandle{${handle}}  lp{${lp}}  nc{${nc}}  Score{${n.type === 'WIFI' ? 60 : 50}}  ` +
+        `NetworkAgentInfo{ ni{${ni}}  network{${n.netId}}  nethandle{${handle}}  lp{${lp}}  nc{${nc}}  Score{${legacyScore(n)}}  ` +
         'everValidated{true}  lastValidated{true}  created{true} lingering{false} explicitlySelected{false} acceptUnvalidated{false} ' +
         `everCaptivePortalDetected{false} lastCaptivePortalDetected{false} clat{${clatd(n)}} }`
       );
     }
     case 'r':
       return (
-        `NetworkAgentInfo{network{${n.netId}}  handle{${handle}}  ni{${subtype} CONNECTED extra: ${n.type === 'WIFI' ? '' : n.extra}}  Score{${n.type === 'WIFI' ? 60 : 50}}  ` +
+        `NetworkAgentInfo{network{${n.netId}}  handle{${handle}}  ni{${subtype} CONNECTED extra: ${extra}}  Score{${legacyScore(n)}}  ` +
         `everValidated{true}  lastValidated{true}  created{true}  lingering{false}  lp{${lp}}  nc{${nc}}${n.clat === null ? '' : `  clat{${clatd(n)}}`}}`
       );
     case 't':
     case 'u': {
       const policies = n.ims ? 'EVER_EVALUATED&IS_UNMETERED&EVER_VALIDATED&IS_VALIDATED' : 'TRANSPORT_PRIMARY&EVER_EVALUATED&EVER_VALIDATED&IS_VALIDATED';
       const created = era(sdk) === 'u' ? ` created=${createdAt.toISOString()}` : '';
-      const serial = era(sdk) === 'u' ? `  factorySerialNumber=${n.type === 'WIFI' ? 5 : 12}` : '';
+      const serial = era(sdk) === 'u' ? `  factorySerialNumber=${{ MOBILE: 12, WIFI: 5, ETHERNET: 7 }[n.type]}` : '';
       return (
-        `NetworkAgentInfo{network{${n.netId}}  handle{${handle}}  ni{${subtype} CONNECTED extra: ${n.type === 'WIFI' ? '' : n.extra}}${created} ` +
+        `NetworkAgentInfo{network{${n.netId}}  handle{${handle}}  ni{${subtype} CONNECTED extra: ${extra}}${created} ` +
         `Score(Policies : ${policies} ; KeepConnected : 0)  created 614825 firstValidated 617415 lastValidated 617415  ` +
         `lp{${lp}}  nc{${nc}}${n.clat === null ? '' : `  clat{${clatd(n)}}`}${serial}}`
       );
@@ -136,24 +149,37 @@ export function renderNetworkAgentInfo(n: NetworkFacts, sdk: number, createdAt: 
  */
 export function renderNat464XlatBlock(
   sdk: number,
-  clat: { baseInterface: string; baseIndex: number; interface: string; index: number; v6Address: string; nat64Prefix: string; pid: number } | null,
+  clat: {
+    baseInterface: string;
+    baseIndex: number;
+    interface: string;
+    index: number;
+    v6Address: string;
+    nat64Prefix: string;
+    pid: number;
+    /** The CLAT's IPv4 address; 192.0.0.4 unless another CLAT holds it. */
+    v4Address?: string;
+    /** An Ethernet base link: ClatCoordinator's egress rule says `ether`, else `rawip`. */
+    ethernet?: boolean;
+  } | null,
 ): string[] {
   if (sdk < 33) return [];
   if (clat === null) return ['Nat464Xlat:', sdk === 33 ? '  <not start>' : '  <not started>'];
   const prefix = clat.nat64Prefix.replace(/\/\d+$/, '');
+  const v4 = clat.v4Address ?? '192.0.0.4';
   const lines = ['Nat464Xlat:', '  ClatCoordinator:'];
   // CLAT tracker: iface: rmnet_data0 (12), v4iface: v4-rmnet_data0 (13), v4: /192.0.0.4, v6: /2001:db8:0:b11::464, pfx96: /64:ff9b::, pid: 1234, cookie: 1
   if (sdk >= 34) {
     lines.push(
-      `    CLAT tracker: iface: ${clat.baseInterface} (${clat.baseIndex}), v4iface: ${clat.interface} (${clat.index}), v4: /192.0.0.4, v6: /${clat.v6Address}, pfx96: /${prefix}, pid: ${clat.pid}, cookie: 1`,
+      `    CLAT tracker: iface: ${clat.baseInterface} (${clat.baseIndex}), v4iface: ${clat.interface} (${clat.index}), v4: /${v4}, v6: /${clat.v6Address}, pfx96: /${prefix}, pid: ${clat.pid}, cookie: 1`,
     );
   }
   lines.push(
     '    Forwarding rules:',
     '      BPF ingress map: iif nat64Prefix v6Addr -> v4Addr oif',
-    `        ${clat.baseIndex} /${clat.nat64Prefix} /${clat.v6Address} -> /192.0.0.4 ${clat.index}`,
+    `        ${clat.baseIndex} /${clat.nat64Prefix} /${clat.v6Address} -> /${v4} ${clat.index}`,
     '      BPF egress map: iif v4Addr -> v6Addr nat64Prefix oif',
-    `        ${clat.index} /192.0.0.4 -> /${clat.v6Address} /${clat.nat64Prefix} ${clat.baseIndex} rawip`,
+    `        ${clat.index} /${v4} -> /${clat.v6Address} /${clat.nat64Prefix} ${clat.baseIndex} ${clat.ethernet === true ? 'ether' : 'rawip'}`,
   );
   return lines;
 }
@@ -162,6 +188,8 @@ interface IpAddr {
   ifname: string;
   ifindex: number;
   mtu: number;
+  /** The link-layer (MAC) address. */
+  address?: string;
   operstate?: string;
   addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
 }
@@ -277,8 +305,47 @@ export function dumpsysConnectivity(state: HandsetState, now = new Date()): stri
       });
     }
   }
-  // A validated Wi-Fi is the default network; else the internet mobile network; IMS never is.
-  const defaultNetId = wifiNetId ?? mobileNetId;
+  netId++;
+  let ethernetNetId: number | null = null;
+  const eth = state.ethernet ?? null;
+  const ethEntry = eth === null ? null : entryOf(eth.interface);
+  if (eth && ethEntry?.addr_info.some((a) => a.scope === 'global')) {
+    const ethernet = link(eth.interface, false, eth.dns);
+    if (ethernet !== null) {
+      ethernetNetId = netId;
+      const clatEntry = eth.clat === null ? null : entryOf(eth.clat.interface);
+      if (eth.clat !== null) ethernet.stacked = link(eth.clat.interface, true, []);
+      ethernet.nat64Prefix = eth.nat64Prefix;
+      const block =
+        eth.clat !== null && eth.nat64Prefix !== null && clatEntry !== null
+          ? renderNat464XlatBlock(sdk, {
+              baseInterface: eth.interface,
+              baseIndex: ethEntry.ifindex,
+              interface: eth.clat.interface,
+              index: clatEntry.ifindex,
+              v6Address: eth.clat.v6Address,
+              nat64Prefix: eth.nat64Prefix,
+              pid: eth.clat.pid,
+              v4Address: clatEntry.addr_info.find((a) => a.family === 'inet')?.local,
+              ethernet: true,
+            })
+          : renderNat464XlatBlock(sdk, null);
+      networks.push({
+        facts: {
+          netId,
+          type: 'ETHERNET',
+          extra: ethEntry.address ?? '',
+          link: ethernet,
+          ims: false,
+          clat: eth.clat === null ? null : { baseInterface: eth.interface, interface: eth.clat.interface },
+        },
+        block,
+      });
+    }
+  }
+  // Ethernet is the default network while there is one; else a validated Wi-Fi; else the internet
+  // mobile network; IMS never is.
+  const defaultNetId = ethernetNetId ?? wifiNetId ?? mobileNetId;
   const lines = [`Active default network: ${defaultNetId ?? 'none'}`, '', 'Current Networks:'];
   for (const { facts, block } of networks) {
     lines.push(`  ${renderNetworkAgentInfo(facts, sdk, now)}`);

@@ -64,6 +64,16 @@ export interface HandsetState {
    * profile's wifiNetwork alone, if it names one.
    */
   savedWifi?: string[];
+  /**
+   * Its Ethernet network as the lab provisioned it (lib/lab/network/ethernet.ts), for dumpsys
+   * connectivity; absent or null while it has none.
+   */
+  ethernet?: {
+    interface: string;
+    dns: string[];
+    nat64Prefix: string | null;
+    clat: { v6Address: string; interface: string; pid: number } | null;
+  } | null;
 }
 
 export const STATE_FILE = 'handset.json';
@@ -122,7 +132,15 @@ const handsetStateSchema = object(
     ),
     running: record(text, object({ pid: count, startTime: text, uid: count, startedAt: text })),
   },
-  { appFiles: strings, worldLiterals: strings, caCertFile: nullable(text), savedWifi: array(text) },
+  {
+    appFiles: strings,
+    worldLiterals: strings,
+    caCertFile: nullable(text),
+    savedWifi: array(text),
+    ethernet: nullable(
+      object({ interface: text, dns: array(text), nat64Prefix: nullable(text), clat: nullable(object({ v6Address: text, interface: text, pid: count })) }),
+    ),
+  },
 );
 const schemaReadsHandsetState: Reads<typeof handsetStateSchema, HandsetState> = true;
 void schemaReadsHandsetState;

@@ -180,6 +180,36 @@ export interface WifiState {
   dnsServers: string[];
 }
 
+/**
+ * A handset's Ethernet (./ethernet.ts): an `eth*` link someone put in its namespace (the veth of
+ * a v6lab gateway's device link, in tests), provisioned as Android's EthernetTracker does.
+ */
+export interface EthernetState {
+  /** `eth0`, ... */
+  interface: string;
+  /**
+   * Provisioned (an address from DHCPv4 or SLAAC): Ethernet is then the default network, as
+   * Android ranks it above Wi-Fi and cellular. False while the link has no carrier or no address.
+   */
+  connected: boolean;
+  /** The /64 of the router advertisement; null without IPv6 on the link. */
+  ipv6Prefix: string | null;
+  ipv6Addresses: string[];
+  ipv6Gateway: string | null;
+  ipv4Address: string | null;
+  ipv4Gateway: string | null;
+  /** The RA's RDNSS servers, then DHCPv4's, as resolv.conf lists them while Ethernet is the default. */
+  dnsServers: string[];
+  nat64Prefix: string | null;
+  /** Where the NAT64 prefix came from: the RA's PREF64 option (RFC 8781) or RFC 7050 discovery. */
+  nat64PrefixSource: 'pref64' | 'rfc7050' | null;
+  clat: { interface: string; ipv4: string; ipv6: string; nat64Prefix: string } | null;
+  /** Why a link that is there is not provisioned (no carrier, nothing answered); null when connected. */
+  error: string | null;
+  /** The routing tables it filled (its own, its CLAT's): kept, since a link that went has no index to compute them from. */
+  routeTables: number[];
+}
+
 /** One part of a handset's background traffic: the world host it talks to and whose it is. */
 export interface BackgroundPart {
   /** null: the world has no such host, so this part is skipped (the process log says so). */
@@ -238,6 +268,8 @@ export interface HandsetState {
   wifi: WifiState | null;
   /** A VoLTE handset's IMS network (HandsetPlan.ims); null on others. */
   ims: ImsState | null;
+  /** Its Ethernet, once an `eth*` link has appeared (absent in states written before it existed). */
+  ethernet?: EthernetState | null;
   /** When the current attach completed (ISO 8601). */
   attachedAt: string | null;
   /** The handset's network settings as applied (the plan's, missing ones on). */

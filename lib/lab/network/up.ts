@@ -55,22 +55,27 @@ const log = createDebug('v6lab:lab:network');
 const SLAAC_TIMEOUT_MS = 10_000;
 const POLL_MS = 15;
 
-/** Rule priorities: Wi-Fi's (sockets bound to it) before the mobile network's, the default for the rest; all before main (32766). */
-const WIFI_RULE_PREF = '30000';
+/**
+ * Rule priorities: Wi-Fi's and Ethernet's (sockets bound to them) before the mobile network's,
+ * the default for the rest; all before main (32766).
+ */
+export const WIFI_RULE_PREF = '30000';
+/** Ethernet's rules for sockets bound to it: beside Wi-Fi's (./ethernet.ts). */
+export const ETHERNET_RULE_PREF = WIFI_RULE_PREF;
 const MOBILE_RULE_PREF = '31000';
 const CLAT_RULE_PREF = '31001';
 /**
  * The default network's rule while Wi-Fi is the default (netd's "default network" rule, 22000 on
  * a phone): before mobile data's, so every socket not bound elsewhere leaves over Wi-Fi.
  */
-const DEFAULT_NETWORK_RULE_PREF = '29000';
+export const DEFAULT_NETWORK_RULE_PREF = '29000';
 /** The handset resolver's uid (AID_DNS) on mobile data, before the default network's rule. */
 const MOBILE_DNS_RULE_PREF = '28000';
 /** Android's AID_DNS (android_filesystem_config.h): the uid the NAT64 prefix discovery asks as. */
 const AID_DNS = 1051;
 
 /** The routing table netd gives an interface: 1000 + its index (RouteController's ROUTE_TABLE_OFFSET_FROM_INDEX). */
-async function routeTableOf(ns: string, dev: string): Promise<number> {
+export async function routeTableOf(ns: string, dev: string): Promise<number> {
   const [link] = JSON.parse(await ip(ns, '-j', 'link', 'show', 'dev', dev)) as { ifindex: number }[];
   if (link === undefined || !Number.isInteger(link.ifindex)) throw new Error(`no interface ${dev} in ${ns}`);
   return 1000 + link.ifindex;
@@ -79,7 +84,7 @@ async function routeTableOf(ns: string, dev: string): Promise<number> {
 /** `10.3.0.2` -> `10.3.0.0`: the /24 an address lies in. */
 const subnet24 = (ipv4: string): string => `${ipv4.split('.').slice(0, 3).join('.')}.0`;
 /** busybox udhcpc's event hook: on a lease, set the address and say which it was. */
-const UDHCPC_HOOK = `#!/bin/sh
+export const UDHCPC_HOOK = `#!/bin/sh
 case "$1" in
   bound|renew)
     ip addr replace "$ip/\${mask:-24}" dev "$interface"
@@ -128,13 +133,27 @@ function detachedHandset(labId: string, index: number, apn: ApnType, pdpType: Pd
 }
 
 /** Handset `index`'s settings as the state records them (a state written before they existed: all on). */
-function settingsOf(ctx: Context, index: number): HandsetNetworkSettings {
+export function settingsOf(ctx: Context, index: number): HandsetNetworkSettings {
   return ctx.recorder.state.handsets.find((h) => h.index === index)?.settings ?? { ...DEFAULT_HANDSET_SETTINGS };
 }
 
-/** Whether handset `index` is joined to its Wi-Fi, which is then its default network (and resolvers). */
-function wifiIsDefault(ctx: Context, index: number): boolean {
+/** Whether handset `index` is joined to its Wi-Fi. */
+function wifiJoined(ctx: Context, index: number): boolean {
   return ctx.recorder.state.handsets.find((h) => h.index === index)?.wifi?.connected === true;
+}
+
+/** Whether handset `index` is on an Ethernet link (./ethernet.ts), which is then its default network. */
+export function ethernetJoined(ctx: Context, index: number): boolean {
+  return ctx.recorder.state.handsets.find((h) => h.index === index)?.ethernet?.connected === true;
+}
+
+/**
+ * Whether the default network of handset `index` is not mobile data (then resolv.conf holds that
+ * network's resolvers): Android prefers Ethernet, then a validated Wi-Fi, over cellular
+ * (NetworkRanker, by transport).
+ */
+function mobileIsNotDefault(ctx: Context, index: number): boolean {
+  return wifiJoined(ctx, index) || ethernetJoined(ctx, index);
 }
 
 /** Applies per-interface sysctls in the handset and records them (a key already recorded is replaced). */
@@ -146,7 +165,7 @@ async function applyInterfaceSysctls(ctx: Context, hs: string, index: number, sy
   });
 }
 
-function updateHandset(ctx: Context, index: number, change: (h: HandsetState) => void): Promise<void> {
+export function updateHandset(ctx: Context, index: number, change: (h: HandsetState) => void): Promise<void> {
   return ctx.recorder.update((s) => {
     const handset = s.handsets.find((h) => h.index === index);
     if (handset) change(handset);
@@ -256,25 +275,20 @@ async function waitForSlaac(
  * RFC 7050 section 3: ask the handset's own resolver (its resolv.conf, from inside its namespace)
  * for AAAA ipv4only.arpa and find 192.0.0.170/171 embedded in an answer.
  */
-async function discoverNat64Prefix(hs: string, index: number, server: string, expected: boolean): Promise<string | null> {
+export async function discoverNat64Prefix(
+  hs: string,
+  index: number,
+  server: string,
+  expected: boolean,
+  { onDefaultNetwork = false }: { onDefaultNetwork?: boolean } = {},
+): Promise<string | null> {
   // As the handset's resolver (Android's AID_DNS), asking the mobile network's own resolver: the
   // resolver uid's rule keeps the query on mobile data even while Wi-Fi is the default network,
-  // as Android binds the discovery to the network it is for.
+  // as Android binds the discovery to the network it is for. A discovery for the default network
+  // itself (Ethernet's) asks as root, whose sockets follow the default network's rule.
   const dnsUid = String(hostUid(index, AID_DNS));
-  const argv = inNamespace(hs, [
-    'setpriv',
-    `--reuid=${dnsUid}`,
-    `--regid=${dnsUid}`,
-    '--clear-groups',
-    '--',
-    'dig',
-    `@${server}`,
-    '+short',
-    '+time=1',
-    '+tries=3',
-    'AAAA',
-    'ipv4only.arpa',
-  ]);
+  const asResolver = onDefaultNetwork ? [] : ['setpriv', `--reuid=${dnsUid}`, `--regid=${dnsUid}`, '--clear-groups', '--'];
+  const argv = inNamespace(hs, [...asResolver, 'dig', `@${server}`, '+short', '+time=1', '+tries=3', 'AAAA', 'ipv4only.arpa']);
   const answer = await run(argv);
   // One address a line: "64:ff9b::c000:aa" and "64:ff9b::c000:ab" (a CNAME line would be a name).
   for (const line of answer.split('\n')) {
@@ -314,7 +328,7 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   await updateHandset(ctx, index, (h) => Object.assign(h, { apn, pdpType, attached: false, attachError: error, families }));
   if (error !== null) {
     log('%s: attach rejected: %s', name, error);
-    if (!wifiIsDefault(ctx, index)) await writeResolvConf(hs, [], `attach to the ${apn} APN failed: no DNS server`);
+    if (!mobileIsNotDefault(ctx, index)) await writeResolvConf(hs, [], `attach to the ${apn} APN failed: no DNS server`);
     return;
   }
   const dir = path.join(ctx.runDir, `hs${index}`);
@@ -363,7 +377,7 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   // test/fixtures/android-real/ip-route/tailscale-2653-pixel-a12-ip-route-show-table-0.txt).
   const mobileTable = String(await routeTableOf(hs, MOBILE_INTERFACE));
   await step(ctx, `${name}: attach`, async () => {
-    if (!wifiIsDefault(ctx, index))
+    if (!mobileIsNotDefault(ctx, index))
       await writeResolvConf(hs, handsetDns, `attached to the ${apn} APN as ${pdpType}${v6 && !handsetV6 ? ', IPv6 off on mobile data' : ''}`);
     // A uid rule may be added only from the network namespace's own user namespace (the kernel
     // refuses anyone else: "No permission to set uid"), where the resolver is uid 1051 itself.
@@ -438,44 +452,21 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   // Android starts no CLAT when discovery finds no prefix: the `ipv6-true` APN's handsets have no IPv4.
   if (handsetV6 && !v4 && settings.clat && nat64Prefix === null) log('%s: no NAT64 prefix on the %s APN: no CLAT', name, apn);
   if (nat64Prefix !== null) {
-    await step(ctx, `${name}: CLAT`, async () => {
-      const conf = path.join(dir, 'tayga-clat.conf');
-      await writeFile(
-        conf,
-        taygaConf({
-          tunDevice: CLAT_INTERFACE,
-          ipv4Address: CLAT_TAYGA_IPV4,
-          ipv6Address: a.clatTaygaIpv6,
-          prefix: nat64Prefix,
-          maps: [[CLAT_IPV4, a.clatIpv6]],
-        }),
-      );
-      await run(inNamespace(hs, ['tayga', '--mktun', '-c', conf]));
-      await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.proxy_ndp=1`, `net.ipv6.neigh.${MOBILE_INTERFACE}.proxy_delay=0`);
-      // The TUN stays at 1500; the route's MTU keeps translated packets within 1500 (lab.md).
-      // The CLAT's interface has a table of its own too (v4-rmnet_data2's `table 1053` in the sample).
-      const clatTable = String(await routeTableOf(hs, CLAT_INTERFACE));
-      await ipBatch(hs, [
-        ['link', 'set', CLAT_INTERFACE, 'up'],
-        ['addr', 'add', `${CLAT_IPV4}/32`, 'dev', CLAT_INTERFACE],
-        ['route', 'add', 'default', 'dev', CLAT_INTERFACE, 'table', clatTable, 'proto', 'static', 'src', CLAT_IPV4, 'mtu', String(CLAT_ROUTE_MTU)],
-        ['rule', 'add', 'pref', CLAT_RULE_PREF, 'lookup', clatTable],
-        ['route', 'add', `${a.clatIpv6}/128`, 'dev', CLAT_INTERFACE],
-        // Also in the mobile network's table, which the rules reach before main: its /64 would
-        // send the translated replies back out of rmnet_data0.
-        ['route', 'add', `${a.clatIpv6}/128`, 'dev', CLAT_INTERFACE, 'table', mobileTable],
-        // The gateway asks for the mapped address on the APN link: the handset answers for it.
-        ['neigh', 'add', 'proxy', a.clatIpv6, 'dev', MOBILE_INTERFACE],
-      ]);
-      await daemon(ctx, {
-        name: 'tayga-clat',
-        namespace: hs,
-        handsetIndex: index,
-        argv: inNamespace(hs, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]),
-        logFile: logFile(ctx, hs, 'tayga-clat'),
-        ready: /NAT64 prefix/,
-      });
-    });
+    await step(ctx, `${name}: CLAT`, () =>
+      startClat(ctx, index, {
+        dir,
+        baseInterface: MOBILE_INTERFACE,
+        baseTable: mobileTable,
+        clatInterface: CLAT_INTERFACE,
+        ipv4: CLAT_IPV4,
+        ipv6: a.clatIpv6,
+        taygaIpv6: a.clatTaygaIpv6,
+        nat64Prefix,
+        // After the mobile network's own rule: IPv4 that mobile data has no route for.
+        rulePref: CLAT_RULE_PREF,
+        processName: 'tayga-clat',
+      }),
+    );
     clat = { interface: CLAT_INTERFACE, ipv4: CLAT_IPV4, ipv6: a.clatIpv6, nat64Prefix };
   }
   await updateHandset(ctx, index, (h) =>
@@ -494,8 +485,68 @@ async function attach(ctx: Context, index: number, apn: ApnType, pdpType: PdpTyp
   );
 }
 
+/** One CLAT (464XLAT's customer-side translator, RFC 6877) on a network of a handset. */
+export interface ClatPlacement {
+  /** Where its tayga.conf goes. */
+  dir: string;
+  /** The network's interface (rmnet_data0, eth0) and its routing table. */
+  baseInterface: string;
+  baseTable: string;
+  /** `v4-` and the base interface's name, as Android's ClatCoordinator names it. */
+  clatInterface: string;
+  /** 192.0.0.4 (RFC 7335), or the next free address of 192.0.0.4/29 when another CLAT holds it. */
+  ipv4: string;
+  /** The address of the network's /64 that `ipv4` is mapped to. */
+  ipv6: string;
+  /** tayga's own IPv6 (source of the ICMPv6 errors it makes): outside the network's /64. */
+  taygaIpv6: string;
+  nat64Prefix: string;
+  /** The preference of the rule that sends IPv4 to the CLAT's table. */
+  rulePref: string;
+  processName: string;
+}
+
+/**
+ * Starts a CLAT in handset `index`: tayga on its own TUN (`v4-` + the base interface) with the
+ * CLAT address, a table of its own reached by a rule at `rulePref`, and the mapped IPv6 address
+ * answered for on the base link (proxy NDP), as Android's clatd does.
+ */
+export async function startClat(ctx: Context, index: number, c: ClatPlacement): Promise<void> {
+  const hs = handsetNamespace(ctx.labId, index);
+  const conf = path.join(c.dir, `tayga-${c.clatInterface}.conf`);
+  await writeFile(
+    conf,
+    taygaConf({ tunDevice: c.clatInterface, ipv4Address: CLAT_TAYGA_IPV4, ipv6Address: c.taygaIpv6, prefix: c.nat64Prefix, maps: [[c.ipv4, c.ipv6]] }),
+  );
+  await run(inNamespace(hs, ['tayga', '--mktun', '-c', conf]));
+  await sysctl(hs, `net.ipv6.conf.${c.baseInterface}.proxy_ndp=1`, `net.ipv6.neigh.${c.baseInterface}.proxy_delay=0`);
+  // The TUN stays at 1500; the route's MTU keeps translated packets within 1500 (lab.md).
+  // The CLAT's interface has a table of its own too (v4-rmnet_data2's `table 1053` in the sample).
+  const clatTable = String(await routeTableOf(hs, c.clatInterface));
+  await ipBatch(hs, [
+    ['link', 'set', c.clatInterface, 'up'],
+    ['addr', 'add', `${c.ipv4}/32`, 'dev', c.clatInterface],
+    ['route', 'add', 'default', 'dev', c.clatInterface, 'table', clatTable, 'proto', 'static', 'src', c.ipv4, 'mtu', String(CLAT_ROUTE_MTU)],
+    ['rule', 'add', 'pref', c.rulePref, 'lookup', clatTable],
+    ['route', 'add', `${c.ipv6}/128`, 'dev', c.clatInterface],
+    // Also in the network's table, which the rules reach before main: its /64 would send the
+    // translated replies back out of the base interface.
+    ['route', 'add', `${c.ipv6}/128`, 'dev', c.clatInterface, 'table', c.baseTable],
+    // The network's router asks for the mapped address on the link: the handset answers for it.
+    ['neigh', 'add', 'proxy', c.ipv6, 'dev', c.baseInterface],
+  ]);
+  await daemon(ctx, {
+    name: c.processName,
+    namespace: hs,
+    handsetIndex: index,
+    argv: inNamespace(hs, ['stdbuf', '-oL', 'tayga', '-d', '-c', conf]),
+    logFile: logFile(ctx, hs, c.processName),
+    ready: /NAT64 prefix/,
+  });
+}
+
 /** Ignores "does not exist" from a command that removes something already gone. */
-async function ignoringMissing(command: Promise<unknown>): Promise<void> {
+export async function ignoringMissing(command: Promise<unknown>): Promise<void> {
   try {
     await command;
   } catch (error) {
@@ -540,7 +591,7 @@ async function detach(ctx: Context, index: number): Promise<void> {
       ]),
     ]);
     await sysctl(hs, `net.ipv6.conf.${MOBILE_INTERFACE}.proxy_ndp=0`);
-    if (!wifiIsDefault(ctx, index)) await writeResolvConf(hs, [], 'detached: no DNS server');
+    if (!mobileIsNotDefault(ctx, index)) await writeResolvConf(hs, [], 'detached: no DNS server');
     // Fresh arrays: the record is changed in place later, and DETACHED's are shared.
     await updateHandset(ctx, index, (h) => Object.assign(h, { ...DETACHED, families: [], ipv6Addresses: [], dnsServers: [] }));
   });
@@ -695,6 +746,7 @@ async function joinWifi(ctx: Context, index: number): Promise<void> {
   const a = handsetAddressing(ctx.labId, index);
   const settings = settingsOf(ctx, index);
   const dir = path.join(ctx.runDir, `ap${index}`);
+  const ethernet = ethernetJoined(ctx, index);
   const slaac = await step(ctx, `handset ${index}: Wi-Fi`, async () => {
     // As Android keeps a routing table per network: Wi-Fi's default routes are in their own
     // table (1000 + wlan0's index, as netd numbers every network's), used by sockets bound to
@@ -723,8 +775,9 @@ async function joinWifi(ctx: Context, index: number): Promise<void> {
       // Before the mobile network's rule: a socket bound to Wi-Fi stays on Wi-Fi.
       ['rule', 'add', 'pref', WIFI_RULE_PREF, 'from', a.handsetWifiIpv4, 'lookup', table],
       ['rule', 'add', 'pref', WIFI_RULE_PREF, 'oif', WIFI_INTERFACE, 'lookup', table],
-      // The default network: every other socket (netd's "default network" rule).
-      ['rule', 'add', 'pref', DEFAULT_NETWORK_RULE_PREF, 'lookup', table],
+      // The default network: every other socket (netd's "default network" rule), unless
+      // Ethernet is (Android ranks it above Wi-Fi).
+      ...(ethernet ? [] : [['rule', 'add', 'pref', DEFAULT_NETWORK_RULE_PREF, 'lookup', table]]),
     ]);
     // No IPv6 `from <Wi-Fi prefix>` rule: for a socket with no source yet, Linux picks the
     // source an IPv6 source rule would match and takes the rule (FIB_RULE_FIND_SADDR).
@@ -732,7 +785,7 @@ async function joinWifi(ctx: Context, index: number): Promise<void> {
       hs,
       [
         ['rule', 'add', 'pref', WIFI_RULE_PREF, 'oif', WIFI_INTERFACE, 'lookup', table],
-        ['rule', 'add', 'pref', DEFAULT_NETWORK_RULE_PREF, 'lookup', table],
+        ...(ethernet ? [] : [['rule', 'add', 'pref', DEFAULT_NETWORK_RULE_PREF, 'lookup', table]]),
       ],
       6,
     );
@@ -741,7 +794,7 @@ async function joinWifi(ctx: Context, index: number): Promise<void> {
     return waitForSlaac(ctx, hs, WIFI_INTERFACE, a.wifiPrefix, { defaultRoute: false, temporary: settings.wifiPrivacy });
   });
   const dnsServers = settings.wifiIpv6 ? [ctx.worldDns.ipv4, ctx.worldDns.ipv6] : [ctx.worldDns.ipv4];
-  await writeResolvConf(hs, dnsServers, "Wi-Fi is the default network: the home router's resolvers");
+  if (!ethernet) await writeResolvConf(hs, dnsServers, "Wi-Fi is the default network: the home router's resolvers");
   await updateHandset(ctx, index, (h) => {
     if (h.wifi === null) return;
     h.wifi.ipv6Addresses = slaac.addresses.map((x) => canonicalAddress(x.address));
@@ -759,9 +812,9 @@ async function leaveWifi(ctx: Context, index: number): Promise<void> {
   await step(ctx, `handset ${index}: Wi-Fi off`, async () => {
     const table = String(await routeTableOf(hs, WIFI_INTERFACE));
     for (const family of [4, 6] as const) {
+      // Wi-Fi's own rules only: Ethernet's share their preferences.
       for (const pref of [WIFI_RULE_PREF, DEFAULT_NETWORK_RULE_PREF]) {
-        // Each rule of a preference goes by itself: delete until none is left.
-        for (let i = 0; i < 4; i++) await ignoringMissing(ip(hs, `-${family}`, 'rule', 'del', 'pref', pref));
+        for (let i = 0; i < 3; i++) await ignoringMissing(ip(hs, `-${family}`, 'rule', 'del', 'pref', pref, 'lookup', table));
       }
       await ignoringMissing(ip(hs, `-${family}`, 'route', 'flush', 'table', table));
     }
@@ -770,7 +823,8 @@ async function leaveWifi(ctx: Context, index: number): Promise<void> {
       ['addr', 'flush', 'dev', WIFI_INTERFACE],
     ]);
     const mobile = ctx.recorder.state.handsets.find((h) => h.index === index);
-    await writeResolvConf(hs, mobile?.dnsServers ?? [], `Wi-Fi off: mobile data (${mobile?.apn ?? '?'}) is the default network`);
+    if (!ethernetJoined(ctx, index))
+      await writeResolvConf(hs, mobile?.dnsServers ?? [], `Wi-Fi off: mobile data (${mobile?.apn ?? '?'}) is the default network`);
   });
   await updateHandset(ctx, index, (h) => {
     if (h.wifi === null) return;
@@ -816,7 +870,7 @@ async function startBackgroundTraffic(ctx: Context, index: number): Promise<void
 // ---------------------------------------------------------------------------------------------
 // The API
 
-function contextFor(state: LabState, recorder: StateRecorder, worldServerReady: Promise<void> = Promise.resolve()): Context {
+export function contextFor(state: LabState, recorder: StateRecorder, worldServerReady: Promise<void> = Promise.resolve()): Context {
   return {
     labId: state.labId,
     runDir: state.runDir,
