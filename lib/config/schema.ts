@@ -48,6 +48,16 @@ export const integer =
     return value;
   };
 
+/** A finite number from `min` to `max` inclusive (a share, a ratio: not only whole numbers). */
+export const number =
+  (min: number, max: number): Schema<number> =>
+  (value, field, file) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      throw new DataFileError(file, field, `expected a number from ${min} to ${max}, got ${describe(value)}`);
+    }
+    return value;
+  };
+
 export const boolean: Schema<boolean> = (value, field, file) => {
   if (typeof value !== 'boolean') throw new DataFileError(file, field, `expected true or false, got ${describe(value)}`);
   return value;

@@ -12,11 +12,12 @@
  *     "apnSwitch": "content" | "manual" | "settings-ui",
  *     "resolverProbeUrl": "https://dual.example/", "ipv4OnlyProbeUrl": "http://192.0.2.80/",
  *     "backgroundHosts": ["connectivitycheck.gstatic.com", "time.android.com"],
- *     "catalogue": "catalogues/china-top30.json" }
+ *     "catalogue": "catalogues/china-top30.json",
+ *     "policy": { "minIpv6Share": 0.7, "slowFallbackMs": 2000 } }
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { array, DataFileError, loadJsonFile, object, oneOf, record, string, type Schema } from '../config/schema.js';
+import { array, DataFileError, integer, loadJsonFile, number, object, oneOf, record, string, type Schema } from '../config/schema.js';
 
 export type CaptureMethod = 'device' | 'gateway' | 'emulator' | 'pcapdroid';
 export const CAPTURE_METHODS: readonly CaptureMethod[] = ['device', 'gateway', 'emulator', 'pcapdroid'];
@@ -67,6 +68,21 @@ function resolveTarget(target: NetworkTarget | undefined, file: string): Network
   return 'gateway' in target ? { gateway: resolve(dirname(file), target.gateway) } : target;
 }
 
+/**
+ * How strictly this device's apps are judged (the shape of the API's JudgePolicy, which this layer
+ * cannot import). A field the profile leaves out stays undefined, so a command-line option can
+ * set it and the judge's own default applies when neither does.
+ */
+export interface ProfilePolicy {
+  /** Native IPv6 share of an app's bytes below which LOW_IPV6_SHARE warns (0 to 1). */
+  minIpv6Share?: number;
+  /** An IPv4 retry later than this (ms) after a failed IPv6 attempt is SLOW_FALLBACK. */
+  slowFallbackMs?: number;
+}
+
+/** The longest fallback delay a profile may set: beyond ten minutes it is a typo (seconds for ms), not a policy. */
+export const MAX_SLOW_FALLBACK_MS = 600_000;
+
 export interface DeviceProfile {
   file: string;
   name: string;
@@ -90,6 +106,8 @@ export interface DeviceProfile {
   backgroundHosts: string[];
   /** The app catalogue certified on this device unless `--apps` names one (resolved against the profile's directory). */
   catalogue: string | null;
+  /** The judging policy; fields absent from the profile are undefined (never filled with defaults here). */
+  policy: ProfilePolicy;
 }
 
 const capability: Schema<string | number | boolean> = (value, field, file) => {
@@ -140,6 +158,7 @@ const profileSchema = object(
     ipv4OnlyProbeUrl: url,
     backgroundHosts: array(hostname, { max: 100 }),
     catalogue: string({ maxLength: 4096, what: 'a catalogue file' }),
+    policy: object({}, { minIpv6Share: number(0, 1), slowFallbackMs: integer(0, MAX_SLOW_FALLBACK_MS) }),
   },
 );
 
@@ -191,5 +210,10 @@ export function loadDeviceProfile(file: string): DeviceProfile {
     ipv4OnlyProbeUrl: raw.ipv4OnlyProbeUrl ?? null,
     backgroundHosts: raw.backgroundHosts ?? [],
     catalogue: raw.catalogue === undefined ? null : resolve(dirname(file), raw.catalogue),
+    // Only the fields the profile sets: an absent one must stay absent for --min-ipv6-share and the judge's default.
+    policy: {
+      ...(raw.policy?.minIpv6Share === undefined ? {} : { minIpv6Share: raw.policy.minIpv6Share }),
+      ...(raw.policy?.slowFallbackMs === undefined ? {} : { slowFallbackMs: raw.policy.slowFallbackMs }),
+    },
   };
 }

@@ -38,6 +38,16 @@ describe('device profiles (devices/*.json)', () => {
     assert.deepEqual(wired.networks, { ipv6: { gateway: join(dir, 'gw-state') }, ipv4v6: { wifi: 'home' } });
   });
 
+  it('reads a policy and leaves what it does not set undefined, for the command line and the judge to fill', () => {
+    assert.deepEqual(loadDeviceProfile(file(good)).policy, {});
+    assert.deepEqual(loadDeviceProfile(file({ ...good, policy: {} })).policy, {});
+    const share = loadDeviceProfile(file({ ...good, policy: { minIpv6Share: 0.9 } })).policy;
+    assert.deepEqual(share, { minIpv6Share: 0.9 });
+    assert.equal('slowFallbackMs' in share, false);
+    assert.deepEqual(loadDeviceProfile(file({ ...good, policy: { minIpv6Share: 0, slowFallbackMs: 0 } })).policy, { minIpv6Share: 0, slowFallbackMs: 0 });
+    assert.deepEqual(loadDeviceProfile(file({ ...good, policy: { minIpv6Share: 1, slowFallbackMs: 2000 } })).policy, { minIpv6Share: 1, slowFallbackMs: 2000 });
+  });
+
   const bad: [string, unknown, string, RegExp][] = [
     ['no serial or model', { ...good, serial: undefined }, 'serial', /give the adb serial, or a model/],
     ['a serial with shell syntax', { ...good, serial: 'x; rm -rf /' }, 'serial', /adb serial/],
@@ -64,6 +74,12 @@ describe('device profiles (devices/*.json)', () => {
       /expected the file the emulator's -tcpdump writes.*got an array/,
     ],
     ['a background host that is not a name', { ...good, backgroundHosts: ['time.android.com; reboot'] }, 'backgroundHosts[0]', /a hostname/],
+    ['an IPv6 share given as a percentage', { ...good, policy: { minIpv6Share: 70 } }, 'policy.minIpv6Share', /a number from 0 to 1, got 70/],
+    ['an IPv6 share given as text', { ...good, policy: { minIpv6Share: '0.7' } }, 'policy.minIpv6Share', /a number from 0 to 1/],
+    ['a negative fallback delay', { ...good, policy: { slowFallbackMs: -1 } }, 'policy.slowFallbackMs', /whole number from 0 to 600000, got -1/],
+    ['a fallback delay with a fraction', { ...good, policy: { slowFallbackMs: 2.5 } }, 'policy.slowFallbackMs', /whole number/],
+    ['a typo in the policy', { ...good, policy: { minIPv6Share: 0.5 } }, 'policy.minIPv6Share', /unknown field \(known: minIpv6Share, slowFallbackMs\)/],
+    ['a policy that is a number', { ...good, policy: 0.7 }, 'policy', /expected an object, got 0.7/],
   ];
   for (const [name, content, field, problem] of bad) {
     it(`rejects ${name}, naming the field`, () => {
