@@ -1,14 +1,17 @@
 // The project's Appium driver for the virtual handsets (issue 4, "Appium"): a lab handset driven
 // through a real Appium 3 server by WebdriverIO, the driver reaching it over a private adb server
-// only. Root and namespaces needed: skips with the reason elsewhere, fails in CI (CI=true).
+// only. The same server runs the v6lab plugin (issue 17), driven by plain HTTP as any W3C client
+// would. Root and namespaces needed: skips with the reason elsewhere, fails in CI (CI=true).
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { remote } from 'webdriverio';
+import type { AppJudgement, NetworkFacts } from '../../lib/api/types.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
+import { appLogEntries, until } from '../support/app-log.js';
 import { requireLab } from '../support/lab-env.js';
 import { v6lab } from '../support/cli.js';
 
@@ -16,14 +19,19 @@ const root = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
 const APP = 'com.example.news';
 const BROWSER = 'com.android.browser';
+const SERIAL = 'emulator-5554';
 
 const v6labIn = (stateDir: string, ...args: string[]) => v6lab(args, { V6LAB_STATE_DIR: stateDir });
 
-/** Starts Appium on 127.0.0.1:port with the project's APPIUM_HOME; resolves once /status answers. */
-async function startAppium(port: number, log: string[]): Promise<ChildProcess> {
+/** Starts Appium on 127.0.0.1:port with the project's APPIUM_HOME and the v6lab plugin; resolves once /status answers. */
+async function startAppium(port: number, log: string[], evidenceDir: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [join(root, 'node_modules/appium/index.js'), '--address', '127.0.0.1', '--port', String(port), '--allow-insecure', '*:adb_shell', '--log-no-colors'],
+    [
+      join(root, 'node_modules/appium/index.js'),
+      ...['--address', '127.0.0.1', '--port', String(port), '--allow-insecure', '*:adb_shell', '--log-no-colors'],
+      ...['--use-plugins', 'v6lab', '--plugin-v6lab-evidence-dir', evidenceDir],
+    ],
     {
       env: { ...process.env, APPIUM_HOME: join(root, '.appium') },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,6 +75,7 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
   // The handsets' shell user (uid 2000) must reach the state directory, as it would /run/v6lab.
   chmodSync(work, 0o755);
   const stateDir = join(work, 'state');
+  const evidenceDir = join(work, 'evidence');
   const appiumLog: string[] = [];
   let cli: AdbCli | undefined;
   let appium: ChildProcess | undefined;
@@ -81,9 +90,9 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
       'iproute2 tayga radvd unbound tcpdump openssl curl nftables util-linux dnsmasq-base busybox adb',
     );
     // The driver's code is dist/appium (npm test builds first); the set-up links it into .appium/.
-    await run(process.execPath, [join(root, 'scripts/appium-setup.js')], { cwd: root, timeout: 120_000 }).catch((e: { stderr: string }) =>
-      assert.fail(`scripts/appium-setup.js: ${e.stderr}`),
-    );
+    for (const setup of ['scripts/appium-setup.js', 'scripts/appium-plugin-setup.js']) {
+      await run(process.execPath, [join(root, setup)], { cwd: root, timeout: 120_000 }).catch((e: { stderr: string }) => assert.fail(`${setup}: ${e.stderr}`));
+    }
     const up = await v6labIn(stateDir, 'lab', 'up', '--handsets', '1', '--no-background');
     assert.equal(up.code, 0, `lab up: ${JSON.stringify(up)}`);
     mkdirSync(join(work, 'adb-home'));
@@ -97,7 +106,7 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
       await new Promise((r) => setTimeout(r, 250));
     }
     const port = await freePort();
-    appium = await startAppium(port, appiumLog);
+    appium = await startAppium(port, appiumLog, evidenceDir);
     appiumUrl = `http://127.0.0.1:${port}`;
     browser = await remote({
       hostname: '127.0.0.1',
@@ -199,5 +208,60 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     browser = undefined;
     const reply = (await fetch(`${appiumUrl}/session/${sessionId}/source`).then((r) => r.json())) as { value: { error?: string } };
     assert.equal(reply.value.error, 'invalid session id');
+  });
+
+  it('the v6lab plugin, driven by plain HTTP as any W3C client would: the verdict certify gives, its pcap, the network, and nothing left running (issue 17)', async () => {
+    /** One W3C command over HTTP: its status and the reply's value. */
+    const w3c = async (method: 'POST' | 'DELETE', path: string, body?: unknown) => {
+      const init: RequestInit = { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
+      const reply = await fetch(`${appiumUrl}${path}`, init);
+      return { status: reply.status, value: ((await reply.json()) as { value: unknown }).value };
+    };
+    const capabilities = { platformName: 'Android', 'appium:automationName': 'V6labVirtual', 'appium:udid': SERIAL, 'appium:adbPort': cli!.serverPort };
+    const created = await w3c('POST', '/session', { capabilities: { alwaysMatch: capabilities } });
+    assert.equal(created.status, 200, JSON.stringify(created.value));
+    const session = `/session/${(created.value as { sessionId: string }).sessionId}`;
+    const execute = (script: string, args: unknown[] = []) => w3c('POST', `${session}/execute/sync`, { script, args });
+    const homeLoads = () => appLogEntries(join(stateDir, 'handsets/hs0'), APP).filter((e) => e.event === 'loaded' && e.page === 'home').length;
+    const tcpdumpRunning = async () => (await cli!.run(['-s', SERIAL, 'shell', 'pidof', 'tcpdump'])).code === 0;
+
+    const typo = await execute('v6lab: startCapture', [{ pakage: APP }]);
+    assert.equal(typo.status, 400);
+    assert.equal((typo.value as { error: string }).error, 'invalid argument');
+    assert.match((typo.value as { message: string }).message, /pakage: unknown field/);
+
+    const network = await execute('v6lab: observeNetwork');
+    assert.equal(network.status, 200, JSON.stringify(network.value));
+    const facts = network.value as NetworkFacts;
+    assert.equal(facts.serial, SERIAL);
+    assert.equal(facts.defaultNetwork?.type, 'MOBILE', JSON.stringify(facts));
+    assert.ok(facts.defaultNetwork.ipv6Addresses.length > 0, JSON.stringify(facts));
+    assert.notEqual(facts.defaultNetwork.clat, null, `an IPv6-only APN has a CLAT: ${JSON.stringify(facts)}`);
+
+    const loadsBefore = homeLoads();
+    const started = await execute('v6lab: startCapture', [{ package: APP, name: 'plain-http' }]);
+    assert.equal(started.status, 200, JSON.stringify(started.value));
+    assert.equal((await w3c('POST', `${session}/appium/device/activate_app`, { appId: APP })).status, 200);
+    await until(`${APP} to load its home page`, () => (homeLoads() > loadsBefore ? true : null), 15_000);
+    const stopped = await execute('v6lab: stopCapture');
+    assert.equal(stopped.status, 200, JSON.stringify(stopped.value));
+    const judgement = stopped.value as AppJudgement;
+    // What certify gives this app on either network (test/lab/certify.test.ts): an IPv4-only image host.
+    assert.equal(judgement.verdict, 'warn', JSON.stringify(judgement.reasons));
+    assert.ok(
+      judgement.reasons.some((r) => r.code === 'SERVER_NO_IPV6' && r.hostnames.includes('img.news.test')),
+      JSON.stringify(judgement.reasons),
+    );
+    assert.equal(judgement.app.package, APP);
+    assert.ok(judgement.metrics.bytes > 0, JSON.stringify(judgement.metrics));
+    assert.ok(judgement.metrics.hostnames.includes('api.news.test'), JSON.stringify(judgement.metrics));
+    // The evidence is where the server's --plugin-v6lab-evidence-dir says.
+    assert.ok(judgement.evidence.pcap?.startsWith(`${evidenceDir}/`) && existsSync(judgement.evidence.pcap), JSON.stringify(judgement.evidence));
+
+    // A window left open when the session ends is closed with it: no capture left on the device.
+    assert.equal((await execute('v6lab: startCapture')).status, 200);
+    if (judgement.evidence.captureMethod === 'device') assert.equal(await tcpdumpRunning(), true, 'the open window captures on the device');
+    assert.equal((await w3c('DELETE', session)).status, 200);
+    await until('the capture on the device to end with the session', async () => ((await tcpdumpRunning()) ? null : true), 10_000);
   });
 });
