@@ -109,8 +109,8 @@ export interface NetworkFacts {
 /** A capture of one device that the caller opens and closes around its own steps. */
 export interface AppCapture {
   readonly serial: string;
-  /** Starts a capture window; `pkg` (an installed package) attributes flows by its uid, else by time window. */
-  startCapture(pkg?: string, name?: string): Promise<void>;
+  /** Starts a capture window; `pkg` (an installed package) attributes flows by its uid, else by time window; `policy` overrides the capture's for this window. */
+  startCapture(pkg?: string, name?: string, policy?: JudgePolicy): Promise<void>;
   /** Stops the window started last and judges it. */
   stopCapture(): Promise<AppJudgement>;
   /** Runs `steps` inside a window for `pkg` and judges it (a window already open is an error). */
