@@ -56,6 +56,24 @@ export interface AppVerdict {
 
 const IPV4_SOCKET: ReadonlySet<FlowPath> = new Set(['clat', 'native-v4']);
 
+/** The app's connections: one socket through the CLAT is one, its IPv6 leg standing for it where both were seen. */
+function appSockets(analysis: CaptureAnalysis, appFlows: ReadonlySet<number>): Flow[] {
+  return analysis.flows.filter((f) => appFlows.has(f.id) && f.application !== 'dns' && !(f.twin !== null && f.family === 4 && appFlows.has(f.twin)));
+}
+
+/**
+ * The names the app used: its flows' names, and names queried in the window that no other
+ * traffic used (Android resolves through netd, so DNS has no app uid). RFC 7050's ipv4only.arpa
+ * is the OS's, never the app's.
+ */
+export function appHostnames(analysis: CaptureAnalysis, appFlows: ReadonlySet<number>): Set<string> {
+  const otherNames = new Set(analysis.flows.filter((f) => !appFlows.has(f.id) && f.hostname !== null).map((f) => f.hostname!));
+  const appNames = new Set(appSockets(analysis, appFlows).flatMap((f) => (f.hostname === null ? [] : [f.hostname])));
+  for (const q of analysis.dns) if (!otherNames.has(q.name) || appNames.has(q.name)) appNames.add(q.name);
+  appNames.delete('ipv4only.arpa');
+  return appNames;
+}
+
 /** The socket family a flow's app used: a CLAT flow is an IPv4 socket whatever leg was seen. */
 const socketFamily = (f: Flow): 4 | 6 => (IPV4_SOCKET.has(f.path) ? 4 : 6);
 
@@ -64,8 +82,7 @@ const socketFamily = (f: Flow): 4 | 6 => (IPV4_SOCKET.has(f.path) ? 4 : 6);
  * @param appFlows ids of the flows attributed to the app
  */
 export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<number>, policy: AppPolicy = DEFAULT_POLICY): AppVerdict {
-  // One socket through the CLAT is one connection: its IPv6 leg stands for it where both were seen.
-  const flows = analysis.flows.filter((f) => appFlows.has(f.id) && f.application !== 'dns' && !(f.twin !== null && f.family === 4 && appFlows.has(f.twin)));
+  const flows = appSockets(analysis, appFlows);
   const reasons: Reason[] = [];
   const add = (code: ReasonCode, detail: string, parts: Partial<Omit<Reason, 'code' | 'detail'>> = {}) =>
     reasons.push({ code, detail, hostnames: parts.hostnames ?? [], addresses: parts.addresses ?? [], flows: parts.flows ?? [], ts: parts.ts ?? [] });
@@ -75,12 +92,7 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
   const bytes = flows.reduce((n, f) => n + f.bytes, 0);
   const nativeV6ByteShare = bytes === 0 ? null : bytesByPath['native-v6'] / bytes;
 
-  // The names the app used: its flows' names, and names queried in the window that no other
-  // traffic used (Android resolves through netd, so DNS has no app uid).
-  const otherNames = new Set(analysis.flows.filter((f) => !appFlows.has(f.id) && f.hostname !== null).map((f) => f.hostname!));
-  const appNames = new Set(flows.filter((f) => f.hostname !== null).map((f) => f.hostname!));
-  for (const q of analysis.dns) if (!otherNames.has(q.name) || appNames.has(q.name)) appNames.add(q.name);
-  appNames.delete('ipv4only.arpa');
+  const appNames = appHostnames(analysis, appFlows);
 
   if (flows.length === 0) {
     add('NO_TRAFFIC', 'no traffic could be attributed to the app in its window: was it started, and did it load its pages?');

@@ -54,6 +54,17 @@ export interface Captures {
   openWindow(name: string, network: NetworkName | null, analyze?: AnalyzeOptions): Promise<CaptureWindow>;
 }
 
+/** What capture planning reads of a device's plan (the programmatic API builds only this). */
+export type PlannedCapture = Pick<DevicePlan, 'serial' | 'capture' | 'gatewayCapture' | 'emulatorCapture' | 'networks'>;
+
+/** Where evidence goes. @default a folder per network, files replaced when a check runs again */
+export interface EvidenceLayout {
+  /** Evidence straight in the directory, no folder per network (the API's evidenceDir). @default false */
+  flat?: boolean;
+  /** A pcap is created only where no file is (O_EXCL, no symlink followed): never over earlier evidence. @default false */
+  exclusive?: boolean;
+}
+
 export class CapturePlanner implements Captures {
   private clockOffsetS = 0;
   private chosen: WindowCaptureMethod | null = null;
@@ -65,11 +76,12 @@ export class CapturePlanner implements Captures {
 
   constructor(
     private readonly backend: DeviceBackend,
-    private readonly device: DevicePlan,
+    private readonly device: PlannedCapture,
     private readonly facts: DeviceFacts,
     /** The device's directory in the run (evidence goes under it, one folder per network). */
     private readonly dir: string,
     private readonly runDir: string,
+    private readonly layout: EvidenceLayout = {},
   ) {}
 
   /** Capture timestamps are the capturer's clock: the device's for an on-device capture. */
@@ -98,7 +110,7 @@ export class CapturePlanner implements Captures {
   }
 
   evidencePath(name: string, network: NetworkName | null): string {
-    const dir = join(this.dir, network ?? 'found');
+    const dir = this.layout.flat ? this.dir : join(this.dir, network ?? 'found');
     mkdirSync(dir, { recursive: true });
     return join(dir, name.replace(/[^A-Za-z0-9._-]/g, '_'));
   }
@@ -131,6 +143,7 @@ export class CapturePlanner implements Captures {
       gatewayCapture: this.device.gatewayCapture,
       emulatorCapture: this.device.emulatorCapture,
       file: this.evidencePath(`${name}.pcap`, network),
+      exclusive: this.layout.exclusive ?? false,
       analyze: analyze ?? (await this.analyzeOptions(network)),
     });
   }
@@ -180,20 +193,42 @@ export class CapturePlanner implements Captures {
     work: (window: CaptureWindow) => Promise<void>,
     options: { analyze?: AnalyzeOptions; alongside?: Promise<unknown>; spare?: boolean; afterWork?: () => void } = {},
   ): Promise<{ capture: WindowCapture; start: number; end: number }> {
-    const taken = options.spare ? await this.takeSpare(network, name) : null;
-    const window = taken?.window ?? (await this.openWindow(name, network, options.analyze));
-    const openedAt = taken?.at ?? Date.now();
-    let start = 0;
+    const { window, start } = await this.beginWindow(name, network, options);
     try {
-      await Promise.all([sleep(Math.max(0, BASELINE_MS - (Date.now() - openedAt))), options.alongside]);
-      start = this.now();
       await work(window);
     } catch (error) {
       await window.close().catch(() => undefined);
       throw error;
     }
+    return this.endWindow(window, start, options.afterWork);
+  }
+
+  /**
+   * The first half of inWindow, for a window its caller closes later (the programmatic API's
+   * startCapture): the capture opened (or the spare taken), the baseline waited out, `alongside`
+   * done; returns the window and its start in capture time.
+   */
+  async beginWindow(
+    name: string,
+    network: NetworkName | null,
+    options: { analyze?: AnalyzeOptions; alongside?: Promise<unknown>; spare?: boolean } = {},
+  ): Promise<{ window: CaptureWindow; start: number }> {
+    const taken = options.spare && network !== null ? await this.takeSpare(network, name) : null;
+    const window = taken?.window ?? (await this.openWindow(name, network, options.analyze));
+    const openedAt = taken?.at ?? Date.now();
+    try {
+      await Promise.all([sleep(Math.max(0, BASELINE_MS - (Date.now() - openedAt))), options.alongside]);
+    } catch (error) {
+      await window.close().catch(() => undefined);
+      throw error;
+    }
+    return { window, start: this.now() };
+  }
+
+  /** The second half of inWindow: the window's end in capture time, then the capture closed (flushed, analysed). */
+  async endWindow(window: CaptureWindow, start: number, afterWork?: () => void): Promise<{ capture: WindowCapture; start: number; end: number }> {
     const end = this.now();
-    options.afterWork?.();
+    afterWork?.();
     const capture = await window.close();
     return { capture, start, end };
   }

@@ -13,7 +13,7 @@ import createDebug from 'debug';
 import type { AnalyzeOptions, CaptureAnalysis, Flow } from '../analysis/index.js';
 import { writeJsonWhole } from '../config/files.js';
 import { appVerdict, type AppVerdict } from '../checks/app-verdict.js';
-import { attributeFlows, destinationKey, type Attribution } from '../checks/attribution.js';
+import { attributeFlows, type Attribution } from '../checks/attribution.js';
 import { checkIpv4ViaClat, checkResolverPrefersIpv6, type CheckOutcome } from '../checks/os.js';
 import type { CheckId, NetworkName } from '../checks/requirements.js';
 import { AdbkitBackend, adbClient, type DeviceBackend } from '../device/adb.js';
@@ -25,7 +25,19 @@ import { CapturePlanner } from './captures.js';
 import type { CatalogueApp, FlowStep } from './catalogue.js';
 import { DeviceState } from './device-state.js';
 import { AppStoppedError } from './faults.js';
-import { judgeApn, judgeOs, provenance, unreached, type ApnCheck, type AttachCapture, type Decision, type OsCheck } from './judge.js';
+import {
+  appBaseline,
+  appPolicyOf,
+  judgeApn,
+  learnBackground,
+  judgeOs,
+  provenance,
+  unreached,
+  type ApnCheck,
+  type AttachCapture,
+  type Decision,
+  type OsCheck,
+} from './judge.js';
 import { NetworkAttacher, type Attachment } from './networks.js';
 import { deviceDir, readPlan, type CertifyPlan, type DevicePlan } from './plan.js';
 import { workerPrompt, type SwitchPrompt } from './prompt.js';
@@ -359,11 +371,7 @@ export class Certification {
 
   /** Remembers the servers the device used on its own: before launch, or owned by a system uid. */
   private learnBackground(capture: WindowCapture, appFlows: Attribution | null, before: number): void {
-    const systemOwned = new Set(capture.sockets.filter((s) => s.uid < 10_000).map((s) => `${s.remote.address}|${s.remote.port}`));
-    for (const f of capture.analysis.flows) {
-      if (f.application === 'dns' || appFlows?.flows.has(f.id)) continue;
-      if (f.firstTs < before || systemOwned.has(destinationKey(f))) this.background.add(destinationKey(f));
-    }
+    learnBackground(this.background, capture.analysis, capture.sockets, appFlows?.flows ?? null, before);
   }
 
   private async packageFacts(ui: DeviceUi, pkg: string): Promise<{ installed: boolean; uid: number | null }> {
@@ -423,11 +431,9 @@ export class Certification {
         },
       );
       // Servers the device reached on its own, and flows that began before launch, are not the app's.
-      const baseline = new Set(this.background);
-      for (const f of capture.analysis.flows) if (f.firstTs < start) baseline.add(destinationKey(f));
-      for (const f of capture.analysis.flows) if (f.hostname !== null && this.device.backgroundHosts.includes(f.hostname)) baseline.add(destinationKey(f));
+      const baseline = appBaseline(capture.analysis, start, this.background, this.device.backgroundHosts);
       const attribution = attributeFlows({ analysis: capture.analysis, sockets: capture.sockets, appUid: uid ?? -1, window: { start, end }, baseline });
-      const verdict: AppVerdict = appVerdict(capture.analysis, attribution.flows);
+      const verdict: AppVerdict = appVerdict(capture.analysis, attribution.flows, appPolicyOf(this.device.policy));
       this.learnBackground(capture, attribution, start);
       const evidence = this.captures.saveEvidence(
         app.package,
@@ -436,6 +442,7 @@ export class Certification {
           app: { package: app.package, label: app.label, uid, network, window: { start, end }, dwellMs },
           observedOn: provenance(attachment.facts),
           attribution: { method: attribution.summary, flows: [...attribution.flows], byFlow: Object.fromEntries(attribution.method) },
+          policy: appPolicyOf(this.device.policy),
           verdict,
         },
         network,

@@ -18,6 +18,9 @@ import {
   type CheckOutcome,
   type Observation,
 } from '../checks/os.js';
+import type { CaptureAnalysis } from '../analysis/index.js';
+import { DEFAULT_POLICY, type AppPolicy } from '../checks/app-verdict.js';
+import { destinationKey, type OwnedSocket } from '../checks/attribution.js';
 import { isContentDenied } from '../device/parse/index.js';
 import type { CheckStatus } from '../report/results.js';
 import type { Attachment, NetworkObservation, Unreached } from './networks.js';
@@ -142,4 +145,59 @@ export function judgeApn(check: ApnCheck, ipv6: Attachment, attachCapture: Attac
     };
   }
   return judged(checkNat64Prefix(ipv6.facts.observation, attachCapture.discovered), ipv6.facts);
+}
+
+// --- apps ---------------------------------------------------------------------------------------
+
+/** How strictly an app is judged, in a profile's and the API's words (JudgePolicy). */
+export interface AppJudgePolicy {
+  /** Native IPv6 share of the app's bytes below which LOW_IPV6_SHARE warns (0 to 1). */
+  minIpv6Share: number;
+  /** An IPv4 retry later than this (ms) after a failed IPv6 attempt is SLOW_FALLBACK. */
+  slowFallbackMs: number;
+}
+
+/** certify's defaults (lib/checks/app-verdict.ts DEFAULT_POLICY), in the profile's words. */
+export const DEFAULT_APP_JUDGE_POLICY: Readonly<AppJudgePolicy> = {
+  minIpv6Share: DEFAULT_POLICY.minNativeIpv6Share,
+  slowFallbackMs: DEFAULT_POLICY.maxFallbackMs,
+};
+
+/** The verdict's policy from the profile's words; a field absent keeps certify's default. */
+export function appPolicyOf(policy: Partial<AppJudgePolicy> | null | undefined): AppPolicy {
+  return {
+    minNativeIpv6Share: policy?.minIpv6Share ?? DEFAULT_POLICY.minNativeIpv6Share,
+    maxFallbackMs: policy?.slowFallbackMs ?? DEFAULT_POLICY.maxFallbackMs,
+  };
+}
+
+/**
+ * What a window-only attribution must not blame on the app (destination keys): servers the device
+ * used on its own before (`background`), flows that began before the window, and flows to the
+ * profile's background hosts (connectivity check, NTP, push).
+ */
+export function appBaseline(analysis: CaptureAnalysis, start: number, background: Iterable<string>, backgroundHosts: readonly string[]): Set<string> {
+  const baseline = new Set(background);
+  for (const f of analysis.flows) if (f.firstTs < start) baseline.add(destinationKey(f));
+  for (const f of analysis.flows) if (f.hostname !== null && backgroundHosts.includes(f.hostname)) baseline.add(destinationKey(f));
+  return baseline;
+}
+
+/**
+ * Adds to `background` the servers the device used on its own in a capture: flows that began
+ * before `before` (the app's launch), and destinations of sockets a system uid (below 10000) owned;
+ * never a flow of the app's (`appFlows`).
+ */
+export function learnBackground(
+  background: Set<string>,
+  analysis: CaptureAnalysis,
+  sockets: readonly OwnedSocket[],
+  appFlows: ReadonlySet<number> | null,
+  before: number,
+): void {
+  const systemOwned = new Set(sockets.filter((s) => s.uid < 10_000).map((s) => `${s.remote.address}|${s.remote.port}`));
+  for (const f of analysis.flows) {
+    if (f.application === 'dns' || appFlows?.has(f.id)) continue;
+    if (f.firstTs < before || systemOwned.has(destinationKey(f))) background.add(destinationKey(f));
+  }
 }

@@ -9,7 +9,8 @@ import { NETWORKS, SUITES, type NetworkName, type SuiteName } from '../checks/re
 import { APN_SWITCHES, CAPTURE_METHODS, networkTarget, type ApnSwitch, type CaptureMethod, type NetworkTarget } from '../device/profile.js';
 import { writeJsonWhole } from '../config/files.js';
 import { MAX_SWITCH_TIMEOUT_MS } from './prompt.js';
-import { array, boolean, DataFileError, integer, loadJsonFile, nullable, object, oneOf, record, string, type Schema } from '../config/schema.js';
+import type { AppJudgePolicy } from './judge.js';
+import { array, boolean, DataFileError, integer, loadJsonFile, nullable, number, object, oneOf, record, string, type Schema } from '../config/schema.js';
 
 export { NETWORKS, SUITES, type NetworkName, type SuiteName };
 
@@ -38,6 +39,11 @@ export interface DevicePlan {
   backgroundHosts: string[];
   /** The device's own app catalogue (its profile's, or the lab's list of what it has installed), if any. */
   catalogue: string | null;
+  /**
+   * How strictly apps are judged on this device: the profile's `policy` under certify's
+   * `--min-ipv6-share` / `--slow-fallback-ms`. @default null (absent in plans of earlier versions): certify's defaults
+   */
+  policy?: AppJudgePolicy | null;
 }
 
 export interface CertifyPlan {
@@ -76,22 +82,27 @@ const capability: Schema<string | number | boolean> = (value, field, file) => {
 };
 const text = string({ maxLength: 4096 });
 
-const devicePlanSchema: Schema<DevicePlan> = object({
-  serial: string({ pattern: /^[A-Za-z0-9._:-]{1,64}$/, what: 'an adb serial' }),
-  profile: text,
-  profileSource: text,
-  virtual: boolean,
-  appium: object({ url: text, capabilities: record(string({ maxLength: 200 }), capability), start: boolean }),
-  capture: array(oneOf(CAPTURE_METHODS), { min: 1 }),
-  gatewayCapture: nullable(array(text, { min: 1 })),
-  emulatorCapture: nullable(text),
-  networks: object({ ipv6: nullable(networkTarget), ipv4v6: nullable(networkTarget) }),
-  apnSwitch: oneOf(APN_SWITCHES),
-  resolverProbeUrl: nullable(text),
-  ipv4OnlyProbeUrl: nullable(text),
-  backgroundHosts: array(text),
-  catalogue: nullable(text),
-});
+const policySchema: Schema<AppJudgePolicy> = object({ minIpv6Share: number(0, 1), slowFallbackMs: integer(0, 3_600_000) });
+
+const devicePlanSchema: Schema<DevicePlan> = object(
+  {
+    serial: string({ pattern: /^[A-Za-z0-9._:-]{1,64}$/, what: 'an adb serial' }),
+    profile: text,
+    profileSource: text,
+    virtual: boolean,
+    appium: object({ url: text, capabilities: record(string({ maxLength: 200 }), capability), start: boolean }),
+    capture: array(oneOf(CAPTURE_METHODS), { min: 1 }),
+    gatewayCapture: nullable(array(text, { min: 1 })),
+    emulatorCapture: nullable(text),
+    networks: object({ ipv6: nullable(networkTarget), ipv4v6: nullable(networkTarget) }),
+    apnSwitch: oneOf(APN_SWITCHES),
+    resolverProbeUrl: nullable(text),
+    ipv4OnlyProbeUrl: nullable(text),
+    backgroundHosts: array(text),
+    catalogue: nullable(text),
+  },
+  { policy: nullable(policySchema) },
+);
 
 const planSchema: Schema<CertifyPlan> = object(
   {

@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, renameSync, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, openSync, renameSync, type WriteStream } from 'node:fs';
 import { removePartialFile } from '../config/files.js';
 import type { Readable } from 'node:stream';
 import { IncrementalAnalyzer, type AnalyzeOptions, type CaptureAnalysis } from '../analysis/index.js';
@@ -34,6 +34,8 @@ export interface CaptureWindowOptions {
   emulatorCapture?: string | null;
   /** Where the pcap is kept (the evidence). */
   file: string;
+  /** Create the pcap only where nothing is (O_EXCL, no symlink followed). @default false: replaced */
+  exclusive?: boolean;
   analyze: AnalyzeOptions;
   /** Poll /proc/net for socket owners while the window is open. @default true */
   pollSockets?: boolean;
@@ -61,6 +63,8 @@ export class CaptureError extends Error {
     this.name = 'CaptureError';
   }
 }
+
+const EXCLUSIVE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** The stream counts as flushed after this long without bytes... */
 const FLUSH_QUIET_MS = 100;
@@ -122,7 +126,8 @@ export class CaptureWindow {
   private constructor(private readonly options: CaptureWindowOptions) {
     this.file = options.file;
     this.analyzer = new IncrementalAnalyzer({ ...options.analyze, source: options.file });
-    this.out = createWriteStream(options.file);
+    // Exclusive: an existing file (earlier evidence, a planted symlink) is an error here, at once.
+    this.out = options.exclusive ? createWriteStream(options.file, { fd: openSync(options.file, EXCLUSIVE_FLAGS, 0o644) }) : createWriteStream(options.file);
     // The evidence file cannot be written (a full disk, a removed directory): the capture is
     // incomplete evidence, and the window's check breaks naming it.
     this.out.on('error', (error) => {
