@@ -114,9 +114,10 @@ export function parseExecuteArgs<S extends ExecuteScript>(script: S, args: reado
   return EXECUTE_ARGS[script](args[0] ?? {}, '', where) as ReturnType<(typeof EXECUTE_ARGS)[S]>;
 }
 
-/** The server's policy with a window's overrides. */
-export function windowPolicy(settings: PluginSettings, call: StartCaptureArgs): JudgePolicy {
-  return { ...settings.policy, ...policyOf(call) };
+/** What a `startCapture` call overrides of the server's policy for its window; undefined: nothing. */
+export function windowPolicy(call: StartCaptureArgs): JudgePolicy | undefined {
+  const policy = policyOf(call);
+  return Object.keys(policy).length === 0 ? undefined : policy;
 }
 
 /** The device a session drives: its adb serial, and the adb server its driver was told of. */

@@ -8,8 +8,8 @@
  *   `v6lab: observeNetwork` {}  the device's NetworkFacts
  *
  * The judgement is the programmatic API's (openAppCapture), so the same one certify makes. Appium
- * makes one plugin instance per session, so the open window is an instance field; ending the
- * session, however it ends, closes it.
+ * makes one plugin instance per session, so the session's capture and its open window are instance
+ * fields; ending the session, however it ends, closes the capture.
  */
 import type { ExecuteMethodMap, ExternalDriver, NextPluginCallback } from '@appium/types';
 import { errors } from 'appium/driver.js';
@@ -35,10 +35,9 @@ export interface CaptureStarted {
   name: string | null;
 }
 
-/** The window open in this session; `capture` settles once the capture is open and started. */
-interface OpenWindow {
+/** The session's capture, opened by its first `startCapture`; `capture` settles once it is open. */
+interface SessionCapture {
   serial: string;
-  package: string | null;
   capture: Promise<AppCapture>;
 }
 
@@ -57,7 +56,11 @@ export class V6labPlugin extends BasePlugin {
   readonly #api: PluginDeviceApi;
   /** Checked when the session's first v6lab method runs, so a bad setting fails that call, naming the setting. */
   #settings: PluginSettings | null = null;
-  #window: OpenWindow | null = null;
+  // One capture for the session, as certify keeps one per device: the servers the device talks to
+  // on its own are learnt across its windows, and the device is probed and its clock measured once.
+  #session: SessionCapture | null = null;
+  /** The open window's package (null: the whole device); undefined: no window open. */
+  #window: { package: string | null } | undefined;
 
   constructor(name: string, cliArgs: Record<string, unknown> = {}, driverId: string | null = null, api: PluginDeviceApi = DEVICE_API) {
     super(name, cliArgs, driverId);
@@ -86,22 +89,20 @@ export class V6labPlugin extends BasePlugin {
   ): Promise<CaptureStarted> {
     const script = 'v6lab: startCapture';
     const { settings, device } = this.#prepare(driver, script);
-    if (this.#window !== null) {
+    if (this.#window !== undefined) {
       throw new errors.UnknownError(
-        `v6lab: a capture window is already open on ${this.#window.serial} (package ${this.#window.package ?? 'none'}): call "v6lab: stopCapture" first`,
+        `v6lab: a capture window is already open on ${device.serial} (package ${this.#window.package ?? 'none'}): call "v6lab: stopCapture" first`,
       );
     }
-    const { policy: _serverPolicy, ...capture } = settings;
-    const options: DeviceCaptureOptions = { ...capture, ...device, policy: windowPolicy(settings, { minIpv6Share, slowFallbackMs }) };
-    this.log.info(`v6lab: opening a capture window on ${device.serial} for ${pkg ?? 'the whole device'}`);
-    const opening = openAndStart(this.#api, options, pkg, name);
-    // Set before the first await, so a second start (or the session's end) sees this window.
-    const window: OpenWindow = { serial: device.serial, package: pkg ?? null, capture: opening };
+    // Taken before the first await, so a second start meanwhile is refused.
+    const window = { package: pkg ?? null };
     this.#window = window;
     try {
-      await opening;
+      const capture = await this.#sessionCapture(settings, device);
+      this.log.info(`v6lab: capture window on ${device.serial} for ${pkg ?? 'the whole device'}`);
+      await capture.startCapture(pkg, name, windowPolicy({ minIpv6Share, slowFallbackMs }));
     } catch (error) {
-      if (this.#window === window) this.#window = null;
+      if (this.#window === window) this.#window = undefined;
       throw toW3c(error, script, device.serial);
     }
     return { serial: device.serial, package: pkg ?? null, name: name ?? null };
@@ -109,24 +110,17 @@ export class V6labPlugin extends BasePlugin {
 
   async stopCapture(_next: NextPluginCallback, _driver: ExternalDriver): Promise<AppJudgement> {
     const script = 'v6lab: stopCapture';
-    const window = this.#window;
-    if (window === null) throw new errors.UnknownError('v6lab: no capture window is open in this session: call "v6lab: startCapture" first');
-    this.#window = null;
-    let capture: AppCapture;
-    try {
-      capture = await window.capture;
-    } catch (error) {
-      // The start failed and its caller was told; this stop has nothing to judge.
-      throw toW3c(error, script, window.serial);
+    const session = this.#session;
+    if (this.#window === undefined || session === null) {
+      throw new errors.UnknownError('v6lab: no capture window is open in this session: call "v6lab: startCapture" first');
     }
+    this.#window = undefined;
     try {
-      const judgement = await capture.stopCapture();
-      this.log.info(`v6lab: ${window.serial} ${judgement.app.package ?? 'whole device'}: ${judgement.verdict}, evidence ${judgement.evidence.pcap ?? 'none'}`);
+      const judgement = await (await session.capture).stopCapture();
+      this.log.info(`v6lab: ${session.serial} ${judgement.app.package ?? 'whole device'}: ${judgement.verdict}, evidence ${judgement.evidence.pcap ?? 'none'}`);
       return judgement;
     } catch (error) {
-      throw toW3c(error, script, window.serial);
-    } finally {
-      await capture.close().catch((error: unknown) => this.log.warn(`v6lab: closing the capture of ${window.serial}: ${String(error)}`));
+      throw toW3c(error, script, session.serial);
     }
   }
 
@@ -140,16 +134,16 @@ export class V6labPlugin extends BasePlugin {
     }
   }
 
-  /** The session ends: a window left open is closed (its evidence discarded) before the driver lets the device go. */
+  /** The session ends: its capture is closed (an open window's evidence discarded) before the driver lets the device go. */
   async deleteSession(next: NextPluginCallback, _driver: ExternalDriver, ..._args: unknown[]): Promise<unknown> {
-    await this.#closeWindow('the session was deleted');
+    await this.#closeCapture('the session was deleted');
     return await next();
   }
 
-  // Not `override`: BasePlugin does not declare it; Appium calls it when the driver's session dies
+  // Not `override`: BasePlugin does not declare it. Appium calls it when the driver's session dies
   // (the device went away, the server got SIGTERM) and deleteSession will not come.
   async onUnexpectedShutdown(_driver: ExternalDriver, cause: Error | string): Promise<void> {
-    await this.#closeWindow(`the session ended unexpectedly (${cause instanceof Error ? cause.message : cause})`);
+    await this.#closeCapture(`the session ended unexpectedly (${cause instanceof Error ? cause.message : cause})`);
   }
 
   #prepare(driver: ExternalDriver, script: string): { settings: PluginSettings; device: SessionDevice } {
@@ -162,30 +156,36 @@ export class V6labPlugin extends BasePlugin {
     }
   }
 
-  async #closeWindow(why: string): Promise<void> {
+  /** The session's capture, opened on first use; an open that failed is forgotten, so the next start tries again. */
+  async #sessionCapture(settings: PluginSettings, device: SessionDevice): Promise<AppCapture> {
+    if (this.#session === null) {
+      const { policy, ...capture } = settings;
+      this.log.info(`v6lab: opening a capture of ${device.serial}`);
+      const session: SessionCapture = { serial: device.serial, capture: this.#api.openAppCapture({ ...capture, ...device, policy }) };
+      this.#session = session;
+      session.capture.catch(() => {
+        if (this.#session === session) this.#session = null;
+      });
+    }
+    return await this.#session.capture;
+  }
+
+  async #closeCapture(why: string): Promise<void> {
+    const session = this.#session;
     const window = this.#window;
-    if (window === null) return;
-    this.#window = null;
+    this.#session = null;
+    this.#window = undefined;
+    if (session === null) return;
     try {
-      const capture = await window.capture;
-      await capture.close();
-      this.log.warn(`v6lab: ${why} with a capture window open on ${window.serial}: closed, its evidence discarded (call "v6lab: stopCapture" to judge it)`);
+      await (await session.capture).close();
+      if (window === undefined) this.log.info(`v6lab: ${why}: the capture of ${session.serial} is closed`);
+      else
+        this.log.warn(`v6lab: ${why} with a capture window open on ${session.serial}: closed, its evidence discarded (call "v6lab: stopCapture" to judge it)`);
     } catch (error) {
-      // A start that failed was reported to its caller; a close that fails must not stop the session ending.
-      this.log.warn(`v6lab: ${why}; closing the capture window on ${window.serial}: ${String(error)}`);
+      // An open that failed was reported to its caller; a close that fails must not stop the session ending.
+      this.log.warn(`v6lab: ${why}; closing the capture of ${session.serial}: ${String(error)}`);
     }
   }
-}
-
-async function openAndStart(api: PluginDeviceApi, options: DeviceCaptureOptions, pkg: string | undefined, name: string | undefined): Promise<AppCapture> {
-  const capture = await api.openAppCapture(options);
-  try {
-    await capture.startCapture(pkg, name);
-  } catch (error) {
-    await capture.close().catch(() => undefined);
-    throw error;
-  }
-  return capture;
 }
 
 /**

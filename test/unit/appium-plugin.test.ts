@@ -40,8 +40,8 @@ function fakeApi(failStart = false) {
       log.push(`open ${options.serial}`);
       const capture: AppCapture = {
         serial: options.serial,
-        async startCapture(pkg, name) {
-          log.push(`start ${pkg ?? '-'} ${name ?? '-'}`);
+        async startCapture(pkg, name, policy) {
+          log.push(`start ${pkg ?? '-'} ${name ?? '-'}${policy === undefined ? '' : ` ${JSON.stringify(policy)}`}`);
           if (failStart) throw new Error('no tcpdump on the device');
           pkgStarted = pkg ?? null;
         },
@@ -132,15 +132,18 @@ describe('appium plugin: settings, arguments and the session device', () => {
 });
 
 describe('appium plugin: one capture window per session', () => {
-  it('opens a window on the session device with the server settings and the call policy, and stopCapture returns the judgement', async () => {
+  it('opens one capture of the session device with the server settings; each window takes its call policy; stopCapture returns the judgement', async () => {
     const { api, log, opened } = fakeApi();
     const plugin = new V6labPlugin('v6lab', { evidenceDir: '/srv/evidence', minIpv6Share: 0.5, slowFallbackMs: 1000 }, null, api);
     const started = await plugin.execute(toDriver, driver, 'v6lab: startCapture', [{ package: 'com.example.news', slowFallbackMs: 3000 }]);
     assert.deepEqual(started, { serial: SERIAL, package: 'com.example.news', name: null });
-    assert.deepEqual(opened, [{ serial: SERIAL, adb: { port: 5038 }, evidenceDir: '/srv/evidence', policy: { minIpv6Share: 0.5, slowFallbackMs: 3000 } }]);
+    assert.deepEqual(opened, [{ serial: SERIAL, adb: { port: 5038 }, evidenceDir: '/srv/evidence', policy: { minIpv6Share: 0.5, slowFallbackMs: 1000 } }]);
     const judged = (await plugin.execute(toDriver, driver, 'v6lab: stopCapture', [])) as AppJudgement;
     assert.equal(judged.app.package, 'com.example.news');
-    assert.deepEqual(log, [`open ${SERIAL}`, 'start com.example.news -', 'stop', 'close']);
+    // The second window reuses the session's capture (the device's own servers learnt across windows).
+    await plugin.execute(toDriver, driver, 'v6lab: startCapture', [{ name: 'second' }]);
+    await plugin.execute(toDriver, driver, 'v6lab: stopCapture', [{}]);
+    assert.deepEqual(log, [`open ${SERIAL}`, 'start com.example.news - {"slowFallbackMs":3000}', 'stop', 'start - second', 'stop']);
   });
 
   it('refuses a second start while a window is open, and a stop with none open', async () => {
@@ -167,27 +170,43 @@ describe('appium plugin: one capture window per session', () => {
     assert.deepEqual(log, []);
   });
 
-  it('a start that fails closes what it opened, says which device, and leaves no window behind', async () => {
+  it('a start that fails says which device and leaves no window behind; the session still closes its capture', async () => {
     const { api, log } = fakeApi(true);
     const plugin = new V6labPlugin('v6lab', {}, null, api);
     const failed = await w3cError(plugin.execute(toDriver, driver, 'v6lab: startCapture', []));
     assert.equal(failed.error, 'unknown error');
     assert.match(failed.message, /v6lab: startCapture on emulator-5554: no tcpdump on the device/);
-    assert.deepEqual(log, [`open ${SERIAL}`, 'start - -', 'close']);
     assert.match((await w3cError(plugin.execute(toDriver, driver, 'v6lab: stopCapture', []))).message, /no capture window is open/);
+    await plugin.deleteSession(toDriver, driver);
+    assert.deepEqual(log, [`open ${SERIAL}`, 'start - -', 'close']);
   });
 
-  it('ending the session, deleted or dead, closes an open window; the driver still ends it', async () => {
+  it('an open that fails is tried again by the next start', async () => {
+    const { api, log } = fakeApi();
+    let refusals = 1;
+    const flaky: PluginDeviceApi = {
+      ...api,
+      openAppCapture: (options) => (refusals-- > 0 ? Promise.reject(new Error('emulator-5554 is offline')) : api.openAppCapture(options)),
+    };
+    const plugin = new V6labPlugin('v6lab', {}, null, flaky);
+    assert.match((await w3cError(plugin.execute(toDriver, driver, 'v6lab: startCapture', []))).message, /on emulator-5554: emulator-5554 is offline/);
+    await plugin.execute(toDriver, driver, 'v6lab: startCapture', []);
+    assert.deepEqual(log, [`open ${SERIAL}`, 'start - -']);
+  });
+
+  it('ending the session, deleted or dead, closes its capture, a window open or not; the driver still ends it', async () => {
     const { api, log } = fakeApi();
     const plugin = new V6labPlugin('v6lab', {}, null, api);
     await plugin.execute(toDriver, driver, 'v6lab: startCapture', []);
     assert.equal(await plugin.deleteSession(toDriver, driver), 'the driver answered');
-    assert.deepEqual(log.slice(-1), ['close']);
+    assert.deepEqual(log, [`open ${SERIAL}`, 'start - -', 'close']);
     await plugin.execute(toDriver, driver, 'v6lab: startCapture', []);
+    await plugin.execute(toDriver, driver, 'v6lab: stopCapture', []);
     await plugin.onUnexpectedShutdown(driver, new Error('adb went away'));
-    assert.deepEqual(log.filter((l) => l === 'close').length, 2);
+    assert.equal(log.filter((l) => l === 'close').length, 2);
     await plugin.onUnexpectedShutdown(driver, 'twice'); // nothing open: nothing to close
-    assert.deepEqual(log.filter((l) => l === 'close').length, 2);
+    assert.equal(log.filter((l) => l === 'close').length, 2);
+    assert.equal(await plugin.deleteSession(toDriver, driver), 'the driver answered');
   });
 
   it("observes the session device's network on its adb server, and passes any other script on to the driver", async () => {
