@@ -21,36 +21,17 @@ import { CAPTURE_METHODS, gatewayCaptureArgv } from '../device/profile.js';
 import { CapturePlanner, type PlannedCapture } from '../harness/captures.js';
 import { learnBackground } from '../harness/judge.js';
 import type { CaptureWindow } from '../harness/window.js';
+import { CaptureStateError, PackageNotInstalledError } from './errors.js';
 import { judgeAnalysis, resolvePolicy } from './judge.js';
 import { connectDevice, observeBackend } from './observe.js';
 import type { AppCapture, AppJudgement, CaptureOptions, DeviceCaptureOptions, JudgePolicy, NetworkFacts } from './types.js';
 
 const log = createDebug('v6lab:api');
 
+export { CaptureStateError, PackageNotInstalledError };
+
 /** Where evidence goes when the caller names no directory: under the working directory, never inside the package. */
 export const DEFAULT_EVIDENCE_DIR = 'v6lab-evidence';
-
-/** The app named is not installed on the device (for user 0): nothing of it can be captured. */
-export class PackageNotInstalledError extends Error {
-  override name = 'PackageNotInstalledError';
-  constructor(
-    readonly serial: string,
-    readonly pkg: string,
-  ) {
-    super(`${serial}: ${pkg} is not installed (dumpsys package lists no such package): install it, or check the package name`);
-  }
-}
-
-/** startCapture with a window open, or stopCapture with none: the caller's order of calls is wrong. */
-export class CaptureStateError extends Error {
-  override name = 'CaptureStateError';
-  constructor(
-    readonly serial: string,
-    message: string,
-  ) {
-    super(`${serial}: ${message}`);
-  }
-}
 
 /** The capture methods and commands of `options`, as the planner reads a profile's. */
 export function plannedCapture(serial: string, options: CaptureOptions): PlannedCapture {
@@ -68,6 +49,19 @@ export function plannedCapture(serial: string, options: CaptureOptions): Planned
     // The API judges whatever network the device is on: the planner's per-network options are not used.
     networks: { ipv6: null, ipv4v6: null },
   };
+}
+
+/**
+ * An installed app's uid from `dumpsys package`, as certify reads it (null when this version
+ * prints none: its flows are then attributed by window).
+ * @throws PackageNotInstalledError naming the package when the device has no such package
+ */
+export async function packageUid(backend: DeviceBackend, pkg: string): Promise<number | null> {
+  // An argv element, never a shell string: a package name is data.
+  const dump = await backend.run(['dumpsys', 'package', pkg]);
+  const info = dump.exitCode === 0 && !dumpsysPackageNotFound(dump.output, pkg) ? parseDumpsysPackage(dump.output, pkg) : null;
+  if (info === null) throw new PackageNotInstalledError(backend.serial, pkg);
+  return info.userId;
 }
 
 /** A window open for an app: what stopCapture judges it with. */
@@ -109,15 +103,12 @@ class DeviceAppCapture implements AppCapture {
     return this.backend.serial;
   }
 
-  /** The app's uid from `dumpsys package` (null when this version prints none). */
+  /** The app's uid, asked once. */
   private async packageUid(pkg: string): Promise<number | null> {
     if (this.uids.has(pkg)) return this.uids.get(pkg)!;
-    // An argv element, never a shell string: a package name is data.
-    const dump = await this.backend.run(['dumpsys', 'package', pkg]);
-    const info = dump.exitCode === 0 && !dumpsysPackageNotFound(dump.output, pkg) ? parseDumpsysPackage(dump.output, pkg) : null;
-    if (info === null) throw new PackageNotInstalledError(this.serial, pkg);
-    this.uids.set(pkg, info.userId);
-    return info.userId;
+    const uid = await packageUid(this.backend, pkg);
+    this.uids.set(pkg, uid);
+    return uid;
   }
 
   async startCapture(pkg?: string, name?: string, policy?: JudgePolicy): Promise<void> {

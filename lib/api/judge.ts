@@ -15,21 +15,12 @@ import { analyzeFile, FLOW_PATHS, type CaptureAnalysis, type FlowPath } from '..
 import { appHostnames, appVerdict, type AppVerdict } from '../checks/app-verdict.js';
 import { attributeFlows, type Attribution, type OwnedSocket } from '../checks/attribution.js';
 import { appBaseline, appPolicyOf, DEFAULT_APP_JUDGE_POLICY } from '../harness/judge.js';
+import { PolicyError } from './errors.js';
 import type { AppJudgement, CaptureMethod, JudgePolicy } from './types.js';
 
-export type { OwnedSocket };
+export { PolicyError };
 
-/** A policy value out of range: names the field, the value, and what it may be. */
-export class PolicyError extends Error {
-  override name = 'PolicyError';
-  constructor(
-    readonly field: keyof JudgePolicy,
-    readonly value: unknown,
-    expected: string,
-  ) {
-    super(`policy.${field}: ${JSON.stringify(value) ?? String(value)} is not ${expected}`);
-  }
-}
+export type { OwnedSocket };
 
 /**
  * The policy with certify's defaults for what it leaves out.

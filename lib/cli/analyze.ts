@@ -1,9 +1,19 @@
-/** `v6lab analyze CAPTURE [--json] [--nat64-prefix P ...] [--clat-address A ...]` */
+/**
+ * `v6lab analyze CAPTURE [--json] [--nat64-prefix P ...] [--clat-address A ...]`, and with
+ * `--app-uid N` or `--app PKG --device SERIAL` an app's judgement (certify's apps.ipv6-first
+ * rules, lib/api/judge.ts) under `--min-ipv6-share` / `--slow-fallback-ms`: exit 1 when it fails.
+ */
+import { resolve } from 'node:path';
 import { analyzeFile, FLOW_PATHS, type CaptureAnalysis } from '../analysis/index.js';
+import { judgeAnalysis, resolvePolicy } from '../api/judge.js';
+import { packageUid } from '../api/capture.js';
+import { connectDevice } from '../api/observe.js';
+import type { AppJudgement, JudgePolicy } from '../api/types.js';
 import { LINKTYPE_NAMES } from '../capture/decode.js';
 import { bar, formatBytes, formatShare, renderTable } from './table.js';
 import { writeFileWhole } from '../config/files.js';
 import { printable, printableJson } from '../net/printable.js';
+import { EXIT, UsageError } from './errors.js';
 
 export interface AnalyzeCommandOptions {
   json?: boolean;
@@ -13,16 +23,87 @@ export interface AnalyzeCommandOptions {
   top?: number;
   /** Also write a one-file HTML view of the analysis here. */
   html?: string;
+  /** Judge the app of this uid (a capture alone has no socket owners: by time window over the whole capture). */
+  appUid?: number;
+  /** Judge this package, its uid read from `--device`. */
+  app?: string;
+  /** The adb serial `--app` is read from. */
+  device?: string;
+  /** `--min-ipv6-share`, as typed (checked here: the command line loads no judge for --help). */
+  minIpv6Share?: string;
+  /** `--slow-fallback-ms`, as typed. */
+  slowFallbackMs?: string;
+}
+
+/** The app to judge, from the options, checked before the capture is read; null: no judgement asked. */
+function appOptions(options: AnalyzeCommandOptions): { policy: JudgePolicy } | null {
+  const policy: JudgePolicy = {
+    ...(options.minIpv6Share === undefined ? {} : { minIpv6Share: parsePolicyOption('--min-ipv6-share', options.minIpv6Share) }),
+    ...(options.slowFallbackMs === undefined ? {} : { slowFallbackMs: parsePolicyOption('--slow-fallback-ms', options.slowFallbackMs) }),
+  };
+  const judged = options.appUid !== undefined || options.app !== undefined;
+  if (options.app !== undefined && options.appUid !== undefined)
+    throw new UsageError('--app and --app-uid: give one (--app PKG --device SERIAL reads the uid from the device)');
+  if (options.app !== undefined && options.device === undefined)
+    throw new UsageError('--app: give --device SERIAL, the device its uid is read from (or --app-uid N)');
+  if (options.device !== undefined && options.app === undefined) throw new UsageError('--device: only with --app PKG (the package whose uid is read from it)');
+  if (!judged && Object.keys(policy).length > 0)
+    throw new UsageError(
+      `${options.minIpv6Share !== undefined ? '--min-ipv6-share' : '--slow-fallback-ms'}: judges an app: give --app-uid N or --app PKG --device SERIAL`,
+    );
+  return judged ? { policy } : null;
 }
 
 export async function analyzeCommand(capture: string, options: AnalyzeCommandOptions, out: NodeJS.WritableStream): Promise<number> {
+  const app = appOptions(options);
+  // The uid is read before the capture: a device or package that is not there stops the command first.
+  const uid = options.app !== undefined ? await packageUid(await connectDevice(options.device!), options.app) : (options.appUid ?? null);
   const analysis = await analyzeFile(capture, { nat64Prefixes: options.nat64Prefix ?? [], clatAddresses: options.clatAddress ?? [] });
+  const judgement =
+    app === null ? null : judgeAnalysis(analysis, { package: options.app ?? null, ...(uid === null ? {} : { appUid: uid }), policy: app.policy }).judgement;
+  if (judgement !== null) judgement.evidence.pcap = resolve(capture);
   if (options.html !== undefined) {
     const { renderCaptureHtml } = await import('../report/capture-html.js');
     writeFileWhole(options.html, renderCaptureHtml(capture, analysis));
   }
-  out.write(options.json ? `${printableJson(analysis)}\n` : `${renderAnalysis(capture, analysis, options.top ?? 25)}\n`);
-  return 0;
+  if (options.json) out.write(`${printableJson(judgement === null ? analysis : { ...analysis, judgement })}\n`);
+  else out.write(`${renderAnalysis(capture, analysis, options.top ?? 25)}\n${judgement === null ? '' : `\n${renderJudgement(judgement, uid)}\n`}`);
+  return judgement?.verdict === 'fail' ? EXIT.checkFailed : EXIT.ok;
+}
+
+/** `--min-ipv6-share` and `--slow-fallback-ms` as the API checks them, the error naming the option. */
+export function parsePolicyOption(option: '--min-ipv6-share' | '--slow-fallback-ms', text: string): number {
+  const value = /^\s*$/.test(text) ? Number.NaN : Number(text);
+  try {
+    resolvePolicy(option === '--min-ipv6-share' ? { minIpv6Share: value } : { slowFallbackMs: value });
+  } catch {
+    throw new UsageError(
+      `${option}: ${JSON.stringify(text)} is not ${option === '--min-ipv6-share' ? 'a share from 0 to 1 (0.7 is 70%)' : 'a whole number of milliseconds, 0 or more'}`,
+    );
+  }
+  return value;
+}
+
+const VERDICT_WORD: Record<AppJudgement['verdict'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', inconclusive: 'INCONCLUSIVE' };
+
+/** The judgement as text: the app, how its flows were attributed, the verdict, its reasons and metrics. */
+export function renderJudgement(j: AppJudgement, givenUid: number | null): string {
+  const who = j.app.package === null ? `uid ${givenUid}` : `${j.app.package}${givenUid === null ? ' (uid unknown)' : ` (uid ${givenUid})`}`;
+  // A pcap holds no socket owners: say the uid picked nothing rather than let it look like it did.
+  const how =
+    j.app.uid === null
+      ? 'by time window over the whole capture: a capture alone has no socket owners, so no flow could be attributed by uid (docs/analyze.md)'
+      : `by ${j.metrics.attribution}`;
+  const m = j.metrics;
+  const lines = [
+    `App        ${printable(who)}: flows attributed ${how}`,
+    `Verdict    ${VERDICT_WORD[j.verdict]} (policy: native IPv6 share at least ${(j.policy.minIpv6Share * 100).toFixed(0)}%, IPv4 fallback within ${j.policy.slowFallbackMs} ms)`,
+    ...j.reasons.map((r) => `  ${r.code}: ${printable(r.detail)}`),
+    `Metrics    ${m.flows} flow${m.flows === 1 ? '' : 's'}, ${formatBytes(m.bytes)}, native IPv6 share ${m.nativeV6ByteShare === null ? '-' : formatShare(m.nativeV6ByteShare)}; paths ${m.paths.join(', ') || '-'}`,
+    `Hostnames  ${m.hostnames.length === 0 ? '-' : printable(m.hostnames.join(', '))}`,
+    ...(m.ipv4Literals.length === 0 ? [] : [`Literals   ${printable(m.ipv4Literals.join(', '))}`]),
+  ];
+  return lines.join('\n');
 }
 
 /** The first `top` rows, and a line saying how many were left out (none when all fit). */

@@ -5,8 +5,16 @@
 import { Command, CommanderError, Option } from 'commander';
 import { toolVersion } from './version.js';
 import { EXIT, UsageError } from './errors.js';
+import { PackageNotInstalledError, PolicyError } from '../api/errors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A whole number 0 or more, the usage error naming the option. */
+const wholeNumber = (option: string) => (v: string) => {
+  const n = /^\d{1,10}$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${option}: ${JSON.stringify(v)} is not a whole number, 0 or more`);
+  return n;
+};
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -31,6 +39,16 @@ export async function main(argv: readonly string[]): Promise<number> {
         return n;
       }),
     )
+    .addOption(
+      new Option(
+        '--app-uid <uid>',
+        "judge the app of this uid by certify's rules (exit 1 when it fails); a capture alone has no socket owners, so its flows are attributed by time window over the whole capture (docs/analyze.md)",
+      ).argParser(wholeNumber('--app-uid')),
+    )
+    .option('--app <package>', "judge this app by certify's rules (exit 1 when it fails), its uid read from --device")
+    .option('--device <serial>', 'the adb serial --app is read from')
+    .option('--min-ipv6-share <share>', 'with --app/--app-uid: native IPv6 share of the bytes below which LOW_IPV6_SHARE warns, 0 to 1 (default 0.7)')
+    .option('--slow-fallback-ms <ms>', 'with --app/--app-uid: an IPv4 retry later than this after a failed IPv6 attempt is SLOW_FALLBACK (default 2000)')
     .action(async (capture: string, options) => {
       const { analyzeCommand } = await import('./analyze.js');
       exitCode = await analyzeCommand(capture, options, process.stdout);
@@ -198,6 +216,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    return EXIT.usage;
+  }
+  // A package or policy the user named that is not right: their input, exit 2.
+  if (error instanceof PackageNotInstalledError || error instanceof PolicyError) {
+    process.stderr.write(`v6lab: ${error.message}\n`);
     return EXIT.usage;
   }
   const err = error as NodeJS.ErrnoException;
