@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Installs the Appium drivers v6lab uses into a project-local APPIUM_HOME (.appium/, or
-// $APPIUM_HOME):
+// Installs the Appium drivers v6lab uses into APPIUM_HOME: $APPIUM_HOME, else .appium/ under the
+// working directory (the user's project, never inside the installed package; a checkout run from
+// its root keeps its own .appium/, as lib/harness/appium-server.ts appiumHome() says):
 //   - always: the project's driver for the virtual handsets
 //     (`appium driver install --source=local ./drivers/v6lab-virtual`; needs `npm run build` first,
 //     its code is dist/appium);
@@ -9,11 +10,11 @@
 // Idempotent: a driver already installed there is left as it is. `v6lab certify` runs this itself.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const appiumHome = process.env.APPIUM_HOME ?? join(root, '.appium');
+const appiumHome = resolve(process.env.APPIUM_HOME || '.appium');
 const appium = join(root, 'node_modules', 'appium', 'index.js');
 // `--source=local` is `npm link`, which also links into npm's global prefix: keep that inside APPIUM_HOME.
 const env = { ...process.env, APPIUM_HOME: appiumHome, npm_config_prefix: join(appiumHome, 'npm-prefix') };

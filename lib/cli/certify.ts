@@ -16,7 +16,9 @@ import { AdbkitBackend, adbClient, adbServerAddress, type AdbkitClient } from '.
 import { DeviceUnavailableError } from '../device/errors.js';
 import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { DEFAULT_APPIUM_URL, loadDeviceProfile, type DeviceProfile } from '../device/profile.js';
-import { startAppiumServers, stopAppiumServer } from '../harness/appium-server.js';
+import { appiumHome, startAppiumServers, stopAppiumServer } from '../harness/appium-server.js';
+import { DEFAULT_APP_JUDGE_POLICY, type AppJudgePolicy } from '../harness/judge.js';
+import { parsePolicyOption } from './analyze.js';
 import { loadCatalogue } from '../harness/catalogue.js';
 import { DeviceState } from '../harness/device-state.js';
 import { deviceDir, NETWORKS, readPlan, SUITES, writePlan, type CertifyPlan, type DevicePlan, type NetworkName, type SuiteName } from '../harness/plan.js';
@@ -62,7 +64,25 @@ export interface CertifyOptions {
   network?: string;
   /** Seconds a person has to switch an APN by hand (`--switch-timeout`). @default 600 */
   switchTimeout?: string;
+  /** `--min-ipv6-share`: over every profile's policy. */
+  minIpv6Share?: string;
+  /** `--slow-fallback-ms`: over every profile's policy. */
+  slowFallbackMs?: string;
 }
+
+/** The policy fields the command line sets, checked (the usage error names the option); over the profiles'. */
+function parsePolicy(options: CertifyOptions): Partial<AppJudgePolicy> {
+  return {
+    ...(options.minIpv6Share === undefined ? {} : { minIpv6Share: parsePolicyOption('--min-ipv6-share', options.minIpv6Share) }),
+    ...(options.slowFallbackMs === undefined ? {} : { slowFallbackMs: parsePolicyOption('--slow-fallback-ms', options.slowFallbackMs) }),
+  };
+}
+
+/** A device's policy: certify's defaults, under the profile's, under the command line's. */
+const devicePolicy = (profile: Partial<AppJudgePolicy> | undefined, flags: Partial<AppJudgePolicy>): AppJudgePolicy => ({
+  minIpv6Share: flags.minIpv6Share ?? profile?.minIpv6Share ?? DEFAULT_APP_JUDGE_POLICY.minIpv6Share,
+  slowFallbackMs: flags.slowFallbackMs ?? profile?.slowFallbackMs ?? DEFAULT_APP_JUDGE_POLICY.slowFallbackMs,
+});
 
 /** A device the run cannot reach: exit 3 with one line. */
 export class DeviceNotFoundError extends Error {
@@ -179,7 +199,7 @@ async function profileSerial(client: AdbkitClient, profile: DeviceProfile): Prom
   return matches[0]!;
 }
 
-function planFromProfile(profile: DeviceProfile, serial: string): DevicePlan {
+function planFromProfile(profile: DeviceProfile, serial: string, policy: Partial<AppJudgePolicy>): DevicePlan {
   return {
     serial,
     profile: profile.name,
@@ -195,6 +215,7 @@ function planFromProfile(profile: DeviceProfile, serial: string): DevicePlan {
     ipv4OnlyProbeUrl: profile.ipv4OnlyProbeUrl,
     backgroundHosts: profile.backgroundHosts,
     catalogue: profile.catalogue,
+    policy: devicePolicy(profile.policy, policy),
   };
 }
 
@@ -202,7 +223,13 @@ function planFromProfile(profile: DeviceProfile, serial: string): DevicePlan {
  * A device with no profile: from the lab's record of it when the lab has one, else from what
  * it reports (its current APN is the network it is on; APNs are switched by hand).
  */
-async function planFromSerial(client: AdbkitClient, serial: string, labDir: string, catalogues: Map<string, string>): Promise<DevicePlan> {
+async function planFromSerial(
+  client: AdbkitClient,
+  serial: string,
+  labDir: string,
+  catalogues: Map<string, string>,
+  policy: Partial<AppJudgePolicy>,
+): Promise<DevicePlan> {
   await waitForDevice(client, serial, DEVICE_WAIT_MS, '--devices');
   const lab = await labHandsetProfile(labDir, serial).catch(() => null);
   if (lab !== null) {
@@ -223,6 +250,7 @@ async function planFromSerial(client: AdbkitClient, serial: string, labDir: stri
       ipv4OnlyProbeUrl: lab.ipv4OnlyProbeUrl,
       backgroundHosts: lab.backgroundHosts,
       catalogue: null,
+      policy: devicePolicy(undefined, policy),
     };
   }
   const facts = await probeDevice(new AdbkitBackend(client, serial));
@@ -246,6 +274,7 @@ async function planFromSerial(client: AdbkitClient, serial: string, labDir: stri
     ipv4OnlyProbeUrl: null,
     backgroundHosts: [],
     catalogue: null,
+    policy: devicePolicy(undefined, policy),
   };
 }
 
@@ -288,7 +317,7 @@ async function runWdio(plan: CertifyPlan, planFile: string, adbPort: number, log
     ...extraEnv,
     V6LAB_PLAN: planFile,
     ANDROID_ADB_SERVER_PORT: String(adbPort),
-    APPIUM_HOME: process.env.APPIUM_HOME ?? join(root, '.appium'),
+    APPIUM_HOME: appiumHome(),
     FORCE_COLOR: '0',
   };
   const fd = openSync(log, 'a');
@@ -358,11 +387,12 @@ async function askOnTerminal(progress: Progress): Promise<{ path: string; close(
   };
 }
 
-/** The drivers the local Appium servers need, installed once into .appium/ (UiAutomator2 from npm). */
+/** The drivers the local Appium servers need, installed once into APPIUM_HOME (appiumHome(): UiAutomator2 from npm). */
 function ensureAppiumDrivers(devices: readonly DevicePlan[]): void {
   const uiautomator2 = devices.some((d) => d.appium.start && String(d.appium.capabilities['appium:automationName'] ?? '').toLowerCase() === 'uiautomator2');
   execFileSync(process.execPath, [join(root, 'scripts', 'appium-setup.js'), ...(uiautomator2 ? ['--uiautomator2'] : [])], {
     cwd: root,
+    env: { ...process.env, APPIUM_HOME: appiumHome() },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
@@ -454,6 +484,9 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     const network = parseNetwork(options.network);
     const switchTimeoutMs = parseSwitchTimeout(options.switchTimeout);
     plan = { ...plan, ...(network === undefined ? {} : { network }), ...(switchTimeoutMs === undefined ? {} : { switchTimeoutMs }) };
+    // --min-ipv6-share / --slow-fallback-ms on a resume judge the apps still to run by them.
+    const policy = parsePolicy(options);
+    if (Object.keys(policy).length > 0) plan = { ...plan, devices: plan.devices.map((d) => ({ ...d, policy: devicePolicy(d.policy ?? undefined, policy) })) };
     await updateResults(dir, (d) => {
       d.run.finished = null;
       // --allow-skip on a resume replaces the list the run started with; without it, that list stands.
@@ -467,6 +500,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     const dwellMs = parseDwell(options.dwell);
     const network = parseNetwork(options.network) ?? null;
     const switchTimeoutMs = parseSwitchTimeout(options.switchTimeout);
+    const policy = parsePolicy(options);
     const profiles = (options.profile ?? []).map((file) => loadDeviceProfile(file));
     if (options.apps !== undefined) loadCatalogue(options.apps);
     for (const profile of profiles) if (profile.catalogue !== null) loadCatalogue(profile.catalogue);
@@ -498,12 +532,13 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
       await listDevices(client, adbPort);
       const devices: DevicePlan[] = [];
       const labCatalogues = new Map<string, string>();
-      for (const profile of profiles) devices.push(planFromProfile(profile, await profileSerial(client, profile)));
-      for (const serial of serials) devices.push(await planFromSerial(client, serial, labDir, labCatalogues));
+      for (const profile of profiles) devices.push(planFromProfile(profile, await profileSerial(client, profile), policy));
+      for (const serial of serials) devices.push(await planFromSerial(client, serial, labDir, labCatalogues, policy));
       const duplicate = devices.find((d, i) => devices.findIndex((x) => x.serial === d.serial) !== i);
       if (duplicate) throw new UsageError(`device ${duplicate.serial} is named twice`);
       await assignAppiumServers(devices);
-      const runDir = resolve(options.out ?? join(root, 'reports', new Date().toISOString().replace(/[:.]/g, '-')));
+      // Under the user's working directory, never inside the installed package.
+      const runDir = resolve(options.out ?? join(process.cwd(), 'reports', new Date().toISOString().replace(/[:.]/g, '-')));
       mkdirSync(runDir, { recursive: true });
       for (const device of devices) {
         const text = labCatalogues.get(device.serial);

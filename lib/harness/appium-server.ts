@@ -6,8 +6,18 @@
  * and killed when the process that started them exits, however it exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CertifyPlan } from './plan.js';
+
+/**
+ * Where Appium keeps its drivers and plugins: $APPIUM_HOME, else `.appium` under the working
+ * directory (the user's project, never inside the installed package; in a checkout run from its
+ * root, the checkout's `.appium`). Always given to Appium explicitly: left to itself, Appium makes
+ * the nearest package.json that lists appium its home and installs into the user's project.
+ */
+export function appiumHome(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  return resolve(cwd, env.APPIUM_HOME || '.appium');
+}
 
 /** The drivers whose adb work needs `mobile: shell` get it; nothing else is allowed. */
 const SHELL_DRIVERS = new Set(['uiautomator2', 'v6labvirtual']);
@@ -43,7 +53,7 @@ export async function startAppiumServer(
   const args = [join(root, 'node_modules/appium/index.js'), '--address', '127.0.0.1', '--port', String(port), '--log-no-colors', '--log-level', 'warn'];
   if (allowShell) args.push('--allow-insecure', '*:adb_shell');
   const child = spawn(process.execPath, args, {
-    env: { ...env, APPIUM_HOME: env.APPIUM_HOME ?? join(root, '.appium') },
+    env: { ...env, APPIUM_HOME: appiumHome(env) },
     stdio: ['ignore', output, output],
   });
   started.push(child);
