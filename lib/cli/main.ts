@@ -82,6 +82,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       "certify one network in this run: ipv6 (the IPv6-only APN) or ipv4v6 (the dual-stack APN); the other network's checks are skipped NETWORK_UNAVAILABLE, and `--resume DIR --network OTHER` runs them",
     )
     .option('--switch-timeout <seconds>', 'how long a person has to switch the APN when asked (profiles with "apnSwitch": "manual"; default 600)')
+    .option(
+      '--min-ipv6-share <share>',
+      "apps.ipv6-first: native IPv6 share of an app's bytes below which LOW_IPV6_SHARE warns, 0 to 1 (over each profile's policy; default 0.7)",
+    )
+    .option(
+      '--slow-fallback-ms <ms>',
+      "apps.ipv6-first: an IPv4 retry later than this after a failed IPv6 attempt is SLOW_FALLBACK (over each profile's policy; default 2000)",
+    )
     .option('--lab', 'bring the virtual lab up (a compliant and a non-compliant handset), certify its handsets, bring it down')
     .option('--state-dir <dir>', 'the lab state directory (default $V6LAB_STATE_DIR or /run/v6lab)')
     .option('--quiet', 'no progress, only the summary')
