@@ -84,6 +84,15 @@ export interface StartCaptureArgs {
   slowFallbackMs?: number;
 }
 
+/** `{}` only: a method that takes no arguments names the first key it was given. */
+const noArguments: Schema<Record<never, never>> = (value, field, file) => {
+  // Anything but an object gets the combinator's "expected an object, got ...".
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return object({}, {})(value, field, file);
+  const [key] = Object.keys(value);
+  if (key !== undefined) throw new DataFileError(file, key, 'unknown field: this method takes no arguments');
+  return {};
+};
+
 /** Each execute method's arguments, in the order Appium passes them to the command (required, then optional). */
 export const EXECUTE_ARGS = {
   'v6lab: startCapture': object(
@@ -95,8 +104,8 @@ export const EXECUTE_ARGS = {
       slowFallbackMs,
     },
   ) satisfies Schema<StartCaptureArgs>,
-  'v6lab: stopCapture': object({}, {}),
-  'v6lab: observeNetwork': object({}, {}),
+  'v6lab: stopCapture': noArguments,
+  'v6lab: observeNetwork': noArguments,
 } as const;
 
 export type ExecuteScript = keyof typeof EXECUTE_ARGS;
@@ -109,7 +118,7 @@ export const isV6labScript = (script: string): script is ExecuteScript => Object
  * `{"pakage": ...}` does not judge the whole device in silence. Throws DataFileError.
  */
 export function parseExecuteArgs<S extends ExecuteScript>(script: S, args: readonly unknown[]): ReturnType<(typeof EXECUTE_ARGS)[S]> {
-  const where = `"${script}" arguments`;
+  const where = 'arguments';
   if (args.length > 1) throw new DataFileError(where, '', `expected none or one object, got ${args.length} arguments`);
   return EXECUTE_ARGS[script](args[0] ?? {}, '', where) as ReturnType<(typeof EXECUTE_ARGS)[S]>;
 }

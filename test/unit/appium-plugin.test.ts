@@ -120,7 +120,12 @@ describe('appium plugin: settings, arguments and the session device', () => {
     assert.throws(() => parseExecuteArgs('v6lab: startCapture', [{ package: 'news; rm -rf /' }]), /package: expected an Android package name/);
     assert.throws(() => parseExecuteArgs('v6lab: startCapture', [{ name: '../../etc' }]), /name: expected a name of letters/);
     assert.throws(() => parseExecuteArgs('v6lab: stopCapture', [{}, {}]), /expected none or one object, got 2 arguments/);
-    assert.throws(() => parseExecuteArgs('v6lab: stopCapture', [{ minIpv6Share: 0.5 }]), /minIpv6Share: unknown field/);
+    assert.throws(
+      () => parseExecuteArgs('v6lab: stopCapture', [{ minIpv6Share: 0.5 }]),
+      /^DataFileError: arguments: minIpv6Share: unknown field: this method takes no arguments$/,
+    );
+    assert.throws(() => parseExecuteArgs('v6lab: observeNetwork', ['emulator-5554']), /arguments: expected an object, got "emulator-5554"/);
+    assert.deepEqual(parseExecuteArgs('v6lab: observeNetwork', [{}]), {});
   });
 
   it("takes the device from the session: appium:udid, and the adb server's port and host when the driver was given them", () => {
