@@ -17,6 +17,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkedAgainst, json } from '../config/json-schema.js';
 import { array, DataFileError, integer, loadJsonFile, number, object, oneOf, record, string, type Schema } from '../config/schema.js';
 
 export type CaptureMethod = 'device' | 'gateway' | 'emulator' | 'pcapdroid';
@@ -44,12 +45,15 @@ export function describeTarget(target: NetworkTarget): string {
   return 'wifi' in target ? `Wi-Fi "${target.wifi}"` : `APN ${target.apn}`;
 }
 
-const apnTarget = object({ apn: string({ pattern: /^[A-Za-z0-9.-]{1,100}$/, what: 'an APN name' }) });
+const APN = /^[A-Za-z0-9.-]{1,100}$/;
 // SSIDs are 1 to 32 bytes; printable ASCII here, as the harness passes it in argv and dumpsys quotes it.
-const wifiTarget = object({ wifi: string({ pattern: /^[ -~]{1,32}$/, what: 'an SSID of 1 to 32 printable ASCII characters' }) });
+const SSID = /^[ -~]{1,32}$/;
+const NOT_BLANK = /^\S/;
+const apnTarget = object({ apn: string({ pattern: APN, what: 'an APN name' }) });
+const wifiTarget = object({ wifi: string({ pattern: SSID, what: 'an SSID of 1 to 32 printable ASCII characters' }) });
 
 // A `v6lab gateway`'s state directory on this host (absolute once the profile is loaded).
-const gatewayTarget = object({ gateway: string({ pattern: /^\S/, maxLength: 4096, what: "a v6lab gateway's state directory" }) });
+const gatewayTarget = object({ gateway: string({ pattern: NOT_BLANK, maxLength: 4096, what: "a v6lab gateway's state directory" }) });
 
 /**
  * `{ "apn": NAME }`, `{ "wifi": SSID }` or `{ "gateway": DIR }`, one of them. A gateway network
@@ -115,14 +119,19 @@ const capability: Schema<string | number | boolean> = (value, field, file) => {
   throw new DataFileError(file, field, 'expected a string, number or boolean capability value');
 };
 
-const url = string({ pattern: /^https?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/, what: 'an http(s) URL such as http://127.0.0.1:4723' });
-const hostname = string({ pattern: /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, what: 'a hostname', maxLength: 253 });
+const URL_PATTERN = /^https?:\/\/[^\s/]+(:\d+)?(\/\S*)?$/;
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const SERIAL = /^[A-Za-z0-9._:-]{1,64}$/;
+const CAPABILITY_NAME = /^([a-z]+:)?[A-Za-z][A-Za-z0-9]*$/;
+const url = string({ pattern: URL_PATTERN, what: 'an http(s) URL such as http://127.0.0.1:4723' });
+const hostname = string({ pattern: HOSTNAME, what: 'a hostname', maxLength: 253 });
 
 /** The Appium server a profile names when it names none: one the harness starts on loopback. */
 export const DEFAULT_APPIUM_URL = 'http://127.0.0.1:4723';
 
 const gatewayArgv = array(string({ maxLength: 4096 }), { min: 1, max: 64 });
-const gatewayState = object({ gateway: string({ pattern: /^\S/, maxLength: 4096, what: "a v6lab gateway's state directory" }) });
+const gatewayState = gatewayTarget;
 
 /** An argv array, or `{ "gateway": DIR }` for a `v6lab gateway` on this host. */
 const gatewayCaptureSchema: Schema<string[] | { gateway: string }> = (value, field, file) => {
@@ -137,7 +146,7 @@ const gatewayCaptureSchema: Schema<string[] | { gateway: string }> = (value, fie
 
 const profileSchema = object(
   {
-    name: string({ pattern: /^[a-z0-9][a-z0-9-]{0,63}$/, what: 'a short lower-case name such as pixel7-cmcc' }),
+    name: string({ pattern: NAME, what: 'a short lower-case name such as pixel7-cmcc' }),
     networks: object({}, { ipv6: networkTarget, ipv4v6: networkTarget }),
   },
   {
@@ -145,14 +154,14 @@ const profileSchema = object(
       {},
       {
         url,
-        capabilities: record(string({ pattern: /^([a-z]+:)?[A-Za-z][A-Za-z0-9]*$/, what: 'a capability name such as appium:automationName' }), capability),
+        capabilities: record(string({ pattern: CAPABILITY_NAME, what: 'a capability name such as appium:automationName' }), capability),
       },
     ),
-    serial: string({ pattern: /^[A-Za-z0-9._:-]{1,64}$/, what: 'an adb serial such as emulator-5554 or 192.168.1.5:5555' }),
+    serial: string({ pattern: SERIAL, what: 'an adb serial such as emulator-5554 or 192.168.1.5:5555' }),
     model: string({ maxLength: 64 }),
     capture: array(oneOf(CAPTURE_METHODS), { min: 1, max: CAPTURE_METHODS.length }),
     gatewayCapture: gatewayCaptureSchema,
-    emulatorCapture: string({ pattern: /^\S/, maxLength: 4096, what: "the file the emulator's -tcpdump writes (relative to the profile)" }),
+    emulatorCapture: string({ pattern: NOT_BLANK, maxLength: 4096, what: "the file the emulator's -tcpdump writes (relative to the profile)" }),
     apnSwitch: oneOf(APN_SWITCHES),
     resolverProbeUrl: url,
     ipv4OnlyProbeUrl: url,
@@ -160,6 +169,95 @@ const profileSchema = object(
     catalogue: string({ maxLength: 4096, what: 'a catalogue file' }),
     policy: object({}, { minIpv6Share: number(0, 1), slowFallbackMs: integer(0, MAX_SLOW_FALLBACK_MS) }),
   },
+);
+
+const jsonTarget = {
+  oneOf: [
+    json.object({ apn: json.string({ pattern: APN, description: 'An APN of the mobile network, such as ipv6.cmcc.' }) }),
+    json.object({ wifi: json.string({ pattern: SSID, description: 'A Wi-Fi network by its SSID (1 to 32 printable ASCII characters).' }) }),
+    json.object({
+      gateway: json.string({
+        pattern: NOT_BLANK,
+        maxLength: 4096,
+        description: "A v6lab gateway's state directory, relative to the profile: a network a person connects the device to.",
+      }),
+    }),
+  ],
+};
+const jsonGatewayState = json.object({
+  gateway: json.string({ pattern: NOT_BLANK, maxLength: 4096, description: "A v6lab gateway's state directory on this host (relative to the profile)." }),
+});
+const jsonUrl = (description: string) => json.string({ pattern: URL_PATTERN, description });
+const capturing = (method: CaptureMethod, field: string) => ({
+  if: { required: ['capture'], properties: { capture: { type: 'array', contains: { const: method } } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword in a plain document, never awaited
+  then: { required: [field] },
+});
+
+/** schemas/device-profile.schema.json: what loadDeviceProfile accepts, for editors and other tools. */
+export const DEVICE_PROFILE_SCHEMA = json.dataFile(
+  'device-profile.schema.json',
+  'v6lab device profile',
+  'One device to certify, real or virtual (docs/certify.md). The loader also resolves relative paths against the profile.',
+  json.object(
+    {
+      name: json.string({ pattern: NAME, description: 'A short lower-case name such as pixel7-cmcc.' }),
+      networks: json.object(
+        {},
+        { ipv6: jsonTarget, ipv4v6: jsonTarget },
+        { minProperties: 1, description: 'The networks certified: ipv6 (IPv6-only) and/or ipv4v6 (dual-stack).' },
+      ),
+    },
+    {
+      appium: json.object(
+        {},
+        {
+          url: jsonUrl(`The Appium server; one the harness starts on loopback when absent (${DEFAULT_APPIUM_URL}).`),
+          capabilities: json.record(json.string({ pattern: CAPABILITY_NAME }), { type: ['string', 'number', 'boolean'] }),
+        },
+      ),
+      serial: json.string({ pattern: SERIAL, description: 'The adb serial, such as emulator-5554 or 192.168.1.5:5555.' }),
+      model: json.string({ maxLength: 64, description: 'Instead of a serial: the one connected device of this model.' }),
+      capture: json.array(json.oneOf(CAPTURE_METHODS), {
+        min: 1,
+        max: CAPTURE_METHODS.length,
+        description: 'Capture methods in order of preference. @default ["device", "gateway"]',
+      }),
+      gatewayCapture: {
+        description:
+          'For capture "gateway": the argv of a host command printing the device\'s traffic as pcap, or { "gateway": DIR } for a v6lab gateway on this host.',
+        oneOf: [json.array(json.string({ maxLength: 4096 }), { min: 1, max: 64 }), jsonGatewayState],
+      },
+      emulatorCapture: json.string({
+        pattern: NOT_BLANK,
+        maxLength: 4096,
+        description: 'For capture "emulator": the file the emulator\'s -tcpdump FILE writes (relative to the profile).',
+      }),
+      apnSwitch: json.oneOf(APN_SWITCHES, 'How the harness moves the device between APNs. @default "content"'),
+      resolverProbeUrl: jsonUrl('A dual-stack URL the browser opens for os.resolver-prefers-ipv6 on a real phone.'),
+      ipv4OnlyProbeUrl: jsonUrl('A URL on an IPv4 literal the browser opens for apn.ipv4-via-clat.'),
+      backgroundHosts: json.array(json.string({ pattern: HOSTNAME, maxLength: 253 }), {
+        max: 100,
+        description: 'Hostnames the phone reaches on its own: never blamed on an app.',
+      }),
+      catalogue: json.string({ maxLength: 4096, description: 'The app catalogue certified on this device unless --apps names one (relative to the profile).' }),
+      policy: json.object(
+        {},
+        {
+          minIpv6Share: json.number(0, 1, "Native IPv6 share of an app's bytes below which LOW_IPV6_SHARE warns. @default 0.7"),
+          slowFallbackMs: json.integer(
+            0,
+            MAX_SLOW_FALLBACK_MS,
+            'An IPv4 retry later than this (ms) after a failed IPv6 attempt is SLOW_FALLBACK. @default 2000',
+          ),
+        },
+        { description: 'How strictly apps are judged on this device; command-line options override it.' },
+      ),
+    },
+    {
+      allOf: [{ anyOf: [{ required: ['serial'] }, { required: ['model'] }] }, capturing('gateway', 'gatewayCapture'), capturing('emulator', 'emulatorCapture')],
+    },
+  ),
 );
 
 /** This package's command line, to run `v6lab gateway capture` with the node running the harness. */
@@ -173,13 +271,13 @@ export function gatewayCaptureArgv(stateDir: string): string[] {
   return [process.execPath, V6LAB_BIN, 'gateway', 'capture', '--state-dir', stateDir];
 }
 
-export function loadDeviceProfile(file: string): DeviceProfile {
-  const raw = loadJsonFile(file, profileSchema);
+/** What a profile must say across fields: a device to find, a network, and what each capture method needs. */
+function profileRules(raw: ReturnType<typeof profileSchema>, file: string): void {
   if (raw.serial === undefined && raw.model === undefined)
     throw new DataFileError(file, 'serial', 'missing: give the adb serial, or a model to find the one connected device of that model');
   if (raw.networks.ipv6 === undefined && raw.networks.ipv4v6 === undefined)
     throw new DataFileError(file, 'networks', 'names no network: give ipv6 (the IPv6-only APN) and/or ipv4v6 (the dual-stack APN)');
-  const capture: CaptureMethod[] = [...new Set<CaptureMethod>(raw.capture ?? ['device', 'gateway'])];
+  const capture = raw.capture ?? ['device', 'gateway'];
   if (capture.includes('gateway') && raw.capture !== undefined && raw.gatewayCapture === undefined) {
     throw new DataFileError(
       file,
@@ -190,6 +288,11 @@ export function loadDeviceProfile(file: string): DeviceProfile {
   if (capture.includes('emulator') && raw.emulatorCapture === undefined) {
     throw new DataFileError(file, 'emulatorCapture', 'missing: capture "emulator" needs the file the emulator writes (start it with -tcpdump FILE)');
   }
+}
+
+export function loadDeviceProfile(file: string): DeviceProfile {
+  const raw = loadJsonFile(file, checkedAgainst(DEVICE_PROFILE_SCHEMA, profileSchema, profileRules));
+  const capture: CaptureMethod[] = [...new Set<CaptureMethod>(raw.capture ?? ['device', 'gateway'])];
   return {
     file,
     name: raw.name,

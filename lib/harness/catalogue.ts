@@ -2,6 +2,7 @@
  * App catalogues (CONTRACTS.md section 6): which apps the `apps` suite certifies, with an optional
  * UI flow each (taps, swipes, typing, waits, back) walked inside the capture window, and a dwell.
  */
+import { checkedAgainst, json } from '../config/json-schema.js';
 import { array, boolean, DataFileError, integer, loadJsonFile, object, oneOf, string, type Schema } from '../config/schema.js';
 
 export type FlowStep = { tap: string } | { wait: number } | { back: true } | { swipe: 'up' | 'down' | 'left' | 'right' } | { type: string; text: string };
@@ -19,9 +20,12 @@ export interface Catalogue {
   apps: CatalogueApp[];
 }
 
-/** WebdriverIO selectors: `~accessibility id`, `id=...`, `//xpath`, `android=...`. */
+/** WebdriverIO selectors: `~accessibility id`, `id=...`, `//xpath`, `android=...` (any character after the prefix, newlines too). */
+const SELECTOR = /^(~[\s\S]+|id=[\s\S]+|\/\/?[\s\S]+|android=[\s\S]+|-android uiautomator:[\s\S]+)$/;
+const PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/;
+const SWIPES = ['up', 'down', 'left', 'right'] as const;
 const selector = string({
-  pattern: /^(~.+|id=.+|\/\/?.+|android=.+|-android uiautomator:.+)$/s,
+  pattern: SELECTOR,
   what: 'a selector (~accessibility id, id=..., //xpath or android=...)',
   maxLength: 1000,
 });
@@ -37,7 +41,7 @@ const step: Schema<FlowStep> = (value, field, file) => {
     if (!back) throw new DataFileError(file, `${field}.back`, 'expected true (a step that does nothing is a mistake)');
     return { back: true };
   }
-  if (keys.includes('swipe')) return object({ swipe: oneOf(['up', 'down', 'left', 'right'] as const) })(value, field, file);
+  if (keys.includes('swipe')) return object({ swipe: oneOf(SWIPES) })(value, field, file);
   if (keys.includes('type')) return object({ type: selector, text: string({ maxLength: 1000 }) })(value, field, file);
   throw new DataFileError(file, field, `unknown step (known: tap, wait, back, swipe, type), got keys ${keys.join(', ') || '(none)'}`);
 };
@@ -47,7 +51,7 @@ const catalogueSchema = object({
   apps: array(
     object(
       {
-        package: string({ pattern: /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/, what: 'an Android package name such as com.tencent.mm' }),
+        package: string({ pattern: PACKAGE, what: 'an Android package name such as com.tencent.mm' }),
         label: string({ maxLength: 200 }),
       },
       { dwellMs: integer(0, 3_600_000), flow: array(step, { max: 200 }) },
@@ -56,13 +60,57 @@ const catalogueSchema = object({
   ),
 });
 
-export function loadCatalogue(file: string): Catalogue {
-  const raw = loadJsonFile(file, catalogueSchema);
+const jsonSelector = json.string({
+  pattern: SELECTOR,
+  maxLength: 1000,
+  description: 'A WebdriverIO selector: ~accessibility id, id=..., //xpath or android=...',
+});
+
+/** schemas/app-catalogue.schema.json: what loadCatalogue accepts (a package listed twice only the loader finds). */
+export const APP_CATALOGUE_SCHEMA = json.dataFile(
+  'app-catalogue.schema.json',
+  'v6lab app catalogue',
+  'The apps the apps suite certifies, each with an optional UI flow walked inside its capture window (docs/certify.md).',
+  json.object({
+    name: json.string({ maxLength: 200 }),
+    apps: json.array(
+      json.object(
+        {
+          package: json.string({ pattern: PACKAGE, description: 'An Android package name such as com.tencent.mm; each at most once.' }),
+          label: json.string({ maxLength: 200 }),
+        },
+        {
+          dwellMs: json.integer(0, 3_600_000, 'How long the app is left running in its window (ms).'),
+          flow: json.array(
+            {
+              oneOf: [
+                json.object({ tap: jsonSelector }),
+                json.object({ wait: json.integer(0, 600_000, 'Milliseconds.') }),
+                json.object({ back: { const: true } }),
+                json.object({ swipe: json.oneOf(SWIPES) }),
+                json.object({ type: jsonSelector, text: json.string({ maxLength: 1000 }) }),
+              ],
+            },
+            { max: 200, description: 'Steps walked in order: tap, wait, back, swipe, type.' },
+          ),
+        },
+      ),
+      { min: 1, max: 1000 },
+    ),
+  }),
+);
+
+/** A package listed twice would be certified twice under one name. */
+function catalogueRules(raw: ReturnType<typeof catalogueSchema>, file: string): void {
   const seen = new Map<string, number>();
   raw.apps.forEach((app, i) => {
     const earlier = seen.get(app.package);
     if (earlier !== undefined) throw new DataFileError(file, `apps[${i}].package`, `${app.package} is listed twice (also apps[${earlier}])`);
     seen.set(app.package, i);
   });
+}
+
+export function loadCatalogue(file: string): Catalogue {
+  const raw = loadJsonFile(file, checkedAgainst(APP_CATALOGUE_SCHEMA, catalogueSchema, catalogueRules));
   return { file, name: raw.name, apps: raw.apps.map((a) => ({ package: a.package, label: a.label, dwellMs: a.dwellMs ?? null, flow: a.flow ?? [] })) };
 }

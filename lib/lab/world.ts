@@ -4,6 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkedAgainst, json } from '../config/json-schema.js';
 import { array, boolean, DataFileError, either, integer, loadJsonFile, object, oneOf, record, string, type Schema } from '../config/schema.js';
 import { dnsOmissionProblem } from './network/plan.js';
 import { DNS_OMISSIONS, IPV6_FAILURES, type DnsOmission, type Ipv6Failure } from './network/types.js';
@@ -37,8 +38,35 @@ const worldSchema = object({
   hosts: array(object({ name: hostname, ipv4: boolean, ipv6: either(boolean, oneOf(IPV6_FAILURES)) }, { dns: oneOf(DNS_OMISSIONS) }), { min: 1, max: 1000 }),
 });
 
-export function loadWorld(file: string): World {
-  const world = loadJsonFile(file, worldSchema);
+/** schemas/world.schema.json: what loadWorld accepts (a host named twice only the loader finds). */
+export const WORLD_SCHEMA = json.dataFile(
+  'world.schema.json',
+  'v6lab lab world',
+  "The virtual lab's internet: its hosts and how each is reached (devices/lab/README.md, docs/scenarios.md).",
+  json.object({
+    hosts: json.array(
+      json.object(
+        {
+          name: json.string({ pattern: HOSTNAME, maxLength: 253, description: 'A lower-case host name such as api.news.test; each at most once.' }),
+          ipv4: json.boolean('Whether the host has an IPv4 address (an A record).'),
+          ipv6: json.oneOf([true, false, ...IPV6_FAILURES], 'Whether the host has IPv6, or how its IPv6 fails: blackhole, pmtud-blackhole, late-failure.'),
+        },
+        { dns: json.oneOf(DNS_OMISSIONS, 'A record the zone leaves out although the host has the address (it needs both families).') },
+        {
+          // Neither family: nothing could reach it. An omitted record needs both families (dnsOmissionProblem).
+          not: { required: ['ipv4', 'ipv6'], properties: { ipv4: { const: false }, ipv6: { const: false } } },
+          if: { required: ['dns'] },
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword in a plain document, never awaited
+          then: { properties: { ipv4: { const: true }, ipv6: { not: { const: false } } } },
+        },
+      ),
+      { min: 1, max: 1000 },
+    ),
+  }),
+);
+
+/** Host names are unique; each host reachable some way, and reachable by name. */
+function worldRules(world: World, file: string): void {
   const seen = new Map<string, number>();
   world.hosts.forEach((host, i) => {
     const first = seen.get(host.name);
@@ -48,7 +76,10 @@ export function loadWorld(file: string): World {
     const omission = dnsOmissionProblem(host);
     if (omission !== null) throw new DataFileError(file, `hosts[${i}].dns`, omission);
   });
-  return world;
+}
+
+export function loadWorld(file: string): World {
+  return loadJsonFile(file, checkedAgainst(WORLD_SCHEMA, worldSchema, worldRules));
 }
 
 export const APP_MODES = ['happy-eyeballs', 'system', 'ipv4-only', 'ipv6-only', 'ipv4-first', 'ipv4-literal'] as const;
@@ -94,15 +125,57 @@ const appSchema = object({
   ),
 });
 
-/** One emulated app; pages, links and the start page must agree. */
-export function loadApp(file: string): EmulatedApp {
-  const raw = loadJsonFile(file, appSchema);
+const jsonPage = json.string({ pattern: PAGE, description: 'A page name.' });
+
+/** schemas/lab-app.schema.json: what loadApp accepts (a start page or link naming no page only the loader finds). */
+export const LAB_APP_SCHEMA = json.dataFile(
+  'lab-app.schema.json',
+  'v6lab emulated app',
+  'One app a virtual handset runs: its pages, the requests each page makes and the pages it links to (devices/lab/README.md).',
+  json.object({
+    package: json.string({ pattern: PACKAGE, maxLength: 255, description: 'An Android package name such as com.example.news.' }),
+    label: json.string({ maxLength: 100 }),
+    start: { ...jsonPage, description: 'The page the app opens on; one of pages.' },
+    pages: json.record(
+      jsonPage,
+      json.object(
+        {
+          requests: json.array(
+            json.object(
+              {
+                host: json.string({ pattern: HOSTNAME, maxLength: 253, description: 'A host of the world.' }),
+                transport: json.oneOf(['tcp', 'udp']),
+                port: json.integer(1, 65535),
+                mode: json.oneOf(APP_MODES, 'How the app picks an address family.'),
+                bytes: json.integer(0, 100 * 1024 * 1024, 'Bytes the server sends back.'),
+              },
+              { repeat: json.integer(1, 1000, '@default 1') },
+            ),
+            { max: 1000 },
+          ),
+        },
+        { links: json.array(jsonPage, { description: 'Pages this page links to; each one of pages.' }) },
+      ),
+      { min: 1 },
+    ),
+  }),
+);
+
+/** The start page and every link name a page of the app. */
+function appRules(raw: ReturnType<typeof appSchema>, file: string): void {
   if (!(raw.start in raw.pages)) throw new DataFileError(file, 'start', `page "${raw.start}" is not in pages (${Object.keys(raw.pages).join(', ')})`);
-  const pages: EmulatedApp['pages'] = {};
   for (const [name, page] of Object.entries(raw.pages)) {
     (page.links ?? []).forEach((link, i) => {
       if (!(link in raw.pages)) throw new DataFileError(file, `pages.${name}.links[${i}]`, `page "${link}" is not in pages`);
     });
+  }
+}
+
+/** One emulated app; pages, links and the start page must agree. */
+export function loadApp(file: string): EmulatedApp {
+  const raw = loadJsonFile(file, checkedAgainst(LAB_APP_SCHEMA, appSchema, appRules));
+  const pages: EmulatedApp['pages'] = {};
+  for (const [name, page] of Object.entries(raw.pages)) {
     pages[name] = { requests: page.requests.map((r) => ({ ...r, repeat: r.repeat ?? 1 })), links: page.links ?? [] };
   }
   return { file, package: raw.package, label: raw.label, start: raw.start, pages };
@@ -179,13 +252,25 @@ export interface HandsetProfile {
   };
 }
 
-const pdp = oneOf(['IP', 'IPV6', 'IPV4V6'] as const);
+const PDP_PROTOCOLS = ['IP', 'IPV6', 'IPV4V6'] as const;
+const BUILD_TYPES = ['user', 'userdebug', 'eng'] as const;
+const APN = /^[A-Za-z0-9.-]{1,100}$/;
+const MCC = /^\d{3}$/;
+const MNC = /^\d{2,3}$/;
+const APN_TYPES = /^[a-z_]+(,[a-z_]+)*$/;
+const HANDSET_NAME = /^[a-z0-9][a-z0-9-]{0,40}$/;
+const DEVICE_CODE = /^[A-Za-z0-9_-]{1,64}$/;
+const ANDROID_VERSION = /^\d{1,2}(\.\d+)*$/;
+// SSIDs are 1 to 32 bytes; printable here, as dumpsys quotes them.
+const SSID = /^[ -~]{1,32}$/;
+const PROPERTY = /^[A-Za-z0-9_.-]{1,92}$/;
+const pdp = oneOf(PDP_PROTOCOLS);
 const apnSchema = object(
-  { name: string({ maxLength: 64 }), apn: string({ pattern: /^[A-Za-z0-9.-]{1,100}$/, what: 'an APN name such as ipv6.test' }) },
+  { name: string({ maxLength: 64 }), apn: string({ pattern: APN, what: 'an APN name such as ipv6.test' }) },
   {
-    mcc: string({ pattern: /^\d{3}$/, what: 'a 3-digit MCC' }),
-    mnc: string({ pattern: /^\d{2,3}$/, what: 'a 2- or 3-digit MNC' }),
-    type: string({ pattern: /^[a-z_]+(,[a-z_]+)*$/, what: 'APN types such as default,supl' }),
+    mcc: string({ pattern: MCC, what: 'a 3-digit MCC' }),
+    mnc: string({ pattern: MNC, what: 'a 2- or 3-digit MNC' }),
+    type: string({ pattern: APN_TYPES, what: 'APN types such as default,supl' }),
     protocol: pdp,
     roaming_protocol: pdp,
     preferred: boolean,
@@ -194,13 +279,13 @@ const apnSchema = object(
 const family = object({ enabled: boolean, privacyAddresses: boolean });
 const profileSchema = object(
   {
-    name: string({ pattern: /^[a-z0-9][a-z0-9-]{0,40}$/, what: 'a short lower-case name such as compliant' }),
+    name: string({ pattern: HANDSET_NAME, what: 'a short lower-case name such as compliant' }),
     manufacturer: string({ maxLength: 64 }),
     model: string({ maxLength: 64 }),
-    device: string({ pattern: /^[A-Za-z0-9_-]{1,64}$/, what: 'a device code name' }),
-    android: string({ pattern: /^\d{1,2}(\.\d+)*$/, what: 'an Android version such as 14' }),
+    device: string({ pattern: DEVICE_CODE, what: 'a device code name' }),
+    android: string({ pattern: ANDROID_VERSION, what: 'an Android version such as 14' }),
     sdk: integer(21, 99),
-    buildType: oneOf(['user', 'userdebug', 'eng'] as const),
+    buildType: oneOf(BUILD_TYPES),
     apns: array(apnSchema, { min: 1, max: 50 }),
     ipv6: object({ mobile: family, wifi: family, clat: boolean }),
   },
@@ -208,17 +293,69 @@ const profileSchema = object(
     rooted: boolean,
     tcpdump: boolean,
     apnTableReadable: boolean,
-    // SSIDs are 1 to 32 bytes; printable here, as dumpsys quotes them.
-    wifiNetwork: string({ pattern: /^[ -~]{1,32}$/, what: 'an SSID of 1 to 32 printable ASCII characters' }),
+    wifiNetwork: string({ pattern: SSID, what: 'an SSID of 1 to 32 printable ASCII characters' }),
     ims: boolean,
-    properties: record(string({ pattern: /^[A-Za-z0-9_.-]{1,92}$/, what: 'a property name' }), string({ maxLength: 92 })),
+    properties: record(string({ pattern: PROPERTY, what: 'a property name' }), string({ maxLength: 92 })),
   },
 );
 
-export function loadProfile(file: string): HandsetProfile {
-  const raw = loadJsonFile(file, profileSchema);
+const jsonFamily = json.object({ enabled: json.boolean(), privacyAddresses: json.boolean('RFC 8981 temporary addresses.') });
+
+/** schemas/handset-profile.schema.json: what loadProfile accepts for a virtual handset. */
+export const HANDSET_PROFILE_SCHEMA = json.dataFile(
+  'handset-profile.schema.json',
+  'v6lab virtual handset profile',
+  'A virtual handset of the lab: its build, APN table and IPv6 settings (devices/lab/README.md).',
+  json.object(
+    {
+      name: json.string({ pattern: HANDSET_NAME, description: 'A short lower-case name such as compliant.' }),
+      manufacturer: json.string({ maxLength: 64 }),
+      model: json.string({ maxLength: 64 }),
+      device: json.string({ pattern: DEVICE_CODE, description: 'A device code name.' }),
+      android: json.string({ pattern: ANDROID_VERSION, description: 'An Android version such as 14.' }),
+      sdk: json.integer(21, 99, 'The API level; the formats the handset prints follow it.'),
+      buildType: json.oneOf(BUILD_TYPES),
+      apns: {
+        ...json.array(
+          json.object(
+            { name: json.string({ maxLength: 64 }), apn: json.string({ pattern: APN, description: 'An APN name such as ipv6.test.' }) },
+            {
+              mcc: json.string({ pattern: MCC, description: '@default "001"' }),
+              mnc: json.string({ pattern: MNC, description: '@default "01"' }),
+              type: json.string({ pattern: APN_TYPES, description: 'APN types. @default "default,supl"' }),
+              protocol: json.oneOf(PDP_PROTOCOLS, "Absent: Android's default, IP (IPv4 only)."),
+              roaming_protocol: json.oneOf(PDP_PROTOCOLS),
+              preferred: json.boolean('At most one entry; absent everywhere: the first.'),
+            },
+          ),
+          { min: 1, max: 50 },
+        ),
+        contains: { type: 'object', required: ['preferred'], properties: { preferred: { const: true } } },
+        minContains: 0,
+        maxContains: 1,
+      },
+      ipv6: json.object({ mobile: jsonFamily, wifi: jsonFamily, clat: json.boolean('Whether a CLAT (464XLAT) starts on an IPv6-only network.') }),
+    },
+    {
+      rooted: json.boolean('@default false'),
+      tcpdump: json.boolean('@default true unless buildType is user'),
+      apnTableReadable: json.boolean('Whether the shell user may query the APN table. @default false'),
+      wifiNetwork: json.string({ pattern: SSID, description: 'A saved Wi-Fi network the handset joins whenever Wi-Fi is on.' }),
+      ims: json.boolean('A VoLTE handset: an IMS network beside the internet one. @default false'),
+      properties: json.record(json.string({ pattern: PROPERTY }), json.string({ maxLength: 92 }), { description: 'Extra getprop values.' }),
+    },
+  ),
+);
+
+/** At most one APN is the preferred one. */
+function handsetRules(raw: ReturnType<typeof profileSchema>, file: string): void {
   const preferred = raw.apns.filter((a) => a.preferred === true);
   if (preferred.length > 1) throw new DataFileError(file, 'apns', `${preferred.length} entries are preferred; at most one may be`);
+}
+
+export function loadProfile(file: string): HandsetProfile {
+  const raw = loadJsonFile(file, checkedAgainst(HANDSET_PROFILE_SCHEMA, profileSchema, handsetRules));
+  const preferred = raw.apns.filter((a) => a.preferred === true);
   return {
     file,
     name: raw.name,
