@@ -21,6 +21,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('v6lab')
     .description('Proves whether Android handsets and their apps really use IPv6.')
     .version(toolVersion())
+    .addHelpText('after', '\nCommands, options, exit codes, JSON documents, data files and the API: docs/contracts.md')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
