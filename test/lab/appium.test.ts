@@ -4,7 +4,7 @@
 // would. Root and namespaces needed: skips with the reason elsewhere, fails in CI (CI=true).
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -263,5 +263,86 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     if (judgement.evidence.captureMethod === 'device') assert.equal(await tcpdumpRunning(), true, 'the open window captures on the device');
     assert.equal((await w3c('DELETE', session)).status, 200);
     await until('the capture on the device to end with the session', async () => ((await tcpdumpRunning()) ? null : true), 10_000);
+  });
+
+  it('a WebdriverIO suite with the v6lab service and matchers: the IPv6-first app passes, the IPv4-literal one fails naming the literal, and Allure carries each judgement and pcap (issue 17)', async () => {
+    const out = join(work, 'wdio-service');
+    const allureDir = join(out, 'allure-results');
+    const output: string[] = [];
+    const child = spawn(process.execPath, [join(root, 'node_modules/@wdio/cli/bin/wdio.js'), 'run', join(root, 'test/lab/wdio-service/wdio.conf.ts')], {
+      cwd: root,
+      env: {
+        ...process.env,
+        V6LAB_WDIO_APPIUM_PORT: new URL(appiumUrl).port,
+        V6LAB_WDIO_SERIAL: SERIAL,
+        V6LAB_WDIO_ADB_PORT: String(cli!.serverPort),
+        V6LAB_WDIO_OUT: out,
+        V6LAB_WDIO_HANDSET_DIR: join(stateDir, 'handsets/hs0'),
+        FORCE_COLOR: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    const code = await new Promise<number | null>((resolveExit, reject) => {
+      const timer = setTimeout(() => child.kill('SIGTERM'), 90_000);
+      child.once('error', reject);
+      child.once('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolveExit(exitCode);
+      });
+    });
+    const log = output.join('').slice(-6000);
+    // One test fails on purpose (the IPv4 literal), so wdio exits 1; anything else is a broken run.
+    assert.equal(code, 1, log);
+
+    interface AllureAttachment {
+      name: string;
+      source: string;
+      type: string;
+    }
+    interface AllureStep {
+      attachments?: AllureAttachment[];
+      steps?: AllureStep[];
+    }
+    interface AllureResult extends AllureStep {
+      name: string;
+      status: string;
+      statusDetails?: { message?: string };
+    }
+    const attachmentsOf = (step: AllureStep): AllureAttachment[] => [...(step.attachments ?? []), ...(step.steps ?? []).flatMap(attachmentsOf)];
+    const results = readdirSync(allureDir)
+      .filter((f) => f.endsWith('-result.json'))
+      .map((f) => JSON.parse(readFileSync(join(allureDir, f), 'utf8')) as AllureResult);
+    assert.equal(results.length, 2, `${JSON.stringify(results.map((r) => [r.name, r.status]))}\n${log}`);
+    /** The test's result and the judgement of `pkg` attached to it, with its pcap attached too. */
+    const judged = (title: RegExp, pkg: string) => {
+      const result = results.find((r) => title.test(r.name));
+      assert.ok(result, `no Allure result named ${title}: ${results.map((r) => r.name).join(', ')}`);
+      const attachments = attachmentsOf(result);
+      const json = attachments.find((a) => a.name === `v6lab judgement ${pkg}` && a.type === 'application/json');
+      const pcap = attachments.find((a) => a.name === `v6lab capture ${pkg}.pcap` && a.type === 'application/vnd.tcpdump.pcap');
+      assert.ok(json && pcap, `${result.name}: attachments ${JSON.stringify(attachments)}`);
+      // A capture file as written: pcap (microsecond or nanosecond magic) or pcapng.
+      assert.ok([0xa1b2c3d4, 0xa1b23c4d, 0x0a0d0d0a].includes(readFileSync(join(allureDir, pcap.source)).readUInt32LE(0)), `${pcap.source} is not a pcap`);
+      const judgement = JSON.parse(readFileSync(join(allureDir, json.source), 'utf8')) as AppJudgement;
+      assert.equal(judgement.app.package, pkg);
+      assert.ok(judgement.evidence.pcap?.startsWith(join(out, 'evidence')) && existsSync(judgement.evidence.pcap), JSON.stringify(judgement.evidence));
+      return { result, judgement };
+    };
+
+    // What certify gives each app (test/lab/certify.test.ts PREDICTED): chat pass, game fail with IPV4_LITERAL.
+    const chat = judged(/IPv6-first app passes/, 'com.example.chat');
+    assert.equal(chat.result.status, 'passed', `${chat.result.statusDetails?.message}\n${log}`);
+    assert.equal(chat.judgement.verdict, 'pass', JSON.stringify(chat.judgement.reasons));
+    const game = judged(/IPv4 literal is not IPv6 first/, 'com.example.game');
+    assert.equal(game.judgement.verdict, 'fail', JSON.stringify(game.judgement.reasons));
+    const literals = game.judgement.metrics.ipv4Literals;
+    assert.ok(literals.length > 0 && game.judgement.reasons.some((r) => r.code === 'IPV4_LITERAL'), JSON.stringify(game.judgement));
+    // It failed on toHaveNoIpv4Literals (after .not.toBeIpv6First passed), its message naming the literal.
+    assert.equal(game.result.status, 'failed', log);
+    const message = game.result.statusDetails?.message ?? '';
+    assert.match(message, /expected com\.example\.game to connect to no IPv4 literals, found .*\(IPV4_LITERAL/, message);
+    for (const literal of literals) assert.ok(message.includes(literal), `${literal} not named: ${message}`);
   });
 });
