@@ -12,7 +12,7 @@ export class PolicyError extends Error {
     readonly value: unknown,
     expected: string,
   ) {
-    super(`policy.${field}: ${JSON.stringify(value) ?? String(value)} is not ${expected}`);
+    super(`policy.${field}: ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))} is not ${expected}`);
   }
 }
 
