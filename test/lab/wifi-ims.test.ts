@@ -184,6 +184,10 @@ describe('lab: a VoLTE handset on Wi-Fi, as a phone on a bench is (issue 15)', f
       assert.ok(addresses.length > 0 && addresses.every((a) => a.includes(':')), JSON.stringify(addresses));
       assert.equal(ethernet.linkProperties?.stacked?.[0]?.interfaceName, 'v4-eth0');
       assert.match((await shell('ip -6 route show table all default')).out, /dev eth0 table 10\d\d proto ra/);
+      // The lab's own health check sees the Ethernet network and its CLAT as provisioned.
+      const labStatus = await v6lab(['lab', 'status', '--json'], { V6LAB_STATE_DIR: lab.stateDir });
+      const health = JSON.parse(labStatus.stdout) as { healthy: boolean; handsets: { problems: string[] }[] };
+      assert.equal(health.healthy, true, JSON.stringify(health.handsets.map((h) => h.problems)));
       // IPv4 reaches the world through the handset's CLAT and the gateway's NAT64.
       const status = JSON.parse((await gateway(['status', '--json'])).out) as { dnsServers: string[] };
       const v4only = (await run(['ip', 'netns', 'exec', handsetNs, 'dig', '+short', 'A', 'img.news.test', `@${status.dnsServers[0]}`])).out.trim();

@@ -39,8 +39,10 @@ async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces:
     if (handsetV6 && !h.families.includes(4)) {
       // Without DNS64 (`ipv6-true`) discovery finds no prefix, and no CLAT is right.
       if (settings.clat && h.dns64 && h.clat === null) problems.push('no CLAT on an IPv6-only attach');
-      // Wi-Fi's own IPv4 default (its table) is not the mobile network's.
-      if (!settings.clat && (links.has(CLAT_INTERFACE) || routes4.some((r) => r.dst === 'default' && r.dev !== WIFI_INTERFACE))) {
+      // Wi-Fi's own IPv4 default and Ethernet's (its CLAT's too) are not the mobile network's.
+      const eth = h.ethernet ?? null;
+      const otherNetwork = (dev: string | null) => dev === WIFI_INTERFACE || (eth !== null && (dev === eth.interface || dev === eth.clat?.interface));
+      if (!settings.clat && (links.has(CLAT_INTERFACE) || routes4.some((r) => r.dst === 'default' && !otherNetwork(r.dev)))) {
         problems.push(`IPv4 through ${CLAT_INTERFACE} although the handset's CLAT is off`);
       }
     }
@@ -63,6 +65,19 @@ async function handsetProblems(state: LabState, h: HandsetState, liveNamespaces:
     const global = wlan.filter((a) => a.family === 6 && a.scope === 'global' && inPrefix(a.address, prefix));
     if (settings.wifiIpv6 && !global.some((a) => !a.temporary)) problems.push(`${WIFI_INTERFACE} has no SLAAC address from ${h.wifi.ipv6Prefix}`);
     if (settings.wifiIpv6 && settings.wifiPrivacy && !global.some((a) => a.temporary)) problems.push(`${WIFI_INTERFACE} has no temporary (privacy) address`);
+  }
+  // Ethernet (./ethernet.ts): what its provisioning recorded is still there.
+  const ethernet = h.ethernet ?? null;
+  if (ethernet?.connected) {
+    const eth = links.get(ethernet.interface) ?? [];
+    if (eth.length === 0) problems.push(`${ethernet.interface} is provisioned but has no address (the link went?)`);
+    for (const address of [...ethernet.ipv6Addresses.slice(0, 1), ...(ethernet.ipv4Address === null ? [] : [ethernet.ipv4Address])]) {
+      if (!has(ethernet.interface, address)) problems.push(`${ethernet.interface} lacks ${address}`);
+    }
+    if (ethernet.clat !== null) {
+      const tayga = state.processes.find((p) => p.name === `tayga-clat-${ethernet.interface}` && p.namespace === h.namespace);
+      if (!tayga || !(await isRunning(tayga))) problems.push(`the CLAT of ${ethernet.interface} (tayga) is not running`);
+    }
   }
   if (h.attached && state.backgroundTraffic && (h.background ?? null) === null) problems.push('no background traffic');
   if (h.background) {
