@@ -1,17 +1,19 @@
 #!/usr/bin/env node
-// Installs the v6lab Appium plugin (plugins/v6lab) into the project-local APPIUM_HOME that
-// scripts/appium-setup.js fills (.appium/, or $APPIUM_HOME):
+// Installs the v6lab Appium plugin (plugins/v6lab) into the APPIUM_HOME that scripts/appium-setup.js
+// fills: $APPIUM_HOME, else .appium/ under the working directory (never inside the installed package):
 //   `appium plugin install --source=local ./plugins/v6lab` (needs `npm run build` first: its code
 //   is dist/plugin). Then `appium --use-plugins=v6lab` serves `v6lab: startCapture` and the rest.
 // Idempotent: a plugin already installed from this checkout is left as it is.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const appiumHome = process.env.APPIUM_HOME ?? join(root, '.appium');
-const appium = join(root, 'node_modules', 'appium', 'index.js');
+const appiumHome = resolve(process.env.APPIUM_HOME || '.appium');
+// Appium is a peer dependency: in an installed package it sits beside v6lab, not inside it.
+const appium = createRequire(import.meta.url).resolve('appium/index.js');
 const plugin = join(root, 'plugins', 'v6lab');
 // `--source=local` is `npm link`, which also links into npm's global prefix: keep that inside APPIUM_HOME.
 const env = { ...process.env, APPIUM_HOME: appiumHome, npm_config_prefix: join(appiumHome, 'npm-prefix') };
