@@ -4,7 +4,7 @@
  * the device's network facts, and a whole certification run. docs/contracts.md describes each
  * type for users; lib/api/types.ts is the contract.
  */
-export { analyzeFile } from '../analysis/index.js';
+export { analyzeFile, analyzeStream, IncrementalAnalyzer } from '../analysis/index.js';
 export type { AnalyzeOptions, CaptureAnalysis, Flow } from '../analysis/index.js';
 export { judgeCapture, resolvePolicy, type JudgeOptions, type OwnedSocket } from './judge.js';
 export { openAppCapture, DEFAULT_EVIDENCE_DIR } from './capture.js';
