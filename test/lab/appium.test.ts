@@ -223,7 +223,9 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     const session = `/session/${(created.value as { sessionId: string }).sessionId}`;
     const execute = (script: string, args: unknown[] = []) => w3c('POST', `${session}/execute/sync`, { script, args });
     const homeLoads = () => appLogEntries(join(stateDir, 'handsets/hs0'), APP).filter((e) => e.event === 'loaded' && e.page === 'home').length;
-    const tcpdumpRunning = async () => (await cli!.run(['-s', SERIAL, 'shell', 'pidof', 'tcpdump'])).code === 0;
+    // The handset's own processes (its /proc is its PID namespace's); its pidof knows apps only, as toybox's on a phone.
+    const tcpdumpRunning = async () =>
+      (await cli!.run(['-s', SERIAL, 'shell', 'cat /proc/[0-9]*/comm 2>/dev/null'])).stdout.toString().split('\n').includes('tcpdump');
 
     const typo = await execute('v6lab: startCapture', [{ pakage: APP }]);
     assert.equal(typo.status, 400);
