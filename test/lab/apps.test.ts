@@ -18,6 +18,8 @@ import { isRunning } from '../../lib/lab/network/process.js';
 import { AdbCli, findAdb, freePort } from '../support/adb-cli.js';
 import { appLogEntries, until } from '../support/app-log.js';
 import { requireLab } from '../support/lab-env.js';
+import { v6lab } from '../support/cli.js';
+import { CaptureStateError, DeviceUnavailableError, openAppCapture, PackageNotInstalledError } from '../../lib/api/index.js';
 
 const requireHere = createRequire(import.meta.url);
 // adbkit under tsx: the default import is the class, under node the module (see adbd tests).
@@ -284,6 +286,69 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
         refused.err,
         'Error: Activity not started, unable to resolve Intent { act=android.intent.action.VIEW dat=ftp://img.news.test/... flg=0x10000000 }\n',
       );
+    });
+
+    it('the programmatic API captures around its own steps: News warns (SERVER_NO_IPV6) by its uid, Legacy fails (NO_AAAA_QUERY), and analyze --app reads the uid from the device', async () => {
+      const evidenceDir = join(work, 'api-evidence');
+      await assert.rejects(
+        openAppCapture({ serial: 'emulator-5999', adb: { port: cli.serverPort } }),
+        (e: unknown) => e instanceof DeviceUnavailableError && /emulator-5999/.test(e.message),
+      );
+      const capture = await openAppCapture({ serial: SERIAL, adb: { port: cli.serverPort }, evidenceDir, methods: ['device'] });
+      try {
+        const facts = await capture.observeNetwork();
+        assert.equal(facts.defaultNetwork?.type, 'MOBILE');
+        assert.equal(facts.defaultNetwork?.nat64Prefix, '64:ff9b::/96');
+        assert.ok(facts.defaultNetwork?.clat?.interface?.startsWith('v4-'), JSON.stringify(facts));
+        assert.ok((facts.defaultNetwork?.ipv6Addresses.length ?? 0) > 0, JSON.stringify(facts));
+        await assert.rejects(capture.startCapture('com.nope'), (e: unknown) => e instanceof PackageNotInstalledError && e.pkg === 'com.nope');
+        await assert.rejects(capture.stopCapture(), CaptureStateError);
+        // The caller's own steps: a cold start, the start page, the app stopped (as certify's window).
+        const run = (pkg: string) => async () => {
+          await shell(`am force-stop ${pkg}`);
+          const before = logOf(stateDir, pkg).filter((e) => e.event === 'loaded').length;
+          assert.equal((await shell(`monkey -p ${pkg} -c android.intent.category.LAUNCHER 1`)).code, 0);
+          await until(
+            `${pkg} to load its start page again`,
+            () => (logOf(stateDir, pkg).filter((e) => e.event === 'loaded').length > before ? true : null),
+            20_000,
+          );
+          await sleep(500);
+          await shell(`am force-stop ${pkg}`);
+        };
+        const news = await capture.judgeApp('com.example.news', run('com.example.news'));
+        assert.equal(news.verdict, 'warn', JSON.stringify(news.reasons));
+        assert.deepEqual(news.app, { package: 'com.example.news', uid: newsUid });
+        assert.ok(news.metrics.attribution === 'uid' || news.metrics.attribution === 'mixed', news.metrics.attribution);
+        assert.ok(
+          news.reasons.some((r) => r.code === 'SERVER_NO_IPV6' && r.hostnames.includes('img.news.test')),
+          JSON.stringify(news.reasons),
+        );
+        assert.equal(news.evidence.captureMethod, 'device');
+        const saved = JSON.parse(readFileSync(news.evidence.analysis!, 'utf8')) as { judgement: { verdict: string } };
+        assert.equal(saved.judgement.verdict, 'warn');
+        const legacy = await capture.judgeApp('com.example.legacy', run('com.example.legacy'), { policy: { minIpv6Share: 0 } });
+        assert.equal(legacy.verdict, 'fail', JSON.stringify(legacy.reasons));
+        assert.ok(
+          legacy.reasons.some((r) => r.code === 'NO_AAAA_QUERY' && r.hostnames.includes('legacy.shop.test')),
+          JSON.stringify(legacy.reasons),
+        );
+        assert.equal(legacy.policy.minIpv6Share, 0);
+        assert.notEqual(legacy.evidence.pcap, news.evidence.pcap);
+
+        // The CLI on the API's own evidence: the uid read from the device, the whole capture by window.
+        const env = { ANDROID_ADB_SERVER_PORT: String(cli.serverPort) };
+        const fails = await v6lab(['analyze', legacy.evidence.pcap!, '--app', 'com.example.legacy', '--device', SERIAL, '--json'], env);
+        assert.equal(fails.code, 1, fails.stderr);
+        assert.deepEqual(JSON.parse(fails.stdout).judgement.app, { package: 'com.example.legacy', uid: null });
+        const missing = await v6lab(['analyze', legacy.evidence.pcap!, '--app', 'com.nope', '--device', SERIAL], env);
+        assert.equal(missing.code, 2);
+        assert.match(missing.stderr, /emulator-5554: com\.nope is not installed/);
+      } finally {
+        await capture.close();
+        // The apps this test stopped run again, as the handset had them (lab down counts them).
+        for (const pkg of ['com.example.news', 'com.example.legacy']) await shell(`monkey -p ${pkg} -c android.intent.category.LAUNCHER 1`);
+      }
     });
 
     it('lab down stops every app with the handset', async () => {
