@@ -68,7 +68,9 @@ export async function analyzeCommand(capture: string, options: AnalyzeCommandOpt
   }
   if (options.json) out.write(`${printableJson(judgement === null ? analysis : { ...analysis, judgement })}\n`);
   else out.write(`${renderAnalysis(capture, analysis, options.top ?? 25)}\n${judgement === null ? '' : `\n${renderJudgement(judgement, uid)}\n`}`);
-  return judgement?.verdict === 'fail' ? EXIT.checkFailed : EXIT.ok;
+  // Nothing of the app's seen (NO_TRAFFIC) is no pass: incomplete, as certify says a check that could not be judged.
+  if (judgement?.verdict === 'fail') return EXIT.checkFailed;
+  return judgement?.verdict === 'inconclusive' ? EXIT.incomplete : EXIT.ok;
 }
 
 /** `--min-ipv6-share` and `--slow-fallback-ms` as the API checks them, the error naming the option. */

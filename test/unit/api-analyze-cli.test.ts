@@ -1,5 +1,6 @@
 // `v6lab analyze CAPTURE --app-uid N` as a user runs it (the built command line): the app's
-// verdict by certify's rules, exit 1 when it fails, 0 otherwise, 2 for options that are wrong.
+// verdict by certify's rules, exit 1 when it fails, 4 when nothing of the app's was seen, 0 otherwise,
+// 2 for options that are wrong.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,15 @@ describe('v6lab analyze --app-uid (the command line)', function () {
     assert.match(stdout, /^Verdict {4}FAIL /m);
     assert.match(stdout, /^ {2}IPV4_LITERAL: connects to IPv4 address 192\.0\.2\.80 /m);
     assert.match(stdout, /^Literals {3}192\.0\.2\.80$/m);
+  });
+
+  it('exit 4 (incomplete, never a pass) when the capture holds nothing of the app: INCONCLUSIVE, NO_TRAFFIC', async () => {
+    const empty = join(dir, 'empty.pcap');
+    writeFileSync(empty, new HandsetCapture().pcap());
+    const { code, stdout, stderr } = await v6lab(['analyze', empty, '--app-uid', '10123']);
+    assert.equal(code, 4, stderr);
+    assert.match(stdout, /INCONCLUSIVE/);
+    assert.match(stdout, /NO_TRAFFIC/);
   });
 
   it('--json carries the judgement beside the analysis, and the exit code is the verdict’s', async () => {
