@@ -210,7 +210,7 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     assert.equal(reply.value.error, 'invalid session id');
   });
 
-  it('the v6lab plugin, driven by plain HTTP as any W3C client would: the verdict certify gives, its pcap, the network, and nothing left running (issue 17)', async () => {
+  it('the v6lab plugin, driven by plain HTTP (a curl shell client for start, app, stop): the verdict certify gives, its pcap, the network, and nothing left running (issue 17)', async () => {
     /** One W3C command over HTTP: its status and the reply's value. */
     const w3c = async (method: 'POST' | 'DELETE', path: string, body?: unknown) => {
       const init: RequestInit = { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
@@ -240,14 +240,18 @@ describe('appium: the v6lab-virtual driver over adb (issue 4)', function () {
     assert.ok(facts.defaultNetwork.ipv6Addresses.length > 0, JSON.stringify(facts));
     assert.notEqual(facts.defaultNetwork.clat, null, `an IPv6-only APN has a CLAT: ${JSON.stringify(facts)}`);
 
+    // Start, run the app, stop: a shell client (curl, test/lab/plugin-client/judge-app.sh) in a
+    // session of its own, as a Java or Python suite would drive the plugin.
     const loadsBefore = homeLoads();
-    const started = await execute('v6lab: startCapture', [{ package: APP, name: 'plain-http' }]);
-    assert.equal(started.status, 200, JSON.stringify(started.value));
-    assert.equal((await w3c('POST', `${session}/appium/device/activate_app`, { appId: APP })).status, 200);
-    await until(`${APP} to load its home page`, () => (homeLoads() > loadsBefore ? true : null), 15_000);
-    const stopped = await execute('v6lab: stopCapture');
-    assert.equal(stopped.status, 200, JSON.stringify(stopped.value));
+    const replies = mkdtempSync(join(tmpdir(), 'v6lab-plugin-client-'));
+    const script = join(root, 'test/lab/plugin-client/judge-app.sh');
+    await promisify(execFile)('sh', [script, appiumUrl, SERIAL, String(cli!.serverPort), APP, replies], { timeout: 90_000 });
+    const reply = (name: string) => JSON.parse(readFileSync(join(replies, `${name}.json`), 'utf8')) as { value: unknown };
+    assert.equal(homeLoads() > loadsBefore, true, `${APP} did not load its home page while the shell client's window was open`);
+    assert.equal((reply('network').value as NetworkFacts).serial, SERIAL);
+    const stopped = reply('judgement');
     const judgement = stopped.value as AppJudgement;
+    assert.equal(typeof judgement.verdict, 'string', JSON.stringify(stopped));
     // What certify gives this app on either network (test/lab/certify.test.ts): an IPv4-only image host.
     assert.equal(judgement.verdict, 'warn', JSON.stringify(judgement.reasons));
     assert.ok(
