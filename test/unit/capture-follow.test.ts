@@ -37,12 +37,23 @@ function collect(stream: Readable): { bytes: () => Buffer; error: () => Error | 
 }
 
 /** What a follower of `file` gives while `act` changes the file: one capture window's worth. */
-async function followWhile(file: string, act: () => void): Promise<{ bytes: Buffer; error: Error | null }> {
+/**
+ * Waits (at most 10 s, whatever the machine's load) until `ready` holds or the stream failed: a
+ * follower opens its file and finds its start asynchronously, so a fixed pause can be too short.
+ */
+async function until(ready: () => boolean, got: { error: () => Error | null }): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!ready() && got.error() === null && Date.now() < deadline) await tick(5);
+}
+
+/** Follows `file`: once it has found its start (the header is out), `act`; then until `expect` bytes came (or a moment, when none are expected). */
+async function followWhile(file: string, act: () => void, expectBytes = 0): Promise<{ bytes: Buffer; error: Error | null }> {
   const stream = followPcapFile(file, { pollMs: 10 });
   const got = collect(stream);
-  await tick();
+  await until(() => got.bytes().length >= header.length, got);
   act();
-  await tick();
+  if (expectBytes > 0) await until(() => got.bytes().length >= expectBytes, got);
+  else await tick();
   stream.destroy();
   return { bytes: got.bytes(), error: got.error() };
 }
@@ -61,11 +72,13 @@ describe("following a pcap file a capture grows (the emulator's -tcpdump)", () =
     writeFileSync(file, Buffer.concat([header, before, half.subarray(0, 10)]));
     const stream = followPcapFile(file, { pollMs: 10 });
     const got = collect(stream);
-    await tick();
+    await until(() => got.bytes().length >= header.length, got);
     assert.deepEqual(got.bytes(), header, "only the header: what was there before is not the window's");
     appendFileSync(file, half.subarray(10));
     const after = packet(8080, 102).record;
     appendFileSync(file, Buffer.concat([after, after.subarray(0, 5)]));
+    await until(() => got.bytes().length >= header.length + half.length + after.length, got);
+    // A moment more: the cut record at the end must still be held back after further polls.
     await tick();
     stream.destroy();
     assert.deepEqual(got.bytes(), Buffer.concat([header, half, after]), 'the cut record at the end is held back');
@@ -83,9 +96,10 @@ describe("following a pcap file a capture grows (the emulator's -tcpdump)", () =
   it('a second window starts where the first left off, and reads only what came after it', async () => {
     const file = join(dir, 'emu.pcap');
     writeFileSync(file, Buffer.concat([header, packet(1, 1).record]));
-    const one = await followWhile(file, () => appendFileSync(file, packet(2, 2).record));
+    const whole = header.length + packet(2, 2).record.length;
+    const one = await followWhile(file, () => appendFileSync(file, packet(2, 2).record), whole);
     appendFileSync(file, packet(3, 3).record);
-    const two = await followWhile(file, () => appendFileSync(file, packet(4, 4).record));
+    const two = await followWhile(file, () => appendFileSync(file, packet(4, 4).record), whole);
     assert.deepEqual(one.bytes, Buffer.concat([header, packet(2, 2).record]));
     assert.deepEqual(two.bytes, Buffer.concat([header, packet(4, 4).record]));
   });
