@@ -89,6 +89,68 @@ export function identityProperties(device: Pick<RunDevice, 'identity'>): [string
   return pairs.filter((p): p is [string, string] => p[1] !== null);
 }
 
+/**
+ * One part of a reason's text as data (lib/checks/messages.ts): a message key and its arguments,
+ * rendered in the reader's language. `detail` is the same text in English, kept for JSON readers
+ * and older versions.
+ */
+export interface ReasonMessage {
+  key: string;
+  args: Record<string, string | number>;
+}
+
+export interface Reason {
+  code: string;
+  detail: string;
+  /** The detail as messages, joined by '; ' when rendered; absent in results from before issue 18 (or another tool's). */
+  messages?: ReasonMessage[];
+}
+
+/** Bytes per path: native IPv6, IPv6 to a NAT64 prefix, CLAT-translated IPv4, native IPv4. */
+export interface PathBytes {
+  'native-v6': number;
+  nat64: number;
+  clat: number;
+  'native-v4': number;
+}
+
+/** A host an app still reached over IPv4 (native or CLAT) or through NAT64 on one page, by bytes. */
+export interface Ipv4Host {
+  /** The name the app looked up, or the address when it used a literal or no name was seen. */
+  host: string;
+  path: 'native-v4' | 'clat' | 'nat64';
+  bytes: number;
+  /** Of the page's bytes, 0..1. */
+  share: number;
+}
+
+/**
+ * One page of an app's flow (a catalogue flow step marked `page`): the share of its bytes over
+ * IPv6 and the hosts still over IPv4 or NAT64, largest first, as app vendors' IPv6 concentration
+ * tools report it.
+ */
+export interface PageShare {
+  /** The page's name as the catalogue gives it. */
+  page: string;
+  /** Which app run it was seen in (1-based; `--app-runs`). */
+  run: number;
+  bytes: PathBytes;
+  /** Native IPv6's share of the page's bytes (as the app check's nativeV6ByteShare), 0..1; null when the page moved no bytes. */
+  ipv6Share: number | null;
+  ipv4Hosts: Ipv4Host[];
+}
+
+/** One of an app's repeated windows (`certify --app-runs N`): each a fresh launch. */
+export interface AppRun {
+  run: number;
+  verdict: 'pass' | 'warn' | 'fail' | 'inconclusive';
+  bytes: PathBytes;
+  /** Native IPv6's share of the run's bytes, 0..1; null when it moved none. */
+  ipv6Share: number | null;
+  /** The run's evidence files, relative to the run directory. */
+  evidence: string[];
+}
+
 export interface CheckResult {
   device: string;
   check: string;
@@ -96,7 +158,7 @@ export interface CheckResult {
   network: 'ipv6' | 'ipv4v6';
   status: CheckStatus;
   verdict: 'pass' | 'warn' | 'fail' | 'inconclusive' | null;
-  reasons: { code: string; detail: string }[];
+  reasons: Reason[];
   metrics: Record<string, number | string | null>;
   /** Paths relative to the run directory. */
   evidence: string[];
@@ -105,9 +167,21 @@ export interface CheckResult {
    * Earlier attempts of this check in the same run that a transport fault broke (the device or
    * the adb server went away and came back), oldest first; absent when the first attempt stood.
    */
-  brokenAttempts?: { reasons: { code: string; detail: string }[] }[];
+  brokenAttempts?: { reasons: Reason[] }[];
   /** In a merge of several runs (`v6lab report --merge`): the id of the run this result came from. */
   run?: string;
+  /** An app check: per page of its flow, per run (issue 18). */
+  pages?: PageShare[];
+  /** An app check run more than once (`--app-runs N`): each run; the verdict is judged on all of them. */
+  runs?: AppRun[];
+}
+
+/** An evidence file of the run and its sha256, as sealed when the run finished (`report --verify`). */
+export interface SealedFile {
+  /** Relative to the run directory. */
+  path: string;
+  bytes: number;
+  sha256: string;
 }
 
 export interface RunResults {
@@ -127,9 +201,18 @@ export interface RunResults {
      * and each run's own allow-list (it applies to the results that came from that run).
      */
     merged?: { id: string; dir: string; started: string; finished: string | null; tool: string; allowSkip?: string[] }[];
+    /** Who ran it and where (`certify --lab-name --tester --notes`); each absent when not given. */
+    labName?: string;
+    tester?: string;
+    notes?: string;
   };
   devices: RunDevice[];
   results: CheckResult[];
+  /**
+   * Every evidence file of the run with its sha256 (lib/report/seal.ts), written when the run
+   * finished: `v6lab report --verify DIR` names any that changed or went missing since.
+   */
+  sealed?: { at: string; files: SealedFile[] };
 }
 
 export const RESULTS_FILE = 'results.json';
@@ -403,7 +486,40 @@ function fields<T>(required: Record<string, Schema<unknown>>, optional: Record<s
   };
 }
 
-const reasons = array(fields<{ code: string; detail: string }>({ code: name, detail: text }));
+const messageArg: Schema<string | number> = (value, field, file) => {
+  if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  throw new DataFileError(file, field, 'expected a string or a number');
+};
+const reasons = array(fields<Reason>({ code: name, detail: text }, { messages: array(fields<ReasonMessage>({ key: name, args: record(text, messageArg) })) }));
+const share: Schema<number> = (value, field, file) => {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new DataFileError(file, field, 'expected a share from 0 to 1');
+  return value;
+};
+const count: Schema<number> = (value, field, file) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new DataFileError(file, field, 'expected a whole number from 0');
+  return value;
+};
+const runNumber: Schema<number> = (value, field, file) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new DataFileError(file, field, 'expected a run number from 1');
+  return value;
+};
+const pathBytes = fields<PathBytes>({ 'native-v6': count, nat64: count, clat: count, 'native-v4': count });
+const verdictWord = oneOf(['pass', 'warn', 'fail', 'inconclusive'] as const);
+const pages = array(
+  fields<PageShare>({
+    page: name,
+    run: runNumber,
+    bytes: pathBytes,
+    ipv6Share: nullable(share),
+    ipv4Hosts: array(fields<Ipv4Host>({ host: name, path: oneOf(['native-v4', 'clat', 'nat64'] as const), bytes: count, share })),
+  }),
+);
+const runs = array(fields<AppRun>({ run: runNumber, verdict: verdictWord, bytes: pathBytes, ipv6Share: nullable(share), evidence: array(name) }));
+const sha256Hex: Schema<string> = (value, field, file) => {
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) throw new DataFileError(file, field, 'expected a sha256 as 64 lowercase hex digits');
+  return value;
+};
+const sealed = fields<NonNullable<RunResults['sealed']>>({ at: name, files: array(fields<SealedFile>({ path: name, bytes: count, sha256: sha256Hex })) });
 const sdk: Schema<number> = (value, field, file) => {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new DataFileError(file, field, 'expected an API level such as 34');
   return value;
@@ -428,38 +544,44 @@ const identity = fields<RunDeviceIdentity>({
 });
 const allowSkip = array(reasonCode);
 
-const resultsSchema: Schema<RunResults> = fields<RunResults>({
-  run: fields(
-    {
-      id: name,
-      started: name,
-      finished: nullable(name),
-      tool: fields({ name, version: text }),
-    },
-    {
-      allowSkip,
-      merged: array(fields({ id: name, dir: text, started: name, finished: nullable(name), tool: text }, { allowSkip })),
-    },
-  ),
-  devices: array(fields<RunDevice>({ serial: name, model: text, android: text, virtual: boolean, profile: text }, { factsFile: name, identity })),
-  results: array(
-    fields<CheckResult>(
+const resultsSchema: Schema<RunResults> = fields<RunResults>(
+  {
+    run: fields(
       {
-        device: name,
-        check: name,
-        app: nullable(name),
-        network: oneOf(['ipv6', 'ipv4v6'] as const),
-        status: oneOf(['passed', 'failed', 'broken', 'skipped'] as const),
-        verdict: nullable(oneOf(['pass', 'warn', 'fail', 'inconclusive'] as const)),
-        reasons,
-        metrics: record(text, metric),
-        evidence: array(name),
-        requirement: array(name),
+        id: name,
+        started: name,
+        finished: nullable(name),
+        tool: fields({ name, version: text }),
       },
-      { brokenAttempts: array(fields({ reasons })), run: name },
+      {
+        allowSkip,
+        merged: array(fields({ id: name, dir: text, started: name, finished: nullable(name), tool: text }, { allowSkip })),
+        labName: text,
+        tester: text,
+        notes: text,
+      },
     ),
-  ),
-});
+    devices: array(fields<RunDevice>({ serial: name, model: text, android: text, virtual: boolean, profile: text }, { factsFile: name, identity })),
+    results: array(
+      fields<CheckResult>(
+        {
+          device: name,
+          check: name,
+          app: nullable(name),
+          network: oneOf(['ipv6', 'ipv4v6'] as const),
+          status: oneOf(['passed', 'failed', 'broken', 'skipped'] as const),
+          verdict: nullable(verdictWord),
+          reasons,
+          metrics: record(text, metric),
+          evidence: array(name),
+          requirement: array(name),
+        },
+        { brokenAttempts: array(fields({ reasons })), run: name, pages, runs },
+      ),
+    ),
+  },
+  { sealed },
+);
 
 /** Checks a parsed results.json; a wrong shape is a ResultsFileError naming the file and the field. */
 export function validateResults(parsed: unknown, file: string): RunResults {
