@@ -1,0 +1,490 @@
+/**
+ * Reason texts as data (issue 18): every reason v6lab gives carries, beside its English `detail`,
+ * the same text as messages (a key and its arguments), so a report renders it in the reader's
+ * language. The catalogue holds each message in English and in Chinese written for a Chinese
+ * network engineer (双栈, 纯IPv6, 默认路由, 回退...), not translated word by word. Arguments are
+ * data (addresses, hostnames, interfaces, APN names, numbers) and stay as they are in every
+ * language.
+ *
+ * Templates: `{name}` an argument; `{name:1}` a number with one decimal (toFixed); `{name|one|other}`
+ * the first word when the number `name` is 1, the second otherwise (English plurals); an argument
+ * of kind `message` is another message, nested (its key and arguments are flattened into the
+ * outer arguments under `name.`, so a ReasonMessage stays strings and numbers).
+ */
+import type { Lang, Localized } from './lang.js';
+
+/** One part of a reason's text: the same shape as results.json's ReasonMessage (lib/report/results.ts). */
+export interface ReasonMessage {
+  key: string;
+  args: Record<string, string | number>;
+}
+
+/** A reason as results.json and the checks carry it. */
+export interface CodedReason {
+  code: string;
+  detail: string;
+  messages?: ReasonMessage[];
+}
+
+/** A message made by `message()`: the data, and its English rendering (the reason's `detail`). */
+export interface MessagePart {
+  message: ReasonMessage;
+  english: string;
+}
+
+type ArgKind = 'string' | 'number' | 'message';
+
+interface MessageDef {
+  args: Readonly<Record<string, ArgKind>>;
+  en: string;
+  'zh-CN': string;
+  /** The text is another layer's English (an error's message, an adb tracker's words): not translated; a report marks it lang="en". */
+  verbatim?: true;
+}
+
+const CATALOGUE = {
+  // --- app verdicts (lib/checks/app-verdict.ts) ------------------------------------------------
+  'app.noTraffic': {
+    args: {},
+    en: 'no traffic could be attributed to the app in its window: was it started, and did it load its pages?',
+    'zh-CN': '测试窗口内没有可归属于该应用的流量：应用是否已启动，页面是否已加载？',
+  },
+  'app.ipv4Literal': {
+    args: { count: 'number', addresses: 'string' },
+    en: 'connects to IPv4 {count|address|addresses} {addresses} that no DNS answer gave: a hard-coded IPv4 literal never works over IPv6 and only reaches an IPv6-only network through the CLAT',
+    'zh-CN': '应用连接的IPv4地址 {addresses} 不来自任何DNS应答：写死在代码里的IPv4地址无法通过IPv6访问，在纯IPv6网络中只能经CLAT转换才能连通',
+  },
+  'app.noAaaaQuery': {
+    args: { host: 'string' },
+    en: 'asked only A for {host}, never AAAA: the app resolves IPv4 only (AF_INET or an IPv4-only resolver call)',
+    'zh-CN': '对 {host} 只查询了A记录，从未查询AAAA记录：应用只解析IPv4地址（使用了AF_INET，或只支持IPv4的解析调用）',
+  },
+  'app.ipv4First': {
+    args: { host: 'string', ms: 'number' },
+    en: 'tried IPv4 first for {host} although its AAAA answer had come {ms:0} ms before: prefer IPv6 (RFC 8305 Happy Eyeballs, or the order getaddrinfo gives)',
+    'zh-CN': '{host} 的AAAA应答早在 {ms:0} 毫秒前就已返回，应用却先尝试IPv4：应首选IPv6（按RFC 8305 Happy Eyeballs，或按getaddrinfo返回的顺序）',
+  },
+  'app.serverNoIpv6.nat64': {
+    args: { host: 'string' },
+    en: '{host} has no AAAA record: it is reached only through NAT64; the server side needs IPv6',
+    'zh-CN': '{host} 没有AAAA记录，只能经NAT64访问：服务端需要支持IPv6',
+  },
+  'app.serverNoIpv6.ipv4': {
+    args: { host: 'string' },
+    en: '{host} has no AAAA record: it is reached only over IPv4; the server side needs IPv6',
+    'zh-CN': '{host} 没有AAAA记录，只能通过IPv4访问：服务端需要支持IPv6',
+  },
+  'app.ipv6Stalled': {
+    args: { count: 'number', host: 'string', servers: 'string' },
+    en: "IPv6 {count|connection|connections} to {host} ({servers}) completed the handshake, then carried the app's request and not one byte back (a failure after the handshake, or a path MTU blackhole): IPv6 did not work for this host",
+    'zh-CN': '到 {host}（{servers}）的IPv6连接完成了握手，也发出了应用的请求，但没有收到任何回包（握手后失败，或路径MTU黑洞）：该主机的IPv6实际不可用',
+  },
+  'app.ipv6Failed.reset': {
+    args: { count: 'number', host: 'string', servers: 'string' },
+    en: 'IPv6 {count|connection|connections} to {host} ({servers}) were reset',
+    'zh-CN': '到 {host}（{servers}）的IPv6连接被重置',
+  },
+  'app.ipv6Failed.noAnswer': {
+    args: { count: 'number', host: 'string', servers: 'string' },
+    en: 'IPv6 {count|connection|connections} to {host} ({servers}) got no answer',
+    'zh-CN': '到 {host}（{servers}）的IPv6连接没有收到应答',
+  },
+  'app.slowFallback.never': {
+    args: { host: 'string' },
+    en: 'after IPv6 to {host} failed, the app never tried again',
+    'zh-CN': '到 {host} 的IPv6连接失败后，应用没有再次尝试',
+  },
+  'app.slowFallback.late': {
+    args: { host: 'string', ms: 'number', maxMs: 'number' },
+    en: 'after IPv6 to {host} failed, the next attempt came {ms:0} ms later (more than {maxMs} ms): use Happy Eyeballs (RFC 8305, 250 ms)',
+    'zh-CN': '到 {host} 的IPv6连接失败后，{ms:0} 毫秒后才发起下一次尝试（超过 {maxMs} 毫秒）：应采用Happy Eyeballs快速回退（RFC 8305，250毫秒）',
+  },
+  'app.lowIpv6Share': {
+    args: { percent: 'number', minPercent: 'number' },
+    en: "native IPv6 carried {percent:1}% of the app's bytes, below the policy's {minPercent:0}%",
+    'zh-CN': '应用流量中原生IPv6的字节占比为 {percent:1}%，低于策略要求的 {minPercent:0}%',
+  },
+
+  // --- OS and APN checks (lib/checks/os.ts) -------------------------------------------------------
+  'os.connectivityUnreadable': {
+    args: {},
+    en: '`dumpsys connectivity` could not be read (it exited non-zero): the DNS servers and NAT64 prefix Android knows are unknown',
+    'zh-CN': '无法读取 `dumpsys connectivity`（命令返回非零）：无从得知Android掌握的DNS服务器和NAT64前缀',
+  },
+  'os.linkPropertiesUnreadable': {
+    args: { netId: 'string' },
+    en: 'the LinkProperties of mobile network {netId} in `dumpsys connectivity` could not be read: its DNS servers and NAT64 prefix are unknown',
+    'zh-CN': '`dumpsys connectivity` 中移动网络 {netId} 的LinkProperties无法解析：其DNS服务器和NAT64前缀未知',
+  },
+  'os.apnTableUnreadable.roaming': {
+    args: { refusal: 'string' },
+    en: 'the APN table is unreadable ({refusal}), and the roaming protocol cannot be inferred from a home attach',
+    'zh-CN': 'APN表无法读取（{refusal}），且漫游协议无法从归属网络下的附着推断',
+  },
+  'os.apnInferred.noAddress': {
+    args: {},
+    en: 'the APN table is unreadable; the handset got no address from its attach (inferred, not read)',
+    'zh-CN': 'APN表无法读取；终端附着后没有获得任何地址（此结论为推断，并非读取所得）',
+  },
+  'os.apnInferred.only': {
+    args: { family: 'string' },
+    en: 'the APN table is unreadable; the handset got {family} only from its attach (inferred, not read)',
+    'zh-CN': 'APN表无法读取；终端附着后只获得了{family}地址（此结论为推断，并非读取所得）',
+  },
+  'os.noApn': { args: {}, en: 'the APN table is empty', 'zh-CN': 'APN表为空' },
+  'os.apnProtocol.value': {
+    args: { apn: 'string', value: 'string' },
+    en: 'the default APN {apn} has protocol {value}; it must be IPV4V6',
+    'zh-CN': '默认APN {apn} 的协议（protocol）为 {value}；应为IPV4V6',
+  },
+  'os.apnProtocol.unset': {
+    args: { apn: 'string' },
+    en: 'the default APN {apn} has protocol unset (Android then uses IP, IPv4 only); it must be IPV4V6',
+    'zh-CN': '默认APN {apn} 未设置协议（protocol），Android此时按IP即仅IPv4处理；应为IPV4V6',
+  },
+  'os.apnRoamingProtocol.value': {
+    args: { apn: 'string', value: 'string' },
+    en: 'the default APN {apn} has roaming_protocol {value}; it must be IPV4V6 or IPV6',
+    'zh-CN': '默认APN {apn} 的漫游协议（roaming_protocol）为 {value}；应为IPV4V6或IPV6',
+  },
+  'os.apnRoamingProtocol.unset': {
+    args: { apn: 'string' },
+    en: 'the default APN {apn} has roaming_protocol unset (Android then uses IP, IPv4 only); it must be IPV4V6 or IPV6',
+    'zh-CN': '默认APN {apn} 未设置漫游协议（roaming_protocol），Android此时按IP即仅IPv4处理；应为IPV4V6或IPV6',
+  },
+  'os.ipv6Disabled': {
+    args: { iface: 'string' },
+    en: 'IPv6 is disabled on {iface} (disable_ipv6=1)',
+    'zh-CN': '{iface} 上的IPv6已被禁用（disable_ipv6=1）',
+  },
+  'os.raIgnored': {
+    args: { iface: 'string' },
+    en: '{iface} ignores router advertisements (accept_ra=0)',
+    'zh-CN': '{iface} 不接收路由器通告RA（accept_ra=0）',
+  },
+  'os.sysctlUnder': {
+    args: { problem: 'message' },
+    en: 'under /proc/sys/net/ipv6/conf: {problem}',
+    'zh-CN': '/proc/sys/net/ipv6/conf 下：{problem}',
+  },
+  'os.sysctlUnread': { args: { key: 'string' }, en: '{key} could not be read', 'zh-CN': '{key} 无法读取' },
+  'os.sysctlUnreadGot': {
+    args: { key: 'string', got: 'string' },
+    en: '{key} could not be read (got {got})',
+    'zh-CN': '{key} 无法读取（读到的是 {got}）',
+  },
+  'os.noGlobalIpv6ToJudge': { args: {}, en: 'no global IPv6 address to judge', 'zh-CN': '没有可供判定的全局IPv6地址' },
+  'os.noPrivacyAddress': {
+    args: {},
+    en: 'every global IPv6 address is EUI-64 based or static: no temporary (RFC 8981) or stable-privacy (RFC 7217) address',
+    'zh-CN': '所有全局IPv6地址都是基于EUI-64生成或静态配置的：没有临时地址（RFC 8981），也没有稳定隐私地址（RFC 7217）',
+  },
+  'os.noGlobalIpv6OnMobile': { args: {}, en: 'no global IPv6 address on the mobile interface', 'zh-CN': '移动数据接口上没有全局IPv6地址' },
+  'os.noIpv6DefaultRouteOnMobile': { args: {}, en: 'no IPv6 default route on the mobile interface', 'zh-CN': '移动数据接口上没有IPv6默认路由' },
+  'os.noIpv6Dns': { args: {}, en: 'no IPv6 DNS server', 'zh-CN': '没有IPv6 DNS服务器' },
+  'os.nativeIpv4OnIpv6Only': {
+    args: { addresses: 'string' },
+    en: 'native IPv4 {addresses} on an IPv6-only attach',
+    'zh-CN': '纯IPv6附着却获得了原生IPv4地址 {addresses}',
+  },
+  'os.noIpv4OnMobile': { args: {}, en: 'no IPv4 address on the mobile interface', 'zh-CN': '移动数据接口上没有IPv4地址' },
+  'os.noIpv6DefaultRoute': { args: {}, en: 'no IPv6 default route', 'zh-CN': '没有IPv6默认路由' },
+  'os.noIpv4DefaultRoute': { args: {}, en: 'no IPv4 default route', 'zh-CN': '没有IPv4默认路由' },
+  'os.onDualStackApn': {
+    args: { problem: 'message' },
+    en: 'on the dual-stack APN: {problem}',
+    'zh-CN': '双栈APN下：{problem}',
+  },
+  'os.clatWithNativeIpv4': {
+    args: { iface: 'string' },
+    en: 'a CLAT ({iface}) runs although the network gave native IPv4',
+    'zh-CN': '网络已分配原生IPv4，CLAT（{iface}）却仍在运行',
+  },
+  'os.noClat': {
+    args: {},
+    en: 'no CLAT on an IPv6-only network: IPv4-only apps and IPv4 literals cannot work (RFC 6877 464XLAT)',
+    'zh-CN': '纯IPv6网络下没有CLAT：仅支持IPv4的应用和写死的IPv4地址都无法工作（RFC 6877 464XLAT）',
+  },
+  'os.clatNotDefault': {
+    args: { iface: 'string' },
+    en: 'the IPv4 default route does not go through {iface}',
+    'zh-CN': 'IPv4默认路由没有指向 {iface}',
+  },
+  'os.noNat64Prefix': {
+    args: {},
+    en: 'no NAT64 prefix: neither LinkProperties nor an RFC 7050 answer in the capture',
+    'zh-CN': '没有NAT64前缀：LinkProperties中没有，抓包中也没有RFC 7050发现的应答',
+  },
+  'os.nat64PrefixMismatch': {
+    args: { reported: 'string', discovered: 'string' },
+    en: 'LinkProperties says {reported} but RFC 7050 discovery found {discovered}',
+    'zh-CN': 'LinkProperties中的NAT64前缀是 {reported}，而RFC 7050发现的是 {discovered}',
+  },
+  'os.noProbeTraffic': {
+    args: { host: 'string' },
+    en: 'opening {host} made no connection the capture could see',
+    'zh-CN': '打开 {host} 时，抓包中看不到任何连接',
+  },
+  'os.resolverIpv4First': {
+    args: { host: 'string' },
+    en: 'the system connected to the dual-stack name {host} over IPv4 first (RFC 6724 and RFC 8305 want IPv6 first)',
+    'zh-CN': '系统连接双栈域名 {host} 时首选了IPv4（RFC 6724、RFC 8305要求首选IPv6）',
+  },
+  'os.ipv4Unreachable': {
+    args: { target: 'string' },
+    en: 'no connection to the IPv4-only destination {target} was established: without a CLAT, IPv4-only apps and literals fail on an IPv6-only network',
+    'zh-CN': '未能与纯IPv4目的地 {target} 建立连接：没有CLAT时，仅支持IPv4的应用和写死的IPv4地址在纯IPv6网络中都会失败',
+  },
+  'os.ipv4Unreachable.noAttempt': {
+    args: { target: 'string' },
+    en: 'no connection to the IPv4-only destination {target} was established (no attempt seen): without a CLAT, IPv4-only apps and literals fail on an IPv6-only network',
+    'zh-CN': '未能与纯IPv4目的地 {target} 建立连接（未看到任何连接尝试）：没有CLAT时，仅支持IPv4的应用和写死的IPv4地址在纯IPv6网络中都会失败',
+  },
+
+  // --- the harness (lib/harness) -----------------------------------------------------------------
+  'harness.noAttachCapture': {
+    args: { why: 'message' },
+    en: 'no capture across the IPv6-only attach, so RFC 7050 discovery could not be seen: {why}',
+    'zh-CN': '纯IPv6附着过程中没有抓包，因此看不到RFC 7050前缀发现：{why}',
+  },
+  'harness.alreadyOnIpv6Apn': {
+    args: {},
+    en: 'the device was already on the IPv6-only APN when the capture would have started',
+    'zh-CN': '本应开始抓包时，设备已经在纯IPv6 APN上',
+  },
+  'harness.alreadyOnApn.manual': {
+    args: { apn: 'string' },
+    en: 'the device was already on APN {apn} when the capture started, so its RFC 7050 discovery at attach was not seen: start the run on another APN and switch when asked',
+    'zh-CN': '抓包开始时设备已在APN {apn} 上，因此没能看到附着时的RFC 7050前缀发现：请先在其他APN上开始测试，提示时再切换',
+  },
+  'harness.alreadyOnApn.auto': {
+    args: { apn: 'string' },
+    en: 'the device was already on APN {apn} when the capture started, so its RFC 7050 discovery at attach was not seen: start the run on another APN (or with the os suite, which attaches to the dual-stack APN first)',
+    'zh-CN': '抓包开始时设备已在APN {apn} 上，因此没能看到附着时的RFC 7050前缀发现：请先在其他APN上开始测试（或同时运行os套件，它会先附着到双栈APN）',
+  },
+  'harness.noProbeUrl.resolver': {
+    args: {},
+    en: 'the profile sets no resolverProbeUrl (a dual-stack URL the device can open)',
+    'zh-CN': '设备配置文件没有设置resolverProbeUrl（一个设备能打开的双栈URL）',
+  },
+  'harness.noProbeUrl.ipv4Only': {
+    args: {},
+    en: 'the profile sets no ipv4OnlyProbeUrl (a URL on an IPv4-only address)',
+    'zh-CN': '设备配置文件没有设置ipv4OnlyProbeUrl（一个位于纯IPv4地址上的URL）',
+  },
+  'harness.notInstalled': {
+    args: { pkg: 'string', label: 'string' },
+    en: '{pkg} ({label}) is not installed on the device',
+    'zh-CN': '设备上没有安装 {pkg}（{label}）',
+  },
+  'fault.error': { args: { error: 'string' }, en: '{error}', 'zh-CN': '{error}', verbatim: true },
+  'fault.lostDuringCheck': {
+    args: { loss: 'string', error: 'string' },
+    en: '{loss} during the check: {error}',
+    'zh-CN': '{loss} during the check: {error}',
+    verbatim: true,
+  },
+
+  // --- run verdicts (lib/report/verdict.ts) -------------------------------------------------------
+  'verdict.noReason': { args: {}, en: 'skipped without a reason', 'zh-CN': '已跳过，但没有给出原因' },
+  'verdict.notRun': {
+    args: {},
+    en: 'selected for this run, but it has no result (the run stopped before it, or its worker died)',
+    'zh-CN': '本次测试选中了此项，但没有结果（测试在此之前已停止，或执行它的工作进程已退出）',
+  },
+  'verdict.nothingChecked': {
+    args: {},
+    en: 'every check was skipped: accepted skips alone certify nothing',
+    'zh-CN': '所有检查项均被跳过：仅有已接受的跳过项，不能证明任何结论',
+  },
+  'verdict.noResults': { args: {}, en: 'no check of this device has a result', 'zh-CN': '该设备没有任何检查结果' },
+} as const satisfies Record<string, MessageDef>;
+
+export type MessageKey = keyof typeof CATALOGUE;
+
+type ArgValue<K> = K extends 'number' ? number : K extends 'message' ? MessagePart : string;
+/** The arguments a message takes, typed from the catalogue. */
+export type MessageArgs<K extends MessageKey> = { [A in keyof (typeof CATALOGUE)[K]['args']]: ArgValue<(typeof CATALOGUE)[K]['args'][A]> };
+
+const definition = (key: string): MessageDef | undefined => (Object.hasOwn(CATALOGUE, key) ? (CATALOGUE as Record<string, MessageDef>)[key] : undefined);
+
+/** Every message key with its definition, for the tests and for a report's glossary. */
+export function messageCatalogue(): ReadonlyArray<readonly [MessageKey, Readonly<MessageDef>]> {
+  return Object.entries(CATALOGUE) as [MessageKey, MessageDef][];
+}
+
+/** A message of the catalogue with its arguments, and its English rendering. */
+export function message<K extends MessageKey>(key: K, args: MessageArgs<K>): MessagePart {
+  const flat: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(args as Record<string, string | number | MessagePart>)) {
+    if (typeof value === 'object') {
+      flat[`${name}.key`] = value.message.key;
+      for (const [inner, v] of Object.entries(value.message.args)) flat[`${name}.${inner}`] = v;
+    } else flat[name] = value;
+  }
+  const made: ReasonMessage = { key, args: flat };
+  return { message: made, english: renderMessage(made, 'en') };
+}
+
+/** A reason whose detail is its messages' English, joined by '; ' (how results.json renders them). */
+export function reasonOf<C extends string>(code: C, ...parts: MessagePart[]): { code: C; detail: string; messages: ReasonMessage[] } {
+  return { code, detail: parts.map((p) => p.english).join('; '), messages: parts.map((p) => p.message) };
+}
+
+/** A message nested under `name.` in a message's flattened arguments. */
+function nested(args: Readonly<Record<string, string | number>>, name: string): ReasonMessage | null {
+  const key = args[`${name}.key`];
+  if (typeof key !== 'string') return null;
+  const prefix = `${name}.`;
+  const inner: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(args)) if (k.startsWith(prefix) && k !== `${name}.key`) inner[k.slice(prefix.length)] = v;
+  return { key, args: inner };
+}
+
+const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)(?::(\d)|\|([^|}]*)\|([^|}]*))?\}/g;
+
+/**
+ * A message in a language. A key not in the catalogue (results from a newer v6lab) or an argument
+ * missing renders visibly as such, never as an empty string.
+ */
+export function renderMessage(m: ReasonMessage, lang: Lang): string {
+  const def = definition(m.key);
+  if (def === undefined) return `${m.key} ${JSON.stringify(m.args)}`;
+  return def[lang].replace(PLACEHOLDER, (whole, name: string, digits: string | undefined, one: string | undefined, other: string | undefined) => {
+    if (def.args[name] === 'message') {
+      const inner = nested(m.args, name);
+      return inner === null ? whole : renderMessage(inner, lang);
+    }
+    const value = m.args[name];
+    if (value === undefined) return whole;
+    if (one !== undefined) return value === 1 ? one : (other ?? '');
+    if (digits !== undefined && typeof value === 'number') return value.toFixed(Number(digits));
+    return String(value);
+  });
+}
+
+/** Whether a message is another layer's English passed through (an error's own message). */
+const isVerbatim = (m: ReasonMessage): boolean => definition(m.key)?.verbatim === true;
+
+/** A reason's text in a language. */
+export interface ReasonText {
+  /** The text in the language asked for (for a reason with nothing translated: the code's title). */
+  text: string;
+  /**
+   * English that is not translated, shown after `text` and marked lang="en": the detail of a
+   * reason without messages (results from before issue 18, another tool's), or an error's own
+   * words. Absent in English, and when everything was translated.
+   */
+  untranslated?: string;
+}
+
+const SEPARATOR: Localized = { en: '; ', 'zh-CN': '；' };
+
+/**
+ * A reason's text in a language: its messages rendered and joined; a reason without messages (or
+ * whose words are an error's own) as the code's title in the language, its English detail beside it.
+ */
+export function reasonText(reason: CodedReason, lang: Lang): ReasonText {
+  const messages = reason.messages ?? [];
+  if (lang === 'en') return { text: messages.length === 0 ? reason.detail : messages.map((m) => renderMessage(m, 'en')).join(SEPARATOR.en) };
+  if (messages.length === 0) return { text: reasonCodeTitle(reason.code, lang), untranslated: reason.detail };
+  const translated = messages.filter((m) => !isVerbatim(m)).map((m) => renderMessage(m, lang));
+  const verbatim = messages.filter(isVerbatim).map((m) => renderMessage(m, 'en'));
+  const text = translated.length === 0 ? reasonCodeTitle(reason.code, lang) : translated.join(SEPARATOR[lang]);
+  return verbatim.length === 0 ? { text } : { text, untranslated: verbatim.join(SEPARATOR.en) };
+}
+
+/** A reason's text as one line (a console, a plain-text summary): the untranslated part after the text. */
+export function reasonLine(reason: CodedReason, lang: Lang): string {
+  const { text, untranslated } = reasonText(reason, lang);
+  return untranslated === undefined ? text : `${text}${lang === 'zh-CN' ? '：' : ': '}${untranslated}`;
+}
+
+// --- reason codes --------------------------------------------------------------------------------
+
+/**
+ * What a reason says about the run: `product` a failure of the phone, its firmware or an app (a
+ * failed test in Allure's "Product defects"); `harness` a problem of the harness, the lab or the
+ * evidence (broken: nothing was proven either way); `skip` why a check was not run at all.
+ */
+export type ReasonKind = 'product' | 'harness' | 'skip';
+
+interface CodeDef {
+  kind: ReasonKind;
+  title: Localized;
+}
+
+const CODES = {
+  // app verdicts (lib/checks/app-verdict.ts)
+  IPV4_LITERAL: { kind: 'product', title: { en: 'Hard-coded IPv4 address', 'zh-CN': '写死的IPv4地址' } },
+  NO_AAAA_QUERY: { kind: 'product', title: { en: 'No AAAA query', 'zh-CN': '未查询AAAA记录' } },
+  IPV4_FIRST: { kind: 'product', title: { en: 'IPv4 tried first', 'zh-CN': '首选了IPv4' } },
+  SERVER_NO_IPV6: { kind: 'product', title: { en: 'Server without IPv6', 'zh-CN': '服务端不支持IPv6' } },
+  IPV6_FAILED: { kind: 'product', title: { en: 'IPv6 connection failed', 'zh-CN': 'IPv6连接失败' } },
+  IPV6_STALLED: { kind: 'product', title: { en: 'IPv6 connection stalled', 'zh-CN': 'IPv6连接握手后无回包' } },
+  SLOW_FALLBACK: { kind: 'product', title: { en: 'Slow fallback', 'zh-CN': '回退过慢' } },
+  LOW_IPV6_SHARE: { kind: 'product', title: { en: 'Low IPv6 share', 'zh-CN': 'IPv6字节占比过低' } },
+  // Nothing of the app was seen: no verdict on it either way.
+  NO_TRAFFIC: { kind: 'harness', title: { en: 'No app traffic seen', 'zh-CN': '未观察到应用流量' } },
+  // OS and APN checks (lib/checks/os.ts)
+  APN_TABLE_UNREADABLE: { kind: 'harness', title: { en: 'APN table unreadable', 'zh-CN': 'APN表无法读取' } },
+  APN_NOT_DUAL_STACK: { kind: 'product', title: { en: 'APN not dual-stack', 'zh-CN': 'APN不是双栈' } },
+  NO_APN: { kind: 'product', title: { en: 'No APN', 'zh-CN': '没有APN' } },
+  APN_PROTOCOL_NOT_IPV4V6: { kind: 'product', title: { en: 'APN protocol not IPV4V6', 'zh-CN': 'APN协议不是IPV4V6' } },
+  APN_ROAMING_PROTOCOL_IPV4: { kind: 'product', title: { en: 'APN roaming protocol IPv4 only', 'zh-CN': 'APN漫游协议仅IPv4' } },
+  IPV6_DISABLED: { kind: 'product', title: { en: 'IPv6 disabled', 'zh-CN': 'IPv6被禁用' } },
+  SYSCTL_UNREADABLE: { kind: 'harness', title: { en: 'IPv6 settings unreadable', 'zh-CN': 'IPv6内核参数无法读取' } },
+  NO_GLOBAL_IPV6: { kind: 'product', title: { en: 'No global IPv6 address', 'zh-CN': '没有全局IPv6地址' } },
+  NO_PRIVACY_ADDRESS: { kind: 'product', title: { en: 'No privacy address', 'zh-CN': '没有隐私地址' } },
+  NOT_IPV6_ONLY: { kind: 'product', title: { en: 'Not an IPv6-only attach', 'zh-CN': '不是纯IPv6附着' } },
+  CLAT_WITH_NATIVE_IPV4: { kind: 'product', title: { en: 'CLAT beside native IPv4', 'zh-CN': '已有原生IPv4仍启用CLAT' } },
+  NO_CLAT: { kind: 'product', title: { en: 'No CLAT', 'zh-CN': '没有CLAT' } },
+  CLAT_NOT_DEFAULT: { kind: 'product', title: { en: 'IPv4 default route not via CLAT', 'zh-CN': 'IPv4默认路由未指向CLAT' } },
+  NO_NAT64_PREFIX: { kind: 'product', title: { en: 'No NAT64 prefix', 'zh-CN': '没有NAT64前缀' } },
+  NAT64_PREFIX_MISMATCH: { kind: 'product', title: { en: 'NAT64 prefix mismatch', 'zh-CN': 'NAT64前缀不一致' } },
+  NOT_DUAL_STACK: { kind: 'product', title: { en: 'Not dual-stack', 'zh-CN': '不是双栈' } },
+  NO_PROBE_TRAFFIC: { kind: 'harness', title: { en: 'No probe traffic seen', 'zh-CN': '未观察到探测流量' } },
+  IPV4_UNREACHABLE: { kind: 'product', title: { en: 'IPv4-only destination unreachable', 'zh-CN': '纯IPv4目的地不可达' } },
+  CONNECTIVITY_UNREADABLE: { kind: 'harness', title: { en: 'Connectivity state unreadable', 'zh-CN': '网络连接状态无法读取' } },
+  // the harness (lib/harness)
+  NETWORK_UNAVAILABLE: { kind: 'skip', title: { en: 'Network not reached', 'zh-CN': '未接入该网络' } },
+  // The device did not attach where its own factory protocols were asked for.
+  ATTACH_FAILED: { kind: 'product', title: { en: 'Attach failed', 'zh-CN': '附着失败' } },
+  EVIDENCE_MISSING: { kind: 'harness', title: { en: 'Evidence missing', 'zh-CN': '缺少证据' } },
+  NO_PROBE_URL: { kind: 'skip', title: { en: 'No probe URL', 'zh-CN': '未配置探测URL' } },
+  NOT_INSTALLED: { kind: 'skip', title: { en: 'App not installed', 'zh-CN': '应用未安装' } },
+  DEVICE_DISCONNECTED: { kind: 'harness', title: { en: 'Device disconnected', 'zh-CN': '设备连接断开' } },
+  ADB_SERVER_DOWN: { kind: 'harness', title: { en: 'adb server down', 'zh-CN': 'adb服务中断' } },
+  STORAGE_FULL: { kind: 'harness', title: { en: 'Storage full', 'zh-CN': '存储空间已满' } },
+  CAPTURE_FAILED: { kind: 'harness', title: { en: 'Capture failed', 'zh-CN': '抓包失败' } },
+  // A crash is the app's (lib/harness/faults.ts), though the check broke on it.
+  APP_CRASHED: { kind: 'product', title: { en: 'App crashed', 'zh-CN': '应用崩溃' } },
+  DEVICE_STATE: { kind: 'harness', title: { en: 'Device settings not changed', 'zh-CN': '设备设置修改失败' } },
+  APPIUM_ERROR: { kind: 'harness', title: { en: 'Appium error', 'zh-CN': 'Appium出错' } },
+  HARNESS_ERROR: { kind: 'harness', title: { en: 'Harness error', 'zh-CN': '测试工具出错' } },
+  DeviceCommandError: { kind: 'harness', title: { en: 'Device command failed', 'zh-CN': '设备命令执行失败' } },
+  DeviceTimeoutError: { kind: 'harness', title: { en: 'Device command timed out', 'zh-CN': '设备命令超时' } },
+  DeviceError: { kind: 'harness', title: { en: 'Device error', 'zh-CN': '设备出错' } },
+  // run verdicts (lib/report/verdict.ts)
+  NO_REASON: { kind: 'skip', title: { en: 'Skipped without a reason', 'zh-CN': '无原因跳过' } },
+  NOT_RUN: { kind: 'harness', title: { en: 'Not run', 'zh-CN': '未执行' } },
+  NOTHING_CHECKED: { kind: 'skip', title: { en: 'Nothing checked', 'zh-CN': '未检查任何项' } },
+  NO_RESULTS: { kind: 'harness', title: { en: 'No results', 'zh-CN': '没有结果' } },
+} as const satisfies Record<string, CodeDef>;
+
+export type KnownReasonCode = keyof typeof CODES;
+
+const codeDef = (code: string): CodeDef | undefined => (Object.hasOwn(CODES, code) ? (CODES as Record<string, CodeDef>)[code] : undefined);
+
+/** Every reason code v6lab gives, for the tests and for a report's glossary. */
+export const REASON_CODES: readonly KnownReasonCode[] = Object.keys(CODES) as KnownReasonCode[];
+
+/** A short title of a reason code in a language; a code v6lab does not give (another tool's) is shown as it is. */
+export function reasonCodeTitle(code: string, lang: Lang): string {
+  return codeDef(code)?.title[lang] ?? code;
+}
+
+/** Whether a reason code is a product failure, a harness problem or a skip; a code v6lab does not give counts as the harness's (nothing proven). */
+export function reasonKind(code: string): ReasonKind {
+  return codeDef(code)?.kind ?? 'harness';
+}
