@@ -429,27 +429,30 @@ export type RequirementId = keyof typeof REQUIREMENTS;
 export const LEGACY_REQUIREMENTS: Readonly<Record<string, LegacyRequirement>> = Object.fromEntries(
   (
     [
-      ['RFC7849', 7849, 'An IPv6 profile for 3GPP mobile devices', '3GPP 移动终端的 IPv6 配置规范'],
-      ['RFC6877', 6877, '464XLAT: the CLAT on the handset', '464XLAT：终端上的 CLAT'],
-      ['RFC7050', 7050, 'Discovery of the NAT64 prefix (ipv4only.arpa)', 'NAT64 前缀发现（ipv4only.arpa）'],
-      ['RFC8305', 8305, 'Happy Eyeballs v2: prefer IPv6, fall back fast', 'Happy Eyeballs 第 2 版：优先 IPv6，快速回落'],
-      ['RFC8981', 8981, 'Temporary (privacy) IPv6 addresses', 'IPv6 临时（隐私）地址'],
+      ['RFC7849', rfc(7849), 'An IPv6 profile for 3GPP mobile devices', '3GPP 移动终端的 IPv6 配置规范', 'RFC 7849 (https://www.rfc-editor.org/rfc/rfc7849)'],
+      ['RFC6877', rfc(6877), '464XLAT: the CLAT on the handset', '464XLAT：终端上的 CLAT', 'RFC 6877 (https://www.rfc-editor.org/rfc/rfc6877)'],
+      [
+        'RFC7050',
+        rfc(7050),
+        'Discovery of the NAT64 prefix (ipv4only.arpa)',
+        'NAT64 前缀发现（ipv4only.arpa）',
+        'RFC 7050 (https://www.rfc-editor.org/rfc/rfc7050)',
+      ],
+      [
+        'RFC8305',
+        rfc(8305),
+        'Happy Eyeballs v2: prefer IPv6, fall back fast',
+        'Happy Eyeballs 第 2 版：优先 IPv6，快速回落',
+        'RFC 8305 (https://www.rfc-editor.org/rfc/rfc8305)',
+      ],
+      ['RFC8981', rfc(8981), 'Temporary (privacy) IPv6 addresses', 'IPv6 临时（隐私）地址', 'RFC 8981 (https://www.rfc-editor.org/rfc/rfc8981)'],
+      ['YDT3269', YDT3269_DOCUMENT, 'Terminal IPv6 test methods', '终端 IPv6 测试方法', 'YD/T 3269'],
     ] as const
-  )
-    .map(([id, n, en, zh]): LegacyRequirement => {
-      const replacedBy = (Object.keys(REQUIREMENTS) as RequirementId[]).filter((r) => r.startsWith(`${id}-`));
-      return legacy(id, rfc(n), { en, 'zh-CN': zh }, `RFC ${n} (https://www.rfc-editor.org/rfc/rfc${n})`, replacedBy);
-    })
-    .concat(
-      legacy(
-        'YDT3269',
-        YDT3269_DOCUMENT,
-        { en: 'Terminal IPv6 test methods: IPv6 priority and fallback, address allocation', 'zh-CN': '终端 IPv6 测试方法：IPv6 优先与回落、地址分配' },
-        'YD/T 3269',
-        ['YDT3269-ipv6-priority', 'YDT3269-address-allocation'],
-      ),
-    )
-    .map((r) => [r.id, r]),
+  ).map(([id, document, en, zh, source]) => {
+    // The clauses of the same document stand for it: RFC7849 -> RFC7849-C_REC1, ...
+    const replacedBy = (Object.keys(REQUIREMENTS) as RequirementId[]).filter((r) => r.startsWith(`${id}-`));
+    return [id, legacy(id, document, { en, 'zh-CN': zh }, source, replacedBy)];
+  }),
 );
 
 function legacy(id: string, document: Localized, title: Localized, source: string, replacedBy: RequirementId[]): LegacyRequirement {
@@ -473,7 +476,8 @@ function legacy(id: string, document: Localized, title: Localized, source: strin
  * results.json carries (a LegacyRequirement with `replacedBy`); undefined for an id v6lab never wrote.
  */
 export function requirementOf(id: string): Requirement | LegacyRequirement | undefined {
-  return Object.hasOwn(REQUIREMENTS, id) ? REQUIREMENTS[id as RequirementId] : LEGACY_REQUIREMENTS[id];
+  if (Object.hasOwn(REQUIREMENTS, id)) return REQUIREMENTS[id as RequirementId];
+  return Object.hasOwn(LEGACY_REQUIREMENTS, id) ? LEGACY_REQUIREMENTS[id] : undefined;
 }
 
 /**
@@ -652,7 +656,7 @@ export function checkTitle(id: string, lang: Lang): string {
  * run, the checks that prove any clause it stands for.
  */
 export function checksOfRequirement(id: string): CheckDefinition[] {
-  const clauses: readonly string[] = LEGACY_REQUIREMENTS[id]?.replacedBy ?? [id];
+  const clauses: readonly string[] = Object.hasOwn(LEGACY_REQUIREMENTS, id) ? LEGACY_REQUIREMENTS[id]!.replacedBy : [id];
   return CHECKS.filter((c) => c.requirements.some((r) => clauses.includes(r))) as CheckDefinition[];
 }
 
