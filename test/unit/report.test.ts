@@ -173,8 +173,9 @@ describe('the HTML certification report', () => {
   });
 
   it('has the requirements table with evidence, the app matrix, a fleet view, and the charts with their tables', () => {
-    assert.match(html, /<tr class="pass" data-check="os.apn-protocol">/);
-    assert.match(html, /<abbr title="New handsets support IPv4\/IPv6 dual stack by factory default[^"]*">MIIT-3<\/abbr>/);
+    assert.match(html, /<tr class="pass" id="item-emulator-5554-os.apn-protocol-ipv4v6" data-check="os.apn-protocol">/);
+    assert.match(html, /<a href="#req-MIIT-3">MIIT-3<\/a>/, "a check's requirement links to its anchor");
+    assert.match(html, /<tbody id="req-MIIT-3" class="requirement">/);
     assert.match(html, /&quot;protocol&quot;: &quot;IPV4V6&quot;/, 'the evidence JSON, expandable');
     assert.match(html, /<td class="fail" data-app="com.example.game" data-device="emulator-5554" data-network="ipv6">/);
     assert.match(html, /<td class="skipped" data-app="com.example.news" data-device="emulator-5556"/);
