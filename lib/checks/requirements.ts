@@ -42,7 +42,7 @@ const MIIT_DOCUMENT: Localized = {
   en: 'MIIT notice on implementing the IPv6 scale deployment action plan (2018)',
   'zh-CN': '工业和信息化部关于贯彻落实《推进互联网协议第六版（IPv6）规模部署行动计划》的通知（2018）',
 };
-const MIIT_SOURCE = 'MIIT notice on implementing the Action Plan for Advancing IPv6 Scale Deployment (工信部, 2018)';
+const MIIT_SOURCE = 'MIIT notice on implementing the Action Plan for Advancing IPv6 Scale Deployment, 工信部通信〔2018〕77号 (25 April 2018)';
 
 const rfc = (n: number): Localized => ({ en: `RFC ${n}`, 'zh-CN': `RFC ${n}` });
 const section = (number: string, heading: string, zhHeading: string): Localized => ({

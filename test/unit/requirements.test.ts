@@ -133,6 +133,15 @@ describe('requirements: the catalogue of clauses and checks', () => {
     assert.equal(checkTitle('os.retired-check', 'zh-CN'), 'os.retired-check');
   });
 
+  it("keeps docs/certify.md's checks table in step with the catalogue", () => {
+    const doc = readFileSync(new URL('../../docs/certify.md', import.meta.url), 'utf8');
+    for (const c of CHECKS) {
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`${c.id}\` |`));
+      assert.ok(row, `docs/certify.md does not list ${c.id}`);
+      assert.ok(row.endsWith(`| ${c.testCase}: ${c.requirements.join(', ')} |`), `docs/certify.md's requirements of ${c.id}: ${row}`);
+    }
+  });
+
   it('keeps docs/requirements.md in step with the catalogue', () => {
     const doc = readFileSync(new URL('../../docs/requirements.md', import.meta.url), 'utf8');
     const rows = doc.split('\n').filter((line) => line.startsWith('| `'));
