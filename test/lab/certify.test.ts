@@ -213,7 +213,7 @@ describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)",
         .map((f) => readJson<{ name: string; labels: { name: string; value: string }[] }>(join(out, 'allure-results', f)));
       const clat = allure.find((a) => a.name === 'apn.clat' && a.labels.some((l) => l.name === 'device' && l.value === COMPLIANT));
       assert.ok(clat, 'apn.clat is an Allure test');
-      assert.ok(clat.labels.some((l) => l.name === 'requirement' && l.value === 'RFC6877'));
+      assert.ok(clat.labels.some((l) => l.name === 'requirement' && l.value === 'RFC6877-4_2'));
     });
 
     it('ran each handset behind its own Appium server, and stopped both', async () => {
