@@ -1,5 +1,6 @@
 /**
- * `v6lab report DIR [--compare OLD_DIR] [--merge RUN...] [--allow-skip CODE,...] [--no-allure] [--json]`:
+ * `v6lab report DIR [--compare OLD_DIR] [--merge RUN...] [--allow-skip CODE,...] [--lang en|zh-CN] [--pdf] [--history PREV_DIR] [--no-allure] [--json]`,
+ * `v6lab report --verify DIR [--json]`:
  * rebuilds a run's reports from its results.json and evidence: DIR/index.html (the certification
  * report, with what regressed and what got fixed since OLD_DIR), DIR/junit.xml, and the Allure
  * HTML (DIR/allure-report/index.html, offline), from the Allure results the run wrote or, when it
@@ -7,15 +8,24 @@
  * merge of the runs (lib/report/merge.ts). `certify` writes index.html and junit.xml itself at the
  * end of every run.
  *
+ * With --pdf, DIR/report.pdf is printed from index.html (lib/report/pdf.ts); with --history, the
+ * Allure history of a previous report directory is carried over so trends show build over build.
+ * A merge is sealed like a finished run (lib/report/seal.ts). `--verify` writes nothing: it checks
+ * the run's evidence against its seal.
+ *
  * Exit 0 when the reports are written, whatever the run's verdict (that is certify's exit code,
- * and index.html's and junit.xml's first line); 1 when --compare found a regression.
+ * and index.html's and junit.xml's first line); 1 when --compare found a regression. --verify:
+ * 0 every sealed file matches, 1 a file changed, went missing or was added, 2 no seal.
  */
 import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateAllureHtml } from '../report/allure.js';
-import { ALLURE_RESULTS, reporterResultsProblem, writeAllureResults, writeAllureVerdict } from '../report/allure-results.js';
-import { changesJson, compareRuns, describeChange } from '../report/compare.js';
-import { renderHtmlReport } from '../report/html.js';
+import { ALLURE_RESULTS, copyAllureHistory, reporterResultsProblem, writeAllureResults, writeAllureVerdict } from '../report/allure-results.js';
+import { changesJson, comparedSide, compareDevices, compareRuns, describeChange, describeSides } from '../report/compare.js';
+import { renderHtmlReport, type HtmlReportOptions } from '../report/html.js';
+import { PDF_FILE, printPdf } from '../report/pdf.js';
+import { describeVerification, sealRun, verifySeal } from '../report/seal.js';
+import { LANGS, langFromEnv, parseLang, type Lang } from '../checks/lang.js';
 import { renderJunit } from '../report/junit.js';
 import { readMergeSources, mergeRuns } from '../report/merge.js';
 import { readResults, REASON_CODE, ResultsFileError, RESULTS_FILE, writeDocument, type RunResults } from '../report/results.js';
@@ -89,13 +99,24 @@ export function selectedChecks(dir: string, doc: RunResults, warn: (line: string
   return out;
 }
 
-/** index.html and junit.xml of a run directory; returns their paths. */
-export function writeRunReports(dir: string, compareDir?: string, verdict: VerdictOptions = {}): string[] {
+/** `--lang`'s value, checked; absent: the language the user's locale asks for (langFromEnv). */
+export function parseLangOption(text: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env): Lang {
+  if (text === undefined) return langFromEnv(env);
+  const lang = parseLang(text);
+  if (lang === null) throw new UsageError(`--lang: ${JSON.stringify(text)} is not a language v6lab writes; one of ${LANGS.join(', ')}`);
+  return lang;
+}
+
+/** index.html and junit.xml of a run directory, index.html in `lang`; returns their paths. */
+export function writeRunReports(dir: string, compareDir?: string, verdict: VerdictOptions = {}, lang: Lang = langFromEnv(process.env)): string[] {
   const run = readRun(dir);
   const compare = compareDir === undefined ? undefined : { dir: compareDir, changes: compareRuns(run.results, readResults(compareDir)) };
   const html = join(dir, 'index.html');
   const junit = join(dir, 'junit.xml');
-  writeAtomically(html, renderHtmlReport(run, { compare, verdict }));
+  // Typed apart from the call: the page takes `lang` (lib/report/i18n.ts); declared here so the
+  // option reaches it whichever version of the page's options this is built against.
+  const options: HtmlReportOptions & { lang: Lang } = { compare, verdict, lang };
+  writeAtomically(html, renderHtmlReport(run, options));
   writeAtomically(junit, renderJunit(run.results, verdict));
   return [html, junit];
 }
@@ -108,6 +129,27 @@ export interface ReportOptions {
   allowSkip?: string;
   /** One JSON object on stdout: the files written, the verdict, and the comparison. */
   json?: boolean;
+  /** The language of index.html and the PDF (`--lang en|zh-CN`). @default langFromEnv(process.env) */
+  lang?: string;
+  /** Also print DIR/report.pdf from index.html. */
+  pdf?: boolean;
+  /** Check the evidence against the run's seal instead of writing reports. */
+  verify?: boolean;
+  /** A previous report directory whose allure-report/history is carried into this report's Allure. */
+  history?: string;
+}
+
+/** `report --verify DIR`: every sealed file against its size and sha256; exit 0 all match, 1 not, 2 (ResultsFileError) no seal. */
+async function verifyCommand(dir: string, options: ReportOptions, out: NodeJS.WritableStream): Promise<number> {
+  const given = (['compare', 'merge', 'pdf', 'history', 'allowSkip', 'lang'] as const).filter((o) => options[o] !== undefined);
+  if (given.length > 0)
+    throw new UsageError(
+      `--verify only checks the evidence: leave out ${given.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`,
+    );
+  const verification = await verifySeal(dir, readResults(dir));
+  if (options.json) out.write(`${JSON.stringify({ ...verification, verified: verification.problems.length === 0 }, null, 2)}\n`);
+  else for (const line of describeVerification(verification)) out.write(`${printable(line)}\n`);
+  return verification.problems.length === 0 ? EXIT.ok : EXIT.checkFailed;
 }
 
 export async function reportCommand(
@@ -117,6 +159,9 @@ export async function reportCommand(
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   const dir = resolve(dirArg);
+  if (options.verify) return verifyCommand(dir, options, out);
+  const lang = parseLangOption(options.lang);
+  if (options.history !== undefined && options.allure === false) throw new UsageError('--history carries Allure trends: leave out --no-allure');
   const compare = options.compare === undefined ? undefined : resolve(options.compare);
   const allowSkip = options.allowSkip === undefined ? [] : parseAllowSkip(options.allowSkip);
   const sources = options.merge === undefined ? null : readMergeSources(dir, options.merge);
@@ -132,12 +177,17 @@ export async function reportCommand(
   if (sources !== null) {
     mkdirSync(dir, { recursive: true });
     // The merge's own --allow-skip is recorded in it; each run's own list stays with that run's results.
-    writeDocument(dir, mergeRuns(dir, sources, toolVersion(), new Date(), allowSkip));
+    const merged = mergeRuns(dir, sources, toolVersion(), new Date(), allowSkip);
+    // A merge is filed like a run: its evidence (in the runs it was made of) sealed as it is now.
+    merged.sealed = await sealRun(dir, merged);
+    writeDocument(dir, merged);
   }
   const doc = readResults(dir);
   // A merge records its --allow-skip; a plain `report DIR --allow-skip` judges this report with it and leaves results.json as the run wrote it.
   const verdictOptions: VerdictOptions = { allowSkip: sources === null ? allowSkip : [], expected: selectedChecks(dir, doc, (line) => err.write(`${line}\n`)) };
-  const written = [...(sources === null ? [] : [join(dir, RESULTS_FILE)]), ...writeRunReports(dir, compare, verdictOptions)];
+  const written = [...(sources === null ? [] : [join(dir, RESULTS_FILE)]), ...writeRunReports(dir, compare, verdictOptions, lang)];
+  // The PDF is the page just written, printed: the same language, the same comparison.
+  if (options.pdf) written.push(await printPdf(join(dir, 'index.html'), join(dir, PDF_FILE)));
   const verdict = judgeRun(doc, verdictOptions);
   if (options.allure !== false) {
     const results = join(dir, ALLURE_RESULTS);
@@ -152,17 +202,24 @@ export async function reportCommand(
     } else {
       writeAllureVerdict(results, doc, verdict);
     }
+    if (options.history !== undefined) copyAllureHistory(resolve(options.history), results);
     written.push(await generateAllureHtml(dir));
   }
   const changes = old === undefined ? null : compareRuns(doc, old);
   const regressions = changes?.filter((c) => c.change === 'regressed') ?? [];
+  // Each side with the builds it ran: a comparison says which firmware it compared with which.
+  const sides = old === undefined || compare === undefined ? null : { old: comparedSide(old, compare), new: comparedSide(doc, dir) };
   if (options.json) {
+    // Regressions first (changesJson's order): what a pipeline gates on is read first.
+    const comparison = changes === null || old === undefined ? {} : { ...changesJson(changes), sides, devices: compareDevices(doc, old) };
     out.write(
-      `${JSON.stringify({ written, verdict: verdict.verdict, missing: verdict.missing, accepted: verdict.accepted, allowSkip: verdict.allowSkip, ...(changes === null ? {} : changesJson(changes)) }, null, 2)}\n`,
+      `${JSON.stringify({ written, verdict: verdict.verdict, missing: verdict.missing, accepted: verdict.accepted, allowSkip: verdict.allowSkip, ...comparison }, null, 2)}\n`,
     );
   } else {
     for (const file of written) out.write(`${printable(file)}\n`);
-    for (const c of regressions) out.write(`${printable(describeChange(c))}\n`);
+    if (sides !== null) for (const line of describeSides(sides.old, sides.new)) out.write(`${printable(line)}\n`);
+    // compareRuns orders regressions first, then fixes, changes, new and gone checks.
+    for (const c of changes ?? []) out.write(`${printable(describeChange(c))}\n`);
   }
   return regressions.length > 0 ? EXIT.checkFailed : EXIT.ok;
 }

@@ -11,9 +11,11 @@
  * them, or goes through a symlink, is named in a step instead.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type Dirent, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { buildLabel, identityProperties, type CheckResult, type RunDevice, type RunResults } from './results.js';
+import { reasonCodeTitle, reasonKind, type ReasonKind } from '../checks/messages.js';
+import { requirementAnchor, requirementOf } from '../checks/requirements.js';
+import { buildLabel, identityProperties, ResultsFileError, type CheckResult, type RunDevice, type RunResults } from './results.js';
 import type { RunVerdict } from './verdict.js';
 import { locateRunFile, readCappedFile, writeRunFile } from './run-files.js';
 import { describeCheck } from './verdict.js';
@@ -78,6 +80,25 @@ const MEDIA_TYPE: Record<string, string> = {
 
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
 
+/**
+ * One test per device, network, check and app: Allure's history id and test-case id. The same
+ * check on two devices (or two apps, two networks) is two tests, never one with retries; the
+ * same device's next build keeps the id, so its history shows build over build.
+ */
+export function allureTestIds(r: Pick<CheckResult, 'device' | 'check' | 'app' | 'network'>): { historyId: string; testCaseId: string } {
+  const id = md5(`${r.device}|${r.check}|${r.app ?? ''}|${r.network}`);
+  return { historyId: id, testCaseId: id };
+}
+
+/**
+ * A requirement's link: its anchor in the run's certification report (index.html beside
+ * allure-report/, whose one file is opened from there), titled in English as Allure is.
+ */
+export function requirementLink(id: string): { name: string; url: string; type: string } {
+  const requirement = requirementOf(id);
+  return { name: requirement === undefined ? id : `${id}: ${requirement.title.en}`, url: `../index.html#${requirementAnchor(id)}`, type: 'requirement' };
+}
+
 /** An evidence file that may be attached: a regular file inside one of `roots`, reached through no symlink. */
 export function attachableEvidence(runDir: string, roots: readonly string[], path: string): { file: string } | { problem: string } {
   const found = locateRunFile(runDir, roots, path, MAX_ATTACHMENT);
@@ -100,7 +121,6 @@ export function allureResult(
 ): AllureResult {
   const start = Date.parse(doc.run.started) || 0;
   const stop = start + (typeof r.metrics.checkMs === 'number' ? Math.max(0, Math.round(r.metrics.checkMs)) : 0);
-  const key = `${r.device}|${r.check}|${r.app ?? ''}|${r.network}`;
   const why = r.reasons.map((x) => `${x.code}: ${x.detail}`).join('\n');
   const stepStatus: AllureStatus = r.status === 'passed' ? 'passed' : STATUS[r.status];
   const step = (name: string, status: AllureStatus): AllureStep => ({
@@ -117,8 +137,7 @@ export function allureResult(
   const suite = suiteOf(r.check);
   return {
     uuid,
-    historyId: md5(key),
-    testCaseId: md5(`${r.check}|${r.app ?? ''}|${r.network}`),
+    ...allureTestIds(r),
     name: r.app ?? r.check,
     fullName: `${r.device}.${r.check}${r.app === null ? '' : `.${r.app}`}[${r.network}]`,
     status: STATUS[r.status],
@@ -144,7 +163,7 @@ export function allureResult(
       { name: 'framework', value: 'v6lab' },
       { name: 'host', value: r.device },
     ],
-    links: [],
+    links: r.requirement.map(requirementLink),
     parameters: [
       { name: 'network', value: r.network },
       // Which build the check ran on: two runs of one handset on two firmwares are told apart.
@@ -173,10 +192,50 @@ const property = (key: string, value: string): string =>
     .replace(/\r?\n/g, '\\n')
     .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
 
+/** How a category of each kind of reason is named, and the statuses it gathers. */
+const KIND_CATEGORY: Record<ReasonKind, { name: string; statuses: AllureStatus[] }> = {
+  // A product failure is the phone's or the app's: `failed`; one that broke the check (an app that crashed) is the product's too.
+  product: { name: 'Product failure', statuses: ['failed', 'broken'] },
+  harness: { name: 'Harness or infrastructure problem (no verdict)', statuses: ['broken'] },
+  skip: { name: 'Skipped (no verdict unless accepted)', statuses: ['skipped'] },
+};
+
+export interface AllureCategory {
+  name: string;
+  description: string;
+  matchedStatuses: AllureStatus[];
+  /** Java regex matched against the whole status message: the code as a word anywhere in it. */
+  messageRegex: string;
+}
+
+/**
+ * Allure's categories (categories.json), one per reason code the run gave, named by its kind
+ * (lib/checks/messages.ts reasonKind): product failures first, then harness or infrastructure
+ * problems, then skips. A result's status message holds its reason codes (`CODE: detail` lines),
+ * so each falls into its codes' categories; what none catches goes to Allure's own defaults.
+ */
+export function allureCategories(doc: Pick<RunResults, 'results'>): AllureCategory[] {
+  const codes = [...new Set(doc.results.filter((r) => r.status !== 'passed').flatMap((r) => r.reasons.map((x) => x.code)))];
+  const order: ReasonKind[] = ['product', 'harness', 'skip'];
+  return codes
+    .filter((code) => /^[A-Za-z][A-Za-z0-9_]*$/.test(code))
+    .sort((a, b) => order.indexOf(reasonKind(a)) - order.indexOf(reasonKind(b)) || a.localeCompare(b))
+    .map((code) => {
+      const kind = KIND_CATEGORY[reasonKind(code)];
+      return {
+        name: `${kind.name}: ${reasonCodeTitle(code, 'en')} (${code})`,
+        description: `Checks whose reasons include ${code}`,
+        matchedStatuses: kind.statuses,
+        // (?s): a message of several reasons is several lines. The code is a word of [A-Za-z0-9_]: \b bounds it.
+        messageRegex: `(?s).*\\b${code}\\b.*`,
+      };
+    });
+}
+
 /**
  * The run's overall verdict where Allure shows it: the report's name (executor.json), the
- * environment widget, and categories that gather skipped and broken checks (Allure's defaults
- * gather only failures).
+ * environment widget (the verdict, who ran it where, each device's identity), and categories of
+ * the reason codes (allureCategories).
  */
 export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict: RunVerdict): void {
   mkdirSync(resultsDir, { recursive: true });
@@ -189,6 +248,11 @@ export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict:
   const lines = [
     property('v6lab.verdict', verdict.verdict),
     property('v6lab.run', doc.run.id),
+    property('v6lab.started', doc.run.started),
+    ...(doc.run.finished === null ? [] : [property('v6lab.finished', doc.run.finished)]),
+    ...(doc.run.labName === undefined ? [] : [property('v6lab.lab-name', doc.run.labName)]),
+    ...(doc.run.tester === undefined ? [] : [property('v6lab.tester', doc.run.tester)]),
+    ...(doc.run.notes === undefined ? [] : [property('v6lab.notes', doc.run.notes)]),
     property('v6lab.missing', String(verdict.missing.length)),
     ...verdict.missing.map((m, i) => property(`v6lab.missing.${i + 1}`, describeCheck(m))),
     property('v6lab.accepted-skips', String(verdict.accepted.length)),
@@ -196,22 +260,66 @@ export function writeAllureVerdict(resultsDir: string, doc: RunResults, verdict:
     ...(verdict.allowSkip.length > 0 ? [property('v6lab.allow-skip', verdict.allowSkip.join(','))] : []),
     // A serial may hold ':' (192.0.2.1:5555), a key separator in .properties: kept to safe characters.
     ...doc.devices.flatMap((d) =>
-      identityProperties(d).map(([name, value]) => property(`v6lab.device.${d.serial.replace(/[^A-Za-z0-9._-]/g, '_')}.${name}`, value)),
+      ([['serial', d.serial], ['model', d.model], ['android', d.android], ['profile', d.profile], ...identityProperties(d)] as [string, string][]).map(
+        ([name, value]) => property(`v6lab.device.${d.serial.replace(/[^A-Za-z0-9._-]/g, '_')}.${name}`, value),
+      ),
     ),
   ];
   writeRunFile(join(resultsDir, 'environment.properties'), `${lines.join('\n')}\n`);
-  writeRunFile(
-    join(resultsDir, 'categories.json'),
-    `${JSON.stringify(
-      [
-        { name: 'Failed checks', matchedStatuses: ['failed'] },
-        { name: 'Broken checks (no verdict)', matchedStatuses: ['broken'] },
-        { name: 'Skipped checks (no verdict unless accepted)', matchedStatuses: ['skipped'] },
-      ],
-      null,
-      2,
-    )}\n`,
-  );
+  writeRunFile(join(resultsDir, 'categories.json'), `${JSON.stringify(allureCategories(doc), null, 2)}\n`);
+}
+
+/** Allure's history of one report: five small JSON files; far above them is not a history. */
+const MAX_HISTORY_FILE = 16 * 1024 * 1024;
+const MAX_HISTORY_FILES = 32;
+const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * `report --history PREV`: PREV/allure-report/history (the trends lib/report/allure.ts keeps
+ * beside the one-file report) copied into `resultsDir`/history, which Allure reads as the
+ * previous runs. PREV is not trusted: the history must be a real directory (no symlink on the
+ * way) of at most 32 regular files with plain names, each read capped, 64 MiB in all; anything
+ * else is a ResultsFileError naming it (exit 2), and nothing is copied. Returns the names copied.
+ */
+export function copyAllureHistory(previousDir: string, resultsDir: string): string[] {
+  const report = join(previousDir, 'allure-report');
+  const source = join(report, 'history');
+  for (const dir of [report, source]) {
+    let isDir = false;
+    try {
+      const stat = lstatSync(dir);
+      if (stat.isSymbolicLink()) throw new ResultsFileError(dir, 'is a symlink: not followed for --history');
+      isDir = stat.isDirectory();
+    } catch (error) {
+      if (error instanceof ResultsFileError) throw error;
+    }
+    if (!isDir) throw new ResultsFileError(dir, 'no Allure history there: give --history a report directory whose Allure report v6lab made');
+  }
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(source, { withFileTypes: true });
+  } catch (error) {
+    throw new ResultsFileError(source, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (entries.length > MAX_HISTORY_FILES) throw new ResultsFileError(source, `${entries.length} entries, over the ${MAX_HISTORY_FILES} an Allure history has`);
+  const files: { name: string; bytes: Buffer }[] = [];
+  let total = 0;
+  for (const entry of entries) {
+    const file = join(source, entry.name);
+    if (!entry.isFile()) throw new ResultsFileError(file, 'is not a regular file (a symlink is not followed)');
+    if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(entry.name)) throw new ResultsFileError(file, 'is not a file name Allure writes');
+    const read = readCappedFile(file, MAX_HISTORY_FILE);
+    if ('problem' in read) throw new ResultsFileError(file, read.problem);
+    total += read.bytes.length;
+    if (total > MAX_HISTORY_BYTES) throw new ResultsFileError(source, `over ${MAX_HISTORY_BYTES} bytes in all`);
+    files.push({ name: entry.name, bytes: read.bytes });
+  }
+  const target = join(resultsDir, 'history');
+  // rm removes a symlink there itself, never what it points to.
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  for (const f of files) writeFileSync(join(target, f.name), f.bytes, { flag: 'wx' });
+  return files.map((f) => f.name).sort();
 }
 
 /**
@@ -224,7 +332,15 @@ export function reporterResultsProblem(resultsDir: string): string | null {
   try {
     if (!lstatSync(resultsDir).isDirectory()) return 'not a directory (a symlink is not followed)';
     const entries = readdirSync(resultsDir, { withFileTypes: true });
-    for (const entry of entries) if (!entry.isFile()) return `${entry.name} in it is not a regular file`;
+    for (const entry of entries) {
+      // The history `report --history` carried in (copyAllureHistory): a directory of regular files.
+      if (entry.name === 'history' && entry.isDirectory()) {
+        const inner = readdirSync(join(resultsDir, 'history'), { withFileTypes: true }).find((e) => !e.isFile());
+        if (inner !== undefined) return `history/${inner.name} in it is not a regular file`;
+        continue;
+      }
+      if (!entry.isFile()) return `${entry.name} in it is not a regular file`;
+    }
     const names = new Set(entries.map((e) => e.name));
     // Allure resolves an attachment's `source` against the directory: `../../etc/shadow` would be
     // read into the report. Each must be a file name of this directory.

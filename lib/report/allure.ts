@@ -5,7 +5,7 @@
  * URL it would load from the network.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +32,14 @@ export function externalLoads(html: string): string[] {
   );
   const analytics = [...text.matchAll(/googletagmanager\.com|google-analytics\.com/g)].map((m) => m[0]);
   return [...new Set([...loads, ...analytics])];
+}
+
+/**
+ * The trend files a one-file report embeds (`d('history/history.json', 'BASE64')`): Allure writes
+ * no history/ directory beside it, so the next report's `--history` would have nothing to carry.
+ */
+export function embeddedHistory(html: string): { name: string; bytes: Buffer }[] {
+  return [...html.matchAll(/d\('history\/([a-z][a-z-]*\.json)',\s*'([A-Za-z0-9+/=]*)'\)/g)].map((m) => ({ name: m[1]!, bytes: Buffer.from(m[2]!, 'base64') }));
 }
 
 /** Allure's one-file report embeds every attachment; its own size is bounded by theirs. */
@@ -73,6 +81,12 @@ export async function generateAllureHtml(runDir: string): Promise<string> {
         ? `allure generate wrote no report (${read.problem})`
         : `${join(target, 'index.html')} would load from the network: ${loads.slice(0, 3).join(', ')}`,
     );
+  }
+  // Kept beside the page as a multi-file report keeps them, for `report --history THIS_DIR` next time.
+  const history = embeddedHistory(read.bytes.toString('utf8'));
+  if (history.length > 0) {
+    mkdirSync(join(out, 'history'));
+    for (const file of history) writeFileSync(join(out, 'history', file.name), file.bytes, { flag: 'wx' });
   }
   replaceDirectory(out, target);
   return join(target, 'index.html');

@@ -7,7 +7,7 @@
  * so a new firmware is never read as the old one. A regression is a worse verdict, or a check that
  * passed and is now skipped or broken; `report --compare` exits 1 on any.
  */
-import type { CheckResult, RunDevice, RunResults } from './results.js';
+import { buildLabel, type CheckResult, type RunDevice, type RunResults } from './results.js';
 
 export type Change = 'regressed' | 'fixed' | 'changed' | 'new' | 'gone';
 
@@ -146,4 +146,33 @@ export function describeChange(c: ComparedCheck): string {
 export function changesJson(changes: readonly ComparedCheck[]): Record<'regressions' | 'fixed' | 'changed' | 'new' | 'gone', ComparedCheck[]> {
   const of = (kind: Change) => changes.filter((c) => c.change === kind);
   return { regressions: of('regressed'), fixed: of('fixed'), changed: of('changed'), new: of('new'), gone: of('gone') };
+}
+
+/** One side of a comparison as a reader is told it: the run, and each device with the build it ran. */
+export interface ComparedSide {
+  run: string;
+  dir: string;
+  devices: { serial: string; model: string; fingerprint: string | null; build: string | null }[];
+}
+
+/** A run as one side of `report --compare`: its id, directory, and each device's model and fingerprint (null where not recorded). */
+export function comparedSide(doc: RunResults, dir: string): ComparedSide {
+  return {
+    run: doc.run.id,
+    dir,
+    devices: doc.devices.map((d) => ({ serial: d.serial, model: d.model, fingerprint: fingerprintOf(d), build: buildLabel(d) })),
+  };
+}
+
+/**
+ * The two sides in lines, old first: `old: run ID (DIR): SERIAL MODEL fingerprint F`, so a
+ * comparison always says which builds it compared, even when nothing changed.
+ */
+export function describeSides(old: ComparedSide, current: ComparedSide): string[] {
+  const side = (label: string, s: ComparedSide) =>
+    `${label}: run ${s.run} (${s.dir}): ${
+      s.devices.map((d) => `${d.serial} ${d.model} ${d.fingerprint === null ? 'fingerprint not recorded' : `fingerprint ${d.fingerprint}`}`).join('; ') ||
+      'no devices'
+    }`;
+  return [side('old', old), side('new', current)];
 }

@@ -54,6 +54,10 @@ function verdictSuite(doc: RunResults, verdict: RunVerdict, timestamp: string): 
     ['missing', String(verdict.missing.length)],
     ['accepted-skips', String(verdict.accepted.length)],
     ...(verdict.allowSkip.length > 0 ? [['allow-skip', verdict.allowSkip.join(',')]] : []),
+    // Who ran it and where (`certify --lab-name --tester --notes`), as the run recorded it.
+    ...(doc.run.labName === undefined ? [] : [['lab-name', doc.run.labName]]),
+    ...(doc.run.tester === undefined ? [] : [['tester', doc.run.tester]]),
+    ...(doc.run.notes === undefined ? [] : [['notes', doc.run.notes]]),
   ]
     .map(([name, value]) => `<property name="${xml(name)}" value="${xml(value)}"/>`)
     .join('');

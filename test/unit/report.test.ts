@@ -613,10 +613,17 @@ describe('v6lab report on crafted results.json files', function () {
     const r = await v6lab(['report', now, '--compare', old, '--no-allure']);
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.deepEqual(lines.slice(2), [
+    // The files written, each side with its build, then every change, regressions first.
+    assert.match(lines[2]!, /^old: run crafted-[0-9a-f]+ \(.*\): emulator-5554 Ref fingerprint not recorded$/);
+    assert.match(lines[3]!, /^new: run crafted-[0-9a-f]+ \(.*\): emulator-5554 Ref fingerprint not recorded$/);
+    assert.deepEqual(lines.slice(4, 6), [
       'regressed apn.clat [ipv6] on emulator-5554: passed -> broken: CAPTURE_FAILED',
       'regressed os.apn-protocol [ipv4v6] on emulator-5554: passed -> failed: APN_PROTOCOL_NOT_IPV4V6',
     ]);
+    assert.deepEqual(
+      lines.slice(6).map((l) => l.split(' ')[0]),
+      ['fixed', 'new', 'gone'],
+    );
     const json = await v6lab(['report', now, '--compare', old, '--no-allure', '--json']);
     assert.equal(json.code, 1);
     const parsed = JSON.parse(json.stdout) as Record<string, { check: string }[]>;
@@ -626,11 +633,11 @@ describe('v6lab report on crafted results.json files', function () {
       new: ['os.new'],
       gone: ['os.gone'],
     });
-    // A build that only fixed something: exit 0, nothing printed past the files written.
+    // A build that only fixed something: exit 0, no regression printed.
     const fixedOnly = craftRun([{}, { check: 'apn.clat', network: 'ipv6' }, { check: 'os.ipv6-enabled' }, { check: 'os.gone' }]);
     const back = await v6lab(['report', fixedOnly, '--compare', old, '--no-allure']);
     assert.equal(back.code, 0, back.stdout);
-    assert.equal(back.stdout.trim().split('\n').length, 2);
+    assert.deepEqual(back.stdout.trim().split('\n').slice(4), ['fixed os.ipv6-enabled [ipv4v6] on emulator-5554: failed -> passed']);
   });
 
   it("a check the run's plan.json selected that has no result is missing (NOT_RUN): the results alone would have passed", async () => {
