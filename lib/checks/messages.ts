@@ -9,7 +9,8 @@
  * Templates: `{name}` an argument; `{name:1}` a number with one decimal (toFixed); `{name|one|other}`
  * the first word when the number `name` is 1, the second otherwise (English plurals); an argument
  * of kind `message` is another message, nested (its key and arguments are flattened into the
- * outer arguments under `name.`, so a ReasonMessage stays strings and numbers).
+ * outer arguments: its key as `name@`, its arguments under `name.`, so a ReasonMessage stays strings
+ * and numbers).
  */
 import type { Lang, Localized } from './lang.js';
 
@@ -103,6 +104,17 @@ const CATALOGUE = {
     args: { percent: 'number', minPercent: 'number' },
     en: "native IPv6 carried {percent:1}% of the app's bytes, below the policy's {minPercent:0}%",
     'zh-CN': '应用流量中原生IPv6的字节占比为 {percent:1}%，低于策略要求的 {minPercent:0}%',
+  },
+
+  'app.noTraffic.runs': {
+    args: { count: 'number', runs: 'string', total: 'number' },
+    en: 'no traffic could be attributed to the app in {count|run|runs} {runs} of {total}: was it started, and did it load its pages each time?',
+    'zh-CN': '第 {runs} 次运行（共 {total} 次）中没有可归属于该应用的流量：应用每次是否都已启动，页面是否都已加载？',
+  },
+  'app.lowIpv6Share.runs': {
+    args: { percent: 'number', count: 'number', shares: 'string', minPercent: 'number' },
+    en: "native IPv6 carried {percent:1}% of the app's bytes on average over {count} {count|run|runs} ({shares}), below the policy's {minPercent:0}%",
+    'zh-CN': '{count} 次运行中应用流量的原生IPv6字节占比平均为 {percent:1}%（各次分别为 {shares}），低于策略要求的 {minPercent:0}%',
   },
 
   // --- OS and APN checks (lib/checks/os.ts) -------------------------------------------------------
@@ -277,7 +289,134 @@ const CATALOGUE = {
     en: '{pkg} ({label}) is not installed on the device',
     'zh-CN': '设备上没有安装 {pkg}（{label}）',
   },
-  'fault.error': { args: { error: 'string' }, en: '{error}', 'zh-CN': '{error}', verbatim: true },
+  'harness.attachCapture.notOpened': {
+    args: { error: 'string' },
+    en: 'it did not open: {error}',
+    'zh-CN': '抓包未能启动：{error}',
+  },
+  'harness.attachCapture.failed': {
+    args: { error: 'string' },
+    en: 'it failed before it closed: {error}',
+    'zh-CN': '抓包在结束前就已失败：{error}',
+  },
+  // Another layer's English (an error's message, a device's words): shown as it is, marked lang="en".
+  untranslated: { args: { text: 'string' }, en: '{text}', 'zh-CN': '{text}', verbatim: true },
+
+  // --- reaching a network (lib/harness/networks.ts) ------------------------------------------------
+  'net.movedApn.manual': {
+    args: { named: 'string', apn: 'string' },
+    en: 'the mobile network names APN {named} by the time the device was observed, not {apn}: leave the device on it for the run',
+    'zh-CN': '采集设备状态时，移动网络的APN已是 {named}，而不是 {apn}：测试期间请让设备保持在该APN上',
+  },
+  'net.movedApn.auto': {
+    args: { named: 'string', apn: 'string' },
+    en: 'the mobile network names APN {named} by the time the device was observed, not {apn}: something else switched it',
+    'zh-CN': '采集设备状态时，移动网络的APN已是 {named}，而不是 {apn}：有其他程序切换了APN',
+  },
+  'net.notDefault': {
+    args: { apn: 'string', network: 'string' },
+    en: 'the device is attached to APN {apn}, but its default network is {network}: apps and probes would not use the APN; turn Wi-Fi off and run again',
+    'zh-CN': '设备已附着到APN {apn}，但默认网络是 {network}：应用和探测流量不会走该APN；请关闭Wi-Fi后重新测试',
+  },
+  'net.wifiMoved': {
+    args: { ssid: 'string', now: 'string' },
+    en: 'Wi-Fi "{ssid}" was joined, but by the time the device was observed its default network was {now}: keep the device in range of it for the run',
+    'zh-CN': '已连接Wi-Fi "{ssid}"，但采集设备状态时默认网络已是 {now}：测试期间请让设备保持在该Wi-Fi覆盖范围内',
+  },
+  'net.wifiOther': {
+    args: { shown: 'string', ssid: 'string' },
+    en: 'the device\'s default network is Wi-Fi "{shown}", not "{ssid}": forget "{shown}" on the device or keep it out of range, and run again',
+    'zh-CN': '设备的默认网络是Wi-Fi "{shown}"，而不是 "{ssid}"：请在设备上忽略 "{shown}" 或远离其覆盖范围，然后重新测试',
+  },
+  'net.gateway.unread': {
+    args: { dir: 'string', mode: 'string', link: 'string' },
+    en: 'dumpsys connectivity could not be read: whether the device is on the v6lab gateway of {dir} ({mode} on {link}) is unknown',
+    'zh-CN': '无法读取dumpsys connectivity：无法确定设备是否接入了 {dir} 的v6lab网关（{link} 上的 {mode}）',
+  },
+  'net.gateway.notOn': {
+    args: { network: 'string', dir: 'string', mode: 'string', link: 'string' },
+    en: "the device's default network is {network}, not the v6lab gateway of {dir} ({mode} on {link}): connect it to the gateway's link (a cable or USB Ethernet adapter, the emulator's tap, the gateway's access point) and run again",
+    'zh-CN':
+      '设备的默认网络是 {network}，不是 {dir} 的v6lab网关（{link} 上的 {mode}）：请把设备接入网关的链路（网线或USB以太网适配器、模拟器的tap接口、网关的无线接入点）后重新测试',
+  },
+  'net.gateway.noAddress': {
+    args: { type: 'string', iface: 'string', dir: 'string', mode: 'string', link: 'string', prefixes: 'string' },
+    en: "the device's default network ({type}, {iface}) holds no address of the v6lab gateway of {dir} ({mode} on {link}) ({prefixes}): it is on another network; connect it to the gateway's link and run again",
+    'zh-CN':
+      '设备的默认网络（{type}，{iface}）上没有 {dir} 的v6lab网关（{link} 上的 {mode}）的地址（{prefixes}）：设备接入的是其他网络；请把设备接入网关的链路后重新测试',
+  },
+  'net.notSelected.ipv6': {
+    args: { only: 'string', network: 'string' },
+    en: 'not part of this run (--network {only}): the IPv6-only network was not certified; `v6lab certify --resume RUN_DIR --network {network}` adds its checks to this run',
+    'zh-CN':
+      '不在本次测试范围内（--network {only}）：未认证纯IPv6网络；运行 `v6lab certify --resume RUN_DIR --network {network}` 可把它的检查项补充到本次测试中',
+  },
+  'net.notSelected.ipv4v6': {
+    args: { only: 'string', network: 'string' },
+    en: 'not part of this run (--network {only}): the dual-stack network was not certified; `v6lab certify --resume RUN_DIR --network {network}` adds its checks to this run',
+    'zh-CN': '不在本次测试范围内（--network {only}）：未认证双栈网络；运行 `v6lab certify --resume RUN_DIR --network {network}` 可把它的检查项补充到本次测试中',
+  },
+  'net.notInProfile.ipv6': {
+    args: { network: 'string' },
+    en: 'the profile names no IPv6-only network (networks.{network}: an APN or a Wi-Fi network)',
+    'zh-CN': '设备配置文件没有指定纯IPv6网络（networks.{network}：一个APN或一个Wi-Fi网络）',
+  },
+  'net.notInProfile.ipv4v6': {
+    args: { network: 'string' },
+    en: 'the profile names no dual-stack network (networks.{network}: an APN or a Wi-Fi network)',
+    'zh-CN': '设备配置文件没有指定双栈网络（networks.{network}：一个APN或一个Wi-Fi网络）',
+  },
+  'net.noAttach': {
+    args: { apn: 'string', protocol: 'string' },
+    en: 'the device did not attach to APN {apn} (protocol {protocol}) within the deadline: the network refused what it asked for',
+    'zh-CN': '设备在时限内未能附着到APN {apn}（协议 {protocol}）：网络拒绝了它请求的接入',
+  },
+  'net.noAttach.copied': {
+    args: { apn: 'string', protocol: 'string' },
+    en: 'the device did not attach to APN {apn} (protocol {protocol}, copied from its factory default APN) within the deadline: the network refused what it asked for',
+    'zh-CN': '设备在时限内未能附着到APN {apn}（协议 {protocol}，复制自出厂默认APN）：网络拒绝了它请求的接入',
+  },
+  'net.wifiCannotJoin': {
+    args: { ssid: 'string' },
+    en: 'Wi-Fi "{ssid}" cannot be joined by this harness\'s device state',
+    'zh-CN': '本测试工具的设备状态模块无法连接Wi-Fi "{ssid}"',
+  },
+  'net.byHand': {
+    args: { apn: 'string', answer: 'message' },
+    en: 'the device is not on APN {apn} and the profile says APNs are switched by hand: {answer}',
+    'zh-CN': '设备不在APN {apn} 上，而设备配置文件规定APN由人工切换：{answer}',
+  },
+  'net.enterNoAttach': {
+    args: { apn: 'string', seconds: 'number', now: 'string' },
+    en: 'Enter was pressed, but the mobile network did not name APN {apn} within {seconds} s after: {now}; select exactly that APN in Access Point Names and run again with --resume',
+    'zh-CN': '已按下Enter，但此后 {seconds} 秒内移动网络的APN仍不是 {apn}（当前：{now}）；请在“接入点名称”中选中该APN，然后加 --resume 重新运行',
+  },
+  'net.noSettingsSession': {
+    args: { apn: 'string' },
+    en: 'the device is not on APN {apn}, and there is no Appium session to select it in Settings with ("apnSwitch": "settings-ui")',
+    'zh-CN': '设备不在APN {apn} 上，且没有可在“设置”中选择该APN的Appium会话（"apnSwitch": "settings-ui"）',
+  },
+  'net.settingsNotSelected': {
+    args: { apn: 'string', why: 'message' },
+    en: 'APN {apn} could not be selected in Settings: {why}',
+    'zh-CN': '无法在“设置”中选择APN {apn}：{why}',
+  },
+  'net.settingsNoAttach.already': {
+    args: { apn: 'string', seconds: 'number', now: 'string' },
+    en: 'APN {apn} was already the one checked in Settings (Access Point Names), but the device did not attach to it within {seconds} s: the network refused what the phone asked for (now: {now})',
+    'zh-CN': 'APN {apn} 在“设置”（接入点名称）中本已处于选中状态，但设备在 {seconds} 秒内未能附着：网络拒绝了手机请求的接入（当前：{now}）',
+  },
+  'net.settingsNoAttach.selected': {
+    args: { apn: 'string', seconds: 'number', now: 'string' },
+    en: 'APN {apn} was selected in Settings (Access Point Names), but the device did not attach to it within {seconds} s: the network refused what the phone asked for (now: {now})',
+    'zh-CN': '已在“设置”（接入点名称）中选中APN {apn}，但设备在 {seconds} 秒内未能附着：网络拒绝了手机请求的接入（当前：{now}）',
+  },
+  'prompt.noTerminal': {
+    args: {},
+    en: 'nobody could be asked to switch the APN: the run has no terminal (stdin and stderr are not a TTY); run `v6lab certify` on a terminal, certify one network per run with --network (the device left on that APN), or set "apnSwitch": "settings-ui" so the harness selects the APN in Settings itself',
+    'zh-CN':
+      '无人可以切换APN：本次运行没有终端（stdin和stderr都不是TTY）；请在终端中运行 `v6lab certify`，或用 --network 每次只认证一个网络（设备保持在该APN上），或设置 "apnSwitch": "settings-ui" 由工具在“设置”中自行选择APN',
+  },
   'fault.lostDuringCheck': {
     args: { loss: 'string', error: 'string' },
     en: '{loss} during the check: {error}',
@@ -318,7 +457,7 @@ export function message<K extends MessageKey>(key: K, args: MessageArgs<K>): Mes
   const flat: Record<string, string | number> = {};
   for (const [name, value] of Object.entries(args as Record<string, string | number | MessagePart>)) {
     if (typeof value === 'object') {
-      flat[`${name}.key`] = value.message.key;
+      flat[`${name}@`] = value.message.key;
       for (const [inner, v] of Object.entries(value.message.args)) flat[`${name}.${inner}`] = v;
     } else flat[name] = value;
   }
@@ -333,11 +472,11 @@ export function reasonOf<C extends string>(code: C, ...parts: MessagePart[]): { 
 
 /** A message nested under `name.` in a message's flattened arguments. */
 function nested(args: Readonly<Record<string, string | number>>, name: string): ReasonMessage | null {
-  const key = args[`${name}.key`];
+  const key = args[`${name}@`];
   if (typeof key !== 'string') return null;
   const prefix = `${name}.`;
   const inner: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(args)) if (k.startsWith(prefix) && k !== `${name}.key`) inner[k.slice(prefix.length)] = v;
+  for (const [k, v] of Object.entries(args)) if (k.startsWith(prefix)) inner[k.slice(prefix.length)] = v;
   return { key, args: inner };
 }
 

@@ -22,6 +22,7 @@ import {
   type Route,
 } from '../device/parse/index.js';
 import { defaultNetwork, mobileInternetNetwork, type DumpsysConnectivity, type NetworkAgent } from '../device/parse/connectivity.js';
+import { message, reasonOf, type MessagePart, type ReasonMessage } from './messages.js';
 
 export interface Observation {
   apnTable: ContentRow[] | ContentDenied;
@@ -46,7 +47,8 @@ export interface Observation {
 
 export interface CheckOutcome {
   status: 'passed' | 'failed';
-  reasons: { code: string; detail: string }[];
+  /** Each with its detail as messages (lib/checks/messages.ts), for a report in another language. */
+  reasons: { code: string; detail: string; messages: ReasonMessage[] }[];
   /** What the decision rests on, for the report's evidence. */
   evidence: Record<string, unknown>;
 }
@@ -54,7 +56,14 @@ export interface CheckOutcome {
 type Reason = CheckOutcome['reasons'][number];
 
 const passed = (evidence: Record<string, unknown>): CheckOutcome => ({ status: 'passed', reasons: [], evidence });
-const failed = (code: string, detail: string, evidence: Record<string, unknown>): CheckOutcome => ({ status: 'failed', reasons: [{ code, detail }], evidence });
+const failed = (code: string, said: MessagePart, evidence: Record<string, unknown>): CheckOutcome => ({
+  status: 'failed',
+  reasons: [reasonOf(code, said)],
+  evidence,
+});
+/** Sub-problems as one reason, joined by '; ': the first under `lead` when given (`on the dual-stack APN: ...`). */
+const problemsReason = (code: string, problems: MessagePart[], lead?: (first: MessagePart) => MessagePart): Reason | null =>
+  problems.length === 0 ? null : reasonOf(code, ...(lead === undefined ? problems : [lead(problems[0]!), ...problems.slice(1)]));
 /** Passed only when there is no reason against it: nothing wrong, and nothing it needed left unread. */
 const decided = (reasons: (Reason | null)[], evidence: Record<string, unknown>): CheckOutcome => {
   const given = reasons.filter((r): r is Reason => r !== null);
@@ -67,16 +76,9 @@ const decided = (reasons: (Reason | null)[], evidence: Record<string, unknown>):
  * `lp{...}` that could not be parsed.
  */
 function linkPropertiesUnread(o: Observation, network: NetworkAgent | null): Reason | null {
-  if (o.connectivity === null)
-    return {
-      code: 'CONNECTIVITY_UNREADABLE',
-      detail: '`dumpsys connectivity` could not be read (it exited non-zero): the DNS servers and NAT64 prefix Android knows are unknown',
-    };
+  if (o.connectivity === null) return reasonOf('CONNECTIVITY_UNREADABLE', message('os.connectivityUnreadable', {}));
   if (network !== null && network.linkProperties === null) {
-    return {
-      code: 'CONNECTIVITY_UNREADABLE',
-      detail: `the LinkProperties of mobile network ${network.netId ?? '?'} in \`dumpsys connectivity\` could not be read: its DNS servers and NAT64 prefix are unknown`,
-    };
+    return reasonOf('CONNECTIVITY_UNREADABLE', message('os.linkPropertiesUnreadable', { netId: `${network.netId ?? '?'}` }));
   }
   return null;
 }
@@ -162,21 +164,17 @@ export function checkApnProtocol(o: Observation, column: 'protocol' | 'roaming_p
     const families = attachedFamilies(o);
     const evidence = { apnTable: 'unreadable', message: o.apnTable.message, attachedFamilies: families, inferred: true };
     if (column === 'roaming_protocol')
-      return failed(
-        'APN_TABLE_UNREADABLE',
-        `the APN table is unreadable (${o.apnTable.message}), and the roaming protocol cannot be inferred from a home attach`,
-        evidence,
-      );
+      return failed('APN_TABLE_UNREADABLE', message('os.apnTableUnreadable.roaming', { refusal: o.apnTable.message }), evidence);
     return families.includes(4) && families.includes(6)
       ? passed({ ...evidence, note: 'inferred: the APN table is unreadable, and the dual-stack attach gave both IPv4 and IPv6' })
       : failed(
           'APN_NOT_DUAL_STACK',
-          `the APN table is unreadable; the handset got ${families.length === 0 ? 'no address' : `IPv${families.join(' and IPv')} only`} from its attach (inferred, not read)`,
+          families.length === 0 ? message('os.apnInferred.noAddress', {}) : message('os.apnInferred.only', { family: `IPv${families.join(' and IPv')}` }),
           evidence,
         );
   }
   const apn = defaultApn(o.apnTable, o.preferredApn);
-  if (apn === null) return failed('NO_APN', 'the APN table is empty', { apnTable: [] });
+  if (apn === null) return failed('NO_APN', message('os.noApn', {}), { apnTable: [] });
   const value = apn[column] ?? null;
   const preferred = o.preferredApn !== undefined && o.preferredApn !== null && !isContentDenied(o.preferredApn);
   const evidence = { apn: apn.apn, name: apn.name, [column]: value, chosenBy: preferred ? 'preferred APN' : 'first internet APN of the SIM operator' };
@@ -184,7 +182,13 @@ export function checkApnProtocol(o: Observation, column: 'protocol' | 'roaming_p
   if (ok) return passed(evidence);
   return failed(
     column === 'protocol' ? 'APN_PROTOCOL_NOT_IPV4V6' : 'APN_ROAMING_PROTOCOL_IPV4',
-    `the default APN ${apn.apn ?? '?'} has ${column} ${value ?? 'unset (Android then uses IP, IPv4 only)'}; it must be ${column === 'protocol' ? 'IPV4V6' : 'IPV4V6 or IPV6'}`,
+    column === 'protocol'
+      ? value === null
+        ? message('os.apnProtocol.unset', { apn: apn.apn ?? '?' })
+        : message('os.apnProtocol.value', { apn: apn.apn ?? '?', value })
+      : value === null
+        ? message('os.apnRoamingProtocol.unset', { apn: apn.apn ?? '?' })
+        : message('os.apnRoamingProtocol.value', { apn: apn.apn ?? '?', value }),
     evidence,
   );
 }
@@ -205,23 +209,24 @@ function attachedFamilies(o: Observation): (4 | 6)[] {
 
 /** os.ipv6-enabled: IPv6 not disabled on cellular and Wi-Fi, router advertisements accepted. */
 export function checkIpv6Enabled(o: Observation, interfaces: readonly string[]): CheckOutcome {
-  const problems: string[] = [];
-  const unread: string[] = [];
+  const problems: MessagePart[] = [];
+  const unread: MessagePart[] = [];
   for (const name of interfaces) {
     for (const key of ['disable_ipv6', 'accept_ra']) {
       const value = o.sysctls[`${name}/${key}`];
       // the kernel prints one integer: anything else (a refusal, an empty read) says nothing
       if (value === undefined || value === null || !/^-?\d+$/.test(value))
-        unread.push(`${name}/${key} could not be read${value ? ` (got ${JSON.stringify(value.slice(0, 60))})` : ''}`);
+        unread.push(
+          value
+            ? message('os.sysctlUnreadGot', { key: `${name}/${key}`, got: JSON.stringify(value.slice(0, 60)) })
+            : message('os.sysctlUnread', { key: `${name}/${key}` }),
+        );
     }
-    if (o.sysctls[`${name}/disable_ipv6`] === '1') problems.push(`IPv6 is disabled on ${name} (disable_ipv6=1)`);
-    if (o.sysctls[`${name}/accept_ra`] === '0') problems.push(`${name} ignores router advertisements (accept_ra=0)`);
+    if (o.sysctls[`${name}/disable_ipv6`] === '1') problems.push(message('os.ipv6Disabled', { iface: name }));
+    if (o.sysctls[`${name}/accept_ra`] === '0') problems.push(message('os.raIgnored', { iface: name }));
   }
   return decided(
-    [
-      problems.length === 0 ? null : { code: 'IPV6_DISABLED', detail: problems.join('; ') },
-      unread.length === 0 ? null : { code: 'SYSCTL_UNREADABLE', detail: `under /proc/sys/net/ipv6/conf: ${unread.join('; ')}` },
-    ],
+    [problemsReason('IPV6_DISABLED', problems), problemsReason('SYSCTL_UNREADABLE', unread, (first) => message('os.sysctlUnder', { problem: first }))],
     { sysctls: o.sysctls },
   );
 }
@@ -231,14 +236,8 @@ export function checkPrivacyAddresses(o: Observation): CheckOutcome {
   const v6 = globalAddresses(o, 6, () => true);
   const privacy = v6.filter((a) => a.flags.includes('temporary') || a.flags.includes('stable-privacy'));
   const evidence = { addresses: v6.map((a) => `${a.interface} ${a.address}/${a.prefixLength} ${a.flags.join(' ')}`) };
-  if (v6.length === 0) return failed('NO_GLOBAL_IPV6', 'no global IPv6 address to judge', evidence);
-  return privacy.length > 0
-    ? passed(evidence)
-    : failed(
-        'NO_PRIVACY_ADDRESS',
-        'every global IPv6 address is EUI-64 based or static: no temporary (RFC 8981) or stable-privacy (RFC 7217) address',
-        evidence,
-      );
+  if (v6.length === 0) return failed('NO_GLOBAL_IPV6', message('os.noGlobalIpv6ToJudge', {}), evidence);
+  return privacy.length > 0 ? passed(evidence) : failed('NO_PRIVACY_ADDRESS', message('os.noPrivacyAddress', {}), evidence);
 }
 
 /** apn.ipv6-only-attach: global IPv6, an IPv6 default route and IPv6 DNS on cellular, no native IPv4. */
@@ -261,12 +260,12 @@ export function checkIpv6OnlyAttach(o: Observation): CheckOutcome {
     mobileNetwork: mobile.reason,
   };
   const problems = [
-    ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
-    ...(defaultV6 === undefined ? ['no IPv6 default route on the mobile interface'] : []),
-    ...(dns6.length === 0 && unread === null ? ['no IPv6 DNS server'] : []),
-    ...(v4.length > 0 ? [`native IPv4 ${v4.map((a) => a.address).join(', ')} on an IPv6-only attach`] : []),
+    ...(v6.length === 0 ? [message('os.noGlobalIpv6OnMobile', {})] : []),
+    ...(defaultV6 === undefined ? [message('os.noIpv6DefaultRouteOnMobile', {})] : []),
+    ...(dns6.length === 0 && unread === null ? [message('os.noIpv6Dns', {})] : []),
+    ...(v4.length > 0 ? [message('os.nativeIpv4OnIpv6Only', { addresses: v4.map((a) => a.address).join(', ') })] : []),
   ];
-  return decided([problems.length === 0 ? null : { code: 'NOT_IPV6_ONLY', detail: problems.join('; ') }, unread], evidence);
+  return decided([problemsReason('NOT_IPV6_ONLY', problems), unread], evidence);
 }
 
 /** apn.clat: a v4-* interface with a 192.0.0.0/29 address and the IPv4 default route through it, only without native IPv4. */
@@ -286,11 +285,11 @@ export function checkClat(o: Observation): CheckOutcome {
   };
   if (native.length > 0) {
     return clat
-      ? failed('CLAT_WITH_NATIVE_IPV4', `a CLAT (${clat.name}) runs although the network gave native IPv4`, evidence)
+      ? failed('CLAT_WITH_NATIVE_IPV4', message('os.clatWithNativeIpv4', { iface: clat.name }), evidence)
       : passed({ ...evidence, note: 'native IPv4: no CLAT needed' });
   }
-  if (!clat || !clatV4) return failed('NO_CLAT', 'no CLAT on an IPv6-only network: IPv4-only apps and IPv4 literals cannot work (RFC 6877 464XLAT)', evidence);
-  if (!defaultV4 || defaultV4.dev !== clat.name) return failed('CLAT_NOT_DEFAULT', `the IPv4 default route does not go through ${clat.name}`, evidence);
+  if (!clat || !clatV4) return failed('NO_CLAT', message('os.noClat', {}), evidence);
+  if (!defaultV4 || defaultV4.dev !== clat.name) return failed('CLAT_NOT_DEFAULT', message('os.clatNotDefault', { iface: clat.name }), evidence);
   return passed(evidence);
 }
 
@@ -305,10 +304,9 @@ export function checkNat64Prefix(o: Observation, discovered: readonly string[]):
   // RFC 7050 discovery alone does not pass it: what Android itself knows went unread
   const unread = linkPropertiesUnread(o, network);
   if (unread !== null) return { status: 'failed', reasons: [unread], evidence };
-  if (reported === null && discovered.length === 0)
-    return failed('NO_NAT64_PREFIX', 'no NAT64 prefix: neither LinkProperties nor an RFC 7050 answer in the capture', evidence);
+  if (reported === null && discovered.length === 0) return failed('NO_NAT64_PREFIX', message('os.noNat64Prefix', {}), evidence);
   if (reported !== null && discovered.length > 0 && !discovered.includes(reported)) {
-    return failed('NAT64_PREFIX_MISMATCH', `LinkProperties says ${reported} but RFC 7050 discovery found ${discovered.join(', ')}`, evidence);
+    return failed('NAT64_PREFIX_MISMATCH', message('os.nat64PrefixMismatch', { reported, discovered: discovered.join(', ') }), evidence);
   }
   return passed(evidence);
 }
@@ -335,13 +333,13 @@ export function checkDualStackAttach(o: Observation): CheckOutcome {
     mobileNetwork: mobile.reason,
   };
   const problems = [
-    ...(v6.length === 0 ? ['no global IPv6 address on the mobile interface'] : []),
-    ...(v4.length === 0 ? ['no IPv4 address on the mobile interface'] : []),
-    ...(defaultV6 === undefined ? ['no IPv6 default route'] : []),
-    ...(defaultV4 === undefined ? ['no IPv4 default route'] : []),
-    ...(dns.some((d) => d.includes(':')) || unread !== null ? [] : ['no IPv6 DNS server']),
+    ...(v6.length === 0 ? [message('os.noGlobalIpv6OnMobile', {})] : []),
+    ...(v4.length === 0 ? [message('os.noIpv4OnMobile', {})] : []),
+    ...(defaultV6 === undefined ? [message('os.noIpv6DefaultRoute', {})] : []),
+    ...(defaultV4 === undefined ? [message('os.noIpv4DefaultRoute', {})] : []),
+    ...(dns.some((d) => d.includes(':')) || unread !== null ? [] : [message('os.noIpv6Dns', {})]),
   ];
-  return decided([problems.length === 0 ? null : { code: 'NOT_DUAL_STACK', detail: `on the dual-stack APN: ${problems.join('; ')}` }, unread], evidence);
+  return decided([problemsReason('NOT_DUAL_STACK', problems, (first) => message('os.onDualStackApn', { problem: first })), unread], evidence);
 }
 
 /** What a probe of one name through the device's default connect path showed in the capture. */
@@ -355,13 +353,8 @@ export interface ProbeAttempts {
 /** os.resolver-prefers-ipv6: the system's default path tried a dual-stack name over IPv6 first. */
 export function checkResolverPrefersIpv6(probe: ProbeAttempts): CheckOutcome {
   const evidence = { ...probe };
-  if (probe.firstAttemptFamily === null) return failed('NO_PROBE_TRAFFIC', `opening ${probe.hostname} made no connection the capture could see`, evidence);
-  if (probe.firstAttemptFamily === 4)
-    return failed(
-      'IPV4_FIRST',
-      `the system connected to the dual-stack name ${probe.hostname} over IPv4 first (RFC 6724 and RFC 8305 want IPv6 first)`,
-      evidence,
-    );
+  if (probe.firstAttemptFamily === null) return failed('NO_PROBE_TRAFFIC', message('os.noProbeTraffic', { host: probe.hostname }), evidence);
+  if (probe.firstAttemptFamily === 4) return failed('IPV4_FIRST', message('os.resolverIpv4First', { host: probe.hostname }), evidence);
   return passed(evidence);
 }
 
@@ -369,11 +362,7 @@ export function checkResolverPrefersIpv6(probe: ProbeAttempts): CheckOutcome {
 export function checkIpv4ViaClat(target: string, established: boolean, path: string | null): CheckOutcome {
   const evidence = { target, established, path };
   if (established) return passed(evidence);
-  return failed(
-    'IPV4_UNREACHABLE',
-    `no connection to the IPv4-only destination ${target} was established${path === null ? ' (no attempt seen)' : ''}: without a CLAT, IPv4-only apps and literals fail on an IPv6-only network`,
-    evidence,
-  );
+  return failed('IPV4_UNREACHABLE', message(path === null ? 'os.ipv4Unreachable.noAttempt' : 'os.ipv4Unreachable', { target }), evidence);
 }
 
 /** Everything the os and apn checks read, gathered over adb (the APN table as root when it can). */

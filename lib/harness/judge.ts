@@ -21,11 +21,13 @@ import {
 import type { CaptureAnalysis } from '../analysis/index.js';
 import { DEFAULT_POLICY, type AppPolicy } from '../checks/app-verdict.js';
 import { destinationKey, type OwnedSocket } from '../checks/attribution.js';
+import { message, reasonOf, type MessagePart, type ReasonMessage } from '../checks/messages.js';
 import { isContentDenied } from '../device/parse/index.js';
 import type { CheckStatus } from '../report/results.js';
 import type { Attachment, NetworkObservation, Unreached } from './networks.js';
 
-export type Reason = { code: string; detail: string };
+/** A reason, its detail as messages (lib/checks/messages.ts) where they were given. */
+export type Reason = { code: string; detail: string; messages?: ReasonMessage[] };
 
 /** A check's decision and what it rests on (written beside the result as its evidence). */
 export interface Decision {
@@ -38,7 +40,13 @@ export type OsCheck = 'os.apn-protocol' | 'os.apn-roaming-protocol' | 'os.ipv6-e
 export type ApnCheck = 'apn.ipv6-only-attach' | 'apn.clat' | 'apn.nat64-prefix';
 
 /** The capture made across the IPv6-only attach, where RFC 7050 discovery happens: what it found, or why there is none. */
-export type AttachCapture = { taken: true; discovered: string[] } | { taken: false; why: string };
+export type AttachCapture =
+  | { taken: true; discovered: string[] }
+  | { taken: false; why: string /** why, as a message; absent: why is shown untranslated */; said?: MessagePart };
+
+/** An unreached network's reason: its detail, and its messages when it has them. */
+export const unreachedReason = (code: string, attachment: Unreached): Reason =>
+  attachment.messages === undefined ? { code, detail: attachment.detail } : { code, detail: attachment.detail, messages: attachment.messages };
 
 /** Where an observation came from, as the evidence file records it. */
 export function provenance(facts: NetworkObservation): Record<string, unknown> {
@@ -57,7 +65,7 @@ export function provenance(facts: NetworkObservation): Record<string, unknown> {
 export function unreached(attachment: Unreached): Decision {
   return {
     status: 'skipped',
-    reasons: [{ code: 'NETWORK_UNAVAILABLE', detail: attachment.detail }],
+    reasons: [unreachedReason('NETWORK_UNAVAILABLE', attachment)],
     evidence: { network: attachment.network, reached: false, cause: attachment.cause },
   };
 }
@@ -84,7 +92,7 @@ function attachNotMade(attachment: Unreached, decide: (o: Observation) => CheckO
   const after = attachment.after === null ? null : decide(attachment.after);
   return {
     status: 'failed',
-    reasons: [{ code: 'ATTACH_FAILED', detail: attachment.detail }, ...(after?.reasons ?? [])],
+    reasons: [unreachedReason('ATTACH_FAILED', attachment), ...(after?.reasons ?? [])],
     evidence: {
       ...(after?.evidence ?? {}),
       network: attachment.network,
@@ -127,7 +135,9 @@ export function judgeApn(check: ApnCheck, ipv6: Attachment, attachCapture: Attac
   if (!attachCapture.taken) {
     return {
       status: 'broken',
-      reasons: [{ code: 'EVIDENCE_MISSING', detail: `no capture across the IPv6-only attach, so RFC 7050 discovery could not be seen: ${attachCapture.why}` }],
+      reasons: [
+        reasonOf('EVIDENCE_MISSING', message('harness.noAttachCapture', { why: attachCapture.said ?? message('untranslated', { text: attachCapture.why }) })),
+      ],
       evidence: { observedOn: provenance(ipv6.facts) },
     };
   }
@@ -136,10 +146,10 @@ export function judgeApn(check: ApnCheck, ipv6: Attachment, attachCapture: Attac
     return {
       status: 'skipped',
       reasons: [
-        {
-          code: 'EVIDENCE_MISSING',
-          detail: `the device was already on APN ${ipv6.facts.apn} when the capture started, so its RFC 7050 discovery at attach was not seen: ${ipv6.facts.how === 'manual' ? 'start the run on another APN and switch when asked' : 'start the run on another APN (or with the os suite, which attaches to the dual-stack APN first)'}`,
-        },
+        reasonOf(
+          'EVIDENCE_MISSING',
+          message(ipv6.facts.how === 'manual' ? 'harness.alreadyOnApn.manual' : 'harness.alreadyOnApn.auto', { apn: ipv6.facts.apn }),
+        ),
       ],
       evidence: { observedOn: provenance(ipv6.facts), linkProperties: judgedNetwork(ipv6.facts.observation).network?.linkProperties?.nat64Prefix ?? null },
     };

@@ -15,8 +15,12 @@ import type { DumpsysConnectivity } from '../device/parse/connectivity.js';
 import { inPrefix } from '../net/address.js';
 import { ATTACH_TIMEOUT_MS, type DeviceState, mobileNetwork } from './device-state.js';
 import type { DevicePlan } from './plan.js';
-import { MANUAL_SWITCH_TIMEOUT_MS, NETWORK_WORDS, NO_TERMINAL, type SwitchPrompt } from './prompt.js';
+import { MANUAL_SWITCH_TIMEOUT_MS, NO_TERMINAL, NO_TERMINAL_DETAIL, type SwitchPrompt } from './prompt.js';
 import type { SelectOutcome } from './settings-ui.js';
+import { message, type MessagePart, type ReasonMessage } from '../checks/messages.js';
+
+/** An unreached network's detail and its messages, from one message. */
+const said = (part: MessagePart): { detail: string; messages: ReasonMessage[] } => ({ detail: part.english, messages: [part.message] });
 
 const log = createDebug('v6lab:attach');
 
@@ -78,6 +82,8 @@ export interface Unreached {
   network: NetworkName;
   cause: UnreachedCause;
   detail: string;
+  /** The detail as messages (lib/checks/messages.ts), for a reason in another language; absent where nobody gave them. */
+  messages?: ReasonMessage[];
   /**
    * What the device showed after an attach the harness asked for did not come (addresses, routes):
    * evidence for the attach check only, never judged as the network's.
@@ -118,7 +124,7 @@ export function placeOf(network: NetworkName, apn: string, how: AttachMethod, sw
       reached: false,
       network,
       cause: 'moved',
-      detail: `the mobile network names APN ${named ?? '(none)'} by the time the device was observed, not ${apn}: ${how === 'manual' ? 'leave the device on it for the run' : 'something else switched it'}`,
+      ...said(message(how === 'manual' ? 'net.movedApn.manual' : 'net.movedApn.auto', { named: named ?? '(none)', apn })),
       after: null,
     };
   }
@@ -129,7 +135,12 @@ export function placeOf(network: NetworkName, apn: string, how: AttachMethod, sw
       reached: false,
       network,
       cause: 'not-default',
-      detail: `the device is attached to APN ${apn}, but its default network is ${defaultNetwork.type ?? 'another network'} (netId ${defaultNetwork.netId}${defaultNetwork.extra ? `, ${defaultNetwork.extra}` : ''}): apps and probes would not use the APN; turn Wi-Fi off and run again`,
+      ...said(
+        message('net.notDefault', {
+          apn,
+          network: `${defaultNetwork.type ?? 'another network'} (netId ${defaultNetwork.netId}${defaultNetwork.extra ? `, ${defaultNetwork.extra}` : ''})`,
+        }),
+      ),
       after: null,
     };
   }
@@ -155,7 +166,12 @@ export function placeOnWifi(network: NetworkName, ssid: string, switched: boolea
       reached: false,
       network,
       cause: 'moved',
-      detail: `Wi-Fi "${ssid}" was joined, but by the time the device was observed its default network was ${defaultNetwork === null ? 'none' : `${defaultNetwork.type ?? 'another network'} (netId ${defaultNetwork.netId})`}: keep the device in range of it for the run`,
+      ...said(
+        message('net.wifiMoved', {
+          ssid,
+          now: defaultNetwork === null ? 'none' : `${defaultNetwork.type ?? 'another network'} (netId ${defaultNetwork.netId})`,
+        }),
+      ),
       after: null,
     };
   }
@@ -165,7 +181,7 @@ export function placeOnWifi(network: NetworkName, ssid: string, switched: boolea
       reached: false,
       network,
       cause: 'moved',
-      detail: `the device's default network is Wi-Fi "${shown}", not "${ssid}": forget "${shown}" on the device or keep it out of range, and run again`,
+      ...said(message('net.wifiOther', { shown, ssid })),
       after: null,
     };
   }
@@ -196,11 +212,15 @@ export function placeOnWifi(network: NetworkName, ssid: string, switched: boolea
 export function placeOnGateway(network: NetworkName, gateway: GatewayNetwork, observation: Observation, takenAt: Date): Attachment {
   const where = `the v6lab gateway of ${gateway.dir} (${gateway.mode} on ${gateway.deviceLink})`;
   const defaultNetwork = defaultNetworkOf(observation.connectivity);
-  const unreached = (detail: string): Attachment => ({ reached: false, network, cause: 'not-switched', detail, after: observation });
-  if (observation.connectivity === null) return unreached(`dumpsys connectivity could not be read: whether the device is on ${where} is unknown`);
+  const place = { dir: gateway.dir, mode: gateway.mode, link: gateway.deviceLink };
+  const unreached = (why: MessagePart): Attachment => ({ reached: false, network, cause: 'not-switched', ...said(why), after: observation });
+  if (observation.connectivity === null) return unreached(message('net.gateway.unread', place));
   if (defaultNetwork === null || defaultNetwork.type === null || defaultNetwork.type === 'MOBILE' || defaultNetwork.type.startsWith('MOBILE_')) {
     return unreached(
-      `the device's default network is ${defaultNetwork === null ? 'none' : `${defaultNetwork.type ?? 'of unknown type'} (netId ${defaultNetwork.netId})`}, not ${where}: connect it to the gateway's link (a cable or USB Ethernet adapter, the emulator's tap, the gateway's access point) and run again`,
+      message('net.gateway.notOn', {
+        network: defaultNetwork === null ? 'none' : `${defaultNetwork.type ?? 'of unknown type'} (netId ${defaultNetwork.netId})`,
+        ...place,
+      }),
     );
   }
   const agent = observation.connectivity.networks.find((n) => n.netId === defaultNetwork.netId) ?? null;
@@ -209,7 +229,7 @@ export function placeOnGateway(network: NetworkName, gateway: GatewayNetwork, ob
   const held = (observation.addresses.find((i) => i.name === iface)?.addresses ?? []).filter((a) => prefixes.some((p) => inPrefix(a.address, p)));
   if (iface === null || held.length === 0) {
     return unreached(
-      `the device's default network (${defaultNetwork.type}, ${iface ?? 'interface unread'}) holds no address of ${where} (${prefixes.join(', ')}): it is on another network; connect it to the gateway's link and run again`,
+      message('net.gateway.noAddress', { type: defaultNetwork.type, iface: iface ?? 'interface unread', ...place, prefixes: prefixes.join(', ') }),
     );
   }
   const kind = defaultNetwork.type === 'WIFI' ? 'wifi' : 'ethernet';
@@ -288,7 +308,7 @@ export class NetworkAttacher {
         reached: false,
         network,
         cause: 'not-selected',
-        detail: `not part of this run (--network ${only}): the ${NETWORK_WORDS[network]} network was not certified; \`v6lab certify --resume RUN_DIR --network ${network}\` adds its checks to this run`,
+        ...said(message(network === 'ipv6' ? 'net.notSelected.ipv6' : 'net.notSelected.ipv4v6', { only, network })),
         after: null,
       };
     const target = this.device.networks[network];
@@ -297,7 +317,7 @@ export class NetworkAttacher {
         reached: false,
         network,
         cause: 'not-in-profile',
-        detail: `the profile names no ${NETWORK_WORDS[network]} network (networks.${network}: an APN or a Wi-Fi network)`,
+        ...said(message(network === 'ipv6' ? 'net.notInProfile.ipv6' : 'net.notInProfile.ipv4v6', { network })),
         after: null,
       };
     if ('wifi' in target) return this.moveToWifi(network, target.wifi);
@@ -305,7 +325,8 @@ export class NetworkAttacher {
     // Mobile data must be the default network before an APN is judged (a validated Wi-Fi wins on
     // Android): Wi-Fi goes off here, and back on when the device is restored.
     const mobileDefault = (await this.state.makeMobileDataDefault?.()) ?? { ok: true, changed: false };
-    if (!mobileDefault.ok) return { reached: false, network, cause: 'not-default', detail: mobileDefault.detail, after: null };
+    if (!mobileDefault.ok)
+      return { reached: false, network, cause: 'not-default', ...said(message('untranslated', { text: mobileDefault.detail })), after: null };
     if (mobileDefault.changed) log('%s turned Wi-Fi off: mobile data is the default network', this.device.serial);
     const how: AttachMethod = this.device.apnSwitch;
     let switched = false;
@@ -324,7 +345,7 @@ export class NetworkAttacher {
           reached: false,
           network,
           cause: 'no-attach',
-          detail: `the device did not attach to APN ${target.apn} (protocol ${protocol}${result.inserted ? ', copied from its factory default APN' : ''}) within the deadline: the network refused what it asked for`,
+          ...said(message(result.inserted ? 'net.noAttach.copied' : 'net.noAttach', { apn: target.apn, protocol })),
           after,
         };
       }
@@ -339,12 +360,11 @@ export class NetworkAttacher {
    */
   private async moveToWifi(network: NetworkName, ssid: string): Promise<Attachment> {
     const join = this.state.joinWifi;
-    if (join === undefined)
-      return { reached: false, network, cause: 'no-attach', detail: `Wi-Fi "${ssid}" cannot be joined by this harness's device state`, after: null };
+    if (join === undefined) return { reached: false, network, cause: 'no-attach', ...said(message('net.wifiCannotJoin', { ssid })), after: null };
     log('%s joining Wi-Fi "%s"', this.device.serial, ssid);
     const joined = await join.call(this.state, ssid, this.attachWaitMs);
     // Not joined is no attach the device failed (it may be out of range): skipped, not failed.
-    if (!joined.ok) return { reached: false, network, cause: 'not-switched', detail: joined.detail, after: null };
+    if (!joined.ok) return { reached: false, network, cause: 'not-switched', ...said(message('untranslated', { text: joined.detail })), after: null };
     return placeOnWifi(network, ssid, joined.switched, await this.observe(this.backend, { root: this.root }), this.clock());
   }
 
@@ -355,7 +375,7 @@ export class NetworkAttacher {
   private async onGateway(network: NetworkName, dir: string): Promise<Attachment> {
     const gateway = readGatewayNetwork(dir);
     // No gateway to be on is no attach the device failed: skipped, as a network not switched to.
-    if ('down' in gateway) return { reached: false, network, cause: 'not-switched', detail: gateway.down, after: null };
+    if ('down' in gateway) return { reached: false, network, cause: 'not-switched', ...said(message('untranslated', { text: gateway.down })), after: null };
     return placeOnGateway(network, gateway, await this.observe(this.backend, { root: this.root }), this.clock());
   }
 
@@ -378,7 +398,13 @@ export class NetworkAttacher {
         reached: false,
         network,
         cause: 'not-switched',
-        detail: `the device is not on APN ${apn} and the profile says APNs are switched by hand: ${answer.detail}`,
+        // A run without a terminal answers with NO_TERMINAL_DETAIL, this module's own words: those are translated.
+        ...said(
+          message('net.byHand', {
+            apn,
+            answer: answer.detail === NO_TERMINAL_DETAIL ? message('prompt.noTerminal', {}) : message('untranslated', { text: answer.detail }),
+          }),
+        ),
         after: null,
       };
     if ((await this.state.waitForAttach(apn, this.attachWaitMs)) === null)
@@ -386,7 +412,7 @@ export class NetworkAttacher {
         reached: false,
         network,
         cause: 'not-switched',
-        detail: `Enter was pressed, but the mobile network did not name APN ${apn} within ${this.attachWaitMs / 1000} s after: ${await this.namedApn()}; select exactly that APN in Access Point Names and run again with --resume`,
+        ...said(message('net.enterNoAttach', { apn, seconds: this.attachWaitMs / 1000, now: await this.namedApn() })),
         after: null,
       };
     return { switched: true };
@@ -405,19 +431,31 @@ export class NetworkAttacher {
         reached: false,
         network,
         cause: 'not-switched',
-        detail: `the device is not on APN ${apn}, and there is no Appium session to select it in Settings with ("apnSwitch": "settings-ui")`,
+        ...said(message('net.noSettingsSession', { apn })),
         after: null,
       };
     log('%s selecting APN %s in Settings', this.device.serial, apn);
     const outcome = await select(apn);
     if (!outcome.selected)
-      return { reached: false, network, cause: 'not-switched', detail: `APN ${apn} could not be selected in Settings: ${outcome.detail}`, after: null };
+      return {
+        reached: false,
+        network,
+        cause: 'not-switched',
+        ...said(message('net.settingsNotSelected', { apn, why: message('untranslated', { text: outcome.detail }) })),
+        after: null,
+      };
     if ((await this.state.waitForAttach(apn, this.attachWaitMs)) === null) {
       return {
         reached: false,
         network,
         cause: 'no-attach',
-        detail: `APN ${apn} ${outcome.already ? 'was already the one checked' : 'was selected'} in Settings (Access Point Names), but the device did not attach to it within ${this.attachWaitMs / 1000} s: the network refused what the phone asked for (now: ${await this.namedApn()})`,
+        ...said(
+          message(outcome.already ? 'net.settingsNoAttach.already' : 'net.settingsNoAttach.selected', {
+            apn,
+            seconds: this.attachWaitMs / 1000,
+            now: await this.namedApn(),
+          }),
+        ),
         after: await this.observe(this.backend, { root: this.root }),
       };
     }

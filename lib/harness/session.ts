@@ -4,6 +4,7 @@
  * only the transport went away; every result written to results.json the moment it is known.
  */
 import createDebug from 'debug';
+import { message, reasonOf } from '../checks/messages.js';
 import { checkDefinition, type CheckId, type NetworkName } from '../checks/requirements.js';
 import type { DeviceBackend, Presence } from '../device/adb.js';
 import { AdbServerError, DeviceUnavailableError } from '../device/errors.js';
@@ -141,7 +142,8 @@ export class DeviceSession {
     const body: ResultBody = {
       status: 'broken',
       verdict: null,
-      reasons: [{ code: faultCode(error), detail: error instanceof Error ? error.message : String(error) }],
+      // An error's own words (another layer's English): shown untranslated, under the code's title.
+      reasons: [reasonOf(faultCode(error), message('untranslated', { text: error instanceof Error ? error.message : String(error) }))],
       metrics: {},
       evidence: [],
     };
@@ -151,6 +153,6 @@ export class DeviceSession {
     log('%s check broke: %s%s', this.serial, body.reasons[0]!.code, loss ? ` (${loss.detail})` : '');
     if (loss === null) return body;
     const code = loss.what === 'adb-server' ? 'ADB_SERVER_DOWN' : 'DEVICE_DISCONNECTED';
-    return { ...body, reasons: [{ code, detail: `${loss.detail} during the check: ${body.reasons[0]!.detail}` }] };
+    return { ...body, reasons: [reasonOf(code, message('fault.lostDuringCheck', { loss: loss.detail, error: body.reasons[0]!.detail }))] };
   }
 }

@@ -10,7 +10,8 @@
  *   is not "certified". Each such check is listed with why.
  * - `not-run`: no result at all, or every result broken: the run could not be carried out.
  */
-import type { CheckResult, RunResults } from './results.js';
+import { message, reasonOf } from '../checks/messages.js';
+import type { CheckResult, Reason, RunResults } from './results.js';
 
 export type OverallVerdict = 'pass' | 'fail' | 'incomplete' | 'not-run';
 
@@ -25,12 +26,12 @@ export interface CheckKey {
 /** A check without a verdict: its result was skipped or broken, or the run selected it and it has no result. */
 export interface MissingCheck extends CheckKey {
   status: 'skipped' | 'broken' | 'not-run';
-  reasons: { code: string; detail: string }[];
+  reasons: Reason[];
 }
 
 /** A skipped check whose reasons are all on the allow-list. */
 export interface AcceptedSkip extends CheckKey {
-  reasons: { code: string; detail: string }[];
+  reasons: Reason[];
 }
 
 export interface VerdictOptions {
@@ -94,7 +95,7 @@ function judgeDevice(
       missing.push({
         ...identity(r),
         status: 'skipped',
-        reasons: r.reasons.length > 0 ? r.reasons : [{ code: 'NO_REASON', detail: 'skipped without a reason' }],
+        reasons: r.reasons.length > 0 ? r.reasons : [reasonOf('NO_REASON', message('verdict.noReason', {}))],
       });
   }
   const have = new Set(results.map(keyOf));
@@ -103,7 +104,7 @@ function judgeDevice(
       missing.push({
         ...identity(e),
         status: 'not-run',
-        reasons: [{ code: 'NOT_RUN', detail: 'selected for this run, but it has no result (the run stopped before it, or its worker died)' }],
+        reasons: [reasonOf('NOT_RUN', message('verdict.notRun', {}))],
       });
   }
   const passed = results.filter((r) => r.status === 'passed');
@@ -120,7 +121,7 @@ function judgeDevice(
       app: null,
       network: '*',
       status: 'skipped',
-      reasons: [{ code: 'NOTHING_CHECKED', detail: 'every check was skipped: accepted skips alone certify nothing' }],
+      reasons: [reasonOf('NOTHING_CHECKED', message('verdict.nothingChecked', {}))],
     });
     verdict = 'incomplete';
   } else verdict = 'pass';
@@ -131,7 +132,7 @@ function judgeDevice(
       app: null,
       network: '*',
       status: 'not-run',
-      reasons: [{ code: 'NO_RESULTS', detail: 'no check of this device has a result' }],
+      reasons: [reasonOf('NO_RESULTS', message('verdict.noResults', {}))],
     });
   return { device, verdict, failed, missing, accepted, warnings };
 }
