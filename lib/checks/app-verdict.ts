@@ -6,6 +6,7 @@
  */
 import { compareHostnames, type CaptureAnalysis, type Flow, type FlowPath } from '../analysis/index.js';
 import { embeddedIpv4Text, parseNat64Prefix, type Nat64Prefix } from '../net/address.js';
+import { message, type MessagePart, type ReasonMessage } from './messages.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail' | 'inconclusive';
 
@@ -24,8 +25,10 @@ export type ReasonCode = keyof typeof REASONS;
 
 export interface Reason {
   code: ReasonCode;
-  /** In words a developer can act on. */
+  /** In words a developer can act on (English: `messages` rendered). */
   detail: string;
+  /** The detail as messages, for a report in another language (lib/checks/messages.ts). */
+  messages: ReasonMessage[];
   hostnames: string[];
   addresses: string[];
   flows: number[];
@@ -84,8 +87,16 @@ const socketFamily = (f: Flow): 4 | 6 => (IPV4_SOCKET.has(f.path) ? 4 : 6);
 export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<number>, policy: AppPolicy = DEFAULT_POLICY): AppVerdict {
   const flows = appSockets(analysis, appFlows);
   const reasons: Reason[] = [];
-  const add = (code: ReasonCode, detail: string, parts: Partial<Omit<Reason, 'code' | 'detail'>> = {}) =>
-    reasons.push({ code, detail, hostnames: parts.hostnames ?? [], addresses: parts.addresses ?? [], flows: parts.flows ?? [], ts: parts.ts ?? [] });
+  const add = (code: ReasonCode, said: MessagePart, parts: Partial<Omit<Reason, 'code' | 'detail' | 'messages'>> = {}) =>
+    reasons.push({
+      code,
+      detail: said.english,
+      messages: [said.message],
+      hostnames: parts.hostnames ?? [],
+      addresses: parts.addresses ?? [],
+      flows: parts.flows ?? [],
+      ts: parts.ts ?? [],
+    });
 
   const bytesByPath: Record<FlowPath, number> = { 'native-v6': 0, nat64: 0, clat: 0, 'native-v4': 0 };
   for (const f of flows) bytesByPath[f.path] += f.bytes;
@@ -95,7 +106,7 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
   const appNames = appHostnames(analysis, appFlows);
 
   if (flows.length === 0) {
-    add('NO_TRAFFIC', 'no traffic could be attributed to the app in its window: was it started, and did it load its pages?');
+    add('NO_TRAFFIC', message('app.noTraffic', {}));
   }
 
   // IPV4_LITERAL: an IPv4 socket to an address no DNS answer in the window gave.
@@ -105,7 +116,8 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
   if (literals.length > 0) {
     add(
       'IPV4_LITERAL',
-      `connects to IPv4 address${literals.length > 1 ? 'es' : ''} ${[...new Set(literals.map(literalAddress))].join(', ')} that no DNS answer gave: a hard-coded IPv4 literal never works over IPv6 and only reaches an IPv6-only network through the CLAT`,
+      // "addresses" when more than one flow, as the English has always said
+      message('app.ipv4Literal', { count: literals.length > 1 ? 2 : 1, addresses: [...new Set(literals.map(literalAddress))].join(', ') }),
       {
         addresses: [...new Set(literals.map(literalAddress))],
         flows: literals.map((f) => f.id),
@@ -123,7 +135,7 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
     const asked = new Set(queries.map((q) => q.qtype));
 
     if (asked.has('A') && !asked.has('AAAA')) {
-      add('NO_AAAA_QUERY', `asked only A for ${name}, never AAAA: the app resolves IPv4 only (AF_INET or an IPv4-only resolver call)`, {
+      add('NO_AAAA_QUERY', message('app.noAaaaQuery', { host: name }), {
         hostnames: [name],
         ts: queries.map((q) => q.ts),
       });
@@ -134,20 +146,15 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
       .map((q) => q.ts)
       .sort((a, b) => a - b)[0];
     if (first && socketFamily(first) === 4 && firstAaaa !== undefined && firstAaaa <= first.firstTs) {
-      add(
-        'IPV4_FIRST',
-        `tried IPv4 first for ${name} although its AAAA answer had come ${((first.firstTs - firstAaaa) * 1000).toFixed(0)} ms before: prefer IPv6 (RFC 8305 Happy Eyeballs, or the order getaddrinfo gives)`,
-        {
-          hostnames: [name],
-          flows: [first.id],
-          addresses: [first.server],
-          ts: [firstAaaa, first.firstTs],
-        },
-      );
+      add('IPV4_FIRST', message('app.ipv4First', { host: name, ms: (first.firstTs - firstAaaa) * 1000 }), {
+        hostnames: [name],
+        flows: [first.id],
+        addresses: [first.server],
+        ts: [firstAaaa, first.firstTs],
+      });
     }
     if (attempts.length > 0 && facts && facts.nativeAaaa.length === 0) {
-      const via = facts.synthesizedAaaa.length > 0 ? 'through NAT64' : 'over IPv4';
-      add('SERVER_NO_IPV6', `${name} has no AAAA record: it is reached only ${via}; the server side needs IPv6`, {
+      add('SERVER_NO_IPV6', message(facts.synthesizedAaaa.length > 0 ? 'app.serverNoIpv6.nat64' : 'app.serverNoIpv6.ipv4', { host: name }), {
         hostnames: [name],
         addresses: [...facts.a, ...facts.synthesizedAaaa],
       });
@@ -164,7 +171,7 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
     if (stalledV6.length > 0) {
       add(
         'IPV6_STALLED',
-        `IPv6 connection${stalledV6.length > 1 ? 's' : ''} to ${name} (${[...new Set(stalledV6.map((f) => f.server))].join(', ')}) completed the handshake, then carried the app's request and not one byte back (a failure after the handshake, or a path MTU blackhole): IPv6 did not work for this host`,
+        message('app.ipv6Stalled', { count: stalledV6.length, host: name, servers: [...new Set(stalledV6.map((f) => f.server))].join(', ') }),
         {
           hostnames: [name],
           flows: stalledV6.map((f) => f.id),
@@ -176,7 +183,11 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
     if (failedV6.length > 0) {
       add(
         'IPV6_FAILED',
-        `IPv6 connection${failedV6.length > 1 ? 's' : ''} to ${name} (${[...new Set(failedV6.map((f) => f.server))].join(', ')}) ${failedV6.some((f) => f.reset) ? 'were reset' : 'got no answer'}`,
+        message(failedV6.some((f) => f.reset) ? 'app.ipv6Failed.reset' : 'app.ipv6Failed.noAnswer', {
+          count: failedV6.length,
+          host: name,
+          servers: [...new Set(failedV6.map((f) => f.server))].join(', '),
+        }),
         {
           hostnames: [name],
           flows: failedV6.map((f) => f.id),
@@ -196,8 +207,8 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
         add(
           'SLOW_FALLBACK',
           delayMs === null
-            ? `after IPv6 to ${name} failed, the app never tried again`
-            : `after IPv6 to ${name} failed, the next attempt came ${delayMs.toFixed(0)} ms later (more than ${policy.maxFallbackMs} ms): use Happy Eyeballs (RFC 8305, 250 ms)`,
+            ? message('app.slowFallback.never', { host: name })
+            : message('app.slowFallback.late', { host: name, ms: delayMs, maxMs: policy.maxFallbackMs }),
           {
             hostnames: [name],
             flows: next ? [failure.id, next.id] : [failure.id],
@@ -209,10 +220,7 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
   }
 
   if (nativeV6ByteShare !== null && nativeV6ByteShare < policy.minNativeIpv6Share) {
-    add(
-      'LOW_IPV6_SHARE',
-      `native IPv6 carried ${(nativeV6ByteShare * 100).toFixed(1)}% of the app's bytes, below the policy's ${(policy.minNativeIpv6Share * 100).toFixed(0)}%`,
-    );
+    add('LOW_IPV6_SHARE', message('app.lowIpv6Share', { percent: nativeV6ByteShare * 100, minPercent: policy.minNativeIpv6Share * 100 }));
   }
 
   const severities = new Set(reasons.map((r) => REASONS[r.code]));
