@@ -41,7 +41,11 @@ function makeRun(): { dir: string; doc: RunResults } {
 /** Collects what a command writes. */
 function sink(): { stream: NodeJS.WritableStream; text: () => string } {
   let text = '';
-  const stream = { write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WritableStream;
+  const write = (chunk: string) => {
+    text += chunk;
+    return true;
+  };
+  const stream = { write } as unknown as NodeJS.WritableStream;
   return { stream, text: () => text };
 }
 
