@@ -2,16 +2,18 @@
 // by the session's udid in the run plan that `v6lab certify` wrote), the Appium-driven UI the
 // checks use, and how a result becomes a mocha test outcome and an Allure entry. The same code
 // drives a lab handset (the v6lab-virtual driver) and a phone (UiAutomator2).
+import { AssertionError } from 'node:assert';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, browser } from '@wdio/globals';
 import * as allure from '@wdio/allure-reporter';
-import { Status } from 'allure-js-commons';
+import { historyId, Status, testCaseId } from 'allure-js-commons';
 import { Certification, UiError, type DeviceUi } from '../lib/harness/certification.js';
 import type { FlowStep } from '../lib/harness/catalogue.js';
 import type { ScreenElement, SettingsScreens } from '../lib/harness/settings-ui.js';
 import type { CheckResult } from '../lib/report/results.js';
-import { REQUIREMENTS, type RequirementId } from '../lib/checks/requirements.js';
+import { reasonCodeTitle } from '../lib/checks/messages.js';
+import { allureTestIds, requirementLink } from '../lib/report/allure-results.js';
 
 const planFile = process.env.V6LAB_PLAN;
 
@@ -100,18 +102,51 @@ export const screens: SettingsScreens = {
 const MAX_ATTACHMENT = 20 * 1024 * 1024;
 
 /**
- * Reports a result: Allure labels (requirements, device, network, app), the reasons as steps,
- * the evidence attached; then the mocha outcome: skipped, failed (with the reasons) or broken.
+ * A product failure as mocha's error: @wdio/allure-reporter marks a test `failed` (Allure's
+ * "Product defects") only when its error's name holds "assert" or its message says
+ * "AssertionError" or "expect" (its getTestStatus); anything else is `broken`. The phone or the
+ * app failed IPv6, which is what the check asserts.
+ */
+export function productFailure(result: Pick<CheckResult, 'verdict' | 'reasons'>): AssertionError {
+  const why = result.reasons.map((r) => `${r.code}: ${r.detail}`).join('\n');
+  return new AssertionError({ message: `${result.verdict ? `verdict ${result.verdict}: ` : ''}${why}` });
+}
+
+/**
+ * A harness or infrastructure problem (no verdict) as mocha's error, which the reporter must
+ * keep `broken`: a plain Error whose message must not say "expect" (the reporter would call it
+ * failed), so it gives each reason's code and title, ours and fixed; the details are the test's
+ * steps and in results.json.
+ */
+export function harnessProblem(result: Pick<CheckResult, 'reasons'>): Error {
+  const codes = result.reasons.map((r) => `${r.code}: ${reasonCodeTitle(r.code, 'en')}`).join('\n');
+  const message = `broken (no verdict: a harness or infrastructure problem; the details are the steps)\n${codes}`;
+  // A code from elsewhere is shown as it is: should one say "expect", only the plain words stay.
+  return new Error(
+    /expect|^\s*assertionerror/i.test(message) ? 'broken (no verdict: a harness or infrastructure problem; the details are the steps)' : message,
+  );
+}
+
+/**
+ * Reports a result: Allure labels (requirements, device, network, app), its test identity (one
+ * test per device, network, check and app), the reasons as steps, the evidence attached; then the
+ * mocha outcome: skipped, failed (a product failure) or broken (a harness problem).
  */
 export async function report(context: Mocha.Context, result: CheckResult, runDir: string): Promise<void> {
   allure.addLabel('device', result.device);
   allure.addLabel('network', result.network);
+  allure.addLabel('check', result.check);
   if (result.app !== null) allure.addLabel('app', result.app);
+  // The reporter's own ids hash the test's title and the capabilities' device name: the same
+  // check on two handsets of one model would be one test with retries.
+  const ids = allureTestIds(result);
+  await historyId(ids.historyId);
+  await testCaseId(ids.testCaseId);
   for (const id of result.requirement) {
     allure.addLabel('requirement', id);
     await allure.addTag(id);
-    const r = REQUIREMENTS[id as RequirementId];
-    if (r) await allure.addLink(`#${id}`, `${id}: ${r.title}`, 'requirement');
+    const link = requirementLink(id);
+    await allure.addLink(link.url, link.name, link.type);
   }
   if (result.verdict !== null) await allure.addArgument('verdict', result.verdict);
   for (const [name, value] of Object.entries(result.metrics)) await allure.addArgument(name, String(value));
@@ -127,10 +162,9 @@ export async function report(context: Mocha.Context, result: CheckResult, runDir
     if (size > 0 && size <= MAX_ATTACHMENT)
       await allure.addAttachment(file, readFileSync(path), file.endsWith('.json') ? 'application/json' : 'application/vnd.tcpdump.pcap');
   }
-  const why = result.reasons.map((r) => `${r.code}: ${r.detail}`).join('\n');
   if (result.status === 'skipped') context.skip();
-  if (result.status === 'broken') throw new Error(`broken: ${why}`);
-  if (result.status === 'failed') throw new Error(`${result.verdict ? `verdict ${result.verdict}: ` : ''}${why}`);
+  if (result.status === 'broken') throw harnessProblem(result);
+  if (result.status === 'failed') throw productFailure(result);
 }
 
 export function runDir(cert: Certification): string {

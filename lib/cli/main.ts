@@ -99,6 +99,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       '--allow-skip <codes>',
       'skip reason codes to accept, comma-separated (e.g. NOT_INSTALLED): such skips are listed, and do not make the run incomplete (exit 4)',
     )
+    .option('--lang <lang>', 'the language of the report and the summary: en or zh-CN (default: from LC_ALL, LC_MESSAGES or LANG)')
+    .option('--lab-name <name>', 'where the run is made (the lab, the site): recorded in results.json and every report')
+    .option('--tester <name>', 'who makes the run: recorded in results.json and every report')
+    .option('--notes <text>', 'anything the reader of the report should know about the run: recorded in results.json and every report')
     .action(async (options) => {
       const { certifyCommand } = await import('./certify.js');
       exitCode = await certifyCommand(options, process.stdout);
@@ -117,6 +121,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       "first make <dir> the merge of these run directories: every device of every run, the later run's result where two checked the same thing",
     )
     .option('--allow-skip <codes>', 'skip reason codes to accept in this report, comma-separated, on top of those the run recorded (a merge records them)')
+    .option('--lang <lang>', 'the language of index.html and the PDF: en or zh-CN (default: from LC_ALL, LC_MESSAGES or LANG)')
+    .option('--pdf', 'also print <dir>/report.pdf from index.html by headless Chromium (chromium, chromium-browser, google-chrome or $CHROME_PATH)')
+    .option('--history <prev-dir>', "carry a previous report directory's Allure history (<prev-dir>/allure-report/history) into this Allure report: trends build over build")
+    .option(
+      '--verify',
+      'write nothing: check every evidence file against the seal results.json took when the run finished; exit 1 naming each file changed, missing or added, 2 when there is no seal',
+    )
     .option('--json', 'print one JSON object: the files written, the verdict, and with --compare the regressions, fixes, new and gone checks')
     .action(async (dir: string, options) => {
       const { reportCommand } = await import('./report.js');
@@ -264,6 +275,7 @@ function reportError(error: unknown): number {
     name === 'ResultsWriteError' ||
     name === 'AdbServerUnreachableError' ||
     name === 'AllureError' ||
+    name === 'PdfError' ||
     name === 'DeviceNotFoundError' ||
     name === 'DeviceUnavailableError' ||
     name === 'LabStepError' ||
