@@ -31,9 +31,15 @@ const DEBIAN = {
   'chromium-driver': 'chromedriver',
   'libxml2-utils': 'xmllint',
   'default-jre-headless': 'java',
+  // report --pdf's tests read the PDF back (pdftotext) and render its first page (pdftoppm).
+  'poppler-utils': 'pdftotext',
+  // A CJK font, so the zh-CN report prints its Chinese in Chromium's PDF, not as empty boxes.
+  'fonts-wqy-microhei': '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
 };
 
+/** Whether a program is on PATH (or in a system bin directory), or, given an absolute path, whether that file exists. */
 function onPath(program) {
+  if (program.startsWith('/')) return existsSync(program);
   return (
     spawnSync('sh', ['-c', 'command -v "$1"', 'sh', program], { stdio: 'ignore' }).status === 0 ||
     ['/usr/sbin', '/sbin', '/usr/bin'].some((dir) => existsSync(join(dir, program)))
