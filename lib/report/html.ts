@@ -141,7 +141,7 @@ export function pathBar(evidence: Pick<AppEvidence, 'bytesByPath'>, label: strin
   const width = 400;
   const parts = PATHS.filter((p) => evidence.bytesByPath[p] > 0).map((p) => {
     const w = (evidence.bytesByPath[p] / total) * width;
-    const rect = `<rect class="path-${p}" x="${x.toFixed(1)}" y="0" width="${w.toFixed(1)}" height="20"><title>${t.path[p]}: ${bytes(evidence.bytesByPath[p])}</title></rect>`;
+    const rect = `<rect class="path-${p}" x="${x.toFixed(1)}" y="0" width="${w.toFixed(1)}" height="20"><title>${t.path[p]}${t.colon}${bytes(evidence.bytesByPath[p])}</title></rect>`;
     x += w;
     return rect;
   });
@@ -170,11 +170,11 @@ export function timeline(evidence: Pick<AppEvidence, 'hostnames' | 'windowSecond
       const v6 =
         h.firstIpv6 === null
           ? ''
-          : `<circle class="v6" cx="${scale(h.firstIpv6).toFixed(1)}" cy="${y}" r="5"><title>${escapeHtml(h.name)}: ${t.firstIpv6At(ms(h.firstIpv6), h.ipv6Failed)}</title></circle>`;
+          : `<circle class="v6" cx="${scale(h.firstIpv6).toFixed(1)}" cy="${y}" r="5"><title>${escapeHtml(h.name)}${t.colon}${t.firstIpv6At(ms(h.firstIpv6), h.ipv6Failed)}</title></circle>`;
       const v4 =
         h.firstIpv4 === null
           ? ''
-          : `<rect class="v4" x="${(scale(h.firstIpv4) - 4.5).toFixed(1)}" y="${y - 4.5}" width="9" height="9"><title>${escapeHtml(h.name)}: ${t.firstIpv4At(ms(h.firstIpv4))}</title></rect>`;
+          : `<rect class="v4" x="${(scale(h.firstIpv4) - 4.5).toFixed(1)}" y="${y - 4.5}" width="9" height="9"><title>${escapeHtml(h.name)}${t.colon}${t.firstIpv4At(ms(h.firstIpv4))}</title></rect>`;
       const link =
         h.firstIpv6 !== null && h.firstIpv4 !== null
           ? `<line class="fallback" x1="${scale(Math.min(h.firstIpv6, h.firstIpv4)).toFixed(1)}" x2="${scale(Math.max(h.firstIpv6, h.firstIpv4)).toFixed(1)}" y1="${y}" y2="${y}"/>`
@@ -269,7 +269,8 @@ function requirementCells(t: ReportText, check: string, ids: readonly string[], 
 function evidenceLinks(t: ReportText, paths: readonly string[], available: RunView['evidence']): string {
   return paths
     .map((e) => {
-      const problem = available.get(e) ?? null;
+      // A path readRun did not locate is never linked: only a file it found in the run is.
+      const problem = available.has(e) ? (available.get(e) ?? null) : 'not read';
       if (problem !== null) return `<span class="unavailable">${t.notAvailable(escapeHtml(e), fileProblem(t, problem))}</span>`;
       return `<a href="${escapeHtml(href(e))}"${e.endsWith('.pcap') ? ' type="application/vnd.tcpdump.pcap" download' : ''}>${escapeHtml(e.split('/').pop())}</a>`;
     })
@@ -336,7 +337,7 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
   const out: string[] = [];
 
   out.push(`<header><h1>${t.title}</h1>
-<p class="overall">${t.overallLabel}: ${overallBadge(
+<p class="overall">${t.overallLabel}${t.colon}${overallBadge(
     t,
     overall,
     judged.devices.reduce((n, d) => n + d.warnings, 0),
@@ -383,7 +384,7 @@ export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}):
     out.push(`<article class="card overall-${overallClass(verdict.verdict)}" data-device="${escapeHtml(d.serial)}"><h3><a href="#device-${escapeHtml(d.serial)}">${escapeHtml(d.model)}</a> ${overallBadge(t, verdict.verdict, verdict.warnings)}</h3>
 <dl aria-label="${t.deviceIdentityCaption}"><dt>${t.identity.serial}</dt><dd><code>${escapeHtml(d.serial)}</code></dd><dt>${t.identity.android}</dt><dd>${escapeHtml(d.android)}${facts?.buildType ? ` (${escapeHtml(facts.buildType)})` : ''}</dd>
 ${identityRows(t, d)}<dt>${t.identity.profile}</dt><dd>${escapeHtml(d.profile)}${d.virtual ? t.virtualLab : ''}</dd><dt>${t.identity.testedOn}</dt><dd>${escapeHtml(networks || '–')}</dd>
-<dt>${t.identity.checks}</dt><dd>${t.counts(countsOf(mine))}${verdict.accepted.length > 0 ? t.acceptedCount(verdict.accepted.length) : ''}</dd>${verdict.missing.length > 0 ? `<dt>${t.identity.noVerdict}</dt><dd>${verdict.missing.length} (<a href="#missing">${t.listed}</a>)</dd>` : ''}</dl></article>`);
+<dt>${t.identity.checks}</dt><dd>${t.counts(countsOf(mine))}${verdict.accepted.length > 0 ? t.acceptedCount(verdict.accepted.length) : ''}</dd>${verdict.missing.length > 0 ? `<dt>${t.identity.noVerdict}</dt><dd>${t.noVerdictCount(verdict.missing.length)}</dd>` : ''}</dl></article>`);
   }
   out.push('</div></section>');
 
@@ -440,7 +441,7 @@ ${identityRows(t, d)}<dt>${t.identity.profile}</dt><dd>${escapeHtml(d.profile)}$
     const mine = byDevice(d.serial);
     const facts = run.facts.get(d.serial);
     out.push(
-      `<section id="device-${escapeHtml(d.serial)}" aria-labelledby="device-${escapeHtml(d.serial)}-h"><h2 id="device-${escapeHtml(d.serial)}-h">${t.testItemsHeading}: ${escapeHtml(d.model)} <small>${escapeHtml(d.serial)}${buildLabel(d) === null ? '' : `, ${t.buildWord} ${escapeHtml(buildLabel(d)!)}`}</small> ${overallBadge(t, verdictOf(d.serial).verdict, verdictOf(d.serial).warnings)}</h2>`,
+      `<section id="device-${escapeHtml(d.serial)}" aria-labelledby="device-${escapeHtml(d.serial)}-h"><h2 id="device-${escapeHtml(d.serial)}-h">${t.testItemsHeading}${t.colon}${escapeHtml(d.model)} <small>${escapeHtml(d.serial)}${buildLabel(d) === null ? '' : `${t.listSep}${t.buildWord} ${escapeHtml(buildLabel(d)!)}`}</small> ${overallBadge(t, verdictOf(d.serial).verdict, verdictOf(d.serial).warnings)}</h2>`,
     );
     if (facts) {
       const net = facts.defaultNetwork;

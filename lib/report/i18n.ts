@@ -48,6 +48,8 @@ export interface ReportText {
   none: string;
   /** The separator between items of a list in a sentence. */
   listSep: string;
+  /** Between a label and what it labels. */
+  colon: string;
 
   // Header and run information.
   runInfoHeading: string;
@@ -135,7 +137,7 @@ export interface ReportText {
   slot: (n: number) => string;
   counts: (c: StatusCounts) => string;
   acceptedCount: (n: number) => string;
-  listed: string;
+  noVerdictCount: (n: number) => string;
   deviceIdentityCaption: string;
 
   // Fleet and app matrix.
@@ -248,6 +250,7 @@ const EN: ReportText = {
   no: 'no',
   none: 'none',
   listSep: ', ',
+  colon: ': ',
 
   runInfoHeading: 'The run',
   runId: 'run',
@@ -333,7 +336,7 @@ const EN: ReportText = {
   slot: (n) => `, slot ${n}`,
   counts: (c) => `${c.passed} passed, ${c.failed} failed, ${c.broken} broken, ${c.skipped} skipped`,
   acceptedCount: (n) => ` (${n} accepted)`,
-  listed: 'listed',
+  noVerdictCount: (n) => `${n} (<a href="#missing">listed</a>)`,
   deviceIdentityCaption: 'Device identity',
 
   fleetHeading: 'Fleet: checks by model',
@@ -437,6 +440,7 @@ const ZH: ReportText = {
   no: '否',
   none: '无',
   listSep: '、',
+  colon: '：',
 
   runInfoHeading: '测试信息',
   runId: '测试编号',
@@ -522,7 +526,7 @@ const ZH: ReportText = {
   slot: (n) => `，卡槽 ${n}`,
   counts: (c) => `通过 ${c.passed} 项，不通过 ${c.failed} 项，执行异常 ${c.broken} 项，跳过 ${c.skipped} 项`,
   acceptedCount: (n) => `（其中已接受 ${n} 项）`,
-  listed: '见列表',
+  noVerdictCount: (n) => `${n} 项（<a href="#missing">见列表</a>）`,
   deviceIdentityCaption: '终端信息',
 
   fleetHeading: '多终端对比：各型号的测试项结果',

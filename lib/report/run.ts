@@ -273,6 +273,12 @@ export function readRun(dir: string): RunView {
         checks.set(resultKey(r), 'problem' in read ? read : { evidence: read.value });
       }
     }
+    // Each app run's own files (`--app-runs`) are linked like the result's, so located the same way.
+    for (const path of (r.runs ?? []).flatMap((x) => x.evidence)) {
+      if (evidence.has(path)) continue;
+      const found = locateRunFile(dir, roots, path, NO_CAP);
+      evidence.set(path, 'problem' in found ? found.problem : null);
+    }
   }
   return { dir, results, roots, facts, apps, checks, evidence, problems };
 }
