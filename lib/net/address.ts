@@ -110,6 +110,25 @@ export function parsePrefix(text: string, field?: string): Prefix {
 }
 
 /**
+ * The prefix of `length` bits that `address` lies in, as canonical text: (`2001:db8:1:100::5`, 64)
+ * -> `2001:db8:1:100::/64`, (`10.9.3.7`, 24) -> `10.9.3.0/24`. Throws AddressError naming `field`
+ * when `address` is not one or `length` is not a whole number the family allows.
+ */
+export function prefixOf(address: string, length: number, field?: string): string {
+  const { family, bytes } = parseAddress(address, field);
+  const bits = family === 4 ? 32 : 128;
+  if (!Number.isInteger(length) || length < 0 || length > bits)
+    throw new AddressError(`${address}/${length}`, `has no /${length}: IPv${family} prefixes are /0 to /${bits}`, field);
+  const network = bytes.slice();
+  const whole = length >> 3;
+  if (whole < network.length) {
+    network[whole] = network[whole]! & ((0xff << (8 - (length & 7))) & 0xff);
+    network.fill(0, whole + 1);
+  }
+  return `${formatAddress(network, 0, family)}/${length}`;
+}
+
+/**
  * Whether `address` lies in `prefix` (`2001:db8:1:100::/64`, `64:ff9b::/96`, `10.0.0.0/24`,
  * `::/0`): its first `length` bits are the prefix's. An address of the other family is not in it,
  * nor is text that is not an address (a line of device output read as one): both false. A prefix

@@ -13,6 +13,7 @@ import {
   parseAddress,
   parseNat64Prefix,
   parsePrefix,
+  prefixOf,
 } from '../../lib/net/address.js';
 
 /** RFC 6052 section 2.4, Table 2: 192.0.2.33 embedded under each prefix length. */
@@ -181,5 +182,25 @@ describe('inPrefix', () => {
     assert.deepEqual([p.family, p.length, p.bytes.length], [6, 61, 16]);
     assert.deepEqual([parsePrefix('10.0.0.0/24').family, parsePrefix('10.0.0.0/24').length], [4, 24]);
     assert.throws(() => parsePrefix('10.0.0.0/40', 'lanIpv4Subnet'), /^AddressError: lanIpv4Subnet: "10.0.0.0\/40" is not a prefix/);
+  });
+
+  it('prefixOf gives the prefix an address lies in, any length, bits past it cleared, read back by inPrefix', () => {
+    assert.equal(prefixOf('2001:db8:1:100:a8c1:2ff:fe33:4455', 64), '2001:db8:1:100::/64');
+    assert.equal(prefixOf('2001:db8:0:f::1', 61), '2001:db8:0:8::/61');
+    assert.equal(prefixOf('10.9.3.7', 24), '10.9.3.0/24');
+    assert.equal(prefixOf('10.9.3.7', 20), '10.9.0.0/20');
+    assert.equal(prefixOf('10.9.3.7', 32), '10.9.3.7/32');
+    assert.equal(prefixOf('10.9.3.7', 0), '0.0.0.0/0');
+    assert.equal(prefixOf('2001:db8::1', 128), '2001:db8::1/128');
+    for (const [address, length] of [
+      ['192.168.77.201', 27],
+      ['2001:db8:aa:bb:cc::9', 75],
+    ] as const) {
+      assert.ok(inPrefix(address, prefixOf(address, length)));
+      assert.equal(parsePrefix(prefixOf(address, length)).length, length);
+    }
+    assert.throws(() => prefixOf('10.0.0.1', 33, 'lease'), /^AddressError: lease: "10.0.0.1\/33" has no \/33: IPv4 prefixes are \/0 to \/32/);
+    assert.throws(() => prefixOf('10.0.0.1', 8.5), AddressError);
+    assert.throws(() => prefixOf('eth0', 24, 'router'), /^AddressError: router: "eth0" is not an IPv4 or IPv6 address/);
   });
 });

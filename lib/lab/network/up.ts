@@ -1,8 +1,9 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
 import { canonicalAddress, nat64PrefixFromWellKnown, parseAddress } from '../../net/address.js';
 import { inNamespace, ip, ipBatch, nftLoad, run, sysctl } from './command.js';
+import { requestLease } from './dhcp-client.js';
 import { nat44Ruleset, radvdConf, taygaConf, worldTopLevelDomains } from './config.js';
 import { startNat64, startRadvd, startResolver } from './carrier.js';
 import { Cancelled, daemon, deferred, logFile, makeNamespace, parallel, step, writeResolvConf, type Context } from './context.js';
@@ -83,15 +84,6 @@ export async function routeTableOf(ns: string, dev: string): Promise<number> {
 
 /** `10.3.0.2` -> `10.3.0.0`: the /24 an address lies in. */
 const subnet24 = (ipv4: string): string => `${ipv4.split('.').slice(0, 3).join('.')}.0`;
-/** busybox udhcpc's event hook: on a lease, set the address and say which it was. */
-export const UDHCPC_HOOK = `#!/bin/sh
-case "$1" in
-  bound|renew)
-    ip addr replace "$ip/\${mask:-24}" dev "$interface"
-    echo "$ip" > "$V6LAB_LEASE"
-    ;;
-esac
-`;
 
 // ---------------------------------------------------------------------------------------------
 // Handsets
@@ -753,19 +745,13 @@ async function joinWifi(ctx: Context, index: number): Promise<void> {
     // wlan0 (or, IPv4, to its address) and, while Wi-Fi is the default network, by every other.
     const table = String(await routeTableOf(hs, WIFI_INTERFACE));
     await ipBatch(hs, [['link', 'set', WIFI_INTERFACE, 'up']]);
-    // The handset asks for its IPv4 address by DHCP (busybox udhcpc); the hook applies only the
-    // address, since the routes belong to the Wi-Fi table below, not to the main one.
-    const hook = path.join(dir, 'udhcpc.sh');
-    const lease = path.join(dir, 'udhcpc.lease');
-    await writeFile(hook, UDHCPC_HOOK, { mode: 0o755 });
-    await rm(lease, { force: true });
-    await run(
-      inNamespace(hs, ['env', `V6LAB_LEASE=${lease}`, 'busybox', 'udhcpc', '-i', WIFI_INTERFACE, '-f', '-q', '-n', '-t', '10', '-T', '1', '-s', hook]),
-      20_000,
-    );
-    const leased = (await readFile(lease, 'utf8')).trim();
-    if (leased !== a.handsetWifiIpv4) throw new Error(`DHCP on wlan0 leased ${leased}, not ${a.handsetWifiIpv4}`);
+    // The handset asks for its IPv4 address by DHCP (./dhcp-client.ts, as on Ethernet); only the
+    // address is taken from the lease: the routes belong to the Wi-Fi table below, and the lab's
+    // own access point gives the address the lab planned.
+    const lease = await requestLease(hs, WIFI_INTERFACE, { tries: 10, dir });
+    if (lease.ipv4 !== a.handsetWifiIpv4) throw new Error(`DHCP on wlan0 leased ${lease.ipv4}, not ${a.handsetWifiIpv4}`);
     await ipBatch(hs, [
+      ['addr', 'replace', `${lease.ipv4}/${lease.prefixLength}`, 'dev', WIFI_INTERFACE],
       ['route', 'replace', 'default', 'via', a.accessPointLanIpv4, 'dev', WIFI_INTERFACE, 'table', table],
       // With IPv6 off on Wi-Fi, the default network has no IPv6: unreachable, as on a phone,
       // never mobile data's IPv6 behind its back.
