@@ -25,7 +25,7 @@ import { readAcceptedKeys } from './adbd/keys.js';
 import { adbKeysPath, apnTypeOf, handsetCodePath, handsetProgramsInside, readRegistry, type HandsetRecord } from './lab.js';
 import { LabStateError } from './network/errors.js';
 import { readState, reattach, setWifi, type ApnType, type PdpType } from './network/index.js';
-import { ETHERNET_INTERFACE, joinEthernet, leaveEthernet, NO_CARRIER } from './network/ethernet.js';
+import { cables, joinEthernet, leaveEthernet, NO_CARRIER } from './network/ethernet.js';
 import { runDirOf } from './network/down.js';
 import { hostUid, usernsFile } from './network/userns.js';
 import { AID_SHELL } from './android/control-socket.js';
@@ -128,8 +128,8 @@ class HandsetServer {
   }
 
   /**
-   * Android's EthernetTracker: an `eth*` link in the handset's namespace is brought up and, once it
-   * has carrier, provisioned as the default network; one that loses carrier or goes is left.
+   * Android's EthernetTracker: an `eth*` cable moved into the handset's namespace is brought up and,
+   * once it has carrier, provisioned as the default network; one that loses carrier or goes is left.
    */
   private watchEthernet(): void {
     const monitor = spawn('ip', ['-n', this.record.namespace, '-o', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -157,8 +157,10 @@ class HandsetServer {
     const lab = await readState(this.stateDir);
     const current = lab?.handsets.find((h) => h.index === this.record.index);
     if (!lab || !current) return;
-    const link = (await linksOf(this.record.namespace)).find((l) => ETHERNET_INTERFACE.test(l.ifname));
-    const carrier = link?.flags.includes('LOWER_UP') === true;
+    // Only a cable the host moved in (ethernet.ts, cablesAmong: a veth whose peer is in a namespace
+    // the host named), never an eth* the handset's own root made in its namespace.
+    const link = (await cables(lab.labId, this.record.index))[0];
+    const carrier = link?.flags?.includes('LOWER_UP') === true;
     const known = current.ethernet ?? null;
     if (known?.connected && (link === undefined || link.ifname !== known.interface || !carrier)) {
       log('%s Ethernet %s %s', this.record.serial, known.interface, link === undefined ? 'gone' : 'lost carrier');
@@ -263,15 +265,6 @@ class HandsetServer {
     await this.daemon.close();
     this.host.close();
   }
-}
-
-/** The links of a namespace with their flags (`ip -j link`). */
-async function linksOf(namespace: string): Promise<{ ifname: string; flags: string[] }[]> {
-  const child = spawn('ip', ['-n', namespace, '-j', 'link', 'show'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  await new Promise<void>((resolve) => child.on('close', () => resolve()));
-  return JSON.parse(out || '[]') as { ifname: string; flags: string[] }[];
 }
 
 async function main(stateDir: string): Promise<void> {

@@ -169,6 +169,11 @@ describe('lab: a VoLTE handset on Wi-Fi, as a phone on a bench is (issue 15)', f
     const handsetNs = labState.handsets[0]!.namespace;
     await run(['ip', 'netns', 'del', host]);
     assert.equal((await run(['ip', 'netns', 'add', host])).code, 0);
+    // The handset's root makes Ethernet links of its own first (a veth pair, both ends inside it):
+    // lower ifindexes than the cable's, so a supervisor that took any eth* would take them and never
+    // the cable below. Only a link the host moved in is a cable (ethernet.ts, cablesAmong).
+    const forged = await shell('su -c "ip link add eth1 type veth peer name eth2 && ip link set eth1 up && ip link set eth2 up"');
+    assert.equal(forged.code, 0, forged.out);
     try {
       const veth = await run(['ip', '-n', host, 'link', 'add', link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', handsetNs]);
       assert.equal(veth.code, 0, veth.out);
@@ -183,6 +188,10 @@ describe('lab: a VoLTE handset on Wi-Fi, as a phone on a bench is (issue 15)', f
       const addresses = ethernet.linkProperties?.linkAddresses.map((a) => a.address) ?? [];
       assert.ok(addresses.length > 0 && addresses.every((a) => a.includes(':')), JSON.stringify(addresses));
       assert.equal(ethernet.linkProperties?.stacked?.[0]?.interfaceName, 'v4-eth0');
+      // The handset-made links were never provisioned: no address, no table, no Ethernet network of theirs.
+      assert.equal(joined.networks.filter((n) => n.type?.toUpperCase() === 'ETHERNET').length, 1);
+      assert.equal((await shell('ip -4 addr show dev eth1; ip -6 addr show dev eth1 scope global')).out.trim(), '');
+      assert.doesNotMatch((await shell('ip rule; ip -6 rule')).out, /oif eth[12]\b/);
       assert.match((await shell('ip -6 route show table all default')).out, /dev eth0 table 10\d\d proto ra/);
       // The lab's own health check sees the Ethernet network and its CLAT as provisioned.
       const labStatus = await v6lab(['lab', 'status', '--json'], { V6LAB_STATE_DIR: lab.stateDir });
@@ -248,6 +257,7 @@ describe('lab: a VoLTE handset on Wi-Fi, as a phone on a bench is (issue 15)', f
     } finally {
       await gateway(['down']);
       await run(['ip', 'netns', 'del', host]);
+      await shell('su -c "ip link del eth1"');
     }
   });
 });

@@ -1,9 +1,9 @@
 /**
  * A virtual handset's Ethernet, as Android's EthernetTracker gives a phone one (a USB Ethernet
- * adapter, the emulator's extra NIC): an `eth*` link that appears in the handset's namespace
- * (in the lab's tests, the far end of a veth whose near end is a v6lab gateway's device link) is
- * brought up and provisioned, and becomes the default network, as Android ranks Ethernet above
- * Wi-Fi and cellular. The supervisor watches the namespace's links and calls joinEthernet when
+ * adapter, the emulator's extra NIC): an `eth*` cable that the host moves into the handset's
+ * namespace (the far end of a veth whose near end is a v6lab gateway's device link; never a link
+ * the handset's own root made: `cablesAmong`) is brought up and provisioned, and becomes the
+ * default network, as Android ranks Ethernet above Wi-Fi and cellular. The supervisor watches the namespace's links and calls joinEthernet when
  * such a link has carrier, leaveEthernet when it loses it or goes.
  *
  * Provisioning follows what Android's IpClient does on any network, from what the link offers:
@@ -17,15 +17,16 @@
  */
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import createDebug from 'debug';
-import { canonicalAddress, parseAddress } from '../../net/address.js';
+import { canonicalAddress, formatAddress, parsePrefix, prefixOf } from '../../net/address.js';
 import { parseRouterAdvertisement } from '../../net/pref64.js';
-import { inNamespace, ip, ipBatch, run, sysctl } from './command.js';
+import { inNamespace, ip, ipBatch, sysctl } from './command.js';
+import { NoLeaseError, requestLease, type Lease } from './dhcp-client.js';
 import { step, writeResolvConf, type Context } from './context.js';
 import { interfaceAddresses, routes } from './inspect.js';
-import { handsetNamespace, WIFI_INTERFACE } from './plan.js';
+import { handsetNamespace, isLabNamespace, WIFI_INTERFACE } from './plan.js';
 import { sleep, stopProcesses } from './process.js';
 import { readState, StateRecorder } from './state.js';
 import type { EthernetState, HandsetState, LabState } from './types.js';
@@ -46,6 +47,69 @@ const log = createDebug('v6lab:lab:ethernet');
 /** The interfaces EthernetTracker takes (config_ethernet_iface_regex, `eth\d` in AOSP's defaults). */
 export const ETHERNET_INTERFACE = /^eth\d{1,3}$/;
 
+/**
+ * A link of `ip -j -d link show`, as far as the cable rule reads it: `linkinfo.info_kind` is the
+ * driver that made it (veth, dummy, ...), `link_netnsid` the namespace id (as this namespace
+ * numbers it) of a veth's peer when that peer is in another namespace.
+ */
+export interface LinkDetail {
+  ifname: string;
+  flags?: string[];
+  link_netnsid?: number;
+  linkinfo?: { info_kind?: string };
+}
+
+/** A namespace id of `ip -j netns list-id` and, when it is one in the host's /run/netns, its name. */
+export interface NamespaceId {
+  nsid: number;
+  name?: string;
+}
+
+/**
+ * The links of a handset's namespace that are Ethernet cables, in the order given: `eth*` veths
+ * whose peer is in a namespace the host named (/run/netns), other than the lab's own (its
+ * handsets, gateways, access points, internet: `isLabsOwn`).
+ *
+ * Why this rule: the handset's root holds CAP_NET_ADMIN in its own network namespace, so it can
+ * make an `eth0` of any kind (a dummy, a veth pair, a tun) or rename its wlan0 to one, and every
+ * link's name, kind, MAC and flags are its to choose. What it cannot make is a veth whose peer
+ * lies in a namespace the host named: it has no capability over those namespaces (they belong to
+ * the host's user namespace, not its own) and no way to add a name to the host's /run/netns (the
+ * mount namespace is the host's); a namespace it makes itself has no name there, and `netns
+ * list-id` resolves names by asking the kernel for the id of each /run/netns entry, so none can
+ * be claimed. The peer of a cable the host moved in (the far end of a v6lab gateway's device
+ * link) is in such a namespace. The lab's own namespaces are excluded because the handset's
+ * wlan0, rmnet_data0 and IMS links also have their peers there: renamed, they are still no cable.
+ * A veth whose far end stays in the host's own namespace is refused too (that namespace has no
+ * name in /run/netns); a v6lab gateway always moves its device link into a named one.
+ */
+export function cablesAmong(links: readonly LinkDetail[], namespaceIds: readonly NamespaceId[], isLabsOwn: (namespace: string) => boolean): LinkDetail[] {
+  const named = new Map(namespaceIds.flatMap((n) => (n.name === undefined ? [] : [[n.nsid, n.name] as const])));
+  return links.filter((link) => {
+    if (!ETHERNET_INTERFACE.test(link.ifname) || link.linkinfo?.info_kind !== 'veth' || link.link_netnsid === undefined) return false;
+    const peer = named.get(link.link_netnsid);
+    return peer !== undefined && !isLabsOwn(peer);
+  });
+}
+
+/** The Ethernet cables of handset `index` of lab `labId` now (cablesAmong on its namespace's links). */
+export async function cables(labId: string, index: number): Promise<LinkDetail[]> {
+  const hs = handsetNamespace(labId, index);
+  const [links, ids] = await Promise.all([ip(hs, '-j', '-d', 'link', 'show'), ip(hs, '-j', 'netns', 'list-id')]);
+  return cablesAmong(JSON.parse(links || '[]') as LinkDetail[], JSON.parse(ids || '[]') as NamespaceId[], (name) => isLabNamespace(labId, name));
+}
+
+/** joinEthernet was asked for a link that is not a cable (cablesAmong): nothing of it is touched. */
+export class NotACableError extends Error {
+  constructor(
+    readonly namespace: string,
+    readonly iface: string,
+  ) {
+    super(`ethernet: ${iface} in ${namespace} is not a cable the host moved in (a veth whose peer is in a namespace the host named): not provisioned`);
+    this.name = 'NotACableError';
+  }
+}
+
 /** The error of a link with nothing at its far end. */
 export const NO_CARRIER = 'no carrier: nothing is at the far end of the link';
 
@@ -58,16 +122,6 @@ const DHCP_TRIES = 3;
 const POLL_MS = 20;
 /** The CLAT's IPv4 range (ClatCoordinator: 192.0.0.4/29, the first address no interface holds). */
 const CLAT_IPV4_CANDIDATES = ['192.0.0.4', '192.0.0.5', '192.0.0.6', '192.0.0.7'];
-
-/** udhcpc's event hook: on a lease, set the address and write what the server gave, one `key=value` a line. */
-const UDHCPC_HOOK = `#!/bin/sh
-case "$1" in
-  bound|renew)
-    ip addr replace "$ip/\${mask:-24}" dev "$interface"
-    printf 'ip=%s\\nmask=%s\\nrouter=%s\\ndns=%s\\n' "$ip" "$mask" "$router" "$dns" > "$V6LAB_LEASE"
-    ;;
-esac
-`;
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts
@@ -125,65 +179,21 @@ export function routerAdvertisementFacts(packets: readonly Uint8Array[]): Router
       facts.discarded.push((error as Error).message);
       continue;
     }
-    facts.router ??= canonicalAddress(formatIpv6(packet, 8));
+    facts.router ??= formatAddress(packet, 8, 6);
     for (const server of ra.rdnss) if (!facts.rdnss.includes(server)) facts.rdnss.push(server);
     for (const option of ra.pref64) facts.pref64 = option.lifetimeSeconds > 0 ? option.prefix.text : null;
   }
   return facts;
 }
 
-function formatIpv6(bytes: Uint8Array, offset: number): string {
-  const words: string[] = [];
-  for (let i = 0; i < 16; i += 2) words.push(((bytes[offset + i]! << 8) | bytes[offset + i + 1]!).toString(16));
-  return words.join(':');
-}
-
-/** A DHCPv4 lease as the hook wrote it; null when a field is not an address or a prefix length. */
-export function parseLease(text: string): { ipv4: string; prefixLength: number; router: string | null; dns: string[] } | null {
-  const fields = new Map(
-    text
-      .split('\n')
-      .map((line) => line.split('='))
-      .filter((kv) => kv.length === 2)
-      .map(([k, v]) => [k!, v!.trim()]),
-  );
-  const isIpv4 = (x: string) => {
-    try {
-      return parseAddress(x).family === 4;
-    } catch {
-      return false;
-    }
-  };
-  const address = fields.get('ip') ?? '';
-  const mask = Number(fields.get('mask') ?? '24');
-  if (!isIpv4(address) || !Number.isInteger(mask) || mask < 8 || mask > 30) return null;
-  const router = (fields.get('router') ?? '').split(/\s+/)[0] ?? '';
-  const dns = (fields.get('dns') ?? '').split(/\s+/).filter(isIpv4);
-  return { ipv4: address, prefixLength: mask, router: isIpv4(router) ? router : null, dns };
-}
-
-/** The network `ipv4/length` is in, as `a.b.c.d/length`. */
-function ipv4Subnet(ipv4: string, length: number): string {
-  const n = ipv4.split('.').reduce((acc, octet) => (acc << 8) | Number(octet), 0) >>> 0;
-  const masked = length === 0 ? 0 : (n & (0xffffffff << (32 - length))) >>> 0;
-  return `${[24, 16, 8, 0].map((shift) => (masked >>> shift) & 0xff).join('.')}/${length}`;
-}
-
-/** The /64 an IPv6 address is in. */
-function prefix64(address: string): string {
-  const bytes = parseAddress(address).bytes.slice();
-  bytes.fill(0, 8);
-  return `${canonicalAddress(formatIpv6(bytes, 0))}/64`;
-}
-
 /** An address of the /64 with an interface identifier from `seed` (never an EUI-64 one). */
 function addressIn(prefix: string, seed: string): string {
   const digest = createHash('sha256').update(seed).digest();
-  const bytes = parseAddress(prefix.split('/')[0]!).bytes.slice();
+  const bytes = parsePrefix(prefix).bytes.slice();
   bytes.set(digest.subarray(0, 8), 8);
   // Not ..ff:fe.. (an EUI-64 identifier like the handset's SLAAC address).
   bytes[11] = 0xc1;
-  return canonicalAddress(formatIpv6(bytes, 0));
+  return formatAddress(bytes, 0, 6);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,22 +249,15 @@ async function waitForAnySlaac(hs: string, dev: string): Promise<{ address: stri
   return null;
 }
 
-/** DHCPv4 on `dev` (busybox udhcpc as the handset's DHCP client); null when no server answers. */
-async function requestLease(hs: string, dev: string, dir: string): Promise<ReturnType<typeof parseLease>> {
-  const hook = path.join(dir, 'udhcpc.sh');
-  const lease = path.join(dir, 'udhcpc.lease');
-  await writeFile(hook, UDHCPC_HOOK, { mode: 0o755 });
-  await rm(lease, { force: true });
+/** DHCPv4 on `dev` (./dhcp-client.ts, shared with Wi-Fi); null when no server answers (an IPv6-only link) or its lease is refused. */
+async function leaseOrNone(hs: string, dev: string, dir: string): Promise<Lease | null> {
   try {
-    await run(
-      inNamespace(hs, ['env', `V6LAB_LEASE=${lease}`, 'busybox', 'udhcpc', '-i', dev, '-f', '-q', '-n', '-t', String(DHCP_TRIES), '-T', '1', '-s', hook]),
-      (DHCP_TRIES + 5) * 1000,
-    );
+    return await requestLease(hs, dev, { tries: DHCP_TRIES, dir });
   } catch (error) {
-    log('%s: no DHCPv4 lease on %s: %s', hs, dev, (error as Error).message);
+    if (!(error instanceof NoLeaseError)) throw error;
+    log('%s', error.message);
     return null;
   }
-  return parseLease(await readFile(lease, 'utf8').catch(() => ''));
 }
 
 /** The first CLAT address of 192.0.0.4/29 no interface of the handset holds. */
@@ -301,6 +304,8 @@ async function session(state: LabState, index: number): Promise<{ ctx: Context; 
  */
 export async function joinEthernet(state: LabState, index: number, iface: string): Promise<EthernetState> {
   if (!ETHERNET_INTERFACE.test(iface)) throw new Error(`ethernet: ${JSON.stringify(iface)} is not an Ethernet interface name (eth0, eth1, ...)`);
+  // Checked here too, not only by the supervisor's choice: what is not a cable is never touched.
+  if (!(await cables(state.labId, index)).some((link) => link.ifname === iface)) throw new NotACableError(handsetNamespace(state.labId, index), iface);
   if ((await session(state, index)).handset.ethernet?.connected) await leaveEthernet(state, index, 'provisioned again');
   const { ctx, handset } = await session(state, index);
   const hs = handsetNamespace(ctx.labId, index);
@@ -338,7 +343,7 @@ export async function joinEthernet(state: LabState, index: number, iface: string
     const listener = await listenForRouterAdvertisements(hs, iface);
     try {
       await sysctl(hs, `net.ipv6.conf.${iface}.disable_ipv6=0`);
-      const [lease, slaac] = await Promise.all([requestLease(hs, iface, dir), waitForAnySlaac(hs, iface)]);
+      const [lease, slaac] = await Promise.all([leaseOrNone(hs, iface, dir), waitForAnySlaac(hs, iface)]);
       // The router's second RA (PREF64 beside radvd's, as the v6lab gateway sends it) answers the
       // same solicitation; a moment for it to arrive.
       if (slaac !== null) await sleep(300);
@@ -364,7 +369,7 @@ async function provision(
   handset: HandsetState,
   iface: string,
   dir: string,
-  lease: ReturnType<typeof parseLease>,
+  lease: Lease | null,
   slaac: Awaited<ReturnType<typeof waitForAnySlaac>>,
   ra: RouterAdvertisementFacts,
 ): Promise<EthernetState> {
@@ -377,14 +382,16 @@ async function provision(
   }
   for (const reason of ra.discarded) log('%s: discarded a router advertisement: %s', iface, reason);
   const t = String(table);
-  const prefix = slaac === null ? null : prefix64(slaac.address);
+  const prefix = slaac === null ? null : prefixOf(slaac.address, 64);
   await sysctl(hs, `net.ipv6.conf.${iface}.accept_ra_defrtr=0`);
   const v4: string[][] =
     lease === null
       ? []
       : [
+          // The lease was checked (parseLease) before any of it got here.
+          ['addr', 'replace', `${lease.ipv4}/${lease.prefixLength}`, 'dev', iface],
           ...(lease.router === null ? [] : [['route', 'replace', 'default', 'via', lease.router, 'dev', iface, 'table', t]]),
-          ['route', 'replace', ipv4Subnet(lease.ipv4, lease.prefixLength), 'dev', iface, 'table', t, 'scope', 'link'],
+          ['route', 'replace', lease.subnet, 'dev', iface, 'table', t, 'scope', 'link'],
           ['rule', 'add', 'pref', ETHERNET_RULE_PREF, 'from', lease.ipv4, 'lookup', t],
         ];
   await ipBatch(hs, [...v4, ['rule', 'add', 'pref', ETHERNET_RULE_PREF, 'oif', iface, 'lookup', t]], 4);
