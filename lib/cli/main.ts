@@ -74,6 +74,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <dir>', 'the report directory (default reports/<date>)')
     .option('--dwell <ms>', 'how long each app runs when its catalogue entry says not', '5000')
     .option('--clear-data', "wipe each app's data before it runs (off: logins stay)")
+    .option('--app-runs <n>', "each app's window N times, a fresh launch each (1 to 20, default 1; on --resume, the run's): the share per run and its mean; the verdict uses every run")
     .option(
       '--resume <dir>',
       'continue a run: checks with a result are not run again, except broken ones and those skipped NETWORK_UNAVAILABLE (their network was not reached)',

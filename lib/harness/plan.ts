@@ -65,10 +65,30 @@ export interface CertifyPlan {
   network?: NetworkName | null;
   /** How long a person has to switch an APN by hand (`apnSwitch: manual`, `--switch-timeout`). @default MANUAL_SWITCH_TIMEOUT_MS */
   switchTimeoutMs?: number;
+  /**
+   * Who ran the run and where (`certify --lab-name --tester --notes`), kept here so `--resume`
+   * keeps them (results.json run.labName/tester/notes). @default absent: not given
+   */
+  labName?: string;
+  tester?: string;
+  notes?: string;
+  /**
+   * How many windows each app gets, each a fresh launch (`certify --app-runs N`, 1 to MAX_APP_RUNS);
+   * the app's verdict is judged on all of them. @default 1 (absent in plans of earlier versions)
+   */
+  appRuns?: number;
   devices: DevicePlan[];
 }
 
 export const PLAN_FILE = 'plan.json';
+
+/** `--lab-name` and `--tester`: a name, not a text. */
+export const MAX_LABEL = 200;
+/** `--notes`: a paragraph or a few. */
+export const MAX_NOTES = 4096;
+
+/** The most windows `--app-runs` gives an app: the practice asks for three; twenty is already an hour for a top-30 catalogue. */
+export const MAX_APP_RUNS = 20;
 
 export function writePlan(plan: CertifyPlan): string {
   const file = join(plan.runDir, PLAN_FILE);
@@ -114,7 +134,14 @@ const planSchema: Schema<CertifyPlan> = object(
     adbPort: integer(1, 65_535),
     devices: array(devicePlanSchema, { min: 1 }),
   },
-  { network: nullable(oneOf(NETWORKS)), switchTimeoutMs: integer(0, MAX_SWITCH_TIMEOUT_MS) },
+  {
+    network: nullable(oneOf(NETWORKS)),
+    switchTimeoutMs: integer(0, MAX_SWITCH_TIMEOUT_MS),
+    appRuns: integer(1, MAX_APP_RUNS),
+    labName: string({ maxLength: MAX_LABEL }),
+    tester: string({ maxLength: MAX_LABEL }),
+    notes: string({ maxLength: MAX_NOTES }),
+  },
 );
 
 /**
