@@ -21,14 +21,15 @@ import { DEFAULT_APP_JUDGE_POLICY, type AppJudgePolicy } from '../harness/judge.
 import { parsePolicyOption } from './analyze.js';
 import { loadCatalogue } from '../harness/catalogue.js';
 import { DeviceState } from '../harness/device-state.js';
-import { deviceDir, NETWORKS, readPlan, SUITES, writePlan, type CertifyPlan, type DevicePlan, type NetworkName, type SuiteName } from '../harness/plan.js';
+import { deviceDir, MAX_APP_RUNS, MAX_LABEL, MAX_NOTES, NETWORKS, readPlan, SUITES, writePlan, type CertifyPlan, type DevicePlan, type NetworkName, type SuiteName } from '../harness/plan.js';
 import { isTerminal, MAX_SWITCH_TIMEOUT_MS, PROMPT_ENV, servePrompts, TerminalPrompt } from '../harness/prompt.js';
 import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_WORLD } from '../lab/lab.js';
 import { labHandsetProfile } from '../lab/record.js';
 import { readResults, ResultsWriter, updateResults, type RunDevice, type RunResults } from '../report/results.js';
 import { describeCheck, judgeRun, type CheckKey, type VerdictOptions } from '../report/verdict.js';
 import { AdbServerUnreachableError } from './devices.js';
-import { parseAllowSkip, writeRunReports } from './report.js';
+import { parseAllowSkip, parseLangOption, writeRunReports } from './report.js';
+import { sealRun } from '../report/seal.js';
 import { EXIT, EXIT_OF_VERDICT, UsageError } from './errors.js';
 import { NeedsRootError, stateDir as labStateDir } from './lab.js';
 import { expectedChecks, Progress, type ProgressMode } from './progress.js';
@@ -71,6 +72,16 @@ export interface CertifyOptions {
   minIpv6Share?: string;
   /** `--slow-fallback-ms`: over every profile's policy. */
   slowFallbackMs?: string;
+  /** The language of index.html and the summary (`--lang en|zh-CN`). @default langFromEnv(process.env) */
+  lang?: string;
+  /** `--lab-name`: where the run was made; recorded in results.json and the plan (kept by --resume). */
+  labName?: string;
+  /** `--tester`: who made it. */
+  tester?: string;
+  /** `--notes`: anything the reader of the report should know. */
+  notes?: string;
+  /** `--app-runs N`: each app's window N times, a fresh launch each (1 to MAX_APP_RUNS). @default 1; on --resume, the run's */
+  appRuns?: string;
 }
 
 /** The policy fields the command line sets, checked (the usage error names the option); over the profiles'. */
@@ -117,6 +128,35 @@ function parseSwitchTimeout(text: string | undefined): number | undefined {
   if (!Number.isInteger(s) || s < 1 || s * 1000 > MAX_SWITCH_TIMEOUT_MS)
     throw new UsageError(`--switch-timeout: ${JSON.stringify(text)} is not a whole number of seconds (1 to ${MAX_SWITCH_TIMEOUT_MS / 1000})`);
   return s * 1000;
+}
+
+/** Who ran the run and where, as given (each checked: a usage error names the option); absent ones left out. */
+export function parseRunMetadata(options: Pick<CertifyOptions, 'labName' | 'tester' | 'notes'>): { labName?: string; tester?: string; notes?: string } {
+  const out: { labName?: string; tester?: string; notes?: string } = {};
+  const fields = [
+    ['labName', '--lab-name', MAX_LABEL, false],
+    ['tester', '--tester', MAX_LABEL, false],
+    ['notes', '--notes', MAX_NOTES, true],
+  ] as const;
+  for (const [key, option, max, multiline] of fields) {
+    const value = options[key];
+    if (value === undefined) continue;
+    const text = value.trim();
+    if (text === '') throw new UsageError(`${option}: give a text, not an empty one`);
+    if (text.length > max) throw new UsageError(`${option}: ${text.length} characters, over the ${max} it takes`);
+    // Printed in reports and on terminals: control characters are refused, not filtered (only notes take lines and tabs).
+    if ((multiline ? /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/ : /[\u0000-\u001f\u007f-\u009f]/).test(text))
+      throw new UsageError(`${option}: control characters are not taken${multiline ? ' (line breaks and tabs are)' : ''}`);
+    out[key] = text;
+  }
+  return out;
+}
+
+function parseAppRuns(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_APP_RUNS) throw new UsageError(`--app-runs: ${JSON.stringify(text)} is not a whole number of runs (1 to ${MAX_APP_RUNS})`);
+  return n;
 }
 
 function parseDwell(text: string | undefined): number {
@@ -495,6 +535,8 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
   let plan: CertifyPlan;
   let labUp = false;
   const allowSkip = options.allowSkip === undefined ? undefined : parseAllowSkip(options.allowSkip);
+  const lang = parseLangOption(options.lang);
+  const metadata = parseRunMetadata(options);
   if (options.resume !== undefined) {
     const dir = resolve(options.resume);
     if (!existsSync(join(dir, 'plan.json'))) throw new UsageError(`--resume: ${dir} has no plan.json: is it a v6lab run directory?`);
@@ -502,14 +544,26 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     // --network and --switch-timeout on a resume replace the run's; without them, the run's stand.
     const network = parseNetwork(options.network);
     const switchTimeoutMs = parseSwitchTimeout(options.switchTimeout);
-    plan = { ...plan, ...(network === undefined ? {} : { network }), ...(switchTimeoutMs === undefined ? {} : { switchTimeoutMs }) };
+    // --app-runs on a resume gives the apps still to run that many windows; without it, the run's stands.
+    const appRuns = parseAppRuns(options.appRuns);
+    plan = {
+      ...plan,
+      ...(network === undefined ? {} : { network }),
+      ...(switchTimeoutMs === undefined ? {} : { switchTimeoutMs }),
+      ...(appRuns === undefined ? {} : { appRuns }),
+      // --lab-name, --tester, --notes on a resume replace the run's; without them, the run's stand.
+      ...metadata,
+    };
     // --min-ipv6-share / --slow-fallback-ms on a resume judge the apps still to run by them.
     const policy = parsePolicy(options);
     if (Object.keys(policy).length > 0) plan = { ...plan, devices: plan.devices.map((d) => ({ ...d, policy: devicePolicy(d.policy ?? undefined, policy) })) };
     await updateResults(dir, (d) => {
       d.run.finished = null;
+      // The run goes on, its evidence with it: sealed again when it finishes.
+      delete d.sealed;
       // --allow-skip on a resume replaces the list the run started with; without it, that list stands.
       if (allowSkip !== undefined) d.run.allowSkip = allowSkip;
+      Object.assign(d.run, metadata);
     });
     const client = adbClient(adbPort);
     for (const d of plan.devices) await waitForDevice(client, d.serial, DEVICE_WAIT_MS, `--resume ${dir}`);
@@ -517,6 +571,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
     // Everything the user gave is checked before anything is started.
     const suites = parseSuites(options.suite);
     const dwellMs = parseDwell(options.dwell);
+    const appRuns = parseAppRuns(options.appRuns) ?? 1;
     const network = parseNetwork(options.network) ?? null;
     const switchTimeoutMs = parseSwitchTimeout(options.switchTimeout);
     const policy = parsePolicy(options);
@@ -575,10 +630,12 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
         suites,
         catalogue: catalogueFile,
         dwellMs,
+        appRuns,
         clearAppData: options.clearData ?? false,
         adbPort,
         network,
         ...(switchTimeoutMs === undefined ? {} : { switchTimeoutMs }),
+        ...metadata,
         devices,
       };
       const facts = await Promise.all(devices.map((d) => probeDevice(new AdbkitBackend(client, d.serial))));
@@ -591,6 +648,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
         identity: facts[i]!.identity,
       }));
       ResultsWriter.start(runDir, toolVersion(), runDevices, new Date(), allowSkip);
+      if (Object.keys(metadata).length > 0) await updateResults(runDir, (d) => Object.assign(d.run, metadata));
     } catch (error) {
       if (labUp) await bringLabDown(labDir).catch(() => undefined);
       throw error;
@@ -637,11 +695,15 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
         );
       }
     }
+    // Every evidence file as it is at the run's end, sealed with the finish (lib/report/seal.ts):
+    // `v6lab report --verify DIR` names any that changes afterwards.
+    const sealed = await sealRun(plan.runDir, readResults(plan.runDir));
     const results = await updateResults(plan.runDir, (d) => {
       d.run.finished = new Date().toISOString();
+      d.sealed = sealed;
     });
     // The certification report and JUnit (the Allure HTML is `v6lab report DIR`: it needs Java and takes seconds).
-    const [html] = writeRunReports(plan.runDir, undefined, { expected });
+    const [html] = writeRunReports(plan.runDir, undefined, { expected }, lang);
     const code = exitCodeOf(readResults(plan.runDir), { expected });
     if (mode === 'json') {
       const judged = judgeRun(results, { expected });
@@ -649,7 +711,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
         `${JSON.stringify({ event: 'done', exitCode: code, verdict: judged.verdict, missing: judged.missing, accepted: judged.accepted, elapsedMs: progress.elapsedMs, results: join(plan.runDir, 'results.json'), report: html, log })}\n`,
       );
     } else {
-      summary(results, out, plan.runDir, { expected });
+      summary(results, out, plan.runDir, { expected, lang });
       out.write(`report: ${html}\n`);
     }
     if (code === EXIT.cannotRun) {
