@@ -212,9 +212,9 @@ export const REQUIREMENTS = {
     clause: { en: 'Section 4, A_REC#4', 'zh-CN': '第 4 节 A_REC#4' },
     title: { en: 'Native IPv6 preferred over translated paths', 'zh-CN': '双栈时优先使用原生 IPv6，而不是经过转换的路径' },
     summary: {
-      en: 'A handset connected with both IPv4 and IPv6 prefers a native IPv6 connection over one through a translator (NAT44, NAT64), asks its IPv6 DNS server first, and selects addresses by RFC 6724.',
+      en: 'A handset connected with both IPv4 and IPv6 prefers a native IPv6 connection over one through a translator (NAT44, NAT64), asks its IPv6 DNS server first, and selects source addresses by RFC 6724.',
       'zh-CN':
-        '同时具有 IPv4 和 IPv6 连接的终端，应优先使用原生 IPv6 连接，而不是经过 NAT44 或 NAT64 等转换设备的连接；先向 IPv6 DNS 服务器查询，并按 RFC 6724 选择地址。',
+        '同时具有 IPv4 和 IPv6 连接的终端，应优先使用原生 IPv6 连接，而不是经过 NAT44 或 NAT64 等转换设备的连接；先向 IPv6 DNS 服务器查询，并按 RFC 6724 选择源地址。',
     },
     source: 'RFC 7849, section 4, A_REC#4 (https://www.rfc-editor.org/rfc/rfc7849#section-4)',
   },
