@@ -66,7 +66,9 @@ export const ui: DeviceUi = {
       else if ('swipe' in step) {
         const [x1, y1, x2, y2] = SWIPES[step.swipe]!;
         await browser.execute('mobile: shell', { command: 'input', args: ['swipe', String(x1), String(y1), String(x2), String(y2), '300'] });
-      } else await $(step.type).setValue(step.text);
+      } else if ('type' in step) await $(step.type).setValue(step.text);
+      // A page step marks a moment of the walk, which the certification takes; it is no action.
+      else throw new Error(`a page step ("${step.page}") is not a UI action: the certification marks it, and never asks the UI to do it`);
     }),
 };
 

@@ -60,7 +60,7 @@ export interface AppVerdict {
 const IPV4_SOCKET: ReadonlySet<FlowPath> = new Set(['clat', 'native-v4']);
 
 /** The app's connections: one socket through the CLAT is one, its IPv6 leg standing for it where both were seen. */
-function appSockets(analysis: CaptureAnalysis, appFlows: ReadonlySet<number>): Flow[] {
+export function appSockets(analysis: CaptureAnalysis, appFlows: ReadonlySet<number>): Flow[] {
   return analysis.flows.filter((f) => appFlows.has(f.id) && f.application !== 'dns' && !(f.twin !== null && f.family === 4 && appFlows.has(f.twin)));
 }
 
@@ -231,4 +231,71 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
 /** The IPv4 a literal flow went to: the server, or the IPv4 a CLAT flow's NAT64 server embeds. */
 function literalTarget(f: Flow, prefixes: readonly Nat64Prefix[]): string {
   return f.family === 4 ? f.server : (embeddedIpv4Text(f.server, prefixes) ?? f.server);
+}
+
+/** An app's verdict over repeated windows (`certify --app-runs N`), each a fresh launch. */
+export interface AppRunsVerdict {
+  verdict: Verdict;
+  reasons: Reason[];
+  /** The mean of the runs' native IPv6 shares (the runs that moved bytes); null when none did. */
+  ipv6ShareMean: number | null;
+}
+
+/** A reason's identity across runs: the same finding about the same hosts and addresses is one finding. */
+const findingKey = (r: Reason): string => `${r.code}|${r.hostnames.join(',')}|${r.addresses.join(',')}`;
+
+/**
+ * The verdict over every run of an app, as the app IPv6 test practice measures the share over
+ * repeated runs: every run's findings count (a run that fails fails the check, a run's warning
+ * warns), each finding once (the first run's words) however many runs showed it; a run that saw
+ * nothing of the app makes the check inconclusive unless another run failed it (missing evidence
+ * is never a pass); and the share is judged on the mean of the runs' shares, not on any one run,
+ * so LOW_IPV6_SHARE comes from the mean alone.
+ */
+export function appRunsVerdict(runs: readonly AppVerdict[], policy: AppPolicy = DEFAULT_POLICY): AppRunsVerdict {
+  if (runs.length === 0) throw new RangeError('appRunsVerdict: no runs to judge');
+  const reasons: Reason[] = [];
+  const seen = new Set<string>();
+  const silent = runs.flatMap((run, i) => (run.reasons.some((r) => r.code === 'NO_TRAFFIC') ? [i + 1] : []));
+  if (silent.length > 0) {
+    const said = message('app.noTraffic.runs', { count: silent.length, runs: silent.join(', '), total: runs.length });
+    reasons.push({
+      code: 'NO_TRAFFIC',
+      detail: said.english,
+      messages: [said.message],
+      hostnames: [],
+      addresses: [],
+      flows: [],
+      ts: [],
+    });
+  }
+  for (const run of runs) {
+    for (const reason of run.reasons) {
+      if (reason.code === 'NO_TRAFFIC' || reason.code === 'LOW_IPV6_SHARE' || seen.has(findingKey(reason))) continue;
+      seen.add(findingKey(reason));
+      reasons.push(reason);
+    }
+  }
+  const shares = runs.flatMap((run) => (run.metrics.nativeV6ByteShare === null ? [] : [run.metrics.nativeV6ByteShare]));
+  const ipv6ShareMean = shares.length === 0 ? null : shares.reduce((sum, s) => sum + s, 0) / shares.length;
+  if (ipv6ShareMean !== null && ipv6ShareMean < policy.minNativeIpv6Share) {
+    const said = message('app.lowIpv6Share.runs', {
+      percent: ipv6ShareMean * 100,
+      count: shares.length,
+      shares: shares.map((s) => `${(s * 100).toFixed(1)}%`).join(', '),
+      minPercent: policy.minNativeIpv6Share * 100,
+    });
+    reasons.push({
+      code: 'LOW_IPV6_SHARE',
+      detail: said.english,
+      messages: [said.message],
+      hostnames: [],
+      addresses: [],
+      flows: [],
+      ts: [],
+    });
+  }
+  const severities = new Set(reasons.map((r) => REASONS[r.code]));
+  const verdict: Verdict = severities.has('fail') ? 'fail' : severities.has('inconclusive') ? 'inconclusive' : severities.has('warn') ? 'warn' : 'pass';
+  return { verdict, reasons, ipv6ShareMean };
 }

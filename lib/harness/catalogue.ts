@@ -1,11 +1,25 @@
 /**
  * App catalogues (CONTRACTS.md section 6): which apps the `apps` suite certifies, with an optional
  * UI flow each (taps, swipes, typing, waits, back) walked inside the capture window, and a dwell.
+ * A `page` step marks where a page of the app begins: each page's traffic is shared out apart
+ * (docs/certify.md, "Pages").
  */
 import { checkedAgainst, json } from '../config/json-schema.js';
 import { array, boolean, DataFileError, integer, loadJsonFile, object, oneOf, string, type Schema } from '../config/schema.js';
 
-export type FlowStep = { tap: string } | { wait: number } | { back: true } | { swipe: 'up' | 'down' | 'left' | 'right' } | { type: string; text: string };
+export type FlowStep =
+  | { tap: string }
+  | { wait: number }
+  | { back: true }
+  | { swipe: 'up' | 'down' | 'left' | 'right' }
+  | { type: string; text: string }
+  | { page: string };
+
+/**
+ * The name of the screen an app shows at launch when its flow marks pages but not that one (a
+ * `page` step after some other step): the traffic before the first marked page is still a page's.
+ */
+export const LAUNCH_PAGE = 'launch';
 
 export interface CatalogueApp {
   package: string;
@@ -24,6 +38,10 @@ export interface Catalogue {
 const SELECTOR = /^(~[\s\S]+|id=[\s\S]+|\/\/?[\s\S]+|android=[\s\S]+|-android uiautomator:[\s\S]+)$/;
 const PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$/;
 const SWIPES = ['up', 'down', 'left', 'right'] as const;
+/** A page's name as tables print it: no control character, no space at either end (two names that look alike would be two rows). */
+const PAGE_NAME = /^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$/;
+const PAGE_NAME_MAX = 80;
+const pageName = string({ pattern: PAGE_NAME, what: 'a page name such as "Home" (no control characters, no space at either end)', maxLength: PAGE_NAME_MAX });
 const selector = string({
   pattern: SELECTOR,
   what: 'a selector (~accessibility id, id=..., //xpath or android=...)',
@@ -43,7 +61,8 @@ const step: Schema<FlowStep> = (value, field, file) => {
   }
   if (keys.includes('swipe')) return object({ swipe: oneOf(SWIPES) })(value, field, file);
   if (keys.includes('type')) return object({ type: selector, text: string({ maxLength: 1000 }) })(value, field, file);
-  throw new DataFileError(file, field, `unknown step (known: tap, wait, back, swipe, type), got keys ${keys.join(', ') || '(none)'}`);
+  if (keys.includes('page')) return object({ page: pageName })(value, field, file);
+  throw new DataFileError(file, field, `unknown step (known: tap, wait, back, swipe, type, page), got keys ${keys.join(', ') || '(none)'}`);
 };
 
 const catalogueSchema = object({
@@ -89,9 +108,17 @@ export const APP_CATALOGUE_SCHEMA = json.dataFile(
                 json.object({ back: { const: true } }),
                 json.object({ swipe: json.oneOf(SWIPES) }),
                 json.object({ type: jsonSelector, text: json.string({ maxLength: 1000 }) }),
+                json.object({
+                  page: json.string({
+                    pattern: PAGE_NAME,
+                    maxLength: PAGE_NAME_MAX,
+                    description:
+                      'Where a page of the app begins: the traffic from here to the next page step (or the window\'s end) is this page\'s. A first step names the launch screen; else that screen is the page "launch".',
+                  }),
+                }),
               ],
             },
-            { max: 200, description: 'Steps walked in order: tap, wait, back, swipe, type.' },
+            { max: 200, description: 'Steps walked in order: tap, wait, back, swipe, type, and page marks.' },
           ),
         },
       ),
@@ -109,6 +136,9 @@ function catalogueRules(raw: ReturnType<typeof catalogueSchema>, file: string): 
     seen.set(app.package, i);
   });
 }
+
+/** Whether an app's flow marks pages: only then is its traffic shared out by page. */
+export const marksPages = (app: Pick<CatalogueApp, 'flow'>): boolean => app.flow.some((step) => 'page' in step);
 
 export function loadCatalogue(file: string): Catalogue {
   const raw = loadJsonFile(file, checkedAgainst(APP_CATALOGUE_SCHEMA, catalogueSchema, catalogueRules));

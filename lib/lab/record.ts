@@ -35,7 +35,10 @@ export interface LabHandsetProfile {
    * The app catalogue of what the handset has installed (CONTRACTS section 6): each app's start
    * page links tapped in turn (and back), as a tester walks an app's second-level pages.
    */
-  catalogue: { name: string; apps: { package: string; label: string; dwellMs: number; flow: ({ tap: string } | { wait: number } | { back: true })[] }[] };
+  catalogue: {
+    name: string;
+    apps: { package: string; label: string; dwellMs: number; flow: ({ tap: string } | { wait: number } | { back: true } | { page: string })[] }[];
+  };
 }
 
 /**
@@ -69,6 +72,8 @@ const run = promisify(execFile);
 
 /** How long each lab app runs after its flow. */
 const LAB_DWELL_MS = 2000;
+/** How long the lab's start page is given before its first link is tapped: its loads begin at launch, well within this. */
+const LAB_START_PAGE_MS = 500;
 
 /** The lab's record of `serial`, or null when the lab in `stateDir` has no such handset. */
 export async function labHandsetProfile(stateDir: string, serial: string): Promise<LabHandsetProfile | null> {
@@ -111,11 +116,14 @@ export function labCatalogue(appFiles: Record<string, string>, onHost: (file: st
         if (hostFile === null) throw new Error(`the handset names ${JSON.stringify(file)} as ${pkg}'s app file, which is not one the lab installed`);
         const app = loadApp(hostFile);
         const links = app.pages[app.start]?.links ?? [];
+        // Each screen a page of its own (docs/certify.md, "Pages"): the start page from launch, a
+        // moment for its loads to begin, then each link's page marked as it is tapped.
+        const pages = links.length === 0 ? [] : [{ page: app.start }, { wait: LAB_START_PAGE_MS }];
         return {
           package: pkg,
           label: app.label,
           dwellMs: LAB_DWELL_MS,
-          flow: links.flatMap((link) => [{ tap: `~${link}` }, { wait: 1000 }, { back: true as const }]),
+          flow: [...pages, ...links.flatMap((link) => [{ page: link }, { tap: `~${link}` }, { wait: 1000 }, { back: true as const }])],
         };
       }),
   };
