@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import createDebug from 'debug';
 import type { AnalyzeOptions, CaptureAnalysis, Flow } from '../analysis/index.js';
 import { writeJsonWhole } from '../config/files.js';
-import { appVerdict, type AppVerdict } from '../checks/app-verdict.js';
+import { pageShares, pageSpans, type PageFigures, type PageMark } from '../checks/app-pages.js';
+import { appRunsVerdict, appVerdict, type AppVerdict } from '../checks/app-verdict.js';
 import { attributeFlows, type Attribution } from '../checks/attribution.js';
+import { message, reasonOf } from '../checks/messages.js';
 import { checkIpv4ViaClat, checkResolverPrefersIpv6, type CheckOutcome } from '../checks/os.js';
 import type { CheckId, NetworkName } from '../checks/requirements.js';
 import { AdbkitBackend, adbClient, type DeviceBackend } from '../device/adb.js';
@@ -22,7 +24,7 @@ import { parseDumpsysPackage } from '../device/parse/index.js';
 import { embeddedIpv4Text, parseNat64Prefix } from '../net/address.js';
 import type { CheckResult } from '../report/results.js';
 import { CapturePlanner } from './captures.js';
-import type { CatalogueApp, FlowStep } from './catalogue.js';
+import { LAUNCH_PAGE, type CatalogueApp, type FlowStep } from './catalogue.js';
 import { DeviceState } from './device-state.js';
 import { AppStoppedError } from './faults.js';
 import {
@@ -33,12 +35,13 @@ import {
   judgeOs,
   provenance,
   unreached,
+  unreachedReason,
   type ApnCheck,
   type AttachCapture,
   type Decision,
   type OsCheck,
 } from './judge.js';
-import { NetworkAttacher, type Attachment } from './networks.js';
+import { NetworkAttacher, type Attachment, type Reached } from './networks.js';
 import { deviceDir, readPlan, type CertifyPlan, type DevicePlan } from './plan.js';
 import { workerPrompt, type SwitchPrompt } from './prompt.js';
 import { selectApnInSettings, type SettingsScreens } from './settings-ui.js';
@@ -71,7 +74,7 @@ const ATTACH_CAPTURE_SETTLE_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const skipped = (code: string, detail: string): ResultBody => ({ status: 'skipped', verdict: null, reasons: [{ code, detail }], metrics: {}, evidence: [] });
+const skipped = (reason: ResultBody['reasons'][number]): ResultBody => ({ status: 'skipped', verdict: null, reasons: [reason], metrics: {}, evidence: [] });
 
 /**
  * A URL probe's wait: until the capture shows the connection it is about made (then
@@ -96,6 +99,16 @@ function flowsTo(analysis: CaptureAnalysis, ipv4: string): Flow[] {
 }
 
 const fromOutcome = (outcome: CheckOutcome): ResultBody => ({ status: outcome.status, verdict: null, reasons: outcome.reasons, metrics: {}, evidence: [] });
+
+/** One judged window of an app (a run of --app-runs). */
+interface AppWindow {
+  verdict: AppVerdict;
+  attribution: Attribution['summary'];
+  captureMethod: string;
+  dwellMs: number;
+  evidence: string[];
+  pages: PageFigures[];
+}
 
 /** The pieces a certification is made of; a unit test gives scripted ones. */
 export interface CertificationParts {
@@ -272,7 +285,10 @@ export class Certification {
 
   private attachCaptureFacts(): AttachCapture {
     const taken = this.attachCapture;
-    if (taken === null) return { taken: false, why: 'the device was already on the IPv6-only APN when the capture would have started' };
+    if (taken === null) {
+      const said = message('harness.alreadyOnIpv6Apn', {});
+      return { taken: false, why: said.english, said };
+    }
     if (taken.capture === null) return { taken: false, why: taken.why };
     return {
       taken: true,
@@ -311,7 +327,7 @@ export class Certification {
       const attachment = await this.attach('ipv4v6');
       if (!attachment.reached) return this.decided('os.resolver-prefers-ipv6', 'ipv4v6', unreached(attachment));
       const url = this.device.resolverProbeUrl;
-      if (url === null) return skipped('NO_PROBE_URL', 'the profile sets no resolverProbeUrl (a dual-stack URL the device can open)');
+      if (url === null) return skipped(reasonOf('NO_PROBE_URL', message('harness.noProbeUrl.resolver', {})));
       const hostname = new URL(url).hostname;
       const { capture } = await this.captures.inWindow('resolver-probe', 'ipv4v6', async (window) => {
         await ui.openUrl(url);
@@ -351,7 +367,7 @@ export class Certification {
     return this.session.record('apn.ipv4-via-clat', null, 'ipv6', async () => {
       const attachment = await this.attachIpv6Captured();
       if (!attachment.reached) return this.decided('apn.ipv4-via-clat', 'ipv6', unreached(attachment));
-      if (url === null) return skipped('NO_PROBE_URL', 'the profile sets no ipv4OnlyProbeUrl (a URL on an IPv4-only address)');
+      if (url === null) return skipped(reasonOf('NO_PROBE_URL', message('harness.noProbeUrl.ipv4Only', {})));
       const target = new URL(url).hostname;
       const { capture } = await this.captures.inWindow('ipv4-probe', 'ipv6', async (window) => {
         await ui.openUrl(url);
@@ -391,83 +407,141 @@ export class Certification {
     return options;
   }
 
-  /** apps.ipv6-first for one app on one network: launch, walk, dwell, stop, all inside one capture. */
+  /**
+   * apps.ipv6-first for one app on one network: launch, walk, dwell, stop, all inside one capture;
+   * `plan.appRuns` times, each a fresh launch, judged on every run (appRunsVerdict).
+   */
   app(ui: DeviceUi, app: CatalogueApp, network: NetworkName): Promise<CheckResult> {
     return this.session.record('apps.ipv6-first', app.package, network, async () => {
       const attachment = network === 'ipv6' ? await this.attachIpv6Captured() : await this.attach(network);
-      if (!attachment.reached) return { ...skipped('NETWORK_UNAVAILABLE', attachment.detail) };
+      if (!attachment.reached) return { ...skipped(unreachedReason('NETWORK_UNAVAILABLE', attachment)) };
       const started = Date.now();
-      // A cold start, always: an app left running (before the run, or by a check a fault broke)
-      // would make no new connections when brought to the front, and its first attempts are the
-      // point. It is stopped while the rest is asked and the capture starts: its last packets
-      // fall before the window (`am force-stop` of a package not installed does nothing).
-      const coldStart = (async () => {
-        await this.backend.runOk(['am', 'force-stop', app.package]);
-        if (this.plan.clearAppData) await this.backend.runOk(['pm', 'clear', app.package]);
-      })();
-      coldStart.catch(() => undefined);
-      // What the check needs first, asked at once: each is a device round trip.
-      const [{ installed, uid }, analyze] = await Promise.all([this.packageFacts(ui, app.package), this.appAnalyzeOptions(network)]);
-      if (!installed) return skipped('NOT_INSTALLED', `${app.package} (${app.label}) is not installed on the device`);
-      const dwellMs = app.dwellMs ?? this.plan.dwellMs;
-      const { capture, start, end } = await this.captures.inWindow(
-        app.package,
-        network,
-        async () => {
-          await ui.activateApp(app.package);
-          for (const step of app.flow) await ui.step(step);
-          await sleep(dwellMs);
-          // One round trip: terminating says whether the app was still running.
-          if (!(await ui.terminateApp(app.package))) throw new AppStoppedError(app.package);
-        },
-        {
-          analyze,
-          alongside: coldStart,
-          spare: true,
-          // The next app's capture starts as this app stops, while this window flushes and is judged.
-          afterWork: () => {
-            if (this.analyzeCache?.network === network) this.captures.openSpare(network, analyze);
-          },
-        },
-      );
-      // Servers the device reached on its own, and flows that began before launch, are not the app's.
-      const baseline = appBaseline(capture.analysis, start, this.background, this.device.backgroundHosts);
-      const attribution = attributeFlows({ analysis: capture.analysis, sockets: capture.sockets, appUid: uid ?? -1, window: { start, end }, baseline });
-      const verdict: AppVerdict = appVerdict(capture.analysis, attribution.flows, appPolicyOf(this.device.policy));
-      this.learnBackground(capture, attribution, start);
-      const evidence = this.captures.saveEvidence(
-        app.package,
-        capture,
-        {
-          app: { package: app.package, label: app.label, uid, network, window: { start, end }, dwellMs },
-          observedOn: provenance(attachment.facts),
-          attribution: { method: attribution.summary, flows: [...attribution.flows], byFlow: Object.fromEntries(attribution.method) },
-          policy: appPolicyOf(this.device.policy),
-          verdict,
-        },
-        network,
-      );
-      const m = verdict.metrics;
+      const runs = this.plan.appRuns ?? 1;
+      const windows: AppWindow[] = [];
+      for (let run = 1; run <= runs; run++) {
+        const window = await this.appWindow(ui, app, network, attachment, runs === 1 ? null : run);
+        if (window === null) return skipped(reasonOf('NOT_INSTALLED', message('harness.notInstalled', { pkg: app.package, label: app.label })));
+        windows.push(window);
+      }
+      const policy = appPolicyOf(this.device.policy);
+      const judged =
+        runs === 1
+          ? { ...windows[0]!.verdict, ipv6ShareMean: null }
+          : appRunsVerdict(
+              windows.map((w) => w.verdict),
+              policy,
+            );
+      const total = (path: keyof AppVerdict['metrics']['bytesByPath']) => windows.reduce((n, w) => n + w.verdict.metrics.bytesByPath[path], 0);
+      const bytes = windows.reduce((n, w) => n + w.verdict.metrics.bytes, 0);
+      const first = windows[0]!;
+      const pages = windows.flatMap((w) => w.pages);
       return {
-        status: verdict.verdict === 'pass' || verdict.verdict === 'warn' ? 'passed' : 'failed',
-        verdict: verdict.verdict,
-        reasons: verdict.reasons.map((r) => ({ code: r.code, detail: r.detail })),
+        status: judged.verdict === 'pass' || judged.verdict === 'warn' ? 'passed' : 'failed',
+        verdict: judged.verdict,
+        reasons: judged.reasons.map((r) => ({ code: r.code, detail: r.detail, messages: r.messages })),
         metrics: {
-          nativeV6ByteShare: m.nativeV6ByteShare,
-          bytes: m.bytes,
-          flows: m.flows,
-          hostnames: m.hostnames,
-          bytesNativeV6: m.bytesByPath['native-v6'],
-          bytesNat64: m.bytesByPath.nat64,
-          bytesClat: m.bytesByPath.clat,
-          bytesNativeV4: m.bytesByPath['native-v4'],
-          attribution: attribution.summary,
-          captureMethod: capture.method,
-          dwellMs,
+          // Over every run: the bytes of all of them (the share judged is the mean, ipv6ShareMean).
+          nativeV6ByteShare: bytes === 0 ? null : total('native-v6') / bytes,
+          bytes,
+          flows: windows.reduce((n, w) => n + w.verdict.metrics.flows, 0),
+          hostnames: Math.max(...windows.map((w) => w.verdict.metrics.hostnames)),
+          bytesNativeV6: total('native-v6'),
+          bytesNat64: total('nat64'),
+          bytesClat: total('clat'),
+          bytesNativeV4: total('native-v4'),
+          attribution: first.attribution,
+          captureMethod: first.captureMethod,
+          dwellMs: first.dwellMs,
           checkMs: Date.now() - started,
+          ...(runs === 1 ? {} : { appRuns: runs, ipv6ShareMean: judged.ipv6ShareMean }),
         },
-        evidence,
+        evidence: windows.flatMap((w) => w.evidence),
+        ...(pages.length === 0 ? {} : { pages }),
+        ...(runs === 1
+          ? {}
+          : {
+              runs: windows.map((w, i) => ({
+                run: i + 1,
+                verdict: w.verdict.verdict,
+                bytes: { ...w.verdict.metrics.bytesByPath },
+                ipv6Share: w.verdict.metrics.nativeV6ByteShare,
+                evidence: w.evidence,
+              })),
+            }),
       };
     });
+  }
+
+  /**
+   * One window of an app (run `run` of --app-runs, null when there is one): a cold start, the
+   * launch, the flow walked with each page step's moment taken on the capture's clock, the dwell,
+   * the stop; judged, and its pages cut from it with the same attribution. Null: not installed.
+   */
+  private async appWindow(ui: DeviceUi, app: CatalogueApp, network: NetworkName, attachment: Reached, run: number | null): Promise<AppWindow | null> {
+    // A cold start, always: an app left running (before the run, by a check a fault broke, or by
+    // the run before this one) would make no new connections when brought to the front, and its
+    // first attempts are the point. It is stopped while the rest is asked and the capture starts:
+    // its last packets fall before the window (`am force-stop` of a package not installed does nothing).
+    const coldStart = (async () => {
+      await this.backend.runOk(['am', 'force-stop', app.package]);
+      if (this.plan.clearAppData) await this.backend.runOk(['pm', 'clear', app.package]);
+    })();
+    coldStart.catch(() => undefined);
+    // What the check needs first, asked at once: each is a device round trip.
+    const [{ installed, uid }, analyze] = await Promise.all([this.packageFacts(ui, app.package), this.appAnalyzeOptions(network)]);
+    if (!installed) return null;
+    const dwellMs = app.dwellMs ?? this.plan.dwellMs;
+    const marks: PageMark[] = [];
+    const name = run === null ? app.package : `${app.package}.run${run}`;
+    const { capture, start, end } = await this.captures.inWindow(
+      name,
+      network,
+      async () => {
+        await ui.activateApp(app.package);
+        let walked = 0;
+        for (const step of app.flow) {
+          // A page step is a moment, not an action: the page before any UI step is the launch screen.
+          if ('page' in step) marks.push({ page: step.page, at: walked === 0 ? null : this.captures.now() });
+          else {
+            await ui.step(step);
+            walked++;
+          }
+        }
+        await sleep(dwellMs);
+        // One round trip: terminating says whether the app was still running.
+        if (!(await ui.terminateApp(app.package))) throw new AppStoppedError(app.package);
+      },
+      {
+        analyze,
+        alongside: coldStart,
+        spare: true,
+        // The next window's capture starts as this app stops, while this window flushes and is judged.
+        afterWork: () => {
+          if (this.analyzeCache?.network === network) this.captures.openSpare(network, analyze);
+        },
+      },
+    );
+    // Servers the device reached on its own, and flows that began before launch, are not the app's.
+    const baseline = appBaseline(capture.analysis, start, this.background, this.device.backgroundHosts);
+    const attribution = attributeFlows({ analysis: capture.analysis, sockets: capture.sockets, appUid: uid ?? -1, window: { start, end }, baseline });
+    const policy = appPolicyOf(this.device.policy);
+    const verdict: AppVerdict = appVerdict(capture.analysis, attribution.flows, policy);
+    const spans = pageSpans(marks, start, LAUNCH_PAGE);
+    const pages = pageShares(capture.analysis, attribution.flows, spans, run ?? 1);
+    this.learnBackground(capture, attribution, start);
+    const evidence = this.captures.saveEvidence(
+      name,
+      capture,
+      {
+        app: { package: app.package, label: app.label, uid, network, window: { start, end }, dwellMs, ...(run === null ? {} : { run }) },
+        observedOn: provenance(attachment.facts),
+        attribution: { method: attribution.summary, flows: [...attribution.flows], byFlow: Object.fromEntries(attribution.method) },
+        policy,
+        verdict,
+        ...(spans.length === 0 ? {} : { pages: { spans, shares: pages, counted: 'a flow counts whole on the page where it began' } }),
+      },
+      network,
+    );
+    return { verdict, attribution: attribution.summary, captureMethod: capture.method, dwellMs, evidence, pages };
   }
 }
