@@ -411,6 +411,80 @@ const CATALOGUE = {
     en: 'APN {apn} was selected in Settings (Access Point Names), but the device did not attach to it within {seconds} s: the network refused what the phone asked for (now: {now})',
     'zh-CN': '已在“设置”（接入点名称）中选中APN {apn}，但设备在 {seconds} 秒内未能附着：网络拒绝了手机请求的接入（当前：{now}）',
   },
+  // --- the device's state and Settings (lib/harness/device-state.ts, settings-ui.ts) ------------------
+  'state.otherDefault': {
+    args: { network: 'string' },
+    en: 'the default network is {network}, which the harness does not turn off: end it (a VPN, Ethernet) and run again',
+    'zh-CN': '默认网络是 {network}，测试工具不会替你关闭它：请先断开它（VPN、以太网）再重新测试',
+  },
+  'state.wifiOffFailed': {
+    args: { said: 'string' },
+    en: 'Wi-Fi is the default network and `svc wifi disable` failed ({said}): turn Wi-Fi off on the device and run again',
+    'zh-CN': '默认网络是Wi-Fi，且 `svc wifi disable` 执行失败（{said}）：请在设备上手动关闭Wi-Fi后重新测试',
+  },
+  'state.wifiStillDefault': {
+    args: { seconds: 'number' },
+    en: 'Wi-Fi is still the default network {seconds} s after `svc wifi disable`: turn Wi-Fi off on the device and run again',
+    'zh-CN': '执行 `svc wifi disable` {seconds} 秒后，默认网络仍是Wi-Fi：请在设备上手动关闭Wi-Fi后重新测试',
+  },
+  'state.wifiOnFailed': {
+    args: { said: 'string' },
+    en: '`svc wifi enable` failed ({said}): turn Wi-Fi on on the device and run again',
+    'zh-CN': '`svc wifi enable` 执行失败（{said}）：请在设备上手动打开Wi-Fi后重新测试',
+  },
+  'state.noConnectNetwork': {
+    args: { ssid: 'string', said: 'string' },
+    en: 'Wi-Fi "{ssid}" was not joined and `cmd wifi connect-network` is not available here ({said}; Android 10 and earlier): join "{ssid}" on the device once (it is then saved) and run again',
+    'zh-CN':
+      '未连上Wi-Fi "{ssid}"，且此设备不支持 `cmd wifi connect-network`（{said}；Android 10及更早版本）：请先在设备上手动连接一次 "{ssid}"（之后会被保存），再重新测试',
+  },
+  'state.wifiNotDefault.notJoined': {
+    args: { ssid: 'string', seconds: 'number' },
+    en: 'Wi-Fi "{ssid}" did not become the default network within {seconds} s (not joined): is it in range, open, or saved on the device?',
+    'zh-CN': 'Wi-Fi "{ssid}" 在 {seconds} 秒内没有成为默认网络（未连上）：它是否在覆盖范围内、是否为开放网络、或是否已保存在设备上？',
+  },
+  'state.wifiNotDefault.joined': {
+    args: { ssid: 'string', seconds: 'number', joined: 'string' },
+    en: 'Wi-Fi "{ssid}" did not become the default network within {seconds} s (joined to "{joined}"): is it in range, open, or saved on the device?',
+    'zh-CN': 'Wi-Fi "{ssid}" 在 {seconds} 秒内没有成为默认网络（设备连上的是 "{joined}"）：它是否在覆盖范围内、是否为开放网络、或是否已保存在设备上？',
+  },
+  'state.wifiNotDefault.notJoinedSaid': {
+    args: { ssid: 'string', seconds: 'number', said: 'string' },
+    en: 'Wi-Fi "{ssid}" did not become the default network within {seconds} s (not joined; connect-network said: {said}): is it in range, open, or saved on the device?',
+    'zh-CN':
+      'Wi-Fi "{ssid}" 在 {seconds} 秒内没有成为默认网络（未连上；`connect-network` 的输出：{said}）：它是否在覆盖范围内、是否为开放网络、或是否已保存在设备上？',
+  },
+  'state.wifiNotDefault.joinedSaid': {
+    args: { ssid: 'string', seconds: 'number', joined: 'string', said: 'string' },
+    en: 'Wi-Fi "{ssid}" did not become the default network within {seconds} s (joined to "{joined}"; connect-network said: {said}): is it in range, open, or saved on the device?',
+    'zh-CN':
+      'Wi-Fi "{ssid}" 在 {seconds} 秒内没有成为默认网络（设备连上的是 "{joined}"；`connect-network` 的输出：{said}）：它是否在覆盖范围内、是否为开放网络、或是否已保存在设备上？',
+  },
+  'settings.notOpened': {
+    args: { action: 'string', said: 'string' },
+    en: 'Settings did not open its Access Point Names screen (am start -a {action}: {said})',
+    'zh-CN': '“设置”没能打开“接入点名称”界面（`am start -a` {action}：{said}）',
+  },
+  'settings.noApnShown': {
+    args: { seconds: 'number', id: 'string' },
+    en: "the Access Point Names screen showed no APN within {seconds} s (no {id} on screen): is a SIM in, and is this Android's own Settings?",
+    'zh-CN': '“接入点名称”界面在 {seconds} 秒内没有显示任何APN（界面上没有 {id}）：是否插入了SIM卡？这是否是Android原生的“设置”？',
+  },
+  'settings.noRow': {
+    args: { apn: 'string', shown: 'string' },
+    en: 'Settings\' Access Point Names list has no row for APN {apn} (it shows {shown}): add it there (the + button) with the carrier\'s values, or set "apnSwitch": "manual"',
+    'zh-CN': '“设置”的“接入点名称”列表里没有APN {apn}（列表中有 {shown}）：请按运营商给出的参数在那里添加（点“+”按钮），或设置 "apnSwitch": "manual"',
+  },
+  'settings.noRadio': {
+    args: { apn: 'string' },
+    en: 'the row for APN {apn} in Access Point Names has no radio button: Android does not let it be the default APN (its type is not default)',
+    'zh-CN': '“接入点名称”中APN {apn} 这一行没有单选按钮：Android不允许把它设为默认APN（其类型不含 `default`）',
+  },
+  'settings.notChecked': {
+    args: { apn: 'string', seconds: 'number' },
+    en: 'tapped the radio button of APN {apn} in Access Point Names, but it did not show as checked within {seconds} s',
+    'zh-CN': '已点按“接入点名称”中APN {apn} 的单选按钮，但 {seconds} 秒内它没有显示为选中',
+  },
   'prompt.noTerminal': {
     args: {},
     en: 'nobody could be asked to switch the APN: the run has no terminal (stdin and stderr are not a TTY); run `v6lab certify` on a terminal, certify one network per run with --network (the device left on that APN), or set "apnSwitch": "settings-ui" so the harness selects the APN in Settings itself',
@@ -463,6 +537,17 @@ export function message<K extends MessageKey>(key: K, args: MessageArgs<K>): Mes
   }
   const made: ReasonMessage = { key, args: flat };
   return { message: made, english: renderMessage(made, 'en') };
+}
+
+/** An outcome's detail and its messages, from one message (spread beside the outcome's other fields). */
+export function said(part: MessagePart): { detail: string; messages: ReasonMessage[] } {
+  return { detail: part.english, messages: [part.message] };
+}
+
+/** An outcome's detail as one message again (to nest it): untranslated when it came without one. */
+export function partOf(outcome: { detail: string; messages?: readonly ReasonMessage[] }): MessagePart {
+  const only = outcome.messages?.length === 1 ? outcome.messages[0]! : null;
+  return only === null ? message('untranslated', { text: outcome.detail }) : { message: only, english: outcome.detail };
 }
 
 /** A reason whose detail is its messages' English, joined by '; ' (how results.json renders them). */

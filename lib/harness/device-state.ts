@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { message, said, type ReasonMessage } from '../checks/messages.js';
 import type { DeviceBackend } from '../device/adb.js';
 import type { RootMethod } from '../device/facts.js';
 import { contentRefusal, isContentDenied, parseContentRows, parseDumpsysConnectivity, parseSettingsGet, type ContentRow } from '../device/parse/index.js';
@@ -188,17 +189,18 @@ export class DeviceState {
    * is no longer Wi-Fi; restore() turns it back on. Another kind of default network (a VPN,
    * Ethernet) is not the harness's to end: said so.
    */
-  async makeMobileDataDefault(timeoutMs = ATTACH_TIMEOUT_MS): Promise<{ ok: true; changed: boolean } | { ok: false; detail: string }> {
+  async makeMobileDataDefault(
+    timeoutMs = ATTACH_TIMEOUT_MS,
+  ): Promise<{ ok: true; changed: boolean } | { ok: false; detail: string; messages?: ReasonMessage[] }> {
     const before = await this.defaultNetworkNow();
     if (before === null || before.type === 'MOBILE') return { ok: true, changed: false };
     const named = `${before.type ?? 'an unknown network'} (netId ${before.netId ?? '?'})`;
-    if (before.type !== 'WIFI')
-      return { ok: false, detail: `the default network is ${named}, which the harness does not turn off: end it (a VPN, Ethernet) and run again` };
+    if (before.type !== 'WIFI') return { ok: false, ...said(message('state.otherDefault', { network: named })) };
     const off = await this.device.run(['svc', 'wifi', 'disable']);
     if (off.exitCode !== 0)
       return {
         ok: false,
-        detail: `Wi-Fi is the default network and \`svc wifi disable\` failed (${lastLine(off.output)}): turn Wi-Fi off on the device and run again`,
+        ...said(message('state.wifiOffFailed', { said: lastLine(off.output) })),
       };
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -207,7 +209,7 @@ export class DeviceState {
       if (Date.now() > deadline)
         return {
           ok: false,
-          detail: `Wi-Fi is still the default network ${timeoutMs / 1000} s after \`svc wifi disable\`: turn Wi-Fi off on the device and run again`,
+          ...said(message('state.wifiStillDefault', { seconds: timeoutMs / 1000 })),
         };
       await pause(ATTACH_POLL_MS);
     }
@@ -220,29 +222,32 @@ export class DeviceState {
    * be saved on the device first). The SSID joined is read from `cmd wifi status` where Android
    * has it. restore() puts Wi-Fi back as found.
    */
-  async joinWifi(ssid: string, timeoutMs = ATTACH_TIMEOUT_MS): Promise<{ ok: true; switched: boolean } | { ok: false; detail: string }> {
+  async joinWifi(
+    ssid: string,
+    timeoutMs = ATTACH_TIMEOUT_MS,
+  ): Promise<{ ok: true; switched: boolean } | { ok: false; detail: string; messages?: ReasonMessage[] }> {
     let switched = false;
     if ((await this.wifiOn()) === false) {
       const on = await this.device.run(['svc', 'wifi', 'enable']);
-      if (on.exitCode !== 0) return { ok: false, detail: `\`svc wifi enable\` failed (${lastLine(on.output)}): turn Wi-Fi on on the device and run again` };
+      if (on.exitCode !== 0) return { ok: false, ...said(message('state.wifiOnFailed', { said: lastLine(on.output) })) };
       switched = true;
     }
     const deadline = Date.now() + timeoutMs;
     // A saved network in range is joined by Android itself; only then is the harness's own config added.
     const autoJoinUntil = Date.now() + Math.min(AUTO_JOIN_MS, timeoutMs / 3);
     let asked = false;
-    let said = '';
+    let answered = '';
     for (;;) {
       const joined = await this.wifiJoinedTo();
       const network = await this.defaultNetworkNow();
       if (network?.type === 'WIFI' && (joined === null || joined === ssid)) return { ok: true, switched: switched || asked };
       if (!asked && (Date.now() > autoJoinUntil || (joined !== null && joined !== ssid))) {
         const connect = await this.device.run(['cmd', 'wifi', 'connect-network', ssid, 'open']);
-        said = lastLine(connect.output);
+        answered = lastLine(connect.output);
         if (connect.exitCode !== 0)
           return {
             ok: false,
-            detail: `Wi-Fi "${ssid}" was not joined and \`cmd wifi connect-network\` is not available here (${said}; Android 10 and earlier): join "${ssid}" on the device once (it is then saved) and run again`,
+            ...said(message('state.noConnectNetwork', { ssid, said: answered })),
           };
         asked = true;
         // At least one look after asking, whatever the deadline.
@@ -252,7 +257,15 @@ export class DeviceState {
       if (Date.now() > deadline)
         return {
           ok: false,
-          detail: `Wi-Fi "${ssid}" did not become the default network within ${timeoutMs / 1000} s (${joined === null ? 'not joined' : `joined to "${joined}"`}${said === '' ? '' : `; connect-network said: ${said}`}): is it in range, open, or saved on the device?`,
+          ...said(
+            joined === null
+              ? answered === ''
+                ? message('state.wifiNotDefault.notJoined', { ssid, seconds: timeoutMs / 1000 })
+                : message('state.wifiNotDefault.notJoinedSaid', { ssid, seconds: timeoutMs / 1000, said: answered })
+              : answered === ''
+                ? message('state.wifiNotDefault.joined', { ssid, seconds: timeoutMs / 1000, joined })
+                : message('state.wifiNotDefault.joinedSaid', { ssid, seconds: timeoutMs / 1000, joined, said: answered }),
+          ),
         };
       await pause(ATTACH_POLL_MS);
     }

@@ -17,10 +17,7 @@ import { ATTACH_TIMEOUT_MS, type DeviceState, mobileNetwork } from './device-sta
 import type { DevicePlan } from './plan.js';
 import { MANUAL_SWITCH_TIMEOUT_MS, NO_TERMINAL, NO_TERMINAL_DETAIL, type SwitchPrompt } from './prompt.js';
 import type { SelectOutcome } from './settings-ui.js';
-import { message, type MessagePart, type ReasonMessage } from '../checks/messages.js';
-
-/** An unreached network's detail and its messages, from one message. */
-const said = (part: MessagePart): { detail: string; messages: ReasonMessage[] } => ({ detail: part.english, messages: [part.message] });
+import { message, partOf, said, type MessagePart, type ReasonMessage } from '../checks/messages.js';
 
 const log = createDebug('v6lab:attach');
 
@@ -325,8 +322,7 @@ export class NetworkAttacher {
     // Mobile data must be the default network before an APN is judged (a validated Wi-Fi wins on
     // Android): Wi-Fi goes off here, and back on when the device is restored.
     const mobileDefault = (await this.state.makeMobileDataDefault?.()) ?? { ok: true, changed: false };
-    if (!mobileDefault.ok)
-      return { reached: false, network, cause: 'not-default', ...said(message('untranslated', { text: mobileDefault.detail })), after: null };
+    if (!mobileDefault.ok) return { reached: false, network, cause: 'not-default', ...said(partOf(mobileDefault)), after: null };
     if (mobileDefault.changed) log('%s turned Wi-Fi off: mobile data is the default network', this.device.serial);
     const how: AttachMethod = this.device.apnSwitch;
     let switched = false;
@@ -364,7 +360,7 @@ export class NetworkAttacher {
     log('%s joining Wi-Fi "%s"', this.device.serial, ssid);
     const joined = await join.call(this.state, ssid, this.attachWaitMs);
     // Not joined is no attach the device failed (it may be out of range): skipped, not failed.
-    if (!joined.ok) return { reached: false, network, cause: 'not-switched', ...said(message('untranslated', { text: joined.detail })), after: null };
+    if (!joined.ok) return { reached: false, network, cause: 'not-switched', ...said(partOf(joined)), after: null };
     return placeOnWifi(network, ssid, joined.switched, await this.observe(this.backend, { root: this.root }), this.clock());
   }
 
@@ -441,7 +437,7 @@ export class NetworkAttacher {
         reached: false,
         network,
         cause: 'not-switched',
-        ...said(message('net.settingsNotSelected', { apn, why: message('untranslated', { text: outcome.detail }) })),
+        ...said(message('net.settingsNotSelected', { apn, why: partOf(outcome) })),
         after: null,
       };
     if ((await this.state.waitForAttach(apn, this.attachWaitMs)) === null) {

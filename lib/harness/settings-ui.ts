@@ -12,6 +12,7 @@
  * radio button is the one on the same line of the screen as its summary.
  */
 import createDebug from 'debug';
+import { message, said, type ReasonMessage } from '../checks/messages.js';
 import type { DeviceBackend } from '../device/adb.js';
 
 const log = createDebug('v6lab:settings-ui');
@@ -40,7 +41,7 @@ export interface SettingsScreens {
   back(): Promise<void>;
 }
 
-export type SelectOutcome = { selected: true; already: boolean } | { selected: false; detail: string };
+export type SelectOutcome = { selected: true; already: boolean } | { selected: false; detail: string; messages?: ReasonMessage[] };
 
 /** How long the Access Point Names list may take to show, and to show a tapped row as checked. */
 export interface SettingsTiming {
@@ -79,7 +80,7 @@ export async function selectApnInSettings(backend: DeviceBackend, screens: Setti
   if (started.exitCode !== 0 || /^Error/m.test(started.output))
     return {
       selected: false,
-      detail: `Settings did not open its Access Point Names screen (am start -a ${APN_SETTINGS_ACTION}: ${started.output.trim().split('\n').pop() ?? ''})`,
+      ...said(message('settings.notOpened', { action: APN_SETTINGS_ACTION, said: started.output.trim().split('\n').pop() ?? '' })),
     };
   try {
     const read = async () => {
@@ -96,15 +97,16 @@ export async function selectApnInSettings(backend: DeviceBackend, screens: Setti
     if ('shown' in row)
       return {
         selected: false,
-        detail:
+        ...said(
           row.shown.length === 0
-            ? `the Access Point Names screen showed no APN within ${screenMs / 1000} s (no ${APN_SUMMARY_ID} on screen): is a SIM in, and is this Android's own Settings?`
-            : `Settings' Access Point Names list has no row for APN ${apn} (it shows ${row.shown.join(', ')}): add it there (the + button) with the carrier's values, or set "apnSwitch": "manual"`,
+            ? message('settings.noApnShown', { seconds: screenMs / 1000, id: APN_SUMMARY_ID })
+            : message('settings.noRow', { apn, shown: row.shown.join(', ') }),
+        ),
       };
     if (row.radio === null)
       return {
         selected: false,
-        detail: `the row for APN ${apn} in Access Point Names has no radio button: Android does not let it be the default APN (its type is not default)`,
+        ...said(message('settings.noRadio', { apn })),
       };
     if (row.radio.checked) return { selected: true, already: true };
     await screens.tap(row.radio.ref);
@@ -116,7 +118,7 @@ export async function selectApnInSettings(backend: DeviceBackend, screens: Setti
       if (Date.now() >= checkedBy)
         return {
           selected: false,
-          detail: `tapped the radio button of APN ${apn} in Access Point Names, but it did not show as checked within ${screenMs / 1000} s`,
+          ...said(message('settings.notChecked', { apn, seconds: screenMs / 1000 })),
         };
       await sleep(pollMs);
     }

@@ -30,6 +30,8 @@ import {
 import { parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute } from '../../lib/device/parse/index.js';
 import { judgeApn, judgeOs } from '../../lib/harness/judge.js';
 import { NetworkAttacher, placeOf, placeOnGateway, placeOnWifi, type Attachment, type Unreached } from '../../lib/harness/networks.js';
+import { APN_RADIO_ID, APN_SUMMARY_ID, selectApnInSettings, type ScreenElement } from '../../lib/harness/settings-ui.js';
+import type { DeviceBackend } from '../../lib/device/adb.js';
 import type { RunResults } from '../../lib/report/results.js';
 import { judgeRun } from '../../lib/report/verdict.js';
 import { HandsetCapture, IFINDEX } from '../support/scenario.js';
@@ -44,7 +46,7 @@ const fixture = (name: string) => readFileSync(join(resolve(import.meta.dirname,
  */
 const TECHNICAL_TOKENS = new Set([
   ...['IPv4', 'IPv6', 'IP', 'APN', 'CLAT', 'NAT64', 'DNS64', 'DNS', 'TCP', 'UDP', 'SYN', 'RA', 'SLAAC', 'DHCP', 'Wi-Fi', 'pcap', 'uid'],
-  ...['AAAA', 'A', 'RFC', 'MTU', 'TTY', 'USB', 'URL', 'EUI-64', 'XLAT', 'Happy', 'Eyeballs', 'AF_INET', 'getaddrinfo'],
+  ...['AAAA', 'A', 'RFC', 'MTU', 'TTY', 'USB', 'URL', 'VPN', 'SIM', 'EUI-64', 'XLAT', 'Happy', 'Eyeballs', 'AF_INET', 'getaddrinfo'],
   ...['Android', 'Appium', 'Enter', 'LinkProperties', 'IPV4V6', 'IPV6', 'protocol', 'roaming_protocol', 'disable_ipv6', 'accept_ra'],
   ...['dumpsys', 'connectivity', 'v6lab', 'certify', 'os', 'stdin', 'stderr', 'tap', 'networks', 'resolverProbeUrl', 'ipv4OnlyProbeUrl'],
 ]);
@@ -385,6 +387,34 @@ describe('reason messages in two languages (issue 18)', () => {
       const noCapture = judgeApn('apn.nat64-prefix', reached, { taken: false, why: 'the capture did not open', said: message('harness.alreadyOnIpv6Apn', {}) });
       assertRendered(noCapture.reasons);
       assertRendered(judgeApn('apn.nat64-prefix', reached, { taken: true, discovered: [] }).reasons);
+    });
+
+    it("Settings' Access Point Names, when an APN cannot be selected there", async () => {
+      // Only what selectApnInSettings asks of a device: its serial and `am start`'s answer.
+      const device = (exitCode: number, output: string) => ({ serial: 'S', run: async () => ({ exitCode, output }) }) as unknown as DeviceBackend;
+      const row = (ref: string, text: string, checked = false): ScreenElement => ({ ref, text, checked, top: 100, bottom: 200 });
+      const screens = (summaries: ScreenElement[], radios: ScreenElement[]) => ({
+        elementsById: async (id: string) => (id === APN_SUMMARY_ID ? summaries : id === APN_RADIO_ID ? radios : []),
+        tap: async () => undefined,
+        back: async () => undefined,
+      });
+      const timing = { screenMs: 0, sleep: async () => undefined };
+      const outcomes = [
+        await selectApnInSettings(device(0, 'Error: Activity not started'), screens([], []), 'ipv6.test', timing),
+        await selectApnInSettings(device(0, 'Status: ok'), screens([], []), 'ipv6.test', timing),
+        await selectApnInSettings(device(0, 'Status: ok'), screens([row('s1', 'cmnet')], []), 'ipv6.test', timing),
+        await selectApnInSettings(device(0, 'Status: ok'), screens([row('s1', 'ipv6.test')], []), 'ipv6.test', timing),
+        await selectApnInSettings(device(0, 'Status: ok'), screens([row('s1', 'ipv6.test')], [row('r1', '')]), 'ipv6.test', timing),
+      ];
+      const reasons = outcomes.map((o) => {
+        assert.equal(o.selected, false);
+        return { code: 'NETWORK_UNAVAILABLE', detail: o.selected ? '' : o.detail, ...(o.selected ? {} : { messages: o.messages }) };
+      });
+      assertRendered(reasons);
+      assert.equal(
+        reasons[2]!.detail,
+        'Settings\' Access Point Names list has no row for APN ipv6.test (it shows cmnet): add it there (the + button) with the carrier\'s values, or set "apnSwitch": "manual"',
+      );
     });
 
     it('run verdicts', () => {
