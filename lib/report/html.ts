@@ -114,7 +114,7 @@ function checkTable(
   const body = rows
     .map(
       (m) =>
-        `<tr><td><code>${escapeHtml(m.device)}</code></td><td>${m.check === '*' ? t.everyCheck : escapeHtml(m.check)}</td><td>${escapeHtml(m.app ?? '–')}</td><td>${m.network === '*' ? '–' : escapeHtml(networkName(t, m.network))}</td>${m.status === undefined ? '' : `<td>${escapeHtml(t.missingStatus[fixedWord(STATUS_KEY, m.status, 'skipped')])}</td>`}<td><ul class="reasons">${m.reasons.map((x) => `<li>${reasonHtml(t, x)}</li>`).join('')}</ul></td></tr>`,
+        `<tr><td><code>${escapeHtml(m.device)}</code></td><td>${m.check === '*' ? t.everyCheck : escapeHtml(m.check)}</td><td>${escapeHtml(m.app ?? '–')}</td><td>${m.network === '*' ? '–' : escapeHtml(networkName(t, m.network))}</td>${m.status === undefined ? '' : `<td class="status">${escapeHtml(t.missingStatus[fixedWord(STATUS_KEY, m.status, 'skipped')])}</td>`}<td><ul class="reasons">${m.reasons.map((x) => `<li>${reasonHtml(t, x)}</li>`).join('')}</ul></td></tr>`,
     )
     .join('');
   const status = rows[0]?.status === undefined ? '' : `<th scope="col">${t.col.status}</th>`;
@@ -595,7 +595,7 @@ function renderRequirements(t: ReportText, devices: readonly RunDevice[], result
       return `<tbody id="${escapeHtml(q.anchor)}" class="requirement">${rows.join('')}</tbody>`;
     })
     .join('\n');
-  return `<section aria-labelledby="requirements-h" id="requirements"><h2 id="requirements-h">${t.requirementsHeading}</h2><p>${t.requirementsIntro}</p><div class="scroll"><table class="trace"><thead><tr><th scope="col">${t.col.requirement}</th><th scope="col">${t.col.check}</th><th scope="col">${t.col.network}</th>${devices.map((d) => `<th scope="col">${escapeHtml(d.model)}<br><small>${escapeHtml(d.serial)}</small></th>`).join('')}</tr></thead>
+  return `<section aria-labelledby="requirements-h" id="requirements"><h2 id="requirements-h">${t.requirementsHeading}</h2><p class="intro">${t.requirementsIntro}</p><div class="scroll"><table class="trace"><thead><tr><th scope="col">${t.col.requirement}</th><th scope="col">${t.col.check}</th><th scope="col">${t.col.network}</th>${devices.map((d) => `<th scope="col">${escapeHtml(d.model)}<br><small>${escapeHtml(d.serial)}</small></th>`).join('')}</tr></thead>
 ${body}</table></div></section>`;
 }
 
@@ -712,7 +712,7 @@ code { font-size: 0.9em; }
 .badge.pass { color: var(--pass); background: var(--pass-bg); } .badge.warn { color: var(--warn); background: var(--warn-bg); }
 .badge.fail, .badge.broken, .badge.overall-fail, .badge.overall-not-run { color: var(--fail); background: var(--fail-bg); }
 .badge.overall-pass { color: var(--pass); background: var(--pass-bg); } .badge.overall-incomplete { color: var(--incomplete); background: var(--incomplete-bg); border-style: dashed; } .badge.inconclusive, .badge.skipped, .badge.unknown { color: var(--muted); background: #f0f0f0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(260px, 100%), 1fr)); gap: 0.8rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(360px, 100%), 1fr)); gap: 0.8rem; }
 .card { border: 1px solid var(--line); border-left: 6px solid var(--muted); border-radius: 0.4rem; padding: 0.6rem 0.8rem; }
 .card.overall-pass { border-left-color: var(--pass); } .card.overall-fail, .card.overall-not-run { border-left-color: var(--fail); } .card.overall-incomplete { border-left-color: var(--incomplete); }
 .card h3 { margin: 0 0 0.4rem; font-size: 1.1rem; }
@@ -738,7 +738,7 @@ tr.change-regressed td:first-child { color: var(--fail); } tr.change-fixed td:fi
 .unavailable { color: var(--muted); font-style: italic; }
 footer { margin-top: 2rem; font-size: 0.85em; color: var(--muted); }
 @media (max-width: 600px) { main { padding: 0.5rem; } body { font-size: 14px; } th, td { padding: 0.2rem 0.3rem; } }
-table.run-info { width: auto; } table.run-info th { background: #f4f4f4; white-space: nowrap; } td.notes { white-space: pre-wrap; }
+td.status { white-space: nowrap; } table.run-info { width: auto; } table.run-info th { background: #f4f4f4; white-space: nowrap; } td.notes { white-space: pre-wrap; }
 table.items td.conclusion { white-space: nowrap; font-weight: 600; } tr.fail td.conclusion { color: var(--fail); } tr.pass td.conclusion { color: var(--pass); }
 table.trace th.requirement-text { font-weight: normal; min-width: 16rem; } table.trace .requirement-id { font-size: 1.05em; }
 table.trace .document { color: var(--muted); } table.trace p.summary { margin: 0.3rem 0 0; } table.trace tbody.requirement { border-top: 2px solid var(--line); }
@@ -758,7 +758,8 @@ ol.hosts { margin: 0; padding-left: 1.3rem; } table.pages td, table.runs td { wh
   tr, .card, figure.chart, caption, details.app > summary { break-inside: avoid; }
   h2, h3, caption { break-after: avoid; }
   h2 { margin-top: 1.2rem; }
-  pre { max-height: none; overflow: visible; }
+  pre { max-height: none; overflow: visible; font-size: 7pt; }
+  p.intro { break-after: avoid; }
   /* Every details element printed open, even where no script ran before printing. */
   details::details-content { content-visibility: visible; display: block; }
   details > summary { list-style: none; } details > summary::-webkit-details-marker { display: none; }
