@@ -681,6 +681,20 @@ function identityRows(t: ReportText, d: RunDevice): string {
   ].join('');
 }
 
+/**
+ * compare.ts's words for the builds it compared (`fingerprint A -> B`, `fingerprint A (same build)`,
+ * `fingerprint not recorded -> B`) in the reader's language; the fingerprints and serials as they are.
+ */
+function buildsIn(t: ReportText, builds: string): string {
+  if (t.lang === 'en') return builds;
+  return builds
+    .replace(/^fingerprint not recorded -> /, `${t.identity.fingerprint}${t.colon}${t.notReported} → `)
+    .replace(/^fingerprint /, `${t.identity.fingerprint}${t.colon}`)
+    .replace(/ -> not recorded(?=, |$)/, ` → ${t.notReported}`)
+    .replace(/ \(same build\)(?=, |$)/, t.sameBuild)
+    .replaceAll(' -> ', ' → ');
+}
+
 function renderCompare(t: ReportText, compare: NonNullable<HtmlReportOptions['compare']>): string {
   const { changes } = compare;
   const word = (x: ComparedCheck['before']) => (x === null ? '–' : badge(t, outcomeOf(x)));
@@ -688,7 +702,7 @@ function renderCompare(t: ReportText, compare: NonNullable<HtmlReportOptions['co
   const rows = changes
     .map(
       (c) =>
-        `<tr class="change-${change(c)}" data-change="${change(c)}" data-app="${escapeHtml(c.app ?? '')}"><td><strong>${t.change[change(c)]}</strong></td><th scope="row">${escapeHtml(c.app ?? c.check)}</th><td>${escapeHtml(c.device)}${c.builds === null ? '' : `<br><small class="builds">${escapeHtml(c.builds)}</small>`}</td><td>${escapeHtml(networkName(t, c.network))}</td><td>${word(c.before)}</td><td>${word(c.after)}</td><td>${escapeHtml((c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '')}</td></tr>`,
+        `<tr class="change-${change(c)}" data-change="${change(c)}" data-app="${escapeHtml(c.app ?? '')}"><td><strong>${t.change[change(c)]}</strong></td><th scope="row">${escapeHtml(c.app ?? c.check)}</th><td>${escapeHtml(c.device)}${c.builds === null ? '' : `<br><small class="builds">${escapeHtml(buildsIn(t, c.builds))}</small>`}</td><td>${escapeHtml(networkName(t, c.network))}</td><td>${word(c.before)}</td><td>${word(c.after)}</td><td>${escapeHtml((c.after ?? c.before)?.reasons.map((r) => r.code).join(', ') ?? '')}</td></tr>`,
     )
     .join('');
   const counts = Object.fromEntries(

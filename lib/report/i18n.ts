@@ -199,6 +199,8 @@ export interface ReportText {
   comparedWith: (dirHtml: string) => string;
   compareCounts: (c: Record<ChangeWord, number>) => string;
   noChange: string;
+  /** After a fingerprint both runs share. */
+  sameBuild: string;
 
   problemsHeading: string;
   footer: (toolHtml: string) => string;
@@ -393,6 +395,7 @@ const EN: ReportText = {
   comparedWith: (dir) => `Compared with <code>${dir}</code>`,
   compareCounts: (c) => `${c.regressed} regressed, ${c.fixed} fixed, ${c.changed} changed, ${c.new} new, ${c.gone} gone`,
   noChange: 'No check changed.',
+  sameBuild: ' (same build)',
 
   problemsHeading: 'Problems reading the run',
   footer: (tool) => `Written by ${tool}.`,
@@ -590,6 +593,7 @@ const ZH: ReportText = {
   comparedWith: (dir) => `与 <code>${dir}</code> 的对比`,
   compareCounts: (c) => `劣化 ${c.regressed} 项，修复 ${c.fixed} 项，变化 ${c.changed} 项，新增 ${c.new} 项，消失 ${c.gone} 项`,
   noChange: '没有测试项的结果发生变化。',
+  sameBuild: '（同一版本）',
 
   problemsHeading: '读取测试目录时的问题',
   footer: (tool) => `本报告由 ${tool} 生成。`,

@@ -340,6 +340,28 @@ describe('a results.json from before issue 18', () => {
   });
 });
 
+describe('the comparison of two runs in Chinese', () => {
+  it('names the builds it compared in Chinese, fingerprints as they are', () => {
+    const doc = modernRun();
+    const changes = [
+      {
+        change: 'regressed' as const,
+        device: SERIAL,
+        check: 'apps.ipv6-first',
+        app: 'com.example.news',
+        network: 'ipv6',
+        before: { status: 'passed' as const, verdict: 'pass' as const, reasons: [] },
+        after: { status: 'failed' as const, verdict: 'fail' as const, reasons: [literal] },
+        builds: 'fingerprint a/b:16/OLD -> a/b:16/NEW, R5CX0001 -> R5CX1234',
+      },
+    ];
+    const zh = renderHtmlReport(readRun(runDir(doc)), { lang: 'zh-CN', compare: { dir: '/old', changes } });
+    assert.ok(zh.includes('<small class="builds">版本指纹：a/b:16/OLD → a/b:16/NEW, R5CX0001 → R5CX1234</small>'));
+    assert.ok(zh.includes('劣化 1 项，修复 0 项'));
+    assert.match(zh, /<tr class="change-regressed" data-change="regressed" data-app="com.example.news"><td><strong>劣化<\/strong>/);
+  });
+});
+
 describe("certify's console summary in two languages", () => {
   const print = (doc: RunResults, lang: Lang): string => {
     const dir = runDir(doc);
