@@ -57,7 +57,8 @@ export interface AllureResult {
   description: string;
   labels: { name: string; value: string }[];
   links: { name: string; url: string; type: string }[];
-  parameters: { name: string; value: string }[];
+  /** `excluded`: shown, but not part of the test's identity (Allure hashes the others into its history key). */
+  parameters: { name: string; value: string; excluded?: boolean }[];
   steps: AllureStep[];
   attachments: AllureAttachment[];
   start: number;
@@ -164,12 +165,15 @@ export function allureResult(
       { name: 'host', value: r.device },
     ],
     links: r.requirement.map(requirementLink),
+    // Allure keys a test's history by its history id and the hash of its parameters: what changes
+    // from build to build (the build itself, the verdict, the measures) is shown but excluded, so
+    // one check's history runs on across firmwares.
     parameters: [
       { name: 'network', value: r.network },
       // Which build the check ran on: two runs of one handset on two firmwares are told apart.
-      ...(device === undefined || buildLabel(device) === null ? [] : [{ name: 'build', value: buildLabel(device)! }]),
-      ...(r.verdict === null ? [] : [{ name: 'verdict', value: r.verdict }]),
-      ...Object.entries(r.metrics).map(([name, value]) => ({ name, value: String(value) })),
+      ...(device === undefined || buildLabel(device) === null ? [] : [{ name: 'build', value: buildLabel(device)!, excluded: true }]),
+      ...(r.verdict === null ? [] : [{ name: 'verdict', value: r.verdict, excluded: true }]),
+      ...Object.entries(r.metrics).map(([name, value]) => ({ name, value: String(value), excluded: true })),
     ],
     steps: [
       ...r.reasons.map((x) => step(`${x.code}: ${x.detail}`, stepStatus)),
