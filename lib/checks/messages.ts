@@ -485,6 +485,26 @@ const CATALOGUE = {
     en: 'tapped the radio button of APN {apn} in Access Point Names, but it did not show as checked within {seconds} s',
     'zh-CN': '已点按“接入点名称”中APN {apn} 的单选按钮，但 {seconds} 秒内它没有显示为选中',
   },
+  'prompt.withdrawn': {
+    args: { apn: 'string' },
+    en: 'the question for APN {apn} was withdrawn before it was answered',
+    'zh-CN': '请求切换到APN {apn} 的提问在得到回答前已被撤回',
+  },
+  'prompt.terminalClosed': {
+    args: { apn: 'string' },
+    en: 'the terminal closed before Enter was pressed for APN {apn}',
+    'zh-CN': '还没有为APN {apn} 按下Enter，终端就已关闭',
+  },
+  'prompt.timeout.minutes': {
+    args: { minutes: 'number', apn: 'string' },
+    en: 'nobody pressed Enter within {minutes} min of being asked to switch to APN {apn}; run again with more time (--switch-timeout SECONDS) or switch before the run',
+    'zh-CN': '提示切换到APN {apn} 后 {minutes} 分钟内无人按Enter；请留出更多时间重新运行（--switch-timeout 秒数），或在测试开始前先切换好',
+  },
+  'prompt.timeout.seconds': {
+    args: { seconds: 'number', apn: 'string' },
+    en: 'nobody pressed Enter within {seconds} s of being asked to switch to APN {apn}; run again with more time (--switch-timeout SECONDS) or switch before the run',
+    'zh-CN': '提示切换到APN {apn} 后 {seconds} 秒内无人按Enter；请留出更多时间重新运行（--switch-timeout 秒数），或在测试开始前先切换好',
+  },
   'prompt.noTerminal': {
     args: {},
     en: 'nobody could be asked to switch the APN: the run has no terminal (stdin and stderr are not a TTY); run `v6lab certify` on a terminal, certify one network per run with --network (the device left on that APN), or set "apnSwitch": "settings-ui" so the harness selects the APN in Settings itself',

@@ -15,7 +15,7 @@ import type { DumpsysConnectivity } from '../device/parse/connectivity.js';
 import { inPrefix } from '../net/address.js';
 import { ATTACH_TIMEOUT_MS, type DeviceState, mobileNetwork } from './device-state.js';
 import type { DevicePlan } from './plan.js';
-import { MANUAL_SWITCH_TIMEOUT_MS, NO_TERMINAL, NO_TERMINAL_DETAIL, type SwitchPrompt } from './prompt.js';
+import { MANUAL_SWITCH_TIMEOUT_MS, NO_TERMINAL, noAnswerMessage, type SwitchPrompt } from './prompt.js';
 import type { SelectOutcome } from './settings-ui.js';
 import { message, partOf, said, type MessagePart, type ReasonMessage } from '../checks/messages.js';
 
@@ -394,11 +394,10 @@ export class NetworkAttacher {
         reached: false,
         network,
         cause: 'not-switched',
-        // A run without a terminal answers with NO_TERMINAL_DETAIL, this module's own words: those are translated.
         ...said(
           message('net.byHand', {
             apn,
-            answer: answer.detail === NO_TERMINAL_DETAIL ? message('prompt.noTerminal', {}) : message('untranslated', { text: answer.detail }),
+            answer: noAnswerMessage(answer.detail, { apn, timeoutMs }),
           }),
         ),
         after: null,

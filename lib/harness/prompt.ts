@@ -14,6 +14,7 @@
 import { rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import createDebug from 'debug';
+import { message, type MessagePart } from '../checks/messages.js';
 import { NETWORKS, type NetworkName } from '../checks/requirements.js';
 import { DataFileError, integer, object, oneOf, string } from '../config/schema.js';
 import { printable } from '../net/printable.js';
@@ -60,8 +61,28 @@ export function switchQuestion(request: SwitchRequest): string {
 }
 
 /** What a run without a terminal says: nobody can be asked, so the network is skipped at once. */
-export const NO_TERMINAL_DETAIL =
-  'nobody could be asked to switch the APN: the run has no terminal (stdin and stderr are not a TTY); run `v6lab certify` on a terminal, certify one network per run with --network (the device left on that APN), or set "apnSwitch": "settings-ui" so the harness selects the APN in Settings itself';
+export const NO_TERMINAL_DETAIL = message('prompt.noTerminal', {}).english;
+
+/** The words of a switch nobody answered in time. */
+const timedOut = (request: Pick<SwitchRequest, 'apn' | 'timeoutMs'>): MessagePart =>
+  request.timeoutMs % 60_000 === 0
+    ? message('prompt.timeout.minutes', { minutes: request.timeoutMs / 60_000, apn: request.apn })
+    : message('prompt.timeout.seconds', { seconds: Math.round(request.timeoutMs / 1000), apn: request.apn });
+
+/**
+ * A no-answer's words as a message, for a reason in another language. The answer may cross from
+ * certify's process as {answered, why, detail}: this module's own words are known by building
+ * them again for the same request; any other words (another version's, an error's) stay English.
+ */
+export function noAnswerMessage(detail: string, request: Pick<SwitchRequest, 'apn' | 'timeoutMs'>): MessagePart {
+  const ours = [
+    message('prompt.noTerminal', {}),
+    message('prompt.withdrawn', { apn: request.apn }),
+    message('prompt.terminalClosed', { apn: request.apn }),
+    timedOut(request),
+  ];
+  return ours.find((m) => m.english === detail) ?? message('untranslated', { text: detail });
+}
 
 /** A prompt with nobody to ask: answers at once. */
 export const NO_TERMINAL: SwitchPrompt = {
@@ -107,7 +128,7 @@ export class TerminalPrompt implements SwitchPrompt {
   }
 
   private askNow(request: SwitchRequest, withdrawn?: AbortSignal): Promise<SwitchAnswer> {
-    const gone: SwitchAnswer = { answered: false, why: 'closed', detail: `the question for APN ${request.apn} was withdrawn before it was answered` };
+    const gone: SwitchAnswer = { answered: false, why: 'closed', detail: message('prompt.withdrawn', { apn: request.apn }).english };
     if (withdrawn?.aborted) return Promise.resolve(gone);
     const { input, output } = this.terminal;
     output.write(`\n${switchQuestion(request)}`);
@@ -131,7 +152,7 @@ export class TerminalPrompt implements SwitchPrompt {
       };
       const onEnd = () =>
         finish(
-          { answered: false, why: 'closed', detail: `the terminal closed before Enter was pressed for APN ${request.apn}` },
+          { answered: false, why: 'closed', detail: message('prompt.terminalClosed', { apn: request.apn }).english },
           `the terminal closed: ${printable(request.serial)}'s ${NETWORK_WORDS[request.network]} network is skipped`,
         );
       const timer = this.timers.setTimeout(
@@ -140,7 +161,7 @@ export class TerminalPrompt implements SwitchPrompt {
             {
               answered: false,
               why: 'timeout',
-              detail: `nobody pressed Enter within ${minutes(request.timeoutMs)} of being asked to switch to APN ${request.apn}; run again with more time (--switch-timeout SECONDS) or switch before the run`,
+              detail: timedOut(request).english,
             },
             `no answer within ${minutes(request.timeoutMs)}: ${printable(request.serial)}'s ${NETWORK_WORDS[request.network]} network is skipped`,
           ),

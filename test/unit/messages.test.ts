@@ -30,6 +30,7 @@ import {
 import { parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute } from '../../lib/device/parse/index.js';
 import { judgeApn, judgeOs } from '../../lib/harness/judge.js';
 import { NetworkAttacher, placeOf, placeOnGateway, placeOnWifi, type Attachment, type Unreached } from '../../lib/harness/networks.js';
+import { NO_TERMINAL, noAnswerMessage } from '../../lib/harness/prompt.js';
 import { APN_RADIO_ID, APN_SUMMARY_ID, selectApnInSettings, type ScreenElement } from '../../lib/harness/settings-ui.js';
 import type { DeviceBackend } from '../../lib/device/adb.js';
 import type { RunResults } from '../../lib/report/results.js';
@@ -415,6 +416,20 @@ describe('reason messages in two languages (issue 18)', () => {
         reasons[2]!.detail,
         'Settings\' Access Point Names list has no row for APN ipv6.test (it shows cmnet): add it there (the + button) with the carrier\'s values, or set "apnSwitch": "manual"',
       );
+    });
+
+    it("a switch by hand nobody answered: our own words are known again, anyone else's stay English", async () => {
+      const request = { serial: 'S', network: 'ipv6' as const, apn: 'ipv6.test', timeoutMs: 300_000 };
+      const none = await NO_TERMINAL.ask(request);
+      assert.equal(none.answered, false);
+      const noTerminal = noAnswerMessage(none.answered ? '' : none.detail, request);
+      assert.equal(noTerminal.message.key, 'prompt.noTerminal');
+      // The words the terminal prompt said before issue 18, for a 5-minute wait.
+      const old =
+        'nobody pressed Enter within 5 min of being asked to switch to APN ipv6.test; run again with more time (--switch-timeout SECONDS) or switch before the run';
+      assert.equal(noAnswerMessage(old, request).english, old);
+      assert.equal(noAnswerMessage(old, request).message.key, 'prompt.timeout.minutes');
+      assert.equal(noAnswerMessage('something new', request).message.key, 'untranslated');
     });
 
     it('run verdicts', () => {
