@@ -71,6 +71,16 @@ describe('Allure: product failures apart from harness problems (issue 18)', () =
     const built = allureResult(base, undefined, doc([base]), 'u', [], [], false);
     assert.equal(built.historyId, ids[0]);
     assert.equal(built.testCaseId, ids[0]);
+    // Allure hashes the parameters not excluded into the history key: only what names the test stays in it.
+    const measured = allureResult({ ...base, metrics: { nativeV6ByteShare: 0.9 } }, doc([base]).devices[0], doc([base]), 'u', [], [], false);
+    assert.deepEqual(
+      measured.parameters.filter((p) => !p.excluded).map((p) => p.name),
+      ['network'],
+    );
+    assert.deepEqual(
+      measured.parameters.filter((p) => p.excluded).map((p) => p.name),
+      ['verdict', 'nativeV6ByteShare'],
+    );
   });
 
   it("links each requirement to its anchor in the run's certification report", () => {
