@@ -311,13 +311,14 @@ describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)",
     const out = join(work, 'reboot');
 
     it('breaks the check in flight with the reason, the other handset finishes, and the state comes back', async () => {
-      const catalogue = join(work, 'three.json');
-      // Three lab apps, and WeChat, which a lab handset does not have: skipped, not failed.
+      const catalogue = join(work, 'two.json');
+      // Two lab apps (the first judged, the second in flight when the reboot comes), and WeChat,
+      // which a lab handset does not have: skipped, not failed.
       writeFileSync(
         catalogue,
         JSON.stringify({
-          name: 'three',
-          apps: ['com.example.maps', 'com.example.news', 'com.example.video', 'com.tencent.mm'].map((p) => ({ package: p, label: p, dwellMs: 1500 })),
+          name: 'two',
+          apps: ['com.example.maps', 'com.example.news', 'com.tencent.mm'].map((p) => ({ package: p, label: p, dwellMs: 1500 })),
         }),
       );
       const asFound = await deviceState(COMPLIANT);
@@ -366,7 +367,7 @@ describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)",
       );
       // The other handset finished: every app on both networks has a result, none broken.
       const other = results.results.filter((r) => r.device === NONCOMPLIANT);
-      assert.equal(other.length, 8);
+      assert.equal(other.length, 6);
       assert.ok(
         other.every((r) => r.status !== 'broken'),
         JSON.stringify(other),
@@ -401,58 +402,12 @@ describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)",
     });
   });
 
-  describe('a handset on the dual-stack APN, certified with a profile that names only that network (issue 13)', () => {
-    it('passes no apn check on the dual-stack observation: each is skipped NETWORK_UNAVAILABLE, the run is incomplete (exit 4), junit.xml has one testcase per result', async () => {
-      const asFound = await deviceState(COMPLIANT);
-      const root = (args: string) => shell(COMPLIANT, ['su', '-c', args]);
-      // The handset's person adds the dual-stack APN and selects it, as on a phone's APN screen.
-      await root(
-        'content insert --uri content://telephony/carriers --bind name:s:dual --bind apn:s:ipv4v6.v6lab.test --bind type:s:default,supl --bind protocol:s:IPV4V6 --bind roaming_protocol:s:IPV4V6 --bind mcc:s:460 --bind mnc:s:99 --bind numeric:s:46099',
-      );
-      const dualId = /^Row: \d+ _id=(\d+),.* apn=ipv4v6\.v6lab\.test,/m.exec(await root('content query --uri content://telephony/carriers'))?.[1];
-      assert.ok(dualId, 'the dual-stack APN was added');
-      await root(`content insert --uri content://telephony/carriers/preferapn --bind apn_id:i:${dualId}`);
-      try {
-        const deadline = Date.now() + 20_000;
-        while (!(await shell(COMPLIANT, ['dumpsys', 'connectivity'])).includes('extra: ipv4v6.v6lab.test')) {
-          assert.ok(Date.now() < deadline, 'the handset attached to the dual-stack APN');
-          await new Promise((r) => setTimeout(r, 250));
-        }
-        const profile = join(work, 'dual-only.json');
-        writeFileSync(
-          profile,
-          JSON.stringify({
-            name: 'dual-only',
-            serial: COMPLIANT,
-            capture: ['device'],
-            apnSwitch: 'manual',
-            appium: { capabilities: { 'appium:automationName': 'V6labVirtual' } },
-            networks: { ipv4v6: { apn: 'ipv4v6.v6lab.test' } },
-          }),
-        );
-        const out = join(work, 'dual-only');
-        const run = await v6lab(['certify', '--profile', profile, '--suite', 'os,apn', '--out', out, '--quiet'], env, 300_000);
-        const results = readJson<RunResults>(join(out, 'results.json')).results;
-        const apn = results.filter((r) => r.check.startsWith('apn.'));
-        assert.equal(apn.length, 4, JSON.stringify(results));
-        for (const r of apn) assert.deepEqual([r.check, r.status, r.reasons[0]?.code], [r.check, 'skipped', 'NETWORK_UNAVAILABLE']);
-        assert.equal(
-          results.some((r) => r.status === 'failed'),
-          false,
-          JSON.stringify(results.filter((r) => r.status === 'failed')),
-        );
-        assert.equal(run.code, 4, `an incomplete run exits 4: ${run.stdout}${run.stderr.slice(-2000)}`);
-        const junit = readFileSync(join(out, 'junit.xml'), 'utf8');
-        assert.equal(junit.match(/<testcase /g)?.length, results.length);
-        assert.equal(junit.match(/<skipped/g)?.length, results.filter((r) => r.status === 'skipped').length);
-      } finally {
-        const found = /_id=(\d+)/.exec(asFound.preferred)?.[1];
-        if (found) await root(`content insert --uri content://telephony/carriers/preferapn --bind apn_id:i:${found}`);
-        await root(`content delete --uri content://telephony/carriers --where _id=${dualId}`);
-      }
-      assert.deepEqual(await deviceState(COMPLIANT), asFound);
-    });
-  });
+  // A profile that names only the dual-stack network while the phone is on it (issue 13): no apn
+  // check passes on that observation, each skipped NETWORK_UNAVAILABLE. Proven on a scripted phone
+  // by test/unit/network-reach.test.ts ("a manual switch not done"), with the same harness code;
+  // `apnSwitch: manual` on a lab handset end to end by test/lab/retail.test.ts; an incomplete run
+  // exiting 4 by test/lab/wifi-ims.test.ts and faults.test.ts; one junit testcase per result by
+  // test/unit/report.test.ts. Its own lab run here (21 s of CI) proved nothing more.
 
   describe('bad input and missing devices', () => {
     it('exits 3 with one line for a profile whose device is not connected, and 2 naming the field of a malformed one; writes nothing', async () => {
