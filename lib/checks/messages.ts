@@ -512,10 +512,49 @@ const CATALOGUE = {
       '无人可以切换APN：本次运行没有终端（stdin和stderr都不是TTY）；请在终端中运行 `v6lab certify`，或用 --network 每次只认证一个网络（设备保持在该APN上），或设置 "apnSwitch": "settings-ui" 由工具在“设置”中自行选择APN',
   },
   'fault.lostDuringCheck': {
-    args: { loss: 'string', error: 'string' },
+    args: { loss: 'string', error: 'message' },
     en: '{loss} during the check: {error}',
-    'zh-CN': '{loss} during the check: {error}',
-    verbatim: true,
+    'zh-CN': '检查进行中连接中断（{loss}）：{error}',
+  },
+  'fault.appStopped': {
+    args: { pkg: 'string' },
+    en: "{pkg} was not running at the end of its window: it crashed or quit during its flow or dwell; its traffic is not judged (see the device's logcat)",
+    'zh-CN': '测试窗口结束时 {pkg} 已不在运行：应用在操作流程或停留期间崩溃或自行退出；其流量不予判定（请查看设备的logcat）',
+  },
+  'fault.deviceAbsent': {
+    args: { serial: 'string' },
+    en: '{serial}: no such device: `adb devices` does not list it (is it plugged in, or the lab up?)',
+    'zh-CN': '{serial}：找不到该设备，`adb devices` 中没有它（设备是否已连接，或实验室环境是否已启动？）',
+  },
+  'fault.deviceState': {
+    args: { serial: 'string', state: 'string' },
+    en: '{serial}: device is {state}: reconnect it, or accept the USB debugging prompt',
+    'zh-CN': '{serial}：设备状态为 {state}：请重新连接，或在设备上允许USB调试',
+  },
+  'fault.truncated': {
+    args: { serial: 'string', command: 'string', bytes: 'number' },
+    en: '{serial}: output of `{command}` ended after {bytes} bytes without its end marker: the connection dropped or the command was killed',
+    'zh-CN': '{serial}：`{command}` 的输出在 {bytes} 字节后中断，没有结束标记：连接已断开，或命令被终止',
+  },
+  'fault.timeout': {
+    args: { serial: 'string', command: 'string', ms: 'number' },
+    en: '{serial}: `{command}` did not finish within {ms} ms',
+    'zh-CN': '{serial}：`{command}` 未在 {ms} 毫秒内完成',
+  },
+  'fault.adbServer': {
+    args: { port: 'number', problem: 'string' },
+    en: 'the adb server on port {port} {problem}: is it running? (`adb start-server`, or ANDROID_ADB_SERVER_PORT for another port)',
+    'zh-CN': '端口 {port} 上的adb服务异常（{problem}）：它是否在运行？（`adb start-server`；其他端口请设置ANDROID_ADB_SERVER_PORT）',
+  },
+  'fault.capture': {
+    args: { serial: 'string', method: 'string', problem: 'string' },
+    en: '{serial}: {method} capture: {problem}',
+    'zh-CN': '{serial}：{method} 方式抓包失败：{problem}',
+  },
+  'fault.appium': {
+    args: { action: 'string', problem: 'string' },
+    en: 'Appium could not {action}: {problem}',
+    'zh-CN': 'Appium未能完成操作（{action}）：{problem}',
   },
 
   // --- run verdicts (lib/report/verdict.ts) -------------------------------------------------------

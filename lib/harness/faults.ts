@@ -4,7 +4,16 @@
  * transport layers turn what they saw into these types (lib/device/errors.ts); nothing here
  * reads a message.
  */
-import { AdbServerError, DeviceError, DeviceUnavailableError, systemErrorCode, TransferDroppedError, TruncatedOutputError } from '../device/errors.js';
+import { message, type MessagePart } from '../checks/messages.js';
+import {
+  AdbServerError,
+  DeviceError,
+  DeviceTimeoutError,
+  DeviceUnavailableError,
+  systemErrorCode,
+  TransferDroppedError,
+  TruncatedOutputError,
+} from '../device/errors.js';
 import { ResultsWriteError } from '../report/results.js';
 import { DeviceStateError } from './device-state.js';
 import { CaptureError } from './window.js';
@@ -12,7 +21,7 @@ import { CaptureError } from './window.js';
 /** The app was no longer running at the end of its window: it crashed or quit by itself. */
 export class AppStoppedError extends Error {
   constructor(readonly pkg: string) {
-    super(`${pkg} was not running at the end of its window: it crashed or quit during its flow or dwell; its traffic is not judged (see the device's logcat)`);
+    super(message('fault.appStopped', { pkg }).english);
     this.name = 'AppStoppedError';
   }
 }
@@ -23,7 +32,7 @@ export class UiError extends Error {
     readonly action: string,
     options: { cause: unknown },
   ) {
-    super(`Appium could not ${action}: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+    super(message('fault.appium', { action, problem: options.cause instanceof Error ? options.cause.message : String(options.cause) }).english, options);
     this.name = 'UiError';
   }
 }
@@ -60,4 +69,33 @@ export function faultCode(error: unknown): FaultCode {
   if (error instanceof UiError) return 'APPIUM_ERROR';
   if (error instanceof DeviceError) return error.name as FaultCode;
   return 'HARNESS_ERROR';
+}
+
+/**
+ * A broken check's words as a message, from the error's own fields: the English is the error's
+ * message exactly (an error whose words are built otherwise, or another layer's without fields to
+ * build from, stays English as it is).
+ */
+export function faultMessage(error: unknown): MessagePart {
+  const text = error instanceof Error ? error.message : String(error);
+  const built = faultWords(error);
+  return built !== null && built.english === text ? built : message('untranslated', { text });
+}
+
+function faultWords(error: unknown): MessagePart | null {
+  if (error instanceof AppStoppedError) return message('fault.appStopped', { pkg: error.pkg });
+  if (error instanceof UiError)
+    return message('fault.appium', { action: error.action, problem: error.message.slice(`Appium could not ${error.action}: `.length) });
+  if (error instanceof DeviceUnavailableError)
+    return error.state === 'absent'
+      ? message('fault.deviceAbsent', { serial: error.serial })
+      : message('fault.deviceState', { serial: error.serial, state: error.state });
+  if (error instanceof TruncatedOutputError) return message('fault.truncated', { serial: error.serial, command: error.argv.join(' '), bytes: error.received });
+  if (error instanceof DeviceTimeoutError) return message('fault.timeout', { serial: error.serial, command: error.argv.join(' '), ms: error.timeoutMs });
+  if (error instanceof AdbServerError) return message('fault.adbServer', { port: error.port, problem: error.detail });
+  if (error instanceof CaptureError) {
+    const lead = `${error.serial}: ${error.method} capture: `;
+    return message('fault.capture', { serial: error.serial, method: error.method, problem: error.message.slice(lead.length) });
+  }
+  return null;
 }

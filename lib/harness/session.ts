@@ -9,7 +9,7 @@ import { checkDefinition, type CheckId, type NetworkName } from '../checks/requi
 import type { DeviceBackend, Presence } from '../device/adb.js';
 import { AdbServerError, DeviceUnavailableError } from '../device/errors.js';
 import { appendResult, isFinished, readResults, type CheckResult } from '../report/results.js';
-import { faultCode, RETRIED_FAULTS } from './faults.js';
+import { faultCode, faultMessage, RETRIED_FAULTS } from './faults.js';
 
 const log = createDebug('v6lab:session');
 
@@ -142,8 +142,7 @@ export class DeviceSession {
     const body: ResultBody = {
       status: 'broken',
       verdict: null,
-      // An error's own words (another layer's English): shown untranslated, under the code's title.
-      reasons: [reasonOf(faultCode(error), message('untranslated', { text: error instanceof Error ? error.message : String(error) }))],
+      reasons: [reasonOf(faultCode(error), faultMessage(error))],
       metrics: {},
       evidence: [],
     };
@@ -153,6 +152,6 @@ export class DeviceSession {
     log('%s check broke: %s%s', this.serial, body.reasons[0]!.code, loss ? ` (${loss.detail})` : '');
     if (loss === null) return body;
     const code = loss.what === 'adb-server' ? 'ADB_SERVER_DOWN' : 'DEVICE_DISCONNECTED';
-    return { ...body, reasons: [reasonOf(code, message('fault.lostDuringCheck', { loss: loss.detail, error: body.reasons[0]!.detail }))] };
+    return { ...body, reasons: [reasonOf(code, message('fault.lostDuringCheck', { loss: loss.detail, error: faultMessage(error) }))] };
   }
 }

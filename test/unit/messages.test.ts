@@ -30,6 +30,9 @@ import {
 import { parseContentRows, parseDumpsysConnectivity, parseIpAddr, parseIpRoute } from '../../lib/device/parse/index.js';
 import { judgeApn, judgeOs } from '../../lib/harness/judge.js';
 import { NetworkAttacher, placeOf, placeOnGateway, placeOnWifi, type Attachment, type Unreached } from '../../lib/harness/networks.js';
+import { AppStoppedError, faultMessage, UiError } from '../../lib/harness/faults.js';
+import { CaptureError } from '../../lib/harness/window.js';
+import { AdbServerError, DeviceCommandError, DeviceTimeoutError, DeviceUnavailableError, TruncatedOutputError } from '../../lib/device/errors.js';
 import { NO_TERMINAL, noAnswerMessage } from '../../lib/harness/prompt.js';
 import { APN_RADIO_ID, APN_SUMMARY_ID, selectApnInSettings, type ScreenElement } from '../../lib/harness/settings-ui.js';
 import type { DeviceBackend } from '../../lib/device/adb.js';
@@ -49,6 +52,7 @@ const TECHNICAL_TOKENS = new Set([
   ...['IPv4', 'IPv6', 'IP', 'APN', 'CLAT', 'NAT64', 'DNS64', 'DNS', 'TCP', 'UDP', 'SYN', 'RA', 'SLAAC', 'DHCP', 'Wi-Fi', 'pcap', 'uid'],
   ...['AAAA', 'A', 'RFC', 'MTU', 'TTY', 'USB', 'URL', 'VPN', 'SIM', 'EUI-64', 'XLAT', 'Happy', 'Eyeballs', 'AF_INET', 'getaddrinfo'],
   ...['Android', 'Appium', 'Enter', 'LinkProperties', 'IPV4V6', 'IPV6', 'protocol', 'roaming_protocol', 'disable_ipv6', 'accept_ra'],
+  ...['logcat', 'adb', 'ANDROID_ADB_SERVER_PORT'],
   ...['dumpsys', 'connectivity', 'v6lab', 'certify', 'os', 'stdin', 'stderr', 'tap', 'networks', 'resolverProbeUrl', 'ipv4OnlyProbeUrl'],
 ]);
 
@@ -430,6 +434,28 @@ describe('reason messages in two languages (issue 18)', () => {
       assert.equal(noAnswerMessage(old, request).english, old);
       assert.equal(noAnswerMessage(old, request).message.key, 'prompt.timeout.minutes');
       assert.equal(noAnswerMessage('something new', request).message.key, 'untranslated');
+    });
+
+    it("a broken check: the fault from the error's fields, its English the error's message exactly", () => {
+      const errors = [
+        new AppStoppedError('com.example.news'),
+        new UiError('tap "Login"', { cause: new Error('no such element') }),
+        new DeviceUnavailableError('S', 'absent'),
+        new DeviceUnavailableError('S', 'unauthorized'),
+        new TruncatedOutputError('S', ['ip', '-o', 'addr'], 12),
+        new DeviceTimeoutError('S', ['dumpsys', 'connectivity'], 5000),
+        new AdbServerError(5037, 'refused the connection'),
+        new CaptureError('S', 'device', 'no capture header within 15000 ms'),
+      ];
+      for (const error of errors) {
+        const part = faultMessage(error);
+        assert.equal(part.english, error.message);
+        assert.notEqual(part.message.key, 'untranslated', error.name);
+        assert.match(renderMessage(part.message, 'zh-CN'), /\p{Script=Han}/u);
+      }
+      const other = new DeviceCommandError('S', ['pm', 'clear', 'x'], 1, 'Failure', null);
+      assert.deepEqual(faultMessage(other).message, { key: 'untranslated', args: { text: other.message } });
+      assert.equal(faultMessage('a string thrown').english, 'a string thrown');
     });
 
     it('run verdicts', () => {
