@@ -319,7 +319,8 @@ export interface HtmlReportOptions {
 }
 
 export function renderHtmlReport(run: RunView, options: HtmlReportOptions = {}): string {
-  const lang = options.lang ?? 'en';
+  // A language the catalogue does not have (a caller's typo past the types) is English, never a page of undefined.
+  const lang: Lang = options.lang === 'zh-CN' ? 'zh-CN' : 'en';
   const t = reportText(lang);
   const { results: doc } = run;
   const byDevice = (serial: string) => doc.results.filter((r) => r.device === serial);
@@ -441,7 +442,7 @@ ${identityRows(t, d)}<dt>${t.identity.profile}</dt><dd>${escapeHtml(d.profile)}$
     const mine = byDevice(d.serial);
     const facts = run.facts.get(d.serial);
     out.push(
-      `<section id="device-${escapeHtml(d.serial)}" aria-labelledby="device-${escapeHtml(d.serial)}-h"><h2 id="device-${escapeHtml(d.serial)}-h">${t.testItemsHeading}${t.colon}${escapeHtml(d.model)} <small>${escapeHtml(d.serial)}${buildLabel(d) === null ? '' : `${t.listSep}${t.buildWord} ${escapeHtml(buildLabel(d)!)}`}</small> ${overallBadge(t, verdictOf(d.serial).verdict, verdictOf(d.serial).warnings)}</h2>`,
+      `<section id="device-${escapeHtml(d.serial)}" aria-labelledby="device-${escapeHtml(d.serial)}-h"><h2 id="device-${escapeHtml(d.serial)}-h">${t.testItemsHeading}${t.colon}${escapeHtml(d.model)} <small>${escapeHtml(d.serial)}${buildLabel(d) === null ? '' : `${t.comma}${t.buildWord} ${escapeHtml(buildLabel(d)!)}`}</small> ${overallBadge(t, verdictOf(d.serial).verdict, verdictOf(d.serial).warnings)}</h2>`,
     );
     if (facts) {
       const net = facts.defaultNetwork;
@@ -478,7 +479,7 @@ ${identityRows(t, d)}<dt>${t.identity.profile}</dt><dd>${escapeHtml(d.profile)}$
     out.push(`<section><h2>${t.problemsHeading}</h2><ul>${run.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></section>`);
   out.push(`<footer><p>${t.footer(`${escapeHtml(doc.run.tool.name)} ${escapeHtml(doc.run.tool.version)}`)}</p></footer>`);
 
-  const models = [...new Set(doc.devices.map((d) => d.model))].join(', ');
+  const models = [...new Set(doc.devices.map((d) => d.model))].join(t.listSep);
   return htmlPage(t.pageTitle(models, t.overall[overallClass(overall)]), out.join('\n'), {
     lang,
     printHeader: { left: models, right: t.printRun(doc.run.id), footer: t.title },

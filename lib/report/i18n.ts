@@ -50,6 +50,8 @@ export interface ReportText {
   listSep: string;
   /** Between a label and what it labels. */
   colon: string;
+  /** Between two parts of a sentence. */
+  comma: string;
 
   // Header and run information.
   runInfoHeading: string;
@@ -253,6 +255,7 @@ const EN: ReportText = {
   none: 'none',
   listSep: ', ',
   colon: ': ',
+  comma: ', ',
 
   runInfoHeading: 'The run',
   runId: 'run',
@@ -444,6 +447,7 @@ const ZH: ReportText = {
   none: '无',
   listSep: '、',
   colon: '：',
+  comma: '，',
 
   runInfoHeading: '测试信息',
   runId: '测试编号',

@@ -306,6 +306,7 @@ describe('the certification report in two languages', () => {
   it('prints each page with the devices and the run on top and "page / pages" below, rows not cut, header rows repeated, charts in colour', () => {
     assert.match(en, /@bottom-right \{ content: counter\(page\) " \/ " counter\(pages\);/);
     assert.ok(en.includes(`@top-left { content: ${cssString('SM-S936B, v6lab Legacy')}; }`));
+    assert.ok(zh.includes(`@top-left { content: ${cssString('SM-S936B、v6lab Legacy')}; }`));
     assert.ok(zh.includes(`@top-right { content: ${cssString('测试编号 2026-12-03T09-00-00-000Z-abcdef')}; }`));
     assert.match(en, /thead \{ display: table-header-group; \}/);
     assert.match(en, /tr, [^{]*\{ break-inside: avoid; \}/);

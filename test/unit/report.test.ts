@@ -526,7 +526,7 @@ describe('v6lab report on crafted results.json files', function () {
     assert.match(html, /<table id="missing">/);
     assert.match(
       html,
-      /<td>com\.&lt;b&gt;<\/td><td>IPv6-only APN<\/td><td>skipped<\/td><td><ul class="reasons"><li><code>NOT_INSTALLED<\/code> com\.&lt;b&gt; is not installed/,
+      /<td>com\.&lt;b&gt;<\/td><td>IPv6-only APN<\/td><td class="status">skipped<\/td><td><ul class="reasons"><li><code>NOT_INSTALLED<\/code> com\.&lt;b&gt; is not installed/,
     );
     assert.match(html, /<article class="card overall-incomplete" data-device="emulator-5554">/);
     const xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
