@@ -14,3 +14,5 @@ export { CaptureStateError, PackageNotInstalledError, PolicyError } from './erro
 export { CaptureFormatError } from '../analysis/index.js';
 export { DeviceUnavailableError } from '../device/errors.js';
 export type * from './types.js';
+export { reasonCodeTitle, reasonKind, reasonText, renderMessage, type ReasonKind, type ReasonMessage, type ReasonText } from '../checks/messages.js';
+export type { Lang } from '../checks/lang.js';

@@ -85,7 +85,7 @@ export function judgeAnalysis(analysis: CaptureAnalysis, options: Omit<JudgeOpti
       uid: options.appUid !== undefined && sockets.length > 0 ? options.appUid : null,
     },
     verdict: verdict.verdict,
-    reasons: verdict.reasons.map((r) => ({ code: r.code, detail: r.detail, hostnames: r.hostnames, addresses: r.addresses })),
+    reasons: verdict.reasons.map((r) => ({ code: r.code, detail: r.detail, messages: r.messages, hostnames: r.hostnames, addresses: r.addresses })),
     metrics: {
       nativeV6ByteShare: m.nativeV6ByteShare,
       bytes: m.bytes,

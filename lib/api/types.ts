@@ -10,6 +10,7 @@
  */
 import type { FlowPath } from '../analysis/index.js';
 import type { ReasonCode, Verdict } from '../checks/app-verdict.js';
+import type { ReasonMessage } from '../checks/messages.js';
 import type { CaptureMethod } from '../device/profile.js';
 
 export type { FlowPath, ReasonCode, Verdict, CaptureMethod };
@@ -27,6 +28,8 @@ export interface JudgementReason {
   code: ReasonCode;
   /** In words a developer can act on. */
   detail: string;
+  /** The detail as messages (a key and its arguments), to render it in another language: `reasonText(reason, 'zh-CN')`; judgements v6lab makes have it. */
+  messages?: ReasonMessage[];
   hostnames: string[];
   addresses: string[];
 }
