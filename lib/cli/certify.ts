@@ -21,7 +21,20 @@ import { DEFAULT_APP_JUDGE_POLICY, type AppJudgePolicy } from '../harness/judge.
 import { parsePolicyOption } from './analyze.js';
 import { loadCatalogue } from '../harness/catalogue.js';
 import { DeviceState } from '../harness/device-state.js';
-import { deviceDir, MAX_APP_RUNS, MAX_LABEL, MAX_NOTES, NETWORKS, readPlan, SUITES, writePlan, type CertifyPlan, type DevicePlan, type NetworkName, type SuiteName } from '../harness/plan.js';
+import {
+  deviceDir,
+  MAX_APP_RUNS,
+  MAX_LABEL,
+  MAX_NOTES,
+  NETWORKS,
+  readPlan,
+  SUITES,
+  writePlan,
+  type CertifyPlan,
+  type DevicePlan,
+  type NetworkName,
+  type SuiteName,
+} from '../harness/plan.js';
 import { isTerminal, MAX_SWITCH_TIMEOUT_MS, PROMPT_ENV, servePrompts, TerminalPrompt } from '../harness/prompt.js';
 import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_WORLD } from '../lab/lab.js';
 import { labHandsetProfile } from '../lab/record.js';
@@ -155,7 +168,8 @@ export function parseRunMetadata(options: Pick<CertifyOptions, 'labName' | 'test
 function parseAppRuns(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > MAX_APP_RUNS) throw new UsageError(`--app-runs: ${JSON.stringify(text)} is not a whole number of runs (1 to ${MAX_APP_RUNS})`);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_APP_RUNS)
+    throw new UsageError(`--app-runs: ${JSON.stringify(text)} is not a whole number of runs (1 to ${MAX_APP_RUNS})`);
   return n;
 }
 

@@ -74,7 +74,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--out <dir>', 'the report directory (default reports/<date>)')
     .option('--dwell <ms>', 'how long each app runs when its catalogue entry says not', '5000')
     .option('--clear-data', "wipe each app's data before it runs (off: logins stay)")
-    .option('--app-runs <n>', "each app's window N times, a fresh launch each (1 to 20, default 1; on --resume, the run's): the share per run and its mean; the verdict uses every run")
+    .option(
+      '--app-runs <n>',
+      "each app's window N times, a fresh launch each (1 to 20, default 1; on --resume, the run's): the share per run and its mean; the verdict uses every run",
+    )
     .option(
       '--resume <dir>',
       'continue a run: checks with a result are not run again, except broken ones and those skipped NETWORK_UNAVAILABLE (their network was not reached)',
@@ -124,7 +127,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--allow-skip <codes>', 'skip reason codes to accept in this report, comma-separated, on top of those the run recorded (a merge records them)')
     .option('--lang <lang>', 'the language of index.html and the PDF: en or zh-CN (default: from LC_ALL, LC_MESSAGES or LANG)')
     .option('--pdf', 'also print <dir>/report.pdf from index.html by headless Chromium (chromium, chromium-browser, google-chrome or $CHROME_PATH)')
-    .option('--history <prev-dir>', "carry a previous report directory's Allure history (<prev-dir>/allure-report/history) into this Allure report: trends build over build")
+    .option(
+      '--history <prev-dir>',
+      "carry a previous report directory's Allure history (<prev-dir>/allure-report/history) into this Allure report: trends build over build",
+    )
     .option(
       '--verify',
       'write nothing: check every evidence file against the seal results.json took when the run finished; exit 1 naming each file changed, missing or added, 2 when there is no seal',
