@@ -476,7 +476,9 @@ ${identityRows(t, d)}<dt>${t.identity.profile}</dt><dd>${escapeHtml(d.profile)}$
   out.push(renderRequirements(t, doc.devices, doc.results, requirements));
 
   if (run.problems.length > 0)
-    out.push(`<section><h2>${t.problemsHeading}</h2><ul>${run.problems.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul></section>`);
+    out.push(
+      `<section><h2>${t.problemsHeading}</h2><ul>${run.problems.map((p) => `<li${t.lang === 'en' ? '' : ' lang="en"'}>${escapeHtml(p)}</li>`).join('')}</ul></section>`,
+    );
   out.push(`<footer><p>${t.footer(`${escapeHtml(doc.run.tool.name)} ${escapeHtml(doc.run.tool.version)}`)}</p></footer>`);
 
   const models = [...new Set(doc.devices.map((d) => d.model))].join(t.listSep);

@@ -145,7 +145,7 @@ function visibleText(html: string): string {
     html
       .replace(/<(style|script|title)>[\s\S]*?<\/\1>/g, ' ')
       .replace(/<code>[\s\S]*?<\/code>/g, ' ')
-      .replace(/<span lang="en">[\s\S]*?<\/span>/g, ' ')
+      .replace(/<(span|li) lang="en">[\s\S]*?<\/\1>/g, ' ')
       .replace(/<[^>]+>/g, ' ')
       .replace(/&[a-z]+;|&#\d+;/g, ' ')
       // Check ids, test case ids, app ids and host names are identifiers, the same in every language.
