@@ -546,10 +546,15 @@ function pagesTable(t: ReportText, pages: readonly PageShare[], showRun: boolean
         hosts.length === 0
           ? `<span class="muted">${t.noIpv4Hosts}</span>`
           : `<ol class="hosts">${hosts.map((h) => `<li><code>${escapeHtml(h.host)}</code> ${t.path[fixedWord(PATH_KEY, h.path, 'native-v4')]} · ${bytes(h.bytes)} · ${percent(h.share)}</li>`).join('')}</ol>`;
-      return `<tr data-page="${escapeHtml(p.page)}"><th scope="row">${escapeHtml(p.page)}</th>${showRun ? `<td>${escapeHtml(p.run)}</td>` : ''}<td>${p.ipv6Share === null ? t.pagesNoBytes : percent(p.ipv6Share)}</td>${PATHS.map((k) => `<td>${percent(shares[k])}</td>`).join('')}<td>${list}</td></tr>`;
+      return `<tr data-page="${escapeHtml(p.page)}"><th scope="row">${escapeHtml(p.page)}</th>${showRun ? `<td>${escapeHtml(p.run)}</td>` : ''}${
+        // Native IPv6 is the page's judged share as recorded; the other paths' shares from its bytes.
+        p.ipv6Share === null
+          ? `<td colspan="${PATHS.length}" class="muted">${t.pagesNoBytes}</td>`
+          : PATHS.map((k) => `<td>${percent(k === 'native-v6' ? p.ipv6Share : shares[k])}</td>`).join('')
+      }<td>${bytes(PATHS.reduce((n, k) => n + (Number.isFinite(p.bytes[k]) ? p.bytes[k] : 0), 0))}</td><td>${list}</td></tr>`;
     })
     .join('');
-  return `<div class="scroll"><table class="pages"><caption>${t.pagesCaption}</caption><thead><tr><th scope="col">${t.col.page}</th>${showRun ? `<th scope="col">${t.col.run}</th>` : ''}<th scope="col">${t.col.ipv6Share}</th>${PATHS.map((k) => `<th scope="col">${t.path[k]}</th>`).join('')}<th scope="col">${t.col.hostsOverIpv4}</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  return `<div class="scroll"><table class="pages"><caption>${t.pagesCaption}</caption><thead><tr><th scope="col">${t.col.page}</th>${showRun ? `<th scope="col">${t.col.run}</th>` : ''}${PATHS.map((k) => `<th scope="col">${t.path[k]}</th>`).join('')}<th scope="col">${t.col.bytes}</th><th scope="col">${t.col.hostsOverIpv4}</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** The app's repeated runs (`--app-runs N`): each run's verdict and native IPv6 share, and their mean. */

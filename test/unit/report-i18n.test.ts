@@ -267,13 +267,13 @@ describe('the certification report in two languages', () => {
   it('shows per page the IPv6 share, native, NAT64 and CLAT apart, and the hosts over IPv4 or NAT64 largest first, escaped', () => {
     const table = /<table class="pages">([\s\S]*?)<\/table>/.exec(en)?.[1] ?? '';
     assert.match(table, /<th scope="col">native IPv6<\/th><th scope="col">NAT64<\/th><th scope="col">CLAT<\/th><th scope="col">IPv4<\/th>/);
-    assert.match(table, /<th scope="row">Home<\/th><td>1<\/td><td>60\.0%<\/td><td>60\.0%<\/td><td>10\.0%<\/td><td>5\.0%<\/td><td>25\.0%<\/td>/);
+    assert.match(table, /<th scope="row">Home<\/th><td>1<\/td><td>60\.0%<\/td><td>10\.0%<\/td><td>5\.0%<\/td><td>25\.0%<\/td><td>9\.8 KiB<\/td>/);
     const big = table.indexOf('big&lt;script&gt;');
     const small = table.indexOf('small.example');
     assert.ok(big > 0 && small > big, 'the host with the most bytes first');
     assert.match(table, /IPv4 · 2\.4 KiB · 25\.0%/);
     assert.ok(table.includes('Video &lt;script&gt;'));
-    assert.match(table, /<td>no bytes<\/td>/);
+    assert.match(table, /<td colspan="4" class="muted">no bytes<\/td>/);
     const zhTable = /<table class="pages">([\s\S]*?)<\/table>/.exec(zh)?.[1] ?? '';
     assert.ok(zhTable.includes('仍经 IPv4 或 NAT64 访问的域名') && zhTable.includes('无流量'));
   });
