@@ -509,7 +509,7 @@ const CATALOGUE = {
     args: {},
     en: 'nobody could be asked to switch the APN: the run has no terminal (stdin and stderr are not a TTY); run `v6lab certify` on a terminal, certify one network per run with --network (the device left on that APN), or set "apnSwitch": "settings-ui" so the harness selects the APN in Settings itself',
     'zh-CN':
-      '无人可以切换APN：本次运行没有终端（stdin和stderr都不是TTY）；请在终端中运行 `v6lab certify`，或用 --network 每次只认证一个网络（设备保持在该APN上），或设置 "apnSwitch": "settings-ui" 由工具在“设置”中自行选择APN',
+      '无法请人切换APN：本次运行没有终端（stdin和stderr都不是TTY）；请在终端中运行 `v6lab certify`，或用 --network 每次只认证一个网络（设备保持在该APN上），或设置 "apnSwitch": "settings-ui" 由工具在“设置”中自行选择APN',
   },
   'fault.lostDuringCheck': {
     args: { loss: 'string', error: 'message' },
