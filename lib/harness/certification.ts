@@ -15,7 +15,7 @@ import { writeJsonWhole } from '../config/files.js';
 import { pageShares, pageSpans, type PageFigures, type PageMark } from '../checks/app-pages.js';
 import { appRunsVerdict, appVerdict, type AppVerdict } from '../checks/app-verdict.js';
 import { attributeFlows, type Attribution } from '../checks/attribution.js';
-import { message, reasonOf } from '../checks/messages.js';
+import { message, reasonOf, type MessagePart } from '../checks/messages.js';
 import { checkIpv4ViaClat, checkResolverPrefersIpv6, type CheckOutcome } from '../checks/os.js';
 import type { CheckId, NetworkName } from '../checks/requirements.js';
 import { AdbkitBackend, adbClient, type DeviceBackend } from '../device/adb.js';
@@ -142,7 +142,7 @@ export class Certification {
   private readonly networks: NetworkAttacher;
   private readonly captures: CapturePlanner;
   /** The capture across the IPv6-only attach (RFC 7050 discovery happens there), or why there is none. */
-  private attachCapture: { capture: WindowCapture | null; why: string } | null = null;
+  private attachCapture: { capture: WindowCapture | null; why: MessagePart | null } | null = null;
   /** Server endpoints the device used on its own (not the app under test): never an app's. */
   private readonly background = new Set<string>();
   /** Whether each app is installed, and its uid: asked once a run (neither changes between networks). */
@@ -260,12 +260,12 @@ export class Certification {
     await this.captures.dropSpare();
     this.analyzeCache = null;
     let window: CaptureWindow | null = null;
-    let why = '';
+    let why: MessagePart | null = null;
     try {
       window = await this.captures.openWindow('ipv6-attach', 'ipv6');
     } catch (error) {
-      why = `it did not open: ${(error as Error).message}`;
-      log('%s attach capture did not open: %s', this.device.serial, why);
+      why = message('harness.attachCapture.notOpened', { error: (error as Error).message });
+      log('%s attach capture did not open: %s', this.device.serial, why.english);
     }
     const attachment = await this.networks.attach('ipv6');
     let capture: WindowCapture | null = null;
@@ -275,8 +275,8 @@ export class Certification {
         capture = await window.close();
         this.learnBackground(capture, null, Number.POSITIVE_INFINITY);
       } catch (error) {
-        why = `it failed before it closed: ${(error as Error).message}`;
-        log('%s attach capture failed: %s', this.device.serial, why);
+        why = message('harness.attachCapture.failed', { error: (error as Error).message });
+        log('%s attach capture failed: %s', this.device.serial, why.english);
       }
     }
     this.attachCapture = { capture, why };
@@ -289,7 +289,10 @@ export class Certification {
       const said = message('harness.alreadyOnIpv6Apn', {});
       return { taken: false, why: said.english, said };
     }
-    if (taken.capture === null) return { taken: false, why: taken.why };
+    if (taken.capture === null) {
+      const said = taken.why ?? message('untranslated', { text: '' });
+      return { taken: false, why: said.english, said };
+    }
     return {
       taken: true,
       discovered: Object.entries(taken.capture.analysis.nat64PrefixSources)
