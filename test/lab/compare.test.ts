@@ -49,7 +49,9 @@ describe('report --compare: two runs, one app changed (issue 5)', function () {
     const up = await v6lab(['lab', 'up', '--apn', 'ipv6', '--apps', apps, '--profile', profile], env);
     assert.equal(up.code, 0, up.stderr);
     try {
-      const run = await v6lab(['certify', '--devices', SERIAL, '--suite', 'apps', '--apps', catalogue, '--out', out, '--quiet'], env, 240_000);
+      // Who ran it where, as a carrier files it (issue 18): recorded in results.json and every report.
+      const metadata = ['--lab-name', 'v6lab CI lab', '--tester', 'compare.test', '--notes', 'two builds of one handset'];
+      const run = await v6lab(['certify', '--devices', SERIAL, '--suite', 'apps', '--apps', catalogue, '--out', out, '--quiet', ...metadata], env, 240_000);
       assert.equal(run.code, expectedExit, `${run.stdout}\n${run.stderr.slice(-2000)}`);
     } finally {
       assert.equal((await v6lab(['lab', 'down'], env)).code, 0);
@@ -115,6 +117,8 @@ describe('report --compare: two runs, one app changed (issue 5)', function () {
     const [run1, run2] = [join(work, 'run1'), join(work, 'run2')];
     const doc = JSON.parse(readFileSync(join(run2, 'results.json'), 'utf8')) as RunResults;
     assert.ok(doc.sealed !== undefined, 'a finished run is sealed');
+    assert.deepEqual([doc.run.labName, doc.run.tester, doc.run.notes], ['v6lab CI lab', 'compare.test', 'two builds of one handset']);
+    assert.match(readFileSync(join(run2, 'junit.xml'), 'utf8'), /<property name="lab-name" value="v6lab CI lab"\/>/);
     assert.ok(
       doc.sealed.files.some((f) => f.path.endsWith('.pcap')),
       `the captures are sealed: ${doc.sealed.files.map((f) => f.path).join(', ')}`,
@@ -127,7 +131,8 @@ describe('report --compare: two runs, one app changed (issue 5)', function () {
     const text = execFileSync('pdftotext', ['-enc', 'UTF-8', join(run2, 'report.pdf'), '-'], { encoding: 'utf8' });
     const squeezed = text.replace(/\s+/g, '');
     const expected = [...doc.devices.flatMap((d) => [d.serial, d.model]), ...doc.results.map((r) => r.check), ...doc.results.flatMap((r) => r.requirement)];
-    for (const word of new Set(expected)) assert.ok(squeezed.includes(word.replace(/\s+/g, '')), `report.pdf lacks ${word}`);
+    for (const word of new Set([...expected, 'v6lab CI lab', 'compare.test']))
+      assert.ok(squeezed.includes(word.replace(/\s+/g, '')), `report.pdf lacks ${word}`);
     for (const verdict of new Set(doc.results.map((r) => r.verdict).filter((v) => v !== null)))
       assert.match(text, new RegExp(`\\b${verdict}\\b`, 'i'), `report.pdf lacks the verdict ${verdict}`);
     // Page 1 rendered small, in grey: a blank page has (almost) no variance.
