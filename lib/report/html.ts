@@ -525,7 +525,7 @@ function appDetails(t: ReportText, run: RunView, r: CheckResult): string {
 ${reasonsList(t, r) || `<p>${t.noAppFault}</p>`}
 ${evidence ? pathBar(evidence, label, t.lang) + timeline(evidence, label, undefined, t.lang) : ''}${found !== undefined && 'problem' in found ? `<p class="unavailable">${t.analysisProblem(runProblem(t, found.problem))}</p>` : ''}
 ${r.pages && r.pages.length > 0 ? pagesTable(t, r.pages, (r.runs?.length ?? 0) > 1 || new Set(r.pages.map((p) => p.run)).size > 1) : ''}${r.runs && r.runs.length > 0 ? runsTable(t, r.runs, run.evidence) : ''}
-${r.evidence.length > 0 ? `<p class="files">${t.evidenceFiles}${evidenceLinks(t, r.evidence, run.evidence)}${evidence ? t.attributionBy(escapeHtml(evidence.attribution)) : ''}</p>` : ''}</details>`;
+${r.evidence.length > 0 ? `<p class="files">${t.evidenceFiles}${evidenceLinks(t, r.evidence, run.evidence)}${evidence ? t.attributionBy(fixedWord<string, string | null>(t.attribution, evidence.attribution, null) ?? escapeHtml(evidence.attribution)) : ''}</p>` : ''}</details>`;
 }
 
 const PATH_KEY: Record<PathName, PathName> = { 'native-v6': 'native-v6', nat64: 'nat64', clat: 'clat', 'native-v4': 'native-v4' };

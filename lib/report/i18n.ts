@@ -165,6 +165,8 @@ export interface ReportText {
   evidenceFiles: string;
   attributionBy: (methodHtml: string) => string;
   appDetails: string;
+  /** How the app's flows were told from others' (lib/checks/attribution.ts's summary). */
+  attribution: Record<'uid' | 'window' | 'none', string>;
   /** Known reasons a file of the run is not shown (run-files.ts); an unknown one is shown as given. */
   fileProblem: Record<string, string>;
 
@@ -365,6 +367,7 @@ const EN: ReportText = {
   evidenceFiles: 'Evidence: ',
   attributionBy: (m) => ` · attribution by ${m}`,
   appDetails: 'details',
+  attribution: { uid: 'uid', window: 'window', none: 'none' },
   fileProblem: {},
 
   appResultsHeading: 'App results',
@@ -558,6 +561,7 @@ const ZH: ReportText = {
   evidenceFiles: '证据：',
   attributionBy: (m) => ` · 流量归属方式：${m}`,
   appDetails: '详情',
+  attribution: { uid: '按应用 UID', window: '按时间窗口', none: '无（没有可归属的流量）' },
   fileProblem: {
     missing: '文件缺失',
     'outside the run directory': '不在测试目录内',
