@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Lang } from '../checks/lang.js';
 import type { NetworkName, SuiteName } from '../checks/requirements.js';
 import { readResults, type RunResults } from '../report/results.js';
 import { resolvePolicy } from './judge.js';
@@ -55,6 +56,14 @@ export interface CertifyOptions {
   stateDir?: string;
   /** Environment for the run, over this process's (ANDROID_ADB_SERVER_PORT, APPIUM_HOME, DEBUG). */
   env?: Record<string, string>;
+  /** Each app's window this many times, a fresh launch each (`--app-runs`, 1 to 20). @default 1 */
+  appRuns?: number;
+  /** The language of the report and summary (`--lang`). @default from the locale */
+  lang?: Lang;
+  /** Where, who and anything else the report's reader should know (`--lab-name`, `--tester`, `--notes`): recorded in results.json. */
+  labName?: string;
+  tester?: string;
+  notes?: string;
   /** Each progress event certify reports (`--json` lines: result, progress, done). */
   onEvent?: (event: Record<string, unknown>) => void;
 }
@@ -88,6 +97,11 @@ export function certifyArgv(options: CertifyOptions): string[] {
   if (options.allowSkip !== undefined) value('allow-skip', options.allowSkip.join(','));
   value('min-ipv6-share', options.policy?.minIpv6Share);
   value('slow-fallback-ms', options.policy?.slowFallbackMs);
+  value('app-runs', options.appRuns);
+  value('lang', options.lang);
+  value('lab-name', options.labName);
+  value('tester', options.tester);
+  value('notes', options.notes);
   if (options.lab) argv.push('--lab');
   value('state-dir', options.stateDir === undefined ? undefined : resolve(options.stateDir));
   return argv;

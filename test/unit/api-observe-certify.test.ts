@@ -65,6 +65,11 @@ describe('certify() from code', function () {
         policy: { minIpv6Share: 0.8, slowFallbackMs: 500 },
         allowSkip: ['NOT_INSTALLED'],
         network: 'ipv6',
+        appRuns: 3,
+        lang: 'zh-CN',
+        labName: '北京 3 号台',
+        tester: '--tester',
+        notes: 'a\nb',
       }),
       [
         '--json',
@@ -76,6 +81,11 @@ describe('certify() from code', function () {
         '--allow-skip=NOT_INSTALLED',
         '--min-ipv6-share=0.8',
         '--slow-fallback-ms=500',
+        '--app-runs=3',
+        '--lang=zh-CN',
+        '--lab-name=北京 3 号台',
+        '--tester=--tester',
+        '--notes=a\nb',
       ],
     );
   });
