@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { remote } from 'webdriverio';
+import { checksOfRequirement, REQUIREMENTS, requirementAnchor } from '../../lib/checks/requirements.js';
 import { externalLoads } from '../../lib/report/allure.js';
 import type { RunResults } from '../../lib/report/results.js';
 import { startAdbServer, type AdbCli } from '../support/adb-cli.js';
@@ -55,6 +56,31 @@ function listening(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
+  });
+}
+
+/** A WebdriverIO session on the Debian chromium, headless, kept off the network. */
+function headlessChromium() {
+  return remote({
+    logLevel: 'warn',
+    capabilities: {
+      browserName: 'chrome',
+      'goog:chromeOptions': {
+        binary: '/usr/bin/chromium',
+        args: [
+          '--headless=new',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--window-size=1280,2000',
+        ],
+      },
+      'wdio:chromedriverOptions': { binary: '/usr/bin/chromedriver' },
+    },
   });
 }
 
@@ -240,27 +266,7 @@ describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)",
         if (inCi) throw new Error('chromium and chromedriver are missing (Debian: chromium chromium-driver)');
         this.skip();
       }
-      const browser = await remote({
-        logLevel: 'warn',
-        capabilities: {
-          browserName: 'chrome',
-          'goog:chromeOptions': {
-            binary: '/usr/bin/chromium',
-            args: [
-              '--headless=new',
-              '--no-sandbox',
-              '--disable-gpu',
-              '--disable-quic',
-              '--no-first-run',
-              '--disable-background-networking',
-              '--disable-component-update',
-              '--disable-sync',
-              '--window-size=1280,2000',
-            ],
-          },
-          'wdio:chromedriverOptions': { binary: '/usr/bin/chromedriver' },
-        },
-      });
+      const browser = await headlessChromium();
       try {
         await browser.url(pathToFileURL(join(out, 'index.html')).href);
         const cards = await browser.$$('.card').map((c) => c.getText());
@@ -298,6 +304,51 @@ describe("certify: the lab's handsets through WebdriverIO and Appium (issue 4)",
         console.log(`    screenshot of the report: ${shot}`);
       } finally {
         await browser.deleteSession();
+      }
+    });
+
+    it('in Chinese, in headless Chromium: every requirement has its anchor and its checks, and no English verdict or reason text is shown', async function () {
+      if (!(await onPath('chromium')) || !(await onPath('chromedriver'))) {
+        if (inCi) throw new Error('chromium and chromedriver are missing (Debian: chromium chromium-driver)');
+        this.skip();
+      }
+      const zh = await v6lab(['report', out, '--lang', 'zh-CN', '--no-allure'], env, 60_000);
+      assert.equal(zh.code, 0, zh.stderr);
+      const doc = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
+      const browser = await headlessChromium();
+      try {
+        await browser.url(pathToFileURL(join(out, 'index.html')).href);
+        assert.equal(await browser.execute('return document.documentElement.lang'), 'zh-CN');
+        // The traceability matrix: each requirement its own anchor, listing the checks that prove it (or why none does).
+        for (const id of Object.keys(REQUIREMENTS)) {
+          const row = await browser.$(`[id="${requirementAnchor(id)}"]`);
+          assert.ok(await row.isExisting(), `no anchor for requirement ${id}`);
+          const text = await row.getText();
+          for (const check of checksOfRequirement(id)) assert.ok(text.includes(check.id), `requirement ${id} does not list ${check.id}: ${text}`);
+        }
+        // What a reader sees, less what is marked English on purpose (lang="en": an error's own words), codes,
+        // identifiers and the evidence files shown verbatim (<pre>: JSON as the run recorded it, data not prose).
+        const visible = String(
+          await browser.execute(
+            "const body = document.body.cloneNode(true); for (const e of body.querySelectorAll('[lang=\"en\"], code, pre, style, script')) e.remove(); return body.textContent ?? '';",
+          ),
+        )
+          .replace(/\S*\/\S*/g, ' ')
+          .replace(/\b[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+\b/g, ' ');
+        const verdictWord = /\b(pass|passed|fail|failed|warn|warning|inconclusive|skipped|broken|not run)\b/i.exec(visible);
+        assert.equal(
+          verdictWord,
+          null,
+          `an English verdict on the Chinese page: ${verdictWord?.[0]} in ...${visible.slice(Math.max(0, (verdictWord?.index ?? 0) - 80), (verdictWord?.index ?? 0) + 80)}...`,
+        );
+        const details = new Set(doc.results.flatMap((r) => r.reasons.filter((x) => (x.messages?.length ?? 0) > 0).map((x) => x.detail)));
+        assert.ok(details.size >= 5, `the run's reasons carry messages (${details.size})`);
+        for (const detail of details) assert.ok(!visible.includes(detail), `an English reason on the Chinese page: ${detail}`);
+        assert.match(visible, /不通过/);
+      } finally {
+        await browser.deleteSession();
+        // The English page back, as certify wrote it, for the tests after this one.
+        await v6lab(['report', out, '--lang', 'en', '--no-allure'], env, 60_000);
       }
     });
 
