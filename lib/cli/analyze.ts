@@ -12,7 +12,7 @@ import type { AppJudgement, JudgePolicy } from '../api/types.js';
 import { LINKTYPE_NAMES } from '../capture/decode.js';
 import { bar, formatBytes, formatShare, renderTable } from './table.js';
 import { writeFileWhole } from '../config/files.js';
-import { printable, printableJson } from '../net/printable.js';
+import { captureTime, printable, printableJson } from '../net/printable.js';
 import { EXIT, UsageError } from './errors.js';
 
 export interface AnalyzeCommandOptions {
@@ -125,7 +125,7 @@ export const PREFIX_SOURCES: Readonly<Record<CaptureAnalysis['nat64PrefixSources
   pref64: 'PREF64 in router advertisements, RFC 8781',
 };
 
-const time = (ts: number | null) => (ts === null ? '-' : new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', ''));
+const time = (ts: number | null) => (ts === null ? '-' : captureTime(ts));
 
 /**
  * The analysis as text for a terminal. What came from the capture (names, SNI, warnings that

@@ -37,3 +37,14 @@ export function printable(text: string): string {
 export function printableJson(value: unknown): string {
   return JSON.stringify(value).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * A capture's timestamp (seconds since 1970, as pcap and pcapng carry it) as `YYYY-MM-DD
+ * hh:mm:ss.sss` UTC. A pcapng block may carry any 64-bit time, far outside what a Date can hold
+ * (±8.64e15 ms): such a time is printed as its seconds, said to be off the calendar, never thrown.
+ */
+export function captureTime(ts: number): string {
+  const date = new Date(ts * 1000);
+  if (Number.isNaN(date.getTime())) return `${Number.isFinite(ts) ? ts.toExponential(6) : String(ts)} s since 1970 (outside the calendar)`;
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}

@@ -4,6 +4,7 @@
  * someone who has a pcap and no tshark.
  */
 import type { CaptureAnalysis } from '../analysis/index.js';
+import { captureTime } from '../net/printable.js';
 import { bytes, escapeHtml, fixedWord, htmlPage, pathBar, timeline } from './html.js';
 import { PATHS } from './run.js';
 
@@ -19,7 +20,7 @@ export function renderCaptureHtml(name: string, a: CaptureAnalysis): string {
   const start = c.firstTs ?? 0;
   const span = c.firstTs !== null && c.lastTs !== null ? c.lastTs - c.firstTs : 0;
   const at = (ts: number | null) => (ts === null ? null : Math.max(0, ts - start));
-  const when = (ts: number) => new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', '');
+  const when = captureTime;
   const hostnames = a.hostnames
     .filter((h) => h.flows.length > 0)
     .map((h) => ({

@@ -158,7 +158,9 @@ export function timeline(evidence: Pick<AppEvidence, 'hostnames' | 'windowSecond
   const t = reportText(lang);
   const from = origin ?? t.launch;
   if (evidence.hostnames.length === 0) return `<p class="muted">${t.noHostnames}</p>`;
-  const span = Math.max(evidence.windowSeconds, ...evidence.hostnames.flatMap((h) => [h.firstIpv6 ?? 0, h.firstIpv4 ?? 0]), 0.5);
+  // A loop, not Math.max(...times): a capture's tens of thousands of hostnames spread as arguments overflow the stack.
+  let span = Math.max(evidence.windowSeconds, 0.5);
+  for (const h of evidence.hostnames) span = Math.max(span, h.firstIpv6 ?? 0, h.firstIpv4 ?? 0);
   const left = 150;
   const width = 560;
   const row = 22;
