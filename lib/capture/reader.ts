@@ -268,7 +268,9 @@ export class CaptureReader {
     // Nanoseconds per unit of the record's fraction field.
     const fractionScale = 1e9 / this.pcapTsDivisor;
     const linkType = this.pcapLinkType;
-    const limit = Math.max(MAX_PACKET, this.pcapSnapLen);
+    // Never the header's snapshot length: it is the file's own claim (up to 4 GiB), and a record
+    // it allowed would be buffered whole; no capture tool writes a record beyond MAX_PACKET.
+    const limit = MAX_PACKET;
     const sink = this.sink;
     let at = this.start;
     const end = this.end;

@@ -259,6 +259,16 @@ describe('capture: pcap container', () => {
     );
   });
 
+  it("a header's snapshot length of 4 GiB does not lift the record cap: a record claiming 1 GiB is refused at its offset, not buffered", () => {
+    const file = Buffer.from(pcapFile({ linkType: LINKTYPE.RAW, snaplen: 0xffffffff, packets }));
+    const second = 24 + 16 + v6tcp.length;
+    file.writeUInt32LE(1 << 30, second + 8);
+    assert.throws(
+      () => analyze(file),
+      (e: unknown) => e instanceof CaptureFormatError && e.offset === second && /claims 1073741824 captured bytes, more than the 262144/.test(e.message),
+    );
+  });
+
   it('warns about a snapshot length of 0 and reads the records', () => {
     const file = Buffer.from(pcapFile({ linkType: LINKTYPE.RAW, packets }));
     file.writeUInt32LE(0, 16);
