@@ -717,7 +717,7 @@ async function certify(options: CertifyOptions, labDir: string, adbPort: number,
       d.sealed = sealed;
     });
     // The certification report and JUnit (the Allure HTML is `v6lab report DIR`: it needs Java and takes seconds).
-    const [html] = writeRunReports(plan.runDir, undefined, { expected }, lang);
+    const { html } = writeRunReports(plan.runDir, undefined, { expected }, lang);
     const code = exitCodeOf(readResults(plan.runDir), { expected });
     if (mode === 'json') {
       const judged = judgeRun(results, { expected });

@@ -107,8 +107,17 @@ export function parseLangOption(text: string | undefined, env: Readonly<Record<s
   return lang;
 }
 
-/** index.html and junit.xml of a run directory, index.html in `lang`; returns their paths. */
-export function writeRunReports(dir: string, compareDir?: string, verdict: VerdictOptions = {}, lang: Lang = langFromEnv(process.env)): string[] {
+/**
+ * index.html and junit.xml of a run directory, index.html in `lang`; returns their paths and the
+ * page as rendered (what `--pdf` prints: never the file read back, which the run directory's
+ * owner may have replaced meanwhile).
+ */
+export function writeRunReports(
+  dir: string,
+  compareDir?: string,
+  verdict: VerdictOptions = {},
+  lang: Lang = langFromEnv(process.env),
+): { html: string; junit: string; page: string } {
   const run = readRun(dir);
   const compare = compareDir === undefined ? undefined : { dir: compareDir, changes: compareRuns(run.results, readResults(compareDir)) };
   const html = join(dir, 'index.html');
@@ -116,9 +125,10 @@ export function writeRunReports(dir: string, compareDir?: string, verdict: Verdi
   // Typed apart from the call: the page takes `lang` (lib/report/i18n.ts); declared here so the
   // option reaches it whichever version of the page's options this is built against.
   const options: HtmlReportOptions & { lang: Lang } = { compare, verdict, lang };
-  writeAtomically(html, renderHtmlReport(run, options));
+  const page = renderHtmlReport(run, options);
+  writeAtomically(html, page);
   writeAtomically(junit, renderJunit(run.results, verdict));
-  return [html, junit];
+  return { html, junit, page };
 }
 
 export interface ReportOptions {
@@ -185,9 +195,10 @@ export async function reportCommand(
   const doc = readResults(dir);
   // A merge records its --allow-skip; a plain `report DIR --allow-skip` judges this report with it and leaves results.json as the run wrote it.
   const verdictOptions: VerdictOptions = { allowSkip: sources === null ? allowSkip : [], expected: selectedChecks(dir, doc, (line) => err.write(`${line}\n`)) };
-  const written = [...(sources === null ? [] : [join(dir, RESULTS_FILE)]), ...writeRunReports(dir, compare, verdictOptions, lang)];
+  const reports = writeRunReports(dir, compare, verdictOptions, lang);
+  const written = [...(sources === null ? [] : [join(dir, RESULTS_FILE)]), reports.html, reports.junit];
   // The PDF is the page just written, printed: the same language, the same comparison.
-  if (options.pdf) written.push(await printPdf(join(dir, 'index.html'), join(dir, PDF_FILE)));
+  if (options.pdf) written.push(await printPdf(reports.page, join(dir, PDF_FILE)));
   const verdict = judgeRun(doc, verdictOptions);
   if (options.allure !== false) {
     const results = join(dir, ALLURE_RESULTS);

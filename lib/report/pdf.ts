@@ -4,12 +4,16 @@
  * (lib/report/html.ts: @page margin boxes with the device, run and page numbers, rows never cut,
  * charts kept) decides the layout, and Chromium's own header and footer are off.
  *
- * Chromium gets a fresh profile directory, removed afterwards, and a deadline; it runs with
- * --no-sandbox only as root (its sandbox refuses to start as root). The PDF is written to a
- * temporary file, checked, and renamed over DIR/report.pdf: a reader never finds half a PDF.
+ * Chromium gets a fresh private directory (mkdtemp, mode 0700), removed afterwards, and a
+ * deadline; it runs with --no-sandbox only as root (its sandbox refuses to start as root). What it
+ * opens is the page v6lab rendered, written into that directory: never DIR/index.html, which the
+ * run directory's owner can swap for a page of their own between the write and the print, and
+ * whose script would then run in root's unsandboxed browser with file:// access (an iframe of
+ * /etc/shadow printed into the PDF). The PDF is written to a temporary file, checked, and renamed
+ * over DIR/report.pdf: a reader never finds half a PDF.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -113,11 +117,10 @@ function runChromium(program: string, args: string[], timeoutMs: number): Promis
 }
 
 /**
- * Prints `htmlFile` to `pdfFile` (written whole, renamed over) by headless Chromium; returns
- * `pdfFile`. PdfError names what is missing or what went wrong.
+ * Prints `page` (an HTML document v6lab rendered) to `pdfFile` (written whole, renamed over) by
+ * headless Chromium; returns `pdfFile`. PdfError names what is missing or what went wrong.
  */
-export async function printPdf(htmlFile: string, pdfFile: string, options: PdfOptions = {}): Promise<string> {
-  if (!existsSync(htmlFile)) throw new PdfError(`${htmlFile}: no report page to print`);
+export async function printPdf(page: string, pdfFile: string, options: PdfOptions = {}): Promise<string> {
   const chromium = options.chromium ?? findChromium(process.env);
   if (chromium === null)
     throw new PdfError(
@@ -127,6 +130,8 @@ export async function printPdf(htmlFile: string, pdfFile: string, options: PdfOp
   const work = mkdtempSync(join(tmpdir(), 'v6lab-pdf-'));
   try {
     const printed = join(work, PDF_FILE);
+    const htmlFile = join(work, 'index.html');
+    writeFileSync(htmlFile, page, { flag: 'wx', mode: 0o600 });
     const args = chromiumArgs(pathToFileURL(htmlFile).href, printed, join(work, 'profile'), process.getuid?.() === 0);
     let run: Awaited<ReturnType<typeof runChromium>>;
     try {
@@ -134,12 +139,12 @@ export async function printPdf(htmlFile: string, pdfFile: string, options: PdfOp
     } catch (error) {
       throw new PdfError(`cannot start ${chromium}: ${(error as Error).message} (install chromium, or set CHROME_PATH)`, { cause: error });
     }
-    if (run.timedOut) throw new PdfError(`${chromium} did not print ${htmlFile} within ${timeoutMs / 1000} s; stopped`);
+    if (run.timedOut) throw new PdfError(`${chromium} did not print the report page for ${pdfFile} within ${timeoutMs / 1000} s; stopped`);
     const read = readCappedFile(printed, MAX_PDF);
     if ('problem' in read || read.bytes.subarray(0, 5).toString('latin1') !== '%PDF-') {
       const tail = run.stderr.trim().split('\n').slice(-3).join(' | ');
       throw new PdfError(
-        `${chromium} exited ${run.code} and wrote no PDF of ${htmlFile}${'problem' in read ? ` (${read.problem})` : ' (not a PDF)'}${tail ? `: ${tail}` : ''}`,
+        `${chromium} exited ${run.code} and wrote no PDF of the report page for ${pdfFile}${'problem' in read ? ` (${read.problem})` : ' (not a PDF)'}${tail ? `: ${tail}` : ''}`,
       );
     }
     writeRunFile(pdfFile, read.bytes);

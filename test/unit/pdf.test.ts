@@ -31,10 +31,11 @@ function fakeChromium(output: string): { program: string; argvFile: string } {
   return { program, argvFile };
 }
 
+const PAGE = '<!doctype html><html lang="en"><body><h1>IPv6 certification report</h1><p>emulator-5554 PASS</p></body></html>';
+
+/** A run directory to print into. */
 function page(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'v6lab-pdf-page-'));
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><html lang="en"><body><h1>IPv6 certification report</h1><p>emulator-5554 PASS</p></body></html>');
-  return dir;
+  return mkdtempSync(join(tmpdir(), 'v6lab-pdf-page-'));
 }
 
 describe('report --pdf (lib/report/pdf.ts)', function () {
@@ -66,26 +67,39 @@ describe('report --pdf (lib/report/pdf.ts)', function () {
   it('writes DIR/report.pdf whole from what Chromium printed, and removes the profile directory it gave it', async () => {
     const dir = page();
     const fake = fakeChromium('%PDF-1.7 fake');
-    const written = await printPdf(join(dir, 'index.html'), join(dir, 'report.pdf'), { chromium: fake.program });
+    const written = await printPdf(PAGE, join(dir, 'report.pdf'), { chromium: fake.program });
     assert.equal(written, join(dir, 'report.pdf'));
     assert.equal(readFileSync(written, 'utf8'), '%PDF-1.7 fake');
     const argv = readFileSync(fake.argvFile, 'utf8').trim().split('\n');
-    assert.equal(argv.at(-1), `file://${join(dir, 'index.html')}`);
     const profile = argv.find((a) => a.startsWith('--user-data-dir='))!.slice('--user-data-dir='.length);
+    // The page opened is v6lab's, written beside the profile in the private directory.
+    assert.equal(argv.at(-1), `file://${join(dirname(profile), 'index.html')}`);
     assert.ok(!existsSync(dirname(profile)), `${dirname(profile)} is left behind`);
+  });
+
+  it("prints the page it is given, never the run directory's index.html (its owner may have swapped it for a page of their own)", async () => {
+    const dir = page();
+    writeFileSync(join(dir, 'index.html'), '<iframe src="file:///etc/shadow"></iframe>');
+    // A stand-in that prints the file it was asked to open.
+    const copies = script(
+      'chromium',
+      `for a in "$@"; do case "$a" in --print-to-pdf=*) out="\${a#--print-to-pdf=}";; file://*) page="\${a#file://}";; esac; done; { printf '%%PDF-'; cat "$page"; } > "$out"`,
+    );
+    await printPdf(PAGE, join(dir, 'report.pdf'), { chromium: copies });
+    assert.equal(readFileSync(join(dir, 'report.pdf'), 'utf8'), `%PDF-${PAGE}`);
   });
 
   it('a Chromium that wrote no PDF, or not a PDF: PdfError naming the page, and the old report.pdf stays', async () => {
     const dir = page();
     writeFileSync(join(dir, 'report.pdf'), '%PDF- the previous one');
     const silent = script('chromium', 'echo "cannot open display" >&2; exit 1');
-    await assert.rejects(printPdf(join(dir, 'index.html'), join(dir, 'report.pdf'), { chromium: silent }), (error: unknown) => {
+    await assert.rejects(printPdf(PAGE, join(dir, 'report.pdf'), { chromium: silent }), (error: unknown) => {
       assert.ok(error instanceof PdfError);
-      assert.match((error as Error).message, /exited 1 and wrote no PDF of .*index\.html \(missing\): cannot open display/);
+      assert.match((error as Error).message, /exited 1 and wrote no PDF of the report page for .*report\.pdf \(missing\): cannot open display/);
       return true;
     });
     const html = fakeChromium('<html>');
-    await assert.rejects(printPdf(join(dir, 'index.html'), join(dir, 'report.pdf'), { chromium: html.program }), /\(not a PDF\)/);
+    await assert.rejects(printPdf(PAGE, join(dir, 'report.pdf'), { chromium: html.program }), /\(not a PDF\)/);
     assert.equal(readFileSync(join(dir, 'report.pdf'), 'utf8'), '%PDF- the previous one');
   });
 
@@ -93,10 +107,7 @@ describe('report --pdf (lib/report/pdf.ts)', function () {
     const dir = page();
     const hangs = script('chromium', 'exec sleep 30');
     const started = Date.now();
-    await assert.rejects(
-      printPdf(join(dir, 'index.html'), join(dir, 'report.pdf'), { chromium: hangs, timeoutMs: 300 }),
-      /did not print .* within 0\.3 s; stopped/,
-    );
+    await assert.rejects(printPdf(PAGE, join(dir, 'report.pdf'), { chromium: hangs, timeoutMs: 300 }), /did not print .* within 0\.3 s; stopped/);
     assert.ok(Date.now() - started < 10_000);
   });
 
@@ -107,7 +118,7 @@ describe('report --pdf (lib/report/pdf.ts)', function () {
     delete process.env.CHROME_PATH;
     try {
       await assert.rejects(
-        printPdf(join(dir, 'index.html'), join(dir, 'report.pdf')),
+        printPdf(PAGE, join(dir, 'report.pdf')),
         /--pdf needs Chromium: none of chromium, chromium-browser, google-chrome, google-chrome-stable is on PATH .*set CHROME_PATH/,
       );
     } finally {
@@ -124,7 +135,7 @@ describe('report --pdf (lib/report/pdf.ts)', function () {
       this.skip();
     }
     const dir = page();
-    await printPdf(join(dir, 'index.html'), join(dir, 'report.pdf'));
+    await printPdf(PAGE, join(dir, 'report.pdf'));
     const { stdout } = await run('pdftotext', [join(dir, 'report.pdf'), '-']);
     assert.match(stdout, /IPv6 certification report/);
     assert.match(stdout, /emulator-5554 PASS/);
