@@ -1,32 +1,52 @@
 /**
  * The capture analysis: flows, DNS, SNI, NAT64 prefixes, CLAT, paths and Happy Eyeballs facts.
  * Fed packet by packet (it is the reader's PacketSink), so it works on a file, a stream or a
- * capture still being written; report() can be called at any moment.
+ * capture still being written; document() (or report()) can be called at any moment.
  *
- * The per-packet path allocates nothing: flows are found through an open-addressing table of
- * integer hashes over the address words, and only DNS, TLS ClientHellos and fragments (rare)
- * build objects.
+ * The per-packet path allocates nothing: flows are rows of typed arrays (state.ts) found through
+ * an open-addressing table of integer hashes over the address words, and only DNS, TLS
+ * ClientHellos and fragments (rare) build objects. The state stays inside `maxMemory`: past it,
+ * new flows and queries are counted, not listed (a warning says so), never an out-of-memory crash.
  */
 import {
   AddressError,
   type Nat64Prefix,
   canonicalAddress,
-  extractEmbeddedIpv4,
-  formatAddress,
-  inNat64Prefix,
   IPV4ONLY_ARPA,
   isClatIpv4,
   nat64PrefixFromWellKnown,
   parseAddress,
   parseNat64Prefix,
+  inNat64Prefix,
 } from '../net/address.js';
 import type { CaptureFormat, PacketSink } from '../capture/reader.js';
 import { IPPROTO, PacketView, TCP_FLAG, decodePacket } from '../capture/decode.js';
-import { compareHostnames } from './hostname-order.js';
 import { decodeDns, type DnsMessage } from './dns.js';
 import { Pref64Observer } from './pref64.js';
+import {
+  AddressTable,
+  ADDRESS_BYTES,
+  APP_DNS,
+  APP_QUIC,
+  APP_TLS,
+  ByteQueue,
+  DnsLog,
+  FLOW,
+  FlowTable,
+  IntColumn,
+  KIND_TCP,
+  KIND_V6,
+  MAP_ENTRY,
+  PairSet,
+  STRING_OVERHEAD,
+  StringTable,
+  TLS_COLLECTING,
+  TLS_DONE,
+  TLS_UNKNOWN,
+} from './state.js';
+import { buildDocument, materialize, type AnalysisState } from './document.js';
 import { looksLikeQuicInitial, looksLikeTlsHandshake, MAX_CLIENT_HELLO, parseClientHello } from './tls.js';
-import type { AnalyzeOptions, CaptureAnalysis, DnsQuery, Flow, FlowPath, HostnameFacts, PathTotals } from './types.js';
+import type { AnalysisDocument, AnalyzeOptions, CaptureAnalysis } from './types.js';
 
 /** Two copies of one packet on two interfaces of an `-i any` capture arrive within this. */
 const DUPLICATE_WINDOW_S = 0.01;
@@ -35,93 +55,71 @@ const MAX_FRAGMENT_ENTRIES = 4096;
 /** DNS over TCP: bytes buffered per direction before giving up on a stream. */
 const MAX_DNS_TCP_BUFFER = 65536 + 2;
 const DNS_PORT = 53;
+/** The default bound of the analysis state (AnalyzeOptions.maxMemory). */
+export const DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024;
+/** Flows first seen past the bound: recent packet signatures kept for duplicate detection. */
+const UNLISTED_SIGNATURES = 4096;
+/** Flows first seen past the bound: distinct IPv6 addresses talking to NAT64 kept apart (CLAT or not is decided at the end). */
+const UNLISTED_NAT64_CLIENTS = 1024;
 
-const enum TlsState {
-  Unknown,
-  Collecting,
-  Done,
-}
-
-/** One transport conversation. Address words are the raw bytes read as little-endian int32. */
-class FlowState {
-  packets = 0;
-  bytes = 0;
-  lastTs = -Infinity;
-  synSeen = false;
-  synAckSeen = false;
-  established = false;
-  reset = false;
-  /** TCP or UDP payload bytes the client sent (as on the wire, retransmissions included). */
-  clientPayload = 0;
-  /** The server's initial sequence number (its SYN-ACK's), -1 before one is seen. */
-  serverIsn = -1;
-  /**
-   * Server sequence numbers the client acknowledged, in order: its highest ACK past the server's
-   * ISN. The server's data bytes, plus one for its FIN once the client acknowledged that too.
-   */
-  serverAcked = 0;
-  /** Where the server's FIN sits, counted like serverAcked (the data bytes before it); -1: none seen. */
-  serverFinAt = -1;
-  /** The last two packet signatures, for duplicate detection. */
-  // Timestamps start as doubles so V8 stores them in place, never as a new box per packet.
-  sig0 = 0;
-  ts0 = -Infinity;
-  if0 = 0;
-  sig1 = 0;
-  ts1 = -Infinity;
-  if1 = 0;
-  nextSlot = 0;
-  tls = TlsState.Unknown;
-  tlsBytes: Buffer | null = null;
-  tlsNextSeq = 0;
-  sni: string | null = null;
-  application: 'tls' | 'quic' | 'dns' | null = null;
-  dnsTcp: [TcpStream | null, TcpStream | null] | null = null;
-  /**
-   * The addresses as text, printed when the flow is created: there the code is hot, while a
-   * report runs once, cold, and a capture analysed as it streams is reported again and again.
-   */
-  readonly texts: { client: string; server: string };
-
-  constructor(
-    readonly hash: number,
-    readonly family: 4 | 6,
-    readonly protocol: number,
-    readonly c0: number,
-    readonly c1: number,
-    readonly c2: number,
-    readonly c3: number,
-    readonly s0: number,
-    readonly s1: number,
-    readonly s2: number,
-    readonly s3: number,
-    readonly clientPort: number,
-    readonly serverPort: number,
-    readonly firstTs: number,
-    readonly clientBytes: Uint8Array,
-    readonly serverBytes: Uint8Array,
-  ) {
-    this.texts = { client: formatAddress(clientBytes, 0, family), server: formatAddress(serverBytes, 0, family) };
-  }
-}
-
-/** The names DNS answers gave one address, in capture order (consecutive repeats dropped). */
-interface AddressAnswers {
-  times: number[];
-  names: string[];
-  nameSet: Set<string>;
+/** A client's first bytes gathered across segments until its ClientHello can be read. */
+interface TlsGather {
+  bytes: ByteQueue;
+  nextSeq: number;
+  /** parseClientHello's `needBytes`: nothing changes before this many bytes are there. */
+  needBytes: number;
+  /** The first three bytes were seen to start a TLS handshake (a client may send fewer in its first segment). */
+  verified: boolean;
 }
 
 /** In-order bytes of one TCP direction, for DNS over TCP (RFC 7766). */
 interface TcpStream {
   nextSeq: number;
-  pending: Buffer;
+  pending: ByteQueue;
 }
 
 interface FragmentEntry {
   flow: number;
   packets: number;
   bytes: number;
+}
+
+/**
+ * The names DNS answers gave one address, in capture order (consecutive repeats dropped), for the
+ * addresses more than one name resolved to (the first answer of every address is in AddressTable).
+ */
+export interface AddressAnswers {
+  times: number[];
+  /** StringTable ids of the names. */
+  names: number[];
+  /** The same ids as a set, once the list is long enough for a scan to cost. */
+  nameSet: Set<number> | null;
+}
+
+/** The addresses DNS answered for each name, distinct, in answer order: chains through two columns. */
+export interface NameAnswerChains {
+  /** name id -> first link, -1: none. */
+  head: Int32Array;
+  /** link -> address id. */
+  address: IntColumn;
+  /** link -> next link, -1: the last. */
+  next: IntColumn;
+}
+
+/** Traffic of flows first seen after the state reached its bound: counted by path, not listed. */
+export interface UnlistedTraffic {
+  /** The packet number at which the bound was reached, 0: never. */
+  atPacket: number;
+  packets: number;
+  bytes: number;
+  dnsQueries: number;
+  clientHellos: number;
+  nativeV6: number;
+  nativeV4: number;
+  /** IPv4 bytes to or from 192.0.0.0/29 (a CLAT's IPv4 leg). */
+  clatV4: number;
+  /** IPv6 bytes to a NAT64 prefix by the other side's address (16 bytes as hex); "" for those past UNLISTED_NAT64_CLIENTS. */
+  nat64ByClient: Map<string, number>;
 }
 
 function fmix(h: number): number {
@@ -143,20 +141,27 @@ export class CaptureAnalyzer implements PacketSink {
    * The current packet's time. A field, not an argument: a double passed to a call that is not
    * inlined is boxed, one allocation per packet.
    */
-  private now = -Infinity;
+  private now = Number.NEGATIVE_INFINITY;
   /** Set by findFlow: whether the packet went from the flow's client to its server. */
   private fromClient = false;
+  /** Set by findFlow: the packet's 5-tuple hash (the same both ways). */
+  private packetHash = 0;
   /** The previous packet's flow, tried before the hash table. */
   private lastFlow = -1;
-  private readonly flows: FlowState[] = [];
-  private slots = new Int32Array(4096);
-  private mask = 4095;
+  private readonly flows = new FlowTable();
+  /** DNS names and SNI, one id space (a flow's SNI is matched against answered names by id). */
+  private readonly names = new StringTable();
+  private readonly qtypes = new StringTable();
+  private readonly rcodes = new StringTable();
+  private readonly dns = new DnsLog();
+  private readonly tlsGather = new Map<number, TlsGather>();
+  private readonly dnsTcp = new Map<number, [TcpStream | null, TcpStream | null]>();
 
   private packetCount = 0;
   private byteCount = 0;
   // Numbers, never null: a field that once held null boxes every double stored into it.
-  private firstTs = Infinity;
-  private lastTs = -Infinity;
+  private firstTs = Number.POSITIVE_INFINITY;
+  private lastTs = Number.NEGATIVE_INFINITY;
   private duplicates = 0;
   private icmp4 = 0;
   private icmp6 = 0;
@@ -166,18 +171,47 @@ export class CaptureAnalyzer implements PacketSink {
   private readonly warnings: string[] = [];
 
   private readonly fragments = new Map<string, FragmentEntry>();
-  private readonly dns: DnsQuery[] = [];
-  /** `flow:id` -> indexes into dns of queries not yet answered. */
-  private readonly pendingDns = new Map<string, number[]>();
-  /** address text -> the answers that gave it, in capture order. */
-  private readonly addressNames = new Map<string, AddressAnswers>();
-  private readonly names = new Map<string, { queried: Set<string>; a: Set<string>; aaaa: Set<string> }>();
+  /** Name id -> bit per query type id below 31 asked for it; bit 31: the name has DNS facts. */
+  private nameQueried = new Int32Array(1024);
+  /** Query type ids from 31 on, per name id (rare). */
+  private readonly nameQueriedMore = new Map<number, Set<number>>();
+  /** Names with DNS facts, in the order they were first seen. */
+  private readonly factNames: number[] = [];
+  /** Every address a DNS answer gave, with the first answer's name and time. */
+  private readonly addresses = new AddressTable();
+  /** Addresses several names resolved to: all their answers. */
+  private readonly moreAnswers = new Map<number, AddressAnswers>();
+  /** (name, address) pairs seen, and each name's addresses in answer order. */
+  private readonly nameAnswerPairs = new PairSet();
+  private nameAnswerHead = new Int32Array(1024).fill(-1);
+  private nameAnswerTail = new Int32Array(1024).fill(-1);
+  private readonly nameAnswerAddress = new IntColumn();
+  private readonly nameAnswerNext = new IntColumn();
   private readonly discoveredPrefixes = new Map<string, Nat64Prefix>();
   private readonly pref64 = new Pref64Observer();
-  /** dns-packet's spelling of an address -> RFC 5952; answers repeat the same few addresses. */
-  private readonly canonical = new Map<string, string>();
   private readonly givenPrefixes: Nat64Prefix[];
   private readonly givenClat: string[];
+
+  /** The bound of the state and the estimate of what lives outside the typed columns. */
+  private readonly maxMemory: number;
+  private looseBytes = 0;
+  private full = false;
+  private readonly unlisted: UnlistedTraffic = {
+    atPacket: 0,
+    packets: 0,
+    bytes: 0,
+    dnsQueries: 0,
+    clientHellos: 0,
+    nativeV6: 0,
+    nativeV4: 0,
+    clatV4: 0,
+    nat64ByClient: new Map(),
+  };
+  private readonly unlistedSig = new Int32Array(UNLISTED_SIGNATURES);
+  private readonly unlistedHash = new Int32Array(UNLISTED_SIGNATURES);
+  private readonly unlistedIf = new Int32Array(UNLISTED_SIGNATURES);
+  private readonly unlistedTs = new Float64Array(UNLISTED_SIGNATURES).fill(Number.NEGATIVE_INFINITY);
+  private knownPrefixes: Nat64Prefix[] | null = null;
 
   constructor(options: AnalyzeOptions = {}) {
     this.givenPrefixes = (options.nat64Prefixes ?? []).map((p) => parseNat64Prefix(p, '--nat64-prefix'));
@@ -186,10 +220,27 @@ export class CaptureAnalyzer implements PacketSink {
       if (parsed.family !== 6) throw new AddressError(a, "is not an IPv6 address (a CLAT's IPv4 side is always 192.0.0.0/29)", '--clat-address');
       return canonicalAddress(a);
     });
+    this.maxMemory = options.maxMemory ?? DEFAULT_MAX_MEMORY;
   }
 
   warning(message: string): void {
     if (this.warnings.length < 100) this.warnings.push(message);
+  }
+
+  /** The estimated bytes of the analysis state. */
+  get stateBytes(): number {
+    return (
+      this.flows.stateBytes + this.dns.stateBytes + this.names.bytes + this.qtypes.bytes + this.rcodes.bytes + this.nameQueried.length * 4 + this.looseBytes
+    );
+  }
+
+  /** Whether `more` bytes of state still fit; the first time they do not, the state is full. */
+  private fits(more: number): boolean {
+    if (this.full) return false;
+    if (this.stateBytes + more <= this.maxMemory) return true;
+    this.full = true;
+    this.unlisted.atPacket = this.packetCount;
+    return false;
   }
 
   packet(
@@ -230,19 +281,23 @@ export class CaptureAnalyzer implements PacketSink {
       this.laterFragment(buf, origLen);
       return;
     }
-    const index = this.findFlow(buf);
-    const flow = this.flows[index]!;
+    const row = this.findFlow();
+    if (row < 0) {
+      this.unlistedPacket(buf, origLen);
+      return;
+    }
     const fromClient = this.fromClient;
-    if (this.isDuplicate(flow, buf, fromClient)) {
+    if (this.isDuplicate(row, fromClient)) {
       this.duplicates++;
       return;
     }
-    flow.packets++;
-    flow.bytes += origLen;
-    flow.lastTs = ts;
-    if (v.fragment) this.firstFragment(buf, index, flow);
-    if (protocol === IPPROTO.TCP) this.tcp(flow, index, buf, fromClient);
-    else this.udp(flow, index, buf, fromClient);
+    const flows = this.flows;
+    flows.packets[row]!++;
+    flows.bytes[row]! += origLen;
+    flows.lastTs[row] = ts;
+    if (v.fragment) this.firstFragment(buf, row);
+    if (protocol === IPPROTO.TCP) this.tcp(row, buf, fromClient);
+    else this.udp(row, buf, fromClient);
   }
 
   private routerAdvertisement(buf: Buffer): void {
@@ -250,6 +305,7 @@ export class CaptureAnalyzer implements PacketSink {
     const hopLimit = buf[v.ipOffset + 7]!;
     const damage = this.pref64.routerAdvertisement(buf, v.payloadOffset, v.payloadOffset + v.payloadLength, v.srcOffset, hopLimit, this.now);
     if (damage !== null) this.noteDamage(damage);
+    this.knownPrefixes = null;
   }
 
   private noteDamage(reason: string): void {
@@ -259,14 +315,17 @@ export class CaptureAnalyzer implements PacketSink {
   }
 
   /**
-   * The flow of the packet in `view`, created when new; sets `fromClient`. The previous packet's
-   * flow is tried first: a transfer is long runs of one flow.
+   * The flow of the packet in `view`, created when new; sets `fromClient` and `packetHash`. The
+   * previous packet's flow is tried first: a transfer is long runs of one flow. -1: a new flow
+   * the state has no room for.
    */
-  private findFlow(buf: Buffer): number {
-    const ts = this.now;
+  private findFlow(): number {
     const dv = this.dv;
     const v = this.view;
+    const t = this.flows;
+    const words = t.words;
     const six = v.family === 6;
+    const kind = (six ? KIND_V6 : 0) | (v.protocol === IPPROTO.TCP ? KIND_TCP : 0);
     const src = v.srcOffset;
     const dst = v.dstOffset;
     const a0 = dv.getInt32(src, true),
@@ -279,111 +338,117 @@ export class CaptureAnalyzer implements PacketSink {
       b3 = six ? dv.getInt32(dst + 12, true) : 0;
     const sp = v.srcPort;
     const dp = v.dstPort;
+    const forward = (sp << 16) | dp;
+    const backward = (dp << 16) | sp;
     const last = this.lastFlow;
-    if (last >= 0) {
-      const f = this.flows[last]!;
-      if (f.protocol === v.protocol && f.family === v.family) {
-        if (
-          f.clientPort === sp &&
-          f.serverPort === dp &&
-          f.c0 === a0 &&
-          f.s0 === b0 &&
-          f.c1 === a1 &&
-          f.c2 === a2 &&
-          f.c3 === a3 &&
-          f.s1 === b1 &&
-          f.s2 === b2 &&
-          f.s3 === b3
-        ) {
-          this.fromClient = true;
-          return last;
-        }
-        if (
-          f.clientPort === dp &&
-          f.serverPort === sp &&
-          f.c0 === b0 &&
-          f.s0 === a0 &&
-          f.c1 === b1 &&
-          f.c2 === b2 &&
-          f.c3 === b3 &&
-          f.s1 === a1 &&
-          f.s2 === a2 &&
-          f.s3 === a3
-        ) {
-          this.fromClient = false;
-          return last;
-        }
+    if (last >= 0 && t.kind[last] === kind) {
+      const w = last * 8;
+      const ports = t.ports[last];
+      if (
+        ports === forward &&
+        words[w] === a0 &&
+        words[w + 4] === b0 &&
+        words[w + 1] === a1 &&
+        words[w + 2] === a2 &&
+        words[w + 3] === a3 &&
+        words[w + 5] === b1 &&
+        words[w + 6] === b2 &&
+        words[w + 7] === b3
+      ) {
+        this.fromClient = true;
+        return last;
+      }
+      if (
+        ports === backward &&
+        words[w] === b0 &&
+        words[w + 4] === a0 &&
+        words[w + 1] === b1 &&
+        words[w + 2] === b2 &&
+        words[w + 3] === b3 &&
+        words[w + 5] === a1 &&
+        words[w + 6] === a2 &&
+        words[w + 7] === a3
+      ) {
+        this.fromClient = false;
+        return last;
       }
     }
     const ea = Math.imul(a0, 0x9e3779b1) + Math.imul(a1, 0x85ebca77) + Math.imul(a2, 0xc2b2ae3d) + Math.imul(a3, 0x27d4eb2f) + Math.imul(sp, 0x165667b1);
     const eb = Math.imul(b0, 0x9e3779b1) + Math.imul(b1, 0x85ebca77) + Math.imul(b2, 0xc2b2ae3d) + Math.imul(b3, 0x27d4eb2f) + Math.imul(dp, 0x165667b1);
     const hash = fmix((ea + eb + v.protocol * 0x3c6ef372 + v.family) | 0);
-    const slots = this.slots;
-    const mask = this.mask;
+    this.packetHash = hash;
+    const slots = t.slots;
+    const mask = t.mask;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const slot = slots[i]!;
       if (slot === 0) break;
-      const f = this.flows[slot - 1]!;
-      if (f.hash !== hash || f.protocol !== v.protocol || f.family !== v.family) continue;
+      const f = slot - 1;
+      if (t.hash[f] !== hash || t.kind[f] !== kind) continue;
+      const w = f * 8;
+      const ports = t.ports[f];
       if (
-        f.clientPort === sp &&
-        f.serverPort === dp &&
-        f.c0 === a0 &&
-        f.c1 === a1 &&
-        f.c2 === a2 &&
-        f.c3 === a3 &&
-        f.s0 === b0 &&
-        f.s1 === b1 &&
-        f.s2 === b2 &&
-        f.s3 === b3
+        ports === forward &&
+        words[w] === a0 &&
+        words[w + 1] === a1 &&
+        words[w + 2] === a2 &&
+        words[w + 3] === a3 &&
+        words[w + 4] === b0 &&
+        words[w + 5] === b1 &&
+        words[w + 6] === b2 &&
+        words[w + 7] === b3
       ) {
         this.fromClient = true;
-        return (this.lastFlow = slot - 1);
+        return (this.lastFlow = f);
       }
       if (
-        f.clientPort === dp &&
-        f.serverPort === sp &&
-        f.c0 === b0 &&
-        f.c1 === b1 &&
-        f.c2 === b2 &&
-        f.c3 === b3 &&
-        f.s0 === a0 &&
-        f.s1 === a1 &&
-        f.s2 === a2 &&
-        f.s3 === a3
+        ports === backward &&
+        words[w] === b0 &&
+        words[w + 1] === b1 &&
+        words[w + 2] === b2 &&
+        words[w + 3] === b3 &&
+        words[w + 4] === a0 &&
+        words[w + 5] === a1 &&
+        words[w + 6] === a2 &&
+        words[w + 7] === a3
       ) {
         this.fromClient = false;
-        return (this.lastFlow = slot - 1);
+        return (this.lastFlow = f);
       }
     }
+    if (!this.fits(t.costOfNext())) return -1;
     // The client sent the first packet, unless that packet answers a SYN we did not see.
     const answersSyn = v.protocol === IPPROTO.TCP && (v.tcpFlags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === (TCP_FLAG.SYN | TCP_FLAG.ACK);
-    const len = six ? 16 : 4;
-    const srcBytes = Uint8Array.prototype.slice.call(buf, src, src + len);
-    const dstBytes = Uint8Array.prototype.slice.call(buf, dst, dst + len);
-    const flow = answersSyn
-      ? new FlowState(hash, v.family as 4 | 6, v.protocol, b0, b1, b2, b3, a0, a1, a2, a3, dp, sp, ts, dstBytes, srcBytes)
-      : new FlowState(hash, v.family as 4 | 6, v.protocol, a0, a1, a2, a3, b0, b1, b2, b3, sp, dp, ts, srcBytes, dstBytes);
-    this.flows.push(flow);
-    this.insert(hash, this.flows.length);
-    if (this.flows.length * 2 > this.slots.length) this.grow();
-    this.fromClient = !answersSyn;
-    return (this.lastFlow = this.flows.length - 1);
-  }
-
-  private insert(hash: number, slotValue: number): void {
-    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      if (this.slots[i] === 0) {
-        this.slots[i] = slotValue;
-        return;
-      }
+    const row = t.add();
+    const w = row * 8;
+    // add() may have grown the columns: write through the table, not the arrays read above.
+    const out = t.words;
+    if (answersSyn) {
+      out[w] = b0;
+      out[w + 1] = b1;
+      out[w + 2] = b2;
+      out[w + 3] = b3;
+      out[w + 4] = a0;
+      out[w + 5] = a1;
+      out[w + 6] = a2;
+      out[w + 7] = a3;
+      t.ports[row] = backward;
+    } else {
+      out[w] = a0;
+      out[w + 1] = a1;
+      out[w + 2] = a2;
+      out[w + 3] = a3;
+      out[w + 4] = b0;
+      out[w + 5] = b1;
+      out[w + 6] = b2;
+      out[w + 7] = b3;
+      t.ports[row] = forward;
     }
-  }
-
-  private grow(): void {
-    this.slots = new Int32Array(this.slots.length * 2);
-    this.mask = this.slots.length - 1;
-    for (let i = 0; i < this.flows.length; i++) this.insert(this.flows[i]!.hash, i + 1);
+    t.kind[row] = kind;
+    t.hash[row] = hash;
+    t.firstTs[row] = this.now;
+    t.index(row);
+    this.fromClient = !answersSyn;
+    return (this.lastFlow = row);
   }
 
   /**
@@ -391,32 +456,89 @@ export class CaptureAnalyzer implements PacketSink {
    * interface; a router's ingress then egress). TTL and the IP checksum may differ between the
    * copies, so the signature takes the transport header and IP identity, not the whole packet.
    */
-  private isDuplicate(flow: FlowState, _buf: Buffer, fromClient: boolean): boolean {
-    const ts = this.now;
-    const dv = this.dv;
+  private signature(fromClient: boolean): number {
     const v = this.view;
     let sig = (v.l4Checksum << 16) ^ v.payloadWireLength ^ (fromClient ? 0x40000000 : 0);
     if (v.protocol === IPPROTO.TCP) sig ^= v.tcpSeq ^ Math.imul(v.tcpAck, 31) ^ (v.tcpFlags << 24);
-    if (v.family === 4) sig ^= Math.imul(dv.getUint16(v.ipOffset + 4), 0x10001);
-    const key = v.ifaceKey;
+    if (v.family === 4) sig ^= Math.imul(this.dv.getUint16(v.ipOffset + 4), 0x10001);
+    return sig;
+  }
+
+  private isDuplicate(row: number, fromClient: boolean): boolean {
+    const ts = this.now;
+    const t = this.flows;
+    const sig = this.signature(fromClient);
+    const key = this.view.ifaceKey;
     if (
-      (flow.sig0 === sig && flow.if0 !== key && ts - flow.ts0 <= DUPLICATE_WINDOW_S) ||
-      (flow.sig1 === sig && flow.if1 !== key && ts - flow.ts1 <= DUPLICATE_WINDOW_S)
+      (t.sig0[row] === sig && t.if0[row] !== key && ts - t.ts0[row]! <= DUPLICATE_WINDOW_S) ||
+      (t.sig1[row] === sig && t.if1[row] !== key && ts - t.ts1[row]! <= DUPLICATE_WINDOW_S)
     ) {
       return true;
     }
-    if (flow.nextSlot === 0) {
-      flow.sig0 = sig;
-      flow.ts0 = ts;
-      flow.if0 = key;
-      flow.nextSlot = 1;
+    if ((t.flags[row]! & FLOW.SLOT1) === 0) {
+      t.sig0[row] = sig;
+      t.ts0[row] = ts;
+      t.if0[row] = key;
+      t.flags[row]! |= FLOW.SLOT1;
     } else {
-      flow.sig1 = sig;
-      flow.ts1 = ts;
-      flow.if1 = key;
-      flow.nextSlot = 0;
+      t.sig1[row] = sig;
+      t.ts1[row] = ts;
+      t.if1[row] = key;
+      t.flags[row]! &= ~FLOW.SLOT1;
     }
     return false;
+  }
+
+  /**
+   * A packet of a flow first seen after the state was full: its bytes counted by path (as far as
+   * the packet alone tells it), duplicates across interfaces dropped by a small table of recent
+   * signatures.
+   */
+  private unlistedPacket(buf: Buffer, origLen: number): void {
+    const v = this.view;
+    const u = this.unlisted;
+    const hash = this.packetHash;
+    const slot = hash & (UNLISTED_SIGNATURES - 1);
+    const sig = this.signature(true);
+    if (
+      this.unlistedHash[slot] === hash &&
+      this.unlistedSig[slot] === sig &&
+      this.unlistedIf[slot] !== v.ifaceKey &&
+      this.now - this.unlistedTs[slot]! <= DUPLICATE_WINDOW_S
+    ) {
+      this.duplicates++;
+      return;
+    }
+    this.unlistedHash[slot] = hash;
+    this.unlistedSig[slot] = sig;
+    this.unlistedIf[slot] = v.ifaceKey;
+    this.unlistedTs[slot] = this.now;
+    u.packets++;
+    u.bytes += origLen;
+    if (v.family === 4) {
+      if (isClatIpv4(buf, v.srcOffset) || isClatIpv4(buf, v.dstOffset)) u.clatV4 += origLen;
+      else u.nativeV4 += origLen;
+      return;
+    }
+    this.knownPrefixes ??= this.currentPrefixes();
+    let client = -1;
+    for (const prefix of this.knownPrefixes) {
+      if (inNat64Prefix(prefix, buf, v.dstOffset)) client = v.srcOffset;
+      else if (inNat64Prefix(prefix, buf, v.srcOffset)) client = v.dstOffset;
+      if (client >= 0) break;
+    }
+    if (client < 0) {
+      u.nativeV6 += origLen;
+      return;
+    }
+    let key = buf.toString('hex', client, client + 16);
+    if (!u.nat64ByClient.has(key) && u.nat64ByClient.size >= UNLISTED_NAT64_CLIENTS) key = '';
+    u.nat64ByClient.set(key, (u.nat64ByClient.get(key) ?? 0) + origLen);
+  }
+
+  /** The NAT64 prefixes known at this moment (given, RFC 7050 answers, PREF64 so far). */
+  private currentPrefixes(): Nat64Prefix[] {
+    return [...this.givenPrefixes, ...this.discoveredPrefixes.values(), ...this.pref64.prefixes()];
   }
 
   private fragmentKey(buf: Buffer): string {
@@ -425,14 +547,14 @@ export class CaptureAnalyzer implements PacketSink {
     return `${v.family}|${buf.toString('hex', v.srcOffset, v.srcOffset + len)}|${buf.toString('hex', v.dstOffset, v.dstOffset + len)}|${v.protocol}|${v.fragmentId}`;
   }
 
-  private firstFragment(buf: Buffer, index: number, flow: FlowState): void {
+  private firstFragment(buf: Buffer, row: number): void {
     const key = this.fragmentKey(buf);
     const early = this.fragments.get(key);
     if (early && early.flow < 0) {
-      flow.packets += early.packets;
-      flow.bytes += early.bytes;
+      this.flows.packets[row]! += early.packets;
+      this.flows.bytes[row]! += early.bytes;
     }
-    this.rememberFragment(key, { flow: index, packets: 0, bytes: 0 });
+    this.rememberFragment(key, { flow: row, packets: 0, bytes: 0 });
   }
 
   /** A fragment without the transport header joins the flow of its first fragment. */
@@ -440,9 +562,8 @@ export class CaptureAnalyzer implements PacketSink {
     const key = this.fragmentKey(buf);
     const entry = this.fragments.get(key);
     if (entry && entry.flow >= 0) {
-      const flow = this.flows[entry.flow]!;
-      flow.packets++;
-      flow.bytes += origLen;
+      this.flows.packets[entry.flow]!++;
+      this.flows.bytes[entry.flow]! += origLen;
     } else if (entry) {
       entry.packets++;
       entry.bytes += origLen;
@@ -460,110 +581,177 @@ export class CaptureAnalyzer implements PacketSink {
     }
   }
 
-  private tcp(flow: FlowState, index: number, buf: Buffer, fromClient: boolean): void {
+  private tcp(row: number, buf: Buffer, fromClient: boolean): void {
     const v = this.view;
+    const t = this.flows;
     const flags = v.tcpFlags;
-    if (flags & TCP_FLAG.RST) flow.reset = true;
+    let state = t.flags[row]!;
+    if (flags & TCP_FLAG.RST) state |= FLOW.RESET;
     if (flags & TCP_FLAG.SYN) {
       if (flags & TCP_FLAG.ACK) {
         if (!fromClient) {
-          flow.synAckSeen = true;
-          flow.serverIsn = v.tcpSeq;
+          state |= FLOW.SYN_ACK | FLOW.ISN;
+          t.serverIsn[row] = v.tcpSeq;
         }
-      } else if (fromClient) flow.synSeen = true;
-    } else if (fromClient && flow.synAckSeen && flags & TCP_FLAG.ACK && !(flags & TCP_FLAG.RST)) {
-      flow.established = true;
+      } else if (fromClient) state |= FLOW.SYN;
+    } else if (fromClient && state & FLOW.SYN_ACK && flags & TCP_FLAG.ACK && !(flags & TCP_FLAG.RST)) {
+      state |= FLOW.ESTABLISHED;
     }
+    t.flags[row] = state;
     if (fromClient) {
-      flow.clientPayload += v.payloadWireLength;
-      if (flow.serverIsn >= 0 && flags & TCP_FLAG.ACK && !(flags & TCP_FLAG.SYN)) {
+      t.clientPayload[row]! += v.payloadWireLength;
+      if (state & FLOW.ISN && flags & TCP_FLAG.ACK && !(flags & TCP_FLAG.SYN)) {
         // Modulo 2^32 past the ISN; an ACK from before it (a stray) reads as a huge number and is ignored.
-        const acked = (v.tcpAck - flow.serverIsn - 1) >>> 0;
-        if (acked < 0x80000000 && acked > flow.serverAcked) flow.serverAcked = acked;
+        const acked = (v.tcpAck - t.serverIsn[row]! - 1) >>> 0;
+        if (acked < 0x80000000 && acked > t.serverAcked[row]!) t.serverAcked[row] = acked;
       }
-    } else if (flags & TCP_FLAG.FIN && flow.serverIsn >= 0 && !(flags & TCP_FLAG.SYN)) {
+    } else if (flags & TCP_FLAG.FIN && state & FLOW.ISN && !(flags & TCP_FLAG.SYN)) {
       // The FIN takes the sequence number after the segment's data (its wire length: a short
       // snapshot length does not shorten the sequence space). The lowest, should a stray differ.
-      const at = (v.tcpSeq + v.payloadWireLength - flow.serverIsn - 1) >>> 0;
-      if (at < 0x80000000 && (flow.serverFinAt < 0 || at < flow.serverFinAt)) flow.serverFinAt = at;
+      const at = (v.tcpSeq + v.payloadWireLength - t.serverIsn[row]! - 1) >>> 0;
+      const finAt = t.serverFinAt[row]!;
+      if (at < 0x80000000 && (finAt < 0 || at < finAt)) t.serverFinAt[row] = at;
     }
     if (v.payloadLength === 0) return;
-    if (flow.clientPort === DNS_PORT || flow.serverPort === DNS_PORT) {
-      this.dnsOverTcp(flow, index, buf, fromClient);
+    const ports = t.ports[row]!;
+    if (ports >>> 16 === DNS_PORT || (ports & 0xffff) === DNS_PORT) {
+      this.dnsOverTcp(row, buf, fromClient);
       return;
     }
-    if (fromClient && flow.tls !== TlsState.Done) this.clientHello(flow, buf);
+    if (fromClient && t.tls[row] !== TLS_DONE) this.clientHello(row, buf);
   }
 
-  private clientHello(flow: FlowState, buf: Buffer): void {
+  /**
+   * The SNI of the client's ClientHello. A ClientHello over several segments is gathered in one
+   * growing buffer and read again only once the bytes it said it needs are there: a client that
+   * sends one byte per segment costs one append per byte, not a copy and a parse of all so far.
+   */
+  private clientHello(row: number, buf: Buffer): void {
     const v = this.view;
+    const t = this.flows;
     const whole = v.payloadLength === v.payloadWireLength;
-    if (flow.tls === TlsState.Unknown) {
-      if (!looksLikeTlsHandshake(buf, v.payloadOffset, v.payloadLength)) {
-        flow.tls = TlsState.Done;
+    const payload = buf.subarray(v.payloadOffset, v.payloadOffset + v.payloadLength);
+    if (t.tls[row] === TLS_UNKNOWN) {
+      // A first segment too short to tell (one byte per segment, its record header too): gather
+      // it while it could still begin a handshake record.
+      if (whole && v.payloadLength > 0 && v.payloadLength < 3 && payload[0] === 22 && (v.payloadLength < 2 || payload[1] === 3)) {
+        this.startGather(row, payload, 3, false);
         return;
       }
-      flow.application = 'tls';
-      const payload = buf.subarray(v.payloadOffset, v.payloadOffset + v.payloadLength);
+      if (!looksLikeTlsHandshake(buf, v.payloadOffset, v.payloadLength)) {
+        t.tls[row] = TLS_DONE;
+        return;
+      }
+      t.application[row] = APP_TLS;
       const result = parseClientHello(payload);
       if (result.kind === 'need-more' && whole) {
-        flow.tls = TlsState.Collecting;
-        flow.tlsBytes = Buffer.from(payload);
-        flow.tlsNextSeq = (v.tcpSeq + v.payloadLength) >>> 0;
+        this.startGather(row, payload, result.needBytes, true);
         return;
       }
-      flow.tls = TlsState.Done;
-      if (result.kind === 'client-hello') flow.sni = result.sni;
+      t.tls[row] = TLS_DONE;
+      if (result.kind === 'client-hello' && result.sni !== null) t.sni[row] = this.names.id(result.sni);
       return;
     }
     // Collecting: take the next in-order segment; a retransmission is ignored, a gap ends it.
-    if (v.tcpSeq !== flow.tlsNextSeq) {
-      if (((flow.tlsNextSeq - v.tcpSeq) | 0) > 0) return;
-      flow.tls = TlsState.Done;
-      flow.tlsBytes = null;
+    const gather = this.tlsGather.get(row)!;
+    if (v.tcpSeq !== gather.nextSeq) {
+      if (((gather.nextSeq - v.tcpSeq) | 0) > 0) return;
+      this.endGather(row, gather);
       return;
     }
-    const gathered = Buffer.concat([flow.tlsBytes!, buf.subarray(v.payloadOffset, v.payloadOffset + v.payloadLength)]);
-    const result = parseClientHello(gathered);
-    if (result.kind === 'need-more' && whole && gathered.length < MAX_CLIENT_HELLO) {
-      flow.tlsBytes = gathered;
-      flow.tlsNextSeq = (v.tcpSeq + v.payloadLength) >>> 0;
+    const before = gather.bytes.buf.length;
+    gather.bytes.append(payload);
+    this.looseBytes += gather.bytes.buf.length - before;
+    gather.nextSeq = (v.tcpSeq + v.payloadLength) >>> 0;
+    const gathered = gather.bytes.length;
+    if (!gather.verified) {
+      if (gathered < 3) {
+        if (!whole) this.endGather(row, gather);
+        return;
+      }
+      if (!looksLikeTlsHandshake(gather.bytes.buf, gather.bytes.start, gathered)) {
+        this.endGather(row, gather);
+        return;
+      }
+      gather.verified = true;
+      t.application[row] = APP_TLS;
+    }
+    if (gathered < gather.needBytes) {
+      // What a parse would say: more needed. Wait for it while segments are whole and it is not too long.
+      if (!whole || gathered >= MAX_CLIENT_HELLO) this.endGather(row, gather);
       return;
     }
-    flow.tls = TlsState.Done;
-    flow.tlsBytes = null;
-    if (result.kind === 'client-hello') flow.sni = result.sni;
+    const result = parseClientHello(gather.bytes.view());
+    if (result.kind === 'need-more' && whole && gathered < MAX_CLIENT_HELLO) {
+      gather.needBytes = result.needBytes;
+      return;
+    }
+    this.endGather(row, gather);
+    if (result.kind === 'client-hello' && result.sni !== null) t.sni[row] = this.names.id(result.sni);
   }
 
-  private dnsOverTcp(flow: FlowState, index: number, buf: Buffer, fromClient: boolean): void {
+  /** Starts gathering a ClientHello from the client's first segment (refused, counted, when the state is full). */
+  private startGather(row: number, payload: Buffer, needBytes: number, verified: boolean): void {
+    const t = this.flows;
+    if (!this.fits(MAP_ENTRY + 2 * payload.length + 64)) {
+      this.unlisted.clientHellos++;
+      t.tls[row] = TLS_DONE;
+      return;
+    }
+    const bytes = new ByteQueue(Math.max(512, payload.length * 2));
+    bytes.append(payload);
+    this.looseBytes += MAP_ENTRY + bytes.buf.length + 64;
+    this.tlsGather.set(row, { bytes, nextSeq: (this.view.tcpSeq + this.view.payloadLength) >>> 0, needBytes, verified });
+    t.tls[row] = TLS_COLLECTING;
+  }
+
+  private endGather(row: number, gather: TlsGather): void {
+    this.flows.tls[row] = TLS_DONE;
+    this.looseBytes -= MAP_ENTRY + gather.bytes.buf.length + 64;
+    this.tlsGather.delete(row);
+  }
+
+  private dnsOverTcp(row: number, buf: Buffer, fromClient: boolean): void {
     const v = this.view;
-    flow.application = 'dns';
-    flow.dnsTcp ??= [null, null];
+    this.flows.application[row] = APP_DNS;
+    let streams = this.dnsTcp.get(row);
+    if (streams === undefined) {
+      streams = [null, null];
+      this.dnsTcp.set(row, streams);
+      this.looseBytes += MAP_ENTRY + 64;
+    }
     const side = fromClient ? 0 : 1;
-    const segment = buf.subarray(v.payloadOffset, v.payloadOffset + v.payloadLength);
-    let stream = flow.dnsTcp[side];
+    let stream = streams[side];
     if (stream === null) {
-      stream = { nextSeq: v.tcpSeq, pending: Buffer.alloc(0) };
-      flow.dnsTcp[side] = stream;
+      if (!this.fits(512 + 64)) return;
+      stream = { nextSeq: v.tcpSeq, pending: new ByteQueue(512) };
+      this.looseBytes += 512 + 64;
+      streams[side] = stream;
     }
     if (v.tcpSeq !== stream.nextSeq) return; // retransmission or gap: RFC 7766 streams are rare enough to skip
     stream.nextSeq = (v.tcpSeq + v.payloadLength) >>> 0;
-    stream.pending = stream.pending.length === 0 ? Buffer.from(segment) : Buffer.concat([stream.pending, segment]);
+    const pending = stream.pending;
+    const before = pending.buf.length;
+    pending.append(buf.subarray(v.payloadOffset, v.payloadOffset + v.payloadLength));
+    this.looseBytes += pending.buf.length - before;
     // RFC 1035 section 4.2.2: each message is prefixed by its two-byte length.
-    while (stream.pending.length >= 2) {
-      const length = stream.pending.readUInt16BE(0);
-      if (stream.pending.length < 2 + length) break;
-      this.dnsMessage(stream.pending.subarray(2, 2 + length), index, 'tcp');
-      stream.pending = stream.pending.subarray(2 + length);
+    while (pending.length >= 2) {
+      const bytes = pending.view();
+      const length = bytes.readUInt16BE(0);
+      if (bytes.length < 2 + length) break;
+      this.dnsMessage(bytes.subarray(2, 2 + length), row, 'tcp');
+      pending.consume(2 + length);
     }
-    if (stream.pending.length > MAX_DNS_TCP_BUFFER) stream.pending = Buffer.alloc(0);
+    if (pending.length > MAX_DNS_TCP_BUFFER) pending.clear();
   }
 
-  private udp(flow: FlowState, index: number, buf: Buffer, fromClient: boolean): void {
+  private udp(row: number, buf: Buffer, fromClient: boolean): void {
     const v = this.view;
-    if (fromClient) flow.clientPayload += v.payloadWireLength;
-    if (flow.clientPort === DNS_PORT || flow.serverPort === DNS_PORT) {
-      flow.application = 'dns';
+    const t = this.flows;
+    if (fromClient) t.clientPayload[row]! += v.payloadWireLength;
+    const ports = t.ports[row]!;
+    if (ports >>> 16 === DNS_PORT || (ports & 0xffff) === DNS_PORT) {
+      t.application[row] = APP_DNS;
       if (v.fragment) {
         this.noteDamage('DNS message in a fragmented datagram (not reassembled)');
         return;
@@ -572,10 +760,36 @@ export class CaptureAnalyzer implements PacketSink {
         this.noteDamage('DNS message cut short by the snapshot length');
         return;
       }
-      this.dnsMessage(buf.subarray(v.payloadOffset, v.payloadOffset + v.payloadLength), index, 'udp');
+      this.dnsMessage(buf.subarray(v.payloadOffset, v.payloadOffset + v.payloadLength), row, 'udp');
       return;
     }
-    if (flow.packets === 1 && fromClient && looksLikeQuicInitial(buf, v.payloadOffset, v.payloadLength)) flow.application = 'quic';
+    if (t.packets[row] === 1 && fromClient && looksLikeQuicInitial(buf, v.payloadOffset, v.payloadLength)) t.application[row] = APP_QUIC;
+  }
+
+  /** The id of `name` with DNS facts noted; -1 when it is new and the state has no room. */
+  private factName(name: string): number {
+    let id = this.names.find(name);
+    if (id < 0) {
+      if (!this.fits(STRING_OVERHEAD + MAP_ENTRY + 12 + name.length + 4)) return -1;
+      id = this.names.id(name);
+    }
+    if (id >= this.nameQueried.length) {
+      const length = Math.max(this.nameQueried.length * 2, id + 1);
+      const grow = (a: Int32Array, fill: number) => {
+        const b = new Int32Array(length).fill(fill);
+        b.set(a);
+        return b;
+      };
+      this.nameQueried = grow(this.nameQueried, 0);
+      this.nameAnswerHead = grow(this.nameAnswerHead, -1);
+      this.nameAnswerTail = grow(this.nameAnswerTail, -1);
+    }
+    if ((this.nameQueried[id]! & (1 << 31)) === 0) {
+      this.nameQueried[id]! |= 1 << 31;
+      this.factNames.push(id);
+      this.looseBytes += 8;
+    }
+    return id;
   }
 
   private dnsMessage(payload: Uint8Array, flow: number, transport: 'udp' | 'tcp'): void {
@@ -585,268 +799,172 @@ export class CaptureAnalyzer implements PacketSink {
       this.noteDamage(message);
       return;
     }
-    const key = `${flow}:${message.id}`;
-    const facts = this.nameFacts(message.name);
+    const name = this.factName(message.name);
+    const d = this.dns;
+    const key = flow * 65536 + message.id;
     if (!message.response) {
-      facts.queried.add(message.qtype);
-      this.dns.push({ ts, id: message.id, name: message.name, qtype: message.qtype, rcode: null, answers: [], transport, flow });
-      const pending = this.pendingDns.get(key);
-      if (pending) pending.push(this.dns.length - 1);
-      else this.pendingDns.set(key, [this.dns.length - 1]);
+      if (name < 0 || !this.fits(d.costOfNext())) {
+        this.unlisted.dnsQueries++;
+        return;
+      }
+      const qtype = this.qtypes.id(message.qtype);
+      if (qtype < 31) this.nameQueried[name]! |= 1 << qtype;
+      else {
+        let more = this.nameQueriedMore.get(name);
+        if (more === undefined) this.nameQueriedMore.set(name, (more = new Set()));
+        more.add(qtype);
+      }
+      const row = d.add();
+      d.ts[row] = ts;
+      d.id[row] = message.id;
+      d.name[row] = name;
+      d.qtype[row] = qtype;
+      d.transport[row] = transport === 'tcp' ? 1 : 0;
+      d.flow[row] = flow;
+      const head = d.pending.get(key);
+      if (head === undefined) {
+        d.pending.set(key, row);
+        d.pendingTail[row] = row;
+      } else {
+        d.nextPending[d.pendingTail[head]!] = row;
+        d.pendingTail[head] = row;
+      }
       return;
     }
     // A response answers every copy of its query (retransmissions share id and 5-tuple).
-    const pending = this.pendingDns.get(key);
-    if (pending) {
-      for (const i of pending) {
-        const query = this.dns[i]!;
-        if (query.name === message.name && query.qtype === message.qtype) {
-          query.rcode = message.rcode;
-          query.answers = message.addresses;
+    const head = d.pending.get(key);
+    const ids = this.answerAddresses(message, head !== undefined);
+    if (head !== undefined) {
+      const qtype = this.qtypes.find(message.qtype);
+      const rcode = this.rcodes.id(message.rcode ?? 'NOERROR');
+      let start = -1;
+      for (let i = head; i >= 0; i = d.nextPending[i]!) {
+        if (d.name[i] === name && d.qtype[i] === qtype && name >= 0) {
+          if (start < 0 && ids.length > 0) {
+            start = d.answerPool.size;
+            for (const id of ids) d.answerPool.push(id);
+          }
+          d.rcode[i] = rcode;
+          d.answers[i] = start;
+          d.answerCount[i] = Math.min(ids.length, 0xffff);
         }
       }
-      this.pendingDns.delete(key);
+      d.pending.delete(key);
     }
-    this.learnAnswers(message, ts, facts);
+    if (name >= 0) this.learnAnswers(message, ids, ts, name);
   }
 
-  private nameFacts(name: string) {
-    let facts = this.names.get(name);
-    if (!facts) {
-      facts = { queried: new Set<string>(), a: new Set<string>(), aaaa: new Set<string>() };
-      this.names.set(name, facts);
-    }
-    return facts;
-  }
-
-  private learnAnswers(message: DnsMessage, ts: number, facts: { a: Set<string>; aaaa: Set<string> }): void {
-    for (const address of message.addresses) {
-      let text = this.canonical.get(address);
-      if (text === undefined) {
-        text = canonicalAddress(address);
-        this.canonical.set(address, text);
+  /**
+   * The address ids of a response's answers, added to the table when new: always for a response
+   * to a listed query (its answers are printed), else while the state has room (-1 when not).
+   */
+  private answerAddresses(message: DnsMessage, answersListed: boolean): number[] {
+    const ids: number[] = [];
+    const bytes = message.addressBytes;
+    message.addressFamilies.forEach((family, i) => {
+      let id = this.addresses.findBytes(bytes, 16 * i, family);
+      if (id < 0 && (answersListed || this.fits(this.addresses.costOfNext() + ADDRESS_BYTES))) {
+        id = this.addresses.addBytes(bytes, 16 * i, family);
       }
-      const family = text.includes(':') ? 6 : 4;
-      (family === 6 ? facts.aaaa : facts.a).add(text);
-      const seen = this.addressNames.get(text);
-      if (!seen) this.addressNames.set(text, { times: [ts], names: [message.name], nameSet: new Set([message.name]) });
-      // A run of answers with one name says no more than its first: keep the lists short.
-      else if (seen.names[seen.names.length - 1] !== message.name) {
-        seen.times.push(ts);
-        seen.names.push(message.name);
-        seen.nameSet.add(message.name);
+      ids.push(id);
+    });
+    return ids;
+  }
+
+  private learnAnswers(message: DnsMessage, ids: readonly number[], ts: number, name: number): void {
+    const table = this.addresses;
+    ids.forEach((id, i) => {
+      if (id < 0) return;
+      const family = message.addressFamilies[i]!;
+      // The name's addresses, distinct, in answer order.
+      if (!this.full || this.fits(0)) {
+        if (this.nameAnswerPairs.add(name, id)) {
+          const link = this.nameAnswerAddress.push(id);
+          this.nameAnswerNext.push(-1);
+          const tail = this.nameAnswerTail[name]!;
+          if (tail < 0) this.nameAnswerHead[name] = link;
+          else this.nameAnswerNext.values[tail] = link;
+          this.nameAnswerTail[name] = link;
+        }
+      }
+      // The address's names: a run of answers with one name says no more than its first.
+      if (table.answerName[id]! < 0) {
+        table.answerName[id] = name;
+        table.answerTs[id] = ts;
+        table.lastName[id] = name;
+      } else if (table.lastName[id] !== name && this.fits(24)) {
+        table.lastName[id] = name;
+        let more = this.moreAnswers.get(id);
+        if (more === undefined) {
+          more = { times: [table.answerTs[id]!], names: [table.answerName[id]!], nameSet: null };
+          this.moreAnswers.set(id, more);
+          this.looseBytes += MAP_ENTRY + 160;
+        }
+        more.times.push(ts);
+        more.names.push(name);
+        this.looseBytes += 24;
+        if (more.nameSet !== null) more.nameSet.add(name);
+        else if (more.names.length > 8) {
+          more.nameSet = new Set(more.names);
+          this.looseBytes += MAP_ENTRY * more.names.length;
+        }
       }
       // RFC 7050 section 3: a synthesized AAAA for ipv4only.arpa reveals the NAT64 prefix.
       if (family === 6 && message.name === IPV4ONLY_ARPA) {
-        const prefix = nat64PrefixFromWellKnown(parseAddress(text).bytes);
-        if (prefix && !this.discoveredPrefixes.has(prefix.text)) this.discoveredPrefixes.set(prefix.text, prefix);
-      }
-    }
-  }
-
-  /** The analysis of everything seen so far; the analyzer can go on receiving packets after. */
-  report(): CaptureAnalysis {
-    const prefixes = new Map<string, { prefix: Nat64Prefix; source: 'given' | 'rfc7050' | 'pref64' }>();
-    for (const p of this.givenPrefixes) prefixes.set(p.text, { prefix: p, source: 'given' });
-    for (const p of this.discoveredPrefixes.values()) if (!prefixes.has(p.text)) prefixes.set(p.text, { prefix: p, source: 'rfc7050' });
-    for (const p of this.pref64.prefixes()) if (!prefixes.has(p.text)) prefixes.set(p.text, { prefix: p, source: 'pref64' });
-    const prefixList = [...prefixes.values()].map((e) => e.prefix);
-    const nat64Of = (bytes: Uint8Array): Nat64Prefix | null => prefixList.find((p) => inNat64Prefix(p, bytes, 0)) ?? null;
-
-    const texts = this.flows.map((f) => f.texts);
-    const { clatAddresses, twins } = this.inferClat(texts, nat64Of);
-    const clat = new Set(clatAddresses);
-
-    const flows: Flow[] = this.flows.map((f, id) => {
-      const { client, server } = texts[id]!;
-      let path: FlowPath;
-      let hostnameKey = server;
-      if (f.family === 4) {
-        path = isClatIpv4(f.clientBytes, 0) || isClatIpv4(f.serverBytes, 0) ? 'clat' : 'native-v4';
-      } else {
-        const prefix = nat64Of(f.serverBytes);
-        if (prefix === null) path = 'native-v6';
-        else {
-          path = clat.has(client) ? 'clat' : 'nat64';
-          if (!this.addressNames.has(server)) hostnameKey = formatAddress(extractEmbeddedIpv4(prefix, f.serverBytes, 0), 0, 4);
+        const prefix = nat64PrefixFromWellKnown(message.addressBytes.subarray(16 * i, 16 * i + 16));
+        if (prefix && !this.discoveredPrefixes.has(prefix.text)) {
+          this.discoveredPrefixes.set(prefix.text, prefix);
+          this.knownPrefixes = null;
         }
       }
-      const resolved = this.hostnameAt(hostnameKey, f.firstTs, f.sni);
-      return {
-        id,
-        transport: f.protocol === IPPROTO.TCP ? 'tcp' : 'udp',
-        family: f.family,
-        client,
-        clientPort: f.clientPort,
-        server,
-        serverPort: f.serverPort,
-        packets: f.packets,
-        bytes: f.bytes,
-        firstTs: f.firstTs,
-        lastTs: f.lastTs,
-        path,
-        established: f.protocol !== IPPROTO.TCP || !(f.synSeen || f.synAckSeen) ? null : f.established,
-        reset: f.reset,
-        clientPayloadBytes: f.clientPayload,
-        // The server's FIN takes a sequence number too, no byte of data: an ACK past it counts
-        // only the bytes before it. A FIN the client never acknowledged takes nothing off.
-        serverBytesAcked: f.protocol !== IPPROTO.TCP || f.serverIsn < 0 ? null : f.serverFinAt < 0 ? f.serverAcked : Math.min(f.serverAcked, f.serverFinAt),
-        hostname: resolved ?? f.sni,
-        hostnameSource: resolved !== null ? 'dns' : f.sni !== null ? 'sni' : null,
-        sni: f.sni,
-        application: f.application,
-        twin: twins.get(id) ?? null,
-      };
     });
+  }
 
-    return {
-      capture: {
-        format: this.format ?? 'pcap',
-        linkTypes: [...this.linkTypes],
-        packets: this.packetCount,
-        bytes: this.byteCount,
-        firstTs: this.packetCount === 0 ? null : this.firstTs,
-        lastTs: this.packetCount === 0 ? null : this.lastTs,
-        duplicates: this.duplicates,
-        warnings: [
-          ...this.warnings,
-          ...[...this.damage].map(([reason, d]) => `${d.count} packet${d.count === 1 ? '' : 's'}: ${reason} (first: packet ${d.firstPacket})`),
-        ],
-      },
-      nat64Prefixes: [...prefixes.keys()],
-      nat64PrefixSources: Object.fromEntries([...prefixes].map(([text, e]) => [text, e.source])),
-      pref64: this.pref64.evidence(),
-      clatAddresses,
-      flows,
-      dns: this.dns.map((q) => ({ ...q, answers: [...q.answers] })),
-      hostnames: this.hostnameFacts(flows, nat64Of),
-      summary: summarize(flows, this.icmp4, this.icmp6, this.otherIp, this.nonIp),
+  /**
+   * The analysis of everything seen so far, its big lists built one entry at a time on demand
+   * (so `--json` can stream them); the analyzer can go on receiving packets after, but a document
+   * is only valid until the next packet.
+   */
+  document(): AnalysisDocument {
+    const state: AnalysisState = {
+      format: this.format ?? 'pcap',
+      linkTypes: this.linkTypes,
+      packets: this.packetCount,
+      bytes: this.byteCount,
+      firstTs: this.firstTs,
+      lastTs: this.lastTs,
+      duplicates: this.duplicates,
+      warnings: [
+        ...this.warnings,
+        ...[...this.damage].map(([reason, d]) => `${d.count} packet${d.count === 1 ? '' : 's'}: ${reason} (first: packet ${d.firstPacket})`),
+      ],
+      icmp4: this.icmp4,
+      icmp6: this.icmp6,
+      otherIp: this.otherIp,
+      nonIp: this.nonIp,
+      flows: this.flows,
+      names: this.names.values,
+      qtypes: this.qtypes.values,
+      rcodes: this.rcodes.values,
+      dns: this.dns,
+      nameQueried: this.nameQueried,
+      nameQueriedMore: this.nameQueriedMore,
+      nameAnswers: { head: this.nameAnswerHead, address: this.nameAnswerAddress, next: this.nameAnswerNext },
+      factNames: this.factNames,
+      addresses: this.addresses,
+      moreAnswers: this.moreAnswers,
+      givenPrefixes: this.givenPrefixes,
+      discoveredPrefixes: [...this.discoveredPrefixes.values()],
+      pref64: this.pref64,
+      givenClat: this.givenClat,
+      unlisted: this.full ? this.unlisted : null,
+      maxMemory: this.maxMemory,
     };
+    return buildDocument(state);
   }
 
-  /**
-   * The name whose answer gave `address` last before `ts` (or the first one after). Several names
-   * often share an address (a CDN): the flow's SNI, when one of them, says which it was for.
-   */
-  private hostnameAt(address: string, ts: number, sni: string | null): string | null {
-    const answers = this.addressNames.get(address);
-    if (!answers) return null;
-    if (sni !== null && answers.nameSet.has(sni)) return sni;
-    // The last answer at or before ts (times are in capture order), else the first.
-    const { times, names } = answers;
-    let low = 0;
-    let high = times.length - 1;
-    let best = 0;
-    while (low <= high) {
-      const mid = (low + high) >> 1;
-      if (times[mid]! <= ts) {
-        best = mid;
-        low = mid + 1;
-      } else {
-        high = mid - 1;
-      }
-    }
-    return names[best]!;
+  /** The analysis of everything seen so far, whole; the analyzer can go on receiving packets after. */
+  report(): CaptureAnalysis {
+    return materialize(this.document());
   }
-
-  /**
-   * CLAT addresses: the given ones, plus every IPv6 address that talks only to NAT64 addresses
-   * and has at least one flow whose IPv4 twin (same ports, embedded IPv4 as server) was seen
-   * from 192.0.0.0/29. Twins pair the two legs of one translated socket.
-   */
-  private inferClat(texts: { client: string; server: string }[], nat64Of: (b: Uint8Array) => Nat64Prefix | null) {
-    const v4Legs = new Map<string, number>();
-    this.flows.forEach((f, id) => {
-      if (f.family === 4 && isClatIpv4(f.clientBytes, 0)) v4Legs.set(`${f.protocol}|${f.clientPort}|${texts[id]!.server}|${f.serverPort}`, id);
-    });
-    const twins = new Map<number, number>();
-    const candidates = new Map<string, { matched: number; otherTraffic: boolean }>();
-    this.flows.forEach((f, id) => {
-      if (f.family !== 6) return;
-      const { client, server } = texts[id]!;
-      const prefix = nat64Of(f.serverBytes);
-      let entry = candidates.get(client);
-      if (!entry) candidates.set(client, (entry = { matched: 0, otherTraffic: false }));
-      if (prefix === null) {
-        entry.otherTraffic = true;
-        const asServer = candidates.get(server);
-        if (asServer) asServer.otherTraffic = true;
-        else candidates.set(server, { matched: 0, otherTraffic: true });
-        return;
-      }
-      const embedded = formatAddress(extractEmbeddedIpv4(prefix, f.serverBytes, 0), 0, 4);
-      const twin = v4Legs.get(`${f.protocol}|${f.clientPort}|${embedded}|${f.serverPort}`);
-      if (twin !== undefined) {
-        entry.matched++;
-        twins.set(id, twin);
-        twins.set(twin, id);
-      }
-    });
-    const inferred = [...candidates].filter(([, e]) => e.matched > 0 && !e.otherTraffic).map(([address]) => address);
-    const clatAddresses = [...new Set([...this.givenClat, ...inferred])];
-    // Twins count only where their IPv6 leg is a CLAT address.
-    for (const [id, twin] of [...twins]) {
-      const v6 = this.flows[id]!.family === 6 ? id : twin;
-      if (!clatAddresses.includes(texts[v6]!.client)) twins.delete(id);
-    }
-    return { clatAddresses, twins };
-  }
-
-  private hostnameFacts(flows: Flow[], nat64Of: (b: Uint8Array) => Nat64Prefix | null): HostnameFacts[] {
-    const byName = new Map<string, Flow[]>();
-    for (const flow of flows) {
-      if (flow.hostname === null || flow.application === 'dns') continue;
-      // One socket through the CLAT is one attempt: its IPv6 leg stands for it.
-      if (flow.twin !== null && flow.family === 4) continue;
-      const list = byName.get(flow.hostname);
-      if (list) list.push(flow);
-      else byName.set(flow.hostname, [flow]);
-    }
-    const names = new Set([...this.names.keys(), ...byName.keys()]);
-    names.delete(IPV4ONLY_ARPA);
-    return [...names].sort(compareHostnames).map((name) => {
-      const facts = this.names.get(name);
-      const attempts = (byName.get(name) ?? []).sort((a, b) => a.firstTs - b.firstTs);
-      const socketFamily = (f: Flow): 4 | 6 => (f.path === 'clat' || f.path === 'native-v4' ? 4 : 6);
-      const first = attempts[0];
-      const firstV6 = attempts.find((f) => socketFamily(f) === 6);
-      const firstV4 = attempts.find((f) => socketFamily(f) === 4);
-      const aaaa = [...(facts?.aaaa ?? [])];
-      const synthesized = aaaa.filter((a) => nat64Of(parseAddress(a).bytes) !== null);
-      return {
-        name,
-        queried: [...(facts?.queried ?? [])].sort(),
-        a: [...(facts?.a ?? [])],
-        nativeAaaa: aaaa.filter((a) => !synthesized.includes(a)),
-        synthesizedAaaa: synthesized,
-        flows: attempts.map((f) => f.id),
-        firstAttemptFamily: first ? socketFamily(first) : null,
-        firstAttemptTs: first?.firstTs ?? null,
-        firstIpv6AttemptTs: firstV6?.firstTs ?? null,
-        firstIpv4AttemptTs: firstV4?.firstTs ?? null,
-        fallbackDelayMs: firstV6 && firstV4 && firstV4.firstTs >= firstV6.firstTs ? Math.round((firstV4.firstTs - firstV6.firstTs) * 1e6) / 1e3 : null,
-        ipv6Failed: attempts.some((f) => socketFamily(f) === 6 && f.transport === 'tcp' && f.established === false),
-      };
-    });
-  }
-}
-
-function emptyTotals(): PathTotals {
-  return { 'native-v6': 0, nat64: 0, clat: 0, 'native-v4': 0 };
-}
-
-/** Totals by path; a CLAT socket seen as both legs is counted once, by its IPv6 leg (what crossed the air). */
-function summarize(flows: Flow[], icmp4: number, icmp6: number, otherIp: number, nonIp: number): CaptureAnalysis['summary'] {
-  const bytesByPath = emptyTotals();
-  const flowsByPath = emptyTotals();
-  let total = 0;
-  for (const flow of flows) {
-    if (flow.twin !== null && flow.family === 4) continue;
-    bytesByPath[flow.path] += flow.bytes;
-    flowsByPath[flow.path]++;
-    total += flow.bytes;
-  }
-  const shareByPath = emptyTotals();
-  for (const path of Object.keys(shareByPath) as FlowPath[]) shareByPath[path] = total === 0 ? 0 : bytesByPath[path] / total;
-  return { bytesByPath, flowsByPath, shareByPath, icmpPackets: { v4: icmp4, v6: icmp6 }, otherIpPackets: otherIp, nonIpPackets: nonIp };
 }

@@ -4,11 +4,13 @@
 import { open } from 'node:fs/promises';
 import { CaptureReader } from '../capture/reader.js';
 import { CaptureAnalyzer } from './analyzer.js';
-import type { AnalyzeOptions, CaptureAnalysis } from './types.js';
+import type { AnalysisDocument, AnalyzeOptions, CaptureAnalysis } from './types.js';
 
 export type * from './types.js';
 export { FLOW_PATHS } from './types.js';
 export { compareHostnames } from './hostname-order.js';
+export { DEFAULT_MAX_MEMORY } from './analyzer.js';
+export { documentOf, materialize } from './document.js';
 export { CaptureFormatError } from '../capture/errors.js';
 
 /**
@@ -47,10 +49,23 @@ export class IncrementalAnalyzer {
     return this.analyzer.report();
   }
 
+  /** The analysis so far with its flows, queries and hostnames built on demand (valid until the next push). */
+  document(): AnalysisDocument {
+    this.analyzer.format = this.reader.format;
+    this.analyzer.linkTypes = this.reader.linkTypes;
+    return this.analyzer.document();
+  }
+
   /** The capture is complete: a record cut short becomes a warning. */
   finish(): CaptureAnalysis {
     this.reader.finish();
     return this.report();
+  }
+
+  /** finish(), as a document: nothing of the capture built whole. */
+  finishDocument(): AnalysisDocument {
+    this.reader.finish();
+    return this.document();
   }
 }
 
@@ -59,6 +74,15 @@ export class IncrementalAnalyzer {
  * thread pool) while the current one is parsed in place.
  */
 export async function analyzeFile(path: string, options: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
+  return (await readFile(path, options)).finish();
+}
+
+/** analyzeFile, as a document whose flows, queries and hostnames are built one at a time (`--json` streams them). */
+export async function analyzeFileDocument(path: string, options: AnalyzeOptions = {}): Promise<AnalysisDocument> {
+  return (await readFile(path, options)).finishDocument();
+}
+
+async function readFile(path: string, options: AnalyzeOptions): Promise<IncrementalAnalyzer> {
   const analysis = new IncrementalAnalyzer({ source: path, ...options });
   const handle = await open(path, 'r');
   try {
@@ -82,7 +106,7 @@ export async function analyzeFile(path: string, options: AnalyzeOptions = {}): P
   } finally {
     await handle.close();
   }
-  return analysis.finish();
+  return analysis;
 }
 
 /** Analyses a capture arriving on a stream (a file stream, a device's tcpdump output). */

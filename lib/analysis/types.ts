@@ -137,6 +137,32 @@ export interface CaptureAnalysis {
   };
 }
 
+/**
+ * The analysis as CaptureAnalysis has it, with its three big lists built one entry at a time on
+ * demand (what `--json` streams): `flow(i)` for i < flowCount is `flows[i]`, and so on. Valid
+ * until the analyzer receives its next packet.
+ */
+export interface AnalysisDocument {
+  capture: CaptureFacts;
+  nat64Prefixes: string[];
+  nat64PrefixSources: CaptureAnalysis['nat64PrefixSources'];
+  pref64: Pref64Evidence[];
+  clatAddresses: string[];
+  flowCount: number;
+  flow(id: number): Flow;
+  /** flow(id).bytes, without building the flow. */
+  flowBytes(id: number): number;
+  /** printableJson(flow(id)), written straight from the columns (what `--json` streams). */
+  flowJson(id: number): string;
+  /** printableJson(dnsQuery(index)), likewise. */
+  dnsQueryJson(index: number): string;
+  dnsCount: number;
+  dnsQuery(index: number): DnsQuery;
+  hostnameCount: number;
+  hostname(index: number): HostnameFacts;
+  summary: CaptureAnalysis['summary'];
+}
+
 export interface AnalyzeOptions {
   /** NAT64 prefixes known beforehand (RFC 6052 lengths), added to the ones discovered. */
   nat64Prefixes?: readonly string[];
@@ -144,4 +170,10 @@ export interface AnalyzeOptions {
   clatAddresses?: readonly string[];
   /** Name used in errors and warnings. */
   source?: string;
+  /**
+   * Bound of the analysis state in bytes (flows, DNS queries, names, answers; not the process's
+   * RSS). Past it, new flows and queries are counted in the totals but not listed, and a warning
+   * starting `--max-memory` says how much was left out. @default 1 GiB
+   */
+  maxMemory?: number;
 }

@@ -4,7 +4,7 @@
  * rules, lib/api/judge.ts) under `--min-ipv6-share` / `--slow-fallback-ms`: exit 1 when it fails.
  */
 import { resolve } from 'node:path';
-import { analyzeFile, FLOW_PATHS, type CaptureAnalysis } from '../analysis/index.js';
+import { analyzeFileDocument, documentOf, FLOW_PATHS, materialize, type AnalysisDocument, type CaptureAnalysis } from '../analysis/index.js';
 import { judgeAnalysis, resolvePolicy } from '../api/judge.js';
 import { packageUid } from '../api/capture.js';
 import { connectDevice } from '../api/observe.js';
@@ -33,6 +33,18 @@ export interface AnalyzeCommandOptions {
   minIpv6Share?: string;
   /** `--slow-fallback-ms`, as typed. */
   slowFallbackMs?: string;
+  /** `--max-memory` in MiB, as typed: the bound of the analysis state. */
+  maxMemory?: string;
+}
+
+/** `--max-memory`: whole MiB, 16 MiB to 1 TiB. */
+export function parseMaxMemory(text: string): number {
+  const mib = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(mib) || mib < 16 || mib > 1048576)
+    throw new UsageError(
+      `--max-memory: ${JSON.stringify(text)} is not a whole number of MiB from 16 to 1048576 (it bounds the analysis state; the default is 1024)`,
+    );
+  return mib * 2 ** 20;
 }
 
 /** The app to judge, from the options, checked before the capture is read; null: no judgement asked. */
@@ -56,21 +68,78 @@ function appOptions(options: AnalyzeCommandOptions): { policy: JudgePolicy } | n
 
 export async function analyzeCommand(capture: string, options: AnalyzeCommandOptions, out: NodeJS.WritableStream): Promise<number> {
   const app = appOptions(options);
+  const maxMemory = options.maxMemory === undefined ? undefined : parseMaxMemory(options.maxMemory);
   // The uid is read before the capture: a device or package that is not there stops the command first.
   const uid = options.app !== undefined ? await packageUid(await connectDevice(options.device!), options.app) : (options.appUid ?? null);
-  const analysis = await analyzeFile(capture, { nat64Prefixes: options.nat64Prefix ?? [], clatAddresses: options.clatAddress ?? [] });
+  const doc = await analyzeFileDocument(capture, {
+    nat64Prefixes: options.nat64Prefix ?? [],
+    clatAddresses: options.clatAddress ?? [],
+    ...(maxMemory === undefined ? {} : { maxMemory }),
+  });
+  // A judgement and an HTML page need the analysis whole; the JSON and the tables are written from the document.
+  const whole = app !== null || options.html !== undefined ? materialize(doc) : null;
   const judgement =
-    app === null ? null : judgeAnalysis(analysis, { package: options.app ?? null, ...(uid === null ? {} : { appUid: uid }), policy: app.policy }).judgement;
+    app === null || whole === null
+      ? null
+      : judgeAnalysis(whole, { package: options.app ?? null, ...(uid === null ? {} : { appUid: uid }), policy: app.policy }).judgement;
   if (judgement !== null) judgement.evidence.pcap = resolve(capture);
-  if (options.html !== undefined) {
+  if (options.html !== undefined && whole !== null) {
     const { renderCaptureHtml } = await import('../report/capture-html.js');
-    writeFileWhole(options.html, renderCaptureHtml(capture, analysis));
+    writeFileWhole(options.html, renderCaptureHtml(capture, whole));
   }
-  if (options.json) out.write(`${printableJson(judgement === null ? analysis : { ...analysis, judgement })}\n`);
-  else out.write(`${renderAnalysis(capture, analysis, options.top ?? 25)}\n${judgement === null ? '' : `\n${renderJudgement(judgement, uid)}\n`}`);
+  if (options.json) await writeJson(out, doc, judgement);
+  else {
+    let first = true;
+    for (const section of analysisSections(capture, doc, options.top ?? 25)) {
+      await written(out, first ? section : `\n\n${section}`);
+      first = false;
+    }
+    await written(out, judgement === null ? '\n' : `\n\n${renderJudgement(judgement, uid)}\n`);
+  }
   // Nothing of the app's seen (NO_TRAFFIC) is no pass: incomplete, as certify says a check that could not be judged.
   if (judgement?.verdict === 'fail') return EXIT.checkFailed;
   return judgement?.verdict === 'inconclusive' ? EXIT.incomplete : EXIT.ok;
+}
+
+/** Writes `text`, waiting for the stream to drain when it says it is full. */
+function written(out: NodeJS.WritableStream, text: string): Promise<void> | void {
+  if (out.write(text)) return;
+  return new Promise((done) => out.once('drain', done));
+}
+
+/** Pieces of a list are joined into chunks of about this many characters before a write. */
+const JSON_CHUNK = 1 << 20;
+
+/**
+ * The analysis document as JSON, byte for byte what printableJson of the whole object gives, but
+ * written in chunks as its flows, queries and hostnames are built: a capture of a million flows or
+ * names never becomes one string (V8 caps a string at 512 MiB) nor a million objects at once.
+ */
+async function writeJson(out: NodeJS.WritableStream, doc: AnalysisDocument, judgement: AppJudgement | null): Promise<void> {
+  const head = (key: string, value: unknown, first = false) => `${first ? '{' : ','}${JSON.stringify(key)}:${printableJson(value)}`;
+  await written(
+    out,
+    head('capture', doc.capture, true) +
+      head('nat64Prefixes', doc.nat64Prefixes) +
+      head('nat64PrefixSources', doc.nat64PrefixSources) +
+      head('pref64', doc.pref64) +
+      head('clatAddresses', doc.clatAddresses),
+  );
+  const list = async (key: string, count: number, item: (i: number) => string) => {
+    let chunk = `,${JSON.stringify(key)}:[`;
+    for (let i = 0; i < count; i++) {
+      chunk += (i === 0 ? '' : ',') + item(i);
+      if (chunk.length >= JSON_CHUNK) {
+        await written(out, chunk);
+        chunk = '';
+      }
+    }
+    await written(out, `${chunk}]`);
+  };
+  await list('flows', doc.flowCount, doc.flowJson);
+  await list('dns', doc.dnsCount, doc.dnsQueryJson);
+  await list('hostnames', doc.hostnameCount, (i) => printableJson(doc.hostname(i)));
+  await written(out, `${head('summary', doc.summary)}${judgement === null ? '' : head('judgement', judgement)}}\n`);
 }
 
 /** `--min-ipv6-share` and `--slow-fallback-ms` as the API checks them, the error naming the option. */
@@ -108,10 +177,10 @@ export function renderJudgement(j: AppJudgement, givenUid: number | null): strin
   return lines.join('\n');
 }
 
-/** The first `top` rows, and a line saying how many were left out (none when all fit). */
-function bounded<T>(rows: readonly T[], top: number, [one, many]: readonly [string, string]): { shown: readonly T[]; leftOut: string } {
-  if (rows.length <= top) return { shown: rows, leftOut: '' };
-  const more = rows.length - top;
+/** The first `top` of `total` rows (`rows` holds at least those), and a line saying how many were left out (none when all fit). */
+function bounded<T>(rows: readonly T[], total: number, top: number, [one, many]: readonly [string, string]): { shown: readonly T[]; leftOut: string } {
+  if (total <= top) return { shown: rows.slice(0, total), leftOut: '' };
+  const more = total - top;
   return {
     shown: rows.slice(0, top),
     leftOut: `\n  ${more} more ${more === 1 ? one : many} not listed (--top ${top}: raise it to list more, or --json for all)`,
@@ -131,50 +200,49 @@ const time = (ts: number | null) => (ts === null ? '-' : captureTime(ts));
  * The analysis as text for a terminal. What came from the capture (names, SNI, warnings that
  * quote it) goes through printable(), the tables' cells through renderTable, which escapes them.
  */
-export function renderAnalysis(name: string, a: CaptureAnalysis, top: number): string {
+export function renderAnalysis(name: string, a: CaptureAnalysis | AnalysisDocument, top: number): string {
+  return [...analysisSections(name, 'flows' in a ? documentOf(a) : a, top)].join('\n\n');
+}
+
+/** The text's sections one by one, each built from the document when it is written. */
+function* analysisSections(name: string, a: AnalysisDocument, top: number): Generator<string> {
   const c = a.capture;
   const duration = c.firstTs !== null && c.lastTs !== null ? `${(c.lastTs - c.firstTs).toFixed(3)} s` : '-';
-  const sections: string[] = [];
-  sections.push(
-    [
-      `Capture    ${printable(name)}`,
-      `           ${c.format}, ${c.linkTypes.map((l) => `${LINKTYPE_NAMES[l] ?? 'linktype'} (${l})`).join(', ')}; ${c.packets} packets, ${formatBytes(c.bytes)}, ${duration} from ${time(c.firstTs)}` +
-        (c.duplicates > 0 ? `; ${c.duplicates} duplicate${c.duplicates === 1 ? '' : 's'} across interfaces counted once` : ''),
-      `NAT64      ${a.nat64Prefixes.length === 0 ? 'no prefix given or discovered' : a.nat64Prefixes.map((p) => `${printable(p)} (${PREFIX_SOURCES[a.nat64PrefixSources[p] ?? 'given']})`).join(', ')}`,
-      `PREF64     ${a.pref64.length === 0 ? 'none in the router advertisements captured' : a.pref64.map((e) => `${printable(e.prefix)} from ${printable(e.router)} (${e.advertisements} RA${e.advertisements === 1 ? '' : 's'}, lifetime ${e.lifetimeSeconds} s)`).join(', ')}`,
-      `CLAT       ${a.clatAddresses.length === 0 ? 'no CLAT IPv6 address given or inferred' : a.clatAddresses.map(printable).join(', ')}`,
-      ...c.warnings.map((w) => `Warning    ${printable(w)}`),
-    ].join('\n'),
-  );
+  yield [
+    `Capture    ${printable(name)}`,
+    `           ${c.format}, ${c.linkTypes.map((l) => `${LINKTYPE_NAMES[l] ?? 'linktype'} (${l})`).join(', ')}; ${c.packets} packets, ${formatBytes(c.bytes)}, ${duration} from ${time(c.firstTs)}` +
+      (c.duplicates > 0 ? `; ${c.duplicates} duplicate${c.duplicates === 1 ? '' : 's'} across interfaces counted once` : ''),
+    `NAT64      ${a.nat64Prefixes.length === 0 ? 'no prefix given or discovered' : a.nat64Prefixes.map((p) => `${printable(p)} (${PREFIX_SOURCES[a.nat64PrefixSources[p] ?? 'given']})`).join(', ')}`,
+    `PREF64     ${a.pref64.length === 0 ? 'none in the router advertisements captured' : a.pref64.map((e) => `${printable(e.prefix)} from ${printable(e.router)} (${e.advertisements} RA${e.advertisements === 1 ? '' : 's'}, lifetime ${e.lifetimeSeconds} s)`).join(', ')}`,
+    `CLAT       ${a.clatAddresses.length === 0 ? 'no CLAT IPv6 address given or inferred' : a.clatAddresses.map(printable).join(', ')}`,
+    ...c.warnings.map((w) => `Warning    ${printable(w)}`),
+  ].join('\n');
 
   const s = a.summary;
-  sections.push(
-    `Traffic by path (a CLAT socket counted once)\n${renderTable(
-      [{ header: 'path' }, { header: 'flows', align: 'right' }, { header: 'bytes', align: 'right' }, { header: 'share', align: 'right' }, { header: '' }],
-      FLOW_PATHS.map((p) => [p, String(s.flowsByPath[p]), formatBytes(s.bytesByPath[p]), formatShare(s.shareByPath[p]), bar(s.shareByPath[p])]),
-    )}\n  ICMP packets: ${s.icmpPackets.v4} ICMPv4, ${s.icmpPackets.v6} ICMPv6; other IP: ${s.otherIpPackets}; non-IP: ${s.nonIpPackets}`,
-  );
+  yield `Traffic by path (a CLAT socket counted once)\n${renderTable(
+    [{ header: 'path' }, { header: 'flows', align: 'right' }, { header: 'bytes', align: 'right' }, { header: 'share', align: 'right' }, { header: '' }],
+    FLOW_PATHS.map((p) => [p, String(s.flowsByPath[p]), formatBytes(s.bytesByPath[p]), formatShare(s.shareByPath[p]), bar(s.shareByPath[p])]),
+  )}\n  ICMP packets: ${s.icmpPackets.v4} ICMPv4, ${s.icmpPackets.v6} ICMPv6; other IP: ${s.otherIpPackets}; non-IP: ${s.nonIpPackets}`;
 
-  const flows = bounded(
-    [...a.flows].sort((x, y) => y.bytes - x.bytes),
-    top,
-    ['flow', 'flows'],
-  );
+  // The largest flows first, ties in flow order; only their ids are sorted, the rows built after.
+  const order = Array.from({ length: a.flowCount }, (_, i) => i).sort((x, y) => a.flowBytes(y) - a.flowBytes(x));
+  const flows = bounded(order, a.flowCount, top, ['flow', 'flows']);
   const endpoint = (address: string, port: number, family: number) => (family === 6 ? `[${address}]:${port}` : `${address}:${port}`);
-  sections.push(
-    `Flows (${a.flows.length}${a.flows.length > flows.shown.length ? `, the ${flows.shown.length} largest` : ''})\n${renderTable(
-      [
-        { header: '#', align: 'right' },
-        { header: 'proto' },
-        { header: 'path' },
-        { header: 'client' },
-        { header: 'server' },
-        { header: 'name' },
-        { header: 'packets', align: 'right' },
-        { header: 'bytes', align: 'right' },
-        { header: 'handshake' },
-      ],
-      flows.shown.map((f) => [
+  yield `Flows (${a.flowCount}${a.flowCount > flows.shown.length ? `, the ${flows.shown.length} largest` : ''})\n${renderTable(
+    [
+      { header: '#', align: 'right' },
+      { header: 'proto' },
+      { header: 'path' },
+      { header: 'client' },
+      { header: 'server' },
+      { header: 'name' },
+      { header: 'packets', align: 'right' },
+      { header: 'bytes', align: 'right' },
+      { header: 'handshake' },
+    ],
+    flows.shown.map((id) => {
+      const f = a.flow(id);
+      return [
         String(f.id),
         f.application ? `${f.transport}/${f.application}` : f.transport,
         f.path,
@@ -184,33 +252,36 @@ export function renderAnalysis(name: string, a: CaptureAnalysis, top: number): s
         String(f.packets),
         formatBytes(f.bytes),
         f.established === null ? '-' : f.established ? 'yes' : f.reset ? 'reset' : 'no',
-      ]),
-    )}${flows.leftOut}`,
-  );
+      ];
+    }),
+  )}${flows.leftOut}`;
 
-  const queries = bounded(a.dns, top, ['query', 'queries']);
-  sections.push(
-    `DNS (${a.dns.length} quer${a.dns.length === 1 ? 'y' : 'ies'}${queries.leftOut ? `, the first ${queries.shown.length}` : ''})\n${renderTable(
-      [{ header: 'time' }, { header: 'name' }, { header: 'type' }, { header: 'rcode' }, { header: 'answers' }],
-      queries.shown.map((q) => [time(q.ts).slice(11), q.name, q.qtype, q.rcode ?? 'no answer', q.answers.join(' ') || '-']),
-    )}${queries.leftOut}`,
-  );
+  const queries = bounded(firstIndexes(a.dnsCount, top), a.dnsCount, top, ['query', 'queries']);
+  yield `DNS (${a.dnsCount} quer${a.dnsCount === 1 ? 'y' : 'ies'}${queries.leftOut ? `, the first ${queries.shown.length}` : ''})\n${renderTable(
+    [{ header: 'time' }, { header: 'name' }, { header: 'type' }, { header: 'rcode' }, { header: 'answers' }],
+    queries.shown.map((i) => {
+      const q = a.dnsQuery(i);
+      return [time(q.ts).slice(11), q.name, q.qtype, q.rcode ?? 'no answer', q.answers.join(' ') || '-'];
+    }),
+  )}${queries.leftOut}`;
 
   // The analysis lists hostnames in natural order (compareHostnames): host2 before host10.
-  const hosts = a.hostnames;
-  const listed = bounded(hosts, top, ['hostname', 'hostnames']);
-  sections.push(
-    `Hostnames (${hosts.filter((h) => h.nativeAaaa.length > 0).length} with native AAAA, ${hosts.filter((h) => h.nativeAaaa.length === 0).length} without)\n${renderTable(
-      [
-        { header: 'name' },
-        { header: 'native AAAA' },
-        { header: 'DNS64 AAAA' },
-        { header: 'A' },
-        { header: 'first attempt' },
-        { header: 'fallback', align: 'right' },
-        { header: 'IPv6 failed' },
-      ],
-      listed.shown.map((h) => [
+  let withNative = 0;
+  for (let i = 0; i < a.hostnameCount; i++) if (a.hostname(i).nativeAaaa.length > 0) withNative++;
+  const listed = bounded(firstIndexes(a.hostnameCount, top), a.hostnameCount, top, ['hostname', 'hostnames']);
+  yield `Hostnames (${withNative} with native AAAA, ${a.hostnameCount - withNative} without)\n${renderTable(
+    [
+      { header: 'name' },
+      { header: 'native AAAA' },
+      { header: 'DNS64 AAAA' },
+      { header: 'A' },
+      { header: 'first attempt' },
+      { header: 'fallback', align: 'right' },
+      { header: 'IPv6 failed' },
+    ],
+    listed.shown.map((i) => {
+      const h = a.hostname(i);
+      return [
         h.name,
         h.nativeAaaa.length > 0 ? 'yes' : 'no',
         h.synthesizedAaaa.length > 0 ? 'yes' : 'no',
@@ -218,8 +289,12 @@ export function renderAnalysis(name: string, a: CaptureAnalysis, top: number): s
         h.firstAttemptFamily === null ? '-' : `IPv${h.firstAttemptFamily}`,
         h.fallbackDelayMs === null ? '-' : `${h.fallbackDelayMs.toFixed(0)} ms`,
         h.ipv6Failed ? 'yes' : 'no',
-      ]),
-    )}${listed.leftOut}`,
-  );
-  return sections.join('\n\n');
+      ];
+    }),
+  )}${listed.leftOut}`;
+}
+
+/** 0 .. min(count, top) - 1. */
+function firstIndexes(count: number, top: number): number[] {
+  return Array.from({ length: Math.min(count, top) }, (_, i) => i);
 }

@@ -50,6 +50,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--device <serial>', 'the adb serial --app is read from')
     .option('--min-ipv6-share <share>', 'with --app/--app-uid: native IPv6 share of the bytes below which LOW_IPV6_SHARE warns, 0 to 1 (default 0.7)')
     .option('--slow-fallback-ms <ms>', 'with --app/--app-uid: an IPv4 retry later than this after a failed IPv6 attempt is SLOW_FALLBACK (default 2000)')
+    .option(
+      '--max-memory <MiB>',
+      'bound of the analysis state (flows, DNS queries, names), 16 to 1048576 (default 1024): past it new flows and queries are counted, not listed, and a warning says so',
+    )
     .action(async (capture: string, options) => {
       const { analyzeCommand } = await import('./analyze.js');
       exitCode = await analyzeCommand(capture, options, process.stdout);

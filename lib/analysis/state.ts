@@ -1,0 +1,531 @@
+/**
+ * The analyzer's compact state: flows and DNS queries as columns of typed arrays (a struct of
+ * arrays), names interned to dense ids. A flow costs about 140 bytes and a query about 35, with
+ * no object per flow or per packet: measured before this layout, a flow object with its address
+ * texts and byte copies cost 2.2 KB, and 1M one-packet flows took 2.3 GB (issue 19).
+ *
+ * Every table says what it holds in `bytes`, so the analyzer can keep its state inside a budget
+ * (`--max-memory`) and drop detail, never totals, when it would pass it.
+ */
+
+/** V8's cost of a string beyond its characters, and of one Map entry, roughly (x64, pointer compression). */
+export const STRING_OVERHEAD = 16;
+export const MAP_ENTRY = 40;
+
+/** Columns grow by half again: doubling would leave up to half of a million-flow table unused. */
+function nextCapacity(capacity: number): number {
+  return Math.max(1024, Math.ceil(capacity * 1.5));
+}
+
+function grownF64(a: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(capacity);
+  b.set(a);
+  return b;
+}
+function grownI32(a: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(capacity);
+  b.set(a);
+  return b;
+}
+function grownU32(a: Uint32Array, capacity: number): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(capacity);
+  b.set(a);
+  return b;
+}
+function grownU16(a: Uint16Array, capacity: number): Uint16Array<ArrayBuffer> {
+  const b = new Uint16Array(capacity);
+  b.set(a);
+  return b;
+}
+function grownU8(a: Uint8Array, capacity: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(capacity);
+  b.set(a);
+  return b;
+}
+
+/** Strings interned to dense ids in first-seen order: DNS names, SNI, query types, rcodes. */
+export class StringTable {
+  private readonly ids = new Map<string, number>();
+  readonly values: string[] = [];
+  bytes = 0;
+
+  id(text: string): number {
+    let id = this.ids.get(text);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(text);
+      this.ids.set(text, id);
+      this.bytes += STRING_OVERHEAD + MAP_ENTRY + 8 + text.length;
+    }
+    return id;
+  }
+
+  /** The id of `text`, or -1 when it was never interned. */
+  find(text: string): number {
+    return this.ids.get(text) ?? -1;
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+}
+
+/** Flow flag bits (FlowTable.flags). */
+export const FLOW = {
+  SYN: 1,
+  SYN_ACK: 2,
+  ESTABLISHED: 4,
+  RESET: 8,
+  /** serverIsn holds the server's initial sequence number. */
+  ISN: 16,
+  /** The next duplicate signature goes to slot 1. */
+  SLOT1: 32,
+} as const;
+
+/** FlowTable.kind: bit 0 IPv6, bit 1 TCP (else UDP). */
+export const KIND_V6 = 1;
+export const KIND_TCP = 2;
+
+/** FlowTable.tls: how far the client's first bytes were read as a ClientHello. */
+export const TLS_UNKNOWN = 0;
+export const TLS_COLLECTING = 1;
+export const TLS_DONE = 2;
+
+/** FlowTable.application: what the first payload was recognised as. */
+export const APPLICATIONS = [null, 'tls', 'quic', 'dns'] as const;
+export const APP_TLS = 1;
+export const APP_QUIC = 2;
+export const APP_DNS = 3;
+
+/** Bytes one flow costs in the columns below (the hash slots are counted apart). */
+// words, hash, ports, four byte columns, five doubles, ISN/acked/FIN, two signatures, two times, two interfaces, SNI
+export const FLOW_BYTES = 8 * 4 + 4 + 4 + 4 + 5 * 8 + 3 * 4 + 2 * 4 + 2 * 8 + 2 * 4 + 4;
+
+/**
+ * Transport conversations, one row each: the client's and server's address words (the raw bytes
+ * read as little-endian int32, so a lookup compares four integers, not sixteen bytes), ports,
+ * counters, TCP state and the last two packet signatures for duplicate detection.
+ */
+export class FlowTable {
+  size = 0;
+  capacity = 0;
+  words = new Int32Array(0);
+  hash = new Int32Array(0);
+  /** clientPort << 16 | serverPort */
+  ports = new Int32Array(0);
+  kind = new Uint8Array(0);
+  flags = new Uint8Array(0);
+  tls = new Uint8Array(0);
+  application = new Uint8Array(0);
+  packets = new Float64Array(0);
+  bytes = new Float64Array(0);
+  firstTs = new Float64Array(0);
+  lastTs = new Float64Array(0);
+  clientPayload = new Float64Array(0);
+  serverIsn = new Uint32Array(0);
+  /** Server sequence numbers the client acknowledged in order (its highest ACK past the ISN). */
+  serverAcked = new Uint32Array(0);
+  /** Where the server's FIN sits, counted like serverAcked; -1: none seen. */
+  serverFinAt = new Int32Array(0);
+  sig0 = new Int32Array(0);
+  sig1 = new Int32Array(0);
+  ts0 = new Float64Array(0);
+  ts1 = new Float64Array(0);
+  if0 = new Int32Array(0);
+  if1 = new Int32Array(0);
+  /** Interned SNI (StringTable id), -1: none. */
+  sni = new Int32Array(0);
+  /** Open addressing over `hash`: 0 empty, else row + 1. Load at most one half. */
+  slots = new Int32Array(4096);
+  mask = 4095;
+
+  get stateBytes(): number {
+    return this.capacity * FLOW_BYTES + this.slots.length * 4;
+  }
+
+  /** What adding one more row would cost now (a grown table, maybe grown slots). */
+  costOfNext(): number {
+    let cost = 0;
+    if (this.size === this.capacity) cost += (nextCapacity(this.capacity) - this.capacity) * FLOW_BYTES;
+    if ((this.size + 1) * 2 > this.slots.length) cost += this.slots.length * 4;
+    return cost;
+  }
+
+  /** A new row (zeroed, its duplicate times unset); the caller fills words, ports, kind, hash. */
+  add(): number {
+    if (this.size === this.capacity) this.grow();
+    const row = this.size++;
+    this.ts0[row] = Number.NEGATIVE_INFINITY;
+    this.ts1[row] = Number.NEGATIVE_INFINITY;
+    this.lastTs[row] = Number.NEGATIVE_INFINITY;
+    this.serverFinAt[row] = -1;
+    this.sni[row] = -1;
+    return row;
+  }
+
+  /** Puts `row` in the hash slots (after its hash is set). */
+  index(row: number): void {
+    this.insert(this.hash[row]!, row + 1);
+    if (this.size * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      this.mask = this.slots.length - 1;
+      for (let i = 0; i < this.size; i++) this.insert(this.hash[i]!, i + 1);
+    }
+  }
+
+  private insert(hash: number, value: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      if (slots[i] === 0) {
+        slots[i] = value;
+        return;
+      }
+    }
+  }
+
+  private grow(): void {
+    const c = nextCapacity(this.capacity);
+    this.words = grownI32(this.words, c * 8);
+    this.hash = grownI32(this.hash, c);
+    this.ports = grownI32(this.ports, c);
+    this.kind = grownU8(this.kind, c);
+    this.flags = grownU8(this.flags, c);
+    this.tls = grownU8(this.tls, c);
+    this.application = grownU8(this.application, c);
+    this.packets = grownF64(this.packets, c);
+    this.bytes = grownF64(this.bytes, c);
+    this.firstTs = grownF64(this.firstTs, c);
+    this.lastTs = grownF64(this.lastTs, c);
+    this.clientPayload = grownF64(this.clientPayload, c);
+    this.serverIsn = grownU32(this.serverIsn, c);
+    this.serverAcked = grownU32(this.serverAcked, c);
+    this.serverFinAt = grownI32(this.serverFinAt, c);
+    this.sig0 = grownI32(this.sig0, c);
+    this.sig1 = grownI32(this.sig1, c);
+    this.ts0 = grownF64(this.ts0, c);
+    this.ts1 = grownF64(this.ts1, c);
+    this.if0 = grownI32(this.if0, c);
+    this.if1 = grownI32(this.if1, c);
+    this.sni = grownI32(this.sni, c);
+    this.capacity = c;
+  }
+
+  /** The address bytes of row's client (`server` false) or server, written into `out` from 0. */
+  addressBytes(row: number, server: boolean, out: Uint8Array): Uint8Array {
+    const six = (this.kind[row]! & KIND_V6) !== 0;
+    const base = row * 8 + (server ? 4 : 0);
+    const n = six ? 4 : 1;
+    for (let w = 0; w < n; w++) {
+      const word = this.words[base + w]!;
+      out[w * 4] = word & 0xff;
+      out[w * 4 + 1] = (word >>> 8) & 0xff;
+      out[w * 4 + 2] = (word >>> 16) & 0xff;
+      out[w * 4 + 3] = (word >>> 24) & 0xff;
+    }
+    return out;
+  }
+}
+
+/** Bytes one DNS query costs in the columns below. */
+// ts, id, name, qtype, rcode, answers, answerCount, transport, flow, nextPending, pendingTail
+export const QUERY_BYTES = 8 + 2 + 4 + 2 + 4 + 4 + 2 + 1 + 4 + 4 + 4;
+
+/**
+ * The DNS queries in capture order (one row per query packet, retransmissions included, as the
+ * analysis document lists them), and the queries still waiting for their response.
+ */
+export class DnsLog {
+  size = 0;
+  capacity = 0;
+  ts = new Float64Array(0);
+  id = new Uint16Array(0);
+  name = new Int32Array(0);
+  qtype = new Uint16Array(0);
+  /** StringTable id of the rcode, -1 while unanswered. */
+  rcode = new Int32Array(0);
+  /** Where the answer's addresses start in `answerPool` (address ids), -1: none. */
+  answers = new Int32Array(0);
+  answerCount = new Uint16Array(0);
+  transport = new Uint8Array(0);
+  flow = new Int32Array(0);
+  /** The next query waiting on the same flow and id, -1: the last. */
+  nextPending = new Int32Array(0);
+  /** At a chain's head: its last query (appends stay O(1) however long a chain grows). */
+  pendingTail = new Int32Array(0);
+  /** flow * 65536 + DNS id -> the first query waiting for that response. */
+  readonly pending = new Map<number, number>();
+  /** The answers' address ids (AddressTable), one run per response that answered a listed query. */
+  readonly answerPool = new IntColumn();
+
+  get stateBytes(): number {
+    return this.capacity * QUERY_BYTES + this.pending.size * MAP_ENTRY + this.answerPool.stateBytes;
+  }
+
+  costOfNext(): number {
+    return (this.size === this.capacity ? (nextCapacity(this.capacity) - this.capacity) * QUERY_BYTES : 0) + MAP_ENTRY;
+  }
+
+  add(): number {
+    if (this.size === this.capacity) this.grow();
+    const row = this.size++;
+    this.rcode[row] = -1;
+    this.answers[row] = -1;
+    this.nextPending[row] = -1;
+    return row;
+  }
+
+  private grow(): void {
+    const c = nextCapacity(this.capacity);
+    this.ts = grownF64(this.ts, c);
+    this.id = grownU16(this.id, c);
+    this.name = grownI32(this.name, c);
+    this.qtype = grownU16(this.qtype, c);
+    this.rcode = grownI32(this.rcode, c);
+    this.answers = grownI32(this.answers, c);
+    this.answerCount = grownU16(this.answerCount, c);
+    this.transport = grownU8(this.transport, c);
+    this.flow = grownI32(this.flow, c);
+    this.nextPending = grownI32(this.nextPending, c);
+    this.pendingTail = grownI32(this.pendingTail, c);
+    this.capacity = c;
+  }
+}
+
+/** A byte buffer that grows by doubling and is appended to in place (no concat per segment). */
+export class ByteQueue {
+  buf: Buffer;
+  start = 0;
+  end = 0;
+
+  constructor(capacity = 512) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  append(bytes: Uint8Array): void {
+    if (this.end + bytes.length > this.buf.length) {
+      const length = this.length;
+      if (length + bytes.length > this.buf.length) {
+        let capacity = this.buf.length * 2;
+        while (capacity < length + bytes.length) capacity *= 2;
+        const next = Buffer.allocUnsafe(capacity);
+        this.buf.copy(next, 0, this.start, this.end);
+        this.buf = next;
+      } else {
+        this.buf.copy(this.buf, 0, this.start, this.end);
+      }
+      this.start = 0;
+      this.end = length;
+    }
+    this.buf.set(bytes, this.end);
+    this.end += bytes.length;
+  }
+
+  /** The queued bytes, a view (valid until the next append). */
+  view(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  consume(n: number): void {
+    this.start += n;
+    if (this.start === this.end) this.start = this.end = 0;
+  }
+
+  clear(): void {
+    this.start = this.end = 0;
+  }
+}
+
+/** Bytes one address costs in AddressTable (words, family, first answer, slots at half load). */
+export const ADDRESS_BYTES = 16 + 1 + 8 + 4 + 4 + 8;
+
+/**
+ * Addresses numbered in the order first added, found by their words (the raw bytes read as
+ * little-endian int32, IPv4 in the first word): a flow's server is looked up without printing it.
+ * For addresses DNS answered, the first answer's time and name sit in columns; the rare address
+ * that several names resolved to keeps the rest in `moreAnswers`.
+ */
+export class AddressTable {
+  size = 0;
+  capacity = 0;
+  words = new Int32Array(0);
+  family = new Uint8Array(0);
+  /** The first answer that gave the address: its time and name id (-1: none yet). */
+  answerTs = new Float64Array(0);
+  answerName = new Int32Array(0);
+  /** The name of the last answer that gave it (runs of one name are kept once). */
+  lastName = new Int32Array(0);
+  slots = new Int32Array(64);
+
+  get stateBytes(): number {
+    return this.capacity * (ADDRESS_BYTES - 8) + this.slots.length * 4;
+  }
+
+  costOfNext(): number {
+    let cost = 0;
+    if (this.size === this.capacity) cost += (nextCapacity(this.capacity) - this.capacity) * (ADDRESS_BYTES - 8);
+    if ((this.size + 1) * 2 > this.slots.length) cost += this.slots.length * 4;
+    return cost;
+  }
+
+  private static hashOf(family: number, w0: number, w1: number, w2: number, w3: number): number {
+    let h = Math.imul(w0, 0x9e3779b1) + Math.imul(w1, 0x85ebca77) + Math.imul(w2, 0xc2b2ae3d) + Math.imul(w3, 0x27d4eb2f) + family;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return h ^ (h >>> 16);
+  }
+
+  /** The number of the address, -1 when absent. IPv4: w1..w3 are 0. */
+  find(family: number, w0: number, w1: number, w2: number, w3: number): number {
+    const mask = this.slots.length - 1;
+    const w = this.words;
+    for (let i = AddressTable.hashOf(family, w0, w1, w2, w3) & mask; ; i = (i + 1) & mask) {
+      const slot = this.slots[i]!;
+      if (slot === 0) return -1;
+      const n = slot - 1;
+      const at = n * 4;
+      if (this.family[n] === family && w[at] === w0 && w[at + 1] === w1 && w[at + 2] === w2 && w[at + 3] === w3) return n;
+    }
+  }
+
+  /** The number of the address, added when new. */
+  add(family: number, w0: number, w1: number, w2: number, w3: number): number {
+    const found = this.find(family, w0, w1, w2, w3);
+    if (found >= 0) return found;
+    if (this.size === this.capacity) this.grow();
+    const n = this.size++;
+    const at = n * 4;
+    this.words[at] = w0;
+    this.words[at + 1] = w1;
+    this.words[at + 2] = w2;
+    this.words[at + 3] = w3;
+    this.family[n] = family;
+    this.answerName[n] = -1;
+    this.lastName[n] = -1;
+    if (this.size * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      for (let i = 0; i < this.size; i++) this.place(i);
+    } else this.place(n);
+    return n;
+  }
+
+  /** find/add with the address given as bytes (4 or 16 at `at`). */
+  findBytes(bytes: Uint8Array, at: number, family: 4 | 6): number {
+    return family === 4
+      ? this.find(4, wordAt(bytes, at), 0, 0, 0)
+      : this.find(6, wordAt(bytes, at), wordAt(bytes, at + 4), wordAt(bytes, at + 8), wordAt(bytes, at + 12));
+  }
+
+  addBytes(bytes: Uint8Array, at: number, family: 4 | 6): number {
+    return family === 4
+      ? this.add(4, wordAt(bytes, at), 0, 0, 0)
+      : this.add(6, wordAt(bytes, at), wordAt(bytes, at + 4), wordAt(bytes, at + 8), wordAt(bytes, at + 12));
+  }
+
+  /** The address's bytes written into `out` from 0 (4 for IPv4, 16 for IPv6). */
+  bytesOf(n: number, out: Uint8Array): Uint8Array {
+    const count = this.family[n] === 6 ? 4 : 1;
+    for (let w = 0; w < count; w++) {
+      const word = this.words[n * 4 + w]!;
+      out[w * 4] = word & 0xff;
+      out[w * 4 + 1] = (word >>> 8) & 0xff;
+      out[w * 4 + 2] = (word >>> 16) & 0xff;
+      out[w * 4 + 3] = (word >>> 24) & 0xff;
+    }
+    return out;
+  }
+
+  private place(n: number): void {
+    const mask = this.slots.length - 1;
+    const at = n * 4;
+    const w = this.words;
+    for (let i = AddressTable.hashOf(this.family[n]!, w[at]!, w[at + 1]!, w[at + 2]!, w[at + 3]!) & mask; ; i = (i + 1) & mask) {
+      if (this.slots[i] === 0) {
+        this.slots[i] = n + 1;
+        return;
+      }
+    }
+  }
+
+  private grow(): void {
+    const c = nextCapacity(this.capacity);
+    this.words = grownI32(this.words, c * 4);
+    this.family = grownU8(this.family, c);
+    this.answerTs = grownF64(this.answerTs, c);
+    this.answerName = grownI32(this.answerName, c);
+    this.lastName = grownI32(this.lastName, c);
+    this.capacity = c;
+  }
+}
+
+/** The little-endian int32 at `at`. */
+export function wordAt(bytes: Uint8Array, at: number): number {
+  return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
+}
+
+/**
+ * A growing column of int32 (answer lists, per-name answer chains): appended to, never shrunk.
+ */
+export class IntColumn {
+  size = 0;
+  values = new Int32Array(256);
+
+  push(value: number): number {
+    if (this.size === this.values.length) this.values = grownI32(this.values, this.values.length * 2);
+    this.values[this.size] = value;
+    return this.size++;
+  }
+
+  get stateBytes(): number {
+    return this.values.length * 4;
+  }
+}
+
+/** A set of (a, b) pairs of non-negative int32, open addressing in typed arrays. */
+export class PairSet {
+  size = 0;
+  private keys = new Int32Array(2 * 256);
+  private used = new Uint8Array(256);
+
+  get stateBytes(): number {
+    return this.used.length * 9;
+  }
+
+  /** Adds the pair; false when it was there. */
+  add(a: number, b: number): boolean {
+    if ((this.size + 1) * 2 > this.used.length) this.rehash(this.used.length * 2);
+    const mask = this.used.length - 1;
+    for (let i = PairSet.hash(a, b) & mask; ; i = (i + 1) & mask) {
+      if (this.used[i] === 0) {
+        this.used[i] = 1;
+        this.keys[2 * i] = a;
+        this.keys[2 * i + 1] = b;
+        this.size++;
+        return true;
+      }
+      if (this.keys[2 * i] === a && this.keys[2 * i + 1] === b) return false;
+    }
+  }
+
+  private static hash(a: number, b: number): number {
+    let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    return h ^ (h >>> 12);
+  }
+
+  private rehash(length: number): void {
+    const keys = this.keys;
+    const used = this.used;
+    this.keys = new Int32Array(2 * length);
+    this.used = new Uint8Array(length);
+    this.size = 0;
+    for (let i = 0; i < used.length; i++) if (used[i] === 1) this.add(keys[2 * i]!, keys[2 * i + 1]!);
+  }
+}
