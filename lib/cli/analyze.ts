@@ -5,9 +5,6 @@
  */
 import { resolve } from 'node:path';
 import { analyzeFileDocument, documentOf, FLOW_PATHS, materialize, type AnalysisDocument, type CaptureAnalysis } from '../analysis/index.js';
-import { judgeAnalysis, resolvePolicy } from '../api/judge.js';
-import { packageUid } from '../api/capture.js';
-import { connectDevice } from '../api/observe.js';
 import type { AppJudgement, JudgePolicy } from '../api/types.js';
 import { LINKTYPE_NAMES } from '../capture/decode.js';
 import { bar, formatBytes, formatShare, renderTable } from './table.js';
@@ -47,11 +44,16 @@ export function parseMaxMemory(text: string): number {
   return mib * 2 ** 20;
 }
 
-/** The app to judge, from the options, checked before the capture is read; null: no judgement asked. */
-function appOptions(options: AnalyzeCommandOptions): { policy: JudgePolicy } | null {
+/**
+ * The app to judge, from the options, checked before the capture is read; null: no judgement
+ * asked. The judge (and adb) are loaded only here, when a judgement is asked.
+ */
+async function appOptions(options: AnalyzeCommandOptions): Promise<{ policy: JudgePolicy } | null> {
+  const parsePolicyOption =
+    options.minIpv6Share === undefined && options.slowFallbackMs === undefined ? null : (await import('./policy-option.js')).parsePolicyOption;
   const policy: JudgePolicy = {
-    ...(options.minIpv6Share === undefined ? {} : { minIpv6Share: parsePolicyOption('--min-ipv6-share', options.minIpv6Share) }),
-    ...(options.slowFallbackMs === undefined ? {} : { slowFallbackMs: parsePolicyOption('--slow-fallback-ms', options.slowFallbackMs) }),
+    ...(options.minIpv6Share === undefined ? {} : { minIpv6Share: parsePolicyOption!('--min-ipv6-share', options.minIpv6Share) }),
+    ...(options.slowFallbackMs === undefined ? {} : { slowFallbackMs: parsePolicyOption!('--slow-fallback-ms', options.slowFallbackMs) }),
   };
   const judged = options.appUid !== undefined || options.app !== undefined;
   if (options.app !== undefined && options.appUid !== undefined)
@@ -67,10 +69,14 @@ function appOptions(options: AnalyzeCommandOptions): { policy: JudgePolicy } | n
 }
 
 export async function analyzeCommand(capture: string, options: AnalyzeCommandOptions, out: NodeJS.WritableStream): Promise<number> {
-  const app = appOptions(options);
+  const app = await appOptions(options);
   const maxMemory = options.maxMemory === undefined ? undefined : parseMaxMemory(options.maxMemory);
   // The uid is read before the capture: a device or package that is not there stops the command first.
-  const uid = options.app !== undefined ? await packageUid(await connectDevice(options.device!), options.app) : (options.appUid ?? null);
+  let uid = options.appUid ?? null;
+  if (options.app !== undefined) {
+    const [{ packageUid }, { connectDevice }] = await Promise.all([import('../api/capture.js'), import('../api/observe.js')]);
+    uid = await packageUid(await connectDevice(options.device!), options.app);
+  }
   const doc = await analyzeFileDocument(capture, {
     nat64Prefixes: options.nat64Prefix ?? [],
     clatAddresses: options.clatAddress ?? [],
@@ -81,7 +87,8 @@ export async function analyzeCommand(capture: string, options: AnalyzeCommandOpt
   const judgement =
     app === null || whole === null
       ? null
-      : judgeAnalysis(whole, { package: options.app ?? null, ...(uid === null ? {} : { appUid: uid }), policy: app.policy }).judgement;
+      : (await import('../api/judge.js')).judgeAnalysis(whole, { package: options.app ?? null, ...(uid === null ? {} : { appUid: uid }), policy: app.policy })
+          .judgement;
   if (judgement !== null) judgement.evidence.pcap = resolve(capture);
   if (options.html !== undefined && whole !== null) {
     const { renderCaptureHtml } = await import('../report/capture-html.js');
@@ -140,19 +147,6 @@ async function writeJson(out: NodeJS.WritableStream, doc: AnalysisDocument, judg
   await list('dns', doc.dnsCount, doc.dnsQueryJson);
   await list('hostnames', doc.hostnameCount, (i) => printableJson(doc.hostname(i)));
   await written(out, `${head('summary', doc.summary)}${judgement === null ? '' : head('judgement', judgement)}}\n`);
-}
-
-/** `--min-ipv6-share` and `--slow-fallback-ms` as the API checks them, the error naming the option. */
-export function parsePolicyOption(option: '--min-ipv6-share' | '--slow-fallback-ms', text: string): number {
-  const value = /^\s*$/.test(text) ? Number.NaN : Number(text);
-  try {
-    resolvePolicy(option === '--min-ipv6-share' ? { minIpv6Share: value } : { slowFallbackMs: value });
-  } catch {
-    throw new UsageError(
-      `${option}: ${JSON.stringify(text)} is not ${option === '--min-ipv6-share' ? 'a share from 0 to 1 (0.7 is 70%)' : 'a whole number of milliseconds, 0 or more'}`,
-    );
-  }
-  return value;
 }
 
 const VERDICT_WORD: Record<AppJudgement['verdict'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', inconclusive: 'INCONCLUSIVE' };

@@ -18,7 +18,7 @@ import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { DEFAULT_APPIUM_URL, loadDeviceProfile, type DeviceProfile } from '../device/profile.js';
 import { appiumHome, startAppiumServers, stopAppiumServer } from '../harness/appium-server.js';
 import { DEFAULT_APP_JUDGE_POLICY, type AppJudgePolicy } from '../harness/judge.js';
-import { parsePolicyOption } from './analyze.js';
+import { parsePolicyOption } from './policy-option.js';
 import { loadCatalogue } from '../harness/catalogue.js';
 import { DeviceState } from '../harness/device-state.js';
 import {
