@@ -9,11 +9,11 @@
  */
 import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, IPV4ONLY_ARPA, isClatIpv4, type Nat64Prefix, parseAddress } from '../net/address.js';
 import type { CaptureFormat } from '../capture/reader.js';
-import { printableJson } from '../net/printable.js';
 import { compareHostnames } from './hostname-order.js';
 import type { Pref64Observer } from './pref64.js';
 import { type AddressTable, APPLICATIONS, APP_DNS, FLOW, type DnsLog, type FlowTable, KIND_TCP, KIND_V6 } from './state.js';
 import { spellAnswer } from './dns.js';
+import type { JsonBytes } from './json-bytes.js';
 import type { AddressAnswers, NameAnswerChains, UnlistedTraffic } from './analyzer.js';
 import type { AnalysisDocument, CaptureAnalysis, DnsQuery, Flow, FlowPath, HostnameFacts, PathTotals } from './types.js';
 
@@ -121,18 +121,36 @@ class AddressIndex {
   }
 }
 
-/** A number as JSON.stringify writes it (a non-finite one as null). */
-function jsonNumber(x: number): string {
-  return Number.isFinite(x) ? String(x) : 'null';
+/** printableJson(h), by hand (its key order is HostnameFacts'). */
+function writeHostname(h: HostnameFacts, o: JsonBytes): void {
+  const nullable = (x: number | null) => (x === null ? o.ascii('null') : o.number(x));
+  o.ascii('{"name":');
+  o.string(h.name);
+  o.ascii(',"queried":');
+  o.list(h.queried);
+  o.ascii(',"a":');
+  o.list(h.a);
+  o.ascii(',"nativeAaaa":');
+  o.list(h.nativeAaaa);
+  o.ascii(',"synthesizedAaaa":');
+  o.list(h.synthesizedAaaa);
+  o.ascii(',"flows":');
+  o.list(h.flows);
+  o.ascii(',"firstAttemptFamily":');
+  nullable(h.firstAttemptFamily);
+  o.ascii(',"firstAttemptTs":');
+  nullable(h.firstAttemptTs);
+  o.ascii(',"firstIpv6AttemptTs":');
+  nullable(h.firstIpv6AttemptTs);
+  o.ascii(',"firstIpv4AttemptTs":');
+  nullable(h.firstIpv4AttemptTs);
+  o.ascii(',"fallbackDelayMs":');
+  nullable(h.fallbackDelayMs);
+  o.ascii(h.ipv6Failed ? ',"ipv6Failed":true}' : ',"ipv6Failed":false}');
 }
 
-/** Printable ASCII without a quote or backslash: JSON as it is. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-/** A string as printableJson writes it: the plain ones (names, almost always) without a scan and a copy. */
-function jsonString(text: string): string {
-  return PLAIN.test(text) ? `"${text}"` : printableJson(text);
-}
+/** `,"path":"..."` per path index. */
+const PATH_JSON = PATHS.map((p) => `,"path":"${p}"`);
 
 function emptyTotals(): PathTotals {
   return { 'native-v6': 0, nat64: 0, clat: 0, 'native-v4': 0 };
@@ -361,24 +379,51 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     };
   };
 
-  const flowJson = (id: number): string => {
+  const writeFlow = (id: number, o: JsonBytes): void => {
     const flags = t.flags[id]!;
     const finAt = t.serverFinAt[id]!;
     const sni = t.sni[id]!;
     const host = hostname[id]!;
     const ports = t.ports[id]!;
     const tcp = isTcp(id);
-    const ack = !tcp || (flags & FLOW.ISN) === 0 ? null : finAt < 0 ? t.serverAcked[id]! : Math.min(t.serverAcked[id]!, finAt);
-    const app = APPLICATIONS[t.application[id]!]!;
     const est = established(id);
-    return (
-      `{"id":${id},"transport":"${tcp ? 'tcp' : 'udp'}","family":${isV6(id) ? 6 : 4},"client":"${text(id, false)}","clientPort":${ports >>> 16},` +
-      `"server":"${text(id, true)}","serverPort":${ports & 0xffff},"packets":${jsonNumber(t.packets[id]!)},"bytes":${jsonNumber(t.bytes[id]!)},` +
-      `"firstTs":${jsonNumber(t.firstTs[id]!)},"lastTs":${jsonNumber(t.lastTs[id]!)},"path":"${PATHS[path[id]!]!}","established":${est === null ? 'null' : est},` +
-      `"reset":${(flags & FLOW.RESET) !== 0},"clientPayloadBytes":${jsonNumber(t.clientPayload[id]!)},"serverBytesAcked":${ack === null ? 'null' : ack},` +
-      `"hostname":${host < 0 ? 'null' : jsonString(s.names[host]!)},"hostnameSource":${fromDns[id] === 1 ? '"dns"' : sni >= 0 ? '"sni"' : 'null'},` +
-      `"sni":${sni < 0 ? 'null' : jsonString(s.names[sni]!)},"application":${app === null ? 'null' : `"${app}"`},"twin":${twin[id]! < 0 ? 'null' : twin[id]}}`
-    );
+    const app = APPLICATIONS[t.application[id]!]!;
+    o.ascii('{"id":');
+    o.number(id);
+    o.ascii(tcp ? ',"transport":"tcp","family":' : ',"transport":"udp","family":');
+    o.ascii(isV6(id) ? '6,"client":"' : '4,"client":"');
+    o.ascii(text(id, false));
+    o.ascii('","clientPort":');
+    o.number(ports >>> 16);
+    o.ascii(',"server":"');
+    o.ascii(text(id, true));
+    o.ascii('","serverPort":');
+    o.number(ports & 0xffff);
+    o.ascii(',"packets":');
+    o.number(t.packets[id]!);
+    o.ascii(',"bytes":');
+    o.number(t.bytes[id]!);
+    o.ascii(',"firstTs":');
+    o.number(t.firstTs[id]!);
+    o.ascii(',"lastTs":');
+    o.number(t.lastTs[id]!);
+    o.ascii(PATH_JSON[path[id]!]!);
+    o.ascii(est === null ? ',"established":null,"reset":' : est ? ',"established":true,"reset":' : ',"established":false,"reset":');
+    o.ascii((flags & FLOW.RESET) !== 0 ? 'true,"clientPayloadBytes":' : 'false,"clientPayloadBytes":');
+    o.number(t.clientPayload[id]!);
+    o.ascii(',"serverBytesAcked":');
+    if (!tcp || (flags & FLOW.ISN) === 0) o.ascii('null');
+    else o.number(finAt < 0 ? t.serverAcked[id]! : Math.min(t.serverAcked[id]!, finAt));
+    o.ascii(',"hostname":');
+    o.string(host < 0 ? null : s.names[host]!);
+    o.ascii(fromDns[id] === 1 ? ',"hostnameSource":"dns","sni":' : sni >= 0 ? ',"hostnameSource":"sni","sni":' : ',"hostnameSource":null,"sni":');
+    o.string(sni < 0 ? null : s.names[sni]!);
+    o.ascii(app === null ? ',"application":null,"twin":' : `,"application":"${app}","twin":`);
+    if (twin[id]! < 0) o.ascii('null}');
+    else {
+      o.number(twin[id]!);
+      o.ascii('}');
+    }
   };
 
   const d = s.dns;
@@ -402,18 +447,29 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     flow: d.flow[i]!,
   });
 
-  const dnsQueryJson = (i: number): string => {
+  const writeDnsQuery = (i: number, o: JsonBytes): void => {
+    o.ascii('{"ts":');
+    o.number(d.ts[i]!);
+    o.ascii(',"id":');
+    o.number(d.id[i]!);
+    o.ascii(',"name":');
+    o.string(s.names[d.name[i]!]!);
+    o.ascii(',"qtype":');
+    o.string(s.qtypes[d.qtype[i]!]!);
+    o.ascii(',"rcode":');
+    const rcode = d.rcode[i]!;
+    o.string(rcode < 0 ? null : s.rcodes[rcode]!);
+    o.ascii(',"answers":[');
     const start = d.answers[i]!;
-    let answers = '';
     for (let k = 0; k < (start < 0 ? 0 : d.answerCount[i]!); k++) {
       const address = d.answerPool.values[start + k]!;
-      answers += `${k === 0 ? '' : ','}"${spellAnswer(table.bytesOf(address, scratch), 0, table.family[address] === 6 ? 6 : 4)}"`;
+      o.ascii(k === 0 ? '"' : ',"');
+      o.ascii(spellAnswer(table.bytesOf(address, scratch), 0, table.family[address] === 6 ? 6 : 4));
+      o.ascii('"');
     }
-    const rcode = d.rcode[i]!;
-    return (
-      `{"ts":${jsonNumber(d.ts[i]!)},"id":${d.id[i]},"name":${jsonString(s.names[d.name[i]!]!)},"qtype":${jsonString(s.qtypes[d.qtype[i]!]!)},` +
-      `"rcode":${rcode < 0 ? 'null' : jsonString(s.rcodes[rcode]!)},"answers":[${answers}],"transport":"${d.transport[i] === 1 ? 'tcp' : 'udp'}","flow":${d.flow[i]}}`
-    );
+    o.ascii(d.transport[i] === 1 ? '],"transport":"tcp","flow":' : '],"transport":"udp","flow":');
+    o.number(d.flow[i]!);
+    o.ascii('}');
   };
 
   const hostnameFacts = (index: number): HostnameFacts => {
@@ -516,8 +572,9 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     flowCount: n,
     flow,
     flowBytes: (id) => t.bytes[id]!,
-    flowJson,
-    dnsQueryJson,
+    writeFlow,
+    writeDnsQuery,
+    writeHostname: (i, o) => writeHostname(hostnameFacts(i), o),
     dnsCount: d.size,
     dnsQuery,
     hostnameCount: listed.length,
@@ -590,8 +647,9 @@ export function documentOf(a: CaptureAnalysis): AnalysisDocument {
     flowCount: a.flows.length,
     flow: (id) => a.flows[id]!,
     flowBytes: (id) => a.flows[id]!.bytes,
-    flowJson: (id) => printableJson(a.flows[id]),
-    dnsQueryJson: (i) => printableJson(a.dns[i]),
+    writeFlow: (id, out) => out.value(a.flows[id]),
+    writeHostname: (i, out) => out.value(a.hostnames[i]),
+    writeDnsQuery: (i, out) => out.value(a.dns[i]),
     dnsCount: a.dns.length,
     dnsQuery: (i) => a.dns[i]!,
     hostnameCount: a.hostnames.length,

@@ -1,4 +1,5 @@
 /** The analysis document of CONTRACTS.md section 2 (`v6lab analyze --json`), plus additive fields. */
+import type { JsonBytes } from './json-bytes.js';
 
 export type FlowPath = 'native-v6' | 'nat64' | 'clat' | 'native-v4';
 export const FLOW_PATHS: readonly FlowPath[] = ['native-v6', 'nat64', 'clat', 'native-v4'];
@@ -152,10 +153,12 @@ export interface AnalysisDocument {
   flow(id: number): Flow;
   /** flow(id).bytes, without building the flow. */
   flowBytes(id: number): number;
-  /** printableJson(flow(id)), written straight from the columns (what `--json` streams). */
-  flowJson(id: number): string;
-  /** printableJson(dnsQuery(index)), likewise. */
-  dnsQueryJson(index: number): string;
+  /** Writes printableJson(flow(id)) straight from the columns (what `--json` streams). */
+  writeFlow(id: number, out: JsonBytes): void;
+  /** Writes printableJson(dnsQuery(index)), likewise. */
+  writeDnsQuery(index: number, out: JsonBytes): void;
+  /** Writes printableJson(hostname(index)). */
+  writeHostname(index: number, out: JsonBytes): void;
   dnsCount: number;
   dnsQuery(index: number): DnsQuery;
   hostnameCount: number;

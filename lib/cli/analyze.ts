@@ -4,6 +4,7 @@
  * rules, lib/api/judge.ts) under `--min-ipv6-share` / `--slow-fallback-ms`: exit 1 when it fails.
  */
 import { resolve } from 'node:path';
+import { JsonBytes } from '../analysis/json-bytes.js';
 import { analyzeFileDocument, documentOf, FLOW_PATHS, materialize, type AnalysisDocument, type CaptureAnalysis } from '../analysis/index.js';
 import type { AppJudgement, JudgePolicy } from '../api/types.js';
 import { LINKTYPE_NAMES } from '../capture/decode.js';
@@ -114,39 +115,48 @@ function written(out: NodeJS.WritableStream, text: string): Promise<void> | void
   return new Promise((done) => out.once('drain', done));
 }
 
-/** Pieces of a list are joined into chunks of about this many characters before a write. */
-const JSON_CHUNK = 1 << 20;
-
 /**
  * The analysis document as JSON, byte for byte what printableJson of the whole object gives, but
- * written in chunks as its flows, queries and hostnames are built: a capture of a million flows or
+ * written in pieces as its flows, queries and hostnames are built: a capture of a million flows or
  * names never becomes one string (V8 caps a string at 512 MiB) nor a million objects at once.
  */
 async function writeJson(out: NodeJS.WritableStream, doc: AnalysisDocument, judgement: AppJudgement | null): Promise<void> {
-  const head = (key: string, value: unknown, first = false) => `${first ? '{' : ','}${JSON.stringify(key)}:${printableJson(value)}`;
-  await written(
-    out,
-    head('capture', doc.capture, true) +
-      head('nat64Prefixes', doc.nat64Prefixes) +
-      head('nat64PrefixSources', doc.nat64PrefixSources) +
-      head('pref64', doc.pref64) +
-      head('clatAddresses', doc.clatAddresses),
-  );
-  const list = async (key: string, count: number, item: (i: number) => string) => {
-    let chunk = `,${JSON.stringify(key)}:[`;
-    for (let i = 0; i < count; i++) {
-      chunk += (i === 0 ? '' : ',') + item(i);
-      if (chunk.length >= JSON_CHUNK) {
-        await written(out, chunk);
-        chunk = '';
-      }
-    }
-    await written(out, `${chunk}]`);
+  let full = false;
+  // The buffer is reused: what is handed to the stream is a copy.
+  const json = new JsonBytes((bytes) => {
+    if (!out.write(Buffer.from(bytes))) full = true;
+  });
+  const drained = async () => {
+    if (!full) return;
+    full = false;
+    await new Promise((done) => out.once('drain', done));
   };
-  await list('flows', doc.flowCount, doc.flowJson);
-  await list('dns', doc.dnsCount, doc.dnsQueryJson);
-  await list('hostnames', doc.hostnameCount, (i) => printableJson(doc.hostname(i)));
-  await written(out, `${head('summary', doc.summary)}${judgement === null ? '' : head('judgement', judgement)}}\n`);
+  const head = (key: string, value: unknown, first = false) => {
+    json.ascii(`${first ? '{' : ','}${JSON.stringify(key)}:`);
+    json.value(value);
+  };
+  head('capture', doc.capture, true);
+  head('nat64Prefixes', doc.nat64Prefixes);
+  head('nat64PrefixSources', doc.nat64PrefixSources);
+  head('pref64', doc.pref64);
+  head('clatAddresses', doc.clatAddresses);
+  const list = async (key: string, count: number, item: (i: number, out: JsonBytes) => void) => {
+    json.ascii(`,${JSON.stringify(key)}:[`);
+    for (let i = 0; i < count; i++) {
+      if (i > 0) json.ascii(',');
+      item(i, json);
+      if ((i & 1023) === 1023) await drained();
+    }
+    json.ascii(']');
+  };
+  await list('flows', doc.flowCount, doc.writeFlow);
+  await list('dns', doc.dnsCount, doc.writeDnsQuery);
+  await list('hostnames', doc.hostnameCount, doc.writeHostname);
+  head('summary', doc.summary);
+  if (judgement !== null) head('judgement', judgement);
+  json.ascii('}\n');
+  json.end();
+  await drained();
 }
 
 const VERDICT_WORD: Record<AppJudgement['verdict'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', inconclusive: 'INCONCLUSIVE' };
