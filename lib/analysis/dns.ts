@@ -137,13 +137,14 @@ let nameEnd = -1;
 let nameText: string | null = null;
 
 /** Reads a name at `at` by dns-packet's rules (pointers only backwards, 254 bytes at most). */
-function readName(b: Uint8Array, at: number, text: boolean): void {
+function readName(b: Buffer & { latin1Slice(start: number, end: number): string }, at: number, text: boolean): void {
   let offset = at;
   let oldOffset = at;
   let total = 0;
   let consumed = 0;
   let jumped = false;
   let out = text ? '' : null;
+  let list = 0;
   for (;;) {
     if (offset >= b.length) {
       nameEnd = -1;
@@ -163,15 +164,15 @@ function readName(b: Uint8Array, at: number, text: boolean): void {
         return;
       }
       if (out !== null) {
-        if (out.length > 0) out += '.';
         for (let i = offset; i < offset + len; i++) {
-          const c = b[i]!;
-          if (c >= 0x80) {
+          if (b[i]! >= 0x80) {
             out = null;
             break;
           }
-          out += String.fromCharCode(c);
         }
+        // ASCII: latin1 reads it as dns-packet's UTF-8 does, one string per label, not per byte.
+        if (out !== null) out = out.length === 0 && list === 0 ? b.latin1Slice(offset, offset + len) : `${out}.${b.latin1Slice(offset, offset + len)}`;
+        list++;
       }
       offset += len;
       if (!jumped) consumed += len;
@@ -210,7 +211,11 @@ function ipCodecV6(b: Uint8Array, at: number): string {
 
 const u16 = (b: Uint8Array, at: number) => (b[at]! << 8) | b[at + 1]!;
 
-export function fastDecode(b: Uint8Array): DnsMessage | null {
+export function fastDecode(payload: Uint8Array): DnsMessage | null {
+  // latin1Slice: Node's own, what toString('latin1') calls after checking its arguments.
+  const b = (Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)) as Buffer & {
+    latin1Slice(start: number, end: number): string;
+  };
   if (b.length < 12) return null;
   const flags = u16(b, 2);
   const questions = u16(b, 4);
