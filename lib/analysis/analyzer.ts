@@ -221,6 +221,8 @@ export class CaptureAnalyzer implements PacketSink {
       return canonicalAddress(a);
     });
     this.maxMemory = options.maxMemory ?? DEFAULT_MAX_MEMORY;
+    if (!(Number.isFinite(this.maxMemory) && this.maxMemory > 0))
+      throw new RangeError(`maxMemory: ${String(options.maxMemory)} is not a number of bytes above 0 (the bound of the analysis state; default ${DEFAULT_MAX_MEMORY})`);
   }
 
   warning(message: string): void {
