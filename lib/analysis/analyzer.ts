@@ -21,7 +21,7 @@ import {
 } from '../net/address.js';
 import type { CaptureFormat, PacketSink } from '../capture/reader.js';
 import { IPPROTO, PacketView, TCP_FLAG, decodePacket } from '../capture/decode.js';
-import { decodeDns, type DnsMessage } from './dns.js';
+import { decodeDns, DnsView } from './dns.js';
 import { Pref64Observer } from './pref64.js';
 import {
   AddressTable,
@@ -32,12 +32,16 @@ import {
   ByteQueue,
   DnsLog,
   FLOW,
+  FLOW_BYTES,
   FlowTable,
   IntColumn,
   KIND_TCP,
   KIND_V6,
   MAP_ENTRY,
+  NameTable,
   PairSet,
+  QUERY_BYTES,
+  reserveRows,
   STRING_OVERHEAD,
   StringTable,
   TLS_COLLECTING,
@@ -148,12 +152,15 @@ export class CaptureAnalyzer implements PacketSink {
   private packetHash = 0;
   /** The previous packet's flow, tried before the hash table. */
   private lastFlow = -1;
-  private readonly flows = new FlowTable();
+  private readonly flows: FlowTable;
   /** DNS names and SNI, one id space (a flow's SNI is matched against answered names by id). */
-  private readonly names = new StringTable();
+  private readonly names = new NameTable();
+  private readonly dnsView = new DnsView();
+  /** The id of ipv4only.arpa once it was seen (RFC 7050 answers reveal the NAT64 prefix). */
+  private ipv4onlyId = -1;
   private readonly qtypes = new StringTable();
   private readonly rcodes = new StringTable();
-  private readonly dns = new DnsLog();
+  private readonly dns: DnsLog;
   private readonly tlsGather = new Map<number, TlsGather>();
   private readonly dnsTcp = new Map<number, [TcpStream | null, TcpStream | null]>();
 
@@ -178,7 +185,7 @@ export class CaptureAnalyzer implements PacketSink {
   /** Names with DNS facts, in the order they were first seen. */
   private readonly factNames: number[] = [];
   /** Every address a DNS answer gave, with the first answer's name and time. */
-  private readonly addresses = new AddressTable();
+  private readonly addresses: AddressTable;
   /** Addresses several names resolved to: all their answers. */
   private readonly moreAnswers = new Map<number, AddressAnswers>();
   /** (name, address) pairs seen, and each name's addresses in answer order. */
@@ -187,6 +194,8 @@ export class CaptureAnalyzer implements PacketSink {
   private nameAnswerTail = new Int32Array(1024).fill(-1);
   private readonly nameAnswerAddress = new IntColumn();
   private readonly nameAnswerNext = new IntColumn();
+  /** The current response's answers as address ids (reused). */
+  private answerIds = new Int32Array(16);
   private readonly discoveredPrefixes = new Map<string, Nat64Prefix>();
   private readonly pref64 = new Pref64Observer();
   private readonly givenPrefixes: Nat64Prefix[];
@@ -222,7 +231,13 @@ export class CaptureAnalyzer implements PacketSink {
     });
     this.maxMemory = options.maxMemory ?? DEFAULT_MAX_MEMORY;
     if (!(Number.isFinite(this.maxMemory) && this.maxMemory > 0))
-      throw new RangeError(`maxMemory: ${String(options.maxMemory)} is not a number of bytes above 0 (the bound of the analysis state; default ${DEFAULT_MAX_MEMORY})`);
+      throw new RangeError(
+        `maxMemory: ${String(options.maxMemory)} is not a number of bytes above 0 (the bound of the analysis state; default ${DEFAULT_MAX_MEMORY})`,
+      );
+    // Reserved, not resident: a row costs memory once written (state.ts).
+    this.flows = new FlowTable(reserveRows(this.maxMemory, FLOW_BYTES, 1 << 20));
+    this.dns = new DnsLog(reserveRows(this.maxMemory, QUERY_BYTES, 1 << 19));
+    this.addresses = new AddressTable(reserveRows(this.maxMemory, ADDRESS_BYTES, 1 << 18));
   }
 
   warning(message: string): void {
@@ -768,12 +783,12 @@ export class CaptureAnalyzer implements PacketSink {
     if (t.packets[row] === 1 && fromClient && looksLikeQuicInitial(buf, v.payloadOffset, v.payloadLength)) t.application[row] = APP_QUIC;
   }
 
-  /** The id of `name` with DNS facts noted; -1 when it is new and the state has no room. */
-  private factName(name: string): number {
-    let id = this.names.find(name);
+  /** The id of the view's question name with DNS facts noted; -1 when it is new and the state has no room. */
+  private factName(m: DnsView): number {
+    let id = m.nameText === null ? this.names.findBytes(m.nameBytes, 0, m.nameLength) : this.names.find(m.nameText);
     if (id < 0) {
-      if (!this.fits(STRING_OVERHEAD + MAP_ENTRY + 12 + name.length + 4)) return -1;
-      id = this.names.id(name);
+      if (!this.fits(this.names.costOf(m.nameText === null ? m.nameLength : 3 * m.nameText.length) + 12)) return -1;
+      id = m.nameText === null ? this.names.addBytes(m.nameBytes, 0, m.nameLength) : this.names.id(m.nameText);
     }
     if (id >= this.nameQueried.length) {
       const length = Math.max(this.nameQueried.length * 2, id + 1);
@@ -796,12 +811,13 @@ export class CaptureAnalyzer implements PacketSink {
 
   private dnsMessage(payload: Uint8Array, flow: number, transport: 'udp' | 'tcp'): void {
     const ts = this.now;
-    const message = decodeDns(payload);
-    if (typeof message === 'string') {
-      this.noteDamage(message);
+    const message = this.dnsView;
+    const damage = decodeDns(payload, message);
+    if (damage !== null) {
+      this.noteDamage(damage);
       return;
     }
-    const name = this.factName(message.name);
+    const name = this.factName(message);
     const d = this.dns;
     const key = flow * 65536 + message.id;
     if (!message.response) {
@@ -842,13 +858,13 @@ export class CaptureAnalyzer implements PacketSink {
       let start = -1;
       for (let i = head; i >= 0; i = d.nextPending[i]!) {
         if (d.name[i] === name && d.qtype[i] === qtype && name >= 0) {
-          if (start < 0 && ids.length > 0) {
+          if (start < 0 && message.addressCount > 0) {
             start = d.answerPool.size;
-            for (const id of ids) d.answerPool.push(id);
+            for (let k = 0; k < message.addressCount; k++) d.answerPool.push(ids[k]!);
           }
           d.rcode[i] = rcode;
           d.answers[i] = start;
-          d.answerCount[i] = Math.min(ids.length, 0xffff);
+          d.answerCount[i] = Math.min(message.addressCount, 0xffff);
         }
       }
       d.pending.delete(key);
@@ -860,23 +876,27 @@ export class CaptureAnalyzer implements PacketSink {
    * The address ids of a response's answers, added to the table when new: always for a response
    * to a listed query (its answers are printed), else while the state has room (-1 when not).
    */
-  private answerAddresses(message: DnsMessage, answersListed: boolean): number[] {
-    const ids: number[] = [];
+  private answerAddresses(message: DnsView, answersListed: boolean): Int32Array {
+    const n = message.addressCount;
+    if (this.answerIds.length < n) this.answerIds = new Int32Array(n * 2);
+    const ids = this.answerIds;
     const bytes = message.addressBytes;
-    message.addressFamilies.forEach((family, i) => {
+    for (let i = 0; i < n; i++) {
+      const family = message.addressFamilies[i] === 6 ? 6 : 4;
       let id = this.addresses.findBytes(bytes, 16 * i, family);
       if (id < 0 && (answersListed || this.fits(this.addresses.costOfNext() + ADDRESS_BYTES))) {
         id = this.addresses.addBytes(bytes, 16 * i, family);
       }
-      ids.push(id);
-    });
+      ids[i] = id;
+    }
     return ids;
   }
 
-  private learnAnswers(message: DnsMessage, ids: readonly number[], ts: number, name: number): void {
+  private learnAnswers(message: DnsView, ids: Int32Array, ts: number, name: number): void {
     const table = this.addresses;
-    ids.forEach((id, i) => {
-      if (id < 0) return;
+    for (let i = 0; i < message.addressCount; i++) {
+      const id = ids[i]!;
+      if (id < 0) continue;
       const family = message.addressFamilies[i]!;
       // The name's addresses, distinct, in answer order.
       if (!this.full || this.fits(0)) {
@@ -912,14 +932,15 @@ export class CaptureAnalyzer implements PacketSink {
         }
       }
       // RFC 7050 section 3: a synthesized AAAA for ipv4only.arpa reveals the NAT64 prefix.
-      if (family === 6 && message.name === IPV4ONLY_ARPA) {
+      if (family === 6 && this.ipv4onlyId < 0) this.ipv4onlyId = this.names.find(IPV4ONLY_ARPA);
+      if (family === 6 && name === this.ipv4onlyId) {
         const prefix = nat64PrefixFromWellKnown(message.addressBytes.subarray(16 * i, 16 * i + 16));
         if (prefix && !this.discoveredPrefixes.has(prefix.text)) {
           this.discoveredPrefixes.set(prefix.text, prefix);
           this.knownPrefixes = null;
         }
       }
-    });
+    }
   }
 
   /**
@@ -945,7 +966,7 @@ export class CaptureAnalyzer implements PacketSink {
       otherIp: this.otherIp,
       nonIp: this.nonIp,
       flows: this.flows,
-      names: this.names.values,
+      names: this.names.values(),
       qtypes: this.qtypes.values,
       rcodes: this.rcodes.values,
       dns: this.dns,

@@ -9,6 +9,7 @@ import { parseAddress } from '../net/address.js';
 const require = createRequire(import.meta.url);
 let dnsPacketModule: typeof DnsPacketModule | undefined;
 
+/** A DNS message as a plain object (what the tests compare; the analyzer reads a DnsView). */
 export interface DnsMessage {
   id: number;
   response: boolean;
@@ -21,18 +22,62 @@ export interface DnsMessage {
   addressFamilies: (4 | 6)[];
 }
 
+/**
+ * One decoded message, reused from message to message (nothing allocated per message on the fast
+ * path). The question's name is lowercased: as bytes (`nameText` null) or, from dns-packet, as text.
+ */
+export class DnsView {
+  id = 0;
+  response = false;
+  qtype = '';
+  rcode: string | null = null;
+  nameText: string | null = null;
+  readonly nameBytes = new Uint8Array(256);
+  nameLength = 0;
+  addressCount = 0;
+  addressBytes = new Uint8Array(16 * 16);
+  addressFamilies = new Uint8Array(16);
+
+  /** Room for `n` answers. */
+  room(n: number): void {
+    if (n <= this.addressFamilies.length) return;
+    let length = this.addressFamilies.length;
+    while (length < n) length *= 2;
+    this.addressBytes = new Uint8Array(16 * length);
+    this.addressFamilies = new Uint8Array(length);
+  }
+
+  /** The question's name as text. */
+  name(): string {
+    return this.nameText ?? Buffer.from(this.nameBytes.buffer, this.nameBytes.byteOffset, this.nameLength).toString('latin1');
+  }
+}
+
 /** How dns-packet (ip-codec) spells an answer's address: what `DnsQuery.answers` has always held. */
 export function spellAnswer(bytes: Uint8Array, at: number, family: 4 | 6): string {
   return family === 4 ? `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}` : ipCodecV6(bytes, at);
 }
 
-/** Decodes one DNS message; returns a fixed reason string when it is not one. */
-export function decodeDns(payload: Uint8Array): DnsMessage | string {
-  return fastDecode(payload) ?? packetDecode(payload);
+/** Decodes one DNS message into `view`; returns a fixed reason string when it is not one, else null. */
+export function decodeDns(payload: Uint8Array, view: DnsView): string | null {
+  return fastDecode(payload, view) ? null : packetDecode(payload, view);
+}
+
+/** The view as a plain object. */
+export function dnsMessageOf(view: DnsView): DnsMessage {
+  return {
+    id: view.id,
+    response: view.response,
+    name: view.name(),
+    qtype: view.qtype,
+    rcode: view.rcode,
+    addressBytes: view.addressBytes.slice(0, 16 * view.addressCount),
+    addressFamilies: Array.from(view.addressFamilies.subarray(0, view.addressCount), (f) => (f === 6 ? 6 : 4)),
+  };
 }
 
 /** The whole message through dns-packet: every shape the fast path does not take. */
-export function packetDecode(payload: Uint8Array): DnsMessage | string {
+export function packetDecode(payload: Uint8Array, view: DnsView): string | null {
   let decoded: DnsPacketModule.Packet;
   try {
     dnsPacketModule ??= require('dns-packet') as typeof DnsPacketModule;
@@ -47,23 +92,21 @@ export function packetDecode(payload: Uint8Array): DnsMessage | string {
   for (const answer of decoded.answers ?? []) {
     if ((answer.type === 'A' || answer.type === 'AAAA') && typeof answer.data === 'string') addresses.push(answer.data);
   }
-  const addressBytes = new Uint8Array(16 * addresses.length);
-  const addressFamilies: (4 | 6)[] = [];
+  view.room(addresses.length);
+  view.addressCount = addresses.length;
   addresses.forEach((text, i) => {
     const parsed = parseAddress(text);
-    addressBytes.set(parsed.bytes, 16 * i);
-    addressFamilies.push(parsed.family);
+    view.addressBytes.set(parsed.bytes, 16 * i);
+    view.addressFamilies[i] = parsed.family;
   });
-  return {
-    id: decoded.id ?? 0,
-    response,
-    name: question.name.toLowerCase(),
-    qtype: String(question.type),
-    // @types/dns-packet omits the decoded rcode; dns-packet 5.6 sets it on every message.
-    rcode: response ? ((decoded as { rcode?: string }).rcode ?? 'NOERROR') : null,
-    addressBytes,
-    addressFamilies,
-  };
+  view.id = decoded.id ?? 0;
+  view.response = response;
+  view.nameText = question.name.toLowerCase();
+  view.nameLength = 0;
+  view.qtype = String(question.type);
+  // @types/dns-packet omits the decoded rcode; dns-packet 5.6 sets it on every message.
+  view.rcode = response ? ((decoded as { rcode?: string }).rcode ?? 'NOERROR') : null;
+  return null;
 }
 
 // --- The fast path. dns-packet builds every record of every section as objects (about 3 us a
@@ -133,18 +176,20 @@ const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'RE
 
 /** Where the last name read ended (bytes it took in place), -1: a shape left to dns-packet. */
 let nameEnd = -1;
-/** The last name's text when asked for and all ASCII (else null: dns-packet decodes UTF-8). */
-let nameText: string | null = null;
 
-/** Reads a name at `at` by dns-packet's rules (pointers only backwards, 254 bytes at most). */
-function readName(b: Buffer & { latin1Slice(start: number, end: number): string }, at: number, text: boolean): void {
+/**
+ * Reads a name at `at` by dns-packet's rules (pointers only backwards, 254 bytes at most). With
+ * `into`, its labels are written there lowercased and joined by dots (dns-packet's text, then
+ * toLowerCase), and nameEnd is -1 for a byte outside ASCII (dns-packet decodes UTF-8: its path).
+ */
+function readName(b: Uint8Array, at: number, into: DnsView | null): void {
   let offset = at;
   let oldOffset = at;
   let total = 0;
   let consumed = 0;
   let jumped = false;
-  let out = text ? '' : null;
-  let list = 0;
+  let written = 0;
+  const out = into === null ? null : into.nameBytes;
   for (;;) {
     if (offset >= b.length) {
       nameEnd = -1;
@@ -164,15 +209,15 @@ function readName(b: Buffer & { latin1Slice(start: number, end: number): string 
         return;
       }
       if (out !== null) {
+        if (written > 0) out[written++] = 0x2e;
         for (let i = offset; i < offset + len; i++) {
-          if (b[i]! >= 0x80) {
-            out = null;
-            break;
+          const c = b[i]!;
+          if (c >= 0x80) {
+            nameEnd = -1;
+            return;
           }
+          out[written++] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
         }
-        // ASCII: latin1 reads it as dns-packet's UTF-8 does, one string per label, not per byte.
-        if (out !== null) out = out.length === 0 && list === 0 ? b.latin1Slice(offset, offset + len) : `${out}.${b.latin1Slice(offset, offset + len)}`;
-        list++;
       }
       offset += len;
       if (!jumped) consumed += len;
@@ -196,7 +241,11 @@ function readName(b: Buffer & { latin1Slice(start: number, end: number): string 
     }
   }
   nameEnd = at + consumed;
-  nameText = text && out !== null ? (out === '' ? '.' : out) : null;
+  if (into !== null) {
+    if (written === 0) into.nameBytes[written++] = 0x2e; // the root: "."
+    into.nameLength = written;
+    into.nameText = null;
+  }
 }
 
 /** ip-codec's spelling of an IPv6 address, the one dns-packet gives (the first zero run, not RFC 5952's longest, is "::"). */
@@ -211,88 +260,62 @@ function ipCodecV6(b: Uint8Array, at: number): string {
 
 const u16 = (b: Uint8Array, at: number) => (b[at]! << 8) | b[at + 1]!;
 
-export function fastDecode(payload: Uint8Array): DnsMessage | null {
-  // latin1Slice: Node's own, what toString('latin1') calls after checking its arguments.
-  const b = (Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)) as Buffer & {
-    latin1Slice(start: number, end: number): string;
-  };
-  if (b.length < 12) return null;
+/** Decodes the usual message into `view`; false: a shape left to dns-packet (the view is then undefined). */
+export function fastDecode(b: Uint8Array, view: DnsView): boolean {
+  if (b.length < 12) return false;
   const flags = u16(b, 2);
   const questions = u16(b, 4);
   const answers = u16(b, 6);
   const records = answers + u16(b, 8) + u16(b, 10);
-  if (questions === 0) return null;
+  if (questions === 0) return false;
   let at = 12;
-  let name: string | null = null;
   let qtype = 0;
   for (let q = 0; q < questions; q++) {
-    readName(b, at, q === 0);
-    if (nameEnd < 0 || nameEnd + 4 > b.length) return null;
-    if (q === 0) {
-      if (nameText === null) return null;
-      name = nameText;
-      qtype = u16(b, nameEnd);
-    }
+    readName(b, at, q === 0 ? view : null);
+    if (nameEnd < 0 || nameEnd + 4 > b.length) return false;
+    if (q === 0) qtype = u16(b, nameEnd);
     at = nameEnd + 4;
   }
-  const answersAt = at;
-  // Answers are few: a second pass copies them once they are all known to be good.
-  let count = 0;
+  view.addressCount = 0;
   for (let r = 0; r < records; r++) {
-    readName(b, at, false);
-    if (nameEnd < 0 || nameEnd + 10 > b.length) return null;
+    readName(b, at, null);
+    if (nameEnd < 0 || nameEnd + 10 > b.length) return false;
     const type = u16(b, nameEnd);
     const rdlength = u16(b, nameEnd + 8);
     const rdata = nameEnd + 10;
     const end = rdata + rdlength;
-    if (end > b.length) return null;
-    if (type === TYPE_A) {
-      if (rdlength !== 4) return null;
-      if (r < answers) count++;
-    } else if (type === TYPE_AAAA) {
-      if (rdlength !== 16) return null;
-      if (r < answers) count++;
+    if (end > b.length) return false;
+    if (type === TYPE_A || type === TYPE_AAAA) {
+      if (rdlength !== (type === TYPE_A ? 4 : 16)) return false;
+      if (r < answers) {
+        const n = view.addressCount++;
+        view.room(n + 1);
+        view.addressBytes.set(b.subarray(rdata, end), 16 * n);
+        view.addressFamilies[n] = type === TYPE_A ? 4 : 6;
+      }
     } else if (type === TYPE_CNAME) {
-      readName(b, rdata, false);
-      if (nameEnd !== end) return null;
+      readName(b, rdata, null);
+      if (nameEnd !== end) return false;
     } else if (type === TYPE_SOA) {
-      readName(b, rdata, false);
-      if (nameEnd < 0) return null;
-      readName(b, nameEnd, false);
-      if (nameEnd < 0 || nameEnd + 20 !== end) return null;
+      readName(b, rdata, null);
+      if (nameEnd < 0) return false;
+      readName(b, nameEnd, null);
+      if (nameEnd < 0 || nameEnd + 20 !== end) return false;
     } else if (type === TYPE_OPT) {
       // Options fill the data exactly, none of the ones dns-packet reads fields of.
       let o = rdata;
       while (o < end) {
-        if (o + 4 > end || OPTION_DECODED.has(u16(b, o))) return null;
+        if (o + 4 > end || OPTION_DECODED.has(u16(b, o))) return false;
         o += 4 + u16(b, o + 2);
       }
-      if (o !== end) return null;
-    } else if (OWN_DECODER.has(type)) return null;
+      if (o !== end) return false;
+    } else if (OWN_DECODER.has(type)) return false;
     at = end;
   }
-  const addressBytes = new Uint8Array(16 * count);
-  const addressFamilies: (4 | 6)[] = [];
-  at = answersAt;
-  for (let r = 0; r < answers; r++) {
-    readName(b, at, false);
-    const type = u16(b, nameEnd);
-    const rdata = nameEnd + 10;
-    if (type === TYPE_A || type === TYPE_AAAA) {
-      const family = type === TYPE_A ? 4 : 6;
-      addressBytes.set(b.subarray(rdata, rdata + (family === 4 ? 4 : 16)), 16 * addressFamilies.length);
-      addressFamilies.push(family);
-    }
-    at = rdata + u16(b, nameEnd + 8);
-  }
   const response = (flags & 0x8000) !== 0;
-  return {
-    id: u16(b, 0),
-    response,
-    name: name!.toLowerCase(),
-    qtype: TYPE_NAMES[qtype] ?? `UNKNOWN_${qtype}`,
-    rcode: response ? (RCODE_NAMES[flags & 0xf] ?? `RCODE_${flags & 0xf}`) : null,
-    addressBytes,
-    addressFamilies,
-  };
+  view.id = u16(b, 0);
+  view.response = response;
+  view.qtype = TYPE_NAMES[qtype] ?? `UNKNOWN_${qtype}`;
+  view.rcode = response ? (RCODE_NAMES[flags & 0xf] ?? `RCODE_${flags & 0xf}`) : null;
+  return true;
 }

@@ -391,12 +391,13 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     o.ascii('{"id":');
     o.number(id);
     o.ascii(tcp ? ',"transport":"tcp","family":' : ',"transport":"udp","family":');
-    o.ascii(isV6(id) ? '6,"client":"' : '4,"client":"');
-    o.ascii(text(id, false));
+    const family = isV6(id) ? 6 : 4;
+    o.ascii(family === 6 ? '6,"client":"' : '4,"client":"');
+    o.address(t.addressBytes(id, false, scratch), 0, family);
     o.ascii('","clientPort":');
     o.number(ports >>> 16);
     o.ascii(',"server":"');
-    o.ascii(text(id, true));
+    o.address(t.addressBytes(id, true, scratch), 0, family);
     o.ascii('","serverPort":');
     o.number(ports & 0xffff);
     o.ascii(',"packets":');

@@ -18,7 +18,7 @@ export { CaptureFormatError } from '../capture/errors.js';
  * page-multiple reads from the page cache ran at a quarter of the speed of odd-sized ones
  * (585 vs 152 ms per GiB, bench/README.md), and odd sizes cost nothing elsewhere.
  */
-const FILE_BLOCK = 4 * 1024 * 1024 - 8;
+const FILE_BLOCK = 1024 * 1024 - 8;
 
 /**
  * Analyses a capture as its bytes arrive: push() each chunk (a tcpdump `-w -` streamed over adb),

@@ -49,7 +49,89 @@ export class JsonBytes {
   /** A number as JSON.stringify writes it (non-finite: null). */
   number(x: number): void {
     if (Number.isInteger(x) && x >= 0 && x < 2 ** 31) this.small(x);
+    else if (x >= 2 ** 30 && x < 2 ** 31 && this.microseconds(x)) return;
     else this.ascii(Number.isFinite(x) ? String(x) : 'null');
+  }
+
+  /**
+   * A capture time of 2004 to 2038 with microsecond digits, written without a string, when String(x)
+   * would give exactly those digits: x must be the double nearest the decimal s.kkkkkk. In
+   * [2^30, 2^31) a double's step is 2^-22, so x = s + m·2^-22 (m whole) and the decimal is
+   * s + k·10^-6; x is its nearest double when |m·2^-22 − k·10^-6| < 2^-23, i.e. (times 2^23·10^6,
+   * all whole and below 2^53) |2·m·10^6 − k·2^23| < 10^6. Then no shorter decimal reaches x (two
+   * decimals of at most six places are 10^-6 apart, over four steps), so the digits are
+   * String(x)'s. A tie, or anything else, is left to String(x).
+   */
+  private microseconds(x: number): boolean {
+    const s = Math.floor(x);
+    const m = (x - s) * 4194304;
+    const k = Math.round((m * 1e6) / 4194304);
+    if (k >= 1e6 || Math.abs(2 * m * 1e6 - k * 8388608) >= 1e6) return false;
+    this.small(s);
+    if (k === 0) return true;
+    if (this.at + 7 > this.buf.length) this.room(7);
+    const buf = this.buf;
+    buf[this.at++] = 0x2e;
+    let digits = 6;
+    let fraction = k;
+    while (fraction % 10 === 0) {
+      fraction /= 10;
+      digits--;
+    }
+    for (let i = digits - 1; i >= 0; i--) {
+      buf[this.at + i] = 0x30 + (fraction % 10);
+      fraction = Math.floor(fraction / 10);
+    }
+    this.at += digits;
+    return true;
+  }
+
+  /**
+   * An address as formatAddress prints it (RFC 5952 for IPv6: lower-case hex without leading
+   * zeros, the longest run of two or more zero groups, the first of equal runs, as "::"), from its
+   * bytes, without a string.
+   */
+  address(bytes: Uint8Array, offset: number, family: 4 | 6): void {
+    if (this.at + 40 > this.buf.length) this.room(40);
+    if (family === 4) {
+      for (let i = 0; i < 4; i++) {
+        if (i > 0) this.buf[this.at++] = 0x2e;
+        this.small(bytes[offset + i]!);
+      }
+      return;
+    }
+    let bestStart = -1;
+    let bestLength = 1;
+    let runStart = -1;
+    for (let i = 0; i < 8; i++) {
+      const group = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
+      if (group !== 0) runStart = -1;
+      else {
+        if (runStart < 0) runStart = i;
+        if (i - runStart + 1 > bestLength) {
+          bestStart = runStart;
+          bestLength = i - runStart + 1;
+        }
+      }
+    }
+    const buf = this.buf;
+    for (let i = 0; i < 8; i++) {
+      if (i === bestStart) {
+        buf[this.at++] = 0x3a;
+        buf[this.at++] = 0x3a;
+        i += bestLength - 1;
+        continue;
+      }
+      if (i !== 0 && i !== bestStart + bestLength) buf[this.at++] = 0x3a;
+      const group = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
+      let started = false;
+      for (let shift = 12; shift >= 0; shift -= 4) {
+        const nibble = (group >> shift) & 0xf;
+        if (nibble === 0 && !started && shift > 0) continue;
+        started = true;
+        buf[this.at++] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble;
+      }
+    }
   }
 
   /** A string, or null, as printableJson writes it. */

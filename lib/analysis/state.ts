@@ -12,9 +12,20 @@
 export const STRING_OVERHEAD = 16;
 export const MAP_ENTRY = 40;
 
-/** Columns grow by half again: doubling would leave up to half of a million-flow table unused. */
-function nextCapacity(capacity: number): number {
-  return Math.max(1024, Math.ceil(capacity * 1.5));
+/**
+ * A table's first columns are allocated at `reserve` rows: zeroed memory the kernel maps only as
+ * rows are written, so what a row costs in RSS is its bytes, and nothing is copied or left for
+ * the collector while the table is below it (growing by copy left the old columns, tens of MiB,
+ * alive until V8 collected, measured: the peak RSS of a 184k-flow capture). Past it, columns
+ * grow by half again.
+ */
+function nextCapacity(capacity: number, reserve: number): number {
+  return capacity === 0 ? Math.max(1024, reserve) : Math.ceil(capacity * 1.5);
+}
+
+/** Rows reserved up front: what `maxMemory` allows, at most `most`. */
+export function reserveRows(maxMemory: number, rowBytes: number, most: number): number {
+  return Math.min(most, Math.ceil(maxMemory / rowBytes));
 }
 
 function grownF64(a: Float64Array, capacity: number): Float64Array<ArrayBuffer> {
@@ -139,14 +150,17 @@ export class FlowTable {
   slots = new Int32Array(4096);
   mask = 4095;
 
+  constructor(private readonly reserve = 1024) {}
+
+  /** The bytes of the rows in use (what is resident; the reserve is not until written). */
   get stateBytes(): number {
-    return this.capacity * FLOW_BYTES + this.slots.length * 4;
+    return this.size * FLOW_BYTES + this.slots.length * 4;
   }
 
-  /** What adding one more row would cost now (a grown table, maybe grown slots). */
+  /** What adding one more row would cost now (its bytes; a copy of the table when it must grow; maybe grown slots). */
   costOfNext(): number {
-    let cost = 0;
-    if (this.size === this.capacity) cost += (nextCapacity(this.capacity) - this.capacity) * FLOW_BYTES;
+    let cost = FLOW_BYTES;
+    if (this.size === this.capacity) cost += this.size * FLOW_BYTES;
     if ((this.size + 1) * 2 > this.slots.length) cost += this.slots.length * 4;
     return cost;
   }
@@ -185,7 +199,7 @@ export class FlowTable {
   }
 
   private grow(): void {
-    const c = nextCapacity(this.capacity);
+    const c = nextCapacity(this.capacity, this.reserve);
     this.words = grownI32(this.words, c * 8);
     this.hash = grownI32(this.hash, c);
     this.ports = grownI32(this.ports, c);
@@ -258,12 +272,14 @@ export class DnsLog {
   /** The answers' address ids (AddressTable), one run per response that answered a listed query. */
   readonly answerPool = new IntColumn();
 
+  constructor(private readonly reserve = 1024) {}
+
   get stateBytes(): number {
-    return this.capacity * QUERY_BYTES + this.pending.size * MAP_ENTRY + this.answerPool.stateBytes;
+    return this.size * QUERY_BYTES + this.pending.size * MAP_ENTRY + this.answerPool.stateBytes;
   }
 
   costOfNext(): number {
-    return (this.size === this.capacity ? (nextCapacity(this.capacity) - this.capacity) * QUERY_BYTES : 0) + MAP_ENTRY;
+    return QUERY_BYTES + (this.size === this.capacity ? this.size * QUERY_BYTES : 0) + MAP_ENTRY;
   }
 
   add(): number {
@@ -276,7 +292,7 @@ export class DnsLog {
   }
 
   private grow(): void {
-    const c = nextCapacity(this.capacity);
+    const c = nextCapacity(this.capacity, this.reserve);
     this.ts = grownF64(this.ts, c);
     this.id = grownU16(this.id, c);
     this.name = grownI32(this.name, c);
@@ -361,13 +377,15 @@ export class AddressTable {
   lastName = new Int32Array(0);
   slots = new Int32Array(64);
 
+  constructor(private readonly reserve = 1024) {}
+
   get stateBytes(): number {
-    return this.capacity * (ADDRESS_BYTES - 8) + this.slots.length * 4;
+    return this.size * (ADDRESS_BYTES - 8) + this.slots.length * 4;
   }
 
   costOfNext(): number {
-    let cost = 0;
-    if (this.size === this.capacity) cost += (nextCapacity(this.capacity) - this.capacity) * (ADDRESS_BYTES - 8);
+    let cost = ADDRESS_BYTES - 8;
+    if (this.size === this.capacity) cost += this.size * (ADDRESS_BYTES - 8);
     if ((this.size + 1) * 2 > this.slots.length) cost += this.slots.length * 4;
     return cost;
   }
@@ -454,7 +472,7 @@ export class AddressTable {
   }
 
   private grow(): void {
-    const c = nextCapacity(this.capacity);
+    const c = nextCapacity(this.capacity, this.reserve);
     this.words = grownI32(this.words, c * 4);
     this.family = grownU8(this.family, c);
     this.answerTs = grownF64(this.answerTs, c);
@@ -527,5 +545,123 @@ export class PairSet {
     this.used = new Uint8Array(length);
     this.size = 0;
     for (let i = 0; i < used.length; i++) if (used[i] === 1) this.add(keys[2 * i]!, keys[2 * i + 1]!);
+  }
+}
+
+/**
+ * Names (DNS names, SNI) interned as UTF-8 bytes in one arena, found by their bytes: a DNS
+ * message's name is looked up without a string made for it, and a million names cost their
+ * bytes and 16 more each, off the JS heap (strings and a Map of them kept V8's young generation
+ * at its largest: every name survived, issue 19). Texts are made when a document asks.
+ */
+export class NameTable {
+  size = 0;
+  private arena = new Uint8Array(1 << 16);
+  private used = 0;
+  private start = new Int32Array(1024);
+  private length = new Int32Array(1024);
+  private hashes = new Int32Array(1024);
+  private slots = new Int32Array(2048);
+  private texts: string[] = [];
+  private readonly scratch = Buffer.allocUnsafe(1024);
+
+  get bytes(): number {
+    return this.arena.length + this.start.length * 12 + this.slots.length * 4 + this.texts.length * 8;
+  }
+
+  /** What one more name of `n` bytes may cost. */
+  costOf(n: number): number {
+    return n + 16 + (this.size === this.start.length ? this.start.length * 12 : 0) + ((this.size + 1) * 2 > this.slots.length ? this.slots.length * 4 : 0);
+  }
+
+  static hash(b: Uint8Array, at: number, n: number): number {
+    let h = 0x811c9dc5 ^ n;
+    for (let i = at; i < at + n; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    return h ^ (h >>> 15);
+  }
+
+  /** The id of the name in b[at..at+n), -1 when absent. */
+  findBytes(b: Uint8Array, at: number, n: number, hash = NameTable.hash(b, at, n)): number {
+    const mask = this.slots.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const slot = this.slots[i]!;
+      if (slot === 0) return -1;
+      const id = slot - 1;
+      if (this.hashes[id] !== hash || this.length[id] !== n) continue;
+      const s = this.start[id]!;
+      let same = true;
+      for (let k = 0; k < n; k++) {
+        if (this.arena[s + k] !== b[at + k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return id;
+    }
+  }
+
+  /** The id of the name in b[at..at+n), added when new. */
+  addBytes(b: Uint8Array, at: number, n: number): number {
+    const hash = NameTable.hash(b, at, n);
+    const found = this.findBytes(b, at, n, hash);
+    if (found >= 0) return found;
+    if (this.used + n > this.arena.length) {
+      let length = this.arena.length * 2;
+      while (this.used + n > length) length *= 2;
+      const arena = new Uint8Array(length);
+      arena.set(this.arena.subarray(0, this.used));
+      this.arena = arena;
+    }
+    if (this.size === this.start.length) {
+      this.start = grownI32(this.start, this.size * 2);
+      this.length = grownI32(this.length, this.size * 2);
+      this.hashes = grownI32(this.hashes, this.size * 2);
+    }
+    const id = this.size++;
+    this.arena.set(b.subarray(at, at + n), this.used);
+    this.start[id] = this.used;
+    this.length[id] = n;
+    this.hashes[id] = hash;
+    this.used += n;
+    if (this.size * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      for (let i = 0; i < this.size; i++) this.place(i);
+    } else this.place(id);
+    return id;
+  }
+
+  /** The id of a name given as text, added when new. */
+  id(text: string): number {
+    const n = this.encode(text);
+    return this.addBytes(n.bytes, 0, n.length);
+  }
+
+  /** The id of a name given as text, -1 when absent. */
+  find(text: string): number {
+    const n = this.encode(text);
+    return this.findBytes(n.bytes, 0, n.length);
+  }
+
+  /** Every name's text by id (made once, again only after new names). */
+  values(): readonly string[] {
+    const decoder = Buffer.from(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
+    for (let id = this.texts.length; id < this.size; id++) this.texts.push(decoder.toString('utf8', this.start[id]!, this.start[id]! + this.length[id]!));
+    return this.texts;
+  }
+
+  private encode(text: string): { bytes: Uint8Array; length: number } {
+    if (text.length * 3 <= this.scratch.length) return { bytes: this.scratch, length: this.scratch.write(text, 0, 'utf8') };
+    const bytes = Buffer.from(text, 'utf8');
+    return { bytes, length: bytes.length };
+  }
+
+  private place(id: number): void {
+    const mask = this.slots.length - 1;
+    for (let i = this.hashes[id]! & mask; ; i = (i + 1) & mask) {
+      if (this.slots[i] === 0) {
+        this.slots[i] = id + 1;
+        return;
+      }
+    }
   }
 }
