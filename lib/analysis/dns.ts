@@ -290,7 +290,8 @@ export function fastDecode(b: Uint8Array, view: DnsView): boolean {
       if (r < answers) {
         const n = view.addressCount++;
         view.room(n + 1);
-        view.addressBytes.set(b.subarray(rdata, end), 16 * n);
+        const to = view.addressBytes;
+        for (let i = rdata; i < end; i++) to[16 * n + i - rdata] = b[i]!;
         view.addressFamilies[n] = type === TYPE_A ? 4 : 6;
       }
     } else if (type === TYPE_CNAME) {

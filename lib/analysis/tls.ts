@@ -21,6 +21,17 @@ export function looksLikeTlsHandshake(bytes: Uint8Array, offset: number, length:
 
 /** Reads the SNI from the start of a client's byte stream (`bytes[0]` is a record header). */
 export function parseClientHello(bytes: Uint8Array): ClientHelloResult {
+  // The usual ClientHello: the whole handshake message in the first record, read in place (the
+  // loop below gives the same answer with an array, views and maybe a copy per ClientHello).
+  if (bytes.length >= 9 && bytes[0] === CONTENT_HANDSHAKE && bytes[1] === 3) {
+    const recordLength = (bytes[3]! << 8) | bytes[4]!;
+    if (recordLength >= 4 && recordLength <= 16384 + 256 && bytes.length - 5 >= recordLength) {
+      if (bytes[5] !== HANDSHAKE_CLIENT_HELLO) return { kind: 'not-tls' };
+      const wanted = 4 + ((bytes[6]! << 16) | (bytes[7]! << 8) | bytes[8]!);
+      if (wanted > MAX_CLIENT_HELLO) return { kind: 'not-tls' };
+      if (wanted <= recordLength) return { kind: 'client-hello', sni: serverName(bytes, 5, 5 + wanted) };
+    }
+  }
   // Join the handshake fragments of consecutive handshake records (RFC 8446 section 5.1); the
   // usual ClientHello sits in one record and is read in place.
   const fragments: Uint8Array[] = [];
@@ -44,14 +55,13 @@ export function parseClientHello(bytes: Uint8Array): ClientHelloResult {
     }
   }
   const hello = fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments);
-  return { kind: 'client-hello', sni: serverName(hello.subarray(0, wanted)) };
+  return { kind: 'client-hello', sni: serverName(hello, 0, wanted) };
 }
 
-/** server_name from a whole ClientHello handshake message; null when it has none or is malformed. */
-function serverName(hello: Uint8Array): string | null {
-  const end = hello.length;
+/** server_name from a whole ClientHello handshake message in hello[start..end); null when it has none or is malformed. */
+function serverName(hello: Uint8Array, start: number, end: number): string | null {
   // type(1) length(3) legacy_version(2) random(32)
-  let at = 4 + 2 + 32;
+  let at = start + 4 + 2 + 32;
   if (at + 1 > end) return null;
   at += 1 + hello[at]!; // legacy_session_id
   if (at + 2 > end) return null;
@@ -73,7 +83,10 @@ function serverName(hello: Uint8Array): string | null {
       while (entry + 3 <= listEnd) {
         const nameLength = (hello[entry + 1]! << 8) | hello[entry + 2]!;
         if (entry + 3 + nameLength > listEnd) return null;
-        if (hello[entry] === NAME_TYPE_HOST) return Buffer.from(hello.subarray(entry + 3, entry + 3 + nameLength)).toString('latin1');
+        if (hello[entry] === NAME_TYPE_HOST) {
+          const from = Buffer.isBuffer(hello) ? hello : Buffer.from(hello.buffer, hello.byteOffset, hello.byteLength);
+          return from.toString('latin1', entry + 3, entry + 3 + nameLength);
+        }
         entry += 3 + nameLength;
       }
       return null;
