@@ -42,7 +42,6 @@ import {
   PairSet,
   QUERY_BYTES,
   reserveRows,
-  STRING_OVERHEAD,
   StringTable,
   TLS_COLLECTING,
   TLS_DONE,

@@ -10,7 +10,7 @@ import type { AppJudgement, JudgePolicy } from '../api/types.js';
 import { LINKTYPE_NAMES } from '../capture/decode.js';
 import { bar, formatBytes, formatShare, renderTable } from './table.js';
 import { writeFileWhole } from '../config/files.js';
-import { captureTime, printable, printableJson } from '../net/printable.js';
+import { captureTime, printable } from '../net/printable.js';
 import { EXIT, UsageError } from './errors.js';
 
 export interface AnalyzeCommandOptions {
@@ -122,12 +122,13 @@ function written(out: NodeJS.WritableStream, text: string): Promise<void> | void
  */
 async function writeJson(out: NodeJS.WritableStream, doc: AnalysisDocument, judgement: AppJudgement | null): Promise<void> {
   let full = false;
-  // The buffer is reused: what is handed to the stream is a copy.
-  const json = new JsonBytes((bytes) => {
-    if (!out.write(Buffer.from(bytes))) full = true;
+  // A buffer is handed back once the stream has written it, to be filled again.
+  const json = new JsonBytes((bytes, release) => {
+    if (!out.write(bytes, () => release())) full = true;
   });
+  // Waits for a full stream to drain; else lets its write callbacks run, so buffers come back.
   const drained = async () => {
-    if (!full) return;
+    if (!full) return new Promise<void>((done) => setImmediate(done));
     full = false;
     await new Promise((done) => out.once('drain', done));
   };

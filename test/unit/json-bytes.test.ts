@@ -47,7 +47,7 @@ describe('JsonBytes: the bytes printableJson would write', () => {
       2147483647.999999,
       1793610000.5,
     ];
-    for (let i = 0; i < 200_000; i++) {
+    for (let i = 0; i < 40_000; i++) {
       const s = 1073741824 + Math.floor(rnd() * 1073741823);
       cases.push(s + (Math.floor(rnd() * 1e6) * 1000) / 1e9, s + Math.floor(rnd() * 1e9) / 1e9, s + Math.floor(rnd() * 1000) / 1e3);
     }
@@ -61,7 +61,7 @@ describe('JsonBytes: the bytes printableJson would write', () => {
 
   it('addresses as formatAddress prints them, zero runs of every length and place', () => {
     const rnd = random(7);
-    for (let i = 0; i < 50_000; i++) {
+    for (let i = 0; i < 10_000; i++) {
       const bytes = Uint8Array.from({ length: 16 }, () => (rnd() < 0.6 ? 0 : Math.floor(rnd() * 256)));
       for (const family of [4, 6] as const)
         assert.equal(
