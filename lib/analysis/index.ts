@@ -1,7 +1,7 @@
 /**
  * The analysis API: over a file, over a stream, or incrementally while a capture is written.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { CaptureReader } from '../capture/reader.js';
 import { CaptureAnalyzer } from './analyzer.js';
 import type { AnalysisDocument, AnalyzeOptions, CaptureAnalysis } from './types.js';
@@ -83,7 +83,12 @@ export async function analyzeFileDocument(path: string, options: AnalyzeOptions 
 }
 
 async function readFile(path: string, options: AnalyzeOptions): Promise<IncrementalAnalyzer> {
-  const analysis = new IncrementalAnalyzer({ source: path, ...options });
+  // The options are checked before the file is opened (a bad prefix is named first); its size, when it has one, is a hint.
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+  const analysis = new IncrementalAnalyzer({ source: path, sizeHint: size, ...options });
   const handle = await open(path, 'r');
   try {
     let filling = Buffer.allocUnsafe(FILE_BLOCK);
@@ -103,10 +108,10 @@ async function readFile(path: string, options: AnalyzeOptions): Promise<Incremen
         throw error;
       }
     }
+    return analysis;
   } finally {
     await handle.close();
   }
-  return analysis;
 }
 
 /** Analyses a capture arriving on a stream (a file stream, a device's tcpdump output). */

@@ -23,9 +23,9 @@ function nextCapacity(capacity: number, reserve: number): number {
   return capacity === 0 ? Math.max(1024, reserve) : Math.ceil(capacity * 1.5);
 }
 
-/** Rows reserved up front: what `maxMemory` allows, at most `most`. */
-export function reserveRows(maxMemory: number, rowBytes: number, most: number): number {
-  return Math.min(most, Math.ceil(maxMemory / rowBytes));
+/** Rows reserved up front: `wanted`, as far as `maxMemory` allows (nextCapacity makes it 1024 at least). */
+export function reserveRows(maxMemory: number, rowBytes: number, wanted: number): number {
+  return Math.ceil(Math.min(wanted, maxMemory / rowBytes));
 }
 
 function grownF64(a: Float64Array, capacity: number): Float64Array<ArrayBuffer> {

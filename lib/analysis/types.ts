@@ -179,4 +179,10 @@ export interface AnalyzeOptions {
    * starting `--max-memory` says how much was left out. @default 1 GiB
    */
   maxMemory?: number;
+  /**
+   * The capture's size in bytes, when known (analyzeFile passes the file's): the first flow and
+   * DNS columns are reserved in proportion, so a large capture's tables never grow by copy, and a
+   * small one (a capture window) reserves little.
+   */
+  sizeHint?: number;
 }
