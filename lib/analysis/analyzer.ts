@@ -968,7 +968,7 @@ export class CaptureAnalyzer implements PacketSink {
       otherIp: this.otherIp,
       nonIp: this.nonIp,
       flows: this.flows,
-      names: this.names.values(),
+      names: this.names,
       qtypes: this.qtypes.values,
       rcodes: this.rcodes.values,
       dns: this.dns,

@@ -9,9 +9,8 @@
  */
 import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, IPV4ONLY_ARPA, isClatIpv4, type Nat64Prefix, parseAddress } from '../net/address.js';
 import type { CaptureFormat } from '../capture/reader.js';
-import { compareHostnames } from './hostname-order.js';
 import type { Pref64Observer } from './pref64.js';
-import { type AddressTable, APPLICATIONS, APP_DNS, FLOW, type DnsLog, type FlowTable, KIND_TCP, KIND_V6 } from './state.js';
+import { type AddressTable, type NameTable, APPLICATIONS, APP_DNS, FLOW, type DnsLog, type FlowTable, KIND_TCP, KIND_V6 } from './state.js';
 import { spellAnswer } from './dns.js';
 import type { JsonBytes } from './json-bytes.js';
 import type { AddressAnswers, NameAnswerChains, UnlistedTraffic } from './analyzer.js';
@@ -32,7 +31,7 @@ export interface AnalysisState {
   otherIp: number;
   nonIp: number;
   flows: FlowTable;
-  names: readonly string[];
+  names: NameTable;
   qtypes: readonly string[];
   rcodes: readonly string[];
   dns: DnsLog;
@@ -326,7 +325,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
   }
 
   // --- Hostnames: every name DNS spoke of and every name a flow went to, in natural order.
-  const nameCount = s.names.length;
+  const nameCount = s.names.size;
   const perName = new Int32Array(nameCount + 1);
   const counted = (row: number) => hostname[row]! >= 0 && t.application[row] !== APP_DNS && !(twin[row]! >= 0 && !isV6(row)); // one socket through the CLAT is one attempt: its IPv6 leg stands for it
   for (let row = 0; row < n; row++) if (counted(row)) perName[hostname[row]! + 1]!++;
@@ -334,13 +333,15 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
   const byName = new Int32Array(perName[nameCount]!);
   const fill = perName.slice(0, nameCount);
   for (let row = 0; row < n; row++) if (counted(row)) byName[fill[hostname[row]!]!++] = row;
-  const ipv4onlyId = s.names.indexOf(IPV4ONLY_ARPA);
+  const ipv4onlyId = s.names.find(IPV4ONLY_ARPA);
   const listed: number[] = [];
   for (const id of s.factNames) if (id !== ipv4onlyId) listed.push(id);
   for (let id = 0; id < nameCount; id++) {
     if (id !== ipv4onlyId && perName[id + 1]! > perName[id]! && (s.nameQueried[id]! & (1 << 31)) === 0) listed.push(id);
   }
-  listed.sort((a, b) => compareHostnames(s.names[a]!, s.names[b]!));
+  // Sorted by the names' bytes: no string per name (they kept V8's young generation at its largest).
+  const order = Int32Array.from(listed).sort((a, b) => s.names.compare(a, b));
+  listed.length = 0;
 
   const established = (row: number): boolean | null =>
     !isTcp(row) || (t.flags[row]! & (FLOW.SYN | FLOW.SYN_ACK)) === 0 ? null : (t.flags[row]! & FLOW.ESTABLISHED) !== 0;
@@ -371,15 +372,24 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
       // The server's FIN takes a sequence number too, no byte of data: an ACK past it counts
       // only the bytes before it. A FIN the client never acknowledged takes nothing off.
       serverBytesAcked: !isTcp(id) || (flags & FLOW.ISN) === 0 ? null : finAt < 0 ? t.serverAcked[id]! : Math.min(t.serverAcked[id]!, finAt),
-      hostname: host < 0 ? null : s.names[host]!,
+      hostname: host < 0 ? null : s.names.text(host),
       hostnameSource: fromDns[id] === 1 ? 'dns' : sni >= 0 ? 'sni' : null,
-      sni: sni < 0 ? null : s.names[sni]!,
+      sni: sni < 0 ? null : s.names.text(sni),
       application: APPLICATIONS[t.application[id]!]!,
       twin: twin[id]! < 0 ? null : twin[id]!,
     };
   };
 
+  let out: JsonBytes | null = null;
+  /** A name as printableJson writes it, its bytes copied when plain, -1 as null. */
+  const writeName = (id: number): void => {
+    const o = out!;
+    if (id < 0) o.ascii('null');
+    else if (s.names.plain(id)) o.quoted(s.names.bytesOf(id));
+    else o.string(s.names.text(id));
+  };
   const writeFlow = (id: number, o: JsonBytes): void => {
+    out = o;
     const flags = t.flags[id]!;
     const finAt = t.serverFinAt[id]!;
     const sni = t.sni[id]!;
@@ -416,9 +426,9 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     if (!tcp || (flags & FLOW.ISN) === 0) o.ascii('null');
     else o.number(finAt < 0 ? t.serverAcked[id]! : Math.min(t.serverAcked[id]!, finAt));
     o.ascii(',"hostname":');
-    o.string(host < 0 ? null : s.names[host]!);
+    writeName(host);
     o.ascii(fromDns[id] === 1 ? ',"hostnameSource":"dns","sni":' : sni >= 0 ? ',"hostnameSource":"sni","sni":' : ',"hostnameSource":null,"sni":');
-    o.string(sni < 0 ? null : s.names[sni]!);
+    writeName(sni);
     o.ascii(app === null ? ',"application":null,"twin":' : `,"application":"${app}","twin":`);
     if (twin[id]! < 0) o.ascii('null}');
     else {
@@ -440,7 +450,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
   const dnsQuery = (i: number): DnsQuery => ({
     ts: d.ts[i]!,
     id: d.id[i]!,
-    name: s.names[d.name[i]!]!,
+    name: s.names.text(d.name[i]!),
     qtype: s.qtypes[d.qtype[i]!]!,
     rcode: d.rcode[i]! < 0 ? null : s.rcodes[d.rcode[i]!]!,
     answers: answerSpellings(i),
@@ -449,12 +459,13 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
   });
 
   const writeDnsQuery = (i: number, o: JsonBytes): void => {
+    out = o;
     o.ascii('{"ts":');
     o.number(d.ts[i]!);
     o.ascii(',"id":');
     o.number(d.id[i]!);
     o.ascii(',"name":');
-    o.string(s.names[d.name[i]!]!);
+    writeName(d.name[i]!);
     o.ascii(',"qtype":');
     o.string(s.qtypes[d.qtype[i]!]!);
     o.ascii(',"rcode":');
@@ -474,8 +485,8 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
   };
 
   const hostnameFacts = (index: number): HostnameFacts => {
-    const id = listed[index]!;
-    const name = s.names[id]!;
+    const id = order[index]!;
+    const name = s.names.text(id);
     const attempts = Array.from(byName.subarray(perName[id]!, perName[id + 1]!)).sort((a, b) => t.firstTs[a]! - t.firstTs[b]!);
     const queried: string[] = [];
     const mask = s.nameQueried[id] ?? 0;
@@ -578,7 +589,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     writeHostname: (i, o) => writeHostname(hostnameFacts(i), o),
     dnsCount: d.size,
     dnsQuery,
-    hostnameCount: listed.length,
+    hostnameCount: order.length,
     hostname: hostnameFacts,
     summary: {
       bytesByPath,

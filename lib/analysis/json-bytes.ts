@@ -140,6 +140,16 @@ export class JsonBytes {
     }
   }
 
+  /** Bytes known to be a plain string (printable ASCII, no quote or backslash), quoted. */
+  quoted(bytes: Uint8Array): void {
+    if (this.at + bytes.length + 2 > this.buf.length) this.room(bytes.length + 2);
+    const buf = this.buf;
+    buf[this.at++] = 0x22;
+    buf.set(bytes, this.at);
+    this.at += bytes.length;
+    buf[this.at++] = 0x22;
+  }
+
   /** A string, or null, as printableJson writes it. */
   string(text: string | null): void {
     if (text === null) this.ascii('null');

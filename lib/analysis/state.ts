@@ -8,6 +8,8 @@
  * (`--max-memory`) and drop detail, never totals, when it would pass it.
  */
 
+import { compareHostnames } from './hostname-order.js';
+
 /** V8's cost of a string beyond its characters, and of one Map entry, roughly (x64, pointer compression). */
 export const STRING_OVERHEAD = 16;
 export const MAP_ENTRY = 40;
@@ -79,6 +81,55 @@ export class StringTable {
   get size(): number {
     return this.values.length;
   }
+}
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const folded = (c: number) => (c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
+
+/** compareHostnames (hostname-order.ts) over two ASCII names in one byte array; the same rules in the same order. */
+function compareHostnameBytes(s: Uint8Array, a0: number, aLength: number, b0: number, bLength: number): number {
+  const aEnd = a0 + aLength;
+  const bEnd = b0 + bLength;
+  let i = a0;
+  let j = b0;
+  let zerosTieBreak = 0;
+  while (i < aEnd && j < bEnd) {
+    const ca = s[i]!;
+    const cb = s[j]!;
+    if (isDigit(ca) && isDigit(cb)) {
+      let ia = i;
+      let jb = j;
+      while (ia < aEnd && s[ia] === 0x30) ia++;
+      while (jb < bEnd && s[jb] === 0x30) jb++;
+      let endA = ia;
+      let endB = jb;
+      while (endA < aEnd && isDigit(s[endA]!)) endA++;
+      while (endB < bEnd && isDigit(s[endB]!)) endB++;
+      const lengths = endA - ia - (endB - jb);
+      if (lengths !== 0) return lengths;
+      for (let k = 0; k < endA - ia; k++) {
+        const digits = s[ia + k]! - s[jb + k]!;
+        if (digits !== 0) return digits;
+      }
+      if (zerosTieBreak === 0) zerosTieBreak = ia - i - (jb - j);
+      i = endA;
+      j = endB;
+      continue;
+    }
+    const chars = folded(ca) - folded(cb);
+    if (chars !== 0) return chars;
+    i++;
+    j++;
+  }
+  const rest = aEnd - i - (bEnd - j);
+  if (rest !== 0) return rest;
+  if (zerosTieBreak !== 0) return zerosTieBreak;
+  // Exact text: code units, as the string comparison does (ASCII: bytes).
+  for (let k = 0; k < Math.min(aLength, bLength); k++) {
+    const d = s[a0 + k]! - s[b0 + k]!;
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return aLength - bLength < 0 ? -1 : aLength === bLength ? 0 : 1;
 }
 
 /** Flow flag bits (FlowTable.flags). */
@@ -562,11 +613,10 @@ export class NameTable {
   private length = new Int32Array(1024);
   private hashes = new Int32Array(1024);
   private slots = new Int32Array(2048);
-  private texts: string[] = [];
   private readonly scratch = Buffer.allocUnsafe(1024);
 
   get bytes(): number {
-    return this.arena.length + this.start.length * 12 + this.slots.length * 4 + this.texts.length * 8;
+    return this.arena.length + this.start.length * 12 + this.slots.length * 4;
   }
 
   /** What one more name of `n` bytes may cost. */
@@ -642,11 +692,39 @@ export class NameTable {
     return this.findBytes(n.bytes, 0, n.length);
   }
 
-  /** Every name's text by id (made once, again only after new names). */
-  values(): readonly string[] {
-    const decoder = Buffer.from(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
-    for (let id = this.texts.length; id < this.size; id++) this.texts.push(decoder.toString('utf8', this.start[id]!, this.start[id]! + this.length[id]!));
-    return this.texts;
+  /** The name's text, made when asked (none is kept: a string per name is what this table avoids). */
+  text(id: number): string {
+    return Buffer.from(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength).toString('utf8', this.start[id]!, this.start[id]! + this.length[id]!);
+  }
+
+  /** Whether the name is printable ASCII without a quote or backslash (JSON as it is). */
+  plain(id: number): boolean {
+    const a = this.arena;
+    for (let i = this.start[id]!, end = i + this.length[id]!; i < end; i++) {
+      const c = a[i]!;
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+    }
+    return true;
+  }
+
+  /** The name's bytes (a view, valid until the next name is added). */
+  bytesOf(id: number): Uint8Array {
+    return this.arena.subarray(this.start[id]!, this.start[id]! + this.length[id]!);
+  }
+
+  /**
+   * compareHostnames(text(a), text(b)) without the texts for ASCII names (its rules byte by byte:
+   * digit runs by value, ASCII case folded, then fewer leading zeros, then the exact text).
+   */
+  compare(a: number, b: number): number {
+    const arena = this.arena;
+    const sa = this.start[a]!;
+    const sb = this.start[b]!;
+    const la = this.length[a]!;
+    const lb = this.length[b]!;
+    for (let i = 0; i < la; i++) if (arena[sa + i]! >= 0x80) return compareHostnames(this.text(a), this.text(b));
+    for (let i = 0; i < lb; i++) if (arena[sb + i]! >= 0x80) return compareHostnames(this.text(a), this.text(b));
+    return compareHostnameBytes(arena, sa, la, sb, lb);
   }
 
   private encode(text: string): { bytes: Uint8Array; length: number } {

@@ -8,20 +8,28 @@ import { JsonBytes } from '../../lib/analysis/json-bytes.js';
 import { formatAddress } from '../../lib/net/address.js';
 import { printableJson } from '../../lib/net/printable.js';
 
+// One writer for every case (a writer's buffer is 64 KiB), its buffers handed back once read.
+let parts: Buffer[] = [];
+const writer = new JsonBytes((bytes, release) => {
+  parts.push(Buffer.from(bytes));
+  release();
+});
+
 function written(write: (o: JsonBytes) => void): string {
-  const parts: Buffer[] = [];
-  const o = new JsonBytes((bytes) => parts.push(Buffer.from(bytes)));
-  write(o);
-  o.end();
+  parts = [];
+  write(writer);
+  writer.end();
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** A linear congruential generator: the same cases on every run. */
+/** xorshift32: the same cases on every run. */
 function random(seed: number): () => number {
   let x = seed;
   return () => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x / 2147483648;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
   };
 }
 
