@@ -34,6 +34,7 @@ import {
   FLOW,
   FLOW_BYTES,
   FlowTable,
+  fmix,
   IntColumn,
   KIND_TCP,
   KIND_V6,
@@ -123,14 +124,6 @@ export interface UnlistedTraffic {
   clatV4: number;
   /** IPv6 bytes to a NAT64 prefix by the other side's address (16 bytes as hex); "" for those past UNLISTED_NAT64_CLIENTS. */
   nat64ByClient: Map<string, number>;
-}
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }
 
 export class CaptureAnalyzer implements PacketSink {

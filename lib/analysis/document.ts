@@ -10,7 +10,7 @@
 import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, IPV4ONLY_ARPA, isClatIpv4, type Nat64Prefix, parseAddress } from '../net/address.js';
 import type { CaptureFormat } from '../capture/reader.js';
 import type { Pref64Observer } from './pref64.js';
-import { type AddressTable, type NameTable, APPLICATIONS, APP_DNS, FLOW, type DnsLog, type FlowTable, KIND_TCP, KIND_V6 } from './state.js';
+import { type AddressTable, type NameTable, APPLICATIONS, APP_DNS, FLOW, type DnsLog, type FlowTable, fmix, KIND_TCP, KIND_V6 } from './state.js';
 import { spellAnswer } from './dns.js';
 import type { JsonBytes } from './json-bytes.js';
 import type { AddressAnswers, NameAnswerChains, UnlistedTraffic } from './analyzer.js';
@@ -54,14 +54,6 @@ const NATIVE_V6 = 0;
 const NAT64 = 1;
 const CLAT = 2;
 const NATIVE_V4 = 3;
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
 
 function wordOf(bytes: Uint8Array, at: number): number {
   return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);

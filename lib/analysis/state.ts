@@ -14,6 +14,15 @@ import { compareHostnames } from './hostname-order.js';
 export const STRING_OVERHEAD = 16;
 export const MAP_ENTRY = 40;
 
+/** Murmur3's finalizer: mixes a 32-bit sum of address words into a table hash. */
+export function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 /**
  * A table's first columns are allocated at `reserve` rows: zeroed memory the kernel maps only as
  * rows are written, so what a row costs in RSS is its bytes, and nothing is copied or left for
@@ -442,12 +451,7 @@ export class AddressTable {
   }
 
   private static hashOf(family: number, w0: number, w1: number, w2: number, w3: number): number {
-    let h = Math.imul(w0, 0x9e3779b1) + Math.imul(w1, 0x85ebca77) + Math.imul(w2, 0xc2b2ae3d) + Math.imul(w3, 0x27d4eb2f) + family;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    return h ^ (h >>> 16);
+    return fmix(Math.imul(w0, 0x9e3779b1) + Math.imul(w1, 0x85ebca77) + Math.imul(w2, 0xc2b2ae3d) + Math.imul(w3, 0x27d4eb2f) + family);
   }
 
   /** The number of the address, -1 when absent. IPv4: w1..w3 are 0. */

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { DnsView, dnsMessageOf, fastDecode, packetDecode } from '../../lib/analysis/dns.js';
+import { prng } from '../support/mutate.js';
 
 const require = createRequire(import.meta.url);
 const dnsPacket = require('dns-packet') as typeof import('dns-packet');
@@ -62,17 +63,6 @@ function realMessages(): Buffer[] {
   ];
 }
 
-/** xorshift32: the same cases on every run. */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 function mutate(base: Buffer, rnd: () => number): Buffer {
   const b = Buffer.from(base);
   switch (Math.floor(rnd() * 5)) {
@@ -124,7 +114,7 @@ describe('DNS decoding: the fast path gives exactly what dns-packet gives', () =
   });
 
   it('on 40,000 seeded mutations of them', () => {
-    const rnd = random(0x19d45);
+    const rnd = prng(0x19d45);
     const bases = realMessages();
     let taken = 0;
     for (let i = 0; i < 40_000; i++) {

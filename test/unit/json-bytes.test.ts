@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { JsonBytes } from '../../lib/analysis/json-bytes.js';
 import { formatAddress } from '../../lib/net/address.js';
 import { printableJson } from '../../lib/net/printable.js';
+import { prng } from '../support/mutate.js';
 
 // One writer for every case (a writer's buffer is 64 KiB), its buffers handed back once read.
 let parts: Buffer[] = [];
@@ -22,20 +23,9 @@ function written(write: (o: JsonBytes) => void): string {
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** xorshift32: the same cases on every run. */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 describe('JsonBytes: the bytes printableJson would write', () => {
   it('capture times with micro- and nanosecond fractions, whole numbers, and numbers of every other kind', () => {
-    const rnd = random(19);
+    const rnd = prng(19);
     const cases = [
       0,
       1,
@@ -68,7 +58,7 @@ describe('JsonBytes: the bytes printableJson would write', () => {
   });
 
   it('addresses as formatAddress prints them, zero runs of every length and place', () => {
-    const rnd = random(7);
+    const rnd = prng(7);
     for (let i = 0; i < 10_000; i++) {
       const bytes = Uint8Array.from({ length: 16 }, () => (rnd() < 0.6 ? 0 : Math.floor(rnd() * 256)));
       for (const family of [4, 6] as const)

@@ -5,21 +5,11 @@
 import assert from 'node:assert/strict';
 import { compareHostnames } from '../../lib/analysis/hostname-order.js';
 import { NameTable } from '../../lib/analysis/state.js';
-
-/** xorshift32: the same names on every run. */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { prng } from '../support/mutate.js';
 
 /** Names built to hit every rule: digit runs with leading zeros, case, dots, dashes, non-ASCII. */
 function names(count: number): string[] {
-  const rnd = random(42);
+  const rnd = prng(42);
   const pieces = ['host', 'Host', 'h', '0', '00', '7', '007', '10', '2', '99', '.', '-', 'a', 'B', 'z', 'caf\u00e9', '\u4e2d', 'x1y', ''];
   const out = new Set<string>();
   while (out.size < count) {
