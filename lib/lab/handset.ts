@@ -13,7 +13,7 @@ import createDebug from 'debug';
 import type { HandsetHost } from './adbd/host.js';
 import { AID_SHELL } from './android/control-socket.js';
 import { handsetEnvironment } from './android/environment.js';
-import { readHandsetState, writeHandsetState } from './android/state.js';
+import { updateHandsetState } from './android/state.js';
 import { type HandsetContainer, INSIDE } from './container.js';
 import type { AgentReply, AgentRequest } from './netns-agent.js';
 
@@ -88,9 +88,10 @@ export class ContainerHandsetHost implements HandsetHost {
     log('reboot %s', this.namespace);
     this.#root = this.buildType === 'eng';
     await this.#container.stop();
-    const state = readHandsetState(this.dir);
-    const kept = Object.fromEntries(Object.entries(state.props).filter(([name]) => name.startsWith('persist.')));
-    writeHandsetState(this.dir, { ...state, props: kept, running: {} });
+    updateHandsetState(this.dir, (state) => {
+      state.props = Object.fromEntries(Object.entries(state.props).filter(([name]) => name.startsWith('persist.')));
+      state.running = {};
+    });
     await this.#container.start();
   }
 

@@ -17,7 +17,7 @@ import { watch } from 'node:fs';
 import { join } from 'node:path';
 import createDebug from 'debug';
 import { AdbDaemon, DEFAULT_REBOOT_MS } from './adbd/index.js';
-import { readHandsetState, writeHandsetState, type HandsetState } from './android/state.js';
+import { readHandsetState, updateHandsetState, type HandsetState } from './android/state.js';
 import { HandsetBootError, HandsetContainer } from './container.js';
 import { joinsWifi } from './android/connectivity.js';
 import { ContainerHandsetHost } from './handset.js';
@@ -198,9 +198,9 @@ class HandsetServer {
 
   /** What dumpsys connectivity shows of Ethernet (handset.json). */
   private recordEthernet(ethernet: HandsetState['ethernet']): void {
-    const fresh = readHandsetState(this.record.dir);
-    fresh.ethernet = ethernet;
-    writeHandsetState(this.record.dir, fresh);
+    updateHandsetState(this.record.dir, (fresh) => {
+      fresh.ethernet = ethernet;
+    });
   }
 
   /** `v6lab lab unplug`: the cable pulled for the time asked, the handset as it is otherwise. */
@@ -240,16 +240,16 @@ class HandsetServer {
         if (current.apn === wanted.apn && current.pdpType === wanted.pdp) continue;
         log('%s re-attaching: %s/%s -> %s/%s', this.record.serial, current.apn, current.pdpType, wanted.apn, wanted.pdp);
         const attached = await reattach(lab, this.record.index, wanted.apn, wanted.pdp);
-        const fresh = readHandsetState(this.record.dir);
-        fresh.network = {
-          apn: wanted.apnName,
-          pdp: attached.pdpType,
-          families: attached.families,
-          nat64Prefix: attached.clat?.nat64Prefix ?? null,
-          clat: attached.clat ? { v6Address: attached.clat.ipv6, interface: attached.clat.interface, pid: 0 } : null,
-          dns: attached.dnsServers,
-        };
-        writeHandsetState(this.record.dir, fresh);
+        updateHandsetState(this.record.dir, (fresh) => {
+          fresh.network = {
+            apn: wanted.apnName,
+            pdp: attached.pdpType,
+            families: attached.families,
+            nat64Prefix: attached.clat?.nat64Prefix ?? null,
+            clat: attached.clat ? { v6Address: attached.clat.ipv6, interface: attached.clat.interface, pid: 0 } : null,
+            dns: attached.dnsServers,
+          };
+        });
       } while (this.again);
     } catch (error) {
       process.stderr.write(`${this.record.serial}: re-attach failed: ${(error as Error).message}\n`);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderLinkProperties } from '../../lib/lab/android/connectivity.js';
@@ -142,6 +143,33 @@ describe('virtual handset: Android commands', () => {
       },
     });
     assert.equal(rendered, fixture);
+  });
+
+  it("writers in processes of their own at once lose none of each other's changes (the state lock)", async () => {
+    // As in the lab: `settings put` and `content insert` from adb shells, the activity manager
+    // recording an app, the supervisor the network it attached, each reading and writing
+    // handset.json whole. Without the lock, one writer's change is undone by another's.
+    const dir = handset();
+    const writer = join(dir, 'writer.ts');
+    writeFileSync(
+      writer,
+      [
+        `import { runToolbox } from ${JSON.stringify(resolve(root, 'lib/lab/android/toolbox.ts'))};`,
+        `import { updateHandsetState } from ${JSON.stringify(resolve(root, 'lib/lab/android/state.ts'))};`,
+        'const [dir, who, start] = process.argv.slice(2);',
+        'while (Date.now() < Number(start)) {}',
+        'for (let i = 0; i < 60; i++) {',
+        "  if (who === 'supervisor') updateHandsetState(dir, (s) => { s.props['sys.v6lab.' + i] = 'x'; });",
+        "  else if (runToolbox(dir, 'settings', ['put', 'global', who + '_' + i, 'v']).code !== 0) process.exit(1);",
+        '}',
+      ].join('\n'),
+    );
+    const start = String(Date.now() + 3_000);
+    const run = promisify(execFile);
+    await Promise.all(['a', 'b', 'c', 'supervisor'].map((who) => run(process.execPath, ['--import', 'tsx', writer, dir, who, start])));
+    const state = readHandsetState(dir);
+    for (const who of ['a', 'b', 'c']) for (let i = 0; i < 60; i++) assert.equal(state.settings.global[`${who}_${i}`], 'v', `${who}_${i} lost`);
+    for (let i = 0; i < 60; i++) assert.equal(state.props[`sys.v6lab.${i}`], 'x', `sys.v6lab.${i} lost`);
   });
 
   it('runs through the PATH wrappers a handset shell uses', () => {

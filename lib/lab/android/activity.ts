@@ -24,7 +24,7 @@ import { appConsolePath, appSocketPath, APPS_DIR } from './app.js';
 import { ACTION_VIEW, BROWSER_PACKAGE, CATEGORY_BROWSABLE, CATEGORY_DEFAULT, installedApps, webTarget } from './browser.js';
 import { AID_ROOT, AID_SHELL, serveJsonLines } from './control-socket.js';
 import { ACTION_APN_SETTINGS, APN_SETTINGS_ACTIVITY, closeSettings, openApnSettings, SETTINGS_PACKAGE } from './settings-app.js';
-import { readHandsetState, writeHandsetState, type HandsetState, type RunningApp } from './state.js';
+import { readHandsetState, updateHandsetState, type HandsetState, type RunningApp } from './state.js';
 
 const log = createDebug('v6lab:lab:activity');
 
@@ -283,10 +283,10 @@ function consoleTail(dir: string, pkg: string): string {
 
 /** Records (or forgets) a running app, re-reading the state file just before writing it. */
 function recordRunning(dir: string, pkg: string, proc: RunningApp | null): void {
-  const state = readHandsetState(dir);
-  if (proc === null) delete state.running[pkg];
-  else state.running[pkg] = proc;
-  writeHandsetState(dir, state);
+  updateHandsetState(dir, (state) => {
+    if (proc === null) delete state.running[pkg];
+    else state.running[pkg] = proc;
+  });
 }
 
 /** One launch or stop of a package at a time, so two `am start` at once make one process. */

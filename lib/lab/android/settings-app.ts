@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { writeJsonWhole } from '../../config/files.js';
 import { object, oneOf } from '../../config/schema.js';
 import { readStateFile, text } from '../state-file.js';
-import { readHandsetState, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
+import { readHandsetState, withHandsetStateLock, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
 
 export const SETTINGS_PACKAGE = 'com.android.settings';
 /** android.provider.Settings.ACTION_APN_SETTINGS. */
@@ -165,14 +165,16 @@ const inside = (x: number, y: number, [l, t, r, b]: Box) => x >= l && x <= r && 
  * Returns the APN selected, if any.
  */
 export function tapApnSettings(dir: string, x: number, y: number): string | null {
-  const state = readHandsetState(dir);
-  const rows = listedApns(state);
-  const hit = rows.findIndex((row, i) => selectable(row) && inside(x, y, apnRowBounds(i).frame));
-  if (hit < 0) return null;
-  const row = rows[hit]!;
-  if (state.preferredApnId !== row._id) {
-    state.preferredApnId = row._id;
-    writeHandsetState(dir, state);
-  }
-  return row.apn;
+  return withHandsetStateLock(dir, () => {
+    const state = readHandsetState(dir);
+    const rows = listedApns(state);
+    const hit = rows.findIndex((row, i) => selectable(row) && inside(x, y, apnRowBounds(i).frame));
+    if (hit < 0) return null;
+    const row = rows[hit]!;
+    if (state.preferredApnId !== row._id) {
+      state.preferredApnId = row._id;
+      writeHandsetState(dir, state);
+    }
+    return row.apn;
+  });
 }

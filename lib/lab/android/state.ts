@@ -3,7 +3,7 @@
  * properties set at run time, its APN table, installed apps, and what the lab attached it to.
  * One JSON file per handset, written atomically (temp + rename), read by every emulated command.
  */
-import { statSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApnEntry, HandsetProfile, PdpProtocol } from '../world.js';
 import { writeJsonWhole } from '../../config/files.js';
@@ -160,6 +160,61 @@ export function writeHandsetState(dir: string, state: HandsetState): void {
   const owner = process.getuid?.() === 0 ? statSync(dir) : undefined;
   // A FIFO or device planted in its place is replaced, never written through.
   writeJsonWhole(file, state, { owner, replaceSpecial: true });
+}
+
+/** How long a writer holds the lock at most before another takes it as left by a killed one (a hold is a read and a write: milliseconds). */
+const LOCK_STALE_MS = 5_000;
+/** How long a writer waits for the lock before it writes anyway: a handset's own uids can create the lock file, and must not stall the lab's supervisor. */
+const LOCK_WAIT_MS = 10_000;
+const pauseSync = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
+/**
+ * Runs `work` holding the handset's state lock (handset.json.lock, made with O_EXCL). Every writer
+ * of handset.json reads it, changes a part and writes it whole: the handset's commands (settings,
+ * content, svc, ...) in processes of their own, its activity manager, the lab's supervisor (the
+ * network it attached). Two at once lose one's change (a `settings put private_dns_mode` undone
+ * by the supervisor writing back the state it read before the put), which Android's settings
+ * provider, one process, never does. A lock older than LOCK_STALE_MS is a killed writer's and is
+ * taken over; after LOCK_WAIT_MS the work runs unlocked rather than hang.
+ */
+export function withHandsetStateLock<T>(dir: string, work: () => T): T {
+  const lock = join(dir, `${STATE_FILE}.lock`);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let held = false;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644));
+      held = true;
+      break;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new LabStateError(lock, `cannot be created (${code}); the handset's directory is not the lab's to write`, { cause: error });
+    }
+    try {
+      if (Date.now() - lstatSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
+    } catch {
+      // released meanwhile
+    }
+    if (Date.now() > deadline) break;
+    pauseSync(2);
+  }
+  try {
+    return work();
+  } finally {
+    if (held) rmSync(lock, { force: true });
+  }
+}
+
+/** Reads the handset's state, lets `change` change it and writes it back, under the state lock; returns what `change` returned. */
+export function updateHandsetState<T>(dir: string, change: (state: HandsetState) => T): T {
+  return withHandsetStateLock(dir, () => {
+    const state = readHandsetState(dir);
+    const result = change(state);
+    writeHandsetState(dir, state);
+    return result;
+  });
 }
 
 /** A fresh state from a profile: Android's settings defaults, the profile's APN table. */

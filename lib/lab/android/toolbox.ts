@@ -24,7 +24,7 @@ import {
   renderPmList,
   systemProperties,
 } from './render.js';
-import { readHandsetState, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
+import { readHandsetState, withHandsetStateLock, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
 
 export const TOOLBOX_COMMANDS = [
   'getprop',
@@ -87,6 +87,13 @@ export function installToolbox(binDir: string, runner: readonly string[] = [proc
  * APN table and `id` depend on it.
  */
 export function runToolbox(dir: string, command: string, args: string[], uid = process.getuid?.() ?? 0): Result {
+  return WRITERS.has(command) ? withHandsetStateLock(dir, () => runCommand(dir, command, args, uid)) : runCommand(dir, command, args, uid);
+}
+
+/** Commands that may write handset.json: each reads and writes it under the state lock. */
+const WRITERS = new Set(['setprop', 'settings', 'content', 'svc', 'cmd']);
+
+function runCommand(dir: string, command: string, args: string[], uid: number): Result {
   const state = readHandsetState(dir);
   switch (command) {
     case 'getprop':
