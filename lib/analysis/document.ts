@@ -185,27 +185,19 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
   while (legSize < legCount * 2) legSize *= 2;
   const legSlots = new Int32Array(legSize);
   const legMask = legSize - 1;
-  for (let row = 0; row < n; row++) {
-    if (isV6(row) || !isClatIpv4(t.addressBytes(row, false, scratch), 0)) continue;
-    const server = t.words[row * 8 + 4]!;
-    for (let i = legKey(isTcp(row), t.ports[row]!, server) & legMask; ; i = (i + 1) & legMask) {
-      const slot = legSlots[i]!;
-      const other = slot - 1;
-      // The last flow of a key wins, as a map's set would.
-      if (slot === 0 || (isTcp(other) === isTcp(row) && t.ports[other] === t.ports[row] && t.words[other * 8 + 4] === server)) {
-        legSlots[i] = row + 1;
-        break;
-      }
-    }
-  }
-  const findLeg = (tcp: boolean, ports: number, server: number): number => {
+  /** The slot of the leg (tcp, ports, server): the one holding it, or the empty one it would go in. */
+  const legSlot = (tcp: boolean, ports: number, server: number): number => {
     for (let i = legKey(tcp, ports, server) & legMask; ; i = (i + 1) & legMask) {
-      const slot = legSlots[i]!;
-      if (slot === 0) return -1;
-      const other = slot - 1;
-      if (isTcp(other) === tcp && t.ports[other] === ports && t.words[other * 8 + 4] === server) return other;
+      const other = legSlots[i]! - 1;
+      if (other < 0 || (isTcp(other) === tcp && t.ports[other] === ports && t.words[other * 8 + 4] === server)) return i;
     }
   };
+  for (let row = 0; row < n; row++) {
+    if (isV6(row) || !isClatIpv4(t.addressBytes(row, false, scratch), 0)) continue;
+    // The last flow of a key wins, as a map's set would.
+    legSlots[legSlot(isTcp(row), t.ports[row]!, t.words[row * 8 + 4]!)] = row + 1;
+  }
+  const findLeg = (tcp: boolean, ports: number, server: number): number => legSlots[legSlot(tcp, ports, server)]! - 1;
   const twin = new Int32Array(n).fill(-1);
   const candidates = new AddressIndex();
   let matched = new Int32Array(64);
@@ -372,16 +364,13 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     };
   };
 
-  let out: JsonBytes | null = null;
   /** A name as printableJson writes it, its bytes copied when plain, -1 as null. */
-  const writeName = (id: number): void => {
-    const o = out!;
+  const writeName = (o: JsonBytes, id: number): void => {
     if (id < 0) o.ascii('null');
     else if (s.names.plain(id)) o.quoted(s.names.bytesOf(id));
     else o.string(s.names.text(id));
   };
   const writeFlow = (id: number, o: JsonBytes): void => {
-    out = o;
     const flags = t.flags[id]!;
     const finAt = t.serverFinAt[id]!;
     const sni = t.sni[id]!;
@@ -418,9 +407,9 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     if (!tcp || (flags & FLOW.ISN) === 0) o.ascii('null');
     else o.number(finAt < 0 ? t.serverAcked[id]! : Math.min(t.serverAcked[id]!, finAt));
     o.ascii(',"hostname":');
-    writeName(host);
+    writeName(o, host);
     o.ascii(fromDns[id] === 1 ? ',"hostnameSource":"dns","sni":' : sni >= 0 ? ',"hostnameSource":"sni","sni":' : ',"hostnameSource":null,"sni":');
-    writeName(sni);
+    writeName(o, sni);
     o.ascii(app === null ? ',"application":null,"twin":' : `,"application":"${app}","twin":`);
     if (twin[id]! < 0) o.ascii('null}');
     else {
@@ -451,13 +440,12 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
   });
 
   const writeDnsQuery = (i: number, o: JsonBytes): void => {
-    out = o;
     o.ascii('{"ts":');
     o.number(d.ts[i]!);
     o.ascii(',"id":');
     o.number(d.id[i]!);
     o.ascii(',"name":');
-    writeName(d.name[i]!);
+    writeName(o, d.name[i]!);
     o.ascii(',"qtype":');
     o.string(s.qtypes[d.qtype[i]!]!);
     o.ascii(',"rcode":');
@@ -568,6 +556,10 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
       lastTs: s.packets === 0 ? null : s.lastTs,
       duplicates: s.duplicates,
       warnings,
+      unlisted:
+        u === null
+          ? null
+          : { maxMemory: s.maxMemory, atPacket: u.atPacket, packets: u.packets, bytes: u.bytes, dnsQueries: u.dnsQueries, clientHellos: u.clientHellos },
     },
     nat64Prefixes: [...prefixes.keys()],
     nat64PrefixSources: Object.fromEntries([...prefixes].map(([p, e]) => [p, e.source])),

@@ -5,6 +5,7 @@
  * printableJson would: plain ASCII strings as they are, any other through printableJson itself.
  */
 import { printableJson } from '../net/printable.js';
+import { longestZeroRun } from '../net/address.js';
 
 /** Printable ASCII without a quote or backslash: JSON as it is. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -106,20 +107,9 @@ export class JsonBytes {
       }
       return;
     }
-    let bestStart = -1;
-    let bestLength = 1;
-    let runStart = -1;
-    for (let i = 0; i < 8; i++) {
-      const group = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
-      if (group !== 0) runStart = -1;
-      else {
-        if (runStart < 0) runStart = i;
-        if (i - runStart + 1 > bestLength) {
-          bestStart = runStart;
-          bestLength = i - runStart + 1;
-        }
-      }
-    }
+    const run = longestZeroRun(bytes, offset);
+    const bestStart = run < 0 ? -1 : run >> 4;
+    const bestLength = run < 0 ? 1 : run & 15;
     const buf = this.buf;
     for (let i = 0; i < 8; i++) {
       if (i === bestStart) {

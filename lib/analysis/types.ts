@@ -16,6 +16,26 @@ export interface CaptureFacts {
   /** Packets dropped as copies of one already seen on another interface (`-i any`). */
   duplicates: number;
   warnings: string[];
+  /**
+   * Set when the analysis reached its memory bound (`--max-memory`, AnalyzeOptions.maxMemory):
+   * flows and DNS queries first seen after it were counted, not listed, so what is listed is not
+   * all the capture held and no verdict may rest on it alone (CAPTURE_INCOMPLETE). null: every
+   * flow and query seen is listed. Absent in documents of versions before it (read as null).
+   */
+  unlisted?: UnlistedFacts | null;
+}
+
+/** What the analysis counted but did not list once past its memory bound. */
+export interface UnlistedFacts {
+  /** The bound, in bytes of analysis state. */
+  maxMemory: number;
+  /** The packet (1-based) at which the bound was reached. */
+  atPacket: number;
+  /** Packets and wire bytes of flows first seen after it. */
+  packets: number;
+  bytes: number;
+  dnsQueries: number;
+  clientHellos: number;
 }
 
 export interface Flow {

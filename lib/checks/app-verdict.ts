@@ -20,6 +20,7 @@ export const REASONS = {
   SLOW_FALLBACK: 'warn',
   LOW_IPV6_SHARE: 'warn',
   NO_TRAFFIC: 'inconclusive',
+  CAPTURE_INCOMPLETE: 'inconclusive',
 } as const;
 export type ReasonCode = keyof typeof REASONS;
 
@@ -107,6 +108,15 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
 
   if (flows.length === 0) {
     add('NO_TRAFFIC', message('app.noTraffic', {}));
+  }
+  // Past its memory bound the analysis lists only what it saw before: an unlisted IPv4 flow would
+  // go unseen, so what is listed cannot clear the app (a failure it shows still stands).
+  const unlisted = analysis.capture.unlisted ?? null;
+  if (unlisted !== null) {
+    add(
+      'CAPTURE_INCOMPLETE',
+      message('app.captureIncomplete', { maxMiB: unlisted.maxMemory / 2 ** 20, atPacket: unlisted.atPacket, packets: unlisted.packets }),
+    );
   }
 
   // IPV4_LITERAL: an IPv4 socket to an address no DNS answer in the window gave.

@@ -50,6 +50,12 @@ const CATALOGUE = {
     en: 'no traffic could be attributed to the app in its window: was it started, and did it load its pages?',
     'zh-CN': '测试窗口内没有可归属于该应用的流量：应用是否已启动，页面是否已加载？',
   },
+  'app.captureIncomplete': {
+    args: { maxMiB: 'number', atPacket: 'number', packets: 'number' },
+    en: 'the analysis of the capture reached its memory bound ({maxMiB:1} MiB) at packet {atPacket}: {packets} {packets|packet|packets} of flows first seen after it were counted but not listed, so an IPv4 connection among them would go unseen; analyse the capture with a higher --max-memory',
+    'zh-CN':
+      '抓包分析在第 {atPacket} 个报文处达到内存上限（{maxMiB:1} MiB）：其后新出现的流共 {packets} 个报文只计入总数而未逐条列出，其中若有IPv4连接将无法发现；请用更大的 --max-memory 重新分析该抓包',
+  },
   'app.ipv4Literal': {
     args: { count: 'number', addresses: 'string' },
     en: 'connects to IPv4 {count|address|addresses} {addresses} that no DNS answer gave: a hard-coded IPv4 literal never works over IPv6 and only reaches an IPv6-only network through the CLAT',
@@ -709,6 +715,8 @@ const CODES = {
   LOW_IPV6_SHARE: { kind: 'product', title: { en: 'Low IPv6 share', 'zh-CN': 'IPv6字节占比过低' } },
   // Nothing of the app was seen: no verdict on it either way.
   NO_TRAFFIC: { kind: 'harness', title: { en: 'No app traffic seen', 'zh-CN': '未观察到应用流量' } },
+  // The analysis dropped detail to stay in its memory bound: what was listed is not all there was.
+  CAPTURE_INCOMPLETE: { kind: 'harness', title: { en: 'Capture analysed in part', 'zh-CN': '抓包未完整分析' } },
   // OS and APN checks (lib/checks/os.ts)
   APN_TABLE_UNREADABLE: { kind: 'harness', title: { en: 'APN table unreadable', 'zh-CN': 'APN表无法读取' } },
   APN_NOT_DUAL_STACK: { kind: 'product', title: { en: 'APN not dual-stack', 'zh-CN': 'APN不是双栈' } },

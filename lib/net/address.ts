@@ -36,21 +36,10 @@ export function formatAddress(bytes: Uint8Array, offset: number, family: Family)
   // zero groups (the first of equal runs) becomes "::". Written out because ipaddr.js takes
   // ~5 us an address and a report prints two per flow.
   const groups = GROUPS;
-  let bestStart = -1;
-  let bestLength = 1;
-  let runStart = -1;
-  for (let i = 0; i < 8; i++) {
-    const group = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
-    groups[i] = group;
-    if (group !== 0) runStart = -1;
-    else {
-      if (runStart < 0) runStart = i;
-      if (i - runStart + 1 > bestLength) {
-        bestStart = runStart;
-        bestLength = i - runStart + 1;
-      }
-    }
-  }
+  for (let i = 0; i < 8; i++) groups[i] = (bytes[offset + 2 * i]! << 8) | bytes[offset + 2 * i + 1]!;
+  const run = longestZeroRun(bytes, offset);
+  const bestStart = run < 0 ? -1 : run >> 4;
+  const bestLength = run < 0 ? 1 : run & 15;
   let text = '';
   for (let i = 0; i < 8; i++) {
     if (i === bestStart) {
@@ -61,6 +50,28 @@ export function formatAddress(bytes: Uint8Array, offset: number, family: Family)
     }
   }
   return text;
+}
+
+/**
+ * RFC 5952 section 4.2.3: the run of zero groups an IPv6 address (16 bytes at `offset`) writes as
+ * "::": the longest of two or more groups, the first of equal ones; its start * 16 + its length,
+ * or -1 when there is none. formatAddress and the analyzer's JSON writer both follow it.
+ */
+export function longestZeroRun(bytes: Uint8Array, offset: number): number {
+  let bestStart = -1;
+  let bestLength = 1;
+  let runStart = -1;
+  for (let i = 0; i < 8; i++) {
+    if ((bytes[offset + 2 * i]! | bytes[offset + 2 * i + 1]!) !== 0) runStart = -1;
+    else {
+      if (runStart < 0) runStart = i;
+      if (i - runStart + 1 > bestLength) {
+        bestStart = runStart;
+        bestLength = i - runStart + 1;
+      }
+    }
+  }
+  return bestStart < 0 ? -1 : bestStart * 16 + bestLength;
 }
 
 /** Scratch space for formatAddress: no allocation per address. */

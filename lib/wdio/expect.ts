@@ -132,9 +132,12 @@ function onJudgement(context: MatcherThis, matcher: string, actual: unknown, jud
   }
   const j = actual as AppJudgement;
   if (withoutEvidence(j)) {
+    const partial = j.reasons.some((r) => r.code === 'CAPTURE_INCOMPLETE');
     return failsBothWays(
       context,
-      `${matcher}: no evidence either way: ${appName(j)} sent nothing in the capture window (NO_TRAFFIC); check that the steps start the app and wait for its traffic\n${describeJudgement(j)}`,
+      partial && j.metrics.flows > 0
+        ? `${matcher}: no evidence either way: the capture of ${appName(j)} was analysed in part (CAPTURE_INCOMPLETE: past its memory bound, later flows were not listed); shorten the capture window, or judge its pcap with v6lab analyze --app-uid UID --max-memory MIB\n${describeJudgement(j)}`
+        : `${matcher}: no evidence either way: ${appName(j)} sent nothing in the capture window (NO_TRAFFIC); check that the steps start the app and wait for its traffic\n${describeJudgement(j)}`,
     );
   }
   return judge(j);

@@ -187,6 +187,7 @@ describe('v6lab analyze at scale (issue 19: hostile and large inputs)', function
       const captured = outline.skeleton.capture as { packets: number; warnings: string[] };
       assert.equal(captured.packets, FLOWS);
       assert.deepEqual(captured.warnings, [], 'the default --max-memory holds every flow');
+      assert.equal((captured as { unlisted?: unknown }).unlisted, null);
       assert.ok(r.peakRssBytes !== null && b.peakRssBytes !== null, 'peak RSS written at exit');
       const perFlow = (r.peakRssBytes - b.peakRssBytes) / FLOWS;
       assert.ok(
@@ -202,6 +203,12 @@ describe('v6lab analyze at scale (issue 19: hostile and large inputs)', function
       const warnings = bounded.capture.warnings.filter((w) => w.startsWith('--max-memory '));
       assert.equal(warnings.length, 1, `one --max-memory warning: ${JSON.stringify(bounded.capture.warnings)}`);
       assert.match(warnings[0]!, /^--max-memory 16\b.*\bpacket \d+/, 'the warning names the limit and the packet where it was reached');
+      // The same as data, for what judges an app on it (CAPTURE_INCOMPLETE).
+      const unlisted = bounded.capture.unlisted;
+      assert.ok(unlisted, 'capture.unlisted is set');
+      assert.equal(unlisted.maxMemory, 16 * 2 ** 20);
+      assert.match(warnings[0]!, new RegExp(`packet ${unlisted.atPacket}: ${unlisted.packets} packets \\(${unlisted.bytes} bytes\\)`));
+      assert.equal(unlisted.packets, FLOWS - outline.lengths.flows!, 'one packet a flow: the flows not listed');
       assert.ok(outline.lengths.flows! > 0 && outline.lengths.flows! < FLOWS, `${outline.lengths.flows} flows listed`);
       // The totals of the run that listed every flow (the it above, under its heap limit).
       const whole = outlineOf(await full, `${FLOWS} flows`).skeleton as unknown as Totals;
@@ -404,7 +411,7 @@ interface AnalyzeRun {
 
 /** The parts of the analysis these tests read (CONTRACTS.md section 2). */
 interface Totals {
-  capture: { packets: number; bytes: number; warnings: string[] };
+  capture: { packets: number; bytes: number; warnings: string[]; unlisted?: { maxMemory: number; atPacket: number; packets: number; bytes: number } | null };
   summary: { bytesByPath: Record<string, number> };
 }
 interface Analysis {

@@ -216,6 +216,53 @@ describe('app verdicts (CONTRACTS section 3)', () => {
     assert.deepEqual(codes(v), ['NO_TRAFFIC']);
   });
 
+  describe('an analysis past its memory bound (--max-memory): CAPTURE_INCOMPLETE, never a pass', () => {
+    // 1,100 IPv6 connections to a dual-stack host, then `literal` (an IPv4 literal through the
+    // CLAT) where `at` says. 300 KiB of state holds the first 1,024 flows and not the rest.
+    const BOUND = 300 * 1024;
+    const capture = (literalFirst: boolean) => {
+      const c = new HandsetCapture().dns(0, HS, DNS, 3000, 1, 'api.news.test', 'AAAA', ['2001:db8:2::10']);
+      if (literalFirst) c.tcp(0.05, '192.0.0.4', 5000, '198.51.100.7', 443, { responseBytes: 100 });
+      for (let i = 0; i < 1100; i++) c.tcp(0.1 + i * 0.001, HS, 10_000 + i, '2001:db8:2::10', 443, { responseBytes: 100 });
+      if (!literalFirst) c.tcp(2, '192.0.0.4', 5000, '198.51.100.7', 443, { responseBytes: 100 });
+      return c;
+    };
+    const judged = (c: HandsetCapture, maxMemory?: number) => {
+      const a = new IncrementalAnalyzer({ nat64Prefixes: ['64:ff9b::/96'], clatAddresses: [CLAT6], maxMemory });
+      a.push(c.pcap());
+      const analysis = a.finish();
+      return { analysis, verdict: appVerdict(analysis, new Set(analysis.flows.filter((f) => f.serverPort !== 53).map((f) => f.id))) };
+    };
+
+    it('an IPv4 literal past the bound is unseen: inconclusive, where the whole analysis fails', () => {
+      const whole = judged(capture(false));
+      assert.equal(whole.analysis.capture.unlisted, null);
+      assert.equal(whole.verdict.verdict, 'fail');
+      assert.deepEqual(codes(whole.verdict), ['IPV4_LITERAL']);
+      const bounded = judged(capture(false), BOUND);
+      const unlisted = bounded.analysis.capture.unlisted;
+      assert.ok(unlisted, 'the bound was reached');
+      assert.equal(unlisted.maxMemory, BOUND);
+      assert.ok(unlisted.packets > 0 && unlisted.atPacket > 0, JSON.stringify(unlisted));
+      assert.ok(!bounded.analysis.flows.some((f) => f.family === 4), 'the literal is not listed');
+      assert.equal(bounded.verdict.verdict, 'inconclusive');
+      assert.deepEqual(codes(bounded.verdict), ['CAPTURE_INCOMPLETE']);
+      const reason = bounded.verdict.reasons[0]!;
+      assert.match(reason.detail, new RegExp(`memory bound \\(0\\.3 MiB\\) at packet ${unlisted.atPacket}: ${unlisted.packets} packets`));
+      assert.deepEqual(reason.messages[0], {
+        key: 'app.captureIncomplete',
+        args: { maxMiB: BOUND / 2 ** 20, atPacket: unlisted.atPacket, packets: unlisted.packets },
+      });
+    });
+
+    it('a failure listed before the bound still fails', () => {
+      const bounded = judged(capture(true), BOUND);
+      assert.notEqual(bounded.analysis.capture.unlisted, null);
+      assert.equal(bounded.verdict.verdict, 'fail');
+      assert.deepEqual(codes(bounded.verdict), ['CAPTURE_INCOMPLETE', 'IPV4_LITERAL']);
+    });
+  });
+
   it('never blames background traffic on the app (an IPv4-only NTP server, a probe)', () => {
     const v = verdictOf(
       new HandsetCapture()

@@ -196,6 +196,18 @@ describe('v6lab/expect: matchers on app judgements', () => {
       }
     });
 
+    it('a judgement on a capture analysed in part (CAPTURE_INCOMPLETE) fails every matcher both ways, and says so', () => {
+      const partial = judgement({
+        app: 'com.example.busy',
+        verdict: 'inconclusive',
+        reasons: [{ code: 'CAPTURE_INCOMPLETE', detail: 'the analysis of the capture reached its memory bound', hostnames: [], addresses: [] }],
+        metrics: { bytesByPath: { ...NO_BYTES, 'native-v6': 12000 }, hostnames: ['chat.test'] },
+      });
+      for (const check of [() => expect(partial).toBeIpv6First(), () => expect(partial).not.toBeIpv6First(), () => expect(partial).toUsePath('native-v6')]) {
+        assert.match(failure(check), /no evidence either way: the capture of com\.example\.busy was analysed in part \(CAPTURE_INCOMPLETE/);
+      }
+    });
+
     it('a value that is not a judgement fails both ways and says what it got', () => {
       assert.match(
         failure(() => expect(undefined).toBeIpv6First()),
