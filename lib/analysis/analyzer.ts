@@ -36,6 +36,9 @@ import {
   FlowTable,
   fmix,
   IntColumn,
+  FLOW_KEY,
+  KEY_KIND,
+  KEY_PORTS,
   KIND_TCP,
   KIND_V6,
   MAP_ENTRY,
@@ -59,6 +62,9 @@ const MAX_FRAGMENT_ENTRIES = 4096;
 /** DNS over TCP: bytes buffered per direction before giving up on a stream. */
 const MAX_DNS_TCP_BUFFER = 65536 + 2;
 const DNS_PORT = 53;
+/** Slots of CaptureAnalyzer.recentFlows (a power of two: the top bits of a flow's hash pick its slot). */
+const RECENT_FLOWS = 1024;
+const RECENT_SHIFT = 32 - Math.log2(RECENT_FLOWS);
 /** The default bound of the analysis state (AnalyzeOptions.maxMemory). */
 export const DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024;
 /** Flows first seen past the bound: recent packet signatures kept for duplicate detection. */
@@ -327,138 +333,134 @@ export class CaptureAnalyzer implements PacketSink {
   }
 
   /**
-   * The flow of the packet in `view`, created when new; sets `fromClient` and `packetHash`. The
-   * previous packet's flow is tried first: a transfer is long runs of one flow. -1: a new flow
-   * the state has no room for.
+   * The packet's key as a flow row holds it when the packet's sender is the client: source words
+   * (0-3), destination words (4-7), ports (KEY_PORTS), kind (KEY_KIND). Reused for every packet.
+   */
+  private readonly packetKey = new Int32Array(FLOW_KEY);
+  /**
+   * The flows found last, by hash: RECENT_FLOWS slots of (row + 1, hash), a few KiB that stay in
+   * the cache. With a million flows the hash slots span tens of MiB: the slot of a flow seen a few
+   * hundred packets ago had left the cache (and the TLB), a third of findFlow's time (issue 19).
+   */
+  private readonly recentFlows = new Int32Array(2 * RECENT_FLOWS);
+
+  /** 1: the row at `w` of `words` is the packet's flow, sent by its client; -1: by its server; 0: another flow. */
+  private direction(words: Int32Array, w: number): number {
+    const k = this.packetKey;
+    if (words[w + KEY_KIND] !== k[KEY_KIND]) return 0;
+    const ports = words[w + KEY_PORTS]!;
+    const forward = k[KEY_PORTS]!;
+    if (
+      ports === forward &&
+      words[w] === k[0] &&
+      words[w + 4] === k[4] &&
+      words[w + 1] === k[1] &&
+      words[w + 2] === k[2] &&
+      words[w + 3] === k[3] &&
+      words[w + 5] === k[5] &&
+      words[w + 6] === k[6] &&
+      words[w + 7] === k[7]
+    )
+      return 1;
+    if (
+      ports === ((forward << 16) | (forward >>> 16)) &&
+      words[w] === k[4] &&
+      words[w + 4] === k[0] &&
+      words[w + 1] === k[5] &&
+      words[w + 2] === k[6] &&
+      words[w + 3] === k[7] &&
+      words[w + 5] === k[1] &&
+      words[w + 6] === k[2] &&
+      words[w + 7] === k[3]
+    )
+      return -1;
+    return 0;
+  }
+
+  /**
+   * The flow of the packet in `view`, created when new; sets `fromClient` and `packetHash`. Tried
+   * in order: the previous packet's flow (a transfer is long runs of one flow), the recently found
+   * flows, the hash slots. -1: a new flow the state has no room for.
    */
   private findFlow(): number {
     const dv = this.dv;
     const v = this.view;
     const t = this.flows;
     const words = t.words;
+    const k = this.packetKey;
     const six = v.family === 6;
-    const kind = (six ? KIND_V6 : 0) | (v.protocol === IPPROTO.TCP ? KIND_TCP : 0);
     const src = v.srcOffset;
     const dst = v.dstOffset;
-    const a0 = dv.getInt32(src, true),
-      a1 = six ? dv.getInt32(src + 4, true) : 0,
-      a2 = six ? dv.getInt32(src + 8, true) : 0,
-      a3 = six ? dv.getInt32(src + 12, true) : 0;
-    const b0 = dv.getInt32(dst, true),
-      b1 = six ? dv.getInt32(dst + 4, true) : 0,
-      b2 = six ? dv.getInt32(dst + 8, true) : 0,
-      b3 = six ? dv.getInt32(dst + 12, true) : 0;
+    k[0] = dv.getInt32(src, true);
+    k[1] = six ? dv.getInt32(src + 4, true) : 0;
+    k[2] = six ? dv.getInt32(src + 8, true) : 0;
+    k[3] = six ? dv.getInt32(src + 12, true) : 0;
+    k[4] = dv.getInt32(dst, true);
+    k[5] = six ? dv.getInt32(dst + 4, true) : 0;
+    k[6] = six ? dv.getInt32(dst + 8, true) : 0;
+    k[7] = six ? dv.getInt32(dst + 12, true) : 0;
     const sp = v.srcPort;
     const dp = v.dstPort;
-    const forward = (sp << 16) | dp;
-    const backward = (dp << 16) | sp;
+    k[KEY_PORTS] = (sp << 16) | dp;
+    k[KEY_KIND] = (six ? KIND_V6 : 0) | (v.protocol === IPPROTO.TCP ? KIND_TCP : 0);
     const last = this.lastFlow;
-    if (last >= 0 && t.kind[last] === kind) {
-      const w = last * 8;
-      const ports = t.ports[last];
-      if (
-        ports === forward &&
-        words[w] === a0 &&
-        words[w + 4] === b0 &&
-        words[w + 1] === a1 &&
-        words[w + 2] === a2 &&
-        words[w + 3] === a3 &&
-        words[w + 5] === b1 &&
-        words[w + 6] === b2 &&
-        words[w + 7] === b3
-      ) {
-        this.fromClient = true;
-        return last;
-      }
-      if (
-        ports === backward &&
-        words[w] === b0 &&
-        words[w + 4] === a0 &&
-        words[w + 1] === b1 &&
-        words[w + 2] === b2 &&
-        words[w + 3] === b3 &&
-        words[w + 5] === a1 &&
-        words[w + 6] === a2 &&
-        words[w + 7] === a3
-      ) {
-        this.fromClient = false;
+    if (last >= 0) {
+      const d = this.direction(words, last * FLOW_KEY);
+      if (d !== 0) {
+        this.fromClient = d > 0;
         return last;
       }
     }
-    const ea = Math.imul(a0, 0x9e3779b1) + Math.imul(a1, 0x85ebca77) + Math.imul(a2, 0xc2b2ae3d) + Math.imul(a3, 0x27d4eb2f) + Math.imul(sp, 0x165667b1);
-    const eb = Math.imul(b0, 0x9e3779b1) + Math.imul(b1, 0x85ebca77) + Math.imul(b2, 0xc2b2ae3d) + Math.imul(b3, 0x27d4eb2f) + Math.imul(dp, 0x165667b1);
+    // The same both ways: the client's and the server's halves are summed.
+    const ea =
+      Math.imul(k[0]!, 0x9e3779b1) + Math.imul(k[1]!, 0x85ebca77) + Math.imul(k[2]!, 0xc2b2ae3d) + Math.imul(k[3]!, 0x27d4eb2f) + Math.imul(sp, 0x165667b1);
+    const eb =
+      Math.imul(k[4]!, 0x9e3779b1) + Math.imul(k[5]!, 0x85ebca77) + Math.imul(k[6]!, 0xc2b2ae3d) + Math.imul(k[7]!, 0x27d4eb2f) + Math.imul(dp, 0x165667b1);
     const hash = fmix((ea + eb + v.protocol * 0x3c6ef372 + v.family) | 0);
     this.packetHash = hash;
+    const recent = this.recentFlows;
+    const r = 2 * (hash >>> RECENT_SHIFT);
+    if (recent[r] !== 0 && recent[r + 1] === hash) {
+      const f = recent[r]! - 1;
+      const d = this.direction(words, f * FLOW_KEY);
+      if (d !== 0) {
+        this.fromClient = d > 0;
+        return (this.lastFlow = f);
+      }
+    }
     const slots = t.slots;
     const mask = t.mask;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const slot = slots[i]!;
+      const slot = slots[2 * i]!;
       if (slot === 0) break;
-      const f = slot - 1;
-      if (t.hash[f] !== hash || t.kind[f] !== kind) continue;
-      const w = f * 8;
-      const ports = t.ports[f];
-      if (
-        ports === forward &&
-        words[w] === a0 &&
-        words[w + 1] === a1 &&
-        words[w + 2] === a2 &&
-        words[w + 3] === a3 &&
-        words[w + 4] === b0 &&
-        words[w + 5] === b1 &&
-        words[w + 6] === b2 &&
-        words[w + 7] === b3
-      ) {
-        this.fromClient = true;
-        return (this.lastFlow = f);
-      }
-      if (
-        ports === backward &&
-        words[w] === b0 &&
-        words[w + 1] === b1 &&
-        words[w + 2] === b2 &&
-        words[w + 3] === b3 &&
-        words[w + 4] === a0 &&
-        words[w + 5] === a1 &&
-        words[w + 6] === a2 &&
-        words[w + 7] === a3
-      ) {
-        this.fromClient = false;
-        return (this.lastFlow = f);
+      if (slots[2 * i + 1] !== hash) continue;
+      const d = this.direction(words, (slot - 1) * FLOW_KEY);
+      if (d !== 0) {
+        this.fromClient = d > 0;
+        recent[r] = slot;
+        recent[r + 1] = hash;
+        return (this.lastFlow = slot - 1);
       }
     }
     if (!this.fits(t.costOfNext())) return -1;
     // The client sent the first packet, unless that packet answers a SYN we did not see.
     const answersSyn = v.protocol === IPPROTO.TCP && (v.tcpFlags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === (TCP_FLAG.SYN | TCP_FLAG.ACK);
     const row = t.add();
-    const w = row * 8;
-    // add() may have grown the columns: write through the table, not the arrays read above.
+    const w = row * FLOW_KEY;
+    // add() may have grown the columns: write through the table, not the array read above.
     const out = t.words;
-    if (answersSyn) {
-      out[w] = b0;
-      out[w + 1] = b1;
-      out[w + 2] = b2;
-      out[w + 3] = b3;
-      out[w + 4] = a0;
-      out[w + 5] = a1;
-      out[w + 6] = a2;
-      out[w + 7] = a3;
-      t.ports[row] = backward;
-    } else {
-      out[w] = a0;
-      out[w + 1] = a1;
-      out[w + 2] = a2;
-      out[w + 3] = a3;
-      out[w + 4] = b0;
-      out[w + 5] = b1;
-      out[w + 6] = b2;
-      out[w + 7] = b3;
-      t.ports[row] = forward;
+    // By hand: TypedArray.set costs more than ten stores (180 ns a flow, measured).
+    const from = answersSyn ? 4 : 0;
+    for (let i = 0; i < 4; i++) {
+      out[w + i] = k[from + i]!;
+      out[w + 4 + i] = k[4 - from + i]!;
     }
-    t.kind[row] = kind;
-    t.hash[row] = hash;
+    out[w + KEY_PORTS] = answersSyn ? (dp << 16) | sp : k[KEY_PORTS]!;
+    out[w + KEY_KIND] = k[KEY_KIND]!;
     t.firstTs[row] = this.now;
-    t.index(row);
+    t.index(row, hash);
+    recent[r] = row + 1;
+    recent[r + 1] = hash;
     this.fromClient = !answersSyn;
     return (this.lastFlow = row);
   }
@@ -625,7 +627,7 @@ export class CaptureAnalyzer implements PacketSink {
       if (at < 0x80000000 && (finAt < 0 || at < finAt)) t.serverFinAt[row] = at;
     }
     if (v.payloadLength === 0) return;
-    const ports = t.ports[row]!;
+    const ports = t.ports(row);
     if (ports >>> 16 === DNS_PORT || (ports & 0xffff) === DNS_PORT) {
       this.dnsOverTcp(row, buf, fromClient);
       return;
@@ -761,7 +763,7 @@ export class CaptureAnalyzer implements PacketSink {
     const v = this.view;
     const t = this.flows;
     if (fromClient) t.clientPayload[row]! += v.payloadWireLength;
-    const ports = t.ports[row]!;
+    const ports = t.ports(row);
     if (ports >>> 16 === DNS_PORT || (ports & 0xffff) === DNS_PORT) {
       t.application[row] = APP_DNS;
       if (v.fragment) {

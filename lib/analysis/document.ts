@@ -10,7 +10,7 @@
 import { extractEmbeddedIpv4, formatAddress, inNat64Prefix, IPV4ONLY_ARPA, isClatIpv4, type Nat64Prefix, parseAddress } from '../net/address.js';
 import type { CaptureFormat } from '../capture/reader.js';
 import type { Pref64Observer } from './pref64.js';
-import { type AddressTable, type NameTable, APPLICATIONS, APP_DNS, FLOW, type DnsLog, type FlowTable, fmix, KIND_TCP, KIND_V6 } from './state.js';
+import { type AddressTable, type NameTable, APPLICATIONS, APP_DNS, FLOW, type DnsLog, type FlowTable, FLOW_KEY, fmix, KIND_TCP, KIND_V6 } from './state.js';
 import { spellAnswer } from './dns.js';
 import type { JsonBytes } from './json-bytes.js';
 import type { AddressAnswers, NameAnswerChains, UnlistedTraffic } from './analyzer.js';
@@ -162,8 +162,8 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     for (const p of prefixList) if (inNat64Prefix(p, bytes, 0)) return p;
     return null;
   };
-  const isV6 = (row: number) => (t.kind[row]! & KIND_V6) !== 0;
-  const isTcp = (row: number) => (t.kind[row]! & KIND_TCP) !== 0;
+  const isV6 = (row: number) => (t.kind(row) & KIND_V6) !== 0;
+  const isTcp = (row: number) => (t.kind(row) & KIND_TCP) !== 0;
   const text = (row: number, server: boolean) => formatAddress(t.addressBytes(row, server, scratch), 0, isV6(row) ? 6 : 4);
 
   // Each flow's NAT64 prefix (index into prefixList), -1: none or IPv4.
@@ -189,13 +189,13 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
   const legSlot = (tcp: boolean, ports: number, server: number): number => {
     for (let i = legKey(tcp, ports, server) & legMask; ; i = (i + 1) & legMask) {
       const other = legSlots[i]! - 1;
-      if (other < 0 || (isTcp(other) === tcp && t.ports[other] === ports && t.words[other * 8 + 4] === server)) return i;
+      if (other < 0 || (isTcp(other) === tcp && t.ports(other) === ports && t.words[other * FLOW_KEY + 4] === server)) return i;
     }
   };
   for (let row = 0; row < n; row++) {
     if (isV6(row) || !isClatIpv4(t.addressBytes(row, false, scratch), 0)) continue;
     // The last flow of a key wins, as a map's set would.
-    legSlots[legSlot(isTcp(row), t.ports[row]!, t.words[row * 8 + 4]!)] = row + 1;
+    legSlots[legSlot(isTcp(row), t.ports(row), t.words[row * FLOW_KEY + 4]!)] = row + 1;
   }
   const findLeg = (tcp: boolean, ports: number, server: number): number => legSlots[legSlot(tcp, ports, server)]! - 1;
   const twin = new Int32Array(n).fill(-1);
@@ -207,7 +207,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
   let firstSide = new Uint8Array(64);
   const note = (row: number, server: boolean): number => {
     const before = candidates.size;
-    const id = candidates.add(t.words, row * 8 + (server ? 4 : 0));
+    const id = candidates.add(t.words, row * FLOW_KEY + (server ? 4 : 0));
     if (id >= matched.length) {
       const grow = <T extends Int32Array | Uint8Array>(a: T, make: (length: number) => T): T => {
         const b = make(a.length * 2);
@@ -235,7 +235,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
       continue;
     }
     extractEmbeddedIpv4(prefixList[p]!, t.addressBytes(row, true, scratch), 0, embedded);
-    const leg = findLeg(isTcp(row), t.ports[row]!, wordOf(embedded, 0));
+    const leg = findLeg(isTcp(row), t.ports(row), wordOf(embedded, 0));
     if (leg >= 0) {
       matched[client]!++;
       twin[row] = leg;
@@ -264,7 +264,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     }
   }
   const clientIsClat = (row: number): boolean => {
-    const id = candidates.find(t.words, row * 8);
+    const id = candidates.find(t.words, row * FLOW_KEY);
     return id >= 0 && isClatAddress[id] === 1;
   };
   // Twins count only where their IPv6 leg is a CLAT address.
@@ -284,7 +284,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
   for (let row = 0; row < n; row++) {
     // The server's address in the table of answered addresses, looked up by its words.
     let address = -1;
-    const at = row * 8 + 4;
+    const at = row * FLOW_KEY + 4;
     if (!isV6(row)) {
       path[row] = isClatIpv4(t.addressBytes(row, false, scratch), 0) || isClatIpv4(t.addressBytes(row, true, scratch), 0) ? CLAT : NATIVE_V4;
       address = table.find(4, w[at]!, 0, 0, 0);
@@ -336,7 +336,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     const finAt = t.serverFinAt[id]!;
     const sni = t.sni[id]!;
     const host = hostname[id]!;
-    const ports = t.ports[id]!;
+    const ports = t.ports(id);
     return {
       id,
       transport: isTcp(id) ? 'tcp' : 'udp',
@@ -375,7 +375,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     const finAt = t.serverFinAt[id]!;
     const sni = t.sni[id]!;
     const host = hostname[id]!;
-    const ports = t.ports[id]!;
+    const ports = t.ports(id);
     const tcp = isTcp(id);
     const est = established(id);
     const app = APPLICATIONS[t.application[id]!]!;

@@ -7,6 +7,13 @@
 import { printableJson } from '../net/printable.js';
 import { longestZeroRun } from '../net/address.js';
 
+/** "00" to "99" as ASCII bytes, two by two. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 0x30 + ((i / 10) | 0);
+  DIGIT_PAIRS[2 * i + 1] = 0x30 + (i % 10);
+}
+
 /** Printable ASCII without a quote or backslash: JSON as it is. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
@@ -177,20 +184,28 @@ export class JsonBytes {
   }
 
   /** A non-negative int32, digit by digit: no string. */
+  /** A whole number from 0 below 2^31, two digits at a time (half the divisions of one at a time: a tenth of `--json`'s time went to digits, issue 19). */
   private small(n: number): void {
     if (this.at + 10 > this.buf.length) this.room(10);
+    const buf = this.buf;
     if (n < 10) {
-      this.buf[this.at++] = 0x30 + n;
+      buf[this.at++] = 0x30 + n;
       return;
     }
-    let digits = 1;
-    for (let t = n; t >= 10; t = (t / 10) | 0) digits++;
+    const digits = n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
     let i = this.at + digits;
     this.at = i;
-    do {
-      this.buf[--i] = 0x30 + (n % 10);
-      n = (n / 10) | 0;
-    } while (n > 0);
+    while (n >= 100) {
+      const q = (n / 100) | 0;
+      const pair = 2 * (n - q * 100);
+      buf[--i] = DIGIT_PAIRS[pair + 1]!;
+      buf[--i] = DIGIT_PAIRS[pair]!;
+      n = q;
+    }
+    if (n >= 10) {
+      buf[--i] = DIGIT_PAIRS[2 * n + 1]!;
+      buf[--i] = DIGIT_PAIRS[2 * n]!;
+    } else buf[--i] = 0x30 + n;
   }
 
   private room(length: number): void {
