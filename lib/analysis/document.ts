@@ -464,6 +464,15 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     o.ascii('}');
   };
 
+  const hasNativeAaaa = (index: number): boolean => {
+    const id = order[index]!;
+    const chains = s.nameAnswers;
+    for (let link = id < chains.head.length ? chains.head[id]! : -1; link >= 0; link = chains.next.values[link]!) {
+      const address = chains.address.values[link]!;
+      if (table.family[address] === 6 && nat64Of(table.bytesOf(address, scratch)) === null) return true;
+    }
+    return false;
+  };
   const hostnameFacts = (index: number): HostnameFacts => {
     const id = order[index]!;
     const name = s.names.text(id);
@@ -575,6 +584,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     dnsQuery,
     hostnameCount: order.length,
     hostname: hostnameFacts,
+    hostnameHasNativeAaaa: hasNativeAaaa,
     summary: {
       bytesByPath,
       flowsByPath,
@@ -650,6 +660,7 @@ export function documentOf(a: CaptureAnalysis): AnalysisDocument {
     dnsQuery: (i) => a.dns[i]!,
     hostnameCount: a.hostnames.length,
     hostname: (i) => a.hostnames[i]!,
+    hostnameHasNativeAaaa: (i) => a.hostnames[i]!.nativeAaaa.length > 0,
     summary: a.summary,
   };
 }

@@ -183,6 +183,8 @@ export interface AnalysisDocument {
   dnsQuery(index: number): DnsQuery;
   hostnameCount: number;
   hostname(index: number): HostnameFacts;
+  /** hostname(index).nativeAaaa.length > 0, without building the facts. */
+  hostnameHasNativeAaaa(index: number): boolean;
   summary: CaptureAnalysis['summary'];
 }
 

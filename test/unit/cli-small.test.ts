@@ -7,12 +7,13 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeFile, compareHostnames } from '../../lib/analysis/index.js';
-import { renderAnalysis } from '../../lib/cli/analyze.js';
+import { largestFlows, renderAnalysis } from '../../lib/cli/analyze.js';
 import { renderTable } from '../../lib/cli/table.js';
 import { renderCaptureHtml } from '../../lib/report/capture-html.js';
 import { isAdbNotInstalled } from '../../lib/device/adb.js';
 import { freePort } from '../support/adb-cli.js';
 import { v6lab } from '../support/cli.js';
+import { prng } from '../support/mutate.js';
 import { HandsetCapture } from '../support/scenario.js';
 
 const HANDSET = '2001:db8:1::100';
@@ -82,6 +83,22 @@ describe('hostnames in natural order (compareHostnames)', () => {
       [...html.matchAll(/<th scope="row">(host\d+\.test)<\/th>/g)].map((m) => m[1]),
       ['host1.test', 'host2.test', 'host10.test'],
     );
+  });
+});
+
+describe('the largest flows of the table: what a stable sort by bytes gives, without one', () => {
+  it('the top N ids, largest first, ties in flow order, over seeded byte counts with many ties', () => {
+    const random = prng(19);
+    for (let round = 0; round < 200; round++) {
+      const count = Math.floor(random() * 300);
+      // Few distinct sizes: ties everywhere.
+      const bytes = Array.from({ length: count }, () => Math.floor(random() * 12) * 100);
+      const doc = { flowCount: count, flowBytes: (id: number) => bytes[id]! };
+      const sorted = Array.from({ length: count }, (_, i) => i).sort((x, y) => bytes[y]! - bytes[x]!);
+      for (const top of [0, 1, 2, 25, count, count + 5, 2000]) {
+        assert.deepEqual(largestFlows(doc, top), sorted.slice(0, top), `round ${round}, ${count} flows, --top ${top}`);
+      }
+    }
   });
 });
 
