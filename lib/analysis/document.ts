@@ -113,32 +113,16 @@ class AddressIndex {
 }
 
 /** printableJson(h), by hand (its key order is HostnameFacts'). */
-function writeHostname(h: HostnameFacts, o: JsonBytes): void {
-  const nullable = (x: number | null) => (x === null ? o.ascii('null') : o.number(x));
-  o.ascii('{"name":');
-  o.string(h.name);
-  o.ascii(',"queried":');
-  o.list(h.queried);
-  o.ascii(',"a":');
-  o.list(h.a);
-  o.ascii(',"nativeAaaa":');
-  o.list(h.nativeAaaa);
-  o.ascii(',"synthesizedAaaa":');
-  o.list(h.synthesizedAaaa);
-  o.ascii(',"flows":');
-  o.list(h.flows);
-  o.ascii(',"firstAttemptFamily":');
-  nullable(h.firstAttemptFamily);
-  o.ascii(',"firstAttemptTs":');
-  nullable(h.firstAttemptTs);
-  o.ascii(',"firstIpv6AttemptTs":');
-  nullable(h.firstIpv6AttemptTs);
-  o.ascii(',"firstIpv4AttemptTs":');
-  nullable(h.firstIpv4AttemptTs);
-  o.ascii(',"fallbackDelayMs":');
-  nullable(h.fallbackDelayMs);
-  o.ascii(h.ipv6Failed ? ',"ipv6Failed":true}' : ',"ipv6Failed":false}');
-}
+/** Kinds of answered address, as a hostname's facts list them. */
+const A = 0;
+const NATIVE_AAAA = 1;
+const SYNTHESIZED_AAAA = 2;
+/** The answer lists of a hostname's facts in the order they are written: kind, then the key before the list. */
+const HOSTNAME_ANSWER_KEYS: readonly [number, string][] = [
+  [A, ',"a":['],
+  [NATIVE_AAAA, ',"nativeAaaa":['],
+  [SYNTHESIZED_AAAA, ',"synthesizedAaaa":['],
+];
 
 /** `,"path":"..."` per path index. */
 const PATH_JSON = PATHS.map((p) => `,"path":"${p}"`);
@@ -464,59 +448,128 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     o.ascii('}');
   };
 
+  /** The kind of the answered address `address` (AddressTable id), its bytes left in `scratch`. */
+  const answerKind = (address: number): number => {
+    const bytes = table.bytesOf(address, scratch);
+    return table.family[address] === 4 ? A : nat64Of(bytes) === null ? NATIVE_AAAA : SYNTHESIZED_AAAA;
+  };
+  /** First link of name `id`'s chain of answered addresses (then chains.next), -1: none. */
+  const chains = s.nameAnswers;
+  const firstAnswer = (id: number): number => (id < chains.head.length ? chains.head[id]! : -1);
+
   const hasNativeAaaa = (index: number): boolean => {
-    const id = order[index]!;
-    const chains = s.nameAnswers;
-    for (let link = id < chains.head.length ? chains.head[id]! : -1; link >= 0; link = chains.next.values[link]!) {
-      const address = chains.address.values[link]!;
-      if (table.family[address] === 6 && nat64Of(table.bytesOf(address, scratch)) === null) return true;
+    for (let link = firstAnswer(order[index]!); link >= 0; link = chains.next.values[link]!) {
+      if (answerKind(chains.address.values[link]!) === NATIVE_AAAA) return true;
     }
     return false;
   };
-  const hostnameFacts = (index: number): HostnameFacts => {
-    const id = order[index]!;
-    const name = s.names.text(id);
-    const attempts = Array.from(byName.subarray(perName[id]!, perName[id + 1]!)).sort((a, b) => t.firstTs[a]! - t.firstTs[b]!);
+
+  // The attempts of the name being written or built, first first, in attempts[0..attemptCount).
+  let attempts = new Int32Array(64);
+  let attemptCount = 0;
+  const sortAttempts = (id: number): void => {
+    const from = perName[id]!;
+    attemptCount = perName[id + 1]! - from;
+    if (attemptCount > attempts.length) attempts = new Int32Array(attemptCount * 2);
+    let inOrder = true;
+    for (let i = 0; i < attemptCount; i++) {
+      attempts[i] = byName[from + i]!;
+      if (i > 0 && t.firstTs[attempts[i]!]! < t.firstTs[attempts[i - 1]!]!) inOrder = false;
+    }
+    // Rows are made in capture order, so nearly always already sorted; else a stable sort.
+    if (!inOrder) attempts.set(Array.from(attempts.subarray(0, attemptCount)).sort((a, b) => t.firstTs[a]! - t.firstTs[b]!));
+  };
+  /** The first attempt of `family` among the sorted attempts, -1: none. */
+  const firstOf = (family: 4 | 6): number => {
+    for (let i = 0; i < attemptCount; i++) if (socketFamily(attempts[i]!) === family) return attempts[i]!;
+    return -1;
+  };
+  const ipv6Failed = (): boolean => {
+    for (let i = 0; i < attemptCount; i++) {
+      const f = attempts[i]!;
+      if (socketFamily(f) === 6 && isTcp(f) && established(f) === false) return true;
+    }
+    return false;
+  };
+  const fallbackDelayMs = (firstV6: number, firstV4: number): number | null =>
+    firstV6 >= 0 && firstV4 >= 0 && t.firstTs[firstV4]! >= t.firstTs[firstV6]! ? Math.round((t.firstTs[firstV4]! - t.firstTs[firstV6]!) * 1e6) / 1e3 : null;
+  const queriedTypes = (id: number): string[] => {
     const queried: string[] = [];
     const mask = s.nameQueried[id] ?? 0;
     for (let q = 0; q < 31; q++) if (mask & (1 << q)) queried.push(s.qtypes[q]!);
     for (const q of s.nameQueriedMore.get(id) ?? []) queried.push(s.qtypes[q]!);
-    const a: string[] = [];
-    const aaaa: string[] = [];
-    const synthesized: string[] = [];
-    const nativeAaaa: string[] = [];
-    const chains = s.nameAnswers;
-    for (let link = id < chains.head.length ? chains.head[id]! : -1; link >= 0; link = chains.next.values[link]!) {
+    return queried.sort();
+  };
+
+  const hostnameFacts = (index: number): HostnameFacts => {
+    const id = order[index]!;
+    sortAttempts(id);
+    const lists: [string[], string[], string[]] = [[], [], []];
+    for (let link = firstAnswer(id); link >= 0; link = chains.next.values[link]!) {
       const address = chains.address.values[link]!;
-      const bytes = table.bytesOf(address, scratch);
-      if (table.family[address] === 4) a.push(formatAddress(bytes, 0, 4));
-      else {
-        const text = formatAddress(bytes, 0, 6);
-        aaaa.push(text);
-        (nat64Of(bytes) !== null ? synthesized : nativeAaaa).push(text);
-      }
+      const kind = answerKind(address);
+      lists[kind]!.push(formatAddress(scratch, 0, kind === A ? 4 : 6));
     }
-    const first = attempts[0];
-    const firstV6 = attempts.find((f) => socketFamily(f) === 6);
-    const firstV4 = attempts.find((f) => socketFamily(f) === 4);
-    const ts = (row: number | undefined) => (row === undefined ? null : t.firstTs[row]!);
+    const first = attemptCount === 0 ? -1 : attempts[0]!;
+    const firstV6 = firstOf(6);
+    const firstV4 = firstOf(4);
+    const ts = (row: number) => (row < 0 ? null : t.firstTs[row]!);
     return {
-      name,
-      queried: queried.sort(),
-      a,
-      nativeAaaa,
-      synthesizedAaaa: synthesized,
-      flows: attempts,
-      firstAttemptFamily: first === undefined ? null : socketFamily(first),
+      name: s.names.text(id),
+      queried: queriedTypes(id),
+      a: lists[A],
+      nativeAaaa: lists[NATIVE_AAAA],
+      synthesizedAaaa: lists[SYNTHESIZED_AAAA],
+      flows: Array.from(attempts.subarray(0, attemptCount)),
+      firstAttemptFamily: first < 0 ? null : socketFamily(first),
       firstAttemptTs: ts(first),
       firstIpv6AttemptTs: ts(firstV6),
       firstIpv4AttemptTs: ts(firstV4),
-      fallbackDelayMs:
-        firstV6 !== undefined && firstV4 !== undefined && t.firstTs[firstV4]! >= t.firstTs[firstV6]!
-          ? Math.round((t.firstTs[firstV4]! - t.firstTs[firstV6]!) * 1e6) / 1e3
-          : null,
-      ipv6Failed: attempts.some((f) => socketFamily(f) === 6 && isTcp(f) && established(f) === false),
+      fallbackDelayMs: fallbackDelayMs(firstV6, firstV4),
+      ipv6Failed: ipv6Failed(),
     };
+  };
+
+  /** printableJson(hostnameFacts(index)), written from the columns: no object, no address text. */
+  const writeHostnameAt = (index: number, o: JsonBytes): void => {
+    const id = order[index]!;
+    sortAttempts(id);
+    o.ascii('{"name":');
+    writeName(o, id);
+    o.ascii(',"queried":');
+    o.list(queriedTypes(id));
+    for (const [kind, key] of HOSTNAME_ANSWER_KEYS) {
+      o.ascii(key);
+      let listed = 0;
+      for (let link = firstAnswer(id); link >= 0; link = chains.next.values[link]!) {
+        const address = chains.address.values[link]!;
+        if (answerKind(address) !== kind) continue;
+        o.ascii(listed++ === 0 ? '"' : ',"');
+        o.address(scratch, 0, kind === A ? 4 : 6);
+        o.ascii('"');
+      }
+      o.ascii(']');
+    }
+    o.ascii(',"flows":[');
+    for (let i = 0; i < attemptCount; i++) {
+      if (i > 0) o.ascii(',');
+      o.number(attempts[i]!);
+    }
+    const nullable = (x: number | null) => (x === null ? o.ascii('null') : o.number(x));
+    const first = attemptCount === 0 ? -1 : attempts[0]!;
+    const firstV6 = firstOf(6);
+    const firstV4 = firstOf(4);
+    o.ascii('],"firstAttemptFamily":');
+    nullable(first < 0 ? null : socketFamily(first));
+    o.ascii(',"firstAttemptTs":');
+    nullable(first < 0 ? null : t.firstTs[first]!);
+    o.ascii(',"firstIpv6AttemptTs":');
+    nullable(firstV6 < 0 ? null : t.firstTs[firstV6]!);
+    o.ascii(',"firstIpv4AttemptTs":');
+    nullable(firstV4 < 0 ? null : t.firstTs[firstV4]!);
+    o.ascii(',"fallbackDelayMs":');
+    nullable(fallbackDelayMs(firstV6, firstV4));
+    o.ascii(ipv6Failed() ? ',"ipv6Failed":true}' : ',"ipv6Failed":false}');
   };
 
   // --- Totals by path; a CLAT socket seen as both legs is counted once, by its IPv6 leg (what crossed the air).
@@ -579,7 +632,7 @@ export function buildDocument(s: AnalysisState): AnalysisDocument {
     flowBytes: (id) => t.bytes[id]!,
     writeFlow,
     writeDnsQuery,
-    writeHostname: (i, o) => writeHostname(hostnameFacts(i), o),
+    writeHostname: writeHostnameAt,
     dnsCount: d.size,
     dnsQuery,
     hostnameCount: order.length,
