@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderLinkProperties } from '../../lib/lab/android/connectivity.js';
@@ -170,6 +170,20 @@ describe('virtual handset: Android commands', () => {
     const state = readHandsetState(dir);
     for (const who of ['a', 'b', 'c']) for (let i = 0; i < 60; i++) assert.equal(state.settings.global[`${who}_${i}`], 'v', `${who}_${i} lost`);
     for (let i = 0; i < 60; i++) assert.equal(state.props[`sys.v6lab.${i}`], 'x', `sys.v6lab.${i} lost`);
+  });
+
+  it('a symlink or an empty directory put where the state lock goes is no writer: a write goes through at once', () => {
+    for (const plant of ['symlink', 'directory'] as const) {
+      const dir = handset();
+      const lock = join(dir, 'handset.json.lock');
+      if (plant === 'symlink') symlinkSync('/etc/passwd', lock);
+      else mkdirSync(lock);
+      const started = Date.now();
+      assert.equal(runToolbox(dir, 'settings', ['put', 'global', 'v6lab_test', plant]).code, 0);
+      assert.ok(Date.now() - started < 1000, `${plant}: the write waited ${Date.now() - started} ms`);
+      assert.equal(readHandsetState(dir).settings.global.v6lab_test, plant);
+      assert.equal(existsSync(lock), false, `${plant}: the lock is released`);
+    }
   });
 
   it('runs through the PATH wrappers a handset shell uses', () => {

@@ -3,7 +3,7 @@
  * properties set at run time, its APN table, installed apps, and what the lab attached it to.
  * One JSON file per handset, written atomically (temp + rename), read by every emulated command.
  */
-import { closeSync, constants, lstatSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApnEntry, HandsetProfile, PdpProtocol } from '../world.js';
 import { writeJsonWhole } from '../../config/files.js';
@@ -193,7 +193,11 @@ export function withHandsetStateLock<T>(dir: string, work: () => T): T {
       if (code !== 'EEXIST') throw new LabStateError(lock, `cannot be created (${code}); the handset's directory is not the lab's to write`, { cause: error });
     }
     try {
-      if (Date.now() - lstatSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
+      // Not a file the lock makes (a symlink or directory a handset's uid put there) is no writer's:
+      // removed now, a directory only when empty (root never walks a tree a handset can change).
+      const found = lstatSync(lock);
+      if (found.isDirectory()) rmdirSync(lock);
+      else if (!found.isFile() || Date.now() - found.mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
     } catch {
       // released meanwhile
     }
