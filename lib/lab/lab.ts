@@ -38,7 +38,8 @@ import {
   type LabStatus,
 } from './network/index.js';
 import { isRunning, processStartTime, sleep, stopProcesses } from './network/process.js';
-import { loadApps, loadProfile, loadWorld, requestedPdp, type EmulatedApp, type HandsetProfile, type World } from './world.js';
+import { isRun, loadApps, loadProfile, loadWorld, requestedPdp, type EmulatedApp, type HandsetProfile, type World } from './world.js';
+import { findAppProgram } from './app-programs.js';
 
 /** Where the lab keeps its state unless told otherwise: tmpfs, root's, gone at reboot. */
 export const DEFAULT_STATE_DIR = '/run/v6lab';
@@ -287,6 +288,15 @@ export function loadLabInputs(options: Pick<LabUpOptions, 'world' | 'apps' | 'pr
   const taken = apps.find((app) => app.package === BROWSER_PACKAGE);
   if (taken !== undefined)
     throw new DataFileError(taken.file, 'package', `"${BROWSER_PACKAGE}" is the handsets' built-in browser: choose another package name`);
+  for (const app of apps) {
+    for (const [page, { requests }] of Object.entries(app.pages)) {
+      requests.forEach((step, i) => {
+        if (!isRun(step)) return;
+        const found = findAppProgram(step.run[0]!);
+        if ('problem' in found) throw new DataFileError(app.file, `pages.${page}.requests[${i}].run[0]`, `program "${step.run[0]}": ${found.problem}`);
+      });
+    }
+  }
   const files = options.profiles.length === 0 ? [DEFAULT_PROFILE] : options.profiles;
   const profiles = Array.from({ length: options.handsets }, (_, i) => loadProfile(files[Math.min(i, files.length - 1)]!));
   return { world, apps, profiles };

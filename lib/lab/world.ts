@@ -94,13 +94,32 @@ export interface AppRequest {
   repeat: number;
 }
 
+/**
+ * A real program a page runs (issue 20): its argv (no shell), run by the app's process under the
+ * app's uid in the handset, with the handset's resolver, a minimal environment and an empty home.
+ */
+export interface AppRun {
+  run: string[];
+  /** Killed (its process group) past this. @default 20000 */
+  timeoutMs: number;
+  repeat: number;
+}
+
+/** What a page does: a request the lab's client code makes, or a real program. */
+export type AppStep = AppRequest | AppRun;
+
+export const isRun = (step: AppStep): step is AppRun => 'run' in step;
+
+/** A run's time limit when its page names none. */
+export const DEFAULT_RUN_TIMEOUT_MS = 20_000;
+
 export interface EmulatedApp {
   /** The file it came from, for errors found later (a host missing from the world). */
   file: string;
   package: string;
   label: string;
   start: string;
-  pages: Record<string, { requests: AppRequest[]; links: string[] }>;
+  pages: Record<string, { requests: AppStep[]; links: string[] }>;
 }
 
 const requestSchema = object(
@@ -114,13 +133,24 @@ const requestSchema = object(
   { repeat: integer(1, 1000) },
 );
 
+/** An argv element: any text but NUL (which no argv can hold), 4096 characters at most. */
+const ARGV_ELEMENT = /^[^\0]*$/;
+const runSchema = object(
+  { run: array(string({ pattern: ARGV_ELEMENT, what: 'a command-line word (text without NUL)', maxLength: 4096 }), { min: 1, max: 256 }) },
+  { timeoutMs: integer(100, 600_000), repeat: integer(1, 1000) },
+);
+
+/** A request, or a real program when it has `run`: each form's own errors. */
+const stepSchema: Schema<ReturnType<typeof requestSchema> | ReturnType<typeof runSchema>> = (value, field, file) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && 'run' in value ? runSchema(value, field, file) : requestSchema(value, field, file);
+
 const appSchema = object({
   package: string({ pattern: PACKAGE, what: 'an Android package name such as com.example.news', maxLength: 255 }),
   label: string({ maxLength: 100 }),
   start: string({ pattern: PAGE, what: 'a page name' }),
   pages: record(
     string({ pattern: PAGE, what: 'a page name' }),
-    object({ requests: array(requestSchema, { max: 1000 }) }, { links: array(string({ pattern: PAGE, what: 'a page name' })) }),
+    object({ requests: array(stepSchema, { max: 1000 }) }, { links: array(string({ pattern: PAGE, what: 'a page name' })) }),
     { min: 1 },
   ),
 });
@@ -141,16 +171,31 @@ export const LAB_APP_SCHEMA = json.dataFile(
       json.object(
         {
           requests: json.array(
-            json.object(
-              {
-                host: json.string({ pattern: HOSTNAME, maxLength: 253, description: 'A host of the world.' }),
-                transport: json.oneOf(['tcp', 'udp']),
-                port: json.integer(1, 65535),
-                mode: json.oneOf(APP_MODES, 'How the app picks an address family.'),
-                bytes: json.integer(0, 100 * 1024 * 1024, 'Bytes the server sends back.'),
-              },
-              { repeat: json.integer(1, 1000, '@default 1') },
-            ),
+            {
+              oneOf: [
+                json.object(
+                  {
+                    host: json.string({ pattern: HOSTNAME, maxLength: 253, description: 'A host of the world.' }),
+                    transport: json.oneOf(['tcp', 'udp']),
+                    port: json.integer(1, 65535),
+                    mode: json.oneOf(APP_MODES, 'How the app picks an address family.'),
+                    bytes: json.integer(0, 100 * 1024 * 1024, 'Bytes the server sends back.'),
+                  },
+                  { repeat: json.integer(1, 1000, '@default 1') },
+                ),
+                json.object(
+                  {
+                    run: json.array(json.string({ pattern: ARGV_ELEMENT, maxLength: 4096 }), {
+                      min: 1,
+                      max: 256,
+                      description:
+                        "A real program's argv, run without a shell under the app's uid in the handset: argv[0] on PATH (/usr/local/bin:/usr/bin:/bin) or absolute.",
+                    }),
+                  },
+                  { timeoutMs: json.integer(100, 600_000, 'Killed past this. @default 20000'), repeat: json.integer(1, 1000, '@default 1') },
+                ),
+              ],
+            },
             { max: 1000 },
           ),
         },
@@ -176,7 +221,13 @@ export function loadApp(file: string): EmulatedApp {
   const raw = loadJsonFile(file, checkedAgainst(LAB_APP_SCHEMA, appSchema, appRules));
   const pages: EmulatedApp['pages'] = {};
   for (const [name, page] of Object.entries(raw.pages)) {
-    pages[name] = { requests: page.requests.map((r) => ({ ...r, repeat: r.repeat ?? 1 })), links: page.links ?? [] };
+    pages[name] = {
+      requests: page.requests.map(
+        (r): AppStep =>
+          'run' in r ? { run: r.run, timeoutMs: r.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, repeat: r.repeat ?? 1 } : { ...r, repeat: r.repeat ?? 1 },
+      ),
+      links: page.links ?? [],
+    };
   }
   return { file, package: raw.package, label: raw.label, start: raw.start, pages };
 }
@@ -202,7 +253,7 @@ export function loadApps(dir: string, world: World): EmulatedApp[] {
     byPackage.set(app.package, file);
     for (const [page, { requests }] of Object.entries(app.pages)) {
       requests.forEach((r, i) => {
-        if (!hosts.has(r.host)) throw new DataFileError(file, `pages.${page}.requests[${i}].host`, `"${r.host}" is not a host of the world`);
+        if (!isRun(r) && !hosts.has(r.host)) throw new DataFileError(file, `pages.${page}.requests[${i}].host`, `"${r.host}" is not a host of the world`);
       });
     }
     return app;

@@ -3,7 +3,7 @@
 // process itself, and loopback servers standing in for the world.
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,8 @@ import {
   UsageError,
   type Launcher,
 } from '../../lib/lab/android/activity.js';
-import { AppSession, control, parseResolvConf, type AppEnvironment, type AppLogEntry } from '../../lib/lab/android/app.js';
+import { AppSession, control, parseResolvConf, performRun, RUN_OUTPUT_KEPT, type AppEnvironment, type AppLogEntry } from '../../lib/lab/android/app.js';
+import { APP_PROGRAM_PATH } from '../../lib/lab/app-programs.js';
 import { appLogEntries } from '../support/app-log.js';
 import { BROWSER_PACKAGE, BROWSER_UID, browserApp, webTarget } from '../../lib/lab/android/browser.js';
 import { initialHandsetState, readHandsetState, writeHandsetState } from '../../lib/lab/android/state.js';
@@ -252,7 +253,7 @@ describe('emulated apps: pages, links and requests', function () {
     const session = new AppSession(app, environment(log));
     const home = await session.launch();
     assert.deepEqual(
-      home.map((o) => [o.ok, o.bytes, o.family, o.address, o.repetition]),
+      home.map((o) => ('run' in o ? ['run'] : [o.ok, o.bytes, o.family, o.address, o.repetition])),
       [
         [true, 3000, 4, '127.0.0.1', 1],
         [true, 3000, 4, '127.0.0.1', 2],
@@ -279,6 +280,74 @@ describe('emulated apps: pages, links and requests', function () {
     assert.deepEqual(await control(session, '{"open":"home"}', () => undefined), { error: 'no link "home" on page "detail" (links: none)' });
     assert.equal(((await control(session, '{"back":true}', () => undefined)) as { page: string }).page, 'home');
     assert.deepEqual(await control(session, 'nonsense', () => undefined), { error: 'not JSON: send one JSON object per line' });
+  });
+});
+
+describe("a page's real program (issue 20): argv without a shell, a minimal environment, an empty home, a time limit", () => {
+  const runs = (dataDir: string, log: AppLogEntry[]): AppEnvironment => ({
+    resolver: { resolve4: async () => [], resolve6: async () => [], lookup: async () => [] },
+    literals: {},
+    ca: null,
+    log: (e) => log.push(e),
+    dataDir,
+  });
+  const step = (run: string[], timeoutMs = 20_000) => ({ run, timeoutMs, repeat: 1 });
+
+  it('runs argv as given (no shell), with PATH, HOME, TMPDIR and LANG only, in a fresh home removed after', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'v6lab-app-data-'));
+    const log: AppLogEntry[] = [];
+    const literal = await performRun(step(['echo', '$HOME;', '*']), 'home', 1, runs(data, log));
+    assert.equal(literal.ok, true);
+    assert.equal(log[0]!.stdout, '$HOME; *\n', 'no shell expanded the words');
+    const env = await performRun(step(['env']), 'home', 1, runs(data, log));
+    assert.equal(env.exitCode, 0);
+    const lines = String(log[1]!.stdout).trim().split('\n').sort();
+    assert.deepEqual(
+      lines.map((l) => l.split('=')[0]),
+      ['HOME', 'LANG', 'PATH', 'TMPDIR'],
+    );
+    const home = lines.find((l) => l.startsWith('HOME='))!.slice(5);
+    assert.ok(home.startsWith(`${data}/home-`), home);
+    assert.ok(lines.includes(`PATH=${APP_PROGRAM_PATH}`));
+    await performRun(step(['ls', '-A']), 'home', 1, runs(data, log));
+    assert.equal(log[2]!.stdout, '', 'the home is empty');
+    assert.deepEqual(readdirSync(data), [], 'each home is removed after its run');
+    rmSync(data, { recursive: true });
+  });
+
+  it('past its time limit the whole process group is killed: a child it left is gone too', async () => {
+    const log: AppLogEntry[] = [];
+    const outcome = await performRun(step(['sh', '-c', 'sleep 30 & echo $!; wait'], 500), 'home', 1, runs(tmpdir(), log));
+    assert.equal(outcome.timedOut, true);
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.signal, 'SIGKILL');
+    assert.ok(outcome.ms < 5_000, `${outcome.ms} ms`);
+    const child = Number(String(log[0]!.stdout).trim());
+    assert.ok(child > 1, String(log[0]!.stdout));
+    await new Promise((r) => setTimeout(r, 100));
+    // Gone, or dead and not yet reaped by whoever adopted it (a zombie: state Z).
+    let state = 'gone';
+    try {
+      const stat = readFileSync(`/proc/${child}/stat`, 'latin1');
+      state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+    } catch {
+      // gone
+    }
+    assert.ok(state === 'gone' || state === 'Z', `the background sleep was killed with its group (state ${state})`);
+  });
+
+  it('keeps the first bytes of its output and counts them all; an exit status, a missing program: not ok, and said', async () => {
+    const log: AppLogEntry[] = [];
+    const env = runs(tmpdir(), log);
+    await performRun(step(['head', '-c', '100000', '/dev/zero']), 'home', 1, env);
+    assert.equal(log[0]!.stdoutBytes, 100_000);
+    assert.equal(String(log[0]!.stdout).length, RUN_OUTPUT_KEPT);
+    const failed = await performRun(step(['sh', '-c', 'echo no >&2; exit 3']), 'home', 1, env);
+    assert.deepEqual([failed.ok, failed.exitCode, log[1]!.stderr], [false, 3, 'no\n']);
+    const missing = await performRun(step(['no-such-program-v6lab']), 'home', 1, env);
+    assert.equal(missing.ok, false);
+    assert.match(missing.error ?? '', /ENOENT/);
+    assert.equal(log[2]!.event, 'run');
   });
 });
 

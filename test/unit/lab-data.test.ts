@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataFileError } from '../../lib/config/schema.js';
+import { findAppProgram } from '../../lib/lab/app-programs.js';
 import { loadApp, loadApps, loadProfile, loadWorld, requestedPdp } from '../../lib/lab/world.js';
 
 const shipped = resolve(import.meta.dirname, '../../devices/lab');
@@ -51,7 +52,7 @@ describe('lab data files', () => {
     assert.ok(world.hosts.some((h) => h.ipv4 && h.ipv6 === false));
     assert.ok(world.hosts.some((h) => !h.ipv4 && h.ipv6 === true));
     const apps = loadApps(join(shipped, 'apps'), world);
-    const modes = new Set(apps.flatMap((a) => Object.values(a.pages).flatMap((p) => p.requests.map((r) => r.mode))));
+    const modes = new Set(apps.flatMap((a) => Object.values(a.pages).flatMap((p) => p.requests.flatMap((r) => ('mode' in r ? [r.mode] : [])))));
     assert.deepEqual([...modes].sort(), ['happy-eyeballs', 'ipv4-first', 'ipv4-literal', 'ipv4-only', 'ipv6-only', 'system']);
     const compliant = loadProfile(join(shipped, 'handsets/compliant.json'));
     const noncompliant = loadProfile(join(shipped, 'handsets/noncompliant.json'));
@@ -256,6 +257,58 @@ describe('lab data files', () => {
         rejects(load, path, field, problem);
       });
     }
+
+    it('apps: a page may run a real program instead of a request; its own errors name file and field', () => {
+      const world = { hosts: [{ name: 'a.test', ipv4: true, ipv6: true as const }] };
+      const withRun = (step: unknown) => file({ ...goodApp, pages: { home: { requests: [goodApp.pages.home.requests[0], step] } } });
+      const good = loadApp(withRun({ run: ['curl', '-sS', 'http://a.test/'], repeat: 2 }));
+      assert.deepEqual(good.pages.home!.requests[1], { run: ['curl', '-sS', 'http://a.test/'], timeoutMs: 20_000, repeat: 2 });
+      const appsDir = join(dir, 'apps-run');
+      mkdirSync(appsDir);
+      // A run names no host of the world: nothing to look up.
+      writeFileSync(join(appsDir, 'a.json'), JSON.stringify({ ...goodApp, pages: { home: { requests: [{ run: ['true'], timeoutMs: 1000 }] } } }));
+      assert.equal(loadApps(appsDir, world).length, 1);
+      const bad: [unknown, string, RegExp][] = [
+        [{ run: [] }, 'pages.home.requests[1].run', /at least 1/],
+        [{ run: ['curl', ''] }, 'pages.home.requests[1].run[1]', /empty string/],
+        [{ run: ['cu\u0000rl'] }, 'pages.home.requests[1].run[0]', /without NUL/],
+        [{ run: 'curl http://a.test/' }, 'pages.home.requests[1].run', /expected an array/],
+        [{ run: ['curl'], timeoutMs: 50 }, 'pages.home.requests[1].timeoutMs', /100 to 600000/],
+        [{ run: ['curl'], host: 'a.test' }, 'pages.home.requests[1].host', /unknown field/],
+      ];
+      for (const [step, field, problem] of bad) {
+        const f = withRun(step);
+        rejects(() => loadApp(f), f, field, problem);
+      }
+    });
+
+    it("a real program: found on the apps' PATH or absolute, in what a handset sees of the host, and run by anyone", () => {
+      assert.ok('path' in findAppProgram('sh'), JSON.stringify(findAppProgram('sh')));
+      assert.match((findAppProgram('no-such-program-v6lab') as { problem: string }).problem, /not found on PATH \(\/usr\/local\/bin:\/usr\/bin:\/bin\)/);
+      assert.match((findAppProgram('bin/sh') as { problem: string }).problem, /a relative path/);
+      assert.match((findAppProgram('/usr/bin/no-such-program-v6lab') as { problem: string }).problem, /no such file/);
+      const trees = mkdtempSync(join(tmpdir(), 'v6lab-programs-'));
+      chmodSync(trees, 0o755);
+      assert.match((findAppProgram(join(trees, 'x')) as { problem: string }).problem, /no such file/);
+      const program = join(trees, 'client');
+      writeFileSync(program, '#!/bin/sh\n');
+      assert.match((findAppProgram(program) as { problem: string }).problem, /outside what a handset sees of the host \(\/usr, \/bin/);
+      const inTrees = { trees: [trees] };
+      chmodSync(program, 0o700);
+      assert.match((findAppProgram(program, inTrees) as { problem: string }).problem, /mode 0700\) is not readable and executable by the app's uid/);
+      chmodSync(program, 0o755);
+      assert.deepEqual(findAppProgram(program, inTrees), { path: program });
+      assert.deepEqual(findAppProgram('client', { ...inTrees, path: `/nowhere:${trees}` }), { path: program });
+      const hidden = join(trees, 'private');
+      mkdirSync(hidden, { mode: 0o750 });
+      chmodSync(hidden, 0o750);
+      writeFileSync(join(hidden, 'client'), '#!/bin/sh\n', { mode: 0o755 });
+      assert.match(
+        (findAppProgram(join(hidden, 'client'), inTrees) as { problem: string }).problem,
+        /its directory .*private \(mode 0750\) may be searched by its owner and group only/,
+      );
+      assert.match((findAppProgram(trees, inTrees) as { problem: string }).problem, /is not a file/);
+    });
 
     it('apps: a duplicate package across files, and a host missing from the world', () => {
       const world = { hosts: [{ name: 'a.test', ipv4: true, ipv6: true as const }] };

@@ -18,13 +18,16 @@
  */
 import dgram from 'node:dgram';
 import { promises as dns } from 'node:dns';
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { loadApp, type AppRequest, type EmulatedApp } from '../world.js';
+import { isRun, loadApp, type AppRequest, type AppRun, type EmulatedApp } from '../world.js';
+import { APP_PROGRAM_PATH } from '../app-programs.js';
 import { BROWSER_PACKAGE, browserApp, installedApps } from './browser.js';
 import { connectByMode, tcpConnector, type AppResolver, type Candidate, type ConnectOptions, type ConnectResult, type Connector } from './happy-eyeballs.js';
 import { AID_ROOT, AID_SHELL, AID_SYSTEM, peerAllowed, withPeer } from './control-socket.js';
@@ -36,6 +39,8 @@ export const appLogPath = (dir: string, pkg: string): string => join(dir, APPS_D
 export const appSocketPath = (dir: string, pkg: string): string => join(dir, APPS_DIR, `${pkg}.sock`);
 /** The process's own stdout and stderr (a crash's stack lands here), as logcat would hold it. */
 export const appConsolePath = (dir: string, pkg: string): string => join(dir, APPS_DIR, `${pkg}.logcat`);
+/** The app's data directory (the app's uid's alone): a real program's empty home is made in it. */
+export const appDataPath = (dir: string, pkg: string): string => join(dir, APPS_DIR, `${pkg}.data`);
 
 /** A whole request (connect, TLS, transfer) gives up after this. */
 const REQUEST_DEADLINE_MS = 30_000;
@@ -82,6 +87,117 @@ export interface AppEnvironment {
   ca: string | null;
   log(entry: AppLogEntry): void;
   connect?: ConnectOptions;
+  /** Where a real program's empty home is made (the app's data directory). @default os.tmpdir() */
+  dataDir?: string;
+}
+
+/** What a page's real program did, as the app's log keeps it (event `run`). */
+export interface RunOutcome {
+  page: string;
+  run: string[];
+  repetition: number;
+  /** Exit status 0 within the time limit. */
+  ok: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  ms: number;
+  /** Why it did not run at all (spawn's error), else null. */
+  error: string | null;
+}
+
+/** How long a real program's output may go on arriving after it exited (a child it left may hold its pipes). */
+const RUN_DRAIN_MS = 1_000;
+
+/** Bytes of a real program's stdout and of its stderr the app's log keeps (the first ones; the count of all is kept too). */
+export const RUN_OUTPUT_KEPT = 16 * 1024;
+
+/**
+ * Runs a page's real program (issue 20): its argv without a shell, in its own process group, with
+ * only PATH, HOME, TMPDIR and LANG set, a fresh empty home in the app's data directory (removed
+ * after), and the page's time limit (past it the whole group is killed). The app's process has
+ * dropped to the app's uid and is in the handset's namespaces: the program is too, and resolves
+ * through the handset's /etc/resolv.conf. Logs the event `run` with its exit, time and bounded output.
+ */
+export async function performRun(step: AppRun, page: string, repetition: number, env: AppEnvironment): Promise<RunOutcome> {
+  const started = performance.now();
+  const home = mkdtempSync(join(env.dataDir ?? tmpdir(), 'home-'));
+  const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  const total = { stdout: 0, stderr: 0 };
+  let timedOut = false;
+  const result = await new Promise<{ exitCode: number | null; signal: string | null; error: string | null }>((resolve) => {
+    const child = spawn(step.run[0]!, step.run.slice(1), {
+      cwd: home,
+      env: { PATH: APP_PROGRAM_PATH, HOME: home, TMPDIR: home, LANG: 'C.UTF-8' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const name of ['stdout', 'stderr'] as const) {
+      child[name].on('data', (chunk: Buffer) => {
+        const room = RUN_OUTPUT_KEPT - Math.min(RUN_OUTPUT_KEPT, total[name]);
+        if (room > 0) kept[name].push(chunk.subarray(0, room));
+        total[name] += chunk.length;
+      });
+    }
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }, step.timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ exitCode: null, signal: null, error: error.message });
+    });
+    // Done once it exited and its output ended; a process it left behind holding its pipes
+    // holds the page RUN_DRAIN_MS at most past the exit.
+    let exited: { exitCode: number | null; signal: string | null } | null = null;
+    let open = 2;
+    const finish = () => {
+      if (exited === null) return;
+      clearTimeout(timer);
+      clearTimeout(drain);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      resolve({ ...exited, error: null });
+    };
+    let drain: NodeJS.Timeout | undefined;
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.once('end', () => {
+        if (--open === 0) finish();
+      });
+    }
+    child.once('exit', (exitCode, signal) => {
+      exited = { exitCode, signal };
+      if (open === 0) finish();
+      else drain = setTimeout(finish, RUN_DRAIN_MS);
+    });
+  });
+  rmSync(home, { recursive: true, force: true });
+  const outcome: RunOutcome = {
+    page,
+    run: step.run,
+    repetition,
+    ok: result.error === null && !timedOut && result.exitCode === 0,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    timedOut,
+    ms: Math.round(performance.now() - started),
+    error: result.error,
+  };
+  env.log({
+    event: 'run',
+    ...outcome,
+    stdout: Buffer.concat(kept.stdout).toString('utf8'),
+    stderr: Buffer.concat(kept.stderr).toString('utf8'),
+    stdoutBytes: total.stdout,
+    stderrBytes: total.stderr,
+  });
+  return outcome;
 }
 
 /** The resolver an app gets on the handset: getaddrinfo, and A/AAAA asked of resolv.conf's servers. */
@@ -365,12 +481,12 @@ export class AppSession {
   }
 
   /** Loads the start page (at launch). */
-  launch(): Promise<RequestOutcome[]> {
+  launch(): Promise<(RequestOutcome | RunOutcome)[]> {
     return this.load(this.app.start);
   }
 
   /** Taps the link `page` of the current page. */
-  async open(page: string): Promise<PageView & { requests: RequestOutcome[] }> {
+  async open(page: string): Promise<PageView & { requests: (RequestOutcome | RunOutcome)[] }> {
     const links = this.app.pages[this.#current]!.links;
     if (!links.includes(page)) throw new Error(`no link "${page}" on page "${this.#current}" (links: ${links.join(', ') || 'none'})`);
     this.#history.push(this.#current);
@@ -388,7 +504,7 @@ export class AppSession {
   }
 
   /** Every request of a page at once, as a screen loads its resources; repeats one after another. */
-  async load(page: string): Promise<RequestOutcome[]> {
+  async load(page: string): Promise<(RequestOutcome | RunOutcome)[]> {
     this.#loading += 1;
     this.env.log({ event: 'page', page });
     const started = performance.now();
@@ -396,8 +512,12 @@ export class AppSession {
       const userAgent = `v6lab-app/${this.#app.package}`;
       const perRequest = await Promise.all(
         this.app.pages[page]!.requests.map(async (request) => {
-          const outcomes: RequestOutcome[] = [];
+          const outcomes: (RequestOutcome | RunOutcome)[] = [];
           for (let repetition = 1; repetition <= request.repeat; repetition++) {
+            if (isRun(request)) {
+              outcomes.push(await performRun(request, page, repetition, this.env));
+              continue;
+            }
             const outcome = await performRequest(request, page, repetition, this.env, userAgent);
             this.env.log({ event: 'request', ...outcome });
             outcomes.push(outcome);
@@ -514,13 +634,16 @@ async function main(dir: string, pkg: string, url: string | null): Promise<void>
   });
   // The shell user taps links too (the UI driver goes through adb).
   chmodSync(socketPath, 0o666);
+  // The app's data directory: its uid's alone, where a real program's home is made.
+  const dataDir = appDataPath(dir, pkg);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (process.getuid?.() === 0) {
-    for (const path of [appLogPath(dir, pkg), socketPath]) chownSync(path, installed.uid, installed.uid);
+    for (const path of [appLogPath(dir, pkg), socketPath, dataDir]) chownSync(path, installed.uid, installed.uid);
   }
   const resolver = handsetResolver(nameservers);
   process.title = pkg;
   dropPrivileges(installed.uid);
-  const env: AppEnvironment = { resolver, literals: state.worldLiterals ?? {}, ca, log };
+  const env: AppEnvironment = { resolver, literals: state.worldLiterals ?? {}, ca, log, dataDir };
   const session = new AppSession(app, env);
   serveControl(server, session, log, new Set([installed.uid, AID_ROOT, AID_SYSTEM, AID_SHELL]));
   log({ event: 'start', package: pkg, pid: process.pid, uid: process.getuid?.() ?? null, nameservers, page: app.start, ...(url === null ? {} : { url }) });
