@@ -283,6 +283,16 @@ describe('emulated apps: pages, links and requests', function () {
   });
 });
 
+/** A process's state letter from /proc (Z: a zombie), or 'gone'. */
+function processState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+  } catch {
+    return 'gone';
+  }
+}
+
 describe("a page's real program (issue 20): argv without a shell, a minimal environment, an empty home, a time limit", () => {
   const runs = (dataDir: string, log: AppLogEntry[]): AppEnvironment => ({
     resolver: { resolve4: async () => [], resolve6: async () => [], lookup: async () => [] },
@@ -325,15 +335,18 @@ describe("a page's real program (issue 20): argv without a shell, a minimal envi
     const child = Number(String(log[0]!.stdout).trim());
     assert.ok(child > 1, String(log[0]!.stdout));
     await new Promise((r) => setTimeout(r, 100));
-    // Gone, or dead and not yet reaped by whoever adopted it (a zombie: state Z).
-    let state = 'gone';
-    try {
-      const stat = readFileSync(`/proc/${child}/stat`, 'latin1');
-      state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
-    } catch {
-      // gone
-    }
-    assert.ok(state === 'gone' || state === 'Z', `the background sleep was killed with its group (state ${state})`);
+    // Gone, or dead and not yet reaped by whoever adopted it (a zombie).
+    assert.ok(['gone', 'Z'].includes(processState(child)), `the background sleep was killed with its group (state ${processState(child)})`);
+  });
+
+  it('a process the program left in its group when it exited is killed with the run', async () => {
+    const log: AppLogEntry[] = [];
+    const outcome = await performRun(step(['sh', '-c', 'sleep 30 >/dev/null 2>&1 & echo $!']), 'home', 1, runs(tmpdir(), log));
+    assert.equal(outcome.ok, true);
+    const child = Number(String(log[0]!.stdout).trim());
+    assert.ok(child > 1, String(log[0]!.stdout));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(['gone', 'Z'].includes(processState(child)), `the sleep it left behind is ${processState(child)}`);
   });
 
   it('keeps the first bytes of its output and counts them all; an exit status, a missing program: not ok, and said', async () => {

@@ -115,7 +115,8 @@ export const RUN_OUTPUT_KEPT = 16 * 1024;
 /**
  * Runs a page's real program (issue 20): its argv without a shell, in its own process group, with
  * only PATH, HOME, TMPDIR and LANG set, a fresh empty home in the app's data directory (removed
- * after), and the page's time limit (past it the whole group is killed). The app's process has
+ * after), and the page's time limit (past it the whole group is killed; what it leaves in its
+ * group when it exits is killed then). The app's process has
  * dropped to the app's uid and is in the handset's namespaces: the program is too, and resolves
  * through the handset's /etc/resolv.conf. Logs the event `run` with its exit, time and bounded output.
  */
@@ -139,15 +140,17 @@ export async function performRun(step: AppRun, page: string, repetition: number,
         total[name] += chunk.length;
       });
     }
+    const killGroup = () => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // none left
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      killGroup();
     }, step.timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -163,6 +166,8 @@ export async function performRun(step: AppRun, page: string, repetition: number,
       clearTimeout(drain);
       child.stdout.destroy();
       child.stderr.destroy();
+      // What it left in its group ends with it: a page's program does not outlive its run.
+      killGroup();
       resolve({ ...exited, error: null });
     };
     let drain: NodeJS.Timeout | undefined;
