@@ -196,8 +196,15 @@ export function withHandsetStateLock<T>(dir: string, work: () => T): T {
       // Not a file the lock makes (a symlink or directory a handset's uid put there) is no writer's:
       // removed now, a directory only when empty (root never walks a tree a handset can change).
       const found = lstatSync(lock);
-      if (found.isDirectory()) rmdirSync(lock);
-      else if (!found.isFile() || Date.now() - found.mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
+      if (found.isDirectory()) {
+        try {
+          rmdirSync(lock);
+        } catch {
+          // A full one stays: no writer will ever release it, so waiting for it would only stall
+          // this writer (the lab's supervisor serves every handset): the work goes on unlocked.
+          break;
+        }
+      } else if (!found.isFile() || Date.now() - found.mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
     } catch {
       // released meanwhile
     }
