@@ -163,7 +163,11 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
         ts: [firstAaaa, first.firstTs],
       });
     }
-    if (attempts.length > 0 && facts && facts.nativeAaaa.length === 0) {
+    // The server side is judged only on an answer seen: an AAAA question answered without a
+    // native AAAA. An app that never asked AAAA (wget -4, issue 20) says nothing of the server's
+    // records, and a name known only from the TLS SNI neither.
+    const aaaaAnswered = queries.some((q) => q.qtype === 'AAAA' && q.rcode !== null);
+    if (attempts.length > 0 && aaaaAnswered && facts && facts.nativeAaaa.length === 0) {
       add('SERVER_NO_IPV6', message(facts.synthesizedAaaa.length > 0 ? 'app.serverNoIpv6.nat64' : 'app.serverNoIpv6.ipv4', { host: name }), {
         hostnames: [name],
         addresses: [...facts.a, ...facts.synthesizedAaaa],
