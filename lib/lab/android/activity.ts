@@ -19,7 +19,7 @@ import { connect, type Server } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import createDebug from 'debug';
-import { isRunning, processStartTime, processUid, readProcStat, sleep } from '../network/process.js';
+import { isRunning, processDescendants, processStartTime, processUid, readProcStat, sleep } from '../network/process.js';
 import { appConsolePath, appSocketPath, APPS_DIR } from './app.js';
 import { ACTION_VIEW, BROWSER_PACKAGE, CATEGORY_BROWSABLE, CATEGORY_DEFAULT, installedApps, webTarget } from './browser.js';
 import { AID_ROOT, AID_SHELL, serveJsonLines } from './control-socket.js';
@@ -339,11 +339,24 @@ async function stopUnlocked(dir: string, pkg: string): Promise<boolean> {
     proc = null;
   }
   if (proc !== null) {
-    log('force-stop %s: SIGKILL to process group %d', pkg, proc.pid);
-    try {
-      process.kill(-proc.pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
+    // Android kills every process of the app, not only the one zygote forked: a program the app
+    // ran in a process group of its own (a page's real program, issue 20) goes too. Its
+    // descendants are found before the app dies (after, they are init's) and are in the
+    // handset's own PID namespace.
+    const descendants = await processDescendants(proc.pid);
+    log('force-stop %s: SIGKILL to process group %d and %d descendant(s)', pkg, proc.pid, descendants.length);
+    const kill = (target: number) => {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    };
+    kill(-proc.pid);
+    for (const child of descendants) {
+      if ((await readProcStat(child.pid))?.startTime !== child.startTime) continue;
+      if (child.processGroup === child.pid) kill(-child.pid);
+      kill(child.pid);
     }
     const deadline = Date.now() + 2_000;
     while ((await isRunning(proc)) && Date.now() < deadline) await sleep(10);

@@ -31,10 +31,9 @@ import { APP_PROGRAM_PATH } from '../app-programs.js';
 import { BROWSER_PACKAGE, browserApp, installedApps } from './browser.js';
 import { connectByMode, tcpConnector, type AppResolver, type Candidate, type ConnectOptions, type ConnectResult, type Connector } from './happy-eyeballs.js';
 import { AID_ROOT, AID_SHELL, AID_SYSTEM, peerAllowed, withPeer } from './control-socket.js';
-import { readHandsetState } from './state.js';
+import { APPS_DIR, readHandsetState } from './state.js';
 
-/** Where a handset keeps its apps' logs and control sockets. */
-export const APPS_DIR = 'apps';
+export { APPS_DIR };
 export const appLogPath = (dir: string, pkg: string): string => join(dir, APPS_DIR, `${pkg}.log`);
 export const appSocketPath = (dir: string, pkg: string): string => join(dir, APPS_DIR, `${pkg}.sock`);
 /** The process's own stdout and stderr (a crash's stack lands here), as logcat would hold it. */
@@ -380,15 +379,20 @@ function logConnect<T>(env: AppEnvironment, base: Record<string, unknown>, resul
 export async function performRequest(request: AppRequest, page: string, repetition: number, env: AppEnvironment, userAgent: string): Promise<RequestOutcome> {
   const started = performance.now();
   const base = { page, host: request.host, transport: request.transport, port: request.port, mode: request.mode, repetition };
-  const outcome = (ok: boolean, bytes: number, winner: Candidate | null, error: string | null): RequestOutcome => ({
-    ...base,
-    ok,
-    bytes,
-    family: winner?.family ?? null,
-    address: winner?.address ?? null,
-    ms: Math.round(performance.now() - started),
-    error,
-  });
+  // Every way a request ends goes through here, and is logged here (event `request`), as a run logs its own.
+  const outcome = (ok: boolean, bytes: number, winner: Candidate | null, error: string | null): RequestOutcome => {
+    const done: RequestOutcome = {
+      ...base,
+      ok,
+      bytes,
+      family: winner?.family ?? null,
+      address: winner?.address ?? null,
+      ms: Math.round(performance.now() - started),
+      error,
+    };
+    env.log({ event: 'request', ...done });
+    return done;
+  };
   const deps = { resolver: env.resolver, literals: env.literals };
   if (request.transport === 'udp') {
     const result = await connectByMode(request.mode, request.host, { ...deps, connector: udpConnector(request.port, request.bytes) }, env.connect);
@@ -519,13 +523,10 @@ export class AppSession {
         this.app.pages[page]!.requests.map(async (request) => {
           const outcomes: (RequestOutcome | RunOutcome)[] = [];
           for (let repetition = 1; repetition <= request.repeat; repetition++) {
-            if (isRun(request)) {
-              outcomes.push(await performRun(request, page, repetition, this.env));
-              continue;
-            }
-            const outcome = await performRequest(request, page, repetition, this.env, userAgent);
-            this.env.log({ event: 'request', ...outcome });
-            outcomes.push(outcome);
+            // Each logs its own outcome (events `run` and `request`).
+            outcomes.push(
+              isRun(request) ? await performRun(request, page, repetition, this.env) : await performRequest(request, page, repetition, this.env, userAgent),
+            );
           }
           return outcomes;
         }),

@@ -11,6 +11,9 @@ import { array, boolean, nullable, object, oneOf, record } from '../../config/sc
 import { LabStateError } from '../network/errors.js';
 import { count, readStateFile, text, type Reads } from '../state-file.js';
 
+/** Where a handset keeps its apps' logs, control sockets and data (under its state directory). */
+export const APPS_DIR = 'apps';
+
 export interface ApnRow extends ApnEntry {
   _id: number;
 }

@@ -24,7 +24,8 @@ import {
   renderPmList,
   systemProperties,
 } from './render.js';
-import { readHandsetState, withHandsetStateLock, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
+import { formatThreadtime, handsetLogEntries, parseLogcatArgs, selectEntries } from './logcat.js';
+import { APPS_DIR, readHandsetState, withHandsetStateLock, writeHandsetState, type ApnRow, type HandsetState } from './state.js';
 
 export const TOOLBOX_COMMANDS = [
   'getprop',
@@ -42,6 +43,7 @@ export const TOOLBOX_COMMANDS = [
   'pidof',
   'svc',
   'cmd',
+  'logcat',
 ] as const;
 
 /** The program the PATH wrappers run (./command.ts), beside this module: .js once built, .ts from sources. */
@@ -118,9 +120,31 @@ function runCommand(dir: string, command: string, args: string[], uid: number): 
       return svc(dir, state, args);
     case 'cmd':
       return cmd(dir, state, args);
+    case 'logcat':
+      return logcat(dir, state, args);
     default:
       return fail(`/system/bin/sh: ${command}: inaccessible or not found`, 127);
   }
+}
+
+/** The handset's time zone (persist.sys.timezone), for the times logcat prints; UTC when it names none Node knows. */
+function handsetTimeZone(state: HandsetState): string {
+  const zone = systemProperties(state)['persist.sys.timezone'] ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone;
+  } catch {
+    return 'UTC';
+  }
+}
+
+/** `logcat -d [-v threadtime] [--uid=UIDS] [--pid=PID] [-t N] [-T TIME]` (./logcat.ts). */
+function logcat(dir: string, state: HandsetState, args: string[]): Result {
+  const timeZone = handsetTimeZone(state);
+  const parsed = parseLogcatArgs(args, timeZone);
+  if ('error' in parsed) return fail(`logcat: ${parsed.error}`);
+  const lines = selectEntries(handsetLogEntries(join(dir, APPS_DIR)), parsed.options).map((e) => formatThreadtime(e, timeZone));
+  return ok(lines.map((l) => `${l}\n`).join(''));
 }
 
 /**

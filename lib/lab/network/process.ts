@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import createDebug from 'debug';
 import { LabCommandError } from './errors.js';
 
@@ -70,6 +70,44 @@ export async function readProcStat(pid: number): Promise<{ state: string; startT
   } catch {
     return null;
   }
+}
+
+/**
+ * Every live descendant of `pid` (children, their children, ...), read from
+ * /proc/PID/task/TID/children, each with its start time, so a caller can make sure the pid it
+ * signals later is still the same process. A child that exits meanwhile is left out.
+ */
+export async function processDescendants(pid: number): Promise<{ pid: number; startTime: string; processGroup: number }[]> {
+  const found: { pid: number; startTime: string; processGroup: number }[] = [];
+  const seen = new Set<number>([pid]);
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    let tids: string[];
+    try {
+      tids = await readdir(`/proc/${parent}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      let children: string;
+      try {
+        children = await readFile(`/proc/${parent}/task/${tid}/children`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const word of children.split(/\s+/)) {
+        const child = Number(word);
+        if (word === '' || !Number.isInteger(child) || seen.has(child)) continue;
+        seen.add(child);
+        const stat = await readProcStat(child);
+        if (stat === null) continue;
+        found.push({ pid: child, startTime: stat.startTime, processGroup: stat.processGroup });
+        queue.push(child);
+      }
+    }
+  }
+  return found;
 }
 
 /** The start time of a live PID, or null when there is no such process. */
