@@ -38,7 +38,7 @@ import {
 import { isTerminal, MAX_SWITCH_TIMEOUT_MS, PROMPT_ENV, servePrompts, TerminalPrompt } from '../harness/prompt.js';
 import { bringLabDown, bringLabUp, DEFAULT_APPS, DEFAULT_WORLD } from '../lab/lab.js';
 import { labHandsetProfile } from '../lab/record.js';
-import { readResults, ResultsWriter, updateResults, type RunDevice, type RunResults } from '../report/results.js';
+import { readResults, ResultsWriter, updateResults, type AppLog, type RunDevice, type RunResults } from '../report/results.js';
 import { describeCheck, judgeRun, type CheckKey, type VerdictOptions } from '../report/verdict.js';
 import { AdbServerUnreachableError } from './devices.js';
 import { parseAllowSkip, parseLangOption, writeRunReports } from './report.js';
@@ -477,6 +477,20 @@ const codesInLang = (codes: readonly string[], lang: Lang): string =>
  * and results.json: each is shown through printable(), so none can drive the terminal or forge a
  * line of the summary.
  */
+/** Lines of an app's log the console shows under its inconclusive check (results.json keeps more, its file all). */
+const CONSOLE_APP_LOG_LINES = 10;
+
+function writeAppLog(out: NodeJS.WritableStream, appLog: AppLog, t: ReturnType<typeof reportText>['console']): void {
+  const command = printable(appLog.command.join(' '));
+  if (appLog.error !== null || appLog.file === null) {
+    out.write(`    ${t.appLogUnread(command, printable(appLog.error ?? 'nothing read'))}\n`);
+    return;
+  }
+  const shown = appLog.tail.slice(-CONSOLE_APP_LOG_LINES);
+  out.write(`    ${t.appLog(command, shown.length, appLog.lines, printable(appLog.file))}\n`);
+  for (const line of shown) out.write(`      ${printable(line)}\n`);
+}
+
 export function summary(results: RunResults, out: NodeJS.WritableStream, dir: string, options: VerdictOptions & { lang?: Lang } = {}): void {
   const lang = options.lang ?? 'en';
   const t = reportText(lang).console;
@@ -489,14 +503,13 @@ export function summary(results: RunResults, out: NodeJS.WritableStream, dir: st
     out.write(`${printable(device.device)}\t${model}\t${t.overall[device.verdict]}\t${t.counts(counts, device.accepted.length)}\n`);
     // Broken and skipped checks are listed once, below, as MISSING.
     for (const r of mine.filter((x) => x.status === 'failed' || (x.status === 'passed' && x.brokenAttempts))) {
-      const codes = codesInLang(
-        r.reasons.map((x) => x.code),
-        lang,
-      );
+      // A code found for several hosts is said once here; results.json has each.
+      const codes = codesInLang([...new Set(r.reasons.map((x) => x.code))], lang);
       const retriedCodes = (r.brokenAttempts ?? []).map((a) => a.reasons[0]?.code ?? 'broken');
       const retried = retriedCodes.length > 0 ? t.runAgainAfter(codesInLang(retriedCodes, lang)) : '';
       const word = r.status === 'failed' ? t.failed : t.passedAfterRetry;
       out.write(`  ${printable(`${word} ${r.check}${r.app ? ` ${r.app}` : ''} [${r.network}]: ${codes}${retried}`)}\n`);
+      for (const appLog of r.appLogs ?? []) writeAppLog(out, appLog, t);
     }
     for (const m of device.missing) {
       const status = lang === 'en' ? printable(m.status) : reportText(lang).missingStatus[m.status];

@@ -250,6 +250,18 @@ export class CapturePlanner implements Captures {
     return [this.relative(capture.file), this.relative(json)];
   }
 
+  /** Now, on the device's clock (seconds), as measured by measureClock (the host's when it could not be read). */
+  deviceNow(): number {
+    return Date.now() / 1000 + this.clockOffsetS;
+  }
+
+  /** A text file of evidence (an app's log) beside the check's other evidence; returns its path relative to the run. */
+  saveText(name: string, network: NetworkName | null, text: string): string {
+    const file = this.evidencePath(name, network);
+    writeFileWhole(file, text);
+    return this.relative(file);
+  }
+
   /** A decision's evidence (what it read, and on which network) as a file the report links; returns its path. */
   saveDecision(check: string, network: NetworkName, decision: Decision): string {
     const file = this.evidencePath(`${check}.json`, network);

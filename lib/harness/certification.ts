@@ -22,7 +22,7 @@ import { AdbkitBackend, adbClient, type DeviceBackend } from '../device/adb.js';
 import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { parseDumpsysPackage } from '../device/parse/index.js';
 import { embeddedIpv4Text, parseNat64Prefix } from '../net/address.js';
-import type { CheckResult } from '../report/results.js';
+import { APP_LOG_TAIL, type AppLog, type CheckResult } from '../report/results.js';
 import { CapturePlanner } from './captures.js';
 import { LAUNCH_PAGE, type CatalogueApp, type FlowStep } from './catalogue.js';
 import { DeviceState } from './device-state.js';
@@ -53,6 +53,9 @@ export { BASELINE_MS } from './captures.js';
 export { DEVICE_RETURN_MS, RETRY_BUDGET } from './session.js';
 
 const log = createDebug('v6lab:certify');
+/** Characters of an app's log kept as evidence, and of one of its lines kept in the result. */
+const APP_LOG_BYTES = 1024 * 1024;
+const APP_LOG_LINE = 500;
 
 /** What the spec drives through Appium. */
 export interface DeviceUi {
@@ -108,6 +111,8 @@ interface AppWindow {
   dwellMs: number;
   evidence: string[];
   pages: PageFigures[];
+  /** The app's own log, fetched when the window was inconclusive; else null. */
+  appLog: AppLog | null;
 }
 
 /** The pieces a certification is made of; a unit test gives scripted ones. */
@@ -438,6 +443,7 @@ export class Certification {
       const bytes = windows.reduce((n, w) => n + w.verdict.metrics.bytes, 0);
       const first = windows[0]!;
       const pages = windows.flatMap((w) => w.pages);
+      const appLogs = windows.flatMap((w) => (w.appLog === null ? [] : [w.appLog]));
       return {
         status: judged.verdict === 'pass' || judged.verdict === 'warn' ? 'passed' : 'failed',
         verdict: judged.verdict,
@@ -460,6 +466,7 @@ export class Certification {
         },
         evidence: windows.flatMap((w) => w.evidence),
         ...(pages.length === 0 ? {} : { pages }),
+        ...(appLogs.length === 0 ? {} : { appLogs }),
         ...(runs === 1
           ? {}
           : {
@@ -496,6 +503,8 @@ export class Certification {
     const dwellMs = app.dwellMs ?? this.plan.dwellMs;
     const marks: PageMark[] = [];
     const name = run === null ? app.package : `${app.package}.run${run}`;
+    // Where the app's own log of this window begins, on the device's clock (logcat -T).
+    const logSince = this.captures.deviceNow();
     const { capture, start, end } = await this.captures.inWindow(
       name,
       network,
@@ -545,6 +554,31 @@ export class Certification {
       },
       network,
     );
-    return { verdict, attribution: attribution.summary, captureMethod: capture.method, dwellMs, evidence, pages };
+    const appLog = verdict.verdict === 'inconclusive' && uid !== null ? await this.appLog(name, network, uid, logSince, run) : null;
+    if (appLog?.file) evidence.push(appLog.file);
+    return { verdict, attribution: attribution.summary, captureMethod: capture.method, dwellMs, evidence, pages, appLog };
+  }
+
+  /**
+   * The app's own log over its window (`logcat -d --uid=UID -T START`, Android 9 and later): when
+   * nothing of the app's was seen, what it said of itself is where the reason is (a real
+   * program's exit status and output, a crash, a refused connection). Kept whole (bounded) as
+   * evidence; its last lines go in the result. Never judged: a log is the app's word, not an
+   * observation of the network.
+   */
+  private async appLog(name: string, network: NetworkName, uid: number, since: number, run: number | null): Promise<AppLog> {
+    const command = ['logcat', '-d', '-v', 'threadtime', `--uid=${uid}`, '-T', since.toFixed(3)];
+    const printable = (line: string) => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?').slice(0, APP_LOG_LINE);
+    let read: { output: string; exitCode: number };
+    try {
+      read = await this.backend.run(command);
+    } catch (error) {
+      return { run, command, file: null, lines: 0, tail: [], error: (error as Error).message };
+    }
+    const text = read.output.length > APP_LOG_BYTES ? `${read.output.slice(0, APP_LOG_BYTES)}\n[cut at ${APP_LOG_BYTES} characters]\n` : read.output;
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    if (read.exitCode !== 0) return { run, command, file: null, lines: 0, tail: [], error: printable(lines.slice(-3).join(' ') || `exit ${read.exitCode}`) };
+    const file = this.captures.saveText(`${name}.logcat.txt`, network, text);
+    return { run, command, file, lines: lines.length, tail: lines.slice(-APP_LOG_TAIL).map(printable), error: null };
   }
 }

@@ -31,7 +31,7 @@ import {
 } from '../checks/requirements.js';
 import type { ComparedCheck } from './compare.js';
 import { EXPECTED, reportText, type ChangeWord, type OutcomeWord, type ReportText } from './i18n.js';
-import { buildLabel, type AppRun, type CheckResult, type PageShare, type Reason, type RunDevice } from './results.js';
+import { buildLabel, type AppLog, type AppRun, type CheckResult, type PageShare, type Reason, type RunDevice } from './results.js';
 import { PATHS, resultKey, type AppEvidence, type PathName, type RunView } from './run.js';
 import { judgeRun, type DeviceVerdict, type MissingCheck, type OverallVerdict, type VerdictOptions } from './verdict.js';
 
@@ -298,7 +298,15 @@ function reasonsList(t: ReportText, r: CheckResult): string {
     return `<li class="retried">${t.runAgainAfter} ${first === undefined ? '<code>broken</code>' : reasonHtml(t, first)}</li>`;
   });
   if (r.reasons.length === 0 && retried.length === 0) return '';
-  return `<ul class="reasons">${r.reasons.map((x) => `<li>${reasonHtml(t, x)}</li>`).join('')}${retried.join('')}</ul>`;
+  return `<ul class="reasons">${r.reasons.map((x) => `<li>${reasonHtml(t, x)}</li>`).join('')}${retried.join('')}</ul>${(r.appLogs ?? []).map((l) => appLogHtml(t, l)).join('')}`;
+}
+
+/** An inconclusive app check's own log: the device's words, always escaped, never translated. */
+function appLogHtml(t: ReportText, appLog: AppLog): string {
+  const command = `<code>${escapeHtml(appLog.command.join(' '))}</code>`;
+  if (appLog.error !== null || appLog.file === null)
+    return `<p class="app-log">${t.appLogUnread(command, `<span lang="en">${escapeHtml(appLog.error ?? '')}</span>`)}</p>`;
+  return `<div class="app-log"><p>${t.appLogHeading(command, appLog.tail.length, appLog.lines)}</p><pre lang="en">${escapeHtml(appLog.tail.join('\n'))}</pre></div>`;
 }
 
 const STATUSES = ['passed', 'failed', 'broken', 'skipped'] as const;

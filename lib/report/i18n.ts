@@ -158,6 +158,9 @@ export interface ReportText {
   evidenceUnavailable: (problemHtml: string) => string;
   notAvailable: (pathHtml: string, problemHtml: string) => string;
   runAgainAfter: string;
+  /** The app's own log shown under an inconclusive app check: its command, lines shown and all. */
+  appLogHeading: (commandHtml: string, shown: number, lines: number) => string;
+  appLogUnread: (commandHtml: string, problemHtml: string) => string;
   appSummary: (appHtml: string, networkHtml: string) => string;
   nativeShare: (percent: string) => string;
   noAppFault: string;
@@ -218,6 +221,8 @@ export interface ReportText {
     failed: string;
     passedAfterRetry: string;
     runAgainAfter: (codes: string) => string;
+    appLog: (command: string, shown: number, lines: number, file: string) => string;
+    appLogUnread: (command: string, problem: string) => string;
     missing: (status: string) => string;
     acceptedSkip: string;
     overallLine: (verdict: string) => string;
@@ -360,6 +365,8 @@ const EN: ReportText = {
   evidenceUnavailable: (p) => `evidence ${p}`,
   notAvailable: (path, problem) => `${path}: not available (${problem})`,
   runAgainAfter: 'run again after',
+  appLogHeading: (command, shown, lines) => `The app's own log (${command}), its last ${shown} of ${lines} lines:`,
+  appLogUnread: (command, problem) => `The app's own log (${command}) could not be read: ${problem}`,
   appSummary: (app, network) => `<strong>${app}</strong> on the ${network}`,
   nativeShare: (percent) => `, native IPv6 ${percent}% of bytes`,
   noAppFault: 'No reason to fault it: it reached its servers over IPv6 first.',
@@ -413,6 +420,8 @@ const EN: ReportText = {
     failed: 'FAILED',
     passedAfterRetry: 'PASSED',
     runAgainAfter: (codes) => ` (run again after ${codes})`,
+    appLog: (command, shown, lines, file) => `the app's log (${command}), last ${shown} of ${lines} lines, whole in ${file}:`,
+    appLogUnread: (command, problem) => `the app's log (${command}) could not be read: ${problem}`,
     missing: (status) => `MISSING (${status})`,
     acceptedSkip: 'ACCEPTED SKIP',
     overallLine: (verdict) => `overall: ${verdict}`,
@@ -554,6 +563,8 @@ const ZH: ReportText = {
   evidenceUnavailable: (p) => `证据${p}`,
   notAvailable: (path, problem) => `${path}：无法查看（${problem}）`,
   runAgainAfter: '曾重新执行，前一次因',
+  appLogHeading: (command, shown, lines) => `应用自身的日志（${command}），共 ${lines} 行，以下为最后 ${shown} 行：`,
+  appLogUnread: (command, problem) => `无法读取应用自身的日志（${command}）：${problem}`,
   appSummary: (app, network) => `<strong>${app}</strong>，${network}`,
   nativeShare: (percent) => `，原生 IPv6 占字节数的 ${percent}%`,
   noAppFault: '未发现问题：应用优先通过 IPv6 访问了其服务器。',
@@ -614,6 +625,8 @@ const ZH: ReportText = {
     failed: '不通过',
     passedAfterRetry: '通过',
     runAgainAfter: (codes) => `（曾因 ${codes} 重新执行）`,
+    appLog: (command, shown, lines, file) => `应用自身的日志（${command}），共 ${lines} 行，最后 ${shown} 行如下，全文见 ${file}：`,
+    appLogUnread: (command, problem) => `无法读取应用自身的日志（${command}）：${problem}`,
     missing: (status) => `无结论（${status}）`,
     acceptedSkip: '已接受的跳过',
     overallLine: (verdict) => `总体结论：${verdict}`,

@@ -33,6 +33,11 @@ function testcase(r: CheckResult, suite: string, accepted: boolean): string {
     ...(r.status === 'passed' && why ? [why] : []),
     ...(r.brokenAttempts ?? []).map((a) => `run again after ${a.reasons.map((x) => `${x.code}: ${x.detail}`).join('; ')}`),
     ...r.evidence.map((e) => `evidence: ${e}`),
+    ...(r.appLogs ?? []).flatMap((l) =>
+      l.error !== null || l.file === null
+        ? [`app log (${l.command.join(' ')}) could not be read: ${l.error ?? 'nothing read'}`]
+        : [`app log (${l.command.join(' ')}), last ${l.tail.length} of ${l.lines} lines:`, ...l.tail.map((line) => `  ${line}`)],
+    ),
   ].join('\n');
   return `    <testcase classname="${xml(`v6lab.${suite}.${r.device}`)}" name="${xml(name)}" time="${time}">${body}<system-out>${xml(out)}</system-out></testcase>`;
 }

@@ -174,6 +174,30 @@ export interface CheckResult {
   pages?: PageShare[];
   /** An app check run more than once (`--app-runs N`): each run; the verdict is judged on all of them. */
   runs?: AppRun[];
+  /**
+   * An app check that ended inconclusive: the app's own log over each such window (logcat by the
+   * app's uid from the window's start), to say why nothing was seen (issue 20).
+   */
+  appLogs?: AppLog[];
+}
+
+/** Lines of an app's log a result keeps (the rest is in its file). */
+export const APP_LOG_TAIL = 40;
+
+/** An app's own log over one window, fetched from the device when the window was inconclusive. */
+export interface AppLog {
+  /** The run of `--app-runs` it belongs to; null with one run. */
+  run: number | null;
+  /** The device command that fetched it (argv). */
+  command: string[];
+  /** The whole log (bounded), relative to the run directory; null when nothing was read. */
+  file: string | null;
+  /** How many lines it had. */
+  lines: number;
+  /** Its last lines, control characters replaced: what the console and the report show. */
+  tail: string[];
+  /** Why it could not be read (the device's answer), else null. */
+  error: string | null;
 }
 
 /** An evidence file of the run and its sha256, as sealed when the run finished (`report --verify`). */
@@ -576,7 +600,22 @@ const resultsSchema: Schema<RunResults> = fields<RunResults>(
           evidence: array(name),
           requirement: array(name),
         },
-        { brokenAttempts: array(fields({ reasons })), run: name, pages, runs },
+        {
+          brokenAttempts: array(fields({ reasons })),
+          run: name,
+          pages,
+          runs,
+          appLogs: array(
+            fields<AppLog>({
+              run: nullable(count),
+              command: array(text),
+              file: nullable(name),
+              lines: count,
+              tail: array(text, { max: APP_LOG_TAIL }),
+              error: nullable(text),
+            }),
+          ),
+        },
       ),
     ),
   },
