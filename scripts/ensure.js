@@ -22,6 +22,10 @@ const DEBIAN = {
   openssl: 'openssl',
   adb: 'adb',
   curl: 'curl',
+  // The real-client lab apps (devices/lab/apps-real): wget -4 and Python's urllib beside curl,
+  // Node and Chromium.
+  wget: 'wget',
+  'python3-minimal': '/usr/bin/python3',
   nftables: 'nft',
   'dnsmasq-base': 'dnsmasq',
   busybox: 'busybox',
