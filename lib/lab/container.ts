@@ -74,6 +74,11 @@ case "$target" in /etc/*) ;; *) mkdir -p "./\${target%/*}"; : > "./$target" ;; e
 mount --bind "$resolv" "./$target"
 ro_bind "$code/bin" system/bin
 ro_bind "$code" system/v6lab
+# The system CA store with the lab CA added (lab.ts installCaBundle), over the host's bundle
+# where /etc/ssl/certs/ca-certificates.crt is a file in /etc or /usr.
+if [ -f "$code/cacerts/ca-certificates.crt" ] && ca=$(readlink -f /etc/ssl/certs/ca-certificates.crt) && [ -f "$ca" ]; then
+  case "$ca" in /etc/*|/usr/*) mount --bind "$code/cacerts/ca-certificates.crt" "./$ca"; mount -o remount,bind,ro "./$ca" ;; esac
+fi
 mount --bind "$dir/fs/data" data
 mount --bind "$dir/fs/sdcard" sdcard
 mount --bind "$dir" data/v6lab

@@ -194,6 +194,29 @@ function installSystemFile(stateDir: string, name: string, source: string): stri
   return join(CODE_INSIDE, name);
 }
 
+/** The host's system CA bundle (Debian's ca-certificates), which a handset's /etc shows it. */
+const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+/** The handsets' CA bundle beside their other system files; each container binds it over HOST_CA_BUNDLE (../container.ts). */
+const HANDSET_CA_BUNDLE = 'cacerts/ca-certificates.crt';
+
+/**
+ * The handsets' system CA store: the host's bundle with the lab CA added, as a phone's store holds
+ * the CAs that sign its internet's servers. A real program an app runs (issue 20) that trusts the
+ * system store (curl, wget, Python, OpenSSL) then verifies the world's hosts; one that brings its
+ * own roots (Node, Chromium) does not, as on a phone. A host with no bundle gets none.
+ */
+function installCaBundle(stateDir: string, labCa: string): void {
+  let system: string;
+  try {
+    system = readFileSync(HOST_CA_BUNDLE, 'utf8');
+  } catch {
+    return;
+  }
+  const target = join(handsetCodePath(stateDir), HANDSET_CA_BUNDLE);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileWhole(target, `${system.trimEnd()}\n${readFileSync(labCa, 'utf8')}`, { mode: 0o644 });
+}
+
 /**
  * Where the host finds a system file a handset names (an app's JSON, the lab CA): only under
  * /system/v6lab, whatever its handset.json (which the handset can write) says; null otherwise.
@@ -360,6 +383,7 @@ export async function bringLabUp(options: LabUpOptions): Promise<LabUpResult> {
   // installed as a phone's system apps and CA certificates are, and named as a handset sees them.
   const appFiles = Object.fromEntries(apps.map((app) => [app.package, installSystemFile(options.stateDir, `apps/${app.package}.json`, app.file)]));
   const caCertFile = state.world.caCertFile === '' ? '' : installSystemFile(options.stateDir, 'cacerts/v6lab-ca.pem', state.world.caCertFile);
+  if (state.world.caCertFile !== '') installCaBundle(options.stateDir, state.world.caCertFile);
   // Root's alone: the handsets reach their own directories through their containers, and no
   // local user walks into one (to an app's control socket, say).
   mkdirSync(join(options.stateDir, 'handsets'), { recursive: true });

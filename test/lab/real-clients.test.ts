@@ -104,6 +104,8 @@ const EXPECTED: Record<string, (network: Network) => Expected> = {
 describe('lab: real clients judged by certify on both APNs (issue 20)', function () {
   this.timeout(420_000);
   const lab = labSession('the real-client lab tests', ['compliant'], 1, {
+    // The clients themselves (lab up would refuse an app whose program is missing).
+    tools: { programs: ['curl', 'wget', 'python3', 'node', 'chromium'], packages: 'curl wget python3-minimal nodejs chromium' },
     beforeUp: (work) => {
       // The shipped examples, and one app whose program moves nothing.
       const apps = join(work, 'apps');

@@ -3,7 +3,8 @@
 // IPv6-only APN). curl here, whose documented behaviour is getaddrinfo with AF_UNSPEC and Happy
 // Eyeballs (RFC 8305; curl's --happy-eyeballs-timeout-ms, default 200 ms): on an IPv6-only APN it
 // reaches a dual-stack host over IPv6 and an IPv4-only host over its DNS64-synthesized address.
-// And `lab up` refuses a program the app's uid could not run, naming the app file and field.
+// Over HTTPS too: the handset's system CA store holds the lab CA. And `lab up` refuses a program
+// the app's uid could not run, naming the app file and field.
 // Root and namespaces needed: skips with the reason elsewhere, fails in CI (CI=true).
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,8 +44,8 @@ describe('lab: apps that are real programs (issue 20)', function () {
     await requireLab(
       this,
       'the real-program lab tests',
-      ['ip', 'tayga', 'radvd', 'unbound', 'openssl', 'curl', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'],
-      'iproute2 tayga radvd unbound openssl curl nftables util-linux dnsmasq-base busybox adb',
+      ['ip', 'tayga', 'radvd', 'unbound', 'openssl', 'curl', 'python3', 'nft', 'setpriv', 'dnsmasq', 'busybox', 'adb'],
+      'iproute2 tayga radvd unbound openssl curl python3-minimal nftables util-linux dnsmasq-base busybox adb',
     );
     writeFileSync(
       world,
@@ -69,6 +70,13 @@ describe('lab: apps that are real programs (issue 20)', function () {
               { run: ['curl', '-sS', '-o', '/dev/null', '-w', '%{remote_ip}', 'http://dual.real.test/bytes/2000'], timeoutMs: 15_000 },
               { run: ['curl', '-sS', '-o', '/dev/null', '-w', '%{remote_ip}', 'http://old.real.test/bytes/2000'], timeoutMs: 15_000 },
               { run: ['id', '-u'] },
+              // The handset's system CA store holds the lab CA, as a phone's holds its internet's CAs:
+              // programs that verify against it (curl, Python's ssl) reach the world over HTTPS.
+              { run: ['curl', '-sS', '-o', '/dev/null', '-w', '%{ssl_verify_result}', 'https://dual.real.test/bytes/2000'], timeoutMs: 15_000 },
+              {
+                run: ['python3', '-c', 'import urllib.request; print(urllib.request.urlopen("https://old.real.test/bytes/2000", timeout=10).status)'],
+                timeoutMs: 15_000,
+              },
             ],
           },
         },
@@ -113,10 +121,10 @@ describe('lab: apps that are real programs (issue 20)', function () {
     assert.equal(started.code, 0, started.stderr);
     const dir = join(stateDir, 'handsets/hs0');
     const runs = await until(
-      'the three runs in the app log',
+      'the five runs in the app log',
       () => {
         const done = appLogEntries(dir, PKG).filter((e) => e.event === 'run');
-        return done.length === 3 ? done : null;
+        return done.length === 5 ? done : null;
       },
       40_000,
     );
@@ -134,5 +142,9 @@ describe('lab: apps that are real programs (issue 20)', function () {
     const id = runs.find((r) => (r.run as string[])[0] === 'id')!;
     assert.equal(String(id.stdout).trim(), String(start.uid), JSON.stringify({ id, start }));
     assert.ok(Number(start.uid) >= 10_000, `an app uid: ${String(start.uid)}`);
+    const curlTls = runs.find((r) => (r.run as string[]).includes('https://dual.real.test/bytes/2000'))!;
+    assert.deepEqual([curlTls.exitCode, curlTls.stdout], [0, '0'], JSON.stringify(curlTls));
+    const pythonTls = runs.find((r) => (r.run as string[])[0] === 'python3')!;
+    assert.deepEqual([pythonTls.exitCode, String(pythonTls.stdout).trim()], [0, '200'], JSON.stringify(pythonTls));
   });
 });

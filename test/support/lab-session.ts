@@ -26,6 +26,8 @@ const PACKAGES = 'iproute2 tayga radvd unbound tcpdump adb util-linux dnsmasq-ba
 
 /** What a test adds to the session: more `lab up` arguments and environment, and the adb server's keys. */
 export interface LabSessionExtra {
+  /** More programs the tests need (a lab app's real program), and the Debian packages that give them. */
+  tools?: { programs: readonly string[]; packages: string };
   /** Runs before `lab up`, in the session's work directory (to make the files `upArgs` name). */
   beforeUp?: (work: string) => void;
   /** More `lab up` arguments (`--adb-key FILE`). */
@@ -42,7 +44,7 @@ export function labSession(what: string, profiles: readonly string[], handsets =
   chmodSync(work, 0o755);
   const session = { work, stateDir: join(work, 'state') } as LabSession;
   before(async function () {
-    await requireLab(this, what, TOOLS, PACKAGES);
+    await requireLab(this, what, [...TOOLS, ...(extra.tools?.programs ?? [])], [PACKAGES, extra.tools?.packages ?? ''].join(' ').trim());
     extra.beforeUp?.(work);
     const up = await v6lab(
       [
