@@ -34,7 +34,7 @@ interface Kind {
 
 const KINDS: Kind[] = [
   { schema: DEVICE_PROFILE_SCHEMA, load: loadDeviceProfile, matches: /^[^/]+\.json$/, loaderOnly: [] },
-  { schema: APP_CATALOGUE_SCHEMA, load: loadCatalogue, matches: /^catalogues\/[^/]+\.json$/, loaderOnly: [/is listed twice/] },
+  { schema: APP_CATALOGUE_SCHEMA, load: loadCatalogue, matches: /^(catalogues\/[^/]+|lab\/.+\/catalogue)\.json$/, loaderOnly: [/is listed twice/] },
   { schema: WORLD_SCHEMA, load: loadWorld, matches: /^lab\/(.+\/)?world\.json$/, loaderOnly: [/is already hosts\[/] },
   { schema: LAB_APP_SCHEMA, load: loadApp, matches: /^lab\/(.+\/)?apps\/[^/]+\.json$/, loaderOnly: [/is not in pages/] },
   { schema: HANDSET_PROFILE_SCHEMA, load: loadProfile, matches: /^lab\/handsets\/[^/]+\.json$/, loaderOnly: [] },
