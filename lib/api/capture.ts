@@ -18,6 +18,7 @@ import type { DeviceBackend } from '../device/adb.js';
 import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { dumpsysPackageNotFound, parseDumpsysPackage } from '../device/parse/index.js';
 import { CAPTURE_METHODS, gatewayCaptureArgv } from '../device/profile.js';
+import { readAppLog } from '../harness/app-log.js';
 import { CapturePlanner, type PlannedCapture } from '../harness/captures.js';
 import { learnBackground } from '../harness/judge.js';
 import type { CaptureWindow } from '../harness/window.js';
@@ -73,6 +74,8 @@ interface OpenWindow {
   uid: number | null;
   policy: Required<JudgePolicy>;
   network: NetworkFacts;
+  /** The window's start on the device's clock, where the app's log is read from. */
+  logSince: number;
 }
 
 /** An evidence stem (`PKG-20261203T071502123Z`) with no pcap or analysis of that name yet in `dir`. */
@@ -123,9 +126,10 @@ class DeviceAppCapture implements AppCapture {
       clatAddresses: network.defaultNetwork?.clat?.v6Address ? [network.defaultNetwork.clat.v6Address] : [],
     };
     const stem = freshStem(this.evidenceDir, name ?? pkg ?? 'capture');
+    const logSince = this.planner.deviceNow();
     log('%s window %s for %s (uid %s)', this.serial, stem, pkg ?? 'no package', uid);
     const { window, start } = await this.planner.beginWindow(stem, null, { analyze });
-    this.current = { window, start, stem, pkg: pkg ?? null, uid, policy: resolved, network };
+    this.current = { window, start, stem, pkg: pkg ?? null, uid, policy: resolved, network, logSince };
   }
 
   async stopCapture(): Promise<AppJudgement> {
@@ -135,7 +139,11 @@ class DeviceAppCapture implements AppCapture {
     const { capture, start, end } = await this.planner.endWindow(open.window, open.start);
     const pcap = resolve(capture.file);
     const analysisFile = resolve(this.planner.evidencePath(`${open.stem}.analysis.json`, null));
-    const { judgement, attribution, verdict } = judgeAnalysis(capture.analysis, {
+    const {
+      judgement: judged,
+      attribution,
+      verdict,
+    } = judgeAnalysis(capture.analysis, {
       package: open.pkg,
       ...(open.uid === null ? {} : { appUid: open.uid }),
       sockets: capture.sockets,
@@ -144,6 +152,14 @@ class DeviceAppCapture implements AppCapture {
       policy: open.policy,
       evidence: { pcap, analysis: analysisFile, captureMethod: capture.method },
     });
+    // Nothing either way: what the app said of itself over the window is shown with it.
+    const appLog =
+      judged.verdict === 'inconclusive' && open.uid !== null
+        ? await readAppLog(this.backend, open.uid, open.logSince, null, (text) =>
+            resolve(this.evidenceDir, this.planner.saveText(`${open.stem}.logcat.txt`, null, text)),
+          )
+        : null;
+    const judgement: AppJudgement = appLog === null ? judged : { ...judged, appLog };
     learnBackground(this.background, capture.analysis, capture.sockets, attribution.flows, start);
     this.planner.saveEvidence(
       open.stem,

@@ -12,6 +12,9 @@ import type { FlowPath } from '../analysis/index.js';
 import type { ReasonCode, Verdict } from '../checks/app-verdict.js';
 import type { ReasonMessage } from '../checks/messages.js';
 import type { CaptureMethod } from '../device/profile.js';
+import type { AppLog } from '../report/results.js';
+
+export type { AppLog };
 
 export type { FlowPath, ReasonCode, Verdict, CaptureMethod };
 
@@ -65,6 +68,12 @@ export interface AppJudgement {
     window: { start: number; end: number } | null;
   };
   policy: Required<JudgePolicy>;
+  /**
+   * An inconclusive window of a device capture (stopCapture, judgeApp): the app's own log over it
+   * (`logcat --uid` from the window's start), its whole text beside the pcap (`file`, absolute).
+   * Absent otherwise. Shown, never judged.
+   */
+  appLog?: AppLog;
 }
 
 /** Where the device's packets are captured, as in a device profile (docs/certify.md). */

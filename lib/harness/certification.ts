@@ -22,7 +22,8 @@ import { AdbkitBackend, adbClient, type DeviceBackend } from '../device/adb.js';
 import { probeDevice, type DeviceFacts } from '../device/facts.js';
 import { parseDumpsysPackage } from '../device/parse/index.js';
 import { embeddedIpv4Text, parseNat64Prefix } from '../net/address.js';
-import { APP_LOG_TAIL, type AppLog, type CheckResult } from '../report/results.js';
+import type { AppLog, CheckResult } from '../report/results.js';
+import { readAppLog } from './app-log.js';
 import { CapturePlanner } from './captures.js';
 import { LAUNCH_PAGE, type CatalogueApp, type FlowStep } from './catalogue.js';
 import { DeviceState } from './device-state.js';
@@ -53,9 +54,6 @@ export { BASELINE_MS } from './captures.js';
 export { DEVICE_RETURN_MS, RETRY_BUDGET } from './session.js';
 
 const log = createDebug('v6lab:certify');
-/** Characters of an app's log kept as evidence, and of one of its lines kept in the result. */
-const APP_LOG_BYTES = 1024 * 1024;
-const APP_LOG_LINE = 500;
 
 /** What the spec drives through Appium. */
 export interface DeviceUi {
@@ -554,31 +552,11 @@ export class Certification {
       },
       network,
     );
-    const appLog = verdict.verdict === 'inconclusive' && uid !== null ? await this.appLog(name, network, uid, logSince, run) : null;
+    const appLog =
+      verdict.verdict === 'inconclusive' && uid !== null
+        ? await readAppLog(this.backend, uid, logSince, run, (text) => this.captures.saveText(`${name}.logcat.txt`, network, text))
+        : null;
     if (appLog?.file) evidence.push(appLog.file);
     return { verdict, attribution: attribution.summary, captureMethod: capture.method, dwellMs, evidence, pages, appLog };
-  }
-
-  /**
-   * The app's own log over its window (`logcat -d --uid=UID -T START`, Android 9 and later): when
-   * nothing of the app's was seen, what it said of itself is where the reason is (a real
-   * program's exit status and output, a crash, a refused connection). Kept whole (bounded) as
-   * evidence; its last lines go in the result. Never judged: a log is the app's word, not an
-   * observation of the network.
-   */
-  private async appLog(name: string, network: NetworkName, uid: number, since: number, run: number | null): Promise<AppLog> {
-    const command = ['logcat', '-d', '-v', 'threadtime', `--uid=${uid}`, '-T', since.toFixed(3)];
-    const printable = (line: string) => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?').slice(0, APP_LOG_LINE);
-    let read: { output: string; exitCode: number };
-    try {
-      read = await this.backend.run(command);
-    } catch (error) {
-      return { run, command, file: null, lines: 0, tail: [], error: (error as Error).message };
-    }
-    const text = read.output.length > APP_LOG_BYTES ? `${read.output.slice(0, APP_LOG_BYTES)}\n[cut at ${APP_LOG_BYTES} characters]\n` : read.output;
-    const lines = text.split('\n').filter((l) => l.trim() !== '');
-    if (read.exitCode !== 0) return { run, command, file: null, lines: 0, tail: [], error: printable(lines.slice(-3).join(' ') || `exit ${read.exitCode}`) };
-    const file = this.captures.saveText(`${name}.logcat.txt`, network, text);
-    return { run, command, file, lines: lines.length, tail: lines.slice(-APP_LOG_TAIL).map(printable), error: null };
   }
 }

@@ -97,6 +97,19 @@ function pathBytes(j: AppJudgement): string {
 }
 
 /** The judgement in lines a developer can act on: reasons with their hostnames and addresses, paths, evidence. */
+/** Lines of the app's own log a matcher's message shows (the judgement has up to 40, its file all). */
+const APP_LOG_SHOWN = 10;
+
+/** The app's own log of an inconclusive window, as a matcher's message ends with it; '' without one. */
+function describeAppLog(j: AppJudgement): string {
+  const appLog = isObject(j.appLog) ? j.appLog : null;
+  if (appLog === null || !Array.isArray(appLog.command)) return '';
+  const command = appLog.command.join(' ');
+  if (typeof appLog.error === 'string' || typeof appLog.file !== 'string') return `\n  the app's log (${command}) could not be read: ${String(appLog.error)}`;
+  const tail = isStringArray(appLog.tail) ? appLog.tail.slice(-APP_LOG_SHOWN) : [];
+  return `\n  the app's log (${command}), last ${tail.length} of ${String(appLog.lines)} lines, whole in ${appLog.file}:${tail.map((l) => `\n    ${l}`).join('')}`;
+}
+
 export function describeJudgement(j: AppJudgement): string {
   const lines = [`${appName(j)}: verdict ${j.verdict}`];
   for (const r of j.reasons) {
@@ -137,7 +150,7 @@ function onJudgement(context: MatcherThis, matcher: string, actual: unknown, jud
       context,
       partial && j.metrics.flows > 0
         ? `${matcher}: no evidence either way: the capture of ${appName(j)} was analysed in part (CAPTURE_INCOMPLETE: past its memory bound, later flows were not listed); shorten the capture window, or judge its pcap with v6lab analyze --app-uid UID --max-memory MIB\n${describeJudgement(j)}`
-        : `${matcher}: no evidence either way: ${appName(j)} sent nothing in the capture window (NO_TRAFFIC); check that the steps start the app and wait for its traffic\n${describeJudgement(j)}`,
+        : `${matcher}: no evidence either way: ${appName(j)} sent nothing in the capture window (NO_TRAFFIC); check that the steps start the app and wait for its traffic\n${describeJudgement(j)}${describeAppLog(j)}`,
     );
   }
   return judge(j);

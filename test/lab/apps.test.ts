@@ -3,7 +3,7 @@
 // path it predicts, their sockets owned by their own uid, `am force-stop` ending them. Root and
 // namespaces needed: skips with the reason elsewhere, fails in CI (CI=true).
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -335,6 +335,16 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
         );
         assert.equal(legacy.policy.minIpv6Share, 0);
         assert.notEqual(legacy.evidence.pcap, news.evidence.pcap);
+        assert.equal(news.appLog, undefined, 'a judged window reads no log');
+        // Steps that never start the app: nothing either way, and the app's own log over the
+        // window is read (logcat by its uid) and kept beside the pcap.
+        const idle = await capture.judgeApp('com.example.news', async () => {
+          await sleep(300);
+        });
+        assert.deepEqual([idle.verdict, idle.reasons.map((r) => r.code)], ['inconclusive', ['NO_TRAFFIC']]);
+        assert.deepEqual(idle.appLog?.command.slice(0, 5), ['logcat', '-d', '-v', 'threadtime', `--uid=${newsUid}`]);
+        assert.equal(idle.appLog?.error, null, JSON.stringify(idle.appLog));
+        assert.ok(idle.appLog?.file?.startsWith(evidenceDir) && existsSync(idle.appLog.file), JSON.stringify(idle.appLog));
 
         // The CLI on the API's own evidence: the uid read from the device, the whole capture by window.
         const env = { ANDROID_ADB_SERVER_PORT: String(cli.serverPort) };

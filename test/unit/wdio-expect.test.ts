@@ -196,6 +196,27 @@ describe('v6lab/expect: matchers on app judgements', () => {
       }
     });
 
+    it("ends an inconclusive judgement's message with the app's own log, when the capture read one", () => {
+      const tail = Array.from({ length: 12 }, (_, i) => `12-04 04:09:56.740  4425  4425 W RealProgram: line ${i + 1}`);
+      const logged = { ...silent, appLog: { run: null, command: ['logcat', '-d', '--uid=10105'], file: '/ev/idle.logcat.txt', lines: 30, tail, error: null } };
+      const said = failure(() => expect(logged).toBeIpv6First());
+      assert.match(
+        said,
+        /NO_TRAFFIC[\s\S]*\n {2}the app's log \(logcat -d --uid=10105\), last 10 of 30 lines, whole in \/ev\/idle\.logcat\.txt:\n {4}.* line 3\n/,
+      );
+      assert.match(said, /line 12$/);
+      assert.doesNotMatch(said, /line 2\n/);
+      const unread = { ...silent, appLog: { run: null, command: ['logcat', '-d'], file: null, lines: 0, tail: [], error: 'logcat: unknown option --uid' } };
+      assert.match(
+        failure(() => expect(unread).toBeIpv6First()),
+        /the app's log \(logcat -d\) could not be read: logcat: unknown option --uid$/,
+      );
+      assert.doesNotMatch(
+        failure(() => expect(silent).toBeIpv6First()),
+        /the app's log/,
+      );
+    });
+
     it('a judgement on a capture analysed in part (CAPTURE_INCOMPLETE) fails every matcher both ways, and says so', () => {
       const partial = judgement({
         app: 'com.example.busy',
