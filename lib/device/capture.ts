@@ -20,9 +20,16 @@ export class CaptureUnavailableError extends DeviceError {
 }
 
 /** The argv that captures every interface as pcap on stdout, run as root the device's way. */
+/** tcpdump's capture buffer (-B, KiB): room for a burst while its output waits. */
+export const CAPTURE_BUFFER_KIB = 16 * 1024;
+
 export function tcpdumpArgv(facts: Pick<DeviceFacts, 'serial' | 'root' | 'tcpdump'>, snapLength = 65535): string[] {
   if (facts.tcpdump === null) throw new CaptureUnavailableError(facts.serial, 'no tcpdump on the device (userdebug and eng builds have it)');
-  const tcpdump = [facts.tcpdump, '-i', 'any', '-U', '--immediate-mode', '-s', String(snapLength), '-w', '-'];
+  // -B: in immediate mode libpcap's ring (TPACKET_V2) has one slot per snapshot length, so its
+  // default 2 MiB holds some 32 packets of 64 KiB: a burst while the stream to the host is slow
+  // (the harness judging the window before) was dropped in the kernel, unseen (issue 20: a DNS
+  // answer and first SYNs missing from app windows). 16 MiB holds some 250.
+  const tcpdump = [facts.tcpdump, '-i', 'any', '-U', '--immediate-mode', '-B', String(CAPTURE_BUFFER_KIB), '-s', String(snapLength), '-w', '-'];
   if (facts.root === 'adbd') return tcpdump;
   if (facts.root === 'su') return ['su', '-c', `${quoteArgv(tcpdump)} 2>/dev/null`];
   throw new CaptureUnavailableError(facts.serial, 'no root (adbd runs as the shell user and there is no su)');

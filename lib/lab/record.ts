@@ -11,6 +11,7 @@ import { readHandsetState } from './android/state.js';
 import { LAB_APNS, readRegistry, systemFileOnHost } from './lab.js';
 import { loadApp } from './world.js';
 import { BACKGROUND_HOSTS, MOBILE_INTERFACE, readState } from './network/index.js';
+import { CAPTURE_BUFFER_KIB } from './network/gateway.js';
 
 export interface LabHandsetProfile {
   serial: string;
@@ -51,7 +52,7 @@ export interface LabHandsetProfile {
  * the LINUX_SLL2 link type `any` gives); the link itself stays the same across attaches.
  */
 export function gatewayCaptureArgv(namespace: string, linkIndex: number | null): string[] {
-  const tcpdump = ['-U', '--immediate-mode', '-s', '0', '-w', '-'];
+  const tcpdump = ['-U', '--immediate-mode', '-B', String(CAPTURE_BUFFER_KIB), '-s', '0', '-w', '-'];
   // Without the index (read from the namespace, which needs root, as the capture does) on the link itself.
   return linkIndex === null
     ? ['ip', 'netns', 'exec', namespace, 'tcpdump', '-i', MOBILE_INTERFACE, ...tcpdump]

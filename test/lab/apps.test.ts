@@ -125,7 +125,7 @@ describe('lab: emulated apps launched over adb, their traffic on the paths their
   async function capture(run: () => Promise<void>): Promise<CaptureAnalysis> {
     const nat64Prefix = /Nat64Prefix: (\S+)/.exec((await shell('dumpsys connectivity')).out)?.[1];
     const device = client.getDevice(SERIAL);
-    const stream = await device.shell("su -c 'tcpdump -i any -U --immediate-mode -s 65535 -w - 2>/dev/null'");
+    const stream = await device.shell("su -c 'tcpdump -i any -U --immediate-mode -B 16384 -s 65535 -w - 2>/dev/null'");
     const analysis = new IncrementalAnalyzer({ source: `${SERIAL} tcpdump`, nat64Prefixes: nat64Prefix ? [nat64Prefix] : [] });
     stream.on('data', (chunk: Buffer) => analysis.push(chunk));
     try {

@@ -214,7 +214,7 @@ describe('device: capture argv', () => {
     assert.deepEqual(tcpdumpArgv({ serial: 's', root: 'adbd', tcpdump: '/system/xbin/tcpdump' }).slice(0, 3), ['/system/xbin/tcpdump', '-i', 'any']);
     const su = tcpdumpArgv({ serial: 's', root: 'su', tcpdump: '/system/xbin/tcpdump' });
     assert.deepEqual(su.slice(0, 2), ['su', '-c']);
-    assert.match(su[2]!, /^\/system\/xbin\/tcpdump -i any -U --immediate-mode -s 65535 -w - 2>\/dev\/null$/);
+    assert.match(su[2]!, /^\/system\/xbin\/tcpdump -i any -U --immediate-mode -B 16384 -s 65535 -w - 2>\/dev\/null$/);
     assert.throws(
       () => tcpdumpArgv({ serial: 's', root: null, tcpdump: '/x/tcpdump' }),
       (e: unknown) => e instanceof CaptureUnavailableError && /no root/.test(e.message),

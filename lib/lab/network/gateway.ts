@@ -451,9 +451,28 @@ async function startCapture(ctx: Context, record: GatewayRecord, file: string): 
   });
 }
 
+/**
+ * tcpdump's capture buffer (-B, KiB), as the harness gives a device's tcpdump
+ * (lib/device/capture.ts): in immediate mode the default ring holds few full-size packets, and a
+ * burst while the output waits is dropped in the kernel, unseen.
+ */
+export const CAPTURE_BUFFER_KIB = 16 * 1024;
+
 /** argv of a capture of the device link, pcap on stdout: `--capture FILE` (stdout the file), `--capture -` and `gateway capture`. */
 export function streamCaptureArgv(record: GatewayRecord): string[] {
-  return inNamespace(record.namespace, ['tcpdump', '-i', record.deviceLink.name, '-U', '--immediate-mode', '-s', '0', '-w', '-']);
+  return inNamespace(record.namespace, [
+    'tcpdump',
+    '-i',
+    record.deviceLink.name,
+    '-U',
+    '--immediate-mode',
+    '-B',
+    String(CAPTURE_BUFFER_KIB),
+    '-s',
+    '0',
+    '-w',
+    '-',
+  ]);
 }
 
 /**
