@@ -726,7 +726,14 @@ describe('lab network: lab up|status|down (issue 3)', function () {
       const background = handset(state, 5).background;
       assert.deepEqual([background?.probe.host, background?.ntp.host, background?.push.host], ['connectivity.test', null, 'push.test']);
       assert.match(await readFile(background!.logFile, 'utf8'), /ntp: skipped: the world has no time\.test/);
-      const parts = await backgroundPartProcesses(state);
+      // The push channel's curl is started through setpriv as the background process starts: a
+      // moment after lab up returns it may still be root's setpriv, not yet uid 1002's curl (seen
+      // in CI). Waited for, 5 s at most.
+      let parts = await backgroundPartProcesses(state);
+      for (const deadline = Date.now() + 5_000; !parts.some((p) => p.uid === 1002) && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 100));
+        parts = await backgroundPartProcesses(state);
+      }
       assert.ok(
         parts.some((p) => p.uid === 1002),
         `the push channel runs: ${JSON.stringify(parts)}`,
