@@ -112,23 +112,34 @@ export function entriesOfAppLog(text: string, pkg: string): LogcatEntry[] {
   return entries;
 }
 
-/** `MM-DD hh:mm:ss.mmm` of `ts` in `timeZone`. */
-function localTime(ts: number, timeZone: string): string {
-  const ms = Math.round(ts * 1000);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
+/** One formatter per time zone: a logcat of many lines makes one, not one a line. */
+const wallClockFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall clock at `ms` in `timeZone`: year, month, day, hour, minute and second, two digits each but the year. */
+function wallClock(ms: number, timeZone: string): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', string> {
+  let format = wallClockFormats.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', {
       timeZone,
+      year: 'numeric',
       month: '2-digit',
       day: '2-digit',
       hour: '2-digit',
       minute: '2-digit',
       second: '2-digit',
       hourCycle: 'h23',
-    })
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}.${String(((ms % 1000) + 1000) % 1000).padStart(3, '0')}`;
+    });
+    wallClockFormats.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
+}
+
+/** `MM-DD hh:mm:ss.mmm` of `ts` in `timeZone`. */
+function localTime(ts: number, timeZone: string): string {
+  const ms = Math.round(ts * 1000);
+  const t = wallClock(ms, timeZone);
+  return `${t.month}-${t.day} ${t.hour}:${t.minute}:${t.second}.${String(((ms % 1000) + 1000) % 1000).padStart(3, '0')}`;
 }
 
 /** One entry as `-v threadtime` prints it. */
@@ -139,21 +150,8 @@ export function formatThreadtime(entry: LogcatEntry, timeZone: string): string {
 
 /** The zone's offset from UTC at `ms`, in ms (Asia/Shanghai: +8 h). */
 function zoneOffsetMs(ms: number, timeZone: string): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
-  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const t = wallClock(ms, timeZone);
+  const asUtc = Date.UTC(Number(t.year), Number(t.month) - 1, Number(t.day), Number(t.hour), Number(t.minute), Number(t.second));
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
