@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { JsonBytes } from '../analysis/json-bytes.js';
-import { analyzeFileDocument, documentOf, FLOW_PATHS, materialize, type AnalysisDocument, type CaptureAnalysis } from '../analysis/index.js';
+import { analyzeFileDocumentBlocking, documentOf, FLOW_PATHS, materialize, type AnalysisDocument, type CaptureAnalysis } from '../analysis/index.js';
 import type { AppJudgement, JudgePolicy } from '../api/types.js';
 import { LINKTYPE_NAMES } from '../capture/decode.js';
 import { bar, formatBytes, formatShare, renderTable } from './table.js';
@@ -92,7 +92,7 @@ export async function analyzeCommand(capture: string, options: AnalyzeCommandOpt
     const [{ packageUid }, { connectDevice }] = await Promise.all([import('../api/capture.js'), import('../api/observe.js')]);
     uid = await packageUid(await connectDevice(options.device!), options.app);
   }
-  const doc = await analyzeFileDocument(capture, {
+  const doc = analyzeFileDocumentBlocking(capture, {
     nat64Prefixes: options.nat64Prefix ?? [],
     clatAddresses: options.clatAddress ?? [],
     ...(maxMemory === undefined ? {} : { maxMemory }),

@@ -100,6 +100,10 @@ describe('v6lab analyze (the command line)', function () {
     const missing = await v6labCli('analyze', join(dir, 'nope.pcap'));
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /nope\.pcap: no such file/);
+    // A directory opens; its read fails with EISDIR, which carries no path: the message still names it.
+    const directory = await v6labCli('analyze', dir, '--json');
+    assert.equal(directory.code, 2);
+    assert.equal(directory.stderr, `v6lab: ${dir}: is a directory, not a capture\n`);
     const prefix = await v6labCli('analyze', capture, '--nat64-prefix', '64:ff9b::/80');
     assert.equal(prefix.code, 2);
     assert.match(prefix.stderr, /--nat64-prefix: "64:ff9b::\/80" has length \/80/);
