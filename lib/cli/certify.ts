@@ -47,7 +47,7 @@ import { EXIT, EXIT_OF_VERDICT, UsageError } from './errors.js';
 import { NeedsRootError, stateDir as labStateDir } from './lab.js';
 import { expectedChecks, Progress, type ProgressMode } from './progress.js';
 import { writeFileWhole } from '../config/files.js';
-import { printable } from '../net/printable.js';
+import { printable, printableStored } from '../net/printable.js';
 import type { Lang } from '../checks/lang.js';
 import { reasonCodeTitle, reasonLine } from '../checks/messages.js';
 import { reportText } from '../report/i18n.js';
@@ -488,7 +488,7 @@ function writeAppLog(out: NodeJS.WritableStream, appLog: AppLog, t: ReturnType<t
   }
   const shown = appLog.tail.slice(-CONSOLE_APP_LOG_LINES);
   out.write(`    ${t.appLog(command, shown.length, appLog.lines, printable(appLog.file))}\n`);
-  for (const line of shown) out.write(`      ${printable(line)}\n`);
+  for (const line of shown) out.write(`      ${printableStored(line)}\n`);
 }
 
 export function summary(results: RunResults, out: NodeJS.WritableStream, dir: string, options: VerdictOptions & { lang?: Lang } = {}): void {

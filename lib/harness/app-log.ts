@@ -7,6 +7,7 @@
  * the app's word, not an observation of the network.
  */
 import type { DeviceBackend } from '../device/adb.js';
+import { printable } from '../net/printable.js';
 import { APP_LOG_TAIL, type AppLog } from '../report/results.js';
 
 /** Characters of an app's log kept as evidence. */
@@ -14,8 +15,12 @@ const APP_LOG_CHARS = 1024 * 1024;
 /** Characters of one of its lines kept in a result. */
 const APP_LOG_LINE = 500;
 
-/** A line as a result keeps it: control characters replaced (a terminal or a page shows it), cut to APP_LOG_LINE. */
-const printableLine = (line: string): string => line.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?').slice(0, APP_LOG_LINE);
+/**
+ * A line as a result keeps it: cut to APP_LOG_LINE, then through printable() (C0 and C1 controls,
+ * DEL, bidi controls and line separators shown as escapes), so a terminal, a page or a matcher's
+ * message shows what the app wrote and nothing it wrote can act on them.
+ */
+const printableLine = (line: string): string => printable(line.slice(0, APP_LOG_LINE));
 
 /**
  * Reads the log of `uid` since `since` (device clock, seconds) and gives it to `save`, which keeps

@@ -31,6 +31,16 @@ export function printable(text: string): string {
 }
 
 /**
+ * Text stored through printable() (an app's log lines in results.json), shown again: controls
+ * escaped as printable() escapes them, a backslash left as it is (it is printable's own escape:
+ * doubling it would show an ESC as `\\x1b`). A stored text edited since still cannot drive the
+ * terminal.
+ */
+export function printableStored(text: string): string {
+  return text.replace(UNSAFE, escaped);
+}
+
+/**
  * JSON.stringify, with the characters it leaves raw that a terminal may act on (C1 controls,
  * DEL, bidi controls, line separators) written as `\uNNNN`: the same JSON value, safe to print.
  */

@@ -13,7 +13,9 @@ import { summary } from '../../lib/cli/certify.js';
 import { Progress, type ProgressMode } from '../../lib/cli/progress.js';
 import { renderTable } from '../../lib/cli/table.js';
 import type { CertifyPlan } from '../../lib/harness/plan.js';
-import { printable, printableJson } from '../../lib/net/printable.js';
+import { printable, printableJson, printableStored } from '../../lib/net/printable.js';
+import { readAppLog } from '../../lib/harness/app-log.js';
+import type { DeviceBackend } from '../../lib/device/adb.js';
 import { readResults, ResultsWriter, type CheckResult } from '../../lib/report/results.js';
 
 /** Any character a terminal may act on, but the newline that ends each printed line. */
@@ -50,6 +52,27 @@ describe('printable: control characters shown, not obeyed (issue 14)', () => {
     assert.equal(lines.length, 2);
     assert.doesNotMatch(table, RAW_CONTROL);
     assert.ok(lines[0]!.length === lines[1]!.length, 'the header is padded to the escaped cell');
+  });
+});
+
+describe("an app's log: stored through printable, shown again without a second escape", () => {
+  const hostileLine = `12-03 10:00:00.000  1234  1234 W RealProgram: C:\\temp\tx\x1b[2J\u009b31m\u202egpj.exe`;
+
+  it('printableStored leaves what printable wrote as it is, and still escapes a control put in since', () => {
+    const stored = printable(hostileLine);
+    assert.equal(printableStored(stored), stored);
+    assert.doesNotMatch(stored, RAW_CONTROL);
+    assert.equal(printableStored('edited\x1b[2J\u202e'), 'edited\\x1b[2J\\u{202e}');
+    // printable() shows a backslash doubled, so an escape it shows is never text that looks like one.
+    assert.equal(printable('C:\\temp'), 'C:\\\\temp');
+  });
+
+  it('readAppLog keeps each tail line through printable: C1 and bidi controls too, not only C0', async () => {
+    const backend = { serial: 'fake-1', run: async () => ({ output: `${hostileLine}\n`, exitCode: 0 }) } as unknown as DeviceBackend;
+    const log = await readAppLog(backend, 10123, 1000, null, () => 'evidence/app.logcat.txt');
+    assert.deepEqual(log.tail, [printable(hostileLine)]);
+    assert.match(log.tail[0]!, /\\x1b\[2J\\x9b31m\\u\{202e\}gpj\.exe$/);
+    assert.match(log.tail[0]!, /C:\\\\temp\\tx/);
   });
 });
 
