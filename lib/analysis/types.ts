@@ -23,6 +23,14 @@ export interface CaptureFacts {
    * flow and query seen is listed. Absent in documents of versions before it (read as null).
    */
   unlisted?: UnlistedFacts | null;
+  /**
+   * Packets the capturing tcpdump said the kernel dropped (its "N packets dropped by kernel" at
+   * exit: its ring was full, so they are missing from the pcap), set by the harness for a capture
+   * it ran; more than 0 and no verdict may rest on the capture (CAPTURE_DROPPED). null or absent:
+   * not reported (a file analysed on its own, PCAPdroid, an emulator's file, a tcpdump stopped
+   * before it could say).
+   */
+  droppedByKernel?: number | null;
 }
 
 /** What the analysis counted but did not list once past its memory bound. */

@@ -21,6 +21,7 @@ export const REASONS = {
   LOW_IPV6_SHARE: 'warn',
   NO_TRAFFIC: 'inconclusive',
   CAPTURE_INCOMPLETE: 'inconclusive',
+  CAPTURE_DROPPED: 'inconclusive',
 } as const;
 export type ReasonCode = keyof typeof REASONS;
 
@@ -118,6 +119,12 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
       message('app.captureIncomplete', { maxMiB: unlisted.maxMemory / 2 ** 20, atPacket: unlisted.atPacket, packets: unlisted.packets }),
     );
   }
+
+  // Packets the kernel dropped from the capture are missing from it: a lost DNS answer reads as an
+  // IPv4 literal, a lost first SYN as IPv6 first (issue 20 saw both). Nothing seen can be trusted,
+  // a failure included.
+  const dropped = analysis.capture.droppedByKernel ?? null;
+  if (dropped !== null && dropped > 0) add('CAPTURE_DROPPED', message('app.captureDropped', { packets: dropped }));
 
   // IPV4_LITERAL: an IPv4 socket to an address no DNS answer in the window gave.
   const literals = flows.filter((f) => IPV4_SOCKET.has(f.path) && f.hostnameSource !== 'dns');
@@ -238,7 +245,16 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
   }
 
   const severities = new Set(reasons.map((r) => REASONS[r.code]));
-  const verdict: Verdict = severities.has('fail') ? 'fail' : severities.has('inconclusive') ? 'inconclusive' : severities.has('warn') ? 'warn' : 'pass';
+  const verdict: Verdict =
+    dropped !== null && dropped > 0
+      ? 'inconclusive'
+      : severities.has('fail')
+        ? 'fail'
+        : severities.has('inconclusive')
+          ? 'inconclusive'
+          : severities.has('warn')
+            ? 'warn'
+            : 'pass';
   return { verdict, reasons, metrics: { nativeV6ByteShare, bytes, flows: flows.length, bytesByPath, hostnames: appNames.size } };
 }
 

@@ -56,6 +56,11 @@ const CATALOGUE = {
     'zh-CN':
       '抓包分析在第 {atPacket} 个报文处达到内存上限（{maxMiB:1} MiB）：其后新出现的流共 {packets} 个报文只计入总数而未逐条列出，其中若有IPv4连接将无法发现；请用更大的 --max-memory 重新分析该抓包',
   },
+  'app.captureDropped': {
+    args: { packets: 'number' },
+    en: "the capture lost {packets} {packets|packet|packets} in the kernel (tcpdump's own count when it stopped): a lost DNS answer or first SYN can make any verdict wrong, so none is given; run the check again",
+    'zh-CN': '抓包在内核中丢失了 {packets} 个报文（tcpdump 停止时自报的计数）：丢失的DNS应答或首个SYN都可能使结论出错，故不下结论；请重新运行该检查',
+  },
   'app.ipv4Literal': {
     args: { count: 'number', addresses: 'string' },
     en: 'connects to IPv4 {count|address|addresses} {addresses} that no DNS answer gave: a hard-coded IPv4 literal never works over IPv6 and only reaches an IPv6-only network through the CLAT',
@@ -557,6 +562,12 @@ const CATALOGUE = {
     en: '{serial}: {method} capture: {problem}',
     'zh-CN': '{serial}：{method} 方式抓包失败：{problem}',
   },
+  'fault.captureDropped': {
+    args: { serial: 'string', method: 'string', packets: 'number' },
+    en: "{serial}: {method} capture: the capture lost {packets} {packets|packet|packets} in the kernel (tcpdump's own count when it stopped): a lost DNS answer or first SYN can make any verdict wrong, so none is given; run the check again",
+    'zh-CN':
+      '{serial}：{method} 方式抓包在内核中丢失了 {packets} 个报文（tcpdump 停止时自报的计数）：丢失的DNS应答或首个SYN都可能使结论出错，故不下结论；请重新运行该检查',
+  },
   'fault.appium': {
     args: { action: 'string', problem: 'string' },
     en: 'Appium could not {action}: {problem}',
@@ -717,6 +728,8 @@ const CODES = {
   NO_TRAFFIC: { kind: 'harness', title: { en: 'No app traffic seen', 'zh-CN': '未观察到应用流量' } },
   // The analysis dropped detail to stay in its memory bound: what was listed is not all there was.
   CAPTURE_INCOMPLETE: { kind: 'harness', title: { en: 'Capture analysed in part', 'zh-CN': '抓包未完整分析' } },
+  // tcpdump said the kernel dropped packets: the capture is missing some of what happened.
+  CAPTURE_DROPPED: { kind: 'harness', title: { en: 'Capture lost packets', 'zh-CN': '抓包丢包' } },
   // OS and APN checks (lib/checks/os.ts)
   APN_TABLE_UNREADABLE: { kind: 'harness', title: { en: 'APN table unreadable', 'zh-CN': 'APN表无法读取' } },
   APN_NOT_DUAL_STACK: { kind: 'product', title: { en: 'APN not dual-stack', 'zh-CN': 'APN不是双栈' } },

@@ -5,12 +5,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AndroidRefusal } from './errors.js';
+import type { RootMethod } from './facts.js';
 
 /** POSIX single quotes: the only character that needs care inside them is `'` itself. */
 export function quoteArg(arg: string): string {
   if (arg === '') return "''";
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
   return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/** argv run as root the device's way (adbd already root, or `su -c`), or null without root. */
+export function asRoot(argv: readonly string[], root: RootMethod): string[] | null {
+  if (root === 'adbd') return [...argv];
+  if (root === 'su') return ['su', '-c', quoteArgv(argv)];
+  return null;
 }
 
 export function quoteArgv(argv: readonly string[]): string {

@@ -47,7 +47,7 @@ import { deviceDir, readPlan, type CertifyPlan, type DevicePlan } from './plan.j
 import { workerPrompt, type SwitchPrompt } from './prompt.js';
 import { selectApnInSettings, type SettingsScreens } from './settings-ui.js';
 import { DeviceSession, type ResultBody } from './session.js';
-import type { CaptureWindow, WindowCapture } from './window.js';
+import { wholeCapture, type CaptureWindow, type WindowCapture } from './window.js';
 
 export { AppStoppedError, faultCode, UiError } from './faults.js';
 export { BASELINE_MS } from './captures.js';
@@ -275,7 +275,7 @@ export class Certification {
     if (window !== null) {
       await sleep(ATTACH_CAPTURE_SETTLE_MS);
       try {
-        capture = await window.close();
+        capture = wholeCapture(this.device.serial, await window.close());
         this.learnBackground(capture, null, Number.POSITIVE_INFINITY);
       } catch (error) {
         why = message('harness.attachCapture.failed', { error: (error as Error).message });
@@ -335,12 +335,13 @@ export class Certification {
       const url = this.device.resolverProbeUrl;
       if (url === null) return skipped(reasonOf('NO_PROBE_URL', message('harness.noProbeUrl.resolver', {})));
       const hostname = new URL(url).hostname;
-      const { capture } = await this.captures.inWindow('resolver-probe', 'ipv4v6', async (window) => {
+      const { capture: probed } = await this.captures.inWindow('resolver-probe', 'ipv4v6', async (window) => {
         await ui.openUrl(url);
         await probeDwell(window, (a) =>
           a.hostnames.some((h) => h.name === hostname && h.firstAttemptFamily !== null && h.flows.some((id) => a.flows[id]?.established === true)),
         );
       });
+      const capture = wholeCapture(this.device.serial, probed);
       const facts = capture.analysis.hostnames.find((h) => h.name === hostname);
       const flows = (facts?.flows ?? []).map((id) => capture.analysis.flows[id]!).filter(Boolean);
       const established = {
@@ -375,10 +376,11 @@ export class Certification {
       if (!attachment.reached) return this.decided('apn.ipv4-via-clat', 'ipv6', unreached(attachment));
       if (url === null) return skipped(reasonOf('NO_PROBE_URL', message('harness.noProbeUrl.ipv4Only', {})));
       const target = new URL(url).hostname;
-      const { capture } = await this.captures.inWindow('ipv4-probe', 'ipv6', async (window) => {
+      const { capture: probed } = await this.captures.inWindow('ipv4-probe', 'ipv6', async (window) => {
         await ui.openUrl(url);
         await probeDwell(window, (a) => flowsTo(a, target).some((f) => f.established === true));
       });
+      const capture = wholeCapture(this.device.serial, probed);
       const flows = flowsTo(capture.analysis, target);
       const established = flows.some((f) => f.established === true);
       const outcome = checkIpv4ViaClat(target, established, flows[0]?.path ?? null);
@@ -503,7 +505,11 @@ export class Certification {
     const name = run === null ? app.package : `${app.package}.run${run}`;
     // Where the app's own log of this window begins, on the device's clock (logcat -T).
     const logSince = this.captures.deviceNow();
-    const { capture, start, end } = await this.captures.inWindow(
+    const {
+      capture: captured,
+      start,
+      end,
+    } = await this.captures.inWindow(
       name,
       network,
       async () => {
@@ -531,6 +537,8 @@ export class Certification {
         },
       },
     );
+    // A capture that lost packets backs no verdict: the check breaks and is run again.
+    const capture = wholeCapture(this.device.serial, captured);
     // Servers the device reached on its own, and flows that began before launch, are not the app's.
     const baseline = appBaseline(capture.analysis, start, this.background, this.device.backgroundHosts);
     const attribution = attributeFlows({ analysis: capture.analysis, sockets: capture.sockets, appUid: uid ?? -1, window: { start, end }, baseline });

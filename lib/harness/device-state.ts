@@ -12,7 +12,7 @@ import type { DeviceBackend } from '../device/adb.js';
 import type { RootMethod } from '../device/facts.js';
 import { contentRefusal, isContentDenied, parseContentRows, parseDumpsysConnectivity, parseSettingsGet, type ContentRow } from '../device/parse/index.js';
 import { defaultNetwork, mobileInternetNetwork, type DumpsysConnectivity, type NetworkAgent } from '../device/parse/connectivity.js';
-import { quoteArgv } from '../device/shell.js';
+import { asRoot } from '../device/shell.js';
 import { writeJsonWhole } from '../config/files.js';
 import { array, boolean, loadJsonFile, nullable, object, string, type Schema } from '../config/schema.js';
 
@@ -78,12 +78,8 @@ export class DeviceStateError extends Error {
   }
 }
 
-/** argv run as root the device's way, or null without root. */
-export function asRoot(argv: readonly string[], root: RootMethod): string[] | null {
-  if (root === 'adbd') return [...argv];
-  if (root === 'su') return ['su', '-c', quoteArgv(argv)];
-  return null;
-}
+/** argv run as root the device's way (lib/device/shell.ts). */
+export { asRoot };
 
 /**
  * The mobile network apps use, as dumpsys connectivity reports it: the MOBILE network with the

@@ -16,7 +16,7 @@ import {
 } from '../device/errors.js';
 import { ResultsWriteError } from '../report/results.js';
 import { DeviceStateError } from './device-state.js';
-import { CaptureError } from './window.js';
+import { CaptureDroppedError, CaptureError } from './window.js';
 
 /** The app was no longer running at the end of its window: it crashed or quit by itself. */
 export class AppStoppedError extends Error {
@@ -42,6 +42,7 @@ export type FaultCode =
   | 'ADB_SERVER_DOWN'
   | 'STORAGE_FULL'
   | 'CAPTURE_FAILED'
+  | 'CAPTURE_DROPPED'
   | 'APP_CRASHED'
   | 'DEVICE_STATE'
   | 'APPIUM_ERROR'
@@ -51,10 +52,11 @@ export type FaultCode =
   | 'DeviceError';
 
 /**
- * Faults after which running the check again is safe: the transport went, not the device's state
- * or the app (a crash is the app's; a full disk or a dead Appium would only break again).
+ * Faults after which running the check again is safe: the transport went, or the capture lost
+ * packets in a burst (the next window's capture is a fresh one); not the device's state or the
+ * app (a crash is the app's; a full disk or a dead Appium would only break again).
  */
-export const RETRIED_FAULTS: ReadonlySet<string> = new Set<FaultCode>(['DEVICE_DISCONNECTED', 'ADB_SERVER_DOWN']);
+export const RETRIED_FAULTS: ReadonlySet<string> = new Set<FaultCode>(['DEVICE_DISCONNECTED', 'ADB_SERVER_DOWN', 'CAPTURE_DROPPED']);
 
 /** The fault a check broke on. */
 export function faultCode(error: unknown): FaultCode {
@@ -63,6 +65,7 @@ export function faultCode(error: unknown): FaultCode {
   if (fsCode === 'ENOSPC' || fsCode === 'EDQUOT') return 'STORAGE_FULL';
   if (error instanceof DeviceUnavailableError || error instanceof TruncatedOutputError || error instanceof TransferDroppedError) return 'DEVICE_DISCONNECTED';
   if (error instanceof AdbServerError) return 'ADB_SERVER_DOWN';
+  if (error instanceof CaptureDroppedError) return 'CAPTURE_DROPPED';
   if (error instanceof CaptureError) return 'CAPTURE_FAILED';
   if (error instanceof AppStoppedError) return 'APP_CRASHED';
   if (error instanceof DeviceStateError) return 'DEVICE_STATE';
@@ -93,6 +96,7 @@ function faultWords(error: unknown): MessagePart | null {
   if (error instanceof TruncatedOutputError) return message('fault.truncated', { serial: error.serial, command: error.argv.join(' '), bytes: error.received });
   if (error instanceof DeviceTimeoutError) return message('fault.timeout', { serial: error.serial, command: error.argv.join(' '), ms: error.timeoutMs });
   if (error instanceof AdbServerError) return message('fault.adbServer', { port: error.port, problem: error.detail });
+  if (error instanceof CaptureDroppedError) return message('fault.captureDropped', { serial: error.serial, method: error.method, packets: error.packets });
   if (error instanceof CaptureError) {
     const lead = `${error.serial}: ${error.method} capture: `;
     return message('fault.capture', { serial: error.serial, method: error.method, problem: error.message.slice(lead.length) });

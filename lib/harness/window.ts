@@ -11,13 +11,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream, openSync, renameSync, type WriteStream } from 'node:fs';
+import { message } from '../checks/messages.js';
 import { removePartialFile } from '../config/files.js';
 import type { Readable } from 'node:stream';
 import { IncrementalAnalyzer, type AnalyzeOptions, type CaptureAnalysis } from '../analysis/index.js';
 import { followPcapFile } from '../capture/follow.js';
 import type { OwnedSocket } from '../checks/attribution.js';
 import type { DeviceBackend } from '../device/adb.js';
-import { pcapdroidControl, PCAPDROID_DIR, tcpdumpArgv } from '../device/capture.js';
+import {
+  CAPTURE_STOP_MS,
+  collectCaptureArgv,
+  deviceCaptureFiles,
+  parseKernelDrops,
+  pcapdroidControl,
+  PCAPDROID_DIR,
+  stopDeviceCapture,
+  tcpdumpArgv,
+  type DeviceCaptureFiles,
+} from '../device/capture.js';
 import type { DeviceFacts } from '../device/facts.js';
 import { parseProcNetSockets } from '../device/parse/index.js';
 import type { CaptureMethod } from '../device/profile.js';
@@ -41,6 +52,8 @@ export interface CaptureWindowOptions {
   pollSockets?: boolean;
   /** How long the capture may take to start. @default 15000 */
   startTimeoutMs?: number;
+  /** How long a tcpdump told to stop may take to end its stream. @default CAPTURE_STOP_MS */
+  stopTimeoutMs?: number;
 }
 
 export interface WindowCapture {
@@ -62,6 +75,28 @@ export class CaptureError extends Error {
     super(`${serial}: ${method} capture: ${message}`, options);
     this.name = 'CaptureError';
   }
+}
+
+/**
+ * The capture's tcpdump said the kernel dropped packets: what the window holds is not all that
+ * happened, and no verdict may rest on it. A check that meets it is run again (RETRIED_FAULTS).
+ */
+export class CaptureDroppedError extends CaptureError {
+  constructor(
+    serial: string,
+    method: WindowCaptureMethod,
+    readonly packets: number,
+  ) {
+    super(serial, method, message('app.captureDropped', { packets }).english);
+    this.name = 'CaptureDroppedError';
+  }
+}
+
+/** The window's capture, or a CaptureDroppedError when its tcpdump said the kernel dropped packets from it. */
+export function wholeCapture(serial: string, capture: WindowCapture): WindowCapture {
+  const dropped = capture.analysis.capture.droppedByKernel ?? null;
+  if (dropped !== null && dropped > 0) throw new CaptureDroppedError(serial, capture.method, dropped);
+  return capture;
 }
 
 const EXCLUSIVE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -115,6 +150,11 @@ export class CaptureWindow {
   /** Set when close() began: an end of the stream before it is a dropped capture. */
   private closing = false;
   private endedEarly = false;
+  /** For `device`: where tcpdump's pid and stderr are kept on the device. */
+  private deviceFiles: DeviceCaptureFiles | null = null;
+  /** For `gateway`: the last of its command's stderr (tcpdump's statistics at exit). */
+  private gatewayStderr = '';
+  private gatewayExited: Promise<void> = Promise.resolve();
   private writeFailed = false;
   /** Where the pcap is being written (adopt() moves it). */
   private file: string;
@@ -151,7 +191,8 @@ export class CaptureWindow {
     const { device, facts, method } = this.options;
     let stream: Readable;
     if (method === 'device') {
-      stream = await device.stream(tcpdumpArgv(facts));
+      this.deviceFiles = deviceCaptureFiles();
+      stream = await device.stream(tcpdumpArgv(facts, this.deviceFiles));
     } else if (method === 'emulator') {
       const file = this.options.emulatorCapture ?? null;
       if (file === null) throw new CaptureError(facts.serial, method, 'the profile gives no emulatorCapture file');
@@ -163,16 +204,16 @@ export class CaptureWindow {
       if (argv === null || argv.length === 0) throw new CaptureError(facts.serial, method, 'the profile gives no gateway capture command');
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
       this.process = child;
-      let stderr = '';
+      this.gatewayExited = new Promise((resolve) => child.once('close', () => resolve()));
       child.stderr!.on('data', (c: Buffer) => {
-        stderr = (stderr + c.toString()).slice(-2000);
+        this.gatewayStderr = (this.gatewayStderr + c.toString()).slice(-2000);
       });
       child.once('error', (error) => {
         this.failure ??= new CaptureError(facts.serial, method, `${argv[0]}: ${error.message}`, { cause: error });
       });
       child.once('exit', (code) => {
         if (code !== 0 && code !== null && this.failure === null)
-          this.failure = new CaptureError(facts.serial, method, `\`${argv.join(' ')}\` exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
+          this.failure = new CaptureError(facts.serial, method, `\`${argv.join(' ')}\` exited ${code}: ${this.gatewayStderr.trim().split('\n').pop() ?? ''}`);
       });
       stream = child.stdout!;
     }
@@ -331,19 +372,47 @@ export class CaptureWindow {
     return this.analyzer.packets;
   }
 
-  private async stopSources(): Promise<void> {
+  /**
+   * Stops the capture and the poller; returns the packets the kernel dropped from the capture as
+   * its tcpdump said at exit, null when it said nothing (PCAPdroid, an emulator's file, a
+   * command that prints no statistics, a tcpdump that could not be stopped).
+   */
+  private async stopSources(discarding = false): Promise<number | null> {
     this.poller?.destroy();
-    if (this.process !== null && this.process.exitCode === null) this.process.kill('SIGTERM');
+    let kernelDrops: number | null = null;
+    // A window being discarded waits for nothing: its capture is stopped and cut at once.
+    const stopMs = discarding ? 0 : (this.options.stopTimeoutMs ?? CAPTURE_STOP_MS);
+    if (this.deviceFiles !== null && this.source !== null && !this.endedEarly) {
+      kernelDrops = await stopDeviceCapture(this.options.device, this.options.facts.root, this.deviceFiles, this.source, this.ended, stopMs);
+      this.deviceFiles = null;
+    } else if (this.process !== null) {
+      // SIGTERM: tcpdump prints its statistics and exits (lib/lab/network/gateway.ts's does).
+      if (this.process.exitCode === null) this.process.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.gatewayExited, new Promise<void>((r) => (timer = setTimeout(r, stopMs)))]);
+      clearTimeout(timer);
+      kernelDrops = parseKernelDrops(this.gatewayStderr);
+    }
     this.source?.destroy();
     await this.ended;
-    if (this.writeFailed) return;
+    await this.removeDeviceFiles();
+    if (this.writeFailed) return kernelDrops;
     await new Promise<void>((resolve, reject) => this.out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    return kernelDrops;
+  }
+
+  /** tcpdump's pid and stderr files leave the device with the window, whatever became of it. */
+  private async removeDeviceFiles(): Promise<void> {
+    const files = this.deviceFiles;
+    this.deviceFiles = null;
+    const collect = files === null ? null : collectCaptureArgv(this.options.facts.root, files);
+    if (collect !== null) await this.options.device.run(collect).catch(() => undefined);
   }
 
   private async abort(): Promise<void> {
     this.closing = true;
     if (this.devicePcap !== null) await this.options.device.run(pcapdroidControl('stop')).catch(() => undefined);
-    await this.stopSources().catch(() => undefined);
+    await this.stopSources(true).catch(() => undefined);
     await this.removeDevicePcap();
   }
 
@@ -362,7 +431,7 @@ export class CaptureWindow {
       await new Promise((r) => setTimeout(r, FLUSH_POLL_MS));
     }
     this.closing = true;
-    await this.stopSources();
+    const kernelDrops = await this.stopSources();
     await this.removeDevicePcap();
     // A capture that stopped by itself saw only part of the window: no verdict may rest on it.
     if (this.endedEarly) {
@@ -377,6 +446,8 @@ export class CaptureWindow {
       if (this.writeFailed) removePartialFile(this.file);
       throw this.failure;
     }
-    return { analysis: this.analyzer.finish(), sockets: [...this.sockets.values()], bytes: this.bytes, file: this.file, method: this.options.method };
+    const analysis = this.analyzer.finish();
+    analysis.capture.droppedByKernel = kernelDrops;
+    return { analysis, sockets: [...this.sockets.values()], bytes: this.bytes, file: this.file, method: this.options.method };
   }
 }

@@ -20,6 +20,7 @@ import { expect } from 'expect-webdriverio';
 import { FLOW_PATHS } from '../analysis/types.js';
 import { REASONS } from '../checks/app-verdict.js';
 import type { AppJudgement, FlowPath } from '../api/types.js';
+import { printableStored } from '../net/printable.js';
 
 declare global {
   namespace ExpectWebdriverIO {
@@ -107,7 +108,7 @@ function describeAppLog(j: AppJudgement): string {
   const command = appLog.command.join(' ');
   if (typeof appLog.error === 'string' || typeof appLog.file !== 'string') return `\n  the app's log (${command}) could not be read: ${String(appLog.error)}`;
   const tail = isStringArray(appLog.tail) ? appLog.tail.slice(-APP_LOG_SHOWN) : [];
-  return `\n  the app's log (${command}), last ${tail.length} of ${String(appLog.lines)} lines, whole in ${appLog.file}:${tail.map((l) => `\n    ${l}`).join('')}`;
+  return `\n  the app's log (${command}), last ${tail.length} of ${String(appLog.lines)} lines, whole in ${appLog.file}:${tail.map((l) => `\n    ${printableStored(l)}`).join('')}`;
 }
 
 export function describeJudgement(j: AppJudgement): string {
@@ -146,6 +147,9 @@ function onJudgement(context: MatcherThis, matcher: string, actual: unknown, jud
   const j = actual as AppJudgement;
   if (withoutEvidence(j)) {
     const partial = j.reasons.some((r) => r.code === 'CAPTURE_INCOMPLETE');
+    const dropped = j.reasons.find((r) => r.code === 'CAPTURE_DROPPED');
+    if (dropped !== undefined)
+      return failsBothWays(context, `${matcher}: no evidence either way: ${dropped.detail} (CAPTURE_DROPPED)\n${describeJudgement(j)}`);
     return failsBothWays(
       context,
       partial && j.metrics.flows > 0

@@ -92,6 +92,12 @@ describe('capture methods: on the handset, at the gateway and from a growing fil
         const fromGateway = await gateway.close();
         const fromFile = await emulator.close();
         assert.ok(fromGateway.analysis.capture.packets > 0 && fromDevice.analysis.capture.packets > 0 && fromFile.analysis.capture.packets > 0);
+        // Each tcpdump said, as it stopped, how many packets the kernel dropped (SIGINT on the
+        // device, SIGTERM at the gateway); a file followed has no such count.
+        assert.deepEqual(
+          [fromDevice.analysis.capture.droppedByKernel, fromGateway.analysis.capture.droppedByKernel, fromFile.analysis.capture.droppedByKernel],
+          [0, 0, null],
+        );
         verdicts[pkg] = { device: judged(fromDevice), gateway: judged(fromGateway), emulator: judged(fromFile) };
       }
     } finally {

@@ -301,8 +301,10 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
       assert.equal(r.out, '200', `${target}: ${r.err}`);
     }
     await new Promise((r) => setTimeout(r, 1000));
-    const kept = await capture.stop();
+    const { bytes: kept, kernelDrops } = await capture.stop();
     assert.ok(kept > 0);
+    // Stopped with SIGINT, tcpdump said what the kernel dropped: its statistics were read back.
+    assert.equal(kernelDrops, 0);
     // The file kept as evidence holds the same capture (up to the last record cut by the stop).
     const fromFile = await analyzeFile(capture.file, { nat64Prefixes: [nat64Prefix!] });
     assert.deepEqual(
@@ -321,6 +323,47 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     );
     assert.ok(to(80, 'clat').length >= 1, 'the IPv4 literal went through the CLAT');
     assert.equal(result.clatAddresses.length, 1, 'the CLAT address is inferred from its two legs');
+  });
+
+  it("as adb root (a userdebug build's `adb root`), tcpdump's stderr stays off the capture stream and its statistics are read", async function () {
+    this.timeout(60_000);
+    // shell: (v1, what adbkit speaks) carries stderr on the stream: tcpdump's "listening on any"
+    // landed right after the pcap's file header, and the capture could not be read.
+    const waitForDevice = async () => {
+      const deadline = Date.now() + 20_000;
+      while (!/emulator-5554\s+device/.test((await cli.run(['devices'])).stdout.toString())) {
+        if (Date.now() > deadline) throw new Error('emulator-5554 did not come back after adb root/unroot');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    const rooted = await cli.run(['-s', 'emulator-5554', 'root']);
+    assert.match(rooted.stdout.toString(), /restarting adbd as root|already running as root/);
+    await new Promise((r) => setTimeout(r, 500));
+    await waitForDevice();
+    try {
+      const device = new AdbkitBackend(client as unknown as AdbkitClient, 'emulator-5554');
+      const facts = await probeDevice(device);
+      assert.equal(facts.root, 'adbd');
+      const capture = await startDeviceCapture(device, facts, join(work, 'adbd-root.pcap'));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal((await shell('emulator-5554', "curl -s -o /dev/null -w '%{http_code}' http://api.news.test/bytes/2000")).out, '200');
+      await new Promise((r) => setTimeout(r, 500));
+      const { kernelDrops } = await capture.stop();
+      assert.equal(kernelDrops, 0);
+      const analysis = await analyzeFile(capture.file);
+      assert.deepEqual(analysis.capture.warnings, []);
+      assert.ok(
+        analysis.flows.some((f) => f.serverPort === 80 && f.hostname === 'api.news.test'),
+        JSON.stringify(analysis.flows.map((f) => [f.server, f.serverPort, f.hostname])),
+      );
+      // Nothing of the capture is left on the device.
+      assert.equal((await shell('emulator-5554', 'ls /data/local/tmp')).out.includes('v6lab-capture-'), false);
+    } finally {
+      await cli.run(['-s', 'emulator-5554', 'unroot']);
+      await new Promise((r) => setTimeout(r, 500));
+      await waitForDevice();
+    }
+    assert.match((await shell('emulator-5554', 'id')).out, /^uid=2000/);
   });
 
   it("a UI driver sees the app's page with uiautomator and walks a link with input tap, over adb", async () => {

@@ -270,6 +270,39 @@ describe('app verdicts (CONTRACTS section 3)', () => {
     });
   });
 
+  describe('a capture whose tcpdump said the kernel dropped packets: CAPTURE_DROPPED, never a verdict', () => {
+    const judged = (droppedByKernel: number | null | undefined, literal: boolean) => {
+      const c = new HandsetCapture()
+        .dns(0, HS, DNS, 3000, 1, 'api.news.test', 'AAAA', ['2001:db8:2::10'])
+        .tcp(0.1, HS, 4000, '2001:db8:2::10', 443, { responseBytes: 100 });
+      if (literal) c.tcp(0.2, '192.0.0.4', 5000, '198.51.100.7', 443, { responseBytes: 100 });
+      const a = new IncrementalAnalyzer({ nat64Prefixes: ['64:ff9b::/96'], clatAddresses: [CLAT6] });
+      a.push(c.pcap());
+      const analysis = a.finish();
+      if (droppedByKernel !== undefined) analysis.capture.droppedByKernel = droppedByKernel;
+      return appVerdict(analysis, new Set(analysis.flows.filter((f) => f.serverPort !== 53).map((f) => f.id)));
+    };
+
+    it('a pass on what was seen is inconclusive once packets were lost', () => {
+      assert.equal(judged(0, false).verdict, 'pass');
+      assert.equal(judged(null, false).verdict, 'pass', 'not reported: judged on what was seen, as before');
+      assert.equal(judged(undefined, false).verdict, 'pass');
+      const v = judged(3, false);
+      assert.equal(v.verdict, 'inconclusive');
+      assert.deepEqual(codes(v), ['CAPTURE_DROPPED']);
+      assert.match(v.reasons[0]!.detail, /lost 3 packets in the kernel/);
+      assert.deepEqual(v.reasons[0]!.messages[0], { key: 'app.captureDropped', args: { packets: 3 } });
+    });
+
+    it('so is a failure: a lost DNS answer reads as an IPv4 literal', () => {
+      assert.equal(judged(0, true).verdict, 'fail');
+      const v = judged(1, true);
+      assert.equal(v.verdict, 'inconclusive');
+      assert.deepEqual(codes(v), ['CAPTURE_DROPPED', 'IPV4_LITERAL', 'LOW_IPV6_SHARE']);
+      assert.match(v.reasons[0]!.detail, /lost 1 packet in the kernel/);
+    });
+  });
+
   it('never blames background traffic on the app (an IPv4-only NTP server, a probe)', () => {
     const v = verdictOf(
       new HandsetCapture()

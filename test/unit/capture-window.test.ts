@@ -10,7 +10,8 @@ import type { DeviceBackend } from '../../lib/device/adb.js';
 import { alwaysPresent } from '../support/presence.js';
 import { AdbServerError, adbTransportError, DeviceUnavailableError, TransferDroppedError, TruncatedOutputError } from '../../lib/device/errors.js';
 import { AppStoppedError, faultCode, UiError } from '../../lib/harness/certification.js';
-import { CaptureError, CaptureWindow } from '../../lib/harness/window.js';
+import { CaptureDroppedError, CaptureError, CaptureWindow, wholeCapture } from '../../lib/harness/window.js';
+import { RETRIED_FAULTS } from '../../lib/harness/faults.js';
 import { LINKTYPE, pcapFile } from '../support/packets.js';
 
 function device(stream: PassThrough): DeviceBackend {
@@ -39,6 +40,7 @@ describe('capture windows that fail', () => {
       file: '/dev/full',
       analyze: {},
       pollSockets: false,
+      stopTimeoutMs: 200,
     });
     stream.write(header());
     const window = await opening;
@@ -74,6 +76,70 @@ describe('capture windows that fail', () => {
       }),
       (e: unknown) => e instanceof CaptureError && /no capture header within 200 ms/.test(e.message),
     );
+  });
+});
+
+describe("a capture window's tcpdump statistics", () => {
+  /** A device whose tcpdump, told to stop, ends its stream and says the kernel dropped `dropped` packets. */
+  function stopping(stream: PassThrough, stats: string): { backend: DeviceBackend; commands: string[][] } {
+    const commands: string[][] = [];
+    const backend: DeviceBackend = {
+      ...device(stream),
+      run: async (argv) => {
+        commands.push([...argv]);
+        // The stop: tcpdump ends its stream, and the same command prints its stderr.
+        if (argv.some((a) => a.includes('kill -INT'))) {
+          setTimeout(() => stream.end(), 10);
+          return { output: stats, exitCode: 0 };
+        }
+        return { output: '', exitCode: 0 };
+      },
+    };
+    return { backend, commands };
+  }
+  const open = (backend: DeviceBackend, stream: PassThrough) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'v6lab-window-')), 'w.pcap');
+    const opening = CaptureWindow.open({
+      device: backend,
+      facts,
+      method: 'device',
+      gatewayCapture: null,
+      file,
+      analyze: {},
+      pollSockets: false,
+      stopTimeoutMs: 1000,
+    });
+    stream.write(header());
+    return opening;
+  };
+
+  it('stops tcpdump with SIGINT, lets its stream end by itself (not a dropped capture), and keeps what the kernel dropped', async () => {
+    const stream = new PassThrough();
+    const { backend, commands } = stopping(stream, '12 packets captured\n15 packets received by filter\n3 packets dropped by kernel\n');
+    const window = await open(backend, stream);
+    const capture = await window.close();
+    assert.equal(capture.analysis.capture.droppedByKernel, 3);
+    // One round trip stops it, reads its statistics and removes its files: nothing left on the device.
+    assert.equal(commands.filter((c) => c.join(' ').includes('kill -INT') && c.join(' ').includes('rm -f')).length, 1);
+    const whole = () => wholeCapture('fake-1', capture);
+    assert.throws(
+      whole,
+      (e: unknown) => e instanceof CaptureDroppedError && e.packets === 3 && /fake-1: device capture: the capture lost 3 packets in the kernel/.test(e.message),
+    );
+    assert.throws(whole, (e: unknown) => faultCode(e) === 'CAPTURE_DROPPED' && RETRIED_FAULTS.has(faultCode(e)));
+  });
+
+  it('a capture that lost nothing is whole; one whose statistics never came is unknown (null), not 0', async () => {
+    const clean = new PassThrough();
+    const c = await (await open(stopping(clean, '5 packets captured\n5 packets received by filter\n0 packets dropped by kernel\n').backend, clean)).close();
+    assert.equal(c.analysis.capture.droppedByKernel, 0);
+    assert.equal(wholeCapture('fake-1', c), c);
+    // A tcpdump that does not stop: its stream is cut after stopTimeoutMs, and it said nothing.
+    const stuck = new PassThrough();
+    const silent = { ...device(stuck), run: async () => ({ output: '', exitCode: 0 }) };
+    const s = await (await open(silent, stuck)).close();
+    assert.equal(s.analysis.capture.droppedByKernel, null);
+    assert.equal(wholeCapture('fake-1', s), s);
   });
 });
 

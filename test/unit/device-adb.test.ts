@@ -209,16 +209,114 @@ describe('device: commands over adb', () => {
 });
 
 describe('device: capture argv', () => {
-  it('captures as root the way the device allows, and says why it cannot', async () => {
+  const files = { pid: '/data/local/tmp/v6lab-capture-x.pid', log: '/data/local/tmp/v6lab-capture-x.log' };
+
+  it('captures as root the way the device allows, its stderr off the stream, and says why it cannot', async () => {
     const { tcpdumpArgv, CaptureUnavailableError } = await import('../../lib/device/capture.js');
-    assert.deepEqual(tcpdumpArgv({ serial: 's', root: 'adbd', tcpdump: '/system/xbin/tcpdump' }).slice(0, 3), ['/system/xbin/tcpdump', '-i', 'any']);
-    const su = tcpdumpArgv({ serial: 's', root: 'su', tcpdump: '/system/xbin/tcpdump' });
+    const adbd = tcpdumpArgv({ serial: 's', root: 'adbd', tcpdump: '/system/xbin/tcpdump' }, files);
+    assert.deepEqual(adbd.slice(0, 2), ['sh', '-c']);
+    assert.deepEqual(adbd.slice(3), [
+      'sh',
+      files.pid,
+      files.log,
+      '/system/xbin/tcpdump',
+      '-i',
+      'any',
+      '-U',
+      '--immediate-mode',
+      '-B',
+      '16384',
+      '-s',
+      '65535',
+      '-w',
+      '-',
+    ]);
+    const su = tcpdumpArgv({ serial: 's', root: 'su', tcpdump: '/system/xbin/tcpdump' }, files);
     assert.deepEqual(su.slice(0, 2), ['su', '-c']);
-    assert.match(su[2]!, /^\/system\/xbin\/tcpdump -i any -U --immediate-mode -B 16384 -s 65535 -w - 2>\/dev\/null$/);
+    assert.match(
+      su[2]!,
+      /^sh -c '.*exec "\$@" 2>"\$log"' sh \/data\/local\/tmp\/v6lab-capture-x\.pid .* \/system\/xbin\/tcpdump -i any -U --immediate-mode -B 16384 -s 65535 -w -$/,
+    );
     assert.throws(
-      () => tcpdumpArgv({ serial: 's', root: null, tcpdump: '/x/tcpdump' }),
+      () => tcpdumpArgv({ serial: 's', root: null, tcpdump: '/x/tcpdump' }, files),
       (e: unknown) => e instanceof CaptureUnavailableError && /no root/.test(e.message),
     );
-    assert.throws(() => tcpdumpArgv({ serial: 's', root: 'su', tcpdump: null }), /no tcpdump/);
+    assert.throws(() => tcpdumpArgv({ serial: 's', root: 'su', tcpdump: null }, files), /no tcpdump/);
+  });
+
+  it("reads the kernel's drops from tcpdump's statistics, and nothing from other output", async () => {
+    const { parseKernelDrops } = await import('../../lib/device/capture.js');
+    // Verbatim stderr of Debian's tcpdump 4.99.3 (libpcap 1.10.3) on `-i any`, stopped with SIGINT.
+    const debian =
+      'tcpdump: data link type LINUX_SLL2\ntcpdump: listening on any, link-type LINUX_SLL2 (Linux cooked v2), snapshot length 262144 bytes\n0 packets captured\n0 packets received by filter\n0 packets dropped by kernel\n';
+    assert.equal(parseKernelDrops(debian), 0);
+    assert.equal(parseKernelDrops(debian.replace('0 packets dropped by kernel', '1 packet dropped by kernel')), 1);
+    assert.equal(parseKernelDrops('40 packets captured\n52 packets received by filter\n12 packets dropped by kernel\n3 packets dropped by interface\n'), 12);
+    // Killed before it could say, or not tcpdump's output: unknown, never 0.
+    assert.equal(parseKernelDrops('tcpdump: listening on any, link-type LINUX_SLL2\n'), null);
+    assert.equal(parseKernelDrops(''), null);
+    assert.equal(parseKernelDrops('cat: /data/local/tmp/x.log: No such file or directory\n'), null);
+  });
+
+  it('runs the capture under a shell that keeps its pid and stderr, stops it with SIGINT, and collects its statistics', async function () {
+    this.timeout(10_000);
+    const { spawn, execFileSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { tcpdumpArgv, stopCaptureArgv, collectCaptureArgv, parseKernelDrops } = await import('../../lib/device/capture.js');
+    // A stand-in for tcpdump (its name holds "tcpdump", as the stop's check asks): a pcap header on
+    // stdout, tcpdump's own stderr, and its statistics when interrupted.
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-capture-'));
+    const program = join(dir, 'fake-tcpdump');
+    writeFileSync(
+      program,
+      `#!/bin/sh\ntrap '{ echo "7 packets captured"; echo "9 packets received by filter"; echo "2 packets dropped by kernel"; } >&2; exit 0' INT\necho "tcpdump: listening on any, link-type LINUX_SLL2 (Linux cooked v2), snapshot length 65535 bytes" >&2\nprintf 'PCAP'\nwhile :; do sleep 0.05; done\n`,
+      { mode: 0o755 },
+    );
+    const here = { pid: join(dir, 'c.pid'), log: join(dir, 'c.log') };
+    const argv = tcpdumpArgv({ serial: 's', root: 'adbd', tcpdump: program }, here);
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    while (!stdout.includes('PCAP')) await new Promise((r) => setTimeout(r, 20));
+    // The shell became the program: the pid it wrote is the program's own.
+    assert.equal(Number(execFileSync('cat', [here.pid], { encoding: 'utf8' }).trim()), child.pid);
+    // One command stops it, waits for it to be gone, prints its statistics and removes its files.
+    const stop = stopCaptureArgv('adbd', here)!;
+    const said = execFileSync(stop[0]!, stop.slice(1), { encoding: 'utf8' });
+    assert.equal(await exited, 0);
+    assert.equal(parseKernelDrops(said), 2);
+    assert.ok(!existsSync(here.pid) && !existsSync(here.log), 'both files removed');
+    // Nothing but the capture on the stream (shell v1 merges stderr into it).
+    assert.equal(stdout, 'PCAP');
+    assert.equal(stderr, '');
+    // A capture's files left by a window that never stopped it are removed all the same.
+    writeFileSync(here.pid, '1\n');
+    writeFileSync(here.log, 'tcpdump: listening on any\n');
+    const collect = collectCaptureArgv('adbd', here)!;
+    assert.equal(parseKernelDrops(execFileSync(collect[0]!, collect.slice(1), { encoding: 'utf8' })), null);
+    assert.ok(!existsSync(here.pid) && !existsSync(here.log), 'both files removed');
+  });
+
+  it('leaves a pid that is no longer a tcpdump alone', async () => {
+    const { execFileSync, spawn } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { stopCaptureArgv } = await import('../../lib/device/capture.js');
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-capture-'));
+    const other = spawn('sleep', ['5'], { stdio: 'ignore' });
+    const here = { pid: join(dir, 'c.pid'), log: join(dir, 'c.log') };
+    writeFileSync(here.pid, `${other.pid}\n`);
+    const stop = stopCaptureArgv('adbd', here)!;
+    execFileSync(stop[0]!, stop.slice(1), { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(other.exitCode, null);
+    assert.equal(other.signalCode, null);
+    other.kill();
   });
 });

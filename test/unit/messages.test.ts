@@ -52,7 +52,7 @@ const TECHNICAL_TOKENS = new Set([
   ...['IPv4', 'IPv6', 'IP', 'APN', 'CLAT', 'NAT64', 'DNS64', 'DNS', 'TCP', 'UDP', 'SYN', 'RA', 'SLAAC', 'DHCP', 'Wi-Fi', 'pcap', 'uid'],
   ...['AAAA', 'A', 'RFC', 'MTU', 'TTY', 'USB', 'URL', 'VPN', 'SIM', 'EUI-64', 'XLAT', 'Happy', 'Eyeballs', 'AF_INET', 'getaddrinfo'],
   ...['Android', 'Appium', 'Enter', 'LinkProperties', 'IPV4V6', 'IPV6', 'protocol', 'roaming_protocol', 'disable_ipv6', 'accept_ra'],
-  ...['logcat', 'adb', 'ANDROID_ADB_SERVER_PORT', 'MiB'],
+  ...['logcat', 'adb', 'tcpdump', 'ANDROID_ADB_SERVER_PORT', 'MiB'],
   ...['dumpsys', 'connectivity', 'v6lab', 'certify', 'os', 'stdin', 'stderr', 'tap', 'networks', 'resolverProbeUrl', 'ipv4OnlyProbeUrl'],
 ]);
 

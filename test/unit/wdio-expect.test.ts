@@ -229,6 +229,21 @@ describe('v6lab/expect: matchers on app judgements', () => {
       }
     });
 
+    it('a judgement on a capture that lost packets (CAPTURE_DROPPED) fails every matcher both ways, even beside a failure, and says so', () => {
+      const lossy = judgement({
+        app: 'com.example.busy',
+        verdict: 'inconclusive',
+        reasons: [
+          { code: 'CAPTURE_DROPPED', detail: 'the capture lost 4 packets in the kernel', hostnames: [], addresses: [] },
+          { code: 'IPV4_LITERAL', detail: 'connects to IPv4 address 198.51.100.7', hostnames: [], addresses: ['198.51.100.7'] },
+        ],
+        metrics: { bytesByPath: { ...NO_BYTES, clat: 900 }, hostnames: [] },
+      });
+      for (const check of [() => expect(lossy).toHaveNoIpv4Literals(), () => expect(lossy).not.toHaveNoIpv4Literals(), () => expect(lossy).toBeIpv6First()]) {
+        assert.match(failure(check), /no evidence either way: the capture lost 4 packets in the kernel \(CAPTURE_DROPPED\)/);
+      }
+    });
+
     it('a value that is not a judgement fails both ways and says what it got', () => {
       assert.match(
         failure(() => expect(undefined).toBeIpv6First()),
