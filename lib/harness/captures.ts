@@ -27,6 +27,12 @@ const log = createDebug('v6lab:capture');
  * to those a window-only attribution skips. The next app's capture opens while the last one is
  * judged, so the baseline is usually longer than this.
  */
+/**
+ * Evidence goes in the run directory, which is not trusted (SECURITY.md): whatever is at its name,
+ * a symlink to a device or FIFO included, is replaced by the rename, never written through.
+ */
+const IN_RUN = { replaceSpecial: true } as const;
+
 export const BASELINE_MS = 150;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -240,6 +246,7 @@ export class CapturePlanner implements Captures {
       writeFileWhole(
         json,
         `${JSON.stringify({ capture: { method: capture.method, bytes: capture.bytes, pcap: this.relative(capture.file) }, ...extra, analysis: capture.analysis }, null, 1)}\n`,
+        IN_RUN,
       );
     } catch (error) {
       // Evidence without its analysis backs nothing: the check breaks and its pcap goes too (on a
@@ -258,14 +265,14 @@ export class CapturePlanner implements Captures {
   /** A text file of evidence (an app's log) beside the check's other evidence; returns its path relative to the run. */
   saveText(name: string, network: NetworkName | null, text: string): string {
     const file = this.evidencePath(name, network);
-    writeFileWhole(file, text);
+    writeFileWhole(file, text, IN_RUN);
     return this.relative(file);
   }
 
   /** A decision's evidence (what it read, and on which network) as a file the report links; returns its path. */
   saveDecision(check: string, network: NetworkName, decision: Decision): string {
     const file = this.evidencePath(`${check}.json`, network);
-    writeFileWhole(file, `${JSON.stringify({ check, status: decision.status, reasons: decision.reasons, evidence: decision.evidence }, null, 1)}\n`);
+    writeFileWhole(file, `${JSON.stringify({ check, status: decision.status, reasons: decision.reasons, evidence: decision.evidence }, null, 1)}\n`, IN_RUN);
     return this.relative(file);
   }
 }

@@ -184,7 +184,7 @@ export class Certification {
     const facts = await probeDevice(backend);
     const dir = deviceDir(plan.runDir, serial);
     mkdirSync(dir, { recursive: true });
-    writeJsonWhole(join(dir, 'facts.json'), facts);
+    writeJsonWhole(join(dir, 'facts.json'), facts, { replaceSpecial: true });
     const state = new DeviceState(backend, facts.root, dir);
     await state.takeFound();
     await state.privateDnsOff();

@@ -168,7 +168,8 @@ export class DeviceState {
   }
 
   private save(found: FoundState): void {
-    writeJsonWhole(this.file, found);
+    // In the run directory (not trusted: a symlink there to a device is replaced, never written through).
+    writeJsonWhole(this.file, found, { replaceSpecial: true });
   }
 
   /** `settings get global wifi_on`: on (1, 2 or 3: on, or off but scanning), off (0), null when unset or unreadable. */

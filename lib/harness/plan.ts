@@ -92,7 +92,7 @@ export const MAX_APP_RUNS = 20;
 
 export function writePlan(plan: CertifyPlan): string {
   const file = join(plan.runDir, PLAN_FILE);
-  writeJsonWhole(file, plan);
+  writeJsonWhole(file, plan, { replaceSpecial: true });
   return file;
 }
 

@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants, createWriteStream, openSync, renameSync, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, lstatSync, openSync, renameSync, type Stats, unlinkSync, type WriteStream } from 'node:fs';
 import { message } from '../checks/messages.js';
 import { removePartialFile } from '../config/files.js';
 import type { Readable } from 'node:stream';
@@ -99,6 +99,28 @@ export function wholeCapture(serial: string, capture: WindowCapture): WindowCapt
   return capture;
 }
 
+/**
+ * The window's pcap, opened for writing. `exclusive`: created where nothing is, else an error.
+ * Otherwise what is at the name is replaced, never written through: an earlier attempt's pcap,
+ * or a symlink planted in the run directory (not trusted, SECURITY.md), is removed and the file
+ * created O_EXCL|O_NOFOLLOW; a name planted again in between is an error (EEXIST), not followed,
+ * and so is a FIFO or a directory. Only a character device (which only root can make: /dev/full
+ * in a test) is written to as named.
+ */
+function openPcap(file: string, exclusive: boolean): number {
+  if (!exclusive) {
+    let stat: Stats | null = null;
+    try {
+      stat = lstatSync(file);
+    } catch {
+      // nothing there
+    }
+    if (stat?.isCharacterDevice()) return openSync(file, constants.O_WRONLY | constants.O_NOFOLLOW);
+    if (stat?.isFile() || stat?.isSymbolicLink()) unlinkSync(file);
+  }
+  return openSync(file, EXCLUSIVE_FLAGS, 0o644);
+}
+
 const EXCLUSIVE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** The stream counts as flushed after this long without bytes... */
@@ -167,7 +189,7 @@ export class CaptureWindow {
     this.file = options.file;
     this.analyzer = new IncrementalAnalyzer({ ...options.analyze, source: options.file });
     // Exclusive: an existing file (earlier evidence, a planted symlink) is an error here, at once.
-    this.out = options.exclusive ? createWriteStream(options.file, { fd: openSync(options.file, EXCLUSIVE_FLAGS, 0o644) }) : createWriteStream(options.file);
+    this.out = createWriteStream(options.file, { fd: openPcap(options.file, options.exclusive ?? false) });
     // The evidence file cannot be written (a full disk, a removed directory): the capture is
     // incomplete evidence, and the window's check breaks naming it.
     this.out.on('error', (error) => {

@@ -2,7 +2,8 @@
 // evidence: the capture's stream ending before the window closed (a device gone), or its file
 // not being written (a full disk: /dev/full answers every write with ENOSPC).
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -76,6 +77,48 @@ describe('capture windows that fail', () => {
       }),
       (e: unknown) => e instanceof CaptureError && /no capture header within 200 ms/.test(e.message),
     );
+  });
+});
+
+describe("a capture window's pcap in a run directory that is not trusted", () => {
+  const opened = async (file: string) => {
+    const stream = new PassThrough();
+    const opening = CaptureWindow.open({
+      device: device(stream),
+      facts,
+      method: 'device',
+      gatewayCapture: null,
+      file,
+      analyze: {},
+      pollSockets: false,
+      stopTimeoutMs: 50,
+    });
+    stream.write(header());
+    return opening;
+  };
+
+  it("replaces a symlink planted at its name, never writing through it, and an earlier attempt's pcap", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-window-'));
+    const outside = join(dir, 'outside.txt');
+    writeFileSync(outside, 'host file\n');
+    const file = join(dir, 'app.pcap');
+    symlinkSync(outside, file);
+    await (await opened(file)).close();
+    assert.equal(readFileSync(outside, 'utf8'), 'host file\n');
+    assert.ok(lstatSync(file).isFile(), 'the symlink was replaced by the pcap');
+    assert.equal(statSync(file).size, 24);
+    // A retry writes its window where the broken attempt's was.
+    await (await opened(file)).close();
+    assert.equal(statSync(file).size, 24);
+  });
+
+  it('a FIFO or a directory at its name is an error at once, never opened for writing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-window-'));
+    const fifo = join(dir, 'fifo.pcap');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(opened(fifo), (e: unknown) => (e as NodeJS.ErrnoException).code === 'EEXIST');
+    mkdirSync(join(dir, 'dir.pcap'));
+    await assert.rejects(opened(join(dir, 'dir.pcap')), (e: unknown) => (e as NodeJS.ErrnoException).code === 'EEXIST');
   });
 });
 
