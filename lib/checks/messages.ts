@@ -243,6 +243,11 @@ const CATALOGUE = {
     en: 'LinkProperties says {reported} but RFC 7050 discovery found {discovered}',
     'zh-CN': 'LinkProperties中的NAT64前缀是 {reported}，而RFC 7050发现的是 {discovered}',
   },
+  'os.nat64PrefixMismatchPref64': {
+    args: { reported: 'string', advertised: 'string', discovered: 'string' },
+    en: "LinkProperties says {reported} but the router advertisements' PREF64 gave {advertised} (RFC 7050 discovery: {discovered})",
+    'zh-CN': 'LinkProperties中的NAT64前缀是 {reported}，而路由器通告的PREF64给出的是 {advertised}（RFC 7050发现的是 {discovered}）',
+  },
   'os.noProbeTraffic': {
     args: { host: 'string' },
     en: 'opening {host} made no connection the capture could see',

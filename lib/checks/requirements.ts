@@ -324,8 +324,9 @@ export const REQUIREMENTS = {
     },
     source: 'RFC 8781, section 5.1 (https://www.rfc-editor.org/rfc/rfc8781#section-5.1)',
     notChecked: {
-      en: 'apn.nat64-prefix reads the prefix Android holds and compares it with RFC 7050 discovery; it does not yet tell which source Android took it from.',
-      'zh-CN': 'apn.nat64-prefix 读取 Android 持有的前缀并与 RFC 7050 发现结果比较，但目前还不能判断 Android 采用的是哪个来源。',
+      en: "apn.nat64-prefix reads the prefix Android holds and takes it as agreeing when RFC 7050 discovery or a PREF64 option in the attach's router advertisements gave it; where both were seen and differ, it does not require PREF64's to have won.",
+      'zh-CN':
+        'apn.nat64-prefix 读取 Android 持有的前缀，只要 RFC 7050 发现结果或附着时路由器通告中的 PREF64 选项给出了该前缀即视为一致；两者都出现且不同时，尚不要求 PREF64 的前缀胜出。',
     },
   },
 

@@ -301,6 +301,7 @@ export class Certification {
       discovered: Object.entries(taken.capture.analysis.nat64PrefixSources)
         .filter(([, source]) => source === 'rfc7050')
         .map(([p]) => p),
+      advertised: [...new Set(taken.capture.analysis.pref64.filter((p) => p.lifetimeSeconds > 0).map((p) => p.prefix))],
     };
   }
 

@@ -41,7 +41,7 @@ export type ApnCheck = 'apn.ipv6-only-attach' | 'apn.clat' | 'apn.nat64-prefix';
 
 /** The capture made across the IPv6-only attach, where RFC 7050 discovery happens: what it found, or why there is none. */
 export type AttachCapture =
-  | { taken: true; discovered: string[] }
+  | { taken: true; discovered: string[] /** PREF64 prefixes (RFC 8781) the attach's router advertisements carried, lifetime above 0. */; advertised: string[] }
   | { taken: false; why: string /** why, as a message; absent: why is shown untranslated */; said?: MessagePart };
 
 /** An unreached network's reason: its detail, and its messages when it has them. */
@@ -154,7 +154,7 @@ export function judgeApn(check: ApnCheck, ipv6: Attachment, attachCapture: Attac
       evidence: { observedOn: provenance(ipv6.facts), linkProperties: judgedNetwork(ipv6.facts.observation).network?.linkProperties?.nat64Prefix ?? null },
     };
   }
-  return judged(checkNat64Prefix(ipv6.facts.observation, attachCapture.discovered), ipv6.facts);
+  return judged(checkNat64Prefix(ipv6.facts.observation, attachCapture.discovered, attachCapture.advertised), ipv6.facts);
 }
 
 // --- apps ---------------------------------------------------------------------------------------

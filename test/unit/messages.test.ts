@@ -49,7 +49,7 @@ const fixture = (name: string) => readFileSync(join(resolve(import.meta.dirname,
  * English left untranslated.
  */
 const TECHNICAL_TOKENS = new Set([
-  ...['IPv4', 'IPv6', 'IP', 'APN', 'CLAT', 'NAT64', 'DNS64', 'DNS', 'TCP', 'UDP', 'SYN', 'RA', 'SLAAC', 'DHCP', 'Wi-Fi', 'pcap', 'uid'],
+  ...['IPv4', 'IPv6', 'IP', 'APN', 'CLAT', 'NAT64', 'DNS64', 'DNS', 'TCP', 'UDP', 'SYN', 'RA', 'SLAAC', 'PREF64', 'DHCP', 'Wi-Fi', 'pcap', 'uid'],
   ...['AAAA', 'A', 'RFC', 'MTU', 'TTY', 'USB', 'URL', 'VPN', 'SIM', 'EUI-64', 'XLAT', 'Happy', 'Eyeballs', 'AF_INET', 'getaddrinfo'],
   ...['Android', 'Appium', 'Enter', 'LinkProperties', 'IPV4V6', 'IPV6', 'protocol', 'roaming_protocol', 'disable_ipv6', 'accept_ra'],
   ...['logcat', 'adb', 'tcpdump', 'ANDROID_ADB_SERVER_PORT', 'MiB'],
@@ -391,7 +391,7 @@ describe('reason messages in two languages (issue 18)', () => {
       assert.ok(reached.reached);
       const noCapture = judgeApn('apn.nat64-prefix', reached, { taken: false, why: 'the capture did not open', said: message('harness.alreadyOnIpv6Apn', {}) });
       assertRendered(noCapture.reasons);
-      assertRendered(judgeApn('apn.nat64-prefix', reached, { taken: true, discovered: [] }).reasons);
+      assertRendered(judgeApn('apn.nat64-prefix', reached, { taken: true, discovered: [], advertised: [] }).reasons);
     });
 
     it("Settings' Access Point Names, when an APN cannot be selected there", async () => {

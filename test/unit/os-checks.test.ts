@@ -113,6 +113,27 @@ describe('os and apn checks on verbatim device output', () => {
       ['NAT64_PREFIX_MISMATCH'],
     );
   });
+
+  it("apn.nat64-prefix takes a prefix the attach's router advertisements gave by PREF64 (RFC 8781) as agreeing, not as a mismatch", () => {
+    const o = virtualHandset();
+    const held = checkNat64Prefix(o, []).evidence as { linkProperties: string };
+    assert.equal(held.linkProperties, '64:ff9b::/96');
+    // DNS64 synthesizes with another prefix than the network's PREF64: Android takes PREF64's.
+    const both = checkNat64Prefix(o, ['2001:db8:6464::/96'], ['64:ff9b::/96']);
+    assert.equal(both.status, 'passed');
+    assert.deepEqual((both.evidence as { advertisedInCapture: string[] }).advertisedInCapture, ['64:ff9b::/96']);
+    assert.equal(checkNat64Prefix(o, [], ['64:ff9b::/96']).status, 'passed');
+    // Neither source gave what Android holds: a mismatch naming both.
+    const neither = checkNat64Prefix(o, ['2001:db8:6464::/96'], ['2001:db8:46::/96']);
+    assert.deepEqual(
+      neither.reasons.map((r) => r.code),
+      ['NAT64_PREFIX_MISMATCH'],
+    );
+    assert.match(
+      neither.reasons[0]!.detail,
+      /LinkProperties says 64:ff9b::\/96 but the router advertisements' PREF64 gave 2001:db8:46::\/96 \(RFC 7050 discovery: 2001:db8:6464::\/96\)/,
+    );
+  });
 });
 
 describe('dual-stack, resolver and CLAT reachability checks', () => {
