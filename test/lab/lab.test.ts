@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { analyzeFile, IncrementalAnalyzer } from '../../lib/analysis/index.js';
 import { AdbkitBackend, type AdbkitClient } from '../../lib/device/adb.js';
+import { appVerdict } from '../../lib/checks/app-verdict.js';
 import { startDeviceCapture } from '../../lib/device/capture.js';
 import { probeDevice } from '../../lib/device/facts.js';
 import {
@@ -323,6 +324,28 @@ describe('lab: virtual handsets over real adb (issue 3)', function () {
     );
     assert.ok(to(80, 'clat').length >= 1, 'the IPv4 literal went through the CLAT');
     assert.equal(result.clatAddresses.length, 1, 'the CLAT address is inferred from its two legs');
+  });
+
+  it('a capture whose stream stalls while the handset downloads loses packets in the kernel, and says how many', async function () {
+    this.timeout(60_000);
+    // The host stops reading the stream: adb's flow control stops adbd reading tcpdump's stdout,
+    // tcpdump blocks writing it, and its 16 MiB ring overflows during a 60 MB download.
+    const device = new AdbkitBackend(client as unknown as AdbkitClient, 'emulator-5554');
+    const facts = await probeDevice(device);
+    const capture = await startDeviceCapture(device, facts, join(work, 'stalled.pcap'));
+    await new Promise((r) => setTimeout(r, 500));
+    capture.stream.pause();
+    const got = await shell('emulator-5554', "curl -s -o /dev/null -w '%{http_code}' http://api.news.test/bytes/60000000");
+    assert.equal(got.out, '200', got.err);
+    capture.stream.resume();
+    const { kernelDrops } = await capture.stop();
+    assert.ok(kernelDrops !== null && kernelDrops > 0, `tcpdump said ${kernelDrops} packets dropped by kernel`);
+    // What the harness makes of it: the window's capture backs no verdict.
+    const analysis = await analyzeFile(capture.file);
+    analysis.capture.droppedByKernel = kernelDrops;
+    const verdict = appVerdict(analysis, new Set(analysis.flows.map((f) => f.id)));
+    assert.equal(verdict.verdict, 'inconclusive');
+    assert.equal(verdict.reasons[0]!.code, 'CAPTURE_DROPPED');
   });
 
   it("as adb root (a userdebug build's `adb root`), tcpdump's stderr stays off the capture stream and its statistics are read", async function () {
