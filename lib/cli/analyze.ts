@@ -22,6 +22,8 @@ export interface AnalyzeCommandOptions {
   top?: number;
   /** Also write a one-file HTML view of the analysis here. */
   html?: string;
+  /** The language of the `--html` page (`en`, `zh-CN`). @default langFromEnv(process.env) */
+  lang?: string;
   /** Judge the app of this uid (a capture alone has no socket owners: by time window over the whole capture). */
   appUid?: number;
   /** Judge this package, its uid read from `--device`. */
@@ -86,6 +88,8 @@ export async function analyzeCommand(capture: string, options: AnalyzeCommandOpt
   keepYoungGenerationSmall();
   const app = await appOptions(options);
   const maxMemory = options.maxMemory === undefined ? undefined : parseMaxMemory(options.maxMemory);
+  // Checked before the capture is read, as every option is.
+  const lang = options.html === undefined && options.lang === undefined ? 'en' : (await import('./report.js')).parseLangOption(options.lang);
   // The uid is read before the capture: a device or package that is not there stops the command first.
   let uid = options.appUid ?? null;
   if (options.app !== undefined) {
@@ -107,7 +111,7 @@ export async function analyzeCommand(capture: string, options: AnalyzeCommandOpt
   if (judgement !== null) judgement.evidence.pcap = resolve(capture);
   if (options.html !== undefined && whole !== null) {
     const { renderCaptureHtml } = await import('../report/capture-html.js');
-    writeFileWhole(options.html, renderCaptureHtml(capture, whole));
+    writeFileWhole(options.html, renderCaptureHtml(capture, whole, lang));
   }
   if (options.json) await writeJson(out, doc, judgement);
   else {

@@ -31,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<capture>', 'pcap or pcapng file')
     .option('--json', 'print the analysis as one JSON object (CONTRACTS.md section 2)')
     .option('--html <file>', 'also write a one-file HTML view of the analysis (no network needed to open it)')
+    .option('--lang <lang>', 'the language of the --html page: en or zh-CN (default: from LC_ALL, LC_MESSAGES or LANG)')
     .addOption(new Option('--nat64-prefix <prefix>', 'a NAT64 prefix such as 64:ff9b::/96 (repeatable)').argParser(collect))
     .addOption(new Option('--clat-address <address>', "the CLAT's IPv6 address (repeatable)").argParser(collect))
     .addOption(

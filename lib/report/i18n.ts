@@ -214,6 +214,30 @@ export interface ReportText {
   /** The header and footer printed on every PDF page. */
   printRun: (runId: string) => string;
 
+  // One capture's page (`v6lab analyze CAPTURE --html FILE --lang`, lib/report/capture-html.ts).
+  capture: {
+    heading: string;
+    pageTitle: (name: string) => string;
+    /** Format, packets, size and span, when it began (UTC), duplicates counted once; each part already HTML. */
+    meta: (m: { formatHtml: string; packets: number; bytesHtml: string; seconds: string; fromHtml: string | null; duplicates: number }) => string;
+    nat64Prefix: string;
+    noPrefix: string;
+    prefixSource: Record<'given' | 'rfc7050' | 'pref64', string>;
+    clatAddress: string;
+    noClat: string;
+    pathsHeading: string;
+    flowsByPath: string;
+    flowCount: (n: number) => string;
+    shareOfBytes: (percent: string) => string;
+    hostsHeading: string;
+    captureStart: string;
+    flowsHeading: (n: number, listed: number | null) => string;
+    dnsHeading: (n: number) => string;
+    col: Record<'id' | 'proto' | 'path' | 'client' | 'server' | 'name' | 'packets' | 'bytes' | 'handshake' | 'time' | 'type' | 'rcode' | 'answers', string>;
+    reset: string;
+    noAnswer: string;
+  };
+
   // The console summary (lib/cli/certify.ts).
   console: {
     overall: Record<OverallWord, string>;
@@ -413,6 +437,43 @@ const EN: ReportText = {
   problemsHeading: 'Problems reading the run',
   footer: (tool) => `Written by ${tool}.`,
   printRun: (id) => `run ${id}`,
+
+  capture: {
+    heading: 'Capture analysis',
+    pageTitle: (name) => `Capture analysis: ${name}`,
+    meta: (m) =>
+      `${m.formatHtml} · ${m.packets} packets, ${m.bytesHtml}, ${m.seconds} s${m.fromHtml === null ? '' : ` from ${m.fromHtml} UTC`}${m.duplicates > 0 ? ` · ${m.duplicates} duplicates across interfaces counted once` : ''}`,
+    nat64Prefix: 'NAT64 prefix',
+    noPrefix: 'none given or discovered',
+    prefixSource: { given: 'given', rfc7050: 'RFC 7050 discovery', pref64: 'PREF64 in router advertisements' },
+    clatAddress: 'CLAT address',
+    noClat: 'none given or inferred',
+    pathsHeading: 'Traffic by path',
+    flowsByPath: 'Flows by path',
+    flowCount: (n) => `${n} flows`,
+    shareOfBytes: (percent) => `${percent}% of bytes`,
+    hostsHeading: 'Hostnames: which family first, how fast the fallback',
+    captureStart: "the capture's start",
+    flowsHeading: (n, listed) => `Flows (${n}${listed === null ? '' : `, the ${listed} largest`})`,
+    dnsHeading: (n) => `DNS (${n} queries)`,
+    col: {
+      id: '#',
+      proto: 'proto',
+      path: 'path',
+      client: 'client',
+      server: 'server',
+      name: 'name',
+      packets: 'packets',
+      bytes: 'bytes',
+      handshake: 'handshake',
+      time: 'time',
+      type: 'type',
+      rcode: 'rcode',
+      answers: 'answers',
+    },
+    reset: 'reset',
+    noAnswer: 'no answer',
+  },
 
   console: {
     overall: { pass: 'PASS', fail: 'FAIL', incomplete: 'INCOMPLETE', 'not-run': 'NOT RUN' },
@@ -618,6 +679,43 @@ const ZH: ReportText = {
   footer: (tool) => `本报告由 ${tool} 生成。`,
   printRun: (id) => `测试编号 ${id}`,
 
+  capture: {
+    heading: '抓包分析',
+    pageTitle: (name) => `抓包分析：${name}`,
+    meta: (m) =>
+      `${m.formatHtml} · ${m.packets} 个报文，${m.bytesHtml}，历时 ${m.seconds} 秒${m.fromHtml === null ? '' : `，始于 ${m.fromHtml} UTC`}${m.duplicates > 0 ? ` · 跨接口重复的 ${m.duplicates} 个报文只计一次` : ''}`,
+    nat64Prefix: 'NAT64 前缀',
+    noPrefix: '未给出，也未发现',
+    prefixSource: { given: '给定', rfc7050: 'RFC 7050 发现', pref64: '路由器通告中的 PREF64' },
+    clatAddress: 'CLAT 地址',
+    noClat: '未给出，也未推断出',
+    pathsHeading: '按路径的流量',
+    flowsByPath: '各路径的流数',
+    flowCount: (n) => `${n} 条流`,
+    shareOfBytes: (percent) => `占字节的 ${percent}%`,
+    hostsHeading: '各域名：先用哪个协议族，回退有多快',
+    captureStart: '抓包开始',
+    flowsHeading: (n, listed) => `流（共 ${n} 条${listed === null ? '' : `，列出最大的 ${listed} 条`}）`,
+    dnsHeading: (n) => `DNS（共 ${n} 次查询）`,
+    col: {
+      id: '#',
+      proto: '协议',
+      path: '路径',
+      client: '客户端',
+      server: '服务端',
+      name: '域名',
+      packets: '报文数',
+      bytes: '字节',
+      handshake: '握手',
+      time: '时间',
+      type: '类型',
+      rcode: '应答码',
+      answers: '应答',
+    },
+    reset: '被重置',
+    noAnswer: '无应答',
+  },
+
   console: {
     overall: { pass: '通过', fail: '不通过', incomplete: '未完成', 'not-run': '无法执行' },
     counts: (c, accepted) =>
@@ -680,8 +778,8 @@ export const EXPECTED: Readonly<Record<string, Localized>> = {
     'zh-CN': '仅在没有原生 IPv4 时启用 CLAT（v4-* 接口，地址位于 192.0.0.0/29，并有 IPv4 默认路由）。',
   },
   'apn.nat64-prefix': {
-    en: 'The handset knows the NAT64 prefix, and the prefix in its LinkProperties agrees with RFC 7050 discovery (ipv4only.arpa).',
-    'zh-CN': '终端已获知 NAT64 前缀，且 LinkProperties 中的前缀与 RFC 7050 发现（ipv4only.arpa）的结果一致。',
+    en: 'The handset knows the NAT64 prefix, and the prefix in its LinkProperties agrees with RFC 7050 discovery (ipv4only.arpa) or with the PREF64 option of the router advertisements (RFC 8781).',
+    'zh-CN': '终端已获知 NAT64 前缀，且 LinkProperties 中的前缀与 RFC 7050 发现（ipv4only.arpa）或路由器通告中 PREF64 选项（RFC 8781）给出的前缀一致。',
   },
   'apn.ipv4-via-clat': {
     en: 'An IPv4-only destination is reachable from the IPv6-only APN (through CLAT and NAT64).',

@@ -3,7 +3,7 @@
  * bounding every table, a table too big for a spread, and `devices` on a machine without adb.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeFile, compareHostnames } from '../../lib/analysis/index.js';
@@ -83,6 +83,48 @@ describe('hostnames in natural order (compareHostnames)', () => {
       [...html.matchAll(/<th scope="row">(host\d+\.test)<\/th>/g)].map((m) => m[1]),
       ['host1.test', 'host2.test', 'host10.test'],
     );
+  });
+});
+
+describe('analyze --html --lang: the capture page in English or Chinese', () => {
+  it("writes zh-CN as the certification report does: the page's own words in Chinese, the capture's values as they are", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v6lab-capture-html-'));
+    const capture = join(dir, 'hosts.pcap');
+    writeFileSync(capture, captureAsking(['host1.test', 'host2.test']));
+    const analysis = await analyzeFile(capture);
+    const en = renderCaptureHtml(capture, analysis);
+    const zh = renderCaptureHtml(capture, analysis, 'zh-CN');
+    assert.match(en, /<html lang="en">/);
+    assert.match(zh, /<html lang="zh-CN">/);
+    assert.match(zh, /<h1>抓包分析<\/h1>/);
+    assert.match(zh, /<th scope="col">客户端<\/th>/);
+    // Every English word the page itself says is gone from the Chinese page (the capture's values stay).
+    const own = [
+      'Capture analysis',
+      'Traffic by path',
+      'Flows by path',
+      'Hostnames: which family first',
+      'none given or',
+      'packets,',
+      '>client<',
+      '>server<',
+      '>handshake<',
+      '>answers<',
+      'queries)',
+    ];
+    for (const words of own) {
+      assert.ok(en.includes(words), `the English page says ${words}`);
+      assert.ok(!zh.includes(words), `the Chinese page still says ${words}`);
+    }
+    for (const value of ['host1.test', 'host2.test']) assert.ok(zh.includes(value), value);
+    // From the command line: the option, the locale, and a language v6lab does not write.
+    const html = join(dir, 'zh.html');
+    const fromEnv = await v6lab(['analyze', capture, '--html', html], { LANG: 'zh_CN.UTF-8', LC_ALL: '', LC_MESSAGES: '' });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.match(readFileSync(html, 'utf8'), /<html lang="zh-CN">/);
+    const bad = await v6lab(['analyze', capture, '--lang', 'fr']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--lang: "fr" is not a language v6lab writes/);
   });
 });
 
