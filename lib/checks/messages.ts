@@ -245,8 +245,8 @@ const CATALOGUE = {
   },
   'os.nat64PrefixMismatchPref64': {
     args: { reported: 'string', advertised: 'string', discovered: 'string' },
-    en: "LinkProperties says {reported} but the router advertisements' PREF64 gave {advertised} (RFC 7050 discovery: {discovered})",
-    'zh-CN': 'LinkProperties中的NAT64前缀是 {reported}，而路由器通告的PREF64给出的是 {advertised}（RFC 7050发现的是 {discovered}）',
+    en: "LinkProperties says {reported} but the router advertisements' PREF64 gave {advertised}, which RFC 8781 prefers to RFC 7050 discovery ({discovered})",
+    'zh-CN': 'LinkProperties中的NAT64前缀是 {reported}，而路由器通告的PREF64给出的是 {advertised}；RFC 8781规定PREF64优先于RFC 7050发现的结果（{discovered}）',
   },
   'os.noProbeTraffic': {
     args: { host: 'string' },

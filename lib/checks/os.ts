@@ -294,11 +294,10 @@ export function checkClat(o: Observation): CheckOutcome {
 }
 
 /**
- * apn.nat64-prefix: LinkProperties knows a NAT64 prefix, and what the capture across the attach
- * shows agrees: RFC 7050 discovery (`discovered`), or a PREF64 option the network's router
- * advertisements carried (`advertised`, RFC 8781, lifetime above 0): Android takes the prefix
- * from PREF64 when there is one (RFC 8781 5.1 prefers it), so a prefix only PREF64 gave is no
- * mismatch. Whether PREF64 won where both were seen and differ is not judged.
+ * apn.nat64-prefix: LinkProperties knows a NAT64 prefix, and it is the one the network gave as
+ * the capture across the attach shows it: a PREF64 option of its router advertisements
+ * (`advertised`, RFC 8781, lifetime above 0) when there is one, since RFC 8781 5.1 prefers it to
+ * RFC 7050 and Android takes it ("the RA one wins"); else RFC 7050 discovery (`discovered`).
  */
 export function checkNat64Prefix(o: Observation, discovered: readonly string[], advertised: readonly string[] = []): CheckOutcome {
   // The network judged: the MOBILE one with INTERNET (never simply the first listed: a VoLTE
@@ -311,14 +310,15 @@ export function checkNat64Prefix(o: Observation, discovered: readonly string[], 
   const unread = linkPropertiesUnread(o, network);
   if (unread !== null) return { status: 'failed', reasons: [unread], evidence };
   if (reported === null && discovered.length === 0) return failed('NO_NAT64_PREFIX', message('os.noNat64Prefix', {}), evidence);
-  if (reported !== null && discovered.length + advertised.length > 0 && !discovered.includes(reported) && !advertised.includes(reported)) {
+  if (reported !== null && advertised.length > 0 && !advertised.includes(reported)) {
     return failed(
       'NAT64_PREFIX_MISMATCH',
-      advertised.length === 0
-        ? message('os.nat64PrefixMismatch', { reported, discovered: discovered.join(', ') })
-        : message('os.nat64PrefixMismatchPref64', { reported, advertised: advertised.join(', '), discovered: discovered.join(', ') || '-' }),
+      message('os.nat64PrefixMismatchPref64', { reported, advertised: advertised.join(', '), discovered: discovered.join(', ') || '-' }),
       evidence,
     );
+  }
+  if (reported !== null && advertised.length === 0 && discovered.length > 0 && !discovered.includes(reported)) {
+    return failed('NAT64_PREFIX_MISMATCH', message('os.nat64PrefixMismatch', { reported, discovered: discovered.join(', ') }), evidence);
   }
   return passed(evidence);
 }

@@ -323,11 +323,6 @@ export const REQUIREMENTS = {
       'zh-CN': '当通过多种机制获知不同的 NAT64 前缀时，主机只采用一个来源，优先顺序为 PCP、路由器通告中的 PREF64 选项、RFC 7050；前缀只对收到它的接口有效。',
     },
     source: 'RFC 8781, section 5.1 (https://www.rfc-editor.org/rfc/rfc8781#section-5.1)',
-    notChecked: {
-      en: "apn.nat64-prefix reads the prefix Android holds and takes it as agreeing when RFC 7050 discovery or a PREF64 option in the attach's router advertisements gave it; where both were seen and differ, it does not require PREF64's to have won.",
-      'zh-CN':
-        'apn.nat64-prefix 读取 Android 持有的前缀，只要 RFC 7050 发现结果或附着时路由器通告中的 PREF64 选项给出了该前缀即视为一致；两者都出现且不同时，尚不要求 PREF64 的前缀胜出。',
-    },
   },
 
   'RFC8981-3_4': {
@@ -614,12 +609,12 @@ export const CHECKS = [
     testCase: 'V6L-APN-03',
     suite: 'apn',
     titles: {
-      en: 'The NAT64 prefix is known, and LinkProperties and RFC 7050 agree',
-      'zh-CN': '终端已获知 NAT64 前缀，且 LinkProperties 与 RFC 7050 发现的结果一致',
+      en: 'The NAT64 prefix is known, and it is the one the network gave (PREF64 first, else RFC 7050)',
+      'zh-CN': '终端已获知 NAT64 前缀，且与网络给出的一致（优先 PREF64，其次 RFC 7050）',
     },
     network: 'ipv6',
     perApp: false,
-    requirements: ['RFC7849-C_REC7', 'RFC7050-3'],
+    requirements: ['RFC7849-C_REC7', 'RFC7050-3', 'RFC8781-5_1'],
   }),
   check({
     id: 'apn.ipv4-via-clat',

@@ -31,6 +31,7 @@ import { AppStoppedError } from './faults.js';
 import {
   appBaseline,
   appPolicyOf,
+  attachPrefixes,
   judgeApn,
   learnBackground,
   judgeOs,
@@ -296,13 +297,7 @@ export class Certification {
       const said = taken.why ?? message('untranslated', { text: '' });
       return { taken: false, why: said.english, said };
     }
-    return {
-      taken: true,
-      discovered: Object.entries(taken.capture.analysis.nat64PrefixSources)
-        .filter(([, source]) => source === 'rfc7050')
-        .map(([p]) => p),
-      advertised: [...new Set(taken.capture.analysis.pref64.filter((p) => p.lifetimeSeconds > 0).map((p) => p.prefix))],
-    };
+    return { taken: true, ...attachPrefixes(taken.capture.analysis) };
   }
 
   /** A decision as a result, its evidence written beside it. */

@@ -44,6 +44,21 @@ export type AttachCapture =
   | { taken: true; discovered: string[] /** PREF64 prefixes (RFC 8781) the attach's router advertisements carried, lifetime above 0. */; advertised: string[] }
   | { taken: false; why: string /** why, as a message; absent: why is shown untranslated */; said?: MessagePart };
 
+/**
+ * The NAT64 prefixes the capture across the attach shows the network gave: those RFC 7050
+ * discovery found (ipv4only.arpa answers), and those a PREF64 option of its router advertisements
+ * carried (RFC 8781; a router's last advertisement of it with a lifetime above 0: a withdrawal
+ * gives none).
+ */
+export function attachPrefixes(analysis: Pick<CaptureAnalysis, 'nat64PrefixSources' | 'pref64'>): { discovered: string[]; advertised: string[] } {
+  return {
+    discovered: Object.entries(analysis.nat64PrefixSources)
+      .filter(([, source]) => source === 'rfc7050')
+      .map(([p]) => p),
+    advertised: [...new Set(analysis.pref64.filter((p) => p.lifetimeSeconds > 0).map((p) => p.prefix))],
+  };
+}
+
 /** An unreached network's reason: its detail, and its messages when it has them. */
 export const unreachedReason = (code: string, attachment: Unreached): Reason =>
   attachment.messages === undefined ? { code, detail: attachment.detail } : { code, detail: attachment.detail, messages: attachment.messages };

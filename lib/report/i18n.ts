@@ -778,8 +778,9 @@ export const EXPECTED: Readonly<Record<string, Localized>> = {
     'zh-CN': '仅在没有原生 IPv4 时启用 CLAT（v4-* 接口，地址位于 192.0.0.0/29，并有 IPv4 默认路由）。',
   },
   'apn.nat64-prefix': {
-    en: 'The handset knows the NAT64 prefix, and the prefix in its LinkProperties agrees with RFC 7050 discovery (ipv4only.arpa) or with the PREF64 option of the router advertisements (RFC 8781).',
-    'zh-CN': '终端已获知 NAT64 前缀，且 LinkProperties 中的前缀与 RFC 7050 发现（ipv4only.arpa）或路由器通告中 PREF64 选项（RFC 8781）给出的前缀一致。',
+    en: 'The handset knows the NAT64 prefix, and the prefix in its LinkProperties is the one the network gave: the PREF64 option of its router advertisements when there is one (RFC 8781 prefers it), else RFC 7050 discovery (ipv4only.arpa).',
+    'zh-CN':
+      '终端已获知 NAT64 前缀，且 LinkProperties 中的前缀与网络给出的一致：有路由器通告 PREF64 选项时以其为准（RFC 8781 规定其优先），否则以 RFC 7050 发现（ipv4only.arpa）的结果为准。',
   },
   'apn.ipv4-via-clat': {
     en: 'An IPv4-only destination is reachable from the IPv6-only APN (through CLAT and NAT64).',

@@ -114,7 +114,7 @@ describe('os and apn checks on verbatim device output', () => {
     );
   });
 
-  it("apn.nat64-prefix takes a prefix the attach's router advertisements gave by PREF64 (RFC 8781) as agreeing, not as a mismatch", () => {
+  it("apn.nat64-prefix wants the prefix the network gave: PREF64 (RFC 8781) where the attach's router advertisements carried one, else RFC 7050", () => {
     const o = virtualHandset();
     const held = checkNat64Prefix(o, []).evidence as { linkProperties: string };
     assert.equal(held.linkProperties, '64:ff9b::/96');
@@ -123,16 +123,18 @@ describe('os and apn checks on verbatim device output', () => {
     assert.equal(both.status, 'passed');
     assert.deepEqual((both.evidence as { advertisedInCapture: string[] }).advertisedInCapture, ['64:ff9b::/96']);
     assert.equal(checkNat64Prefix(o, [], ['64:ff9b::/96']).status, 'passed');
-    // Neither source gave what Android holds: a mismatch naming both.
-    const neither = checkNat64Prefix(o, ['2001:db8:6464::/96'], ['2001:db8:46::/96']);
+    // Holding RFC 7050's where PREF64 gave another: RFC 8781 5.1 prefers PREF64.
+    const ignored = checkNat64Prefix(o, ['64:ff9b::/96'], ['2001:db8:46::/96']);
     assert.deepEqual(
-      neither.reasons.map((r) => r.code),
+      ignored.reasons.map((r) => r.code),
       ['NAT64_PREFIX_MISMATCH'],
     );
     assert.match(
-      neither.reasons[0]!.detail,
-      /LinkProperties says 64:ff9b::\/96 but the router advertisements' PREF64 gave 2001:db8:46::\/96 \(RFC 7050 discovery: 2001:db8:6464::\/96\)/,
+      ignored.reasons[0]!.detail,
+      /LinkProperties says 64:ff9b::\/96 but the router advertisements' PREF64 gave 2001:db8:46::\/96, which RFC 8781 prefers to RFC 7050 discovery \(64:ff9b::\/96\)/,
     );
+    // Neither source gave it: a mismatch all the same.
+    assert.equal(checkNat64Prefix(o, [], ['2001:db8:46::/96']).status, 'failed');
   });
 });
 

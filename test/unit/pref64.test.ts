@@ -14,6 +14,7 @@ import {
 } from '../../lib/lab/network/ra.js';
 import { ipv6, sll2 } from '../support/packets.js';
 import { HandsetCapture } from '../support/scenario.js';
+import { attachPrefixes } from '../../lib/harness/judge.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const bytes = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
@@ -262,6 +263,17 @@ describe('analysis: PREF64 in captured router advertisements', () => {
     const a = analyze(capture);
     assert.deepEqual(a.nat64PrefixSources, { '64:ff9b::/96': 'rfc7050' });
     assert.equal(a.pref64.length, 1);
+  });
+
+  it("gives apn.nat64-prefix both sources the attach showed: RFC 7050's answer and PREF64's prefix, a withdrawal none", () => {
+    // DNS64 synthesizes under 64:ff9b::/96 while the router advertises 2001:db8:64::/64, and
+    // another router withdraws 2001:db8:46::/96.
+    const capture = new HandsetCapture().dns(0.5, HOST, '2001:db8:1::53', 30001, 1, 'ipv4only.arpa', 'AAAA', ['64:ff9b::c000:aa']);
+    withRa(capture, 1.0, pref64Advertisement({ prefix: '2001:db8:64::/64' }));
+    withRa(capture, 2.0, pref64Advertisement({ prefix: '2001:db8:64::/64' }));
+    withRa(capture, 3.0, pref64Advertisement({ prefix: '2001:db8:46::/96', pref64Lifetime: 0 }));
+    assert.deepEqual(attachPrefixes(analyze(capture)), { discovered: ['64:ff9b::/96'], advertised: ['2001:db8:64::/64'] });
+    assert.deepEqual(attachPrefixes(analyze(new HandsetCapture())), { discovered: [], advertised: [] });
   });
 
   it('takes no prefix from a withdrawal only, nor from an RA hosts drop, and says why', () => {
