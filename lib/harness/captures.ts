@@ -7,7 +7,10 @@ import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import createDebug from 'debug';
 import type { AnalyzeOptions } from '../analysis/index.js';
-import { removePartialFile, writeFileWhole } from '../config/files.js';
+import { removePartialFile } from '../config/files.js';
+// Evidence goes in the run directory, which is not trusted (SECURITY.md): writeRunFile replaces
+// whatever is at its name, a symlink to a device or FIFO included, never writing through it.
+import { writeRunFile } from '../report/run-files.js';
 import type { NetworkName } from '../checks/requirements.js';
 import type { DeviceBackend } from '../device/adb.js';
 import type { DeviceFacts } from '../device/facts.js';
@@ -27,12 +30,6 @@ const log = createDebug('v6lab:capture');
  * to those a window-only attribution skips. The next app's capture opens while the last one is
  * judged, so the baseline is usually longer than this.
  */
-/**
- * Evidence goes in the run directory, which is not trusted (SECURITY.md): whatever is at its name,
- * a symlink to a device or FIFO included, is replaced by the rename, never written through.
- */
-const IN_RUN = { replaceSpecial: true } as const;
-
 export const BASELINE_MS = 150;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -243,10 +240,9 @@ export class CapturePlanner implements Captures {
   saveEvidence(name: string, capture: WindowCapture, extra: Record<string, unknown>, network: NetworkName | null): string[] {
     const json = this.evidencePath(`${name}.analysis.json`, network);
     try {
-      writeFileWhole(
+      writeRunFile(
         json,
         `${JSON.stringify({ capture: { method: capture.method, bytes: capture.bytes, pcap: this.relative(capture.file) }, ...extra, analysis: capture.analysis }, null, 1)}\n`,
-        IN_RUN,
       );
     } catch (error) {
       // Evidence without its analysis backs nothing: the check breaks and its pcap goes too (on a
@@ -265,14 +261,14 @@ export class CapturePlanner implements Captures {
   /** A text file of evidence (an app's log) beside the check's other evidence; returns its path relative to the run. */
   saveText(name: string, network: NetworkName | null, text: string): string {
     const file = this.evidencePath(name, network);
-    writeFileWhole(file, text, IN_RUN);
+    writeRunFile(file, text);
     return this.relative(file);
   }
 
   /** A decision's evidence (what it read, and on which network) as a file the report links; returns its path. */
   saveDecision(check: string, network: NetworkName, decision: Decision): string {
     const file = this.evidencePath(`${check}.json`, network);
-    writeFileWhole(file, `${JSON.stringify({ check, status: decision.status, reasons: decision.reasons, evidence: decision.evidence }, null, 1)}\n`, IN_RUN);
+    writeRunFile(file, `${JSON.stringify({ check, status: decision.status, reasons: decision.reasons, evidence: decision.evidence }, null, 1)}\n`);
     return this.relative(file);
   }
 }
