@@ -568,10 +568,10 @@ const CATALOGUE = {
     'zh-CN': '{serial}：{method} 方式抓包失败：{problem}',
   },
   'fault.captureDropped': {
-    args: { serial: 'string', method: 'string', packets: 'number' },
-    en: "{serial}: {method} capture: the capture lost {packets} {packets|packet|packets} in the kernel (tcpdump's own count when it stopped): a lost DNS answer or first SYN can make any verdict wrong, so none is given; run the check again",
-    'zh-CN':
-      '{serial}：{method} 方式抓包在内核中丢失了 {packets} 个报文（tcpdump 停止时自报的计数）：丢失的DNS应答或首个SYN都可能使结论出错，故不下结论；请重新运行该检查',
+    // The app verdict's words (app.captureDropped), under the device and the method.
+    args: { serial: 'string', method: 'string', lost: 'message' },
+    en: '{serial}: {method} capture: {lost}',
+    'zh-CN': '{serial}：{method} 方式抓包：{lost}',
   },
   'fault.appium': {
     args: { action: 'string', problem: 'string' },

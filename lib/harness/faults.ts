@@ -96,7 +96,8 @@ function faultWords(error: unknown): MessagePart | null {
   if (error instanceof TruncatedOutputError) return message('fault.truncated', { serial: error.serial, command: error.argv.join(' '), bytes: error.received });
   if (error instanceof DeviceTimeoutError) return message('fault.timeout', { serial: error.serial, command: error.argv.join(' '), ms: error.timeoutMs });
   if (error instanceof AdbServerError) return message('fault.adbServer', { port: error.port, problem: error.detail });
-  if (error instanceof CaptureDroppedError) return message('fault.captureDropped', { serial: error.serial, method: error.method, packets: error.packets });
+  if (error instanceof CaptureDroppedError)
+    return message('fault.captureDropped', { serial: error.serial, method: error.method, lost: message('app.captureDropped', { packets: error.packets }) });
   if (error instanceof CaptureError) {
     const lead = `${error.serial}: ${error.method} capture: `;
     return message('fault.capture', { serial: error.serial, method: error.method, problem: error.message.slice(lead.length) });
