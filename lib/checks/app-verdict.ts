@@ -123,8 +123,8 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
   // Packets the kernel dropped from the capture are missing from it: a lost DNS answer reads as an
   // IPv4 literal, a lost first SYN as IPv6 first (issue 20 saw both). Nothing seen can be trusted,
   // a failure included.
-  const dropped = analysis.capture.droppedByKernel ?? null;
-  if (dropped !== null && dropped > 0) add('CAPTURE_DROPPED', message('app.captureDropped', { packets: dropped }));
+  const dropped = analysis.capture.droppedByKernel ?? 0;
+  if (dropped > 0) add('CAPTURE_DROPPED', message('app.captureDropped', { packets: dropped }));
 
   // IPV4_LITERAL: an IPv4 socket to an address no DNS answer in the window gave.
   const literals = flows.filter((f) => IPV4_SOCKET.has(f.path) && f.hostnameSource !== 'dns');
@@ -245,16 +245,9 @@ export function appVerdict(analysis: CaptureAnalysis, appFlows: ReadonlySet<numb
   }
 
   const severities = new Set(reasons.map((r) => REASONS[r.code]));
-  const verdict: Verdict =
-    dropped !== null && dropped > 0
-      ? 'inconclusive'
-      : severities.has('fail')
-        ? 'fail'
-        : severities.has('inconclusive')
-          ? 'inconclusive'
-          : severities.has('warn')
-            ? 'warn'
-            : 'pass';
+  // CAPTURE_DROPPED (inconclusive) outranks a failure: what failed may be what was lost.
+  const failed = severities.has('fail') && dropped === 0;
+  const verdict: Verdict = failed ? 'fail' : severities.has('inconclusive') ? 'inconclusive' : severities.has('warn') ? 'warn' : 'pass';
   return { verdict, reasons, metrics: { nativeV6ByteShare, bytes, flows: flows.length, bytesByPath, hostnames: appNames.size } };
 }
 
