@@ -11,8 +11,8 @@ import type { DeviceBackend } from '../../lib/device/adb.js';
 import { alwaysPresent } from '../support/presence.js';
 import { AdbServerError, adbTransportError, DeviceUnavailableError, TransferDroppedError, TruncatedOutputError } from '../../lib/device/errors.js';
 import { AppStoppedError, faultCode, UiError } from '../../lib/harness/certification.js';
+import { faultMessage, RETRIED_FAULTS } from '../../lib/harness/faults.js';
 import { CaptureDroppedError, CaptureError, CaptureWindow, wholeCapture } from '../../lib/harness/window.js';
-import { RETRIED_FAULTS } from '../../lib/harness/faults.js';
 import { LINKTYPE, pcapFile } from '../support/packets.js';
 
 function device(stream: PassThrough): DeviceBackend {
@@ -80,21 +80,17 @@ describe('capture windows that fail', () => {
   });
 });
 
+/** A device capture window on `backend`, its stream given the pcap header: open once the header is read. */
+function openWindow(backend: DeviceBackend, stream: PassThrough, file: string, stopTimeoutMs: number): Promise<CaptureWindow> {
+  const opening = CaptureWindow.open({ device: backend, facts, method: 'device', gatewayCapture: null, file, analyze: {}, pollSockets: false, stopTimeoutMs });
+  stream.write(header());
+  return opening;
+}
+
 describe("a capture window's pcap in a run directory that is not trusted", () => {
-  const opened = async (file: string) => {
+  const opened = (file: string) => {
     const stream = new PassThrough();
-    const opening = CaptureWindow.open({
-      device: device(stream),
-      facts,
-      method: 'device',
-      gatewayCapture: null,
-      file,
-      analyze: {},
-      pollSockets: false,
-      stopTimeoutMs: 50,
-    });
-    stream.write(header());
-    return opening;
+    return openWindow(device(stream), stream, file, 50);
   };
 
   it("replaces a symlink planted at its name, never writing through it, and an earlier attempt's pcap", async () => {
@@ -140,21 +136,7 @@ describe("a capture window's tcpdump statistics", () => {
     };
     return { backend, commands };
   }
-  const open = (backend: DeviceBackend, stream: PassThrough) => {
-    const file = join(mkdtempSync(join(tmpdir(), 'v6lab-window-')), 'w.pcap');
-    const opening = CaptureWindow.open({
-      device: backend,
-      facts,
-      method: 'device',
-      gatewayCapture: null,
-      file,
-      analyze: {},
-      pollSockets: false,
-      stopTimeoutMs: 1000,
-    });
-    stream.write(header());
-    return opening;
-  };
+  const open = (backend: DeviceBackend, stream: PassThrough) => openWindow(backend, stream, join(mkdtempSync(join(tmpdir(), 'v6lab-window-')), 'w.pcap'), 1000);
 
   it('stops tcpdump with SIGINT, lets its stream end by itself (not a dropped capture), and keeps what the kernel dropped', async () => {
     const stream = new PassThrough();
@@ -170,6 +152,8 @@ describe("a capture window's tcpdump statistics", () => {
       (e: unknown) => e instanceof CaptureDroppedError && e.packets === 3 && /fake-1: device capture: the capture lost 3 packets in the kernel/.test(e.message),
     );
     assert.throws(whole, (e: unknown) => faultCode(e) === 'CAPTURE_DROPPED' && RETRIED_FAULTS.has(faultCode(e)));
+    // Its words are built from its fields (so the report can give them in Chinese), the same English.
+    assert.throws(whole, (e: unknown) => faultMessage(e).message.key === 'fault.captureDropped' && faultMessage(e).english === (e as Error).message);
   });
 
   it('a capture that lost nothing is whole; one whose statistics never came is unknown (null), not 0', async () => {
